@@ -1,0 +1,1 @@
+"""graftlab.artifacts"""

@@ -1,0 +1,1 @@
+"""Command-line interface: ``graftlab COMMAND``; see :mod:`graftlab.cli.main`."""
