@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 
 from graftlab.errors import GraftlabError
@@ -33,6 +32,13 @@ _COMMAND_MODULES = (
     "graftlab.cli.env_cmd",
 )
 
+
+
+@app.callback()
+def _main() -> None:
+    """Keeps every command a sub-command, however many are registered."""
+
+
 for _module in _COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
@@ -50,12 +56,16 @@ def run(argv: list[str] | None = None) -> None:
     except GraftlabError as exc:
         typer.secho(f"graftlab: error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except typer.TyperException as exc:
+        # typer vendors click: usage errors (unknown option, bad value) land here.
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.secho(f"graftlab: error: {message}{where}", err=True, fg="red")
+        sys.exit(getattr(exc, "exit_code", 2) or 2)
+    except (typer.Abort, KeyboardInterrupt):
         typer.secho("graftlab: interrupted", err=True, fg="yellow")
         sys.exit(130)
     if isinstance(result, int):
