@@ -1,7 +1,79 @@
-"""Placeholder until this command module is written."""
+"""``graftlab backbones``: which backbones work now, and the preprocessing each expects."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from graftlab.backbones import list_backbones
+
+HELP = """List backbones, those usable offline first, with their input size, resampling, crop
+and normalisation (from timm's data config) and where their weights come from.
+
+Sources: [bold]packaged[/bold] (pip package, offline), [bold]hub cache[/bold] (downloaded
+before, offline), [bold]hub[/bold] (needs the internet), [bold]none[/bold] (no pretrained
+weights). Any timm name or alias in the list works with --backbone.
+
+[bold]Examples[/bold]
+
+  graftlab backbones
+
+  graftlab backbones --all --json
+"""
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``graftlab backbones`` to ``app``."""
+    app.command("backbones", help=HELP)(backbones)
+
+
+def backbones(
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Every timm architecture, not only the popular ones.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    rows = list_backbones(include_all=include_all)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Backbones (offline-usable first)", title_justify="left")
+    for column in (
+        "name",
+        "aliases",
+        "offline",
+        "source",
+        "input",
+        "interp.",
+        "crop",
+        "mean",
+        "std",
+    ):
+        table.add_column(column, no_wrap=column in ("name", "source"))
+    for r in rows:
+        table.add_row(
+            r["name"],
+            ", ".join(r["aliases"]),
+            "[green]yes[/green]" if r["available_offline"] else "no",
+            r["source"],
+            str(r["input_size"]),
+            r["interpolation"],
+            f"{r['crop_pct']:g}",
+            _triple(r["mean"]),
+            _triple(r["std"]),
+        )
+    console = Console()
+    console.print(table)
+    offline = sum(r["available_offline"] for r in rows)
+    console.print(
+        f"{offline} of {len(rows)} usable offline. "
+        + ("`graftlab backbones --all` lists every timm model." if not include_all else "")
+    )
+
+
+def _triple(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)

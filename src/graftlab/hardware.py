@@ -1,0 +1,300 @@
+"""What this machine is, and how to run a model fast on it, decided by measuring.
+
+``describe_environment()`` feeds ``graftlab env`` and bug reports. ``choose_execution()`` times
+a couple of forward passes in fp32 NCHW and in reduced precision with channels_last and keeps
+the faster: bf16 autocast is several times faster on CPUs with AVX512-BF16/AMX and slower on
+those without, so the choice is made per machine, not assumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import platform
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from graftlab.errors import ConfigError
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+_CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+_MEASURE_BUDGET_S = 2.0  # total time spent timing candidates, warm-up passes included
+_MIN_SPEEDUP = 1.1  # reduced precision must beat fp32 by this much: fp32 is exact
+
+
+@dataclass
+class Execution:
+    """How to run a model: device, autocast dtype, memory format, and why."""
+
+    device: str  # "cpu" or "cuda[:i]"
+    dtype: str  # autocast dtype: "fp32" (no autocast), "bf16" or "fp16"
+    channels_last: bool  # NHWC memory format for the model and its inputs
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per measured batch
+    reason: str = ""  # one line, for logs and the run report
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return DTYPES[self.dtype]
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        """Run the enclosed forward passes in this execution's dtype (no-op for fp32)."""
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=self.torch_dtype, enabled=self.dtype != "fp32"):
+            yield
+
+    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+        """Move ``model`` to this device and memory format (in place) and return it."""
+        return model.to(device=self.device, memory_format=self.memory_format)
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Move a float NCHW batch to this device and memory format."""
+        return x.to(device=self.device, memory_format=self.memory_format, non_blocking=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_execution(
+    model: torch.nn.Module,
+    input_size: int,
+    device: str = "auto",
+    batch_size: int = 32,
+    override: str | dict | None = None,
+) -> Execution:
+    """Pick device, autocast dtype and memory format for ``model``, by a quick measurement.
+
+    Times fp32 NCHW against bf16 (fp16 on GPUs without bf16) with channels_last on a small
+    batch, within about 2 s, and keeps reduced precision only when it is clearly faster.
+    The model ends where it started (device, memory format, train/eval mode).
+
+    Args:
+        model: The model to run.
+        input_size: Side of the square inputs.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:i"``.
+        batch_size: The batch size the run will use; the measurement uses at most 8 on a
+            CPU and 32 on a GPU of it.
+        override: ``"fp32"``, ``"bf16"`` or ``"fp16"`` (channels_last with reduced precision),
+            or a dict ``{"dtype": ..., "channels_last": ...}``; keys left out are measured.
+
+    Raises:
+        ConfigError: Unknown device or dtype, or CUDA requested without a GPU.
+    """
+    dev = _resolve_device(device)
+    forced = _parse_override(override)
+    if "dtype" in forced and "channels_last" in forced:
+        return Execution(dev, forced["dtype"], forced["channels_last"], {}, "forced by override")
+
+    fast = _reduced_dtype(dev)
+    candidates = [("fp32", False)]
+    if fast is not None:
+        candidates.append((fast, True))
+    if "dtype" in forced:
+        candidates = [(forced["dtype"], c) for c in (False, True)]
+    elif "channels_last" in forced:
+        candidates = [(d, forced["channels_last"]) for d, _ in candidates]
+    if len(candidates) == 1:
+        dtype, cl = candidates[0]
+        why = f"{'CUDA' if dev != 'cpu' else 'this CPU'} has no fast bf16; fp32"
+        return Execution(dev, dtype, cl, {}, why)
+
+    n = max(1, min(batch_size, 32 if dev != "cpu" else 8))
+    timings = _measure(model, dev, input_size, n, candidates)
+    base = timings.get(_label("fp32", False))
+    best = min(timings, key=timings.get)
+    if base is not None and best != _label("fp32", False) and base / timings[best] < _MIN_SPEEDUP:
+        best = _label("fp32", False)
+    dtype, cl = next((d, c) for d, c in candidates if _label(d, c) == best)
+    parts = [f"{k} {v * 1000:.0f} ms" for k, v in timings.items()]
+    speed = (
+        f"{base / timings[best]:.1f}x fp32 NCHW; " if base and best != _label("fp32", False) else ""
+    )
+    reason = f"{best}: {speed}{', '.join(parts)} per batch of {n} at {input_size}px on {dev}"
+    return Execution(dev, dtype, cl, timings, reason)
+
+
+def _label(dtype: str, channels_last: bool) -> str:
+    return f"{dtype} {'channels_last' if channels_last else 'NCHW'}"
+
+
+def _resolve_device(device: str) -> str:
+    device = str(device).strip().lower()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"device={device!r} but torch.cuda.is_available() is False (torch "
+                f"{torch.__version__}, CUDA build {torch.version.cuda}). Use device='cpu'."
+            )
+        return device
+    raise ConfigError(f"Unknown device {device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'.")
+
+
+def _parse_override(override: str | dict | None) -> dict:
+    if override is None:
+        return {}
+    if isinstance(override, str):
+        override = {"dtype": override, "channels_last": override.strip().lower() != "fp32"}
+    if not isinstance(override, dict) or set(override) - {"dtype", "channels_last"}:
+        raise ConfigError(
+            "'override' must be 'fp32', 'bf16', 'fp16' or a dict with keys 'dtype' and/or "
+            f"'channels_last'. Got {override!r}."
+        )
+    out = dict(override)
+    if "dtype" in out:
+        out["dtype"] = str(out["dtype"]).strip().lower()
+        if out["dtype"] not in DTYPES:
+            raise ConfigError(f"Unknown dtype {override['dtype']!r}; use fp32, bf16 or fp16.")
+    if "channels_last" in out:
+        out["channels_last"] = bool(out["channels_last"])
+    return out
+
+
+def _reduced_dtype(device: str) -> str | None:
+    """The reduced precision worth trying on ``device``, or None."""
+    if device != "cpu":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_supports_bf16() else None
+
+
+def cpu_supports_bf16() -> bool:
+    """True when oneDNN has native bf16 kernels here (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        flags = _cpu_info()[1]
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _measure(model, device, input_size, n, candidates) -> dict[str, float]:
+    """Seconds per batch for each (dtype, channels_last), best of a few timed passes."""
+    param = next(model.parameters(), None)
+    home = param.device if param is not None else torch.device("cpu")
+    was_channels_last = (
+        param is not None
+        and param.ndim == 4
+        and param.is_contiguous(memory_format=torch.channels_last)
+        and not param.is_contiguous()
+    )
+    was_training = model.training
+    x = torch.randn(n, 3, input_size, input_size, device=device)
+    per_candidate = _MEASURE_BUDGET_S / len(candidates)
+    timings: dict[str, float] = {}
+    model.eval()
+    try:
+        for dtype, cl in candidates:
+            ex = Execution(device, dtype, cl)
+            ex.prepare(model)
+            xin = ex.inputs(x)
+            start, best = time.perf_counter(), float("inf")
+            with torch.inference_mode(), ex.autocast():
+                for i in range(4):  # pass 0 warms up (oneDNN builds its kernels there)
+                    t0 = time.perf_counter()
+                    model(xin)
+                    if device != "cpu":
+                        torch.cuda.synchronize(device)
+                    elapsed = time.perf_counter() - t0
+                    if i or elapsed > per_candidate:
+                        # A warm-up already over budget (a big model, a loaded machine) counts
+                        # as the measurement: it overstates reduced precision's cost, so the
+                        # choice errs towards exact fp32.
+                        best = min(best, elapsed)
+                    if time.perf_counter() - start > per_candidate:
+                        break
+            timings[_label(dtype, cl)] = best
+    finally:
+        fmt = torch.channels_last if was_channels_last else torch.contiguous_format
+        model.to(device=home, memory_format=fmt)
+        model.train(was_training)
+    return timings
+
+
+# --- environment report --------------------------------------------------------------------
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_info() -> tuple[str, set[str]]:
+    model, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+            if flags and model:
+                break
+    return model, flags
+
+
+def describe_environment() -> dict[str, Any]:
+    """Versions, CPU and GPU, and where offline weights were found; JSON-able."""
+    from graftlab import __version__
+    from graftlab._paths import cache_dir
+    from graftlab.backbones.packaged import PACKAGED, packaged_file
+
+    cpu_model, flags = _cpu_info()
+    gpus = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            gpus.append(
+                {
+                    "name": props.name,
+                    "memory_gb": round(props.total_memory / 2**30, 1),
+                    "capability": f"{props.major}.{props.minor}",
+                }
+            )
+    weights = {}
+    for name in PACKAGED:
+        path = packaged_file(name)
+        weights[name] = str(path) if path else None
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {
+            "graftlab": __version__,
+            "torch": torch.__version__,
+            "torchvision": _version("torchvision"),
+            "timm": _version("timm"),
+            "numpy": _version("numpy"),
+            "pillow": _version("pillow"),
+            "safetensors": _version("safetensors"),
+        },
+        "torch": {
+            "threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "mkldnn": torch.backends.mkldnn.is_available(),
+            "cuda_build": torch.version.cuda,
+        },
+        "cpu": {
+            "model": cpu_model,
+            "cores": os.cpu_count(),
+            "flags": {f: f in flags for f in _CPU_FLAGS},
+            "amx": "amx_tile" in flags and "amx_bf16" in flags,
+            "bf16": cpu_supports_bf16(),
+        },
+        "gpus": gpus,
+        "offline_weights": weights,
+        "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"),
+        "cache_dir": str(cache_dir()),
+    }

@@ -1,0 +1,100 @@
+"""describe_environment and choose_execution: facts about the machine, choices by measurement."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import torch
+
+from graftlab import hardware
+from graftlab.backbones import create_backbone
+from graftlab.errors import ConfigError
+from graftlab.hardware import Execution, choose_execution, describe_environment
+
+
+def test_describe_environment_reports_versions_cpu_and_offline_weights():
+    env = describe_environment()
+    json.dumps(env)  # JSON-able, for `graftlab env --json` and bug reports
+    assert env["versions"]["torch"] == torch.__version__
+    assert env["versions"]["timm"] and env["versions"]["torchvision"]
+    assert env["torch"]["threads"] == torch.get_num_threads()
+    assert set(env["cpu"]["flags"]) >= {"avx512f", "avx512_bf16", "amx_bf16"}
+    assert env["cpu"]["bf16"] == hardware.cpu_supports_bf16()
+    lite0 = env["offline_weights"]["tf_efficientnet_lite0"]
+    assert lite0 and lite0.endswith(".pth")
+    assert env["gpus"] == [] or "name" in env["gpus"][0]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return create_backbone("test_efficientnet", weights="none")
+
+
+def test_choose_execution_measures_and_restores_the_model(tiny):
+    tiny.train()
+    start = time.perf_counter()
+    ex = choose_execution(tiny, 64, device="cpu", batch_size=4)
+    assert time.perf_counter() - start < 8  # budget 2 s of timing; slack for a loaded machine
+    assert tiny.training and tiny.conv_stem.weight.is_contiguous()
+    assert "fp32 NCHW" in ex.timings and all(t > 0 for t in ex.timings.values())
+    assert ex.reason.startswith(f"{ex.dtype} ") and "\n" not in ex.reason
+    if hardware.cpu_supports_bf16():
+        assert "bf16 channels_last" in ex.timings
+        fastest = min(ex.timings, key=ex.timings.get)
+        ratio = ex.timings["fp32 NCHW"] / ex.timings["bf16 channels_last"]
+        expected = "bf16" if fastest == "bf16 channels_last" and ratio >= 1.1 else "fp32"
+        assert ex.dtype == expected
+    else:
+        assert ex.dtype == "fp32" and not ex.timings.get("bf16 channels_last")
+
+
+def test_reduced_precision_is_kept_only_when_clearly_faster(tiny, monkeypatch):
+    monkeypatch.setattr(hardware, "_reduced_dtype", lambda device: "bf16")
+    monkeypatch.setattr(
+        hardware, "_measure", lambda *a: {"fp32 NCHW": 1.0, "bf16 channels_last": 0.95}
+    )
+    assert choose_execution(tiny, 64, device="cpu").dtype == "fp32"
+    monkeypatch.setattr(
+        hardware, "_measure", lambda *a: {"fp32 NCHW": 1.0, "bf16 channels_last": 0.2}
+    )
+    ex = choose_execution(tiny, 64, device="cpu")
+    assert (ex.dtype, ex.channels_last) == ("bf16", True)
+    assert "5.0x fp32 NCHW" in ex.reason
+
+
+@pytest.mark.parametrize(
+    ("override", "dtype", "channels_last"),
+    [
+        ("fp32", "fp32", False),
+        ("bf16", "bf16", True),
+        ({"dtype": "fp16", "channels_last": False}, "fp16", False),
+    ],
+)
+def test_override_skips_the_measurement(tiny, monkeypatch, override, dtype, channels_last):
+    monkeypatch.setattr(hardware, "_measure", lambda *a: pytest.fail("measured despite override"))
+    ex = choose_execution(tiny, 64, device="cpu", override=override)
+    assert (ex.dtype, ex.channels_last, ex.reason) == (dtype, channels_last, "forced by override")
+
+
+def test_bad_device_and_override_are_config_errors(tiny):
+    with pytest.raises(ConfigError, match="Unknown dtype 'int8'"):
+        choose_execution(tiny, 64, override="int8")
+    with pytest.raises(ConfigError, match="Unknown device 'tpu'"):
+        choose_execution(tiny, 64, device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match=r"cuda\.is_available"):
+            choose_execution(tiny, 64, device="cuda")
+
+
+def test_execution_autocast_and_prepare(tiny):
+    x = torch.randn(2, 3, 64, 64)
+    bf16 = Execution("cpu", "bf16", True)
+    with torch.inference_mode(), bf16.autocast():
+        assert bf16.prepare(tiny)(bf16.inputs(x)).dtype == torch.bfloat16
+    assert tiny.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
+    fp32 = Execution("cpu", "fp32", False)
+    with torch.inference_mode(), fp32.autocast():
+        assert fp32.prepare(tiny)(fp32.inputs(x)).dtype == torch.float32
+    assert tiny.conv_stem.weight.is_contiguous()
