@@ -6,10 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from graftlab.backbones import list_backbones
+from graftlab.cli._console import console as make_console
 
 HELP = """List backbones, those usable offline first, with their input size, resampling, crop
 and normalisation (from timm's data config) and where their weights come from.
@@ -44,29 +44,27 @@ def backbones(
     table = Table(title="Backbones (offline-usable first)", title_justify="left")
     for column in (
         "name",
-        "aliases",
         "offline",
         "source",
         "input",
-        "interp.",
+        "resample",
         "crop",
-        "mean",
-        "std",
+        "normalise",
+        "also accepted as",
     ):
-        table.add_column(column, no_wrap=column in ("name", "source"))
+        table.add_column(column, no_wrap=True)
     for r in rows:
         table.add_row(
             r["name"],
-            ", ".join(r["aliases"]),
             "[green]yes[/green]" if r["available_offline"] else "no",
             r["source"],
             str(r["input_size"]),
             r["interpolation"],
-            f"{r['crop_pct']:g}",
-            _triple(r["mean"]),
-            _triple(r["std"]),
+            f"{r['crop_pct']:.3g}",
+            _normalisation(r["mean"], r["std"]),
+            ", ".join(r["aliases"]),
         )
-    console = Console()
+    console = make_console()
     console.print(table)
     offline = sum(r["available_offline"] for r in rows)
     console.print(
@@ -75,5 +73,18 @@ def backbones(
     )
 
 
-def _triple(values: tuple[float, ...]) -> str:
-    return ", ".join(f"{v:.3g}" for v in values)
+_KNOWN_NORMALISATIONS = {
+    ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)): "imagenet mean/std",
+    ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)): "[-1, 1]",
+    ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)): "[0, 1]",
+}
+
+
+def _normalisation(mean: tuple[float, ...], std: tuple[float, ...]) -> str:
+    """Name the usual normalisations; print the numbers of any other."""
+    key = (tuple(round(v, 3) for v in mean), tuple(round(v, 3) for v in std))
+    if key in _KNOWN_NORMALISATIONS:
+        return _KNOWN_NORMALISATIONS[key]
+    return (
+        "mean " + ",".join(f"{v:.3g}" for v in mean) + " std " + ",".join(f"{v:.3g}" for v in std)
+    )
