@@ -1,0 +1,556 @@
+"""Turn a training log, whatever wrote it, into one per-epoch table.
+
+Understood: Keras progress output pasted from a terminal or a notebook (``\\r``/backspace
+redraws and ANSI colours included, Keras 2 ``[====]`` and Keras 3 ``━━━`` bars), Keras
+``CSVLogger`` files, graftlab ``results.csv``, plain tables (comma, tab, pipe or whitespace
+separated, with a header; fastai's table too) and PyTorch-style prints (one line per epoch, or
+the tutorial's ``Epoch 3/24`` header followed by ``train Loss: .. Acc: ..`` lines).
+
+Metric names become ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``, ``lr``
+(others keep a ``train_``/``val_`` prefix). A second run of ``Epoch 1/N`` (or a change of N)
+starts a new phase; so does an explicit ``phase`` column.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graftlab.errors import DataError
+
+
+@dataclass
+class EpochRow:
+    """One epoch as the log reports it.
+
+    Attributes:
+        phase: 1-based phase index (a new ``Epoch 1/N`` run or ``phase`` value starts one).
+        epoch: The epoch number exactly as written (Keras CSV logs count from 0).
+        line: 1-based line of the log that holds the final metrics of the epoch.
+        values: Canonical metric name -> value (accuracies as fractions, not percent).
+        phase_name: The phase's name when the log gives one (``probe``, ``finetune``).
+    """
+
+    phase: int
+    epoch: int
+    line: int
+    values: dict[str, float] = field(default_factory=dict)
+    phase_name: str | None = None
+
+    def get(self, name: str) -> float | None:
+        return self.values.get(name)
+
+
+@dataclass
+class ParsedLog:
+    """Everything :func:`parse_log` understood.
+
+    Attributes:
+        rows: The per-epoch table, in log order.
+        style: ``keras``, ``keras-csv``, ``graftlab-csv``, ``table`` or ``torch``.
+        framework: ``keras``, ``torch``, ``graftlab`` or ``None`` when the style does not say.
+        num_classes: K from the last Dense/Linear layer's output units or "Found N images
+            belonging to K classes", else ``None``.
+        num_classes_evidence: Where K came from (``line 3: Found ...``).
+        output_units: Units of the last Dense/Linear layer seen, and its line.
+        val_size: Number of validation images when the log says it (second ``Found`` line,
+            ``validate on N samples``, ``Using N files for validation``).
+        accuracy_names: Original names of the accuracy metrics (to spot ``binary_accuracy``).
+        callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
+        nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
+        lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
+    """
+
+    rows: list[EpochRow]
+    style: str
+    framework: str | None = None
+    num_classes: int | None = None
+    num_classes_evidence: str | None = None
+    output_units: tuple[int, int] | None = None
+    val_size: int | None = None
+    accuracy_names: set[str] = field(default_factory=set)
+    callback_warnings: list[tuple[int, str]] = field(default_factory=list)
+    nonfinite_lines: list[tuple[int, str]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def phases(self) -> list[list[EpochRow]]:
+        """Rows grouped by phase, in order."""
+        out: dict[int, list[EpochRow]] = {}
+        for row in self.rows:
+            out.setdefault(row.phase, []).append(row)
+        return list(out.values())
+
+    def columns(self) -> set[str]:
+        return {k for row in self.rows for k in row.values}
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+
+
+def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None]:
+    """Return ``(text, name)``: the file's text when given a path, else the text itself."""
+    if isinstance(path_or_text, os.PathLike) or (
+        isinstance(path_or_text, str)
+        and "\n" not in path_or_text
+        and len(path_or_text) < 4096
+        and (os.path.exists(path_or_text) or re.search(r"\.(log|txt|csv|tsv|out)$", path_or_text))
+    ):
+        path = Path(path_or_text)
+        if not path.is_file():
+            raise DataError(f"Cannot read the log {str(path)!r}: no such file.")
+        return _decode(path.read_bytes()), str(path)
+    if not isinstance(path_or_text, str):
+        raise DataError(f"Expected a log file path or the log's text. Got {type(path_or_text)}.")
+    return path_or_text, None
+
+
+def _decode(data: bytes) -> str:
+    # PowerShell's ``>`` writes UTF-16 with a BOM; everything else is UTF-8 or close to it.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def clean_lines(text: str) -> list[str]:
+    """Split on newlines only, then resolve what a terminal would show on each line."""
+    out = []
+    for raw in text.split("\n"):
+        line = _ANSI.sub("", raw)
+        if "\x08" in line:
+            buf: list[str] = []
+            for ch in line:
+                if ch == "\x08":
+                    if buf:
+                        buf.pop()
+                else:
+                    buf.append(ch)
+            line = "".join(buf)
+        if "\r" in line:
+            parts = [p for p in line.split("\r") if p.strip()]
+            line = parts[-1] if parts else ""
+        out.append(line.rstrip())
+    return out
+
+
+# -- metric names -----------------------------------------------------------------------------
+
+_PREFIXES = {
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+    "tr": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "eval": "val",
+    "dev": "val",
+    "test": "test",
+}
+_BASES = {
+    "loss": "loss",
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "top1": "accuracy",
+    "acc1": "accuracy",
+    "acc@1": "accuracy",
+    "top_1_accuracy": "accuracy",
+    "error_rate": "error_rate",
+    "lr": "lr",
+    "learning_rate": "lr",
+    "balanced_accuracy": "balanced_accuracy",
+    "macro_f1": "macro_f1",
+    "f1": "macro_f1",
+    "f1_score": "macro_f1",
+}
+
+
+def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str]:
+    """Map a metric name to ``(prefix, base)``; prefix is None for ``lr``, ``epoch``, ``phase``."""
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_:")
+    if key in ("epoch", "ep", "epochs"):
+        return None, "epoch"
+    if key in ("phase", "stage"):
+        return None, "phase"
+    prefix = default_prefix
+    head, _, rest = key.partition("_")
+    if rest and head in _PREFIXES:
+        prefix, key = _PREFIXES[head], rest
+    base = _BASES.get(key, key)
+    if base == "lr":
+        return None, "lr"
+    return prefix, base
+
+
+def _column(prefix: str | None, base: str) -> str:
+    return base if prefix is None else f"{prefix}_{base}"
+
+
+_NUM = r"[-+]?(?:nan|inf(?:inity)?|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
+
+
+def _to_float(text: str) -> float | None:
+    text = text.strip().rstrip("%")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+# -- facts about the run (classes, sizes, callback messages) ----------------------------------
+
+_FOUND = re.compile(r"Found (\d+) (?:images|files) belonging to (\d+) class", re.I)
+_USING_VAL = re.compile(r"Using (\d+) files for validation", re.I)
+_VALIDATE_ON = re.compile(r"validate on (\d+) samples", re.I)
+_DENSE = re.compile(r"\(Dense\)\s*[│|┃]?\s*\(None,\s*(\d+)\)")
+_LINEAR = re.compile(r"Linear\(in_features=\d+,\s*out_features=(\d+)")
+_NUM_CLASSES = re.compile(r"\bnum_classes\s*[=:]\s*(\d+)\b", re.I)
+_CALLBACK_MISSING = re.compile(
+    r"(Can save best model only with \S+ available"
+    r"|conditioned on metric `[^`]+` which is not available"
+    r"|monitor(?:ed)? (?:metric|quantity) `?\S+?`? (?:is )?not (?:available|found))",
+    re.I,
+)
+_INVALID_LOSS = re.compile(r"Invalid loss, terminating training|loss is nan|nan loss", re.I)
+
+
+def _facts(lines: list[str], parsed: ParsedLog) -> None:
+    found = []
+    for i, line in enumerate(lines, 1):
+        if m := _FOUND.search(line):
+            found.append((int(m[1]), int(m[2]), i, line.strip()))
+        if m := (_USING_VAL.search(line) or _VALIDATE_ON.search(line)):
+            parsed.val_size = int(m[1])
+        if m := (_DENSE.search(line) or _LINEAR.search(line)):
+            parsed.output_units = (int(m[1]), i)
+        if m := _NUM_CLASSES.search(line):
+            parsed.num_classes, parsed.num_classes_evidence = int(m[1]), f"line {i}: {line.strip()}"
+        if _CALLBACK_MISSING.search(line):
+            parsed.callback_warnings.append((i, line.strip()))
+        if _INVALID_LOSS.search(line):
+            parsed.nonfinite_lines.append((i, line.strip()))
+    if found:
+        _, k, i, text = found[0]
+        parsed.num_classes, parsed.num_classes_evidence = k, f"line {i}: {text}"
+        if len(found) >= 2 and parsed.val_size is None:
+            parsed.val_size = found[1][0]
+    if parsed.output_units and parsed.output_units[0] > 1:
+        units, i = parsed.output_units
+        parsed.num_classes = units
+        parsed.num_classes_evidence = f"line {i}: {lines[i - 1].strip()} (output units)"
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+
+def _split(line: str, sep: str | None) -> list[str]:
+    if sep == "|":
+        line = line.strip().strip("|")
+    cells = line.split(sep) if sep else line.split()
+    return [c.strip() for c in cells]
+
+
+def _header_sep(line: str) -> str | None:
+    for sep in (",", "\t", "|", ";"):
+        if sep in line:
+            return sep
+    return None
+
+
+def _is_header(cells: list[str]) -> bool:
+    known = 0
+    metric = False
+    for cell in cells:
+        if not cell or re.fullmatch(_NUM + "%?", cell, re.I):
+            return False
+        base = canonical(cell)[1]
+        if base in ("epoch", "phase", "lr") or base in _BASES.values():
+            known += 1
+            metric = metric or base in ("loss", "accuracy", "error_rate")
+    return known >= 2 and metric
+
+
+def _parse_table(lines: list[str]) -> ParsedLog | None:
+    for h, line in enumerate(lines[:200]):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        sep = _header_sep(line)
+        header = _split(line, sep)
+        if _is_header(header):
+            parsed = _table_rows(lines, h, header, sep)
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) -> ParsedLog | None:
+    names = [c.lower() for c in header]
+    # fastai prints ``train_loss valid_loss accuracy``: its metrics are computed on validation.
+    bare_prefix = "val" if {"train_loss", "valid_loss"} <= set(names) else "train"
+    columns = [_column(*canonical(c, bare_prefix)) for c in header]
+    accuracy_names = {c for c, col in zip(names, columns, strict=True) if col.endswith("accuracy")}
+    rows: list[EpochRow] = []
+    phase_names: list[str] = []
+    for i in range(h + 1, len(lines)):
+        line = lines[i]
+        if not line.strip() or re.fullmatch(r"[\s|:+\-=]*", line):
+            continue
+        cells = _split(line, sep)
+        if len(cells) != len(columns):
+            if rows:
+                break
+            continue
+        values: dict[str, float] = {}
+        epoch = None
+        phase_name = None
+        for col, cell in zip(columns, cells, strict=True):
+            if col == "phase":
+                phase_name = cell
+                continue
+            value = _to_float(cell)
+            if col == "epoch":
+                epoch = int(value) if value is not None and math.isfinite(value) else None
+            elif value is not None:
+                values[col] = value / 100 if cell.endswith("%") else value
+        if not values:
+            if rows:
+                break
+            continue
+        if phase_name is not None and phase_name not in phase_names:
+            phase_names.append(phase_name)
+        epoch = epoch if epoch is not None else len(rows) + 1
+        rows.append(EpochRow(0, epoch, i + 1, values, phase_name))
+    if not rows:
+        return None
+    if phase_names:
+        for row in rows:
+            row.phase = phase_names.index(row.phase_name) + 1 if row.phase_name else 1
+    else:
+        _assign_phases(rows, [None] * len(rows))
+    if "phase" in columns and "val_balanced_accuracy" in columns:
+        style, framework = "graftlab-csv", "graftlab"
+    elif sep == "," and "epoch" in columns and "loss" in names:
+        style, framework = "keras-csv", "keras"
+    else:
+        style, framework = "table", None
+    return ParsedLog(rows=rows, style=style, framework=framework, accuracy_names=accuracy_names)
+
+
+def _assign_phases(rows: list[EpochRow], totals: list[int | None]) -> None:
+    """A new phase starts where the epoch counter goes back or the announced total changes."""
+    phase = 1
+    for j, row in enumerate(rows):
+        if j:
+            prev = rows[j - 1]
+            restarted = row.epoch <= prev.epoch
+            retotalled = totals[j] is not None and totals[j - 1] is not None
+            retotalled = retotalled and totals[j] != totals[j - 1]
+            if restarted or retotalled:
+                phase += 1
+        row.phase = phase
+
+
+# -- free text (Keras progress output, PyTorch prints) ----------------------------------------
+
+_EPOCH_HEADER = re.compile(r"^\W*epoch\W*(\d+)\s*(?:/|of)\s*(\d+)\W*$", re.I)
+_EPOCH_ANY = re.compile(r"\bepoch\b\W{0,3}(\d+)(?:\s*(?:/|of)\s*(\d+))?", re.I)
+_KERAS_METRIC = re.compile(rf"(?:^|\s)-\s+([A-Za-z_][\w]*)\s*:\s*({_NUM})(?=\s|$)", re.I)
+_CALLBACK_CHATTER = re.compile(
+    r"improved from|did not improve|saving model|ReduceLROnPlateau|reducing learning rate"
+    r"|early stopping|Restoring model weights|^\s*Epoch \d{5}:",
+    re.I,
+)
+_BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
+_TOKEN = re.compile(
+    r"(?P<num>[-+]?(?:(?:nan|inf(?:inity)?)\b|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?))"
+    r"(?P<pct>%?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:@\d+)?)|(?P<slash>/)",
+    re.I,
+)
+_METRIC_WORDS = {"loss", "acc", "accuracy", "top1", "acc1", "acc@1", "lr", "f1", "error_rate"}
+
+
+def _keras_metrics(line: str) -> dict[str, str]:
+    return {m[1]: m[2] for m in _KERAS_METRIC.finditer(line)}
+
+
+def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple[float, str]]]:
+    """Read ``Epoch 3 train loss 0.4 acc 91.2% val loss ...``: (epoch, total, {col: value})."""
+    epoch = total = None
+    words: list[str] = []
+    prefix = "train"
+    out: dict[str, tuple[float, str]] = {}
+    expect_total = False
+    for m in _TOKEN.finditer(line):
+        word, number, percent, slash = m["word"], m["num"], m["pct"], m["slash"]
+        if slash:
+            expect_total = epoch is not None and total is None
+            continue
+        if word:
+            words.extend(w for w in word.lower().split("_") if w)
+            continue
+        value = float(number)
+        if expect_total:
+            total, expect_total = int(value), False
+            words = []
+            continue
+        if words and words[-1] in ("epoch", "ep") and epoch is None:
+            epoch, words = int(value), []
+            continue
+        for w in words:
+            if w in _PREFIXES:
+                prefix = _PREFIXES[w]
+        metric_words = [w for w in words if w in _METRIC_WORDS or w in ("learning", "rate")]
+        if metric_words:
+            if "learning" in words and "rate" in words:
+                base = "lr"
+            elif "error" in words and "rate" in words:
+                base = "error_rate"
+            else:
+                base = _BASES.get(metric_words[-1], metric_words[-1])
+            col = "lr" if base == "lr" else f"{prefix}_{base}"
+            out[col] = (value / 100 if percent else value, words[-1])
+        words = []
+    return epoch, total, out
+
+
+def _parse_text(lines: list[str]) -> ParsedLog | None:
+    rows: list[EpochRow] = []
+    totals: list[int | None] = []
+    accuracy_names: set[str] = set()
+    current: EpochRow | None = None
+    current_total: int | None = None
+    keras = torch = False
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None and current.values:
+            rows.append(current)
+            totals.append(current_total)
+        current = None
+
+    for i, line in enumerate(lines, 1):
+        if not line.strip() or _CALLBACK_CHATTER.search(line):
+            continue
+        if m := _EPOCH_HEADER.match(line):
+            flush()
+            current = EpochRow(phase=0, epoch=int(m[1]), line=i)
+            current_total = int(m[2])
+            continue
+        keras_values = _keras_metrics(line)
+        if keras_values:
+            keras = True
+            if current is None:
+                current, current_total = EpochRow(phase=0, epoch=len(rows) + 1, line=i), None
+            # Each progress redraw repeats the running averages; the last one is the epoch's.
+            current.values = {}
+            for name, text in keras_values.items():
+                col = _column(*canonical(name))
+                if col.endswith("accuracy"):
+                    accuracy_names.add(name)
+                current.values[col] = float(text)
+            current.line = i
+            continue
+        if not re.search(r"loss|acc|top1|error", line, re.I) or _BATCH_LINE.search(line):
+            continue
+        epoch, total, values = _generic_metrics(line)
+        if not values:
+            continue
+        torch = True
+        if epoch is not None and not (
+            current is not None
+            and current.epoch == epoch
+            and (total is None or current_total in (None, total))
+        ):
+            flush()
+            current, current_total = EpochRow(phase=0, epoch=epoch, line=i), total
+        if current is None:
+            continue
+        for col, (value, name) in values.items():
+            if col.endswith("accuracy"):
+                accuracy_names.add(name)
+            current.values[col] = value
+        current.line = i
+    flush()
+    if not rows:
+        return None
+    _assign_phases(rows, totals)
+    style = "keras" if keras else "torch"
+    return ParsedLog(
+        rows=rows,
+        style=style,
+        framework="keras" if keras else ("torch" if torch else None),
+        accuracy_names=accuracy_names,
+    )
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def _normalise(parsed: ParsedLog) -> None:
+    cols = parsed.columns()
+    # Per-epoch evaluation printed as "test" is the validation curve when nothing else is.
+    if not any(c.startswith("val_") for c in cols):
+        for row in parsed.rows:
+            row.values = {
+                ("val_" + k[5:] if k.startswith("test_") else k): v for k, v in row.values.items()
+            }
+    for row in parsed.rows:
+        for prefix in ("train", "val"):
+            err = row.values.pop(f"{prefix}_error_rate", None)
+            if err is not None and f"{prefix}_accuracy" not in row.values:
+                row.values[f"{prefix}_accuracy"] = 1.0 - err
+    # Accuracy printed in percent anywhere in a column means the whole column is in percent.
+    for col in {c for c in parsed.columns() if c.endswith("accuracy")}:
+        finite = [r.values[col] for r in parsed.rows if col in r.values]
+        finite = [v for v in finite if math.isfinite(v)]
+        if finite and 1.5 < max(finite) <= 100.0:
+            for row in parsed.rows:
+                if col in row.values:
+                    row.values[col] /= 100.0
+
+
+def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
+    """Parse a training log into a per-epoch table.
+
+    Args:
+        path_or_text: A file path, or the log's text itself.
+
+    Raises:
+        DataError: Nothing in the input looks like per-epoch training metrics.
+    """
+    text, name = read_text(path_or_text)
+    lines = clean_lines(text)
+    parsed = _parse_table(lines) or _parse_text(lines)
+    facts = ParsedLog(rows=[], style="text")
+    _facts(lines, facts)
+    if parsed is None:
+        if facts.callback_warnings or facts.nonfinite_lines:
+            parsed = facts
+        else:
+            where = f"{name!r}" if name else "the text given"
+            raise DataError(
+                f"Found no per-epoch training metrics in {where}. Expected Keras progress output "
+                "('Epoch 3/10' then '... - loss: 0.32 - accuracy: 0.86 - val_loss: ...'), a "
+                "Keras CSVLogger file, a graftlab results.csv, a table with a header such as "
+                "'epoch,train_loss,val_loss,val_acc', or prints like 'Epoch 1 train loss 0.69 "
+                "acc 0.50 val loss 0.70 val acc 0.48'."
+            )
+    for attr in (
+        "num_classes",
+        "num_classes_evidence",
+        "output_units",
+        "val_size",
+        "callback_warnings",
+        "nonfinite_lines",
+    ):
+        setattr(parsed, attr, getattr(facts, attr))
+    parsed.lines = lines
+    _normalise(parsed)
+    return parsed

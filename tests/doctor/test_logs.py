@@ -1,0 +1,366 @@
+"""graftlab.doctor.logs: every log style, each log check, and the corpus of real-style logs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from graftlab.doctor._logparse import parse_log
+from graftlab.doctor.findings import CATEGORIES, Finding
+from graftlab.doctor.logs import check_log, check_run
+from graftlab.errors import ArtifactError, ConfigError, DataError
+
+CASES = Path(__file__).parent / "cases" / "logs"
+BAR = "45/45 [==============================] - 12s 260ms/step"
+
+
+def keras(rows, header="", total=None):
+    """Keras 2 terminal output: one ``Epoch i/N`` header and final progress line per epoch."""
+    total = total or len(rows)
+    out = header
+    for i, metrics in enumerate(rows, 1):
+        out += f"Epoch {i}/{total}\n{BAR} - " + " - ".join(
+            f"{k}: {v:.4f}" for k, v in metrics.items()
+        )
+        out += "\n"
+    return out
+
+
+def codes(findings):
+    return [f.code for f in findings]
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def test_keras_progress_with_redraws_backspaces_and_ansi_is_one_row_per_epoch():
+    text = (
+        "Epoch 1/2\n"
+        " 1/45 [>....] - ETA: 10s - loss: 0.9000 - accuracy: 0.1000\x08\x08\x08\x08\r"
+        f"{BAR} - loss: 0.3250 - accuracy: 0.8571 - val_loss: 0.4100 - val_accuracy: 0.8000\n"
+        "Epoch 2/2\n"
+        "\x1b[1m45/45\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m \x1b[1m12s\x1b[0m 260ms/step "
+        "- acc: 0.9000 - loss: 0.2000 - val_acc: 0.8500 - val_loss: 0.3000\r\n"
+    )
+    log = parse_log(text)
+    assert log.style == "keras" and log.framework == "keras"
+    assert [r.epoch for r in log.rows] == [1, 2]
+    assert log.rows[0].values == {
+        "train_loss": 0.325,
+        "train_accuracy": 0.8571,
+        "val_loss": 0.41,
+        "val_accuracy": 0.8,
+    }
+    assert log.rows[1].values["val_accuracy"] == 0.85  # old acc/val_acc names
+    assert log.rows[0].line == 2 and log.rows[1].line == 4  # physical lines, \r inside
+
+
+def test_utf16_file_written_by_powershell_is_read(tmp_path):
+    path = tmp_path / "train.log"
+    path.write_bytes(keras([{"loss": 0.5, "accuracy": 0.7}] * 2).encode("utf-16"))
+    assert len(parse_log(path).rows) == 2
+
+
+def test_two_epoch_one_sequences_are_two_phases_and_a_changed_total_too():
+    rows = [{"loss": 0.5, "val_accuracy": 0.8}] * 3
+    assert [r.phase for r in parse_log(keras(rows) + keras(rows)).rows] == [1, 1, 1, 2, 2, 2]
+    text = keras(rows, total=3) + "Epoch 4/6\n" + f"{BAR} - loss: 0.4000\n"
+    assert [r.phase for r in parse_log(text).rows] == [1, 1, 1, 2]
+
+
+def test_keras_callback_chatter_is_not_an_epoch():
+    text = keras([{"loss": 0.5, "val_loss": 0.4}] * 2).replace(
+        "Epoch 2/2",
+        "\nEpoch 1: val_loss improved from inf to 0.40000, saving model to m.h5\nEpoch 2/2",
+    )
+    log = parse_log(text)
+    assert [r.values["val_loss"] for r in log.rows] == [0.4, 0.4]
+
+
+def test_number_of_classes_from_found_lines_and_from_the_last_dense_layer():
+    found = "Found 2000 images belonging to 7 classes.\nFound 350 images belonging to 7 classes.\n"
+    log = parse_log(keras([{"loss": 0.5}] * 2, header=found))
+    assert log.num_classes == 7 and log.val_size == 350
+    summary = " dense_1 (Dense)             (None, 12)                24588     \n"
+    log = parse_log(keras([{"loss": 0.5}] * 2, header=found + summary))
+    assert log.num_classes == 12 and log.output_units == (12, 3)
+    torch_print = "  (fc): Linear(in_features=512, out_features=4, bias=True)\n"
+    assert parse_log(keras([{"loss": 0.5}] * 2, header=torch_print)).num_classes == 4
+
+
+def test_csvlogger_and_graftlab_results_csv():
+    csv_text = "epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,0.9,0.6,0.8\n1,0.7,0.6,0.65,0.7\n"
+    log = parse_log(csv_text)
+    assert log.style == "keras-csv" and [r.epoch for r in log.rows] == [0, 1]
+    assert log.rows[1].values["val_accuracy"] == 0.65
+    log = parse_log(CASES / "batchnorm__1__bug.csv")
+    assert log.style == "graftlab-csv"
+    assert [p[0].phase_name for p in log.phases()] == ["probe", "finetune"]
+    assert log.rows[0].values["lr"] == 0.001
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Epoch [1/3], Train Loss: 0.6000, Train Acc: 60.00%, Val Loss: 0.7000, Val Acc: 55.00%\n"
+        "Epoch [2/3], Train Loss: 0.5000, Train Acc: 70.00%, Val Loss: 0.6500, Val Acc: 58.00%\n",
+        "Epoch 1 train loss 0.6 acc 0.6 val loss 0.7 val acc 0.55\n"
+        "Epoch 2 train loss 0.5 acc 0.7 val loss 0.65 val acc 0.58\n",
+        "Epoch 0/24\n----------\ntrain Loss: 0.6000 Acc: 0.6000\nval Loss: 0.7000 Acc: 0.5500\n\n"
+        "Epoch 1/24\n----------\ntrain Loss: 0.5000 Acc: 0.7000\nval Loss: 0.6500 Acc: 0.5800\n",
+        "| epoch | train_loss | train_acc | val_loss | val_acc |\n|---|---|---|---|---|\n"
+        "| 1 | 0.6 | 60.0 | 0.7 | 55.0 |\n| 2 | 0.5 | 70.0 | 0.65 | 58.0 |\n",
+        "epoch\ttrain_loss\ttrain_accuracy\tval_loss\tval_accuracy\n"
+        "1\t0.6\t0.6\t0.7\t0.55\n2\t0.5\t0.7\t0.65\t0.58\n",
+        "epoch     train_loss  valid_loss  error_rate  time\n"
+        "0         0.600000    0.700000    0.450000    00:12\n"
+        "1         0.500000    0.650000    0.420000    00:12\n",
+    ],
+    ids=["torch-bracket-percent", "torch-words", "torch-tutorial", "markdown", "tsv", "fastai"],
+)
+def test_every_text_style_gives_the_same_table(text):
+    log = parse_log(text)
+    assert len(log.rows) == 2
+    second = log.rows[1].values
+    assert second["train_loss"] == pytest.approx(0.5)
+    assert second["val_loss"] == pytest.approx(0.65)
+    assert second["val_accuracy"] == pytest.approx(0.58)  # percent, error_rate converted
+
+
+@pytest.mark.parametrize("text", ["", "hello world\nnothing to see\n", "a,b,c\n1,2,3\n"])
+def test_input_without_epochs_is_a_data_error_that_says_what_is_expected(text):
+    with pytest.raises(DataError, match="Found no per-epoch training metrics"):
+        check_log(text)
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        check_log(tmp_path / "missing.log")
+
+
+def test_unknown_framework_is_a_config_error_with_a_suggestion():
+    with pytest.raises(ConfigError, match="Did you mean 'keras'"):
+        check_log(keras([{"loss": 0.5}] * 2), framework="kears")
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+
+def test_binary_accuracy_on_one_hot_is_named_with_the_arithmetic():
+    found = "Found 2100 images belonging to 7 classes.\n"
+    rows = [{"loss": 0.4101, "accuracy": 0.8571, "val_loss": 0.41, "val_accuracy": 0.8571}] * 5
+    [f] = check_log(keras(rows, header=found))
+    assert (f.code, f.category, f.severity) == ("GL401", "trivial-accuracy", "error")
+    assert "6/7" in f.title and "0.8571" in f.title
+    assert "line   3 | epoch   1 | val_acc 0.8571" in f.evidence
+    assert "Found 2100 images belonging to 7 classes" in f.evidence
+    assert "binary accuracy" in f.explanation and "0.4101" in f.explanation
+    assert "categorical_crossentropy" in f.fix
+
+
+def test_without_k_the_class_count_is_inferred_from_the_stuck_value():
+    rows = [{"loss": 0.3, "accuracy": 0.9 + 0.002 * i, "val_accuracy": 0.9} for i in range(4)]
+    [f] = check_log(keras(rows))
+    assert f.code == "GL401" and "9/10" in f.title and "inferred" in f.evidence
+
+
+def test_a_high_accuracy_that_merely_plateaus_is_not_trivial():
+    rows = [
+        {"loss": 1 / (i + 1), "accuracy": 0.6 + 0.1 * i, "val_accuracy": 0.7 + 0.05 * i}
+        for i in range(3)
+    ]
+    rows += [{"loss": 0.2, "accuracy": 0.95, "val_accuracy": 0.9}] * 4
+    assert not [f for f in check_log(keras(rows)) if f.category == "trivial-accuracy"]
+
+
+def test_chance_accuracy_with_loss_at_ln_k_is_one_finding_not_two():
+    rows = [{"loss": 1.6094, "accuracy": 0.2, "val_loss": 1.6094, "val_accuracy": 0.2}] * 4
+    findings = check_log(keras(rows, header=" dense (Dense)   (None, 5)   10245\n"))
+    assert codes(findings) == ["GL402"]
+    assert "ln(5) = 1.6094" in findings[0].explanation
+
+
+def test_loss_stuck_at_ln2_without_accuracy():
+    findings = check_log(keras([{"loss": 0.6931, "val_loss": 0.6932}] * 4))
+    assert codes(findings) == ["GL404"] and "ln(2)" in findings[0].title
+
+
+def test_accuracy_frozen_from_epoch_one_is_one_class_with_validation_arithmetic():
+    found = "Found 1000 images belonging to 3 classes.\nFound 350 images belonging to 3 classes.\n"
+    rows = [
+        {
+            "loss": 0.9 - 0.01 * i,
+            "accuracy": 0.55 + 0.001 * i,
+            "val_loss": 0.95 - 0.01 * i,
+            "val_accuracy": 0.3143,
+        }
+        for i in range(5)
+    ]
+    [f] = check_log(keras(rows, header=found))
+    assert f.code == "GL403"
+    assert "0.3143 x 350 = 110.0 images" in f.explanation
+
+
+def test_single_unit_softmax_from_summary_and_constant_metrics():
+    summary = " dense (Dense)               (None, 1)                 2049      \n"
+    rows = [{"loss": 7.6246, "accuracy": 0.5, "val_loss": 7.6246, "val_accuracy": 0.5}] * 4
+    [f] = check_log(keras(rows, header=summary))
+    assert (f.code, f.category) == ("GL405", "single-unit-softmax")
+    assert 'activation="sigmoid"' in f.fix
+
+
+def test_nan_loss_is_divergence_and_metrics_after_it_are_not_blamed_on_anything_else():
+    rows = [{"loss": 2.1, "accuracy": 0.3}, {"loss": 1.8, "accuracy": 0.4}]
+    rows += [{"loss": math.nan, "accuracy": 0.1}] * 4
+    [f] = check_log(keras(rows))
+    assert (f.code, f.severity) == ("GL407", "error")
+    assert "epoch 3" in f.title and "loss nan" in f.evidence
+
+
+def test_loss_growing_by_orders_of_magnitude_is_divergence():
+    losses = [1.4, 0.9, 3.7, 41.3, 905.2]
+    [f] = check_log(keras([{"loss": v} for v in losses]))
+    assert f.code == "GL408" and "1006x" in f.title
+
+
+def test_loss_that_starts_high_and_comes_down_is_not_divergence():
+    losses = [50.0, 2.0, 0.5, 4.0, 0.3]
+    assert "GL408" not in codes(check_log(keras([{"loss": v} for v in losses])))
+
+
+def test_validation_loss_exploding_while_training_loss_falls_points_at_batchnorm():
+    rows = [
+        {"loss": 0.8 - 0.1 * i, "val_loss": v} for i, v in enumerate([0.4, 0.5, 2.0, 9.0, 40.0])
+    ]
+    [f] = check_log(keras(rows))
+    assert (f.code, f.category) == ("GL409", "batchnorm")
+
+
+def test_overfitting_onset_names_the_epoch_and_the_numbers():
+    train = [1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05]
+    val = [1.1, 0.8, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9]
+    [f] = check_log(keras([{"loss": t, "val_loss": v} for t, v in zip(train, val, strict=True)]))
+    assert (f.code, f.category) == ("GL412", "overfitting")
+    assert "epoch 4" in f.title and "0.5500" in f.title and "+64%" in f.title
+    assert "0.3500 -> 0.0500" in f.evidence
+
+
+def test_val_better_than_train_is_info_and_large_gap_is_leakage():
+    small = [{"accuracy": 0.7 + 0.02 * i, "val_accuracy": 0.74 + 0.02 * i} for i in range(5)]
+    [f] = check_log(keras(small))
+    assert (f.code, f.category, f.severity) == ("GL410", "other", "info")
+    assert "dropout" in f.explanation
+    large = [{"accuracy": 0.7 + 0.01 * i, "val_accuracy": 0.99} for i in range(5)]
+    f = next(f for f in check_log(keras(large)) if f.code == "GL411")
+    assert (f.category, f.severity) == ("data-leakage", "warning")
+
+
+def test_constant_validation_loss_and_accuracy_while_training_moves():
+    rows = [
+        {
+            "loss": 1.0 - 0.1 * i,
+            "accuracy": 0.5 + 0.05 * i,
+            "val_loss": 0.9312,
+            "val_accuracy": 0.6913,
+        }
+        for i in range(5)
+    ]
+    [f] = check_log(keras(rows, header="Found 10 images belonging to 4 classes.\n"))
+    assert (f.code, f.category) == ("GL406", "other")
+
+
+def test_drop_after_unfreezing_blames_lr_unless_it_was_lowered():
+    def results(lr2):
+        rows = ["phase,epoch,lr,train_loss,val_accuracy"]
+        rows += [f"probe,{e},0.001,{0.5 - 0.05 * e},{0.8 + 0.02 * e}" for e in range(1, 5)]
+        rows += [f"finetune,{e},{lr2},0.4,{0.6 + 0.02 * e}" for e in range(5, 9)]
+        return "\n".join(rows) + "\n"
+
+    [f] = check_log(results(0.001))
+    assert (f.code, f.category) == ("GL413", "learning-rate")
+    assert "0.8800 to 0.7000" in f.title and "never gets back" in f.title
+    assert "(not lower)" in f.evidence and "BatchNorm" in f.explanation
+    [f] = check_log(results(1e-5))
+    assert (f.code, f.category) == ("GL414", "batchnorm")
+
+
+def test_monitored_metric_missing_suggests_the_logged_name():
+    text = keras([{"loss": 0.5, "accuracy": 0.8, "val_loss": 0.5, "val_accuracy": 0.8}] * 2)
+    text += "WARNING:tensorflow:Can save best model only with val_acc available, skipping.\n"
+    [f] = check_log(text)
+    assert (f.code, f.category, f.severity) == ("GL415", "monitor-metric-missing", "error")
+    assert 'monitor="val_accuracy", mode="max"' in f.fix
+
+
+def test_framework_picks_the_language_of_the_fix():
+    rows = [{"loss": 0.41, "accuracy": 0.8571, "val_accuracy": 0.8571}] * 4
+    text = keras(rows, header="Found 70 images belonging to 7 classes.\n")
+    assert "model.compile" in check_log(text)[0].fix
+    assert "CrossEntropyLoss" in check_log(text, framework="torch")[0].fix
+
+
+def test_findings_are_sorted_errors_first():
+    rows = [
+        {"loss": 0.7 - 0.01 * i, "accuracy": 0.7 + 0.01 * i, "val_accuracy": 0.995}
+        for i in range(4)
+    ]
+    text = keras(rows) + "WARNING:tensorflow:Can save best model only with val_acc available\n"
+    severities = [f.severity for f in check_log(text)]
+    assert severities[0] == "error" and "warning" in severities
+
+
+# -- run directories -----------------------------------------------------------------------
+
+
+def test_check_run_merges_saved_findings_with_the_results_csv(tmp_path):
+    saved = Finding("GL601", "data-leakage", "error", "dupes", "a == b", "why", "fix")
+    (tmp_path / "findings.json").write_text(json.dumps([saved.to_dict()]))
+    (tmp_path / "results.csv").write_text((CASES / "batchnorm__1__bug.csv").read_text())
+    assert codes(check_run(tmp_path)) == ["GL601", "GL414"]
+
+
+def test_check_run_rejects_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(ArtifactError, match="not a graftlab run directory"):
+        check_run(tmp_path)
+    (tmp_path / "findings.json").write_text("{not json")
+    with pytest.raises(ArtifactError, match="not a list of findings"):
+        check_run(tmp_path)
+
+
+# -- the corpus ----------------------------------------------------------------------------
+
+BUGGY = sorted(CASES.glob("*__bug.*"))
+
+
+def test_corpus_covers_every_log_category_twice_with_fixed_versions():
+    cats = [p.name.split("__")[0] for p in BUGGY]
+    for cat in (
+        "trivial-accuracy",
+        "divergence",
+        "overfitting",
+        "learning-rate",
+        "batchnorm",
+        "other",
+        "data-leakage",
+        "monitor-metric-missing",
+        "single-unit-softmax",
+    ):
+        assert cats.count(cat) >= 2, cat
+    for bug in BUGGY:
+        assert bug.with_name(bug.name.replace("__bug.", "__fixed.")).is_file(), bug.name
+
+
+@pytest.mark.parametrize("bug", BUGGY, ids=[p.stem for p in BUGGY])
+def test_corpus_buggy_log_is_diagnosed_and_its_fixed_version_is_clean(bug):
+    category = bug.name.split("__")[0]
+    assert category in CATEGORIES
+    found = check_log(bug)
+    expected = [f for f in found if f.category == category]
+    assert expected, f"{bug.name}: expected {category}, got {[f.code for f in found]}"
+    assert all(f.severity in ("error", "warning", "info") and f.evidence for f in expected)
+    fixed = check_log(bug.with_name(bug.name.replace("__bug.", "__fixed.")))
+    assert not [f for f in fixed if f.severity == "error"], [f.title for f in fixed]
+    assert not {f.code for f in expected} & {f.code for f in fixed}
