@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from graftlab.cli._console import console as make_console
 from graftlab.data import SPLITS, load_dataset
 
 HELP = """Check a dataset and print images per class and split, sizes, modes and bad files.
@@ -73,7 +74,7 @@ def data(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
-        print_summary(summary, Console())
+        print_summary(summary, make_console())
 
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:

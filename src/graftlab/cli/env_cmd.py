@@ -6,9 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from graftlab.cli._console import console as make_console
 from graftlab.hardware import choose_execution, describe_environment
 
 HELP = """Show versions, CPU features (AVX-512, bf16, AMX), GPUs and where the offline
@@ -69,4 +69,4 @@ def env(
     table.add_row("cache", info["cache_dir"])
     if "execution" in info:
         table.add_row("execution", info["execution"]["reason"])
-    Console().print(table)
+    make_console().print(table)
