@@ -209,9 +209,12 @@ class Trainer:
                         break
                     self.optimizer.zero_grad(set_to_none=True)
                     self.scaler.scale(loss).backward()
+                    batch_logs = {"size": len(yb)}
                     if config.max_grad_norm is not None:
                         self.scaler.unscale_(self.optimizer)
-                        torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+                        # The norm before clipping: the doctor's gradient monitor reads it.
+                        norm = torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+                        batch_logs["grad_norm"] = float(norm)
                     self.scaler.step(self.optimizer)
                     self.scaler.update()
                     self.schedule.step()
@@ -222,7 +225,7 @@ class Trainer:
                     train_y.append(yb.numpy())
                     lr = max(g["lr"] for g in self.optimizer.param_groups)
                     for cb in callbacks:
-                        cb.on_batch_end(self, step, {"loss": loss_value, "size": len(yb), "lr": lr})
+                        cb.on_batch_end(self, step, {"loss": loss_value, "lr": lr, **batch_logs})
                 train_seconds = time.perf_counter() - t_epoch
 
                 # 7c. Validation in eval mode, no gradients, the task's metrics.
@@ -252,8 +255,10 @@ class Trainer:
                     self.best_metric_, self.best_epoch_ = value, epoch + 1
                     self._best_state = _copy_state(model)
                 self.epoch_, self.step_ = epoch + 1, step
+                # The probabilities go to the callbacks (doctor monitors), not into history_.
+                epoch_logs = {**logs, "val_probs": val_probs}
                 for cb in callbacks:
-                    cb.on_epoch_end(self, epoch, logs)
+                    cb.on_epoch_end(self, epoch, epoch_logs)
 
             # 8. Restore the best weights; callbacks end.
             if self._best_state is not None:
