@@ -1,0 +1,73 @@
+"""Static checks of other people's Keras / PyTorch transfer-learning scripts.
+
+``check_script(path_or_source)`` parses a ``.py`` file, a converted or raw ``.ipynb`` notebook
+or a pasted fragment, follows the values through the script (image sizes, generators, models,
+preprocessing functions) and returns :class:`~graftlab.doctor.findings.Finding` objects that
+name the root cause with the offending lines, the arithmetic and the fix.
+
+Codes: ``GL1xx`` Keras, ``GL2xx`` PyTorch / torchvision / timm, ``GL3xx`` either framework.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graftlab.doctor.findings import Finding
+from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
+    common_rules,
+    keras_model,
+    keras_pipeline,
+    keras_split,
+    keras_train,
+    torch_data,
+    torch_model,
+    torch_train,
+)
+from graftlab.doctor.script._rules import CHECKS, Ctx, run_checks
+from graftlab.doctor.script.parse import load_source
+
+__all__ = ["CHECKS", "check_script"]
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def check_script(path_or_source: str | Path, *, filename: str | None = None) -> list[Finding]:
+    """Diagnose a training script statically.
+
+    Args:
+        path_or_source: Path of a ``.py`` or ``.ipynb`` file, or the source text.
+        filename: Name to show in evidence (``file:line``); defaults to the path, or
+            ``<script>`` for text.
+
+    Returns:
+        Findings, errors first, then by line.
+
+    Raises:
+        DataError: A path was given that does not exist or cannot be read.
+    """
+    src = load_source(path_or_source, filename)
+    ctx = Ctx.build(src)
+    findings = run_checks(ctx)
+    if src.notes:
+        findings.append(
+            Finding(
+                "GL300",
+                "other",
+                "info",
+                "Part of the script could not be parsed; the rest was analysed",
+                "\n".join(src.evidence(n) for n in src.dropped[:5]),
+                " ".join(src.notes),
+                "Make the file valid Python 3 (for example convert Python 2 print statements, "
+                "remove merge-conflict markers or unfinished lines) to have every line checked.",
+                ["https://docs.python.org/3/library/ast.html"],
+            )
+        )
+    return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], _first_line(f)))
+
+
+def _first_line(f: Finding) -> int:
+    head = f.evidence.split(": ", 1)[0]
+    try:
+        return int(head.rsplit(":", 1)[-1])
+    except ValueError:
+        return 0

@@ -1,0 +1,612 @@
+"""A small data-flow model of a script: statements in execution order and what names hold.
+
+Scripts people paste are flat or call a few of their own functions (``build_model``,
+``train_one_epoch``, ``evaluate``). :class:`Program` walks the statements in the order they
+would run, inlining calls to the script's own functions (parameters bound to the arguments),
+so ``Dense(num_classes)`` inside ``build_model(num_classes=7)`` resolves to 7 and the
+``model.eval()`` inside ``evaluate`` counts where ``evaluate`` is called. Both branches of an
+``if`` are walked, loops once. Class bodies are not executed (``nn.Module`` subclasses are
+read separately by the PyTorch rules).
+"""
+
+from __future__ import annotations
+
+import ast
+import os.path
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: What :meth:`Program.const` returns when a value cannot be worked out statically.
+UNKNOWN = _Unknown()
+
+_MAX_EVENTS = 20_000
+_KERAS_PREFIXES = (
+    "tensorflow.python.keras.",
+    "tensorflow.compat.v1.keras.",
+    "tensorflow.compat.v2.keras.",
+    "tensorflow.keras.",
+    "tf.keras.",
+    "keras.src.",
+    "tf_keras.",
+)
+
+
+def canon(qual: str | None) -> str:
+    """One spelling per API: ``tf.keras.layers.Dense`` → ``keras.layers.Dense``."""
+    if not qual:
+        return ""
+    for pre in _KERAS_PREFIXES:
+        if qual.startswith(pre):
+            return "keras." + qual[len(pre) :]
+    if qual.startswith("tensorflow."):
+        return "tf." + qual[len("tensorflow.") :]
+    return qual
+
+
+def last(qual: str) -> str:
+    """The last dotted component: ``keras.layers.Dense`` → ``Dense``."""
+    return qual.rsplit(".", 1)[-1]
+
+
+class ImportRef(ast.expr):
+    """Synthetic value bound by an import statement."""
+
+    _fields = ()
+
+    def __init__(self, qual: str) -> None:
+        super().__init__()
+        self.qual = qual
+
+
+class ElementOf(ast.expr):
+    """Synthetic value of a loop variable or an unpacked tuple: an element of ``value``."""
+
+    _fields = ("value",)
+
+    def __init__(self, value: ast.expr, index: int | None = None) -> None:
+        super().__init__()
+        self.value = value
+        self.index = index
+
+
+@dataclass(frozen=True)
+class Event:
+    """One statement as it runs.
+
+    Attributes:
+        idx: Position in execution order.
+        node: The statement.
+        scope: 0 for module level, else the id of one inlined call.
+        funcs: Names of the script's functions being run, outermost first.
+        loops: ``idx`` of the enclosing ``for``/``while`` events.
+        withs: Context-manager expressions of the enclosing ``with`` statements.
+    """
+
+    idx: int
+    node: ast.stmt
+    scope: int
+    funcs: tuple[str, ...]
+    loops: tuple[int, ...]
+    withs: tuple[ast.expr, ...]
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    time: float  # visible to events with idx > time
+    scope: int
+    value: ast.expr
+    vidx: int  # event at which ``value`` is evaluated
+    vscope: int
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An expression together with where it is evaluated."""
+
+    node: ast.expr
+    idx: int
+    scope: int
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call in the trace with its canonical dotted name (``keras.layers.Dense``)."""
+
+    node: ast.Call
+    ev: Event
+    qual: str
+
+    @property
+    def name(self) -> str:
+        return last(self.qual)
+
+    def kw(self, name: str) -> ast.expr | None:
+        return next((k.value for k in self.node.keywords if k.arg == name), None)
+
+    def arg(self, pos: int, name: str | None = None) -> ast.expr | None:
+        """Positional argument ``pos``, or keyword ``name``."""
+        if name is not None and (v := self.kw(name)) is not None:
+            return v
+        args = [a for a in self.node.args if not isinstance(a, ast.Starred)]
+        return args[pos] if 0 <= pos < len(args) else None
+
+
+def header(node: ast.stmt) -> list[ast.AST]:
+    """The parts of a statement that run before (or instead of) its nested body."""
+    if isinstance(node, ast.For | ast.AsyncFor):
+        return [node.target, node.iter]
+    if isinstance(node, ast.While | ast.If):
+        return [node.test]
+    if isinstance(node, ast.With | ast.AsyncWith):
+        return list(node.items)
+    if isinstance(node, ast.Try | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return []
+    if isinstance(node, ast.Match):
+        return [node.subject]
+    return [node]
+
+
+def calls_in(node: ast.stmt) -> list[ast.Call]:
+    """Calls in a statement's header, outermost first."""
+    return [n for part in header(node) for n in ast.walk(part) if isinstance(n, ast.Call)]
+
+
+class Program:
+    """The trace of a module and queries on it."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.events: list[Event] = []
+        self.loop_end: dict[int, int] = {}
+        self.returns: dict[int, Ref] = {}
+        self._bindings: dict[str, list[Binding]] = defaultdict(list)
+        self._parent: dict[int, int] = {0: 0}
+        self._stack: list[str] = []
+        self._scopes = 0
+        self._collect_defs(tree.body)
+        called = {
+            n.func.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        self._called = called & set(self.functions)
+        self._walk(tree.body, 0, (), ())
+        self.calls: list[CallSite] = [
+            CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)))
+            for ev in self.events
+            for c in calls_in(ev.node)
+        ]
+        self._site_of: dict[int, CallSite] = {}
+        self._by_method: dict[str, list[CallSite]] = defaultdict(list)
+        for c in self.calls:
+            self._site_of.setdefault(id(c.node), c)
+            if isinstance(c.node.func, ast.Attribute):
+                self._by_method[c.node.func.attr].append(c)
+        self._names: dict[int, str | None] | None = None
+
+    # -- building the trace ---------------------------------------------------------------
+    def _collect_defs(self, body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.functions.setdefault(node.name, node)
+            elif isinstance(node, ast.ClassDef):
+                self.classes.setdefault(node.name, node)
+            elif isinstance(node, ast.If | ast.Try | ast.With):
+                for part in ("body", "orelse", "finalbody"):
+                    self._collect_defs(getattr(node, part, []))
+
+    def _walk(self, body: list[ast.stmt], scope: int, loops: tuple, withs: tuple) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if node.name not in self._called and node.name not in self._stack:
+                    self._inline(node, None, scope, loops, withs)  # never called: run in place
+                continue
+            if isinstance(node, ast.ClassDef):
+                continue
+            for call in calls_in(node):
+                f = call.func
+                if isinstance(f, ast.Name) and f.id in self._called and f.id not in self._stack:
+                    self._inline(self.functions[f.id], call, scope, loops, withs)
+            ev = Event(len(self.events), node, scope, tuple(self._stack), loops, withs)
+            self.events.append(ev)
+            self._bind_statement(ev)
+            if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+                self._walk(node.body, scope, (*loops, ev.idx), withs)
+                self.loop_end[ev.idx] = len(self.events) - 1
+                self._walk(node.orelse, scope, loops, withs)
+            elif isinstance(node, ast.If):
+                self._walk(node.body, scope, loops, withs)
+                self._walk(node.orelse, scope, loops, withs)
+            elif isinstance(node, ast.With | ast.AsyncWith):
+                ctx = tuple(item.context_expr for item in node.items)
+                self._walk(node.body, scope, loops, withs + ctx)
+            elif isinstance(node, ast.Try):
+                for part in (node.body, *[h.body for h in node.handlers]):
+                    self._walk(part, scope, loops, withs)
+                self._walk(node.orelse, scope, loops, withs)
+                self._walk(node.finalbody, scope, loops, withs)
+            elif isinstance(node, ast.Match):
+                for case in node.cases:
+                    self._walk(case.body, scope, loops, withs)
+
+    def _inline(self, fn, call: ast.Call | None, caller: int, loops: tuple, withs: tuple) -> None:
+        if len(self.events) > _MAX_EVENTS:  # a pathological call graph: stop inlining
+            return
+        self._scopes += 1
+        scope = self._scopes
+        self._parent[scope] = 0
+        at = len(self.events)
+        time = at - 0.5
+        params = [*fn.args.posonlyargs, *fn.args.args]
+        defaults = dict(zip([p.arg for p in params][::-1], fn.args.defaults[::-1], strict=False))
+        for p, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
+            if d is not None:
+                defaults[p.arg] = d
+        given: dict[str, ast.expr] = {}
+        if call is not None:
+            args = [a for a in call.args if not isinstance(a, ast.Starred)]
+            for p, a in zip(params, args, strict=False):
+                given[p.arg] = a
+            for k in call.keywords:
+                if k.arg:
+                    given[k.arg] = k.value
+        for p in [*params, *fn.args.kwonlyargs]:
+            if p.arg in given:
+                self._bind(p.arg, time, scope, given[p.arg], at, caller)
+            elif p.arg in defaults:
+                self._bind(p.arg, time, scope, defaults[p.arg], at, 0)
+        self._stack.append(fn.name)
+        self._walk(fn.body, scope, loops, withs)
+        self._stack.pop()
+        if call is not None:
+            rets = [
+                ev
+                for ev in self.events[at:]
+                if ev.scope == scope and isinstance(ev.node, ast.Return) and ev.node.value
+            ]
+            if rets:
+                self.returns[id(call)] = Ref(rets[-1].node.value, rets[-1].idx, scope)
+
+    def _bind(self, name: str, time: float, scope: int, value, vidx: int, vscope: int) -> None:
+        self._bindings[name].append(Binding(name, time, scope, value, vidx, vscope))
+
+    def _bind_target(self, target: ast.expr, value: ast.expr, ev: Event) -> None:
+        if isinstance(target, ast.Name):
+            self._bind(target.id, ev.idx, ev.scope, value, ev.idx, ev.scope)
+        elif isinstance(target, ast.Attribute) and (d := dotted(target)):
+            self._bind(d, ev.idx, ev.scope, value, ev.idx, ev.scope)
+        elif isinstance(target, ast.Tuple | ast.List):
+            if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts):
+                for t, v in zip(target.elts, value.elts, strict=True):
+                    self._bind_target(t, v, ev)
+            else:
+                for i, t in enumerate(target.elts):
+                    self._bind_target(t, ast.copy_location(ElementOf(value, i), value), ev)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, ast.copy_location(ElementOf(value), value), ev)
+
+    def _bind_statement(self, ev: Event) -> None:
+        node = ev.node
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                self._bind_target(t, node.value, ev)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self._bind_target(node.target, node.value, ev)
+        elif isinstance(node, ast.AugAssign):
+            value = ast.copy_location(
+                ast.BinOp(left=node.target, op=node.op, right=node.value), node
+            )
+            self._bind_target(node.target, value, ev)
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            self._bind_target(node.target, ast.copy_location(ElementOf(node.iter), node.iter), ev)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self._bind_target(item.optional_vars, item.context_expr, ev)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                local = a.asname or a.name.split(".")[0]
+                qual = a.name if a.asname else a.name.split(".")[0]
+                self._bind(local, ev.idx, ev.scope, ImportRef(qual), ev.idx, ev.scope)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                if a.name != "*":
+                    ref = ImportRef(f"{node.module}.{a.name}")
+                    self._bind(a.asname or a.name, ev.idx, ev.scope, ref, ev.idx, ev.scope)
+
+    # -- queries ----------------------------------------------------------------------------
+    def lookup(self, name: str, idx: int, scope: int) -> Binding | None:
+        """The binding of ``name`` visible at event ``idx`` in ``scope`` (then module scope)."""
+        bindings = self._bindings.get(name, ())
+        for s in (scope, 0) if scope else (0,):
+            for b in reversed(bindings):
+                if b.scope == s and b.time < idx:
+                    return b
+        return next((b for b in reversed(bindings) if b.scope == 0), None)
+
+    def bindings(self, name: str) -> list[Binding]:
+        return list(self._bindings.get(name, ()))
+
+    def origin(self, node: ast.expr, idx: int, scope: int, _depth: int = 0) -> Ref:
+        """Follow names, attributes bound by assignment and the script's own function returns
+        back to the expression that made the value."""
+        if _depth > 40:
+            return Ref(node, idx, scope)
+        key = node.id if isinstance(node, ast.Name) else None
+        if isinstance(node, ast.Attribute):
+            key = dotted(node)
+        if key is not None:
+            b = self.lookup(key, idx, scope)
+            if b is not None and not isinstance(b.value, ImportRef):
+                return self.origin(b.value, b.vidx, b.vscope, _depth + 1)
+            return Ref(node, idx, scope)
+        if isinstance(node, ast.Call) and id(node) in self.returns:
+            r = self.returns[id(node)]
+            return self.origin(r.node, r.idx, r.scope, _depth + 1)
+        if isinstance(node, ast.Subscript):
+            container = self.origin(node.value, idx, scope, _depth + 1)
+            k = self.const(node.slice, idx, scope)
+            if isinstance(container.node, ast.Dict) and isinstance(k, str):
+                for kn, vn in zip(container.node.keys, container.node.values, strict=True):
+                    if kn is not None and self.const(kn, container.idx, container.scope) == k:
+                        return self.origin(vn, container.idx, container.scope, _depth + 1)
+        if isinstance(node, ElementOf) and node.index is not None:
+            container = self.origin(node.value, idx, scope, _depth + 1)
+            if isinstance(container.node, ast.Tuple | ast.List) and node.index < len(
+                container.node.elts
+            ):
+                elt = container.node.elts[node.index]
+                return self.origin(elt, container.idx, container.scope, _depth + 1)
+        return Ref(node, idx, scope)
+
+    def origin_call(self, node: ast.expr | None, at: Event | Ref) -> CallSite | None:
+        """The call that made the value of ``node`` (evaluated at ``at``), with its name."""
+        if node is None:
+            return None
+        r = self.origin(node, at.idx, at.scope)
+        if not isinstance(r.node, ast.Call):
+            return None
+        ev_at = self.events[min(r.idx, len(self.events) - 1)]
+        return self.call_site(r.node) or CallSite(
+            r.node, ev_at, canon(self.qualname(r.node.func, r.idx, r.scope))
+        )
+
+    def call_site(self, node: ast.Call) -> CallSite | None:
+        return self._site_of.get(id(node))
+
+    def qualname(self, node: ast.expr, idx: int, scope: int, _depth: int = 0) -> str | None:
+        """Dotted name of a reference, import aliases expanded (``np.mean`` → ``numpy.mean``)."""
+        if _depth > 20:
+            return None
+        if isinstance(node, ast.Name):
+            b = self.lookup(node.id, idx, scope)
+            if b is None:
+                return node.id
+            if isinstance(b.value, ImportRef):
+                return b.value.qual
+            if isinstance(b.value, ast.Name | ast.Attribute):
+                return self.qualname(b.value, b.vidx, b.vscope, _depth + 1)
+            return node.id
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value, idx, scope, _depth + 1)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):  # ``Dense(4)(x)`` is not a call of ``Dense``
+            base = self.qualname(node.func, idx, scope, _depth + 1)
+            return f"{base}()" if base else None
+        return None
+
+    def const(self, node: ast.expr | None, idx: int, scope: int, _depth: int = 0):
+        """The Python value of ``node`` if it is a constant after propagation, else UNKNOWN."""
+        if node is None or _depth > 40:
+            return UNKNOWN
+        c = lambda n: self.const(n, idx, scope, _depth + 1)  # noqa: E731
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name | ast.Attribute):
+            key = node.id if isinstance(node, ast.Name) else dotted(node)
+            b = self.lookup(key, idx, scope) if key else None
+            if b is None or isinstance(b.value, ImportRef):
+                return UNKNOWN
+            return self.const(b.value, b.vidx, b.vscope, _depth + 1)
+        if isinstance(node, ast.Tuple | ast.List):
+            vals = [c(e) for e in node.elts]
+            if any(v is UNKNOWN for v in vals):
+                return UNKNOWN
+            return tuple(vals) if isinstance(node, ast.Tuple) else vals
+        if isinstance(node, ast.UnaryOp):
+            v = c(node.operand)
+            if isinstance(v, int | float) and isinstance(node.op, ast.USub):
+                return -v
+            return v if isinstance(node.op, ast.UAdd) else UNKNOWN
+        if isinstance(node, ast.BinOp):
+            return _binop(node.op, c(node.left), c(node.right))
+        if isinstance(node, ast.JoinedStr):
+            parts = [c(v.value) if isinstance(v, ast.FormattedValue) else c(v) for v in node.values]
+            return UNKNOWN if any(p is UNKNOWN for p in parts) else "".join(map(str, parts))
+        if isinstance(node, ast.Subscript):
+            v, k = c(node.value), c(node.slice)
+            if isinstance(node.slice, ast.Slice):
+                lo, hi = c(node.slice.lower), c(node.slice.upper)
+                if isinstance(v, tuple | list | str):
+                    return v[
+                        lo if isinstance(lo, int) else None : hi if isinstance(hi, int) else None
+                    ]
+                return UNKNOWN
+            try:
+                return v[k] if v is not UNKNOWN and k is not UNKNOWN else UNKNOWN
+            except (TypeError, IndexError, KeyError):
+                return UNKNOWN
+        if isinstance(node, ast.Dict):
+            keys = [c(k) if k is not None else UNKNOWN for k in node.keys]
+            return {k: c(v) for k, v in zip(keys, node.values, strict=True) if k is not UNKNOWN}
+        if isinstance(node, ast.Call):
+            return self._const_call(node, idx, scope, _depth)
+        return UNKNOWN
+
+    def _const_call(self, node: ast.Call, idx: int, scope: int, depth: int):
+        if id(node) in self.returns:
+            r = self.returns[id(node)]
+            return self.const(r.node, r.idx, r.scope, depth + 1)
+        name = canon(self.qualname(node.func, idx, scope))
+        args = [self.const(a, idx, scope, depth + 1) for a in node.args]
+        if any(a is UNKNOWN for a in args) or node.keywords:
+            return UNKNOWN
+        fn = {
+            "int": int,
+            "float": float,
+            "tuple": tuple,
+            "list": list,
+            "len": len,
+            "str": str,
+            "round": round,
+            "max": max,
+            "min": min,
+            "sorted": sorted,
+        }.get(name)
+        try:
+            if fn is not None:
+                return fn(*args)
+            if name in ("os.path.join", "posixpath.join") and all(isinstance(a, str) for a in args):
+                return os.path.join(*args).replace("\\", "/")
+            if last(name) in ("Path", "PurePath") and len(args) == 1 and isinstance(args[0], str):
+                return args[0]
+        except (TypeError, ValueError):
+            return UNKNOWN
+        return UNKNOWN
+
+    # -- conveniences for rules ---------------------------------------------------------------
+    def find_calls(self, *names: str, prefix: str = "") -> list[CallSite]:
+        """Calls whose last name is one of ``names`` (and whose name starts with ``prefix``)."""
+        return [c for c in self.calls if c.name in names and c.qual.startswith(prefix)]
+
+    def method_calls(self, method: str) -> list[CallSite]:
+        """Calls ``<something>.method(...)``."""
+        return list(self._by_method.get(method, ()))
+
+    def loop_trains(self, loop_idx: int) -> bool:
+        """Whether the loop starting at event ``loop_idx`` calls ``.backward()`` / ``.step()``."""
+        end = self.loop_end.get(loop_idx, loop_idx)
+        return any(
+            loop_idx <= c.ev.idx <= end
+            for method in ("backward", "step")
+            for c in self._by_method.get(method, ())
+        )
+
+    def events_in(self, start: int, end: int) -> Iterator[Event]:
+        yield from self.events[max(start, 0) : end + 1]
+
+    def assigned_name(self, node: ast.expr) -> str | None:
+        """The variable a call's result is assigned to directly (``train_gen = ...``)."""
+        if self._names is None:
+            self._names = {}
+            for ev in self.events:
+                n = ev.node
+                if isinstance(n, ast.Assign) and len(n.targets) == 1:
+                    t = n.targets[0]
+                    self._names[id(n.value)] = t.id if isinstance(t, ast.Name) else dotted(t)
+                elif isinstance(n, ast.AnnAssign) and n.value is not None:
+                    t = n.target
+                    self._names[id(n.value)] = t.id if isinstance(t, ast.Name) else None
+        return self._names.get(id(node))
+
+    def deps(self, node: ast.expr, at: Event | Ref, limit: int = 60) -> list[Ref]:
+        """Expressions that contribute to ``node``'s value: its definition, the definitions of
+        the names in it, ``xs.append(...)`` arguments and the script's functions it calls."""
+        out: list[Ref] = []
+        todo = [Ref(node, at.idx, at.scope)]
+        seen: set[int] = set()
+        while todo and len(out) < limit:
+            ref = todo.pop(0)
+            if id(ref.node) in seen:
+                continue
+            seen.add(id(ref.node))
+            out.append(ref)
+            for n in ast.walk(ref.node):
+                if isinstance(n, ast.Name):
+                    b = self.lookup(n.id, ref.idx, ref.scope)
+                    if b is not None and not isinstance(b.value, ImportRef):
+                        todo.append(Ref(b.value, b.vidx, b.vscope))
+                    todo.extend(self._mutations(n.id, ref.idx))
+                elif isinstance(n, ast.Call):
+                    if id(n) in self.returns:
+                        todo.append(self.returns[id(n)])
+                    f = n.func
+                    if isinstance(f, ast.Name) and f.id in self.functions:
+                        fn = self.functions[f.id]
+                        ev = next((e for e in self.events if fn.name in e.funcs), None)
+                        if ev is not None:
+                            todo.extend(Ref(s, ev.idx, ev.scope) for s in _exprs(fn.body))
+        return out
+
+    def _mutations(self, name: str, before: int) -> list[Ref]:
+        out = []
+        for method in ("append", "extend", "insert"):
+            for c in self._by_method.get(method, ()):
+                f = c.node.func
+                if c.ev.idx < before and isinstance(f.value, ast.Name) and f.value.id == name:
+                    out.extend(Ref(a, c.ev.idx, c.ev.scope) for a in c.node.args)
+        return out
+
+    def receiver(self, call: CallSite) -> Ref | None:
+        """Origin of ``x`` in ``x.method(...)``."""
+        if not isinstance(call.node.func, ast.Attribute):
+            return None
+        return self.origin(call.node.func.value, call.ev.idx, call.ev.scope)
+
+
+def dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return None
+
+
+def _binop(op: ast.operator, a, b):
+    if a is UNKNOWN or b is UNKNOWN:
+        return UNKNOWN
+    try:
+        if isinstance(op, ast.Add):
+            return a + b
+        if isinstance(op, ast.Sub):
+            return a - b
+        if isinstance(op, ast.Mult):
+            return a * b
+        if isinstance(op, ast.Div):
+            if isinstance(a, str) and isinstance(b, str):  # pathlib's ``/``
+                return f"{a.rstrip('/')}/{b}"
+            return a / b
+        if isinstance(op, ast.FloorDiv):
+            return a // b
+        if isinstance(op, ast.Pow):
+            return a**b
+        if isinstance(op, ast.Mod) and not isinstance(a, str):
+            return a % b
+    except (TypeError, ZeroDivisionError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _exprs(body: list[ast.stmt]) -> list[ast.expr]:
+    """Top-level expressions of a function body's statements (values, returns, calls)."""
+    out = []
+    for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Return | ast.Expr) and stmt.value:
+            out.append(stmt.value)
+    return out

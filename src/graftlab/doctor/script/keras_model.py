@@ -1,0 +1,382 @@
+"""Keras checks on the model's head: output units, activation, loss, metrics, include_top."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import UNKNOWN
+from graftlab.doctor.script.keras_graph import KerasScript, activation_of
+from graftlab.doctor.script.knowledge import REFS
+
+_LOSS_NAME = {
+    "binary": "binary_crossentropy",
+    "categorical": "categorical_crossentropy",
+    "sparse": "sparse_categorical_crossentropy",
+}
+
+
+def keras_script(ctx: Ctx) -> KerasScript:
+    if "keras" not in ctx.cache:
+        ctx.cache["keras"] = KerasScript(ctx.prog)
+    return ctx.cache["keras"]
+
+
+def floor_text(k: int) -> str:
+    """``6/7 = 0.8571 (85.71%)`` for k = 7."""
+    return f"{k - 1}/{k} = {(k - 1) / k:.4f} ({100 * (k - 1) / k:.2f}%)"
+
+
+@check("keras.head")
+def check_head(ctx: Ctx) -> None:
+    """GL101 binary loss on a multi-class head, GL102 one-unit softmax, GL103 mismatches."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    for dense in prog.find_calls("Dense"):
+        units = prog.const(dense.arg(0, "units"), dense.ev.idx, dense.ev.scope)
+        act = activation_of(prog, dense.arg(1, "activation"), dense.ev)
+        if units == 1 and act == "softmax":
+            _single_unit(ctx, [dense.node.lineno])
+    for comp in ks.compiles():
+        model = ks.model_for(comp)
+        loss = ks.loss(comp)
+        units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
+        if units == 1 and act == "softmax":
+            _single_unit(ctx, [out_line])
+        if loss is None:
+            continue
+        kind, from_logits, loss_line = loss
+        fits = ks.fits_for(comp)
+        labels = {ks.label_format(f) for f in fits} - {None}
+        metrics = ks.metrics(comp)
+        acc = any(m in ("accuracy", "acc", "binary_accuracy") for m in metrics)
+        lines = [out_line, loss_line]
+        if kind == "binary":
+            _binary_multiclass(ctx, units, act, labels, acc, lines)
+        _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
+
+
+def _single_unit(ctx: Ctx, lines: list[int]) -> None:
+    ctx.add(
+        "GL102",
+        "single-unit-softmax",
+        "error",
+        "Softmax over a single output unit: every prediction is 1.0",
+        lines,
+        "Softmax normalises over the units of each sample: with one unit it computes "
+        "exp(z)/exp(z) = 1.0 whatever the image. Thresholded at 0.5 every image is predicted "
+        "as the positive class, so accuracy equals the share of positive images (for example "
+        "50% on a balanced set) and stays there; the loss is constant, so no gradient reaches "
+        "the layers below and nothing learns.",
+        "For two classes use one sigmoid unit:\n"
+        "    outputs = layers.Dense(1, activation='sigmoid')(x)\n"
+        "    model.compile(loss='binary_crossentropy', metrics=['accuracy'])  "
+        "# class_mode='binary'\n"
+        "or Dense(1) with keras.losses.BinaryCrossentropy(from_logits=True), or "
+        "Dense(2, activation='softmax') with loss='categorical_crossentropy'.",
+        [REFS["keras_losses"], REFS["keras_tl"]],
+    )
+
+
+def _binary_multiclass(ctx, units, act, labels, acc, lines) -> None:
+    one_hot = "onehot" in labels  # one label per image, from a class-per-folder loader
+    if isinstance(units, int) and units > 2:
+        k = units
+        if act == "softmax":
+            severity = "error"
+        elif one_hot:
+            severity = "error" if acc else "warning"
+        else:
+            return  # sigmoid units on multi-hot labels: a correct multi-label setup
+    elif units is UNKNOWN and one_hot:
+        k, severity = None, "error" if acc else "warning"
+    else:
+        return
+    kk = f"the {k}" if k else "the K"
+    floor = floor_text(k) if k else "(K-1)/K (6/7 = 0.8571, 85.71%, with 7 classes)"
+    ctx.add(
+        "GL101",
+        "binary-loss-multiclass",
+        severity,
+        f"Binary cross-entropy on a {k or 'K'}-class single-label head: 'accuracy' starts at "
+        + (f"{k - 1}/{k} = {100 * (k - 1) / k:.2f}% without learning" if k else "(K-1)/K"),
+        lines,
+        "With loss='binary_crossentropy', Keras turns metrics=['accuracy'] into "
+        f"binary_accuracy: each of {kk} output units is thresholded at 0.5 and compared with "
+        "its own 0/1 target, and the result is averaged over the units. With one-hot labels "
+        f"only one target per image is 1, so predicting 0 for every unit already scores "
+        f"{floor} without learning anything; the accuracy sits near that floor and is not "
+        "classification accuracy. The loss also treats the classes as independent yes/no "
+        f"questions instead of one choice among {k or 'K'}.",
+        f"outputs = layers.Dense({k or 'num_classes'}, activation='softmax')(x)\n"
+        "model.compile(optimizer=optimizer, loss='categorical_crossentropy',  "
+        "# one-hot labels (class_mode='categorical')\n"
+        "              metrics=['accuracy'])\n"
+        "# with integer labels (class_mode='sparse' or image_dataset_from_directory's default "
+        "label_mode='int') use loss='sparse_categorical_crossentropy'",
+        [REFS["keras_metrics"], REFS["keras_losses"]],
+    )
+
+
+def _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits) -> None:
+    ks = keras_script(ctx)
+    flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
+    fit_lines = [f.line for f in flows if f is not None][:1] or [f.node.lineno for f in fits][:1]
+
+    def add(severity: str, title: str, why: str, fix: str, extra=()) -> None:
+        ctx.add(
+            "GL103",
+            "activation-loss-mismatch",
+            severity,
+            title,
+            [*lines, *extra],
+            why,
+            fix,
+            [REFS["keras_losses"]],
+        )
+
+    loss_name = _LOSS_NAME.get(kind)
+    if kind == "sparse" and "onehot" in labels:
+        add(
+            "error",
+            "sparse_categorical_crossentropy with one-hot labels",
+            "The generator yields one-hot label vectors (class_mode='categorical'), but the "
+            "sparse loss expects one integer class index per image; Keras either fails on the "
+            "shapes or reads the vectors as indices.",
+            "Use loss='categorical_crossentropy' with one-hot labels, or class_mode='sparse' "
+            "(label_mode='int') with the sparse loss.",
+            fit_lines,
+        )
+    if kind == "categorical" and (units == 1 or labels & {"binary", "int"}):
+        add(
+            "error",
+            "categorical_crossentropy with one output unit or integer labels",
+            "Categorical cross-entropy needs one probability per class and one-hot targets. "
+            "Over a single unit Keras normalises the output to 1.0, so the loss is 0 for every "
+            "image and nothing learns; with integer labels (class_mode='binary'/'sparse') the "
+            "shapes do not match.",
+            "Two classes: Dense(1, activation='sigmoid') + loss='binary_crossentropy' with "
+            "class_mode='binary'. K classes: Dense(K, activation='softmax') + "
+            "'categorical_crossentropy' with class_mode='categorical' (or the sparse loss "
+            "with integer labels).",
+            fit_lines,
+        )
+    if kind == "binary" and units == 1 and "onehot" in labels:
+        add(
+            "error",
+            "One output unit, but the generator yields one-hot labels",
+            "flow_from_directory defaults to class_mode='categorical', which yields labels of "
+            "shape (batch, 2) for two classes; the model outputs (batch, 1). Keras stops with "
+            "a shape error or broadcasts the labels against the single unit.",
+            "Pass class_mode='binary' to flow_from_directory (or label_mode='binary' to "
+            "image_dataset_from_directory) to get one 0/1 label per image.",
+            fit_lines,
+        )
+    if kind == "binary" and isinstance(units, int) and units >= 2 and "binary" in labels:
+        add(
+            "error",
+            f"{units} output units, but class_mode='binary' yields one 0/1 label",
+            "Each image has a single 0/1 label; Keras broadcasts it to every output unit, so "
+            "all units are trained towards the same target and the accuracy is meaningless.",
+            f"Use Dense(1, activation='sigmoid') with class_mode='binary', or "
+            f"Dense({units}, activation='softmax') with class_mode='categorical' and "
+            "loss='categorical_crossentropy'.",
+            fit_lines,
+        )
+    if loss_name and from_logits and act in ("softmax", "sigmoid"):
+        add(
+            "warning",
+            f"from_logits=True, but the model already ends in {act}",
+            f"The loss applies {act} again to outputs that are already probabilities in "
+            "[0, 1]: predictions are squashed towards uniform, gradients shrink, training is "
+            "slow and the reported loss is wrong. Accuracy can still rise, which hides it.",
+            "Either drop the activation (Dense(units) outputs logits) and keep "
+            "from_logits=True, or keep the activation and use from_logits=False.",
+        )
+    if loss_name and not from_logits and act == "linear":
+        add(
+            "error",
+            f"{loss_name} on a linear output layer with from_logits=False",
+            "The last Dense layer has no activation, so it outputs unbounded logits, but the "
+            "loss is told it receives probabilities: Keras clips them to [1e-7, 1 - 1e-7] "
+            "(and normalises by their sum for the categorical losses), so negative logits "
+            "give no gradient and training stalls or diverges.",
+            f"keras.losses.{_class_name(kind)}(from_logits=True), or give the last layer "
+            f"activation={'sigmoid' if kind == 'binary' else 'softmax'}.",
+        )
+
+
+def _class_name(kind: str) -> str:
+    return {
+        "binary": "BinaryCrossentropy",
+        "categorical": "CategoricalCrossentropy",
+        "sparse": "SparseCategoricalCrossentropy",
+    }[kind]
+
+
+@check("keras.include_top")
+def check_include_top(ctx: Ctx) -> None:
+    """GL104: layers stacked on a backbone that still has its ImageNet classifier."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    if any(
+        c.node.func.attr == "pop"
+        for c in ctx.prog.method_calls("pop")
+        if isinstance(c.node.func.value, ast.Attribute) and c.node.func.value.attr == "layers"
+    ):
+        return  # the old "pop the classifier" idiom: the user taps features explicitly
+    for model in ks.models:
+        for i, layer in enumerate(model.layers[:-1]):
+            app = layer.app
+            if app is None or not app.include_top:
+                continue
+            nxt = model.layers[i + 1]
+            nxt_line = nxt.applied or (nxt.site.node if nxt.site else None)
+            _include_top(ctx, app, [app.site.node.lineno, getattr(nxt_line, "lineno", 0)])
+    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_generator"):
+        app = ks.app_of(pred.node.func.value, pred.ev)
+        if app is None or not app.include_top:
+            continue
+        name = ctx.prog.assigned_name(pred.node) or ""
+        if any(w in name.lower() for w in ("feature", "bottleneck", "embed")):
+            _include_top(ctx, app, [app.site.node.lineno, pred.node.lineno])
+
+
+def _include_top(ctx: Ctx, app, lines: list[int]) -> None:
+    name = app.info.name
+    ctx.add(
+        "GL104",
+        "include-top",
+        "error",
+        f"{name} keeps its ImageNet classifier (include_top=True) and new layers are stacked on it",
+        lines,
+        f"With include_top=True (the default) {name}'s output is the softmax over the 1000 "
+        "ImageNet classes, not image features. The new head learns from 1000 probabilities "
+        "that are near zero for anything that is not an ImageNet class, so accuracy "
+        f"plateaus far below what the backbone's features allow. It also pins the input to "
+        f"{app.info.size}x{app.info.size}.",
+        f"base_model = keras.applications.{name}(weights='imagenet', include_top=False,\n"
+        f"    input_shape=({app.info.size}, {app.info.size}, 3))\n"
+        "x = base_model(inputs, training=False)\n"
+        "x = keras.layers.GlobalAveragePooling2D()(x)\n"
+        "outputs = keras.layers.Dense(num_classes, activation='softmax')(x)",
+        [REFS["keras_tl"], REFS["keras_apps"]],
+    )
+
+
+@check("keras.monitor")
+def check_monitor(ctx: Ctx) -> None:
+    """GL105: callbacks monitoring a metric name the model never logs."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    for cb in prog.find_calls("ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau"):
+        pos = 1 if cb.name == "ModelCheckpoint" else 0
+        node = cb.arg(pos, "monitor")
+        monitor = "val_loss" if node is None else prog.const(node, cb.ev.idx, cb.ev.scope)
+        if not isinstance(monitor, str):
+            continue
+        fits = [f for f in ks.fits() if _uses_callback(prog, f, cb)] or ks.fits()
+        if not fits:
+            continue
+        base = monitor[4:] if monitor.startswith("val_") else monitor
+        if monitor.startswith("val_") and not any(ks.has_validation(f) for f in fits):
+            explicit = node is not None
+            _monitor(
+                ctx,
+                cb,
+                fits,
+                "error" if explicit else "warning",
+                f"{cb.name} monitors {monitor!r}, but fit() gets no validation data",
+                f"Without validation_data (or validation_split) Keras logs no 'val_*' "
+                f"values, so {monitor!r} never exists: {_consequence(cb.name, monitor)}",
+                "Pass validation_data=val_data to fit(), or monitor a training metric "
+                f"such as {base!r}.",
+            )
+            continue
+        logged = {"loss"}
+        comps = [c for c in (ks.compile_for(f) for f in fits) if c is not None]
+        if not comps:
+            continue  # the model was compiled where the script cannot be followed
+        unknown = False
+        for comp in comps:
+            for m in ks.metrics(comp):
+                unknown |= m is None
+                logged.add(m or "")
+        if base in logged or base.startswith(("lr", "learning_rate")):
+            continue
+        confusion = (base == "acc" and "accuracy" in logged) or (
+            base == "accuracy" and "acc" in logged
+        )
+        if unknown and not confusion:
+            continue
+        if base == "acc" and "accuracy" in logged and not ctx.tf2:
+            severity = "warning"
+            version = (
+                " Standalone Keras before 2.3 logged metrics=['accuracy'] as 'acc'; "
+                "Keras 2.3+, tf.keras and Keras 3 log 'accuracy'."
+            )
+        else:
+            severity, version = "error", ""
+        logged_names = sorted(n for n in logged if n)
+        shown = ", ".join(repr(n) for n in logged_names)
+        val_shown = ", ".join(repr("val_" + n) for n in logged_names)
+        _monitor(
+            ctx,
+            cb,
+            fits,
+            severity,
+            f"{cb.name} monitors {monitor!r}, which the model does not log",
+            f"The compiled model logs {shown} (and {val_shown} with validation data). "
+            f"{monitor!r} is none of them: {_consequence(cb.name, monitor)}{version}",
+            f"{cb.name}(..., monitor={'val_' + _closest(base, logged_names)!r}"
+            f"{', mode=' + repr('max') if 'acc' in base else ''})  "
+            "# the name must match history.history's keys",
+        )
+
+
+def _closest(base: str, names: list[str]) -> str:
+    if "acc" in base:
+        return next((n for n in names if "acc" in n), "accuracy")
+    return "loss"
+
+
+def _consequence(cb: str, monitor: str) -> str:
+    return {
+        "ModelCheckpoint": f"Keras warns 'Can save best model only with {monitor} available, "
+        "skipping' every epoch and no checkpoint is ever written, so the 'best' model you "
+        "load afterwards is missing or stale.",
+        "EarlyStopping": f"Keras warns that {monitor} is not available and training never "
+        "stops early (and restore_best_weights restores nothing).",
+        "ReduceLROnPlateau": "the learning rate is never reduced.",
+    }[cb]
+
+
+def _monitor(ctx, cb, fits, severity, title, why, fix) -> None:
+    ctx.add(
+        "GL105",
+        "monitor-metric-missing",
+        severity,
+        title,
+        [cb.node.lineno, fits[0].node.lineno],
+        why,
+        fix,
+        [REFS["keras_checkpoint"], REFS["keras_compile"]],
+    )
+
+
+def _uses_callback(prog, fit, cb) -> bool:
+    node = fit.kw("callbacks")
+    if node is None:
+        return False
+    r = prog.origin(node, fit.ev.idx, fit.ev.scope)
+    elts = r.node.elts if isinstance(r.node, ast.List | ast.Tuple) else []
+    for e in elts:
+        site = prog.origin_call(e, r)
+        if site is not None and site.node is cb.node:
+            return True
+    return False

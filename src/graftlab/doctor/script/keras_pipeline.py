@@ -1,0 +1,452 @@
+"""Keras checks on the image pipeline: preprocessing, input size, augmentation per phase."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import CallSite
+from graftlab.doctor.script.keras_graph import App, Flow, Model
+from graftlab.doctor.script.keras_model import keras_script
+from graftlab.doctor.script.keras_pre import Op, Preprocessing, combine
+from graftlab.doctor.script.knowledge import MODES, REFS, say
+
+
+def preprocessing(ctx: Ctx) -> Preprocessing:
+    if "keras_pre" not in ctx.cache:
+        ctx.cache["keras_pre"] = Preprocessing(ctx.prog, keras_script(ctx))
+    return ctx.cache["keras_pre"]
+
+
+def expected_mode(app: App) -> str:
+    if app.info.mode == "raw" and app.site.kw("include_preprocessing") is not None:
+        v = app.site.kw("include_preprocessing")
+        if isinstance(v, ast.Constant) and v.value is False:
+            return "tf"
+    return app.info.mode
+
+
+def _app_in(model: Model | None, apps: list[App]) -> App | None:
+    if model is not None:
+        found = next((layer.app for layer in model.layers if layer.app), None)
+        if found is not None or model.complete:
+            return found
+    return apps[0] if len(apps) == 1 else None
+
+
+def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
+    """(call, backbone, ops, data line) for each fit/predict that runs a pretrained backbone."""
+    ks, pp = keras_script(ctx), preprocessing(ctx)
+    apps = [a for a in ks.apps if a.pretrained]
+    out = []
+    for call in (
+        ks.fits() + ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_generator")
+    ):
+        model = ks.model_for(call)
+        app = _app_in(model, apps)
+        if app is None:
+            continue
+        if call.name.startswith("predict") and not (model and model.layers[-1].kind == "app"):
+            continue  # predictions of the whole model are checked against training instead
+        x = call.arg(0, "x") or call.kw("generator")
+        flow = ks.flow_of(x, call.ev)
+        if flow is not None and flow.datagen is not None:
+            ops, line = pp.flow_ops(flow), flow.datagen.node.lineno
+        else:
+            ops, line = pp.data_ops(x, call.ev) or [], call.node.lineno
+        out.append((call, app, ops + pp.model_ops(model), line))
+    return out
+
+
+@check("keras.preprocessing")
+def check_preprocessing(ctx: Ctx) -> None:
+    """GL110: pixel preprocessing that does not match the backbone's convention."""
+    if not ctx.keras:
+        return
+    apps = [a for a in keras_script(ctx).apps if a.pretrained]
+    if len({expected_mode(a) for a in apps}) != 1:
+        return  # several conventions in one script: cannot tell which data feeds which
+    groups: dict[tuple[str, str], list] = {}
+    for _call, app, ops, data_line in training_feeds(ctx):
+        want, got = expected_mode(app), combine(ops)
+        if got not in ("?", want):
+            groups.setdefault((app.info.name, got), []).append((app, ops, data_line))
+    for (_name, got), feeds in groups.items():
+        app = feeds[0][0]
+        want = expected_mode(app)
+        if got == "double" or (want == "raw" and got in ("unit", "tf", "torch")):
+            severity = "error"
+        else:
+            severity = "warning"
+        ops = [o for _, feed_ops, _ in feeds for o in feed_ops if o.mode != "raw"]
+        steps = "; ".join(sorted({f"{o.what} (line {o.line})" for o in ops}))
+        given = f"{MODES[got]}: {steps}" if steps else "raw 0..255 pixels: no preprocessing at all"
+        lines = [a.site.node.lineno for a, _, _ in feeds] + [o.line for o in ops]
+        if not steps:
+            lines += [line for _, _, line in feeds]
+        ctx.add(
+            "GL110",
+            "preprocessing-mismatch",
+            severity,
+            f"{app.info.name} expects {want!r} preprocessing but gets "
+            f"{'two scalings' if got == 'double' else repr(got)}",
+            lines,
+            f"{app.info.name}'s ImageNet weights were trained on {MODES[want]}. This script "
+            f"feeds it {given}. {_consequence(want, got)}",
+            _fix(app, want),
+            [REFS["keras_apps"], REFS["keras_tl"]],
+        )
+
+
+def _consequence(want: str, got: str) -> str:
+    if got == "double":
+        return (
+            "Scaling twice squeezes the pixels into a tiny range (ImageDataGenerator applies "
+            "preprocessing_function first, then rescale), so the backbone sees nearly "
+            "uniform images; its features carry little information and accuracy stays low."
+        )
+    if want == "raw":
+        return (
+            "The model divides by 255 again inside itself, so the images reach the first "
+            "convolution with values around 0.004: nearly black, and the pretrained features "
+            "are close to useless."
+        )
+    return (
+        "The first layers see inputs with a different scale and offset"
+        + (" and swapped colour channels" if "caffe" in (want, got) else "")
+        + " than the weights were trained on; the pretrained features are distorted, "
+        "frozen-feature accuracy drops and fine-tuning has to spend its updates undoing it."
+    )
+
+
+def _fix(app: App, want: str) -> str:
+    if want == "raw":
+        return (
+            f"Feed raw 0..255 pixels to {app.info.name}: remove rescale=1./255 / "
+            "Rescaling(1./255) / preprocess_input from other families; "
+            f"keras.applications.{app.info.module}.preprocess_input is a pass-through."
+        )
+    return (
+        f"from tensorflow.keras.applications.{app.info.module} import preprocess_input\n"
+        "datagen = ImageDataGenerator(preprocessing_function=preprocess_input)  "
+        "# and no rescale=\n"
+        "# or inside the model: x = preprocess_input(inputs); x = base_model(x, "
+        "training=False)\n# use the same preprocessing for training, validation and "
+        "prediction"
+    )
+
+
+@check("keras.train_eval_preprocessing")
+def check_train_eval(ctx: Ctx) -> None:
+    """GL111 generators that preprocess differently; GL112 predictions on raw images."""
+    if not ctx.keras:
+        return
+    ks, pp = keras_script(ctx), preprocessing(ctx)
+    trains = [f for f in ks.flows if f.role == "train" and f.datagen is not None]
+    for tr in trains:
+        for other in ks.flows:
+            if other.role not in ("val", "test", "predict") or other.datagen is None:
+                continue
+            if other.datagen.node is tr.datagen.node:
+                continue
+            a, b = _signature(ctx, tr.datagen), _signature(ctx, other.datagen)
+            if a == b:
+                continue
+            ma, mb = combine(pp.datagen_ops(tr.datagen)), combine(pp.datagen_ops(other.datagen))
+            ctx.add(
+                "GL111",
+                "train-eval-preprocessing-mismatch",
+                "error",
+                f"The {say(other.role)} generator preprocesses images differently from the "
+                "training generator",
+                [tr.datagen.node.lineno, other.datagen.node.lineno],
+                f"Training images get {_describe(ma, a)}; {say(other.role)} images get "
+                f"{_describe(mb, b)}. The network is evaluated on inputs of a different scale "
+                "than it was trained on, so its activations shift: validation/test accuracy is "
+                "low or stuck near chance while training accuracy looks fine.",
+                "Give every generator the same preprocessing and put augmentation only in the "
+                "training one:\n"
+                f"train_datagen = ImageDataGenerator({a[0]}, horizontal_flip=True, ...)\n"
+                f"{other.role}_datagen = ImageDataGenerator({a[0]})",
+                [REFS["keras_idg"]],
+            )
+    _raw_predictions(ctx)
+
+
+def _signature(ctx: Ctx, datagen: CallSite) -> tuple[str, ...]:
+    parts = []
+    for k in (
+        "rescale",
+        "preprocessing_function",
+        "featurewise_center",
+        "samplewise_center",
+        "featurewise_std_normalization",
+        "samplewise_std_normalization",
+    ):
+        node = datagen.kw(k)
+        if node is None:
+            continue
+        v = ctx.prog.const(node, datagen.ev.idx, datagen.ev.scope)
+        text = repr(round(v, 8)) if isinstance(v, float) else ast.unparse(node)
+        parts.append(f"{k}={text}")
+    return (", ".join(parts) or "no preprocessing",)
+
+
+def _describe(mode: str, sig: tuple[str, ...]) -> str:
+    return f"{sig[0]} ({MODES[mode]})" if mode in MODES else sig[0]
+
+
+def _raw_predictions(ctx: Ctx) -> None:
+    ks, pp = keras_script(ctx), preprocessing(ctx)
+    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_on_batch"):
+        x = pred.arg(0, "x")
+        if x is None or ks.flow_of(x, pred.ev) is not None:
+            continue
+        load_line = pp.loads_images(x, pred.ev)
+        if not load_line:
+            continue
+        model = ks.model_for(pred)
+        fits = [f for f in ks.fits() if ks.same_receiver(f, pred) and f.ev.idx < pred.ev.idx]
+        if not fits:
+            fits = [f for f in ks.fits() if model and ks.model_for(f) is model]
+        if not fits:
+            continue
+        fit = fits[-1]
+        xf = fit.arg(0, "x") or fit.kw("generator")
+        flow = ks.flow_of(xf, fit.ev)
+        train_ops = pp.flow_ops(flow) if flow and flow.datagen else pp.data_ops(xf, fit.ev) or []
+        inside = pp.model_ops(ks.model_for(fit))
+        pred_ops = pp.data_ops(x, pred.ev) or []
+        got, want = combine(pred_ops + inside), combine(train_ops + inside)
+        if "?" in (got, want) or got == want:
+            continue
+        steps = ", ".join(o.what for o in train_ops) or "nothing"
+        ctx.add(
+            "GL112",
+            "train-eval-preprocessing-mismatch",
+            "error",
+            "Images passed to predict() are not preprocessed the way training images were",
+            [load_line, pred.node.lineno, *[o.line for o in train_ops][:1]],
+            f"Training applied {steps} ({MODES.get(want, want)}), but the images loaded for "
+            f"prediction get {MODES.get(got, got)}. The model sees inputs on another scale than "
+            "during training, so predictions are wrong or always the same class although "
+            "validation accuracy was good.",
+            "Apply exactly the training preprocessing before predict(), e.g.\n"
+            "x = img_to_array(load_img(path, target_size=SIZE))[None]\n"
+            + (
+                "x = x / 255.0  # as rescale=1./255 in training"
+                if want == "unit"
+                else "x = preprocess_input(x)  # the backbone family's function"
+            )
+            + "\nor move preprocessing into the model (a Rescaling / preprocess_input step "
+            "after Input) so no caller can forget it.",
+            [REFS["keras_tl"]],
+        )
+
+
+@check("keras.input_size")
+def check_input_size(ctx: Ctx) -> None:
+    """GL113 sizes that differ between phases or from the model; GL303 vs the native size."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    flows = [f for f in ks.flows if f.role and f.size]
+    for tr in (f for f in flows if f.role == "train"):
+        for other in flows:
+            if other.role != "train" and other.size != tr.size:
+                _size(
+                    ctx,
+                    [tr.line, other.line],
+                    f"Images are resized to {_hw(tr.size)} for training but "
+                    f"{_hw(other.size)} for {say(other.role)}",
+                    "A CNN's features depend on the scale of the objects in the image; a head "
+                    "trained on features of one size sees different features at another, so "
+                    f"{say(other.role)} results are worse than the model can do.",
+                    f"Use one constant: IMG_SIZE = {tr.size}, target_size=IMG_SIZE everywhere.",
+                )
+    declared = _declared_sizes(ctx)
+    distinct = {size for size, _ in declared}
+    if len(distinct) > 1:
+        _size(
+            ctx,
+            [line for _, line in declared],
+            "The model's input size changes between phases: "
+            + " vs ".join(_hw(s) for s in sorted(distinct)),
+            "Features (and Flatten sizes) computed at one input size do not match those at "
+            "another, so a head trained in one phase starts the next from the wrong features.",
+            "Build every phase with the same input_shape.",
+        )
+    if len(distinct) == 1:
+        size, line = declared[0]
+        for f in flows:
+            if f.role == "train" and f.size != size:
+                given = f.site.kw("target_size") or f.site.kw("image_size")
+                default = "" if given is not None else " (the default, since it is not given)"
+                _size(
+                    ctx,
+                    [line, f.line],
+                    f"The model is built for {_hw(size)} inputs but the training images are "
+                    f"{_hw(f.size)}{default}",
+                    "Keras only warns when a model built for one input shape is called on "
+                    "another; with global pooling it silently computes features at the wrong "
+                    "scale, with Flatten it fails on the shapes.",
+                    f"target_size={size}  # the same tuple as input_shape[:2]",
+                )
+    _native(ctx, declared, flows)
+
+
+def _declared_sizes(ctx: Ctx) -> list[tuple[tuple, int]]:
+    out = []
+    for c in ctx.prog.calls:
+        if c.name == "Input" or (c.name in ("InputLayer",)):
+            shape = ctx.prog.const(c.arg(0, "shape"), c.ev.idx, c.ev.scope)
+        elif any(a.site.node is c.node for a in keras_script(ctx).apps):
+            shape = ctx.prog.const(c.kw("input_shape"), c.ev.idx, c.ev.scope)
+        else:
+            continue
+        if (
+            isinstance(shape, tuple | list)
+            and len(shape) == 3
+            and all(isinstance(v, int) for v in shape[:2])
+        ):
+            out.append((tuple(shape[:2]), c.node.lineno))
+    return out
+
+
+def _native(ctx: Ctx, declared, flows: list[Flow]) -> None:
+    for app in keras_script(ctx).apps:
+        if not app.pretrained or app.include_top:
+            continue
+        shape = ctx.prog.const(app.site.kw("input_shape"), app.site.ev.idx, app.site.ev.scope)
+        if isinstance(shape, tuple | list) and len(shape) == 3:
+            size, line = tuple(shape[:2]), app.site.node.lineno
+        else:
+            train = {f.size for f in flows if f.role == "train"}
+            if len(train) != 1:
+                continue
+            size = train.pop()
+            line = next(f.line for f in flows if f.role == "train")
+        native = app.info.size
+        if not all(isinstance(s, int) for s in size) or size == (native, native):
+            continue
+        ratio = min(size) / native
+        extreme = ratio <= 0.5 or ratio >= 2
+        ctx.add(
+            "GL303",
+            "input-size-mismatch",
+            "warning" if extreme else "info",
+            f"{app.info.name} runs at {_hw(size)}; its ImageNet weights were trained at "
+            f"{native}x{native}",
+            sorted({app.site.node.lineno, line}),
+            f"Pretrained filters respond to objects at the scale seen in pre-training. "
+            f"At {ratio:.2f}x the native size "
+            + (
+                "features change substantially and accuracy usually drops (the last feature "
+                "map also becomes very small)."
+                if extreme
+                else "this usually works but costs some accuracy; it is a trade-off, not an error."
+            ),
+            f"input_shape=({native}, {native}, 3) and target_size=({native}, {native}), if "
+            "memory and speed allow.",
+            [REFS["keras_apps"]],
+        )
+
+
+def _hw(size) -> str:
+    return f"{size[0]}x{size[1]}" if isinstance(size, tuple | list) else str(size)
+
+
+def _size(ctx: Ctx, lines, title: str, why: str, fix: str) -> None:
+    ctx.add(
+        "GL113",
+        "input-size-mismatch",
+        "error",
+        title,
+        lines,
+        why,
+        fix,
+        [REFS["keras_apps"], REFS["keras_idg"]],
+    )
+
+
+@check("keras.augmentation")
+def check_augmentation(ctx: Ctx) -> None:
+    """GL114 augmented validation/test data; GL115 augmentation in one phase only."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    for f in ks.flows:
+        role = f.role if f.role != "predict" else f.name_role()
+        aug = f.augmenting
+        if role in ("val", "test") and aug:
+            split = (
+                ctx.prog.const(
+                    f.datagen.kw("validation_split"), f.datagen.ev.idx, f.datagen.ev.scope
+                )
+                if f.datagen
+                else None
+            )
+            shared = isinstance(split, float) and split > 0
+            ctx.add(
+                "GL114",
+                "augmented-evaluation",
+                "warning",
+                f"The {say(role)} images are augmented ({', '.join(aug)})",
+                [f.datagen.node.lineno, f.line],
+                f"The generator that feeds {say(role)} data applies random "
+                f"{', '.join(aug)}, so every evaluation scores different, distorted images: "
+                f"the {say(role)} numbers are noisy and lower than the model's real accuracy, and "
+                "checkpoint selection / early stopping follow the noise."
+                + (
+                    " With validation_split, the 'validation' subset is drawn through the same "
+                    "augmenting ImageDataGenerator."
+                    if shared
+                    else ""
+                ),
+                "Use a separate generator without augmentation for evaluation"
+                + (
+                    " (same validation_split, same directory, subset='validation')"
+                    if shared
+                    else ""
+                )
+                + ":\nval_datagen = ImageDataGenerator(rescale=1./255"
+                + (", validation_split=0.2" if shared else "")
+                + ")",
+                [REFS["keras_idg"]],
+            )
+    _phase(ctx)
+
+
+def _phase(ctx: Ctx) -> None:
+    ks = keras_script(ctx)
+    bottleneck = []
+    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_generator"):
+        if ks.app_of(pred.node.func.value, pred.ev) is None:
+            continue
+        flow = ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev)
+        if flow is not None and flow.datagen is not None and not flow.augmenting:
+            bottleneck.append((pred, flow))
+    if not bottleneck:
+        return
+    for f in ks.flows:
+        if f.role == "train" and f.augmenting:
+            pred, flow = bottleneck[0]
+            ctx.add(
+                "GL115",
+                "augmentation-phase",
+                "warning",
+                "Bottleneck features were computed without augmentation; fine-tuning uses it",
+                [pred.node.lineno, f.datagen.node.lineno],
+                "The head was fitted on features of clean images (computed once, no "
+                f"augmentation), and the fine-tuning phase feeds it augmented images "
+                f"({', '.join(f.augmenting)}). At the start of fine-tuning the head sees a "
+                "different input distribution, its loss jumps and the large gradients flow "
+                "into the pretrained layers, so fine-tuning can end worse than the frozen "
+                "model (the LP-FT argument: keep the head's starting point valid).",
+                "Either compute the bottleneck features from the same augmenting generator "
+                "(several passes), or fit the head end-to-end on the frozen backbone with the "
+                "augmenting generator before unfreezing; keep the same augmentation in both "
+                "phases.",
+                [REFS["lpft"], REFS["keras_blog"]],
+            )
+            return

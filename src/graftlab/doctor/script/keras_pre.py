@@ -1,0 +1,214 @@
+"""Which pixel preprocessing a Keras pipeline applies, as a mode of :data:`knowledge.MODES`.
+
+An *op* is one scaling step found in the code (``rescale=1./255``, ``preprocess_input``,
+``Rescaling(1/127.5, offset=-1)``, ``x / 255.``). A pipeline's ops combine into one mode:
+none → ``raw``, one → its mode, two scalings → ``double``; ``?`` when something cannot be told.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from graftlab.doctor.script.flow import UNKNOWN, CallSite, Event, Program, Ref, canon, last
+from graftlab.doctor.script.keras_graph import Flow, KerasScript, Model, preprocess_module
+from graftlab.doctor.script.knowledge import PREPROCESS_MODULES
+
+_LOADERS = {
+    "load_img",
+    "img_to_array",
+    "imread",
+    "open",
+    "read_file",
+    "decode_jpeg",
+    "decode_image",
+    "decode_png",
+    "imdecode",
+    "array_to_img",
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    mode: str  # a key of MODES, "raw" for a pass-through, "?" when unknown
+    line: int
+    what: str  # the code that does it, for messages
+
+
+def combine(ops: list[Op]) -> str:
+    modes = [o.mode for o in ops if o.mode != "raw"]
+    if "?" in modes:
+        return "?"
+    if not modes:
+        return "raw"
+    return modes[0] if len(modes) == 1 else "double"
+
+
+def _scale_mode(value) -> str:
+    if not isinstance(value, int | float) or value == 0:
+        return "?"
+    if abs(value * 255 - 1) < 1e-3:
+        return "unit"
+    if abs(value * 127.5 - 1) < 1e-3:
+        return "tf"
+    return "?"
+
+
+class Preprocessing:
+    """Finds ops in expressions, functions, generators and models of one script."""
+
+    def __init__(self, prog: Program, ks: KerasScript) -> None:
+        self.prog = prog
+        self.ks = ks
+
+    def fn_ops(self, node: ast.expr | None, at: Event | Ref) -> list[Op]:
+        """Ops of a function reference (``preprocessing_function=...``, ``ds.map(f)``)."""
+        if node is None:
+            return []
+        if isinstance(node, ast.Lambda):
+            return self.expr_ops([Ref(node.body, at.idx, at.scope)])
+        q = canon(self.prog.qualname(node, at.idx, at.scope))
+        if last(q) == "preprocess_input":
+            mod = preprocess_module(q)
+            return [Op(PREPROCESS_MODULES[mod] if mod else "?", node.lineno, q)]
+        if isinstance(node, ast.Name) and node.id in self.prog.functions:
+            fn = self.prog.functions[node.id]
+            ev = next((e for e in self.prog.events if fn.name in e.funcs), None)
+            if ev is None:
+                return [Op("?", node.lineno, node.id)]
+            exprs = [s.value for s in ast.walk(fn) if isinstance(s, ast.Return) and s.value]
+            exprs += [s.value for s in ast.walk(fn) if isinstance(s, ast.Assign | ast.AugAssign)]
+            return self.expr_ops([Ref(e, ev.idx, ev.scope) for e in exprs])
+        return [Op("?", node.lineno, q or "?")]
+
+    def expr_ops(self, refs: list[Ref]) -> list[Op]:
+        """Ops written inside the given expressions (not following names)."""
+        ops: list[Op] = []
+        seen: set[int] = set()
+        for ref in refs:
+            for n in ast.walk(ref.node):
+                if id(n) in seen:
+                    continue
+                seen.add(id(n))
+                op = self._op(n, ref)
+                if op is not None:
+                    ops.append(op)
+        return ops
+
+    def _op(self, n: ast.AST, ref: Ref) -> Op | None:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult):
+            v = self.prog.const(n.right, ref.idx, ref.scope)
+            if isinstance(n.op, ast.Div) and isinstance(v, int | float) and v:
+                v = 1 / v
+            mode = _scale_mode(v)
+            if mode != "?":
+                return Op(mode, n.lineno, ast.unparse(n))
+            return None
+        if isinstance(n, ast.Call):
+            q = canon(self.prog.qualname(n.func, ref.idx, ref.scope))
+            name = last(q)
+            if name == "preprocess_input":
+                mod = preprocess_module(q)
+                return Op(PREPROCESS_MODULES[mod] if mod else "?", n.lineno, q)
+            if name == "Rescaling":
+                scale = self.prog.const(_arg(n, 0, "scale"), ref.idx, ref.scope)
+                return Op(_scale_mode(scale), n.lineno, ast.unparse(n))
+            if name == "convert_image_dtype":
+                return Op("unit", n.lineno, ast.unparse(n))
+            if name in ("Normalization", "standardize", "per_image_standardization"):
+                return Op("?", n.lineno, ast.unparse(n))
+        return None
+
+    def datagen_ops(self, datagen: CallSite | None) -> list[Op]:
+        if datagen is None:
+            return []
+        ops = self.fn_ops(datagen.kw("preprocessing_function"), datagen.ev)
+        rescale = datagen.kw("rescale")
+        if rescale is not None:
+            v = self.prog.const(rescale, datagen.ev.idx, datagen.ev.scope)
+            if v not in (None, 1, 1.0):
+                ops.append(
+                    Op(_scale_mode(v), datagen.node.lineno, f"rescale={ast.unparse(rescale)}")
+                )
+        for k in (
+            "featurewise_center",
+            "samplewise_center",
+            "featurewise_std_normalization",
+            "samplewise_std_normalization",
+            "zca_whitening",
+        ):
+            if self.prog.const(datagen.kw(k), datagen.ev.idx, datagen.ev.scope) is True:
+                ops.append(Op("?", datagen.node.lineno, k))
+        return ops
+
+    def flow_ops(self, flow: Flow) -> list[Op]:
+        return self.datagen_ops(flow.datagen)
+
+    def model_ops(self, model: Model | None, _depth: int = 0) -> list[Op]:
+        """Ops inside the model (Rescaling layers, preprocess_input on the input tensor)."""
+        if model is None or _depth > 3:
+            return []
+        ops: list[Op] = []
+        for layer in model.layers:
+            if layer.site is None or layer.kind == "app":
+                continue
+            site = layer.site
+            if layer.kind == "Rescaling":
+                scale = self.prog.const(site.arg(0, "scale"), site.ev.idx, site.ev.scope)
+                ops.append(Op(_scale_mode(scale), site.node.lineno, ast.unparse(site.node)))
+            elif layer.kind == "fn" or layer.kind == "preprocess_input":
+                ops.extend(self.expr_ops([Ref(site.node, site.ev.idx, site.ev.scope)]))
+            elif layer.kind == "Lambda":
+                ops.extend(self.fn_ops(site.arg(0, "function"), site.ev))
+            elif layer.kind in ("Normalization",):
+                ops.append(Op("?", site.node.lineno, "Normalization"))
+            elif layer.kind in ("model", "Sequential"):
+                inner = next((m for m in self.ks.models if m.site.node is site.node), None)
+                ops.extend(self.model_ops(inner, _depth + 1))
+        return ops
+
+    def data_ops(self, node: ast.expr | None, at: Event | Ref) -> list[Op] | None:
+        """Ops applied to arrays or a ``tf.data`` pipeline outside any generator; None when
+        ``node`` comes from an ImageDataGenerator flow (use :meth:`flow_ops`)."""
+        if node is None:
+            return []
+        if self.ks.flow_of(node, at) is not None and self._is_generator(node, at):
+            return None
+        refs = self.prog.deps(node, at)
+        ops = self.expr_ops(refs)
+        for ref in refs:  # ds.map(fn): the function's ops
+            for n in ast.walk(ref.node):
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
+                    and n.func.attr == "map"
+                    and n.args
+                    and not isinstance(n.args[0], ast.Lambda)
+                ):
+                    ops.extend(self.fn_ops(n.args[0], ref))
+        return ops
+
+    def _is_generator(self, node: ast.expr, at: Event | Ref) -> bool:
+        flow = self.ks.flow_of(node, at)
+        return flow is not None and flow.datagen is not None
+
+    def loads_images(self, node: ast.expr, at: Event | Ref) -> int:
+        """First line where ``node``'s value is read from an image file, or 0."""
+        lines = []
+        for ref in self.prog.deps(node, at):
+            for n in ast.walk(ref.node):
+                if isinstance(n, ast.Call):
+                    q = canon(self.prog.qualname(n.func, ref.idx, ref.scope))
+                    if last(q) in _LOADERS and (last(q) != "open" or "Image" in q):
+                        lines.append(n.lineno)
+        return min(lines, default=0)
+
+
+def _arg(call: ast.Call, pos: int, name: str) -> ast.expr | None:
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return call.args[pos] if len(call.args) > pos else None
+
+
+__all__ = ["UNKNOWN", "Op", "Preprocessing", "combine"]

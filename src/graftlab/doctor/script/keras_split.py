@@ -1,0 +1,292 @@
+"""Keras checks on what is evaluated on: leakage, shuffling and label order."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import CallSite, ElementOf
+from graftlab.doctor.script.keras_graph import Flow, role_of
+from graftlab.doctor.script.keras_model import keras_script
+from graftlab.doctor.script.knowledge import REFS, say
+
+
+def same_dir_finding(ctx: Ctx, path: str, lines: list[int], role: str, code: str) -> None:
+    ctx.add(
+        "GL302",
+        "data-leakage",
+        "error",
+        f"Training and {say(role)} data are read from the same folder {path!r}",
+        lines,
+        f"The {say(role)} images are the training images, so the {say(role)} score measures "
+        "memorisation: it tracks training accuracy, looks excellent and says nothing about "
+        "new images. Early stopping and checkpoint selection are blind to overfitting.",
+        f"Point the {say(role)} loader at its own folder (data/{role}), or split once with a "
+        "fixed seed and keep the split (graftlab does this for you).",
+        [REFS["keras_idfd"] if code == "keras" else REFS["tv_tutorial"]],
+    )
+
+
+@check("keras.leakage")
+def check_leakage(ctx: Ctx) -> None:
+    """GL302 same folder; GL116 validation on the training data or overlapping subsets."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    flows = ks.flows
+    for tr in (f for f in flows if f.role == "train"):
+        for other in flows:
+            if other.role not in ("val", "test") or other is tr:
+                continue
+            if not isinstance(tr.directory, str) or tr.directory != other.directory:
+                continue
+            if _split_subsets(ctx, tr, other):
+                continue
+            if other.kwc("subset", None) == "validation" and tr.kwc("subset", None) is None:
+                _leak(
+                    ctx,
+                    [other.line, tr.line],
+                    "The training flow reads the whole folder, including the validation subset",
+                    "With validation_split, only the flow created with subset='training' "
+                    "excludes the validation images; this training flow has no subset, so "
+                    "it trains on the validation images too.",
+                    "Pass subset='training' to the training flow_from_directory call.",
+                )
+                continue
+            same_dir_finding(ctx, tr.directory, [tr.line, other.line], other.role, "keras")
+    for fit in ks.fits():
+        _validation_is_training(ctx, fit)
+    _idfd_seeds(ctx, flows)
+
+
+def _split_subsets(ctx: Ctx, a: Flow, b: Flow) -> bool:
+    subsets = {a.kwc("subset", None), b.kwc("subset", None)}
+    return subsets == {"training", "validation"}
+
+
+def _validation_is_training(ctx: Ctx, fit: CallSite) -> None:
+    ks = keras_script(ctx)
+    val = fit.kw("validation_data")
+    x = fit.arg(0, "x") or fit.kw("generator")
+    if val is None or x is None:
+        return
+    vflow, xflow = ks.flow_of(val, fit.ev), ks.flow_of(x, fit.ev)
+    same = vflow is not None and vflow is xflow
+    first = val.elts[0] if isinstance(val, ast.Tuple | ast.List) and val.elts else None
+    if first is not None and isinstance(first, ast.Name):
+        same |= isinstance(x, ast.Name) and first.id == x.id
+        same |= role_of(first.id) == "train"
+    if isinstance(val, ast.Name) and isinstance(x, ast.Name):
+        same |= val.id == x.id or (role_of(val.id) == "train" and vflow is None)
+    if same:
+        _leak(
+            ctx,
+            [fit.node.lineno],
+            "fit() validates on the training data",
+            "validation_data is the training set, so val_loss / val_accuracy repeat the "
+            "training numbers: they look excellent, hide overfitting, and every callback that "
+            "monitors them (checkpoints, early stopping) picks the wrong epoch.",
+            "model.fit(x_train, y_train, validation_data=(x_val, y_val), ...)  "
+            "# a held-out split, e.g. train_test_split(..., stratify=y, random_state=0)",
+        )
+
+
+def _idfd_seeds(ctx: Ctx, flows: list[Flow]) -> None:
+    by_dir: dict[str, list[Flow]] = {}
+    for f in flows:
+        if (
+            f.site.name == "image_dataset_from_directory"
+            and isinstance(f.directory, str)
+            and f.kwc("validation_split", None) is not None
+        ):
+            by_dir.setdefault(f.directory, []).append(f)
+    for group in by_dir.values():
+        subsets = {f.kwc("subset", None): f for f in group}
+        tr, va = subsets.get("training"), subsets.get("validation")
+        if tr is None or va is None or tr.shuffle is False:
+            continue
+        seeds = (tr.kwc("seed", None), va.kwc("seed", None))
+        if seeds[0] == seeds[1] and seeds[0] is not None:
+            continue
+        _leak(
+            ctx,
+            [tr.line, va.line],
+            "The training and validation subsets are drawn with different seeds",
+            f"image_dataset_from_directory shuffles the file list with `seed` before cutting "
+            f"off the validation_split; with seeds {seeds[0]!r} and {seeds[1]!r} the two "
+            "calls cut different shuffles, so most validation images are also training "
+            "images (and recent Keras refuses a missing seed for exactly this reason).",
+            "Use the same seed in both calls: seed=123.",
+        )
+
+
+def _leak(ctx: Ctx, lines, title: str, why: str, fix: str) -> None:
+    ctx.add(
+        "GL116",
+        "data-leakage",
+        "error",
+        title,
+        lines,
+        why,
+        fix,
+        [REFS["keras_idfd"], REFS["keras_compile"]],
+    )
+
+
+@check("keras.shuffle")
+def check_shuffle(ctx: Ctx) -> None:
+    """GL117: training data that is not shuffled."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    for f in ks.flows:
+        if f.role != "train" or f.shuffle is not False:
+            continue
+        sorted_by_class = f.site.name != "flow"
+        ctx.add(
+            "GL117",
+            "no-shuffle",
+            "error" if sorted_by_class else "warning",
+            "The training data is not shuffled (shuffle=False)",
+            [f.line],
+            (
+                "flow_from_directory/image_dataset_from_directory list files class by class, so "
+                "with shuffle=False every batch holds one class: the model is pulled towards "
+                "each class in turn, BatchNorm statistics are computed on single-class batches "
+                "and the network ends predicting whichever class came last."
+                if sorted_by_class
+                else "Without shuffling, every epoch sees the arrays in the same order; if they "
+                "are sorted (by class, by source), batches are not representative and training "
+                "oscillates."
+            ),
+            "shuffle=True for the training data (keep shuffle=False only for the data you "
+            "predict on and compare with .classes).",
+            [REFS["keras_idg"]],
+        )
+    for fit in ks.fits():
+        if (
+            ctx.prog.const(fit.kw("shuffle"), fit.ev.idx, fit.ev.scope) is False
+            and ks.flow_of(fit.arg(0, "x"), fit.ev) is None
+        ):
+            ctx.add(
+                "GL117",
+                "no-shuffle",
+                "warning",
+                "fit(..., shuffle=False) on arrays",
+                [fit.node.lineno],
+                "The arrays are fed in their stored order every epoch; if they were built "
+                "class by class (os.listdir per class folder) each batch holds one class.",
+                "Drop shuffle=False (fit shuffles arrays by default).",
+                [REFS["keras_compile"]],
+            )
+
+
+@check("keras.label_order")
+def check_label_order(ctx: Ctx) -> None:
+    """GL118: predictions and labels that are not in the same order."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    preds = prog.method_calls("predict") + prog.method_calls("predict_generator")
+    for f in ks.flows:
+        if f.shuffle is False:
+            continue
+        for pred in preds:
+            if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
+                continue
+            labels = _label_reads(ctx, f)
+            if not labels:
+                continue
+            ctx.add(
+                "GL118",
+                "label-order-mismatch",
+                "error",
+                "Predictions on a shuffled stream are compared with labels in file order",
+                [f.line, pred.node.lineno, labels[0]],
+                "The stream shuffles (shuffle=True is the default), so predict() returns "
+                "images in a random order, while the labels are read in another order "
+                "(generator.classes is in file order; iterating a tf.data dataset again "
+                "reshuffles it). Predictions and labels do not line up: the confusion matrix "
+                "and the accuracy computed from them are near chance although model.evaluate() "
+                "reports a good accuracy.",
+                "Create the evaluation stream with shuffle=False (and call generator.reset() "
+                "before predict), or collect labels and predictions in the same pass:\n"
+                "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
+                [REFS["keras_idg"], REFS["keras_idfd"]],
+            )
+    _class_lists(ctx)
+
+
+def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
+    """Lines that read labels of ``flow`` separately: ``gen.classes`` or ``[y for x, y in ds]``."""
+    ks = keras_script(ctx)
+    out = []
+    for ev in ctx.prog.events:
+        for part in _parts(ev.node):
+            for n in ast.walk(part):
+                if isinstance(n, ast.Attribute) and n.attr in ("classes", "labels"):
+                    if ks.flow_of(n.value, ev) is flow:
+                        out.append(n.lineno)
+                elif isinstance(n, ast.ListComp | ast.GeneratorExp) and len(n.generators) == 1:
+                    gen = n.generators[0]
+                    label = _label_target(gen.target)
+                    uses = label and any(
+                        isinstance(m, ast.Name) and m.id == label for m in ast.walk(n.elt)
+                    )
+                    if uses and ks.flow_of(gen.iter, ev) is flow:
+                        out.append(n.lineno)
+                elif isinstance(n, ast.For) and (label := _label_target(n.target)):
+                    appends = any(
+                        isinstance(c, ast.Call)
+                        and isinstance(c.func, ast.Attribute)
+                        and c.func.attr in ("append", "extend")
+                        and any(
+                            isinstance(m, ast.Name) and m.id == label
+                            for a in c.args
+                            for m in ast.walk(a)
+                        )
+                        for c in ast.walk(n)
+                    )
+                    if appends and ks.flow_of(n.iter, ev) is flow:
+                        out.append(n.lineno)
+    return out
+
+
+def _label_target(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Tuple) and len(target.elts) == 2:
+        t = target.elts[1]
+        return t.id if isinstance(t, ast.Name) else None
+    return None
+
+
+def _parts(node: ast.stmt) -> list[ast.AST]:
+    if isinstance(node, ast.For):
+        return [node]
+    if isinstance(node, ast.If | ast.While | ast.With | ast.Try | ast.FunctionDef):
+        return []
+    return [node]
+
+
+def _class_lists(ctx: Ctx) -> None:
+    ks = keras_script(ctx)
+    lists = [(f, f.kwc("classes", None)) for f in ks.flows]
+    lists = [(f, v) for f, v in lists if isinstance(v, list | tuple)]
+    for f, v in lists:
+        for g, w in lists:
+            if f.role == "train" and g.role in ("val", "test", "predict") and list(v) != list(w):
+                ctx.add(
+                    "GL118",
+                    "label-order-mismatch",
+                    "error",
+                    f"The training and {say(g.role)} flows list the classes in different orders",
+                    [f.line, g.line],
+                    f"classes= fixes the class → index mapping: training uses {list(v)}, "
+                    f"{say(g.role)} uses {list(w)}. The same image gets a different label index in "
+                    "the two sets, so the evaluation counts correct predictions as wrong.",
+                    "Define CLASSES = [...] once and pass classes=CLASSES to every flow.",
+                    [REFS["keras_idg"]],
+                )
+
+
+__all__ = ["ElementOf", "same_dir_finding"]

@@ -1,0 +1,342 @@
+"""Keras checks on the fine-tuning procedure: freezing, BatchNorm, learning rate, saved heads."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import CallSite, Event
+from graftlab.doctor.script.keras_graph import App, Model, target_root, trainable_sets
+from graftlab.doctor.script.keras_model import keras_script
+from graftlab.doctor.script.knowledge import REFS
+
+_ADAPTIVE = {"adam", "adamw", "nadam", "rmsprop", "adamax", "lion"}
+
+
+def _related(ctx: Ctx, ev: Event, target: ast.expr, model: Model | None) -> bool:
+    """Whether ``x.trainable = ...`` touches ``model`` (itself, a backbone in it, its layers)."""
+    if model is None:
+        return True
+    cache = ctx.cache.setdefault("keras_related", {})
+    key = (ev.idx, id(target), id(model))
+    if key not in cache:
+        root = target_root(ctx.prog, target, ev)
+        site = ctx.prog.origin_call(root, ev)
+        if site is None:
+            cache[key] = not model.complete
+        else:
+            cache[key] = site.node is model.site.node or any(
+                layer.site is not None and layer.site.node is site.node for layer in model.layers
+            )
+    return cache[key]
+
+
+def _whole(target: ast.expr) -> bool:
+    """``base.trainable = ...`` (the whole object) rather than ``layer.trainable`` in a loop."""
+    return isinstance(target, ast.Name | ast.Attribute)
+
+
+@check("keras.trainable")
+def check_trainable(ctx: Ctx) -> None:
+    """GL120 trainable changed after compile; GL121 a fine-tune phase that unfreezes nothing."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    sets = trainable_sets(ctx.prog)
+    for fit in ks.fits():
+        comp = ks.compile_for(fit)
+        if comp is None:
+            continue
+        model = ks.model_for(fit)
+        late = [
+            (ev, t, v)
+            for ev, t, v in sets
+            if comp.ev.idx < ev.idx < fit.ev.idx and _related(ctx, ev, t, model)
+        ]
+        if late:
+            first = next((s for s in late if s[2] is True), late[0])
+            ev = first[0]
+            verb = "unfreezes layers" if first[2] is True else "changes `trainable`"
+            ctx.add(
+                "GL120",
+                "trainable-not-applied",
+                "error",
+                f"The script {verb} after compile() and trains without compiling again",
+                [ev.node.lineno, comp.node.lineno, fit.node.lineno],
+                "compile() fixes which weights the training step updates. Changing "
+                "`trainable` afterwards has no effect until compile() is called again, so "
+                "this fit() trains exactly the layers that were trainable at compile time: the "
+                "intended fine-tuning (or freezing) never happens.",
+                "Call model.compile(...) again after changing `trainable` and before fit() "
+                "(with a low learning rate when unfreezing, e.g. Adam(1e-5)).",
+                [REFS["keras_tl"], REFS["keras_compile"]],
+            )
+    _never_unfrozen(ctx, sets)
+
+
+def _never_unfrozen(ctx: Ctx, sets) -> None:
+    ks = keras_script(ctx)
+    fits = ks.fits()
+    for i, fit2 in enumerate(fits):
+        c2 = ks.compile_for(fit2)
+        earlier = [f for f in fits[:i] if ks.same_receiver(f, fit2)]
+        c1 = ks.compile_for(earlier[-1]) if earlier else None
+        if c1 is None or c2 is None or c1 is c2 or c2.ev.idx < earlier[-1].ev.idx:
+            continue
+        fit1 = earlier[-1]
+        model = ks.model_for(fit2)
+        if model is None or not any(layer.app for layer in model.layers):
+            continue
+        rel = [(ev, t, v) for ev, t, v in sets if _related(ctx, ev, t, model)]
+        frozen = [s for s in rel if s[0].idx < c1.ev.idx and s[2] is False]
+        thawed = [s for s in rel if fit1.ev.idx < s[0].idx < fit2.ev.idx]
+        if not frozen or thawed:
+            continue
+        ctx.add(
+            "GL121",
+            "trainable-not-applied",
+            "warning",
+            "The second training phase unfreezes nothing",
+            [frozen[0][0].node.lineno, c2.node.lineno, fit2.node.lineno],
+            "The backbone was frozen before the first phase and nothing sets "
+            "`trainable = True` before the second compile(), so the 'fine-tuning' "
+            "phase trains the same head again (usually with a smaller learning rate) "
+            "and the pretrained layers never adapt.",
+            "Before the second compile():\nbase_model.trainable = True  # or only the "
+            "top blocks: for layer in base_model.layers[-30:]: layer.trainable = True\n"
+            "model.compile(optimizer=keras.optimizers.Adam(1e-5), ...)",
+            [REFS["keras_tl"]],
+        )
+        return
+
+
+def _unfreezes(ctx: Ctx, app: App) -> list[Event]:
+    """Events that set trainable = True on ``app`` or its layers (or on a model holding it)."""
+    out = []
+    for ev, target, value in trainable_sets(ctx.prog):
+        if value is not True:
+            continue
+        root = target_root(ctx.prog, target, ev)
+        site = ctx.prog.origin_call(root, ev)
+        if site is None:
+            continue
+        if site.node is app.site.node:
+            out.append(ev)
+            continue
+        model = next((m for m in keras_script(ctx).models if m.site.node is site.node), None)
+        if model is not None and any(layer.app is app for layer in model.layers):
+            out.append(ev)
+    return out
+
+
+@check("keras.batchnorm")
+def check_batchnorm(ctx: Ctx) -> None:
+    """GL122 BatchNorm layers left in training mode when fine-tuning; GL123 old-Keras note."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    if _handles_bn(ctx.src.tree):
+        return  # the script treats BatchNormalization layers explicitly
+    for app in ks.apps:
+        if not app.info.has_bn or not app.pretrained:
+            continue
+        thaw = _unfreezes(ctx, app)
+        if not thaw:
+            _old_keras_note(ctx, app)
+            continue
+        for model in ks.models:
+            for layer in model.layers:
+                if layer.app is not app:
+                    continue
+                if layer.applied is not None:
+                    kw = next((k for k in layer.applied.keywords if k.arg == "training"), None)
+                    if kw is not None:
+                        continue
+                    where = layer.applied.lineno
+                    how = f"{app.info.name} is called without training=False"
+                else:
+                    where = model.site.node.lineno
+                    how = (
+                        f"{app.info.name} is used as a layer of a Sequential model"
+                        if model.site.name == "Sequential"
+                        else "the model is built from base_model.input/.output, so "
+                        "training=False cannot be passed"
+                    )
+                _bn(ctx, app, [where, thaw[0].node.lineno], how)
+
+
+def _handles_bn(tree: ast.Module) -> bool:
+    """``isinstance(layer, BatchNormalization)`` anywhere in the script."""
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id == "isinstance"
+        and len(n.args) == 2
+        and "BatchNormalization" in ast.unparse(n.args[1])
+        for n in ast.walk(tree)
+    )
+
+
+def _bn(ctx: Ctx, app: App, lines: list[int], how: str) -> None:
+    ctx.add(
+        "GL122",
+        "batchnorm",
+        "warning",
+        f"Fine-tuning {app.info.name} with its BatchNorm layers in training mode",
+        lines,
+        f"{how}, and its layers are unfrozen later. Since TF 2.0, a BatchNormalization layer "
+        "with trainable=False runs in inference mode (its moving mean/variance are used and "
+        "not updated) - but once unfrozen it normalises with the statistics of each small "
+        "batch of your images and overwrites the ImageNet running statistics. With small "
+        "batches from a new domain this destroys the features the head was trained on: "
+        "validation accuracy drops as soon as fine-tuning starts.",
+        "inputs = keras.Input(shape=...)\n"
+        "x = base_model(inputs, training=False)  # BN stays in inference mode even when "
+        "unfrozen\n# build the functional model this way, then base_model.trainable = True "
+        "and recompile with a low learning rate",
+        [REFS["keras_tl"], REFS["keras_bn"]],
+    )
+
+
+def _old_keras_note(ctx: Ctx, app: App) -> None:
+    if ctx.tf2 or not any(c.name == "fit_generator" for c in ctx.prog.calls):
+        return
+    frozen = [ev for ev, t, v in trainable_sets(ctx.prog) if v is False]
+    if not frozen:
+        return
+    ctx.add(
+        "GL123",
+        "batchnorm",
+        "info",
+        f"Frozen {app.info.name} under standalone Keras 2: BatchNorm semantics depend on the "
+        "version",
+        [app.site.node.lineno, frozen[0].node.lineno],
+        "Before TF 2.0 / Keras 2.3, a BatchNormalization layer with trainable=False still "
+        "normalised with the current batch's statistics during training, so a 'frozen' "
+        "backbone produced different features in training and inference (training accuracy "
+        "high, validation low). TF 2.x runs frozen BN layers in inference mode.",
+        "Upgrade to tf.keras (TF 2.x) or call the backbone with training=False; on old Keras, "
+        "set K.set_learning_phase(0) before building the frozen backbone.",
+        [REFS["keras_bn"]],
+    )
+
+
+@check("keras.learning_rate")
+def check_learning_rate(ctx: Ctx) -> None:
+    """GL124: one high learning rate for pretrained and new layers while fine-tuning."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    sets = trainable_sets(ctx.prog)
+    for comp in ks.compiles():
+        model = ks.model_for(comp)
+        app = next((layer.app for layer in model.layers if layer.app), None) if model else None
+        if app is None or not app.pretrained or not ks.fits_for(comp):
+            continue
+        state = True  # keras.applications models are trainable when built
+        partial = False
+        for ev, t, v in sets:
+            if ev.idx >= comp.ev.idx or not _related(ctx, ev, t, model):
+                continue
+            if _whole(t) and v in (True, False):
+                state, partial = v, False
+            elif v is True:
+                partial = True
+        if not (state or partial):
+            continue
+        opt = ks.learning_rate(comp)
+        if opt is None or not isinstance(opt[1], int | float):
+            continue
+        name, lr, line = opt
+        high = (name in _ADAPTIVE and lr >= 1e-3) or (name == "sgd" and lr >= 0.01)
+        if not high:
+            continue
+        never_frozen = not any(v is False for _, _, v in sets)
+        ctx.add(
+            "GL124",
+            "learning-rate",
+            "warning",
+            f"Fine-tuning pretrained {app.info.name} layers with {name} lr={lr:g}",
+            [line, comp.node.lineno],
+            f"lr={lr:g} is a from-scratch learning rate. Applied to pretrained layers it makes "
+            "updates large enough to overwrite the ImageNet features in the first epochs, so "
+            "validation accuracy drops below the frozen-feature model and does not recover."
+            + (
+                " Here the new head is also random when training starts: its large early "
+                "gradients flow straight into the backbone (LP-FT: fit the head first, then "
+                "fine-tune)."
+                if never_frozen
+                else ""
+            ),
+            "Train the head with the backbone frozen first, then unfreeze and recompile with a "
+            "10-100x smaller rate:\nmodel.compile(optimizer=keras.optimizers.Adam(1e-5), ...)  "
+            "# SGD(learning_rate=1e-4, momentum=0.9) also works",
+            [REFS["keras_tl"], REFS["lpft"], REFS["ulmfit"]],
+        )
+
+
+@check("keras.head_weights")
+def check_head_weights(ctx: Ctx) -> None:
+    """GL125: weights saved from one head architecture and loaded into another."""
+    if not ctx.keras:
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    saves = [c for c in prog.calls if c.name in ("save_weights", "save")]
+    for load in prog.method_calls("load_weights"):
+        path = prog.const(load.arg(0, "filepath"), load.ev.idx, load.ev.scope)
+        by_name = prog.const(load.kw("by_name"), load.ev.idx, load.ev.scope) is True
+        target = ks.model_for(load)
+        for save in saves:
+            spath = prog.const(save.arg(0, "filepath"), save.ev.idx, save.ev.scope)
+            if not isinstance(path, str) or spath != path:
+                continue
+            source = ks.model_for(save)
+            if source is None or target is None or source.site.node is target.site.node:
+                continue
+            a, b = _signature(ctx, source), _signature(ctx, target)
+            if a and b and a != b:
+                ctx.add(
+                    "GL125",
+                    "head-mismatch",
+                    "error",
+                    "The weights loaded were saved from a different head",
+                    [save.node.lineno, load.node.lineno],
+                    f"{path!r} was saved from layers {a} and is loaded into layers {b}. Keras "
+                    "either fails on the shapes or, with by_name=True, skips the layers that "
+                    "differ; the head you fine-tune is not the head you trained, so "
+                    "fine-tuning starts from a random or wrong head and ends worse than the "
+                    "bottleneck model.",
+                    "Build the head with one function used in both phases, e.g.\n"
+                    "def build_head(input_shape): ...\nand load into exactly that "
+                    "architecture.",
+                    [REFS["keras_blog"], REFS["keras_tl"]],
+                )
+        if by_name:
+            ctx.add(
+                "GL125",
+                "head-mismatch",
+                "info",
+                "load_weights(by_name=True) silently skips layers whose names differ",
+                [load.node.lineno],
+                "Only layers with identical names receive weights; renamed or rebuilt layers "
+                "keep their random initialisation without any message.",
+                "Load without by_name into the same architecture, or check the loaded layers.",
+                [REFS["keras_tl"]],
+            )
+
+
+def _signature(ctx: Ctx, model: Model) -> list[str]:
+    out = []
+    for layer in model.layers:
+        site: CallSite | None = layer.site
+        if site is None:
+            continue
+        if layer.kind in ("Dense", "Conv2D"):
+            units = ctx.prog.const(site.arg(0), site.ev.idx, site.ev.scope)
+            out.append(f"{layer.kind}({units if isinstance(units, int) else '?'})")
+        elif layer.kind in ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+            out.append(layer.kind)
+        elif layer.kind == "app" and layer.app is not None:
+            out.append(layer.app.info.name)
+    return out

@@ -1,0 +1,228 @@
+"""What each pretrained family expects, and the words and links the findings use.
+
+Facts here come from the Keras Applications and torchvision/timm documentation; a rule never
+hard-codes a backbone fact itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Pixel preprocessing conventions of ``keras.applications.<module>.preprocess_input``.
+MODES: dict[str, str] = {
+    "caffe": "BGR channel order with the ImageNet channel means subtracted from 0..255 pixels "
+    "(no scaling)",
+    "tf": "pixels scaled to [-1, 1] (x / 127.5 - 1)",
+    "torch": "pixels scaled to [0, 1], then normalised with the ImageNet mean and std",
+    "raw": "raw 0..255 RGB pixels; the model rescales and normalises inside itself "
+    "(its preprocess_input is a pass-through)",
+    "unit": "pixels scaled to [0, 1] (x / 255)",
+    "double": "two scalings one after the other",
+}
+
+#: ``keras.applications.<module>.preprocess_input`` → mode.
+PREPROCESS_MODULES: dict[str, str] = {
+    "vgg16": "caffe",
+    "vgg19": "caffe",
+    "resnet": "caffe",
+    "resnet50": "caffe",
+    "imagenet_utils": "caffe",
+    "resnet_v2": "tf",
+    "inception_v3": "tf",
+    "inception_resnet_v2": "tf",
+    "xception": "tf",
+    "mobilenet": "tf",
+    "mobilenet_v2": "tf",
+    "nasnet": "tf",
+    "densenet": "torch",
+    "efficientnet": "raw",
+    "efficientnet_v2": "raw",
+    "mobilenet_v3": "raw",
+    "convnext": "raw",
+    "regnet": "raw",
+    "resnet_rs": "raw",
+}
+
+
+@dataclass(frozen=True)
+class KerasApp:
+    """One ``keras.applications`` constructor."""
+
+    name: str
+    module: str  # where its preprocess_input lives
+    size: int  # native input side
+    has_bn: bool  # contains BatchNormalization layers
+
+    @property
+    def mode(self) -> str:
+        return PREPROCESS_MODULES[self.module]
+
+
+def _apps() -> dict[str, KerasApp]:
+    table = [
+        ("VGG16", "vgg16", 224, False),
+        ("VGG19", "vgg19", 224, False),
+        ("ResNet50", "resnet50", 224, True),
+        ("ResNet101", "resnet", 224, True),
+        ("ResNet152", "resnet", 224, True),
+        ("ResNet50V2", "resnet_v2", 224, True),
+        ("ResNet101V2", "resnet_v2", 224, True),
+        ("ResNet152V2", "resnet_v2", 224, True),
+        ("InceptionV3", "inception_v3", 299, True),
+        ("InceptionResNetV2", "inception_resnet_v2", 299, True),
+        ("Xception", "xception", 299, True),
+        ("MobileNet", "mobilenet", 224, True),
+        ("MobileNetV2", "mobilenet_v2", 224, True),
+        ("MobileNetV3Small", "mobilenet_v3", 224, True),
+        ("MobileNetV3Large", "mobilenet_v3", 224, True),
+        ("DenseNet121", "densenet", 224, True),
+        ("DenseNet169", "densenet", 224, True),
+        ("DenseNet201", "densenet", 224, True),
+        ("NASNetMobile", "nasnet", 224, True),
+        ("NASNetLarge", "nasnet", 331, True),
+    ]
+    for i, size in enumerate((224, 240, 260, 300, 380, 456, 528, 600)):
+        table.append((f"EfficientNetB{i}", "efficientnet", size, True))
+    for suffix, size in (("B0", 224), ("B1", 240), ("B2", 260), ("B3", 300), ("S", 384)):
+        table.append((f"EfficientNetV2{suffix}", "efficientnet_v2", size, True))
+    table += [("EfficientNetV2M", "efficientnet_v2", 480, True)]
+    table += [("EfficientNetV2L", "efficientnet_v2", 480, True)]
+    for size_name in ("Tiny", "Small", "Base", "Large", "XLarge"):
+        table.append((f"ConvNeXt{size_name}", "convnext", 224, False))
+    return {name: KerasApp(name, module, size, bn) for name, module, size, bn in table}
+
+
+KERAS_APPS: dict[str, KerasApp] = _apps()
+
+#: ImageDataGenerator arguments that make it augment (random per image).
+KERAS_AUG_KWARGS = frozenset(
+    {
+        "rotation_range",
+        "width_shift_range",
+        "height_shift_range",
+        "shear_range",
+        "zoom_range",
+        "horizontal_flip",
+        "vertical_flip",
+        "brightness_range",
+        "channel_shift_range",
+    }
+)
+
+#: Keras preprocessing layers that augment (active only in training).
+KERAS_AUG_LAYERS = frozenset(
+    {
+        "RandomFlip",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomTranslation",
+        "RandomContrast",
+        "RandomCrop",
+        "RandomBrightness",
+    }
+)
+
+#: torchvision transforms that are random.
+TORCH_RANDOM_TRANSFORMS = frozenset(
+    {
+        "RandomResizedCrop",
+        "RandomCrop",
+        "RandomHorizontalFlip",
+        "RandomVerticalFlip",
+        "RandomRotation",
+        "RandomAffine",
+        "RandomPerspective",
+        "ColorJitter",
+        "RandomGrayscale",
+        "RandomErasing",
+        "RandAugment",
+        "AutoAugment",
+        "TrivialAugmentWide",
+        "AugMix",
+        "RandomApply",
+        "RandomChoice",
+        "RandomInvert",
+        "RandomPosterize",
+        "RandomSolarize",
+        "RandomAdjustSharpness",
+        "RandomAutocontrast",
+        "RandomEqualize",
+        "GaussianBlur",
+    }
+)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+_TV_FAMILIES = re.compile(
+    r"^(resnet\d+|resnext\w+|wide_resnet\w+|vgg\d+(_bn)?|alexnet|densenet\d+|googlenet|"
+    r"inception_v3|mobilenet_v[23]\w*|efficientnet_(b\d|v2_[sml])|convnext_\w+|regnet_\w+|"
+    r"shufflenet\w+|squeezenet\w+|mnasnet\w+|vit_\w+|swin_\w+|maxvit_t)$"
+)
+_TV_SIZES = {
+    "inception_v3": 299,
+    "efficientnet_b1": 240,
+    "efficientnet_b2": 288,
+    "efficientnet_b3": 300,
+    "efficientnet_b4": 380,
+    "efficientnet_b5": 456,
+    "efficientnet_b6": 528,
+    "efficientnet_b7": 600,
+    "efficientnet_v2_s": 384,
+    "efficientnet_v2_m": 480,
+    "efficientnet_v2_l": 480,
+}
+
+
+def torchvision_size(name: str) -> int | None:
+    """Native input side of a ``torchvision.models`` constructor, or None if not one."""
+    if not _TV_FAMILIES.match(name):
+        return None
+    return _TV_SIZES.get(name, 224)
+
+
+def timm_size(name: str) -> int | None:
+    """Input side written in a timm model name (``vit_base_patch16_384``), else None."""
+    m = re.search(r"_(\d{3})(?:\.|$|_)", name)
+    return int(m.group(1)) if m and 96 <= int(m.group(1)) <= 1024 else None
+
+
+#: Links the findings cite.
+REFS = {
+    "keras_tl": "https://keras.io/guides/transfer_learning/",
+    "keras_apps": "https://keras.io/api/applications/",
+    "keras_losses": "https://keras.io/api/losses/probabilistic_losses/",
+    "keras_metrics": "https://keras.io/api/metrics/accuracy_metrics/",
+    "keras_compile": "https://keras.io/api/models/model_training_apis/#compile-method",
+    "keras_checkpoint": "https://keras.io/api/callbacks/model_checkpoint/",
+    "keras_bn": "https://keras.io/api/layers/normalization_layers/batch_normalization/",
+    "keras_idfd": "https://keras.io/api/data_loading/image/",
+    "keras_idg": "https://www.tensorflow.org/api_docs/python/tf/keras/preprocessing/image/"
+    "ImageDataGenerator",
+    "keras_blog": "https://blog.keras.io/building-powerful-image-classification-models-using-"
+    "very-little-data.html",
+    "torch_ce": "https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html",
+    "torch_bce": "https://pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html",
+    "torch_nll": "https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html",
+    "torch_eval": "https://pytorch.org/docs/stable/generated/torch.nn.Module.html"
+    "#torch.nn.Module.eval",
+    "torch_nograd": "https://pytorch.org/docs/stable/generated/torch.no_grad.html",
+    "torch_loader": "https://pytorch.org/docs/stable/data.html#torch.utils.data.DataLoader",
+    "torch_optim": "https://pytorch.org/docs/stable/optim.html#per-parameter-options",
+    "torch_load": "https://pytorch.org/docs/stable/generated/torch.nn.Module.html"
+    "#torch.nn.Module.load_state_dict",
+    "tv_models": "https://pytorch.org/vision/stable/models.html",
+    "tv_tutorial": "https://pytorch.org/tutorials/beginner/transfer_learning_tutorial.html",
+    "timm_data": "https://huggingface.co/docs/timm/reference/data",
+    "lpft": "https://arxiv.org/abs/2202.10054",
+    "yosinski": "https://arxiv.org/abs/1411.1792",
+    "ulmfit": "https://arxiv.org/abs/1801.06146",
+}
+
+_ROLE_WORDS = {"val": "validation", "test": "test", "predict": "prediction", "train": "training"}
+
+
+def say(role: str | None) -> str:
+    """The word for a data role in messages: ``val`` → ``validation``."""
+    return _ROLE_WORDS.get(role or "", role or "evaluation")

@@ -1,0 +1,436 @@
+"""PyTorch checks on transforms, datasets and loaders."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
+from graftlab.doctor.script.flow import header as flow_header
+from graftlab.doctor.script.keras_split import same_dir_finding
+from graftlab.doctor.script.knowledge import IMAGENET_MEAN, IMAGENET_STD, REFS, say
+from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
+
+_IMAGE_READERS = {"imread", "read_image", "decode_image", "load_img"}
+
+
+def normalisation(ctx: Ctx, p: Pipeline):
+    """None (no Normalize), ``"?"`` (values unknown) or ((mean), (std))."""
+    if p.kind == "library":
+        return "library"
+    norm = p.step("Normalize")
+    if norm is None:
+        return None
+    mean = ctx.prog.const(norm.arg(0, "mean"), norm.ev.idx, norm.ev.scope)
+    std = ctx.prog.const(norm.arg(1, "std"), norm.ev.idx, norm.ev.scope)
+    if not (isinstance(mean, tuple | list) and isinstance(std, tuple | list)):
+        return "?"
+    try:
+        return tuple(round(float(v), 3) for v in mean), tuple(round(float(v), 3) for v in std)
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _train_pipelines(ctx: Ctx) -> list[Pipeline]:
+    pipes = [p for p in torch_script(ctx).pipelines if p.kind == "compose"]
+    train = [p for p in pipes if p.role == "train"]
+    if train:
+        return train
+    return pipes if len(pipes) == 1 and pipes[0].role is None else []
+
+
+@check("torch.preprocessing")
+def check_preprocessing(ctx: Ctx) -> None:
+    """GL210: normalisation missing or different from what the pretrained backbone expects."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    if not ts.backbones:
+        return
+    bb = ts.backbones[0]
+    for p in _train_pipelines(ctx):
+        norm = normalisation(ctx, p)
+        if norm is None and p.step("ToTensor", "ToDtype", "PILToTensor") and not p.step("Lambda"):
+            _pre(
+                ctx,
+                bb,
+                [bb.line, p.line],
+                "warning",
+                f"{bb.name} is fed un-normalised [0, 1] tensors",
+                f"Pretrained {bb.name} weights expect inputs normalised with the ImageNet "
+                f"mean/std (mean {IMAGENET_MEAN}, std {IMAGENET_STD}) for torchvision "
+                "models, or the model's own data config for timm. Without Normalize every "
+                "channel is shifted by about +2 standard deviations: the first layers see "
+                "inputs unlike anything in pre-training, features degrade and accuracy drops.",
+            )
+        elif isinstance(norm, tuple) and bb.kind == "torchvision":
+            mean, std = norm
+            off = max(
+                abs(a - b)
+                for a, b in zip((*mean, *std), (*IMAGENET_MEAN, *IMAGENET_STD), strict=False)
+            )
+            if len(mean) == 3 and off > 0.02:
+                _pre(
+                    ctx,
+                    bb,
+                    [bb.line, p.step("Normalize").node.lineno],
+                    "warning",
+                    f"{bb.name} is normalised with mean={mean}, std={std}",
+                    f"torchvision's pretrained {bb.name} was trained with mean "
+                    f"{IMAGENET_MEAN} and std {IMAGENET_STD}; other statistics shift and "
+                    "rescale every input channel away from what the weights expect.",
+                )
+
+
+def _pre(ctx: Ctx, bb: TorchModel, lines, severity: str, title: str, why: str) -> None:
+    fix = (
+        "Use the weights' own transforms: weights = ResNet50_Weights.DEFAULT; "
+        "preprocess = weights.transforms()\nor transforms.Normalize(mean=[0.485, 0.456, 0.406], "
+        "std=[0.229, 0.224, 0.225]) after ToTensor()"
+        if bb.kind == "torchvision"
+        else "config = timm.data.resolve_model_data_config(model)\n"
+        "train_tf = timm.data.create_transform(**config, is_training=True)\n"
+        "eval_tf = timm.data.create_transform(**config)"
+    )
+    ctx.add(
+        "GL210",
+        "preprocessing-mismatch",
+        severity,
+        title,
+        lines,
+        why,
+        fix,
+        [REFS["tv_models"], REFS["timm_data"]],
+    )
+
+
+@check("torch.train_eval_preprocessing")
+def check_train_eval(ctx: Ctx) -> None:
+    """GL211: evaluation or inference normalised differently from training."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    trains = _train_pipelines(ctx)
+    evals = [p for p in ts.pipelines if p.kind == "compose" and p.role in ("val", "test")]
+    for t in trains:
+        nt = normalisation(ctx, t)
+        for e in evals:
+            ne = normalisation(ctx, e)
+            if "?" in (nt, ne) or nt == ne:
+                continue
+            _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne)
+        for call, pipe_steps, line in _inference_transforms(ctx):
+            ne = pipe_steps
+            if nt in ("?", "library") or ne == "?" or nt == ne:
+                continue
+            _train_eval(ctx, [t.line, line, call.node.lineno], "inference transform", nt, ne)
+
+
+def _inference_transforms(ctx: Ctx) -> list[tuple[CallSite, object, int]]:
+    """Transforms applied to an image read from disk: (call, normalisation, transform line)."""
+    ts = torch_script(ctx)
+    out = []
+    for c in ctx.prog.calls:
+        f = c.node.func
+        site = ctx.prog.call_site(f) if isinstance(f, ast.Call) else ctx.prog.origin_call(f, c.ev)
+        if site is None or not c.node.args:
+            continue
+        pipe = next((p for p in ts.pipelines if p.site.node is site.node), None)
+        if pipe is not None:
+            if pipe.role == "train" or pipe.kind == "library":
+                continue
+            norm = normalisation(ctx, pipe)
+        elif site.name in ("ToTensor", "PILToTensor"):
+            norm = None
+        else:
+            continue
+        if _reads_image(ctx, c.node.args[0], c.ev):
+            out.append((c, norm, site.node.lineno))
+    return out
+
+
+def _reads_image(ctx: Ctx, node: ast.expr, at: Event | Ref) -> bool:
+    for ref in ctx.prog.deps(node, at, limit=20):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                q = canon(ctx.prog.qualname(n.func, ref.idx, ref.scope))
+                if last(q) in _IMAGE_READERS or (last(q) == "open" and "Image" in q):
+                    return True
+    return False
+
+
+def _describe(norm) -> str:
+    if norm is None:
+        return "no Normalize (values in [0, 1])"
+    if isinstance(norm, tuple):
+        return f"Normalize(mean={norm[0]}, std={norm[1]})"
+    return "the library's normalisation"
+
+
+def _train_eval(ctx: Ctx, lines, what: str, nt, ne) -> None:
+    ctx.add(
+        "GL211",
+        "train-eval-preprocessing-mismatch",
+        "error",
+        f"The {what} normalises differently from the training transform",
+        lines,
+        f"Training images get {_describe(nt)}; the {what} gives {_describe(ne)}. The network "
+        "was fitted to one input distribution and is evaluated on another, so its "
+        "activations shift and the evaluation accuracy (or the prediction) is wrong although "
+        "training looked fine.",
+        "Share one normalisation:\nnormalize = transforms.Normalize(mean, std)\n"
+        "train_tf = transforms.Compose([transforms.RandomResizedCrop(224), "
+        "transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize])\n"
+        "eval_tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), "
+        "transforms.ToTensor(), normalize])  # use eval_tf for val, test and prediction",
+        [REFS["tv_tutorial"]],
+    )
+
+
+def output_size(ctx: Ctx, p: Pipeline):
+    size = None
+    for s in p.steps:
+        if s.name in ("RandomResizedCrop", "CenterCrop", "RandomCrop", "Resize"):
+            v = ctx.prog.const(s.arg(0, "size"), s.ev.idx, s.ev.scope)
+            if isinstance(v, int):
+                v = (v, v) if s.name != "Resize" else ("short", v)
+            elif isinstance(v, list | tuple) and len(v) == 1:
+                v = (v[0], v[0])
+            size = tuple(v) if isinstance(v, list | tuple) and len(v) == 2 else None
+    return size if size and size[0] != "short" else None
+
+
+@check("torch.input_size")
+def check_input_size(ctx: Ctx) -> None:
+    """GL213 train/eval crops of different sizes; GL303 far from the backbone's native size."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    trains = _train_pipelines(ctx)
+    evals = [p for p in ts.pipelines if p.kind == "compose" and p.role in ("val", "test")]
+    for t in trains:
+        st = output_size(ctx, t)
+        for e in evals:
+            se = output_size(ctx, e)
+            if st and se and st != se:
+                ctx.add(
+                    "GL213",
+                    "input-size-mismatch",
+                    "error",
+                    f"Training crops are {st[0]}x{st[1]} but {say(e.role)} images are "
+                    f"{se[0]}x{se[1]}",
+                    [t.line, e.line],
+                    "Features depend on the object scale the network sees; a model trained on "
+                    "one input size and evaluated on another loses accuracy that it has.",
+                    f"End both transforms at the same size, e.g. RandomResizedCrop({st[0]}) for "
+                    f"training and Resize({int(st[0] / 0.875)}) + CenterCrop({st[0]}) for "
+                    "evaluation.",
+                    [REFS["tv_models"], REFS["timm_data"]],
+                )
+    for bb in ts.backbones:
+        native = timm_or_tv_size(bb)
+        sizes = {output_size(ctx, t) for t in trains} - {None}
+        if not native or len(sizes) != 1:
+            continue
+        size = sizes.pop()
+        if size == (native, native):
+            continue
+        ratio = min(size) / native
+        extreme = ratio <= 0.5 or ratio >= 2
+        ctx.add(
+            "GL303",
+            "input-size-mismatch",
+            "warning" if extreme else "info",
+            f"{bb.name} runs at {size[0]}x{size[1]}; its weights were trained at {native}x{native}",
+            [bb.line, trains[0].line],
+            f"At {ratio:.2f}x the pretraining resolution "
+            + (
+                "features change substantially and accuracy usually drops."
+                if extreme
+                else "this usually works but may cost some accuracy; a trade-off, not an error."
+            ),
+            f"Crop to {native}x{native} (the weights' own transforms() / timm data config give "
+            "the right size).",
+            [REFS["tv_models"], REFS["timm_data"]],
+        )
+
+
+@check("torch.augmentation")
+def check_augmentation(ctx: Ctx) -> None:
+    """GL214: random augmentation on validation/test data."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    for p in ts.pipelines:
+        if p.role in ("val", "test") and p.random:
+            _aug(ctx, [p.line], f"The {say(p.role)} transform is random ({', '.join(p.random)})")
+    resets = any(
+        isinstance(t, ast.Attribute) and t.attr == "transform"
+        for ev in ctx.prog.events
+        if isinstance(ev.node, ast.Assign)
+        for t in ev.node.targets
+    )
+    for ds in ts.datasets:
+        pipe = ds.pipeline
+        if pipe is None or not pipe.random:
+            continue
+        if ds.parent is not None and ds.site.name == "random_split" and not resets:
+            _aug(
+                ctx,
+                [ds.parent.line, ds.line],
+                "random_split gives the validation subset the training augmentation",
+            )
+        elif ds.parent is None and ds.role in ("val", "test") and pipe.line != ds.line:
+            _aug(
+                ctx,
+                [pipe.line, ds.line],
+                f"The {say(ds.role)} dataset uses an augmenting transform "
+                f"({', '.join(pipe.random)})",
+            )
+
+
+def _aug(ctx: Ctx, lines, title: str) -> None:
+    ctx.add(
+        "GL214",
+        "augmented-evaluation",
+        "warning",
+        title,
+        lines,
+        "Evaluation images are randomly cropped/flipped/jittered, so each evaluation scores "
+        "different, distorted images: validation numbers are noisy and lower than the model's "
+        "real accuracy, and checkpoint selection follows the noise. (random_split subsets share "
+        "the parent dataset and therefore its transform.)",
+        "Evaluate with a deterministic transform (Resize + CenterCrop + ToTensor + Normalize). "
+        "For random_split, build two datasets over the same folder with different transforms "
+        "and split their indices with one generator:\n"
+        "idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))\n"
+        "train_ds = Subset(ImageFolder(root, train_tf), idx[:n_train])\n"
+        "val_ds = Subset(ImageFolder(root, eval_tf), idx[n_train:])",
+        [REFS["tv_tutorial"]],
+    )
+
+
+@check("torch.loaders")
+def check_loaders(ctx: Ctx) -> None:
+    """GL302/GL216 leakage, GL217 no shuffle, GL218 shuffled evaluation vs stored targets."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    roots = [d for d in ts.datasets if d.parent is None and isinstance(d.root, str)]
+    for a in roots:
+        for b in roots:
+            if a.role == "train" and b.role in ("val", "test") and a.root == b.root:
+                same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
+    parents = {id(d.parent) for d in ts.datasets if d.parent is not None}
+    for call, ds, role in ts.loaders():
+        if (
+            role in ("val", "test")
+            and ds is not None
+            and (ds.role == "train" or (id(ds) in parents and ds.parent is None))
+        ):
+            ctx.add(
+                "GL216",
+                "data-leakage",
+                "error",
+                f"The {say(role)} loader iterates over the training data",
+                [ds.line, call.node.lineno],
+                f"This {say(role)} DataLoader is built on "
+                + (
+                    "the training dataset"
+                    if ds.role == "train"
+                    else "the whole dataset that was split into train and validation"
+                )
+                + f", so the {say(role)} score includes images the model was trained on: it is "
+                "optimistic and hides overfitting.",
+                f"Build the {say(role)} loader on the held-out split: DataLoader(val_ds, "
+                "batch_size=..., shuffle=False).",
+                [REFS["torch_loader"]],
+            )
+        if role == "train":
+            shuffle = ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope)
+            if shuffle is True or call.kw("sampler") or call.kw("batch_sampler"):
+                continue
+            if len(call.node.args) > 2 or (call.kw("shuffle") and shuffle is not False):
+                continue  # positional shuffle, or a value that cannot be told
+            loops = _loops_over(ctx, call)
+            if loops and not any(i >= 0 and ctx.prog.loop_trains(i) for i in loops):
+                continue  # only iterated to extract features or evaluate: order does not matter
+            root = ds.parent or ds if ds else None
+            folder = root is not None and root.site.name in ("ImageFolder", "DatasetFolder")
+            ctx.add(
+                "GL217",
+                "no-shuffle",
+                "error" if folder else "warning",
+                "The training DataLoader does not shuffle",
+                [call.node.lineno],
+                "DataLoader's default is shuffle=False, so every epoch visits the samples in "
+                "stored order"
+                + (
+                    "; ImageFolder stores them class by class, so each batch holds one class: "
+                    "the model is pulled to each class in turn, BatchNorm sees single-class "
+                    "batches and training ends biased to the last classes."
+                    if folder
+                    else "; if that order is sorted by class or source, batches are not "
+                    "representative and training oscillates."
+                ),
+                "DataLoader(train_ds, batch_size=..., shuffle=True, num_workers=...)",
+                [REFS["torch_loader"]],
+            )
+        elif role in ("val", "test") and ds is not None:
+            shuffle = ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope)
+            if shuffle is True and _reads_targets(ctx, ds):
+                ctx.add(
+                    "GL218",
+                    "label-order-mismatch",
+                    "error",
+                    f"Predictions from a shuffled {say(role)} loader are compared with the "
+                    "dataset's stored labels",
+                    [call.node.lineno, *_reads_targets(ctx, ds)[:1]],
+                    "The loader shuffles, so predictions come out in random order, while "
+                    "dataset.targets / .samples are in file order: the two do not line up and "
+                    "any metric computed from them is near chance.",
+                    f"DataLoader({role}_ds, shuffle=False), or collect labels from the same "
+                    "batches as the predictions.",
+                    [REFS["torch_loader"]],
+                )
+
+
+def _loops_over(ctx: Ctx, loader: CallSite) -> list[int]:
+    """Events of ``for ... in <loader>`` loops (also through ``tqdm(loader)``, ``enumerate``);
+    -1 for each comprehension over it (which cannot run a training step)."""
+    out = []
+    for ev in ctx.prog.events:
+        iters = [ev.node.iter] if isinstance(ev.node, ast.For) else []
+        comps = [
+            g.iter
+            for part in flow_header(ev.node)
+            for n in ast.walk(part)
+            if isinstance(n, ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp)
+            for g in n.generators
+        ]
+        for it, idx in [(i, ev.idx) for i in iters] + [(c, -1) for c in comps]:
+            if _iterates(ctx, it, ev, loader):
+                out.append(idx)
+    return out
+
+
+def _iterates(ctx: Ctx, it: ast.expr, ev: Event, loader: CallSite) -> bool:
+    for n in ast.walk(it):
+        site = ctx.prog.origin_call(n, ev) if isinstance(n, ast.Name) else None
+        if site is not None and site.node is loader.node:
+            return True
+    return False
+
+
+def _reads_targets(ctx: Ctx, ds) -> list[int]:
+    ts = torch_script(ctx)
+    out = []
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if (
+                isinstance(n, ast.Attribute)
+                and n.attr in ("targets", "samples", "imgs")
+                and ts.dataset_of(n.value, ev) is ds
+            ):
+                out.append(n.lineno)
+    return out

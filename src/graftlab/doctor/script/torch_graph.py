@@ -1,0 +1,508 @@
+"""What a PyTorch script builds: backbones, heads, losses, transforms, datasets and loaders."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from graftlab.doctor.script.flow import (
+    UNKNOWN,
+    CallSite,
+    ElementOf,
+    Event,
+    Program,
+    Ref,
+    canon,
+    last,
+)
+from graftlab.doctor.script.keras_graph import role_of
+from graftlab.doctor.script.knowledge import TORCH_RANDOM_TRANSFORMS, timm_size, torchvision_size
+
+_WRAPPERS = {
+    "to",
+    "cuda",
+    "cpu",
+    "float",
+    "double",
+    "half",
+    "train",
+    "eval",
+    "requires_grad_",
+    "share_memory",
+    "bfloat16",
+}
+_HEAD_ATTRS = {"fc", "classifier", "head", "heads", "last_linear", "_fc", "top"}
+ACTIVATIONS = {
+    "softmax": "softmax",
+    "Softmax": "softmax",
+    "log_softmax": "log_softmax",
+    "LogSoftmax": "log_softmax",
+    "sigmoid": "sigmoid",
+    "Sigmoid": "sigmoid",
+    "Linear": "linear",
+}
+LOSSES = {
+    "CrossEntropyLoss": "ce",
+    "cross_entropy": "ce",
+    "NLLLoss": "nll",
+    "nll_loss": "nll",
+    "BCELoss": "bce",
+    "binary_cross_entropy": "bce",
+    "BCEWithLogitsLoss": "bcel",
+    "binary_cross_entropy_with_logits": "bcel",
+}
+_DATASETS = {
+    "ImageFolder",
+    "DatasetFolder",
+    "CIFAR10",
+    "CIFAR100",
+    "MNIST",
+    "FashionMNIST",
+    "ImageNet",
+    "Food101",
+    "OxfordIIITPet",
+    "Flowers102",
+    "STL10",
+    "Caltech101",
+}
+
+
+@dataclass
+class TorchModel:
+    """A network the script builds: torchvision/timm backbone, nn.Module class, Sequential."""
+
+    site: CallSite
+    kind: str  # "torchvision" | "timm" | "class" | "sequential"
+    name: str
+    pretrained: bool
+    cls: ast.ClassDef | None = None
+
+    @property
+    def line(self) -> int:
+        return self.site.node.lineno
+
+
+@dataclass
+class Head:
+    activation: str | None  # softmax / log_softmax / sigmoid / linear / None (unknown)
+    units: object  # int or UNKNOWN
+    line: int
+
+
+@dataclass
+class Pipeline:
+    """A transform: ``Compose([...])``, timm ``create_transform``, ``weights.transforms()``."""
+
+    site: CallSite
+    kind: str  # "compose" | "library"
+    steps: list[CallSite] = field(default_factory=list)
+    role: str | None = None
+
+    @property
+    def line(self) -> int:
+        return self.site.node.lineno
+
+    def step(self, *names: str) -> CallSite | None:
+        return next((s for s in self.steps if s.name in names), None)
+
+    @property
+    def random(self) -> list[str]:
+        return [s.name for s in self.steps if s.name in TORCH_RANDOM_TRANSFORMS]
+
+
+@dataclass
+class Dataset:
+    site: CallSite
+    pipeline: Pipeline | None
+    role: str | None
+    root: object  # str or UNKNOWN
+    parent: Dataset | None = None  # for random_split / Subset
+
+    @property
+    def line(self) -> int:
+        return self.site.node.lineno
+
+
+class TorchScript:
+    """Lazily computed PyTorch facts of one script."""
+
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+
+    def unwrap(self, node: ast.expr | None, at: Event | Ref) -> Ref | None:
+        """Origin of a model reference through ``.to(device)``, ``.cuda()``, ``DataParallel``."""
+        if node is None:
+            return None
+        for _ in range(10):
+            r = self.prog.origin(node, at.idx, at.scope)
+            n = r.node
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and (n.func.attr in _WRAPPERS)
+            ):
+                node, at = n.func.value, r
+                continue
+            if isinstance(n, ast.Call) and n.args and isinstance(n.func, ast.Name | ast.Attribute):
+                q = last(canon(self.prog.qualname(n.func, r.idx, r.scope)))
+                if q in ("DataParallel", "DistributedDataParallel", "compile"):
+                    node, at = n.args[0], r
+                    continue
+            return r
+        return None
+
+    @cached_property
+    def models(self) -> list[TorchModel]:
+        out = []
+        for c in self.prog.calls:
+            pre = self._pretrained(c)
+            if c.qual.startswith("torchvision.models") and torchvision_size(c.name):
+                out.append(TorchModel(c, "torchvision", c.name, pre))
+            elif c.name == "create_model" and c.qual.startswith("timm"):
+                name = self.prog.const(c.arg(0, "model_name"), c.ev.idx, c.ev.scope)
+                out.append(TorchModel(c, "timm", name if isinstance(name, str) else "?", pre))
+            elif c.name in self.prog.classes and _is_module(self.prog.classes[c.name]):
+                out.append(TorchModel(c, "class", c.name, False, self.prog.classes[c.name]))
+            elif c.name == "Sequential" and c.qual.startswith("torch"):
+                out.append(TorchModel(c, "sequential", "Sequential", False))
+        return out
+
+    def _pretrained(self, c: CallSite) -> bool:
+        p = self.prog.const(c.kw("pretrained"), c.ev.idx, c.ev.scope)
+        if p is True:
+            return True
+        w = c.kw("weights")
+        return w is not None and not (isinstance(w, ast.Constant) and w.value is None)
+
+    def model_of(self, node: ast.expr | None, at: Event | Ref) -> TorchModel | None:
+        r = self.unwrap(node, at)
+        if r is None or not isinstance(r.node, ast.Call):
+            return None
+        return next((m for m in self.models if m.site.node is r.node), None)
+
+    @property
+    def backbones(self) -> list[TorchModel]:
+        return [m for m in self.models if m.kind in ("torchvision", "timm") and m.pretrained]
+
+    def contains_backbone(self, model: TorchModel) -> TorchModel | None:
+        """The pretrained backbone inside ``model`` (itself, or built in its class)."""
+        if model.kind in ("torchvision", "timm"):
+            return model if model.pretrained else None
+        if model.cls is not None:
+            inner = {id(n) for n in ast.walk(model.cls)}
+            return next((b for b in self.backbones if id(b.site.node) in inner), None) or (
+                self.backbones[0]
+                if len(self.backbones) == 1 and _calls_backbone(model.cls)
+                else None
+            )
+        if model.kind == "sequential":
+            return next(
+                (
+                    self.model_of(a, model.site.ev)
+                    for a in model.site.node.args
+                    if self.model_of(a, model.site.ev)
+                ),
+                None,
+            )
+        return None
+
+    # -- heads -------------------------------------------------------------------------------
+    def head(self, model: TorchModel) -> Head | None:
+        if model.kind in ("torchvision", "timm"):
+            assigned = self._assigned_head(model)
+            if assigned is not None:
+                return self._module_head(assigned[0], assigned[1])
+            if model.kind == "timm":
+                n = self.prog.const(
+                    model.site.kw("num_classes"), model.site.ev.idx, model.site.ev.scope
+                )
+                return Head(
+                    "linear", n if model.site.kw("num_classes") is not None else 1000, model.line
+                )
+            return Head("linear", 1000, model.line)
+        if model.kind == "sequential":
+            return self._sequence_head(list(model.site.node.args), model.site.ev)
+        if model.cls is not None:
+            return self._class_head(model.cls)
+        return None
+
+    def _assigned_head(self, model: TorchModel) -> tuple[ast.expr, Event] | None:
+        found = None
+        for ev in self.prog.events:
+            n = ev.node
+            if not isinstance(n, ast.Assign):
+                continue
+            for t in n.targets:
+                attr_node = t.value if isinstance(t, ast.Subscript) else t
+                if not isinstance(attr_node, ast.Attribute) or attr_node.attr not in _HEAD_ATTRS:
+                    if (
+                        isinstance(attr_node, ast.Attribute)
+                        and isinstance(attr_node.value, ast.Attribute)
+                        and attr_node.value.attr in _HEAD_ATTRS
+                    ):
+                        attr_node = attr_node.value  # model.heads.head = ...
+                    else:
+                        continue
+                if self.model_of(attr_node.value, ev) is model:
+                    found = (n.value, ev)
+        for c in self.prog.method_calls("reset_classifier"):
+            if self.model_of(c.node.func.value, c.ev) is model:
+                return None
+        return found
+
+    def _module_head(self, node: ast.expr, at: Event | Ref) -> Head | None:
+        site = self.prog.origin_call(node, at)
+        if site is None:
+            return None
+        if site.name == "Sequential":
+            return self._sequence_head(list(site.node.args), site.ev)
+        if site.name == "Linear":
+            units = self.prog.const(site.arg(1, "out_features"), site.ev.idx, site.ev.scope)
+            return Head("linear", units, site.node.lineno)
+        return None
+
+    def _sequence_head(self, elts: list[ast.expr], at: Event | Ref) -> Head | None:
+        act, act_line = None, 0
+        for e in reversed(elts):
+            site = self.prog.origin_call(e, at)
+            if site is None:
+                return None
+            if site.name in ("Dropout", "Flatten", "Identity", "BatchNorm1d"):
+                continue
+            if site.name in ("Softmax", "LogSoftmax", "Sigmoid") and act is None:
+                act, act_line = ACTIVATIONS[site.name], site.node.lineno
+                continue
+            if site.name == "Linear":
+                units = self.prog.const(site.arg(1, "out_features"), site.ev.idx, site.ev.scope)
+                return Head(act or "linear", units, act_line or site.node.lineno)
+            model = self.model_of(e, at)
+            if model is not None:
+                inner = self.head(model)
+                if inner is not None and act:
+                    return Head(act, inner.units, act_line)
+                return inner
+            return Head(act, UNKNOWN, act_line) if act else None
+        return None
+
+    def _class_head(self, cls: ast.ClassDef) -> Head | None:
+        modules: dict[str, ast.Call] = {}
+        forward = None
+        for fn in cls.body:
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            if fn.name == "forward":
+                forward = fn
+            for n in ast.walk(fn):
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+                    for t in n.targets:
+                        if (
+                            isinstance(t, ast.Attribute)
+                            and isinstance(t.value, ast.Name)
+                            and (t.value.id == "self")
+                        ):
+                            modules[t.attr] = n.value
+        if forward is None:
+            return None
+        rets = [n for n in ast.walk(forward) if isinstance(n, ast.Return) and n.value]
+        if not rets:
+            return None
+        value = rets[-1].value
+        for _ in range(5):
+            if isinstance(value, ast.Name):
+                assigns = [
+                    n
+                    for n in ast.walk(forward)
+                    if isinstance(n, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)
+                ]
+                if not assigns:
+                    return None
+                value = assigns[-1].value
+                continue
+            break
+        end = len(self.prog.events)
+        if isinstance(value, ast.Call):
+            f = value.func
+            name = (
+                last(canon(self.prog.qualname(f, end, 0)))
+                if not (
+                    isinstance(f, ast.Attribute)
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id == "self"
+                )
+                else None
+            )
+            if isinstance(f, ast.Attribute) and f.attr in ("softmax", "log_softmax", "sigmoid"):
+                name = f.attr
+            if name in ACTIVATIONS:
+                return Head(ACTIVATIONS[name], self._last_linear(modules), value.lineno)
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and (f.value.id == "self")
+                and f.attr in modules
+            ):
+                ctor = modules[f.attr]
+                cname = last(canon(self.prog.qualname(ctor.func, end, 0)))
+                if cname in ("Softmax", "LogSoftmax", "Sigmoid"):
+                    return Head(ACTIVATIONS[cname], self._last_linear(modules), value.lineno)
+                if cname == "Linear":
+                    units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
+                    return Head("linear", units, value.lineno)
+                if cname == "Sequential":
+                    return self._inline_sequence(ctor, end)
+        return None
+
+    def _inline_sequence(self, ctor: ast.Call, end: int) -> Head | None:
+        act, line = None, 0
+        for e in reversed(ctor.args):
+            if not isinstance(e, ast.Call):
+                return None
+            name = last(canon(self.prog.qualname(e.func, end, 0)))
+            if name in ("Dropout", "Flatten", "Identity"):
+                continue
+            if name in ("Softmax", "LogSoftmax", "Sigmoid") and act is None:
+                act, line = ACTIVATIONS[name], e.lineno
+                continue
+            if name == "Linear":
+                units = self.prog.const(_arg(e, 1, "out_features"), end, 0)
+                return Head(act or "linear", units, line or e.lineno)
+            return None
+        return None
+
+    def _last_linear(self, modules: dict[str, ast.Call]) -> object:
+        end = len(self.prog.events)
+        units = UNKNOWN
+        for ctor in modules.values():
+            if last(canon(self.prog.qualname(ctor.func, end, 0))) == "Linear":
+                units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
+        return units
+
+    # -- data ----------------------------------------------------------------------------------
+    @cached_property
+    def pipelines(self) -> list[Pipeline]:
+        out = []
+        for c in self.prog.calls:
+            if c.name == "Compose" and c.qual.startswith(("torchvision", "Compose")):
+                steps = []
+                lst = (
+                    self.prog.origin(c.arg(0, "transforms"), c.ev.idx, c.ev.scope).node
+                    if c.arg(0, "transforms") is not None
+                    else None
+                )
+                for e in getattr(lst, "elts", []):
+                    s = self.prog.origin_call(e, c.ev)
+                    if s is not None:
+                        steps.append(s)
+                out.append(Pipeline(c, "compose", steps))
+            elif c.name in ("create_transform", "transforms") and (
+                c.qual.startswith("timm") or c.name == "transforms"
+            ):
+                out.append(Pipeline(c, "library"))
+        for p in out:
+            p.role = self._pipeline_role(p)
+        return out
+
+    def _pipeline_role(self, p: Pipeline) -> str | None:
+        if p.kind == "library" and p.site.name == "create_transform":
+            t = self.prog.const(p.site.kw("is_training"), p.site.ev.idx, p.site.ev.scope)
+            return "train" if t is True else "val"
+        name = self.prog.assigned_name(p.site.node)
+        if name and (r := role_of(name)):
+            return r
+        key = self._dict_keys.get(id(p.site.node))  # data_transforms = {"train": Compose(...)}
+        return role_of(key) if key else None
+
+    @cached_property
+    def _dict_keys(self) -> dict[int, str]:
+        out = {}
+        for n in ast.walk(self.prog.tree):
+            if isinstance(n, ast.Dict):
+                for k, v in zip(n.keys, n.values, strict=True):
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str):
+                        out[id(v)] = k.value
+        return out
+
+    def pipeline_of(self, node: ast.expr | None, at: Event | Ref) -> Pipeline | None:
+        site = self.prog.origin_call(node, at) if node is not None else None
+        if site is None:
+            return None
+        return next((p for p in self.pipelines if p.site.node is site.node), None)
+
+    @cached_property
+    def datasets(self) -> list[Dataset]:
+        out: list[Dataset] = []
+        for c in self.prog.calls:
+            if c.name in _DATASETS or (c.name in self.prog.classes and c.kw("transform")):
+                pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
+                pipe = self.pipeline_of(
+                    c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev
+                )
+                root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
+                role = _role(self.prog.assigned_name(c.node), root)
+                out.append(Dataset(c, pipe, role, root))
+        self.__dict__["datasets"] = out
+        for c in self.prog.calls:
+            if c.name in ("random_split", "Subset") and c.node.args:
+                parent = self.dataset_of(c.node.args[0], c.ev)
+                if parent is not None:
+                    out.append(Dataset(c, parent.pipeline, None, parent.root, parent))
+        return out
+
+    def dataset_of(self, node: ast.expr | None, at: Event | Ref) -> Dataset | None:
+        if node is None:
+            return None
+        r = self.prog.origin(node, at.idx, at.scope)
+        n = r.node.value if isinstance(r.node, ElementOf) else r.node
+        if not isinstance(n, ast.Call):
+            return None
+        return next((d for d in self.datasets if d.site.node is n), None)
+
+    def loaders(self) -> list[tuple[CallSite, Dataset | None, str | None]]:
+        out = []
+        for c in self.prog.find_calls("DataLoader"):
+            ds = self.dataset_of(c.arg(0, "dataset"), c.ev)
+            name = self.prog.assigned_name(c.node)
+            role = role_of(name) if name else None
+            if role is None and isinstance(c.node.args[0] if c.node.args else None, ast.Name):
+                role = role_of(c.node.args[0].id)
+            out.append((c, ds, role or (ds.role if ds else None)))
+        return out
+
+
+def _role(name: str | None, root: object) -> str | None:
+    if name and (r := role_of(name)):
+        return r
+    return role_of(root) if isinstance(root, str) else None
+
+
+def _is_module(cls: ast.ClassDef) -> bool:
+    return any("Module" in ast.unparse(b) or "LightningModule" in ast.unparse(b) for b in cls.bases)
+
+
+def _calls_backbone(cls: ast.ClassDef) -> bool:
+    return any(
+        isinstance(n, ast.Attribute)
+        and n.attr in ("backbone", "base", "features", "encoder", "base_model")
+        for n in ast.walk(cls)
+    )
+
+
+def _arg(call: ast.Call, pos: int, name: str) -> ast.expr | None:
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return call.args[pos] if len(call.args) > pos else None
+
+
+def torch_script(ctx) -> TorchScript:
+    if "torch" not in ctx.cache:
+        ctx.cache["torch"] = TorchScript(ctx.prog)
+    return ctx.cache["torch"]
+
+
+def timm_or_tv_size(model: TorchModel) -> int | None:
+    if model.kind == "torchvision":
+        return torchvision_size(model.name)
+    return timm_size(model.name) if model.kind == "timm" else None

@@ -1,0 +1,227 @@
+"""PyTorch checks on the model's output and the loss it is trained with."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import UNKNOWN, CallSite, Event, Ref, canon, last
+from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.torch_graph import ACTIVATIONS, LOSSES, Head, torch_script
+
+_TENSOR_WRAPPERS = {
+    "squeeze",
+    "view",
+    "reshape",
+    "float",
+    "flatten",
+    "unsqueeze",
+    "double",
+    "contiguous",
+    "to",
+    "type",
+}
+
+
+def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
+    """(call, kind, line of the loss definition) for every loss computed in the script."""
+    out = []
+    for c in ctx.prog.calls:
+        if c.name in LOSSES and c.name[0].islower() and c.qual.startswith("torch"):
+            out.append((c, LOSSES[c.name], c.node.lineno))
+            continue
+        if not isinstance(c.node.func, ast.Name | ast.Attribute):
+            continue
+        ctor = ctx.prog.origin_call(c.node.func, c.ev)
+        if ctor is not None and ctor.name in LOSSES and ctor.name[0].isupper():
+            out.append((c, LOSSES[ctor.name], ctor.node.lineno))
+    return out
+
+
+def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0) -> Head | None:
+    """What produced a tensor: an activation function, or a model's head."""
+    if node is None or depth > 8:
+        return None
+    ts = torch_script(ctx)
+    r = ctx.prog.origin(node, at.idx, at.scope)
+    n = r.node
+    if isinstance(n, ast.Subscript):  # outputs[0] / logits of a tuple
+        return None
+    if not isinstance(n, ast.Call):
+        return None
+    f = n.func
+    if isinstance(f, ast.Attribute) and f.attr in _TENSOR_WRAPPERS:
+        return tensor_head(ctx, f.value, r, depth + 1)
+    if isinstance(f, ast.Attribute) and f.attr in ("softmax", "log_softmax", "sigmoid"):
+        q = canon(ctx.prog.qualname(f, r.idx, r.scope))
+        # torch.softmax(x, 1) / F.softmax(x, 1) versus x.softmax(1)
+        inner = (n.args[0] if n.args else None) if q.startswith("torch") else f.value
+        below = tensor_head(ctx, inner, r, depth + 1) if inner is not None else None
+        return Head(ACTIVATIONS[f.attr], below.units if below else UNKNOWN, n.lineno)
+    q = last(canon(ctx.prog.qualname(f, r.idx, r.scope)))
+    if q in ("softmax", "log_softmax", "sigmoid"):
+        below = tensor_head(ctx, n.args[0], r, depth + 1) if n.args else None
+        return Head(ACTIVATIONS[q], below.units if below else UNKNOWN, n.lineno)
+    mod = ctx.prog.origin_call(f, r)
+    if mod is not None and mod.name in ("Softmax", "LogSoftmax", "Sigmoid"):
+        below = tensor_head(ctx, n.args[0], r, depth + 1) if n.args else None
+        return Head(ACTIVATIONS[mod.name], below.units if below else UNKNOWN, n.lineno)
+    model = ts.model_of(f, r)
+    if model is not None:
+        return ts.head(model)
+    return None
+
+
+@check("torch.head")
+def check_head(ctx: Ctx) -> None:
+    """GL201 double softmax; GL202 one-unit softmax / CE; GL203 activation-loss mismatches."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    for model in ts.models:
+        head = ts.head(model)
+        if head and head.activation == "softmax" and head.units == 1:
+            _single(ctx, [head.line], "softmax")
+    for call, kind, def_line in loss_calls(ctx):
+        head = tensor_head(ctx, call.arg(0, "input"), call.ev)
+        if head is None:
+            continue
+        lines = [head.line, def_line, call.node.lineno]
+        act = head.activation
+        if kind == "ce" and act == "softmax":
+            ctx.add(
+                "GL201",
+                "double-softmax",
+                "error",
+                "CrossEntropyLoss receives probabilities: softmax is applied twice",
+                lines,
+                "nn.CrossEntropyLoss (and F.cross_entropy) applies log_softmax itself and "
+                "expects raw logits. Fed softmax outputs in [0, 1], it computes softmax of "
+                "probabilities, which is nearly uniform: the loss stalls near log(K), gradients "
+                "are tiny and accuracy creeps up slowly or not at all.",
+                "Return logits from the model (remove nn.Softmax / F.softmax before the loss) "
+                "and apply softmax only for reporting: probs = logits.softmax(dim=1).",
+                [REFS["torch_ce"]],
+            )
+        elif kind == "ce" and head.units == 1:
+            _single(ctx, lines, "cross-entropy")
+        elif kind == "nll" and act in ("softmax", "linear"):
+            _mismatch(
+                ctx,
+                lines,
+                "error",
+                f"NLLLoss on {act} outputs",
+                "nn.NLLLoss expects log-probabilities (log_softmax outputs); on "
+                f"{'probabilities' if act == 'softmax' else 'raw logits'} it just "
+                "negates the picked value, so the loss is unbounded or meaningless and "
+                "training does not converge.",
+                "Use nn.CrossEntropyLoss on logits, or end the model with "
+                "nn.LogSoftmax(dim=1) for NLLLoss.",
+            )
+        elif kind == "bce" and act == "linear":
+            _mismatch(
+                ctx,
+                lines,
+                "error",
+                "BCELoss on raw logits",
+                "nn.BCELoss expects probabilities in [0, 1]; the model outputs unbounded "
+                "logits, so the loss fails ('all elements of input should be between 0 "
+                "and 1') or is computed on meaningless values.",
+                "criterion = nn.BCEWithLogitsLoss()  # takes logits, numerically stable",
+            )
+        elif kind == "bcel" and act == "sigmoid":
+            _mismatch(
+                ctx,
+                lines,
+                "warning",
+                "BCEWithLogitsLoss after a sigmoid",
+                "BCEWithLogitsLoss applies the sigmoid itself; after the model's sigmoid "
+                "the outputs are squashed twice into [0.5, 0.73], gradients shrink and "
+                "the loss never reaches low values.",
+                "Remove the sigmoid from the model (return logits), or use nn.BCELoss.",
+            )
+        elif kind == "ce" and act == "sigmoid":
+            _mismatch(
+                ctx,
+                lines,
+                "warning",
+                "CrossEntropyLoss after a sigmoid",
+                "CrossEntropyLoss expects logits; sigmoid squashes them into [0, 1], so "
+                "the softmax inside the loss is nearly uniform and learning is slow.",
+                "Return logits from the model and let CrossEntropyLoss apply softmax.",
+            )
+        if act == "softmax" and head.units == 1:
+            _single(ctx, lines, "softmax")
+    _include_top(ctx)
+
+
+def _single(ctx: Ctx, lines: list[int], what: str) -> None:
+    reported = ctx.cache.setdefault("torch_single_unit", set())
+    if lines[0] in reported:
+        return  # the same head, already reported from the model's definition
+    reported.add(lines[0])
+    ctx.add(
+        "GL202",
+        "single-unit-softmax",
+        "error",
+        f"{'Softmax' if what == 'softmax' else 'Cross-entropy'} over a single output unit",
+        lines,
+        "Softmax over one logit is exp(z)/exp(z) = 1.0 for every image (CrossEntropyLoss "
+        "applies that softmax internally): the loss is always 0, no gradient flows and the "
+        "prediction is the same class for every input, so accuracy equals that class's share.",
+        "Two classes: nn.Linear(in_features, 1) with nn.BCEWithLogitsLoss() and float 0/1 "
+        "targets, or nn.Linear(in_features, 2) with nn.CrossEntropyLoss() and integer targets.",
+        [REFS["torch_ce"], REFS["torch_bce"]],
+    )
+
+
+def _mismatch(ctx: Ctx, lines, severity: str, title: str, why: str, fix: str) -> None:
+    ctx.add(
+        "GL203",
+        "activation-loss-mismatch",
+        severity,
+        title,
+        lines,
+        why,
+        fix,
+        [REFS["torch_ce"], REFS["torch_bce"], REFS["torch_nll"]],
+    )
+
+
+def _include_top(ctx: Ctx) -> None:
+    ts = torch_script(ctx)
+    end = len(ctx.prog.events)
+    for bb in ts.backbones:
+        if bb.kind == "timm" and bb.site.kw("num_classes") is not None:
+            continue
+        if ts._assigned_head(bb) is not None or any(
+            c.name == "reset_classifier" for c in ctx.prog.calls
+        ):
+            continue
+        for n in ast.walk(ctx.src.tree):
+            if not isinstance(n, ast.Call) or last(canon(ctx.prog.qualname(n.func, end, 0))) != (
+                "Linear"
+            ):
+                continue
+            first = (
+                n.args[0]
+                if n.args
+                else next((k.value for k in n.keywords if k.arg == "in_features"), None)
+            )
+            if ctx.prog.const(first, end, 0) == 1000:
+                ctx.add(
+                    "GL204",
+                    "include-top",
+                    "warning",
+                    f"A new layer is stacked on {bb.name}'s 1000 ImageNet logits",
+                    [bb.line, n.lineno],
+                    f"{bb.name}'s classifier is kept, so the new nn.Linear(1000, ...) learns "
+                    "from the 1000 ImageNet class scores instead of the pooled features: "
+                    "information that does not map to ImageNet classes is already lost, and "
+                    "accuracy plateaus below what the backbone can give.",
+                    "Replace the classifier instead of stacking on it:\n"
+                    "model.fc = nn.Linear(model.fc.in_features, num_classes)  # ResNet\n"
+                    "# timm: timm.create_model(name, pretrained=True, num_classes=num_classes)",
+                    [REFS["tv_tutorial"], REFS["tv_models"]],
+                )
+                return

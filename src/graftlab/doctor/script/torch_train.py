@@ -1,0 +1,330 @@
+"""PyTorch checks on the training procedure: eval mode, freezing, learning rates, loading."""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.flow import CallSite, Event
+from graftlab.doctor.script.keras_graph import role_of
+from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.torch_graph import TorchModel, torch_script
+
+_NO_GRAD = {"no_grad", "inference_mode"}
+_ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam", "Adagrad", "Lion"}
+_OPTIMIZERS = _ADAPTIVE | {"SGD"}
+
+
+def _mode_changes(ctx: Ctx) -> list[tuple[int, TorchModel | None, str | None]]:
+    """(event idx, model, "train"/"eval"/None) for each ``.train()`` / ``.eval()`` call."""
+    ts = torch_script(ctx)
+    out = []
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if not isinstance(f, ast.Attribute) or f.attr not in ("train", "eval"):
+            continue
+        model = ts.model_of(f.value, c.ev)
+        if f.attr == "eval":
+            mode = "eval"
+        elif not c.node.args and not c.node.keywords:
+            mode = "train"
+        else:
+            v = ctx.prog.const(
+                (c.node.args or [k.value for k in c.node.keywords])[0], c.ev.idx, c.ev.scope
+            )
+            mode = {True: "train", False: "eval"}.get(v) if isinstance(v, bool) else None
+        out.append((c.ev.idx, model, mode))
+    return out
+
+
+def _grad_free(ctx: Ctx, ev: Event) -> bool:
+    for w in ev.withs:
+        if isinstance(w, ast.Call):
+            name = ctx.prog.qualname(w.func, ev.idx, ev.scope) or ""
+            if name.rsplit(".", 1)[-1] in _NO_GRAD:
+                return True
+            if name.endswith("set_grad_enabled") and w.args:
+                return ctx.prog.const(w.args[0], ev.idx, ev.scope) is False
+    for fname in ev.funcs:  # @torch.no_grad() / @torch.inference_mode() on the function
+        fn = ctx.prog.functions.get(fname)
+        for dec in fn.decorator_list if fn else []:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            name = ctx.prog.qualname(target, ev.idx, 0) or ""
+            if name.rsplit(".", 1)[-1] in _NO_GRAD:
+                return True
+    return False
+
+
+def _trains_in_loop(ctx: Ctx, ev: Event) -> bool:
+    """Whether the innermost loop around ``ev`` in the same function runs backward()."""
+    own = [i for i in ev.loops if ctx.prog.events[i].funcs == ev.funcs]
+    return bool(own) and ctx.prog.loop_trains(own[-1])
+
+
+def _eval_context(ctx: Ctx, ev: Event) -> str | None:
+    """Why ``ev`` looks like evaluation or inference, or None."""
+    if _trains_in_loop(ctx, ev):
+        return None
+    if _grad_free(ctx, ev):
+        return "under torch.no_grad()"
+    for fn in reversed(ev.funcs):
+        if role_of(fn) in ("val", "test") or any(w in fn.lower() for w in ("predict", "infer")):
+            return f"in {fn}()"
+    for idx in ev.loops:
+        loop = ctx.prog.events[idx].node
+        it = getattr(loop, "iter", None)
+        text = ast.unparse(it) if it is not None else ""
+        if role_of(text) in ("val", "test"):
+            return f"in the loop over {text}"
+    return None
+
+
+@check("torch.eval_mode")
+def check_eval_mode(ctx: Ctx) -> None:
+    """GL230 evaluation without model.eval(); GL231 evaluation that keeps autograd on."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    changes = _mode_changes(ctx)
+    for c in ctx.prog.calls:
+        if isinstance(c.node.func, ast.Call):
+            continue
+        model = ts.model_of(c.node.func, c.ev)
+        if model is None or model.site.node is c.node:
+            continue
+        why = _eval_context(ctx, c.ev)
+        if why is None:
+            continue
+        mode = "train"
+        for idx, m, new in changes:
+            if idx < c.ev.idx and (m is None or m is model):
+                mode = new
+        if mode == "train":
+            heavy = _has_bn_or_dropout(ctx, model)
+            ctx.add(
+                "GL230",
+                "eval-mode-missing",
+                "error" if heavy else "warning",
+                f"The model is evaluated in training mode ({why}, no model.eval())",
+                [c.node.lineno, model.line],
+                "nn.Module starts in training mode and stays there until model.eval() is "
+                "called. In training mode Dropout drops activations at random and BatchNorm "
+                "normalises with the statistics of the current evaluation batch (and updates "
+                "its running averages with them), so validation/test predictions are noisy, "
+                "depend on the batch size and composition, and are lower than the model's "
+                "real accuracy.",
+                "model.eval()\nwith torch.no_grad():\n    outputs = model(inputs)\n"
+                "# and call model.train() again before the next training epoch",
+                [REFS["torch_eval"]],
+            )
+        elif not _grad_free(ctx, c.ev) and not why.startswith("under"):
+            ctx.add(
+                "GL231",
+                "eval-mode-missing",
+                "info",
+                f"Evaluation without torch.no_grad() ({why})",
+                [c.node.lineno],
+                "Autograd records every operation of the evaluation forward pass: memory and "
+                "time grow for nothing (results are the same).",
+                "with torch.no_grad():  # or torch.inference_mode()\n    outputs = model(x)",
+                [REFS["torch_nograd"]],
+            )
+
+
+def _has_bn_or_dropout(ctx: Ctx, model: TorchModel) -> bool:
+    if model.kind in ("torchvision", "timm"):
+        return True
+    text = ast.unparse(model.cls) if model.cls is not None else ast.unparse(model.site.node)
+    return any(w in text for w in ("BatchNorm", "Dropout", "resnet", "efficientnet", "timm"))
+
+
+def _optimizers(ctx: Ctx) -> list[CallSite]:
+    return [
+        c
+        for c in ctx.prog.calls
+        if c.name in _OPTIMIZERS and c.qual.startswith(("torch.optim", *_OPTIMIZERS))
+    ]
+
+
+def _grad_sets(ctx: Ctx) -> list[tuple[Event, bool]]:
+    """``p.requires_grad = True/False`` and ``requires_grad_(...)`` in execution order."""
+    out = []
+    for ev in ctx.prog.events:
+        n = ev.node
+        if isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in n.targets
+        ):
+            v = ctx.prog.const(n.value, ev.idx, ev.scope)
+            if isinstance(v, bool):
+                out.append((ev, v))
+    for c in ctx.prog.method_calls("requires_grad_"):
+        v = ctx.prog.const(c.node.args[0], c.ev.idx, c.ev.scope) if c.node.args else True
+        if isinstance(v, bool):
+            out.append((c.ev, v))
+    return sorted(out, key=lambda s: s[0].idx)
+
+
+def _filtered(node: ast.expr | None) -> bool:
+    """Parameters restricted to trainable ones or to a sub-module (``model.fc.parameters()``)."""
+    if node is None:
+        return False
+    text = ast.unparse(node)
+    if "requires_grad" in text:
+        return True
+    return any(f".{a}.parameters()" in text for a in ("fc", "classifier", "head", "heads"))
+
+
+@check("torch.optimizer")
+def check_optimizer(ctx: Ctx) -> None:
+    """GL220 optimizer built before unfreezing; GL224 one high lr over a pretrained model."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    opts = _optimizers(ctx)
+    sets = _grad_sets(ctx)
+    for opt in opts:
+        params = opt.arg(0, "params")
+        r = ctx.prog.origin(params, opt.ev.idx, opt.ev.scope) if params is not None else None
+        if (
+            r is not None
+            and isinstance(r.node, ast.List)
+            and any(isinstance(e, ast.Dict) for e in r.node.elts)
+        ):
+            continue  # parameter groups: the user chose rates per group
+        resolved = r.node if r is not None else params
+        later = [ev for ev, v in sets if v and ev.idx > opt.ev.idx]
+        if _filtered(resolved) and later:
+            rebuilt = [o for o in opts if o.ev.idx > later[0].idx] or [
+                c for c in ctx.prog.method_calls("add_param_group") if c.ev.idx > later[0].idx
+            ]
+            if not rebuilt:
+                ctx.add(
+                    "GL220",
+                    "trainable-not-applied",
+                    "error",
+                    "Layers are unfrozen after the optimizer was built over the trainable "
+                    "parameters only",
+                    [opt.node.lineno, later[0].node.lineno],
+                    "The optimizer only holds the parameters that were trainable when it was "
+                    "created. Setting requires_grad=True later makes autograd compute their "
+                    "gradients, but optimizer.step() never updates them: the 'fine-tuning' "
+                    "phase trains the head only (and wastes time on backward passes).",
+                    "After unfreezing, build a new optimizer (with a lower rate for the "
+                    "backbone) or add the new parameters:\noptimizer.add_param_group("
+                    "{'params': model.layer4.parameters(), 'lr': 1e-4})",
+                    [REFS["torch_optim"]],
+                )
+        _learning_rate(ctx, ts, opt, resolved, sets, later)
+
+
+def _learning_rate(ctx, ts, opt, resolved, sets, later) -> None:
+    if resolved is None or not isinstance(resolved, ast.Call) or _filtered(resolved):
+        return
+    f = resolved.func
+    if not (isinstance(f, ast.Attribute) and f.attr == "parameters"):
+        return
+    model = ts.model_of(f.value, opt.ev)
+    backbone = ts.contains_backbone(model) if model else None
+    if backbone is None:
+        return
+    frozen = [ev for ev, v in sets if not v and ev.idx < opt.ev.idx]
+    if frozen and not later:
+        return  # frozen backbone: only the head trains with this rate
+    lr_node = opt.arg(1, "lr")
+    lr = (
+        1e-3
+        if lr_node is None and opt.name != "SGD"
+        else ctx.prog.const(lr_node, opt.ev.idx, opt.ev.scope)
+    )
+    if not isinstance(lr, int | float):
+        return
+    if not ((opt.name in _ADAPTIVE and lr >= 1e-3) or (opt.name == "SGD" and lr >= 0.01)):
+        return
+    ctx.add(
+        "GL224",
+        "learning-rate",
+        "warning",
+        f"One learning rate ({opt.name} lr={lr:g}) for the pretrained {backbone.name} and "
+        "the new head",
+        [opt.node.lineno, backbone.line],
+        f"lr={lr:g} suits a randomly initialised head, not pretrained layers: updates that "
+        "size overwrite the ImageNet features in the first epochs, and the random head's large "
+        "early gradients flow into the backbone. Fine-tuning then ends below the linear probe "
+        "(Kumar et al. 2022, LP-FT).",
+        "Use parameter groups (or fit the head first, then fine-tune):\n"
+        "optimizer = torch.optim.AdamW([\n"
+        "    {'params': backbone_params, 'lr': 1e-5},\n"
+        "    {'params': model.fc.parameters(), 'lr': 1e-3},\n], weight_decay=0.05)",
+        [REFS["lpft"], REFS["torch_optim"], REFS["ulmfit"]],
+    )
+
+
+@check("torch.batchnorm")
+def check_batchnorm(ctx: Ctx) -> None:
+    """GL222: a frozen backbone in training mode still updates BatchNorm statistics."""
+    if not ctx.torch:
+        return
+    ts = torch_script(ctx)
+    frozen = [ev for ev, v in _grad_sets(ctx) if not v]
+    if not frozen or not ts.backbones or any(v for _, v in _grad_sets(ctx)):
+        return
+    bb = ts.backbones[0]
+    if bb.kind == "torchvision" and bb.name.startswith(("vgg", "alexnet", "vit_", "swin_")):
+        return
+    trains = [idx for idx, _, mode in _mode_changes(ctx) if mode == "train"]
+    if not trains or _handles_bn(ctx.src.tree):
+        return
+    ctx.add(
+        "GL222",
+        "batchnorm",
+        "info",
+        "The backbone is frozen with requires_grad=False but trained in model.train() mode",
+        [frozen[0].node.lineno, ctx.prog.events[trains[0]].node.lineno],
+        "requires_grad=False stops weight updates, but in training mode BatchNorm layers still "
+        "normalise with batch statistics and overwrite their running mean/variance with those "
+        "of your data. The 'frozen' features drift during training and differ between "
+        "training and evaluation; with small batches this costs accuracy.",
+        "After model.train(), put the frozen part back in eval mode:\n"
+        "model.train(); backbone.eval()  # or: for m in model.modules(): "
+        "if isinstance(m, nn.BatchNorm2d): m.eval()",
+        [REFS["torch_eval"]],
+    )
+
+
+@check("torch.load")
+def check_load(ctx: Ctx) -> None:
+    """GL225: load_state_dict(strict=False) whose missing/unexpected keys are never looked at."""
+    if not ctx.torch:
+        return
+    for c in ctx.prog.method_calls("load_state_dict"):
+        if ctx.prog.const(c.kw("strict"), c.ev.idx, c.ev.scope) is not False:
+            continue
+        if not isinstance(c.ev.node, ast.Expr):
+            continue  # the result (missing / unexpected keys) is kept
+        ctx.add(
+            "GL225",
+            "head-mismatch",
+            "warning",
+            "load_state_dict(strict=False) ignores every key that does not match",
+            [c.node.lineno],
+            "With strict=False, parameters whose names or shapes differ are silently skipped "
+            "(a renamed head, a different number of classes, a 'module.' prefix from "
+            "DataParallel): the model keeps random weights there and you fine-tune or evaluate "
+            "a different model than the one you saved.",
+            "result = model.load_state_dict(state, strict=False)\n"
+            "print(result.missing_keys, result.unexpected_keys)  # or drop the head keys "
+            "explicitly and load with strict=True",
+            [REFS["torch_load"]],
+        )
+
+
+def _handles_bn(tree: ast.Module) -> bool:
+    """``isinstance(m, nn.BatchNorm2d)`` anywhere: the script manages BatchNorm itself."""
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id == "isinstance"
+        and len(n.args) == 2
+        and "BatchNorm" in ast.unparse(n.args[1])
+        for n in ast.walk(tree)
+    )
