@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 
 import typer
@@ -39,8 +40,25 @@ def _main() -> None:
     """Keeps every command a sub-command, however many are registered."""
 
 
+def _reflow(text: str) -> str:
+    """Join the lines of prose paragraphs so the terminal wraps them; keep indented examples."""
+    paragraphs = []
+    for para in text.strip().split("\n\n"):
+        lines = para.split("\n")
+        if any(line.startswith((" ", "\t")) for line in lines):
+            paragraphs.append(para)
+        else:
+            paragraphs.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
 for _module in _COMMAND_MODULES:
     importlib.import_module(_module).register(app)
+
+for _info in app.registered_commands:
+    _text = _info.help or inspect.getdoc(_info.callback) or ""
+    if _text:
+        _info.help = _reflow(_text)
 
 
 def fail(message: str, code: int = 2) -> None:
