@@ -1,0 +1,115 @@
+"""LinearProbe: a correct, fast head on frozen features."""
+
+import numpy as np
+import pytest
+import torch
+
+from graftlab.errors import ConfigError, DataError
+from graftlab.finetune.probe import LinearProbe
+from graftlab.finetune.task import Task
+
+
+def _blobs(n, k=3, d=20, sep=3.0, seed=0, offset=5.0, scale=4.0):
+    """Separable classes in features with a large offset and scale, like ReLU features."""
+    rng = np.random.default_rng(seed)
+    centers = np.random.default_rng(123).normal(size=(k, d)) * sep
+    y = rng.integers(0, k, n)
+    X = offset + scale * (centers[y] + rng.normal(size=(n, d)))
+    return X.astype(np.float32), y
+
+
+def test_params_stored_unchanged_and_learned_state_has_underscores():
+    grid = (1.0, 0.1)
+    probe = LinearProbe("multiclass", weight_decays=grid, max_iter=7)
+    assert probe.weight_decays is grid and probe.max_iter == 7
+    assert not hasattr(probe, "coef_")
+    X, y = _blobs(150)
+    assert probe.fit(X, y) is probe
+    assert probe.coef_.shape == (3, 20) and probe.intercept_.shape == (3,)
+    assert list(probe.classes_) == [0, 1, 2]
+    assert probe.weight_decay_ in grid and pytest.approx(
+        1 / (probe.weight_decay_ * 150)
+    ) == probe.C_
+
+
+def test_beats_chance_on_separable_data():
+    X, y = _blobs(300)
+    Xt, yt = _blobs(300, seed=1)
+    probe = LinearProbe(weight_decays=(1e-1, 1e-2, 1e-3)).fit(X, y, val=_blobs(100, seed=2))
+    assert (probe.predict(Xt) == yt).mean() > 0.95
+    proba = probe.predict_proba(Xt)
+    assert proba.shape == (300, 3) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert probe.score(Xt, yt)["accuracy"] > 0.95
+
+
+def test_strength_is_chosen_on_validation():
+    # Few training rows in many dimensions: without regularisation the probe overfits.
+    rng = np.random.default_rng(0)
+    d = 200
+    w = rng.normal(size=d)
+    X = rng.normal(size=(40, d)).astype(np.float32)
+    y = (X @ w + 3 * rng.normal(size=40) > 0).astype(int)
+    Xv = rng.normal(size=(400, d)).astype(np.float32)
+    yv = (Xv @ w > 0).astype(int)
+    grid = (10.0, 1e-6)
+    probe = LinearProbe("binary", weight_decays=grid).fit(X, y, val=(Xv, yv))
+    by_wd = {p["weight_decay"]: p for p in probe.path_}
+    best = max(grid, key=lambda wd: (by_wd[wd]["val_accuracy"], -by_wd[wd]["val_loss"]))
+    assert probe.weight_decay_ == best
+    # Selecting on the flipped labels must choose differently: the choice depends on val.
+    flipped = LinearProbe("binary", weight_decays=grid).fit(X, y, val=(Xv, 1 - yv))
+    assert {probe.weight_decay_, flipped.weight_decay_} == set(grid)
+
+
+def test_standardisation_fold_is_exact():
+    X, y = _blobs(200, offset=50.0, scale=30.0)
+    probe = LinearProbe(weight_decays=(1e-3,)).fit(X, y)
+    Xs = (X.astype(np.float64) - probe.mean_) / probe.scale_
+    # Recover the standardised-space head from the folded one and compare logits.
+    W_std = probe.coef_.T.astype(np.float64) * probe.scale_[:, None]
+    b_std = probe.intercept_ + probe.mean_.astype(np.float64) @ probe.coef_.T.astype(np.float64)
+    np.testing.assert_allclose(probe.decision_function(X), Xs @ W_std + b_std, rtol=1e-4, atol=1e-3)
+    # A raw-feature nn.Linear initialised from the probe gives the probe's logits.
+    linear = torch.nn.Linear(20, 3)
+    probe.init_classifier(linear)
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            linear(torch.from_numpy(X)).numpy(), probe.decision_function(X), rtol=1e-5, atol=1e-4
+        )
+
+
+def test_multilabel_uses_independent_sigmoids():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 10)).astype(np.float32)
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0, X[:, 0] + X[:, 1] > 0], axis=1).astype(int)
+    probe = LinearProbe("multilabel").fit(X, Y)
+    assert probe.predict(X).shape == (300, 3)
+    assert (probe.predict(X) == Y).mean() > 0.95
+    assert probe.score(X, Y)["mAP"] > 0.95
+
+
+def test_task_class_weights_shift_the_decision_towards_the_rare_class():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, (180, 2)), rng.normal(1, 1, (20, 2))]).astype(np.float32)
+    y = np.array([0] * 180 + [1] * 20)
+    plain = LinearProbe(Task.from_labels("binary", y, 2), weight_decays=(1e-2,)).fit(X, y)
+    weighted = LinearProbe(
+        Task.from_labels("binary", y, 2, class_weights="auto"), weight_decays=(1e-2,)
+    ).fit(X, y)
+    assert weighted.predict(X).sum() > plain.predict(X).sum()
+
+
+def test_head_from_probe_must_match_the_classifier():
+    probe = LinearProbe(weight_decays=(1e-2,)).fit(*_blobs(60))
+    with pytest.raises(ConfigError, match="reset_classifier\\(3\\)"):
+        probe.init_classifier(torch.nn.Linear(20, 5))
+
+
+def test_input_mistakes_are_clear():
+    X, y = _blobs(30)
+    with pytest.raises(DataError, match="one-hot"):
+        LinearProbe().fit(X, np.eye(3)[y])
+    with pytest.raises(DataError, match="rows"):
+        LinearProbe().fit(X, y[:10])
+    with pytest.raises(ConfigError, match="not fitted"):
+        LinearProbe().predict(X)
