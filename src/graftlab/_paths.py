@@ -18,9 +18,13 @@ def cache_dir(override: str | os.PathLike | None = None) -> Path:
     return Path(base) / "graftlab"
 
 
-def new_run_dir(project: str | os.PathLike = "runs", command: str = "train", name: str | None = None,
-                exist_ok: bool = False) -> Path:
-    """Create ``project/command/name``, or ``name2``, ``name3``... if it is taken (ultralytics style)."""
+def new_run_dir(
+    project: str | os.PathLike = "runs",
+    command: str = "train",
+    name: str | None = None,
+    exist_ok: bool = False,
+) -> Path:
+    """Create ``project/command/name``, or ``name2``, ``name3``... when taken (ultralytics)."""
     base = Path(project) / command
     name = name or "exp"
     candidate = base / name

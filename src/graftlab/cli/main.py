@@ -34,7 +34,6 @@ _COMMAND_MODULES = (
 )
 
 
-
 @app.callback()
 def _main() -> None:
     """Keeps every command a sub-command, however many are registered."""
