@@ -47,11 +47,26 @@ def browser(tmp_path):
     driver.quit()
 
 
-def test_report_opens_in_chromium_with_its_figures_displayed(full_run, browser, tmp_path):
-    from graftlab.report import build_report
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A real tiny training run (random tiny backbone, LP-FT for two epochs) with its report."""
+    from _tinyrun import make_image_tree
 
-    # The lead will swap the synthetic run for a real tiny `graftlab train` run.
-    report = build_report(full_run)
+    from graftlab.finetune.config import TrainConfig
+    from graftlab.finetune.pipeline import run_training
+
+    root = tmp_path_factory.mktemp("browser-run")
+    data = make_image_tree(root / "data", {"train": 8, "val": 4, "test": 4})
+    config = TrainConfig(
+        backbone="test_efficientnet", weights="none", image_size=32, epochs=2, batch_size=8
+    )
+    result = run_training(data, config, project=root / "runs", progress=False, verbose=False)
+    return result.run_dir
+
+
+def test_report_opens_in_chromium_with_its_figures_displayed(trained_run, browser, tmp_path):
+    report = trained_run / "report.html"
+    assert report.is_file(), "graftlab train did not write report.html"
     browser.get(report.resolve().as_uri())
 
     assert browser.execute_script("return document.readyState") == "complete"
