@@ -235,8 +235,8 @@ def test_describe_lists_frozen_parts_groups_with_sizes_and_lrs_and_bn_policy():
     assert "frozen (eval mode): conv1+bn1, layer1, layer2, layer3" in text
     lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ")}
     assert f"{model.fc.weight.numel():,} params" in lines["head"]
-    assert "lr 1.00e-03" in lines["head"] and "weight_decay 0.05" in lines["head"]
-    assert "weight_decay 0 " in lines["head_no_decay"] + " "
+    assert "lr 1.00e-03" in lines["head"] and "wd 0.05" in lines["head"]
+    assert "wd 0 " in lines["head_no_decay"] + " "
     assert "lr 7.00e-04" in lines["layer4"]
     assert set(lines) == {"head", "head_no_decay", "layer4", "layer4_no_decay"}
     assert "BatchNorm: frozen" in text

@@ -124,8 +124,8 @@ class Strategy:
             lines.append(f"parameter groups ({type(optimizer).__name__}):")
             for i, g in enumerate(optimizer.param_groups):
                 lines.append(
-                    f"  {g.get('name', f'group{i}'):<28} {G.count(g['params']):>12,} params"
-                    f"  lr {g.get('base_lr', g['lr']):.2e}  weight_decay {g['weight_decay']:g}"
+                    f"  {g.get('name', f'group{i}'):<24} {G.count(g['params']):>10,} params"
+                    f"  lr {g.get('base_lr', g['lr']):.2e}  wd {g['weight_decay']:g}"
                 )
         n_bn = len(G.batchnorms(model))
         if n_bn == 0:
