@@ -296,12 +296,7 @@ class TopK(Strategy):
 
     def freeze_before_training(self, model: nn.Module) -> None:
         self._validate(model)
-        layers = G.backbone_layers(model)
-        head = set(G.head_names(model))
-        for n, p in model.named_parameters():
-            p.requires_grad_(n in head)
-        for layer in layers[len(layers) - self.unfreeze :]:
-            G.set_requires_grad(layer.params, True)
+        _train_head_and_top(model, self.unfreeze)
 
     def param_groups(self, model: nn.Module, lr: float, weight_decay: float) -> list[dict]:
         self._validate(model)
@@ -363,12 +358,7 @@ class Gradual(Strategy):
 
     def freeze_before_training(self, model: nn.Module) -> None:
         self._validate(model)
-        layers = G.backbone_layers(model)
-        head = set(G.head_names(model))
-        for n, p in model.named_parameters():
-            p.requires_grad_(n in head)
-        for layer in layers[len(layers) - self.unfrozen_ :]:
-            G.set_requires_grad(layer.params, True)
+        _train_head_and_top(model, self.unfrozen_)
 
     def param_groups(self, model: nn.Module, lr: float, weight_decay: float) -> list[dict]:
         self._validate(model)
@@ -422,3 +412,13 @@ class Gradual(Strategy):
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.unfrozen_ = int(state["unfrozen"])
+
+
+def _train_head_and_top(model: nn.Module, n_stages: int) -> None:
+    """Freeze everything but the head and the last ``n_stages`` backbone stages."""
+    layers = G.backbone_layers(model)
+    head = set(G.head_names(model))
+    for n, p in model.named_parameters():
+        p.requires_grad_(n in head)
+    for layer in layers[len(layers) - n_stages :] if n_stages > 0 else []:
+        G.set_requires_grad(layer.params, True)
