@@ -66,6 +66,10 @@ def learning_curves(rows: list[dict], path: Path) -> Path | None:
     phases: dict[str, list[dict]] = {}
     for r in rows:
         phases.setdefault(r.get("phase") or "train", []).append(r)
+    # A one-row phase (the linear probe) beside epoch-wise phases reads best as reference lines
+    # on their panels: the level fine-tuning starts from and must beat.
+    references = {k: v[0] for k, v in phases.items() if len(v) == 1 and len(phases) > 1}
+    phases = {k: v for k, v in phases.items() if k not in references} or phases
     metric = metric_columns(rows)
     panels = [("loss", ("train_loss", "val_loss"))] + ([("metric", metric)] if metric else [])
     if not any(
@@ -87,6 +91,10 @@ def learning_curves(rows: list[dict], path: Path) -> Path | None:
                 values = _column(prs, col)
                 if np.isfinite(values).any():
                     ax.plot(epochs, values, marker="o", ms=3.5, color=colour, label=label)
+                for ref_phase, ref in references.items():
+                    level = _column([ref], col)[0]
+                    if np.isfinite(level):
+                        ax.axhline(level, color=colour, ls=":", label=f"{ref_phase} {label}")
             title = "loss" if kind == "loss" else val_col.removeprefix("val_").replace("_", " ")
             ax.set_title(f"{phase}: {title}", fontsize=10)
             ax.set_xlabel("epoch")
