@@ -36,15 +36,14 @@ def test_choose_execution_measures_and_restores_the_model(tiny):
     tiny.train()
     start = time.perf_counter()
     ex = choose_execution(tiny, 64, device="cpu", batch_size=4)
-    assert time.perf_counter() - start < 8  # budget 2 s of timing; slack for a loaded machine
+    assert time.perf_counter() - start < 12  # budget 4 s of timing; slack for a loaded machine
     assert tiny.training and tiny.conv_stem.weight.is_contiguous()
     assert "fp32 NCHW" in ex.timings and all(t > 0 for t in ex.timings.values())
     assert ex.reason.startswith(f"{ex.dtype} ") and "\n" not in ex.reason
     if hardware.cpu_supports_bf16():
         assert "bf16 channels_last" in ex.timings
-        fastest = min(ex.timings, key=ex.timings.get)
-        ratio = ex.timings["fp32 NCHW"] / ex.timings["bf16 channels_last"]
-        expected = "bf16" if fastest == "bf16 channels_last" and ratio >= 1.1 else "fp32"
+        fp32, bf16 = ex.timings["fp32 NCHW"], ex.timings["bf16 channels_last"]
+        expected = "bf16" if bf16 <= fp32 * hardware._FP32_MARGIN else "fp32"
         assert ex.dtype == expected
     else:
         assert ex.dtype == "fp32" and not ex.timings.get("bf16 channels_last")
