@@ -42,6 +42,8 @@ def data(tmp_path):
         (["--class-weights", "balanced"], "'--class-weights' must be one of auto, none."),
         (["--device", "gpu"], "'--device' must be one of auto, cpu, cuda."),
         (["--image-size", "4"], "'--image-size' must be at least 32 pixels."),
+        (["--boundary-cache", "yes"], "'--boundary-cache' must be one of auto, on, off."),
+        (["--views", "0"], "'--views' must be an integer >= 1. Got 0."),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(cli, data, tmp_path, args, message):
@@ -50,6 +52,16 @@ def test_bad_options_give_one_line_and_exit_2(cli, data, tmp_path, args, message
     assert err.startswith("graftlab: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()  # nothing is written for a rejected command
+
+
+@pytest.mark.parametrize(("option", "value"), [("on", True), ("off", False), ("auto", "auto")])
+def test_boundary_cache_and_views_reach_the_config(cli, data, tmp_path, monkeypatch, option, value):
+    seen = []
+    monkeypatch.setattr(
+        "graftlab.finetune.pipeline.run_training", lambda data, config, **kw: seen.append(config)
+    )
+    code, _, _ = cli("train", data, "--boundary-cache", option, "--views", "2")
+    assert code == 0 and seen[0].boundary_cache == value and seen[0].views == 2
 
 
 def test_missing_or_bad_data_and_bad_resume_are_one_line(cli, tmp_path):

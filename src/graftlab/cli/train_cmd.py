@@ -49,7 +49,9 @@ _CHOICES = {
     "--bn": ("frozen", "train"),
     "--class-weights": ("auto", "none"),
     "--precision": ("auto", "fp32", "bf16", "fp16"),
+    "--boundary-cache": ("auto", "on", "off"),
 }
+_BOUNDARY_CACHE = {"auto": "auto", "on": True, "off": False}
 
 
 def register(app: typer.Typer) -> None:
@@ -58,9 +60,9 @@ def register(app: typer.Typer) -> None:
     app.command("demo", help=DEMO_HELP)(demo)
     app.command("strategies", help="List the fine-tuning strategies.")(strategies)
     cache_app = typer.Typer(help="Show or clear the image and feature caches.")
-    cache_app.command("info", help="Sizes per kind (features, images, datasets, execution).")(
-        cache_info
-    )
+    cache_app.command(
+        "info", help="Sizes per kind (features, images, activations, datasets, execution)."
+    )(cache_info)
     cache_app.command("clear", help="Delete cached entries (all kinds, or --kind).")(cache_clear)
     app.add_typer(cache_app, name="cache")
 
@@ -87,6 +89,17 @@ def train(
     augment: Annotated[str, typer.Option(help="none | light | strong.")] = "light",
     bn: Annotated[str, typer.Option(help="BatchNorm statistics: frozen | train.")] = "frozen",
     unfreeze: Annotated[int, typer.Option(help="top-k: stages trained from the top.")] = 2,
+    boundary_cache: Annotated[
+        str,
+        typer.Option(
+            "--boundary-cache",
+            help="auto | on | off: run stages frozen for the whole run once, train from their "
+            "cached output.",
+        ),
+    ] = "auto",
+    views: Annotated[
+        int, typer.Option(help="Augmented views cached per image (--boundary-cache).")
+    ] = 4,
     class_weights: Annotated[
         str, typer.Option("--class-weights", help="auto (inverse frequency) | none.")
     ] = "none",
@@ -126,6 +139,7 @@ def train(
         raise ConfigError(
             "Missing DATA: a class-per-folder tree or a CSV. Example: graftlab train ./flowers"
         )
+    _check_choice("--boundary-cache", boundary_cache, _CHOICES["--boundary-cache"])
     config = TrainConfig(
         backbone=backbone,
         weights=weights,
@@ -137,6 +151,8 @@ def train(
         augment=augment,
         bn=bn,
         unfreeze=unfreeze,
+        boundary_cache=_BOUNDARY_CACHE[boundary_cache],
+        views=views,
         class_weights=class_weights,
         seed=seed,
         device=device,
@@ -158,6 +174,7 @@ def check_options(config: Any) -> Any:
         ("--epochs", config.epochs, 1),
         ("--batch-size", config.batch_size, 1),
         ("--unfreeze", config.unfreeze, 0),
+        ("--views", config.views, 1),
     ):
         if value < low:
             raise ConfigError(f"'{option}' must be an integer >= {low}. Got {value}.")
@@ -253,7 +270,8 @@ def cache_info(cache_dir: CacheDir = None) -> None:
 
 def cache_clear(
     kind: Annotated[
-        str | None, typer.Option(help="features | images | datasets | execution (default: all).")
+        str | None,
+        typer.Option(help="features | images | activations | datasets | execution (default: all)."),
     ] = None,
     cache_dir: CacheDir = None,
 ) -> None:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 FEATURES_VERSION = 1
 #: The folders of the cache root that ``graftlab cache`` reports and clears; nothing else
 #: there is touched, whatever ``--cache-dir`` points at.
-KINDS = ("features", "images", "datasets", "execution")
+KINDS = ("features", "images", "activations", "datasets", "execution")
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:

@@ -63,6 +63,12 @@ class TrainConfig:
     device: str = "auto"  # the GPU when there is one, else the CPU
     num_workers: int | str = "auto"  # threads preparing batches from the decoded cache:
     # one on CPU (more would fight the model for cores), up to four beside a GPU
+    boundary_cache: bool | str = "auto"  # stages frozen for the whole run (top-k; gradual's
+    # lowest) run once per image and view and their output is kept on disk, so an epoch costs
+    # only the top. "auto" = wherever the model's forward is its modules in order; False = run
+    # the frozen part every step (the reference the cache is measured against)
+    views: int = 4  # cached augmented views per image when augment is on (view 0 is the eval
+    # transform; never more than epochs): each costs one pass of the frozen part per image
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +122,9 @@ class TrainConfig:
             not isinstance(self.num_workers, int) or self.num_workers < 0
         ):
             raise _bad("num_workers", self.num_workers, "'auto' or an integer >= 0")
+        if not (self.boundary_cache == "auto" or isinstance(self.boundary_cache, bool)):
+            raise _bad("boundary_cache", self.boundary_cache, "'auto', true or false")
+        _positive_int(self, "views")
         if self.image_size is not None and (
             not isinstance(self.image_size, int) or self.image_size < 8
         ):

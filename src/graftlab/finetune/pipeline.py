@@ -211,6 +211,7 @@ def run_training(
             callbacks=callbacks,
             resume=resume,
             progress=progress,
+            cache_dir=cache_dir,
         )
         timings["finetune"] = time.perf_counter() - t
         findings += list(trainer.findings)
@@ -453,6 +454,7 @@ def _fine_tune(
     callbacks,
     resume,
     progress,
+    cache_dir=None,
 ):
     from graftlab.finetune.callbacks import ProgressBar, default_callbacks
     from graftlab.finetune.trainer import Trainer
@@ -478,6 +480,7 @@ def _fine_tune(
         run_dir=run,
         callbacks=cbs,
         resume_from=last if resume and last.is_file() else None,
+        cache_dir=cache_dir,
     )
     return trainer.fit()
 

@@ -94,6 +94,15 @@ class Strategy:
     ) -> None:
         """Called before each epoch (0-based); gradual unfreezing acts here."""
 
+    def stages_trained(self, model: nn.Module, epochs: int) -> int | None:
+        """How many backbone stages, from the top, train at some point of an ``epochs`` run.
+
+        The stages below stay frozen (eval mode) from start to end, so their output depends
+        only on the input and the Trainer computes it once (``finetune/boundary.py``).
+        None: not known, nothing is cached.
+        """
+        return None
+
     def set_train_mode(self, model: nn.Module) -> None:
         """``model.train()``, then frozen parts and (``bn="frozen"``) BatchNorm back to eval."""
         model.train()
@@ -220,6 +229,9 @@ class LinearProbeOnly(Strategy):
     def param_groups(self, model: nn.Module, lr: float, weight_decay: float) -> list[dict]:
         return _layer_decay_groups(model, lr, weight_decay, 1.0, [])
 
+    def stages_trained(self, model: nn.Module, epochs: int) -> int | None:
+        return 0
+
     def _summary(self) -> str:
         return super()._summary() + "; backbone frozen"
 
@@ -318,6 +330,9 @@ class TopK(Strategy):
                 "(or strategy='lp-ft')."
             )
 
+    def stages_trained(self, model: nn.Module, epochs: int) -> int | None:
+        return self.unfreeze
+
     def _summary(self) -> str:
         return super()._summary() + (
             f"; last {self.unfreeze} stages train, layer-wise lr decay {self.layer_decay:g}"
@@ -385,6 +400,10 @@ class Gradual(Strategy):
             ):
                 optimizer.add_param_group(group)
         self.unfrozen_ = max(self.unfrozen_, target)
+
+    def stages_trained(self, model: nn.Module, epochs: int) -> int | None:
+        # Epoch e trains the top 1 + e // epochs_per_stage stages; the last epoch the most.
+        return min(len(G.backbone_layers(model)), 1 + (epochs - 1) // self.epochs_per_stage)
 
     def _validate(self, model: nn.Module) -> None:
         super()._validate(model)

@@ -2,7 +2,9 @@
 
 Batches are cut from decoded uint8 squares (``np.memmap`` (N,S,S,3) from the image cache) and
 turned into network input by ``preprocess.train_batch`` / ``eval_batch``, so no image is
-decoded twice. The loop keeps the best weights by the task's validation metric and restores
+decoded twice. When the strategy keeps the lower stages frozen for the whole run, their output
+is computed once and cached (:mod:`~graftlab.finetune.boundary`) and the epochs train only the
+top from it. The loop keeps the best weights by the task's validation metric and restores
 them at the end; ``weights/last.pt`` (the :class:`~graftlab.finetune.callbacks.Checkpoint`
 callback) holds everything needed to continue a killed run exactly where it stopped.
 """
@@ -27,7 +29,8 @@ import torch
 from torch import nn
 
 from graftlab.errors import ArtifactError, ConfigError, DataError
-from graftlab.finetune.callbacks import Callback, default_callbacks
+from graftlab.finetune.boundary import ActivationBank, cache_frozen_part
+from graftlab.finetune.callbacks import Callback, ProgressBar, default_callbacks
 from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.schedule import WarmupCosine
 from graftlab.hardware import choose_execution
@@ -54,11 +57,14 @@ class Trainer:
         run_dir: Where the default callbacks write ``weights/`` and ``results.csv``.
         callbacks: ``None`` = :func:`default_callbacks`; a list = exactly those.
         resume_from: A ``last.pt`` to continue from (see :meth:`resume`).
+        cache_dir: Root of the graftlab cache, where activations at the freeze boundary go.
 
     Attributes:
         history_: One dict per finished epoch (the results.csv row, plus every val metric).
         best_metric_, best_epoch_: Best validation ``task.monitor`` and its epoch (from 1).
         config_: The resolved config (device, precision, ... no longer "auto").
+        boundary_: The frozen part's cached output (:mod:`~graftlab.finetune.boundary`) the
+            epochs train from, or None when the frozen part runs every step.
         findings: Doctor findings appended by monitor callbacks.
         stop_training: Set by a callback to end the run after the current epoch.
     """
@@ -76,6 +82,7 @@ class Trainer:
         run_dir: str | os.PathLike | None = None,
         callbacks: Sequence[Callback] | None = None,
         resume_from: str | os.PathLike | None = None,
+        cache_dir: str | os.PathLike | None = None,
     ) -> None:
         self.model = model
         self.task = task
@@ -87,6 +94,7 @@ class Trainer:
         self.run_dir = run_dir
         self.callbacks = callbacks
         self.resume_from = resume_from
+        self.cache_dir = cache_dir
         self.findings: list[Any] = []
         self.stop_training = False
         self.history_: list[dict[str, Any]] = []
@@ -165,18 +173,33 @@ class Trainer:
             start_epoch, step = self._restore(saved, n_train)
         self.epoch_, self.step_, self.n_train_ = start_epoch, step, n_train
 
-        # 6. Say what was built; callbacks start.
-        self.summary_ = self._describe(how, n_train, len(y_val), x_train, workers)
+        # 6. A part frozen for the whole run runs once: its output is cached at the boundary.
+        self.boundary_, boundary_note = cache_frozen_part(
+            model,
+            strategy,
+            self.preprocess,
+            (x_train, x_val),
+            self.config_,
+            execution=(device, self._dtype, self._memory_format),
+            cache_root=self.cache_dir,
+            progress=next((cb.enabled for cb in callbacks if isinstance(cb, ProgressBar)), False),
+        )
+        cached = self.boundary_
+        forward = cached.upper if cached is not None else model
+        train_x, val_x = (cached.train, cached.val) if cached is not None else (x_train, x_val)
+
+        # 7. Say what was built; callbacks start.
+        self.summary_ = self._describe(how, n_train, len(y_val), x_train, workers, boundary_note)
         logger.info("%s", self.summary_)
         for cb in callbacks:
             cb.on_fit_start(self)
 
         try:
-            # 7. The epochs.
+            # 8. The epochs.
             for epoch in range(start_epoch, config.epochs):
                 if self.stop_training:
                     break
-                # 7a. The strategy may unfreeze; frozen parts and BN go back to eval mode.
+                # 8a. The strategy may unfreeze; frozen parts and BN go back to eval mode.
                 n_groups = len(self.optimizer.param_groups)
                 strategy.on_epoch_start(model, self.optimizer, epoch)
                 if len(self.optimizer.param_groups) != n_groups:
@@ -186,21 +209,21 @@ class Trainer:
                     cb.on_epoch_start(self, epoch)
                 t_epoch = time.perf_counter()
 
-                # 7b. One pass over the training set, shuffled by the seeded generator.
+                # 8b. One pass over the training set, shuffled by the seeded generator.
                 order = torch.randperm(n_train, generator=self._generator).numpy()
                 seeds = torch.randint(2**62, (self.steps_per_epoch,), generator=self._generator)
                 batches = [order[i * bs : (i + 1) * bs] for i in range(self.steps_per_epoch)]
                 trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
                 loss_sum, seen, wait, train_probs, train_y = 0.0, 0, 0.0, [], []
                 jobs = [
-                    (x_train, y_train, idx, int(s), True)
+                    (train_x, y_train, idx, int(s), True)
                     for idx, s in zip(batches, seeds, strict=True)
                 ]
                 for (xb, yb), waited in self._prefetch(jobs, workers):
                     wait += waited
                     self.schedule.apply()
                     with self._autocast():
-                        logits = model(xb.to(device, memory_format=self._memory_format))
+                        logits = forward(self._inputs(xb))
                         loss = task.loss(logits, yb.to(device))
                     loss_value = loss.item()
                     if not math.isfinite(loss_value):
@@ -228,8 +251,8 @@ class Trainer:
                         cb.on_batch_end(self, step, {"loss": loss_value, "lr": lr, **batch_logs})
                 train_seconds = time.perf_counter() - t_epoch
 
-                # 7c. Validation in eval mode, no gradients, the task's metrics.
-                val_loss, val_probs = self._evaluate(x_val, y_val)
+                # 8c. Validation in eval mode, no gradients, the task's metrics.
+                val_loss, val_probs = self._evaluate(val_x, y_val, forward)
                 metrics = task.metrics(val_probs, y_val)
                 if task.monitor not in metrics:
                     raise ConfigError(
@@ -237,7 +260,7 @@ class Trainer:
                         f"(they have {', '.join(metrics)}). Fix Task.monitor."
                     )
 
-                # 7d. Log the epoch, keep the best weights, let the callbacks act.
+                # 8d. Log the epoch, keep the best weights, let the callbacks act.
                 logs = {
                     "epoch": epoch + 1,
                     "lr": max(g["lr"] for g in self.optimizer.param_groups),
@@ -260,7 +283,7 @@ class Trainer:
                 for cb in callbacks:
                     cb.on_epoch_end(self, epoch, epoch_logs)
 
-            # 8. Restore the best weights; callbacks end.
+            # 9. Restore the best weights; callbacks end.
             if self._best_state is not None:
                 model.load_state_dict(self._best_state)
             model.eval()
@@ -277,7 +300,11 @@ class Trainer:
         x = np.asarray(images) if not isinstance(images, np.ndarray) else images
         return self._evaluate(x, None)[1]
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray | None) -> tuple[float, np.ndarray]:
+    def _evaluate(
+        self, x: Any, y: np.ndarray | None, forward: nn.Module | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Loss and probabilities of ``forward`` (the model) on images or cached activations."""
+        forward = forward if forward is not None else self.model
         device = getattr(self, "_device", None) or next(self.model.parameters()).device
         self._device = device
         self.model.eval()
@@ -287,7 +314,7 @@ class Trainer:
         with torch.inference_mode():
             for (xb, yb), _ in self._prefetch(jobs, getattr(self, "_n_workers", 0)):
                 with self._autocast():
-                    logits = self.model(xb.to(device, memory_format=self._memory_format))
+                    logits = forward(self._inputs(xb))
                 if yb is not None:
                     loss_sum += self.task.loss(logits, yb.to(device)).item() * len(yb)
                 probs.append(self.task.probs(logits).float().cpu().numpy())
@@ -297,6 +324,9 @@ class Trainer:
     # -- batches --------------------------------------------------------------------------------
     def _prepare(self, x: Any, y: Any, idx: np.ndarray, seed: int, train: bool) -> tuple:
         idx = np.sort(idx)  # ascending reads from the memmap
+        if isinstance(x, ActivationBank):  # the frozen part's output: one cached view each
+            batch = x.batch(idx, seed if train else None)
+            return batch, (None if y is None else torch.from_numpy(np.asarray(y[idx])))
         u8 = torch.from_numpy(np.ascontiguousarray(x[idx]))
         if train:
             generator = torch.Generator().manual_seed(seed)  # per batch: same with any workers
@@ -326,6 +356,11 @@ class Trainer:
                 if job is not None:
                     pending.append(pool.submit(self._prepare, *job))
                 yield out, waited
+
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """A batch on the run's device, in its memory format where the batch is an image map."""
+        fmt = self._memory_format if x.ndim == 4 else torch.contiguous_format
+        return x.to(self._device, memory_format=fmt)
 
     def _autocast(self) -> Any:
         if getattr(self, "_dtype", None) is None:
@@ -405,7 +440,9 @@ class Trainer:
         logger.info("resumed after epoch %d (step %d)", saved["epoch"], saved["step"])
         return int(saved["epoch"]), int(saved["step"])
 
-    def _describe(self, how: str, n_train: int, n_val: int, x: Any, workers: int) -> str:
+    def _describe(
+        self, how: str, n_train: int, n_val: int, x: Any, workers: int, boundary: str
+    ) -> str:
         cfg, model = self.config_, self.model
         name = getattr(model, "graftlab_name", type(model).__name__)
         pre = self.preprocess.to_dict() if hasattr(self.preprocess, "to_dict") else self.preprocess
@@ -424,6 +461,7 @@ class Trainer:
                 )
                 + f", {n_val} val images; augment {cfg.augment!r}; {workers} batch thread(s)",
                 f"preprocessing: {pre}",
+                f"boundary cache: {boundary}",
                 f"optimizer: AdamW, warm-up {cfg.warmup_steps} steps then cosine to 0 over "
                 f"{cfg.epochs * self.steps_per_epoch} steps; grad clip {cfg.max_grad_norm}",
                 self.strategy.describe(model, self.optimizer),
