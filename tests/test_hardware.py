@@ -40,9 +40,11 @@ def test_choose_execution_measures_and_restores_the_model(tiny):
     assert tiny.training and tiny.conv_stem.weight.is_contiguous()
     assert "fp32 NCHW" in ex.timings and all(t > 0 for t in ex.timings.values())
     assert ex.reason.startswith(f"{ex.dtype} ") and "\n" not in ex.reason
+    assert "fp32 channels_last" in ex.timings
     if hardware.cpu_supports_bf16():
         assert "bf16 channels_last" in ex.timings
-        fp32, bf16 = ex.timings["fp32 NCHW"], ex.timings["bf16 channels_last"]
+        fp32 = min(ex.timings["fp32 NCHW"], ex.timings["fp32 channels_last"])
+        bf16 = ex.timings["bf16 channels_last"]
         expected = "bf16" if bf16 <= fp32 * hardware._FP32_MARGIN else "fp32"
         assert ex.dtype == expected
     else:
@@ -52,8 +54,8 @@ def test_choose_execution_measures_and_restores_the_model(tiny):
 def test_native_reduced_precision_wins_unless_fp32_is_clearly_faster(tiny, monkeypatch):
     monkeypatch.setattr(hardware, "_reduced_dtype", lambda device: "bf16")
 
-    def choice(fp32: float, bf16: float):
-        timings = {"fp32 NCHW": fp32, "bf16 channels_last": bf16}
+    def choice(fp32: float, bf16: float, fp32_cl: float = 9.0):
+        timings = {"fp32 NCHW": fp32, "fp32 channels_last": fp32_cl, "bf16 channels_last": bf16}
         monkeypatch.setattr(hardware, "_measure", lambda *a: timings)
         return choose_execution(tiny, 64, device="cpu")
 
@@ -64,6 +66,20 @@ def test_native_reduced_precision_wins_unless_fp32_is_clearly_faster(tiny, monke
     assert choice(1.0, 1.1).dtype == "bf16"
     # ... but fp32 clearly faster wins.
     assert (choice(1.0, 1.5).dtype, choice(1.0, 1.5).channels_last) == ("fp32", False)
+    # The fastest fp32 layout is the one bf16 is compared with.
+    assert (choice(1.0, 1.0, fp32_cl=0.6).dtype, choice(1.0, 1.0, 0.6).channels_last) == (
+        "fp32",
+        True,
+    )
+
+
+def test_training_steps_are_measured_with_gradients(tiny):
+    """train=True times forward + backward: on AVX512-BF16 CPUs without AMX the bf16 backward
+    is slower than fp32 although the bf16 forward is faster."""
+    tiny.eval()
+    ex = choose_execution(tiny, 64, device="cpu", batch_size=4, train=True)
+    assert "training step" in ex.reason and not tiny.training
+    assert all(p.grad is None for p in tiny.parameters())
 
 
 @pytest.mark.parametrize(

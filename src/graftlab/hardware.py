@@ -1,9 +1,11 @@
 """What this machine is, and how to run a model fast on it, decided by measuring.
 
 ``describe_environment()`` feeds ``graftlab env`` and bug reports. ``choose_execution()`` times
-a couple of forward passes in fp32 NCHW and in reduced precision with channels_last and keeps
-the faster: bf16 autocast is several times faster on CPUs with AVX512-BF16/AMX and slower on
-those without, so the choice is made per machine, not assumed.
+a few passes in fp32 (NCHW and channels_last) and in reduced precision with channels_last and
+keeps the fastest: bf16 autocast is several times faster on CPUs with AVX512-BF16/AMX and
+slower on those without, so the choice is made per machine, not assumed. Inference and
+training are measured separately: on an AVX512-BF16 CPU without AMX, a bf16 forward pass is
+1.4x faster than fp32 but a bf16 training step (forward and backward) is 1.5x slower.
 """
 
 from __future__ import annotations
@@ -71,12 +73,14 @@ def choose_execution(
     device: str = "auto",
     batch_size: int = 32,
     override: str | dict | None = None,
+    train: bool = False,
 ) -> Execution:
     """Pick device, autocast dtype and memory format for ``model``, by a quick measurement.
 
-    Times fp32 NCHW against bf16 (fp16 on GPUs without bf16) with channels_last on a small
-    batch, within about 2 s, and keeps reduced precision only when it is clearly faster.
-    The model ends where it started (device, memory format, train/eval mode).
+    Times fp32 (NCHW and channels_last) against bf16 (fp16 on GPUs without bf16) with
+    channels_last on a small batch, within a few seconds; native reduced precision is kept
+    unless fp32 is clearly faster. The model ends where it started (device, memory format,
+    train/eval mode).
 
     Args:
         model: The model to run.
@@ -86,6 +90,8 @@ def choose_execution(
             CPU and 32 on a GPU of it.
         override: ``"fp32"``, ``"bf16"`` or ``"fp16"`` (channels_last with reduced precision),
             or a dict ``{"dtype": ..., "channels_last": ...}``; keys left out are measured.
+        train: Time training steps (forward and backward in train mode) instead of
+            inference passes: what a fine-tuning run spends its time on.
 
     Raises:
         ConfigError: Unknown device or dtype, or CUDA requested without a GPU.
@@ -96,34 +102,36 @@ def choose_execution(
         return Execution(dev, forced["dtype"], forced["channels_last"], {}, "forced by override")
 
     fast = _reduced_dtype(dev)
-    candidates = [("fp32", False)]
+    candidates = [("fp32", False), ("fp32", True)]
     if fast is not None:
         candidates.append((fast, True))
     if "dtype" in forced:
         candidates = [(forced["dtype"], c) for c in (False, True)]
     elif "channels_last" in forced:
         candidates = [(d, forced["channels_last"]) for d, _ in candidates]
+    candidates = list(dict.fromkeys(candidates))
     if len(candidates) == 1:
         dtype, cl = candidates[0]
         why = f"{'CUDA' if dev != 'cpu' else 'this CPU'} has no fast bf16; fp32"
         return Execution(dev, dtype, cl, {}, why)
 
     n = max(1, min(batch_size, 32 if dev != "cpu" else 16))
-    timings = _measure(model, dev, input_size, n, candidates)
+    timings = _measure(model, dev, input_size, n, candidates, train)
     base = timings.get(_label("fp32", False))
     best = min(timings, key=timings.get)
-    reduced = [k for k in timings if k != _label("fp32", False)]
+    reduced = [k for k in timings if not k.startswith("fp32")]
     # This device has native reduced-precision kernels, which are the known-fast choice;
     # keep them unless fp32 is clearly faster: one timing on a shared machine is noisy.
-    fp32_wins_by_noise = len(reduced) == 1 and timings[reduced[0]] <= (base or 0) * _FP32_MARGIN
-    if best == _label("fp32", False) and fp32_wins_by_noise:
+    close = len(reduced) == 1 and timings[reduced[0]] <= timings[best] * _FP32_MARGIN
+    if best.startswith("fp32") and close:
         best = reduced[0]
     dtype, cl = next((d, c) for d, c in candidates if _label(d, c) == best)
     parts = [f"{k} {v * 1000:.0f} ms" for k, v in timings.items()]
     speed = (
         f"{base / timings[best]:.2g}x fp32 NCHW; " if base and best != _label("fp32", False) else ""
     )
-    reason = f"{best}: {speed}{', '.join(parts)} per batch of {n} at {input_size}px on {dev}"
+    what = "training step" if train else "batch"
+    reason = f"{best}: {speed}{', '.join(parts)} per {what} of {n} at {input_size}px on {dev}"
     return Execution(dev, dtype, cl, timings, reason)
 
 
@@ -183,8 +191,9 @@ def cpu_supports_bf16() -> bool:
         return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def _measure(model, device, input_size, n, candidates) -> dict[str, float]:
-    """Seconds per batch for each (dtype, channels_last): the best of interleaved passes.
+def _measure(model, device, input_size, n, candidates, train=False) -> dict[str, float]:
+    """Seconds per batch (``train``: per forward + backward step) for each (dtype,
+    channels_last): the best of interleaved passes.
 
     Each candidate runs on its own copy of the model, and the candidates take turns, so a
     burst of load from other jobs on a shared machine slows all of them alike instead of
@@ -197,21 +206,25 @@ def _measure(model, device, input_size, n, candidates) -> dict[str, float]:
     try:
         for dtype, cl in candidates:
             ex = Execution(device, dtype, cl)
-            copy = ex.prepare(copy_module.deepcopy(model))
+            copy = ex.prepare(copy_module.deepcopy(model)).train(train)
             runs.append((_label(dtype, cl), ex, copy, ex.inputs(x)))
         timings = {label: float("inf") for label, *_ in runs}
         start = time.perf_counter()
-        with torch.inference_mode():
+        grad = contextlib.nullcontext() if train else torch.inference_mode()
+        with grad:
             for turn in range(6):  # turns 0-1 warm up: oneDNN builds its kernels there
                 for label, ex, copy, xin in runs:
                     t0 = time.perf_counter()
                     with ex.autocast():
-                        copy(xin)
+                        out = copy(xin)
+                    if train:
+                        out.float().square().mean().backward()
+                        copy.zero_grad(set_to_none=True)
                     if device != "cpu":
                         torch.cuda.synchronize(device)
                     if turn >= 2:
                         timings[label] = min(timings[label], time.perf_counter() - t0)
-                if turn >= 3 and time.perf_counter() - start > _MEASURE_BUDGET_S:
+                if turn >= 3 and time.perf_counter() - start > _MEASURE_BUDGET_S * (1 + train):
                     break
     finally:
         model.train(was_training)

@@ -217,6 +217,11 @@ def test_measured_execution_is_kept_so_feature_keys_stay_stable(tmp_path, monkey
     assert len(calls) == 1 and again == first
     pipeline.resolve_execution(model, config, 160, tmp_path)  # another input size: measured
     assert len(calls) == 2
+    # Training steps are measured and kept apart from inference passes.
+    trained = pipeline.resolve_execution(model, config, 112, tmp_path, train=True)
+    assert len(calls) == 3 and calls[-1]["train"] is True
+    assert pipeline.resolve_execution(model, config, 112, tmp_path, train=True) == trained
+    assert len(calls) == 3
 
 
 def test_near_duplicates_are_recorded_and_stop_the_run_only_when_strict(

@@ -198,6 +198,9 @@ def run_training(
         images = {
             s: _images(ds, s, keep, preprocess, cache_dir, progress) for s in ("train", "val")
         }
+        train_execution = resolve_execution(
+            model, config, preprocess.input_size, cache_dir, train=True
+        )
         trainer = _fine_tune(
             model,
             task,
@@ -206,7 +209,7 @@ def run_training(
             images,
             y,
             config,
-            execution,
+            train_execution,
             run,
             callbacks=callbacks,
             resume=resume,
@@ -320,8 +323,13 @@ def resolve_execution(
     config: TrainConfig,
     image_size: int,
     cache_root: str | os.PathLike | None = None,
+    *,
+    train: bool = False,
 ) -> Execution:
     """Device, autocast dtype and memory format: as configured, the rest measured once.
+
+    ``train=True`` measures training steps instead of inference passes: the two can disagree
+    (see :mod:`graftlab.hardware`), so fine-tuning and feature extraction each get their own.
 
     A measurement on a busy machine can flip between two close candidates from one run to the
     next; since precision is part of the feature-cache key, a flip would rebuild every
@@ -340,7 +348,9 @@ def resolve_execution(
     if config.channels_last != "auto":
         override["channels_last"] = bool(config.channels_last)
     if len(override) == 2:
-        return choose_execution(model, image_size, device=config.device, override=override)
+        return choose_execution(
+            model, image_size, device=config.device, override=override, train=train
+        )
     device = "cuda" if config.device == "auto" and torch.cuda.is_available() else config.device
     key = stable_hash(
         {
@@ -348,6 +358,7 @@ def resolve_execution(
             "size": image_size,
             "device": device,
             "override": override,
+            "train": train,
             "machine": [platform.machine(), platform.processor(), os.cpu_count()],
             "threads": torch.get_num_threads(),
             "torch": torch.__version__,
@@ -365,6 +376,7 @@ def resolve_execution(
         device=config.device,
         batch_size=config.batch_size,
         override=override or None,
+        train=train,
     )
     write_json(path, chosen.to_dict())
     return chosen

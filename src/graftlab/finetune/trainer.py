@@ -541,7 +541,12 @@ def _execution(
     forced = {"dtype": precision, "channels_last": channels_last}
     forced = {k: v for k, v in forced.items() if v != "auto"}
     choice = choose_execution(
-        model, input_size, device=config.device, batch_size=config.batch_size, override=forced
+        model,
+        input_size,
+        device=config.device,
+        batch_size=config.batch_size,
+        override=forced,
+        train=True,
     )
     how = choice.reason + (" (from the checkpoint)" if saved is not None else "")
     return torch.device(choice.device), choice.dtype, bool(choice.channels_last), how
