@@ -188,7 +188,7 @@ def run_training(
     _write_probe_row(run / "results.csv", task, probe, X, y, probe_val, timings["probe"])
 
     # 6. Fine-tuning, when the strategy trains the backbone.
-    trainer, ft_val = None, None
+    trainer, ft_val, train_execution = None, None, None
     if strategy.trains_backbone:
         pretrained = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if strategy.init_head == "random":
@@ -277,6 +277,7 @@ def run_training(
         "backbone": getattr(model, "graftlab_name", config.backbone),
         "weights": dict(getattr(model, "graftlab_weights", {}) or {}),
         "execution": _execution_dict(execution),
+        "train_execution": _execution_dict(train_execution) if trainer is not None else None,
         "probe_path": probe.path_,
         "probe_weight_decay": probe.weight_decay_,
         "features_cached": cached,
@@ -568,18 +569,23 @@ def _likely_cause(task, strategy, config, trainer, probe_metric: float) -> str:
             "the head started at random (strategy 'full'): its large early gradients "
             "distort the pretrained features; use --strategy lp-ft."
         )
+    fewer = (
+        "--unfreeze 1" if config.strategy == "top-k" and config.unfreeze > 1 else "--strategy top-k"
+    )
     if first < probe_metric - 0.01:
+        alternative = "" if config.strategy == "top-k" else f" or {fewer}"
         return (
             f"the first epoch already lost {100 * (probe_metric - first):.1f} points: the "
             f"learning rate {config.lr:g} is likely too high for the pretrained layers; "
-            f"retry with --lr {config.lr / 3:.1g} or --strategy top-k."
+            f"retry with --lr {config.lr / 3:.1g}{alternative}."
         )
     gap = last.get("train_accuracy", np.nan) - last.get("val_accuracy", np.nan)
     if np.isfinite(gap) and gap > 0.1:
+        trained = "the top stages" if config.strategy == "top-k" else "the whole network"
         return (
             f"overfitting (train accuracy {last['train_accuracy']:.3f} vs val "
-            f"{last['val_accuracy']:.3f}): too few images to adapt the whole network; "
-            "use --strategy top-k, --augment strong or more data."
+            f"{last['val_accuracy']:.3f}): too few images to adapt {trained}; "
+            f"use {fewer}, --augment light or strong, or more data."
         )
     if config.bn == "train":
         return (

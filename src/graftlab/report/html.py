@@ -224,6 +224,7 @@ class _Page:
             ("classes", len(run.classes) if run.classes else None),
             ("selected model", summary.get("selected")),
             ("execution", _describe_execution(summary.get("execution"))),
+            ("fine-tuning execution", _describe_execution(summary.get("train_execution"))),
         ]
         parts.append(_kv_table([(k, v) for k, v in facts if v is not None]))
         if self.metrics:
