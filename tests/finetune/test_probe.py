@@ -61,11 +61,11 @@ def test_strength_is_chosen_on_validation():
 
 
 def test_standardisation_fold_is_exact():
-    # Raw features with a large offset and scale, and the same features centred and scaled by
-    # hand: the optimisation problems are the same, so the folded head on raw features must
-    # give the logits of the head fitted on the scaled ones.
+    # Raw features with a large offset and scale, and the same features standardised by hand:
+    # the optimisation problems are the same, so the folded head on raw features must give
+    # the logits of the head fitted on standardised ones.
     X, y = _blobs(200, offset=50.0, scale=30.0)
-    Xs = ((X - X.mean(0)) / np.sqrt(X.var(0).mean())).astype(np.float32)
+    Xs = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
     raw = LinearProbe(weight_decays=(1e-2,)).fit(X, y)
     std = LinearProbe(weight_decays=(1e-2,)).fit(Xs, y)
     assert np.abs(raw.coef_).max() < np.abs(std.coef_).max()  # the scale was folded in
@@ -77,17 +77,6 @@ def test_standardisation_fold_is_exact():
         np.testing.assert_allclose(
             linear(torch.from_numpy(X)).numpy(), raw.decision_function(X), rtol=1e-5, atol=1e-4
         )
-
-
-def test_a_near_constant_feature_gets_no_huge_weight():
-    # Per-feature standardisation would divide this feature's weight by its tiny spread; a
-    # head like that amplifies any drift of the feature once LP-FT trains the backbone.
-    X, y = _blobs(300)
-    rng = np.random.default_rng(1)
-    X[:, 0] = 1.0 + 1e-4 * (y - 1) + 1e-5 * rng.normal(size=len(y))  # tiny but informative
-    probe = LinearProbe(weight_decays=(1e-3,)).fit(X, y)
-    assert np.abs(probe.coef_).max() < 10 * np.abs(probe.coef_[:, 1:]).max()
-    assert len(set(probe.scale_.tolist())) == 1
 
 
 def test_multilabel_uses_independent_sigmoids():

@@ -1,10 +1,10 @@
 """LinearProbe: a logistic-regression head on frozen features, fitted in seconds.
 
-Full-batch L-BFGS on centred features scaled by one common factor, L2 strength chosen on the
-validation split from a short grid walked from strong to weak regularisation, each fit
-warm-started from the previous one (the regularisation path). The scaling is folded into the
-final weights, so the head applies to raw backbone features and can be copied as-is into the
-model's classifier (LP-FT: Kumar et al. 2022, "Fine-Tuning can Distort Pretrained Features").
+Full-batch L-BFGS on standardised features, L2 strength chosen on the validation split from a
+short grid walked from strong to weak regularisation, each fit warm-started from the previous
+one (the regularisation path). The standardisation is folded into the final weights, so the
+head applies to raw backbone features and can be copied as-is into the model's classifier
+(LP-FT: Kumar et al. 2022, "Fine-Tuning can Distort Pretrained Features").
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ class LinearProbe:
         intercept_: (K,) biases.
         classes_: Class indices ``0..K-1``.
         weight_decay_: The chosen L2 strength; ``C_`` is the same in scikit-learn's units.
-        mean_, scale_: The centring and common scaling folded into ``coef_`` and
-            ``intercept_`` (``scale_`` holds the same value for every feature).
+        mean_, scale_: The feature standardisation folded into ``coef_`` and ``intercept_``.
         path_: One dict per grid point: weight_decay, val metric, val loss, iterations, seconds.
         fit_seconds_: Wall time of ``fit``.
     """
@@ -96,13 +95,8 @@ class LinearProbe:
             ).fit(X[tr], y[tr], val=(X[ho], y[ho]))
             grid = [chosen.weight_decay_]
         self.mean_ = X.mean(axis=0)
-        # One scale for every feature (their RMS spread), not one per feature: L2 on the
-        # standardised weights is then plain L2 on the raw-feature weights. Per-feature scaling
-        # let a near-constant feature (std 3e-4 among lite0's 1,280) carry a weight of 67 once
-        # folded back, a head that amplifies any drift of that feature when LP-FT trains the
-        # backbone under it; with one scale the largest weight is 0.2 and the probe is as good.
-        spread = float(np.sqrt(X.var(axis=0).mean()))
-        self.scale_ = np.full(X.shape[1], spread if spread > 1e-8 else 1.0, dtype=X.dtype)
+        self.scale_ = X.std(axis=0)
+        self.scale_[self.scale_ < 1e-8] = 1.0  # constant features carry nothing; avoid 0/0
         Xs = torch.from_numpy((X - self.mean_) / self.scale_)
         val_std = None
         if val is not None:
