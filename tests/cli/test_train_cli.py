@@ -118,3 +118,18 @@ def test_train_writes_a_run_and_cache_commands_report_it(cli, data, tmp_path):
     assert not (cache / "features").exists() and (cache / "images").exists()
     code, _, err = cli("cache", "clear", "--kind", "feature", "--cache-dir", cache)
     assert code == 2 and "Did you mean 'features'" in err
+
+
+def test_train_option_defaults_are_the_config_defaults():
+    """The CLI states its defaults for --help; they must be TrainConfig's, not a copy gone stale."""
+    import inspect
+
+    from graftlab.cli.train_cmd import train
+    from graftlab.finetune.config import TrainConfig
+
+    config = TrainConfig()
+    params = inspect.signature(train).parameters
+    for name in ("backbone", "weights", "strategy", "epochs", "batch_size", "lr", "augment"):
+        assert params[name].default == getattr(config, name), name
+    for name in ("bn", "unfreeze", "views", "class_weights", "seed", "device", "precision"):
+        assert params[name].default == getattr(config, name), name

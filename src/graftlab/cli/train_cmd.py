@@ -81,12 +81,12 @@ def train(
     weights: Annotated[str, typer.Option(help="auto | packaged | hub | none | PATH.")] = "auto",
     strategy: Annotated[str, typer.Option(help="See `graftlab strategies`.")] = "lp-ft",
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 3,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per step.")] = 64,
-    lr: Annotated[float, typer.Option(help="Peak learning rate of the head.")] = 3e-4,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per step.")] = 32,
+    lr: Annotated[float, typer.Option(help="Peak learning rate of the head.")] = 2e-3,
     image_size: Annotated[
         int | None, typer.Option("--image-size", help="Input side (default: backbone's).")
     ] = None,
-    augment: Annotated[str, typer.Option(help="none | light | strong.")] = "light",
+    augment: Annotated[str, typer.Option(help="none | light | strong.")] = "none",
     bn: Annotated[str, typer.Option(help="BatchNorm statistics: frozen | train.")] = "frozen",
     unfreeze: Annotated[int, typer.Option(help="top-k: stages trained from the top.")] = 2,
     boundary_cache: Annotated[
