@@ -2,13 +2,24 @@
 
     python benchmarks/compare_peers.py            # full: 5,000 train + 10,000 test images
     python benchmarks/compare_peers.py --quick    # smoke test: 500 + 1,000 images, 1 epoch
+    python benchmarks/compare_peers.py --reuse --skip fastai --strategies top-k,top-k-nocache
 
 Runs each peer as its own process, one after another (benchmarks/peers/*.py; fastai in the
 venv that benchmarks/setup_peers.sh creates), on Fashion-MNIST written as PNG class folders,
 with timm tf_efficientnet_lite0 and its packaged ImageNet weights everywhere, 112 px, seed 0.
+
+Runners: ``bare-forward`` (one forward pass over the pre-decoded train folder, the images
+graftlab's train and val splits come from, in the best of three precisions),
+``graftlab-S`` for each S of ``--strategies``, ``plain-torch``, ``fastai-V`` for each V of
+``--fastai-variants``. A strategy is a ``graftlab train --strategy`` name or one of the
+variants in ``GRAFTLAB_VARIANTS``: ``top-k-nocache`` (top-k with ``--boundary-cache off``)
+and ``lp-fp32`` (lp with ``--precision fp32``). ``--skip`` takes prefixes of runner names.
+
 Each result is kept in benchmarks/out/results/ (quick/ for --quick); ``--reuse`` takes a kept
-result instead of rerunning that peer (same settings only). Writes benchmarks/out/compare.json
-and compare.md (compare-quick.* for --quick).
+result instead of rerunning that peer when it was made with the same settings (quick, image
+size, seed) and, for results that record it, the same command line. Writes
+benchmarks/out/compare.json and compare.md (compare-quick.* for --quick): a table of runners
+and a table of comparisons, each with the issue's target and PASS/FAIL where it gives one.
 """
 
 from __future__ import annotations
@@ -28,6 +39,20 @@ PEERS = HERE / "peers"
 FASTAI_PYTHON = HERE / ".venvs" / "fastai" / "bin" / "python"
 sys.path.insert(0, str(PEERS))
 import _common as common  # noqa: E402
+
+#: graftlab runners that are a strategy run with other options: name -> (strategy, options)
+GRAFTLAB_VARIANTS = {
+    "top-k-nocache": ("top-k", ["--boundary-cache", "off"]),
+    "lp-fp32": ("lp", ["--precision", "fp32"]),
+}
+DEFAULT_STRATEGIES = "lp,lp-fp32,lp-ft,top-k,top-k-nocache"
+
+# The issue's targets.
+LP_OVER_BARE_MAX = 1.3  # lp decode + extract + fit within 1.3x of one bare forward pass
+FASTAI_TIME_SHARE_MAX = 1 / 3  # reach fastai's final accuracy in 1/3 of its wall time
+FASTAI_GAIN_MIN = 0.5  # points above fastai at fastai's wall time
+TOPK_EPOCH_SPEEDUP_MIN = 3.0  # a top-k epoch 3x faster than a full fine-tuning epoch
+NO_LOSS_POINTS = 0.3  # "no loss of accuracy": at most 0.3 points below
 
 
 @dataclass
@@ -61,17 +86,12 @@ def runner_commands(s: Settings, data: Path, strategies: list[str], fastai_varia
     seeded = [*common_args, "--seed", str(s.seed)]
     work = ["--workdir", str(OUT / "work")]
     py = sys.executable
-    cmds = {
-        "bare-forward": [
-            py,
-            str(PEERS / "bare_forward.py"),
-            *common_args,
-            "--limit",
-            "500" if s.quick else "2000",
-        ]
-    }
-    for strategy in strategies:
-        cmds[f"graftlab-{strategy}"] = [
+    # The train folder holds the images graftlab splits into train and val: the bare pass
+    # goes over the same ones, all of them.
+    cmds = {"bare-forward": [py, str(PEERS / "bare_forward.py"), *common_args, "--split", "train"]}
+    for name in strategies:
+        strategy, extra = GRAFTLAB_VARIANTS.get(name, (name, []))
+        cmds[f"graftlab-{name}"] = [
             py,
             str(PEERS / "graftlab_run.py"),
             *seeded,
@@ -80,6 +100,7 @@ def runner_commands(s: Settings, data: Path, strategies: list[str], fastai_varia
             strategy,
             "--epochs",
             str(s.epochs),
+            *(["--label", name, "--", *extra] if extra else []),
         ]
     cmds["plain-torch"] = [
         py,
@@ -106,11 +127,14 @@ def run_one(name: str, cmd: list[str], settings: Settings, reuse: bool) -> dict:
     """Run one peer (or take its kept result) and return its result dict."""
     kept = OUT / "results" / ("quick" if settings.quick else "") / f"{name}.json"
     key = {"quick": settings.quick, "image_size": settings.image_size, "seed": settings.seed}
+    command = [Path(cmd[1]).name, *cmd[2:]]  # the script and its arguments
     if reuse and kept.exists():
         result = json.loads(kept.read_text())
-        if result.get("settings") == key and "error" not in result:
+        why_not = reuse_problem(name, result, key, command)
+        if why_not is None:
             print(f"== {name}: kept result from {result['finished']}", flush=True)
             return result
+        print(f"== {name}: kept result not reused ({why_not})", flush=True)
     if name.startswith("fastai") and not FASTAI_PYTHON.exists():
         return {"runner": name, "error": "no fastai venv: run benchmarks/setup_peers.sh first"}
     log_path = OUT / "logs" / f"{name}{'-quick' if settings.quick else ''}.log"
@@ -127,11 +151,28 @@ def run_one(name: str, cmd: list[str], settings: Settings, reuse: bool) -> dict:
         }
     result = json.loads(lines[-1][len(common.RESULT_PREFIX) :])
     result["settings"] = key
+    result["command"] = command
     result["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_text(json.dumps(result, indent=1))
     print(f"   {summary_line(result)}", flush=True)
     return result
+
+
+def reuse_problem(name: str, result: dict, key: dict, command: list[str]) -> str | None:
+    """Why a kept result cannot stand in for a run now, or None when it can.
+
+    Results kept before the command line was recorded are matched on the settings alone.
+    """
+    if "error" in result:
+        return "it is an error"
+    if result.get("settings") != key:
+        return f"settings {result.get('settings')} differ from {key}"
+    if result.get("command", command) != command:
+        return "made with another command line"
+    if name.startswith("graftlab") and "finetune_epoch_seconds" not in result:
+        return "older format, without per-epoch seconds"
+    return None
 
 
 def summary_line(r: dict) -> str:
@@ -150,59 +191,247 @@ def accuracy_at(result: dict, seconds: float) -> float | None:
     return reached[-1]["test_accuracy"] if reached else None
 
 
-def ratios(results: dict[str, dict]) -> list[tuple[str, str, str]]:
-    """(what, value, how it is computed) for the comparisons the issue asks for."""
-    ok = {k: v for k, v in results.items() if "error" not in v}
-    rows = []
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def points(a: float, b: float) -> str:
+    return f"{100 * (a - b):+.2f} pt"
+
+
+def mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+def execution_label(e: dict | None) -> str:
+    """``bf16 channels_last`` from a summary.json execution dict ('?' when unknown)."""
+    if not e:
+        return "?"
+    return f"{e.get('precision', '?')} {'channels_last' if e.get('channels_last') else 'NCHW'}"
+
+
+def bare_rows(ok: dict[str, dict]) -> list[tuple]:
+    """lp end to end and feature extraction against one bare best-precision forward pass."""
     bare = ok.get("bare-forward")
-    for name, r in ok.items():
-        if not name.startswith("graftlab") or not bare:
-            continue
-        n = r["n_train"] + r["n_val"]
-        limit = n / bare["images_per_second"]
-        if name == "graftlab-lp":
+    if not bare:
+        return []
+    ips = bare["images_per_second"]
+    where = (
+        f"bare: {bare['best_mode']}, {ips} img/s over {bare['n_images']} pre-decoded "
+        f"{bare.get('split', 'test')} images"
+    )
+    rows = []
+    lp = ok.get("graftlab-lp")
+    if lp:
+        n = lp["n_train"] + lp["n_val"]
+        limit = n / ips
+        t = lp["timings"]
+        work = t["features_train"] + t["features_val"] + t["probe"]
+        rows.append(
+            (
+                f"graftlab-lp decode+extract+fit / bare forward over the same {n} images",
+                f"{work / limit:.2f}x",
+                f"≤ {LP_OVER_BARE_MAX}x",
+                verdict(work / limit <= LP_OVER_BARE_MAX),
+                f"features train {t['features_train']:.1f} + val {t['features_val']:.1f} + "
+                f"probe {t['probe']:.1f} = {work:.1f}s / {limit:.1f}s ({where})",
+            )
+        )
+        rows.append(
+            (
+                "graftlab-lp whole process (imports, dataset check, report included) / "
+                "bare forward",
+                f"{lp['wall_seconds'] / limit:.2f}x",
+                "- (the 1.3x is for the row above)",
+                "",
+                f"{lp['wall_seconds']:.1f}s (test-only steps excluded; of it, backbone "
+                f"load and execution probe {t['backbone']:.1f}s) / {limit:.1f}s",
+            )
+        )
+    for name in ("graftlab-lp", "graftlab-lp-fp32"):  # the other runners extract as lp does
+        r = ok.get(name)
+        if r and r.get("feature_images_per_second"):
             rows.append(
                 (
-                    "graftlab lp wall / bare forward over the same images",
-                    f"{r['wall_seconds'] / limit:.2f}x",
-                    f"{r['wall_seconds']:.1f}s / ({n} img / {bare['images_per_second']} img/s)",
+                    f"{name} feature extraction (decoding included) / bare forward throughput",
+                    f"{r['feature_images_per_second'] / ips:.2f}",
+                    "-",
+                    "",
+                    f"{r['feature_images_per_second']} img/s "
+                    f"({execution_label(r.get('execution'))}) / {ips} img/s",
                 )
             )
-        if r.get("feature_images_per_second"):
-            rows.append(
-                (
-                    f"{name} feature extraction / bare forward throughput",
-                    f"{r['feature_images_per_second'] / bare['images_per_second']:.2f}",
-                    f"{r['feature_images_per_second']} / {bare['images_per_second']} img/s "
-                    f"(graftlab's includes decoding; bare: {bare['best_mode']})",
-                )
+    return rows
+
+
+def precision_rows(ok: dict[str, dict]) -> list[tuple]:
+    """Probe accuracy and feature throughput with and without reduced precision."""
+    lp, fp32 = ok.get("graftlab-lp"), ok.get("graftlab-lp-fp32")
+    if not (lp and fp32):
+        return []
+    how = f"lp {execution_label(lp.get('execution'))}, lp-fp32 "
+    how += execution_label(fp32.get("execution"))
+    a, b = (r.get("probe_test_accuracy", r["test_accuracy"]) for r in (lp, fp32))
+    same = (lp.get("execution") or {}).get("precision") == "fp32"
+    rows = [
+        (
+            "probe test accuracy: graftlab-lp (auto precision) - graftlab-lp-fp32",
+            points(a, b),
+            "-",
+            "",
+            f"{a:.4f} vs {b:.4f} ({how})" + ("; lp chose fp32 too" if same else ""),
+        )
+    ]
+    fa, fb = lp.get("feature_images_per_second"), fp32.get("feature_images_per_second")
+    if fa and fb:
+        rows.append(
+            (
+                "feature throughput: graftlab-lp / graftlab-lp-fp32",
+                f"{fa / fb:.2f}x",
+                "-",
+                "",
+                f"{fa} vs {fb} img/s, decoding included ({how})",
             )
+        )
+    return rows
+
+
+def top_k_rows(ok: dict[str, dict]) -> list[tuple]:
+    """Top-k epochs against full fine-tuning epochs, and the boundary cache against none."""
+    epochs = {
+        n: r["finetune_epoch_seconds"]
+        for n, r in ok.items()
+        if n.startswith("graftlab") and r.get("finetune_epoch_seconds")
+    }
+    lpft, topk, nocache = (epochs.get(f"graftlab-{s}") for s in ("lp-ft", "top-k", "top-k-nocache"))
+
+    def per_epoch(xs: list[float], name: str) -> str:
+        train = execution_label(ok[f"graftlab-{name}"].get("train_execution"))
+        return f"{mean(xs):.1f}s over {len(xs)} epoch{'s' if len(xs) > 1 else ''} ({train})"
+
+    rows = []
+    if lpft and topk:
+        x = mean(lpft) / mean(topk)
+        rows.append(
+            (
+                "lp-ft epoch / top-k epoch (mean seconds, train + val)",
+                f"{x:.2f}x",
+                f"≥ {TOPK_EPOCH_SPEEDUP_MIN:g}x",
+                verdict(x >= TOPK_EPOCH_SPEEDUP_MIN),
+                f"{per_epoch(lpft, 'lp-ft')} / {per_epoch(topk, 'top-k')}; top-k boundary cache: "
+                f"{ok['graftlab-top-k'].get('boundary_cache', 'not in the log')}",
+            )
+        )
+    if lpft and nocache:
+        x = mean(lpft) / mean(nocache)
+        rows.append(
+            (
+                "lp-ft epoch / top-k-nocache epoch (frozen part run every step)",
+                f"{x:.2f}x",
+                "- (reference)",
+                "",
+                f"{per_epoch(lpft, 'lp-ft')} / {per_epoch(nocache, 'top-k-nocache')}",
+            )
+        )
+    if topk and nocache:
+        rows.append(
+            (
+                "top-k-nocache epoch / top-k epoch (what the boundary cache saves)",
+                f"{mean(nocache) / mean(topk):.2f}x",
+                "-",
+                "",
+                f"{per_epoch(nocache, 'top-k-nocache')} / {per_epoch(topk, 'top-k')}",
+            )
+        )
+    tk, nc = ok.get("graftlab-top-k"), ok.get("graftlab-top-k-nocache")
+    if tk and tk.get("boundary_cache_built_seconds") is not None:
+        build = tk["boundary_cache_built_seconds"]
+
+        def step(r: dict, build: float = 0.0) -> str:
+            total = r["timings"]["finetune"]
+            rest = total - build - sum(r.get("finetune_epoch_seconds", []))
+            return f"{total:.1f}s ({rest:.1f}s of it outside the epochs and the build)"
+
+        how = f"whole fine-tuning step: top-k {step(tk, build)}"
+        if nc:
+            how += f", top-k-nocache {step(nc)}"
+        if topk and nocache and mean(nocache) > mean(topk):
+            how += f"; pays for itself after {build / (mean(nocache) - mean(topk)):.1f} epochs"
+        rows.append(("top-k one-time boundary cache build", f"{build:.1f}s", "-", "", how))
+    if tk and nc:
+        a, b = tk.get("finetune_test_accuracy"), nc.get("finetune_test_accuracy")
+        what = "fine-tuned model"
+        if a is None or b is None:
+            a, b, what = tk["test_accuracy"], nc["test_accuracy"], "selected model"
+        rows.append(
+            (
+                f"top-k - top-k-nocache test accuracy ({what})",
+                points(a, b),
+                f"≥ -{NO_LOSS_POINTS} pt (no loss)",
+                verdict(100 * (a - b) >= -NO_LOSS_POINTS - 1e-9),
+                f"{a:.4f} vs {b:.4f}; selected: {tk['selected']} vs {nc['selected']}",
+            )
+        )
+    return rows
+
+
+def peer_rows(ok: dict[str, dict]) -> list[tuple]:
+    """Each graftlab strategy (not the variants) against fastai and the plain loop."""
+    rows = []
     for peer_name in ("fastai-default", "fastai-tuned", "plain-torch"):
         peer = ok.get(peer_name)
         if not peer:
             continue
+        is_fastai = peer_name.startswith("fastai")
         for name, r in ok.items():
-            if not name.startswith("graftlab"):
+            if not name.startswith("graftlab") or name[len("graftlab-") :] in GRAFTLAB_VARIANTS:
                 continue
             target = peer["test_accuracy"]
             reach = common.time_to_accuracy(r["curve"], target)
+            share = reach / peer["wall_seconds"] if reach is not None else None
             rows.append(
                 (
                     f"{name} time to {peer_name}'s final accuracy / {peer_name} wall",
-                    f"{reach / peer['wall_seconds']:.3f}" if reach is not None else "not reached",
+                    f"{share:.3f}" if share is not None else "not reached",
+                    f"≤ 1/3 ({FASTAI_TIME_SHARE_MAX:.3f})" if is_fastai else "-",
+                    verdict(share is not None and share <= FASTAI_TIME_SHARE_MAX)
+                    if is_fastai
+                    else "",
                     f"{reach if reach is not None else '-'}s / {peer['wall_seconds']}s "
-                    f"(target {target:.4f})",
+                    f"(accuracy {target:.4f})",
                 )
             )
             at = accuracy_at(r, peer["wall_seconds"])
             rows.append(
                 (
                     f"{name} accuracy - {peer_name} accuracy at {peer_name}'s wall time",
-                    f"{at - target:+.4f}" if at is not None else "graftlab not done",
+                    points(at, target) if at is not None else "graftlab not done",
+                    f"≥ +{FASTAI_GAIN_MIN} pt" if is_fastai else "-",
+                    verdict(at is not None and 100 * (at - target) >= FASTAI_GAIN_MIN - 1e-9)
+                    if is_fastai
+                    else "",
                     f"{at} vs {target:.4f} at {peer['wall_seconds']}s",
                 )
             )
     return rows
+
+
+def ratios(results: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
+    """(what, value, target, PASS/FAIL, how it is computed) for the issue's comparisons."""
+    ok = {k: v for k, v in results.items() if "error" not in v}
+    return bare_rows(ok) + precision_rows(ok) + top_k_rows(ok) + peer_rows(ok)
+
+
+def execution_of(r: dict) -> str:
+    """How a runner computed: graftlab's features [/ fine-tuning], bare-forward's best mode."""
+    if "best_mode" in r:
+        return r["best_mode"]
+    if "execution" not in r:
+        return ""
+    feat, train = execution_label(r["execution"]), r.get("train_execution")
+    if train and execution_label(train) != feat:
+        return f"{feat} / train {execution_label(train)}"
+    return feat
 
 
 def peak_memory(r: dict) -> float:
@@ -221,34 +450,49 @@ def markdown(results: dict[str, dict], rows, settings: Settings, data: Path) -> 
         f"- machine: {machine.get('cpu', '?')}, {machine.get('cpus', '?')} CPUs, "
         f"torch {machine.get('torch', '?')}",
         "",
-        "| runner | wall s | test acc | img/s | peak RSS MB | CPU s, process | load (start→end) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| runner | wall s | test acc | img/s | epoch s | execution | peak RSS MB "
+        "| CPU s, process | load (start→end) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |",
     ]
     for name, r in results.items():
         if "error" in r:
-            lines.append(f"| {name} | error: {r['error']} | | | | | |")
+            lines.append(f"| {name} | error: {r['error']} | | | | | | | |")
             continue
+        epoch_ips = r.get("finetune_epoch_images_per_second")
         ips = (
             r.get("images_per_second")
+            or (round(mean(epoch_ips), 1) if epoch_ips else None)
             or r.get("train_images_per_second")
             or r.get("feature_images_per_second")
             or ""
+        )
+        epoch = (
+            f"{mean(r['finetune_epoch_seconds']):.1f}" if r.get("finetune_epoch_seconds") else ""
         )
         cpu = sum(r.get("cpu_seconds", {}).values())
         m = r.get("machine", {})
         load = f"{m.get('loadavg_start', ['?'])[0]}→{m.get('loadavg_end', ['?'])[0]}"
         acc = f"{r['test_accuracy']:.4f}" if r.get("test_accuracy") is not None else ""
         lines.append(
-            f"| {name} | {r['wall_seconds']:.1f} | {acc} | {ips} | {peak_memory(r):.0f} | "
-            f"{cpu:.0f} | {load} |"
+            f"| {name} | {r['wall_seconds']:.1f} | {acc} | {ips} | {epoch} | {execution_of(r)} | "
+            f"{peak_memory(r):.0f} | {cpu:.0f} | {load} |"
         )
-    lines += ["", "| comparison | value | from |", "| --- | ---: | --- |"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines += [
         "",
-        "img/s: training images per second for fine-tuning runs, forward images per second for "
-        "bare-forward, feature images per second (decoding included) for graftlab-lp. CPU s: "
-        "the whole process, benchmark-only test scoring included.",
+        "| comparison | value | target | verdict | from |",
+        "| --- | ---: | --- | --- | --- |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += [
+        "",
+        "wall s: to a trained model (graftlab: the process less its test-only steps). img/s: "
+        "training images per second for fine-tuning runs (graftlab: mean over its epochs, "
+        "from results.csv), forward images per second for bare-forward, feature images per "
+        "second (decoding included) for graftlab lp runs. epoch s: mean seconds of a "
+        "fine-tuning epoch (train + val) from graftlab's results.csv. execution: "
+        "graftlab's features (and its fine-tuning, when measured apart), bare-forward's "
+        "fastest mode. CPU s: the whole process, benchmark-only test scoring included. "
+        "Accuracy differences in percentage points (pt).",
         "",
         "Recipes:",
         "",
@@ -262,8 +506,16 @@ def main() -> None:
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="500/1,000 images, 1 epoch")
-    parser.add_argument("--skip", default="", help="comma list: fastai,plain-torch,graftlab,...")
-    parser.add_argument("--strategies", default="lp,lp-ft,top-k", help="graftlab strategies")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma list of runner-name prefixes: fastai,plain-torch,bare,graftlab-lp-ft,...",
+    )
+    parser.add_argument(
+        "--strategies",
+        default=DEFAULT_STRATEGIES,
+        help="graftlab strategies and variants (" + ", ".join(GRAFTLAB_VARIANTS) + ")",
+    )
     parser.add_argument("--fastai-variants", default="default", help="default,tuned")
     parser.add_argument("--image-size", type=int, default=112)
     parser.add_argument("--reuse", action="store_true", help="take kept results when present")

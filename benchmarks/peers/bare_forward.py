@@ -3,6 +3,8 @@
 Images are decoded and normalised before the clock starts; then one forward pass of the
 headless backbone over all of them, in each precision and memory format, under
 ``torch.inference_mode``. The fastest mode is the limit graftlab's feature step is held to.
+``compare_peers.py`` passes ``--split train``: the folder graftlab's train and val splits come
+from, so the pass goes over the very images graftlab decodes and extracts.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def main() -> None:
         {
             "runner": "bare-forward",
             "recipe": f"headless {common.BACKBONE}, inference_mode, batch {args.batch_size}",
+            "split": args.split,
             "n_images": len(x),
             "image_size": args.image_size,
             "decode_seconds": round(decode_seconds, 2),

@@ -1,8 +1,15 @@
 """graftlab peer: ``graftlab train DATA --strategy S`` as a user runs it, from a cold cache.
 
+    python graftlab_run.py --data DATA --strategy top-k --label top-k-nocache \
+        -- --boundary-cache off
+
 The command runs in a subprocess with its own empty cache directory, so decoding and feature
-extraction are on the clock. Results come from the run's ``summary.json`` (accuracies and
-per-step timings) and ``manifest.csv`` (split sizes).
+extraction are on the clock. Options after ``--`` go to ``graftlab train`` as they are;
+``--label`` names the runner (``graftlab-LABEL``), its run directory and its cache, so two
+runs of one strategy with different options do not overwrite each other. Results come from
+the run's ``summary.json`` (accuracies and per-step timings), ``results.csv`` (seconds of
+each fine-tuning epoch), ``manifest.csv`` (split sizes) and graftlab's log (the execution the
+fine-tuning used and the boundary cache line, ``... (built in X s)``, when there is one).
 
 Wall time is the subprocess's, less the steps that only serve the test report (test features
 and the final evaluation), so it is comparable with the peers' time to a trained model.
@@ -14,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +68,52 @@ def split_sizes(manifest: Path) -> Counter:
         return Counter(row["split"] for row in csv.DictReader(f))
 
 
+def finetune_epochs(results_csv: Path) -> list[dict]:
+    """Seconds (train + validation) and train img/s of each fine-tuning epoch in results.csv."""
+    if not results_csv.exists():
+        return []
+    with results_csv.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("phase") == "finetune"]
+    return [
+        {
+            "epoch": int(r["epoch"]),
+            "seconds": round(float(r["seconds"]), 3),
+            "images_per_second": round(float(r["images_per_second"]), 2),
+        }
+        for r in rows
+    ]
+
+
+def without_redraws(text: str) -> str:
+    """graftlab's output with each progress bar's redraws (``\\r``) reduced to its last state."""
+    last = (next((x for x in reversed(ln.split("\r")) if x.strip()), "") for ln in text.split("\n"))
+    return "\n".join(line for line in last if line) + "\n"
+
+
+def from_log(text: str) -> dict:
+    """What only graftlab's log says: the boundary cache and the fine-tuning's execution.
+
+    The log goes through rich, which wraps long lines, so whitespace is collapsed first.
+    """
+    flat = re.sub(r"\s+", " ", text)
+    out: dict = {}
+    # the trainer's summary line, not the INFO line about fewer views that may precede it
+    note = re.search(r"boundary cache: ((?:(?!boundary cache:).){0,300}?) optimizer: ", flat)
+    if note:
+        out["boundary_cache"] = note.group(1).strip()
+        built = re.search(r"\((built|reused) in ([0-9.]+) s\)", note.group(1))
+        if built:
+            out["boundary_cache_" + built.group(1) + "_seconds"] = float(built.group(2))
+    train = re.search(r"execution: (\S+), precision (\S+), channels_last (True|False)", flat)
+    if train:
+        out["train_execution"] = {
+            "device": train.group(1),
+            "precision": train.group(2),
+            "channels_last": train.group(3) == "True",
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="root with train/ and test/")
@@ -68,8 +122,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/work"))
+    parser.add_argument(
+        "--label", default=None, help="runner name graftlab-LABEL (default: the strategy)"
+    )
     parser.add_argument("extra", nargs="*", help="more `graftlab train` options, after --")
     args = parser.parse_args()
+    label = args.label or args.strategy
 
     exe = graftlab_executable()
     options = {
@@ -78,28 +136,29 @@ def main() -> None:
         "--epochs": str(args.epochs),
         "--seed": str(args.seed),
         "--project": str(args.workdir / "runs"),
-        "--name": f"graftlab-{args.strategy}",
+        "--name": f"graftlab-{label}",
     }
-    problem = check_cli(exe, tuple(options))
+    problem = check_cli(exe, (*options, *[x for x in args.extra if x.startswith("--")]))
     if problem:
-        fail(args.strategy, problem)
+        fail(label, problem)
 
     run_dir = args.workdir / "runs" / "train" / options["--name"]
-    cache = args.workdir / f"cache-{args.strategy}"
+    cache = args.workdir / f"cache-{label}"
     for stale in (run_dir, cache):
         shutil.rmtree(stale, ignore_errors=True)
     command = [exe, "train", str(args.data), *[x for kv in options.items() for x in kv]]
     command += args.extra
-    env = {**os.environ, "GRAFTLAB_CACHE": str(cache)}
+    # COLUMNS: rich wraps graftlab's log at 80 columns when it is not a terminal
+    env = {**os.environ, "GRAFTLAB_CACHE": str(cache), "COLUMNS": "200"}
     common.log(" ".join(command))
     start = time.perf_counter()
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     process_seconds = time.perf_counter() - start
-    sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+    sys.stderr.write(without_redraws(proc.stdout) + without_redraws(proc.stderr))
     summary_path = run_dir / "summary.json"
     if proc.returncode != 0 or not summary_path.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        fail(args.strategy, f"graftlab train exited {proc.returncode}: {' | '.join(tail)}")
+        fail(label, f"graftlab train exited {proc.returncode}: {' | '.join(tail)}")
 
     summary = json.loads(summary_path.read_text())
     t = summary["timings"]
@@ -129,9 +188,13 @@ def main() -> None:
     selected = summary[summary["selected"]]
     feature_seconds = t.get("features_train", 0.0) + t.get("features_val", 0.0)
     n_epochs = args.epochs if summary.get("finetune") else 0
+    epochs = finetune_epochs(run_dir / "results.csv")
+    finetune = summary.get("finetune") or {}
     common.emit(
         {
-            "runner": f"graftlab-{args.strategy}",
+            "runner": f"graftlab-{label}",
+            "strategy": args.strategy,
+            "extra_options": args.extra,
             "recipe": " ".join(["graftlab train DATA", *command[3:]]),
             "n_train": sizes["train"],
             "n_val": sizes["val"],
@@ -150,6 +213,13 @@ def main() -> None:
             if n_epochs and t.get("finetune")
             else None,
             "test_accuracy": selected["test"]["accuracy"],
+            "probe_test_accuracy": summary["probe"]["test"]["accuracy"],
+            "finetune_test_accuracy": (finetune.get("test") or {}).get("accuracy"),
+            # seconds of each fine-tuning epoch (train + val) from results.csv; the one-time
+            # boundary cache build happens before epoch 1 and is not in them
+            "finetune_epoch_seconds": [e["seconds"] for e in epochs],
+            "finetune_epoch_images_per_second": [e["images_per_second"] for e in epochs],
+            **from_log(proc.stdout + "\n" + proc.stderr),
             "curve": curve,
             # the subprocess is this runner's only child: its peak is graftlab's peak
             "peak_rss_mb": {"graftlab": common.peak_rss_mb()["largest_child"]},
