@@ -1,6 +1,8 @@
 """Training from activations cached at the freeze boundary: the split is exact or refused, the
 bank is reproducible and keyed, and a cached run trains what the uncached one trains."""
 
+import warnings
+
 import numpy as np
 import pytest
 import timm
@@ -10,6 +12,7 @@ from graftlab import create_backbone
 from graftlab.data.transforms import Preprocess
 from graftlab.errors import ConfigError
 from graftlab.finetune import _groups as G
+from graftlab.finetune import boundary
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part, split_at
 from graftlab.finetune.callbacks import Callback, Checkpoint
 from graftlab.finetune.config import TrainConfig
@@ -153,6 +156,50 @@ def test_the_bank_is_keyed_by_the_lower_weights_and_reused_otherwise(tmp_path):
     with torch.no_grad():
         model.classifier.weight.mul_(1.5)  # the top: not what the activations depend on
     assert bank(model, tmp_path).build(x).reused_
+
+
+def test_views_do_not_depend_on_the_build_batch_size(tmp_path):
+    x, _ = data(20)
+    model = lite0()
+    small = bank(model, tmp_path / "a", views=2, augment="light").build(x)
+    large = ActivationBank(
+        small.split, PRE, views=2, augment="light", cache_root=tmp_path / "b", batch_size=48
+    ).build(x)
+    # The same crops and flips; only the convolutions' rounding may differ with the batch.
+    np.testing.assert_allclose(small.array_, large.array_, rtol=2e-3, atol=1e-4)
+
+
+def test_a_read_only_image_memmap_builds_without_warnings_and_batches_are_ready(tmp_path):
+    x, _ = data(6)
+    np.save(tmp_path / "u8.npy", x)
+    u8 = np.load(tmp_path / "u8.npy", mmap_mode="r")  # what the image cache hands over
+    model = lite0().to(memory_format=torch.channels_last)
+    split = split_at(model, 2, input_size=32)
+    execution = (torch.device("cpu"), None, torch.channels_last)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = ActivationBank(
+            split, PRE, views=2, augment="light", execution=execution, cache_root=tmp_path
+        ).build(u8)
+        out = b.batch(np.array([1, 3, 4]), seed=7)
+    # Float32, already in the upper part's memory format: nothing to convert in the step.
+    assert out.dtype == torch.float32 and out.shape == (3, 112, 2, 2)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    views = torch.randint(2, (3,), generator=torch.Generator().manual_seed(7)).numpy()
+    np.testing.assert_array_equal(out.numpy(), b.array_[[1, 3, 4], views].astype(np.float32))
+
+
+def test_the_split_is_checked_once_per_run(tmp_path, monkeypatch):
+    calls = []
+    check = boundary._check
+    monkeypatch.setattr(boundary, "_check", lambda *a: calls.append(1) or check(*a))
+    x, _ = data(10)
+    cfg = config(epochs=2, augment="light", views=2)
+    cached, _ = cache_frozen_part(
+        lite0(), create_strategy("top-k", unfreeze=2), PRE, (x[:8], x[8:]), cfg,
+        execution=CPU, cache_root=tmp_path,
+    )  # fmt: skip
+    assert cached is not None and len(calls) == 1
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "no meta"])
