@@ -44,8 +44,9 @@ class TrainConfig:
     # early updates would wreck pretrained features. Half an epoch is ~17% of a 3-epoch run
     warmup_steps: int | None = None  # overrides warmup_epochs when set (exact step count)
     max_grad_norm: float | None = 1.0  # clips the rare huge step (nanoGPT); None disables
-    label_smoothing: float = 0.1  # Inception-v3 / timm value: keeps the fine-tuned logits
-    # from growing past the probe's (0 is plain cross-entropy, comparable with the probe's loss)
+    label_smoothing: float | None = None  # None = 0.1 for softmax tasks (Inception-v3 and
+    # timm's value: keeps the fine-tuned logits from outgrowing the probe's), 0 for multi-label
+    # sigmoid heads, where smoothing would pull every absent label's probability up
     class_weights: str = "none"  # "auto" = inverse frequency; off by default so accuracy and
     # probabilities stay those of the data's class balance (balanced accuracy is reported)
     augment: str = "none"  # a few epochs see each image a few times: augmentation slows
@@ -109,7 +110,7 @@ class TrainConfig:
             not _is_number(self.max_grad_norm) or self.max_grad_norm <= 0
         ):
             raise _bad("max_grad_norm", self.max_grad_norm, "a float > 0 or None")
-        if not 0 <= self.label_smoothing < 1:
+        if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
             raise _bad("label_smoothing", self.label_smoothing, "a float in [0, 1)")
         if self.early_stopping_patience is not None:
             _positive_int(self, "early_stopping_patience")

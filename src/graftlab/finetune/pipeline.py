@@ -115,7 +115,7 @@ def run_training(
     write_json(run / "dataset.json", ds.summary())
     write_json(run / "config.json", config.to_dict())
     task = Task.from_dataset(
-        ds, class_weights=config.class_weights, label_smoothing=config.label_smoothing
+        ds, class_weights=config.class_weights, label_smoothing=_label_smoothing(config, ds)
     )
     timings["data"] = time.perf_counter() - t
     sizes = ", ".join(f"{len(ds.paths(sp))} {sp}" for sp in ds.splits)
@@ -384,6 +384,13 @@ def resolve_execution(
 
 
 # -- steps --------------------------------------------------------------------------------
+def _label_smoothing(config: TrainConfig, ds: Any) -> float:
+    """The configured smoothing; by default 0.1 for softmax tasks and none for multi-label."""
+    if config.label_smoothing is not None:
+        return float(config.label_smoothing)
+    return 0.0 if ds.task == "multilabel" else 0.1
+
+
 def _load_data(data: Any, config: TrainConfig, *, strict: bool, progress: bool) -> Any:
     from graftlab.data import Dataset, load_dataset
 
