@@ -68,7 +68,8 @@ class TrainConfig:
     # oneDNN/cuDNN, slower for some ViTs
     device: str = "auto"  # the GPU when there is one, else the CPU
     num_workers: int | str = "auto"  # threads preparing batches from the decoded cache:
-    # one on CPU (more would fight the model for cores), up to four beside a GPU
+    # none on CPU (a second thread's torch ops fight the step for the cores), up to four
+    # beside a GPU
     boundary_cache: bool | str = "auto"  # stages frozen for the whole run (top-k; gradual's
     # lowest) run once per image and view and their output is kept on disk, so an epoch costs
     # only the top. "auto" = wherever the model's forward is its modules in order; False = run

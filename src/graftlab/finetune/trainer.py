@@ -555,10 +555,12 @@ def _execution(
 def _workers(num_workers: int | str, device: torch.device) -> int:
     if num_workers != "auto":
         return int(num_workers)
-    cores = os.cpu_count() or 1
-    if cores < 2:
+    if device.type == "cpu":
+        # Batches are prepared in the training thread: torch ops in a second thread start a
+        # second OpenMP team that takes the cores from the step (lp-ft epoch 8.6-9.6 s with
+        # one batch thread vs 6.7-8.2 s without, 424 images at 112 px on 2 cores).
         return 0
-    return 1 if device.type == "cpu" else min(4, cores // 2)
+    return min(4, max(1, (os.cpu_count() or 1) // 2))
 
 
 def _seed_everything(seed: int) -> None:
