@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -67,3 +69,41 @@ def stable_hash(obj: Any) -> str:
     """Hash of a JSON-able object, independent of dict order; used for cache keys."""
     text = json.dumps(obj, sort_keys=True, default=_json_default, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- cached arrays: an .npy beside a meta.json written last, with sampled row checksums ------
+CHECKED_ROWS = 8  # rows whose checksum is verified on every reuse (cheap, catches damage)
+
+
+def checked_rows(n: int) -> list[int]:
+    """The rows of an n-row array whose checksums a cache entry stores."""
+    return sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_ROWS))})
+
+
+def row_sha(row: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(row).tobytes()).hexdigest()
+
+
+def check_array_entry(
+    entry: Path, name: str, fmt: int, shape: tuple[int, ...], dtype: str | None = None
+) -> str | None:
+    """None when ``entry`` (``meta.json`` + ``name``) is complete and intact, else what is
+    wrong with it: absent, another format or shape, truncated, a damaged header or row."""
+    meta_path, data_path = entry / "meta.json", entry / name
+    if not meta_path.exists():
+        return "absent"
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != fmt or meta.get("shape") != list(shape):
+            return "of another format or shape"
+        if not data_path.exists() or data_path.stat().st_size != meta["file_size"]:
+            return "truncated (file size differs from its meta.json)"
+        data = np.load(data_path, mmap_mode="r")
+        if data.shape != tuple(shape) or data.dtype.name != (dtype or meta["dtype"]):
+            return f"damaged (array header says {data.shape} {data.dtype})"
+        for i, sha in meta["row_sha256"].items():
+            if row_sha(data[int(i)]) != sha:
+                return f"damaged (row {i} checksum differs)"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"unreadable ({type(exc).__name__}: {exc})"
+    return None

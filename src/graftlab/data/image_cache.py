@@ -13,7 +13,6 @@ detected and rebuilt instead of feeding garbage to a model.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from graftlab._io import stable_hash, write_json
+from graftlab._io import check_array_entry, checked_rows, row_sha, stable_hash, write_json
 from graftlab._paths import cache_dir
 from graftlab.data.transforms import Preprocess
 from graftlab.errors import ConfigError, ImageDecodeError
@@ -35,7 +34,6 @@ from graftlab.errors import ConfigError, ImageDecodeError
 logger = logging.getLogger("graftlab.data")
 
 _FORMAT = 1  # bump when the stored layout or the resize code changes
-_CHECKED_ROWS = 8  # rows whose checksum is verified on every reuse (cheap, catches damage)
 
 
 class ImageCache:
@@ -135,7 +133,7 @@ class ImageCache:
             workers = self.workers or min(8, os.cpu_count() or 1)
             failed = _fill(out, paths, pre, workers, progress)
             out.flush()
-            checksums = {str(i): _row_sha(out[i]) for i in _checked_rows(n)}
+            checksums = {str(i): row_sha(out[i]) for i in checked_rows(n)}
             del out
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -179,31 +177,6 @@ def _fill(
     return sorted(failed)
 
 
-def _checked_rows(n: int) -> list[int]:
-    return sorted({int(i) for i in np.linspace(0, n - 1, min(n, _CHECKED_ROWS))})
-
-
-def _row_sha(row: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(row).tobytes()).hexdigest()
-
-
 def _check_entry(entry: Path, n: int, s: int) -> str | None:
     """None when ``entry`` is complete and intact, else what is wrong with it."""
-    meta_path, data_path = entry / "meta.json", entry / "images.npy"
-    if not meta_path.exists():
-        return "absent"
-    try:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != _FORMAT or meta.get("shape") != [n, s, s, 3]:
-            return "of another format or shape"
-        if not data_path.exists() or data_path.stat().st_size != meta["file_size"]:
-            return "truncated (file size differs from its meta.json)"
-        data = np.load(data_path, mmap_mode="r")
-        if data.shape != (n, s, s, 3) or data.dtype != np.uint8:
-            return f"damaged (array header says {data.shape} {data.dtype})"
-        for i, sha in meta["row_sha256"].items():
-            if _row_sha(data[int(i)]) != sha:
-                return f"damaged (row {i} checksum differs)"
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"unreadable ({type(exc).__name__}: {exc})"
-    return None
+    return check_array_entry(entry, "images.npy", _FORMAT, (n, s, s, 3), "uint8")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -33,7 +32,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from graftlab._io import atomic_path, stable_hash, write_json
+from graftlab._io import (
+    atomic_path,
+    check_array_entry,
+    checked_rows,
+    row_sha,
+    stable_hash,
+    write_json,
+)
 from graftlab._paths import cache_dir
 from graftlab.finetune import _groups as G
 
@@ -44,7 +50,6 @@ _FORMAT = 2  # bump when the stored layout or the meaning of a view changes
 # do not depend on the build's batch size, and the build makes few, larger torch calls.
 _BLOCK = 16
 _CPU_BATCH = 32  # images per forward pass on a CPU, where 128 runs 1.4x slower per image
-_CHECKED_ROWS = 8  # images whose checksum is verified on every reuse (cheap, catches damage)
 _TOLERANCE = 1e-4  # split check: largest |upper(lower(x)) - model(x)| relative to max |model(x)|
 DEFAULT_BUDGET = 4 << 30  # bytes of disk one run's activations may take; fewer views beyond
 Execution = tuple[torch.device, torch.dtype | None, torch.memory_format]  # autocast None: fp32
@@ -306,7 +311,7 @@ class ActivationBank:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
             self._fill(out, u8)
             out.flush()
-            checksums = {str(i): _row_sha(out[i]) for i in _checked_rows(len(u8))}
+            checksums = {str(i): row_sha(out[i]) for i in checked_rows(len(u8))}
             del out
         meta = {
             "format": _FORMAT,
@@ -499,31 +504,6 @@ def _format(x: torch.Tensor, memory_format: torch.memory_format) -> torch.memory
     return memory_format if x.ndim == 4 else torch.contiguous_format
 
 
-def _checked_rows(n: int) -> list[int]:
-    return sorted({int(i) for i in np.linspace(0, n - 1, min(n, _CHECKED_ROWS))})
-
-
-def _row_sha(row: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(row).tobytes()).hexdigest()
-
-
 def _check_entry(entry: Path, shape: tuple[int, ...]) -> str | None:
     """None when ``entry`` is complete and intact, else what is wrong with it."""
-    meta_path, data_path = entry / "meta.json", entry / "activations.npy"
-    if not meta_path.exists():
-        return "absent"
-    try:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != _FORMAT or meta.get("shape") != list(shape):
-            return "of another format or shape"
-        if not data_path.exists() or data_path.stat().st_size != meta["file_size"]:
-            return "truncated (file size differs from its meta.json)"
-        data = np.load(data_path, mmap_mode="r")
-        if data.shape != shape or data.dtype.name != meta["dtype"]:
-            return f"damaged (array header says {data.shape} {data.dtype})"
-        for i, sha in meta["row_sha256"].items():
-            if _row_sha(data[int(i)]) != sha:
-                return f"damaged (row {i} checksum differs)"
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"unreadable ({type(exc).__name__}: {exc})"
-    return None
+    return check_array_entry(entry, "activations.npy", _FORMAT, shape)
