@@ -91,9 +91,10 @@ def test_save_and_load_reproduce_predictions_exactly(data, fitted, tmp_path):
     val = np.load(fitted.run_dir_ / "predictions" / "val.npz")
     loaded = graftlab.load(fitted.run_dir_)
     np.testing.assert_array_equal(loaded.predict_proba(list(val["paths"])), val["probs"])
-    # An image's prediction does not depend on what else is predicted with it.
+    # An image's prediction does not depend on what else is predicted with it (up to the last
+    # bit: oneDNN's fp32 kernels, chosen for this tiny model, differ between batch sizes).
     one = loaded.predict_proba(str(val["paths"][1]))
-    np.testing.assert_array_equal(one[0], val["probs"][1])
+    np.testing.assert_allclose(one[0], val["probs"][1], rtol=1e-6, atol=1e-7)
 
 
 def test_mistakes_are_clear(data):

@@ -128,9 +128,13 @@ def test_evaluate_reproduces_the_numbers_of_the_training_run(trained_run):
         probs, labels, paths = saved["probs"], saved["labels"], [str(p) for p in saved["paths"]]
     art = as_artifact(trained_run)
     # Same preprocessing and the run's stored execution (bf16 where it was measured faster).
-    np.testing.assert_array_equal(predict_files(art, paths).probs, probs)
+    # Up to the last bit: oneDNN's fp32 kernels (measured faster for this tiny model) differ
+    # between batch sizes, and predict batches the files differently from the run.
+    np.testing.assert_allclose(predict_files(art, paths).probs, probs, rtol=1e-6, atol=1e-7)
     result = evaluate(trained_run)
     expected = full_metrics(probs, labels, art.classes, art.task.kind)
-    for key in ("accuracy", "balanced_accuracy", "macro_f1", "ece", "log_loss", "n"):
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "n"):
         assert result[key] == expected[key], key
+    for key in ("ece", "log_loss"):  # computed from probabilities equal up to the last bit
+        assert result[key] == pytest.approx(expected[key], rel=1e-5), key
     assert result["confusion_matrix"] == expected["confusion_matrix"]
