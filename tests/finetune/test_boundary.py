@@ -7,60 +7,27 @@ import numpy as np
 import pytest
 import timm
 import torch
+from _tiny import PRE, _one_thread, config, data, tiny  # noqa: F401 (_one_thread: fixture)
 
 from graftlab import create_backbone
-from graftlab.data.transforms import Preprocess
 from graftlab.errors import ConfigError
 from graftlab.finetune import _groups as G
 from graftlab.finetune import boundary
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part, split_at
 from graftlab.finetune.callbacks import Callback, Checkpoint
-from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.strategies import create_strategy
 from graftlab.finetune.task import Task
 from graftlab.finetune.trainer import Trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 
-PRE = Preprocess(
-    input_size=32,
-    interpolation="bilinear",
-    crop_pct=0.875,
-    crop_mode="center",
-    mean=(0.5, 0.5, 0.5),
-    std=(0.5, 0.5, 0.5),
-)
+
 CPU = (torch.device("cpu"), None, torch.contiguous_format)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def data(n=24, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    x = rng.integers(0, 80, (n, PRE.store_size, PRE.store_size, 3)) + 80 * y[:, None, None, None]
-    return x.astype(np.uint8), y
 
 
 def lite0():
     torch.manual_seed(0)
     return create_backbone("tf_efficientnet_lite0", weights="none", num_classes=10)
-
-
-def tiny(name="test_efficientnet", **kw):
-    torch.manual_seed(0)
-    return timm.create_model(name, pretrained=False, num_classes=3, **kw)
-
-
-def config(**kw):
-    base = dict(epochs=2, batch_size=8, precision="fp32", channels_last=False, num_workers=0)
-    return TrainConfig(**{**base, **kw})
 
 
 def trainer(model=None, strategy="top-k", cfg=None, callbacks=(), n=24, **kw):

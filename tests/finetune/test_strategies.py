@@ -3,6 +3,7 @@
 import pytest
 import timm
 import torch
+from _tiny import _one_thread  # noqa: F401 (autouse fixture)
 from torch import nn
 
 from graftlab.errors import ConfigError
@@ -14,16 +15,6 @@ from graftlab.finetune.strategies import (
 )
 
 LR, WD = 1e-3, 0.05
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one intra-op thread; on shared cores, idle OpenMP threads
-    spinning for their turn cost 40x the CPU time."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def tiny(name="test_resnet", **kw):
