@@ -9,6 +9,9 @@ import torch
 
 from graftlab.data.transforms import Preprocess
 from graftlab.finetune.config import TrainConfig
+from graftlab.finetune.strategies import create_strategy
+from graftlab.finetune.task import Task
+from graftlab.finetune.trainer import Trainer
 
 PRE = Preprocess(
     input_size=32, interpolation="bilinear", crop_pct=0.875, crop_mode="center",
@@ -42,3 +45,18 @@ def tiny(name="test_efficientnet", **kw):
 def config(**kw):
     base = dict(epochs=2, batch_size=8, precision="fp32", channels_last=False, num_workers=0)
     return TrainConfig(**{**base, **kw})
+
+
+def trainer(model=None, strategy="lp-ft", callbacks=(), cfg=None, n=24, **kw):
+    x, y = data(n)
+    split = n * 4 // 5
+    return Trainer(
+        model if model is not None else tiny(),
+        Task.from_labels("multiclass", y, 3),
+        create_strategy(strategy, **kw),
+        PRE,
+        train=(x[:split], y[:split]),
+        val=(x[split:], y[split:]),
+        config=cfg or config(),
+        callbacks=list(callbacks),
+    )

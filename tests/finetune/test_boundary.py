@@ -3,6 +3,7 @@ bank is reproducible and keyed, and a cached run trains what the uncached one tr
 
 import warnings
 
+import _tiny
 import numpy as np
 import pytest
 import timm
@@ -16,8 +17,6 @@ from graftlab.finetune import boundary
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part, split_at
 from graftlab.finetune.callbacks import Callback, Checkpoint
 from graftlab.finetune.strategies import create_strategy
-from graftlab.finetune.task import Task
-from graftlab.finetune.trainer import Trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 
@@ -30,19 +29,8 @@ def lite0():
     return create_backbone("tf_efficientnet_lite0", weights="none", num_classes=10)
 
 
-def trainer(model=None, strategy="top-k", cfg=None, callbacks=(), n=24, **kw):
-    x, y = data(n)
-    split = n * 4 // 5
-    return Trainer(
-        model if model is not None else tiny(),
-        Task.from_labels("multiclass", y, 3),
-        create_strategy(strategy, **kw),
-        PRE,
-        train=(x[:split], y[:split]),
-        val=(x[split:], y[split:]),
-        config=cfg or config(),
-        callbacks=list(callbacks),
-    )
+def trainer(model=None, strategy="top-k", **kw):
+    return _tiny.trainer(model, strategy, **kw)
 
 
 def bank(model, tmp_path, n_top=2, **kw):
@@ -266,7 +254,7 @@ def test_a_resumed_cached_run_ends_with_the_same_weights_as_an_uninterrupted_one
                 raise KeyboardInterrupt
 
     cfg = config(epochs=3, deterministic=True, lr=3e-3, augment="light", views=3)
-    make = lambda cbs: trainer(tiny(drop_rate=0.3), "top-k", cfg, cbs, unfreeze=2)  # noqa: E731
+    make = lambda cbs: trainer(tiny(drop_rate=0.3), cfg=cfg, callbacks=cbs, unfreeze=2)  # noqa: E731
     whole = make([Checkpoint(tmp_path / "a")]).fit()
     with pytest.raises(KeyboardInterrupt):
         make([Checkpoint(tmp_path / "b"), Interrupt()]).fit()

@@ -8,30 +8,12 @@ import pytest
 import torch
 
 # Five validation images rarely cover three classes; sklearn says so on every epoch.
-from _tiny import PRE, _one_thread, config, data, tiny  # noqa: F401 (_one_thread: fixture)
+from _tiny import PRE, _one_thread, config, data, tiny, trainer  # noqa: F401 (_one_thread: fixture)
 
 from graftlab.errors import ArtifactError, ConfigError, DataError
 from graftlab.finetune.callbacks import CSV_COLUMNS, Callback, Checkpoint, CSVLogger, EarlyStopping
-from graftlab.finetune.strategies import create_strategy
-from graftlab.finetune.task import Task
-from graftlab.finetune.trainer import Trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
-
-
-def trainer(model=None, strategy="lp-ft", callbacks=(), cfg=None, n=24, **kw):
-    x, y = data(n)
-    split = n * 4 // 5
-    return Trainer(
-        model if model is not None else tiny(),
-        Task.from_labels("multiclass", y, 3),
-        create_strategy(strategy, **kw),
-        PRE,
-        train=(x[:split], y[:split]),
-        val=(x[split:], y[split:]),
-        config=cfg or config(),
-        callbacks=list(callbacks),
-    )
 
 
 class Scripted(Callback):
