@@ -145,3 +145,63 @@ def test_decompression_bomb_is_refused(tmp_path, monkeypatch, size):
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with pytest.raises(ImageDecodeError, match="decompression bomb"):
             decode_image(path)
+
+
+def _textured_jpeg(path, size: tuple[int, int], exif=None) -> None:
+    """A JPEG with detail at every scale: random blocks of several sizes, added up."""
+    w, h = size
+    rng = np.random.default_rng(1)
+    acc = np.zeros((h, w, 3))
+    for block in (4, 16, 64):
+        coarse = rng.integers(0, 256, (h // block + 1, w // block + 1, 3), dtype=np.uint8)
+        acc += np.asarray(Image.fromarray(coarse).resize((w, h), Image.BILINEAR), float)
+    kw = {"exif": exif.tobytes()} if exif is not None else {}
+    Image.fromarray((acc / 3).astype(np.uint8)).save(path, quality=90, **kw)
+
+
+def test_draft_decodes_a_large_jpeg_at_a_reduced_scale(tmp_path):
+    path = tmp_path / "big.jpg"
+    _textured_jpeg(path, (1600, 1200))
+    asked = []
+
+    def at_least_300x200(size):
+        asked.append(size)
+        return 300, 200
+
+    from graftlab.data.decode import decode_bytes
+
+    decoded = decode_bytes(path.read_bytes(), path, draft=at_least_300x200)
+
+    assert asked == [(1600, 1200)]  # the rule sees the stored size
+    assert decoded.image.size == (400, 300)  # 1/4 scale: the largest that keeps 300x200
+    assert decoded.size == (1600, 1200)  # the file's own size is still reported
+    assert decode_image(path).size == (1600, 1200)  # no rule: every pixel
+
+
+def test_draft_reports_the_full_size_of_a_rotated_jpeg(tmp_path):
+    exif = Image.new("RGB", (1, 1)).getexif()
+    exif[0x0112] = 6  # stored landscape, viewed portrait
+    path = tmp_path / "rotated.jpg"
+    _textured_jpeg(path, (1600, 1200), exif=exif)
+    from graftlab.data.decode import decode_bytes
+
+    decoded = decode_bytes(path.read_bytes(), path, draft=lambda size: (1, 1))
+
+    assert decoded.image.size == (150, 200)  # 1/8 scale, then turned upright
+    assert decoded.size == (1200, 1600)
+
+
+def test_draft_still_refuses_a_truncated_jpeg(tmp_path):
+    _textured_jpeg(tmp_path / "f.jpg", (1600, 1200))
+    data = (tmp_path / "f.jpg").read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+    with pytest.raises(ImageDecodeError, match="truncated"):
+        decode_image(path, draft=lambda size: (1, 1))
+
+
+def test_draft_leaves_other_formats_alone(tmp_path):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (1600, 1200), (9, 99, 199)).save(path)
+    assert decode_image(path, draft=lambda size: (1, 1)).size == (1600, 1200)

@@ -30,9 +30,9 @@ def decode_calls(monkeypatch):
     calls = []
     real = decode_module.decode_image
 
-    def counting(path):
+    def counting(path, draft=None):
         calls.append(str(path))
-        return real(path)
+        return real(path, draft)
 
     monkeypatch.setattr(decode_module, "decode_image", counting)
     return calls

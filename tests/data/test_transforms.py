@@ -100,6 +100,50 @@ def test_load_returns_store_size_uint8_square(photos):
     assert out.shape == (200, 200, 3) and out.dtype == np.uint8
 
 
+@pytest.mark.parametrize(
+    ("crop_mode", "expected"),
+    [
+        ("center", (534, 400)),  # the shorter side 1500 -> 200, times the gap of 2
+        ("squash", (534, 400)),  # both sides -> 200: the shorter one limits
+        ("border", (400, 300)),  # the longer side 2000 -> 200
+    ],
+)
+def test_draft_size_keeps_twice_what_the_resize_keeps(crop_mode, expected):
+    pre = Preprocess(160, "bicubic", 0.8, crop_mode, (0.5,) * 3, (0.5,) * 3)
+    assert pre.store_size == 200
+    assert pre.draft_size((2000, 1500)) == expected
+    assert pre.draft_size((1500, 2000)) == expected[::-1]
+
+
+def _jpeg(path, size: tuple[int, int]):
+    """A JPEG with fine detail, so a reduced-scale decode has something to lose."""
+    w, h = size
+    rng = np.random.default_rng(3)
+    coarse = rng.integers(0, 256, (h // 3 + 1, w // 3 + 1, 3), dtype=np.uint8)
+    Image.fromarray(coarse).resize((w, h), Image.BILINEAR).save(path, quality=90)
+    return path
+
+
+def test_jpeg_under_four_times_the_square_decodes_in_full_like_timm(tmp_path):
+    pre = Preprocess(160, "bicubic", 0.8, "center", (0.5,) * 3, (0.5,) * 3)
+    path = _jpeg(tmp_path / "mid.jpg", (799, 600))  # a 1/2 decode would leave 300 < 2 x 200
+    assert np.array_equal(pre.load(path), pre.load(path, draft=False))
+    cfg = dict(input_size=(3, 160, 160), interpolation="bicubic", crop_pct=0.8, mean=pre.mean,
+               std=pre.std, crop_mode="center")  # fmt: skip
+    ours = pre.eval_batch(pre.load(path)[None])[0]
+    assert (ours - _timm_eval(cfg, path)).abs().max().item() < 1e-6
+
+
+def test_large_jpeg_decoded_at_reduced_scale_is_nearly_the_full_decode(tmp_path):
+    pre = Preprocess(160, "bicubic", 0.8, "center", (0.5,) * 3, (0.5,) * 3)
+    path = _jpeg(tmp_path / "big.jpg", (3200, 2400))  # 1/4 scale: 800x600, 3x the square
+    fast, full = pre.load(path).astype(int), pre.load(path, draft=False).astype(int)
+    assert fast.shape == full.shape == (200, 200, 3)
+    diff = np.abs(fast - full)
+    assert diff.mean() < 1.5, diff.mean()
+    assert np.percentile(diff, 99) <= 8, np.percentile(diff, 99)
+
+
 def _pre() -> Preprocess:
     return Preprocess(32, "bicubic", 0.8, "center", (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 

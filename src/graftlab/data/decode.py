@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,12 @@ from graftlab.errors import ImageDecodeError
 # Modes whose pixels are more than 8 bits per channel; scaled by :func:`_scale_to_uint8`.
 _WIDE_MODES = frozenset({"I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+_EXIF_ORIENTATION = 0x0112
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+
+#: ``(width, height) of the stored image -> the smallest (width, height) it may be decoded at``;
+#: JPEGs are then decoded at 1/2, 1/4 or 1/8 scale where that is still at least that large.
+DraftRule = Callable[[tuple[int, int]], tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ class DecodedImage:
     Attributes:
         image: The RGB, EXIF-oriented image.
         mode: The Pillow mode stored in the file (``"P"``, ``"CMYK"``, ``"I;16"``...).
-        size: ``(width, height)`` after EXIF orientation.
+        size: ``(width, height)`` of the full image in the file after EXIF orientation,
+            also when ``image`` was decoded at a reduced scale.
     """
 
     image: Image.Image
@@ -48,11 +56,14 @@ class DecodedImage:
     size: tuple[int, int]
 
 
-def decode_image(path: str | os.PathLike) -> Image.Image:
+def decode_image(path: str | os.PathLike, draft: DraftRule | None = None) -> Image.Image:
     """Read and decode one image file into an 8-bit RGB image with EXIF orientation applied.
 
     Args:
         path: The image file.
+        draft: Lets a JPEG be decoded at a reduced scale (libjpeg's DCT scaling, Pillow's
+            draft mode), several times faster for photos much larger than the network's
+            input; ``None`` decodes every pixel. See :meth:`Preprocess.draft_size`.
 
     Returns:
         A fully loaded ``PIL.Image.Image`` in mode ``"RGB"``; the file is closed.
@@ -62,7 +73,7 @@ def decode_image(path: str | os.PathLike) -> Image.Image:
             larger than ``PIL.Image.MAX_IMAGE_PIXELS`` (a decompression bomb), or in a mode
             that cannot be shown as RGB.
     """
-    return decode_bytes(read_file(path), path).image
+    return decode_bytes(read_file(path), path, draft).image
 
 
 def read_file(path: str | os.PathLike) -> bytes:
@@ -78,10 +89,13 @@ def read_file(path: str | os.PathLike) -> bytes:
         raise ImageDecodeError(str(path), f"cannot read file ({exc.strerror or exc})") from None
 
 
-def decode_bytes(data: bytes, path: str | os.PathLike = "<bytes>") -> DecodedImage:
+def decode_bytes(
+    data: bytes, path: str | os.PathLike = "<bytes>", draft: DraftRule | None = None
+) -> DecodedImage:
     """Decode the bytes of an image file; ``path`` is only used in error messages.
 
     Reading the bytes once lets the dataset loader hash and decode a file in one pass.
+    ``draft`` is as in :func:`decode_image`.
 
     Raises:
         ImageDecodeError: As :func:`decode_image`.
@@ -92,12 +106,18 @@ def decode_bytes(data: bytes, path: str | os.PathLike = "<bytes>") -> DecodedIma
     try:
         with Image.open(io.BytesIO(data)) as im:
             _check_pixels(im, path)
-            mode = im.mode
+            mode, full = im.mode, im.size
+            if draft is not None and im.format == "JPEG":
+                # Stored orientation: the rules are symmetric in width and height. Mode None
+                # keeps CMYK and greyscale for the conversions below. Every scale still
+                # entropy-decodes the whole stream, so truncated files fail as before.
+                im.draft(None, draft(full))
             # load() is where truncated and corrupt data surfaces; do it before anything else
             # so the reason names the file rather than a later conversion step.
             im.load()
             oriented = _exif_transpose(im)
             rgb = _to_rgb(oriented, path)
+            size = _full_size(full, im, rgb)
     except ImageDecodeError:
         raise
     except Image.DecompressionBombError as exc:
@@ -111,7 +131,7 @@ def decode_bytes(data: bytes, path: str | os.PathLike = "<bytes>") -> DecodedIma
         # decode them is a property of the file and must not crash a whole dataset load.
         reason = f"truncated or corrupt image ({type(exc).__name__}: {exc})"
         raise ImageDecodeError(path, reason) from None
-    return DecodedImage(image=rgb, mode=mode, size=rgb.size)
+    return DecodedImage(image=rgb, mode=mode, size=size)
 
 
 def _check_pixels(im: Image.Image, path: str) -> None:
@@ -128,6 +148,23 @@ def _check_pixels(im: Image.Image, path: str) -> None:
             f"decompression bomb refused: {w}x{h} = {w * h} pixels is more than the "
             f"limit of {limit} (raise PIL.Image.MAX_IMAGE_PIXELS if the image is genuine)",
         )
+
+
+def _full_size(
+    full: tuple[int, int], decoded: Image.Image, oriented: Image.Image
+) -> tuple[int, int]:
+    """The oriented size of the whole image, ``full`` being its stored size before any draft."""
+    if decoded.size == full:
+        return oriented.size
+    w, h = decoded.size
+    if w != h:
+        turned = oriented.size == (h, w)
+    else:  # a draft can round a nearly square image to a square: ask the EXIF tag
+        try:
+            turned = decoded.getexif().get(_EXIF_ORIENTATION) in _QUARTER_TURNS
+        except Exception:
+            turned = False
+    return (full[1], full[0]) if turned else full
 
 
 def _exif_transpose(im: Image.Image) -> Image.Image:

@@ -28,12 +28,12 @@ from tqdm.auto import tqdm
 
 from graftlab._io import check_array_entry, checked_rows, row_sha, stable_hash, write_json
 from graftlab._paths import cache_dir
-from graftlab.data.transforms import Preprocess
+from graftlab.data.transforms import JPEG_REDUCING_GAP, Preprocess
 from graftlab.errors import ConfigError, ImageDecodeError
 
 logger = logging.getLogger("graftlab.data")
 
-_FORMAT = 1  # bump when the stored layout or the resize code changes
+_FORMAT = 2  # bump when the stored layout or the resize code changes (2: JPEG draft decoding)
 
 
 class ImageCache:
@@ -57,6 +57,7 @@ class ImageCache:
             "crop_mode": preprocess.crop_mode,
             # The centre square is placed relative to the final crop (see Preprocess.load).
             "input_size": preprocess.input_size,
+            "jpeg_reducing_gap": JPEG_REDUCING_GAP,
         }
         if preprocess.crop_mode == "border":  # padding is filled with the mean colour
             load["mean"] = list(preprocess.mean)

@@ -43,6 +43,12 @@ AUGMENTATIONS = ("none", "light", "strong")
 _SCALE = {"light": (0.7, 1.0), "strong": (0.15, 1.0)}
 _RATIO = {"light": (0.9, 1 / 0.9), "strong": (3 / 4, 4 / 3)}
 _JITTER = 0.3  # strong: brightness, contrast and saturation factors drawn from [0.7, 1.3]
+# A JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) only where that leaves at
+# least this many times the pixels the resize keeps on each side: Pillow's own rule in
+# Image.thumbnail (reducing_gap=2.0). Images smaller than 4x the stored square decode in full,
+# exactly as timm's eval transform does; larger ones decode several times faster, with the
+# difference measured in benchmarks/decode_jpeg.py.
+JPEG_REDUCING_GAP = 2.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class Preprocess:
         d = asdict(self)
         d["mean"], d["std"] = list(self.mean), list(self.std)
         d["store_size"] = self.store_size
+        d["jpeg_reducing_gap"] = JPEG_REDUCING_GAP  # how files are decoded (see load)
         return d
 
     @classmethod
@@ -158,15 +165,38 @@ class Preprocess:
 
     # --- decoding to stored squares ----------------------------------------------------
 
-    def load(self, path: str | os.PathLike) -> np.ndarray:
+    def load(self, path: str | os.PathLike, draft: bool = True) -> np.ndarray:
         """Decode ``path`` into a ``(store_size, store_size, 3)`` uint8 RGB square.
+
+        Args:
+            path: The image file.
+            draft: Decode large JPEGs at a reduced scale first (see :meth:`draft_size`);
+                ``False`` decodes every pixel, as timm's eval transform does.
 
         Raises:
             ImageDecodeError: The file cannot be decoded.
         """
         from graftlab.data.decode import decode_image
 
-        return self.prepare(decode_image(path))
+        return self.prepare(decode_image(path, self.draft_size if draft else None))
+
+    def draft_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The smallest ``(width, height)`` an image of ``size`` may be decoded at.
+
+        ``JPEG_REDUCING_GAP`` times what the resize of :meth:`prepare` brings it to, so the
+        resize still shrinks by at least that factor and the stored square is what
+        resampling the full image gives, up to a few grey levels.
+        """
+        w, h = size
+        s = self.store_size
+        if self.crop_mode == "center":  # the shorter side becomes s
+            scale = s / min(w, h)
+        elif self.crop_mode == "squash":  # each side becomes s
+            scale = max(s / w, s / h)
+        else:  # "border": the longer side becomes s
+            scale = s / max(w, h)
+        gap = scale * JPEG_REDUCING_GAP
+        return math.ceil(w * gap), math.ceil(h * gap)
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Resize an already decoded RGB image to the stored square (see :meth:`load`)."""
