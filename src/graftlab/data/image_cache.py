@@ -20,7 +20,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +27,9 @@ from tqdm.auto import tqdm
 
 from graftlab._io import check_array_entry, checked_rows, row_sha, stable_hash, write_json
 from graftlab._paths import cache_dir
+from graftlab.data._decode_pool import decode_rows, default_workers
 from graftlab.data.transforms import JPEG_REDUCING_GAP, Preprocess
-from graftlab.errors import ConfigError, ImageDecodeError
+from graftlab.errors import ConfigError
 
 logger = logging.getLogger("graftlab.data")
 
@@ -41,8 +41,8 @@ class ImageCache:
 
     Args:
         cache_root: Root of the graftlab cache; ``None`` uses ``graftlab._paths.cache_dir()``.
-        workers: Decoding threads (Pillow releases the GIL while decoding and resizing);
-            ``None`` uses the number of CPUs, at most 8.
+        workers: Decoding processes on Linux (threads elsewhere, and for fewer than
+            ``PROCESS_MIN_IMAGES`` images); ``None`` uses the cores available, at most 8.
     """
 
     def __init__(self, cache_root: str | os.PathLike | None = None, workers: int | None = None):
@@ -131,8 +131,8 @@ class ImageCache:
         tmp = Path(tmp_name)
         try:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, s, s, 3))
-            workers = self.workers or min(8, os.cpu_count() or 1)
-            failed = _fill(out, paths, pre, workers, progress)
+            workers = self.workers or default_workers()
+            failed = _fill(out, tmp, paths, pre, workers, progress)
             out.flush()
             checksums = {str(i): row_sha(out[i]) for i in checked_rows(n)}
             del out
@@ -159,22 +159,20 @@ class ImageCache:
 
 
 def _fill(
-    out: np.ndarray, paths: list[str], pre: Preprocess, workers: int, progress: bool
+    out: np.ndarray,
+    out_path: Path,
+    paths: list[str],
+    pre: Preprocess,
+    workers: int,
+    progress: bool,
 ) -> list[tuple[int, str, str]]:
-    """Decode ``paths`` into the rows of ``out`` on a thread pool; return the failures."""
+    """Decode ``paths`` into the rows of ``out`` (the map of ``out_path``); return the failures."""
     failed: list[tuple[int, str, str]] = []
-
-    def work(i: int) -> None:
-        try:
-            out[i] = pre.load(paths[i])
-        except ImageDecodeError as exc:
-            out[i] = 0
-            failed.append((i, paths[i], exc.reason))
-
     bar = tqdm(total=len(paths), desc="Decoding images", unit="img", disable=not progress)
-    with bar, ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(work, range(len(paths))):
-            bar.update()
+    with bar:
+        for done, failures in decode_rows(out_path, out, paths, pre.load, workers):
+            failed += failures
+            bar.update(done)
     return sorted(failed)
 
 
