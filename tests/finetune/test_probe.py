@@ -60,6 +60,28 @@ def test_strength_is_chosen_on_validation():
     assert {probe.weight_decay_, flipped.weight_decay_} == set(grid)
 
 
+def test_path_stops_once_validation_has_peaked():
+    # Few rows in many dimensions: validation peaks at a strong L2 and falls after it.
+    rng = np.random.default_rng(0)
+    d = 200
+    w = rng.normal(size=d)
+    X = rng.normal(size=(60, d)).astype(np.float32)
+    y = (X @ w + 3 * rng.normal(size=60) > 0).astype(int)
+    Xv = rng.normal(size=(400, d)).astype(np.float32)
+    val = (Xv, (Xv @ w > 0).astype(int))
+    grid = (10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 1e-3, 3e-4)
+
+    walked = LinearProbe("binary", weight_decays=grid, patience=None).fit(X, y, val=val)
+    early = LinearProbe("binary", weight_decays=grid).fit(X, y, val=val)
+
+    assert len(walked.path_) == len(grid)
+    assert 1 <= len(early.path_) < len(grid)  # it stopped, two points after its best
+    assert early.weight_decay_ == early.path_[-3]["weight_decay"]
+    assert early.weight_decay_ == walked.weight_decay_  # the one peak is not missed
+    with pytest.raises(ConfigError, match="'patience'"):
+        LinearProbe(patience=0).fit(X, y, val=val)
+
+
 def test_standardisation_fold_is_exact():
     # Raw features with a large offset and scale, and the same features standardised by hand:
     # the optimisation problems are the same, so the folded head on raw features must give
