@@ -124,6 +124,28 @@ def test_near_duplicates_in_feature_space_chunked():
     assert near_duplicates({"train": train, "val": torch.randn(20, 16, generator=g)}) == []
 
 
+def test_near_duplicates_of_a_large_split_are_estimated_on_a_sample():
+    g = torch.Generator().manual_seed(1)
+    train = torch.randn(400, 16, generator=g)
+    val = torch.randn(3000, 16, generator=g)
+    copies = torch.arange(0, 3000, 10)  # every tenth val image is a copy: 10%
+    val[copies] = train[copies % 400] + 0.01 * torch.randn(len(copies), 16, generator=g)
+    paths = {"train": [f"t{i}.jpg" for i in range(400)], "val": [f"v{i}.jpg" for i in range(3000)]}
+
+    [f] = near_duplicates({"train": train, "val": val}, paths_by_split=paths, max_queries=500)
+
+    assert "of a random sample of 500 of the 3000 val images" in f.evidence
+    share = float(f.evidence.split("(")[1].split("%")[0])
+    assert 7.0 <= share <= 13.0  # 10% estimated from 500 images
+    assert f.title.startswith(f"About {share:.1f}% of val images")
+    cited = [line.split()[0] for line in f.evidence.splitlines() if line.startswith("  v")]
+    assert cited and all(int(c[1:-4]) % 10 == 0 for c in cited)  # real copies, right paths
+    again = near_duplicates({"train": train, "val": val}, paths_by_split=paths, max_queries=500)
+    assert again[0].evidence == f.evidence  # the sample is seeded
+    [full] = near_duplicates({"train": train, "val": val}, max_queries=None)
+    assert "300 of 3000 val images (10.0%)" in full.evidence
+
+
 def test_near_duplicates_bad_inputs():
     with pytest.raises(ConfigError, match="'train'"):
         near_duplicates({"val": np.zeros((2, 3))})

@@ -269,10 +269,16 @@ def near_duplicates(
     paths_by_split: Mapping[str, Sequence[str]] | None = None,
     chunk: int = 1024,
     error_fraction: float = 0.01,
+    max_queries: int | None = 2000,
+    seed: int = 0,
 ) -> list[Finding]:
     """Find val/test images whose nearest training image is nearly identical in feature space.
 
-    Catches what hashes miss: resized, re-encoded, cropped or slightly edited copies.
+    Catches what hashes miss: resized, re-encoded, cropped or slightly edited copies. Every
+    compared image is matched against every training image, so a split larger than
+    ``max_queries`` is checked on a seeded random sample of that many images: the cost then
+    grows linearly with the data instead of with its square, and the share of near-copies (what
+    decides whether validation can be trusted) is still estimated within about a point.
 
     Args:
         features_by_split: ``{"train": (N, D), "val": (M, D), "test": ...}`` arrays or tensors,
@@ -281,6 +287,9 @@ def near_duplicates(
         paths_by_split: Optional file paths aligned with the features, for the evidence.
         chunk: Rows of the val/test matrix compared at once (bounds memory to chunk x N).
         error_fraction: Share of a split with near-duplicates above which the finding is an error.
+        max_queries: Most images of one val/test split compared (a random sample beyond it);
+            ``None`` compares them all.
+        seed: Seed of that sample.
 
     Returns:
         One finding per val/test split that has near-duplicates in train.
@@ -302,15 +311,26 @@ def near_duplicates(
                 f"Features of {split!r} have {other.shape[1]} dimensions, train has "
                 f"{train.shape[1]}; compute both with the same backbone."
             )
-        sim, idx = _nearest(other, train, chunk)
+        rows = np.arange(len(other))
+        if max_queries is not None and len(other) > max_queries:
+            rng = np.random.default_rng([seed, len(other)])
+            rows = np.sort(rng.choice(len(other), max_queries, replace=False))
+        queries = other if len(rows) == len(other) else other[torch.from_numpy(rows)]
+        sim, idx = _nearest(queries, train, chunk)
         hits = np.flatnonzero(sim >= threshold)
         if hits.size == 0:
             continue
-        fraction = hits.size / len(other)
+        fraction = hits.size / len(rows)
+        compared = (
+            f"{len(other)} {split} images"
+            if len(rows) == len(other)
+            else f"a random sample of {len(rows)} of the {len(other)} {split} images"
+        )
         paths = paths_by_split or {}
         lines = []
         for j in hits[np.argsort(-sim[hits])][:3]:
-            a = paths.get(split, [])[j] if j < len(paths.get(split, [])) else f"{split}[{j}]"
+            r = int(rows[j])
+            a = paths.get(split, [])[r] if r < len(paths.get(split, [])) else f"{split}[{r}]"
             t = idx[j]
             b = paths.get("train", [])[t] if t < len(paths.get("train", [])) else f"train[{t}]"
             lines.append(f"  {a}\n    ~ {b}  (cosine {sim[j]:.4f})")
@@ -318,9 +338,14 @@ def near_duplicates(
             make(
                 "GL602",
                 severity="error" if fraction >= error_fraction else "warning",
-                title=f"{hits.size} {split} images nearly identical to a training image",
+                title=(
+                    f"{hits.size} {split} images nearly identical to a training image"
+                    if len(rows) == len(other)
+                    else f"About {fraction:.1%} of {split} images nearly identical to a "
+                    "training image"
+                ),
                 evidence=(
-                    f"{hits.size} of {len(other)} {split} images ({fraction:.1%}) have a training "
+                    f"{hits.size} of {compared} ({fraction:.1%}) have a training "
                     f"image with cosine similarity >= {threshold} in feature space:\n"
                     + "\n".join(lines)
                 ),
