@@ -272,3 +272,36 @@ def test_learning_rate_warms_up_then_follows_a_cosine():
     t = trainer(callbacks=[Spy()], cfg=config(epochs=2, lr=1e-3, warmup_steps=2)).fit()
     assert t.steps_per_epoch == 2
     assert lrs == pytest.approx([1e-3 / 3, 2e-3 / 3, 1e-3, 0.5e-3])
+
+
+@pytest.mark.parametrize(("strategy", "kw"), [("lp-ft", {}), ("top-k", {"unfreeze": 1})])
+def test_compile_wraps_exactly_the_part_that_trains(monkeypatch, strategy, kw):
+    compiled = []
+
+    def fake_compile(module):  # records what would be compiled and runs it eagerly
+        compiled.append(module)
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    t = trainer(strategy=strategy, cfg=config(compile=True), **kw).fit()
+    expected = t.boundary_.upper if t.boundary_ is not None else t.model
+    assert compiled == [expected]
+    assert (t.boundary_ is not None) == (strategy == "top-k")
+    assert "torch.compile" in t.summary_.splitlines()[1]  # the execution line says so
+    assert all(not k.startswith("_orig_mod") for k in t.model.state_dict())
+
+    compiled.clear()
+    assert "torch.compile" not in trainer(strategy=strategy, **kw).fit().summary_
+    assert compiled == []
+
+
+def test_compile_must_be_a_bool():
+    with pytest.raises(ConfigError, match="'compile'"):
+        config(compile="yes").validate()
+
+
+def test_batches_are_pinned_only_for_a_cuda_device():
+    from graftlab.finetune.trainer import _pins_memory
+
+    assert _pins_memory(torch.device("cuda", 0))
+    assert not _pins_memory(torch.device("cpu")) and not _pins_memory(None)

@@ -114,6 +114,12 @@ def train(
     deterministic: Annotated[
         bool, typer.Option("--deterministic", help="Bit-identical reruns, a little slower.")
     ] = False,
+    compile_model: Annotated[
+        bool,
+        typer.Option(
+            "--compile", help="torch.compile what trains: slower start, faster long runs."
+        ),
+    ] = False,
     cache_dir: CacheDir = None,
     strict: Annotated[
         bool,
@@ -158,6 +164,7 @@ def train(
         device=device,
         precision=precision,
         deterministic=deterministic,
+        compile=compile_model,
     )
     check_options(config)
     run_training(data, config, project=project, name=name, cache_dir=cache_dir, strict=strict)

@@ -67,6 +67,9 @@ class TrainConfig:
     channels_last: bool | str = "auto"  # measured with precision: faster for convnets on
     # oneDNN/cuDNN, slower for some ViTs
     device: str = "auto"  # the GPU when there is one, else the CPU
+    compile: bool = False  # torch.compile the part that trains: tens of seconds of compiling
+    # up front (and again when gradual unfreezes a stage), repaid only by long runs; off so a
+    # short run starts at once (benchmarks/train_step.py measures it on the machine at hand)
     num_workers: int | str = "auto"  # threads preparing batches from the decoded cache:
     # none on CPU (a second thread's torch ops fight the step for the cores), up to four
     # beside a GPU
@@ -123,6 +126,8 @@ class TrainConfig:
             raise _bad("unfreeze", self.unfreeze, "an integer >= 0 (stages counted from the top)")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise _bad("seed", self.seed, "an integer")
+        if not isinstance(self.compile, bool):
+            raise _bad("compile", self.compile, "true or false")
         if self.channels_last not in ("auto", True, False):
             raise _bad("channels_last", self.channels_last, "'auto', true or false")
         if self.num_workers != "auto" and (
