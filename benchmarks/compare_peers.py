@@ -4,9 +4,10 @@
     python benchmarks/compare_peers.py --quick    # smoke test: 500 + 1,000 images, 1 epoch
     python benchmarks/compare_peers.py --reuse --skip fastai --strategies top-k,top-k-nocache
 
-Runs each peer as its own process, one after another (benchmarks/peers/*.py; fastai in the
-venv that benchmarks/setup_peers.sh creates), on Fashion-MNIST written as PNG class folders,
-with timm tf_efficientnet_lite0 and its packaged ImageNet weights everywhere, 112 px, seed 0.
+Runs each peer as its own process, one after another (benchmarks/peers/*.py; fastai in its
+own venv, benchmarks/.venvs/fastai, which this script creates with setup_peers.sh when it is
+missing), on Fashion-MNIST written as PNG class folders, with timm tf_efficientnet_lite0 and
+its packaged ImageNet weights everywhere, 112 px, seed 0.
 
 Runners: ``bare-forward`` (one forward pass over the pre-decoded train folder, the images
 graftlab's train and val splits come from, in the best of three precisions),
@@ -135,8 +136,8 @@ def run_one(name: str, cmd: list[str], settings: Settings, reuse: bool) -> dict:
             print(f"== {name}: kept result from {result['finished']}", flush=True)
             return result
         print(f"== {name}: kept result not reused ({why_not})", flush=True)
-    if name.startswith("fastai") and not FASTAI_PYTHON.exists():
-        return {"runner": name, "error": "no fastai venv: run benchmarks/setup_peers.sh first"}
+    if name.startswith("fastai") and not ensure_fastai_venv():
+        return {"runner": name, "error": "no fastai venv: benchmarks/setup_peers.sh failed"}
     log_path = OUT / "logs" / f"{name}{'-quick' if settings.quick else ''}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"== {name}: running (log: {log_path.relative_to(REPO)})", flush=True)
@@ -157,6 +158,13 @@ def run_one(name: str, cmd: list[str], settings: Settings, reuse: bool) -> dict:
     kept.write_text(json.dumps(result, indent=1))
     print(f"   {summary_line(result)}", flush=True)
     return result
+
+
+def ensure_fastai_venv() -> bool:
+    """Create benchmarks/.venvs/fastai with setup_peers.sh unless it is there and imports."""
+    print("== fastai venv: checking (benchmarks/setup_peers.sh)", flush=True)
+    proc = subprocess.run(["bash", str(HERE / "setup_peers.sh")], cwd=REPO, check=False)
+    return proc.returncode == 0 and FASTAI_PYTHON.exists()
 
 
 def reuse_problem(name: str, result: dict, key: dict, command: list[str]) -> str | None:
@@ -378,7 +386,7 @@ def top_k_rows(ok: dict[str, dict]) -> list[tuple]:
 def peer_rows(ok: dict[str, dict]) -> list[tuple]:
     """Each graftlab strategy (not the variants) against fastai and the plain loop."""
     rows = []
-    for peer_name in ("fastai-default", "fastai-tuned", "plain-torch"):
+    for peer_name in ("fastai-default", "fastai-tuned", "fastai-bf16", "plain-torch"):
         peer = ok.get(peer_name)
         if not peer:
             continue
@@ -516,7 +524,11 @@ def main() -> None:
         default=DEFAULT_STRATEGIES,
         help="graftlab strategies and variants (" + ", ".join(GRAFTLAB_VARIANTS) + ")",
     )
-    parser.add_argument("--fastai-variants", default="default", help="default,tuned")
+    parser.add_argument(
+        "--fastai-variants",
+        default="default,tuned",
+        help="fastai recipes, comma list of default,tuned,bf16 (see peers/fastai_run.py)",
+    )
     parser.add_argument("--image-size", type=int, default=112)
     parser.add_argument("--reuse", action="store_true", help="take kept results when present")
     args = parser.parse_args()
