@@ -123,7 +123,8 @@ class LinearProbe:
         W = torch.zeros(X.shape[1], task.num_outputs, requires_grad=True)
         b = torch.zeros(task.num_outputs, requires_grad=True)
         self.path_ = []
-        with _one_thread():
+        threads = _one_thread() if Xs.numel() < _THREADED_MIN_ELEMENTS else contextlib.nullcontext()
+        with threads:
             best = self._walk_path(grid, W, b, Xs, yt, task, val_std)
         if best is None:
             best = (None, grid[-1], W.detach().clone(), b.detach().clone())
@@ -224,9 +225,15 @@ class LinearProbe:
         return f"LinearProbe(task={task!r}, weight_decays={list(self.weight_decays)})"
 
 
+#: From this many feature values (rows x dimensions) the matrix products dominate L-BFGS and
+#: every thread helps: on 2 free cores, 17,000 x 1,280 fits in 15.0 s with two threads against
+#: 25.6 s with one; at 4,249 x 1,280 the two are within noise (1.6-2.7 s either way).
+_THREADED_MIN_ELEMENTS = 2**24
+
+
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
-    """Run with one intra-op thread, then restore the count.
+    """Run with one intra-op thread, then restore the count (for small probes).
 
     L-BFGS spends most calls on tiny vector operations (dot products of D*K numbers). With
     two OpenMP/MKL threads each of them is a synchronisation, which costs milliseconds when
