@@ -153,3 +153,13 @@ def test_near_duplicates_bad_inputs():
         near_duplicates({"train": np.ones((2, 3)), "val": np.ones((2, 4))})
     with pytest.raises(ConfigError, match="threshold"):
         near_duplicates({"train": np.ones((2, 3))}, threshold=1.5)
+
+
+def test_nearest_in_blocks_equals_one_product():
+    from graftlab.doctor.preflight import _nearest
+
+    g = torch.Generator().manual_seed(2)
+    a, b = torch.randn(30, 8, generator=g), torch.randn(50, 8, generator=g)
+    full_sim, full_idx = (a @ b.T).max(dim=1)
+    sim, idx = _nearest(a, b, chunk=7, block=9)
+    assert np.allclose(sim, full_sim.numpy()) and np.array_equal(idx, full_idx.numpy())

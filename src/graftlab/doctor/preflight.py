@@ -373,12 +373,24 @@ def _unit_rows(x: Any) -> torch.Tensor:
     return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def _nearest(a: torch.Tensor, b: torch.Tensor, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of ``a``, the best cosine similarity in ``b`` and its index."""
+def _nearest(
+    a: torch.Tensor, b: torch.Tensor, chunk: int, block: int = 16384
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``a``, the best cosine similarity in ``b`` and its index.
+
+    ``chunk`` rows of ``a`` against ``block`` rows of ``b`` at a time: the similarity tile
+    stays at 64 MB however large ``b`` is, instead of chunk x len(b) floats.
+    """
     sims, idxs = [], []
     for start in range(0, len(a), max(1, chunk)):
-        s = a[start : start + chunk] @ b.T
-        best, where = s.max(dim=1)
+        rows = a[start : start + chunk]
+        best = torch.full((len(rows),), -float("inf"))
+        where = torch.zeros(len(rows), dtype=torch.long)
+        for b0 in range(0, len(b), block):
+            s_best, s_where = (rows @ b[b0 : b0 + block].T).max(dim=1)
+            better = s_best > best
+            best = torch.where(better, s_best, best)
+            where = torch.where(better, s_where + b0, where)
         sims.append(best)
         idxs.append(where)
     if not sims:
