@@ -104,7 +104,6 @@ class ImageClassifier:
     def predict_proba(self, images: Any, *, batch_size: int | None = None) -> np.ndarray:
         """(N, K) probabilities for image paths, PIL images or uint8 arrays (one or a list)."""
         from graftlab.features import predict_logits
-        from graftlab.features.extract import DEFAULT_BATCH_SIZE
 
         self._check_fitted()
         u8 = self._decode(images)
@@ -113,7 +112,7 @@ class ImageClassifier:
             u8,
             self.preprocess_,
             execution=self.execution_,
-            batch_size=batch_size or DEFAULT_BATCH_SIZE,
+            batch_size=batch_size,
         )
         return self.task_.probs(torch.from_numpy(logits)).numpy()
 
@@ -156,7 +155,7 @@ class ImageClassifier:
             task=self.task_,
             classes=self.classes_,
             preprocess=self.preprocess_,
-            extra={"execution": _execution_dict(self.execution_)},
+            extra={"execution": _execution_dict(self.execution_, self.preprocess_.input_size)},
         )
 
     @property

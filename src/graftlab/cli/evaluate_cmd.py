@@ -94,7 +94,9 @@ def evaluate(
     tta: Annotated[
         bool, typer.Option("--tta", help="Also report horizontal-flip test-time augmentation.")
     ] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per batch.")] = 64,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Images per batch (default: by size).")
+    ] = None,
     project: Annotated[
         Path, typer.Option("--project", help="Parent of the evaluate/<name> directory.")
     ] = Path("runs"),
@@ -183,7 +185,9 @@ def predict(
         Path | None, typer.Option("--out", help="Write predictions to FILE.csv or FILE.json.")
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Most probable classes per image.")] = 5,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per batch.")] = 64,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Images per batch (default: by size).")
+    ] = None,
 ) -> int:
     from graftlab.errors import ConfigError
     from graftlab.evaluation.predict import format_predictions, write_predictions

@@ -19,9 +19,6 @@ import torch
 
 from graftlab.errors import ArtifactError, ConfigError, DataError
 
-#: Images per forward pass: the run's own batch size, so batched kernels see the same shapes.
-DEFAULT_BATCH_SIZE = 64
-
 
 def as_artifact(model_or_path: Any) -> Any:
     """An :class:`graftlab.artifacts.artifact.Artifact` for what a user may pass.
@@ -118,7 +115,7 @@ def predict_files(
     artifact: Any,
     paths: list[str],
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     tta: bool = False,
     progress: bool = False,
     desc: str = "predict",
@@ -133,7 +130,8 @@ def predict_files(
     Args:
         artifact: What :func:`as_artifact` returns.
         paths: Image files.
-        batch_size: Images per forward pass.
+        batch_size: Images per forward pass; None: ``auto_batch_size`` for the model's input
+            size and device, as in training.
         tta: Also return probabilities averaged with those of the horizontally flipped image.
         progress: Show a tqdm bar on stderr.
         desc: The bar's label.
@@ -141,12 +139,18 @@ def predict_files(
     """
     from tqdm.auto import tqdm
 
-    from graftlab.features.extract import head_logits, pooled_features, prepare_model
+    from graftlab.features.extract import (
+        auto_batch_size,
+        head_logits,
+        pooled_features,
+        prepare_model,
+    )
 
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ConfigError(f"'batch_size' must be a positive integer. Got {batch_size}.")
     model, prep = artifact.model, artifact.preprocess
     execution = execution or execution_of(artifact)
+    batch_size = batch_size or auto_batch_size(prep.input_size, execution.device)
     # Outside inference mode, as graftlab.features does: a memory-format change made inside
     # it would turn the parameters into inference tensors.
     prepare_model(model, execution)

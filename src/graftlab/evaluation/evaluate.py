@@ -10,7 +10,6 @@ import numpy as np
 
 from graftlab.errors import DataError
 from graftlab.evaluation._inference import (
-    DEFAULT_BATCH_SIZE,
     as_artifact,
     predict_files,
     run_dir_of,
@@ -28,7 +27,7 @@ def evaluate(
     split: str = "test",
     tta: bool = False,
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: bool = False,
 ) -> dict:
     """Evaluate a model on one split of labelled data.

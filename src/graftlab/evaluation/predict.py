@@ -16,7 +16,6 @@ import numpy as np
 from graftlab._io import write_text
 from graftlab.errors import ConfigError
 from graftlab.evaluation._inference import (
-    DEFAULT_BATCH_SIZE,
     as_artifact,
     predict_files,
     task_kind,
@@ -77,7 +76,7 @@ def predict(
     inputs: list[str | os.PathLike],
     *,
     top_k: int = 5,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: bool = False,
 ) -> list[dict]:
     """Predict the class of every image in ``inputs``.

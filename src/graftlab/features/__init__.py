@@ -71,7 +71,7 @@ def dataset_features(
     execution: Any = None,
     cache_root: str | Path | None = None,
     use_cache: bool = True,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     progress: bool = True,
     desc: str = "features",
     weights: str | None = None,

@@ -35,7 +35,7 @@ from graftlab._io import stable_hash, write_json
 from graftlab._paths import new_run_dir
 from graftlab.errors import ConfigError, DataError
 from graftlab.features import dataset_features, describe, extract_features, head_logits
-from graftlab.features.extract import DEFAULT_BATCH_SIZE
+from graftlab.features.extract import auto_batch_size
 from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.probe import LinearProbe
 from graftlab.finetune.task import Task
@@ -263,7 +263,10 @@ def run_training(
         task=task,
         classes=ds.classes,
         preprocess=preprocess,
-        extra={"execution": _execution_dict(execution), "selected": selected},
+        extra={
+            "execution": _execution_dict(execution, preprocess.input_size),
+            "selected": selected,
+        },
     )
     timings["total"] = time.perf_counter() - t_start
     summary = {
@@ -276,8 +279,10 @@ def run_training(
         "strategy": config.strategy,
         "backbone": getattr(model, "graftlab_name", config.backbone),
         "weights": dict(getattr(model, "graftlab_weights", {}) or {}),
-        "execution": _execution_dict(execution),
-        "train_execution": _execution_dict(train_execution) if trainer is not None else None,
+        "execution": _execution_dict(execution, preprocess.input_size),
+        "train_execution": (
+            _execution_dict(train_execution, preprocess.input_size) if trainer is not None else None
+        ),
         "probe_path": probe.path_,
         "probe_weight_decay": probe.weight_decay_,
         "features_cached": cached,
@@ -515,9 +520,7 @@ def _monitors() -> list:
 
 def _logits(model, u8: np.ndarray, preprocess, execution) -> np.ndarray:
     """Logits of ``model``: pooled features under ``execution``, the head in fp32."""
-    feats = extract_features(
-        model, u8, preprocess, execution=execution, batch_size=DEFAULT_BATCH_SIZE, progress=False
-    )
+    feats = extract_features(model, u8, preprocess, execution=execution, progress=False)
     return head_logits(model, feats)
 
 
@@ -649,12 +652,12 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
         np.savez(fh, **arrays)
 
 
-def _execution_dict(execution: Execution) -> dict:
+def _execution_dict(execution: Execution, input_size: int) -> dict:
     return {
         "device": execution.device,
         "precision": execution.dtype,
         "channels_last": execution.channels_last,
-        "batch_size": DEFAULT_BATCH_SIZE,
+        "batch_size": auto_batch_size(input_size, execution.device),
     }
 
 
