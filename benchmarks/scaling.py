@@ -4,9 +4,18 @@
     python benchmarks/scaling.py --quick    # 200, 500, 1k images; 64/96/128 px at 500
 
 Steps, each timed on a cold cache in a fresh process per configuration:
-  decode    ImageCache.get: PNG decode, resize, centre square into the memmap cache
-  features  extract_features under the execution graftlab picks for this machine
-  probe     LinearProbe.fit on the train features, L2 chosen on a 15% validation split
+  dataset     load_dataset on a CSV of the images (scan, decode check + sha256 of every
+              file, stratified splits) and the doctor's preflight checks on the manifest
+  decode      ImageCache.get: PNG decode, resize, centre square into the memmap cache
+  features    extract_features under the execution graftlab picks for this machine
+  probe       LinearProbe.fit on the train features, L2 chosen on a 15% validation split
+  duplicates  the doctor's near-duplicate check: val and test features against every train
+              feature (15% + 15% against 70% of the images, as in graftlab train); at most
+              2,000 images of each held-out split, a random sample beyond that, so it grows
+              linearly (comparing them all would grow with the square of the data)
+
+Then the near-duplicate check alone on random features of 20k, 50k and 200k images (its cost
+depends on the shapes only), sampled as graftlab runs it and, up to 50k, exact.
 
 Prints a table and, per step, the log-log slope of time against images and against pixels
 per image (1 = linear), over all points and between the two largest (fixed costs flatten the
@@ -30,7 +39,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-STEPS = ("decode", "features", "probe")
+STEPS = ("dataset", "decode", "features", "probe", "duplicates")
 WORSE_THAN_LINEAR = 1.15  # slopes this far above 1 are beyond timing noise on a shared CPU
 MIN_SECONDS = 2.0  # a step that never takes longer is timer noise on a shared CPU
 
@@ -80,13 +89,14 @@ def write_pool(n: int, seed: int) -> list[tuple[str, int]]:
 
 
 def measure_one(n: int, size: int, seed: int) -> dict:
-    """Run the three steps on the first ``n`` pool images at ``size`` px (cold caches)."""
+    """Run every step on the first ``n`` pool images at ``size`` px (cold caches)."""
     import torch
 
-    from graftlab._io import sha256_file
     from graftlab.backbones import create_backbone
+    from graftlab.data import load_dataset
     from graftlab.data.image_cache import ImageCache
     from graftlab.data.transforms import Preprocess
+    from graftlab.doctor.preflight import near_duplicates, run_preflight
     from graftlab.features import extract_features
     from graftlab.finetune.probe import LinearProbe
     from graftlab.hardware import choose_execution
@@ -94,13 +104,21 @@ def measure_one(n: int, size: int, seed: int) -> dict:
     pool = write_pool(max(n, 1000), seed)[:n]
     paths = [p for p, _ in pool]
     y = np.array([k for _, k in pool])
-    hashes = [sha256_file(p) for p in paths]
     model = create_backbone("tf_efficientnet_lite0")
     preprocess = Preprocess.from_model(model, image_size=size)
     execution = choose_execution(model, size)
     result = {"n": n, "size": size, "execution": execution.reason, "steps": {}}
 
     with tempfile.TemporaryDirectory(dir=OUT) as cache_root:
+        csv = Path(cache_root) / "images.csv"
+        csv.write_text("path,label\n" + "".join(f"{p},{k}\n" for p, k in pool))
+        with PeakRSS() as mem:
+            t = time.perf_counter()
+            ds = load_dataset(csv, allow_outside=True, progress=False)
+            run_preflight(ds)
+            result["steps"]["dataset"] = {"seconds": time.perf_counter() - t, "mb": mem}
+        by_path = {str(Path(q).resolve()): h for q, h in zip(ds.paths(), ds.hashes(), strict=True)}
+        hashes = [by_path[str(Path(q).resolve())] for q in paths]
         with PeakRSS() as mem:
             t = time.perf_counter()
             images, _ = ImageCache(cache_root).get(paths, hashes, preprocess, progress=False)
@@ -114,6 +132,13 @@ def measure_one(n: int, size: int, seed: int) -> dict:
             t = time.perf_counter()
             LinearProbe("multiclass").fit(feats[n_val:], y[n_val:], val=(feats[:n_val], y[:n_val]))
             result["steps"]["probe"] = {"seconds": time.perf_counter() - t, "mb": mem}
+        n_held = 2 * n_val  # val and test, as graftlab train's default 15% + 15%
+        with PeakRSS() as mem:
+            t = time.perf_counter()
+            near_duplicates(
+                {"train": feats[n_held:], "val": feats[:n_val], "test": feats[n_val:n_held]}
+            )
+            result["steps"]["duplicates"] = {"seconds": time.perf_counter() - t, "mb": mem}
     for step in result["steps"].values():
         step["seconds"] = round(step["seconds"], 2)
         step["mb"] = step["mb"].added_mb
@@ -121,6 +146,34 @@ def measure_one(n: int, size: int, seed: int) -> dict:
     result["torch_threads"] = torch.get_num_threads()
     result["loadavg"] = [round(x, 2) for x in os.getloadavg()]
     return result
+
+
+def duplicates_at_scale(counts: list[int], exact_up_to: int) -> list[dict]:
+    """The near-duplicate check on random 1280-d features of ``n`` images (70/15/15 splits).
+
+    Beyond the pipeline's sizes: its cost depends on the shapes only. Sampled (the default,
+    at most 2,000 images of each held-out split) and, up to ``exact_up_to`` images, exact.
+    """
+    import torch
+
+    from graftlab.doctor.preflight import near_duplicates
+
+    rows = []
+    for n in counts:
+        g = torch.Generator().manual_seed(n)
+        feats = torch.rand(n, 1280, generator=g)  # pooled features are non-negative
+        held = int(0.15 * n)
+        splits = {"train": feats[2 * held :], "val": feats[:held], "test": feats[held : 2 * held]}
+        row = {"n": n}
+        for name, cap in (("sampled", 2000), ("exact", None)):
+            if cap is None and n > exact_up_to:
+                continue
+            t = time.perf_counter()
+            near_duplicates(splits, max_queries=cap)
+            row[f"{name}_seconds"] = round(time.perf_counter() - t, 2)
+        rows.append(row)
+        print(f"   duplicates at {n} images: {row}", flush=True)
+    return rows
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -131,16 +184,20 @@ def slope(xs: list[float], ys: list[float]) -> float:
 def markdown(rows: list[dict], slopes: dict) -> str:
     longest = {step: max(r["steps"][step]["seconds"] for r in rows) for step in STEPS}
     lines = [
-        "| images | px | decode s | features s | probe s | features img/s | "
-        "decode MB | features MB | probe MB | load |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| images | px | "
+        + " | ".join(f"{step} s" for step in STEPS)
+        + " | features img/s | "
+        + " | ".join(f"{step} MB" for step in STEPS)
+        + " | load |",
+        "| ---: | ---: | " + " | ".join(["---:"] * (2 * len(STEPS) + 2)) + " |",
     ]
     for r in rows:
         s = r["steps"]
+        seconds = " | ".join(str(s[step]["seconds"]) for step in STEPS)
+        mb = " | ".join(str(s[step]["mb"]) for step in STEPS)
         lines.append(
-            f"| {r['n']} | {r['size']} | {s['decode']['seconds']} | {s['features']['seconds']} "
-            f"| {s['probe']['seconds']} | {r['images_per_second']} | {s['decode']['mb']} | "
-            f"{s['features']['mb']} | {s['probe']['mb']} | {r['loadavg'][0]} |"
+            f"| {r['n']} | {r['size']} | {seconds} | {r['images_per_second']} | {mb} "
+            f"| {r['loadavg'][0]} |"
         )
     lines += [
         "",
@@ -156,6 +213,22 @@ def markdown(rows: list[dict], slopes: dict) -> str:
             f"| {step} | {fits['images']:.2f}, {fits['images_last_two']:.2f} | "
             f"{fits['pixels']:.2f}, {fits['pixels_last_two']:.2f} | {flag} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def duplicates_markdown(rows: list[dict]) -> str:
+    lines = [
+        "| images | near-duplicate check, sampled s | exact s |",
+        "| ---: | ---: | ---: |",
+    ]
+    lines += [f"| {r['n']} | {r['sampled_seconds']} | {r.get('exact_seconds', '')} |" for r in rows]
+    for kind in ("sampled", "exact"):
+        pts = [(r["n"], r[f"{kind}_seconds"]) for r in rows if f"{kind}_seconds" in r]
+        if len(pts) >= 2:
+            (n0, t0), (n1, t1) = pts[-2], pts[-1]
+            lines.append(
+                f"\n{kind}: slope vs images between the two largest {slope([n0, n1], [t0, t1]):.2f}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -208,8 +281,20 @@ def main() -> None:
             "pixels": slope(xp, yp),
             "pixels_last_two": slope(xp[-2:], yp[-2:]),
         }
-    md = markdown(rows, slopes)
-    (OUT / "scaling.json").write_text(json.dumps({"rows": rows, "slopes": slopes}, indent=1))
+    dup_counts, exact_up_to = (
+        ([5000, 10000, 20000], 10000)
+        if args.quick
+        else (
+            [20000, 50000, 200000],
+            50000,
+        )
+    )
+    print("== near-duplicate check at scale", flush=True)
+    dup = duplicates_at_scale(dup_counts, exact_up_to)
+    md = markdown(rows, slopes) + "\n" + duplicates_markdown(dup)
+    (OUT / "scaling.json").write_text(
+        json.dumps({"rows": rows, "slopes": slopes, "duplicates": dup}, indent=1)
+    )
     (OUT / "scaling.md").write_text(md)
     print()
     print(md)
