@@ -1,5 +1,3 @@
-
-
 def test_auto_batch_keeps_the_pixels_of_64_images_of_112_px_on_a_cpu():
     from graftlab.features.extract import auto_batch_size
 
