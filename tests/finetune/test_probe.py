@@ -41,15 +41,18 @@ def test_beats_chance_on_separable_data():
     assert probe.score(Xt, yt)["accuracy"] > 0.95
 
 
-def test_strength_is_chosen_on_validation():
-    # Few training rows in many dimensions: without regularisation the probe overfits.
+def _few_rows_many_dims(n: int, d: int = 200):
+    """Noisy training rows and clean validation rows: without L2 the probe overfits."""
     rng = np.random.default_rng(0)
-    d = 200
     w = rng.normal(size=d)
-    X = rng.normal(size=(40, d)).astype(np.float32)
-    y = (X @ w + 3 * rng.normal(size=40) > 0).astype(int)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X @ w + 3 * rng.normal(size=n) > 0).astype(int)
     Xv = rng.normal(size=(400, d)).astype(np.float32)
-    yv = (Xv @ w > 0).astype(int)
+    return X, y, Xv, (Xv @ w > 0).astype(int)
+
+
+def test_strength_is_chosen_on_validation():
+    X, y, Xv, yv = _few_rows_many_dims(40)
     grid = (10.0, 1e-6)
     probe = LinearProbe("binary", weight_decays=grid).fit(X, y, val=(Xv, yv))
     by_wd = {p["weight_decay"]: p for p in probe.path_}
@@ -61,14 +64,9 @@ def test_strength_is_chosen_on_validation():
 
 
 def test_path_stops_once_validation_has_peaked():
-    # Few rows in many dimensions: validation peaks at a strong L2 and falls after it.
-    rng = np.random.default_rng(0)
-    d = 200
-    w = rng.normal(size=d)
-    X = rng.normal(size=(60, d)).astype(np.float32)
-    y = (X @ w + 3 * rng.normal(size=60) > 0).astype(int)
-    Xv = rng.normal(size=(400, d)).astype(np.float32)
-    val = (Xv, (Xv @ w > 0).astype(int))
+    # Validation peaks at a strong L2 and falls after it.
+    X, y, Xv, yv = _few_rows_many_dims(60)
+    val = (Xv, yv)
     grid = (10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 1e-3, 3e-4)
 
     walked = LinearProbe("binary", weight_decays=grid, patience=None).fit(X, y, val=val)
