@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import subprocess
 import sys
@@ -160,6 +161,7 @@ def run_one(name: str, cmd: list[str], settings: Settings, reuse: bool) -> dict:
     return result
 
 
+@functools.cache  # once per run, however many fastai variants follow
 def ensure_fastai_venv() -> bool:
     """Create benchmarks/.venvs/fastai with setup_peers.sh unless it is there and imports."""
     print("== fastai venv: checking (benchmarks/setup_peers.sh)", flush=True)
