@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _kit import make_image_tree
 from PIL import Image
 
 import graftlab
@@ -20,14 +21,8 @@ TINY = {
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shapes")
-    rng = np.random.default_rng(1)
-    for k, name in enumerate(["dark", "light"]):
-        (root / name).mkdir()
-        for i in range(12):
-            a = (rng.integers(0, 60, (18, 18, 3)) + 150 * k).astype(np.uint8)
-            Image.fromarray(a).save(root / name / f"{i}.png")
-    return root
+    """Two colour classes of 12 images each, no split folders: the run makes its splits."""
+    return make_image_tree(tmp_path_factory.mktemp("shapes"), {"": 12}, classes=("dark", "light"))
 
 
 @pytest.fixture(scope="module")
@@ -55,27 +50,53 @@ def test_predict_accepts_paths_pil_and_arrays_alike(data, fitted):
     assert fitted.predict(path) == [fitted.classes_[probs[0].argmax()]]
 
 
-def test_evaluate_returns_the_task_metrics(data, fitted):
-    metrics = fitted.evaluate(data)
-    assert metrics["num_images"] == 24
+def _test_split_size(run) -> int:
+    from graftlab.data import Dataset
+
+    return len(Dataset.load_manifest(run / "manifest.csv").subset("test"))
+
+
+def test_evaluate_on_its_own_training_folder_scores_only_the_test_split(data, fitted):
+    # The README's clf.evaluate("photos/") once scored the training images too.
+    n_test = _test_split_size(fitted.run_dir_)
+    assert 0 < n_test < 24
+    for source in (data, None, fitted.run_dir_):
+        metrics = fitted.evaluate(source)
+        assert metrics["split"] == "test" and metrics["n"] == metrics["num_images"] == n_test
+        assert (
+            metrics["scored"].startswith("the test split of")
+            and f"{n_test} images" in (metrics["scored"])
+        )
     assert {"accuracy", "balanced_accuracy", "macro_f1"} <= set(metrics)
-    assert metrics["accuracy"] > 0.5  # dark vs light is easy
+    everything = fitted.evaluate(data, split="all")
+    assert everything["n"] == 24 and "optimistic" in everything["scored"]
+
+
+def test_evaluate_on_other_data_scores_every_image(fitted, tmp_path):
+    for name, level, n in (("dark", 20, 2), ("light", 220, 3)):
+        (tmp_path / name).mkdir()
+        for i in range(n):
+            Image.fromarray(np.full((18, 18, 3), level + i, np.uint8)).save(
+                tmp_path / name / f"{i}.png"
+            )
+    metrics = fitted.evaluate(tmp_path)
+    assert metrics["split"] == "all" and metrics["n"] == 5
+    assert metrics["scored"].startswith("every image of") and "5 images" in metrics["scored"]
 
 
 def test_evaluate_matches_classes_by_name_not_position(fitted, tmp_path):
-    # A folder with only the "light" class: its index 0 must be mapped to the model's 1.
+    # A folder with only the model's second class: the folder's class 0 is "light", which
+    # the model calls 1. Matched by position, its images would count as "dark".
     (tmp_path / "light").mkdir()
-    Image.fromarray(np.full((18, 18, 3), 200, np.uint8)).save(tmp_path / "light" / "a.png")
-    Image.fromarray(np.full((18, 18, 3), 190, np.uint8)).save(tmp_path / "light" / "b.png")
-    (tmp_path / "dark").mkdir()
-    Image.fromarray(np.full((18, 18, 3), 10, np.uint8)).save(tmp_path / "dark" / "a.png")
-    y = fitted._labels_in_model_order(
-        graftlab.load_dataset(tmp_path, val_fraction=0, test_fraction=0, progress=False)
-    )
-    assert sorted(y.tolist()) == [0, 1, 1]
+    for i, level in enumerate((200, 190, 210)):
+        Image.fromarray(np.full((18, 18, 3), level, np.uint8)).save(tmp_path / "light" / f"{i}.png")
+    metrics = fitted.evaluate(tmp_path)
+    support = {c["class"]: c["support"] for c in metrics["per_class"]}
+    assert support == {"dark": 0, "light": 3}
+    assert metrics["confusion_matrix"][0] == [0, 0]  # no true "dark" row
     (tmp_path / "cat").mkdir()
     Image.fromarray(np.zeros((18, 18, 3), np.uint8)).save(tmp_path / "cat" / "a.png")
-    with pytest.raises(DataError, match="classes the model does not know: cat"):
+    with pytest.raises(DataError, match="classes the model was not trained on: cat"):
         fitted.evaluate(tmp_path)
 
 

@@ -1,4 +1,4 @@
-"""fastai peer: ``vision_learner(...).fine_tune(3)`` with its default recipe, on a timm model.
+"""fastai peer: ``vision_learner(...).fine_tune(n)``, default and documented recipes, timm model.
 
 Runs in benchmarks/.venvs/fastai (see setup_peers.sh). The learner is built exactly as a
 fastai user builds it from a timm name; the only change is where the pretrained weights come
@@ -7,12 +7,19 @@ from (the packaged ImageNet file, converted once to timm's names and passed to t
 
 Variants:
   default  the recipe as written: ImageDataLoaders.from_folder(valid_pct=0.15, Resize(size)),
-           fp32, fastai's default workers and batch size.
-  tuned    fastai's best settings for a CPU like these: its ChannelsLast callback, fp32.
-           channels_last is 2x faster than NCHW for this backbone's forward pass here, and a
-           bf16 training step is 1.5x slower than an fp32 channels_last one on an AVX512-BF16
-           CPU without AMX (graftlab's execution measurement, printed in each training log),
-           so the expert's choice on this machine is channels_last without bf16.
+           fp32, fastai's default workers and batch size, ``fine_tune(epochs)`` at fastai's
+           default base_lr 2e-3: one frozen one-cycle epoch trains the head at 2e-3, then the
+           whole net trains one-cycle with discriminative rates from 1e-5 (body) to 1e-3
+           (head) (base_lr halved, lr_mult=100).
+  lrfind   the recipe fastai's documentation teaches: ChannelsLast, ``learn.lr_find()``, then
+           ``fine_tune(epochs, base_lr=<the curve's valley>)``; the lr_find curve and the
+           suggestion are in the result, and lr_find's time is on the clock.
+  tuned    the default recipe with fastai's best settings for a CPU like these: its
+           ChannelsLast callback, fp32. channels_last is 2x faster than NCHW for this
+           backbone's forward pass here, and a bf16 training step is 1.5x slower than an
+           fp32 channels_last one on an AVX512-BF16 CPU without AMX (graftlab's execution
+           measurement, printed in each training log), so the expert's choice on this
+           machine is channels_last without bf16.
   bf16     ChannelsLast plus bf16 autocast, for CPUs with AMX. fastai's own ``to_bf16``
            enters ``autocast("cuda")`` and so does nothing on a CPU; the five-line callback
            below is what an expert would add.
@@ -67,13 +74,16 @@ class TestCurve(Callback):
 
     order = 70  # after the Recorder has written the epoch's losses and metrics
 
-    def __init__(self, clock: common.Clock, subset_dl, full_dl, n_epochs: int) -> None:
+    def __init__(
+        self, clock: common.Clock, subset_dl, full_dl, n_epochs: int, scoring: dict
+    ) -> None:
         self.clock, self.subset_dl, self.full_dl, self.n_epochs = (
             clock,
             subset_dl,
             full_dl,
             n_epochs,
         )
+        self.scoring = scoring  # the precision and memory format the variant trains in
         self.points: list[dict] = []
 
     def after_epoch(self):
@@ -88,7 +98,7 @@ class TestCurve(Callback):
             "cpu_seconds": round(cpu, 1),
             "train_loss": round(train_loss, 4),
             "val_accuracy": round(valid_acc, 4),
-            "test_accuracy": round(common.test_accuracy(self.learn.model, dl), 4),
+            "test_accuracy": round(common.test_accuracy(self.learn.model, dl, **self.scoring), 4),
             "test_images": len(dl.dataset),
         }
         self.points.append(point)
@@ -98,8 +108,31 @@ class TestCurve(Callback):
 
 
 #: variant -> (callbacks added to the learner, how the recipe reads in the results)
-CALLBACKS = {"default": [], "tuned": [ChannelsLast], "bf16": [ChannelsLast, CpuBf16]}
-RECIPES = {"default": "fp32", "tuned": "ChannelsLast, fp32", "bf16": "ChannelsLast + CPU bf16"}
+CALLBACKS = {
+    "default": [],
+    "tuned": [ChannelsLast],
+    "lrfind": [ChannelsLast],
+    "bf16": [ChannelsLast, CpuBf16],
+}
+RECIPES = {
+    "default": "fp32",
+    "tuned": "ChannelsLast, fp32",
+    "lrfind": "ChannelsLast, fp32, lr_find valley",
+    "bf16": "ChannelsLast + CPU bf16",
+}
+#: how each variant's curve points are scored: the precision and layout it trains in
+SCORING = {
+    "default": {},
+    "tuned": {"channels_last": True},
+    "lrfind": {"channels_last": True},
+    "bf16": {"channels_last": True, "bf16": True},
+}
+
+
+def fastai_test_accuracy(learn, dl) -> float:
+    """fastai's own evaluation: ``get_preds`` through the learner and its callbacks."""
+    preds, targets = learn.get_preds(dl=dl)
+    return float((preds.argmax(1) == targets).float().mean())
 
 
 def convert_weights(workdir: Path) -> Path:
@@ -150,13 +183,32 @@ def main() -> None:
     full_dl = dls.test_dl(test_files, with_labels=True, bs=256)
     subset_dl = dls.test_dl(common.curve_subset(test_files), with_labels=True, bs=256)
     n_epochs = args.epochs + args.freeze_epochs
-    curve_cb = TestCurve(clock, subset_dl, full_dl, n_epochs)
+    curve_cb = TestCurve(clock, subset_dl, full_dl, n_epochs, SCORING[args.variant])
     clock.resume()
 
     setup_seconds = clock.elapsed()
+    lr_find = None
     with learn.no_bar():
-        learn.fine_tune(args.epochs, freeze_epochs=args.freeze_epochs, cbs=[curve_cb])
+        if args.variant == "lrfind":
+            found = learn.lr_find(show_plot=False)
+            lrs, losses = learn.recorder.lrs, learn.recorder.losses
+            step = max(1, len(lrs) // 50)
+            lr_find = {
+                "valley": float(found.valley),
+                "seconds": round(clock.elapsed() - setup_seconds, 2),
+                "curve": [
+                    {"lr": float(lr), "loss": round(float(loss), 4)}
+                    for lr, loss in list(zip(lrs, losses, strict=False))[::step]
+                ],
+            }
+            common.log(f"lr_find: valley {found.valley:.2e} in {lr_find['seconds']} s")
+        base_lr = {"base_lr": lr_find["valley"]} if lr_find else {}
+        learn.fine_tune(args.epochs, freeze_epochs=args.freeze_epochs, cbs=[curve_cb], **base_lr)
     wall = clock.elapsed()
+    clock.pause()
+    with learn.no_bar():
+        own_accuracy = fastai_test_accuracy(learn, full_dl)
+    common.log(f"fastai get_preds test accuracy {own_accuracy:.4f}")
 
     n_train = len(dls.train_ds)
     common.emit(
@@ -164,7 +216,9 @@ def main() -> None:
             "runner": f"fastai-{args.variant}",
             "recipe": (
                 f"vision_learner(timm {common.BACKBONE}).fine_tune({args.epochs}, "
-                f"freeze_epochs={args.freeze_epochs}), Resize({args.image_size}), "
+                f"freeze_epochs={args.freeze_epochs}"
+                + (f", base_lr={lr_find['valley']:.2e}" if lr_find else "")
+                + f"), Resize({args.image_size}), "
                 f"bs={dls.bs}, workers={dls.train.fake_l.num_workers}"
                 + f", {RECIPES[args.variant]}"
             ),
@@ -177,8 +231,11 @@ def main() -> None:
             "wall_seconds": round(wall, 2),
             "train_cpu_seconds": round(clock.cpu_elapsed(), 1),
             "train_images_per_second": round(n_train * n_epochs / wall, 1),
-            "test_accuracy": curve_cb.points[-1]["test_accuracy"],
+            # scored the way fastai scores itself: get_preds through the learner, fp32
+            "test_accuracy": round(own_accuracy, 4),
+            "curve_test_accuracy": curve_cb.points[-1]["test_accuracy"],
             "curve": curve_cb.points,
+            "lr_find": lr_find,
         }
     )
 

@@ -1,7 +1,8 @@
 """Plain PyTorch + timm peer: the fine-tuning loop as people write it.
 
 torchvision ImageFolder + DataLoader, eager fp32, ``model.reset_classifier``, Adam on every
-parameter, a seeded ``random_split`` for validation, evaluation after each epoch.
+parameter, a seeded ``random_split`` for validation, evaluation after each epoch. The test set
+is scored by the loop's own ``evaluate`` (fp32, eval mode), as its author would.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def main() -> None:
             "cpu_seconds": round(cpu, 1),
             "train_loss": round(running / len(train_ds), 4),
             "val_accuracy": round(val_acc, 4),
-            "test_accuracy": round(common.test_accuracy(model, dl), 4),
+            "test_accuracy": round(evaluate(model, dl), 4),  # its own fp32 evaluation
             "test_images": len(dl.dataset),
         }
         curve.append(point)

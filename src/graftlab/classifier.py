@@ -68,7 +68,7 @@ class ImageClassifier:
         ``verbose`` prints the final table; ``report`` builds plots and report.html.
         """
         from graftlab.finetune.config import TrainConfig
-        from graftlab.finetune.pipeline import run_training
+        from graftlab.train import run_training
 
         config = TrainConfig.from_dict(
             {"backbone": self.backbone, "strategy": self.strategy, **self.config}
@@ -123,30 +123,33 @@ class ImageClassifier:
             return [[self.classes_[k] for k in np.flatnonzero(p >= 0.5)] for p in probs]
         return [self.classes_[k] for k in probs.argmax(axis=1)]
 
-    def evaluate(self, data: Any, split: str = "test") -> dict:
-        """The task's metrics on ``split`` of ``data`` (the whole of it when it has no splits).
+    def evaluate(
+        self, data: Any = None, split: str | None = None, *, batch_size: int | None = None
+    ) -> dict:
+        """Metrics of the model on labelled data; ``result["scored"]`` says which images.
 
-        Labels are matched to the model's classes by name, never by position.
+        On the data it was trained on (``data`` None, the run directory, or the same folder
+        or CSV) the run's **test** split is scored, the images training never saw; on any
+        other data **every** image. ``split`` (``train``, ``val``, ``test``, ``all``) picks
+        another. Labels are matched to the model's classes by name, never by position.
+
+        Returns:
+            :func:`graftlab.evaluation.evaluate`'s result: accuracy, balanced accuracy,
+            macro-F1, per-class numbers, calibration..., with ``split``, ``n`` (also as
+            ``num_images``) and ``scored``.
         """
-        from graftlab.data import Dataset, load_dataset
+        from graftlab.evaluation import evaluate
 
         self._check_fitted()
-        ds = (
-            data
-            if isinstance(data, Dataset)
-            else load_dataset(data, val_fraction=0, test_fraction=0, progress=False)
-        )
-        if split in ds.splits and len(ds.splits) > 1:
-            ds = ds.subset(split)
-        y = self._labels_in_model_order(ds)
-        probs = self.predict_proba(ds.paths())
-        return {**self.task_.metrics(probs, y), "num_images": len(y)}
+        result = evaluate(self, data, split, batch_size=batch_size)
+        result["num_images"] = result["n"]
+        return result
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the artifact directory ``path``; :func:`graftlab.load` reads it back."""
         from graftlab.artifacts import save_artifact
-        from graftlab.finetune.pipeline import _execution_dict
+        from graftlab.train import execution_dict
 
         self._check_fitted()
         return save_artifact(
@@ -155,7 +158,7 @@ class ImageClassifier:
             task=self.task_,
             classes=self.classes_,
             preprocess=self.preprocess_,
-            extra={"execution": _execution_dict(self.execution_, self.preprocess_.input_size)},
+            extra={"execution": execution_dict(self.execution_, self.preprocess_.input_size)},
         )
 
     @property
@@ -187,22 +190,6 @@ class ImageClassifier:
         if not out:
             raise DataError("No images to predict.")
         return np.stack(out)
-
-    def _labels_in_model_order(self, ds: Any) -> np.ndarray:
-        index = {name: i for i, name in enumerate(self.classes_)}
-        unknown = [c for c in ds.classes if c not in index]
-        if unknown:
-            raise DataError(
-                f"The data has classes the model does not know: {', '.join(unknown[:5])}. "
-                f"The model's classes are {', '.join(self.classes_)}."
-            )
-        remap = np.array([index[c] for c in ds.classes], dtype=np.int64)
-        y = ds.labels()
-        if self.task_.kind == "multilabel":
-            out = np.zeros((len(y), len(self.classes_)), dtype=np.int64)
-            out[:, remap] = y
-            return out
-        return remap[y]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):

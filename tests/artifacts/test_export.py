@@ -1,7 +1,6 @@
 """ONNX and TorchScript export: uint8 NHWC in, probabilities out, equal to PyTorch's."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +8,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evaluation"))
-from _tinyrun import make_artifact, make_run
+from _kit import copy_run, make_artifact
 
 from graftlab.artifacts.artifact import load_artifact, save_artifact
 from graftlab.artifacts.export import center_crop, export, run_exported
@@ -22,8 +19,9 @@ ATOL = 1e-4  # fp32: the largest probability difference a user would accept
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    return make_run(tmp_path_factory.mktemp("export"))
+def tiny_run(tiny_run, tmp_path_factory):
+    """The shared real run, copied: exports are written into the run directory."""
+    return copy_run(tiny_run, tmp_path_factory.mktemp("export") / "copy")
 
 
 @pytest.fixture(scope="module")

@@ -5,47 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
-from PIL import Image
+from _kit import make_class_tree
 
 import graftlab.cli.main as cli_main
-from graftlab.cli import data_cmd
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    """Call ``graftlab.cli.main.run`` (its error handling included) on an app holding ``data``.
-
-    The app gets a callback so ``data`` stays a sub-command however many other commands are
-    registered; returns ``(exit code, stdout, stderr)``.
-    """
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.callback()(lambda: None)
-    data_cmd.register(app)
-    monkeypatch.setattr(cli_main, "app", app)
-
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exit_info:
-            cli_main.run(list(argv))
-            raise SystemExit(0)
-        out = capsys.readouterr()
-        return exit_info.value.code, out.out, out.err
-
-    return invoke
+def run(cli):
+    """The shared runner: ``(exit code, stdout, stderr)`` through graftlab's entry point."""
+    return cli
 
 
 @pytest.fixture
 def tree(tmp_path):
-    for k, colour in (("cat", (200, 0, 0)), ("dog", (0, 200, 0))):
-        (tmp_path / k).mkdir()
-        for i in range(10):
-            Image.new("RGB", (8, 6), colour).save(tmp_path / k / f"{i}.png")
+    make_class_tree(tmp_path, {"cat": 10, "dog": 10})
     (tmp_path / "dog" / "broken.jpg").write_text("not an image")
     return tmp_path
 
 
 def test_data_is_registered_on_the_real_app():
-    assert "data" in [c.name for c in cli_main.app.registered_commands]
+    assert cli_main.load_command("data").name == "data"
 
 
 def test_prints_a_table_per_class_and_split(run, tree):
@@ -86,6 +65,25 @@ def test_mistakes_give_one_line_and_exit_code_2(run, tree, args, match):
     code, _, err = run(*(a.format(tree=tree) for a in args))
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and match in err
+
+
+def test_a_semicolon_csv_is_named_once(run, tree):
+    # "Did you mean 'path;label'?" was printed twice, and is not what is wrong.
+    (tree / "labels.csv").write_text("path;label\ncat/0.png;cat\ndog/0.png;dog\n")
+    code, _, err = run("data", tree / "labels.csv")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "semicolon-separated" in err and err.count("Did you mean") == 0
+
+
+def test_paths_outside_the_csv_folder_suggest_this_commands_option(run, tree):
+    (tree / "sub").mkdir()
+    (tree / "sub" / "labels.csv").write_text(
+        "path,label\n../cat/000.png,cat\n../cat/001.png,cat\n../dog/000.png,dog\n../dog/001.png,dog\n"
+    )
+    code, _, err = run("data", tree / "sub" / "labels.csv")
+    assert code == 2 and "--allow-outside" in err and "allow_outside=True" in err
+    code, _, err = run("data", tree / "sub" / "labels.csv", "--allow-outside", "--json")
+    assert code == 0, err
 
 
 def test_help_shows_a_copy_paste_example(run):

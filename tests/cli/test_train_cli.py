@@ -44,6 +44,7 @@ def data(tmp_path):
         (["--image-size", "4"], "'--image-size' must be at least 32 pixels."),
         (["--boundary-cache", "yes"], "'--boundary-cache' must be one of auto, on, off."),
         (["--views", "0"], "'--views' must be an integer >= 1. Got 0."),
+        (["--unfreeze", "1"], "'unfreeze' does not apply to strategy 'lp-ft'"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(cli, data, tmp_path, args, message):
@@ -58,7 +59,7 @@ def test_bad_options_give_one_line_and_exit_2(cli, data, tmp_path, args, message
 def test_boundary_cache_and_views_reach_the_config(cli, data, tmp_path, monkeypatch, option, value):
     seen = []
     monkeypatch.setattr(
-        "graftlab.finetune.pipeline.run_training", lambda data, config, **kw: seen.append(config)
+        "graftlab.train.run_training", lambda data, config, **kw: seen.append(config)
     )
     code, _, _ = cli("train", data, "--boundary-cache", option, "--views", "2")
     assert code == 0 and seen[0].boundary_cache == value and seen[0].views == 2
@@ -133,3 +134,25 @@ def test_train_option_defaults_are_the_config_defaults():
         assert params[name].default == getattr(config, name), name
     for name in ("bn", "unfreeze", "views", "class_weights", "seed", "device", "precision"):
         assert params[name].default == getattr(config, name), name
+
+
+@pytest.mark.parametrize("content", ["object", "garbage"])
+def test_resume_from_a_checkpoint_that_is_not_plain_tensors_is_one_line(cli, tmp_path, content):
+    import argparse
+
+    import torch
+
+    run = tmp_path / "runs" / "train" / "r"
+    (run / "weights").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    (run / "manifest.csv").write_text("path,label,split\n")  # refused before it is read
+    last = run / "weights" / "last.pt"
+    if content == "object":
+        torch.save({"format": "graftlab-train-state", "x": argparse.Namespace(lr=0.1)}, last)
+    else:
+        last.write_bytes(b"not a checkpoint at all")
+    code, _, err = cli("train", "--resume", run)
+    assert code == 2 and err.startswith("graftlab: error: Cannot resume from")
+    assert len(err.strip().splitlines()) == 1 and "weights_only=False" not in err
+    if content == "object":
+        assert "argparse.Namespace" in err and "never unpickles" in err

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from _datagen import make_class_tree
+from _kit import make_class_tree
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from _datagen import save_image
+from _kit import save_image
 from PIL import Image
 
 from graftlab.data import Dataset, Record, load_dataset

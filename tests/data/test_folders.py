@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _datagen import make_class_tree, save_image
+from _kit import make_class_tree, save_image
 
 from graftlab.data import load_dataset
 from graftlab.data.folders import scan_folder

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _datagen import make_class_tree, save_image
+from _kit import make_class_tree, save_image
 from PIL import Image
 
 from graftlab.data import DataWarning, load_dataset

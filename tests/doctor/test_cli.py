@@ -34,19 +34,19 @@ def stub_script(monkeypatch):
 
     def check_script(path, *, filename=None):
         calls.append(Path(path).name)
-        return [Finding("GL101", "include-top", "error", "include_top=True", "x.py:3", "w", "f")]
+        return [Finding("GL101", "binary-loss-multiclass", "error", "bce", "x.py:3", "w", "f")]
 
     monkeypatch.setattr(script, "check_script", check_script)
     return calls
 
 
 def test_buggy_log_prints_a_report_and_exits_1(capsys):
-    assert graftlab("doctor", CASES / "trivial-accuracy__1__bug.log") == 1
+    assert graftlab("doctor", CASES / "binary-loss-multiclass__1__bug.log") == 1
     out = capsys.readouterr().out
     for text in (
         "ERROR",
         "GL401",
-        "trivial-accuracy",
+        "binary-loss-multiclass",
         "Evidence",
         "Why",
         "Fix",
@@ -58,7 +58,7 @@ def test_buggy_log_prints_a_report_and_exits_1(capsys):
 
 
 def test_fixed_log_exits_0(capsys):
-    assert graftlab("doctor", CASES / "trivial-accuracy__1__fixed.log") == 0
+    assert graftlab("doctor", CASES / "binary-loss-multiclass__1__fixed.log") == 0
     assert "no problems found" in capsys.readouterr().out
 
 
@@ -70,9 +70,10 @@ def test_json_has_exactly_the_finding_keys(capsys):
 
 
 def test_framework_option_changes_the_fix_and_is_validated(capsys):
-    graftlab("doctor", CASES / "trivial-accuracy__1__bug.log", "--json", "--framework", "torch")
+    bug = CASES / "binary-loss-multiclass__1__bug.log"
+    graftlab("doctor", bug, "--json", "--framework", "torch")
     assert "CrossEntropyLoss" in json.loads(capsys.readouterr().out)[0]["fix"]
-    assert graftlab("doctor", CASES / "trivial-accuracy__1__bug.log", "--framework", "tf") == 2
+    assert graftlab("doctor", bug, "--framework", "tf") == 2
     assert "--framework must be" in capsys.readouterr().err
 
 
@@ -112,7 +113,7 @@ def test_scripts_go_to_the_script_analyser_also_when_sniffed_by_content(
 
 
 def test_notebook_code_and_its_printed_training_log_are_both_checked(tmp_path, capsys, stub_script):
-    log = (CASES / "trivial-accuracy__1__bug.log").read_text()
+    log = (CASES / "binary-loss-multiclass__1__bug.log").read_text()
     nb = {
         "cells": [
             {"cell_type": "code", "source": ["model.fit(...)"],
@@ -143,22 +144,56 @@ def test_doctor_without_target_says_what_to_give(capsys):
     assert "Give a TARGET" in capsys.readouterr().err
 
 
-def test_list_checks_is_a_consistent_catalogue(monkeypatch):
+def test_list_checks_is_a_consistent_catalogue():
     rows = doctor.list_checks()
-    own = [r for r in rows if r["where"] != "script"]
-    assert len({r["code"] for r in own}) == len(own) >= 40
+    assert len({r["code"] for r in rows}) == len(rows) >= 80
     for r in rows:
-        assert set(r) == {"code", "category", "severity", "title", "where"}
+        assert set(r) == {"code", "category", "severity", "title", "where", "references"}
         assert r["category"] in CATEGORIES and r["severity"] in ("error", "warning", "info")
-    assert {r["where"] for r in own} == {"log", "model", "preflight", "monitor"}
-    by_where = {w: {r["code"][:3] for r in own if r["where"] == w} for w in ("log", "model")}
+        assert r["title"] and isinstance(r["references"], list)
+    assert {r["where"] for r in rows} == {"script", "log", "model", "preflight", "monitor"}
+    by_where = {w: {r["code"][:3] for r in rows if r["where"] == w} for w in ("log", "model")}
     assert by_where == {"log": {"GL4"}, "model": {"GL5"}}
+    assert {r["code"][:3] for r in rows if r["where"] == "script"} == {"GL1", "GL2", "GL3"}
+
+
+def test_every_code_the_script_rules_emit_is_listed():
+    """The bug this guards: list_checks() silently listed no script rule at all."""
+    import re
 
     import graftlab.doctor.script as script
 
-    rule = {"code": "GL101", "category": "include-top", "severity": "error", "title": "t"}
-    monkeypatch.setattr(script, "list_rules", lambda: [rule], raising=False)
-    assert doctor.list_checks()[0] == {**rule, "where": "script"}
+    emitted = set()
+    for module in Path(script.__file__).parent.glob("*.py"):
+        emitted |= set(re.findall(r"\"(GL\d{3})\"", module.read_text("utf-8")))
+    listed = {r["code"]: r["where"] for r in doctor.list_checks()}
+    assert len(emitted) >= 40
+    assert {code: listed.get(code) for code in emitted} == dict.fromkeys(emitted, "script")
+
+
+def test_checks_command_lists_script_rules(capsys):
+    assert graftlab("checks", "--json") == 0
+    rows = {r["code"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["GL101"]["category"] == "binary-loss-multiclass"
+    assert rows["GL230"]["where"] == "script"
+
+
+def test_a_rule_cannot_emit_an_undeclared_code_or_another_category():
+    from graftlab.doctor._checks import declare
+    from graftlab.doctor.script._rules import Ctx, UndeclaredCheck
+    from graftlab.doctor.script.parse import load_source
+
+    ctx = Ctx.build(load_source("import keras\nmodel.fit(x)\n", None))
+    with pytest.raises(UndeclaredCheck, match="GL198"):
+        ctx.add("GL198", "other", "info", "t", [1], "why", "fix")
+    with pytest.raises(UndeclaredCheck, match="declared as binary-loss-multiclass"):
+        ctx.add("GL101", "other", "error", "t", [1], "why", "fix")
+    ctx.add("GL101", "binary-loss-multiclass", "warning", "t", [2], "why", "fix")
+    assert [f.code for f in ctx.findings] == ["GL101"]
+    with pytest.raises(ValueError, match="already declared"):
+        declare("GL101", "other", "error", "script", "another meaning")
+    with pytest.raises(ValueError, match="unknown where"):
+        declare("GL197", "other", "error", "elsewhere", "t")
 
 
 def test_codes_in_findings_match_the_catalogue():

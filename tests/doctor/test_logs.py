@@ -153,7 +153,7 @@ def test_binary_accuracy_on_one_hot_is_named_with_the_arithmetic():
     found = "Found 2100 images belonging to 7 classes.\n"
     rows = [{"loss": 0.4101, "accuracy": 0.8571, "val_loss": 0.41, "val_accuracy": 0.8571}] * 5
     [f] = check_log(keras(rows, header=found))
-    assert (f.code, f.category, f.severity) == ("GL401", "trivial-accuracy", "error")
+    assert (f.code, f.category, f.severity) == ("GL401", "binary-loss-multiclass", "error")
     assert "6/7" in f.title and "0.8571" in f.title
     assert "line   3 | epoch   1 | val_acc 0.8571" in f.evidence
     assert "Found 2100 images belonging to 7 classes" in f.evidence
@@ -338,6 +338,7 @@ BUGGY = sorted(CASES.glob("*__bug.*"))
 def test_corpus_covers_every_log_category_twice_with_fixed_versions():
     cats = [p.name.split("__")[0] for p in BUGGY]
     for cat in (
+        "binary-loss-multiclass",
         "trivial-accuracy",
         "divergence",
         "overfitting",
@@ -364,3 +365,121 @@ def test_corpus_buggy_log_is_diagnosed_and_its_fixed_version_is_clean(bug):
     fixed = check_log(bug.with_name(bug.name.replace("__bug.", "__fixed.")))
     assert not [f for f in fixed if f.severity == "error"], [f.title for f in fixed]
     assert not {f.code for f in expected} & {f.code for f in fixed}
+
+
+# -- the first lines (issue 11 item 4) -------------------------------------------------------
+
+SEED = CASES / "binary-loss-multiclass__2__bug.log"
+
+
+def test_seed_log_binary_loss_on_a_7_unit_softmax_is_an_error_from_the_first_step():
+    [f] = check_log(SEED)
+    assert (f.code, f.category, f.severity) == ("GL416", "binary-loss-multiclass", "error")
+    assert "0.6931" in f.title and "6/7" in f.title
+    assert "(None, 7)" in f.evidence and "ln 2" in f.evidence and "step 1" in f.evidence
+    assert "categorical_crossentropy" in f.fix
+    # the same verdict from the summary and the first progress redraw alone
+    text = SEED.read_bytes().decode()  # read_text() would turn the redraws' \r into \n
+    head = text[: text.index("\r", text.index("loss: 0.6931"))] + "\n"
+    assert "val_accuracy" not in head
+    [g] = check_log(head)
+    assert (g.code, g.severity) == ("GL416", "error")
+
+
+def test_first_step_with_only_the_loss_at_ln2_is_a_warning_that_says_what_was_inferred():
+    text = (
+        " dense_2 (Dense)             (None, 5)                 2565\n"
+        "Epoch 1/3\n"
+        " 1/90 [..............................] - ETA: 3:01 - loss: 0.6929 - accuracy: 0.4375\r"
+        "90/90 [==============================] - 20s - loss: 0.3000 - accuracy: 0.9000\n"
+    )
+    [f] = check_log(text)
+    assert (f.code, f.severity) == ("GL416", "warning")
+    assert "inferred" in f.evidence and "ln 5 = 1.6094" in f.evidence
+
+
+def test_a_correct_first_step_and_a_resumed_run_say_nothing():
+    fixed = check_log(CASES / "binary-loss-multiclass__2__fixed.log")
+    assert not [f for f in fixed if f.category == "binary-loss-multiclass"]
+    # a mid-epoch paste: the running averages are not the first batches
+    text = (
+        " dense (Dense)               (None, 7)                 8967\n"
+        "Epoch 1/2\n"
+        "30/55 [===============>..............] - ETA: 10s - loss: 0.6931 - accuracy: 0.8571\n"
+    )
+    assert not [f for f in check_log(text) if f.code == "GL416"]
+
+
+def test_plateau_and_first_step_of_one_cause_are_one_finding():
+    header = "Found 700 images belonging to 7 classes.\nEpoch 1/4\n"
+    step = " 1/22 [>.....] - ETA: 30s - loss: 0.4101 - accuracy: 0.8571\r"
+    rows = keras([{"loss": 0.4101, "accuracy": 0.8571, "val_accuracy": 0.8571}] * 4)
+    text = header + step + rows.split("\n", 1)[1]
+    found = check_log(text)
+    assert [f.code for f in found] == ["GL401"]
+    assert "Also GL416" in found[0].evidence
+
+
+def test_k_from_a_printed_class_indices_dict():
+    text = "{'cat': 0, 'dog': 1, 'fox': 2, 'owl': 3}\n" + keras([{"loss": 0.5}] * 2)
+    log = parse_log(text)
+    assert log.num_classes == 4 and "class indices" in log.num_classes_evidence
+
+
+def test_tqdm_and_lightning_progress_bars_give_epochs_and_first_steps():
+    text = (
+        "Epoch 0:   2%|▏         | 1/50 [00:01<01:10,  1.40it/s, loss=2.31, v_num=0]\r"
+        "Epoch 0: 100%|██████████| 50/50 [00:30<00:00,  1.60it/s, loss=1.2, v_num=0, "
+        "val_loss=1.1, val_acc=0.61]\n"
+        "Epoch 1: 100%|██████████| 50/50 [00:30<00:00,  1.60it/s, loss=0.8, v_num=0, "
+        "val_loss=0.9, val_acc=0.70]\n"
+    )
+    log = parse_log(text)
+    assert [r.epoch for r in log.rows] == [0, 1]
+    assert log.rows[1].values["val_accuracy"] == pytest.approx(0.70)
+    assert (log.steps[0].step, log.steps[0].values) == (1, {"train_loss": 2.31})
+
+
+def test_tensorboard_csv_export_takes_its_metric_from_the_file_name(tmp_path):
+    path = tmp_path / "run-validation-tag-epoch_loss.csv"
+    path.write_text("Wall time,Step,Value\n1.6e9,0,0.9\n1.6e9,1,0.7\n1.6e9,2,0.6\n")
+    log = parse_log(path)
+    assert [r.values["val_loss"] for r in log.rows] == [0.9, 0.7, 0.6]
+    assert [r.epoch for r in log.rows] == [0, 1, 2]
+
+
+def test_nan_right_after_unfreezing_is_the_learning_rate_of_the_second_phase():
+    phase1 = keras([{"loss": 0.9 - 0.1 * i, "val_loss": 0.8 - 0.1 * i} for i in range(3)])
+    phase2 = keras([{"loss": math.nan, "val_loss": math.nan}] * 2)
+    [f] = [f for f in check_log(phase1 + phase2) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL417", "learning-rate", "warning")
+    assert "right after" in f.title and "inferred" in f.evidence
+    # NaN late in a single phase stays plain divergence
+    late = keras([{"loss": 0.5, "val_loss": 0.5}] * 4 + [{"loss": math.nan, "val_loss": math.nan}])
+    assert [f.code for f in check_log(late) if f.severity != "info"] == ["GL407"]
+
+
+def test_nan_inside_an_unfinished_epoch_is_read_from_the_progress_bar():
+    text = (
+        "Epoch 1/5\n"
+        " 1/40 [..............................] - ETA: 1:00 - loss: 2.1000 - accuracy: 0.2000\r"
+        " 9/40 [=====>........................] - ETA: 40s - loss: nan - accuracy: 0.1000\n"
+    )
+    [f] = check_log(text)
+    assert (f.code, f.category) == ("GL407", "divergence") and "nan" in f.title
+
+
+def test_validation_accuracy_frozen_without_a_validation_loss():
+    val = [0.52, 0.58, *[0.6345] * 5]
+    rows = [{"loss": 1.0 - 0.1 * i, "accuracy": 0.5 + 0.05 * i, "val_accuracy": v}
+            for i, v in enumerate(val)]  # fmt: skip
+    [f] = check_log(keras(rows))
+    assert (f.code, f.category) == ("GL406", "other") and "0.6345 for 5 epochs" in f.title
+
+
+def test_training_loss_jump_right_after_unfreezing():
+    phase1 = keras([{"loss": 0.9 - 0.1 * i, "accuracy": 0.6 + 0.05 * i} for i in range(4)])
+    phase2 = keras([{"loss": 2.5 - 0.2 * i, "accuracy": 0.3 + 0.05 * i} for i in range(3)])
+    [f] = check_log(phase1 + phase2)
+    assert (f.code, f.category) == ("GL413", "learning-rate")
+    assert f.title.startswith("Training loss rises from 0.6000 to 2.5000")

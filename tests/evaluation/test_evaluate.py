@@ -101,37 +101,18 @@ def test_an_image_that_became_unreadable_is_skipped_and_listed(tiny_run, tmp_pat
     assert "corrupt" in result["skipped"][0]["reason"] or "image" in result["skipped"][0]["reason"]
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    """A real `graftlab train` run (random tiny backbone, one epoch): seconds on one core."""
-    from _tinyrun import make_image_tree
-
-    from graftlab.finetune.config import TrainConfig
-    from graftlab.finetune.pipeline import run_training
-
-    root = tmp_path_factory.mktemp("trained")
-    data = make_image_tree(root / "data", {"train": 8, "val": 4, "test": 4})
-    config = TrainConfig(
-        backbone="test_efficientnet", weights="none", image_size=32, epochs=1, batch_size=8
-    )
-    result = run_training(
-        data, config, project=root / "runs", progress=False, verbose=False, report=False
-    )
-    return result.run_dir
-
-
-def test_evaluate_reproduces_the_numbers_of_the_training_run(trained_run):
+def test_evaluate_reproduces_the_numbers_of_the_training_run(tiny_run):
     from graftlab.evaluation._inference import as_artifact, predict_files
     from graftlab.evaluation.metrics import full_metrics
 
-    with np.load(trained_run / "predictions" / "test.npz") as saved:
+    with np.load(tiny_run / "predictions" / "test.npz") as saved:
         probs, labels, paths = saved["probs"], saved["labels"], [str(p) for p in saved["paths"]]
-    art = as_artifact(trained_run)
+    art = as_artifact(tiny_run)
     # Same preprocessing and the run's stored execution (bf16 where it was measured faster).
     # Up to the last bit: oneDNN's fp32 kernels (measured faster for this tiny model) differ
     # between batch sizes, and predict batches the files differently from the run.
     np.testing.assert_allclose(predict_files(art, paths).probs, probs, rtol=1e-6, atol=1e-7)
-    result = evaluate(trained_run)
+    result = evaluate(tiny_run)
     expected = full_metrics(probs, labels, art.classes, art.task.kind)
     for key in ("accuracy", "balanced_accuracy", "macro_f1", "n"):
         assert result[key] == expected[key], key

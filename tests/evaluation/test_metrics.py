@@ -20,7 +20,7 @@ def test_multiclass_numbers_match_sklearn_with_a_class_absent_from_y():
     m = full_metrics(probs, y, [f"c{i}" for i in range(k)], "multiclass")
     assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
     assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
-    macro = skm.f1_score(y, pred, labels=range(k), average="macro", zero_division=0)
+    macro = skm.f1_score(y, pred, average="macro", zero_division=0)  # classes in y or pred
     assert m["macro_f1"] == pytest.approx(macro)
     assert m["top_k"] == 5
     assert m["top_k_accuracy"] == pytest.approx(
@@ -35,6 +35,27 @@ def test_multiclass_numbers_match_sklearn_with_a_class_absent_from_y():
     assert m["confusion_matrix"] == skm.confusion_matrix(y, pred, labels=range(k)).tolist()
     assert [c["class"] for c in m["per_class"]] == m["classes"] == [f"c{i}" for i in range(k)]
     assert m["n"] == 300
+
+
+@pytest.mark.filterwarnings("ignore:A single label was found")
+def test_macro_averages_leave_out_classes_absent_from_labels_and_predictions():
+    # Five classes, only one in the data, all right: once accuracy 1.0 but macro-F1 0.20.
+    probs = np.tile([0.9, 0.025, 0.025, 0.025, 0.025], (8, 1))
+    y = np.zeros(8, dtype=int)
+    for m in (full_metrics(probs, y, None, "multiclass"), classification_metrics(probs, y)):
+        assert m["accuracy"] == 1.0 and m["balanced_accuracy"] == 1.0 and m["macro_f1"] == 1.0
+    m = full_metrics(probs, y, None, "multiclass")
+    assert m["macro_f1_classes"] == 1 and "occur in the labels or the predictions" in m["averaging"]
+    # A wrong prediction into an absent class does count against it.
+    probs[0] = [0.0, 0.9, 0.05, 0.025, 0.025]
+    m = full_metrics(probs, y, None, "multiclass")
+    assert m["macro_f1_classes"] == 2 and m["macro_f1"] == pytest.approx(
+        skm.f1_score(y, probs.argmax(1), average="macro", zero_division=0)
+    )
+    ml = full_metrics(
+        np.tile([0.9, 0.1, 0.1], (4, 1)), np.tile([1, 0, 0], (4, 1)), None, "multilabel"
+    )
+    assert ml["macro_f1"] == 1.0 and ml["macro_f1_classes"] == 1
 
 
 def test_headline_numbers_equal_the_training_loops_metrics():

@@ -90,7 +90,7 @@ def test_batching_does_not_change_the_probabilities(tiny_run):
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_predict_reproduces_graftlab_load_under_the_stored_execution(tmp_path, precision):
-    from _tinyrun import CLASSES, make_artifact, make_image_tree
+    from _kit import CLASSES, make_artifact, make_image_tree
 
     import graftlab
     from graftlab.evaluation._inference import as_artifact, predict_files

@@ -8,12 +8,15 @@ import torch
 
 from graftlab.finetune.callbacks import (
     CSV_COLUMNS,
+    BestWeights,
     Callback,
     Checkpoint,
     CSVLogger,
     EarlyStopping,
     ProgressBar,
+    StopOnNaN,
     default_callbacks,
+    with_core_callbacks,
 )
 from graftlab.finetune.config import TrainConfig
 
@@ -33,8 +36,10 @@ def fake_trainer(history=(), best_epoch=None):
         steps_per_epoch=2,
         history_=list(history),
         best_epoch_=best_epoch,
-        best_metric_=0.9,
+        best_metric_=0.9 if best_epoch else None,
+        best_state_=None,
         stop_training=False,
+        stop_now=False,
         checkpoint_state=lambda: {"format": "graftlab-train-state", "model": model.state_dict()},
     )
 
@@ -100,6 +105,48 @@ def test_checkpoint_writes_last_always_and_best_on_the_best_epoch(tmp_path):
     assert sorted(p.name for p in (tmp_path / "weights").iterdir()) == ["best.pt", "last.pt"]
 
 
+def test_best_weights_keeps_the_best_epoch_and_restores_it_at_the_end():
+    trainer, cb = fake_trainer(), BestWeights()
+    for epoch, accuracy in enumerate([0.5, 0.8, float("nan"), 0.7]):
+        with torch.no_grad():
+            trainer.model.weight.fill_(epoch)
+        cb.on_epoch_end(trainer, epoch, logs(epoch + 1, val_accuracy=accuracy))
+    assert (trainer.best_epoch_, trainer.best_metric_) == (2, 0.8)
+    cb.on_fit_end(trainer)
+    assert torch.all(trainer.model.weight == 1.0)  # the weights of epoch 2
+
+
+def test_best_weights_can_judge_by_another_score():
+    class LowestLoss(BestWeights):
+        def score(self, trainer, logs):
+            return -logs["val_loss"]
+
+    trainer, cb = fake_trainer(), LowestLoss()
+    for epoch, loss in enumerate([0.9, 0.3, 0.5]):
+        cb.on_epoch_end(trainer, epoch, logs(epoch + 1, val_loss=loss))
+    assert trainer.best_epoch_ == 2
+
+
+def test_stop_on_nan_stops_before_the_step_only_when_the_loss_is_not_finite():
+    trainer, cb = fake_trainer(), StopOnNaN()
+    cb.on_before_backward(trainer, 3, {"loss": 0.7, "size": 4})
+    assert not trainer.stop_now and not trainer.stop_training
+    cb.on_before_backward(trainer, 4, {"loss": float("inf"), "size": 4})
+    assert trainer.stop_now and trainer.stop_training
+
+
+def test_core_callbacks_are_added_unless_one_of_their_kind_replaces_them():
+    kinds = [type(cb) for cb in with_core_callbacks([Checkpoint("w")])]
+    assert kinds == [StopOnNaN, BestWeights, Checkpoint]  # best weights before the checkpoint
+
+    class Smoothed(BestWeights):
+        pass
+
+    mine = Smoothed()
+    cbs = with_core_callbacks([mine])
+    assert mine in cbs and sum(isinstance(cb, BestWeights) for cb in cbs) == 1
+
+
 def test_checkpoint_runs_after_the_other_callbacks():
     assert Checkpoint("w").order > Callback.order
     assert EarlyStopping().order < Checkpoint("w").order
@@ -111,7 +158,7 @@ def test_progress_bar_counts_images_and_shows_loss(capsys):
     for step in (1, 2):
         bar.on_batch_end(trainer, step, {"loss": 0.1234, "size": 4, "lr": 1e-3})
     text = bar._bar.format_meter(**bar._bar.format_dict)
-    assert "8/8" in text and "img/s" in text and "loss=0.1234" in text
+    assert "8/8" in text and "img/s" in text and "loss=0.1234" in text and "<" in text  # ETA
     bar.on_epoch_end(trainer, 0, logs(1, train_loss=0.1, val_loss=0.2, data_wait=0.1))
     assert bar._bar is None
     assert "epoch 1/3" in capsys.readouterr().err
@@ -125,3 +172,10 @@ def test_default_callbacks(run_dir, patience, tmp_path):
         assert kinds == ["ProgressBar"]
     else:
         assert kinds == ["ProgressBar", "EarlyStopping", "Checkpoint", "CSVLogger"]
+
+
+def test_progress_false_drops_the_bar_and_true_shows_it_off_a_terminal():
+    cfg = TrainConfig()
+    assert not any(isinstance(c, ProgressBar) for c in default_callbacks(None, cfg, False))
+    bar = default_callbacks(None, cfg, True)[0]
+    assert isinstance(bar, ProgressBar) and bar.enabled is True

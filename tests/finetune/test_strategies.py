@@ -237,3 +237,20 @@ def test_strategy_from_config_passes_the_options_it_takes():
     s = strategy_from_config(TrainConfig(strategy="top-k", unfreeze=3, layer_decay=0.5, bn="train"))
     assert (s.name, s.unfreeze, s.layer_decay, s.bn) == ("top-k", 3, 0.5, "train")
     assert strategy_from_config(TrainConfig(strategy="full", bn="train")).bn == "train"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"strategy": "lp-ft", "unfreeze": 1}, "'unfreeze' does not apply to strategy 'lp-ft'"),
+        ({"strategy": "full", "layer_decay": 0.5}, "it is an option of 'lp-ft', 'top-k'"),
+        ({"strategy": "lp", "unfreeze": 3}, "it is an option of 'top-k'"),
+    ],
+)
+def test_an_option_the_strategy_does_not_take_is_refused_not_ignored(options, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**options).validate()
+    with pytest.raises(ConfigError, match=message):
+        strategy_from_config(TrainConfig(**options))
+    # At its default the option is not set: every strategy runs with the defaults.
+    TrainConfig(strategy=options["strategy"]).validate()

@@ -115,6 +115,49 @@ def test_best_checkpoint_file_holds_the_best_epoch(tmp_path):
     assert t.best_epoch_ == 2
 
 
+def test_a_non_finite_loss_stops_the_run_before_the_step_and_keeps_the_best_weights():
+    class NaNAtStep(Callback):
+        """The loss of the given step (counted over the run) becomes NaN."""
+
+        def __init__(self, step):
+            self.step, self.weights = step, None
+
+        def on_fit_start(self, trainer):
+            real, calls = trainer.task.loss, []
+
+            def loss(logits, y):
+                value = real(logits, y)
+                if torch.is_inference_mode_enabled():  # validation
+                    return value
+                calls.append(1)
+                return value * float("nan") if len(calls) == self.step else value
+
+            trainer.task.loss = loss
+
+        def on_before_backward(self, trainer, step, logs):
+            if not np.isfinite(logs["loss"]):
+                self.weights = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+
+    spy = NaNAtStep(5)  # 2 steps per epoch: the first step of epoch 3
+    t = trainer(callbacks=[spy], cfg=config(epochs=4)).fit()
+    assert t.stop_training and [h["epoch"] for h in t.history_] == [1, 2, 3]
+    assert t.step_ == 4  # the NaN step was not applied
+    assert all(torch.isfinite(v).all() for v in spy.weights.values() if v.is_floating_point())
+    assert t.best_epoch_ in (1, 2, 3)
+
+
+def test_best_weights_callback_can_be_swapped():
+    from graftlab.finetune.callbacks import BestWeights
+
+    class LowestLoss(BestWeights):
+        def score(self, trainer, logs):
+            return -logs["val_loss"]
+
+    t = trainer(callbacks=[LowestLoss()], cfg=config(epochs=3, lr=3e-3)).fit()
+    losses = [h["val_loss"] for h in t.history_]
+    assert t.best_epoch_ == 1 + int(np.argmin(losses))
+
+
 def test_early_stopping_ends_the_run_after_patience_epochs():
     t = trainer(
         callbacks=[Scripted([0.9, 0.1, 0.2, 0.3, 0.4]), EarlyStopping(2)], cfg=config(epochs=5)

@@ -144,6 +144,7 @@ def export(
 
     Raises:
         ConfigError: Unknown format, or an opset for TorchScript.
+        SetupError: ONNX export without the ``export`` extra installed.
     """
     from graftlab.evaluation._inference import as_artifact
 
@@ -155,6 +156,11 @@ def export(
         raise ConfigError("--opset applies to ONNX only.")
     if opset is not None and not 7 <= opset <= 25:
         raise ConfigError(f"'opset' must be an ONNX opset between 7 and 25. Got {opset}.")
+    if format == "onnx":
+        from graftlab.errors import require_extra
+
+        modules = ["onnx", "onnxscript"] + (["onnxruntime"] if verify else [])
+        require_extra("export", modules, "ONNX export" + (" with --verify" if verify else ""))
     artifact = as_artifact(model_or_path)
     out = Path(out) if out is not None else default_path(artifact, format)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from graftlab.backbones import list_backbones
 from graftlab.cli._console import console as make_console
 
 HELP = """List backbones, those usable offline first, with their input size, resampling, crop
@@ -37,6 +36,8 @@ def backbones(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
+    from graftlab.backbones import list_backbones
+
     rows = list_backbones(include_all=include_all)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from graftlab.cli._console import console as make_console
-from graftlab.data import SPLITS, load_dataset
 
 HELP = """Check a dataset and print images per class and split, sizes, modes and bad files.
 
@@ -55,16 +54,24 @@ def data(
         typer.Option("--allow-outside", help="Accept CSV paths outside the CSV's folder."),
     ] = False,
 ) -> None:
+    from graftlab.data import load_dataset
+    from graftlab.data.csvfile import OutsidePathsError
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = load_dataset(
-            data_path,
-            val_fraction=val_fraction,
-            test_fraction=test_fraction,
-            seed=seed,
-            strict=strict,
-            allow_outside=allow_outside,
-        )
+        try:
+            ds = load_dataset(
+                data_path,
+                val_fraction=val_fraction,
+                test_fraction=test_fraction,
+                seed=seed,
+                strict=strict,
+                allow_outside=allow_outside,
+            )
+        except OutsidePathsError as exc:  # the option this command has for it
+            raise OutsidePathsError(
+                f"{exc} Here: graftlab data {data_path} --allow-outside."
+            ) from None
     # The summary lists skipped files itself; other warnings (a class missing from test)
     # are shown as one line each instead of Python's file:line warning format.
     for w in caught:
@@ -79,6 +86,8 @@ def data(
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:
     """Render a :meth:`Dataset.summary` dict as a rich table plus a few lines."""
+    from graftlab.data import SPLITS
+
     splits = [s for s in SPLITS if summary["split_sizes"][s]]
     title = escape(f"{summary['source']}  ({summary['task']})")
     table = Table(title=title, title_justify="left")

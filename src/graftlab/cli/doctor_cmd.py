@@ -108,12 +108,8 @@ def diagnose(target: str, *, framework: str = "auto") -> list:
 
 
 def _script(path: Path) -> list:
-    try:
-        from graftlab.doctor.script import check_script
-    except ImportError as exc:
-        raise ConfigError(
-            f"Cannot analyse {str(path)!r}: the script analyser is not available ({exc})."
-        ) from None
+    from graftlab.doctor.script import check_script
+
     return list(check_script(path))
 
 

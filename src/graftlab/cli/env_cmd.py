@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from graftlab.cli._console import console as make_console
-from graftlab.hardware import choose_execution, describe_environment
 
 HELP = """Show versions, CPU features (AVX-512, bf16, AMX), GPUs and where the offline
 weights are; paste it into bug reports.
@@ -36,6 +35,8 @@ def env(
         bool, typer.Option("--measure", help="Time fp32 vs bf16 on EfficientNet-Lite0.")
     ] = False,
 ) -> None:
+    from graftlab.hardware import choose_execution, describe_environment
+
     info = describe_environment()
     if measure:
         from graftlab.backbones import create_backbone

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from graftlab.cli._console import console as make_console
+
 EVALUATE_HELP = """Evaluate a trained model on labelled data: accuracy, balanced accuracy, macro-F1,
 top-5, per-class precision/recall/F1, confusion matrix, calibration (ECE) and log loss.
 
@@ -19,11 +21,15 @@ RUN_OR_MODEL is a run directory (runs/train/exp) or its model/ directory. DATA i
 class-per-folder tree, a path,label CSV or another run directory; without DATA the run's own
 split manifest is used. Metrics and plots are saved under runs/evaluate/<name>/.
 
+What is scored: on the run's own data (no DATA, or the folder it was trained on) its test
+split, the images training never saw; on any other data every image. --split picks
+another split. The output always names the split and the number of images.
+
 [bold]Examples[/bold]
 
   graftlab evaluate runs/train/exp
 
-  graftlab evaluate runs/train/exp ./new_photos --split all --tta
+  graftlab evaluate runs/train/exp ./new_photos --tta
 
   graftlab evaluate runs/train/exp --json > metrics.json
 """
@@ -31,7 +37,8 @@ split manifest is used. Metrics and plots are saved under runs/evaluate/<name>/.
 PREDICT_HELP = """Predict the class of image files, folders (searched recursively) and globs.
 
 Each image gets the model's own preprocessing. Unreadable files are listed on stderr and in
-the error column; the others are still predicted. Without --out, CSV goes to stdout.
+the error column; the others are still predicted. Without --out, CSV goes to stdout. Exit
+code 1 when an input matches no file or no image could be predicted.
 
 [bold]Examples[/bold]
 
@@ -60,6 +67,9 @@ in the ONNX metadata). --verify compares the exported file with PyTorch on sampl
 
 REPORT_HELP = """Rebuild a run's report.html (self-contained, readable offline) and its plots.
 
+A report is not replaced by a worse one: if the run lost files or images that the current
+report was built from, it is kept (and the command says what is missing) unless --force.
+
 [bold]Examples[/bold]
 
   graftlab report runs/train/exp
@@ -86,8 +96,12 @@ def evaluate(
         typer.Argument(metavar="[DATA]", help="Folder, CSV or run; default: the run's manifest."),
     ] = None,
     split: Annotated[
-        str, typer.Option("--split", help="train, val, test, or all (every image).")
-    ] = "test",
+        str | None,
+        typer.Option(
+            "--split",
+            help="train, val, test or all. Default: test on the run's data, all on other data.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metrics as one JSON object on stdout.")
     ] = False,
@@ -102,8 +116,9 @@ def evaluate(
     ] = Path("runs"),
     name: Annotated[str, typer.Option("--name", help="Name of this evaluation.")] = "exp",
 ) -> None:
+    typer.echo(f"Evaluating {model} on {data or 'the run data'} ...", err=True)
     from graftlab._io import write_json
-    from graftlab._paths import new_run_dir
+    from graftlab._paths import run_dir_for
     from graftlab.evaluation import evaluate as run_evaluate
     from graftlab.report import plots
 
@@ -112,17 +127,18 @@ def evaluate(
         typer.secho(
             f"graftlab: warning: skipped {item['path']}: {item['reason']}", err=True, fg="yellow"
         )
-    out = new_run_dir(project, "evaluate", name)
-    write_json(out / "metrics.json", result)
-    plots.reliability_diagram(result["reliability"], result["ece"], out / "reliability.png")
-    if result["task"] != "multilabel":
-        plots.confusion_matrix(
-            result["confusion_matrix"], result["classes"], out / "confusion_matrix.png"
-        )
+    typer.echo(f"Scored {result['scored']}.", err=True)
+    with run_dir_for(project, "evaluate", name) as out:
+        write_json(out / "metrics.json", result)
+        plots.reliability_diagram(result["reliability"], result["ece"], out / "reliability.png")
+        if result["task"] != "multilabel":
+            plots.confusion_matrix(
+                result["confusion_matrix"], result["classes"], out / "confusion_matrix.png"
+            )
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=_json_default))
     else:
-        print_metrics(result, Console())
+        print_metrics(result, make_console())
     typer.echo(f"Saved metrics and plots to {out}", err=True)
 
 
@@ -132,9 +148,9 @@ def _json_default(obj: Any) -> Any:
 
 def print_metrics(result: dict, console: Console) -> None:
     """The headline numbers, then the per-class table, as rich tables."""
-    head = Table(
-        title=f"{escape(result['split'])} split: {result['n']} images", title_justify="left"
-    )
+    title = result.get("scored") or f"the {result['split']} split: {result['n']} images"
+    console.print(f"[bold]{escape(title[:1].upper() + title[1:])}[/bold]", soft_wrap=True)
+    head = Table()
     head.add_column("metric")
     head.add_column("value", justify="right")
     keys = [
@@ -170,6 +186,8 @@ def print_metrics(result: dict, console: Console) -> None:
             str(p["support"]),
         )
     console.print(table)
+    if result.get("averaging"):
+        console.print(f"[dim]{escape(result['averaging'])}[/dim]", soft_wrap=True)
 
 
 def _num(value: float) -> str:
@@ -190,11 +208,13 @@ def predict(
     ] = None,
 ) -> int:
     from graftlab.errors import ConfigError
-    from graftlab.evaluation.predict import format_predictions, write_predictions
-    from graftlab.evaluation.predict import predict as run_predict
 
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise ConfigError(f"--out must end in .csv or .json. Got {out}.")
+    typer.echo(f"Predicting {len(paths)} input(s) with {model} ...", err=True)
+    from graftlab.evaluation.predict import NOT_FOUND, format_predictions, write_predictions
+    from graftlab.evaluation.predict import predict as run_predict
+
     rows = run_predict(model, paths, top_k=top_k, batch_size=batch_size, progress=True)
     failed = [r for r in rows if r["error"]]
     for r in failed:
@@ -209,7 +229,9 @@ def predict(
         + (f" Wrote {out}." if out else ""),
         err=True,
     )
-    return 1 if predicted == 0 else 0
+    # Like cp or ls: an input that names nothing is an error, even when others worked.
+    missing = sum(r["error"] in NOT_FOUND for r in failed)
+    return 1 if predicted == 0 or missing else 0
 
 
 def export(
@@ -224,6 +246,7 @@ def export(
     ] = False,
     opset: Annotated[int | None, typer.Option("--opset", help="ONNX opset version.")] = None,
 ) -> int:
+    typer.echo(f"Exporting {model} to {format} ...", err=True)
     from graftlab.artifacts.export import export as run_export
 
     result = run_export(model, format, out, opset=opset, verify=verify)
@@ -259,8 +282,15 @@ def export(
 
 def report(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run directory.")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Rebuild even when the run lost files the current report shows."
+        ),
+    ] = False,
 ) -> None:
+    typer.echo(f"Building the report of {run_dir} ...", err=True)
     from graftlab.report import build_report
 
-    path = build_report(run_dir)
+    path = build_report(run_dir, force=force)
     typer.echo(f"Wrote {path}")

@@ -59,12 +59,6 @@ def register(app: typer.Typer) -> None:
     app.command("train", help=TRAIN_HELP)(train)
     app.command("demo", help=DEMO_HELP)(demo)
     app.command("strategies", help="List the fine-tuning strategies.")(strategies)
-    cache_app = typer.Typer(help="Show or clear the image and feature caches.")
-    cache_app.command(
-        "info", help="Sizes per kind (features, images, activations, datasets, execution)."
-    )(cache_info)
-    cache_app.command("clear", help="Delete cached entries (all kinds, or --kind).")(cache_clear)
-    app.add_typer(cache_app, name="cache")
 
 
 CacheDir = Annotated[
@@ -130,7 +124,7 @@ def train(
     ] = False,
 ) -> None:
     from graftlab.finetune.config import TrainConfig
-    from graftlab.finetune.pipeline import resume_training, run_training
+    from graftlab.train import resume_training, run_training
 
     _setup_logging()
     if resume is not None:
@@ -229,7 +223,7 @@ def demo(
     from graftlab._paths import cache_dir as resolve_cache
     from graftlab.data.builtin import BUILTIN, fashion_mnist_folders, mnist_demo_folders
     from graftlab.finetune.config import TrainConfig
-    from graftlab.finetune.pipeline import run_training
+    from graftlab.train import run_training
 
     _setup_logging()
     _check_choice("--dataset", dataset, BUILTIN)
@@ -257,51 +251,6 @@ def strategies() -> None:
         doc = (cls.__doc__ or "").strip().splitlines()[0].replace("``", "") if cls.__doc__ else ""
         table.add_row(name, cls.init_head, "yes" if cls.trains_backbone else "no", doc)
     Console().print(table)
-
-
-def cache_info(cache_dir: CacheDir = None) -> None:
-    from graftlab._paths import cache_dir as resolve_cache
-    from graftlab.features import cache_usage
-
-    root = resolve_cache(cache_dir)
-    usage = cache_usage(root)
-    table = Table(title=f"graftlab cache: {root}")
-    for column in ("kind", "entries", "size"):
-        table.add_column(column, justify="right" if column != "kind" else "left")
-    for kind, info in usage.items():
-        table.add_row(kind, str(info["entries"]), _human(info["bytes"]))
-    total = sum(i["bytes"] for i in usage.values())
-    table.add_row("total", str(sum(i["entries"] for i in usage.values())), _human(total))
-    Console().print(table)
-
-
-def cache_clear(
-    kind: Annotated[
-        str | None,
-        typer.Option(help="features | images | activations | datasets | execution (default: all)."),
-    ] = None,
-    cache_dir: CacheDir = None,
-) -> None:
-    from graftlab._paths import cache_dir as resolve_cache
-    from graftlab.features import clear_cache
-    from graftlab.features.cache import KINDS
-
-    if kind is not None:
-        _check_choice("--kind", kind, KINDS)
-    root = resolve_cache(cache_dir)
-    freed = clear_cache(root, None if kind is None else [kind])
-    if not freed:
-        typer.echo(f"Nothing to clear in {root}.")
-    for k, size in freed.items():
-        typer.echo(f"cleared {k}: {_human(size)}")
-
-
-def _human(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def _setup_logging() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from graftlab._paths import cache_dir
+from graftlab._paths import data_dir
 from graftlab.errors import DataError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -81,9 +81,11 @@ def fashion_mnist_arrays(
 def mnist_demo_folders(root: str | os.PathLike | None = None) -> Path:
     """Write MNIST 5k as ``ROOT/<digit>/<index>.png`` once; returns ROOT.
 
-    ROOT defaults to ``<cache>/datasets/mnist-5k``. Splits are left to ``load_dataset``.
+    ROOT defaults to ``<data dir>/datasets/mnist-5k`` (``graftlab._paths.data_dir``: not the
+    cache, which ``graftlab cache clear`` empties while runs still read these images).
+    Splits are left to ``load_dataset``.
     """
-    root = Path(root) if root else cache_dir() / "datasets" / "mnist-5k"
+    root = Path(root) if root else data_dir() / "datasets" / "mnist-5k"
 
     def write(tmp: Path) -> None:
         images, labels = mnist_5k_arrays()
@@ -104,10 +106,11 @@ def fashion_mnist_folders(
 
     ``n_train`` images are drawn from the 60,000 training images with ``seed`` (the validation
     split is made from them later); the test split is the official 10,000 test images, or the
-    first ``n_test`` of them. Written once; an existing complete ROOT is reused.
+    first ``n_test`` of them. Written once; an existing complete ROOT is reused. ROOT defaults
+    to a folder under ``<data dir>/datasets`` named after these arguments.
     """
     default = f"fashion-mnist-{n_train}-s{seed}" + (f"-t{n_test}" if n_test else "")
-    root = Path(root) if root else cache_dir() / "datasets" / default
+    root = Path(root) if root else data_dir() / "datasets" / default
 
     def write(tmp: Path) -> None:
         images, labels = fashion_mnist_arrays("train", source)

@@ -27,6 +27,10 @@ _MULTI_SEP = re.compile(r"[|;]")
 _MAX_LISTED = 5  # rows named in one error message; the rest are counted
 
 
+class OutsidePathsError(DataError):
+    """CSV paths leave the CSV's folder; a command with an option to allow it can say so."""
+
+
 def read_csv(csv_path: str | os.PathLike, *, allow_outside: bool = False) -> Scan:
     """Read the rows of a label CSV into candidates.
 
@@ -84,10 +88,10 @@ def read_csv(csv_path: str | os.PathLike, *, allow_outside: bool = False) -> Sca
         labels = _split_labels(cell_label) if multilabel else (cell_label,)
         items.append(Candidate(path, labels, split, where))
     if outside:
-        raise DataError(
-            f"{csv_path}: {_listing(outside)} point outside the CSV's folder {base}. Move the "
-            "images under that folder, or pass allow_outside=True (--allow-outside) if the "
-            "paths are meant to leave it."
+        raise OutsidePathsError(
+            f"{csv_path}: {_listing(outside)} point outside the CSV's folder {base}. Put the "
+            "CSV in a folder that holds the images (paths are read relative to it); if the "
+            "paths are meant to leave it, load_dataset(..., allow_outside=True) accepts them."
         )
     if dupes:
         raise DataError(
@@ -111,7 +115,7 @@ def _read_rows(csv_path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[s
             columns = [c.strip().lower() for c in header]
             missing = [c for c in REQUIRED_COLUMNS if c not in columns]
             if missing:
-                hint = "".join(did_you_mean(m, columns) for m in missing)
+                hint = _header_hint(header, missing, columns)
                 raise DataError(
                     f"{csv_path} is missing the column(s) {', '.join(missing)}; its header is "
                     f"{','.join(header)!r}.{hint} Expected a header 'path,label' (optionally "
@@ -129,6 +133,19 @@ def _read_rows(csv_path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[s
     except csv.Error as exc:
         raise DataError(f"{csv_path} is not a valid CSV file ({exc}).") from None
     return rows, columns
+
+
+def _header_hint(header: list[str], missing: list[str], columns: list[str]) -> str:
+    """What probably went wrong with a header: another separator, or a misspelt column."""
+    if len(header) == 1:
+        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if sep in header[0]:
+                return (
+                    f" It looks {name}-separated ({header[0]!r}); graftlab reads "
+                    "comma-separated CSV: save it with commas."
+                )
+    hints = dict.fromkeys(did_you_mean(m, columns) for m in missing)  # each said once
+    return "".join(h for h in hints if h)
 
 
 def _split_labels(cell: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from pathlib import Path
 
 from graftlab.data._scan import Scan
@@ -40,6 +41,7 @@ def load_dataset(
     strict: bool = False,
     allow_outside: bool = False,
     progress: bool = True,
+    min_classes: int = 2,
 ) -> Dataset:
     """Load images and labels from a class-per-folder tree or a ``path,label[,split]`` CSV.
 
@@ -55,6 +57,8 @@ def load_dataset(
             skipping them with a :class:`DataWarning`.
         allow_outside: Let CSV paths point outside the CSV's folder.
         progress: Show a progress bar while checking many images.
+        min_classes: Fewest classes accepted: 2 to train, 1 to evaluate a trained model on
+            images of one class.
 
     Returns:
         The dataset, with classes in sorted-name order.
@@ -89,7 +93,7 @@ def load_dataset(
         )
 
     classes = sorted({name for c in items for name in c.labels})
-    _check_class_count(classes, source, scan)
+    _check_class_count(classes, source, scan, min_classes)
     _check_split_classes(scan, items, source)
 
     index = {name: i for i, name in enumerate(classes)}
@@ -97,6 +101,9 @@ def load_dataset(
         tuple(index[n] for n in c.labels) if scan.multilabel else index[c.labels[0]] for c in items
     ]
     splits = _assign_splits(scan, items, labels, val_fraction, test_fraction, seed)
+    if not scan.multilabel:
+        given = {c.split for c in items if c.split is not None}
+        _check_made_splits(classes, labels, splits, given, source)
     records = [
         Record(path=c.path, label=lab, split=split, sha256=good[c.path][0])
         for c, lab, split in zip(items, labels, splits, strict=True)
@@ -134,8 +141,8 @@ def _scan(source: Path, allow_outside: bool) -> Scan:
     return scan
 
 
-def _check_class_count(classes: list[str], source: Path, scan: Scan) -> None:
-    if len(classes) >= 2:
+def _check_class_count(classes: list[str], source: Path, scan: Scan, least: int) -> None:
+    if len(classes) >= least:
         return
     hint = (
         f" If {source / classes[0]} holds the class folders, pass that folder instead."
@@ -216,6 +223,41 @@ def _assign_splits(
     for i, split in zip(pool, assigned, strict=True):
         splits[i] = split
     return splits
+
+
+def _check_made_splits(
+    classes: list[str], labels: list, splits: list[str], given: set[str], source: Path
+) -> None:
+    """Warn about classes the splits graftlab made lack: with a single image a class stays in
+    train only (every class with two gets a validation image, see ``split_sizes``). A *given*
+    val split without a class is an error instead (:func:`_check_split_classes`): there the
+    user can add images where they belong."""
+    counts: dict[str, Counter] = {s: Counter() for s in SPLITS}
+    for label, split in zip(labels, splits, strict=True):
+        counts[split][label] += 1
+    in_train = [k for k in range(len(classes)) if counts["train"][k]]
+    for split in ("val", "test"):
+        if split in given or not counts[split]:
+            continue  # given (checked already), or not made at all (fraction 0)
+        missing = [classes[k] for k in in_train if not counts[split][k]]
+        if not missing:
+            continue
+        sizes = ", ".join(
+            f"{classes[k]!r}: {sum(c[k] for c in counts.values())}"
+            for k in in_train
+            if classes[k] in missing
+        )
+        what = (
+            "validation cannot measure them (checkpoint choice ignores them)"
+            if split == "val"
+            else "test metrics will not cover them"
+        )
+        warnings.warn(
+            f"Class(es) {_names(missing)} in {source} have too few images for the {split} "
+            f"split ({sizes}): {what}. Add images for them.",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 def _list_bad(bad: list[tuple[str, str]]) -> str:

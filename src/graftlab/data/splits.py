@@ -87,8 +87,14 @@ def stratified_split(
 
 
 def split_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
-    """Val and test counts for a class of ``n`` images, leaving at least one for train."""
+    """Val and test counts for a class of ``n`` images, leaving at least one for train.
+
+    Validation gets at least one image of every class that has two (a class validation
+    cannot see is an error: checkpoint choice would ignore it); test only its rounded share.
+    """
     n_val = math.floor(n * val_fraction + 0.5)
+    if val_fraction > 0 and n >= 2:
+        n_val = max(n_val, 1)
     n_test = math.floor(n * test_fraction + 0.5)
     while n_val + n_test > n - 1 and n_val + n_test > 0:
         if n_test > 0:

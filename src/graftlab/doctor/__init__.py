@@ -46,28 +46,16 @@ def check_script(path_or_source: Any, *, filename: str | None = None) -> list[Fi
 
 
 def list_checks() -> list[dict]:
-    """Every doctor check: ``code``, ``category``, ``severity``, ``title``, ``where``.
+    """Every doctor check: ``code``, ``category``, ``severity``, ``title``, ``where``,
+    ``references``, in code order.
 
-    ``where`` is ``script``, ``log``, ``model``, ``preflight`` or ``monitor``. Script rules are
-    included when the script analyser exposes ``list_rules()``.
+    ``where`` is ``script``, ``log``, ``model``, ``preflight`` or ``monitor``. The script analyser
+    is imported first because its rule modules may declare codes of their own.
     """
-    from graftlab.doctor._checks import own_checks
+    import graftlab.doctor.script  # noqa: F401  (rule modules declare their codes on import)
+    from graftlab.doctor._checks import catalogue
 
-    return _script_rules() + own_checks()
-
-
-def _script_rules() -> list[dict]:
-    try:
-        from graftlab.doctor.script import list_rules
-    except ImportError:
-        return []
-    out = []
-    for rule in list_rules():
-        get = rule.get if isinstance(rule, dict) else lambda k, r=rule: getattr(r, k, None)
-        row = {k: str(get(k) or "") for k in ("code", "category", "severity", "title")}
-        row["title"] = row["title"] or str(get("name") or "")
-        out.append({**row, "where": "script"})
-    return out
+    return catalogue()
 
 
 def __getattr__(name: str) -> Any:

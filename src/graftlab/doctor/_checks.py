@@ -1,17 +1,25 @@
-"""The catalogue of doctor checks outside the script analyser, and the one way to build a Finding.
+"""The one catalogue of doctor checks, and the one way to build a Finding outside the analyser.
 
-Every check has a stable code. Its category, default severity and title live here, once, so that
-``list_checks()`` and the findings the checks emit cannot disagree. Codes: GL4xx read training
-logs, GL5xx run a PyTorch model, GL6xx check data before training or watch it during training.
+Every check has a stable code, declared once here or, for a new script rule, by ``declare()`` at
+the top of its own module. Its category, default severity, title, where it runs and references
+live in that one entry, so that ``list_checks()`` and the findings the checks emit cannot
+disagree: ``make()`` and the script analyser's ``Ctx.add`` refuse an undeclared code or another
+category. Codes: GL1xx Keras scripts, GL2xx PyTorch scripts, GL3xx scripts of either framework,
+GL4xx training logs, GL5xx one pass of a PyTorch model, GL6xx data before training and the
+trainer's monitors.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from graftlab._registry import Registry
 from graftlab.doctor.findings import CATEGORIES, SEVERITIES, Finding
+
+#: Where a check runs.
+WHERES: tuple[str, ...] = ("script", "log", "model", "preflight", "monitor")
 
 
 @dataclass(frozen=True)
@@ -21,9 +29,11 @@ class Check:
     Attributes:
         code: ``GLnnn``.
         category: One of :data:`graftlab.doctor.findings.CATEGORIES`.
-        severity: Default severity; a finding may lower or raise it with the evidence at hand.
+        severity: The highest severity the check emits; a finding may be lower when a link of
+            its evidence was inferred.
         title: What the check looks for.
-        where: ``log``, ``model``, ``preflight`` or ``monitor`` (``script`` for the analyser).
+        where: One of :data:`WHERES`.
+        references: Links or citations for what the check relies on.
     """
 
     code: str
@@ -31,198 +41,359 @@ class Check:
     severity: str
     title: str
     where: str
+    references: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        assert self.category in CATEGORIES, self.category
-        assert self.severity in SEVERITIES, self.severity
+        # Raised, not asserted: a wrong declaration must fail under python -O too.
+        if not re.fullmatch(r"GL\d{3}", self.code):
+            raise ValueError(f"check code must be GLnnn, got {self.code!r}")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"{self.code}: unknown category {self.category!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"{self.code}: unknown severity {self.severity!r}")
+        if self.where not in WHERES:
+            raise ValueError(f"{self.code}: unknown where {self.where!r}")
 
 
 CHECKS: Registry[Check] = Registry("check")
 
 
-def _define(code: str, category: str, severity: str, where: str, title: str) -> None:
-    CHECKS.register(code)(Check(code, category, severity, title, where))
+def declare(
+    code: str,
+    category: str,
+    severity: str,
+    where: str,
+    title: str,
+    references: Iterable[str] = (),
+) -> Check:
+    """Add check ``code`` to the catalogue; declaring it again identically is a no-op.
 
+    Raises:
+        ValueError: ``code`` is already declared with other attributes, or an attribute is not
+            one of the allowed values.
+    """
+    check = Check(code, category, severity, title, where, tuple(references))
+    if code in CHECKS and CHECKS.get(code) != check:
+        raise ValueError(f"check {code} is already declared as {CHECKS.get(code)}")
+    CHECKS.register(code)(check)
+    return check
+
+
+def declared(code: str) -> Check | None:
+    """The catalogue entry of ``code``, or None."""
+    return CHECKS.get(code) if code in CHECKS else None
+
+
+def catalogue() -> list[dict]:
+    """Every declared check as a dict, in code order."""
+    return [
+        {**asdict(CHECKS.get(code)), "references": list(CHECKS.get(code).references)}
+        for code in sorted(CHECKS.names())
+    ]
+
+
+# -- scripts and notebooks (graftlab.doctor.script) ------------------------------------------
+# A rule module that adds a code declares it at its own top with declare(); these are the codes
+# the analyser had when the catalogue became one.
+_KERAS_TL = "https://keras.io/guides/transfer_learning/"
+_KERAS_APPS = "https://keras.io/api/applications/"
+_KERAS_LOSSES = "https://keras.io/api/losses/probabilistic_losses/"
+_KERAS_METRICS = "https://keras.io/api/metrics/accuracy_metrics/"
+_KERAS_COMPILE = "https://keras.io/api/models/model_training_apis/#compile-method"
+_KERAS_CALLBACKS = "https://keras.io/api/callbacks/"
+_KERAS_IDG = "https://www.tensorflow.org/api_docs/python/tf/keras/preprocessing/image/"
+_KERAS_DATA = "https://keras.io/api/data_loading/image/"
+_KERAS_BLOG = "https://blog.keras.io/building-powerful-image-classification-models-using-very-little-data.html"
+_TORCH_CE = "https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html"
+_TORCH_BCE = "https://pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html"
+_TORCH_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.Module.html"
+_TORCH_LOADER = "https://pytorch.org/docs/stable/data.html#torch.utils.data.DataLoader"
+_TORCH_OPTIM = "https://pytorch.org/docs/stable/optim.html#per-parameter-options"
+_TV_MODELS = "https://pytorch.org/vision/stable/models.html"
+_TIMM_DATA = "https://huggingface.co/docs/timm/reference/data"
+_LPFT = "https://arxiv.org/abs/2202.10054"
+
+for _code, _category, _severity, _title, _refs in (
+    ("GL101", "binary-loss-multiclass", "error",
+     "Binary cross-entropy on a multi-class single-label head", (_KERAS_METRICS, _KERAS_LOSSES)),
+    ("GL102", "single-unit-softmax", "error", "Softmax over a single output unit",
+     (_KERAS_LOSSES,)),
+    ("GL103", "activation-loss-mismatch", "error",
+     "Output activation, from_logits and loss do not agree", (_KERAS_LOSSES,)),
+    ("GL104", "include-top", "error",
+     "A backbone keeps its ImageNet classifier (include_top=True) under a new head",
+     (_KERAS_APPS, _KERAS_TL)),
+    ("GL105", "monitor-metric-missing", "error",
+     "A callback monitors a metric the compiled model does not log", (_KERAS_CALLBACKS,)),
+    ("GL110", "preprocessing-mismatch", "error",
+     "A Keras application gets other preprocessing than its preprocess_input", (_KERAS_APPS,)),
+    ("GL111", "train-eval-preprocessing-mismatch", "error",
+     "Validation or test generator preprocesses differently from training", (_KERAS_IDG,)),
+    ("GL112", "train-eval-preprocessing-mismatch", "error",
+     "Images passed to predict() are not preprocessed as in training", (_KERAS_APPS,)),
+    ("GL113", "input-size-mismatch", "error",
+     "Images reach the model at another size than its input", (_KERAS_APPS, _KERAS_IDG)),
+    ("GL114", "augmented-evaluation", "warning", "Validation or test images are augmented",
+     (_KERAS_IDG,)),
+    ("GL115", "augmentation-phase", "warning",
+     "Bottleneck features computed without augmentation; fine-tuning uses it", (_KERAS_BLOG,)),
+    ("GL116", "data-leakage", "error", "Validation or test data overlaps the training data",
+     (_KERAS_DATA,)),
+    ("GL117", "no-shuffle", "error", "The training data is not shuffled", (_KERAS_COMPILE,)),
+    ("GL118", "label-order-mismatch", "error",
+     "Predictions and labels are in different orders", (_KERAS_IDG,)),
+    ("GL120", "trainable-not-applied", "error",
+     "trainable changed after compile() and not compiled again", (_KERAS_TL,)),
+    ("GL121", "trainable-not-applied", "warning", "The second training phase unfreezes nothing",
+     (_KERAS_TL,)),
+    ("GL122", "batchnorm", "warning", "Fine-tuning with BatchNorm layers in training mode",
+     (_KERAS_TL,)),
+    ("GL123", "batchnorm", "info",
+     "Frozen backbone under standalone Keras 2: BatchNorm semantics depend on the version",
+     (_KERAS_TL,)),
+    ("GL124", "learning-rate", "warning",
+     "Pretrained layers fine-tuned at a from-scratch learning rate", (_KERAS_TL, _LPFT)),
+    ("GL125", "head-mismatch", "error", "Weights loaded into a different head than they came from",
+     (_KERAS_TL,)),
+    ("GL201", "double-softmax", "error",
+     "CrossEntropyLoss receives probabilities: softmax applied twice", (_TORCH_CE,)),
+    ("GL202", "single-unit-softmax", "error", "Softmax or cross-entropy over one output unit",
+     (_TORCH_CE, _TORCH_BCE)),
+    ("GL203", "activation-loss-mismatch", "error",
+     "Output activation and loss do not agree", (_TORCH_CE, _TORCH_BCE)),
+    ("GL204", "include-top", "warning", "A new layer stacked on a backbone's 1000 ImageNet logits",
+     (_TV_MODELS,)),
+    ("GL210", "preprocessing-mismatch", "error",
+     "Inputs not normalised the way the pretrained weights expect", (_TV_MODELS, _TIMM_DATA)),
+    ("GL211", "train-eval-preprocessing-mismatch", "error",
+     "Evaluation transform normalises differently from training", (_TV_MODELS,)),
+    ("GL213", "input-size-mismatch", "error",
+     "Training and evaluation images have different sizes", (_TV_MODELS,)),
+    ("GL214", "augmented-evaluation", "warning", "Evaluation images are randomly augmented",
+     (_TV_MODELS,)),
+    ("GL216", "data-leakage", "error", "An evaluation loader iterates over the training data",
+     (_TORCH_LOADER,)),
+    ("GL217", "no-shuffle", "error", "The training DataLoader does not shuffle", (_TORCH_LOADER,)),
+    ("GL218", "label-order-mismatch", "error",
+     "Predictions from a shuffled loader compared with stored labels", (_TORCH_LOADER,)),
+    ("GL220", "trainable-not-applied", "error",
+     "Layers unfrozen after the optimizer was built over the trainable parameters",
+     (_TORCH_OPTIM,)),
+    ("GL222", "batchnorm", "info", "Frozen backbone trained in model.train() mode",
+     (_TORCH_MODULE,)),
+    ("GL224", "learning-rate", "warning",
+     "One learning rate for the pretrained backbone and the new head", (_TORCH_OPTIM, _LPFT)),
+    ("GL225", "head-mismatch", "warning", "load_state_dict(strict=False) ignores mismatched keys",
+     (_TORCH_MODULE,)),
+    ("GL230", "eval-mode-missing", "error", "The model is evaluated in training mode",
+     (_TORCH_MODULE,)),
+    ("GL231", "eval-mode-missing", "info", "Evaluation without torch.no_grad()",
+     ("https://pytorch.org/docs/stable/generated/torch.no_grad.html",)),
+    ("GL300", "other", "info", "Part of the script could not be parsed",
+     ("https://docs.python.org/3/library/ast.html",)),
+    ("GL301", "label-order-mismatch", "warning",
+     "Class names not in the order the folder loader assigns indices", (_KERAS_DATA,)),
+    ("GL302", "data-leakage", "error", "Training and evaluation data read from the same folder",
+     (_KERAS_DATA,)),
+    ("GL303", "input-size-mismatch", "warning",
+     "Backbone run far from the resolution its weights were trained at", (_KERAS_APPS,)),
+    ("GL399", "other", "info", "Internal: a check could not analyse the script", ()),
+):  # fmt: skip
+    declare(_code, _category, _severity, "script", _title, _refs)
 
 # -- training logs (graftlab.doctor.logs) -----------------------------------------------------
-_define(
+declare(
     "GL401",
-    "trivial-accuracy",
+    "binary-loss-multiclass",
     "error",
     "log",
     "Accuracy sits at (K-1)/K: binary accuracy on one-hot labels",
 )
-_define("GL402", "trivial-accuracy", "error", "log", "Accuracy sits at chance, 1/K")
-_define(
+declare("GL402", "trivial-accuracy", "error", "log", "Accuracy sits at chance, 1/K")
+declare(
     "GL403",
     "trivial-accuracy",
     "error",
     "log",
     "Accuracy frozen from the first epoch: one class predicted for every image",
 )
-_define(
+declare(
     "GL404",
     "trivial-accuracy",
     "error",
     "log",
     "Loss does not move from ln(K): the model outputs the uniform distribution",
 )
-_define(
+declare(
     "GL405",
     "single-unit-softmax",
     "error",
     "log",
     "One output unit and constant metrics: softmax over a single unit",
 )
-_define(
+declare(
     "GL406", "other", "warning", "log", "Validation metrics never change while training loss does"
 )
-_define("GL407", "divergence", "error", "log", "Loss becomes NaN or infinite")
-_define("GL408", "divergence", "error", "log", "Training loss grows by orders of magnitude")
-_define(
+declare("GL407", "divergence", "error", "log", "Loss becomes NaN or infinite")
+declare("GL408", "divergence", "error", "log", "Training loss grows by orders of magnitude")
+declare(
     "GL409", "batchnorm", "warning", "log", "Validation loss explodes while training loss falls"
 )
-_define("GL410", "other", "info", "log", "Validation scores better than training")
-_define(
+declare("GL410", "other", "info", "log", "Validation scores better than training")
+declare(
     "GL411",
     "data-leakage",
     "warning",
     "log",
     "Validation far better than training: leakage or a too-easy split",
 )
-_define(
+declare(
     "GL412",
     "overfitting",
     "warning",
     "log",
     "Overfitting: validation loss bottoms out while training loss keeps falling",
 )
-_define(
+declare(
     "GL413",
     "learning-rate",
     "warning",
     "log",
     "Validation collapses right after unfreezing (learning rate too high)",
 )
-_define(
+declare(
     "GL414",
     "batchnorm",
     "warning",
     "log",
     "Validation collapses right after unfreezing despite a low learning rate",
 )
-_define(
+declare(
     "GL415",
     "monitor-metric-missing",
     "error",
     "log",
     "A callback monitors a metric the log does not have",
 )
+declare(
+    "GL416",
+    "binary-loss-multiclass",
+    "error",
+    "log",
+    "The first steps score ln 2 or (K-1)/K on a K-class output: binary cross-entropy",
+)
+declare(
+    "GL417",
+    "learning-rate",
+    "warning",
+    "log",
+    "Loss becomes NaN or jumps right after unfreezing",
+)
 
 # -- one forward/backward pass of a PyTorch model (graftlab.doctor.model_check) --------------
-_define(
+declare(
     "GL501",
     "double-softmax",
     "error",
     "model",
     "Model outputs probabilities; cross-entropy applies softmax again",
 )
-_define(
+declare(
     "GL502",
     "single-unit-softmax",
     "error",
     "model",
     "Softmax over one output unit: the output is always 1.0",
 )
-_define(
+declare(
     "GL503",
     "activation-loss-mismatch",
     "error",
     "model",
     "Sigmoid outputs fed to BCEWithLogitsLoss (sigmoid applied twice)",
 )
-_define(
+declare(
     "GL504",
     "trainable-not-applied",
     "error",
     "model",
     "Trainable parameters the optimizer never updates",
 )
-_define(
+declare(
     "GL505", "trainable-not-applied", "warning", "model", "Frozen parameters inside the optimizer"
 )
-_define(
+declare(
     "GL506",
     "batchnorm",
     "warning",
     "model",
     "BatchNorm in training mode under frozen weights or a tiny batch",
 )
-_define(
+declare(
     "GL507",
     "batchnorm",
     "warning",
     "model",
     "Train-mode and eval-mode predictions disagree on the same batch",
 )
-_define("GL508", "preprocessing-mismatch", "error", "model", "Input pixels in 0..255: not scaled")
-_define(
+declare("GL508", "preprocessing-mismatch", "error", "model", "Input pixels in 0..255: not scaled")
+declare(
     "GL509",
     "preprocessing-mismatch",
     "warning",
     "model",
     "Input in [0, 1] but the backbone expects normalised input",
 )
-_define(
+declare(
     "GL510",
     "preprocessing-mismatch",
     "warning",
     "model",
     "Input normalised with statistics other than the backbone's",
 )
-_define("GL511", "other", "warning", "model", "Loss at initialisation far above ln(K)")
-_define("GL512", "divergence", "error", "model", "Loss or gradients not finite on the first step")
-_define("GL513", "divergence", "warning", "model", "Exploding gradient norm on the first step")
-_define("GL514", "other", "warning", "model", "Trainable parameters get no or vanishing gradient")
-_define("GL515", "head-mismatch", "error", "model", "Labels outside the model's output units")
+declare("GL511", "other", "warning", "model", "Loss at initialisation far above ln(K)")
+declare("GL512", "divergence", "error", "model", "Loss or gradients not finite on the first step")
+declare("GL513", "divergence", "warning", "model", "Exploding gradient norm on the first step")
+declare("GL514", "other", "warning", "model", "Trainable parameters get no or vanishing gradient")
+declare("GL515", "head-mismatch", "error", "model", "Labels outside the model's output units")
 
 # -- data before training (graftlab.doctor.preflight) ----------------------------------------
-_define("GL601", "data-leakage", "error", "preflight", "Identical images in train and val/test")
-_define(
+declare("GL601", "data-leakage", "error", "preflight", "Identical images in train and val/test")
+declare(
     "GL602",
     "data-leakage",
     "warning",
     "preflight",
     "Near-duplicate images across splits (feature space)",
 )
-_define("GL603", "other", "warning", "preflight", "Classes with very few training images")
-_define("GL604", "other", "warning", "preflight", "Extreme class imbalance")
-_define(
+declare("GL603", "other", "warning", "preflight", "Classes with very few training images")
+declare("GL604", "other", "warning", "preflight", "Extreme class imbalance")
+declare(
     "GL605", "other", "warning", "preflight", "Validation split too small to measure every class"
 )
 
 # -- inside the trainer (graftlab.doctor.monitors) --------------------------------------------
-_define(
+declare(
     "GL611", "trivial-accuracy", "error", "monitor", "Every validation prediction is the same class"
 )
-_define(
+declare(
     "GL612",
     "trivial-accuracy",
     "error",
     "monitor",
     "Validation accuracy at chance or the majority share",
 )
-_define("GL613", "other", "warning", "monitor", "First-batch loss far above ln(K)")
-_define("GL614", "divergence", "error", "monitor", "Gradient norm not finite")
-_define("GL615", "divergence", "warning", "monitor", "Gradient norm explodes")
-_define(
+declare("GL613", "other", "warning", "monitor", "First-batch loss far above ln(K)")
+declare("GL614", "divergence", "error", "monitor", "Gradient norm not finite")
+declare("GL615", "divergence", "warning", "monitor", "Gradient norm explodes")
+declare(
     "GL616",
     "batchnorm",
     "warning",
     "monitor",
     "Train-mode and eval-mode accuracy differ on the same batch",
 )
-_define(
+declare(
     "GL617",
     "learning-rate",
     "warning",
@@ -254,11 +425,6 @@ def make(
         fix=fix.strip("\n"),
         references=list(references),
     )
-
-
-def own_checks() -> list[dict]:
-    """The GL4xx-GL6xx catalogue as dicts (code, category, severity, title, where)."""
-    return [asdict(CHECKS.get(code)) for code in CHECKS.names()]
 
 
 #: Citations the findings point to; one place so that every finding cites them the same way.

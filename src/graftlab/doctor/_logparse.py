@@ -45,6 +45,25 @@ class EpochRow:
 
 
 @dataclass
+class StepRow:
+    """One within-epoch progress record (a Keras bar redraw, a tqdm bar, a ``[1, 2000]`` print).
+
+    Attributes:
+        step: The batch counter as printed (1-based for Keras and tqdm).
+        total: Batches per epoch when printed, else ``None``.
+        line: 1-based physical line of the log.
+        values: Canonical metric name -> value; Keras prints running averages over the epoch.
+        text: The record as printed (one redraw, not the whole physical line).
+    """
+
+    step: int
+    total: int | None
+    line: int
+    values: dict[str, float]
+    text: str
+
+
+@dataclass
 class ParsedLog:
     """Everything :func:`parse_log` understood.
 
@@ -62,6 +81,8 @@ class ParsedLog:
         callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
         nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
         lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
+        steps: Within-epoch progress records, in log order, every redraw included: what the
+            first batches scored before any epoch ended.
     """
 
     rows: list[EpochRow]
@@ -75,6 +96,7 @@ class ParsedLog:
     callback_warnings: list[tuple[int, str]] = field(default_factory=list)
     nonfinite_lines: list[tuple[int, str]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    steps: list[StepRow] = field(default_factory=list)
 
     def phases(self) -> list[list[EpochRow]]:
         """Rows grouped by phase, in order."""
@@ -218,7 +240,14 @@ _CALLBACK_MISSING = re.compile(
     r"|monitor(?:ed)? (?:metric|quantity) `?\S+?`? (?:is )?not (?:available|found))",
     re.I,
 )
+#: A printed ``class_indices`` dict: ``{'cat': 0, 'dog': 1, ...}``.
+_CLASS_INDICES = re.compile(r"\{\s*(['\"][^'\"]{1,80}['\"]\s*:\s*\d+\s*,?\s*){2,}\}")
 _INVALID_LOSS = re.compile(r"Invalid loss, terminating training|loss is nan|nan loss", re.I)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
@@ -232,6 +261,11 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
             parsed.output_units = (int(m[1]), i)
         if m := _NUM_CLASSES.search(line):
             parsed.num_classes, parsed.num_classes_evidence = int(m[1]), f"line {i}: {line.strip()}"
+        if parsed.num_classes is None and (m := _CLASS_INDICES.search(line)):
+            indices = sorted(int(v) for v in re.findall(r":\s*(\d+)", m[0]))
+            if indices == list(range(len(indices))):
+                parsed.num_classes = len(indices)
+                parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
         if _CALLBACK_MISSING.search(line):
             parsed.callback_warnings.append((i, line.strip()))
         if _INVALID_LOSS.search(line):
@@ -277,8 +311,23 @@ def _is_header(cells: list[str]) -> bool:
     return known >= 2 and metric
 
 
-def _parse_table(lines: list[str]) -> ParsedLog | None:
+def _tensorboard_column(name: str | None) -> str:
+    """The metric of a TensorBoard scalar export, from its name (``run-val-tag-epoch_loss``)."""
+    stem = Path(name or "").stem.lower()
+    tag = stem.rsplit("tag-", 1)[-1]
+    val = re.search(r"(^|[-_])(val|valid|validation|eval|test)([-_]|$)", stem)
+    prefix = "val" if val else "train"
+    base = "accuracy" if "acc" in tag else "loss" if "loss" in tag else "lr" if "lr" in tag else ""
+    if not base:
+        return _column(*canonical(tag or "value", prefix))
+    return "lr" if base == "lr" else f"{prefix}_{base}"
+
+
+def _parse_table(lines: list[str], name: str | None = None) -> ParsedLog | None:
     for h, line in enumerate(lines[:200]):
+        if [c.strip().lower() for c in line.split(",")] == ["wall time", "step", "value"]:
+            # TensorBoard's "Download CSV": one scalar per file, its name in the file name.
+            return _table_rows(lines, h, ["wall_time", "epoch", _tensorboard_column(name)], ",")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         sep = _header_sep(line)
@@ -490,6 +539,63 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     )
 
 
+# -- within-epoch progress (every redraw) ----------------------------------------------------
+
+_REDRAW = re.compile(r"\r|\x08+")
+_KERAS_STEP = re.compile(r"^\s*(\d+)/(\d+|Unknown)\s*(?:\[|━|\s)")
+_TQDM_STEP = re.compile(r"\|\s*(\d+)/(\d+)\s*\[[\d:?]+(?:<[\d:?]+)?")
+_TQDM_METRIC = re.compile(rf"([A-Za-z_][\w/]*)\s*=\s*({_NUM})(?=[,\]\s]|$)", re.I)
+_TORCH_STEP = re.compile(
+    r"^\s*\[\s*\d+\s*,\s*(\d+)\]|\b(?:step|batch|iter(?:ation)?)\b\W{0,3}(\d+)"
+    r"(?:\s*(?:/|of)\s*(\d+))?",
+    re.I,
+)
+#: Step records kept at most: the checks read the first batches, and a long log has millions.
+MAX_STEPS = 5000
+
+
+def _steps(text: str) -> list[StepRow]:
+    """Every within-epoch progress record, including the redraws a terminal overwrites."""
+    out: list[StepRow] = []
+    for i, raw in enumerate(text.split("\n"), 1):
+        if len(out) >= MAX_STEPS:
+            break
+        if not re.search(r"loss|acc", raw, re.I):
+            continue
+        for part in _REDRAW.split(raw):
+            part = _ANSI.sub("", part).strip()
+            if not part:
+                continue
+            row = _step_record(part, i)
+            if row is not None:
+                out.append(row)
+    return out
+
+
+def _step_record(part: str, line: int) -> StepRow | None:
+    if m := _KERAS_STEP.match(part):
+        metrics = _keras_metrics(part)
+        if metrics and "val_" not in " ".join(metrics):  # epoch ends carry val_ metrics
+            total = int(m[2]) if m[2].isdigit() else None
+            values = {_column(*canonical(k)): float(v) for k, v in metrics.items()}
+            return StepRow(int(m[1]), total, line, values, part)
+        return None
+    if m := _TQDM_STEP.search(part):
+        values = {}
+        for name, text in _TQDM_METRIC.findall(part[m.end() :]):
+            prefix, base = canonical(name.replace("/", "_"))
+            if base in ("loss", "accuracy") and prefix != "val":
+                values[_column(prefix, base)] = float(text)
+        return StepRow(int(m[1]), int(m[2]), line, values, part) if values else None
+    if m := _TORCH_STEP.search(part):
+        step = int(m[1] or m[2])
+        _, _, metrics = _generic_metrics(part)
+        values = {k: v for k, (v, _) in metrics.items() if not k.startswith("val_")}
+        total = int(m[3]) if m[3] else None
+        return StepRow(step, total, line, values, part) if values else None
+    return None
+
+
 # -- entry point ------------------------------------------------------------------------------
 
 
@@ -527,11 +633,12 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     """
     text, name = read_text(path_or_text)
     lines = clean_lines(text)
-    parsed = _parse_table(lines) or _parse_text(lines)
+    parsed = _parse_table(lines, name) or _parse_text(lines)
     facts = ParsedLog(rows=[], style="text")
     _facts(lines, facts)
+    steps = _steps(text)
     if parsed is None:
-        if facts.callback_warnings or facts.nonfinite_lines:
+        if facts.callback_warnings or facts.nonfinite_lines or steps:
             parsed = facts
         else:
             where = f"{name!r}" if name else "the text given"
@@ -552,5 +659,6 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines
+    parsed.steps = steps
     _normalise(parsed)
     return parsed

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
+from graftlab.doctor.combine import merge_findings
 from graftlab.doctor.findings import Finding
 from graftlab.errors import ArtifactError, ConfigError, DataError, did_you_mean
 
@@ -61,13 +63,14 @@ def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> li
     findings += _explosion(log, fw, broken)
     trivial, explained = _trivial(log, fw)
     findings += trivial
+    findings += binary_loss_from_first_lines(log, fw)  # after GL401: a plateau says it better
     broken |= {phase for phase, _ in explained}
     findings += _frozen_validation(log, explained, broken)
     findings += _val_better(log, broken)
     findings += _overfitting(log, fw, broken)
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
-    return sorted(findings, key=lambda f: _ORDER[f.severity])
+    return merge_findings(findings)
 
 
 def check_run(run_dir: str | os.PathLike) -> list[Finding]:
@@ -175,6 +178,8 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         evidence = (_cites(before, "train_loss", "val_loss") + "\n" if before else "") + (
             "  " + _cite(row, *bad, "lr")
         )
+        if after_unfreezing := _after_unfreezing(log, row):
+            return [_nan_after_unfreezing(log, row, after_unfreezing, bad[0], evidence, fw)]
         return [
             make(
                 "GL407",
@@ -192,6 +197,27 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 references=[REFS["clipping"], REFS["karpathy"]],
             )
         ]
+    step = next(
+        (st for st in log.steps for c, v in st.values.items() if c.endswith("loss") and not
+         math.isfinite(v)),
+        None,
+    )  # fmt: skip
+    if step is not None:
+        return [
+            make(
+                "GL407",
+                title=f"The loss becomes NaN or infinite at step {step.step}, inside an epoch",
+                evidence=f"  line {step.line:>4} | {step.text[:140]}",
+                explanation=(
+                    "The running loss of the epoch is no longer finite: one batch produced NaN "
+                    "or inf, and every weight it touched is now NaN. Usual causes: a learning "
+                    "rate too high for the layers being trained, log(0) on probabilities, "
+                    "images with NaN/inf pixels, or fp16 overflow without loss scaling."
+                ),
+                fix=fixes.fix_divergence(fw),
+                references=[REFS["clipping"], REFS["karpathy"]],
+            )
+        ]
     if log.nonfinite_lines:
         line, text = log.nonfinite_lines[0]
         return [
@@ -204,6 +230,41 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             )
         ]
     return []
+
+
+def _after_unfreezing(log: ParsedLog, row: EpochRow) -> list[EpochRow]:
+    """The finite rows of the phase before ``row``'s when ``row`` is in that next phase's first
+    two epochs: the loss broke right where a second (fine-tuning) phase began."""
+    phases = log.phases()
+    if row.phase < 2 or row.phase > len(phases):
+        return []
+    current, before = phases[row.phase - 1], phases[row.phase - 2]
+    if row not in current[:2] or not all(_losses_finite(r) for r in before):
+        return []
+    return before
+
+
+def _nan_after_unfreezing(
+    log: ParsedLog, row: EpochRow, before: list[EpochRow], col: str, evidence: str, fw: str
+) -> Finding:
+    last = before[-1]
+    evidence = f"end of phase {last.phase}:\n  {_cite(last, 'train_loss', 'val_loss', 'lr')}\n"
+    evidence += f"phase {row.phase}:\n  {_cite(row, col, 'lr')}"
+    return make(
+        "GL417",
+        title=f"{col} becomes {_fmt(row.values[col])} right after the second phase starts "
+        f"(phase {row.phase}, epoch {row.epoch})",
+        evidence=evidence + "\ninferred: the second phase is taken to be the fine-tuning one",
+        explanation=(
+            f"Phase {last.phase} trained with finite losses; the loss broke in the first epochs "
+            f"of phase {row.phase}. When the pretrained layers are unfrozen, a learning rate "
+            "that suited the new head is far too high for them (fine-tuning wants 10-100x less), "
+            "and a barely trained head sends large gradients into the backbone. In fp16, the "
+            "larger gradients of the unfrozen layers also overflow without loss scaling."
+        ),
+        fix=fixes.fix_unfreeze(fw) + "\n" + fixes.fix_divergence(fw).split("\n", 1)[1],
+        references=[REFS["lp-ft"], REFS["keras-ft"], REFS["clipping"]],
+    )
 
 
 def _growth(series: list[tuple[EpochRow, float]]) -> tuple[EpochRow, float, EpochRow, float] | None:
@@ -291,11 +352,6 @@ class _Hit:
     value: float
     k: int | None
     k_source: str
-
-
-def _binary_ce_at_prior(k: int) -> float:
-    p = 1.0 / k
-    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
 
 
 def _trivial(log: ParsedLog, fw: str) -> tuple[list[Finding], set[tuple[int, str]]]:
@@ -442,7 +498,7 @@ def _trivial_finding(
         evidence.append(f"K = {k}: {h.k_source}" if k else h.k_source)
     refs = [REFS["karpathy"]]
     if code == "GL401":
-        binary_ce = _binary_ce_at_prior(k)
+        binary_ce = binary_ce_at_prior(k)
         title = f"Accuracy sits at {_fmt(h.value)} = {k - 1}/{k}: binary accuracy on one-hot labels"
         explanation = (
             f"{k - 1}/{k} = {(k - 1) / k:.4f}. With loss='binary_crossentropy' (or a sigmoid/BCE "
@@ -547,6 +603,9 @@ def _frozen_validation(
         series = _finite(rows, "val_loss")
         start, run = _constant_run([v for _, v in series])
         if run < MIN_RUN:
+            if not series and (found := _frozen_val_accuracy(log, rows)):
+                broken.add(phase)
+                return [found]
             continue
         run_rows = [r for r, _ in series[start : start + run]]
         if any("val_accuracy" in r.values for r in run_rows) and not _constant(
@@ -584,6 +643,40 @@ def _frozen_validation(
             )
         ]
     return []
+
+
+def _frozen_val_accuracy(log: ParsedLog, rows: list[EpochRow]) -> Finding | None:
+    """No validation loss logged: validation accuracy identical for MIN_RUN + 1 epochs while
+    training accuracy climbs by 5 points or more."""
+    series = _finite(rows, "val_accuracy")
+    start, run = _constant_run([v for _, v in series])
+    if run < MIN_RUN + 1:
+        return None
+    run_rows = [r for r, _ in series[start : start + run]]
+    train = [r.values["train_accuracy"] for r in run_rows if "train_accuracy" in r.values]
+    if len(train) < run or max(train) - min(train) < 0.05:
+        return None
+    value = run_rows[0].values["val_accuracy"]
+    return make(
+        "GL406",
+        title=f"val_accuracy is {_fmt(value)} for {run} epochs while training accuracy goes "
+        f"{_fmt(train[0])} -> {_fmt(train[-1])}" + _phase_label(log, run_rows[0].phase),
+        evidence=_cites(run_rows, "train_loss", "train_accuracy", "val_accuracy"),
+        explanation=(
+            "Training accuracy moves by several points while validation accuracy does not "
+            "change by a single image. The validation predictions do not follow the weights "
+            "being trained: a different or re-loaded model object is evaluated, predictions "
+            "were cached once, the validation inputs are constant (wrong preprocessing, all-black "
+            "images), or the model predicts the same class for every validation image."
+        ),
+        fix=(
+            "# Look at what the model predicts on validation, per class:\n"
+            "pred = model.predict(val_ds).argmax(axis=1)   # torch: model(x).argmax(1)\n"
+            "print(np.bincount(pred, minlength=K))\n"
+            "# and evaluate the very model object being trained, on inputs preprocessed like "
+            "training's."
+        ),
+    )
 
 
 # -- validation vs training, overfitting, unfreezing ------------------------------------------
@@ -747,21 +840,24 @@ def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             col, drop_text = "val_accuracy", f"from {_fmt(best)} to {_fmt(first)}"
             worse = end_best < best - TOL
         else:
-            l1, l2 = _finite(before, "val_loss"), _finite(after, "val_loss")
+            col = "val_loss" if _finite(before, "val_loss") else "train_loss"
+            l1, l2 = _finite(before, col), _finite(after, col)
             if not (l1 and l2):
                 continue
             best_row, best = min(l1, key=lambda p: p[1])
             first = l2[0][1]
             if not (first > 1.5 * best and first - best > 0.1):
                 continue
-            col, drop_text = "val_loss", f"rises from {_fmt(best)} to {_fmt(first)}"
+            drop_text = f"rises from {_fmt(best)} to {_fmt(first)}"
             worse = min(v for _, v in l2) > best
         lr1, lr2 = before[-1].values.get("lr"), after[0].values.get("lr")
         low_lr = lr1 is not None and lr2 is not None and lr1 > 0 and lr2 <= lr1 / 10
         code = "GL414" if low_lr else "GL413"
-        what = "accuracy drops" if col == "val_accuracy" else "loss"
-        title = f"Validation {what} {drop_text} right after unfreezing (phase {after[0].phase})" + (
-            "; fine-tuning never gets back to the frozen-feature model" if worse else ""
+        what = {"val_accuracy": "Validation accuracy drops", "val_loss": "Validation loss"}
+        title = (
+            f"{what.get(col, 'Training loss')} {drop_text} right after unfreezing "
+            f"(phase {after[0].phase})"
+            + ("; fine-tuning never gets back to the frozen-feature model" if worse else "")
         )
         lr_text = ""
         if lr1 is not None and lr2 is not None:

@@ -25,31 +25,7 @@ from torch import nn
 
 from graftlab.doctor._checks import REFS, fix_batchnorm, fix_divergence, fix_unfreeze, make
 from graftlab.doctor.findings import Finding
-
-try:
-    from graftlab.finetune.callbacks import Callback
-except ImportError:  # the doctor must work without the trainer package
-
-    class Callback:  # type: ignore[no-redef]
-        """Stand-in with the hooks of ``graftlab.finetune.callbacks.Callback``."""
-
-        order = 0
-
-        def on_fit_start(self, trainer: Any) -> None:
-            pass
-
-        def on_epoch_start(self, trainer: Any, epoch: int) -> None:
-            pass
-
-        def on_batch_end(self, trainer: Any, step: int, logs: dict[str, Any]) -> None:
-            pass
-
-        def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-            pass
-
-        def on_fit_end(self, trainer: Any) -> None:
-            pass
-
+from graftlab.finetune.callbacks import Callback
 
 _BN = nn.modules.batchnorm._BatchNorm
 #: Images of the fixed probe batch; enough for a stable estimate, small next to an epoch.
@@ -186,6 +162,37 @@ class ConstantPredictionMonitor(Monitor):
             else f"  epoch {e}: every prediction is {name}"
             for e, _, acc in self._streak
         )
+        imbalance = _majority_collapse(trainer, predicted, k)
+        if imbalance is not None:
+            share, ratio, weighted = imbalance
+            weights = (
+                "The loss is already class-weighted: the minority class has too few images "
+                "to learn from; collect more of it, or use --strategy lp (the probe)."
+                if weighted
+                else "Weight the loss by class (graftlab: --class-weights auto, the default, "
+                "or balanced; PyTorch: CrossEntropyLoss(weight=...); Keras: class_weight=)."
+            )
+            self.report(
+                trainer,
+                make(
+                    "GL611",
+                    title=(
+                        f"Every validation prediction is the majority class {name}: the train "
+                        f"split is imbalanced {ratio:.0f}:1"
+                    ),
+                    evidence=rows + f"\nbalanced accuracy = 1/{k} = {1 / k:.4f}; class {name} is "
+                    f"{100 * share:.0f}% of the training images",
+                    explanation=(
+                        "A majority-class collapse: with one class this frequent, predicting "
+                        "it for every image is the cheapest way to lower an unweighted loss, "
+                        "and accuracy rewards it with the class's share. It is the data's "
+                        "balance, not the learning rate."
+                    ),
+                    fix="# " + weights + "\n# Select and early-stop on balanced accuracy.",
+                    references=[REFS["karpathy"]],
+                ),
+            )
+            return
         self.report(
             trainer,
             make(
@@ -221,6 +228,21 @@ class ConstantPredictionMonitor(Monitor):
         pred = np.asarray(probs).argmax(axis=1)
         classes = np.unique(pred)
         return int(classes[0]) if len(classes) == 1 else None
+
+
+def _majority_collapse(trainer: Any, predicted: int, k: int) -> tuple[float, float, bool] | None:
+    """(share of the predicted class, largest/smallest ratio, loss weighted) when the one
+    class predicted is the majority of an imbalanced (3:1 or more) train split, else None."""
+    y = _labels(getattr(trainer, "train", None))
+    if y is None or y.ndim != 1 or len(y) == 0:
+        return None
+    counts = np.bincount(y.astype(np.int64), minlength=k)
+    present = counts[counts > 0]
+    ratio = float(present.max() / present.min()) if len(present) > 1 else 1.0
+    if ratio < 3 or predicted != int(counts.argmax()):
+        return None
+    weighted = getattr(getattr(trainer, "task", None), "class_weights", None) is not None
+    return float(counts[predicted] / len(y)), ratio, weighted
 
 
 class TrivialAccuracyMonitor(Monitor):

@@ -6,6 +6,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score
 
+#: How the macro averages treat classes, stated with every result (``full_metrics``).
+AVERAGING = (
+    "Macro-F1 averages the classes that occur in the labels or the predictions; balanced "
+    "accuracy (and mAP) the classes that occur in the labels. Classes absent from both do "
+    "not count: a split without them is not scored as failing on them."
+)
+
 
 def classification_metrics(probs: np.ndarray, y: np.ndarray, task: str = "multiclass") -> dict:
     """Headline metrics for predicted probabilities ``probs`` (N, K) against labels ``y``.
@@ -20,6 +27,7 @@ def classification_metrics(probs: np.ndarray, y: np.ndarray, task: str = "multic
         pred = (probs >= 0.5).astype(int)
         per_label_f1 = f1_score(y, pred, average=None, zero_division=0)
         present = y.sum(axis=0) > 0
+        seen = present | (pred.sum(axis=0) > 0)
         ap = (
             average_precision_score(y[:, present], probs[:, present], average="macro")
             if present.any()
@@ -27,16 +35,16 @@ def classification_metrics(probs: np.ndarray, y: np.ndarray, task: str = "multic
         )
         return {
             "exact_match": float((pred == y).all(axis=1).mean()),
-            "macro_f1": float(np.mean(per_label_f1)),
+            "macro_f1": float(np.mean(per_label_f1[seen])) if seen.any() else 0.0,
             "per_label_f1": [float(v) for v in per_label_f1],
             "mAP": float(ap),
         }
     pred = probs.argmax(axis=1)
-    labels = np.arange(probs.shape[1])
     return {
         "accuracy": float((pred == y).mean()),
         "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
-        "macro_f1": float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)),
+        # labels=None: the classes in y or pred (AVERAGING), as full_metrics does.
+        "macro_f1": float(f1_score(y, pred, average="macro", zero_division=0)),
     }
 
 
@@ -48,8 +56,10 @@ def full_metrics(
     Numpy in, JSON-able dict out; no model, no torch. The keys are stable (scripts parse
     ``graftlab evaluate --json``):
 
-    * all tasks: ``task``, ``n``, ``classes``, ``macro_f1``, ``confusion_matrix``, ``ece``
-      (15 bins), ``reliability`` (the per-bin numbers of the reliability diagram), ``log_loss``.
+    * all tasks: ``task``, ``n``, ``classes``, ``macro_f1`` (over the ``macro_f1_classes``
+      classes that occur in ``y`` or the predictions), ``confusion_matrix``, ``ece`` (15
+      bins), ``reliability`` (the per-bin numbers of the reliability diagram), ``log_loss``,
+      ``averaging`` (:data:`AVERAGING`, the rule of the macro averages, in words).
     * multiclass and binary: ``accuracy``, ``balanced_accuracy``, ``top_k`` (5 when there are
       more than 5 classes, else ``None``), ``top_k_accuracy`` (``None`` when ``top_k`` is),
       ``per_class`` (list of ``{"class", "precision", "recall", "f1", "support"}`` in class
@@ -87,6 +97,7 @@ def full_metrics(
     out["ece"] = expected_calibration_error(probs, y, task) if n else float("nan")
     out["reliability"] = reliability_bins(conf, correct)
     out["log_loss"] = _log_loss(probs, y, task) if n else float("nan")
+    out["averaging"] = AVERAGING
     return out
 
 
@@ -113,6 +124,7 @@ def _single_label_metrics(probs: np.ndarray, y: np.ndarray, classes: list[str]) 
     support = cm.sum(axis=1)
     precision, recall, f1 = _prf(tp, cm.sum(axis=0) - tp, support - tp)
     present = support > 0
+    seen = present | (cm.sum(axis=0) > 0)  # in the labels or the predictions
     top_k = 5 if k > 5 else None
     top_k_acc = None
     if top_k is not None and n:
@@ -122,7 +134,8 @@ def _single_label_metrics(probs: np.ndarray, y: np.ndarray, classes: list[str]) 
         "accuracy": float(tp.sum() / n) if n else float("nan"),
         # Mean recall over the classes that occur in y, as scikit-learn defines it.
         "balanced_accuracy": float(recall[present].mean()) if present.any() else float("nan"),
-        "macro_f1": float(f1.mean()),
+        "macro_f1": float(f1[seen].mean()) if seen.any() else float("nan"),
+        "macro_f1_classes": int(seen.sum()),
         "top_k": top_k,
         "top_k_accuracy": top_k_acc,
         "per_class": [
@@ -151,10 +164,12 @@ def _multilabel_metrics(probs: np.ndarray, y: np.ndarray, classes: list[str]) ->
     ap = [_average_precision(y[:, j], probs[:, j]) for j in range(probs.shape[1])]
     present = [a for a, s in zip(ap, y.sum(axis=0), strict=True) if s > 0]
     n = len(y)
+    seen = (tp + fn + fp) > 0  # labels that occur in y or are predicted
     return {
         "exact_match": float((pred == y).all(axis=1).mean()) if n else float("nan"),
         "hamming_accuracy": float((pred == y).mean()) if n else float("nan"),
-        "macro_f1": float(f1.mean()),
+        "macro_f1": float(f1[seen].mean()) if seen.any() else 0.0,
+        "macro_f1_classes": int(seen.sum()),
         "mAP": float(np.mean(present)) if present else float("nan"),
         "per_label_f1": [float(v) for v in f1],
         "per_label": [

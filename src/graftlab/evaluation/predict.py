@@ -24,6 +24,11 @@ from graftlab.evaluation._inference import (
 _GLOB_CHARS = frozenset("*?[")
 
 
+#: Why an input gave no file: a mistake in the command (exit code 1), unlike a file that exists
+#: but cannot be decoded (listed, and the others predicted).
+NOT_FOUND = ("file not found", "no file matches this pattern", "folder holds no image files")
+
+
 def expand_inputs(inputs: list[str | os.PathLike]) -> tuple[list[str], dict[str, str]]:
     """Turn files, folders (searched recursively for images) and glob patterns into files.
 
@@ -43,17 +48,17 @@ def expand_inputs(inputs: list[str | os.PathLike]) -> tuple[list[str], dict[str,
             files = [m for m in matches if os.path.isfile(m)]
             files += [f for m in matches if os.path.isdir(m) for f in _walk_images(m)]
             if not files:
-                missing[str(raw)] = "no file matches this pattern"
+                missing[str(raw)] = NOT_FOUND[1]
             found.update(dict.fromkeys(os.path.abspath(f) for f in files))
         elif os.path.isdir(text):
             files = _walk_images(text)
             if not files:
-                missing[str(raw)] = "folder holds no image files"
+                missing[str(raw)] = NOT_FOUND[2]
             found.update(dict.fromkeys(files))
         elif os.path.exists(text):
             found[os.path.abspath(text)] = None
         else:
-            missing[str(raw)] = "file not found"
+            missing[str(raw)] = NOT_FOUND[0]
     return list(found), missing
 
 

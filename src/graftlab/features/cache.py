@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from graftlab._io import atomic_path, sha256_file, stable_hash, write_json
-from graftlab._paths import cache_dir
+from graftlab._paths import CACHE_KINDS, cache_dir, cache_usage, clear_cache  # noqa: F401 (API)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 FEATURES_VERSION = 1
 #: The folders of the cache root that ``graftlab cache`` reports and clears; nothing else
 #: there is touched, whatever ``--cache-dir`` points at.
-KINDS = ("features", "images", "activations", "datasets", "execution")
+KINDS = CACHE_KINDS  # cache_usage / clear_cache live in graftlab._paths (no torch needed)
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:
@@ -110,31 +110,3 @@ class FeatureCache:
             {**(meta or {}), "shape": list(features.shape), "sha256": digest},
         )
         return entry
-
-
-def cache_usage(root: str | Path | None = None) -> dict[str, dict[str, int]]:
-    """``{kind: {"entries": n, "bytes": b}}`` for each folder of the cache root."""
-    base = cache_dir(root)
-    usage: dict[str, dict[str, int]] = {}
-    if not base.is_dir():
-        return usage
-    for kind in (base / k for k in KINDS):
-        if not kind.is_dir():
-            continue
-        files = [f for f in kind.rglob("*") if f.is_file()]
-        usage[kind.name] = {
-            "entries": sum(1 for _ in kind.iterdir()),
-            "bytes": sum(f.stat().st_size for f in files),
-        }
-    return usage
-
-
-def clear_cache(root: str | Path | None = None, kinds: list[str] | None = None) -> dict[str, int]:
-    """Delete the cache folders ``kinds`` (all of :data:`KINDS` when None); bytes freed per kind."""
-    base = cache_dir(root)
-    freed: dict[str, int] = {}
-    for kind, info in cache_usage(base).items():
-        if kinds is None or kind in kinds:
-            shutil.rmtree(base / kind, ignore_errors=True)
-            freed[kind] = info["bytes"]
-    return freed

@@ -2,8 +2,9 @@
 
 ``Task`` fixes head, loss and metrics from the labels; ``LinearProbe`` fits the head on cached
 features; strategies (``create_strategy``) say what trains at which learning rate; the
-``Trainer`` runs one readable loop. ``run_training`` in :mod:`graftlab.finetune.pipeline`
-strings them together for ``graftlab train`` and ``ImageClassifier.fit``.
+``Trainer`` runs one readable loop. ``run_training`` in :mod:`graftlab.train`, above this
+package, strings them together with the data, the doctor and the artifact for ``graftlab
+train`` and ``ImageClassifier.fit``; nothing here imports those.
 """
 
 from graftlab.finetune.config import TrainConfig

@@ -1,11 +1,16 @@
 """Everything optional in training is a callback: progress, early stopping, checkpoints, CSV log.
 
 Hooks (Keras names): ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
-``on_batch_end(trainer, step, logs)``, ``on_epoch_end(trainer, epoch, logs)``,
-``on_fit_end(trainer)``. ``epoch`` is the 0-based index; ``logs["epoch"]`` and results.csv
-count from 1. Callbacks run in ``order`` (lower first, then list order): Checkpoint runs last so
-that ``last.pt`` holds what the others decided (e.g. ``stop_training``). Doctor monitors
-subclass :class:`Callback` and append findings to ``trainer.findings``.
+``on_before_backward(trainer, step, logs)``, ``on_batch_end(trainer, step, logs)``,
+``on_epoch_end(trainer, epoch, logs)``, ``on_fit_end(trainer)``. ``epoch`` is the 0-based
+index; ``logs["epoch"]`` and results.csv count from 1. Callbacks run in ``order`` (lower
+first, then list order): :class:`BestWeights` first, so the others see this epoch's
+``best_epoch_``; Checkpoint last, so that ``last.pt`` holds what the others decided (e.g.
+``stop_training``). Doctor monitors subclass :class:`Callback` and append findings to
+``trainer.findings``.
+
+:func:`with_core_callbacks` adds :class:`BestWeights` and :class:`StopOnNaN` to any list
+that has none of their kind: pass a subclass (another metric, a smoothed one) to replace one.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +61,10 @@ class Callback:
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
         pass
 
+    def on_before_backward(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+        """After the forward pass of a step (``logs``: ``loss``, ``size``); setting
+        ``trainer.stop_now`` ends the epoch without applying the step."""
+
     def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
         pass
 
@@ -64,18 +75,82 @@ class Callback:
         pass
 
 
-class ProgressBar(Callback):
-    """A tqdm bar per epoch counting images, so its rate is img/s and its ETA is the epoch's.
+class BestWeights(Callback):
+    """Keep the weights of the epoch with the best validation metric; restore them at the end.
+
+    Sets ``trainer.best_metric_``, ``best_epoch_`` and ``best_state_`` (which the checkpoint
+    saves, so a resumed run keeps its best). Subclass and override :meth:`score` to select on
+    something else (a smoothed metric, a loss negated).
 
     Args:
-        enabled: ``None`` shows the bar only on a terminal (tqdm's rule).
+        monitor: Key of the epoch logs without ``val_`` (default: ``task.monitor``); higher
+            is better.
+    """
+
+    order = -100
+
+    def __init__(self, monitor: str | None = None) -> None:
+        self.monitor = monitor
+
+    def score(self, trainer: Trainer, logs: dict[str, Any]) -> float:
+        """The number this epoch is judged by; NaN never counts as best."""
+        return float(logs.get(f"val_{self.monitor or trainer.task.monitor}", float("nan")))
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        value = self.score(trainer, logs)
+        if math.isfinite(value) and (trainer.best_metric_ is None or value > trainer.best_metric_):
+            trainer.best_metric_, trainer.best_epoch_ = value, logs["epoch"]
+            trainer.best_state_ = copy_state(trainer.model)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        if trainer.best_state_ is not None:
+            trainer.model.load_state_dict(trainer.best_state_)
+
+
+class StopOnNaN(Callback):
+    """End the run when the training loss is not finite, before the step is applied: a NaN
+    step would poison every weight; the best epoch so far is what the run returns."""
+
+    order = -100
+
+    def on_before_backward(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+        if not math.isfinite(logs["loss"]):
+            logger.error("loss is %s at step %d: stopping", logs["loss"], step)
+            trainer.stop_training = trainer.stop_now = True
+
+
+def with_core_callbacks(callbacks: Sequence[Callback]) -> list[Callback]:
+    """``callbacks`` plus a :class:`BestWeights` and a :class:`StopOnNaN` unless one of that
+    kind is there, sorted by ``order`` (stable: list order among equals)."""
+    out = list(callbacks)
+    for core in (StopOnNaN, BestWeights):
+        if not any(isinstance(cb, core) for cb in out):
+            out.append(core())
+    return sorted(out, key=lambda cb: getattr(cb, "order", 0))
+
+
+def copy_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The model's state on the CPU, detached from training."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+class ProgressBar(Callback):
+    """A step bar per epoch counting images, so its rate is img/s and its ETA the epoch's,
+    with the epoch's mean training loss so far and the lr. The Trainer also shows the
+    boundary-cache build with a bar when this callback is enabled.
+
+    Args:
+        enabled: ``None`` shows the bar only on a terminal (tqdm's rule); ``graftlab.train``
+            passes True, so a log file shows each epoch's progress as the feature bars do.
     """
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = enabled
         self._bar: Any = None
+        self._loss = (0.0, 0)
 
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        self._loss = (0.0, 0)
         self._bar = tqdm(
             total=trainer.steps_per_epoch * trainer.config.batch_size,
             desc=f"epoch {epoch + 1}/{trainer.config.epochs}",
@@ -87,8 +162,11 @@ class ProgressBar(Callback):
 
     def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
         if self._bar is not None:
+            total, n = self._loss
+            self._loss = (total + logs["loss"] * logs["size"], n + logs["size"])
             self._bar.update(logs["size"])
-            self._bar.set_postfix(loss=f"{logs['loss']:.4f}", lr=f"{logs['lr']:.2e}")
+            mean = self._loss[0] / max(self._loss[1], 1)
+            self._bar.set_postfix(loss=f"{mean:.4f}", lr=f"{logs['lr']:.2e}", refresh=False)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if self._bar is not None:
@@ -210,10 +288,12 @@ class CSVLogger(Callback):
         write_text(self.path, buf.getvalue())
 
 
-def default_callbacks(run_dir: str | Path | None, config: Any) -> list[Callback]:
-    """The standard set: progress bar, early stopping (if configured), checkpoints and CSV log
-    (when there is a run directory)."""
-    callbacks: list[Callback] = [ProgressBar()]
+def default_callbacks(
+    run_dir: str | Path | None, config: Any, progress: bool | None = None
+) -> list[Callback]:
+    """The standard set: progress bar (unless ``progress`` is False), early stopping (if
+    configured), checkpoints and CSV log (when there is a run directory)."""
+    callbacks: list[Callback] = [] if progress is False else [ProgressBar(progress)]
     if config.early_stopping_patience:
         callbacks.append(EarlyStopping(config.early_stopping_patience))
     if run_dir is not None:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from graftlab.errors import ConfigError, did_you_mean
+from graftlab.finetune.strategies import check_strategy_options
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 AUGMENTS = ("none", "light", "strong")
@@ -141,6 +142,7 @@ class TrainConfig:
             not isinstance(self.image_size, int) or self.image_size < 8
         ):
             raise _bad("image_size", self.image_size, "an integer >= 8 or None (backbone's)")
+        check_strategy_options(self)  # the strategy exists and takes every option that is set
         return self
 
 

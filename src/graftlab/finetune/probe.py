@@ -74,11 +74,17 @@ class LinearProbe:
         y: np.ndarray,
         *,
         val: tuple[np.ndarray, np.ndarray] | None = None,
+        cv: int | None = None,
     ) -> LinearProbe:
         """Fit on ``features`` (N, D) and labels; pick the L2 strength on ``val``.
 
         Without ``val`` and with more than one grid point, a fixed 20% of the training rows is
         held out to choose the strength, then the head is refitted on all rows.
+
+        ``cv=k`` chooses the strength by stratified k-fold cross-validation over the training
+        and ``val`` rows together (the out-of-fold log loss of each grid point), then fits on
+        the training rows only, so ``val`` still judges the head. For a validation split of a
+        few dozen images, where one image moves its accuracy by 2 points.
         """
         start = time.perf_counter()
         grid = sorted({float(w) for w in self.weight_decays}, reverse=True)
@@ -102,7 +108,15 @@ class LinearProbe:
         self.classes_ = np.arange(task.num_outputs)
         self.n_features_in_ = X.shape[1]
         yt = _as_target(y, task)  # checks the labels before any work
-        if val is None and len(grid) > 1:
+        self.cv_ = None
+        if cv is not None and len(grid) > 1:
+            if val is None:
+                raise ConfigError("LinearProbe.fit(cv=k) needs val: it folds train + val.")
+            Xa = np.concatenate([X, _as_features(val[0])])
+            ya = np.concatenate([y, np.asarray(val[1])])
+            wd, self.cv_ = _cross_validate(Xa, ya, task, grid, int(cv), self.max_iter, self.tol)
+            grid = [wd]
+        elif val is None and len(grid) > 1:
             tr, ho = _holdout(y, task.kind, seed=0)
             chosen = LinearProbe(
                 task,
@@ -223,6 +237,69 @@ class LinearProbe:
     def __repr__(self) -> str:
         task = self.task.kind if isinstance(self.task, Task) else self.task
         return f"LinearProbe(task={task!r}, weight_decays={list(self.weight_decays)})"
+
+
+def _cross_validate(
+    X: np.ndarray, y: np.ndarray, task: Task, grid: list[float], k: int, max_iter: int, tol: float
+) -> tuple[float, list[dict]]:
+    """The L2 strength with the lowest out-of-fold loss over stratified ``k`` folds, and one
+    dict per grid point (weight_decay, cv_loss, cv_<monitor>). Each fold walks the whole grid,
+    warm-started, on its own standardisation; the out-of-fold probabilities of all folds are
+    pooled and scored once per grid point.
+
+    The loss, not the metric, picks: it moves with every image's probability, where accuracy
+    on a few hundred pooled rows moves by whole images and ties along most of the grid.
+    """
+    if k < 2:
+        raise ConfigError(f"'cv' must be at least 2 folds. Got {k}.")
+    folds = _folds(y, task.kind, k)
+    oof = np.zeros((len(grid), len(y), task.num_outputs), np.float32)
+    with _one_thread() if X.size < _THREADED_MIN_ELEMENTS else contextlib.nullcontext():
+        for held in folds:
+            fit = np.setdiff1d(np.arange(len(y)), held)
+            mean, scale = X[fit].mean(0), X[fit].std(0)
+            scale[scale < 1e-8] = 1.0
+            Xf = torch.from_numpy((X[fit] - mean) / scale)
+            Xh = torch.from_numpy((X[held] - mean) / scale)
+            W = torch.zeros(X.shape[1], task.num_outputs, requires_grad=True)
+            b = torch.zeros(task.num_outputs, requires_grad=True)
+            yt = _as_target(y[fit], task)
+            for i, wd in enumerate(grid):
+                _lbfgs(W, b, Xf, yt, task, wd, max_iter, tol)
+                with torch.no_grad():
+                    oof[i, held] = task.probs(Xh @ W + b).numpy()
+    path = []
+    target = _as_target(y, task)
+    for i, wd in enumerate(grid):
+        logits = torch.from_numpy(np.log(np.clip(oof[i], 1e-7, 1.0)))
+        if task.kind == "multilabel":  # the sigmoid's inverse, so task.loss sees logits
+            p = np.clip(oof[i], 1e-7, 1 - 1e-7)
+            logits = torch.from_numpy(np.log(p / (1 - p)))
+        point = {
+            "weight_decay": wd,
+            "cv_loss": float(task.loss(logits, target)),
+            "cv_" + task.monitor: task.monitor_value(task.metrics(oof[i], y)),
+            "folds": k,
+        }
+        path.append(point)
+    best = min(path, key=lambda p: p["cv_loss"])
+    return float(best["weight_decay"]), path
+
+
+def _folds(y: np.ndarray, kind: str, k: int) -> list[np.ndarray]:
+    """Stratified fold indices (by class; multi-label rows at random), seeded."""
+    rng = np.random.default_rng(0)
+    n = len(y)
+    assign = np.empty(n, dtype=np.int64)
+    if kind == "multilabel":
+        assign[rng.permutation(n)] = np.arange(n) % k
+    else:
+        offset = 0
+        for c in np.unique(y):
+            idx = rng.permutation(np.flatnonzero(y == c))
+            assign[idx] = (np.arange(len(idx)) + offset) % k
+            offset += len(idx)  # small classes do not all land in fold 0
+    return [np.flatnonzero(assign == f) for f in range(k) if (assign == f).any()]
 
 
 #: From this many feature values (rows x dimensions) the matrix products dominate L-BFGS and

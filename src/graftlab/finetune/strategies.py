@@ -19,6 +19,7 @@ gradual    probe        the head and the top stage, one more stage each epoch, e
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -55,12 +56,50 @@ def list_strategies() -> list[str]:
     return STRATEGIES.names()
 
 
+#: TrainConfig fields a strategy may take as constructor arguments of the same name.
+CONFIG_OPTIONS = ("bn", "layer_decay", "unfreeze")
+
+
 def strategy_from_config(config: Any) -> Strategy:
-    """The strategy ``config.strategy`` with the config's fields it takes (bn, layer_decay...)."""
-    cls = STRATEGIES.get(config.strategy)
+    """The strategy ``config.strategy`` with the config's fields it takes (bn, layer_decay...).
+
+    Raises:
+        ConfigError: see :func:`check_strategy_options`.
+    """
+    cls = check_strategy_options(config)
     accepted = inspect.signature(cls.__init__).parameters
-    options = {"bn": config.bn, "layer_decay": config.layer_decay, "unfreeze": config.unfreeze}
-    return cls(**{k: v for k, v in options.items() if k in accepted})
+    return cls(**{k: getattr(config, k) for k in CONFIG_OPTIONS if k in accepted})
+
+
+def check_strategy_options(config: Any) -> type[Strategy]:
+    """The strategy class of ``config``; a ConfigError when the name is unknown or an option
+    the strategy does not take is set (``unfreeze=1`` with ``lp-ft`` would be ignored).
+
+    An option left at its default is not "set": every strategy runs with the defaults.
+    """
+    if config.strategy not in STRATEGIES:
+        names = STRATEGIES.names()
+        raise ConfigError(
+            f"Unknown strategy {config.strategy!r}.{did_you_mean(str(config.strategy), names)} "
+            f"Valid: {', '.join(names)}."
+        )
+    cls = STRATEGIES.get(config.strategy)
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    for option in CONFIG_OPTIONS:
+        value = getattr(config, option)
+        if option in _options(cls) or value == defaults[option]:
+            continue
+        takers = [n for n in STRATEGIES.names() if option in _options(STRATEGIES.get(n))]
+        raise ConfigError(
+            f"{option!r} does not apply to strategy {config.strategy!r} "
+            f"({cls.scope}); it is an option of {', '.join(repr(n) for n in takers)}. "
+            f"Got {option}={value!r}: leave it out, or choose one of those strategies."
+        )
+    return cls
+
+
+def _options(cls: type[Strategy]) -> set[str]:
+    return {p for p in inspect.signature(cls.__init__).parameters if p != "self"}
 
 
 class Strategy:
@@ -75,6 +114,7 @@ class Strategy:
     name = ""
     init_head = "probe"
     trains_backbone = True
+    scope = ""  # what trains, for messages: "the head only", "every stage"
 
     def __init__(self, *, bn: str = "frozen") -> None:
         self.bn = bn
@@ -219,6 +259,7 @@ class LinearProbeOnly(Strategy):
 
     name = "lp"
     trains_backbone = False
+    scope = "the head only, on frozen features"
 
     def freeze_before_training(self, model: nn.Module) -> None:
         self._validate(model)
@@ -248,6 +289,7 @@ class LPFT(Strategy):
     """
 
     name = "lp-ft"
+    scope = "every stage trains, each at a lower lr than the one above"
 
     def __init__(self, *, layer_decay: float = 0.7, bn: str = "frozen") -> None:
         super().__init__(bn=bn)
@@ -279,6 +321,7 @@ class Full(Strategy):
 
     name = "full"
     init_head = "random"
+    scope = "every parameter trains at one lr"
 
     def param_groups(self, model: nn.Module, lr: float, weight_decay: float) -> list[dict]:
         self._validate(model)
@@ -300,6 +343,7 @@ class TopK(Strategy):
     """
 
     name = "top-k"
+    scope = "the head and the top `unfreeze` stages train"
 
     def __init__(self, *, unfreeze: int = 2, layer_decay: float = 0.7, bn: str = "frozen") -> None:
         super().__init__(bn=bn)
@@ -361,6 +405,7 @@ class Gradual(Strategy):
     """
 
     name = "gradual"
+    scope = "one more stage unfreezes every epoch"
 
     def __init__(
         self, *, layer_decay: float = 0.7, epochs_per_stage: int = 1, bn: str = "frozen"

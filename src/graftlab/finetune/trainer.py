@@ -1,11 +1,12 @@
-"""The training loop: one ``fit`` that reads top to bottom, everything optional a callback.
+"""The training loop: ``fit`` = ``setup``, then ``train_epoch`` and ``validate`` per epoch.
 
 Batches are cut from decoded uint8 squares (``np.memmap`` (N,S,S,3) from the image cache) and
 turned into network input by ``preprocess.train_batch`` / ``eval_batch``, so no image is
 decoded twice. When the strategy keeps the lower stages frozen for the whole run, their output
 is computed once and cached (:mod:`~graftlab.finetune.boundary`) and the epochs train only the
-top from it. The loop keeps the best weights by the task's validation metric and restores
-them at the end; ``weights/last.pt`` (the :class:`~graftlab.finetune.callbacks.Checkpoint`
+top from it. Everything else is a callback: the best weights by the task's validation
+metric are kept and restored at the end by ``BestWeights``, a non-finite loss stops the run
+through ``StopOnNaN``; ``weights/last.pt`` (the :class:`~graftlab.finetune.callbacks.Checkpoint`
 callback) holds everything needed to continue a killed run exactly where it stopped.
 """
 
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
+import pickle
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -30,7 +32,13 @@ from torch import nn
 
 from graftlab.errors import ArtifactError, ConfigError, DataError
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part
-from graftlab.finetune.callbacks import Callback, ProgressBar, default_callbacks
+from graftlab.finetune.callbacks import (
+    Callback,
+    ProgressBar,
+    copy_state,
+    default_callbacks,
+    with_core_callbacks,
+)
 from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.schedule import WarmupCosine
 from graftlab.hardware import choose_execution
@@ -62,18 +70,24 @@ class Trainer:
         val: The same for the validation split; picks the best epoch.
         config: The run's :class:`TrainConfig` (defaults if None).
         run_dir: Where the default callbacks write ``weights/`` and ``results.csv``.
-        callbacks: ``None`` = :func:`default_callbacks`; a list = exactly those.
+        callbacks: ``None`` = :func:`default_callbacks`; a list = exactly those. Either way
+            the core callbacks (:func:`~graftlab.finetune.callbacks.with_core_callbacks`:
+            best weights, stop on a non-finite loss) are added unless the list has one of
+            their kind, which then replaces it.
         resume_from: A ``last.pt`` to continue from (see :meth:`resume`).
         cache_dir: Root of the graftlab cache, where activations at the freeze boundary go.
 
     Attributes:
         history_: One dict per finished epoch (the results.csv row, plus every val metric).
-        best_metric_, best_epoch_: Best validation ``task.monitor`` and its epoch (from 1).
+        best_metric_, best_epoch_, best_state_: Best validation metric, its epoch (from 1)
+            and the weights then (kept by the ``BestWeights`` callback; None before).
         config_: The resolved config (device, precision, ... no longer "auto").
         boundary_: The frozen part's cached output (:mod:`~graftlab.finetune.boundary`) the
             epochs train from, or None when the frozen part runs every step.
         findings: Doctor findings appended by monitor callbacks.
         stop_training: Set by a callback to end the run after the current epoch.
+        stop_now: Set by an ``on_before_backward`` callback to end the epoch before the
+            current step is applied.
     """
 
     def __init__(
@@ -104,9 +118,11 @@ class Trainer:
         self.cache_dir = cache_dir
         self.findings: list[Any] = []
         self.stop_training = False
+        self.stop_now = False
         self.history_: list[dict[str, Any]] = []
         self.best_metric_: float | None = None
         self.best_epoch_: int | None = None
+        self.best_state_: dict[str, torch.Tensor] | None = None
         self.optimizer: torch.optim.Optimizer | None = None
 
     def resume(self, path: str | os.PathLike) -> Trainer:
@@ -115,7 +131,54 @@ class Trainer:
         return self.fit()
 
     def fit(self) -> Trainer:
-        """Train, validate each epoch, restore the best weights; returns self."""
+        """Train, validate each epoch, restore the best weights; returns self.
+
+        :meth:`setup` builds everything (config, data, execution, seeds, optimizer, resumed
+        state, boundary cache); each epoch is :meth:`train_epoch` then :meth:`validate`.
+        What is done with the numbers (keep the best weights, stop on NaN or early, write
+        checkpoints and results.csv, the doctor's monitors) is the callbacks'.
+        """
+        determinism = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.backends.cudnn.benchmark,
+        )
+        try:
+            callbacks = self.setup()
+            for cb in callbacks:
+                cb.on_fit_start(self)
+            for epoch in range(self.epoch_, self.config_.epochs):
+                if self.stop_training:
+                    break
+                t_epoch = time.perf_counter()
+                train_logs = self.train_epoch(epoch, callbacks)
+                val_logs, val_probs = self.validate()
+                logs = {
+                    "epoch": epoch + 1,
+                    "lr": max(g["lr"] for g in self.optimizer.param_groups),
+                    "train_loss": train_logs["train_loss"],
+                    "train_accuracy": train_logs["train_accuracy"],
+                    **val_logs,
+                    "seconds": time.perf_counter() - t_epoch,
+                    "images_per_second": train_logs["images_per_second"],
+                    "data_wait": train_logs["data_wait"],
+                }
+                self.history_.append(logs)
+                self.epoch_ = epoch + 1
+                # The probabilities go to the callbacks (doctor monitors), not into history_.
+                epoch_logs = {**logs, "val_probs": val_probs}
+                for cb in callbacks:
+                    cb.on_epoch_end(self, epoch, epoch_logs)
+            self.model.eval()
+            for cb in callbacks:
+                cb.on_fit_end(self)  # BestWeights (first) restores the best epoch's weights
+        finally:
+            torch.use_deterministic_algorithms(determinism[0], warn_only=determinism[1])
+            torch.backends.cudnn.benchmark = determinism[2]
+        return self
+
+    def setup(self) -> list[Callback]:
+        """Everything an epoch needs; returns the callbacks in the order they run."""
         # 1. Check the config and the data; read the checkpoint to resume from.
         config = (self.config if self.config is not None else TrainConfig()).validate()
         x_train, y_train = _check_split("train", self.train)
@@ -124,8 +187,8 @@ class Trainer:
         given = (
             default_callbacks(self.run_dir, config) if self.callbacks is None else self.callbacks
         )
-        callbacks = sorted(given, key=lambda cb: getattr(cb, "order", 0))
-        model, task, strategy = self.model, self.task, self.strategy
+        callbacks = with_core_callbacks(given)
+        model, strategy = self.model, self.strategy
 
         # 2. Execution: device, autocast dtype, memory format (configured, resumed or measured).
         size = int(getattr(self.preprocess, "input_size", x_train.shape[1]))
@@ -136,17 +199,13 @@ class Trainer:
 
         # 3. Seeds everywhere (after the measurement, which draws random inputs); determinism.
         _seed_everything(config.seed)
-        determinism = (
-            torch.are_deterministic_algorithms_enabled(),
-            torch.is_deterministic_algorithms_warn_only_enabled(),
-            torch.backends.cudnn.benchmark,
-        )
         if config.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.benchmark = False
         self._generator = torch.Generator().manual_seed(config.seed)
         self.history_, self.best_metric_, self.best_epoch_ = [], None, None
-        self.stop_training = False
+        self.best_state_ = None
+        self.stop_training = self.stop_now = False
 
         # 4. The strategy freezes and groups; AdamW and warm-up + cosine over all steps.
         n_train, bs = len(y_train), config.batch_size
@@ -174,13 +233,12 @@ class Trainer:
         )
 
         # 5. Resume: weights, optimizer, schedule, strategy, RNGs, history, best so far.
-        start_epoch, step = 0, 0
-        self._best_state: dict[str, torch.Tensor] | None = None
+        self.epoch_, self.step_, self.n_train_ = 0, 0, n_train
         if saved is not None:
-            start_epoch, step = self._restore(saved, n_train)
-        self.epoch_, self.step_, self.n_train_ = start_epoch, step, n_train
+            self.epoch_, self.step_ = self._restore(saved, n_train)
 
         # 6. A part frozen for the whole run runs once: its output is cached at the boundary.
+        bar = next((cb for cb in callbacks if isinstance(cb, ProgressBar)), None)
         self.boundary_, boundary_note = cache_frozen_part(
             model,
             strategy,
@@ -189,121 +247,100 @@ class Trainer:
             self.config_,
             execution=(device, self._dtype, self._memory_format),
             cache_root=self.cache_dir,
-            progress=next((cb.enabled for cb in callbacks if isinstance(cb, ProgressBar)), False),
+            progress=bar.enabled if bar is not None else False,
         )
         cached = self.boundary_
-        forward = cached.upper if cached is not None else model
+        self._forward = cached.upper if cached is not None else model
         if config.compile:
             # After freezing and caching, so the graph is the part that trains; the weights
             # stay those of `model` (checkpoints and the best state keep their names).
-            forward = torch.compile(forward)
-        train_x, val_x = (cached.train, cached.val) if cached is not None else (x_train, x_val)
+            self._forward = torch.compile(self._forward)
+        self._train_x, self._val_x = (
+            (cached.train, cached.val) if cached is not None else (x_train, x_val)
+        )
+        self._y_train, self._y_val = y_train, y_val
 
-        # 7. Say what was built; callbacks start.
+        # 7. Say what was built.
         self.summary_ = self._describe(how, n_train, len(y_val), x_train, workers, boundary_note)
         logger.info("%s", self.summary_)
+        return callbacks
+
+    def train_epoch(self, epoch: int, callbacks: Sequence[Callback] = ()) -> dict[str, float]:
+        """One pass over the training set, shuffled by the seeded generator; the epoch's
+        train_loss, train_accuracy, images_per_second and data_wait."""
+        model, task, strategy = self.model, self.task, self.strategy
+        # The strategy may unfreeze; frozen parts and BN go back to eval mode.
+        n_groups = len(self.optimizer.param_groups)
+        strategy.on_epoch_start(model, self.optimizer, epoch)
+        if len(self.optimizer.param_groups) != n_groups:
+            logger.info("epoch %d: %s", epoch + 1, strategy.describe(model, self.optimizer))
+        strategy.set_train_mode(model)
         for cb in callbacks:
-            cb.on_fit_start(self)
+            cb.on_epoch_start(self, epoch)
+        t_epoch = time.perf_counter()
 
-        try:
-            # 8. The epochs.
-            for epoch in range(start_epoch, config.epochs):
-                if self.stop_training:
-                    break
-                # 8a. The strategy may unfreeze; frozen parts and BN go back to eval mode.
-                n_groups = len(self.optimizer.param_groups)
-                strategy.on_epoch_start(model, self.optimizer, epoch)
-                if len(self.optimizer.param_groups) != n_groups:
-                    logger.info("epoch %d: %s", epoch + 1, strategy.describe(model, self.optimizer))
-                strategy.set_train_mode(model)
-                for cb in callbacks:
-                    cb.on_epoch_start(self, epoch)
-                t_epoch = time.perf_counter()
-
-                # 8b. One pass over the training set, shuffled by the seeded generator.
-                order = torch.randperm(n_train, generator=self._generator).numpy()
-                seeds = torch.randint(2**62, (self.steps_per_epoch,), generator=self._generator)
-                batches = [order[i * bs : (i + 1) * bs] for i in range(self.steps_per_epoch)]
-                trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
-                loss_sum, seen, wait, train_probs, train_y = 0.0, 0, 0.0, [], []
-                jobs = [
-                    (train_x, y_train, idx, int(s), True)
-                    for idx, s in zip(batches, seeds, strict=True)
-                ]
-                for (xb, yb), waited in self._prefetch(jobs, workers):
-                    wait += waited
-                    self.schedule.apply()
-                    with self._autocast():
-                        logits = forward(self._inputs(xb))
-                        loss = task.loss(logits, yb.to(device))
-                    loss_value = loss.item()
-                    if not math.isfinite(loss_value):
-                        logger.error("loss is %s at step %d: stopping", loss_value, step)
-                        self.stop_training = True
-                        break
-                    self.optimizer.zero_grad(set_to_none=True)
-                    self.scaler.scale(loss).backward()
-                    batch_logs = {"size": len(yb)}
-                    if config.max_grad_norm is not None:
-                        self.scaler.unscale_(self.optimizer)
-                        # The norm before clipping: the doctor's gradient monitor reads it.
-                        norm = torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
-                        batch_logs["grad_norm"] = float(norm)
-                    self.scaler.step(self.optimizer)
-                    self.scaler.update()
-                    self.schedule.step()
-                    step += 1
-                    loss_sum += loss_value * len(yb)
-                    seen += len(yb)
-                    train_probs.append(task.probs(logits.detach()).cpu().numpy())
-                    train_y.append(yb.numpy())
-                    lr = max(g["lr"] for g in self.optimizer.param_groups)
-                    for cb in callbacks:
-                        cb.on_batch_end(self, step, {"loss": loss_value, "lr": lr, **batch_logs})
-                train_seconds = time.perf_counter() - t_epoch
-
-                # 8c. Validation in eval mode, no gradients, the task's metrics.
-                val_loss, val_probs = self._evaluate(val_x, y_val, forward)
-                metrics = task.metrics(val_probs, y_val)
-                if task.monitor not in metrics:
-                    raise ConfigError(
-                        f"The task monitors {task.monitor!r}, which its metrics do not report "
-                        f"(they have {', '.join(metrics)}). Fix Task.monitor."
-                    )
-
-                # 8d. Log the epoch, keep the best weights, let the callbacks act.
-                logs = {
-                    "epoch": epoch + 1,
-                    "lr": max(g["lr"] for g in self.optimizer.param_groups),
-                    "train_loss": loss_sum / max(seen, 1),
-                    "train_accuracy": _accuracy(train_probs, train_y, task.kind),
-                    "val_loss": val_loss,
-                    **{f"val_{k}": float(v) for k, v in metrics.items() if np.isscalar(v)},
-                    "seconds": time.perf_counter() - t_epoch,
-                    "images_per_second": seen / max(train_seconds, 1e-9),
-                    "data_wait": wait / max(train_seconds, 1e-9),
-                }
-                self.history_.append(logs)
-                value = float(metrics[task.monitor])
-                if np.isfinite(value) and (self.best_metric_ is None or value > self.best_metric_):
-                    self.best_metric_, self.best_epoch_ = value, epoch + 1
-                    self._best_state = _copy_state(model)
-                self.epoch_, self.step_ = epoch + 1, step
-                # The probabilities go to the callbacks (doctor monitors), not into history_.
-                epoch_logs = {**logs, "val_probs": val_probs}
-                for cb in callbacks:
-                    cb.on_epoch_end(self, epoch, epoch_logs)
-
-            # 9. Restore the best weights; callbacks end.
-            if self._best_state is not None:
-                model.load_state_dict(self._best_state)
-            model.eval()
+        bs, n_train, y_train = self.config_.batch_size, self.n_train_, self._y_train
+        order = torch.randperm(n_train, generator=self._generator).numpy()
+        seeds = torch.randint(2**62, (self.steps_per_epoch,), generator=self._generator)
+        batches = [order[i * bs : (i + 1) * bs] for i in range(self.steps_per_epoch)]
+        trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
+        jobs = [
+            (self._train_x, y_train, idx, int(s), True)
+            for idx, s in zip(batches, seeds, strict=True)
+        ]
+        loss_sum, seen, wait, train_probs, train_y = 0.0, 0, 0.0, [], []
+        max_norm = self.config_.max_grad_norm
+        self.stop_now = False
+        for (xb, yb), waited in self._prefetch(jobs, self._n_workers):
+            wait += waited
+            self.schedule.apply()
+            with self._autocast():
+                logits = self._forward(self._inputs(xb))
+                loss = task.loss(logits, yb.to(self._device))
+            loss_value = loss.item()
             for cb in callbacks:
-                cb.on_fit_end(self)
-        finally:
-            torch.use_deterministic_algorithms(determinism[0], warn_only=determinism[1])
-            torch.backends.cudnn.benchmark = determinism[2]
-        return self
+                cb.on_before_backward(self, self.step_, {"loss": loss_value, "size": len(yb)})
+            if self.stop_now:  # e.g. StopOnNaN: this step is not applied
+                break
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            batch_logs = {"size": len(yb)}
+            if max_norm is not None:
+                self.scaler.unscale_(self.optimizer)
+                # The norm before clipping: the doctor's gradient monitor reads it.
+                norm = torch.nn.utils.clip_grad_norm_(trainable, max_norm)
+                batch_logs["grad_norm"] = float(norm)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.schedule.step()
+            self.step_ += 1
+            loss_sum += loss_value * len(yb)
+            seen += len(yb)
+            train_probs.append(task.probs(logits.detach()).cpu().numpy())
+            train_y.append(yb.numpy())
+            lr = max(g["lr"] for g in self.optimizer.param_groups)
+            for cb in callbacks:
+                cb.on_batch_end(self, self.step_, {"loss": loss_value, "lr": lr, **batch_logs})
+        seconds = time.perf_counter() - t_epoch
+        return {
+            "train_loss": loss_sum / max(seen, 1),
+            "train_accuracy": _accuracy(train_probs, train_y, task.kind),
+            "images_per_second": seen / max(seconds, 1e-9),
+            "data_wait": wait / max(seconds, 1e-9),
+        }
+
+    def validate(self) -> tuple[dict[str, float], np.ndarray]:
+        """Validation in eval mode, no gradients: ``val_loss`` and every scalar ``val_*``
+        metric of the task, and the probabilities."""
+        val_loss, val_probs = self._evaluate(self._val_x, self._y_val, self._forward)
+        metrics = self.task.metrics(val_probs, self._y_val)
+        if self.task.monitor not in metrics:
+            raise ConfigError(
+                f"The task monitors {self.task.monitor!r}, which its metrics do not report "
+                f"(they have {', '.join(metrics)}). Fix Task.monitor."
+            )
+        scalars = {f"val_{k}": float(v) for k, v in metrics.items() if np.isscalar(v)}
+        return {"val_loss": val_loss, **scalars}, val_probs
 
     # -- inference ----------------------------------------------------------------------------
     def predict_proba(self, images: Any) -> np.ndarray:
@@ -394,7 +431,7 @@ class Trainer:
             "n_train": self.n_train_,
             "model": self.model.state_dict(),
             # The best weights are the current ones when this epoch is the best: not stored twice.
-            "best_model": None if self.best_epoch_ == self.epoch_ else self._best_state,
+            "best_model": None if self.best_epoch_ == self.epoch_ else self.best_state_,
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -447,9 +484,9 @@ class Trainer:
         self.best_metric_, self.best_epoch_ = saved["best_metric"], saved["best_epoch"]
         self.stop_training = bool(saved["stop_training"])
         best = saved["best_model"]
-        self._best_state = dict(best) if best is not None else _copy_state(self.model)
+        self.best_state_ = dict(best) if best is not None else copy_state(self.model)
         if self.best_epoch_ is None:
-            self._best_state = None
+            self.best_state_ = None
         logger.info("resumed after epoch %d (step %d)", saved["epoch"], saved["step"])
         return int(saved["epoch"]), int(saved["step"])
 
@@ -504,7 +541,14 @@ def _check_split(name: str, split: Any) -> tuple[Any, np.ndarray]:
     return x, y
 
 
-def _load_checkpoint(path: str | os.PathLike, config: TrainConfig) -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """A ``last.pt`` (or the run directory holding it), read with ``weights_only=True``.
+
+    Raises:
+        ArtifactError: One line, for a missing or unreadable file, a pickle of Python
+            objects (never unpickled: that can run code), or a file that is not a graftlab
+            training checkpoint (``best.pt`` holds weights only).
+    """
     path = Path(path)
     if path.is_dir():  # a run directory or its weights folder
         path = next(
@@ -512,15 +556,29 @@ def _load_checkpoint(path: str | os.PathLike, config: TrainConfig) -> dict[str, 
         )
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
+    except pickle.UnpicklingError as exc:
+        needs = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f"a pickle of Python objects ({needs.group(1)})" if needs else "not a torch file"
         raise ArtifactError(
-            f"Cannot resume from {path}: {exc}. Point to RUN/weights/last.pt of an interrupted run."
-        ) from exc
+            f"Cannot resume from {path}: it is {what}, not a graftlab checkpoint of plain "
+            "tensors; graftlab never unpickles objects (that can run code). Resume from the "
+            "weights/last.pt that graftlab train wrote, or start a new run."
+        ) from None
+    except (OSError, RuntimeError, EOFError, ValueError) as exc:
+        raise ArtifactError(
+            f"Cannot resume from {path} ({type(exc).__name__}: {str(exc).splitlines()[0]}). "
+            "Point to RUN/weights/last.pt of an interrupted run."
+        ) from None
     if not isinstance(saved, dict) or saved.get("format") != CHECKPOINT_FORMAT:
         raise ArtifactError(
             f"{path} is not a training checkpoint (best.pt holds weights only). "
             "Resume from RUN/weights/last.pt."
         )
+    return saved
+
+
+def _load_checkpoint(path: str | os.PathLike, config: TrainConfig) -> dict[str, Any]:
+    saved = load_checkpoint(path)
     ours = dataclasses.asdict(config)
     changed = [
         f"{k}: {saved['config'].get(k)!r} -> {v!r}"
@@ -595,10 +653,6 @@ def _accuracy(probs: list[np.ndarray], y: list[np.ndarray], kind: str) -> float:
     if kind == "multilabel":
         return float(((p >= 0.5) == (y > 0.5)).all(axis=1).mean())
     return float((p.argmax(axis=1) == y).mean())
-
-
-def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
 def _as_tuple(v: Any) -> Any:

@@ -17,13 +17,19 @@ import numpy as np
 
 from graftlab._io import write_text
 from graftlab.errors import ArtifactError
-from graftlab.report import plots
+from graftlab.report import _settings, plots
 from graftlab.report._runfiles import Predictions, RunFiles
 
 #: Mistakes shown in the gallery: enough to see a pattern, few enough to look at each.
 GALLERY_SIZE = 12
 #: The figures build_report writes under RUN/plots/.
-PLOT_FILES = ("learning_curves.png", "confusion_matrix.png", "reliability.png", "mistakes.png")
+PLOT_FILES = (
+    "learning_curves.png",
+    "probe_path.png",
+    "confusion_matrix.png",
+    "reliability.png",
+    "mistakes.png",
+)
 #: Settings of config.json listed first; the rest are in a folded "all settings" table.
 _KEY_SETTINGS = (
     "backbone",
@@ -56,19 +62,29 @@ _HEADLINE = (
 )
 
 
-def build_report(run_dir: str | Path) -> Path:
+def build_report(run_dir: str | Path, *, force: bool = False) -> Path:
     """Write ``RUN/report.html`` and its figures under ``RUN/plots/``; return the HTML path.
 
     Every input file is optional: a section whose file is missing says so, and a run that only
-    fitted the linear probe, or has no test split, still gets a report.
+    fitted the linear probe, or has no test split, still gets a report. But a report is not
+    replaced by a worse one: when the run lost files (or images) that the existing report was
+    built from, nothing is written unless ``force``.
 
     Raises:
-        ArtifactError: ``run_dir`` is not a directory.
+        ArtifactError: ``run_dir`` is not a directory, or the rebuild would lose sections.
     """
     root = Path(run_dir)
     if not root.is_dir():
         raise ArtifactError(f"{root} is not a run directory. Pass runs/train/<name>.")
     run = RunFiles.read(root)
+    inputs = _settings.inputs(run)
+    lost = sorted(_built_from(root / "report.html") - inputs)
+    if lost and not force:
+        raise ArtifactError(
+            f"Kept {root / 'report.html'}: it was built from {', '.join(lost)}, which the run "
+            "no longer has, so a new report would show less. Restore them, or rebuild anyway "
+            "with graftlab report RUN --force."
+        )
     for name in PLOT_FILES:  # a figure this run no longer has must not outlive a rebuild
         (root / "plots" / name).unlink(missing_ok=True)
     page = _Page(run)
@@ -89,6 +105,7 @@ def build_report(run_dir: str | Path) -> Path:
     nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in page.toc)
     created = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     text = template.substitute(
+        inputs=html.escape(",".join(sorted(inputs))),
         title=html.escape(title),
         subtitle=f"<p>{html.escape(str(root.resolve()))}</p>",
         style=_resource("style.css"),
@@ -100,6 +117,18 @@ def build_report(run_dir: str | Path) -> Path:
     out = root / "report.html"
     write_text(out, text)
     return out
+
+
+def _built_from(report: Path) -> set[str]:
+    """The inputs an existing report.html records (empty for none, or one from before)."""
+    import re
+
+    try:
+        head = report.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return set()
+    found = re.search(r'<meta name="graftlab-inputs" content="([^"]*)">', head)
+    return {i for i in html.unescape(found.group(1)).split(",") if i} if found else set()
 
 
 def _resource(name: str) -> str:
@@ -229,7 +258,10 @@ class _Page:
         parts.append(_kv_table([(k, v) for k, v in facts if v is not None]))
         if self.metrics:
             split = "test" if self.pred.split == "test" else "validation"
-            parts.append(f"<h3>Headline ({split} split)</h3>" + self._cards(self.metrics))
+            n = self.metrics["n"]
+            parts.append(
+                f"<h3>Headline ({split} split, {n:,} images)</h3>" + self._cards(self.metrics)
+            )
         for problem in run.problems:
             parts.append(_note(problem))
         return self._add("overview", "Overview", "\n".join(parts))
@@ -291,19 +323,22 @@ class _Page:
 
     def configuration(self) -> str:
         cfg, blocks = self.run.config, []
+        used, not_applied = _settings.settings(self.run)
         if isinstance(cfg, dict):
-            key = [(k, cfg[k]) for k in _KEY_SETTINGS if k in cfg]
+            key = [(k, used[k]) for k in _KEY_SETTINGS if k in used]
             blocks.append("<h3>Training</h3>" + (_kv_table(key) if key else ""))
         else:
             blocks.append(_note("No configuration (config.json)."))
-        groups = _param_groups(self.run)
-        if groups:
+        found = _settings.param_groups(self.run) if _settings.finetuned(self.run) else None
+        if found:
+            groups, frozen = found
             rows = [
                 [g.get("name"), g.get("lr"), g.get("params"), g.get("weight_decay")] for g in groups
             ]
             blocks.append(
-                "<h3>Parameter groups</h3>"
-                + _table(["group", "learning rate", "parameters", "weight decay"], rows)
+                "<h3>Parameter groups (fine-tuning)</h3>"
+                + _table(["group", "peak learning rate", "parameters", "weight decay"], rows)
+                + (_note(f"Frozen: {frozen:,} parameters.") if frozen is not None else "")
             )
         prep = self.run.preprocessing
         if isinstance(prep, dict):
@@ -311,8 +346,16 @@ class _Page:
         else:
             blocks.append(_note("No preprocessing record (preprocess.json)."))
         parts = [_columns(blocks)]
+        if not_applied:
+            parts.append(
+                "<h3>Not used by this run</h3>"
+                + _table(
+                    ["setting", "value", "why"],
+                    [[k, cfg.get(k), w] for k, w in not_applied.items()],
+                )
+            )
         if isinstance(cfg, dict):
-            rest = [(k, v) for k, v in cfg.items() if k not in _KEY_SETTINGS]
+            rest = [(k, v) for k, v in used.items() if k not in _KEY_SETTINGS]
             if rest:
                 parts.append(
                     "<details><summary>All settings</summary>" + _kv_table(rest) + "</details>"
@@ -321,18 +364,51 @@ class _Page:
 
     def curves(self) -> str:
         rows = self.run.results
+        phases = list(dict.fromkeys(r.get("phase") or "train" for r in rows or []))
+        parts = []
         if not rows:
-            content = _note("No training history (results.csv) in this run.")
-        else:
+            parts.append(_note("No training history (results.csv) in this run."))
+        elif phases != ["probe"]:  # one probe row is a point, not a curve: see the probe path
             png = plots.learning_curves(rows, self.plots / "learning_curves.png")
-            phases = list(dict.fromkeys(r.get("phase") or "train" for r in rows))
             caption = f"Loss and metric per epoch; one row per phase ({', '.join(phases)})."
-            content = _figure(png, "learning curves", "fig-curves", caption) or _note(
-                "results.csv has no numbers to plot."
+            parts.append(
+                _figure(png, "learning curves", "fig-curves", caption)
+                or _note("results.csv has no numbers to plot.")
             )
-            if phases == ["probe"]:
-                content += _note("Only the linear probe was fitted: there is no fine-tuning curve.")
-        return self._add("curves", "Learning curves", content)
+        summary = self.run.summary or {}
+        path = summary.get("probe_path")
+        png = (
+            plots.probe_path(path, summary.get("probe_weight_decay"), self.plots / "probe_path.png")
+            if isinstance(path, list)
+            else None
+        )
+        if png is not None:
+            parts.append(
+                "<h3>Linear probe</h3>"
+                + _figure(
+                    png,
+                    "linear probe validation path",
+                    "fig-probe",
+                    "The probe is fitted on frozen features once per L2 strength, strong to weak; "
+                    "validation picks the strength (dashed). It has no epochs.",
+                )
+            )
+        if phases == ["probe"]:
+            parts.append(_note("Only the linear probe was fitted: there is no fine-tuning curve."))
+        eps = _settings.label_smoothing(self.run)
+        if eps and rows:
+            k = len(self.run.classes or []) or 2
+            floor = _settings.smoothed_loss_floor(eps, k, self.run.task)
+            parts.append(
+                _note(
+                    f"Training and validation losses include label smoothing (ε = {eps:g}): "
+                    f"the lowest they can reach with {k} classes is {floor:.3f}, not 0. The test "
+                    "log loss under the metrics below is computed without smoothing, so the two "
+                    "are not comparable."
+                )
+            )
+        title = "Learning curves" if phases != ["probe"] else "Linear probe"
+        return self._add("curves", title, "\n".join(parts))
 
     def comparison(self) -> str:
         summary = self.run.summary
@@ -374,7 +450,13 @@ class _Page:
             text += ": the run has no test split." if pred is None else "."
             return self._add("evaluation", "Test metrics", _note(text))
         title = "Test metrics" if pred.split == "test" else "Validation metrics (no test split)"
-        parts = [self._cards(m)]
+        parts = [
+            f"<p>The {_e(pred.split)} split: <b>{m['n']:,} images</b>, scored by the selected "
+            f"model (<code>predictions/{_e(pred.split)}.npz</code>).</p>",
+            self._cards(m),
+        ]
+        if m.get("averaging"):
+            parts.append(_note(m["averaging"]))
         per = m.get("per_class") or m.get("per_label") or []
         keys = ["precision", "recall", "f1", "support"]
         if per and "average_precision" in per[0]:
@@ -414,11 +496,22 @@ class _Page:
                 png,
                 "reliability diagram",
                 "fig-reliability",
-                "Accuracy per confidence bin; bars below the diagonal are over-confident.",
+                "Accuracy per confidence bin; bars below the diagonal are over-confident."
+                + self._smoothing_caption(),
             )
         )
         parts.append(f'<div class="figrow">{"".join(figs)}</div>')
         return self._add("evaluation", title, "\n".join(parts))
+
+    def _smoothing_caption(self) -> str:
+        eps = _settings.label_smoothing(self.run)
+        if not eps or self.run.task == "multilabel":
+            return ""
+        k = len(self.run.classes or []) or 2
+        return (
+            f" Trained with label smoothing (ε = {eps:g}), the model aims at a confidence of "
+            f"{1 - eps + eps / k:.3f}, not 1: bars above the diagonal near the top are by design."
+        )
 
     def mistakes(self) -> str:
         pred = self.pred
@@ -435,11 +528,25 @@ class _Page:
                 "Most confident mistakes",
                 _note("The predictions file has no image paths to show."),
             )
-        png = plots.mistakes_gallery(items, self.plots / "mistakes.png")
+        notes = ""
+        if not any(_settings.image_exists(i["path"]) for i in items):
+            notes += _note(
+                "The images of these predictions are gone (moved or deleted), so the gallery "
+                "shows placeholders; the run's numbers do not depend on them."
+            )
+        hidden = plots.undrawable(self.run.classes or [])
+        if hidden:
+            notes += _note(
+                f"No installed font draws {len(hidden)} class name(s) ({', '.join(hidden[:5])}); "
+                "the figures show their class numbers (#i, in class order). On Debian: "
+                "apt-get install fonts-noto-cjk."
+            )
+        png = plots.mistakes_gallery(items, self.plots / "mistakes.png", classes=self.run.classes)
         return self._add(
             "mistakes",
             "Most confident mistakes",
-            _figure(
+            notes
+            + _figure(
                 png,
                 "most confident mistakes",
                 "fig-mistakes",
@@ -525,14 +632,6 @@ def confident_mistakes(
             }
         )
     return out
-
-
-def _param_groups(run: RunFiles) -> list[dict] | None:
-    for source in (run.config, run.summary):
-        groups = source.get("param_groups") if isinstance(source, dict) else None
-        if isinstance(groups, list) and all(isinstance(g, dict) for g in groups):
-            return groups
-    return None
 
 
 def _describe_execution(execution: Any) -> str | None:

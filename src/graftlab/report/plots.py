@@ -7,7 +7,10 @@ opened on its own from ``RUN/plots/``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,75 @@ from graftlab._io import atomic_path
 #: PNG resolution: sharp on a laptop screen, small enough to embed a dozen figures.
 DPI = 110
 _TRAIN, _VAL = "#1f77b4", "#d62728"
+
+
+# -- fonts: class names in any script ----------------------------------------------------------
+_DEFAULT_FONT = "DejaVu Sans"  # matplotlib's own font: Latin, Greek, Cyrillic, no CJK
+
+
+@functools.cache
+def _charmap(path: str) -> frozenset[int]:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        return frozenset()
+
+
+@functools.cache
+def _font_for(chars: frozenset[int]) -> tuple[str, ...] | None:
+    """Font family names that together draw ``chars``: matplotlib's default, then the first
+    installed font (CJK fonts such as Debian's fonts-noto-cjk first) with what it lacks;
+    None when no installed font has them."""
+    from matplotlib import font_manager
+
+    default = font_manager.findfont(_DEFAULT_FONT, fallback_to_default=True)
+    missing = chars - _charmap(default)
+    if not missing:
+        return (_DEFAULT_FONT,)
+    entries = sorted(
+        font_manager.fontManager.ttflist,
+        key=lambda f: (not any(t in f.name for t in ("CJK", "Noto Sans")), f.name),
+    )
+    for entry in entries:
+        # "Last Resort" fonts map every character to a box: exactly what this avoids.
+        if "Last Resort" not in entry.name and missing <= _charmap(entry.fname):
+            return (_DEFAULT_FONT, entry.name)
+    # matplotlib's font list is cached from its first run: fonts installed since (e.g.
+    # apt-get install fonts-noto-cjk) are only found on disk. Regular sans faces first.
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    paths = [p for p in font_manager.findSystemFonts() if p not in known and "LastResort" not in p]
+    for path in sorted(paths, key=lambda p: ("Sans" not in p, "Regular" not in p, p)):
+        if missing <= _charmap(path):
+            font_manager.fontManager.addfont(path)
+            return (_DEFAULT_FONT, font_manager.FontProperties(fname=path).get_name())
+    return None
+
+
+def undrawable(names: list[str]) -> list[str]:
+    """The names no installed font can draw (the figures show their numbers instead)."""
+    return [n for n in names if _font_for(frozenset(map(ord, n))) is None]
+
+
+@contextlib.contextmanager
+def _fonts(names: list[str], numbers: list[int] | None = None) -> Iterator[list[str]]:
+    """Draw with fonts that have every character of ``names``; yields the labels to draw:
+    the names, or ``#<number>`` (class number; position by default) for a name no installed
+    font can draw, rather than a row of boxes."""
+    from matplotlib import rc_context
+
+    families: list[str] = [_DEFAULT_FONT]
+    labels = []
+    for i, name in enumerate(names):
+        found = _font_for(frozenset(map(ord, name)))
+        if found is None:
+            labels.append(f"#{numbers[i] if numbers else i}")
+            continue
+        labels.append(name)
+        families += [f for f in found if f not in families]
+    with rc_context({"font.family": families}):
+        yield labels
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -110,9 +182,56 @@ def learning_curves(rows: list[dict], path: Path) -> Path | None:
     return _save(fig, path)
 
 
+def probe_path(points: list[dict], chosen: float | None, path: Path) -> Path | None:
+    """The linear probe's validation loss and metric against its L2 strength (log axis,
+    strong to weak, as the probe walks it), the chosen strength marked.
+
+    Args:
+        points: ``summary.json``'s ``probe_path``: ``{"weight_decay", "val_loss", ...}`` per
+            strength tried.
+        chosen: The strength validation picked.
+        path: The PNG to write.
+
+    Returns:
+        ``None`` when no point has a strength and a loss.
+    """
+    pts = [p for p in points if isinstance(p, dict) and _positive(p.get("weight_decay"))]
+    if not pts:
+        return None
+    wd = np.asarray([float(p["weight_decay"]) for p in pts])
+    metric = next(
+        (k for k in pts[0] if k.startswith("val_") and k != "val_loss"), None
+    )  # val_accuracy, or the multi-label metric the probe logged
+    panels = [("val_loss", "validation loss")] + (
+        [(metric, metric[4:].replace("_", " "))] if metric else []
+    )
+    fig, axes = _subplots(1, len(panels), figsize=(4.6 * len(panels), 3.0), squeeze=False)
+    for ax, (key, title) in zip(axes[0], panels, strict=True):
+        values = _column(pts, key)
+        ax.plot(wd, values, marker="o", ms=4, color=_VAL)
+        if chosen is not None and _positive(chosen):
+            ax.axvline(float(chosen), color="k", ls="--", lw=1, label=f"chosen: {chosen:g}")
+            ax.legend(fontsize=8)
+        ax.set_xscale("log")
+        ax.invert_xaxis()  # strong regularisation first, as the probe walks the path
+        ax.set_xlabel("L2 strength (weight decay)")
+        ax.set_title(f"probe: {title}", fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 def confusion_matrix(cm: list[list[int]], classes: list[str], path: Path) -> Path:
     """Row-normalised heat map (colour = share of the true class) annotated with counts."""
-    cm = np.asarray(cm, dtype=np.int64)
+    with _fonts(classes) as drawn:
+        return _confusion_matrix(np.asarray(cm, dtype=np.int64), drawn, path)
+
+
+def _confusion_matrix(cm: np.ndarray, classes: list[str], path: Path) -> Path:
     k = len(classes)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     side = min(max(3.2, 0.45 * k + 1.8), 16)
@@ -182,19 +301,31 @@ def reliability_diagram(reliability: dict, ece: float, path: Path) -> Path:
     return _save(fig, path)
 
 
-def mistakes_gallery(items: list[dict], path: Path, thumb: int = 128) -> Path | None:
+def mistakes_gallery(
+    items: list[dict], path: Path, thumb: int = 128, classes: list[str] | None = None
+) -> Path | None:
     """A grid of thumbnails titled ``true → predicted (confidence)``.
 
     Args:
         items: ``[{"path", "true", "pred", "confidence"}]``, most confident first.
         path: The PNG to write.
         thumb: Thumbnail side in pixels.
+        classes: The class names, to number a name that no installed font can draw.
 
     Returns:
         ``None`` when ``items`` is empty.
     """
     if not items:
         return None
+    names = sorted({n for item in items for n in (item["true"], item["pred"])})
+    numbers = [classes.index(n) if classes and n in classes else i for i, n in enumerate(names)]
+    with _fonts(names, numbers) as drawn:
+        shown = dict(zip(names, drawn, strict=True))
+        items = [{**i, "true": shown[i["true"]], "pred": shown[i["pred"]]} for i in items]
+        return _mistakes_gallery(items, path, thumb)
+
+
+def _mistakes_gallery(items: list[dict], path: Path, thumb: int) -> Path:
     cols = min(len(items), 6)
     rows = math.ceil(len(items) / cols)
     fig, axes = _subplots(rows, cols, figsize=(2.1 * cols, 2.45 * rows), squeeze=False)

@@ -7,9 +7,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from graftlab._registry import Registry
+from graftlab.doctor._checks import declared
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script.flow import Program
 from graftlab.doctor.script.parse import Source
+
+
+class UndeclaredCheck(ValueError):
+    """A rule emitted a code the catalogue does not have: a bug in the rule, never in the script."""
+
 
 #: Script checks by theme name; each adds findings to the context it is given.
 CHECKS: Registry[Callable[[Ctx], None]] = Registry("script check")
@@ -70,7 +76,18 @@ class Ctx:
         fix: str,
         refs: Iterable[str] = (),
     ) -> None:
-        """Record a finding once; evidence is ``file:line: code`` for each line, in order."""
+        """Record a finding once; evidence is ``file:line: code`` for each line, in order.
+
+        Raises:
+            UndeclaredCheck: ``code`` is not in the catalogue (``_checks.declare``) or is
+                declared with another category.
+        """
+        entry = declared(code)
+        if entry is None or entry.category != category:
+            raise UndeclaredCheck(
+                f"script check code {code} ({category}) is not declared in the catalogue"
+                + (f" (declared as {entry.category})" if entry else "")
+            )
         lines = sorted({n for n in lines if n})
         key = (code, tuple(lines))
         if key in self._seen:
@@ -90,6 +107,8 @@ def run_checks(ctx: Ctx) -> list[Finding]:
     for name in CHECKS.names():
         try:
             CHECKS.get(name)(ctx)
+        except UndeclaredCheck:
+            raise  # a programming error must fail the tests, not become a note
         except Exception as e:  # a check must never take the whole diagnosis down
             ctx.add(
                 "GL399",

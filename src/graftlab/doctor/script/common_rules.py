@@ -11,6 +11,16 @@ _SORTING_LOADERS = {"flow_from_directory", "image_dataset_from_directory", "Imag
 _LIST_WORDS = ("class", "label", "categor", "names", "species")
 
 
+def once(ctx: Ctx, *key: object) -> bool:
+    """True the first time ``key`` is seen in this diagnosis: one cause is one finding,
+    however many calls, loops or phases show it."""
+    seen = ctx.cache.setdefault("once", set())
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
 @check("common.class_names")
 def check_class_names(ctx: Ctx) -> None:
     """GL301: a hand-written class-name list in another order than the folder loader's."""

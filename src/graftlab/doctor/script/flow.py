@@ -196,6 +196,7 @@ class Program:
             if isinstance(c.node.func, ast.Attribute):
                 self._by_method[c.node.func.attr].append(c)
         self._names: dict[int, str | None] | None = None
+        self.memo: dict = {}  # analyses derived from the trace, computed once per script
 
     # -- building the trace ---------------------------------------------------------------
     def _collect_defs(self, body: list[ast.stmt]) -> None:
@@ -409,12 +410,18 @@ class Program:
         return None
 
     def const(self, node: ast.expr | None, idx: int, scope: int, _depth: int = 0):
-        """The Python value of ``node`` if it is a constant after propagation, else UNKNOWN."""
+        """The Python value of ``node`` if it is a constant after propagation, else UNKNOWN.
+
+        Every value is bounded (:func:`bounded`): a folded string, list or tuple holds at most
+        ``MAX_ITEMS`` items and an integer at most ``MAX_INT_BITS`` bits."""
+        return bounded(self._const(node, idx, scope, _depth))
+
+    def _const(self, node: ast.expr | None, idx: int, scope: int, _depth: int = 0):
         if node is None or _depth > 40:
             return UNKNOWN
         c = lambda n: self.const(n, idx, scope, _depth + 1)  # noqa: E731
         if isinstance(node, ast.Constant):
-            return node.value
+            return bounded(node.value)
         if isinstance(node, ast.Name | ast.Attribute):
             key = node.id if isinstance(node, ast.Name) else dotted(node)
             b = self.lookup(key, idx, scope) if key else None
@@ -478,12 +485,12 @@ class Program:
         }.get(name)
         try:
             if fn is not None:
-                return fn(*args)
+                return bounded(fn(*args))
             if name in ("os.path.join", "posixpath.join") and all(isinstance(a, str) for a in args):
                 return os.path.join(*args).replace("\\", "/")
             if last(name) in ("Path", "PurePath") and len(args) == 1 and isinstance(args[0], str):
                 return args[0]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, MemoryError):
             return UNKNOWN
         return UNKNOWN
 
@@ -534,8 +541,9 @@ class Program:
                 continue
             seen.add(id(ref.node))
             out.append(ref)
+            local = _local_names(ref.node)
             for n in ast.walk(ref.node):
-                if isinstance(n, ast.Name):
+                if isinstance(n, ast.Name) and n.id not in local:
                     b = self.lookup(n.id, ref.idx, ref.scope)
                     if b is not None and not isinstance(b.value, ImportRef):
                         todo.append(Ref(b.value, b.vidx, b.vscope))
@@ -578,28 +586,62 @@ def dotted(node: ast.expr) -> str | None:
     return None
 
 
+#: Largest folded value: scripts only need sizes, paths and short lists, and a script is
+#: untrusted input (``"a" * 10**9`` or ``10**10**10`` must not be computed).
+MAX_ITEMS = 10_000
+MAX_INT_BITS = 256
+
+
+def bounded(v):
+    """``v`` if it is small enough to keep, else UNKNOWN."""
+    if isinstance(v, str | bytes | list | tuple | dict) and len(v) > MAX_ITEMS:
+        return UNKNOWN
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_INT_BITS:
+        return UNKNOWN
+    return v
+
+
+def _too_big(op: ast.operator, a, b) -> bool:
+    """Whether ``a <op> b`` would exceed the bounds, decided before computing it."""
+    seq = (str, bytes, list, tuple)
+    if isinstance(op, ast.Mult):
+        for x, n in ((a, b), (b, a)):
+            if isinstance(x, seq) and isinstance(n, int) and len(x) * max(n, 0) > MAX_ITEMS:
+                return True
+        return False
+    if isinstance(op, ast.Pow) and isinstance(a, int) and isinstance(b, int) and b > 0:
+        return max(abs(a).bit_length(), 1) * b > 4 * MAX_INT_BITS and abs(a) > 1
+    return isinstance(op, ast.LShift | ast.RShift)
+
+
 def _binop(op: ast.operator, a, b):
     if a is UNKNOWN or b is UNKNOWN:
         return UNKNOWN
-    try:
-        if isinstance(op, ast.Add):
-            return a + b
-        if isinstance(op, ast.Sub):
-            return a - b
-        if isinstance(op, ast.Mult):
-            return a * b
-        if isinstance(op, ast.Div):
-            if isinstance(a, str) and isinstance(b, str):  # pathlib's ``/``
-                return f"{a.rstrip('/')}/{b}"
-            return a / b
-        if isinstance(op, ast.FloorDiv):
-            return a // b
-        if isinstance(op, ast.Pow):
-            return a**b
-        if isinstance(op, ast.Mod) and not isinstance(a, str):
-            return a % b
-    except (TypeError, ZeroDivisionError, OverflowError):
+    if _too_big(op, a, b):
         return UNKNOWN
+    try:
+        return bounded(_apply(op, a, b))
+    except (TypeError, ZeroDivisionError, OverflowError, ValueError, MemoryError):
+        return UNKNOWN
+
+
+def _apply(op: ast.operator, a, b):
+    if isinstance(op, ast.Add):
+        return a + b
+    if isinstance(op, ast.Sub):
+        return a - b
+    if isinstance(op, ast.Mult):
+        return a * b
+    if isinstance(op, ast.Div):
+        if isinstance(a, str) and isinstance(b, str):  # pathlib's ``/``
+            return f"{a.rstrip('/')}/{b}"
+        return a / b
+    if isinstance(op, ast.FloorDiv):
+        return a // b
+    if isinstance(op, ast.Pow):
+        return a**b
+    if isinstance(op, ast.Mod) and not isinstance(a, str):
+        return a % b
     return UNKNOWN
 
 
@@ -609,4 +651,18 @@ def _exprs(body: list[ast.stmt]) -> list[ast.expr]:
     for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Return | ast.Expr) and stmt.value:
             out.append(stmt.value)
+    return out
+
+
+def _local_names(node: ast.AST) -> set[str]:
+    """Names bound inside an expression (lambda parameters, comprehension targets): they do
+    not refer to the script's variables of the same name."""
+    out: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Lambda):
+            a = n.args
+            out.update(p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs])
+            out.update(p.arg for p in (a.vararg, a.kwarg) if p is not None)
+        elif isinstance(n, ast.comprehension):
+            out.update(t.id for t in ast.walk(n.target) if isinstance(t, ast.Name))
     return out

@@ -137,9 +137,12 @@ class KerasScript:
     @cached_property
     def apps(self) -> list[App]:
         out = []
+        seen: set[int] = set()
         for c in self.prog.calls:
             info = KERAS_APPS.get(c.name)
-            if info and (c.qual.startswith("keras.") or c.qual == c.name):
+            known = info and (c.qual.startswith("keras.") or c.qual == c.name)
+            if known and id(c.node) not in seen:
+                seen.add(id(c.node))
                 out.append(App(c, info))
         return out
 
@@ -286,9 +289,11 @@ class KerasScript:
     @cached_property
     def flows(self) -> list[Flow]:
         out = []
+        seen: set[int] = set()
         for c in self.prog.calls:
-            if c.name not in _FLOWS:
-                continue
+            if c.name not in _FLOWS or id(c.node) in seen:
+                continue  # a function called twice runs the same flow call twice: one flow
+            seen.add(id(c.node))
             datagen = None
             if c.name != "image_dataset_from_directory":
                 r = self.prog.receiver(c)
@@ -478,9 +483,19 @@ class Flow:
         return None
 
 
+_ROLE_AFFIX = re.compile(
+    r"^(?:(?:x|y|my|the|full|img|image|images)?)"
+    r"(train|training|trn|test|testing|val|valid|validation|eval|holdout|dev)"
+    r"(?:set|sets|loader|loaders|data|dataset|ds|dl|gen|generator|iter|batches|dir|path|"
+    r"folder|imgs|images|x|y|labels|flow)?$"
+)
+
+
 def role_of(text: str) -> str | None:
-    """``train`` / ``val`` / ``test`` from a variable name or a path."""
+    """``train`` / ``val`` / ``test`` from a variable name or a path (``trainloader``,
+    ``testset``, ``valid_gen``, ``data/validation``)."""
     words = set(re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", text).lower()))
+    words |= {m.group(1) for w in words if (m := _ROLE_AFFIX.match(w))}
     if words & {"val", "valid", "validation", "validate", "dev"}:
         return "val"
     if words & {"test", "testing", "eval", "evaluate", "evaluation", "holdout"}:
@@ -519,7 +534,9 @@ def _snake(name: str) -> str:
 
 def trainable_sets(prog: Program) -> list[tuple[Event, ast.expr, object]]:
     """``x.trainable = value`` statements: (event, target object expr, value or UNKNOWN)."""
-    out = []
+    if "trainable_sets" in prog.memo:
+        return prog.memo["trainable_sets"]
+    out = prog.memo["trainable_sets"] = []
     for ev in prog.events:
         n = ev.node
         if isinstance(n, ast.Assign):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 
+from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN
+from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import KerasScript, activation_of
 from graftlab.doctor.script.knowledge import REFS
 
@@ -30,7 +33,7 @@ def floor_text(k: int) -> str:
 @check("keras.head")
 def check_head(ctx: Ctx) -> None:
     """GL101 binary loss on a multi-class head, GL102 one-unit softmax, GL103 mismatches."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     prog = ctx.prog
@@ -48,6 +51,8 @@ def check_head(ctx: Ctx) -> None:
         if loss is None:
             continue
         kind, from_logits, loss_line = loss
+        if not once(ctx, "keras.head", out_line or loss_line, kind, from_logits):
+            continue  # the same head and loss compiled again for a second phase
         fits = ks.fits_for(comp)
         labels = {ks.label_format(f) for f in fits} - {None}
         metrics = ks.metrics(comp)
@@ -216,10 +221,64 @@ def _class_name(kind: str) -> str:
     }[kind]
 
 
+declare(
+    "GL106",
+    "double-softmax",
+    "error",
+    "script",
+    "The activation the model already applies is applied again to its predictions",
+    (REFS["keras_losses"],),
+)
+_ACTIVATION_FNS = {"sigmoid": "sigmoid", "expit": "sigmoid", "softmax": "softmax"}
+_PREDICTS = {"predict", "predict_on_batch", "predict_generator"}
+
+
+@check("keras.activation_twice")
+def check_activation_twice(ctx: Ctx) -> None:
+    """GL106: ``tf.nn.sigmoid(model.predict(x))`` on a model that already ends in sigmoid."""
+    if not uses_keras(ctx):
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    for c in prog.calls:
+        act = _ACTIVATION_FNS.get(c.name)
+        if act is None or not c.node.args or not c.qual.startswith(("tf.", "keras.", "scipy")):
+            continue
+        for ref in prog.deps(c.node.args[0], c.ev, limit=20):
+            for n in ast.walk(ref.node):
+                site = prog.call_site(n) if isinstance(n, ast.Call) else None
+                if site is None or site.name not in _PREDICTS:
+                    continue
+                model = ks.model_for(site)
+                _, final, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
+                if final != act or not once(ctx, "keras.activation_twice", c.node.lineno):
+                    continue
+                ctx.add(
+                    "GL106",
+                    "double-softmax",
+                    "error",
+                    f"{act} is applied to predictions that already went through {act}",
+                    [out_line, site.node.lineno, c.node.lineno],
+                    f"The model's last layer already applies {act}, so predict() returns "
+                    f"probabilities; applying {act} again "
+                    + (
+                        "maps every probability in [0, 1] into [0.5, 0.73]: thresholded at "
+                        "0.5, every image is predicted as the positive class."
+                        if act == "sigmoid"
+                        else "flattens them towards uniform, so the reported confidences are "
+                        "wrong (the argmax is kept)."
+                    ),
+                    f"Use the predictions as they are (they are {act} outputs), or end the "
+                    f"model in a linear Dense layer (logits) if you want to apply {act} "
+                    "yourself; then compile with from_logits=True.",
+                    [REFS["keras_losses"]],
+                )
+
+
 @check("keras.include_top")
 def check_include_top(ctx: Ctx) -> None:
     """GL104: layers stacked on a backbone that still has its ImageNet classifier."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     if any(
@@ -270,7 +329,7 @@ def _include_top(ctx: Ctx, app, lines: list[int]) -> None:
 @check("keras.monitor")
 def check_monitor(ctx: Ctx) -> None:
     """GL105: callbacks monitoring a metric name the model never logs."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     prog = ctx.prog

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite
+from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import App, Flow, Model
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.keras_pre import Op, Preprocessing, combine
@@ -61,7 +63,7 @@ def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
 @check("keras.preprocessing")
 def check_preprocessing(ctx: Ctx) -> None:
     """GL110: pixel preprocessing that does not match the backbone's convention."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     apps = [a for a in keras_script(ctx).apps if a.pretrained]
     if len({expected_mode(a) for a in apps}) != 1:
@@ -139,7 +141,7 @@ def _fix(app: App, want: str) -> str:
 @check("keras.train_eval_preprocessing")
 def check_train_eval(ctx: Ctx) -> None:
     """GL111 generators that preprocess differently; GL112 predictions on raw images."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks, pp = keras_script(ctx), preprocessing(ctx)
     trains = [f for f in ks.flows if f.role == "train" and f.datagen is not None]
@@ -150,7 +152,7 @@ def check_train_eval(ctx: Ctx) -> None:
             if other.datagen.node is tr.datagen.node:
                 continue
             a, b = _signature(ctx, tr.datagen), _signature(ctx, other.datagen)
-            if a == b:
+            if a == b or not once(ctx, "keras.train_eval", other.datagen.node.lineno):
                 continue
             ma, mb = combine(pp.datagen_ops(tr.datagen)), combine(pp.datagen_ops(other.datagen))
             ctx.add(
@@ -247,7 +249,7 @@ def _raw_predictions(ctx: Ctx) -> None:
 @check("keras.input_size")
 def check_input_size(ctx: Ctx) -> None:
     """GL113 sizes that differ between phases or from the model; GL303 vs the native size."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     flows = [f for f in ks.flows if f.role and f.size]
@@ -293,6 +295,48 @@ def check_input_size(ctx: Ctx) -> None:
                     f"target_size={size}  # the same tuple as input_shape[:2]",
                 )
     _native(ctx, declared, flows)
+    _prediction_size(ctx, flows, declared)
+
+
+def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
+    """GL113: an image loaded for predict() at another size than the model was trained at."""
+    trained = {f.size for f in flows if f.role == "train" and f.size}
+    sizes = trained or {size for size, _ in declared}
+    if len(sizes) != 1:
+        return
+    size = sizes.pop()
+    line = next((f.line for f in flows if f.role == "train"), 0) or declared[0][1]
+    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_on_batch"):
+        x = pred.arg(0, "x")
+        if x is None:
+            continue
+        for ref in ctx.prog.deps(x, pred.ev):
+            for n in ast.walk(ref.node):
+                if not (isinstance(n, ast.Call) and _last_name(n.func) == "load_img"):
+                    continue
+                kw = next((k.value for k in n.keywords if k.arg == "target_size"), None)
+                got = ctx.prog.const(kw, ref.idx, ref.scope) if kw is not None else None
+                if not isinstance(got, tuple | list) or tuple(got) == tuple(size):
+                    continue
+                if not once(ctx, "keras.predict_size", n.lineno):
+                    continue
+                _size(
+                    ctx,
+                    [line, n.lineno, pred.node.lineno],
+                    f"The model was trained on {_hw(size)} images but predicts on images "
+                    f"loaded at {_hw(tuple(got))}",
+                    "The image given to predict() is resized to another size than the "
+                    "training images: Keras fails on the shape (Flatten, a fixed Input) or, with "
+                    "global pooling, computes features at another object scale, so the "
+                    "prediction is unreliable although validation accuracy was good.",
+                    f"load_img(path, target_size={tuple(size)})  # the training target_size",
+                )
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _declared_sizes(ctx: Ctx) -> list[tuple[tuple, int]]:
@@ -328,6 +372,8 @@ def _native(ctx: Ctx, declared, flows: list[Flow]) -> None:
             line = next(f.line for f in flows if f.role == "train")
         native = app.info.size
         if not all(isinstance(s, int) for s in size) or size == (native, native):
+            continue
+        if not once(ctx, "keras.native_size", app.info.name, size):
             continue
         ratio = min(size) / native
         extreme = ratio <= 0.5 or ratio >= 2
@@ -372,13 +418,13 @@ def _size(ctx: Ctx, lines, title: str, why: str, fix: str) -> None:
 @check("keras.augmentation")
 def check_augmentation(ctx: Ctx) -> None:
     """GL114 augmented validation/test data; GL115 augmentation in one phase only."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     for f in ks.flows:
         role = f.role if f.role != "predict" else f.name_role()
         aug = f.augmenting
-        if role in ("val", "test") and aug:
+        if role in ("val", "test") and aug and once(ctx, "keras.aug", f.datagen.node.lineno):
             split = (
                 ctx.prog.const(
                     f.datagen.kw("validation_split"), f.datagen.ev.idx, f.datagen.ev.scope

@@ -36,7 +36,9 @@ class Op:
 
 
 def combine(ops: list[Op]) -> str:
-    modes = [o.mode for o in ops if o.mode != "raw"]
+    # One step reached along two paths (the data and the model) is still one step.
+    unique = {(o.line, o.what): o for o in ops}.values()
+    modes = [o.mode for o in unique if o.mode != "raw"]
     if "?" in modes:
         return "?"
     if not modes:
@@ -61,12 +63,19 @@ class Preprocessing:
         self.prog = prog
         self.ks = ks
 
-    def fn_ops(self, node: ast.expr | None, at: Event | Ref) -> list[Op]:
-        """Ops of a function reference (``preprocessing_function=...``, ``ds.map(f)``)."""
+    def fn_ops(self, node: ast.expr | None, at: Event | Ref, _depth: int = 0) -> list[Op]:
+        """Ops of a function reference (``preprocessing_function=...``, ``ds.map(f)``,
+        ``ds.map(partial(f, ...))``), following the script's functions it calls."""
         if node is None:
             return []
         if isinstance(node, ast.Lambda):
             return self.expr_ops([Ref(node.body, at.idx, at.scope)])
+        if (
+            isinstance(node, ast.Call)
+            and last(canon(self.prog.qualname(node.func, at.idx, at.scope))) == "partial"
+            and node.args
+        ):
+            return self.fn_ops(node.args[0], at, _depth)
         q = canon(self.prog.qualname(node, at.idx, at.scope))
         if last(q) == "preprocess_input":
             mod = preprocess_module(q)
@@ -78,7 +87,18 @@ class Preprocessing:
                 return [Op("?", node.lineno, node.id)]
             exprs = [s.value for s in ast.walk(fn) if isinstance(s, ast.Return) and s.value]
             exprs += [s.value for s in ast.walk(fn) if isinstance(s, ast.Assign | ast.AugAssign)]
-            return self.expr_ops([Ref(e, ev.idx, ev.scope) for e in exprs])
+            ops = self.expr_ops([Ref(e, ev.idx, ev.scope) for e in exprs])
+            if _depth < 3:  # helpers it calls: read_tfrecord -> decode_image
+                for e in exprs:
+                    for n in ast.walk(e):
+                        if (
+                            isinstance(n, ast.Call)
+                            and isinstance(n.func, ast.Name)
+                            and n.func.id in self.prog.functions
+                            and n.func.id != fn.name
+                        ):
+                            ops.extend(self.fn_ops(n.func, ev, _depth + 1))
+            return ops
         return [Op("?", node.lineno, q or "?")]
 
     def expr_ops(self, refs: list[Ref]) -> list[Op]:
@@ -86,14 +106,19 @@ class Preprocessing:
         ops: list[Op] = []
         seen: set[int] = set()
         for ref in refs:
-            for n in ast.walk(ref.node):
+            todo = [ref.node]
+            while todo:
+                n = todo.pop()
                 if id(n) in seen:
                     continue
                 seen.add(id(n))
                 op = self._op(n, ref)
                 if op is not None:
                     ops.append(op)
-        return ops
+                    if isinstance(n, ast.Call):
+                        continue  # ``Rescaling(1 / 127.5)`` is one step, not two
+                todo.extend(ast.iter_child_nodes(n))
+        return sorted(ops, key=lambda o: o.line)
 
     def _op(self, n: ast.AST, ref: Ref) -> Op | None:
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, ElementOf
+from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import Flow, role_of
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.knowledge import REFS, say
@@ -30,7 +32,7 @@ def same_dir_finding(ctx: Ctx, path: str, lines: list[int], role: str, code: str
 @check("keras.leakage")
 def check_leakage(ctx: Ctx) -> None:
     """GL302 same folder; GL116 validation on the training data or overlapping subsets."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     flows = ks.flows
@@ -57,6 +59,57 @@ def check_leakage(ctx: Ctx) -> None:
     for fit in ks.fits():
         _validation_is_training(ctx, fit)
     _idfd_seeds(ctx, flows)
+    _test_is_validation(ctx, flows)
+
+
+def _test_is_validation(ctx: Ctx, flows: list[Flow]) -> None:
+    """GL116: the test flow reads the validation folder (the one that chose the model)."""
+    for test in (f for f in flows if f.role == "test" and _dir_key(f) is not None):
+        val = next((f for f in flows if f.role == "val" and _dir_key(f) == _dir_key(test)), None)
+        named = _dir_role(ctx, test)
+        if val is None and named != "val":
+            continue
+        if not once(ctx, "keras.test_is_val", test.line):
+            continue
+        lines = [test.line] + ([val.line] if val is not None else [])
+        ctx.add(
+            "GL116",
+            "data-leakage",
+            "error" if val is not None else "warning",
+            f"The test data is read from the validation folder {_dir_key(test)[1]}",
+            lines,
+            "The images the model is tested on are the validation images, which already chose "
+            "the epoch, the checkpoint and the hyper-parameters: the 'test' accuracy repeats "
+            "the validation accuracy and is optimistic; no untouched data is measured."
+            + (
+                ""
+                if val is not None
+                else " (Inferred from the folder's name: the validation flow itself was not "
+                "found in the code shown.)"
+            ),
+            "Read the test folder for the test generator:\n"
+            "test_generator = test_datagen.flow_from_directory(test_dir, ...)",
+            [REFS["keras_idfd"], REFS["keras_compile"]],
+        )
+
+
+def _dir_key(flow: Flow) -> tuple[str, str] | None:
+    """The folder a flow reads: its path when it can be folded, else the variable holding it
+    (two flows given the same ``validation_dir`` read the same folder)."""
+    if isinstance(flow.directory, str):
+        return ("path", repr(flow.directory))
+    pos = 1 if flow.site.name == "flow_from_dataframe" else 0
+    node = flow.site.arg(pos, "directory")
+    return ("name", node.id) if isinstance(node, ast.Name) else None
+
+
+def _dir_role(ctx: Ctx, flow: Flow) -> str | None:
+    """The role the folder's path or variable name says (``validation_dir``)."""
+    if isinstance(flow.directory, str) and (r := role_of(flow.directory.rstrip("/"))):
+        return r
+    pos = 1 if flow.site.name == "flow_from_dataframe" else 0
+    node = flow.site.arg(pos, "directory")
+    return role_of(node.id) if isinstance(node, ast.Name) else None
 
 
 def _split_subsets(ctx: Ctx, a: Flow, b: Flow) -> bool:
@@ -136,7 +189,7 @@ def _leak(ctx: Ctx, lines, title: str, why: str, fix: str) -> None:
 @check("keras.shuffle")
 def check_shuffle(ctx: Ctx) -> None:
     """GL117: training data that is not shuffled."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     for f in ks.flows:
@@ -184,7 +237,7 @@ def check_shuffle(ctx: Ctx) -> None:
 @check("keras.label_order")
 def check_label_order(ctx: Ctx) -> None:
     """GL118: predictions and labels that are not in the same order."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     prog = ctx.prog
@@ -196,7 +249,7 @@ def check_label_order(ctx: Ctx) -> None:
             if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
                 continue
             labels = _label_reads(ctx, f)
-            if not labels:
+            if not labels or not once(ctx, "keras.label_order", f.line):
                 continue
             ctx.add(
                 "GL118",

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import ast
 
+from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.flow import CallSite, Event
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import CallSite, ElementOf, Event
+from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import App, Model, target_root, trainable_sets
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL126",
+    "trainable-not-applied",
+    "error",
+    "script",
+    "Every layer of the compiled model is frozen, the new head included",
+    (REFS["keras_tl"],),
+)
 
 _ADAPTIVE = {"adam", "adamw", "nadam", "rmsprop", "adamax", "lion"}
 
@@ -39,7 +51,7 @@ def _whole(target: ast.expr) -> bool:
 @check("keras.trainable")
 def check_trainable(ctx: Ctx) -> None:
     """GL120 trainable changed after compile; GL121 a fine-tune phase that unfreezes nothing."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     sets = trainable_sets(ctx.prog)
@@ -56,6 +68,8 @@ def check_trainable(ctx: Ctx) -> None:
         if late:
             first = next((s for s in late if s[2] is True), late[0])
             ev = first[0]
+            if not once(ctx, "keras.trainable", ev.node.lineno, comp.node.lineno):
+                continue
             verb = "unfreezes layers" if first[2] is True else "changes `trainable`"
             ctx.add(
                 "GL120",
@@ -72,6 +86,96 @@ def check_trainable(ctx: Ctx) -> None:
                 [REFS["keras_tl"], REFS["keras_compile"]],
             )
     _never_unfrozen(ctx, sets)
+    _no_compile_after(ctx, sets)
+    _all_frozen(ctx, sets)
+
+
+def _all_frozen(ctx: Ctx, sets) -> None:
+    """GL121: every layer of the model being compiled is frozen (its new head included)."""
+    ks = keras_script(ctx)
+    for comp in ks.compiles():
+        model = ks.model_for(comp)
+        if model is None or not ks.fits_for(comp):
+            continue
+        state = None
+        for ev, t, v in sets:
+            if ev.idx > comp.ev.idx or not isinstance(v, bool):
+                continue
+            whole = _whole_model(ctx, ev, t, model)
+            if whole:
+                state = (ev, v)
+            elif v is True and _related(ctx, ev, t, model):
+                state = None  # some layers were unfrozen after the freeze
+        if state is None or state[1] is not False or not once(ctx, "keras.all_frozen", comp):
+            continue
+        ev = state[0]
+        ctx.add(
+            "GL126",
+            "trainable-not-applied",
+            "error",
+            "Every layer of the compiled model is frozen, the new head included",
+            [ev.node.lineno, comp.node.lineno, ks.fits_for(comp)[0].node.lineno],
+            "trainable = False is set on all the layers of the model that is compiled and "
+            "trained (not only on the pretrained base), so fit() updates no weight at all: "
+            "the loss and accuracy stay where the random head put them.",
+            "Freeze only the pretrained part:\nbase_model.trainable = False  # or: for layer "
+            "in base_model.layers: layer.trainable = False\nand leave the new layers "
+            "trainable before compile().",
+            [REFS["keras_tl"]],
+        )
+
+
+def _whole_model(ctx: Ctx, ev: Event, target: ast.expr, model: Model) -> bool:
+    """``model.trainable = ...`` or ``for layer in model.layers: layer.trainable = ...`` on
+    the whole compiled model (no slice of its layers)."""
+    prog = ctx.prog
+    node = target
+    if isinstance(node, ast.Name):
+        r = prog.origin(node, ev.idx, ev.scope)
+        if isinstance(r.node, ElementOf) and r.node.index is None:
+            it = r.node.value
+            if not (isinstance(it, ast.Attribute) and it.attr == "layers"):
+                return False
+            node = it.value
+    site = prog.origin_call(node, ev)
+    return site is not None and site.node is model.site.node
+
+
+def _no_compile_after(ctx: Ctx, sets) -> None:
+    """GL120 (inferred): layers are unfrozen and no compile() follows in the code shown."""
+    ks = keras_script(ctx)
+    changes = [(ev, t, v) for ev, t, v in sets if v is True]
+    if not changes or any(c.ev.idx > changes[-1][0].idx for c in ks.compiles()):
+        return
+    ev = changes[-1][0]
+    before = [c for c in ks.compiles() if c.ev.idx < ev.idx]
+    fits = [f for f in ks.fits() if f.ev.idx > ev.idx]
+    if before and fits:
+        return  # compile, unfreeze, fit: the complete case, reported above as an error
+    if not once(ctx, "keras.trainable", ev.node.lineno):
+        return
+    then = (
+        f"fit() on line {fits[0].node.lineno} trains without a compile() after it"
+        if fits
+        else "no compile() follows in the code shown"
+    )
+    ctx.add(
+        "GL120",
+        "trainable-not-applied",
+        "warning",
+        "Layers are unfrozen (trainable = True), but no compile() follows",
+        [ev.node.lineno, *[f.node.lineno for f in fits[:1]]],
+        f"The script sets `trainable = True` and {then}. A Keras model trains the layers "
+        "that were trainable when compile() was last called, so unless the model is compiled "
+        "again after this line the unfrozen layers keep their weights and the fine-tuning "
+        "phase trains only the head (inferred: the compile() that fixed the trainable set "
+        "is not after this line in what was posted).",
+        "After changing `trainable`, compile again (with a low learning rate) before fit():\n"
+        "for layer in base_model.layers[-30:]: layer.trainable = True\n"
+        "model.compile(optimizer=keras.optimizers.Adam(1e-5), loss=..., metrics=[...])\n"
+        "model.fit(...)",
+        [REFS["keras_tl"], REFS["keras_compile"]],
+    )
 
 
 def _never_unfrozen(ctx: Ctx, sets) -> None:
@@ -89,7 +193,8 @@ def _never_unfrozen(ctx: Ctx, sets) -> None:
             continue
         rel = [(ev, t, v) for ev, t, v in sets if _related(ctx, ev, t, model)]
         frozen = [s for s in rel if s[0].idx < c1.ev.idx and s[2] is False]
-        thawed = [s for s in rel if fit1.ev.idx < s[0].idx < fit2.ev.idx]
+        # freezing the lower layers again is not unfreezing: only ``trainable = True`` counts
+        thawed = [s for s in rel if fit1.ev.idx < s[0].idx < fit2.ev.idx and s[2] is True]
         if not frozen or thawed:
             continue
         ctx.add(
@@ -132,7 +237,7 @@ def _unfreezes(ctx: Ctx, app: App) -> list[Event]:
 @check("keras.batchnorm")
 def check_batchnorm(ctx: Ctx) -> None:
     """GL122 BatchNorm layers left in training mode when fine-tuning; GL123 old-Keras note."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     if _handles_bn(ctx.src.tree):
@@ -162,7 +267,8 @@ def check_batchnorm(ctx: Ctx) -> None:
                         else "the model is built from base_model.input/.output, so "
                         "training=False cannot be passed"
                     )
-                _bn(ctx, app, [where, thaw[0].node.lineno], how)
+                if once(ctx, "keras.batchnorm", app.site.node.lineno):
+                    _bn(ctx, app, [where, thaw[0].node.lineno], how)
 
 
 def _handles_bn(tree: ast.Module) -> bool:
@@ -201,6 +307,8 @@ def _bn(ctx: Ctx, app: App, lines: list[int], how: str) -> None:
 def _old_keras_note(ctx: Ctx, app: App) -> None:
     if ctx.tf2 or not any(c.name == "fit_generator" for c in ctx.prog.calls):
         return
+    if not once(ctx, "keras.old_bn"):
+        return  # a fact about the Keras version, said once
     frozen = [ev for ev, t, v in trainable_sets(ctx.prog) if v is False]
     if not frozen:
         return
@@ -224,7 +332,7 @@ def _old_keras_note(ctx: Ctx, app: App) -> None:
 @check("keras.learning_rate")
 def check_learning_rate(ctx: Ctx) -> None:
     """GL124: one high learning rate for pretrained and new layers while fine-tuning."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     sets = trainable_sets(ctx.prog)
@@ -278,11 +386,12 @@ def check_learning_rate(ctx: Ctx) -> None:
 @check("keras.head_weights")
 def check_head_weights(ctx: Ctx) -> None:
     """GL125: weights saved from one head architecture and loaded into another."""
-    if not ctx.keras:
+    if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
     prog = ctx.prog
     saves = [c for c in prog.calls if c.name in ("save_weights", "save")]
+    _unwritten_weights(ctx, saves)
     for load in prog.method_calls("load_weights"):
         path = prog.const(load.arg(0, "filepath"), load.ev.idx, load.ev.scope)
         by_name = prog.const(load.kw("by_name"), load.ev.idx, load.ev.scope) is True
@@ -324,6 +433,73 @@ def check_head_weights(ctx: Ctx) -> None:
                 "Load without by_name into the same architecture, or check the loaded layers.",
                 [REFS["keras_tl"]],
             )
+
+
+def _written_paths(ctx: Ctx, saves: list[CallSite]) -> dict[str, CallSite]:
+    """Weight files the script writes: ``save``/``save_weights`` and ``ModelCheckpoint``."""
+    prog = ctx.prog
+    out: dict[str, CallSite] = {}
+    for c in [*saves, *prog.find_calls("ModelCheckpoint")]:
+        v = prog.const(c.arg(0, "filepath"), c.ev.idx, c.ev.scope)
+        if isinstance(v, str) and "{" not in v:
+            out.setdefault(v, c)
+    return out
+
+
+def _unwritten_weights(ctx: Ctx, saves: list[CallSite]) -> None:
+    """GL125 (inferred): the head's weights are saved under one file name and loaded from
+    another one that this script never writes."""
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    written = _written_paths(ctx, saves)
+    if not written:
+        return  # a script that only loads: the file comes from elsewhere, nothing to compare
+    for load in prog.method_calls("load_weights"):
+        path = prog.const(load.arg(0, "filepath"), load.ev.idx, load.ev.scope)
+        if not isinstance(path, str) or path in written or _stem(path) in map(_stem, written):
+            continue
+        same_kind = [p for p in written if _ext(p) == _ext(path)]
+        if not same_kind or not once(ctx, "keras.unwritten", path):
+            continue
+        saved = same_kind[0]
+        save = written[saved]
+        source, target = ks.model_for(save), ks.model_for(load)
+        a = _signature(ctx, source) if source else []
+        b = _signature(ctx, target) if target else []
+        differ = bool(a and b and a != b)
+        ctx.add(
+            "GL125",
+            "head-mismatch",
+            "warning",
+            f"Weights are saved as {saved!r} but loaded from {path!r}",
+            [save.node.lineno, load.node.lineno],
+            f"This script writes the trained weights to {saved!r}, but loads {path!r}, a file "
+            "it never writes (inferred link: the file saved is the one meant to be loaded). "
+            "The model is then initialised from an older or different training run"
+            + (
+                f"; and the two heads differ (saved from layers {a}, loaded into {b}), so "
+                "even the right file would not fit"
+                if differ
+                else ""
+            )
+            + ". Fine-tuning starts from a head that is not the one you trained, and ends "
+            "worse than the bottleneck model.",
+            "Keep one constant for the weights file and build the head with one function used "
+            "in both phases:\nTOP_WEIGHTS = 'top_model.weights.h5'\n"
+            "top_model.save_weights(TOP_WEIGHTS)  # phase 1\n"
+            "top_model = build_head(...); top_model.load_weights(TOP_WEIGHTS)  # phase 2",
+            [REFS["keras_blog"], REFS["keras_tl"]],
+        )
+
+
+def _stem(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.split(".", 1)[0]
+
+
+def _ext(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.split(".", 1)[1] if "." in name else ""
 
 
 def _signature(ctx: Ctx, model: Model) -> list[str]:

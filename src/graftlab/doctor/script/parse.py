@@ -8,9 +8,11 @@ says what it left out, instead of refusing the whole file.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import re
 import textwrap
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,10 @@ _MAGIC = re.compile(r"^(\s*)(?:!(?!=)|%%?[A-Za-z]|\?\??\w)")
 _HELP = re.compile(r"^(\s*)[\w.]+\?\??\s*$")
 _SHELL_ASSIGN = re.compile(r"^(\s*)([\w.,\s]+?)\s*=\s*(?:!|%[A-Za-z])")
 _MAX_REPAIRS = 200
+#: Code beyond this many characters is not analysed (a real training script is far shorter;
+#: the data-flow analysis grows faster than linearly with the number of statements).
+MAX_CODE_CHARS = 200_000
+_PARSE_BUDGET_S = 3.0  # repairing a pathological file stops here; the rest is left out
 
 
 @dataclass
@@ -162,9 +168,16 @@ def _neutralise_ipython(text: str) -> str:
 
 def _parse_text(text: str, name: str) -> Source:
     lines = text.split("\n")
-    tree, dropped = _parse_repairing(text)
+    if _looks_binary(text):
+        src = Source(name, [], ast.Module(body=[], type_ignores=[]))
+        src.notes.append("This is not a text file (it holds binary data); no checks ran.")
+        return src
+    code, cut = _bounded_code(lines)
+    tree, dropped = _parse_repairing(code)
     src = Source(name, lines, tree, dropped=dropped)
     _note_dropped(src)
+    _note_cut(src, cut, len(lines))
+    _note_empty(src, notebook=False)
     return src
 
 
@@ -173,36 +186,154 @@ def _parse_cells(cells: list[tuple[int, str]], name: str) -> Source:
     starts: list[int] = []
     body: list[ast.stmt] = []
     dropped: list[int] = []
+    cut: int | None = None
+    budget = MAX_CODE_CHARS
     for _, cell in cells:
         offset = len(lines)
         starts.append(offset + 1)
         cell_lines = cell.split("\n")
         lines.extend(cell_lines)
-        tree, cell_dropped = _parse_repairing(cell)
+        if cut is not None:
+            continue
+        code, cell_cut = _bounded_code(cell_lines, budget)
+        budget -= len(code)
+        tree, cell_dropped = _parse_repairing(code)
         ast.increment_lineno(tree, offset)
         body.extend(tree.body)
         dropped.extend(d + offset for d in cell_dropped)
+        if cell_cut is not None:
+            cut = offset + cell_cut
     module = ast.Module(body=body, type_ignores=[])
     src = Source(name, lines, module, starts, [n for n, _ in cells], dropped)
     _note_dropped(src)
+    _note_cut(src, cut, len(lines))
+    _note_empty(src, notebook=True)
     return src
 
 
-def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
-    """Parse ``text``; on a syntax error blank the offending line and try again.
+def _looks_binary(text: str) -> bool:
+    head = text[:8192]
+    return "\x00" in head or head.count("\ufffd") > max(8, len(head) // 100)
 
-    A fragment copied from inside a function is dedented first. Line numbers are kept, so
-    evidence still points at the user's lines.
+
+def _bounded_code(lines: list[str], budget: int | None = None) -> tuple[str, int | None]:
+    """The first lines that fit in ``budget`` characters (default :data:`MAX_CODE_CHARS`),
+    and how many lines were kept when the text was cut (None when it was not)."""
+    budget = MAX_CODE_CHARS if budget is None else budget
+    total = 0
+    for k, line in enumerate(lines):
+        total += len(line) + 1
+        if total > budget:
+            return "\n".join(lines[:k]), k
+    return "\n".join(lines), None
+
+
+def _note_empty(src: Source, notebook: bool) -> None:
+    if src.tree.body or src.notes:
+        return
+    if notebook and not src.cell_starts:
+        src.notes.append("The notebook has no code cells; no checks ran.")
+    else:
+        src.notes.append("The file holds no Python statements; no checks ran.")
+
+
+def _note_cut(src: Source, kept: int | None, total: int) -> None:
+    if kept is not None:
+        src.notes.append(
+            f"The code is longer than the doctor reads ({MAX_CODE_CHARS:,} characters): lines "
+            f"1-{kept} of {total} were analysed, the rest was not."
+        )
+
+
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+# A statement that cannot continue the one before it starts at column 0 with one of these
+# keywords excluded (they continue an ``if``/``try`` above them).
+_CONTINUATIONS = ("else", "elif", "except", "finally", "case")
+
+
+def _try_parse(text: str) -> ast.Module | None:
+    """The module, or None when ``text`` does not parse (syntax, nesting too deep, null
+    bytes)."""
+    try:
+        return ast.parse(text)
+    except _PARSE_ERRORS:
+        return None
+
+
+def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
+    """Parse ``text``; what does not parse is left out line by line, the rest is kept.
+
+    A fragment copied from inside a function is dedented first. The text is cut into
+    top-level blocks (a block starts at a column-0 statement) and each block is parsed on its
+    own, so one bad line costs its block a few parses instead of the whole file hundreds, and
+    files pasted one after another are read block by block. Line numbers are kept, so evidence
+    still points at the user's lines.
     """
     for candidate in (text, _neutralise_ipython(text)):
-        try:
-            return ast.parse(candidate), []
-        except (SyntaxError, ValueError):
-            pass
-    dedented = textwrap.dedent(_neutralise_ipython(text))
-    lines = dedented.split("\n")
+        tree = _try_parse(candidate)
+        if tree is not None:
+            return tree, []
+    lines = textwrap.dedent(_neutralise_ipython(text)).replace("\x00", "").split("\n")
+    deadline = time.monotonic() + _PARSE_BUDGET_S
+    blocks = _blocks(lines)
+    body: list[ast.stmt] = []
+    dropped: list[int] = []
+    i = 0
+    while i < len(blocks):
+        start, end = blocks[i]
+        if time.monotonic() > deadline:  # out of time: leave the rest out
+            dropped.extend(n for n in range(start + 1, len(lines) + 1) if lines[n - 1].strip())
+            break
+        tree = _try_parse("\n".join(lines[start:end]))
+        j = i
+        # A block may end at a column-0 line inside brackets or a string: try with the next.
+        while tree is None and j + 1 < len(blocks) and j - i < 4:
+            j += 1
+            tree = _try_parse("\n".join(lines[start : blocks[j][1]]))
+        if tree is None:
+            j = i
+            tree, bad = _repair(lines[start:end], deadline)
+            dropped.extend(start + n for n in bad)
+        ast.increment_lineno(tree, start)
+        body.extend(tree.body)
+        i = j + 1
+    return ast.Module(body=body, type_ignores=[]), sorted(set(dropped))
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, end) line ranges (0-based, end excluded) of the top-level blocks."""
+    starts = [0]
+    in_string = False
+    prev = ""
+    for k, line in enumerate(lines):
+        opens = line.count('"""') + line.count("'''")
+        if k and not in_string and _starts_statement(line, prev):
+            starts.append(k)
+        in_string ^= opens % 2 == 1
+        if line.strip() and not line.lstrip().startswith("#"):
+            prev = line
+    starts.append(len(lines))
+    return [(a, b) for a, b in itertools.pairwise(starts) if a < b]
+
+
+def _starts_statement(line: str, prev: str) -> bool:
+    if not line or line[0] in " \t#)]}" or not line.strip():
+        return False
+    word = re.match(r"[A-Za-z_]*", line).group(0)
+    if word in _CONTINUATIONS:
+        return False
+    p = prev.rstrip()
+    return not (p.startswith("@") or p.endswith(("\\", ",", "(", "[", "{", ":")))
+
+
+def _repair(lines: list[str], deadline: float) -> tuple[ast.Module, list[int]]:
+    """Parse one block, blanking each line a syntax error points at (1-based line numbers of
+    what was left out); past the deadline the rest of the block is left out."""
+    lines = list(lines)
     dropped: list[int] = []
     for _ in range(min(_MAX_REPAIRS, len(lines) + 1)):
+        if time.monotonic() > deadline:
+            break
         try:
             return ast.parse("\n".join(lines)), sorted(set(dropped))
         except SyntaxError as e:
@@ -216,9 +347,11 @@ def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
             # Keep a block header's body parseable: replace the header by ``if True:``.
             lines[lineno - 1] = f"{indent}if True:" if bad.rstrip().endswith(":") else ""
             dropped.append(lineno)
-        except ValueError:  # null bytes
-            lines = [ln.replace("\x00", "") for ln in lines]
-    return ast.Module(body=[], type_ignores=[]), list(range(1, len(lines) + 1))
+        except _PARSE_ERRORS:  # nesting too deep for the parser: no line to blame
+            break
+    return ast.Module(body=[], type_ignores=[]), [
+        n for n in range(1, len(lines) + 1) if lines[n - 1].strip()
+    ]
 
 
 def _note_dropped(src: Source) -> None:

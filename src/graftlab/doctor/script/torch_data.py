@@ -7,10 +7,13 @@ import ast
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
 from graftlab.doctor.script.flow import header as flow_header
+from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_split import same_dir_finding
 from graftlab.doctor.script.knowledge import IMAGENET_MEAN, IMAGENET_STD, REFS, say
 from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
 
+# Built-in datasets that choose their part with ``split=`` (the others take ``train=``).
+_SPLIT_DATASETS = {"Food101", "OxfordIIITPet", "Flowers102", "STL10", "Caltech101", "ImageNet"}
 _IMAGE_READERS = {"imread", "read_image", "decode_image", "load_img"}
 
 
@@ -42,7 +45,7 @@ def _train_pipelines(ctx: Ctx) -> list[Pipeline]:
 @check("torch.preprocessing")
 def check_preprocessing(ctx: Ctx) -> None:
     """GL210: normalisation missing or different from what the pretrained backbone expects."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     if not ts.backbones:
@@ -107,7 +110,7 @@ def _pre(ctx: Ctx, bb: TorchModel, lines, severity: str, title: str, why: str) -
 @check("torch.train_eval_preprocessing")
 def check_train_eval(ctx: Ctx) -> None:
     """GL211: evaluation or inference normalised differently from training."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     trains = _train_pipelines(ctx)
@@ -203,7 +206,7 @@ def output_size(ctx: Ctx, p: Pipeline):
 @check("torch.input_size")
 def check_input_size(ctx: Ctx) -> None:
     """GL213 train/eval crops of different sizes; GL303 far from the backbone's native size."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     trains = _train_pipelines(ctx)
@@ -258,7 +261,7 @@ def check_input_size(ctx: Ctx) -> None:
 @check("torch.augmentation")
 def check_augmentation(ctx: Ctx) -> None:
     """GL214: random augmentation on validation/test data."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     for p in ts.pipelines:
@@ -313,13 +316,15 @@ def _aug(ctx: Ctx, lines, title: str) -> None:
 @check("torch.loaders")
 def check_loaders(ctx: Ctx) -> None:
     """GL302/GL216 leakage, GL217 no shuffle, GL218 shuffled evaluation vs stored targets."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     roots = [d for d in ts.datasets if d.parent is None and isinstance(d.root, str)]
     for a in roots:
         for b in roots:
             if a.role == "train" and b.role in ("val", "test") and a.root == b.root:
+                if _part(ctx, a) != _part(ctx, b):
+                    continue  # CIFAR10(root, train=True) / (root, train=False): two splits
                 same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
     parents = {id(d.parent) for d in ts.datasets if d.parent is not None}
     for call, ds, role in ts.loaders():
@@ -393,6 +398,21 @@ def check_loaders(ctx: Ctx) -> None:
                     "batches as the predictions.",
                     [REFS["torch_loader"]],
                 )
+
+
+def _part(ctx: Ctx, ds) -> object:
+    """Which part of its root a dataset reads: folder datasets read the whole folder, the
+    built-in ones (CIFAR10, MNIST, Food101 ...) the split their ``train``/``split`` argument
+    selects (``train=True`` when not given); UNKNOWN-valued flags compare as unequal."""
+    site = ds.site
+    if site.name in ("ImageFolder", "DatasetFolder") or site.name in ctx.prog.classes:
+        return None
+    for kw in ("train", "split"):
+        node = site.kw(kw)
+        if node is not None:
+            v = ctx.prog.const(node, site.ev.idx, site.ev.scope)
+            return (kw, v) if isinstance(v, bool | str) else ("unknown", id(node))
+    return ("split", "train") if site.name in _SPLIT_DATASETS else ("train", True)
 
 
 def _loops_over(ctx: Ctx, loader: CallSite) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,6 +15,7 @@ from graftlab.doctor.script.flow import (
     Program,
     Ref,
     canon,
+    dotted,
     last,
 )
 from graftlab.doctor.script.keras_graph import role_of
@@ -32,6 +34,7 @@ _WRAPPERS = {
     "share_memory",
     "bfloat16",
 }
+_MODEL_WORDS = re.compile(r"model|net|classifier|backbone|resnet|vgg|densenet|efficientnet|vit")
 _HEAD_ATTRS = {"fc", "classifier", "head", "heads", "last_linear", "_fc", "top"}
 ACTIVATIONS = {
     "softmax": "softmax",
@@ -73,7 +76,10 @@ class TorchModel:
     """A network the script builds: torchvision/timm backbone, nn.Module class, Sequential."""
 
     site: CallSite
-    kind: str  # "torchvision" | "timm" | "class" | "sequential"
+    # "torchvision" | "timm" | "class" | "sequential" | "hub" (torch.hub.load), "loaded"
+    # (torch.load of a whole model), "inferred" (a name that is called like a model and
+    # never bound in the code shown)
+    kind: str
     name: str
     pretrained: bool
     cls: ast.ClassDef | None = None
@@ -166,7 +172,63 @@ class TorchScript:
                 out.append(TorchModel(c, "class", c.name, False, self.prog.classes[c.name]))
             elif c.name == "Sequential" and c.qual.startswith("torch"):
                 out.append(TorchModel(c, "sequential", "Sequential", False))
+            elif c.qual in ("torch.hub.load",):
+                name = self.prog.const(c.arg(1, "model"), c.ev.idx, c.ev.scope)
+                out.append(TorchModel(c, "hub", name if isinstance(name, str) else "?", True))
+            elif c.qual in ("torch.load", "torch.jit.load") and self._called(c):
+                out.append(TorchModel(c, "loaded", "the loaded model", True))
+            elif self._named_pretrained(c):
+                # resnet18(pretrained=True) from the poster's own module, pretrainedmodels...
+                out.append(TorchModel(c, "pretrained", c.name or "the model", True))
         return out
+
+    def _named_pretrained(self, c: CallSite) -> bool:
+        """A constructor asked for pretrained weights by keyword (``pretrained=True``,
+        ``pretrained='imagenet'``, ``weights='DEFAULT'``), whatever library it comes from."""
+        if c.name.endswith(("Sampler", "Loss")) or c.name in ("load_state_dict", "load"):
+            return False
+        p = self.prog.const(c.kw("pretrained"), c.ev.idx, c.ev.scope)
+        if p is True or (isinstance(p, str) and p):
+            return True
+        w = c.kw("weights")
+        if w is None:
+            return False
+        v = self.prog.const(w, c.ev.idx, c.ev.scope)
+        text = v if isinstance(v, str) else ast.unparse(w)
+        return bool(re.search(r"imagenet|DEFAULT|IMAGENET", text))
+
+    def _called(self, load: CallSite) -> bool:
+        """Whether what ``torch.load`` returned is called like a module (``model(x)``,
+        ``model.eval()``), rather than being a state dict."""
+        for c in self.prog.calls:
+            f = c.node.func
+            target = f.value if isinstance(f, ast.Attribute) and f.attr in _WRAPPERS else f
+            if isinstance(f, ast.Attribute) and f.attr not in _WRAPPERS:
+                continue
+            r = self.unwrap(target, c.ev)
+            if r is not None and r.node is load.node:
+                return True
+        return False
+
+    def guess_model(self, call: CallSite) -> TorchModel | None:
+        """A model inferred from a call ``model(x)`` whose name is bound nowhere in the code
+        shown (a fragment, a parameter of a function that is never called), when the name
+        says it is a network. All calls through one name share one guess."""
+        f = call.node.func
+        name = f.id if isinstance(f, ast.Name) else dotted(f)
+        if not name or not _MODEL_WORDS.search(name.rsplit(".", 1)[-1].lower()):
+            return None
+        if name in self.prog.classes or name in self.prog.functions or not call.node.args:
+            return None
+        root = name.split(".", 1)[0]
+        if "." in name and root != "self":
+            return None  # ``timm.create_model(...)``, ``models.resnet18(...)``: a factory
+        if self.prog.lookup(name, call.ev.idx, call.ev.scope) is not None:
+            return None  # bound to something the script builds or imports: not a guess
+        guesses = self.prog.memo.setdefault("torch_guesses", {})
+        if name not in guesses:
+            guesses[name] = TorchModel(call, "inferred", name, False)
+        return guesses[name]
 
     def _pretrained(self, c: CallSite) -> bool:
         p = self.prog.const(c.kw("pretrained"), c.ev.idx, c.ev.scope)

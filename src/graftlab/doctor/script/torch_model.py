@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN, CallSite, Event, Ref, canon, last
+from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.torch_graph import ACTIVATIONS, LOSSES, Head, torch_script
 
@@ -75,7 +77,7 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
 @check("torch.head")
 def check_head(ctx: Ctx) -> None:
     """GL201 double softmax; GL202 one-unit softmax / CE; GL203 activation-loss mismatches."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     for model in ts.models:
@@ -84,8 +86,8 @@ def check_head(ctx: Ctx) -> None:
             _single(ctx, [head.line], "softmax")
     for call, kind, def_line in loss_calls(ctx):
         head = tensor_head(ctx, call.arg(0, "input"), call.ev)
-        if head is None:
-            continue
+        if head is None or not once(ctx, "torch.head", head.line, kind):
+            continue  # the same output and loss, reached from the training and the eval loop
         lines = [head.line, def_line, call.node.lineno]
         act = head.activation
         if kind == "ce" and act == "softmax":

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import ast
 
+from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event
+from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.torch_graph import TorchModel, torch_script
+
+declare(
+    "GL226",
+    "head-mismatch",
+    "error",
+    "script",
+    "Setting out_features / in_features does not resize a layer",
+    (REFS["tv_tutorial"], REFS["tv_models"]),
+)
 
 _NO_GRAD = {"no_grad", "inference_mode"}
 _ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam", "Adagrad", "Lion"}
@@ -70,37 +82,71 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
     for fn in reversed(ev.funcs):
         if role_of(fn) in ("val", "test") or any(w in fn.lower() for w in ("predict", "infer")):
             return f"in {fn}()"
+    ts = torch_script(ctx)
     for idx in ev.loops:
         loop = ctx.prog.events[idx].node
         it = getattr(loop, "iter", None)
         text = ast.unparse(it) if it is not None else ""
         if role_of(text) in ("val", "test"):
             return f"in the loop over {text}"
+        role = _loader_role(ctx, ts, it, ctx.prog.events[idx])
+        if role in ("val", "test"):
+            return f"in the loop over the {role} data ({text})"
+    return None
+
+
+def _inference(ctx: Ctx, ev: Event, model: TorchModel) -> str | None:
+    """A pretrained model run on data in a script that never trains (a prediction demo)."""
+    if model.pretrained and not ctx.prog.method_calls("backward") and not ev.loops:
+        return "at inference: the script never trains"
+    return None
+
+
+def _loader_role(ctx: Ctx, ts, it: ast.expr | None, ev: Event) -> str | None:
+    """The role of the DataLoader a loop iterates (through ``enumerate``/``tqdm``), read from
+    its dataset (``CIFAR10(train=False)``, ``ImageFolder('data/val')``)."""
+    if it is None:
+        return None
+    for n in ast.walk(it):
+        if not isinstance(n, ast.Name):
+            continue
+        for call, ds, role in ts.loaders():
+            site = ctx.prog.origin_call(n, ev)
+            if site is None or site.node is not call.node:
+                continue
+            if role:
+                return role
+            if ds is not None:
+                train = ctx.prog.const(ds.site.kw("train"), ds.site.ev.idx, ds.site.ev.scope)
+                if train is False:
+                    return "test"
     return None
 
 
 @check("torch.eval_mode")
 def check_eval_mode(ctx: Ctx) -> None:
     """GL230 evaluation without model.eval(); GL231 evaluation that keeps autograd on."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     changes = _mode_changes(ctx)
     for c in ctx.prog.calls:
         if isinstance(c.node.func, ast.Call):
             continue
-        model = ts.model_of(c.node.func, c.ev)
-        if model is None or model.site.node is c.node:
+        model = ts.model_of(c.node.func, c.ev) or ts.guess_model(c)
+        if model is None or (model.site.node is c.node and model.kind != "inferred"):
             continue
-        why = _eval_context(ctx, c.ev)
+        why = _eval_context(ctx, c.ev) or (_inference(ctx, c.ev, model) if c.node.args else None)
         if why is None:
             continue
         mode = "train"
         for idx, m, new in changes:
             if idx < c.ev.idx and (m is None or m is model):
                 mode = new
+        if not once(ctx, "torch.eval_mode", mode == "train", id(model.site.node)):
+            continue  # one finding per model, however many evaluation calls
         if mode == "train":
-            heavy = _has_bn_or_dropout(ctx, model)
+            heavy = _has_bn_or_dropout(ctx, model) and model.kind not in ("loaded", "inferred")
             ctx.add(
                 "GL230",
                 "eval-mode-missing",
@@ -112,7 +158,7 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "normalises with the statistics of the current evaluation batch (and updates "
                 "its running averages with them), so validation/test predictions are noisy, "
                 "depend on the batch size and composition, and are lower than the model's "
-                "real accuracy.",
+                "real accuracy." + _inferred_mode(model),
                 "model.eval()\nwith torch.no_grad():\n    outputs = model(inputs)\n"
                 "# and call model.train() again before the next training epoch",
                 [REFS["torch_eval"]],
@@ -129,6 +175,21 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "with torch.no_grad():  # or torch.inference_mode()\n    outputs = model(x)",
                 [REFS["torch_nograd"]],
             )
+
+
+def _inferred_mode(model: TorchModel) -> str:
+    if model.kind == "loaded":
+        return (
+            " (Inferred: torch.load restores the mode the model was saved in; nothing in this "
+            "script calls model.eval() before evaluating it, so a model saved during training "
+            "is evaluated in training mode.)"
+        )
+    if model.kind == "inferred":
+        return (
+            f" (Inferred: {model.name} is not built in the code shown; it is called like a "
+            "network on evaluation batches and model.eval() is never called on it.)"
+        )
+    return ""
 
 
 def _has_bn_or_dropout(ctx: Ctx, model: TorchModel) -> bool:
@@ -177,7 +238,7 @@ def _filtered(node: ast.expr | None) -> bool:
 @check("torch.optimizer")
 def check_optimizer(ctx: Ctx) -> None:
     """GL220 optimizer built before unfreezing; GL224 one high lr over a pretrained model."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     opts = _optimizers(ctx)
@@ -262,7 +323,7 @@ def _learning_rate(ctx, ts, opt, resolved, sets, later) -> None:
 @check("torch.batchnorm")
 def check_batchnorm(ctx: Ctx) -> None:
     """GL222: a frozen backbone in training mode still updates BatchNorm statistics."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
     frozen = [ev for ev, v in _grad_sets(ctx) if not v]
@@ -291,10 +352,44 @@ def check_batchnorm(ctx: Ctx) -> None:
     )
 
 
+@check("torch.layer_size")
+def check_layer_size(ctx: Ctx) -> None:
+    """GL226: ``model.fc.out_features = K`` changes a number, not the layer."""
+    if not uses_torch(ctx):
+        return
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign):
+            continue
+        for t in n.targets:
+            if not (
+                isinstance(t, ast.Attribute)
+                and t.attr in ("out_features", "in_features", "out_channels", "num_classes")
+                and isinstance(t.value, ast.Attribute | ast.Subscript)
+            ):
+                continue
+            if not once(ctx, "torch.layer_size", n.lineno):
+                continue
+            where = ast.unparse(t.value)
+            ctx.add(
+                "GL226",
+                "head-mismatch",
+                "error",
+                f"Setting {ast.unparse(t)} does not resize the layer",
+                [n.lineno],
+                f"{t.attr} is only an attribute recorded when the layer was built; the weight "
+                f"matrix of {where} keeps its shape, so the layer still outputs (or expects) "
+                "the old number of units: the pretrained 1000-way head stays in place, the "
+                "model predicts 1000 classes and the checkpoint keeps that head.",
+                f"Replace the layer: {where} = nn.Linear({where}.in_features, num_classes)",
+                [REFS["tv_tutorial"], REFS["tv_models"]],
+            )
+
+
 @check("torch.load")
 def check_load(ctx: Ctx) -> None:
     """GL225: load_state_dict(strict=False) whose missing/unexpected keys are never looked at."""
-    if not ctx.torch:
+    if not uses_torch(ctx):
         return
     for c in ctx.prog.method_calls("load_state_dict"):
         if ctx.prog.const(c.kw("strict"), c.ev.idx, c.ev.scope) is not False:

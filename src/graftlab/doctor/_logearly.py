@@ -1,0 +1,156 @@
+"""What a training log's first lines say, before any plateau: the loss and accuracy of the
+first batches against the values a correct setup starts from.
+
+At initialisation a K-class softmax with categorical cross-entropy scores a loss near ln K and an
+accuracy near 1/K. Binary cross-entropy on the same K outputs starts at ln 2 = 0.6931 (sigmoid
+units at 0.5) or at the binary entropy of 1/K (softmax units at 1/K), and Keras then reports
+binary accuracy, which is exactly (K-1)/K for a model that outputs "no" for every unit. Those
+values at step 1 name the loss before the run has taught anything.
+"""
+
+from __future__ import annotations
+
+import math
+
+from graftlab.doctor import _checks as fixes
+from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logparse import EpochRow, ParsedLog, StepRow
+from graftlab.doctor.findings import Finding
+
+#: A first step is one of the first few batches: later running averages already moved.
+FIRST_STEPS = 3
+#: Logged losses have four decimals; 0.01 accepts the first batch's noise around ln 2.
+LOSS_TOL = 0.01
+#: Accuracy of the first batch equal to (K-1)/K up to the log's rounding.
+ACC_TOL = 0.0006
+
+LN2 = math.log(2)
+
+
+def binary_ce_at_prior(k: int) -> float:
+    """Binary cross-entropy of predicting 1/K on every unit of one-hot targets."""
+    p = 1.0 / k
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
+def first_record(log: ParsedLog) -> tuple[StepRow | EpochRow, str] | None:
+    """The earliest metrics of the first phase: a first-batch record, else epoch 1's row."""
+    phases = log.phases()
+    end = phases[0][0].line if phases else math.inf
+    for step in log.steps:
+        if step.line > end:
+            break
+        if step.step <= FIRST_STEPS and ("train_loss" in step.values or "train_accuracy" in
+                                         step.values):  # fmt: skip
+            return step, f"step {step.step}"
+        if step.step > FIRST_STEPS:
+            break  # the paste starts mid-epoch: its running averages are not the first batches
+    if len(phases[0]) >= 2 if phases else False:
+        return phases[0][0], f"epoch {phases[0][0].epoch}"  # a finished epoch, more after it
+    return None
+
+
+def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
+    """GL416: binary cross-entropy (and binary accuracy) on K > 2 outputs, from the first step."""
+    first = first_record(log)
+    if first is None:
+        return []
+    rec, where = first
+    at_step = isinstance(rec, StepRow)
+    loss, acc = rec.values.get("train_loss"), rec.values.get("train_accuracy")
+    k, k_source = log.num_classes, log.num_classes_evidence or ""
+    if (k is None or k < 3) and acc is not None and 0 < acc < 1:
+        # Without K, read it from an accuracy of exactly (K-1)/K; the loss must then confirm.
+        guess = round(1 / (1 - acc))
+        if 3 <= guess <= 50 and abs(acc - (guess - 1) / guess) <= ACC_TOL:
+            k, k_source = guess, f"inferred from the first accuracy {acc:.4f} = {guess - 1}/{guess}"
+    if k is None or k < 3:
+        return []
+    signs: list[str] = []
+    sig_acc = acc is not None and abs(acc - (k - 1) / k) <= ACC_TOL
+    if sig_acc:
+        signs.append(
+            f"accuracy {acc:.4f} = {k - 1}/{k} at {where}: binary accuracy of a model that "
+            f"answers 0 for all {k} units"
+        )
+    prior = binary_ce_at_prior(k)
+    sig_loss = False
+    if at_step and loss is not None and math.isfinite(loss):
+        if abs(loss - LN2) <= LOSS_TOL:
+            sig_loss = True
+            signs.append(
+                f"loss {loss:.4f} = ln 2 at {where}: binary cross-entropy of outputs at 0.5; "
+                f"categorical cross-entropy starts near ln {k} = {math.log(k):.4f}"
+            )
+        elif abs(loss - prior) <= LOSS_TOL:
+            sig_loss = True
+            signs.append(
+                f"loss {loss:.4f} at {where} = binary cross-entropy of predicting 1/{k} on every "
+                f"unit ({prior:.4f}); categorical cross-entropy starts near ln {k} = "
+                f"{math.log(k):.4f}"
+            )
+    named = any("binary" in n for n in log.accuracy_names)
+    if named:
+        signs.append("the log names the metric binary_accuracy")
+    inferred_k = k_source.startswith("inferred")
+    if not (sig_acc or sig_loss) or (inferred_k and not (sig_acc and sig_loss)):
+        return []
+    if not at_step and not (sig_acc and (named or _stays_above(log, (k - 1) / k))):
+        return []  # an epoch average at (K-1)/K alone is the plateau check's business
+    complete = sig_acc and (sig_loss or named or _stays_above(log, (k - 1) / k))
+    severity = "error" if complete and not inferred_k else "warning"
+    evidence = [f"  line {rec.line:>4} | {_quote(rec, log)}"]
+    evidence += [f"  - {s}" for s in signs]
+    evidence.append(f"K = {k}: {k_source}" if k_source else f"K = {k}")
+    if severity == "warning":
+        evidence.append(
+            "inferred: "
+            + (
+                "K was read from the accuracy itself"
+                if inferred_k
+                else "one of the two first-step signatures (loss, accuracy) is present"
+            )
+        )
+    return [
+        make(
+            "GL416",
+            severity=severity,
+            title=(
+                f"Binary cross-entropy on a {k}-class output: the first "
+                f"{'step' if at_step else 'epoch'} already scores "
+                + " and ".join(
+                    t
+                    for t, on in (
+                        (f"loss {loss:.4f}" if loss is not None else "", sig_loss),
+                        (f"accuracy {acc:.4f} = {k - 1}/{k}" if acc is not None else "", sig_acc),
+                    )
+                    if on
+                )
+            ),
+            evidence="\n".join(evidence),
+            explanation=(
+                f"A freshly initialised {k}-class softmax trained with categorical cross-entropy "
+                f"starts at a loss near ln {k} = {math.log(k):.4f} and an accuracy near "
+                f"1/{k} = {1 / k:.4f}. This log starts elsewhere: with "
+                "loss='binary_crossentropy' each of the "
+                f"{k} outputs is scored as an independent yes/no question, and metrics="
+                "['accuracy'] becomes binary_accuracy, averaged over the units. A model that "
+                f"answers 'no' for every unit is right on {k - 1} of {k} units, so it scores "
+                f"{(k - 1) / k:.4f} before learning anything, and later accuracies in the 0.9s "
+                "are per-unit scores, not the share of images classified correctly."
+            ),
+            fix=fixes.fix_binary_loss_multiclass(fw, k),
+            references=[REFS["binary-accuracy"], REFS["karpathy"]],
+        )
+    ]
+
+
+def _stays_above(log: ParsedLog, floor: float) -> bool:
+    """Training accuracy never falls below (K-1)/K: binary accuracy cannot, categorical can."""
+    values = [r.values["train_accuracy"] for r in log.rows if "train_accuracy" in r.values]
+    return len(values) >= 2 and min(values) >= floor - ACC_TOL
+
+
+def _quote(rec: StepRow | EpochRow, log: ParsedLog) -> str:
+    text = rec.text if isinstance(rec, StepRow) else log.lines[rec.line - 1].strip()
+    return text if len(text) <= 140 else text[:137] + "..."

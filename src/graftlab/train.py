@@ -1,0 +1,815 @@
+"""A training run, data to run directory, the same for ``graftlab train`` and the Python API.
+
+This module sits above every package it strings together (data, doctor, backbones, features,
+finetune, artifacts, report), so none of them needs to import another upwards. Each step is
+a function that returns a small dataclass, in the order :func:`run_training` calls them:
+
+1. :func:`load_data`: the data (or a Dataset), its manifest, classes and summary in the run.
+2. :func:`preflight`: the doctor's checks; an error stops the run with its fix.
+3. :func:`build_model`: backbone, the one Preprocess every phase uses (the image-size
+   override is stored once: features, fine-tuning, evaluation, the artifact), execution.
+4. :func:`compute_features`: features of every split (decoded once into the image cache,
+   pooled features cached), near-duplicates across splits.
+5. :func:`fit_probe`: LinearProbe on the train features, L2 chosen on val; a ``probe`` row in
+   results.csv.
+6. :func:`fine_tune`: when the strategy trains the backbone, the head from the probe (LP-FT)
+   or random (full), then ``Trainer.fit``.
+7. :func:`select_model`: on validation only. Fine-tuning never returns a model worse on
+   validation than the probe it started from; if it ends worse, the summary says so and why
+   (:func:`graftlab.doctor.advice.likely_cause`) and the probe is the model.
+8. :func:`score_test`: the test split, once, at the end, for reporting only.
+9. :func:`write_run`: predictions/, model/ (the artifact), summary.json, findings.json, and
+   the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from graftlab._io import atomic_path, stable_hash, write_json, write_text
+from graftlab._paths import cache_dir as resolve_cache_dir
+from graftlab._paths import new_run_dir
+from graftlab.artifacts import save_artifact
+from graftlab.backbones import create_backbone
+from graftlab.data import Dataset, load_dataset
+from graftlab.data.image_cache import ImageCache
+from graftlab.data.transforms import Preprocess
+from graftlab.doctor.advice import likely_cause
+from graftlab.doctor.monitors import default_monitors
+from graftlab.doctor.preflight import near_duplicates, run_preflight
+from graftlab.errors import ConfigError, DataError
+from graftlab.features import (
+    dataset_features,
+    describe,
+    extract_features,
+    head_logits,
+    weights_fingerprint,
+)
+from graftlab.features.extract import auto_batch_size
+from graftlab.finetune.callbacks import CSV_COLUMNS, default_callbacks
+from graftlab.finetune.config import TrainConfig
+from graftlab.finetune.probe import LinearProbe
+from graftlab.finetune.strategies import Strategy, strategy_from_config
+from graftlab.finetune.task import Task
+from graftlab.finetune.trainer import Trainer, load_checkpoint
+from graftlab.hardware import Execution, choose_execution
+from graftlab.report import build_report
+
+logger = logging.getLogger("graftlab.train")
+
+_DATA_CATEGORIES = {"data-leakage", "label-order-mismatch", "trivial-accuracy", "no-shuffle"}
+_SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class TrainResult:
+    """What a run produced.
+
+    Attributes:
+        run_dir: The run directory.
+        summary: The contents of ``summary.json``.
+        model: The selected model (eval mode), also saved in ``run_dir/model``.
+        task, classes, preprocess: What the artifact needs.
+        execution: Device and precision every prediction of this run used.
+        probe: The fitted :class:`LinearProbe`.
+        trainer: The Trainer, or None when the strategy does not train the backbone.
+    """
+
+    run_dir: Path
+    summary: dict
+    model: torch.nn.Module
+    task: Task
+    classes: list[str]
+    preprocess: Any
+    execution: Execution
+    probe: LinearProbe
+    trainer: Trainer | None = None
+
+
+# -- step results ---------------------------------------------------------------------------
+@dataclass
+class RunData:
+    """Step 1: the dataset and the task its labels define."""
+
+    dataset: Dataset
+    task: Task
+    seconds: float
+
+
+@dataclass
+class BuiltModel:
+    """Step 3: the backbone, its preprocessing, the strategy and the inference execution."""
+
+    model: torch.nn.Module
+    preprocess: Preprocess
+    strategy: Strategy
+    execution: Execution
+    seconds: float
+
+
+@dataclass
+class SplitFeatures:
+    """Step 4: pooled features of the usable images of each split, and their labels.
+
+    Attributes:
+        X, y: Features and labels of the decodable images, per split.
+        keep: Per split, which images of the dataset decoded (the others take no part).
+        cached: Per split, whether the features came from the cache.
+        seconds: Per split, wall time.
+        findings: Near-duplicate findings across splits.
+    """
+
+    X: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    keep: dict[str, np.ndarray]
+    cached: dict[str, bool]
+    seconds: dict[str, float]
+    findings: list = field(default_factory=list)
+
+
+@dataclass
+class Scores:
+    """Logits of a model on a split, with the task's loss and metrics."""
+
+    logits: np.ndarray
+    loss: float
+    metrics: dict
+
+
+@dataclass
+class ProbeStep:
+    """Step 5: the fitted probe (its head is now the model's) and its validation scores."""
+
+    probe: LinearProbe
+    val: Scores
+    seconds: float
+
+
+@dataclass
+class FineTuneStep:
+    """Step 6: the finished Trainer, its validation scores and the backbone before it."""
+
+    trainer: Trainer
+    val: Scores
+    execution: Execution
+    pretrained: dict[str, torch.Tensor]
+    seconds: float
+
+
+@dataclass
+class Selection:
+    """Step 7: ``"probe"`` or ``"finetune"``, and why."""
+
+    selected: str
+    reason: str
+
+
+@dataclass
+class TestStep:
+    """Step 8: validation and test metrics of both models, the selected model's logits."""
+
+    metrics: dict
+    logits: dict[str, np.ndarray]
+    seconds: float
+
+
+# -- the run --------------------------------------------------------------------------------
+def run_training(
+    data: Any,
+    config: TrainConfig | None = None,
+    *,
+    run_dir: str | os.PathLike | None = None,
+    project: str | os.PathLike = "runs",
+    name: str | None = None,
+    callbacks: Sequence[Any] = (),
+    cache_dir: str | os.PathLike | None = None,
+    strict: bool = False,
+    resume: bool = False,
+    progress: bool = True,
+    verbose: bool = True,
+    report: bool = True,
+) -> TrainResult:
+    """Train a classifier on ``data`` and write a complete run directory.
+
+    Args:
+        data: A folder, a CSV, or a :class:`graftlab.data.Dataset`.
+        config: The run's :class:`TrainConfig` (defaults when None).
+        run_dir: Write here; default ``project/train/name`` (``exp``, ``exp2``, ...).
+        callbacks: Extra Trainer callbacks, after the standard ones.
+        cache_dir: Root of the image and feature caches.
+        strict: Refuse undecodable images instead of skipping them, and stop when val/test
+            images are near-duplicates of training images in feature space.
+        resume: Continue ``run_dir`` from ``weights/last.pt`` (see :func:`resume_training`).
+        progress: Show progress bars.
+        verbose: Print the final summary.
+        report: Build plots and report.html (``graftlab.report``) at the end.
+    """
+    t_start = time.perf_counter()
+    config = (config or TrainConfig()).validate()
+    run = Path(run_dir) if run_dir is not None else new_run_dir(project, "train", name)
+    run.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+
+    data_step = load_data(data, config, run, strict=strict, progress=progress)
+    findings = preflight(data_step.dataset, config, run)
+    built = build_model(config, run, cache_dir)
+    feats = compute_features(built, data_step.dataset, cache_dir, strict=strict, progress=progress)
+    findings += feats.findings
+    probe = fit_probe(built, data_step.task, feats, run)
+    ft = None
+    if built.strategy.trains_backbone:
+        ft = fine_tune(
+            built,
+            data_step,
+            feats,
+            config,
+            run,
+            callbacks=callbacks,
+            resume=resume,
+            progress=progress,
+            cache_dir=cache_dir,
+        )
+        findings += list(ft.trainer.findings)
+    selection = select_model(data_step.task, built.strategy, config, probe.val, ft)
+    test = score_test(built, data_step, feats, probe, ft, selection, cache_dir, progress)
+
+    timings = {"data": data_step.seconds, "backbone": built.seconds}
+    timings.update({f"features_{s}": t for s, t in feats.seconds.items()})
+    timings["probe"] = probe.seconds
+    if ft is not None:
+        timings["finetune"] = ft.seconds
+    timings["evaluate"] = test.seconds
+    summary = write_run(
+        run,
+        config,
+        data_step,
+        built,
+        feats,
+        probe,
+        ft,
+        selection,
+        test,
+        findings,
+        timings,
+        t_start=t_start,
+        report=report,
+    )
+    result = TrainResult(
+        run,
+        summary,
+        built.model,
+        data_step.task,
+        list(data_step.dataset.classes),
+        built.preprocess,
+        built.execution,
+        probe.probe,
+        ft.trainer if ft is not None else None,
+    )
+    if verbose:
+        print_summary(summary)
+    return result
+
+
+def resume_training(run_dir: str | os.PathLike, **kwargs: Any) -> TrainResult:
+    """Continue an interrupted run from ``RUN/weights/last.pt`` with its saved config and data."""
+    run = Path(run_dir)
+    if not (run / "config.json").is_file() or not (run / "manifest.csv").is_file():
+        raise ConfigError(
+            f"{run} is not a graftlab run directory (no config.json / manifest.csv). "
+            "Pass the folder printed by `graftlab train`, e.g. runs/train/exp."
+        )
+    has_checkpoint = (run / "weights" / "last.pt").is_file()
+    if has_checkpoint:
+        load_checkpoint(run / "weights" / "last.pt")  # refused here, not after the features
+    else:
+        logger.warning("%s has no weights/last.pt; training again from the start.", run)
+    config = TrainConfig.from_dict(json.loads((run / "config.json").read_text()))
+    dataset = Dataset.load_manifest(run / "manifest.csv")
+    return run_training(dataset, config, run_dir=run, resume=has_checkpoint, **kwargs)
+
+
+# -- 1-3: data, preflight, model ------------------------------------------------------------
+def load_data(
+    data: Any, config: TrainConfig, run: Path, *, strict: bool, progress: bool
+) -> RunData:
+    """The dataset (loaded and split, or as given) and its task; saved with the run so it can
+    be repeated on exactly these images."""
+    t = time.perf_counter()
+    if isinstance(data, Dataset):
+        ds = data
+    else:
+        ds = load_dataset(
+            data,
+            val_fraction=config.val_fraction,
+            test_fraction=config.test_fraction,
+            seed=config.seed,
+            strict=strict,
+            progress=progress,
+        )
+    for split in ("train", "val"):
+        if split not in ds.splits:
+            raise DataError(
+                f"The data has no {split!r} split ({ds.source}). Training needs images to learn "
+                f"from and a validation split to choose the model; give a {split}/ folder or "
+                f"set val_fraction > 0."
+            )
+    ds.save_manifest(run / "manifest.csv")
+    write_json(run / "dataset.json", ds.summary())
+    write_json(run / "config.json", config.to_dict())
+    task = Task.from_dataset(
+        ds, class_weights=config.class_weights, label_smoothing=label_smoothing(config, ds)
+    )
+    sizes = ", ".join(f"{len(ds.paths(sp))} {sp}" for sp in ds.splits)
+    logger.info(
+        "data: %s, %d classes, %s task; run directory %s", sizes, len(ds.classes), task.kind, run
+    )
+    return RunData(ds, task, time.perf_counter() - t)
+
+
+def label_smoothing(config: TrainConfig, ds: Any) -> float:
+    """The configured smoothing; by default 0.1 for softmax tasks and none for multi-label."""
+    if config.label_smoothing is not None:
+        return float(config.label_smoothing)
+    return 0.0 if ds.task == "multilabel" else 0.1
+
+
+def preflight(ds: Dataset, config: TrainConfig, run: Path) -> list:
+    """The doctor's checks before training; the first error stops the run with its fix."""
+    findings = list(run_preflight(ds, config))
+    write_json(run / "findings.json", [f.to_dict() for f in findings])
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        cls = DataError if first.category in _DATA_CATEGORIES else ConfigError
+        more = f" ({len(errors) - 1} more in {run / 'findings.json'})" if len(errors) > 1 else ""
+        raise cls(f"[{first.code}] {first.title}: {first.evidence}. Fix: {first.fix}{more}")
+    for f in findings:
+        logger.warning("[%s] %s: %s", f.code, f.title, f.fix)
+    return findings
+
+
+def build_model(
+    config: TrainConfig, run: Path, cache_dir: str | os.PathLike | None = None
+) -> BuiltModel:
+    """The strategy, the backbone, the one Preprocess every phase uses, and the execution."""
+    t = time.perf_counter()
+    strategy = strategy_from_config(config)
+    model = create_backbone(config.backbone, weights=config.weights)
+    preprocess = Preprocess.from_model(model, image_size=config.image_size)
+    write_json(run / "preprocess.json", preprocess.to_dict())
+    execution = resolve_execution(model, config, preprocess.input_size, cache_dir)
+    seconds = time.perf_counter() - t
+    source = (getattr(model, "graftlab_weights", None) or {}).get("source")
+    logger.info(
+        "backbone: %s (%s weights); preprocessing %s", config.backbone, source, preprocess.to_dict()
+    )
+    logger.info("execution: %s (%s)", describe(execution), execution.reason)
+    return BuiltModel(model, preprocess, strategy, execution, seconds)
+
+
+def resolve_execution(
+    model: torch.nn.Module,
+    config: TrainConfig,
+    image_size: int,
+    cache_root: str | os.PathLike | None = None,
+    *,
+    train: bool = False,
+) -> Execution:
+    """Device, autocast dtype and memory format: as configured, the rest measured once.
+
+    ``train=True`` measures training steps instead of inference passes: the two can disagree
+    (see :mod:`graftlab.hardware`), so fine-tuning and feature extraction each get their own.
+
+    A measurement on a busy machine can flip between two close candidates from one run to the
+    next; since precision is part of the feature-cache key, a flip would rebuild every
+    feature. So the measured choice is kept in ``<cache>/execution/`` per machine, model,
+    input size and thread count, and reused (``graftlab cache clear --kind execution``
+    measures again).
+    """
+    override: dict[str, Any] = {}
+    if config.precision != "auto":
+        override["dtype"] = config.precision
+    if config.channels_last != "auto":
+        override["channels_last"] = bool(config.channels_last)
+    if len(override) == 2:
+        return choose_execution(
+            model, image_size, device=config.device, override=override, train=train
+        )
+    device = "cuda" if config.device == "auto" and torch.cuda.is_available() else config.device
+    key = stable_hash(
+        {
+            "model": getattr(model, "graftlab_name", type(model).__name__),
+            "size": image_size,
+            "device": device,
+            "override": override,
+            "train": train,
+            "machine": [platform.machine(), platform.processor(), os.cpu_count()],
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+        }
+    )[:24]
+    path = resolve_cache_dir(cache_root) / "execution" / f"{key}.json"
+    try:
+        saved = json.loads(path.read_text())
+        return Execution(**{k: saved[k] for k in ("device", "dtype", "channels_last", "reason")})
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    chosen = choose_execution(
+        model,
+        image_size,
+        device=config.device,
+        batch_size=config.batch_size,
+        override=override or None,
+        train=train,
+    )
+    write_json(path, chosen.to_dict())
+    return chosen
+
+
+# -- 4-6: features, probe, fine-tuning -------------------------------------------------------
+def compute_features(
+    built: BuiltModel,
+    ds: Dataset,
+    cache_dir: str | os.PathLike | None,
+    *,
+    strict: bool,
+    progress: bool,
+) -> SplitFeatures:
+    """Features of every split, from the cache when nothing they depend on changed."""
+    fingerprint = weights_fingerprint(built.model)
+    splits = [s for s in _SPLITS if s in ds.splits]
+    X, y, keep, cached, seconds = {}, {}, {}, {}, {}
+    for split in splits:
+        f = dataset_features(
+            built.model,
+            built.preprocess,
+            ds.paths(split),
+            ds.hashes(split),
+            execution=built.execution,
+            cache_root=cache_dir,
+            progress=progress,
+            desc=f"features {split}",
+            weights=fingerprint,
+        )
+        keep[split], cached[split], seconds[split] = f.ok, f.cached, f.seconds
+        X[split] = f.features[f.ok]  # undecodable images take no part
+        y[split] = ds.labels(split)[f.ok]
+        how = "from the cache" if f.cached else f"{len(f.ok) / max(f.seconds, 1e-9):.0f} img/s"
+        logger.info("features %s: %s, %s in %.1f s", split, f.features.shape, how, f.seconds)
+    feats = SplitFeatures(X, y, keep, cached, seconds)
+    feats.findings = _near_duplicates(feats, ds, strict=strict)
+    return feats
+
+
+def _near_duplicates(feats: SplitFeatures, ds: Dataset, *, strict: bool) -> list:
+    """Val/test images nearly identical to a training image in feature space (doctor check).
+
+    Hash checks in preflight catch exact copies; this catches re-encoded or resized ones.
+    Similarity is a heuristic, so its findings stop the run only with ``strict``.
+    """
+    paths = {s: _kept_paths(ds, s, feats.keep) for s in feats.X}
+    findings = list(near_duplicates(feats.X, paths_by_split=paths))
+    for f in findings:
+        if strict and f.severity == "error":
+            raise DataError(f"[{f.code}] {f.title}: {f.evidence}. Fix: {f.fix}")
+        logger.warning("[%s] %s: %s", f.code, f.title, f.evidence)
+    return findings
+
+
+def fit_probe(built: BuiltModel, task: Task, feats: SplitFeatures, run: Path) -> ProbeStep:
+    """The head fitted on frozen features, L2 chosen on val; it becomes the model's head."""
+    t = time.perf_counter()
+    X, y = feats.X, feats.y
+    probe = LinearProbe(task).fit(X["train"], y["train"], val=(X["val"], y["val"]))
+    seconds = time.perf_counter() - t
+    logger.info(
+        "linear probe: weight_decay %g chosen on val from %d values in %.1f s",
+        probe.weight_decay_,
+        len(probe.path_),
+        seconds,
+    )
+    built.model.reset_classifier(task.num_outputs)
+    probe.init_classifier(built.model.get_classifier())
+    val = scores(task, head_logits(built.model, X["val"]), y["val"])
+    _write_probe_row(run / "results.csv", task, probe, feats, val, seconds)
+    return ProbeStep(probe, val, seconds)
+
+
+def fine_tune(
+    built: BuiltModel,
+    data: RunData,
+    feats: SplitFeatures,
+    config: TrainConfig,
+    run: Path,
+    *,
+    callbacks: Sequence[Any] = (),
+    resume: bool = False,
+    progress: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+) -> FineTuneStep:
+    """Train the backbone with the strategy, from the probe's head (or a random one)."""
+    model, task, strategy = built.model, data.task, built.strategy
+    pretrained = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if strategy.init_head == "random":
+        torch.manual_seed(config.seed)
+        model.reset_classifier(task.num_outputs)
+    t = time.perf_counter()
+    images = {
+        s: split_images(data.dataset, s, feats.keep, built.preprocess, cache_dir, progress)
+        for s in ("train", "val")
+    }
+    execution = resolve_execution(model, config, built.preprocess.input_size, cache_dir, train=True)
+    trainer_config = dataclasses.replace(
+        config,
+        device=execution.device,
+        precision=execution.dtype,
+        channels_last=execution.channels_last,
+    )
+    standard = default_callbacks(run, trainer_config, progress=progress)
+    cbs = standard + list(default_monitors()) + list(callbacks)
+    last = run / "weights" / "last.pt"
+    trainer = Trainer(
+        model,
+        task,
+        strategy,
+        built.preprocess,
+        train=(images["train"], feats.y["train"]),
+        val=(images["val"], feats.y["val"]),
+        config=trainer_config,
+        run_dir=run,
+        callbacks=cbs,
+        resume_from=last if resume and last.is_file() else None,
+        cache_dir=cache_dir,
+    ).fit()
+    seconds = time.perf_counter() - t
+    val = scores(task, model_logits(model, images["val"], built), feats.y["val"])
+    return FineTuneStep(trainer, val, execution, pretrained, seconds)
+
+
+def split_images(ds, split, keep, preprocess, cache_dir, progress) -> np.ndarray:
+    """Decoded uint8 squares (N, S, S, 3) of a split's usable images, from the image cache."""
+    u8, _ = ImageCache(cache_dir).get(ds.paths(split), ds.hashes(split), preprocess, progress)
+    return u8 if keep[split].all() else u8[keep[split]]
+
+
+def model_logits(model: torch.nn.Module, u8: np.ndarray, built: BuiltModel) -> np.ndarray:
+    """Logits of ``model``: pooled features under the run's execution, the head in fp32."""
+    feats = extract_features(model, u8, built.preprocess, execution=built.execution, progress=False)
+    return head_logits(model, feats)
+
+
+def scores(task: Task, logits: np.ndarray, y: np.ndarray) -> Scores:
+    """Logits as float32 with the task's loss and metrics on labels ``y``."""
+    lg = torch.from_numpy(np.asarray(logits, dtype=np.float32))
+    return Scores(
+        lg.numpy(),
+        float(task.loss(lg, torch.from_numpy(np.asarray(y)))),
+        task.metrics(task.probs(lg).numpy(), y),
+    )
+
+
+# -- 7-8: selection and test -----------------------------------------------------------------
+def select_model(
+    task: Task,
+    strategy: Any,
+    config: TrainConfig,
+    probe_val: Scores,
+    ft: FineTuneStep | None,
+) -> Selection:
+    """Pick the model on validation; explain a fallback to the probe."""
+    m = task.monitor
+    if ft is None:
+        return Selection(
+            "probe",
+            f"strategy {config.strategy!r} trains only the head: the linear probe is the model.",
+        )
+    p, f = probe_val.metrics[m], ft.val.metrics[m]
+    p_loss, f_loss = probe_val.loss, ft.val.loss
+    if f > p:
+        return Selection(
+            "finetune", f"fine-tuning improved val {m} from {p:.4f} (probe) to {f:.4f}."
+        )
+    if f == p and f_loss <= p_loss:
+        return Selection(
+            "finetune",
+            f"fine-tuning matched the probe's val {m} ({p:.4f}) with a lower val loss "
+            f"({f_loss:.4f} vs {p_loss:.4f}).",
+        )
+    if f < p:
+        worse = f"val {m} {f:.4f} vs {p:.4f}"
+    else:
+        worse = f"the same val {m} {f:.4f} but a higher val loss, {f_loss:.4f} vs {p_loss:.4f}"
+    cause = likely_cause(
+        ft.trainer.history_, config, monitor=m, init_head=strategy.init_head, probe_metric=p
+    )
+    return Selection(
+        "probe",
+        f"Fine-tuning ended worse on validation than the linear probe it started from "
+        f"({worse}), so the exported model is the probe (pretrained backbone + probe head). "
+        f"Likely cause: {cause}",
+    )
+
+
+def score_test(
+    built: BuiltModel,
+    data: RunData,
+    feats: SplitFeatures,
+    probe: ProbeStep,
+    ft: FineTuneStep | None,
+    selection: Selection,
+    cache_dir: str | os.PathLike | None,
+    progress: bool,
+) -> TestStep:
+    """The test split, once, for reporting; nothing is chosen with it. Leaves the selected
+    model in ``built.model`` (eval mode)."""
+    t = time.perf_counter()
+    task, model, selected = data.task, built.model, selection.selected
+    has_test = "test" in feats.X
+    metrics: dict = {"probe": {"val": probe.val.metrics, "test": None}, "finetune": None}
+    logits = {"val": (ft.val if selected == "finetune" else probe.val).logits}
+    if ft is not None:
+        metrics["finetune"] = {"val": ft.val.metrics, "test": None}
+        if has_test:
+            test_u8 = split_images(
+                data.dataset, "test", feats.keep, built.preprocess, cache_dir, progress
+            )
+            logits["test"] = model_logits(model, test_u8, built)
+            metrics["finetune"]["test"] = scores(task, logits["test"], feats.y["test"]).metrics
+    if selected == "probe" and ft is not None:
+        model.load_state_dict(ft.pretrained)  # the backbone the probe was fitted on + probe head
+    model.eval()
+    if has_test:
+        # The probe's test logits through the model's head when it is the exported model, so
+        # predictions/test.npz is exactly what the artifact predicts.
+        X_test = feats.X["test"]
+        probe_test = (
+            head_logits(model, X_test)
+            if selected == "probe"
+            else probe.probe.decision_function(X_test)
+        )
+        metrics["probe"]["test"] = scores(task, probe_test, feats.y["test"]).metrics
+        if selected == "probe":
+            logits["test"] = probe_test
+    return TestStep(metrics, logits, time.perf_counter() - t)
+
+
+# -- 9: the run's files ---------------------------------------------------------------------
+def write_run(
+    run: Path,
+    config: TrainConfig,
+    data: RunData,
+    built: BuiltModel,
+    feats: SplitFeatures,
+    probe: ProbeStep,
+    ft: FineTuneStep | None,
+    selection: Selection,
+    test: TestStep,
+    findings: list,
+    timings: dict[str, float],
+    *,
+    t_start: float,
+    report: bool = True,
+) -> dict:
+    """predictions/, model/ (the artifact), summary.json, findings.json, report; the summary."""
+    ds, task, model = data.dataset, data.task, built.model
+    input_size = built.preprocess.input_size
+    (run / "predictions").mkdir(exist_ok=True)
+    for split, lg in test.logits.items():
+        probs = task.probs(torch.from_numpy(lg)).numpy().astype(np.float32)
+        paths = np.array(_kept_paths(ds, split, feats.keep))
+        _save_npz(
+            run / "predictions" / f"{split}.npz", probs=probs, labels=feats.y[split], paths=paths
+        )
+    save_artifact(
+        run / "model",
+        model,
+        task=task,
+        classes=ds.classes,
+        preprocess=built.preprocess,
+        extra={
+            "execution": execution_dict(built.execution, input_size),
+            "selected": selection.selected,
+        },
+    )
+    timings["total"] = time.perf_counter() - t_start
+    summary = {
+        **test.metrics,
+        "selected": selection.selected,
+        "reason": selection.reason,
+        "monitor": task.monitor,
+        "task": task.kind,
+        "classes": list(ds.classes),
+        "strategy": config.strategy,
+        "backbone": getattr(model, "graftlab_name", config.backbone),
+        "weights": dict(getattr(model, "graftlab_weights", {}) or {}),
+        "execution": execution_dict(built.execution, input_size),
+        "train_execution": (execution_dict(ft.execution, input_size) if ft is not None else None),
+        "probe_path": probe.probe.path_,
+        "probe_weight_decay": probe.probe.weight_decay_,
+        "features_cached": feats.cached,
+        "skipped_images": {s: int((~k).sum()) for s, k in feats.keep.items()},
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "run_dir": str(run),
+    }
+    write_json(run / "summary.json", summary)
+    write_json(
+        run / "findings.json", [f.to_dict() if hasattr(f, "to_dict") else f for f in findings]
+    )
+    if report:
+        build_report(run)
+    return summary
+
+
+def execution_dict(execution: Execution, input_size: int) -> dict:
+    """The execution as the artifact and summary.json record it."""
+    return {
+        "device": execution.device,
+        "precision": execution.dtype,
+        "channels_last": execution.channels_last,
+        "batch_size": auto_batch_size(input_size, execution.device),
+    }
+
+
+def _kept_paths(ds: Dataset, split: str, keep: dict[str, np.ndarray]) -> list[str]:
+    return [p for p, k in zip(ds.paths(split), keep[split], strict=True) if k]
+
+
+def _write_probe_row(
+    path: Path, task: Task, probe: LinearProbe, feats: SplitFeatures, val: Scores, seconds: float
+) -> None:
+    """The probe's row in results.csv (``phase=probe``, epoch 0); other phases' rows are kept."""
+    train = scores(task, probe.decision_function(feats.X["train"]), feats.y["train"])
+    acc = "accuracy" if task.kind != "multilabel" else "exact_match"
+    row = {
+        "phase": "probe",
+        "epoch": 0,
+        "lr": "",
+        "train_loss": train.loss,
+        "train_accuracy": train.metrics[acc],
+        "val_loss": val.loss,
+        "val_accuracy": val.metrics[acc],
+        "val_balanced_accuracy": val.metrics.get("balanced_accuracy", ""),
+        "val_macro_f1": val.metrics["macro_f1"],
+        "seconds": seconds,
+        "images_per_second": len(feats.X["train"]) / max(seconds, 1e-9),
+        "data_wait": 0.0,
+    }
+    kept = []
+    if path.exists():
+        with open(path, newline="") as fh:
+            kept = [r for r in csv.DictReader(fh) if r.get("phase") != "probe"]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    fmt = {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+    writer.writerows([fmt, *kept])
+    write_text(path, buf.getvalue())
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def print_summary(summary: dict) -> None:
+    """The final table: probe and fine-tune metrics side by side, the choice, the run dir."""
+    console = Console(stderr=False)
+    probe, ft = summary["probe"], summary.get("finetune") or {}
+    metrics = [k for k, v in probe["val"].items() if isinstance(v, float)]
+    table = Table(title=f"{summary['backbone']} · {summary['strategy']} · {summary['task']}")
+    table.add_column("metric")
+    columns = [("probe", "val"), ("probe", "test"), ("finetune", "val"), ("finetune", "test")]
+    shown = [(ph, sp) for ph, sp in columns if (summary.get(ph) or {}).get(sp)]
+    for ph, sp in shown:
+        table.add_column(
+            f"{ph} {sp}", justify="right", style="bold" if ph == summary["selected"] else None
+        )
+    for metric in metrics:
+        table.add_row(metric, *[f"{summary[ph][sp][metric]:.4f}" for ph, sp in shown])
+    console.print(table)
+    colour = "green" if summary["selected"] == "finetune" or not ft else "yellow"
+    console.print(f"[{colour}]selected: {summary['selected']}[/] - {summary['reason']}")
+    t = summary["timings"]
+    cached = ", ".join(
+        f"{s}{' (cached)' if c else ''}" for s, c in summary["features_cached"].items()
+    )
+    console.print(f"features: {cached}; total {t['total']:.1f} s")
+    console.print(
+        f"run directory: [bold]{summary['run_dir']}[/]  (model in {summary['run_dir']}/model)"
+    )

@@ -1,0 +1,80 @@
+"""The ``graftlab`` entry point: fast start, lazy commands, one line per mistake."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import graftlab.cli.main as cli_main
+
+SRC = str(Path(cli_main.__file__).resolve().parents[2])
+
+# Runs the real entry point in a fresh interpreter and reports which heavy modules it loaded.
+_PROBE = """
+import json, sys
+from graftlab.cli.main import run
+code = 0
+try:
+    run(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in ("torch", "timm", "torchvision", "sklearn") if m in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _probe(*argv: str, cwd: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": SRC, "GRAFTLAB_CACHE": str(cwd / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, env=env, cwd=cwd
+    )
+    return json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--help",),
+        ("doctor", "script.py"),
+        ("data", "--help"),
+        ("cache", "info"),
+        ("evaluate", "--help"),
+        ("train", "--help"),
+    ],
+)
+def test_commands_that_need_no_model_do_not_import_torch_or_timm(tmp_path, argv):
+    (tmp_path / "script.py").write_text("import os\nprint(os.getcwd())\n")
+    result = _probe(*argv, cwd=tmp_path)
+    assert result["heavy"] == [], f"graftlab {' '.join(argv)} imported {result['heavy']}"
+    assert result["code"] in (0, None)
+
+
+def test_help_starts_in_under_a_second(tmp_path):
+    env = {**os.environ, "PYTHONPATH": SRC}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "graftlab", "--help"], capture_output=True, text=True, env=env
+    )
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0 and "evaluate" in proc.stdout
+    assert elapsed < 1.5, f"graftlab --help took {elapsed:.2f} s"  # 0.25 s measured, shared CPU
+
+
+def test_the_help_table_matches_each_commands_own_help():
+    for name, (_, line) in cli_main.COMMANDS.items():
+        command = cli_main.load_command(name)
+        first = (command.help or "").split("\n\n")[0]
+        assert first == line, f"COMMANDS[{name!r}] differs from the command's help: {first!r}"
+
+
+def test_unknown_command_is_one_line_with_the_nearest_name(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.run(["evalute"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "evaluate" in err and "Traceback" not in err

@@ -1,0 +1,2 @@
+import torch
+net = torch.hub.load('facebookresearch/swav:main', 'resnet50')

@@ -1,0 +1,91 @@
+"""Correct code that the analyser used to call wrong (issue 11, item 3).
+
+Each test is written from the general pattern of a correct recipe, not from a given post.
+"""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+from graftlab.doctor.script.keras_graph import role_of
+
+KERAS_GUIDE_SHAPE = """\
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+
+size = (150, 150)
+train_ds = train_ds.map(lambda x, y: (tf.image.resize(x, size), y))
+val_ds = val_ds.map(lambda x, y: (tf.image.resize(x, size), y)).batch(32)
+augment = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
+base = keras.applications.Xception(weights="imagenet", input_shape=(150, 150, 3),
+                                   include_top=False)
+base.trainable = False
+inputs = keras.Input(shape=(150, 150, 3))
+x = augment(inputs)
+scale = keras.layers.Rescaling(scale=1 / 127.5, offset=-1)
+x = scale(x)
+x = base(x, training=False)
+x = keras.layers.GlobalAveragePooling2D()(x)
+outputs = keras.layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+model.compile(optimizer=keras.optimizers.Adam(),
+              loss=keras.losses.BinaryCrossentropy(from_logits=True),
+              metrics=[keras.metrics.BinaryAccuracy()])
+model.fit(train_ds, epochs=20, validation_data=val_ds)
+"""
+
+
+def test_one_rescaling_layer_with_an_offset_is_one_scaling():
+    findings = check_script(KERAS_GUIDE_SHAPE)
+    assert not [f for f in findings if f.category == "preprocessing-mismatch"], findings
+
+
+def test_two_real_scalings_are_still_reported():
+    doubled = KERAS_GUIDE_SHAPE.replace(
+        "x = scale(x)\n", "x = scale(x)\nx = keras.layers.Rescaling(1.0 / 255)(x)\n"
+    )
+    (f,) = [f for f in check_script(doubled) if f.category == "preprocessing-mismatch"]
+    assert "two scalings" in f.title
+
+
+def test_lambda_parameters_are_not_the_scripts_variables():
+    # ``x`` inside the lambda is the image, not the module-level tensor ``x`` of the model
+    plotted = KERAS_GUIDE_SHAPE.replace(
+        "size = (150, 150)\n", "x = image / 255.0\nsize = (150, 150)\n"
+    )
+    findings = check_script(plotted)
+    assert not [f for f in findings if f.category == "preprocessing-mismatch"], findings
+
+
+TV_SPLITS = """\
+import torch
+import torchvision
+from torchvision import transforms
+tf = transforms.Compose([transforms.ToTensor()])
+trainset = torchvision.datasets.CIFAR10(root="./data", train=True, download=True, transform=tf)
+trainloader = torch.utils.data.DataLoader(trainset, batch_size=4, shuffle=True)
+testset = torchvision.datasets.CIFAR10(root="./data", train=False, download=True, transform=tf)
+testloader = torch.utils.data.DataLoader(testset, batch_size=4, shuffle=False)
+"""
+
+
+def test_builtin_datasets_split_by_flag_under_one_root_are_not_leakage():
+    assert not [f for f in check_script(TV_SPLITS) if f.category == "data-leakage"]
+    split = TV_SPLITS.replace("CIFAR10", "Flowers102").replace("train=True", 'split="train"')
+    split = split.replace("train=False", 'split="test"')
+    assert not [f for f in check_script(split) if f.category == "data-leakage"]
+
+
+def test_a_test_set_read_with_the_training_flag_is_leakage():
+    same = TV_SPLITS.replace("train=False", "train=True")
+    (f,) = [f for f in check_script(same) if f.category == "data-leakage"]
+    assert f.severity == "error"
+
+
+def test_roles_are_read_from_glued_variable_names():
+    assert role_of("trainloader") == "train"
+    assert role_of("testset") == "test"
+    assert role_of("valid_gen") == "val"
+    assert role_of("X_train") == "train"
+    assert role_of("contest") is None
+    assert role_of("dataset") is None

@@ -1,0 +1,212 @@
+"""What a run decides for itself from its data: budget, imbalance, noise-aware choices, BN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from graftlab.errors import ConfigError
+from graftlab.finetune import bn_policy, budget, selection
+from graftlab.finetune.imbalance import binary_curves, class_weight_decision, per_class_recall
+from graftlab.finetune.probe import LinearProbe
+from graftlab.finetune.task import Task, imbalance_ratio
+
+
+# -- budget ---------------------------------------------------------------------------------
+def test_auto_epochs_keep_the_measured_point_and_grow_for_small_sets():
+    assert budget.auto_epochs(4249) == 3  # Fashion-MNIST 5k: today's measured recipe
+    assert budget.auto_epochs(238) == 13  # 7 classes x 34
+    assert budget.auto_epochs(140) == 17  # 10 classes x 14
+    assert budget.auto_epochs(20_000) == 1
+    assert budget.auto_epochs(3) == budget.MAX_EPOCHS
+    # More images never get more passes, and never fewer optimizer steps.
+    sizes = [50, 140, 238, 850, 4249, 20_000, 100_000]
+    epochs = [budget.auto_epochs(n) for n in sizes]
+    steps = [e * max(1, n // 32) for e, n in zip(epochs, sizes, strict=True)]
+    assert epochs == sorted(epochs, reverse=True)
+    assert steps == sorted(steps)
+
+
+# -- imbalance --------------------------------------------------------------------------------
+def test_auto_class_weights_only_when_imbalanced():
+    balanced = np.array([0] * 10 + [1] * 8 + [2] * 12)
+    skewed = np.array([0] * 30 + [1] * 3)
+    plain = Task.from_labels("multiclass", balanced, 3, class_weights="auto")
+    assert plain.class_weights is None and plain.monitor == "accuracy"
+    weighted = Task.from_labels("binary", skewed, 2, class_weights="auto")
+    assert weighted.class_weights == pytest.approx((33 / 60, 33 / 6))
+    assert weighted.monitor == "balanced_accuracy"
+    forced = Task.from_labels("multiclass", balanced, 3, class_weights="balanced")
+    assert forced.class_weights is not None and forced.monitor == "accuracy"
+    off = Task.from_labels("binary", skewed, 2, class_weights="none")
+    assert off.class_weights is None and off.monitor == "accuracy"
+    assert Task.from_dict(weighted.to_dict()) == weighted
+    assert imbalance_ratio(skewed, 3) == 10.0  # an absent class is not a ratio of infinity
+
+
+def test_monitor_must_fit_the_kind():
+    with pytest.raises(ConfigError, match="monitored on mAP"):
+        Task("multilabel", 3, monitor_metric="accuracy")
+    assert Task("binary", 2, monitor_metric="balanced_accuracy").monitor == "balanced_accuracy"
+
+
+def test_class_weight_decision_names_the_ratio():
+    y = np.array([0] * 30 + [1] * 3)
+    task = Task.from_labels("binary", y, 2, class_weights="auto")
+    d = class_weight_decision(task, y, "auto")
+    assert d.value == "inverse frequency" and "10.0 >= 3" in d.reason
+    assert class_weight_decision(task, y, "none") is None
+
+
+def test_per_class_recall_and_binary_curves_expose_a_majority_collapse():
+    y = np.array([0] * 90 + [1] * 10)
+    always_major = np.tile([0.8, 0.2], (100, 1))
+    recall = per_class_recall(always_major, y, ["shirt", "tshirt"])
+    assert recall == {"shirt": 1.0, "tshirt": 0.0}
+    rng = np.random.default_rng(0)
+    score = np.clip(0.3 + 0.4 * (y == 1) + rng.normal(0, 0.15, 100), 0, 1)
+    curves = binary_curves(np.stack([1 - score, score], 1), y, ["shirt", "tshirt"])
+    assert curves["positive_class"] == "tshirt" and curves["threshold"] == 0.5
+    assert 0.9 < curves["roc_auc"] <= 1.0
+    roc = curves["roc"]
+    assert roc["fpr"][0] == 0.0 and roc["tpr"][-1] == 1.0
+    assert len(roc["fpr"]) == len(roc["tpr"]) <= 101
+    assert len(curves["pr"]["precision"]) == len(curves["pr"]["threshold"])
+
+
+# -- decisions that respect noise -----------------------------------------------------------------
+def _probs(pred: np.ndarray, k: int, conf: float = 0.8) -> np.ndarray:
+    p = np.full((len(pred), k), (1 - conf) / (k - 1))
+    p[np.arange(len(pred)), pred] = conf
+    return p
+
+
+def test_one_image_on_56_is_a_tie_and_goes_to_the_probe():
+    y = np.repeat(np.arange(7), 8)
+    probe_pred = y.copy()
+    probe_pred[:12] = (y[:12] + 1) % 7  # 44/56 right
+    ft_pred = probe_pred.copy()
+    ft_pred[0] = y[0]  # one more image right: 45/56
+    c = selection.compare(_probs(ft_pred, 7), _probs(probe_pred, 7), y)
+    assert c.winner == "probe" and "tie" in c.reason
+    assert c.diff == pytest.approx(1 / 56)
+
+
+def test_a_clear_gain_picks_finetune_and_a_clear_loss_the_probe():
+    y = np.repeat(np.arange(7), 8)
+    probe_pred = y.copy()
+    probe_pred[:16] = (y[:16] + 1) % 7
+    c = selection.compare(_probs(y, 7), _probs(probe_pred, 7), y)
+    assert c.winner == "finetune" and c.diff > c.se
+    c = selection.compare(_probs(probe_pred, 7), _probs(y, 7), y)
+    assert c.winner == "probe" and "worse beyond noise" in c.reason
+
+
+def test_balanced_accuracy_comparison_weights_the_rare_class():
+    y = np.array([0] * 50 + [1] * 5)
+    probe_pred = np.zeros(55, dtype=int)  # every rare image missed
+    ft_pred = y.copy()
+    ft_pred[:3] = 1  # three common images lost, every rare one found
+    acc = selection.compare(_probs(ft_pred, 2), _probs(probe_pred, 2), y, "accuracy")
+    bal = selection.compare(_probs(ft_pred, 2), _probs(probe_pred, 2), y, "balanced_accuracy")
+    assert acc.diff == pytest.approx(2 / 55)
+    assert bal.diff == pytest.approx(0.5 - 3 / 100) and bal.winner == "finetune"
+
+
+def test_wilson_interval_and_test_interval():
+    lo, hi = selection.wilson_interval(45, 50)
+    assert lo == pytest.approx(0.7864, abs=1e-3) and hi == pytest.approx(0.9565, abs=1e-3)
+    assert selection.wilson_interval(0, 10)[0] == 0.0
+    y = np.repeat([0, 1], 500)
+    small = selection.test_interval(_probs(y, 2), y[:], "balanced_accuracy")
+    assert small["value"] == 1.0 and small["low"] < 1.0
+    wide = selection.test_interval(_probs(y[:40], 2), y[:40], "accuracy")
+    narrow = selection.test_interval(_probs(y, 2), y, "accuracy")
+    assert wide["high"] - wide["low"] > narrow["high"] - narrow["low"]
+
+
+def test_small_validation_thresholds():
+    assert selection.small_validation(np.repeat(np.arange(7), 8), "multiclass")
+    assert selection.small_validation(np.array([0] * 400 + [1] * 10), "binary")
+    assert not selection.small_validation(np.repeat(np.arange(10), 75), "multiclass")
+
+
+def test_probe_cross_validation_chooses_on_train_plus_val_and_fits_on_train():
+    rng = np.random.default_rng(0)
+    y = np.tile(np.arange(3), 30)
+    X = (rng.normal(0, 1, (90, 40)) + 1.5 * np.eye(3, 40)[y]).astype(np.float32)
+    probe = LinearProbe("multiclass").fit(X[:60], y[:60], val=(X[60:], y[60:]), cv=5)
+    assert len(probe.cv_) == 8 and probe.cv_[0]["folds"] == 5
+    best = min(probe.cv_, key=lambda p: p["cv_loss"])
+    assert probe.weight_decay_ == best["weight_decay"]
+    refit = LinearProbe("multiclass", weight_decays=(probe.weight_decay_,)).fit(X[:60], y[:60])
+    np.testing.assert_allclose(probe.coef_, refit.coef_, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ConfigError, match="needs val"):
+        LinearProbe("multiclass").fit(X, y, cv=5)
+
+
+# -- BN policy ------------------------------------------------------------------------------
+class _Pre:
+    def eval_batch(self, u8: torch.Tensor) -> torch.Tensor:
+        return u8.permute(0, 3, 1, 2).float() / 255.0
+
+
+def _bn_net() -> nn.Module:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.BatchNorm2d(4))
+    for bn in (net[1], net[3]):
+        bn.momentum = None  # a cumulative average: the exact statistics of what it saw
+    net.train()
+    rng = np.random.default_rng(0)
+    with torch.no_grad():  # running statistics of "pretraining" images: mid-grey noise
+        for _ in range(20):
+            net(torch.from_numpy(rng.integers(100, 156, (16, 3, 8, 8)) / 255.0).float())
+    return net.eval()
+
+
+def test_bn_shift_is_small_on_the_pretraining_distribution_and_large_far_from_it():
+    net = _bn_net()
+    rng = np.random.default_rng(1)
+    near = rng.integers(100, 156, (64, 8, 8, 3)).astype(np.uint8)
+    far = np.where(rng.random((64, 8, 8, 3)) < 0.9, 255, 0).astype(np.uint8)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    s_near = bn_policy.bn_shift(net, near, _Pre(), sample=64)
+    s_far = bn_policy.bn_shift(net, far, _Pre(), sample=64)
+    assert s_near["layers"] == 2 and s_near["images"] == 64
+    assert s_near["median_kl"] < 0.1 < 1.0 < s_far["median_kl"]
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert not net.training
+    assert bn_policy.decide(s_near).value == "frozen"
+    assert bn_policy.decide(s_far).value == "train"
+    plain = nn.Sequential(nn.Conv2d(3, 2, 3))
+    none = bn_policy.bn_shift(plain, near, _Pre())
+    assert none["layers"] == 0 and bn_policy.decide(none).value == "frozen"
+
+
+# -- the run's own advice -----------------------------------------------------------------
+def test_majority_class_collapse_is_explained_as_imbalance_not_learning_rate():
+    from types import SimpleNamespace
+
+    from graftlab.doctor.monitors import ConstantPredictionMonitor
+
+    def trainer(y_train, weights=None):
+        task = Task("binary", 2, weights)
+        return SimpleNamespace(
+            task=task, train=(None, np.array(y_train)), val=None, findings=[], stop_training=False
+        )
+
+    always_zero = {"val_probs": np.tile([0.9, 0.1], (6, 1))}
+    skewed = trainer([0] * 30 + [1] * 3)
+    ConstantPredictionMonitor(patience=1).on_epoch_end(skewed, 0, {**always_zero, "epoch": 1})
+    [f] = skewed.findings
+    assert "imbalanced 10:1" in f.title and "not the learning rate" in f.explanation
+    assert "--class-weights auto" in f.fix
+    weighted = trainer([0] * 30 + [1] * 3, (0.55, 5.5))
+    ConstantPredictionMonitor(patience=1).on_epoch_end(weighted, 0, {**always_zero, "epoch": 1})
+    assert "already class-weighted" in weighted.findings[0].fix
+    balanced = trainer([0] * 10 + [1] * 9)
+    ConstantPredictionMonitor(patience=1).on_epoch_end(balanced, 0, {**always_zero, "epoch": 1})
+    assert "imbalanced" not in balanced.findings[0].title
+    assert "Lower the learning rate" in balanced.findings[0].fix

@@ -1,0 +1,254 @@
+"""graftlab.train: the run directory, the probe fallback rule, resume."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from graftlab.artifacts import load_artifact
+from graftlab.finetune.config import TrainConfig
+from graftlab.finetune.task import Task
+from graftlab.finetune.trainer import Trainer
+from graftlab.train import FineTuneStep, Scores, resume_training, run_training, select_model
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Three colour classes, 12 images each: tiny, but a real folder of real PNG files."""
+    root = tmp_path_factory.mktemp("colours")
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(["blue", "green", "red"]):
+        (root / name).mkdir()
+        for i in range(12):
+            a = rng.integers(0, 90, (20, 20, 3)).astype(np.uint8)
+            a[..., 2 - k] += 140
+            Image.fromarray(a).save(root / name / f"{i}.png")
+    return root
+
+
+QUIET = {"progress": False, "verbose": False, "report": False}
+
+
+def _config(**kw):
+    base = dict(
+        backbone="test_efficientnet",
+        weights="none",
+        image_size=32,
+        epochs=1,
+        batch_size=8,
+        precision="fp32",
+        channels_last=False,
+        early_stopping_patience=None,
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+def _rows(run):
+    with open(run / "results.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_directory_has_every_file_of_the_contract(data, tmp_path):
+    result = run_training(data, _config(), run_dir=tmp_path / "run", **QUIET)
+    run = result.run_dir
+    for name in (
+        "config.json",
+        "preprocess.json",
+        "manifest.csv",
+        "classes.json",
+        "dataset.json",
+        "results.csv",
+        "summary.json",
+        "findings.json",
+        "weights/last.pt",
+        "weights/best.pt",
+        "model/model.safetensors",
+        "model/graftlab.json",
+        "predictions/val.npz",
+        "predictions/test.npz",
+    ):
+        assert (run / name).is_file(), name
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["selected"] in ("probe", "finetune") and summary["reason"]
+    assert set(summary["probe"]) == {"val", "test"} and set(summary["finetune"]) == {"val", "test"}
+    assert summary["probe"]["val"]["accuracy"] > 0.5  # beats chance (1/3) on easy colours
+    assert {"features_train", "probe", "finetune", "total"} <= set(summary["timings"])
+    phases = [r["phase"] for r in _rows(run)]
+    assert phases == ["probe", "finetune"]
+    # The image-size override reaches every phase: preprocessing file, artifact, predictions.
+    assert json.loads((run / "preprocess.json").read_text())["input_size"] == 32
+    art = load_artifact(run)
+    assert art.preprocess.input_size == 32 and art.classes == ["blue", "green", "red"]
+    val = np.load(run / "predictions" / "val.npz")
+    assert val["probs"].shape == (len(val["labels"]), 3) and len(val["paths"]) == len(val["labels"])
+    assert TrainConfig.from_dict(json.loads((run / "config.json").read_text())) == _config()
+
+
+def test_finetune_that_ends_worse_exports_the_probe_and_says_why(data, tmp_path, monkeypatch):
+    seen = {}
+
+    def harmful_fit(self):
+        # A fine-tune that wrecks the backbone and swaps the head's rows.
+        seen["stem"] = self.model.conv_stem.weight.detach().clone()
+        with torch.no_grad():
+            self.model.conv_stem.weight.mul_(-3.0)
+            head = self.model.get_classifier()
+            head.weight.copy_(head.weight.roll(1, dims=0))
+            head.bias.copy_(head.bias.roll(1, dims=0))
+        self.history_ = [
+            {
+                "epoch": 1,
+                "train_loss": 0.5,
+                "train_accuracy": 0.9,
+                "val_loss": 2.0,
+                "val_accuracy": 0.1,
+            }
+        ]
+        return self
+
+    monkeypatch.setattr(Trainer, "fit", harmful_fit)
+    result = run_training(data, _config(), run_dir=tmp_path / "run", **QUIET)
+    s = result.summary
+    assert s["selected"] == "probe"
+    assert "worse on validation" in s["reason"] and "Likely cause" in s["reason"]
+    assert s["finetune"]["val"]["accuracy"] < s["probe"]["val"]["accuracy"]
+    # The exported model is the pretrained backbone with the probe head.
+    art = load_artifact(result.run_dir)
+    assert torch.equal(art.model.conv_stem.weight, seen["stem"])
+    weight, bias = result.probe.head_weights()
+    assert torch.equal(art.model.get_classifier().weight, weight)
+    assert torch.equal(art.model.get_classifier().bias, bias)
+    val = np.load(result.run_dir / "predictions" / "val.npz")
+    assert (val["probs"].argmax(1) == val["labels"]).mean() == s["probe"]["val"]["accuracy"]
+
+
+def test_selection_uses_validation_only_and_prefers_finetune_when_not_worse():
+    task = Task("multiclass", 3)
+    probe = Scores(np.zeros((0, 3)), 0.5, {"accuracy": 0.80})
+
+    class Strategy:
+        init_head = "probe"
+
+    class FakeTrainer:
+        history_ = ({"val_accuracy": 0.6, "train_accuracy": 0.7, "train_loss": 1.0},)
+
+    def ft(accuracy, loss):
+        val = Scores(np.zeros((0, 3)), loss, {"accuracy": accuracy})
+        return FineTuneStep(FakeTrainer, val, None, {}, 0.0)
+
+    def select(finetuned, **config):
+        return select_model(task, Strategy, _config(**config), probe, finetuned)
+
+    assert select(ft(0.85, 0.6)).selected == "finetune"
+    assert select(ft(0.80, 0.4)).selected == "finetune"  # a tie with a lower loss
+    worse = select(ft(0.70, 0.4), lr=3e-3)
+    assert worse.selected == "probe" and "learning rate 0.003 is likely too high" in worse.reason
+    assert select(None, strategy="lp").selected == "probe"
+
+
+def test_lp_strategy_skips_the_trainer(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(Trainer, "fit", lambda self: pytest.fail("lp must not fine-tune"))
+    result = run_training(data, _config(strategy="lp"), run_dir=tmp_path / "run", **QUIET)
+    assert result.summary["selected"] == "probe" and result.summary["finetune"] is None
+    assert [r["phase"] for r in _rows(result.run_dir)] == ["probe"]
+
+
+def test_resume_continues_an_interrupted_run(data, tmp_path):
+    class Killed(Exception):
+        pass
+
+    from graftlab.finetune.callbacks import Callback
+
+    class KillAtEpoch2(Callback):
+        def on_epoch_start(self, trainer, epoch):
+            if epoch == 1:
+                raise Killed
+
+    config = _config(epochs=2)
+    with pytest.raises(Killed):
+        run_training(data, config, run_dir=tmp_path / "run", callbacks=[KillAtEpoch2()], **QUIET)
+    assert not (tmp_path / "run" / "summary.json").exists()
+    resumed = resume_training(tmp_path / "run", **QUIET)
+    assert [r["epoch"] for r in _rows(resumed.run_dir)] == ["0", "1", "2"]
+    full = run_training(data, config, run_dir=tmp_path / "full", **QUIET)
+    a = np.load(resumed.run_dir / "predictions" / "val.npz")["probs"]
+    b = np.load(full.run_dir / "predictions" / "val.npz")["probs"]
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_multilabel_csv_trains_sigmoid_heads_scored_by_map(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = ["path,label"]
+    for i in range(30):
+        red, blue = i % 2, (i // 2) % 2
+        a = rng.integers(0, 60, (20, 20, 3)).astype(np.uint8)
+        a[..., 0] += 180 * red
+        a[..., 2] += 180 * blue
+        Image.fromarray(a).save(tmp_path / f"{i}.png")
+        labels = [n for n, on in (("red", red), ("blue", blue)) if on] or ["none"]
+        rows.append(f"{i}.png," + "|".join(labels))
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    result = run_training(
+        tmp_path / "labels.csv", _config(strategy="lp"), run_dir=tmp_path / "run", **QUIET
+    )
+    s = result.summary
+    assert s["task"] == "multilabel" and s["monitor"] == "mAP"
+    assert "mAP" in s["probe"]["val"] and len(s["probe"]["val"]["per_label_f1"]) == 3
+    art = load_artifact(result.run_dir)
+    assert art.meta["head"]["activation"] == "sigmoid" and art.meta["head"]["out_features"] == 3
+    val = np.load(result.run_dir / "predictions" / "val.npz")
+    assert val["probs"].shape == val["labels"].shape == (len(val["paths"]), 3)
+
+
+def test_measured_execution_is_kept_so_feature_keys_stay_stable(tmp_path, monkeypatch):
+    import graftlab.train as pipeline
+    from graftlab.hardware import Execution
+
+    calls = []
+
+    def measure(model, size, **kw):
+        calls.append(kw)
+        return Execution("cpu", ["bf16", "fp32"][len(calls) % 2], True, {}, "measured")
+
+    monkeypatch.setattr(pipeline, "choose_execution", measure)
+    model = torch.nn.Linear(2, 2)
+    config = TrainConfig(device="cpu")
+    first = pipeline.resolve_execution(model, config, 112, tmp_path)
+    again = pipeline.resolve_execution(model, config, 112, tmp_path)
+    assert len(calls) == 1 and again == first
+    pipeline.resolve_execution(model, config, 160, tmp_path)  # another input size: measured
+    assert len(calls) == 2
+    # Training steps are measured and kept apart from inference passes.
+    trained = pipeline.resolve_execution(model, config, 112, tmp_path, train=True)
+    assert len(calls) == 3 and calls[-1]["train"] is True
+    assert pipeline.resolve_execution(model, config, 112, tmp_path, train=True) == trained
+    assert len(calls) == 3
+
+
+def test_near_duplicates_are_recorded_and_stop_the_run_only_when_strict(
+    data, tmp_path, monkeypatch
+):
+    import graftlab.train as train
+    from graftlab.doctor.findings import Finding
+    from graftlab.errors import DataError
+
+    seen = {}
+
+    def fake(features_by_split, paths_by_split=None, **kw):
+        seen["splits"] = {s: len(f) for s, f in features_by_split.items()}
+        return [
+            Finding("GL999", "data-leakage", "error", "near-duplicates", "3 of 6", "why", "fix")
+        ]
+
+    monkeypatch.setattr(train, "near_duplicates", fake)
+    config = _config(strategy="lp")
+    result = run_training(data, config, run_dir=tmp_path / "a", **QUIET)
+    n_val = len(np.load(tmp_path / "a" / "predictions" / "val.npz")["labels"])
+    assert set(seen["splits"]) == {"train", "val", "test"} and seen["splits"]["val"] == n_val
+    codes = [f["code"] for f in json.loads((result.run_dir / "findings.json").read_text())]
+    assert "GL999" in codes
+    with pytest.raises(DataError, match="GL999"):
+        run_training(data, config, run_dir=tmp_path / "b", strict=True, **QUIET)
