@@ -99,14 +99,14 @@ def measure_one(n: int, size: int, seed: int) -> dict:
     from graftlab.doctor.preflight import near_duplicates, run_preflight
     from graftlab.features import extract_features
     from graftlab.finetune.probe import LinearProbe
-    from graftlab.hardware import choose_execution
+    from graftlab.hardware import decide_execution
 
     pool = write_pool(max(n, 1000), seed)[:n]
     paths = [p for p, _ in pool]
     y = np.array([k for _, k in pool])
     model = create_backbone("tf_efficientnet_lite0")
     preprocess = Preprocess.from_model(model, image_size=size)
-    execution = choose_execution(model, size)
+    execution = decide_execution()  # what graftlab train uses for features here
     result = {"n": n, "size": size, "execution": execution.reason, "steps": {}}
 
     with tempfile.TemporaryDirectory(dir=OUT) as cache_root:

@@ -96,7 +96,8 @@ def test_training_steps_are_measured_with_gradients(tiny):
 def test_override_skips_the_measurement(tiny, monkeypatch, override, dtype, channels_last):
     monkeypatch.setattr(hardware, "_measure", lambda *a: pytest.fail("measured despite override"))
     ex = choose_execution(tiny, 64, device="cpu", override=override)
-    assert (ex.dtype, ex.channels_last, ex.reason) == (dtype, channels_last, "forced by override")
+    assert (ex.dtype, ex.channels_last) == (dtype, channels_last)
+    assert ex.reason == f"as configured ({dtype}, channels_last {channels_last})"
 
 
 def test_bad_device_and_override_are_config_errors(tiny):
@@ -119,3 +120,46 @@ def test_execution_autocast_and_prepare(tiny):
     with torch.inference_mode(), fp32.autocast():
         assert fp32.prepare(tiny)(fp32.inputs(x)).dtype == torch.float32
     assert tiny.conv_stem.weight.is_contiguous()
+
+
+@pytest.mark.parametrize(
+    ("flags", "bf16", "train", "expected"),
+    [
+        ({"avx512_bf16"}, True, True, ("fp32", True)),  # no AMX: bf16 steps are slower
+        ({"avx512_bf16"}, True, False, ("bf16", True)),  # but bf16 inference is faster
+        ({"avx512_bf16", "amx_tile", "amx_bf16"}, True, True, ("bf16", True)),
+        ({"avx2"}, False, True, ("fp32", True)),
+        ({"avx2"}, False, False, ("fp32", False)),
+    ],
+)
+def test_the_execution_is_decided_by_a_rule_on_cpu_features(
+    monkeypatch, flags, bf16, train, expected
+):
+    monkeypatch.setattr(hardware, "_cpu_info", lambda: ("cpu", set(flags)))
+    monkeypatch.setattr(hardware, "cpu_supports_bf16", lambda: bf16)
+    monkeypatch.setattr(hardware, "_measure", lambda *a: pytest.fail("no timing in the rule"))
+    ex = hardware.decide_execution("cpu", train=train)
+    assert (ex.dtype, ex.channels_last) == expected and ex.reason.startswith("by rule")
+    again = hardware.decide_execution("cpu", train=train)
+    assert (again.dtype, again.channels_last) == expected  # the same answer every time
+
+
+def test_decide_execution_keeps_what_is_configured_and_says_so():
+    ex = hardware.decide_execution("cpu", train=True, precision="bf16", channels_last=False)
+    assert (ex.dtype, ex.channels_last) == ("bf16", False)
+    assert ex.reason == "as configured (precision bf16, channels_last False)"
+    half = hardware.decide_execution("cpu", precision="fp32")
+    assert half.dtype == "fp32" and "precision fp32 as configured" in half.reason
+    assert "override" not in ex.reason + half.reason
+
+
+def test_execution_round_trips_through_its_record():
+    ex = Execution("cpu", "bf16", True, batch_size=16, reason="by rule")
+    d = ex.to_dict()
+    assert d["precision"] == "bf16" and d["batch_size"] == 16
+    assert Execution.from_dict(d) == ex
+    assert Execution.from_dict({}) == Execution("cpu", "fp32", False)
+    assert ex.describe() == "cpu, bf16, channels_last"
+    assert (
+        ex.inference_batch(224) == 16 and Execution("cpu", "fp32", False).inference_batch(224) == 16
+    )

@@ -203,29 +203,38 @@ def test_multilabel_csv_trains_sigmoid_heads_scored_by_map(tmp_path):
     assert val["probs"].shape == val["labels"].shape == (len(val["paths"]), 3)
 
 
-def test_measured_execution_is_kept_so_feature_keys_stay_stable(tmp_path, monkeypatch):
-    import graftlab.train as pipeline
-    from graftlab.hardware import Execution
+def test_the_run_records_its_execution_and_a_resume_keeps_it(data, tmp_path, monkeypatch):
+    import graftlab.train as train
 
-    calls = []
+    config = _config(epochs=1, precision="auto", channels_last="auto", batch_size=4)
+    result = run_training(data, config, run_dir=tmp_path / "run", **QUIET)
+    record = json.loads((tmp_path / "run" / "execution.json").read_text())
+    rule = train.decide_execution("cpu", train=True)
+    assert record["train"]["precision"] == rule.dtype and record["threads"] >= 1
+    assert record["train"]["batch_size"] == 4  # the training batch, not the inference one
+    s = result.summary
+    assert s["train_execution"]["batch_size"] == 4 and s["threads"] == record["threads"]
+    assert "override" not in s["train_execution"]["reason"]
+    # Nothing was configured: the trainer's own account says the rule chose, not the config.
+    assert "by rule for training" in result.trainer.summary_
+    assert "as configured" not in result.trainer.summary_
+    # The machine's rule changes (another CPU): a resumed run keeps what it recorded, says so.
+    other = "bf16" if rule.dtype == "fp32" else "fp32"
+    monkeypatch.setattr(train, "decide_execution", _forcing(train.decide_execution, other))
+    again = train.resolve_execution(config, 32, train=True, recorded=record["train"])
+    assert again.dtype == rule.dtype and f"rule would pick {other}" in again.reason
 
-    def measure(model, size, **kw):
-        calls.append(kw)
-        return Execution("cpu", ["bf16", "fp32"][len(calls) % 2], True, {}, "measured")
 
-    monkeypatch.setattr(pipeline, "choose_execution", measure)
-    model = torch.nn.Linear(2, 2)
-    config = TrainConfig(device="cpu")
-    first = pipeline.resolve_execution(model, config, 112, tmp_path)
-    again = pipeline.resolve_execution(model, config, 112, tmp_path)
-    assert len(calls) == 1 and again == first
-    pipeline.resolve_execution(model, config, 160, tmp_path)  # another input size: measured
-    assert len(calls) == 2
-    # Training steps are measured and kept apart from inference passes.
-    trained = pipeline.resolve_execution(model, config, 112, tmp_path, train=True)
-    assert len(calls) == 3 and calls[-1]["train"] is True
-    assert pipeline.resolve_execution(model, config, 112, tmp_path, train=True) == trained
-    assert len(calls) == 3
+def _forcing(decide, dtype):
+    def forced(device, *, train=False, precision="auto", channels_last="auto"):
+        return decide(
+            device,
+            train=train,
+            precision=dtype if precision == "auto" else precision,
+            channels_last=channels_last,
+        )
+
+    return forced
 
 
 def test_near_duplicates_are_recorded_and_stop_the_run_only_when_strict(

@@ -1,24 +1,36 @@
-"""What this machine is, and how to run a model fast on it, decided by measuring.
+"""What this machine is, and how a model runs on it: the one :class:`Execution`.
 
-``describe_environment()`` feeds ``graftlab env`` and bug reports. ``choose_execution()`` times
-a few passes in fp32 (NCHW and channels_last) and in reduced precision with channels_last and
-keeps the fastest: bf16 autocast is several times faster on CPUs with AVX512-BF16/AMX and
-slower on those without, so the choice is made per machine, not assumed. Inference and
-training are measured separately: on an AVX512-BF16 CPU without AMX, a bf16 forward pass is
-1.4x faster than fp32 but a bf16 training step (forward and backward) is 1.5x slower.
+An ``Execution`` (device, autocast dtype, memory format, inference batch size) is what every
+phase computes with: feature extraction, the Trainer, the boundary cache, evaluation and the
+saved model. A run records it (``to_dict``) and reads it back (``from_dict``).
+
+:func:`decide_execution` picks it by a fixed rule from the hardware's features, so the same
+machine always trains the same way (a timing on a shared machine is noise, and precision
+changes the numbers):
+
+* CUDA: bf16 autocast where the GPU has bf16, else fp16 (with a loss scaler); channels_last.
+* CPU, inference: bf16 + channels_last with native bf16 kernels (AVX512-BF16 or AMX: 1.4-1.5x
+  faster than fp32 for a forward pass), else fp32 NCHW.
+* CPU, training: bf16 + channels_last only with AMX; without it a bf16 training step is
+  1.2-1.5x slower than fp32, so fp32 + channels_last (faster than NCHW for convnets).
+
+``choose_execution()`` measures instead (``graftlab env --measure``, benchmarks): it times the
+candidates and keeps the fastest, for when the rule is to be checked on a new machine.
+``describe_environment()`` feeds ``graftlab env`` and bug reports.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy as copy_module
+import dataclasses
 import importlib.metadata
 import os
 import platform
 import statistics
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -33,17 +45,27 @@ _FP32_MARGIN = 1.25  # fp32 must beat native bf16/fp16 by this much to be chosen
 
 @dataclass
 class Execution:
-    """How to run a model: device, autocast dtype, memory format, and why."""
+    """How to run a model: device, autocast dtype, memory format, batch size, and why."""
 
     device: str  # "cpu" or "cuda[:i]"
     dtype: str  # autocast dtype: "fp32" (no autocast), "bf16" or "fp16"
     channels_last: bool  # NHWC memory format for the model and its inputs
     timings: dict[str, float] = field(default_factory=dict)  # seconds per measured batch
     reason: str = ""  # one line, for logs and the run report
+    batch_size: int | None = None  # images per batch (inference: None = auto_batch_size)
 
     @property
     def torch_dtype(self) -> torch.dtype:
         return DTYPES[self.dtype]
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        """The dtype of autocast regions; None for fp32 (no autocast)."""
+        return None if self.dtype == "fp32" else DTYPES[self.dtype]
+
+    @property
+    def torch_device(self) -> torch.device:
+        return torch.device(self.device)
 
     @property
     def memory_format(self) -> torch.memory_format:
@@ -52,20 +74,132 @@ class Execution:
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
         """Run the enclosed forward passes in this execution's dtype (no-op for fp32)."""
-        device_type = torch.device(self.device).type
-        with torch.autocast(device_type, dtype=self.torch_dtype, enabled=self.dtype != "fp32"):
+        if self.dtype == "fp32":
+            yield
+            return
+        with torch.autocast(self.torch_device.type, dtype=self.torch_dtype):
             yield
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         """Move ``model`` to this device and memory format (in place) and return it."""
         return model.to(device=self.device, memory_format=self.memory_format)
 
-    def inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """Move a float NCHW batch to this device and memory format."""
-        return x.to(device=self.device, memory_format=self.memory_format, non_blocking=True)
+    def inputs(self, x: torch.Tensor, non_blocking: bool = True) -> torch.Tensor:
+        """Move a batch to this device; an NCHW image batch also to this memory format."""
+        fmt = self.memory_format if x.ndim == 4 else torch.contiguous_format
+        return x.to(device=self.device, memory_format=fmt, non_blocking=non_blocking)
+
+    def inference_batch(self, input_size: int) -> int:
+        """Images per inference batch: the recorded one, else :func:`auto_batch_size`."""
+        return self.batch_size or auto_batch_size(input_size, self.device)
+
+    def describe(self) -> str:
+        """``"cpu, bf16, channels_last"``: part of every feature-cache key."""
+        return f"{self.device}, {self.dtype}" + (", channels_last" if self.channels_last else "")
+
+    def available(self) -> Execution:
+        """This execution, on the CPU when it names CUDA and there is none (a saved model
+        moved to another machine)."""
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            # The GPU's batch size is no guide for a CPU: back to auto_batch_size.
+            return dataclasses.replace(
+                self, device="cpu", batch_size=None, reason="no CUDA here: on the CPU"
+            )
+        return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What a run and a saved model record (``precision`` is the autocast dtype)."""
+        out = {
+            "device": self.device,
+            "precision": self.dtype,
+            "channels_last": self.channels_last,
+            "batch_size": self.batch_size,
+            "reason": self.reason,
+        }
+        if self.timings:
+            out["timings"] = dict(self.timings)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Execution:
+        """Read back :meth:`to_dict` (also the older ``dtype`` key); fp32 on the CPU when
+        nothing was recorded."""
+        return cls(
+            str(d.get("device", "cpu")),
+            str(d.get("precision", d.get("dtype", "fp32"))),
+            bool(d.get("channels_last", False)),
+            timings=dict(d.get("timings") or {}),
+            reason=str(d.get("reason", "")),
+            batch_size=d.get("batch_size"),
+        )
+
+
+#: Images per inference batch at 112 px: large enough that per-call overhead does not show.
+DEFAULT_BATCH_SIZE = 64
+
+
+def auto_batch_size(input_size: int, device: str = "cpu") -> int:
+    """Images per inference batch: the same pixels per batch as 64 images of 112 px on a CPU.
+
+    A CPU runs a batch fastest while its activations stay in cache: lite0 at 224 px extracts
+    96 img/s in batches of 16 against 51-59 img/s in batches of 64 on two cores. GPUs want
+    large batches, so they keep ``DEFAULT_BATCH_SIZE``.
+    """
+    if not str(device).startswith("cpu"):
+        return DEFAULT_BATCH_SIZE
+    return max(8, min(DEFAULT_BATCH_SIZE, round(DEFAULT_BATCH_SIZE * (112 / input_size) ** 2)))
+
+
+def decide_execution(
+    device: str = "auto",
+    *,
+    train: bool = False,
+    precision: str = "auto",
+    channels_last: bool | str = "auto",
+) -> Execution:
+    """The execution for this machine by the rule of this module's docstring; ``precision``
+    and ``channels_last`` other than ``"auto"`` are kept as given. No timing: the same
+    machine always gets the same answer.
+
+    Raises:
+        ConfigError: Unknown device or precision, or CUDA requested without a GPU.
+    """
+    dev = _resolve_device(device)
+    forced = _parse_override(
+        {k: v for k, v in (("dtype", precision), ("channels_last", channels_last)) if v != "auto"}
+    )
+    phase = "training" if train else "inference"
+    if dev != "cpu":
+        dtype, cl = _reduced_dtype(dev), True
+        why = f"{dtype} autocast on CUDA" + ("" if dtype == "bf16" else " (the GPU has no bf16)")
+    elif train and cpu_has_amx():
+        dtype, cl, why = "bf16", True, "bf16 training on a CPU with AMX"
+    elif train:
+        dtype, cl = "fp32", True
+        why = (
+            "fp32 training on a CPU without AMX (bf16 steps are slower there)"
+            if cpu_supports_bf16()
+            else "fp32 training on a CPU without bf16 kernels"
+        )
+    elif cpu_supports_bf16():
+        dtype, cl, why = "bf16", True, "bf16 inference on a CPU with native bf16 kernels"
+    else:
+        dtype, cl, why = "fp32", False, "fp32 inference on a CPU without bf16 kernels"
+    given = [f"{'precision' if k == 'dtype' else k} {v}" for k, v in forced.items()]
+    dtype, cl = forced.get("dtype", dtype), forced.get("channels_last", cl)
+    if len(forced) == 2:
+        why = f"as configured ({', '.join(given)})"
+    elif forced:
+        why = f"{', '.join(given)} as configured; the rest by rule: {why}"
+    else:
+        why = f"by rule for {phase}: {why}"
+    return Execution(dev, dtype, cl, reason=why)
+
+
+def cpu_has_amx() -> bool:
+    """True when the CPU has AMX tiles with bf16 (Sapphire Rapids and later)."""
+    flags = _cpu_info()[1]
+    return "amx_tile" in flags and "amx_bf16" in flags
 
 
 def choose_execution(
@@ -100,7 +234,10 @@ def choose_execution(
     dev = _resolve_device(device)
     forced = _parse_override(override)
     if "dtype" in forced and "channels_last" in forced:
-        return Execution(dev, forced["dtype"], forced["channels_last"], {}, "forced by override")
+        given = f"{forced['dtype']}, channels_last {forced['channels_last']}"
+        return Execution(
+            dev, forced["dtype"], forced["channels_last"], reason=f"as configured ({given})"
+        )
 
     fast = _reduced_dtype(dev)
     # fp32 channels_last only for training, where it beats bf16 on CPUs without AMX; inference
@@ -116,7 +253,7 @@ def choose_execution(
     if len(candidates) == 1:
         dtype, cl = candidates[0]
         why = f"{'CUDA' if dev != 'cpu' else 'this CPU'} has no fast bf16; fp32"
-        return Execution(dev, dtype, cl, {}, why)
+        return Execution(dev, dtype, cl, reason=why)
 
     n = max(1, min(batch_size, 32 if dev != "cpu" else 16))
     timings = _measure(model, dev, input_size, n, candidates, train)
@@ -135,7 +272,7 @@ def choose_execution(
     )
     what = "training step" if train else "batch"
     reason = f"{best}: {speed}{', '.join(parts)} per {what} of {n} at {input_size}px on {dev}"
-    return Execution(dev, dtype, cl, timings, reason)
+    return Execution(dev, dtype, cl, timings=timings, reason=reason)
 
 
 def _label(dtype: str, channels_last: bool) -> str:

@@ -30,7 +30,6 @@ import io
 import json
 import logging
 import os
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,8 +41,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from graftlab._io import atomic_path, stable_hash, write_json, write_text
-from graftlab._paths import cache_dir as resolve_cache_dir
+from graftlab._io import atomic_path, write_json, write_text
 from graftlab._paths import new_run_dir
 from graftlab.artifacts import save_artifact
 from graftlab.backbones import create_backbone
@@ -56,19 +54,17 @@ from graftlab.doctor.preflight import near_duplicates, run_preflight
 from graftlab.errors import ConfigError, DataError
 from graftlab.features import (
     dataset_features,
-    describe,
     extract_features,
     head_logits,
     weights_fingerprint,
 )
-from graftlab.features.extract import auto_batch_size
 from graftlab.finetune.callbacks import CSV_COLUMNS, default_callbacks
 from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.probe import LinearProbe
 from graftlab.finetune.strategies import Strategy, strategy_from_config
 from graftlab.finetune.task import Task
 from graftlab.finetune.trainer import Trainer, load_checkpoint
-from graftlab.hardware import Execution, choose_execution
+from graftlab.hardware import Execution, auto_batch_size, decide_execution
 from graftlab.report import build_report
 
 logger = logging.getLogger("graftlab.train")
@@ -204,6 +200,7 @@ def run_training(
     progress: bool = True,
     verbose: bool = True,
     report: bool = True,
+    recorded_execution: dict | None = None,
 ) -> TrainResult:
     """Train a classifier on ``data`` and write a complete run directory.
 
@@ -219,6 +216,8 @@ def run_training(
         progress: Show progress bars.
         verbose: Print the final summary.
         report: Build plots and report.html (``graftlab.report``) at the end.
+        recorded_execution: A run's ``execution.json``: precision, memory format, batch
+            sizes and threads to use again where the config says ``"auto"``.
     """
     t_start = time.perf_counter()
     config = (config or TrainConfig()).validate()
@@ -228,7 +227,7 @@ def run_training(
 
     data_step = load_data(data, config, run, strict=strict, progress=progress)
     findings = preflight(data_step.dataset, config, run)
-    built = build_model(config, run, cache_dir)
+    built = build_model(config, run, recorded_execution)
     feats = compute_features(built, data_step.dataset, cache_dir, strict=strict, progress=progress)
     findings += feats.findings
     probe = fit_probe(built, data_step.task, feats, run)
@@ -244,6 +243,7 @@ def run_training(
             resume=resume,
             progress=progress,
             cache_dir=cache_dir,
+            recorded=recorded_execution,
         )
         findings += list(ft.trainer.findings)
     selection = select_model(data_step.task, built.strategy, config, probe.val, ft)
@@ -301,7 +301,27 @@ def resume_training(run_dir: str | os.PathLike, **kwargs: Any) -> TrainResult:
         logger.warning("%s has no weights/last.pt; training again from the start.", run)
     config = TrainConfig.from_dict(json.loads((run / "config.json").read_text()))
     dataset = Dataset.load_manifest(run / "manifest.csv")
-    return run_training(dataset, config, run_dir=run, resume=has_checkpoint, **kwargs)
+    recorded = read_execution_record(run)
+    return run_training(
+        dataset,
+        config,
+        run_dir=run,
+        resume=has_checkpoint,
+        recorded_execution=recorded,
+        **kwargs,
+    )
+
+
+def read_execution_record(run: Path) -> dict | None:
+    """A run's ``execution.json`` (what it computed with), or None when it has none."""
+    path = Path(run) / "execution.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}. Delete it to decide again.") from None
+    return record if isinstance(record, dict) else None
 
 
 # -- 1-3: data, preflight, model ------------------------------------------------------------
@@ -364,82 +384,89 @@ def preflight(ds: Dataset, config: TrainConfig, run: Path) -> list:
     return findings
 
 
-def build_model(
-    config: TrainConfig, run: Path, cache_dir: str | os.PathLike | None = None
-) -> BuiltModel:
-    """The strategy, the backbone, the one Preprocess every phase uses, and the execution."""
+def build_model(config: TrainConfig, run: Path, recorded: dict | None = None) -> BuiltModel:
+    """The strategy, the backbone, the one Preprocess every phase uses, and the execution
+    (``recorded``: the run's execution.json, whose choices a resumed or repeated run keeps)."""
     t = time.perf_counter()
     strategy = strategy_from_config(config)
     model = create_backbone(config.backbone, weights=config.weights)
     preprocess = Preprocess.from_model(model, image_size=config.image_size)
     write_json(run / "preprocess.json", preprocess.to_dict())
-    execution = resolve_execution(model, config, preprocess.input_size, cache_dir)
+    execution = resolve_execution(
+        config, preprocess.input_size, recorded=(recorded or {}).get("features")
+    )
+    threads = pin_threads((recorded or {}).get("threads"))
+    _record_execution(run, features=execution, threads=threads)
     seconds = time.perf_counter() - t
     source = (getattr(model, "graftlab_weights", None) or {}).get("source")
     logger.info(
         "backbone: %s (%s weights); preprocessing %s", config.backbone, source, preprocess.to_dict()
     )
-    logger.info("execution: %s (%s)", describe(execution), execution.reason)
+    logger.info("execution: %s (%s)", execution.describe(), execution.reason)
     return BuiltModel(model, preprocess, strategy, execution, seconds)
 
 
 def resolve_execution(
-    model: torch.nn.Module,
     config: TrainConfig,
-    image_size: int,
-    cache_root: str | os.PathLike | None = None,
+    input_size: int,
     *,
     train: bool = False,
+    recorded: dict | None = None,
 ) -> Execution:
-    """Device, autocast dtype and memory format: as configured, the rest measured once.
+    """Device, autocast dtype, memory format and batch size of a phase of the run.
 
-    ``train=True`` measures training steps instead of inference passes: the two can disagree
-    (see :mod:`graftlab.hardware`), so fine-tuning and feature extraction each get their own.
-
-    A measurement on a busy machine can flip between two close candidates from one run to the
-    next; since precision is part of the feature-cache key, a flip would rebuild every
-    feature. So the measured choice is kept in ``<cache>/execution/`` per machine, model,
-    input size and thread count, and reused (``graftlab cache clear --kind execution``
-    measures again).
+    What the config sets is kept; what it leaves ``"auto"`` comes from ``recorded`` (the
+    run's ``execution.json`` entry, when resuming or rerunning it), else from this machine's
+    rule (:func:`graftlab.hardware.decide_execution`: no timing, so the same machine always
+    trains the same way). A recorded choice that the rule would not make here is printed.
+    Training records the training batch size; inference its own (``auto_batch_size``).
     """
-    override: dict[str, Any] = {}
-    if config.precision != "auto":
-        override["dtype"] = config.precision
-    if config.channels_last != "auto":
-        override["channels_last"] = bool(config.channels_last)
-    if len(override) == 2:
-        return choose_execution(
-            model, image_size, device=config.device, override=override, train=train
-        )
-    device = "cuda" if config.device == "auto" and torch.cuda.is_available() else config.device
-    key = stable_hash(
-        {
-            "model": getattr(model, "graftlab_name", type(model).__name__),
-            "size": image_size,
-            "device": device,
-            "override": override,
-            "train": train,
-            "machine": [platform.machine(), platform.processor(), os.cpu_count()],
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        }
-    )[:24]
-    path = resolve_cache_dir(cache_root) / "execution" / f"{key}.json"
-    try:
-        saved = json.loads(path.read_text())
-        return Execution(**{k: saved[k] for k in ("device", "dtype", "channels_last", "reason")})
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    chosen = choose_execution(
-        model,
-        image_size,
-        device=config.device,
-        batch_size=config.batch_size,
-        override=override or None,
-        train=train,
+    precision, channels_last = config.precision, config.channels_last
+    if recorded is not None:
+        before = Execution.from_dict(recorded)
+        precision = before.dtype if precision == "auto" else precision
+        channels_last = before.channels_last if channels_last == "auto" else channels_last
+    ex = decide_execution(
+        config.device, train=train, precision=precision, channels_last=channels_last
     )
-    write_json(path, chosen.to_dict())
-    return chosen
+    if recorded is not None:
+        rule = decide_execution(
+            config.device,
+            train=train,
+            precision=config.precision,
+            channels_last=config.channels_last,
+        )
+        ex.reason = f"{ex.dtype}, channels_last {ex.channels_last}: as the run recorded"
+        if (rule.dtype, rule.channels_last) != (ex.dtype, ex.channels_last):
+            ex.reason += f"; this machine's rule would pick {rule.dtype} ({rule.reason})"
+            logger.warning("%s execution: %s", "training" if train else "inference", ex.reason)
+    if train:
+        ex.batch_size = config.batch_size
+    else:
+        ex.batch_size = (recorded or {}).get("batch_size") or auto_batch_size(input_size, ex.device)
+    return ex
+
+
+def pin_threads(recorded: int | None) -> int:
+    """Use the recorded number of intra-op threads (a float reduction's result depends on how
+    it is split), printing a change; the number in use."""
+    if recorded and recorded != torch.get_num_threads():
+        logger.warning(
+            "threads: %d as the run recorded (this process had %d)",
+            recorded,
+            torch.get_num_threads(),
+        )
+        torch.set_num_threads(int(recorded))
+    return torch.get_num_threads()
+
+
+def _record_execution(run: Path, **entries: Any) -> None:
+    """Add phases (``features``, ``train``: Execution) and ``threads`` to execution.json."""
+    path = run / "execution.json"
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    for key, value in entries.items():
+        record[key] = value.to_dict() if isinstance(value, Execution) else value
+    write_json(path, record)
 
 
 # -- 4-6: features, probe, fine-tuning -------------------------------------------------------
@@ -522,6 +549,7 @@ def fine_tune(
     resume: bool = False,
     progress: bool = True,
     cache_dir: str | os.PathLike | None = None,
+    recorded: dict | None = None,
 ) -> FineTuneStep:
     """Train the backbone with the strategy, from the probe's head (or a random one)."""
     model, task, strategy = built.model, data.task, built.strategy
@@ -534,14 +562,11 @@ def fine_tune(
         s: split_images(data.dataset, s, feats.keep, built.preprocess, cache_dir, progress)
         for s in ("train", "val")
     }
-    execution = resolve_execution(model, config, built.preprocess.input_size, cache_dir, train=True)
-    trainer_config = dataclasses.replace(
-        config,
-        device=execution.device,
-        precision=execution.dtype,
-        channels_last=execution.channels_last,
+    execution = resolve_execution(
+        config, built.preprocess.input_size, train=True, recorded=(recorded or {}).get("train")
     )
-    standard = default_callbacks(run, trainer_config, progress=progress)
+    _record_execution(run, train=execution)
+    standard = default_callbacks(run, config, progress=progress)
     cbs = standard + list(default_monitors()) + list(callbacks)
     last = run / "weights" / "last.pt"
     trainer = Trainer(
@@ -551,11 +576,12 @@ def fine_tune(
         built.preprocess,
         train=(images["train"], feats.y["train"]),
         val=(images["val"], feats.y["val"]),
-        config=trainer_config,
+        config=config,
         run_dir=run,
         callbacks=cbs,
         resume_from=last if resume and last.is_file() else None,
         cache_dir=cache_dir,
+        execution=execution,
     ).fit()
     seconds = time.perf_counter() - t
     val = scores(task, model_logits(model, images["val"], built), feats.y["val"])
@@ -719,7 +745,8 @@ def write_run(
         "backbone": getattr(model, "graftlab_name", config.backbone),
         "weights": dict(getattr(model, "graftlab_weights", {}) or {}),
         "execution": execution_dict(built.execution, input_size),
-        "train_execution": (execution_dict(ft.execution, input_size) if ft is not None else None),
+        "train_execution": ft.execution.to_dict() if ft is not None else None,
+        "threads": torch.get_num_threads(),
         "probe_path": probe.probe.path_,
         "probe_weight_decay": probe.probe.weight_decay_,
         "features_cached": feats.cached,
@@ -737,13 +764,9 @@ def write_run(
 
 
 def execution_dict(execution: Execution, input_size: int) -> dict:
-    """The execution as the artifact and summary.json record it."""
-    return {
-        "device": execution.device,
-        "precision": execution.dtype,
-        "channels_last": execution.channels_last,
-        "batch_size": auto_batch_size(input_size, execution.device),
-    }
+    """The execution as the artifact and summary.json record it, batch size resolved."""
+    batch = execution.inference_batch(input_size)
+    return dataclasses.replace(execution, batch_size=batch).to_dict()
 
 
 def _kept_paths(ds: Dataset, split: str, keep: dict[str, np.ndarray]) -> list[str]:

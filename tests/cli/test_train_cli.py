@@ -35,15 +35,20 @@ def data(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "3"], "'--lr' must be in (0, 1]. Got 3. Did you mean 3e-3?"),
-        (["--strategy", "lpft"], "Unknown strategy 'lpft' for '--strategy'. Did you mean 'lp-ft'"),
-        (["--augment", "lite"], "'--augment' must be one of none, light, strong. Got 'lite'."),
-        (["--epochs", "0"], "'--epochs' must be an integer >= 1. Got 0."),
-        (["--class-weights", "balanced"], "'--class-weights' must be one of auto, none."),
-        (["--device", "gpu"], "'--device' must be one of auto, cpu, cuda."),
-        (["--image-size", "4"], "'--image-size' must be at least 32 pixels."),
-        (["--boundary-cache", "yes"], "'--boundary-cache' must be one of auto, on, off."),
-        (["--views", "0"], "'--views' must be an integer >= 1. Got 0."),
+        (["--lr", "3"], "'lr' must be a float in (0, 1]. Got lr=3.0. Did you mean 3e-3?"),
+        (["--strategy", "lpft"], "Unknown strategy 'lpft'. Did you mean 'lp-ft'"),
+        (["--augment", "lite"], "'augment' must be one of 'none', 'light', 'strong'."),
+        (["--epochs", "0"], "'epochs' must be a positive integer. Got epochs=0."),
+        (["--epochs", "2.5"], "'epochs' must be a positive integer. Got epochs=2.5."),
+        (["--class-weights", "balanced"], "'class_weights' must be one of 'none', 'auto'."),
+        (["--device", "gpu"], "'device' must be 'auto', 'cpu', 'cuda' or 'cuda:N'."),
+        (["--image-size", "16"], "'image_size' must be an integer >= 32 or None"),
+        (["--boundary-cache", "sometimes"], "'boundary_cache' must be 'auto', true or false."),
+        (["--views", "0"], "'views' must be a positive integer. Got views=0."),
+        (["--layer-decay", "7"], "'layer_decay' must be a float in (0, 1]. Got layer_decay=7.0."),
+        (["weight_decay=-1"], "'weight_decay' must be a float >= 0"),
+        (["--warmup-steps", "-2"], "'warmup_steps' must be an integer >= 0 or None"),
+        (["epocs=3"], "Unknown training option 'epocs' in 'epocs=3'. Did you mean 'epochs'"),
         (["--unfreeze", "1"], "'unfreeze' does not apply to strategy 'lp-ft'"),
     ],
 )
@@ -61,7 +66,8 @@ def test_boundary_cache_and_views_reach_the_config(cli, data, tmp_path, monkeypa
     monkeypatch.setattr(
         "graftlab.train.run_training", lambda data, config, **kw: seen.append(config)
     )
-    code, _, _ = cli("train", data, "--boundary-cache", option, "--views", "2")
+    code, _, err = cli("train", data, "--boundary-cache", option, "--views", "2")
+    assert code == 0, err
     assert code == 0 and seen[0].boundary_cache == value and seen[0].views == 2
 
 
@@ -121,38 +127,61 @@ def test_train_writes_a_run_and_cache_commands_report_it(cli, data, tmp_path):
     assert code == 2 and "Did you mean 'features'" in err
 
 
-def test_train_option_defaults_are_the_config_defaults():
-    """The CLI states its defaults for --help; they must be TrainConfig's, not a copy gone stale."""
-    import inspect
+def test_every_config_field_is_an_option_with_its_comment_and_default(cli, monkeypatch):
+    """The options are generated from TrainConfig: none can go stale or be missing."""
+    import dataclasses
 
-    from graftlab.cli.train_cmd import train
     from graftlab.finetune.config import TrainConfig
 
-    config = TrainConfig()
-    params = inspect.signature(train).parameters
-    for name in ("backbone", "weights", "strategy", "epochs", "batch_size", "lr", "augment"):
-        assert params[name].default == getattr(config, name), name
-    for name in ("bn", "unfreeze", "views", "class_weights", "seed", "device", "precision"):
-        assert params[name].default == getattr(config, name), name
+    monkeypatch.setenv("COLUMNS", "250")  # option names in full, not cut with an ellipsis
+    code, out, _ = cli("train", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    for f in dataclasses.fields(TrainConfig):
+        assert "--" + f.name.replace("_", "-") in text, f.name
+    help_of = TrainConfig.field_help()
+    assert help_of["layer_decay"].startswith("per timm coarse stage")
+    assert help_of["early_stopping_patience"].startswith("epochs without a better val metric")
 
 
-@pytest.mark.parametrize("content", ["object", "garbage"])
-def test_resume_from_a_checkpoint_that_is_not_plain_tensors_is_one_line(cli, tmp_path, content):
-    import argparse
+@pytest.mark.parametrize("kind", ["json", "yaml", "run"])
+def test_config_file_options_and_key_value_overrides_build_one_config(
+    cli, data, tmp_path, monkeypatch, kind
+):
+    seen = []
+    monkeypatch.setattr(
+        "graftlab.train.run_training", lambda data, config, **kw: seen.append((config, kw))
+    )
+    if kind == "json":
+        path = tmp_path / "c.json"
+        path.write_text('{"epochs": 7, "lr": 0.001, "layer_decay": 0.5}')
+    elif kind == "yaml":
+        path = tmp_path / "c.yaml"
+        path.write_text("epochs: 7\nlr: 0.001\nlayer_decay: 0.5\n")
+    else:  # a run's own config.json, with the execution it recorded beside it
+        from graftlab.finetune.config import TrainConfig
 
-    import torch
+        path = tmp_path / "run"
+        path.mkdir()
+        config = TrainConfig(epochs=7, lr=1e-3, layer_decay=0.5)
+        (path / "config.json").write_text(json.dumps(config.to_dict()))
+        (path / "execution.json").write_text('{"train": {"precision": "fp32"}, "threads": 1}')
+    code, _, err = cli(
+        "train", data, "--config", path, "--weight-decay", "0.01", "warmup_steps=5", "epochs=2"
+    )
+    assert code == 0, err
+    config, kw = seen[0]
+    assert (config.epochs, config.lr, config.layer_decay) == (2, 1e-3, 0.5)
+    assert (config.weight_decay, config.warmup_steps) == (0.01, 5)
+    assert (kw["recorded_execution"] is not None) == (kind == "run")
 
-    run = tmp_path / "runs" / "train" / "r"
-    (run / "weights").mkdir(parents=True)
-    (run / "config.json").write_text("{}")
-    (run / "manifest.csv").write_text("path,label,split\n")  # refused before it is read
-    last = run / "weights" / "last.pt"
-    if content == "object":
-        torch.save({"format": "graftlab-train-state", "x": argparse.Namespace(lr=0.1)}, last)
-    else:
-        last.write_bytes(b"not a checkpoint at all")
-    code, _, err = cli("train", "--resume", run)
-    assert code == 2 and err.startswith("graftlab: error: Cannot resume from")
-    assert len(err.strip().splitlines()) == 1 and "weights_only=False" not in err
-    if content == "object":
-        assert "argparse.Namespace" in err and "never unpickles" in err
+
+def test_a_bad_config_file_is_one_line(cli, data, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: [unclosed\n")
+    code, _, err = cli("train", data, "--config", bad)
+    assert code == 2 and "is not valid YAML/JSON" in err and len(err.strip().splitlines()) == 1
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text('{"epoch": 3}')
+    code, _, err = cli("train", data, "--config", unknown)
+    assert code == 2 and "Unknown training option 'epoch'" in err and "'epochs'" in err

@@ -17,11 +17,12 @@ from graftlab.finetune import boundary
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part, split_at
 from graftlab.finetune.callbacks import Callback, Checkpoint
 from graftlab.finetune.strategies import create_strategy
+from graftlab.hardware import Execution
 
 pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 
 
-CPU = (torch.device("cpu"), None, torch.contiguous_format)
+CPU = Execution("cpu", "fp32", False)
 
 
 def lite0():
@@ -130,7 +131,7 @@ def test_a_read_only_image_memmap_builds_without_warnings_and_batches_are_ready(
     u8 = np.load(tmp_path / "u8.npy", mmap_mode="r")  # what the image cache hands over
     model = lite0().to(memory_format=torch.channels_last)
     split = split_at(model, 2, input_size=32)
-    execution = (torch.device("cpu"), None, torch.channels_last)
+    execution = Execution("cpu", "fp32", True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         b = ActivationBank(

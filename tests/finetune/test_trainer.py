@@ -345,6 +345,7 @@ def test_compile_must_be_a_bool():
 
 def test_batches_are_pinned_only_for_a_cuda_device():
     from graftlab.finetune.trainer import _pins_memory
+    from graftlab.hardware import Execution
 
-    assert _pins_memory(torch.device("cuda", 0))
-    assert not _pins_memory(torch.device("cpu")) and not _pins_memory(None)
+    assert _pins_memory(Execution("cuda:0", "bf16", True))
+    assert not _pins_memory(Execution("cpu", "fp32", False))

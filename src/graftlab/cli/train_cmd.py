@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graftlab.errors import ConfigError, did_you_mean
+from graftlab.finetune.config import TrainConfig
 
 TRAIN_HELP = """Train an image classifier: linear probe first, then fine-tuning (LP-FT).
 
@@ -43,16 +45,6 @@ pipeline as `graftlab train` with the packaged EfficientNet-Lite0.
   graftlab demo --dataset fashion-mnist --strategy lp
 """
 
-DEVICES = ("auto", "cpu", "cuda")
-_CHOICES = {
-    "--augment": ("none", "light", "strong"),
-    "--bn": ("frozen", "train"),
-    "--class-weights": ("auto", "none"),
-    "--precision": ("auto", "fp32", "bf16", "fp16"),
-    "--boundary-cache": ("auto", "on", "off"),
-}
-_BOUNDARY_CACHE = {"auto": "auto", "on": True, "off": False}
-
 
 def register(app: typer.Typer) -> None:
     """Add ``train``, ``demo``, ``strategies`` and ``cache`` to ``app``."""
@@ -68,69 +60,26 @@ CacheDir = Annotated[
 
 
 def train(
-    data: Annotated[
-        str | None, typer.Argument(metavar="DATA", help="Class-per-folder tree or CSV.")
-    ] = None,
-    backbone: Annotated[str, typer.Option(help="timm name or alias.")] = "tf_efficientnet_lite0",
-    weights: Annotated[str, typer.Option(help="auto | packaged | hub | none | PATH.")] = "auto",
-    strategy: Annotated[str, typer.Option(help="See `graftlab strategies`.")] = "lp-ft",
-    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 3,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per step.")] = 32,
-    lr: Annotated[float, typer.Option(help="Peak learning rate of the head.")] = 2e-3,
-    image_size: Annotated[
-        int | None, typer.Option("--image-size", help="Input side (default: backbone's).")
-    ] = None,
-    augment: Annotated[str, typer.Option(help="none | light | strong.")] = "none",
-    bn: Annotated[str, typer.Option(help="BatchNorm statistics: frozen | train.")] = "frozen",
-    unfreeze: Annotated[int, typer.Option(help="top-k: stages trained from the top.")] = 2,
-    boundary_cache: Annotated[
-        str,
-        typer.Option(
-            "--boundary-cache",
-            help="auto | on | off: run stages frozen for the whole run once, train from their "
-            "cached output.",
-        ),
-    ] = "auto",
-    views: Annotated[
-        int, typer.Option(help="Augmented views cached per image (--boundary-cache).")
-    ] = 4,
-    class_weights: Annotated[
-        str, typer.Option("--class-weights", help="auto (inverse frequency) | none.")
-    ] = "none",
-    project: Annotated[Path, typer.Option(help="Parent of the run directories.")] = Path("runs"),
-    name: Annotated[str | None, typer.Option(help="Run name (default exp, exp2, ...).")] = None,
-    resume: Annotated[
-        Path | None, typer.Option(help="Continue RUN from RUN/weights/last.pt.", metavar="RUN")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of splits, init and batches.")] = 0,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
-    precision: Annotated[str, typer.Option(help="auto (measured) | fp32 | bf16.")] = "auto",
-    deterministic: Annotated[
-        bool, typer.Option("--deterministic", help="Bit-identical reruns, a little slower.")
-    ] = False,
-    compile_model: Annotated[
-        bool,
-        typer.Option(
-            "--compile", help="torch.compile what trains: slower start, faster long runs."
-        ),
-    ] = False,
-    cache_dir: CacheDir = None,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict",
-            help="Refuse undecodable images, and stop on near-duplicates across splits.",
-        ),
-    ] = False,
+    args: list[str] | None = None,
+    config_file: Path | None = None,
+    project: Path = Path("runs"),
+    name: str | None = None,
+    resume: Path | None = None,
+    cache_dir: Path | None = None,
+    strict: bool = False,
+    **options: Any,
 ) -> None:
-    from graftlab.finetune.config import TrainConfig
-    from graftlab.train import resume_training, run_training
+    """DATA, ``key=value`` overrides and every TrainConfig field as an option; its signature
+    is generated below (:func:`_train_signature`) so the options follow TrainConfig."""
+    from graftlab.train import read_execution_record, resume_training, run_training
 
     _setup_logging()
+    data, overrides = _split_args(args or [])
+    given = {k: v for k, v in options.items() if v is not None}
     if resume is not None:
-        if data is not None:
+        if data is not None or config_file is not None or given or overrides:
             raise ConfigError(
-                f"Give DATA or --resume, not both: a resumed run uses its own data "
+                f"Give DATA and options or --resume, not both: a resumed run uses its own data "
                 f"({resume}/manifest.csv) and config."
             )
         resume_training(resume, cache_dir=cache_dir)
@@ -139,68 +88,154 @@ def train(
         raise ConfigError(
             "Missing DATA: a class-per-folder tree or a CSV. Example: graftlab train ./flowers"
         )
-    _check_choice("--boundary-cache", boundary_cache, _CHOICES["--boundary-cache"])
-    config = TrainConfig(
-        backbone=backbone,
-        weights=weights,
-        strategy=strategy,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        image_size=image_size,
-        augment=augment,
-        bn=bn,
-        unfreeze=unfreeze,
-        boundary_cache=_BOUNDARY_CACHE[boundary_cache],
-        views=views,
-        class_weights=class_weights,
-        seed=seed,
-        device=device,
-        precision=precision,
-        deterministic=deterministic,
-        compile=compile_model,
+    config, recorded = TrainConfig(), None
+    if config_file is not None:
+        config = TrainConfig.from_file(config_file)
+        # A run's own config: its execution.json makes the rerun compute as it did.
+        if config_file.is_dir() or config_file.name == "config.json":
+            run = config_file if config_file.is_dir() else config_file.parent
+            recorded = read_execution_record(run)
+    config = config.with_options({**given, **overrides}).validate()
+    run_training(
+        data,
+        config,
+        project=project,
+        name=name,
+        cache_dir=cache_dir,
+        strict=strict,
+        recorded_execution=recorded,
     )
-    check_options(config)
-    run_training(data, config, project=project, name=name, cache_dir=cache_dir, strict=strict)
 
 
-def check_options(config: Any) -> Any:
-    """Validate with the option names a CLI user typed; one-line ConfigErrors."""
-    from graftlab.finetune.strategies import STRATEGIES
+def _split_args(args: list[str]) -> tuple[str | None, dict[str, str]]:
+    """DATA and the ``key=value`` overrides among the positional arguments."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    data, overrides = None, {}
+    for arg in args:
+        key, eq, value = arg.partition("=")
+        if eq and key.replace("-", "_") in names:
+            overrides[key] = value
+        elif eq and "/" not in key and not Path(arg).exists():
+            raise ConfigError(
+                f"Unknown training option {key!r} in {arg!r}."
+                + did_you_mean(key.replace("-", "_"), sorted(names))
+            )
+        elif data is None:
+            data = arg
+        else:
+            raise ConfigError(
+                f"Give one DATA; got {data!r} and {arg!r}. Options are key=value or --key value."
+            )
+    return data, overrides
 
-    if not 0 < config.lr <= 1 or not math.isfinite(config.lr):
-        hint = f" Did you mean {config.lr:g}e-3?" if config.lr > 1 else ""
-        raise ConfigError(f"'--lr' must be in (0, 1]. Got {config.lr:g}.{hint}")
-    for option, value, low in (
-        ("--epochs", config.epochs, 1),
-        ("--batch-size", config.batch_size, 1),
-        ("--unfreeze", config.unfreeze, 0),
-        ("--views", config.views, 1),
-    ):
-        if value < low:
-            raise ConfigError(f"'{option}' must be an integer >= {low}. Got {value}.")
-    if config.image_size is not None and config.image_size < 32:
-        raise ConfigError(
-            f"'--image-size' must be at least 32 pixels. Got {config.image_size}. "
-            "Leave it out to use the backbone's own size."
+
+def _train_signature() -> inspect.Signature:
+    """The ``train`` command's parameters: the fixed ones, then one option per TrainConfig
+    field, its help the field's comment and its default the field's."""
+    fixed = [
+        (
+            "args",
+            Annotated[
+                list[str] | None,
+                typer.Argument(
+                    metavar="DATA [KEY=VALUE]...",
+                    help="Class-per-folder tree or CSV, then any option as key=value "
+                    "(epochs=5 lr=1e-3).",
+                    show_default=False,
+                ),
+            ],
+            None,
+        ),
+        (
+            "config_file",
+            Annotated[
+                Path | None,
+                typer.Option(
+                    "--config",
+                    help="YAML or JSON file of options, or a run's config.json (or the run "
+                    "directory: the rerun also keeps its precision, layout, batch sizes and "
+                    "threads). Options and key=value given with it win.",
+                    metavar="FILE",
+                ),
+            ],
+            None,
+        ),
+        (
+            "project",
+            Annotated[Path, typer.Option(help="Parent of the run directories.")],
+            Path("runs"),
+        ),
+        (
+            "name",
+            Annotated[str | None, typer.Option(help="Run name (default exp, exp2, ...).")],
+            None,
+        ),
+        (
+            "resume",
+            Annotated[
+                Path | None,
+                typer.Option(help="Continue RUN from RUN/weights/last.pt.", metavar="RUN"),
+            ],
+            None,
+        ),
+        ("cache_dir", CacheDir, None),
+        (
+            "strict",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--strict",
+                    help="Refuse undecodable images, and stop on near-duplicates across splits.",
+                ),
+            ],
+            False,
+        ),
+    ]
+    params = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d)
+        for n, a, d in fixed
+    ]
+    helps = TrainConfig.field_help()
+    for f in dataclasses.fields(TrainConfig):
+        option = "--" + f.name.replace("_", "-")
+        text = f"{helps.get(f.name, '')} [default: {_shown(f.default)}]"
+        if f.type in ("bool", bool):
+            decl = typer.Option(f"{option}/--no-{option[2:]}", help=text, show_default=False)
+            annotation: Any = Annotated[bool | None, decl]
+        else:
+            decl = typer.Option(option, help=text, metavar=_metavar(f), show_default=False)
+            annotation = Annotated[str | None, decl]
+        params.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=None
+            )
         )
-    if config.strategy not in STRATEGIES:
-        names = STRATEGIES.names()
-        raise ConfigError(
-            f"Unknown strategy {config.strategy!r} for '--strategy'."
-            f"{did_you_mean(config.strategy, names)} Valid: {', '.join(names)}."
-        )
-    values = {
-        "--augment": config.augment,
-        "--bn": config.bn,
-        "--class-weights": config.class_weights,
-        "--precision": config.precision,
-    }
-    for option, value in values.items():
-        _check_choice(option, value, _CHOICES[option])
-    if config.device not in DEVICES and not str(config.device).startswith("cuda:"):
-        _check_choice("--device", config.device, DEVICES)
-    return config.validate()
+    return inspect.Signature(params)
+
+
+def _shown(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _metavar(f: dataclasses.Field) -> str:
+    kind = str(f.type)
+    if f.name in ("precision", "augment", "bn", "class_weights"):
+        from graftlab.finetune import config as c
+
+        choices = {"precision": c.PRECISIONS, "augment": c.AUGMENTS, "bn": c.BN_POLICIES}
+        return "|".join(choices.get(f.name, c.CLASS_WEIGHTS))
+    if "bool" in kind:
+        return "auto|on|off"
+    if "int" in kind and "str" not in kind:
+        return "INT" + ("|none" if "None" in kind else "")
+    if "float" in kind:
+        return "FLOAT" + ("|none" if "None" in kind else "")
+    return "TEXT"
+
+
+train.__signature__ = _train_signature()  # type: ignore[attr-defined]
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
@@ -222,12 +257,11 @@ def demo(
 ) -> None:
     from graftlab._paths import cache_dir as resolve_cache
     from graftlab.data.builtin import BUILTIN, fashion_mnist_folders, mnist_demo_folders
-    from graftlab.finetune.config import TrainConfig
     from graftlab.train import run_training
 
     _setup_logging()
     _check_choice("--dataset", dataset, BUILTIN)
-    config = check_options(TrainConfig(strategy=strategy, epochs=epochs, image_size=image_size))
+    config = TrainConfig(strategy=strategy, epochs=epochs, image_size=image_size).validate()
     root = resolve_cache(cache_dir) / "datasets"
     console = Console()
     console.print(f"Preparing {dataset} as PNG class folders under {root} (once) ...")

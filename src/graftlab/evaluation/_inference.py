@@ -77,12 +77,7 @@ def execution_of(artifact: Any) -> Any:
     if isinstance(execution, Execution):
         return execution
     stored = (getattr(artifact, "meta", None) or {}).get("execution") or {}
-    device = str(stored.get("device", "cpu"))
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        device = "cpu"
-    return Execution(
-        device, stored.get("precision", "fp32"), bool(stored.get("channels_last", False))
-    )
+    return Execution.from_dict(stored).available()
 
 
 def activate(artifact: Any, logits: torch.Tensor) -> torch.Tensor:
@@ -130,8 +125,8 @@ def predict_files(
     Args:
         artifact: What :func:`as_artifact` returns.
         paths: Image files.
-        batch_size: Images per forward pass; None: ``auto_batch_size`` for the model's input
-            size and device, as in training.
+        batch_size: Images per forward pass; None: the execution's (the recorded one, else
+            ``auto_batch_size`` for the model's input size and device), as in training.
         tta: Also return probabilities averaged with those of the horizontally flipped image.
         progress: Show a tqdm bar on stderr.
         desc: The bar's label.
@@ -140,7 +135,6 @@ def predict_files(
     from tqdm.auto import tqdm
 
     from graftlab.features.extract import (
-        auto_batch_size,
         head_logits,
         pooled_features,
         prepare_model,
@@ -150,7 +144,7 @@ def predict_files(
         raise ConfigError(f"'batch_size' must be a positive integer. Got {batch_size}.")
     model, prep = artifact.model, artifact.preprocess
     execution = execution or execution_of(artifact)
-    batch_size = batch_size or auto_batch_size(prep.input_size, execution.device)
+    batch_size = batch_size or execution.inference_batch(prep.input_size)
     # Outside inference mode, as graftlab.features does: a memory-format change made inside
     # it would turn the parameters into inference tensors.
     prepare_model(model, execution)

@@ -19,7 +19,6 @@ from graftlab.features.cache import (
 )
 from graftlab.features.extract import (
     as_execution,
-    describe,
     extract_features,
     head_logits,
     pooled_features,
@@ -33,7 +32,6 @@ __all__ = [
     "cache_usage",
     "clear_cache",
     "dataset_features",
-    "describe",
     "extract_features",
     "feature_key",
     "head_logits",
@@ -96,7 +94,7 @@ def dataset_features(
         weights=weights or weights_fingerprint(model),
         preprocess=preprocess.to_dict(),
         hashes=list(hashes),
-        precision=describe(execution),
+        precision=execution.describe(),
     )
     cache = FeatureCache(cache_root)
     if use_cache and (entry := cache.load(key)) is not None:
@@ -121,7 +119,7 @@ def dataset_features(
             features,
             {
                 "backbone": getattr(model, "graftlab_name", None),
-                "precision": describe(execution),
+                "precision": execution.describe(),
                 "preprocess": preprocess.to_dict(),
                 "n": len(paths),
                 "ok": ok.tolist(),

@@ -14,22 +14,18 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from graftlab.hardware import Execution
+from graftlab.hardware import DEFAULT_BATCH_SIZE, Execution, auto_batch_size
 
-#: Images per forward pass at 112 px: large enough that per-call overhead does not show.
-DEFAULT_BATCH_SIZE = 64
-
-
-def auto_batch_size(input_size: int, device: str = "cpu") -> int:
-    """Images per inference batch: the same pixels per batch as 64 images of 112 px on a CPU.
-
-    A CPU runs a batch fastest while its activations stay in cache: lite0 at 224 px extracts
-    96 img/s in batches of 16 against 51-59 img/s in batches of 64 on two cores. GPUs want
-    large batches, so they keep ``DEFAULT_BATCH_SIZE``.
-    """
-    if not str(device).startswith("cpu"):
-        return DEFAULT_BATCH_SIZE
-    return max(8, min(DEFAULT_BATCH_SIZE, round(DEFAULT_BATCH_SIZE * (112 / input_size) ** 2)))
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "as_execution",
+    "auto_batch_size",
+    "extract_features",
+    "head_logits",
+    "pooled_features",
+    "predict_logits",
+    "prepare_model",
+]
 
 
 def as_execution(execution: Any = None) -> Execution:
@@ -40,13 +36,6 @@ def as_execution(execution: Any = None) -> Execution:
         return execution
     raise TypeError(
         f"execution must be a graftlab.hardware.Execution or None, not {type(execution).__name__}"
-    )
-
-
-def describe(execution: Execution) -> str:
-    """``"cpu, bf16, channels_last"``: part of every feature-cache key."""
-    return f"{execution.device}, {execution.dtype}" + (
-        ", channels_last" if execution.channels_last else ""
     )
 
 
@@ -86,10 +75,10 @@ def extract_features(
 ) -> np.ndarray:
     """Pooled features (N, D) float32 of decoded uint8 images (N, S, S, 3), e.g. an ImageCache.
 
-    ``batch_size`` None: :func:`auto_batch_size` for the input size and device.
+    ``batch_size`` None: the execution's (:meth:`Execution.inference_batch`).
     """
     execution = as_execution(execution)
-    batch_size = batch_size or auto_batch_size(preprocess.input_size, execution.device)
+    batch_size = batch_size or execution.inference_batch(preprocess.input_size)
     # Outside inference mode: a memory-format change made inside it would turn the
     # parameters into inference tensors that can never train again.
     prepare_model(model, execution)

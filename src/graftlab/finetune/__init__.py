@@ -7,17 +7,30 @@ package, strings them together with the data, the doctor and the artifact for ``
 train`` and ``ImageClassifier.fit``; nothing here imports those.
 """
 
-from graftlab.finetune.config import TrainConfig
-from graftlab.finetune.probe import LinearProbe
-from graftlab.finetune.strategies import create_strategy, list_strategies
-from graftlab.finetune.task import Task
-from graftlab.finetune.trainer import Trainer
+from __future__ import annotations
 
-__all__ = [
-    "LinearProbe",
-    "Task",
-    "TrainConfig",
-    "Trainer",
-    "create_strategy",
-    "list_strategies",
-]
+import importlib
+from typing import Any
+
+# Loaded on first use: TrainConfig (which the CLI reads to build its options) must not pull
+# in torch through the trainer.
+_EXPORTS = {
+    "LinearProbe": "graftlab.finetune.probe",
+    "Task": "graftlab.finetune.task",
+    "TrainConfig": "graftlab.finetune.config",
+    "Trainer": "graftlab.finetune.trainer",
+    "create_strategy": "graftlab.finetune.strategies",
+    "list_strategies": "graftlab.finetune.strategies",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'graftlab.finetune' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

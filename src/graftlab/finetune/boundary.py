@@ -41,7 +41,9 @@ from graftlab._io import (
     write_json,
 )
 from graftlab._paths import cache_dir
+from graftlab.features.cache import weights_fingerprint
 from graftlab.finetune import _groups as G
+from graftlab.hardware import Execution
 
 logger = logging.getLogger("graftlab.finetune")
 
@@ -52,7 +54,6 @@ _BLOCK = 16
 _CPU_BATCH = 32  # images per forward pass on a CPU, where 128 runs 1.4x slower per image
 _TOLERANCE = 1e-4  # split check: largest |upper(lower(x)) - model(x)| relative to max |model(x)|
 DEFAULT_BUDGET = 4 << 30  # bytes of disk one run's activations may take; fewer views beyond
-Execution = tuple[torch.device, torch.dtype | None, torch.memory_format]  # autocast None: fp32
 
 
 class Upper(nn.Module):
@@ -206,7 +207,7 @@ class ActivationBank:
         augment: ``train_batch``'s augmentation for views 1 and up.
         seed: Seeds one generator per (block of 16 images, view): the same seed gives the same
             arrays, whatever ``batch_size``.
-        execution: ``(device, autocast dtype or None, memory format)`` of the run.
+        execution: The run's :class:`~graftlab.hardware.Execution` (default fp32 on the CPU).
         cache_root: Root of the graftlab cache.
         batch_size: Images per forward pass while building (rounded up to a whole number of
             16-image blocks).
@@ -227,7 +228,7 @@ class ActivationBank:
         views: int = 1,
         augment: str = "none",
         seed: int = 0,
-        execution: Execution = (torch.device("cpu"), None, torch.contiguous_format),
+        execution: Execution | None = None,
         cache_root: str | os.PathLike | None = None,
         batch_size: int = 128,
         progress: bool | None = None,
@@ -237,14 +238,14 @@ class ActivationBank:
         self.views = views
         self.augment = augment
         self.seed = seed
-        self.execution = execution
+        self.execution = execution or Execution("cpu", "fp32", False)
         self.cache_root = cache_root
         self.batch_size = batch_size
         self.progress = progress
 
     def key(self, u8: np.ndarray) -> str:
         """Everything the stored activations depend on."""
-        device, dtype, memory_format = self.execution
+        ex = self.execution
         augmented = self.views > 1  # one view is the eval transform: augment and seed unused
         return stable_hash(
             {
@@ -256,7 +257,7 @@ class ActivationBank:
                 "views": self.views,
                 "augment": self.augment if augmented else "none",
                 "seed": self.seed if augmented else 0,
-                "execution": [device.type, str(dtype), str(memory_format)],
+                "execution": [ex.torch_device.type, str(ex.autocast_dtype), str(ex.memory_format)],
             }
         )[:32]
 
@@ -300,7 +301,7 @@ class ActivationBank:
         # float16 to float32 and to the upper part's layout in one pass, by NumPy: a torch op
         # here, in the Trainer's batch thread, would start a second OpenMP team whose spinning
         # threads take the cores from the training step (1.4x slower epochs on 2 cores).
-        if rows.ndim == 4 and self.execution[2] == torch.channels_last:
+        if rows.ndim == 4 and self.execution.channels_last:
             nhwc = np.ascontiguousarray(rows.transpose(0, 2, 3, 1), dtype=np.float32)
             return torch.from_numpy(nhwc).permute(0, 3, 1, 2)
         return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
@@ -327,8 +328,7 @@ class ActivationBank:
         logger.info("activations at %s: %s %s", self.split.label, shape, meta["dtype"])
 
     def _fill(self, out: np.ndarray, u8: np.ndarray) -> None:
-        device, dtype, memory_format = self.execution
-        autocast = torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
+        ex = self.execution
         bar = tqdm(
             total=out.shape[0] * out.shape[1],
             desc=f"caching activations at {self.split.label}",
@@ -343,8 +343,8 @@ class ActivationBank:
                 images = torch.from_numpy(np.array(u8[start : start + step], copy=True))
                 for v in range(out.shape[1]):
                     x = self._view(images, start, v)
-                    with autocast:
-                        a = self.split.lower(x.to(device, memory_format=_format(x, memory_format)))
+                    with ex.autocast():
+                        a = self.split.lower(ex.inputs(x, non_blocking=False))
                     a = a.float().cpu().numpy()
                     with np.errstate(over="ignore"):  # overflow is checked just below
                         stored = a.astype(out.dtype)
@@ -430,7 +430,7 @@ def cache_frozen_part(
         "seed": config.seed,
         "execution": execution,
         "cache_root": cache_root,
-        "batch_size": _CPU_BATCH if execution[0].type == "cpu" else 2 * config.batch_size,
+        "batch_size": _CPU_BATCH if execution.device == "cpu" else 2 * config.batch_size,
         "progress": progress,
     }
     train = ActivationBank(split, views=views, augment=config.augment, **common).build(images[0])
@@ -483,8 +483,6 @@ def _plan(
 
 # -- keys and integrity ----------------------------------------------------------------------
 def _fingerprint(lower: nn.Module) -> str:
-    from graftlab.features.cache import weights_fingerprint
-
     return weights_fingerprint(lower)
 
 
@@ -498,10 +496,6 @@ def _images_hash(u8: np.ndarray, chunk: int = 256) -> str:
 def _generator(seed: int, block: int, view: int) -> torch.Generator:
     digest = hashlib.sha256(f"{seed}:{block}:{view}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-
-
-def _format(x: torch.Tensor, memory_format: torch.memory_format) -> torch.memory_format:
-    return memory_format if x.ndim == 4 else torch.contiguous_format
 
 
 def _check_entry(entry: Path, shape: tuple[int, ...]) -> str | None:

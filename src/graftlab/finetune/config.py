@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import json
 import math
+import re
+import typing
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from graftlab.errors import ConfigError, did_you_mean
-from graftlab.finetune.strategies import check_strategy_options
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 AUGMENTS = ("none", "light", "strong")
 BN_POLICIES = ("frozen", "train")
 CLASS_WEIGHTS = ("none", "auto")
+# Five stride-2 stages (timm's convnets) leave a 1x1 map at 32 px; below it they fail or
+# pool nothing.
+MIN_IMAGE_SIZE = 32
 
 
 @dataclass
@@ -63,10 +72,12 @@ class TrainConfig:
     # -- reproducibility and execution ------------------------------------------------------
     seed: int = 0  # fixed: two runs of the same config give the same splits and numbers
     deterministic: bool = False  # True = bit-identical reruns at some speed cost
-    precision: str = "auto"  # measured per machine: bf16 autocast is ~5x faster on AVX-512
-    # CPUs with bf16 and on recent GPUs; "fp32" | "bf16" | "fp16" override
-    channels_last: bool | str = "auto"  # measured with precision: faster for convnets on
-    # oneDNN/cuDNN, slower for some ViTs
+    precision: str = "auto"  # by a fixed rule per machine (graftlab.hardware), never a
+    # timing, so the same machine trains the same way: bf16 autocast on GPUs with bf16 and for
+    # CPU inference with native bf16 kernels (1.4x faster); CPU training in fp32 unless the
+    # CPU has AMX (bf16 steps are slower without it); "fp32" | "bf16" | "fp16" to choose
+    channels_last: bool | str = "auto"  # decided with precision: NHWC wherever reduced
+    # precision is used and for CPU training (faster for convnets on oneDNN/cuDNN)
     device: str = "auto"  # the GPU when there is one, else the CPU
     compile: bool = False  # torch.compile the part that trains: tens of seconds of compiling
     # up front (and again when gradual unfreezes a stage), repaid only by long runs; off so a
@@ -83,6 +94,58 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def field_help(cls) -> dict[str, str]:
+        """Each field's comment in this class's source, joined: the CLI's help text."""
+        out: dict[str, str] = {}
+        current = None
+        for line in inspect.getsource(cls).splitlines():
+            field = re.match(r"    (\w+): [^=]+=.*?#\s?(.*)$", line)
+            more = re.match(r"    #\s?(.*)$", line)
+            if field:
+                current = field.group(1)
+                out[current] = field.group(2).strip()
+            elif more and current and not more.group(1).startswith("--"):
+                out[current] += " " + more.group(1).strip()
+            else:
+                current = None
+        return out
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        """Read a YAML or JSON file of options (a run's own ``config.json`` included); an
+        unknown key is a ConfigError naming the close ones. Not validated yet."""
+        path = Path(path)
+        if path.is_dir() and (path / "config.json").is_file():  # a run directory
+            path = path / "config.json"
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from None
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                data = yaml.safe_load(text)
+            else:
+                data = json.loads(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            first = str(exc).splitlines()[0]
+            raise ConfigError(f"{path} is not valid YAML/JSON: {first}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must hold a mapping of option: value, not {data!r:.60}.")
+        return cls.from_dict(data)
+
+    def with_options(self, options: dict[str, Any]) -> TrainConfig:
+        """A copy with ``options`` (field name, or its ``--option-name``, to a value or its
+        command-line text) applied; text is parsed by the field's type."""
+        names = [f.name for f in dataclasses.fields(self)]
+        changes = {}
+        for key, value in options.items():
+            name = key.lstrip("-").replace("-", "_")
+            if name not in names:
+                raise ConfigError(f"Unknown training option {key!r}.{did_you_mean(name, names)}")
+            changes[name] = parse_value(name, value) if isinstance(value, str) else value
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -139,11 +202,62 @@ class TrainConfig:
             raise _bad("boundary_cache", self.boundary_cache, "'auto', true or false")
         _positive_int(self, "views")
         if self.image_size is not None and (
-            not isinstance(self.image_size, int) or self.image_size < 8
+            not isinstance(self.image_size, int)
+            or isinstance(self.image_size, bool)
+            or self.image_size < MIN_IMAGE_SIZE
         ):
-            raise _bad("image_size", self.image_size, "an integer >= 8 or None (backbone's)")
+            raise _bad(
+                "image_size",
+                self.image_size,
+                f"an integer >= {MIN_IMAGE_SIZE} or None (the backbone's own size)",
+            )
+        device = str(self.device)
+        if device not in ("auto", "cpu", "cuda") and not (
+            device.startswith("cuda:") and device[5:].isdigit()
+        ):
+            raise ConfigError(
+                f"'device' must be 'auto', 'cpu', 'cuda' or 'cuda:N'. Got device={self.device!r}."
+                + did_you_mean(device, ("auto", "cpu", "cuda"))
+            )
+        # Here, not at the top: strategies import torch, and the CLI builds its options from
+        # this module before any command needs torch.
+        from graftlab.finetune.strategies import check_strategy_options
+
         check_strategy_options(self)  # the strategy exists and takes every option that is set
         return self
+
+
+_NONE = ("none", "null", "")
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def parse_value(name: str, text: str) -> Any:
+    """The command-line ``text`` of field ``name`` as the field's type: ``"3"`` -> 3 for an
+    int, ``"none"`` -> None where None is allowed, ``on``/``off`` -> True/False for a bool.
+    What does not parse stays text, for :meth:`TrainConfig.validate` to name."""
+    kind = str(_FIELD_TYPES[name])
+    word = text.strip().lower()
+    if "None" in kind and word in _NONE:
+        return None
+    if "bool" in kind and word in _TRUE + _FALSE:
+        return word in _TRUE
+    for cast, type_name in ((int, "int"), (float, "float")):
+        if type_name in kind:
+            try:
+                return cast(text)
+            except ValueError:
+                if type_name == "int" and "float" not in kind and _looks_numeric(text):
+                    return float(text)  # 2.5 for an int field: validate says "an integer"
+    return text
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(v: Any) -> bool:
@@ -176,3 +290,6 @@ def _choice(cfg: TrainConfig, name: str, choices: tuple[str, ...]) -> None:
             f"{name!r} must be one of {', '.join(repr(c) for c in choices)}. Got {name}={v!r}."
             + did_you_mean(str(v), choices)
         )
+
+
+_FIELD_TYPES = typing.get_type_hints(TrainConfig)

@@ -22,7 +22,6 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,11 @@ from graftlab.finetune.callbacks import (
 )
 from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.schedule import WarmupCosine
-from graftlab.hardware import choose_execution
+from graftlab.hardware import Execution, decide_execution
 
 logger = logging.getLogger("graftlab.finetune")
 
 CHECKPOINT_FORMAT = "graftlab-train-state"
-_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 # Options that may differ between a run and its resumption without changing what it computes.
 _RESUME_FREE = {
     "device",
@@ -76,6 +74,8 @@ class Trainer:
             their kind, which then replaces it.
         resume_from: A ``last.pt`` to continue from (see :meth:`resume`).
         cache_dir: Root of the graftlab cache, where activations at the freeze boundary go.
+        execution: How to compute (``graftlab.train`` passes the run's); None, or when
+            resuming: the config's where set, the checkpoint's, else this machine's rule.
 
     Attributes:
         history_: One dict per finished epoch (the results.csv row, plus every val metric).
@@ -104,6 +104,7 @@ class Trainer:
         callbacks: Sequence[Callback] | None = None,
         resume_from: str | os.PathLike | None = None,
         cache_dir: str | os.PathLike | None = None,
+        execution: Execution | None = None,
     ) -> None:
         self.model = model
         self.task = task
@@ -116,6 +117,7 @@ class Trainer:
         self.callbacks = callbacks
         self.resume_from = resume_from
         self.cache_dir = cache_dir
+        self.execution = execution
         self.findings: list[Any] = []
         self.stop_training = False
         self.stop_now = False
@@ -190,14 +192,14 @@ class Trainer:
         callbacks = with_core_callbacks(given)
         model, strategy = self.model, self.strategy
 
-        # 2. Execution: device, autocast dtype, memory format (configured, resumed or measured).
-        size = int(getattr(self.preprocess, "input_size", x_train.shape[1]))
-        device, precision, channels_last, how = _execution(model, config, saved, size)
-        self._device, self._dtype = device, _DTYPES[precision]
-        self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        model.to(device=device, memory_format=self._memory_format)
+        # 2. Execution: device, autocast dtype, memory format (configured, resumed or by rule).
+        # A resumed run computes as its checkpoint did, whatever it is given now.
+        given = self.execution if saved is None else None
+        ex = self.execution_ = given or _execution(config, saved)
+        device, precision, channels_last = ex.torch_device, ex.dtype, ex.channels_last
+        ex.prepare(model)
 
-        # 3. Seeds everywhere (after the measurement, which draws random inputs); determinism.
+        # 3. Seeds everywhere; determinism.
         _seed_everything(config.seed)
         if config.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
@@ -245,7 +247,7 @@ class Trainer:
             self.preprocess,
             (x_train, x_val),
             self.config_,
-            execution=(device, self._dtype, self._memory_format),
+            execution=ex,
             cache_root=self.cache_dir,
             progress=bar.enabled if bar is not None else False,
         )
@@ -261,7 +263,9 @@ class Trainer:
         self._y_train, self._y_val = y_train, y_val
 
         # 7. Say what was built.
-        self.summary_ = self._describe(how, n_train, len(y_val), x_train, workers, boundary_note)
+        self.summary_ = self._describe(
+            ex.reason, n_train, len(y_val), x_train, workers, boundary_note
+        )
         logger.info("%s", self.summary_)
         return callbacks
 
@@ -289,14 +293,15 @@ class Trainer:
             for idx, s in zip(batches, seeds, strict=True)
         ]
         loss_sum, seen, wait, train_probs, train_y = 0.0, 0, 0.0, [], []
+        ex = self.execution_
         max_norm = self.config_.max_grad_norm
         self.stop_now = False
         for (xb, yb), waited in self._prefetch(jobs, self._n_workers):
             wait += waited
             self.schedule.apply()
-            with self._autocast():
+            with ex.autocast():
                 logits = self._forward(self._inputs(xb))
-                loss = task.loss(logits, yb.to(self._device))
+                loss = task.loss(logits, yb.to(ex.device))
             loss_value = loss.item()
             for cb in callbacks:
                 cb.on_before_backward(self, self.step_, {"loss": loss_value, "size": len(yb)})
@@ -353,18 +358,17 @@ class Trainer:
     ) -> tuple[float, np.ndarray]:
         """Loss and probabilities of ``forward`` (the model) on images or cached activations."""
         forward = forward if forward is not None else self.model
-        device = getattr(self, "_device", None) or next(self.model.parameters()).device
-        self._device = device
+        ex = self._execution_or_fp32()
         self.model.eval()
         bs = 2 * (self.config.batch_size if self.config is not None else 64)
         jobs = [(x, y, np.arange(i, min(i + bs, len(x))), 0, False) for i in range(0, len(x), bs)]
         loss_sum, probs = 0.0, []
         with torch.inference_mode():
             for (xb, yb), _ in self._prefetch(jobs, getattr(self, "_n_workers", 0)):
-                with self._autocast():
+                with ex.autocast():
                     logits = forward(self._inputs(xb))
                 if yb is not None:
-                    loss_sum += self.task.loss(logits, yb.to(device)).item() * len(yb)
+                    loss_sum += self.task.loss(logits, yb.to(ex.device)).item() * len(yb)
                 probs.append(self.task.probs(logits).float().cpu().numpy())
         out = np.concatenate(probs) if probs else np.zeros((0, self.task.num_outputs), np.float32)
         return loss_sum / max(len(x), 1), out.astype(np.float32)
@@ -382,7 +386,7 @@ class Trainer:
             )
         else:
             batch = self.preprocess.eval_batch(torch.from_numpy(np.ascontiguousarray(x[idx])))
-        if _pins_memory(getattr(self, "_device", None)):
+        if _pins_memory(self._execution_or_fp32()):
             # Page-locked in the batch thread, so the copy in _inputs runs asynchronously.
             batch = batch.pin_memory()
         return batch, (None if y is None else torch.from_numpy(np.asarray(y[idx])))
@@ -409,15 +413,16 @@ class Trainer:
 
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
         """A batch on the run's device, in its memory format where the batch is an image map."""
-        fmt = self._memory_format if x.ndim == 4 else torch.contiguous_format
-        return x.to(self._device, memory_format=fmt, non_blocking=_pins_memory(self._device))
+        ex = self._execution_or_fp32()
+        return ex.inputs(x, non_blocking=_pins_memory(ex))
 
-    def _autocast(self) -> Any:
-        if getattr(self, "_dtype", None) is None:
-            return nullcontext()
-        return torch.autocast(device_type=self._device.type, dtype=self._dtype)
-
-    _memory_format = torch.contiguous_format
+    def _execution_or_fp32(self) -> Execution:
+        """The run's execution; before ``fit``, fp32 where the model's parameters are."""
+        ex = getattr(self, "execution_", None)
+        if ex is None:
+            device = str(next(self.model.parameters()).device)
+            ex = self.execution_ = Execution(device, "fp32", False)
+        return ex
 
     # -- checkpoints ------------------------------------------------------------------------------
     def checkpoint_state(self) -> dict[str, Any]:
@@ -598,29 +603,27 @@ def _load_checkpoint(path: str | os.PathLike, config: TrainConfig) -> dict[str, 
     return saved
 
 
-def _execution(
-    model: nn.Module, config: TrainConfig, saved: dict | None, input_size: int
-) -> tuple[torch.device, str, bool, str]:
+def _execution(config: TrainConfig, saved: dict | None) -> Execution:
     """Device, autocast dtype and memory format: the config's where set, else the checkpoint's
-    (a resumed run computes as it started), else measured by ``choose_execution``."""
+    (a resumed run computes as it started), else this machine's rule (``decide_execution``)."""
     precision, channels_last = config.precision, config.channels_last
-    if saved is not None:
-        if precision == "auto":
-            precision = saved["config"]["precision"]
-        if channels_last == "auto":
-            channels_last = saved["config"]["channels_last"]
-    forced = {"dtype": precision, "channels_last": channels_last}
-    forced = {k: v for k, v in forced.items() if v != "auto"}
-    choice = choose_execution(
-        model,
-        input_size,
-        device=config.device,
-        batch_size=config.batch_size,
-        override=forced,
-        train=True,
+    ruled = decide_execution(config.device, train=True)
+    if saved is None:
+        return decide_execution(
+            config.device, train=True, precision=precision, channels_last=channels_last
+        )
+    if precision == "auto":
+        precision = saved["config"]["precision"]
+    if channels_last == "auto":
+        channels_last = saved["config"]["channels_last"]
+    ex = decide_execution(
+        config.device, train=True, precision=precision, channels_last=channels_last
     )
-    how = choice.reason + (" (from the checkpoint)" if saved is not None else "")
-    return torch.device(choice.device), choice.dtype, bool(choice.channels_last), how
+    ex.reason = f"{ex.dtype}, channels_last {ex.channels_last} from the checkpoint"
+    if (ruled.dtype, ruled.channels_last) != (ex.dtype, ex.channels_last):
+        ex.reason += f" (this machine's rule would pick {ruled.dtype}: {ruled.reason})"
+        logger.warning("execution: %s", ex.reason)
+    return ex
 
 
 def _workers(num_workers: int | str, device: torch.device) -> int:
@@ -634,9 +637,9 @@ def _workers(num_workers: int | str, device: torch.device) -> int:
     return min(4, max(1, (os.cpu_count() or 1) // 2))
 
 
-def _pins_memory(device: torch.device | None) -> bool:
+def _pins_memory(execution: Execution) -> bool:
     """Image batches go to page-locked memory only when they are copied to a CUDA device."""
-    return device is not None and device.type == "cuda"
+    return execution.torch_device.type == "cuda"
 
 
 def _seed_everything(seed: int) -> None:
