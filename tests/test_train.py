@@ -125,9 +125,16 @@ def test_finetune_that_ends_worse_exports_the_probe_and_says_why(data, tmp_path,
     assert (val["probs"].argmax(1) == val["labels"]).mean() == s["probe"]["val"]["accuracy"]
 
 
-def test_selection_uses_validation_only_and_prefers_finetune_when_not_worse():
+def test_selection_is_paired_on_validation_and_a_tie_goes_to_the_probe():
     task = Task("multiclass", 3)
-    probe = Scores(np.zeros((0, 3)), 0.5, {"accuracy": 0.80})
+    y = np.arange(30) % 3
+
+    def logits(right: int) -> np.ndarray:
+        """Confident logits, right on the first ``right`` images."""
+        pred = np.where(np.arange(30) < right, y, (y + 1) % 3)
+        return 4.0 * np.eye(3, dtype=np.float32)[pred]
+
+    probe = Scores(logits(24), 0.5, {"accuracy": 0.80})
 
     class Strategy:
         init_head = "probe"
@@ -135,16 +142,18 @@ def test_selection_uses_validation_only_and_prefers_finetune_when_not_worse():
     class FakeTrainer:
         history_ = ({"val_accuracy": 0.6, "train_accuracy": 0.7, "train_loss": 1.0},)
 
-    def ft(accuracy, loss):
-        val = Scores(np.zeros((0, 3)), loss, {"accuracy": accuracy})
-        return FineTuneStep(FakeTrainer, val, None, {}, 0.0)
+    def ft(right):
+        val = Scores(logits(right), 0.4, {"accuracy": right / 30})
+        return FineTuneStep(FakeTrainer, val, None, {}, 0.0, y_val=y)
 
     def select(finetuned, **config):
         return select_model(task, Strategy, _config(**config), probe, finetuned)
 
-    assert select(ft(0.85, 0.6)).selected == "finetune"
-    assert select(ft(0.80, 0.4)).selected == "finetune"  # a tie with a lower loss
-    worse = select(ft(0.70, 0.4), lr=3e-3)
+    better = select(ft(30))
+    assert better.selected == "finetune" and better.comparison.diff == pytest.approx(0.2)
+    tie = select(ft(24))  # the same images right: a tie goes to the simpler model
+    assert tie.selected == "probe" and "tie goes to the simpler model" in tie.reason
+    worse = select(ft(12), lr=3e-3)
     assert worse.selected == "probe" and "learning rate 0.003 is likely too high" in worse.reason
     assert select(None, strategy="lp").selected == "probe"
 

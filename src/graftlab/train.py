@@ -58,11 +58,15 @@ from graftlab.features import (
     head_logits,
     weights_fingerprint,
 )
+from graftlab.finetune import bn_policy, budget
+from graftlab.finetune import selection as noise
+from graftlab.finetune.budget import Decision
 from graftlab.finetune.callbacks import CSV_COLUMNS, default_callbacks
 from graftlab.finetune.config import TrainConfig
+from graftlab.finetune.imbalance import binary_curves, class_weight_decision, per_class_recall
 from graftlab.finetune.probe import LinearProbe
 from graftlab.finetune.strategies import Strategy, strategy_from_config
-from graftlab.finetune.task import Task
+from graftlab.finetune.task import Task, imbalance_ratio
 from graftlab.finetune.trainer import Trainer, load_checkpoint
 from graftlab.hardware import Execution, auto_batch_size, decide_execution
 from graftlab.report import build_report
@@ -106,6 +110,7 @@ class RunData:
     dataset: Dataset
     task: Task
     seconds: float
+    decisions: list[Decision] = field(default_factory=list)
 
 
 @dataclass
@@ -155,6 +160,7 @@ class ProbeStep:
     probe: LinearProbe
     val: Scores
     seconds: float
+    cv: int | None = None
 
 
 @dataclass
@@ -166,6 +172,9 @@ class FineTuneStep:
     execution: Execution
     pretrained: dict[str, torch.Tensor]
     seconds: float
+    config: TrainConfig | None = None
+    bn_seconds: float = 0.0
+    y_val: np.ndarray | None = None
 
 
 @dataclass
@@ -174,6 +183,7 @@ class Selection:
 
     selected: str
     reason: str
+    comparison: noise.Comparison | None = None
 
 
 @dataclass
@@ -226,11 +236,24 @@ def run_training(
     torch.manual_seed(config.seed)
 
     data_step = load_data(data, config, run, strict=strict, progress=progress)
+    config = plan_training(config, data_step)
     findings = preflight(data_step.dataset, config, run)
     built = build_model(config, run, recorded_execution)
     feats = compute_features(built, data_step.dataset, cache_dir, strict=strict, progress=progress)
     findings += feats.findings
     probe = fit_probe(built, data_step.task, feats, run)
+    if probe.cv:
+        data_step.decisions.append(
+            Decision(
+                "probe L2",
+                "chosen on val",
+                f"{probe.cv}-fold CV over train + val",
+                f"{len(feats.y['val'])} validation images, fewer than "
+                f"{noise.SMALL_VAL_IMAGES} or fewer than {noise.SMALL_VAL_PER_CLASS} in a "
+                f"class: weight_decay {probe.probe.weight_decay_:g} by out-of-fold log loss; "
+                "val still judges the probe",
+            )
+        )
     ft = None
     if built.strategy.trains_backbone:
         ft = fine_tune(
@@ -246,7 +269,16 @@ def run_training(
             recorded=recorded_execution,
         )
         findings += list(ft.trainer.findings)
-    selection = select_model(data_step.task, built.strategy, config, probe.val, ft)
+    selection = select_model(
+        data_step.task,
+        built.strategy,
+        ft.config if ft is not None else config,
+        probe.val,
+        ft,
+        imbalance=imbalance_ratio(feats.y["train"], data_step.task.num_outputs)
+        if data_step.task.kind != "multilabel"
+        else 1.0,
+    )
     test = score_test(built, data_step, feats, probe, ft, selection, cache_dir, progress)
 
     timings = {"data": data_step.seconds, "backbone": built.seconds}
@@ -254,6 +286,8 @@ def run_training(
     timings["probe"] = probe.seconds
     if ft is not None:
         timings["finetune"] = ft.seconds
+        if ft.bn_seconds:
+            timings["bn_measure"] = ft.bn_seconds
     timings["evaluate"] = test.seconds
     summary = write_run(
         run,
@@ -360,6 +394,23 @@ def load_data(
         "data: %s, %d classes, %s task; run directory %s", sizes, len(ds.classes), task.kind, run
     )
     return RunData(ds, task, time.perf_counter() - t)
+
+
+def plan_training(config: TrainConfig, data: RunData) -> TrainConfig:
+    """The config with every option left to ``"auto"`` that the data decide now (epochs,
+    augmentation, patience, warm-up) resolved; the class-weight and budget decisions, with
+    their reasons, go to ``data.decisions`` (summary.json, the printed summary, the log)."""
+    ds, task = data.dataset, data.task
+    if task.kind != "multilabel":
+        decided = class_weight_decision(task, ds.labels("train"), config.class_weights)
+        if decided is not None:
+            data.decisions.append(decided)
+    small_val = noise.small_validation(ds.labels("val"), task.kind)
+    config, planned = budget.plan(config, len(ds.paths("train")), small_val=small_val)
+    data.decisions += planned
+    for d in data.decisions:
+        logger.info("%s", d)
+    return config
 
 
 def label_smoothing(config: TrainConfig, ds: Any) -> float:
@@ -523,7 +574,8 @@ def fit_probe(built: BuiltModel, task: Task, feats: SplitFeatures, run: Path) ->
     """The head fitted on frozen features, L2 chosen on val; it becomes the model's head."""
     t = time.perf_counter()
     X, y = feats.X, feats.y
-    probe = LinearProbe(task).fit(X["train"], y["train"], val=(X["val"], y["val"]))
+    cv = noise.CV_FOLDS if noise.small_validation(y["val"], task.kind) else None
+    probe = LinearProbe(task).fit(X["train"], y["train"], val=(X["val"], y["val"]), cv=cv)
     seconds = time.perf_counter() - t
     logger.info(
         "linear probe: weight_decay %g chosen on val from %d values in %.1f s",
@@ -535,7 +587,7 @@ def fit_probe(built: BuiltModel, task: Task, feats: SplitFeatures, run: Path) ->
     probe.init_classifier(built.model.get_classifier())
     val = scores(task, head_logits(built.model, X["val"]), y["val"])
     _write_probe_row(run / "results.csv", task, probe, feats, val, seconds)
-    return ProbeStep(probe, val, seconds)
+    return ProbeStep(probe, val, seconds, cv)
 
 
 def fine_tune(
@@ -565,6 +617,16 @@ def fine_tune(
     execution = resolve_execution(
         config, built.preprocess.input_size, train=True, recorded=(recorded or {}).get("train")
     )
+    bn_seconds = 0.0
+    if config.bn == "auto":
+        # Measured on the pretrained network, before any step changes it.
+        tb = time.perf_counter()
+        decided = bn_policy.decide(bn_policy.bn_shift(model, images["train"], built.preprocess))
+        bn_seconds = time.perf_counter() - tb
+        data.decisions.append(decided)
+        logger.info("%s", decided)
+        config = dataclasses.replace(config, bn=decided.value)
+        built.strategy = strategy = strategy_from_config(config)
     _record_execution(run, train=execution)
     standard = default_callbacks(run, config, progress=progress)
     cbs = standard + list(default_monitors()) + list(callbacks)
@@ -585,7 +647,9 @@ def fine_tune(
     ).fit()
     seconds = time.perf_counter() - t
     val = scores(task, model_logits(model, images["val"], built), feats.y["val"])
-    return FineTuneStep(trainer, val, execution, pretrained, seconds)
+    return FineTuneStep(
+        trainer, val, execution, pretrained, seconds, config, bn_seconds, feats.y["val"]
+    )
 
 
 def split_images(ds, split, keep, preprocess, cache_dir, progress) -> np.ndarray:
@@ -617,38 +681,56 @@ def select_model(
     config: TrainConfig,
     probe_val: Scores,
     ft: FineTuneStep | None,
+    *,
+    imbalance: float = 1.0,
 ) -> Selection:
-    """Pick the model on validation; explain a fallback to the probe."""
+    """Pick the model on validation, image by image (:func:`graftlab.finetune.selection.compare`):
+    fine-tuning only where it is better beyond noise, a tie to the probe; explain a fallback."""
     m = task.monitor
     if ft is None:
         return Selection(
             "probe",
             f"strategy {config.strategy!r} trains only the head: the linear probe is the model.",
         )
-    p, f = probe_val.metrics[m], ft.val.metrics[m]
-    p_loss, f_loss = probe_val.loss, ft.val.loss
-    if f > p:
-        return Selection(
-            "finetune", f"fine-tuning improved val {m} from {p:.4f} (probe) to {f:.4f}."
-        )
-    if f == p and f_loss <= p_loss:
-        return Selection(
-            "finetune",
-            f"fine-tuning matched the probe's val {m} ({p:.4f}) with a lower val loss "
-            f"({f_loss:.4f} vs {p_loss:.4f}).",
-        )
-    if f < p:
-        worse = f"val {m} {f:.4f} vs {p:.4f}"
+    if task.kind == "multilabel":  # no per-image correctness: the monitored mAP decides
+        p, f = probe_val.metrics[m], ft.val.metrics[m]
+        if f > p or (f == p and ft.val.loss <= probe_val.loss):
+            return Selection("finetune", f"fine-tuning val {m} {f:.4f} vs the probe's {p:.4f}.")
+        diff = None
     else:
-        worse = f"the same val {m} {f:.4f} but a higher val loss, {f_loss:.4f} vs {p_loss:.4f}"
+        c = noise.compare(
+            task.probs(torch.from_numpy(ft.val.logits)).numpy(),
+            task.probs(torch.from_numpy(probe_val.logits)).numpy(),
+            ft.y_val,
+            m,
+        )
+        if c.winner == "finetune":
+            return Selection("finetune", c.reason[0].upper() + c.reason[1:], c)
+        diff = c.diff
+        if diff >= 0:
+            return Selection(
+                "probe",
+                f"Fine-tuning did not beat the linear probe beyond noise ({c.reason[:-1]}): a "
+                "tie goes to the simpler model, so the exported model is the probe (pretrained "
+                "backbone + probe head).",
+                c,
+            )
     cause = likely_cause(
-        ft.trainer.history_, config, monitor=m, init_head=strategy.init_head, probe_metric=p
+        ft.trainer.history_,
+        config,
+        monitor=m,
+        init_head=strategy.init_head,
+        probe_metric=probe_val.metrics[m],
+        imbalance=imbalance,
+        num_classes=task.num_outputs,
     )
+    worse = c.reason[:-1] if diff is not None else f"val {m} {ft.val.metrics[m]:.4f}"
     return Selection(
         "probe",
         f"Fine-tuning ended worse on validation than the linear probe it started from "
         f"({worse}), so the exported model is the probe (pretrained backbone + probe head). "
         f"Likely cause: {cause}",
+        c if diff is not None else None,
     )
 
 
@@ -747,6 +829,9 @@ def write_run(
         "execution": execution_dict(built.execution, input_size),
         "train_execution": ft.execution.to_dict() if ft is not None else None,
         "threads": torch.get_num_threads(),
+        "decisions": [d.to_dict() for d in data.decisions],
+        "comparison": selection.comparison.to_dict() if selection.comparison else None,
+        "probe_cv": probe.probe.cv_,
         "probe_path": probe.probe.path_,
         "probe_weight_decay": probe.probe.weight_decay_,
         "features_cached": feats.cached,
@@ -754,6 +839,7 @@ def write_run(
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "run_dir": str(run),
     }
+    summary.update(_reliability(task, list(ds.classes), test, feats))
     write_json(run / "summary.json", summary)
     write_json(
         run / "findings.json", [f.to_dict() if hasattr(f, "to_dict") else f for f in findings]
@@ -761,6 +847,22 @@ def write_run(
     if report:
         build_report(run)
     return summary
+
+
+def _reliability(task: Task, classes: list[str], test: TestStep, feats: SplitFeatures) -> dict:
+    """Per-class recall of the selected model (val, test), a 95% interval of its test figure,
+    and for two classes the ROC and PR curves with the decision threshold."""
+    if task.kind == "multilabel":
+        return {}
+    out: dict[str, Any] = {"per_class_recall": {}}
+    for split, lg in test.logits.items():
+        probs = task.probs(torch.from_numpy(lg)).numpy()
+        out["per_class_recall"][split] = per_class_recall(probs, feats.y[split], classes)
+        if split == "test":
+            out["test_interval"] = noise.test_interval(probs, feats.y[split], task.monitor)
+        if task.kind == "binary":
+            out.setdefault("binary", {})[split] = binary_curves(probs, feats.y[split], classes)
+    return out
 
 
 def execution_dict(execution: Execution, input_size: int) -> dict:
@@ -813,6 +915,13 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
 def print_summary(summary: dict) -> None:
     """The final table: probe and fine-tune metrics side by side, the choice, the run dir."""
     console = Console(stderr=False)
+    for d in summary.get("decisions") or []:
+        console.print(f"{d['option']}: {d['asked']} -> {d['value']} ({d['reason']})")
+    recall = (summary.get("per_class_recall") or {}).get("test") or (
+        summary.get("per_class_recall") or {}
+    ).get("val")
+    if recall and summary.get("monitor") == "balanced_accuracy":
+        console.print("per-class recall: " + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()))
     probe, ft = summary["probe"], summary.get("finetune") or {}
     metrics = [k for k, v in probe["val"].items() if isinstance(v, float)]
     table = Table(title=f"{summary['backbone']} · {summary['strategy']} · {summary['task']}")
@@ -828,6 +937,12 @@ def print_summary(summary: dict) -> None:
     console.print(table)
     colour = "green" if summary["selected"] == "finetune" or not ft else "yellow"
     console.print(f"[{colour}]selected: {summary['selected']}[/] - {summary['reason']}")
+    ci = summary.get("test_interval")
+    if ci:
+        console.print(
+            f"test {ci['metric']} {ci['value']:.4f}, 95% interval {ci['low']:.3f}-{ci['high']:.3f} "
+            f"on {ci['n']} images"
+        )
     t = summary["timings"]
     cached = ", ".join(
         f"{s}{' (cached)' if c else ''}" for s, c in summary["features_cached"].items()

@@ -37,10 +37,13 @@ def data(tmp_path):
     [
         (["--lr", "3"], "'lr' must be a float in (0, 1]. Got lr=3.0. Did you mean 3e-3?"),
         (["--strategy", "lpft"], "Unknown strategy 'lpft'. Did you mean 'lp-ft'"),
-        (["--augment", "lite"], "'augment' must be one of 'none', 'light', 'strong'."),
+        (["--augment", "lite"], "'augment' must be one of 'auto', 'none', 'light', 'strong'."),
         (["--epochs", "0"], "'epochs' must be a positive integer. Got epochs=0."),
         (["--epochs", "2.5"], "'epochs' must be a positive integer. Got epochs=2.5."),
-        (["--class-weights", "balanced"], "'class_weights' must be one of 'none', 'auto'."),
+        (
+            ["--class-weights", "inverse"],
+            "'class_weights' must be one of 'auto', 'none', 'balanced'.",
+        ),
         (["--device", "gpu"], "'device' must be 'auto', 'cpu', 'cuda' or 'cuda:N'."),
         (["--image-size", "16"], "'image_size' must be an integer >= 32 or None"),
         (["--boundary-cache", "sometimes"], "'boundary_cache' must be 'auto', true or false."),
@@ -141,7 +144,7 @@ def test_every_config_field_is_an_option_with_its_comment_and_default(cli, monke
         assert "--" + f.name.replace("_", "-") in text, f.name
     help_of = TrainConfig.field_help()
     assert help_of["layer_decay"].startswith("per timm coarse stage")
-    assert help_of["early_stopping_patience"].startswith("epochs without a better val metric")
+    assert help_of["early_stopping_patience"].startswith("epochs without a better smoothed val metric")
 
 
 @pytest.mark.parametrize("kind", ["json", "yaml", "run"])

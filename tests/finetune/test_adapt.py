@@ -9,6 +9,7 @@ from torch import nn
 
 from graftlab.errors import ConfigError
 from graftlab.finetune import bn_policy, budget, selection
+from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.imbalance import binary_curves, class_weight_decision, per_class_recall
 from graftlab.finetune.probe import LinearProbe
 from graftlab.finetune.task import Task, imbalance_ratio
@@ -27,6 +28,31 @@ def test_auto_epochs_keep_the_measured_point_and_grow_for_small_sets():
     steps = [e * max(1, n // 32) for e, n in zip(epochs, sizes, strict=True)]
     assert epochs == sorted(epochs, reverse=True)
     assert steps == sorted(steps)
+
+
+def test_plan_resolves_auto_and_says_why():
+    cfg, decisions = budget.plan(TrainConfig(), 238)
+    assert (cfg.epochs, cfg.augment, cfg.early_stopping_patience) == (13, "light", 4)
+    text = [str(d) for d in decisions]
+    assert text[0].startswith("epochs: auto -> 13 (238 training images at batch 32: 91 ")
+    assert text[1] == "augment: auto -> light (each image is seen 13 times, at least 8)"
+    big, _ = budget.plan(TrainConfig(), 4249)
+    assert (big.epochs, big.augment, big.early_stopping_patience) == (3, "none", 3)
+
+
+def test_plan_keeps_what_the_user_set():
+    cfg, decisions = budget.plan(TrainConfig(epochs=5, augment="strong"), 100)
+    assert (cfg.epochs, cfg.augment) == (5, "strong")
+    assert [d.option for d in decisions] == ["early_stopping_patience"] or decisions == []
+    assert budget.plan(TrainConfig(epochs=10), 100)[0].augment == "light"
+
+
+def test_config_accepts_auto_and_refuses_nonsense():
+    TrainConfig().validate()
+    with pytest.raises(ConfigError, match="'epochs' must be a positive integer"):
+        TrainConfig(epochs="many").validate()
+    with pytest.raises(ConfigError, match="Did you mean 'auto'"):
+        TrainConfig(bn="atuo").validate()
 
 
 # -- imbalance --------------------------------------------------------------------------------
@@ -210,3 +236,18 @@ def test_majority_class_collapse_is_explained_as_imbalance_not_learning_rate():
     ConstantPredictionMonitor(patience=1).on_epoch_end(balanced, 0, {**always_zero, "epoch": 1})
     assert "imbalanced" not in balanced.findings[0].title
     assert "Lower the learning rate" in balanced.findings[0].fix
+
+
+def test_likely_cause_blames_imbalance_for_a_collapse_on_imbalanced_data():
+    from graftlab.doctor.advice import likely_cause
+
+    history = [
+        {"epoch": 1, "val_balanced_accuracy": 0.5, "val_accuracy": 0.5, "train_loss": 0.4},
+        {"epoch": 2, "val_balanced_accuracy": 0.5, "val_accuracy": 0.5, "train_loss": 0.3},
+    ]
+    cfg = TrainConfig(class_weights="none")
+    kw = dict(monitor="balanced_accuracy", init_head="probe", probe_metric=0.7, num_classes=2)
+    text = likely_cause(history, cfg, imbalance=10.0, **kw)
+    assert "majority-class collapse" in text and "10:1" in text and "learning rate" in text
+    assert "not class-weighted" in text
+    assert "collapse" not in likely_cause(history, cfg, imbalance=1.2, **kw)

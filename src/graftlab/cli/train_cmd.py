@@ -238,6 +238,16 @@ def _metavar(f: dataclasses.Field) -> str:
 train.__signature__ = _train_signature()  # type: ignore[attr-defined]
 
 
+def _epochs(value: str) -> int | str:
+    """``--epochs``: "auto" or a positive integer."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"'--epochs' must be 'auto' or an integer >= 1. Got {value!r}.") from None
+
+
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(

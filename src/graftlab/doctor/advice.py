@@ -20,6 +20,8 @@ def likely_cause(
     monitor: str,
     init_head: str,
     probe_metric: float,
+    imbalance: float = 1.0,
+    num_classes: int | None = None,
 ) -> str:
     """One sentence naming the most likely reason fine-tuning lost to the probe, with the fix.
 
@@ -30,6 +32,8 @@ def likely_cause(
         monitor: The validation metric the run selects on (``Task.monitor``).
         init_head: ``"probe"`` or ``"random"``: how the strategy initialised the head.
         probe_metric: The probe's value of ``monitor`` on validation.
+        imbalance: Largest / smallest class count of the train split (1 when balanced).
+        num_classes: K, to recognise a balanced accuracy of 1/K (one class predicted).
     """
     m = f"val_{monitor}"
     if not history:
@@ -40,6 +44,24 @@ def likely_cause(
         return (
             f"the loss diverged (lr {config.lr:g} too high for this model); "
             f"retry with --lr {config.lr / 10:g}."
+        )
+    collapsed = [
+        h["epoch"]
+        for h in history
+        if num_classes and abs(h.get("val_balanced_accuracy", np.nan) - 1 / num_classes) < 1e-6
+    ]
+    if imbalance >= 3 and collapsed:
+        weighted = (
+            "loss was class-weighted"
+            if config.class_weights != "none"
+            else ("loss was not class-weighted (--class-weights none)")
+        )
+        return (
+            f"a majority-class collapse, from the data's balance, not the learning rate: the "
+            f"train split is imbalanced {imbalance:.0f}:1 and in epoch(s) "
+            f"{', '.join(map(str, collapsed[:5]))} every validation image was predicted as one "
+            f"class (balanced accuracy 1/{num_classes}); the {weighted}. Use --class-weights "
+            "auto or balanced, more images of the rare class, or keep the probe."
         )
     if init_head == "random":
         return (

@@ -43,6 +43,8 @@ AUGMENT_FROM_EPOCHS = 8
 #: the probe's head away (Fashion-MNIST 7 x 42, val accuracy 0.34 after epoch 1 from the
 #: probe's 0.84; train loss 3.1 against ln 7 = 1.9).
 WARMUP_FRACTION = 1 / 6
+#: Epochs averaged when validation is small (config.monitor_smoothing).
+SMOOTH_EPOCHS = 3
 #: Early stopping waits a quarter of the run, at least this many epochs.
 MIN_PATIENCE = 3
 
@@ -69,13 +71,26 @@ def auto_epochs(n_train: int) -> int:
     return int(min(MAX_EPOCHS, max(1, round(raw))))
 
 
-def plan(config: Any, n_train: int) -> tuple[Any, list[Decision]]:
+def plan(config: Any, n_train: int, *, small_val: bool = False) -> tuple[Any, list[Decision]]:
     """Resolve the budget's ``"auto"`` options of ``config`` for ``n_train`` training images.
 
-    Returns a copy of the config with ``epochs``, ``augment`` and ``early_stopping_patience``
-    resolved, and the decisions taken (options given explicitly are kept and not listed).
+    Returns a copy of the config with ``epochs``, ``augment``, ``early_stopping_patience``,
+    ``warmup_steps`` and ``monitor_smoothing`` resolved, and the decisions taken (options
+    given explicitly are kept and not listed). ``small_val``: the validation split is too
+    small to pick an epoch by itself (:func:`graftlab.finetune.selection.small_validation`).
     """
     decisions: list[Decision] = []
+    if config.monitor_smoothing == "auto" and small_val:
+        config = dataclasses.replace(config, monitor_smoothing=SMOOTH_EPOCHS)
+        decisions.append(
+            Decision(
+                "monitor_smoothing",
+                "auto",
+                SMOOTH_EPOCHS,
+                f"a small validation split: the best epoch is judged on the mean of "
+                f"{SMOOTH_EPOCHS} epochs' metric, not on one epoch's luckiest images",
+            )
+        )
     epochs = config.epochs
     steps_per_epoch = max(1, n_train // config.batch_size)
     if epochs == "auto":
@@ -129,8 +144,10 @@ def plan(config: Any, n_train: int) -> tuple[Any, list[Decision]]:
                     "first large updates of a small set undo the probe's head",
                 )
             )
+    smoothing = 1 if config.monitor_smoothing == "auto" else config.monitor_smoothing
     resolved = dataclasses.replace(
         config,
+        monitor_smoothing=smoothing,
         epochs=epochs,
         augment=augment,
         early_stopping_patience=patience,

@@ -27,6 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from graftlab._io import atomic_path, write_text
+from graftlab.finetune.budget import MIN_PATIENCE
 
 if TYPE_CHECKING:
     from graftlab.finetune.trainer import Trainer
@@ -85,16 +86,26 @@ class BestWeights(Callback):
     Args:
         monitor: Key of the epoch logs without ``val_`` (default: ``task.monitor``); higher
             is better.
+        smooth: Judge each epoch by the mean of the metric over it and the ``smooth - 1``
+            epochs before it. On a few dozen validation images the metric moves by whole
+            images from epoch to epoch, and the single best epoch is mostly the luckiest.
     """
 
     order = -100
 
-    def __init__(self, monitor: str | None = None) -> None:
+    def __init__(self, monitor: str | None = None, smooth: int = 1) -> None:
         self.monitor = monitor
+        self.smooth = smooth
 
     def score(self, trainer: Trainer, logs: dict[str, Any]) -> float:
         """The number this epoch is judged by; NaN never counts as best."""
-        return float(logs.get(f"val_{self.monitor or trainer.task.monitor}", float("nan")))
+        key = f"val_{self.monitor or trainer.task.monitor}"
+        value = float(logs.get(key, float("nan")))
+        if self.smooth <= 1:
+            return value
+        past = [float(h.get(key, float("nan"))) for h in trainer.history_[: logs["epoch"] - 1]]
+        window = [*past[-(self.smooth - 1) :], value]
+        return float(sum(window) / len(window))
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = self.score(trainer, logs)
@@ -153,7 +164,7 @@ class ProgressBar(Callback):
         self._loss = (0.0, 0)
         self._bar = tqdm(
             total=trainer.steps_per_epoch * trainer.config.batch_size,
-            desc=f"epoch {epoch + 1}/{trainer.config.epochs}",
+            desc=f"epoch {epoch + 1}/{_epochs(trainer)}",
             unit="img",
             disable=None if self.enabled is None else not self.enabled,
             leave=False,
@@ -177,7 +188,7 @@ class ProgressBar(Callback):
             "epoch %d/%d  train_loss %.4f  val_loss %.4f  val_%s %.4f  %.0f img/s  "
             "data wait %.0f%%  %.1fs",
             logs["epoch"],
-            trainer.config.epochs,
+            _epochs(trainer),
             logs["train_loss"],
             logs["val_loss"],
             monitor,
@@ -294,11 +305,22 @@ def default_callbacks(
     """The standard set: progress bar (unless ``progress`` is False), early stopping (if
     configured), checkpoints and CSV log (when there is a run directory)."""
     callbacks: list[Callback] = [] if progress is False else [ProgressBar(progress)]
-    if config.early_stopping_patience:
-        callbacks.append(EarlyStopping(config.early_stopping_patience))
+    smooth = getattr(config, "monitor_smoothing", 1)
+    if isinstance(smooth, int) and smooth > 1:
+        callbacks.append(BestWeights(smooth=smooth))
+    patience = config.early_stopping_patience
+    if patience == "auto":  # resolved by budget.plan in a run; a bare config: the minimum
+        patience = MIN_PATIENCE
+    if patience:
+        callbacks.append(EarlyStopping(patience))
     if run_dir is not None:
         callbacks += [
             Checkpoint(Path(run_dir) / "weights"),
             CSVLogger(Path(run_dir) / "results.csv"),
         ]
     return callbacks
+
+
+def _epochs(trainer: Any) -> Any:
+    """The run's epochs: the resolved config's (``"auto"`` sized by the Trainer) when set up."""
+    return getattr(trainer, "config_", trainer.config).epochs

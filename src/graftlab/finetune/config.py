@@ -17,9 +17,9 @@ import yaml
 from graftlab.errors import ConfigError, did_you_mean
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-AUGMENTS = ("none", "light", "strong")
-BN_POLICIES = ("frozen", "train")
-CLASS_WEIGHTS = ("none", "auto")
+AUGMENTS = ("auto", "none", "light", "strong")
+BN_POLICIES = ("auto", "frozen", "train")
+CLASS_WEIGHTS = ("auto", "none", "balanced")
 # Five stride-2 stages (timm's convnets) leave a 1x1 map at 32 px; below it they fail or
 # pool nothing.
 MIN_IMAGE_SIZE = 32
@@ -39,7 +39,10 @@ class TrainConfig:
     test_fraction: float = 0.15  # held-out test only when data has none; 0 disables
 
     # -- optimisation (AdamW) -------------------------------------------------------------
-    epochs: int = 3  # a probe-initialised head converges in a few epochs; more rarely pays
+    epochs: int | str = "auto"  # "auto" = sized from the number of training images
+    # (finetune/budget.py): 3 where 3 was measured best (Fashion-MNIST 5k, 4,249 train
+    # images), more for fewer images (7 classes x 34 train images: 3 epochs are 24 optimizer
+    # steps and lose 5 points to 15 epochs), fewer for many
     batch_size: int = 32  # twice the updates of 64 in a few-epoch run; fits a 224 px
     # EfficientNet/ResNet-50 step in ~4 GB; BN is frozen by default, so small batches are fine
     lr: float = 2e-3  # peak lr of the head; layer decay takes an EfficientNet stem to 1e-4.
@@ -57,17 +60,27 @@ class TrainConfig:
     label_smoothing: float | None = None  # None = 0.1 for softmax tasks (Inception-v3 and
     # timm's value: keeps the fine-tuned logits from outgrowing the probe's), 0 for multi-label
     # sigmoid heads, where smoothing would pull every absent label's probability up
-    class_weights: str = "none"  # "auto" = inverse frequency; off by default so accuracy and
-    # probabilities stay those of the data's class balance (balanced accuracy is reported)
-    augment: str = "none"  # a few epochs see each image a few times: augmentation slows
-    # convergence more than it regularises, and the probe head was fitted on unaugmented
-    # features. LP-FT 3 epochs on Fashion-MNIST 5k: none 0.899, light 0.894, crops to 35% of
-    # the area 0.885 test accuracy. "light" (zoom + flip) or "strong" for 10+ epochs
-    bn: str = "frozen"  # BN statistics from millions of ImageNet images beat those of small
-    # batches of a new domain; "train" when the domain is far (medical, satellite)
+    class_weights: str = "auto"  # "auto" = inverse frequency, and balanced accuracy as the
+    # monitor, when the train split's largest/smallest class is >= 3 (task.IMBALANCE_RATIO):
+    # at 10:1 unweighted fine-tuning predicted the majority class for every image. Balanced
+    # data keep an unweighted loss, so accuracy and probabilities stay those of the data's
+    # class balance. "balanced" = always weight; "none" = never
+    augment: str = "auto"  # "auto" = "light" (zoom + flip) when each image is seen at least
+    # budget.AUGMENT_FROM_EPOCHS times, else "none": a few epochs see each image a few times,
+    # and augmentation slows convergence more than it regularises (LP-FT 3 epochs on
+    # Fashion-MNIST 5k: none 0.899, light 0.894, crops to 35% of the area 0.885 test accuracy)
+    bn: str = "auto"  # "auto" = measured on the training images (finetune/bn_policy.py):
+    # BN statistics from millions of ImageNet images beat those of small batches of a new
+    # domain unless the new domain's statistics sit far from them; "frozen" | "train" force it
     unfreeze: int = 2  # top-k: the last two stages carry the task-specific features
-    early_stopping_patience: int | None = 3  # epochs without a better val metric; the best
-    # checkpoint is restored anyway, so stopping only saves time. None disables
+    early_stopping_patience: int | str | None = "auto"  # epochs without a better smoothed
+    # val metric; the best checkpoint is restored anyway, so stopping only saves time.
+    # "auto" = a quarter of the epochs, at least 3 (a 17-epoch run on 20 images per class
+    # has val metrics that move by one image from epoch to epoch). None disables
+
+    monitor_smoothing: int | str = "auto"  # epochs the best-epoch metric is averaged over:
+    # "auto" = 3 when validation is small (selection.small_validation: under 200 images or
+    # 20 in a class, where one image moves accuracy by 2 points), else 1 (the epoch's own)
 
     # -- reproducibility and execution ------------------------------------------------------
     seed: int = 0  # fixed: two runs of the same config give the same splits and numbers
@@ -158,7 +171,8 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Raise ConfigError for the first value that cannot be used; return self."""
-        _positive_int(self, "epochs")
+        if self.epochs != "auto":
+            _positive_int(self, "epochs")
         _positive_int(self, "batch_size")
         _unit_float(self, "lr", hint_scale=True)
         _unit_float(self, "layer_decay", hint_scale=True)
@@ -180,7 +194,9 @@ class TrainConfig:
             raise _bad("max_grad_norm", self.max_grad_norm, "a float > 0 or None")
         if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
             raise _bad("label_smoothing", self.label_smoothing, "a float in [0, 1)")
-        if self.early_stopping_patience is not None:
+        if self.monitor_smoothing != "auto":
+            _positive_int(self, "monitor_smoothing")
+        if self.early_stopping_patience not in (None, "auto"):
             _positive_int(self, "early_stopping_patience")
         if (
             not isinstance(self.unfreeze, int)

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from graftlab.errors import ArtifactError, ConfigError, DataError
+from graftlab.finetune import budget
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part
 from graftlab.finetune.callbacks import (
     Callback,
@@ -185,6 +186,7 @@ class Trainer:
         config = (self.config if self.config is not None else TrainConfig()).validate()
         x_train, y_train = _check_split("train", self.train)
         x_val, y_val = _check_split("val", self.val)
+        config = budget.resolved(config, len(y_train))  # "auto" epochs, augment, patience
         saved = _load_checkpoint(self.resume_from, config) if self.resume_from else None
         given = (
             default_callbacks(self.run_dir, config) if self.callbacks is None else self.callbacks
