@@ -97,7 +97,6 @@ def test_run_directory_reports_saved_findings_and_results(tmp_path, capsys):
     assert graftlab("doctor", tmp_path, "--json") == 0
     codes = [f["code"] for f in json.loads(capsys.readouterr().out)]
     assert codes[:2] == ["GL601", "GL413"]
-    assert graftlab("doctor", tmp_path / "..") == 2  # a folder that is not a run
 
 
 def test_scripts_go_to_the_script_analyser_also_when_sniffed_by_content(
@@ -202,3 +201,130 @@ def test_codes_in_findings_match_the_catalogue():
     for path in CASES.glob("*__bug.*"):
         for f in doctor.check_log(path):
             assert catalogue[f.code]["category"] == f.category
+
+
+# -- several targets, folders, untrusted input (issue 11 items 5 and 7, issue 15 item 2) -----
+
+SCRIPTS = Path(__file__).parent / "cases" / "scripts"
+
+
+def test_script_and_its_log_give_one_finding_with_both_as_evidence(capsys):
+    script = SCRIPTS / "binary-loss-multiclass__1__bug.py"
+    log = CASES / "binary-loss-multiclass__2__bug.log"
+    assert graftlab("doctor", script, log, "--json") == 1
+    found = json.loads(capsys.readouterr().out)
+    same = [f for f in found if f["category"] == "binary-loss-multiclass"]
+    assert len(same) == 1 and same[0]["target"] == str(script)
+    assert f"Also GL416 in {log}" in same[0]["evidence"] and "bug.py:" in same[0]["evidence"]
+    assert all(set(f) == {*KEYS, "target"} for f in found)
+
+
+def test_merge_keeps_the_more_certain_severity_and_leaves_one_targets_findings_apart():
+    from graftlab.doctor.combine import merge_targets
+
+    def f(code, cat, sev):
+        return Finding(code, cat, sev, f"t{code}", f"e{code}", "w", "x")
+
+    pairs = merge_targets(
+        [
+            ("a.py", [f("GL302", "data-leakage", "warning"), f("GL216", "data-leakage", "error")]),
+            ("b.log", [f("GL411", "data-leakage", "error"), f("GL410", "other", "info")]),
+            ("c.log", [f("GL410", "other", "info")]),
+        ]
+    )
+    assert [(t, x.code, x.severity) for t, x in pairs] == [
+        ("a.py", "GL216", "error"),
+        ("a.py", "GL302", "warning"),
+        ("b.log", "GL410", "info"),
+        ("c.log", "GL410", "info"),
+    ]
+    assert "Also GL411 in b.log" in pairs[0][1].evidence
+
+
+def test_a_folder_is_walked_with_a_per_file_summary_and_throughput(tmp_path, capsys):
+    shutil.copy(SCRIPTS / "binary-loss-multiclass__1__bug.py", tmp_path / "train.py")
+    shutil.copy(CASES / "overfitting__2__bug.log", tmp_path / "run.log")
+    (tmp_path / "notes.txt").write_text("to do: more data\n")
+    for skipped in (".git", "venv", "node_modules"):
+        (tmp_path / skipped).mkdir()
+        shutil.copy(SCRIPTS / "binary-loss-multiclass__1__bug.py", tmp_path / skipped / "x.py")
+    (tmp_path / "myenv").mkdir()
+    (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    shutil.copy(SCRIPTS / "binary-loss-multiclass__1__bug.py", tmp_path / "myenv" / "y.py")
+    (tmp_path / "weights.log").write_bytes(b"\x00\x01" * 100)
+    assert graftlab("doctor", tmp_path) == 1
+    out = capsys.readouterr().out
+    assert "Per file" in out and "files/s" in out
+    assert "skipped:" in out and "binary" in out and "train.py" in out
+    assert "x.py" not in out and "y.py" not in out
+    assert "Summary: 2 of 4 files checked" in out
+    assert graftlab("doctor", tmp_path, "--json") == 1
+    found = json.loads(capsys.readouterr().out)
+    assert {Path(f["target"]).name for f in found} == {"train.py", "run.log"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.py", b"", "is empty"),
+        ("blank.log", b"\n  \n", "is empty"),
+        ("model.h5", bytes(range(256)) * 64, "is a binary file"),
+        ("train.log", b"\x89PNG\r\n\x1a\n" + bytes(4000), "is a binary file"),
+        ("nb.ipynb", json.dumps({"cells": [{"cell_type": "markdown", "source": ["# x"]}],
+                                 "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(),
+         "no code cells"),
+    ],
+)  # fmt: skip
+def test_unreadable_input_is_one_clean_line_and_exit_2(tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert graftlab("doctor", path) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert message in err and err.startswith("graftlab: error:") and "\n" not in err
+    assert not any(ord(c) < 32 for c in err + captured.out.replace("\n", ""))
+
+
+def test_python2_file_says_one_consistent_thing(tmp_path, capsys):
+    path = tmp_path / "old.py"
+    path.write_text('import keras\nprint "start"\nmodel.fit(x, y)\n')
+    assert graftlab("doctor", path, "--json") == 0
+    [note] = json.loads(capsys.readouterr().out)
+    assert note["code"] == "GL300" and "the rest was analysed" in note["title"]
+    assert "no checks ran" not in note["explanation"]
+    path.write_text('print "a"\nprint "b"\n')
+    graftlab("doctor", path, "--json")
+    [note] = json.loads(capsys.readouterr().out)
+    assert "Nothing in the file could be analysed" in note["title"]
+    assert "the rest was analysed" not in note["title"]
+
+
+def test_a_5_mb_log_and_a_5_mb_script_end_in_seconds(tmp_path, capsys):
+    import time
+
+    epoch = (
+        "45/45 [====] - 1s - loss: {l:.4f} - accuracy: 0.5 - val_loss: 0.7 - val_accuracy: 0.5\n"
+    )
+    lines = [f"Epoch {e}/50000\n" + epoch.format(l=1 / e) for e in range(1, 50001)]
+    log = tmp_path / "huge.log"
+    log.write_text("".join(lines)[:5_000_000])
+    script = tmp_path / "huge.py"
+    block = (SCRIPTS / "binary-loss-multiclass__1__bug.py").read_text()
+    script.write_text((block + "\n") * (5_000_000 // len(block)))
+    for path in (log, script):
+        start = time.perf_counter()
+        graftlab("doctor", path, "--json")
+        assert time.perf_counter() - start < 30  # seconds on a loaded 2-core machine
+        found = json.loads(capsys.readouterr().out)
+        assert any(f["code"] in ("GL418", "GL300", "GL398") for f in found)
+
+
+def test_an_unreadable_file_among_several_targets_does_not_hide_the_others(tmp_path, capsys):
+    notes = tmp_path / "output.log"
+    notes.write_text("predictions written to out.csv\n")
+    script = SCRIPTS / "binary-loss-multiclass__1__bug.py"
+    assert graftlab("doctor", script, notes, "--json") == 1
+    found = {f["code"]: f for f in json.loads(capsys.readouterr().out)}
+    assert "GL101" in found and found["GL420"]["target"] == str(notes)
+    assert "no per-epoch training metrics" in found["GL420"]["evidence"]
+    assert graftlab("doctor", notes) == 2  # alone, it is an input error

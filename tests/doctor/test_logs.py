@@ -483,3 +483,185 @@ def test_training_loss_jump_right_after_unfreezing():
     [f] = check_log(phase1 + phase2)
     assert (f.code, f.category) == ("GL413", "learning-rate")
     assert f.title.startswith("Training loss rises from 0.6000 to 2.5000")
+
+
+def test_validation_at_chance_while_training_learns_points_at_inference_mode():
+    rows = [
+        {"accuracy": 0.57, "loss": 1.73, "val_accuracy": 0.106, "val_loss": 2.41},
+        {"accuracy": 0.88, "loss": 0.86, "val_accuracy": 0.106, "val_loss": 2.73},
+        {"accuracy": 0.93, "loss": 0.52, "val_accuracy": 0.114, "val_loss": 2.13},
+    ]
+    [f] = check_log(keras(rows, header="Found 1000 images belonging to 10 classes.\n"))
+    assert (f.code, f.category, f.severity) == ("GL419", "batchnorm", "warning")
+    assert "1/10 = 0.1000" in f.title and "inferred" in f.evidence
+    learning = [{**r, "val_accuracy": r["accuracy"] - 0.05} for r in rows]
+    assert not check_log(keras(learning, header="Found 1000 images belonging to 10 classes.\n"))
+
+
+def test_collapse_to_chance_right_after_unfreezing_is_the_unfreezing_not_chance():
+    found = "Found 2100 images belonging to 7 classes.\n"
+    phase1 = keras([{"loss": 1.6 - 0.2 * i, "val_accuracy": 0.5 + 0.06 * i} for i in range(3)])
+    phase2 = keras([{"loss": 35.0}, {"loss": 2.15}, {"loss": 2.27}], total=6)
+    phase2 = phase2.replace("loss: 35.0000", "loss: 35.0000 - val_accuracy: 0.1429")
+    phase2 = phase2.replace("loss: 2.1500", "loss: 2.1500 - val_accuracy: 0.1429")
+    phase2 = phase2.replace("loss: 2.2700", "loss: 2.2700 - val_accuracy: 0.1429")
+    found_ = [f for f in check_log(found + phase1 + phase2) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found_] == [("GL413", "learning-rate")]
+    assert "0.6200 to 0.1429" in found_[0].title
+
+
+def test_loss_far_below_ln_k_at_chance_accuracy_is_binary_cross_entropy():
+    text = (
+        " dense_1 (Dense)             (None, 10)                650\n"
+        "Epoch 1/3\n"
+        "47/47 - 4s - loss: 0.4497 - accuracy: 0.0953 - val_loss: 0.3192 - val_accuracy: 0.1567\n"
+        "Epoch 2/3\n"
+        "47/47 - 2s - loss: 0.3043 - accuracy: 0.2100 - val_loss: 0.2863 - val_accuracy: 0.3067\n"
+    )
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL416", "binary-loss-multiclass", "warning")
+    assert "far below ln 10" in f.title
+
+
+def test_evaluate_after_fit_below_the_first_epoch_points_at_inference_mode():
+    text = (
+        keras([{"loss": 1.05, "accuracy": 0.63}, {"loss": 0.70, "accuracy": 0.74}])
+        + " 1/33 [..............................] - ETA: 3s - loss: 2.4000 - accuracy: 0.4000\n"
+        + "33/33 [==============================] - 2s - loss: 2.3609 - accuracy: 0.4362\n"
+        + "[2.360898971557617, 0.43619048595428467]\n"
+    )
+    log = parse_log(text)
+    assert [r.values["train_accuracy"] for r in log.rows] == [0.63, 0.74]  # not the eval bar
+    [f] = check_log(text)
+    assert (f.code, f.category, f.severity) == ("GL421", "batchnorm", "warning")
+    assert "0.4362" in f.title and "inferred" in f.evidence
+    fine = text.replace("[2.360898971557617, 0.43619048595428467]", "[0.61, 0.7200]")
+    assert not check_log(fine)
+
+
+def test_lightning_csvlogger_lines_of_one_epoch_are_one_row():
+    text = (
+        "epoch,step,train_loss_epoch,train_loss_step,val_acc,val_loss\n"
+        "0,6,,,0.45,1.64\n0,6,1.99,,,\n1,13,,,0.47,1.50\n1,13,1.19,,,\n"
+    )
+    log = parse_log(text)
+    assert [(r.phase, r.epoch) for r in log.rows] == [(1, 0), (1, 1)]
+    assert log.rows[1].values == {"val_accuracy": 0.47, "val_loss": 1.5, "train_loss": 1.19}
+
+
+def test_a_line_announcing_unfreezing_starts_a_phase():
+    text = (
+        "Epoch 1: loss 1.7140 acc 0.3600 | val_loss 1.5616 val_acc 0.5429\n"
+        "Epoch 2: loss 1.0334 acc 0.7171 | val_loss 1.1942 val_acc 0.6333\n"
+        "Unfreezing backbone\n"
+        "Epoch 3: loss 10.0896 acc 0.1957 | val_loss 635.3492 val_acc 0.1429\n"
+        "Epoch 4: loss 4.9196 acc 0.1443 | val_loss 35.0137 val_acc 0.1429\n"
+    )
+    assert [r.phase for r in parse_log(text).rows] == [1, 1, 2, 2]
+    assert [f.code for f in check_log(text) if f.severity != "info"] == ["GL413"]
+
+
+def test_a_first_epoch_loss_in_the_millions_is_divergence_not_chance():
+    rows = [{"loss": 2131760.75, "accuracy": 0.146, "val_loss": 22.1, "val_accuracy": 0.1429}]
+    rows += [{"loss": 17.3 + i, "accuracy": 0.15, "val_loss": 6.9 + i, "val_accuracy": 0.1429}
+             for i in range(3)]  # fmt: skip
+    found = check_log(keras(rows, header="Found 2100 images belonging to 7 classes.\n"))
+    assert [(f.code, f.category, f.severity) for f in found] == [("GL408", "divergence", "error")]
+    assert "diverged at once" in found[0].title
+
+
+def test_high_accuracy_with_the_loss_stuck_at_the_double_softmax_floor():
+    rows = [(1.9392, 0.60), (1.7038, 0.77), (1.6902, 0.78), (1.6803, 0.78), (1.6697, 0.79)]
+    text = "".join(
+        f"epoch {i}: train_loss={loss} train_acc={acc} val_loss={loss} val_acc={acc}\n"
+        for i, (loss, acc) in enumerate(rows, 1)
+    )
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL423", "double-softmax", "warning")
+    assert "inferred" in f.evidence
+    learning = text.replace("1.6697", "0.6697").replace("1.6803", "0.9803")
+    assert not [f for f in check_log(learning) if f.code == "GL423"]
+
+
+def test_a_target_out_of_bounds_traceback_is_a_head_mismatch():
+    text = (
+        'Traceback (most recent call last):\n  File "train.py", line 42, in <module>\n'
+        "IndexError: Target 1 is out of bounds.\n"
+    )
+    [f] = check_log(text)
+    assert (f.code, f.category, f.severity) == ("GL426", "head-mismatch", "error")
+
+
+def test_train_and_validation_at_the_same_exact_accuracy_is_the_majority_class():
+    rows = [{"loss": 0.61, "accuracy": 0.64, "val_accuracy": 0.735}]
+    rows += [{"loss": 0.33 - 0.02 * i, "accuracy": 0.9, "val_accuracy": 0.9} for i in range(4)]
+    two = "Found 900 images belonging to 2 classes.\n"
+    [f] = [f for f in check_log(keras(rows, header=two)) if f.severity != "info"]
+    assert (f.code, f.category) == ("GL403", "trivial-accuracy") and "0.9000" in f.title
+
+
+def test_validation_below_chance_while_training_learns_is_a_class_order_mismatch():
+    val = [0.27, 0.28, 0.16, 0.14, 0.19, 0.18]
+    rows = [{"loss": 1.48 - 0.1 * i, "accuracy": 0.39 + 0.06 * i, "val_loss": 1.45 + 0.07 * i,
+             "val_accuracy": v} for i, v in enumerate(val)]  # fmt: skip
+    [f] = check_log(keras(rows, header="Found 1500 images belonging to 5 classes.\n"))
+    assert (f.code, f.category, f.severity) == ("GL425", "label-order-mismatch", "warning")
+
+
+def test_one_class_on_validation_only_while_training_learns_is_validation_preprocessing():
+    rows = [{"loss": 1.62 - 0.1 * i, "accuracy": 0.39 + 0.05 * i, "val_loss": 2.8 + 0.3 * i,
+             "val_accuracy": 0.1429} for i in range(6)]  # fmt: skip
+    [f] = check_log(keras(rows, header="Found 2100 images belonging to 7 classes.\n"))
+    assert (f.code, f.category) == ("GL427", "train-eval-preprocessing-mismatch")
+    assert "= 1/7" in f.title and "inferred" in f.evidence
+
+
+def test_lightning_monitor_key_error_names_the_logged_key():
+    text = (
+        "Epoch 0: 100%|██████████| 7/7 [00:02<00:00, 3.1it/s, train_loss=1.9]\n"
+        "lightning.fabric.utilities.exceptions.MisconfigurationException: "
+        "`ModelCheckpoint(monitor='val_acc')` could not find the monitored key in the returned "
+        "metrics: ['train_loss', 'val_loss', 'val_accuracy', 'epoch', 'step']. HINT: ...\n"
+    )
+    [f] = check_log(text, framework="torch")
+    assert (f.code, f.category) == ("GL415", "monitor-metric-missing")
+    assert 'monitor="val_accuracy"' in f.fix
+
+
+@pytest.mark.parametrize("bug", BUGGY[::3], ids=[p.stem for p in BUGGY[::3]])
+def test_cut_and_corrupted_logs_give_findings_or_a_data_error_never_a_crash(bug):
+    text = bug.read_bytes().decode("utf-8", "replace")
+    noise = ["nan", "\r", "inf", "1e309", "|", ",,,", "\x08" * 5, "Epoch 1/1\n", "acc: 2.0\n"]
+    variants = [text[: len(text) // 2], text[: len(text) // 3], "\x00" + text]
+    for i, bit in enumerate(noise):
+        at = (i * 7919) % (len(text) + 1)
+        variants.append(text[:at] + bit + text[at:])
+    for variant in variants:
+        try:
+            found = check_log(variant)
+        except DataError:
+            continue
+        assert all(isinstance(f, Finding) for f in found)
+
+
+@pytest.mark.parametrize(
+    "line", ["num_classes = 6", "Number of classes: 6", "n_classes=6", "nb_classes: 6"]
+)
+def test_k_from_a_printed_number_of_classes(line):
+    assert parse_log(line + "\n" + keras([{"loss": 0.5}] * 2)).num_classes == 6
+
+
+def test_lightning_results_table_is_an_evaluation():
+    text = (
+        "Epoch 0: 100%|██████████| 7/7 [00:02<00:00, train_loss=1.05, train_acc=0.63]\n"
+        "Epoch 1: 100%|██████████| 7/7 [00:02<00:00, train_loss=0.70, train_acc=0.74]\n"
+        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
+        "┃        Test metric        ┃       DataLoader 0        ┃\n"
+        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━┩\n"
+        "│         test_acc          │    0.4361904859542847     │\n"
+        "│         test_loss         │     2.360898971557617     │\n"
+        "└───────────────────────────┴───────────────────────────┘\n"
+    )
+    log = parse_log(text)
+    assert [e[1:] for e in log.evaluations] == [(2.360898971557617, 0.4361904859542847)]
+    assert [f.code for f in check_log(text)] == ["GL421"]

@@ -1,33 +1,38 @@
-"""``graftlab doctor TARGET``: diagnose a script, a notebook, a training log or a run directory."""
+"""``graftlab doctor TARGET...``: diagnose scripts, notebooks, training logs, run directories, or
+every such file in a folder."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from graftlab.errors import ConfigError, DataError
+from graftlab.errors import ConfigError
 
 HELP = """Name the root cause of a failing transfer-learning run, with evidence and the fix.
 
 TARGET is a training script (.py), a notebook (.ipynb: its code and its printed output), a
-training log (Keras output, CSVLogger file, PyTorch prints, results.csv) or a graftlab run
-directory.
+training log (Keras output, CSVLogger or TensorBoard CSV, PyTorch/tqdm/Lightning prints,
+results.csv), a paste holding code and log, or a graftlab run directory. Several targets are
+diagnosed together: a cause seen in the script and confirmed by the log is one finding with
+both as evidence. A folder that is not a run directory is walked: every script, notebook and
+log in it is checked on its own, with a per-file summary and the throughput.
 
 Examples:
 
     graftlab doctor train.py
+    graftlab doctor train.py training_output.txt
     graftlab doctor training_output.txt --json
     graftlab doctor history.csv --framework keras
     graftlab doctor runs/train/exp2
+    graftlab doctor my_repo/
     graftlab doctor --list
 
-Exit code: 1 when an error is found, 0 otherwise, 2 when TARGET cannot be read.
+Exit code: 1 when an error is found, 0 otherwise, 2 when a TARGET cannot be read.
 """
-
-_SCRIPT_SUFFIXES = (".py", ".ipynb")
 
 
 def register(app: typer.Typer) -> None:
@@ -37,11 +42,13 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor(
-    target: Annotated[
-        str | None, typer.Argument(help="Script, notebook, log file or run directory.")
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scripts, notebooks, log files, a run directory or a folder."),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the findings as a JSON list on stdout.")
+        bool,
+        typer.Option("--json", help="Print the findings as a JSON list on stdout."),
     ] = False,
     framework: Annotated[
         str, typer.Option("--framework", help="auto, keras or torch: the language of the fixes.")
@@ -53,9 +60,9 @@ def doctor(
     if list_checks:
         checks(as_json=as_json)
         return
-    if target is None:
+    if not targets:
         raise ConfigError(
-            "Give a TARGET: a script, notebook, log file or run directory "
+            "Give a TARGET: a script, notebook, log file, run directory or folder "
             "(e.g. graftlab doctor train.py), or --list."
         )
     if framework not in ("auto", "keras", "torch"):
@@ -65,16 +72,50 @@ def doctor(
             f"--framework must be auto, keras or torch. Got {framework!r}."
             + did_you_mean(framework, ("auto", "keras", "torch"))
         )
-    from graftlab.doctor.findings import exit_code
+    from graftlab.doctor.targets import is_run_dir
 
-    findings = diagnose(target, framework=framework)
+    folders = [t for t in targets if Path(t).is_dir() and not is_run_dir(Path(t))]
+    if folders:
+        if len(targets) > 1:
+            raise ConfigError(
+                f"{folders[0]!r} is a folder: pass it alone to check every file in it, or pass "
+                "the files of one run together."
+            )
+        raise typer.Exit(_folder(Path(folders[0]), framework, as_json))
+    from graftlab.doctor.findings import exit_code
+    from graftlab.doctor.targets import diagnose
+
+    pairs = diagnose(targets, framework=framework)
+    findings = [f for _, f in pairs]
     if as_json:
-        typer.echo(json.dumps([f.to_dict() for f in findings], indent=2))
+        rows = [{**f.to_dict(), "target": t} for t, f in pairs] if len(targets) > 1 else None
+        typer.echo(json.dumps(rows or [f.to_dict() for f in findings], indent=2))
     else:
         from graftlab.doctor.render import render
 
-        render(findings, target=target)
+        shown = [t for t, _ in pairs] if len(targets) > 1 else None
+        render(findings, target=" ".join(targets), targets=shown)
     raise typer.Exit(exit_code(findings))
+
+
+def _folder(root: Path, framework: str, as_json: bool) -> int:
+    """Check every file under ``root`` on its own; print findings, a per-file summary and the
+    throughput. Returns the exit code."""
+    from graftlab.doctor.findings import exit_code
+    from graftlab.doctor.targets import scan
+
+    start = time.perf_counter()
+    results = list(scan(root, framework))
+    seconds = time.perf_counter() - start
+    pairs = [(str(p), f) for p, r in results if not isinstance(r, str) for f in r]
+    findings = [f for _, f in pairs]
+    if as_json:
+        typer.echo(json.dumps([{**f.to_dict(), "target": t} for t, f in pairs], indent=2))
+    else:
+        from graftlab.doctor.render import render_folder
+
+        render_folder(root, results, seconds)
+    return exit_code(findings)
 
 
 def checks(
@@ -89,63 +130,3 @@ def checks(
         from graftlab.doctor.render import render_checks
 
         render_checks(rows)
-
-
-def diagnose(target: str, *, framework: str = "auto") -> list:
-    """Pick the analysis TARGET needs: run directory, script/notebook, or log (by content)."""
-    from graftlab.doctor.logs import check_log, check_run
-
-    path = Path(target)
-    if not path.exists():
-        raise DataError(f"No such file or directory: {target!r}.")
-    if path.is_dir():
-        return check_run(path)
-    if path.suffix.lower() == ".ipynb":
-        return _script(path) + _notebook_output(path, framework)
-    if path.suffix.lower() == ".py" or _looks_like_python(path):
-        return _script(path)
-    return check_log(path, framework=framework)
-
-
-def _script(path: Path) -> list:
-    from graftlab.doctor.script import check_script
-
-    return list(check_script(path))
-
-
-def _looks_like_python(path: Path) -> bool:
-    """Source that parses as Python and imports or defines something (a CSV parses too)."""
-    import ast
-
-    try:
-        tree = ast.parse(path.read_bytes().decode("utf-8", errors="strict"))
-    except (SyntaxError, UnicodeDecodeError, ValueError):
-        return False
-    return any(
-        isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
-        for node in tree.body
-    )
-
-
-def _notebook_output(path: Path, framework: str) -> list:
-    """Training logs printed in a notebook's outputs are checked like a pasted log."""
-    from graftlab.doctor.logs import check_log
-
-    try:
-        nb = json.loads(path.read_text("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{str(path)!r} is not a readable notebook: {exc}.") from None
-    chunks = []
-    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            text = out.get("text") or out.get("data", {}).get("text/plain") or ""
-            chunks.append("".join(text) if isinstance(text, list) else str(text))
-    if not "".join(chunks).strip():
-        return []
-    try:
-        findings = check_log("\n".join(chunks) + "\n", framework=framework)
-    except DataError:
-        return []
-    for f in findings:
-        f.evidence = "in the notebook's printed output (lines of the output):\n" + f.evidence
-    return findings

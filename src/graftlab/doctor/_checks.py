@@ -197,6 +197,7 @@ for _code, _category, _severity, _title, _refs in (
      (_KERAS_DATA,)),
     ("GL303", "input-size-mismatch", "warning",
      "Backbone run far from the resolution its weights were trained at", (_KERAS_APPS,)),
+    ("GL398", "other", "info", "The analysis stopped at its time budget", ()),
     ("GL399", "other", "info", "Internal: a check could not analyse the script", ()),
 ):  # fmt: skip
     declare(_code, _category, _severity, "script", _title, _refs)
@@ -209,18 +210,19 @@ declare(
     "log",
     "Accuracy sits at (K-1)/K: binary accuracy on one-hot labels",
 )
-declare("GL402", "trivial-accuracy", "error", "log", "Accuracy sits at chance, 1/K")
+# GL402-GL404 name a symptom, not its cause: warnings, since the cause is left to infer.
+declare("GL402", "trivial-accuracy", "warning", "log", "Accuracy sits at chance, 1/K")
 declare(
     "GL403",
     "trivial-accuracy",
-    "error",
+    "warning",
     "log",
     "Accuracy frozen from the first epoch: one class predicted for every image",
 )
 declare(
     "GL404",
     "trivial-accuracy",
-    "error",
+    "warning",
     "log",
     "Loss does not move from ln(K): the model outputs the uniform distribution",
 )
@@ -281,6 +283,57 @@ declare(
     "error",
     "log",
     "The first steps score ln 2 or (K-1)/K on a K-class output: binary cross-entropy",
+)
+declare("GL418", "other", "info", "log", "Only the first part of a very long log was read")
+declare(
+    "GL419",
+    "batchnorm",
+    "warning",
+    "log",
+    "Training accuracy climbs while validation stays at chance: inference mode differs",
+)
+declare("GL420", "other", "info", "log", "One of several targets could not be read")
+declare(
+    "GL421",
+    "batchnorm",
+    "warning",
+    "log",
+    "evaluate() after fit scores below the first training epoch: inference mode differs",
+)
+declare(
+    "GL423",
+    "double-softmax",
+    "warning",
+    "log",
+    "High accuracy, loss stuck above ln(1+(K-1)/e): cross-entropy given probabilities",
+)
+declare(
+    "GL424",
+    "activation-loss-mismatch",
+    "warning",
+    "log",
+    "High accuracy, loss stuck above ln(1+(K-1)/e): a softmax output with from_logits=True",
+)
+declare(
+    "GL425",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "Validation accuracy below chance while training learns: class indices differ",
+)
+declare(
+    "GL427",
+    "train-eval-preprocessing-mismatch",
+    "warning",
+    "log",
+    "One class for every validation image while training learns: validation inputs differ",
+)
+declare(
+    "GL426",
+    "head-mismatch",
+    "error",
+    "log",
+    "The framework says the labels or loaded weights do not fit the output layer",
 )
 declare(
     "GL417",

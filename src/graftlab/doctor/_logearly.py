@@ -89,13 +89,30 @@ def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
                 f"unit ({prior:.4f}); categorical cross-entropy starts near ln {k} = "
                 f"{math.log(k):.4f}"
             )
+    # Categorical cross-entropy cannot sit far below ln K while the accuracy is at chance: the
+    # correct class is rarely the most probable one, so its probability is mostly below 1/2.
+    sig_low = (
+        not sig_loss
+        and loss is not None
+        and acc is not None
+        and k >= 3
+        and loss < min(0.5 * math.log(k), LN2 + 0.05)
+        and acc < 1.5 / k + 0.02
+        and not inferred(k_source)
+    )
+    if sig_low:
+        signs.append(
+            f"loss {loss:.4f} at {where} with accuracy {acc:.4f} (chance is 1/{k} = {1 / k:.4f}): "
+            f"categorical cross-entropy at chance accuracy is near ln {k} = {math.log(k):.4f}; "
+            "a loss this low is an average over independent yes/no units"
+        )
     named = any("binary" in n for n in log.accuracy_names)
     if named:
         signs.append("the log names the metric binary_accuracy")
-    inferred_k = k_source.startswith("inferred")
-    if not (sig_acc or sig_loss) or (inferred_k and not (sig_acc and sig_loss)):
+    inferred_k = inferred(k_source)
+    if not (sig_acc or sig_loss or sig_low) or (inferred_k and not (sig_acc and sig_loss)):
         return []
-    if not at_step and not (sig_acc and (named or _stays_above(log, (k - 1) / k))):
+    if not at_step and not sig_low and not (sig_acc and (named or _stays_above(log, (k - 1) / k))):
         return []  # an epoch average at (K-1)/K alone is the plateau check's business
     complete = sig_acc and (sig_loss or named or _stays_above(log, (k - 1) / k))
     severity = "error" if complete and not inferred_k else "warning"
@@ -108,7 +125,7 @@ def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
             + (
                 "K was read from the accuracy itself"
                 if inferred_k
-                else "one of the two first-step signatures (loss, accuracy) is present"
+                else "one signature of binary cross-entropy (loss or accuracy) is present, not both"
             )
         )
     return [
@@ -123,6 +140,12 @@ def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
                     for t, on in (
                         (f"loss {loss:.4f}" if loss is not None else "", sig_loss),
                         (f"accuracy {acc:.4f} = {k - 1}/{k}" if acc is not None else "", sig_acc),
+                        (
+                            f"loss {loss:.4f} far below ln {k} at chance accuracy"
+                            if loss is not None
+                            else "",
+                            sig_low,
+                        ),
                     )
                     if on
                 )
@@ -143,6 +166,10 @@ def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
             references=[REFS["binary-accuracy"], REFS["karpathy"]],
         )
     ]
+
+
+def inferred(k_source: str) -> bool:
+    return k_source.startswith("inferred")
 
 
 def _stays_above(log: ParsedLog, floor: float) -> bool:

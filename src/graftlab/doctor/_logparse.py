@@ -81,6 +81,12 @@ class ParsedLog:
         callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
         nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
         lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
+        head_errors: ``(line, text)`` of framework errors saying the labels do not fit the
+            model's outputs (``Target 3 is out of bounds``, ``size mismatch for fc.weight``).
+        evaluations: ``(line, loss, accuracy)`` of Keras ``evaluate()`` results printed as a
+            ``[loss, accuracy]`` list.
+        truncated: ``(characters read, characters in the input)`` when a very long log was
+            read only in part (see :data:`MAX_LOG_CHARS`).
         steps: Within-epoch progress records, in log order, every redraw included: what the
             first batches scored before any epoch ended.
     """
@@ -97,6 +103,9 @@ class ParsedLog:
     nonfinite_lines: list[tuple[int, str]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     steps: list[StepRow] = field(default_factory=list)
+    truncated: tuple[int, int] | None = None
+    evaluations: list[tuple[int, float, float]] = field(default_factory=list)
+    head_errors: list[tuple[int, str]] = field(default_factory=list)
 
     def phases(self) -> list[list[EpochRow]]:
         """Rows grouped by phase, in order."""
@@ -107,6 +116,29 @@ class ParsedLog:
 
     def columns(self) -> set[str]:
         return {k for row in self.rows for k in row.values}
+
+
+#: A log is read up to this many characters after its progress redraws were thinned out:
+#: about 10,000 epoch lines, far more than any run, and a second or two of parsing.
+MAX_LOG_CHARS = 1_000_000
+#: Redraws kept of one physical line: the first ones (the first batches) and the last one.
+_KEEP_REDRAWS = 4
+
+
+def bound_text(text: str) -> tuple[str, tuple[int, int] | None]:
+    """Thin out progress redraws, then cut to :data:`MAX_LOG_CHARS`; say when text was cut."""
+    if len(text) > MAX_LOG_CHARS // 4 and "\r" in text:
+        out = []
+        for line in text.split("\n"):
+            if line.count("\r") > _KEEP_REDRAWS:
+                parts = line.split("\r")
+                line = "\r".join([*parts[:_KEEP_REDRAWS], parts[-1]])
+            out.append(line)
+        text = "\n".join(out)
+    if len(text) <= MAX_LOG_CHARS:
+        return text, None
+    cut = text.rfind("\n", 0, MAX_LOG_CHARS) + 1 or MAX_LOG_CHARS
+    return text[:cut], (cut, len(text))
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -201,10 +233,14 @@ def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str
         return None, "epoch"
     if key in ("phase", "stage"):
         return None, "phase"
+    if key in ("step", "global_step", "wall_time", "time", "walltime"):
+        return None, "step"
     prefix = default_prefix
     head, _, rest = key.partition("_")
     if rest and head in _PREFIXES:
         prefix, key = _PREFIXES[head], rest
+    if key.endswith("_epoch"):  # Lightning logs train_loss_epoch next to train_loss_step
+        key = key[: -len("_epoch")]
     base = _BASES.get(key, key)
     if base == "lr":
         return None, "lr"
@@ -233,15 +269,30 @@ _USING_VAL = re.compile(r"Using (\d+) files for validation", re.I)
 _VALIDATE_ON = re.compile(r"validate on (\d+) samples", re.I)
 _DENSE = re.compile(r"\(Dense\)\s*[│|┃]?\s*\(None,\s*(\d+)\)")
 _LINEAR = re.compile(r"Linear\(in_features=\d+,\s*out_features=(\d+)")
-_NUM_CLASSES = re.compile(r"\bnum_classes\s*[=:]\s*(\d+)\b", re.I)
+_NUM_CLASSES = re.compile(
+    r"\b(?:num|n|nb|number[ _]of)[ _]?classes\s*[=:]\s*(\d+)\b|\b(\d+) classes found\b", re.I
+)
 _CALLBACK_MISSING = re.compile(
     r"(Can save best model only with \S+ available"
     r"|conditioned on metric `[^`]+` which is not available"
-    r"|monitor(?:ed)? (?:metric|quantity) `?\S+?`? (?:is )?not (?:available|found))",
+    r"|monitor(?:ed)? (?:metric|quantity) `?\S+?`? (?:is )?not (?:available|found)"
+    r"|monitor='\w+'\)`? could not find the monitored key)",
     re.I,
 )
 #: A printed ``class_indices`` dict: ``{'cat': 0, 'dog': 1, ...}``.
 _CLASS_INDICES = re.compile(r"\{\s*(['\"][^'\"]{1,80}['\"]\s*:\s*\d+\s*,?\s*){2,}\}")
+#: A row of Lightning's validate/test results table: ``│ test_acc │ 0.85 │``.
+_LIGHTNING_ROW = re.compile(rf"^\s*[│┃|]\s*([A-Za-z_][\w/]*)\s*[│┃|]\s*({_NUM})\s*[│┃|]\s*$", re.I)
+#: ``print(model.evaluate(...))`` with one metric: ``[0.3412, 0.8800]``.
+_EVALUATE = re.compile(rf"^\s*\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*$", re.I)
+#: Errors that say the labels or the loaded weights do not fit the model's output layer.
+_HEAD_ERROR = re.compile(
+    r"Target -?\d+ is out of bounds|t >= 0 && t < n_classes|"
+    r"size mismatch for [\w.]*(?:fc|classifier|head|last_linear)[\w.]*\.(?:weight|bias)|"
+    r"received a label value of \d+ which is outside the valid range|"
+    r"Shapes \(None, \d+\) and \(None, \d+\) are incompatible",
+    re.I,
+)
 _INVALID_LOSS = re.compile(r"Invalid loss, terminating training|loss is nan|nan loss", re.I)
 
 
@@ -252,6 +303,7 @@ def _short(text: str, limit: int = 160) -> str:
 
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
+    table: dict[str, float] = {}  # the rows so far of a Lightning results table
     for i, line in enumerate(lines, 1):
         if m := _FOUND.search(line):
             found.append((int(m[1]), int(m[2]), i, line.strip()))
@@ -260,12 +312,24 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
         if m := (_DENSE.search(line) or _LINEAR.search(line)):
             parsed.output_units = (int(m[1]), i)
         if m := _NUM_CLASSES.search(line):
-            parsed.num_classes, parsed.num_classes_evidence = int(m[1]), f"line {i}: {line.strip()}"
+            k = int(m[1] or m[2])
+            parsed.num_classes, parsed.num_classes_evidence = k, f"line {i}: {_short(line)}"
         if parsed.num_classes is None and (m := _CLASS_INDICES.search(line)):
             indices = sorted(int(v) for v in re.findall(r":\s*(\d+)", m[0]))
             if indices == list(range(len(indices))):
                 parsed.num_classes = len(indices)
                 parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
+        if (m := _EVALUATE.match(line)) and 0 <= float(m[2]) <= 1 <= i:
+            parsed.evaluations.append((i, float(m[1]), float(m[2])))
+        if m := _LIGHTNING_ROW.match(line):
+            table[canonical(m[1].replace("/", "_"))[1]] = float(m[2])
+            if {"loss", "accuracy"} <= set(table):
+                parsed.evaluations.append((i, table["loss"], table["accuracy"]))
+                table = {}
+        elif line.lstrip().startswith(("└", "┗", "+-")):
+            table = {}
+        if _HEAD_ERROR.search(line):
+            parsed.head_errors.append((i, _short(line)))
         if _CALLBACK_MISSING.search(line):
             parsed.callback_warnings.append((i, line.strip()))
         if _INVALID_LOSS.search(line):
@@ -363,6 +427,8 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
             if col == "phase":
                 phase_name = cell
                 continue
+            if col == "step":
+                continue
             value = _to_float(cell)
             if col == "epoch":
                 epoch = int(value) if value is not None and math.isfinite(value) else None
@@ -374,6 +440,18 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
             continue
         if phase_name is not None and phase_name not in phase_names:
             phase_names.append(phase_name)
+        if (
+            epoch is not None
+            and rows
+            and rows[-1].epoch == epoch
+            and rows[-1].phase_name == phase_name
+            and not set(values) & set(rows[-1].values)
+        ):
+            # Lightning's CSVLogger writes an epoch's training and validation metrics on two
+            # lines with the other columns empty: one epoch.
+            rows[-1].values.update(values)
+            rows[-1].line = i + 1
+            continue
         epoch = epoch if epoch is not None else len(rows) + 1
         rows.append(EpochRow(0, epoch, i + 1, values, phase_name))
     if not rows:
@@ -392,8 +470,11 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
     return ParsedLog(rows=rows, style=style, framework=framework, accuracy_names=accuracy_names)
 
 
-def _assign_phases(rows: list[EpochRow], totals: list[int | None]) -> None:
-    """A new phase starts where the epoch counter goes back or the announced total changes."""
+def _assign_phases(
+    rows: list[EpochRow], totals: list[int | None], breaks: set[int] = frozenset()
+) -> None:
+    """A new phase starts where the epoch counter goes back, the announced total changes, or
+    the log says so between two epochs (``breaks``: indices of rows after such a line)."""
     phase = 1
     for j, row in enumerate(rows):
         if j:
@@ -401,7 +482,7 @@ def _assign_phases(rows: list[EpochRow], totals: list[int | None]) -> None:
             restarted = row.epoch <= prev.epoch
             retotalled = totals[j] is not None and totals[j - 1] is not None
             retotalled = retotalled and totals[j] != totals[j - 1]
-            if restarted or retotalled:
+            if restarted or retotalled or j in breaks:
                 phase += 1
         row.phase = phase
 
@@ -414,6 +495,12 @@ _KERAS_METRIC = re.compile(rf"(?:^|\s)-\s+([A-Za-z_][\w]*)\s*:\s*({_NUM})(?=\s|$
 _CALLBACK_CHATTER = re.compile(
     r"improved from|did not improve|saving model|ReduceLROnPlateau|reducing learning rate"
     r"|early stopping|Restoring model weights|^\s*Epoch \d{5}:",
+    re.I,
+)
+#: A line between epochs announcing the fine-tuning phase ("Unfreezing backbone").
+_PHASE_WORDS = re.compile(
+    r"\bun-?freez|\bfine[- ]?tun(e|ing)\b.*\b(start|begin|phase|stage)|\bstage\s*2\b|"
+    r"\bphase\s*2\b|trainable\s*=\s*true",
     re.I,
 )
 _BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
@@ -476,6 +563,7 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     current: EpochRow | None = None
     current_total: int | None = None
     keras = torch = False
+    in_evaluation, last_step, bar_done = False, None, False
 
     def flush() -> None:
         nonlocal current
@@ -484,10 +572,16 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
             totals.append(current_total)
         current = None
 
+    breaks: set[int] = set()
     for i, line in enumerate(lines, 1):
-        if not line.strip() or _CALLBACK_CHATTER.search(line):
+        if not line.strip() or _CALLBACK_CHATTER.search(line) or _LIGHTNING_ROW.match(line):
+            continue  # a results table after training is an evaluation, not an epoch
+        if _PHASE_WORDS.search(line) and not re.search(r"\d\.\d", line):
+            flush()
+            breaks.add(len(rows))
             continue
         if m := _EPOCH_HEADER.match(line):
+            in_evaluation, last_step, bar_done = False, None, False
             flush()
             current = EpochRow(phase=0, epoch=int(m[1]), line=i)
             current_total = int(m[2])
@@ -495,6 +589,17 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
         keras_values = _keras_metrics(line)
         if keras_values:
             keras = True
+            bar = _KERAS_STEP.match(line)
+            step = int(bar[1]) if bar else None
+            if step is not None and last_step is not None and step < last_step and bar_done:
+                # A finished epoch's bar, then a new counter with no "Epoch" header: the bar of
+                # evaluate() or predict(), not an epoch of training.
+                flush()
+                in_evaluation = True
+            if in_evaluation:
+                last_step, bar_done = step, bool(bar and bar[2] == bar[1])
+                continue
+            last_step, bar_done = step, bool(bar and bar[2] == bar[1])
             if current is None:
                 current, current_total = EpochRow(phase=0, epoch=len(rows) + 1, line=i), None
             # Each progress redraw repeats the running averages; the last one is the epoch's.
@@ -529,7 +634,7 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     flush()
     if not rows:
         return None
-    _assign_phases(rows, totals)
+    _assign_phases(rows, totals, breaks)
     style = "keras" if keras else "torch"
     return ParsedLog(
         rows=rows,
@@ -632,13 +737,15 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
         DataError: Nothing in the input looks like per-epoch training metrics.
     """
     text, name = read_text(path_or_text)
+    total = len(text)
+    text, truncated = bound_text(text)
     lines = clean_lines(text)
     parsed = _parse_table(lines, name) or _parse_text(lines)
     facts = ParsedLog(rows=[], style="text")
     _facts(lines, facts)
     steps = _steps(text)
     if parsed is None:
-        if facts.callback_warnings or facts.nonfinite_lines or steps:
+        if facts.callback_warnings or facts.nonfinite_lines or facts.head_errors or steps:
             parsed = facts
         else:
             where = f"{name!r}" if name else "the text given"
@@ -656,9 +763,12 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
         "val_size",
         "callback_warnings",
         "nonfinite_lines",
+        "evaluations",
+        "head_errors",
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines
     parsed.steps = steps
+    parsed.truncated = truncated and (truncated[0], total)
     _normalise(parsed)
     return parsed

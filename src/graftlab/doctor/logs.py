@@ -13,24 +13,40 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
 from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
+from graftlab.doctor._logmodes import (
+    _evaluate_below_training,
+    _head_errors,
+    _inference_at_chance,
+    _loss_floor,
+    _majority_share,
+    _one_class_on_validation_only,
+)
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
+from graftlab.doctor._logutil import (
+    MIN_RUN,
+    TOL,
+    _cite,
+    _cites,
+    _constant_run,
+    _finite,
+    _fmt,
+    _longest_run,
+    _losses_finite,
+    _phase_label,
+    _sits,
+)
 from graftlab.doctor.combine import merge_findings
 from graftlab.doctor.findings import Finding
 from graftlab.errors import ArtifactError, ConfigError, DataError, did_you_mean
 
 FRAMEWORKS = ("auto", "keras", "torch", "graftlab")
 
-#: Two accuracies closer than this are "the same value" (a val set of 500 moves in 0.002 steps).
-TOL = 0.002
-#: Epochs a metric must stay put before it "sits" at a value.
-MIN_RUN = 3
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -61,15 +77,34 @@ def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> li
     broken: set[int] = set()  # phases whose numbers mean nothing (NaN, stuck at a trivial value)
     findings += _nonfinite(log, fw, broken)
     findings += _explosion(log, fw, broken)
-    trivial, explained = _trivial(log, fw)
+    findings += _one_class_on_validation_only(log, broken)
+    trivial, explained = _trivial(log, fw, broken)
     findings += trivial
     findings += binary_loss_from_first_lines(log, fw)  # after GL401: a plateau says it better
     broken |= {phase for phase, _ in explained}
+    findings += _majority_share(log, explained, broken)
+    findings += _inference_at_chance(log, explained, broken)
+    findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
     findings += _val_better(log, broken)
     findings += _overfitting(log, fw, broken)
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
+    findings += _head_errors(log, fw)
+    findings += _loss_floor(log, fw, broken)
+    if log.truncated:
+        read, total = log.truncated
+        findings.append(
+            make(
+                "GL418",
+                title=f"Only the first {read / 1e6:.1f} MB of a {total / 1e6:.1f} MB log were read",
+                evidence=f"read up to line {len(log.lines)}",
+                explanation="The doctor bounds its work on any input; the epochs after that "
+                "line were not checked.",
+                fix="Pass the part of the log around the problem (its first epochs and the "
+                "epochs where it goes wrong).",
+            )
+        )
     return merge_findings(findings)
 
 
@@ -103,66 +138,6 @@ def check_run(run_dir: str | os.PathLike) -> list[Finding]:
             seen.add(key)
             unique.append(f)
     return sorted(unique, key=lambda f: _ORDER[f.severity])
-
-
-# -- small helpers ----------------------------------------------------------------------------
-
-
-def _fmt(v: float) -> str:
-    if not math.isfinite(v):
-        return str(v)
-    return f"{v:.4f}" if abs(v) < 1000 else f"{v:.4g}"
-
-
-_SHORT = {"train_loss": "loss", "train_accuracy": "acc", "val_accuracy": "val_acc"}
-
-
-def _cite(row: EpochRow, *cols: str) -> str:
-    vals = "  ".join(
-        f"{_SHORT.get(c, c)} {_fmt(row.values[c])}" for c in dict.fromkeys(cols) if c in row.values
-    )
-    return f"line {row.line:>3} | epoch {row.epoch:>3} | {vals}"
-
-
-def _cites(rows: Iterable[EpochRow], *cols: str, limit: int = 6) -> str:
-    rows = list(rows)
-    shown = [*rows[: limit - 2], None, rows[-1]] if len(rows) > limit else rows
-    return "\n".join(
-        f"  ... {len(rows) - limit + 1} more epochs" if r is None else "  " + _cite(r, *cols)
-        for r in shown
-    )
-
-
-def _series(rows: list[EpochRow], col: str) -> list[tuple[EpochRow, float]]:
-    return [(r, r.values[col]) for r in rows if col in r.values]
-
-
-def _finite(rows: list[EpochRow], col: str) -> list[tuple[EpochRow, float]]:
-    return [(r, v) for r, v in _series(rows, col) if math.isfinite(v)]
-
-
-def _longest_run(values: list[float], near: float, tol: float) -> tuple[int, int]:
-    """(start, length) of the longest run of consecutive values within ``tol`` of ``near``."""
-    best, start = (0, 0), None
-    for i, v in enumerate([*values, math.nan]):
-        if math.isfinite(v) and abs(v - near) <= tol:
-            start = i if start is None else start
-        elif start is not None:
-            if i - start > best[1]:
-                best = (start, i - start)
-            start = None
-    return best
-
-
-def _sits(n: int, run: int) -> bool:
-    return run >= MIN_RUN or (run == n and n >= 2)
-
-
-def _phase_label(log: ParsedLog, phase: int) -> str:
-    if len(log.phases()) < 2:
-        return ""
-    rows = log.phases()[phase - 1]
-    return f" (phase {phase}{f' {rows[0].phase_name!r}' if rows[0].phase_name else ''})"
 
 
 # -- divergence -------------------------------------------------------------------------------
@@ -267,6 +242,34 @@ def _nan_after_unfreezing(
     )
 
 
+def _exploded_at_once(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding | None:
+    """The first epoch's training loss is orders of magnitude above a cross-entropy's start
+    (ln K): the optimiser threw the weights out at once."""
+    train = _finite(rows, "train_loss")
+    if not train:
+        return None
+    row, first = train[0]
+    k = log.num_classes if log.num_classes and log.num_classes >= 2 else 10
+    if first < max(100.0, 50 * math.log(k)):
+        return None
+    return make(
+        "GL408",
+        title=f"train_loss is {_fmt(first)} in the first epoch: the optimiser diverged at once"
+        + _phase_label(log, row.phase),
+        evidence=_cites(rows[:4], "train_loss", "val_loss", "val_accuracy", "lr")
+        + f"\na cross-entropy starts near ln {k} = {math.log(k):.4f}",
+        explanation=(
+            "A classification loss in the hundreds or millions in the first epoch means the "
+            "first updates were so large that the logits exploded. The learning rate is orders "
+            "of magnitude too high for this model (or the inputs are not scaled, e.g. pixels in "
+            "0..255 into an unnormalised head); the accuracies that follow sit near chance "
+            "because of it, not because of the data."
+        ),
+        fix=fixes.fix_divergence(fw),
+        references=[REFS["clipping"], REFS["karpathy"]],
+    )
+
+
 def _growth(series: list[tuple[EpochRow, float]]) -> tuple[EpochRow, float, EpochRow, float] | None:
     """(row, value) at a minimum and at the highest later peak, when the peak is 10x the minimum
     and 3x the first value (so a loss that started high and came down is not flagged)."""
@@ -288,6 +291,10 @@ def _explosion(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
     for rows in log.phases():
         phase = rows[0].phase
         if phase in broken:
+            continue
+        if (early := _exploded_at_once(log, rows, fw)) is not None:
+            broken.add(phase)
+            out.append(early)
             continue
         for col, code in (("train_loss", "GL408"), ("val_loss", "GL409")):
             hit = _growth(_finite(rows, col))
@@ -354,16 +361,23 @@ class _Hit:
     k_source: str
 
 
-def _trivial(log: ParsedLog, fw: str) -> tuple[list[Finding], set[tuple[int, str]]]:
+def _trivial(
+    log: ParsedLog, fw: str, exploded: set[int] = frozenset()
+) -> tuple[list[Finding], set[tuple[int, str]]]:
     hits: list[_Hit] = []
     k_known = log.num_classes if log.num_classes and log.num_classes >= 2 else None
     k_src = log.num_classes_evidence or ""
     single_unit = log.output_units is not None and log.output_units[0] == 1
-    for rows in log.phases():
+    phases = log.phases()
+    for rows in phases:
         phase = rows[0].phase
         # After a NaN the metrics sit at chance because of the NaN, which is reported already.
         nan_at = next((i for i, r in enumerate(rows) if not _losses_finite(r)), len(rows))
         rows = rows[:nan_at]
+        if _collapsed_after_previous_phase(phases, phase):
+            continue  # a drop right after unfreezing: _unfreeze_drop names that cause
+        if phase in exploded:
+            continue  # at chance because of the explosion, which is reported already
         for col in ("val_accuracy", "train_accuracy"):
             series = _finite(rows, col)
             if len(series) < 2:
@@ -409,8 +423,14 @@ def _trivial(log: ParsedLog, fw: str) -> tuple[list[Finding], set[tuple[int, str
     return findings, explained
 
 
-def _losses_finite(row: EpochRow) -> bool:
-    return all(math.isfinite(v) for c, v in row.values.items() if c.endswith("loss"))
+def _collapsed_after_previous_phase(phases: list[list[EpochRow]], phase: int) -> bool:
+    """Phase ``phase`` starts 10 points of validation accuracy below the best of the phase
+    before it: a working model broken by what changed between the phases."""
+    if phase < 2 or phase > len(phases):
+        return False
+    before = _finite(phases[phase - 2], "val_accuracy")
+    after = _finite(phases[phase - 1], "val_accuracy")
+    return bool(before and after) and max(v for _, v in before) - after[0][1] >= 0.10
 
 
 def _constant(rows: list[EpochRow], col: str) -> bool:
@@ -448,18 +468,6 @@ def _accuracy_hit(
     if v < 0.99:
         return "GL403", v, k, start, run
     return None
-
-
-def _constant_run(values: list[float]) -> tuple[int, int]:
-    best, i = (0, 0), 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and round(values[j + 1], 4) == round(values[i], 4):
-            j += 1
-        if j - i + 1 > best[1]:
-            best = (i, j - i + 1)
-        i = j + 1
-    return best
 
 
 def _loss_hit(values: list[float], k: int | None) -> tuple[int, int, int] | None:
@@ -905,8 +913,8 @@ def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
 
 # -- callbacks monitoring a metric that is not logged -----------------------------------------
 
-_MISSING_NAME = re.compile(r"(?:only with |metric `|quantity `?)([\w]+)")
-_AVAILABLE = re.compile(r"Available metrics are:\s*(.*)$")
+_MISSING_NAME = re.compile(r"(?:only with |metric `|quantity `?|monitor=')([\w]+)")
+_AVAILABLE = re.compile(r"(?:Available metrics are:|in the returned metrics:)\s*\[?([^\]]*)")
 
 
 def _monitor_missing(log: ParsedLog, fw: str) -> list[Finding]:
@@ -918,7 +926,7 @@ def _monitor_missing(log: ParsedLog, fw: str) -> list[Finding]:
     available = []
     for _, t in log.callback_warnings:
         if a := _AVAILABLE.search(t):
-            available = [x.strip() for x in a[1].split(",") if x.strip()]
+            available = [x.strip(" '\"") for x in a[1].split(",") if x.strip(" '\"")]
     suggestion = re.sub(r"\bacc\b", "accuracy", name.replace("_acc", "_accuracy"))
     if available and suggestion not in available:
         close = did_you_mean(name, available)
@@ -947,7 +955,8 @@ def _monitor_missing(log: ParsedLog, fw: str) -> list[Finding]:
                 "restore_best_weights=True)"
             )
             if fw != "torch"
-            else f"# Use the key your loop actually stores, e.g. history['{suggestion}']",
+            else f'ModelCheckpoint(monitor="{suggestion}", mode="{mode}")  '
+            "# Lightning: a key your LightningModule passes to self.log(...)",
             references=[REFS["early-stopping"]],
         )
     ]

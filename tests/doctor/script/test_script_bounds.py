@@ -12,7 +12,8 @@ import time
 import pytest
 
 from graftlab.doctor.script import check_script
-from graftlab.doctor.script.flow import MAX_ITEMS, Program
+from graftlab.doctor.script._fold import MAX_ITEMS
+from graftlab.doctor.script.flow import Program
 from graftlab.doctor.script.parse import MAX_CODE_CHARS, load_source
 
 SCRIPT = """\

@@ -89,3 +89,19 @@ def test_roles_are_read_from_glued_variable_names():
     assert role_of("X_train") == "train"
     assert role_of("contest") is None
     assert role_of("dataset") is None
+
+
+def test_two_flows_from_one_helper_are_not_the_same_data():
+    src = """\
+from keras.preprocessing.image import ImageDataGenerator
+
+def make_flow(folder):
+    return ImageDataGenerator(rescale=1./255).flow_from_directory(folder, target_size=(224, 224))
+
+train_flow = make_flow("data/train")
+val_flow = make_flow("data/val")
+model.fit(train_flow, validation_data=val_flow, epochs=5)
+"""
+    assert not [f for f in check_script(src) if f.category == "data-leakage"]
+    same = src.replace("validation_data=val_flow", "validation_data=train_flow")
+    assert [f.severity for f in check_script(same) if f.category == "data-leakage"] == ["error"]

@@ -10,6 +10,7 @@ Codes: ``GL1xx`` Keras, ``GL2xx`` PyTorch / torchvision / timm, ``GL3xx`` either
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from graftlab.doctor.findings import Finding
@@ -47,14 +48,16 @@ def check_script(path_or_source: str | Path, *, filename: str | None = None) -> 
     """
     src = load_source(path_or_source, filename)
     ctx = Ctx.build(src)
-    findings = run_checks(ctx)
+    findings = _one_per_cause(run_checks(ctx))
     if src.notes:
         findings.append(
             Finding(
                 "GL300",
                 "other",
                 "info",
-                "Part of the script could not be parsed; the rest was analysed",
+                "Part of the script could not be parsed; the rest was analysed"
+                if src.tree.body
+                else "Nothing in the file could be analysed",
                 "\n".join(src.evidence(n) for n in src.dropped[:5]),
                 " ".join(src.notes),
                 "Make the file valid Python 3 (for example convert Python 2 print statements, "
@@ -63,6 +66,22 @@ def check_script(path_or_source: str | Path, *, filename: str | None = None) -> 
             )
         )
     return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], _first_line(f)))
+
+
+def _one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """Findings with the same code and title are one cause seen at several places (a transform
+    built once and used by several loaders): one finding, every place in its evidence."""
+    out: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        key = (f.code, f.title)
+        if key not in out:
+            out[key] = f
+            continue
+        seen = out[key].evidence.split("\n")
+        extra = [ln for ln in f.evidence.split("\n") if ln not in seen]
+        if extra:
+            out[key] = replace(out[key], evidence="\n".join([*seen, *extra]))
+    return list(out.values())
 
 
 def _first_line(f: Finding) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import signal
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -11,6 +13,14 @@ from graftlab.doctor._checks import declared
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script.flow import Program
 from graftlab.doctor.script.parse import Source
+
+#: Seconds all checks of one script may take together; pasted files are untrusted input.
+CHECK_BUDGET_S = 5.0
+
+
+class _OutOfTime(BaseException):
+    """Raised by the timer inside whatever check is running (BaseException: checks catch
+    Exception, and must not swallow this)."""
 
 
 class UndeclaredCheck(ValueError):
@@ -102,21 +112,68 @@ class Ctx:
         return getattr(node, "lineno", 0) or 0
 
 
-def run_checks(ctx: Ctx) -> list[Finding]:
-    """Run every registered check; a check that crashes becomes an ``info`` finding."""
-    for name in CHECKS.names():
-        try:
-            CHECKS.get(name)(ctx)
-        except UndeclaredCheck:
-            raise  # a programming error must fail the tests, not become a note
-        except Exception as e:  # a check must never take the whole diagnosis down
-            ctx.add(
-                "GL399",
-                "other",
-                "info",
-                f"Internal: the {name!r} check could not analyse this script",
-                [],
-                f"{type(e).__name__}: {e}. The other checks ran; please report this script.",
-                "Nothing to fix in your script for this note.",
-            )
+def run_checks(ctx: Ctx, budget_s: float = CHECK_BUDGET_S) -> list[Finding]:
+    """Run every registered check; a check that crashes becomes an ``info`` finding, and checks
+    still running after ``budget_s`` seconds are stopped with an ``info`` finding saying so."""
+    names = CHECKS.names()
+    done = 0
+    try:
+        with _Deadline(budget_s):
+            for name in names:
+                _run_one(ctx, name)
+                done += 1
+    except _OutOfTime:
+        ctx.add(
+            "GL398",
+            "other",
+            "info",
+            f"The analysis stopped after {budget_s:g} s; {len(names) - done} of {len(names)} "
+            "checks did not run",
+            [],
+            "The script analyser bounds its time on any input. This file made the data-flow "
+            "analysis too slow, so the findings above may be incomplete.",
+            "Pass the training script alone (not a concatenation of many files) to have every "
+            "check run.",
+        )
     return ctx.findings
+
+
+def _run_one(ctx: Ctx, name: str) -> None:
+    try:
+        CHECKS.get(name)(ctx)
+    except UndeclaredCheck:
+        raise  # a programming error must fail the tests, not become a note
+    except Exception as e:  # a check must never take the whole diagnosis down
+        ctx.add(
+            "GL399",
+            "other",
+            "info",
+            f"Internal: the {name!r} check could not analyse this script",
+            [],
+            f"{type(e).__name__}: {e}. The other checks ran; please report this script.",
+            "Nothing to fix in your script for this note.",
+        )
+
+
+class _Deadline:
+    """Raise :class:`_OutOfTime` in the main thread after ``seconds`` (a no-op elsewhere)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = threading.current_thread() is threading.main_thread() and hasattr(
+            signal, "setitimer"
+        )
+
+    def __enter__(self) -> None:
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+    @staticmethod
+    def _fire(signum: int, frame: object) -> None:
+        raise _OutOfTime

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import ast
 
+from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL304",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "Class folders named by numbers, indices read back as those numbers",
+    (REFS["keras_idfd"], REFS["tv_tutorial"]),
+)
 
 _SORTING_LOADERS = {"flow_from_directory", "image_dataset_from_directory", "ImageFolder"}
 _LIST_WORDS = ("class", "label", "categor", "names", "species")
@@ -69,3 +79,62 @@ def check_class_names(ctx: Ctx) -> None:
             "class_names = train_set.classes               # torchvision ImageFolder",
             [REFS["keras_idfd"], REFS["tv_tutorial"]],
         )
+
+
+_WRITERS = {"makedirs", "mkdir", "copy", "copyfile", "copy2", "move", "save", "imwrite", "symlink"}
+_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
+
+
+def _numeric_component(node: ast.AST) -> bool:
+    """``str(label)`` or ``f"{label}"`` used as a folder name."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return len(node.args) == 1 and not isinstance(node.args[0], ast.Constant)
+    if isinstance(node, ast.JoinedStr):
+        return len(node.values) == 1 and isinstance(node.values[0], ast.FormattedValue)
+    return False
+
+
+@check("common.numeric_folders")
+def check_numeric_folders(ctx: Ctx) -> None:
+    """GL304: class folders named by numbers, indices read back as those numbers."""
+    prog = ctx.prog
+    loaders = [
+        c
+        for c in prog.calls
+        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
+    ]
+    if not loaders:
+        return
+    writes = [
+        c
+        for c in prog.calls
+        if c.name in _WRITERS and any(_numeric_component(n) for n in ast.walk(c.node))
+    ]
+    if not writes:
+        return
+    tree = ctx.src.tree
+    if any(isinstance(n, ast.Attribute) and n.attr in _MAPPINGS for n in ast.walk(tree)):
+        return  # indices are mapped back to folder names somewhere
+    preds = [c for c in prog.calls if c.name in ("argmax", "predict", "predict_classes", "max")]
+    if not preds or not once(ctx, "common.numeric_folders"):
+        return
+    ctx.add(
+        "GL304",
+        "label-order-mismatch",
+        "warning",
+        "Class folders are named by numbers, but the loader numbers them in string order",
+        [writes[0].node.lineno, loaders[0].node.lineno, preds[-1].node.lineno],
+        "The script writes images into folders named by their label "
+        f"({ast.unparse(writes[0].node)[:60]}), then reads them with {loaders[0].name}, which "
+        "sorts folder names as strings: '0', '1', '10', '11', ..., '2', ... With more than ten "
+        "classes, class index 2 is folder '10', not label 2, and a "
+        "predicted index used as the label is wrong for every class past 9 (inferred: the "
+        "folders are numbered from the code that creates them; with at most 10 classes "
+        "numbered 0-9 the orders agree).",
+        "Map indices back through the loader, not by value:\n"
+        "idx_to_class = {v: k for k, v in train_set.class_to_idx.items()}  # torchvision\n"
+        "label = int(idx_to_class[pred])\n"
+        "# Keras: {v: k for k, v in train_gen.class_indices.items()}; or pass "
+        "classes=[str(i) for i in range(n)] to fix the order",
+        [REFS["keras_idfd"], REFS["tv_tutorial"]],
+    )

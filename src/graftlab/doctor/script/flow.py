@@ -17,17 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-
-class _Unknown:
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-#: What :meth:`Program.const` returns when a value cannot be worked out statically.
-UNKNOWN = _Unknown()
+from graftlab.doctor.script._fold import UNKNOWN, binop, bounded
 
 _MAX_EVENTS = 20_000
 _KERAS_PREFIXES = (
@@ -176,6 +166,17 @@ class Program:
         self._parent: dict[int, int] = {0: 0}
         self._stack: list[str] = []
         self._scopes = 0
+        #: Methods of the script's classes: class name -> method name -> definition.
+        self.methods: dict[str, dict[str, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        #: The class whose method an inlined scope runs (``self.x`` is read per class).
+        self.scope_class: dict[int, str] = {}
+        self._cls: list[str] = []
+        self._ran: set[tuple[str, str]] = set()
+        # Files pasted one after another define a function or class twice: a call runs the
+        # definition walked last before it, as Python would.
+        self._latest: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
+        #: The class definition in force at each ``Cls(...)`` call (by id of the call).
+        self.class_at: dict[int, ast.ClassDef] = {}
         self._collect_defs(tree.body)
         called = {
             n.func.id
@@ -183,7 +184,16 @@ class Program:
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         }
         self._called = called & set(self.functions)
+        self._called_methods = {
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        }
         self._walk(tree.body, 0, (), ())
+        for cls, methods in self.methods.items():  # methods no call reached: run in place
+            for name, fn in methods.items():
+                if (cls, name) not in self._ran:
+                    self._inline(fn, None, 0, (), (), cls=cls)
         self.calls: list[CallSite] = [
             CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)))
             for ev in self.events
@@ -205,6 +215,11 @@ class Program:
                 self.functions.setdefault(node.name, node)
             elif isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
+                methods = self.methods.setdefault(node.name, {})
+                for fn in node.body:
+                    if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                        methods.setdefault(fn.name, fn)
+                        self.functions.setdefault(f"{node.name}.{fn.name}", fn)
             elif isinstance(node, ast.If | ast.Try | ast.With):
                 for part in ("body", "orelse", "finalbody"):
                     self._collect_defs(getattr(node, part, []))
@@ -212,15 +227,26 @@ class Program:
     def _walk(self, body: list[ast.stmt], scope: int, loops: tuple, withs: tuple) -> None:
         for node in body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if not self._stack:
+                    self._latest[node.name] = node
                 if node.name not in self._called and node.name not in self._stack:
                     self._inline(node, None, scope, loops, withs)  # never called: run in place
                 continue
             if isinstance(node, ast.ClassDef):
+                self._latest[node.name] = node
                 continue
             for call in calls_in(node):
                 f = call.func
+                if isinstance(f, ast.Name) and isinstance(self._latest.get(f.id), ast.ClassDef):
+                    self.class_at[id(call)] = self._latest[f.id]
                 if isinstance(f, ast.Name) and f.id in self._called and f.id not in self._stack:
-                    self._inline(self.functions[f.id], call, scope, loops, withs)
+                    fn = self._latest.get(f.id)
+                    fn = fn if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else None
+                    self._inline(fn or self.functions[f.id], call, scope, loops, withs)
+                elif (target := self._method_of(call, scope)) is not None:
+                    cls, fn = target
+                    if f"{cls}.{fn.name}" not in self._stack:
+                        self._inline(fn, call, scope, loops, withs, cls=cls)
             ev = Event(len(self.events), node, scope, tuple(self._stack), loops, withs)
             self.events.append(ev)
             self._bind_statement(ev)
@@ -243,7 +269,45 @@ class Program:
                 for case in node.cases:
                     self._walk(case.body, scope, loops, withs)
 
-    def _inline(self, fn, call: ast.Call | None, caller: int, loops: tuple, withs: tuple) -> None:
+    def _method_of(self, call: ast.Call, scope: int) -> tuple[str, ast.FunctionDef] | None:
+        """The script method a call runs: ``Cls(...)`` (its ``__init__``), ``self.m(...)``
+        inside Cls, or ``obj.m(...)`` where ``obj`` was made by ``Cls(...)``."""
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in self.methods and f.id not in self._called:
+            init = self.methods[f.id].get("__init__")
+            b = self.lookup(f.id, len(self.events), scope)
+            if init is not None and (b is None or isinstance(b.value, ImportRef)):
+                return f.id, init
+            return None
+        if not isinstance(f, ast.Attribute) or f.attr not in self._called_methods:
+            return None
+        owners = [c for c, ms in self.methods.items() if f.attr in ms]
+        if not owners:
+            return None
+        if isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
+            cls = self._cls[-1] if self._cls else None
+            return (cls, self.methods[cls][f.attr]) if cls in owners else None
+        named = f.value.id if isinstance(f.value, ast.Name) else None
+        if isinstance(f.value, ast.Attribute):
+            named = f.value.attr  # module.Builder.build(...) with the module pasted too
+        if named in owners:
+            return named, self.methods[named][f.attr]  # Builder.build(...)
+        r = self.origin(f.value, len(self.events), scope)
+        if isinstance(r.node, ast.Call) and isinstance(r.node.func, ast.Name):
+            cls = r.node.func.id
+            if cls in owners:
+                return cls, self.methods[cls][f.attr]
+        return None
+
+    def _inline(
+        self,
+        fn,
+        call: ast.Call | None,
+        caller: int,
+        loops: tuple,
+        withs: tuple,
+        cls: str | None = None,
+    ) -> None:
         if len(self.events) > _MAX_EVENTS:  # a pathological call graph: stop inlining
             return
         self._scopes += 1
@@ -252,6 +316,13 @@ class Program:
         at = len(self.events)
         time = at - 0.5
         params = [*fn.args.posonlyargs, *fn.args.args]
+        if cls is not None:
+            self.scope_class[scope] = cls
+            self._ran.add((cls, fn.name))
+            is_static = any(
+                isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list
+            )
+            params = params if is_static else params[1:]  # ``self`` is the object itself
         defaults = dict(zip([p.arg for p in params][::-1], fn.args.defaults[::-1], strict=False))
         for p, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
             if d is not None:
@@ -269,8 +340,12 @@ class Program:
                 self._bind(p.arg, time, scope, given[p.arg], at, caller)
             elif p.arg in defaults:
                 self._bind(p.arg, time, scope, defaults[p.arg], at, 0)
-        self._stack.append(fn.name)
+        self._stack.append(f"{cls}.{fn.name}" if cls else fn.name)
+        if cls is not None:
+            self._cls.append(cls)
         self._walk(fn.body, scope, loops, withs)
+        if cls is not None:
+            self._cls.pop()
         self._stack.pop()
         if call is not None:
             rets = [
@@ -288,7 +363,12 @@ class Program:
         if isinstance(target, ast.Name):
             self._bind(target.id, ev.idx, ev.scope, value, ev.idx, ev.scope)
         elif isinstance(target, ast.Attribute) and (d := dotted(target)):
-            self._bind(d, ev.idx, ev.scope, value, ev.idx, ev.scope)
+            cls = self.scope_class.get(ev.scope)
+            if cls is not None and d.startswith("self."):
+                # an attribute of the object: visible to every method of its class
+                self._bind(f"{cls}::{d}", -1, 0, value, ev.idx, ev.scope)
+            else:
+                self._bind(d, ev.idx, ev.scope, value, ev.idx, ev.scope)
         elif isinstance(target, ast.Tuple | ast.List):
             if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts):
                 for t, v in zip(target.elts, value.elts, strict=True):
@@ -331,6 +411,8 @@ class Program:
     # -- queries ----------------------------------------------------------------------------
     def lookup(self, name: str, idx: int, scope: int) -> Binding | None:
         """The binding of ``name`` visible at event ``idx`` in ``scope`` (then module scope)."""
+        if name.startswith("self.") and (cls := self.scope_class.get(scope)) is not None:
+            name = f"{cls}::{name}"
         bindings = self._bindings.get(name, ())
         for s in (scope, 0) if scope else (0,):
             for b in reversed(bindings):
@@ -439,7 +521,7 @@ class Program:
                 return -v
             return v if isinstance(node.op, ast.UAdd) else UNKNOWN
         if isinstance(node, ast.BinOp):
-            return _binop(node.op, c(node.left), c(node.right))
+            return binop(node.op, c(node.left), c(node.right))
         if isinstance(node, ast.JoinedStr):
             parts = [c(v.value) if isinstance(v, ast.FormattedValue) else c(v) for v in node.values]
             return UNKNOWN if any(p is UNKNOWN for p in parts) else "".join(map(str, parts))
@@ -584,65 +666,6 @@ def dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Name):
         return ".".join([node.id, *reversed(parts)])
     return None
-
-
-#: Largest folded value: scripts only need sizes, paths and short lists, and a script is
-#: untrusted input (``"a" * 10**9`` or ``10**10**10`` must not be computed).
-MAX_ITEMS = 10_000
-MAX_INT_BITS = 256
-
-
-def bounded(v):
-    """``v`` if it is small enough to keep, else UNKNOWN."""
-    if isinstance(v, str | bytes | list | tuple | dict) and len(v) > MAX_ITEMS:
-        return UNKNOWN
-    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_INT_BITS:
-        return UNKNOWN
-    return v
-
-
-def _too_big(op: ast.operator, a, b) -> bool:
-    """Whether ``a <op> b`` would exceed the bounds, decided before computing it."""
-    seq = (str, bytes, list, tuple)
-    if isinstance(op, ast.Mult):
-        for x, n in ((a, b), (b, a)):
-            if isinstance(x, seq) and isinstance(n, int) and len(x) * max(n, 0) > MAX_ITEMS:
-                return True
-        return False
-    if isinstance(op, ast.Pow) and isinstance(a, int) and isinstance(b, int) and b > 0:
-        return max(abs(a).bit_length(), 1) * b > 4 * MAX_INT_BITS and abs(a) > 1
-    return isinstance(op, ast.LShift | ast.RShift)
-
-
-def _binop(op: ast.operator, a, b):
-    if a is UNKNOWN or b is UNKNOWN:
-        return UNKNOWN
-    if _too_big(op, a, b):
-        return UNKNOWN
-    try:
-        return bounded(_apply(op, a, b))
-    except (TypeError, ZeroDivisionError, OverflowError, ValueError, MemoryError):
-        return UNKNOWN
-
-
-def _apply(op: ast.operator, a, b):
-    if isinstance(op, ast.Add):
-        return a + b
-    if isinstance(op, ast.Sub):
-        return a - b
-    if isinstance(op, ast.Mult):
-        return a * b
-    if isinstance(op, ast.Div):
-        if isinstance(a, str) and isinstance(b, str):  # pathlib's ``/``
-            return f"{a.rstrip('/')}/{b}"
-        return a / b
-    if isinstance(op, ast.FloorDiv):
-        return a // b
-    if isinstance(op, ast.Pow):
-        return a**b
-    if isinstance(op, ast.Mod) and not isinstance(a, str):
-        return a % b
-    return UNKNOWN
 
 
 def _exprs(body: list[ast.stmt]) -> list[ast.expr]:

@@ -2,7 +2,8 @@
 
 People post fragments without their imports: ``for layer in model.layers[:249]:
 layer.trainable = True`` is Keras, ``def forward(self, x)`` with ``loss.backward()`` is
-PyTorch. The imports decide when there are any; otherwise the idioms are counted.
+PyTorch. The imports decide when there are any; otherwise the idioms are counted (a
+fragment of a TF script may well use a "DataLoader" of its own).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def _scores(tree: ast.Module) -> tuple[int, int]:
             method = isinstance(f, ast.Attribute)
             keras += (method and name in _KERAS_METHODS) + (name in _KERAS_NAMES)
             torch += (method and name in _TORCH_METHODS) + (name in _TORCH_NAMES)
+            torch += name.endswith("DataLoader") and name != "DataLoader"
         elif isinstance(n, ast.Attribute):
             keras += n.attr in _KERAS_ATTRS and isinstance(n.ctx, ast.Store)
             torch += n.attr in _TORCH_ATTRS and isinstance(n.ctx, ast.Store)
@@ -78,16 +80,19 @@ def _scores(tree: ast.Module) -> tuple[int, int]:
             torch += 3  # the torch module contract
         elif isinstance(n, ast.Name) and n.id in ("torch", "nn", "F"):
             torch += 1
+        elif isinstance(n, ast.Name) and n.id in ("tf", "keras", "K"):
+            keras += 1
     return keras, torch
 
 
 def _guess(ctx: Ctx) -> tuple[bool, bool]:
     if "frameworks" not in ctx.cache:
-        if ctx.keras or ctx.torch:
+        imports = any(isinstance(n, ast.Import | ast.ImportFrom) for n in ast.walk(ctx.src.tree))
+        if imports and (ctx.keras or ctx.torch):
             ctx.cache["frameworks"] = (ctx.keras, ctx.torch)
         else:
             k, t = _scores(ctx.src.tree)
-            ctx.cache["frameworks"] = (k > t, t > k)
+            ctx.cache["frameworks"] = (k > t, t > k) if k != t else (ctx.keras, ctx.torch)
     return ctx.cache["frameworks"]
 
 

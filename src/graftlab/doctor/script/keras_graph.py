@@ -160,9 +160,26 @@ class KerasScript:
                 out.append(self._functional(c))
         return out
 
+    @cached_property
+    def _unbound_models(self) -> dict[str, Model]:
+        """Models of fragments: ``model.add(layer)`` on a name the code shown never binds is
+        a Sequential model built before the paste starts."""
+        out: dict[str, Model] = {}
+        for add in self.prog.method_calls("add"):
+            recv = add.node.func.value
+            if not isinstance(recv, ast.Name) or not add.node.args:
+                continue
+            if self.prog.lookup(recv.id, add.ev.idx, add.ev.scope) is not None:
+                continue
+            model = out.setdefault(recv.id, Model(add, [], complete=False))
+            model.layers.append(self._layer(self.prog.origin_call(add.node.args[0], add.ev)))
+        return out
+
     def model_of(self, node: ast.expr | None, ev: Event) -> Model | None:
         site = self.prog.origin_call(node, ev)
         if site is None:
+            if isinstance(node, ast.Name) and self.prog.lookup(node.id, ev.idx, ev.scope) is None:
+                return self._unbound_models.get(node.id)
             return None
         found = next((m for m in self.models if m.site.node is site.node), None)
         if found is None and (app := self.app_of(node, ev)):

@@ -97,6 +97,8 @@ def _binary_multiclass(ctx, units, act, labels, acc, lines) -> None:
             return  # sigmoid units on multi-hot labels: a correct multi-label setup
     elif units is UNKNOWN and one_hot:
         k, severity = None, "error" if acc else "warning"
+    elif units is UNKNOWN and act == "softmax":
+        k, severity = None, "warning"  # a softmax layer of K units: K > 2 is inferred
     else:
         return
     kk = f"the {k}" if k else "the K"
@@ -114,7 +116,13 @@ def _binary_multiclass(ctx, units, act, labels, acc, lines) -> None:
         f"only one target per image is 1, so predicting 0 for every unit already scores "
         f"{floor} without learning anything; the accuracy sits near that floor and is not "
         "classification accuracy. The loss also treats the classes as independent yes/no "
-        f"questions instead of one choice among {k or 'K'}.",
+        f"questions instead of one choice among {k or 'K'}."
+        + (
+            ""
+            if k
+            else " (Inferred: the number of output units is not readable in the code shown; "
+            "this holds when there are more than two classes.)"
+        ),
         f"outputs = layers.Dense({k or 'num_classes'}, activation='softmax')(x)\n"
         "model.compile(optimizer=optimizer, loss='categorical_crossentropy',  "
         "# one-hot labels (class_mode='categorical')\n"
@@ -191,14 +199,18 @@ def _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits) -> None:
             fit_lines,
         )
     if loss_name and from_logits and act in ("softmax", "sigmoid"):
-        add(
+        ctx.add(  # the activation applied twice: the model's own, then the loss's
+            "GL107",
+            "double-softmax",
             "warning",
-            f"from_logits=True, but the model already ends in {act}",
+            f"from_logits=True, but the model already ends in {act}: {act} is applied twice",
+            lines,
             f"The loss applies {act} again to outputs that are already probabilities in "
             "[0, 1]: predictions are squashed towards uniform, gradients shrink, training is "
             "slow and the reported loss is wrong. Accuracy can still rise, which hides it.",
             "Either drop the activation (Dense(units) outputs logits) and keep "
             "from_logits=True, or keep the activation and use from_logits=False.",
+            [REFS["keras_losses"]],
         )
     if loss_name and not from_logits and act == "linear":
         add(
@@ -229,6 +241,14 @@ declare(
     "The activation the model already applies is applied again to its predictions",
     (REFS["keras_losses"],),
 )
+declare(
+    "GL107",
+    "double-softmax",
+    "warning",
+    "script",
+    "from_logits=True on a model that already ends in softmax or sigmoid",
+    (REFS["keras_losses"],),
+)
 _ACTIVATION_FNS = {"sigmoid": "sigmoid", "expit": "sigmoid", "softmax": "softmax"}
 _PREDICTS = {"predict", "predict_on_batch", "predict_generator"}
 
@@ -240,6 +260,7 @@ def check_activation_twice(ctx: Ctx) -> None:
         return
     ks = keras_script(ctx)
     prog = ctx.prog
+    _twice_in_model(ctx)
     for c in prog.calls:
         act = _ACTIVATION_FNS.get(c.name)
         if act is None or not c.node.args or not c.qual.startswith(("tf.", "keras.", "scipy")):
@@ -275,17 +296,77 @@ def check_activation_twice(ctx: Ctx) -> None:
                 )
 
 
+_PASS = {"Dropout", "Flatten", "Reshape", "BatchNormalization", "GaussianNoise"}
+
+
+def _twice_in_model(ctx: Ctx) -> None:
+    """GL106: the model's output goes through softmax twice (``Dense(k, 'softmax')`` then
+    ``Activation('softmax')`` / ``Softmax()``)."""
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    for model in ks.models:
+        seen: list[tuple[str, int]] = []
+        for layer in reversed(model.layers):
+            site = layer.site
+            if layer.kind in _PASS or site is None:
+                continue
+            if layer.kind == "Softmax":
+                seen.append(("softmax", site.node.lineno))
+            elif layer.kind == "Activation":
+                seen.append(
+                    (
+                        activation_of(prog, site.arg(0, "activation"), site.ev) or "?",
+                        site.node.lineno,
+                    )
+                )
+            elif layer.kind == "Dense":
+                seen.append(
+                    (
+                        activation_of(prog, site.arg(1, "activation"), site.ev) or "?",
+                        site.node.lineno,
+                    )
+                )
+                break
+            else:
+                break
+        acts = [a for a, _ in seen if a != "linear"]
+        if len(acts) < 2 or acts[0] != acts[1] or acts[0] not in ("softmax", "sigmoid"):
+            continue
+        if not once(ctx, "keras.twice_in_model", model.site.node.lineno):
+            continue
+        act = acts[0]
+        ctx.add(
+            "GL106",
+            "double-softmax",
+            "error",
+            f"The model applies {act} twice at its output",
+            [line for a, line in seen if a == act][:2],
+            f"The last Dense layer already has activation='{act}' and the next layer applies "
+            f"{act} again: the outputs are squashed "
+            + (
+                "towards a uniform distribution (softmax of probabilities), gradients are "
+                "tiny and the loss stalls near log(K)."
+                if act == "softmax"
+                else "into [0.5, 0.73], so every prediction is the positive class."
+            ),
+            f"Keep one {act}: Dense(units, activation='{act}') and no extra Activation layer.",
+            [REFS["keras_losses"]],
+        )
+
+
 @check("keras.include_top")
 def check_include_top(ctx: Ctx) -> None:
     """GL104: layers stacked on a backbone that still has its ImageNet classifier."""
     if not uses_keras(ctx):
         return
     ks = keras_script(ctx)
-    if any(
-        c.node.func.attr == "pop"
+    pops = [
+        c
         for c in ctx.prog.method_calls("pop")
         if isinstance(c.node.func.value, ast.Attribute) and c.node.func.value.attr == "layers"
-    ):
+    ]
+    if pops:
+        _popped_top(ctx, pops)
         return  # the old "pop the classifier" idiom: the user taps features explicitly
     for model in ks.models:
         for i, layer in enumerate(model.layers[:-1]):
@@ -302,6 +383,38 @@ def check_include_top(ctx: Ctx) -> None:
         name = ctx.prog.assigned_name(pred.node) or ""
         if any(w in name.lower() for w in ("feature", "bottleneck", "embed")):
             _include_top(ctx, app, [app.site.node.lineno, pred.node.lineno])
+
+
+def _popped_top(ctx: Ctx, pops) -> None:
+    """GL104: ``model.layers.pop()`` on a backbone with its classifier, then new layers on
+    ``model.layers[-1].output`` / ``model.output``. In tf.keras ``model.layers`` is a copy, so
+    nothing is removed and the head is stacked on the ImageNet softmax."""
+    ks = keras_script(ctx)
+    for pop in pops:
+        app = ks.app_of(pop.node.func.value.value, pop.ev)
+        if app is None or not app.include_top or not once(ctx, "keras.pop", pop.node.lineno):
+            continue
+        ctx.add(
+            "GL104",
+            "include-top",
+            "error" if ctx.tf2 else "warning",
+            f"model.layers.pop() does not remove {app.info.name}'s ImageNet classifier",
+            [app.site.node.lineno, pop.node.lineno],
+            "model.layers returns a list of the layers; popping from it changes the list, not "
+            "the model: the model's output is still the 1000-way ImageNet softmax, and "
+            "layers[-1].output / model.output is that softmax. The new head learns from 1000 "
+            "class probabilities instead of image features, so accuracy plateaus low."
+            + (
+                ""
+                if ctx.tf2
+                else " (Standalone Keras 2 removed the layer from the list but also left "
+                "model.output unchanged unless outputs were rewired by hand.)"
+            ),
+            f"Build the backbone without its classifier:\nbase = keras.applications."
+            f"{app.info.name}(weights='imagenet', include_top=False, pooling='avg')\n"
+            "outputs = Dense(num_classes, activation='softmax')(base.output)",
+            [REFS["keras_tl"], REFS["keras_apps"]],
+        )
 
 
 def _include_top(ctx: Ctx, app, lines: list[int]) -> None:

@@ -8,10 +8,10 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite
 from graftlab.doctor.script.frameworks import uses_keras
-from graftlab.doctor.script.keras_graph import App, Flow, Model
+from graftlab.doctor.script.keras_graph import App, Flow, Model, role_of
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.keras_pre import Op, Preprocessing, combine
-from graftlab.doctor.script.knowledge import MODES, REFS, say
+from graftlab.doctor.script.knowledge import KERAS_AUG_LAYERS, MODES, REFS, say
 
 
 def preprocessing(ctx: Ctx) -> Preprocessing:
@@ -173,6 +173,57 @@ def check_train_eval(ctx: Ctx) -> None:
                 [REFS["keras_idg"]],
             )
     _raw_predictions(ctx)
+    _raw_validation_arrays(ctx)
+
+
+_FEATUREWISE = ("featurewise_center", "featurewise_std_normalization", "zca_whitening")
+
+
+def _raw_validation_arrays(ctx: Ctx) -> None:
+    """GL111: the training data goes through a generator that standardises (featurewise) or
+    rescales, the validation arrays given to fit() go through nothing."""
+    ks, pp = keras_script(ctx), preprocessing(ctx)
+    for fit in ks.fits():
+        flow = ks.flow_of(fit.arg(0, "x") or fit.kw("generator"), fit.ev)
+        val = fit.kw("validation_data")
+        if flow is None or flow.datagen is None or not isinstance(val, ast.Tuple | ast.List):
+            continue
+        if not val.elts or ks.flow_of(val.elts[0], fit.ev) is not None:
+            continue
+        dg = flow.datagen
+        featurewise = [
+            k for k in _FEATUREWISE if ctx.prog.const(dg.kw(k), dg.ev.idx, dg.ev.scope) is True
+        ]
+        refs = ctx.prog.deps(val.elts[0], fit.ev, limit=30)
+        text = " ".join(ast.unparse(r.node) for r in refs)
+        if featurewise:
+            if "standardize" in text or "featurewise" in text:
+                continue
+            what = ", ".join(featurewise) + " (mean/std computed by datagen.fit)"
+        else:
+            train_mode = combine(pp.datagen_ops(dg))
+            val_mode = combine(pp.expr_ops(refs))
+            if "?" in (train_mode, val_mode) or train_mode == val_mode:
+                continue
+            what = f"{MODES.get(train_mode, train_mode)}"
+        if not once(ctx, "keras.raw_val", fit.node.lineno):
+            continue
+        ctx.add(
+            "GL111",
+            "train-eval-preprocessing-mismatch",
+            "error",
+            "The validation arrays skip the training generator's preprocessing",
+            [dg.node.lineno, val.lineno],
+            f"Training batches come from the ImageDataGenerator, which applies {what}; "
+            "validation_data=(x, y) arrays are passed to the model as they are: fit() does not "
+            "send them through the generator. The model is validated on inputs of another "
+            "scale, so validation accuracy is low or erratic while training looks fine.",
+            "Send the validation arrays through the same preprocessing, e.g.\n"
+            "val_flow = ImageDataGenerator(<same rescale/featurewise settings>)  # fit it on "
+            "x_train too\nmodel.fit(train_flow, validation_data=val_flow.flow(x_val, y_val, "
+            "shuffle=False))\n# or x_val = datagen.standardize(x_val.astype('float32'))",
+            [REFS["keras_idg"]],
+        )
 
 
 def _signature(ctx: Ctx, datagen: CallSite) -> tuple[str, ...]:
@@ -461,6 +512,103 @@ def check_augmentation(ctx: Ctx) -> None:
                 [REFS["keras_idg"]],
             )
     _phase(ctx)
+    _unused_augmentation(ctx)
+    _mapped_augmentation(ctx)
+
+
+def _augmenting_call(ctx: Ctx, n: ast.AST, at) -> bool:
+    """A call of an augmentation layer, or of a Sequential made only of them."""
+    if not isinstance(n, ast.Call):
+        return False
+    site = ctx.prog.origin_call(n.func, at) if isinstance(n.func, ast.Name) else None
+    if site is None and isinstance(n.func, ast.Call):
+        site = ctx.prog.call_site(n.func)
+    if site is None:
+        return False
+    if site.name in KERAS_AUG_LAYERS:
+        return True
+    model = next((m for m in keras_script(ctx).models if m.site.node is site.node), None)
+    kinds = [layer.kind for layer in model.layers] if model else []
+    return bool(kinds) and all(k in KERAS_AUG_LAYERS for k in kinds)
+
+
+def _mapped_augmentation(ctx: Ctx) -> None:
+    """GL114: ``val_ds.map(lambda x, y: (augment(x, training=True), y))``."""
+    for c in ctx.prog.method_calls("map"):
+        recv = c.node.func.value
+        name = recv.id if isinstance(recv, ast.Name) else ctx.prog.assigned_name(c.node)
+        role = role_of(name or "")
+        if role not in ("val", "test") or not c.node.args:
+            continue
+        fn = c.node.args[0]
+        body = fn.body if isinstance(fn, ast.Lambda) else None
+        if body is None and isinstance(fn, ast.Name) and fn.id in ctx.prog.functions:
+            body = ctx.prog.functions[fn.id]
+        if body is None or not any(_augmenting_call(ctx, n, c.ev) for n in ast.walk(body)):
+            continue
+        if not once(ctx, "keras.aug", c.node.lineno):
+            continue
+        ctx.add(
+            "GL114",
+            "augmented-evaluation",
+            "warning",
+            f"The {say(role)} dataset is mapped through the augmentation",
+            [c.node.lineno],
+            f"{name} is mapped through random augmentation layers, so every evaluation "
+            f"scores different, distorted images: the {say(role)} numbers are noisy and "
+            "lower than the model's real accuracy, and checkpoint selection follows the "
+            "noise.",
+            "Map only the training dataset through the augmentation (or put the "
+            "augmentation layers in the model: they are inactive at evaluation).",
+            [REFS["keras_tl"]],
+        )
+
+
+def _unused_augmentation(ctx: Ctx) -> None:
+    """GL115: an augmentation model (RandomFlip, RandomRotation ...) is built and the model
+    that is trained never applies it (nor does any ``ds.map``)."""
+    ks = keras_script(ctx)
+    if not ks.fits():
+        return
+    for model in ks.models:
+        kinds = [layer.kind for layer in model.layers]
+        if model.site.name != "Sequential" or not kinds:
+            continue
+        if not all(k in KERAS_AUG_LAYERS for k in kinds):
+            continue
+        name = ctx.prog.assigned_name(model.site.node)
+        if not name:
+            continue
+        used = any(
+            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+            for ev in ctx.prog.events
+            if ev.idx > model.site.ev.idx
+            and not any(_only_plots(ctx.prog.events[i].node) for i in (*ev.loops, ev.idx))
+            for n in ast.walk(ev.node)
+        )
+        if used or not once(ctx, "keras.unused_aug", model.site.node.lineno):
+            continue
+        fit = ks.fits()[0]
+        ctx.add(
+            "GL115",
+            "augmentation-phase",
+            "warning",
+            f"{name} is built but the trained model never applies it",
+            [model.site.node.lineno, fit.node.lineno],
+            f"{name} holds only augmentation layers ({', '.join(kinds)}), but it is not a "
+            "layer of the model that is trained and no dataset is mapped through it (at most "
+            "it is used to plot examples): the training runs without augmentation, and the "
+            "small dataset overfits.",
+            f"Make it the first step of the model: x = {name}(inputs), then the "
+            "preprocessing and the backbone.",
+            [REFS["keras_tl"]],
+        )
+
+
+def _only_plots(node: ast.stmt) -> bool:
+    """A statement (or loop) that only shows images: its calls are plotting calls."""
+    text = ast.unparse(node) if isinstance(node, ast.For | ast.With) else ""
+    return "plt." in text and ".fit(" not in text
 
 
 def _phase(ctx: Ctx) -> None:

@@ -125,12 +125,68 @@ def _validation_is_training(ctx: Ctx, fit: CallSite) -> None:
         return
     vflow, xflow = ks.flow_of(val, fit.ev), ks.flow_of(x, fit.ev)
     same = vflow is not None and vflow is xflow
+    if same:  # one flow call in a helper run twice (get_flow(train_dir), get_flow(val_dir))
+        rv, rx = (
+            ctx.prog.origin(val, fit.ev.idx, fit.ev.scope),
+            ctx.prog.origin(x, fit.ev.idx, fit.ev.scope),
+        )
+        same = rv.idx == rx.idx and rv.scope == rx.scope
+    named = False  # only the variable's name says it is training data
     first = val.elts[0] if isinstance(val, ast.Tuple | ast.List) and val.elts else None
     if first is not None and isinstance(first, ast.Name):
         same |= isinstance(x, ast.Name) and first.id == x.id
-        same |= role_of(first.id) == "train"
+        named |= role_of(first.id) == "train"
     if isinstance(val, ast.Name) and isinstance(x, ast.Name):
-        same |= val.id == x.id or (role_of(val.id) == "train" and vflow is None)
+        same |= val.id == x.id
+        named |= role_of(val.id) == "train" and vflow is None
+    if named and not same and once(ctx, "keras.val", fit.node.lineno):
+        _leak(
+            ctx,
+            [fit.node.lineno],
+            "fit() validates on data named as training data",
+            "validation_data is a variable named as training data; if it is the training "
+            "set, val_loss / val_accuracy repeat the training numbers, hide overfitting and "
+            "mislead every callback that monitors them (inferred from the name only).",
+            "model.fit(x_train, y_train, validation_data=(x_val, y_val), ...)  "
+            "# a held-out split, e.g. train_test_split(..., stratify=y, random_state=0)",
+            severity="warning",
+        )
+        return
+    if not same and val is not None:
+        names = {
+            n.id
+            for ref in ctx.prog.deps(val, fit.ev, limit=30)
+            for n in ast.walk(ref.node)
+            if isinstance(n, ast.Name)
+        }
+        names -= {n.id for n in ast.walk(val) if isinstance(n, ast.Name)}  # its own name
+        # subset="validation", a "val/" path: a held-out part named by a string
+        names |= {
+            n.value
+            for ref in ctx.prog.deps(val, fit.ev, limit=30)
+            for n in ast.walk(ref.node)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 200
+        }
+        roles = {role_of(n) for n in names} - {None}
+        if (
+            "train" in roles
+            and not roles & {"val", "test"}
+            and once(ctx, "keras.val", fit.node.lineno)
+        ):
+            ctx.add(
+                "GL116",
+                "data-leakage",
+                "warning",
+                "The validation data is built from the training data",
+                [val.lineno, fit.node.lineno],
+                "validation_data is made only from names of the training data ("
+                + ", ".join(sorted(n for n in names if role_of(n) == "train"))
+                + "), so val_loss / val_accuracy repeat the training numbers and hide "
+                "overfitting (inferred from the variable names: no validation source is used).",
+                "Build the validation data from the held-out split (val_dataloader / x_val).",
+                [REFS["keras_idfd"], REFS["keras_compile"]],
+            )
+        return
     if same:
         _leak(
             ctx,
@@ -173,11 +229,11 @@ def _idfd_seeds(ctx: Ctx, flows: list[Flow]) -> None:
         )
 
 
-def _leak(ctx: Ctx, lines, title: str, why: str, fix: str) -> None:
+def _leak(ctx: Ctx, lines, title: str, why: str, fix: str, severity: str = "error") -> None:
     ctx.add(
         "GL116",
         "data-leakage",
-        "error",
+        severity,
         title,
         lines,
         why,
@@ -248,7 +304,11 @@ def check_label_order(ctx: Ctx) -> None:
         for pred in preds:
             if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
                 continue
-            labels = _label_reads(ctx, f)
+            labels = _label_reads(ctx, f) or _scored_against(ctx, pred)
+            if not labels and f.site.name == "flow" and ctx.prog.assigned_name(pred.node):
+                # flow(x) keeps no file order to read labels back from: the predictions
+                # can only be compared with the arrays, which are in another order
+                labels = [pred.node.lineno]
             if not labels or not once(ctx, "keras.label_order", f.line):
                 continue
             ctx.add(
@@ -303,6 +363,43 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
                     )
                     if appends and ks.flow_of(n.iter, ev) is flow:
                         out.append(n.lineno)
+    return out
+
+
+_METRICS = {
+    "confusion_matrix",
+    "classification_report",
+    "accuracy_score",
+    "f1_score",
+    "precision_score",
+    "recall_score",
+    "roc_auc_score",
+    "balanced_accuracy_score",
+}
+
+
+def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
+    """Lines where the predictions of ``pred`` are scored against labels (a metric call or
+    an ``==`` comparison): with a shuffling stream no labels read elsewhere line up."""
+    prog = ctx.prog
+    out = []
+    for c in prog.calls:
+        if c.ev.idx <= pred.ev.idx:
+            continue
+        compare = any(
+            isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops)
+            for n in ast.walk(c.ev.node)
+        )
+        if c.name not in _METRICS and not compare:
+            continue
+        args = [*c.node.args, *[k.value for k in c.node.keywords]]
+        if compare and c.name not in _METRICS:
+            args = [n for n in ast.walk(c.ev.node) if isinstance(n, ast.Compare)]
+        for a in args:
+            refs = prog.deps(a, c.ev, limit=30)
+            if any(n is pred.node for r in refs for n in ast.walk(r.node)):
+                out.append(c.node.lineno)
+                break
     return out
 
 

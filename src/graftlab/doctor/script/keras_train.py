@@ -329,6 +329,57 @@ def _old_keras_note(ctx: Ctx, app: App) -> None:
     )
 
 
+def _lr_text(ctx: Ctx, comp: CallSite) -> str | None:
+    """The learning rate of a compile call as a value or, when it cannot be folded, as the
+    expression that gives it (``CONFIG.LEARNING_RATE``)."""
+    node = comp.arg(0, "optimizer")
+    if node is None:
+        return None
+    v = ctx.prog.const(node, comp.ev.idx, comp.ev.scope)
+    if isinstance(v, str):
+        return f"{v.lower()} default"
+    site = ctx.prog.origin_call(node, comp.ev)
+    if site is None:
+        return None
+    lr = site.kw("learning_rate") or site.kw("lr") or site.arg(0)
+    if lr is None:
+        return f"{site.name} default"
+    value = ctx.prog.const(lr, site.ev.idx, site.ev.scope)
+    text = repr(value) if isinstance(value, int | float) else ast.unparse(lr)
+    return f"{site.name} {text}"
+
+
+def _same_rate_after_unfreezing(ctx: Ctx, sets) -> None:
+    """GL124 (inferred): the fine-tuning compile uses the head phase's learning rate."""
+    ks = keras_script(ctx)
+    fits = ks.fits()
+    for i, fit2 in enumerate(fits):
+        c2 = ks.compile_for(fit2)
+        earlier = [f for f in fits[:i] if ks.same_receiver(f, fit2)]
+        c1 = ks.compile_for(earlier[-1]) if earlier else None
+        if c1 is None or c2 is None or c1 is c2:
+            continue
+        thawed = [ev for ev, _, v in sets if v is True and earlier[-1].ev.idx < ev.idx < c2.ev.idx]
+        r1, r2 = _lr_text(ctx, c1), _lr_text(ctx, c2)
+        if not thawed or r1 is None or r1 != r2 or not once(ctx, "keras.lr", c2.node.lineno):
+            continue
+        ctx.add(
+            "GL124",
+            "learning-rate",
+            "warning",
+            "The fine-tuning phase reuses the head phase's learning rate",
+            [c1.node.lineno, thawed[0].node.lineno, c2.node.lineno],
+            f"Both compile() calls use the same optimizer and rate ({r2}), but the second one "
+            "follows `trainable = True`: the rate that fitted a new head from scratch now "
+            "updates pretrained layers, and its large steps overwrite what they learned, so "
+            "the loss jumps when fine-tuning starts and validation gets worse (inferred: the "
+            "rate was meant for the head phase).",
+            "Recompile the fine-tuning phase with a 10-100x smaller rate, e.g.\n"
+            "model.compile(optimizer=keras.optimizers.Adam(1e-5), loss=..., metrics=[...])",
+            [REFS["keras_tl"], REFS["ulmfit"]],
+        )
+
+
 @check("keras.learning_rate")
 def check_learning_rate(ctx: Ctx) -> None:
     """GL124: one high learning rate for pretrained and new layers while fine-tuning."""
@@ -336,6 +387,7 @@ def check_learning_rate(ctx: Ctx) -> None:
         return
     ks = keras_script(ctx)
     sets = trainable_sets(ctx.prog)
+    _same_rate_after_unfreezing(ctx, sets)
     for comp in ks.compiles():
         model = ks.model_for(comp)
         app = next((layer.app for layer in model.layers if layer.app), None) if model else None
@@ -359,6 +411,8 @@ def check_learning_rate(ctx: Ctx) -> None:
         high = (name in _ADAPTIVE and lr >= 1e-3) or (name == "sgd" and lr >= 0.01)
         if not high:
             continue
+        if not once(ctx, "keras.lr", comp.node.lineno):
+            continue  # one finding per compile() about its learning rate
         never_frozen = not any(v is False for _, _, v in sets)
         ctx.add(
             "GL124",

@@ -175,6 +175,50 @@ _TV_SIZES = {
 }
 
 
+#: Width of the features torchvision classifiers read (the head's in_features).
+_TV_FEATURES = [
+    (r"resnet(18|34)$", 512),
+    (r"(resnet(50|101|152)|resnext\w+|wide_resnet\w+|inception_v3|googlenet)$", 2048),
+    (r"googlenet$", 1024),
+    (r"densenet121$", 1024),
+    (r"densenet169$", 1664),
+    (r"densenet201$", 1920),
+    (r"densenet161$", 2208),
+    (r"(vgg\d+(_bn)?|alexnet)$", 4096),
+    (r"(mobilenet_v2|efficientnet_b0|efficientnet_b1)$", 1280),
+    (r"efficientnet_b2$", 1408),
+    (r"efficientnet_b3$", 1536),
+    (r"efficientnet_b4$", 1792),
+    (r"mobilenet_v3_large$", 1280),
+    (r"mobilenet_v3_small$", 1024),
+    (r"vit_b_(16|32)$", 768),
+    (r"vit_l_(16|32)$", 1024),
+    (r"convnext_tiny$|convnext_small$", 768),
+    (r"convnext_base$", 1024),
+]
+
+
+#: The attribute that holds a torchvision family's classifier (what forward() calls).
+_TV_HEAD_ATTR = [
+    (r"(resnet|resnext|wide_resnet|inception|googlenet|shufflenet|regnet)", "fc"),
+    (r"(vgg|alexnet|densenet|mobilenet|efficientnet|convnext|mnasnet|squeezenet)", "classifier"),
+    (r"swin_", "head"),
+]
+
+
+def torchvision_head_attr(name: str) -> str | None:
+    """``fc`` for ResNet, ``classifier`` for VGG/DenseNet/MobileNet ..., ``heads``/``head``
+    for ViT/Swin; None when the family is not known."""
+    if name.startswith("vit_"):
+        return "heads"
+    return next((attr for pattern, attr in _TV_HEAD_ATTR if re.match(pattern, name)), None)
+
+
+def torchvision_features(name: str) -> int | None:
+    """in_features of the final Linear of a torchvision classifier, or None if unknown."""
+    return next((n for pattern, n in _TV_FEATURES if re.match(pattern, name)), None)
+
+
 def torchvision_size(name: str) -> int | None:
     """Native input side of a ``torchvision.models`` constructor, or None if not one."""
     if not _TV_FAMILIES.match(name):

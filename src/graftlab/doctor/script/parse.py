@@ -50,6 +50,8 @@ class Source:
     cell_numbers: list[int] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: For several files read as one program: (first line, file name) of each file.
+    parts: list[tuple[int, str]] = field(default_factory=list)
 
     def line(self, lineno: int) -> str:
         """The source line ``lineno`` as written, stripped."""
@@ -59,6 +61,9 @@ class Source:
 
     def where(self, lineno: int) -> str:
         """``file:line``; for notebooks ``file#cellN:line`` with the line inside the cell."""
+        if self.parts:
+            start, name = max((p for p in self.parts if p[0] <= lineno), default=self.parts[0])
+            return f"{name}:{lineno - start + 1}"
         if not self.cell_starts:
             return f"{self.filename}:{lineno}"
         cell = max((i for i, s in enumerate(self.cell_starts) if s <= lineno), default=0)
@@ -81,6 +86,8 @@ def load_source(path_or_source: str | Path, filename: str | None = None) -> Sour
     Raises:
         DataError: ``path_or_source`` names a file that does not exist or cannot be read.
     """
+    if isinstance(path_or_source, list | tuple):
+        return load_sources(path_or_source)
     text, name = _read(path_or_source)
     name = filename or name
     cells = (
@@ -89,6 +96,46 @@ def load_source(path_or_source: str | Path, filename: str | None = None) -> Sour
     if cells is None:
         return _parse_text(text, name)
     return _parse_cells(cells, name)
+
+
+def load_sources(paths: list[str | Path] | tuple[str | Path, ...]) -> Source:
+    """Several ``.py`` files of one post (``train.py`` + ``model.py``) as one program, in the
+    order given, so values are followed across them; evidence names each file and its own
+    line numbers. Each file is parsed on its own (one broken file does not hide the others).
+
+    Raises:
+        DataError: A path does not exist or cannot be read, or is a notebook.
+    """
+    lines: list[str] = []
+    body: list[ast.stmt] = []
+    dropped: list[int] = []
+    parts: list[tuple[int, str]] = []
+    budget = MAX_CODE_CHARS
+    cut: int | None = None
+    for path in paths:
+        text, name = _read(Path(path))
+        if name.endswith(".ipynb"):
+            raise DataError(f"{name}: pass notebooks one at a time, not with other files.")
+        offset = len(lines)
+        parts.append((offset + 1, name))
+        file_lines = text.split("\n")
+        lines.extend(file_lines)
+        if cut is not None or _looks_binary(text):
+            continue
+        code, file_cut = _bounded_code(file_lines, budget)
+        budget -= len(code)
+        tree, bad = _parse_repairing(code)
+        ast.increment_lineno(tree, offset)
+        body.extend(tree.body)
+        dropped.extend(n + offset for n in bad)
+        if file_cut is not None:
+            cut = offset + file_cut
+    name = " + ".join(n for _, n in parts)
+    src = Source(name, lines, ast.Module(body=body, type_ignores=[]), dropped=dropped, parts=parts)
+    _note_dropped(src)
+    _note_cut(src, cut, len(lines))
+    _note_empty(src, notebook=False)
+    return src
 
 
 def _read(path_or_source: str | Path) -> tuple[str, str]:

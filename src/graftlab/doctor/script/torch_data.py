@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
 from graftlab.doctor.script.flow import header as flow_header
 from graftlab.doctor.script.frameworks import uses_torch
+from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.keras_split import same_dir_finding
 from graftlab.doctor.script.knowledge import IMAGENET_MEAN, IMAGENET_STD, REFS, say
 from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
@@ -35,8 +37,10 @@ def normalisation(ctx: Ctx, p: Pipeline):
 
 
 def _train_pipelines(ctx: Ctx) -> list[Pipeline]:
-    pipes = [p for p in torch_script(ctx).pipelines if p.kind == "compose"]
-    train = [p for p in pipes if p.role == "train"]
+    ts = torch_script(ctx)
+    pipes = [p for p in ts.pipelines if p.kind == "compose"]
+    fed = {id(d.pipeline) for d in ts.datasets if d.pipeline is not None and d.role == "train"}
+    train = [p for p in pipes if p.role == "train" or (p.role is None and id(p) in fed)]
     if train:
         return train
     return pipes if len(pipes) == 1 and pipes[0].role is None else []
@@ -113,20 +117,77 @@ def check_train_eval(ctx: Ctx) -> None:
     if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
+    _untransformed_eval_sets(ctx)
     trains = _train_pipelines(ctx)
     evals = [p for p in ts.pipelines if p.kind == "compose" and p.role in ("val", "test")]
     for t in trains:
         nt = normalisation(ctx, t)
         for e in evals:
             ne = normalisation(ctx, e)
-            if "?" in (nt, ne) or nt == ne:
-                continue
+            if "?" in (nt, ne) or nt == ne or not once(ctx, "torch.train_eval", t.line, ne):
+                continue  # the val and test transforms sharing one difference: one finding
             _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne)
         for call, pipe_steps, line in _inference_transforms(ctx):
             ne = pipe_steps
             if nt in ("?", "library") or ne == "?" or nt == ne:
                 continue
             _train_eval(ctx, [t.line, line, call.node.lineno], "inference transform", nt, ne)
+
+
+def _untransformed_eval_sets(ctx: Ctx) -> None:
+    """GL211: the training dataset gets a transform, the validation/test dataset built with
+    the same class gets none (raw PIL/numpy pixels, 0..255, not normalised)."""
+    by_class: dict[str, list] = {}
+    for c in ctx.prog.calls:
+        # the script's own class, the folder datasets, or a class from the poster's other
+        # file whose name says it is a dataset
+        own = c.name in ctx.prog.classes or "dataset" in c.name.lower()
+        if not own and c.name not in ("ImageFolder", "DatasetFolder"):
+            continue
+        role = role_of(ctx.prog.assigned_name(c.node) or "")
+        pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
+        given = c.kw("transform") if pos < 0 else c.arg(pos, "transform")
+        none = given is None or (isinstance(given, ast.Constant) and given.value is None)
+        by_class.setdefault(c.name, []).append((c, role, none))
+    for name, sites in by_class.items():
+        train = [c for c, role, none in sites if role == "train" and not none]
+        bare = [(c, role) for c, role, none in sites if role in ("val", "test") and none]
+        if not train or not bare or not once(ctx, "torch.untransformed", name):
+            continue  # one finding for the class, however many evaluation sets miss it
+        roles = " and ".join(dict.fromkeys(say(role) for _, role in bare))
+        default_none = _default_transform_is_none(ctx, name)
+        ctx.add(
+            "GL211",
+            "train-eval-preprocessing-mismatch",
+            "error" if default_none else "warning",
+            f"The {roles} dataset gets no transform; the training dataset does",
+            [train[0].node.lineno, *[c.node.lineno for c, _ in bare]],
+            f"{name} is built with transform=... for training but without one for "
+            f"{roles}: those images skip ToTensor/Normalize (raw 0..255 pixels, another "
+            "layout), so the network is evaluated on inputs unlike anything it was trained on "
+            "and the accuracy is wrong although training looked fine."
+            + (
+                ""
+                if default_none
+                else " (Inferred: the class's default transform is not visible in the code shown.)"
+            ),
+            f"Pass the evaluation transform: {name}(..., transform=eval_transform) with the "
+            "same ToTensor/Normalize as training and no random augmentation.",
+            [REFS["tv_tutorial"]],
+        )
+
+
+def _default_transform_is_none(ctx: Ctx, name: str) -> bool:
+    if name in ("ImageFolder", "DatasetFolder"):
+        return True
+    init = ctx.prog.methods.get(name, {}).get("__init__")
+    if init is None:
+        return False
+    args = init.args
+    pairs = zip(reversed(args.args), reversed(args.defaults), strict=False)
+    return any(
+        a.arg == "transform" and isinstance(d, ast.Constant) and d.value is None for a, d in pairs
+    )
 
 
 def _inference_transforms(ctx: Ctx) -> list[tuple[CallSite, object, int]]:
@@ -203,6 +264,16 @@ def output_size(ctx: Ctx, p: Pipeline):
     return size if size and size[0] != "short" else None
 
 
+def _variable_crop(ctx: Ctx, p: Pipeline) -> bool:
+    """The pipeline's last crop/resize takes a size that is a variable, not a constant."""
+    steps = [s for s in p.steps if s.name in ("RandomResizedCrop", "CenterCrop", "RandomCrop")]
+    if not steps:
+        return False
+    node = steps[-1].arg(0, "size")
+    value = ctx.prog.const(node, steps[-1].ev.idx, steps[-1].ev.scope)
+    return node is not None and not isinstance(value, int | list | tuple)
+
+
 @check("torch.input_size")
 def check_input_size(ctx: Ctx) -> None:
     """GL213 train/eval crops of different sizes; GL303 far from the backbone's native size."""
@@ -215,6 +286,24 @@ def check_input_size(ctx: Ctx) -> None:
         st = output_size(ctx, t)
         for e in evals:
             se = output_size(ctx, e)
+            if st and se is None and _variable_crop(ctx, e) and once(ctx, "torch.crop", t.line):
+                ctx.add(
+                    "GL213",
+                    "input-size-mismatch",
+                    "warning",
+                    f"Training crops are fixed at {st[0]}x{st[1]}; the {say(e.role)} size is "
+                    "computed",
+                    [t.line, e.line],
+                    f"The training transform crops to the constant {st[0]}, while the "
+                    f"{say(e.role)} transform takes its size from a variable (the model's "
+                    "resolution, an option): for every model whose size is not "
+                    f"{st[0]} the network is trained at one scale and evaluated at another "
+                    "(inferred: the variable's value is not visible in the code).",
+                    "Use the same size variable in both transforms, e.g. "
+                    "RandomResizedCrop(image_size) for training and Resize + "
+                    "CenterCrop(image_size) for evaluation.",
+                    [REFS["tv_models"], REFS["timm_data"]],
+                )
             if st and se and st != se:
                 ctx.add(
                     "GL213",

@@ -168,8 +168,10 @@ class TorchScript:
             elif c.name == "create_model" and c.qual.startswith("timm"):
                 name = self.prog.const(c.arg(0, "model_name"), c.ev.idx, c.ev.scope)
                 out.append(TorchModel(c, "timm", name if isinstance(name, str) else "?", pre))
-            elif c.name in self.prog.classes and _is_module(self.prog.classes[c.name]):
-                out.append(TorchModel(c, "class", c.name, False, self.prog.classes[c.name]))
+            elif c.name in self.prog.classes:
+                cls = self.prog.class_at.get(id(c.node), self.prog.classes[c.name])
+                if _is_module(cls):
+                    out.append(TorchModel(c, "class", c.name, False, cls))
             elif c.name == "Sequential" and c.qual.startswith("torch"):
                 out.append(TorchModel(c, "sequential", "Sequential", False))
             elif c.qual in ("torch.hub.load",):
@@ -223,8 +225,18 @@ class TorchScript:
         root = name.split(".", 1)[0]
         if "." in name and root != "self":
             return None  # ``timm.create_model(...)``, ``models.resnet18(...)``: a factory
-        if self.prog.lookup(name, call.ev.idx, call.ev.scope) is not None:
-            return None  # bound to something the script builds or imports: not a guess
+        r = self.prog.origin(f, call.ev.idx, call.ev.scope)
+        if isinstance(r.node, ast.Call):
+            # made by a constructor of a library the code shown does not include
+            # (``vgg.vgg16_bn(num_classes=10)`` from the poster's own package)
+            ctor = last(canon(self.prog.qualname(r.node.func, r.idx, r.scope) or ""))
+            known = ctor in self.prog.classes or ctor in self.prog.functions
+            if known or not _MODEL_WORDS.search(ctor.lower()):
+                return None
+        else:
+            end = r.node.id if isinstance(r.node, ast.Name) else dotted(r.node)
+            if end is None or self.prog.lookup(end, r.idx, r.scope) is not None:
+                return None  # bound to something the script builds or imports: not a guess
         guesses = self.prog.memo.setdefault("torch_guesses", {})
         if name not in guesses:
             guesses[name] = TorchModel(call, "inferred", name, False)
@@ -502,7 +514,7 @@ class TorchScript:
                     c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev
                 )
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
-                role = _role(self.prog.assigned_name(c.node), root)
+                role = _role(self.prog.assigned_name(c.node), root) or self._flag_role(c)
                 out.append(Dataset(c, pipe, role, root))
         self.__dict__["datasets"] = out
         for c in self.prog.calls:
@@ -523,14 +535,30 @@ class TorchScript:
 
     def loaders(self) -> list[tuple[CallSite, Dataset | None, str | None]]:
         out = []
-        for c in self.prog.find_calls("DataLoader"):
+        # DataLoader and its subclasses of other libraries (BatchMetaDataLoader, ...)
+        for c in (c for c in self.prog.calls if c.name.endswith("DataLoader")):
             ds = self.dataset_of(c.arg(0, "dataset"), c.ev)
             name = self.prog.assigned_name(c.node)
             role = role_of(name) if name else None
             if role is None and isinstance(c.node.args[0] if c.node.args else None, ast.Name):
                 role = role_of(c.node.args[0].id)
-            out.append((c, ds, role or (ds.role if ds else None)))
+            out.append((c, ds, role or (ds.role if ds else None) or self._split_role(c)))
         return out
+
+    def _split_role(self, loader: CallSite) -> str | None:
+        """The role the dataset's own split argument names: ``train=True``,
+        ``split='val'``, ``meta_split='train'``."""
+        site = self.prog.origin_call(loader.arg(0, "dataset"), loader.ev)
+        return self._flag_role(site) if site is not None else None
+
+    def _flag_role(self, site: CallSite) -> str | None:
+        for kw in ("train", "split", "meta_split", "subset"):
+            v = self.prog.const(site.kw(kw), site.ev.idx, site.ev.scope)
+            if isinstance(v, bool):
+                return "train" if v else "test"
+            if isinstance(v, str) and (r := role_of(v)):
+                return r
+        return None
 
 
 def _role(name: str | None, root: object) -> str | None:

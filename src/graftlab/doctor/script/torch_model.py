@@ -34,6 +34,13 @@ def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
             continue
         if not isinstance(c.node.func, ast.Name | ast.Attribute):
             continue
+        # ``self.loss_func = F.binary_cross_entropy_with_logits`` ... ``self.loss_func(...)``
+        r = ctx.prog.origin(c.node.func, c.ev.idx, c.ev.scope)
+        if r.node is not c.node.func and isinstance(r.node, ast.Name | ast.Attribute):
+            q = canon(ctx.prog.qualname(r.node, r.idx, r.scope))
+            if q.startswith("torch") and last(q) in LOSSES and last(q)[0].islower():
+                out.append((c, LOSSES[last(q)], r.node.lineno))
+                continue
         ctor = ctx.prog.origin_call(c.node.func, c.ev)
         if ctor is not None and ctor.name in LOSSES and ctor.name[0].isupper():
             out.append((c, LOSSES[ctor.name], ctor.node.lineno))
@@ -71,7 +78,23 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     model = ts.model_of(f, r)
     if model is not None:
         return ts.head(model)
+    cls = ctx.prog.scope_class.get(r.scope)
+    if isinstance(f, ast.Name) and f.id == "self" and cls in ctx.prog.classes:
+        return ts._class_head(ctx.prog.classes[cls])  # ``self(x)`` inside the module
+    guessed = ts.guess_model(ctx.prog.call_site(n)) if ctx.prog.call_site(n) else None
+    if guessed is not None and (pasted := _pasted_module(ctx)) is not None:
+        return ts._class_head(pasted)  # ``def forward`` pasted without its class
     return None
+
+
+def _pasted_module(ctx: Ctx) -> ast.ClassDef | None:
+    """The module whose methods were pasted without their ``class`` line: a top-level
+    ``def forward(self, ...)`` (with ``__init__`` when it is there)."""
+    fwd = ctx.prog.functions.get("forward")
+    if fwd is None or not fwd.args.args or fwd.args.args[0].arg != "self":
+        return None
+    body = [f for f in (ctx.prog.functions.get("__init__"), fwd) if f is not None]
+    return ast.ClassDef(name="<pasted>", bases=[], keywords=[], body=body, decorator_list=[])
 
 
 @check("torch.head")

@@ -10,8 +10,8 @@ from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
-from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.torch_graph import TorchModel, torch_script
+from graftlab.doctor.script.knowledge import REFS, torchvision_features, torchvision_head_attr
+from graftlab.doctor.script.torch_graph import TorchModel, _is_module, torch_script
 
 declare(
     "GL226",
@@ -130,12 +130,23 @@ def check_eval_mode(ctx: Ctx) -> None:
         return
     ts = torch_script(ctx)
     changes = _mode_changes(ctx)
+    if any(
+        isinstance(ev.node, ast.Expr)
+        and isinstance(ev.node.value, ast.Attribute)
+        and ev.node.value.attr == "eval"
+        for ev in ctx.prog.events
+    ):
+        return  # ``model.eval`` without (): the cause, reported by check_mode_not_called
     for c in ctx.prog.calls:
         if isinstance(c.node.func, ast.Call):
             continue
+        if _in_module_method(ctx, c.ev):
+            continue  # forward / training_step: the caller (or Lightning) sets the mode
         model = ts.model_of(c.node.func, c.ev) or ts.guess_model(c)
         if model is None or (model.site.node is c.node and model.kind != "inferred"):
             continue
+        if ".detection." in model.site.qual and len(c.node.args) >= 2:
+            continue  # detection models return their losses only in training mode
         why = _eval_context(ctx, c.ev) or (_inference(ctx, c.ev, model) if c.node.args else None)
         if why is None:
             continue
@@ -175,6 +186,12 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "with torch.no_grad():  # or torch.inference_mode()\n    outputs = model(x)",
                 [REFS["torch_nograd"]],
             )
+
+
+def _in_module_method(ctx: Ctx, ev: Event) -> bool:
+    cls = ctx.prog.scope_class.get(ev.scope)
+    node = ctx.prog.classes.get(cls) if cls else None
+    return node is not None and _is_module(node)
 
 
 def _inferred_mode(model: TorchModel) -> str:
@@ -352,11 +369,116 @@ def check_batchnorm(ctx: Ctx) -> None:
     )
 
 
-@check("torch.layer_size")
-def check_layer_size(ctx: Ctx) -> None:
-    """GL226: ``model.fc.out_features = K`` changes a number, not the layer."""
+@check("torch.mode_not_called")
+def check_mode_not_called(ctx: Ctx) -> None:
+    """GL230: ``model.eval`` / ``model.train`` written without parentheses does nothing."""
     if not uses_torch(ctx):
         return
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Attribute)):
+            continue
+        if n.value.attr not in ("eval", "train") or not once(ctx, "torch.no_parens", n.lineno):
+            continue
+        what = ast.unparse(n.value)
+        ctx.add(
+            "GL230",
+            "eval-mode-missing",
+            "error",
+            f"`{what}` without parentheses does not change the mode",
+            [n.lineno],
+            f"`{what}` only looks the method up; it is never called, so the model stays in "
+            "the mode it was in"
+            + (
+                ": evaluation runs in training mode (Dropout active, BatchNorm on batch "
+                "statistics) and the validation/test numbers are noisy and low."
+                if n.value.attr == "eval"
+                else ": after an evaluation the model keeps training in eval mode "
+                "(Dropout off, BatchNorm statistics frozen)."
+            ),
+            f"{what}()",
+            [REFS["torch_eval"]],
+        )
+
+
+def _head_attribute(ctx: Ctx) -> None:
+    """GL226: a new head assigned to an attribute the architecture's forward() never calls
+    (``resnet.classifier = ...``, ``vgg.fc = ...``)."""
+    ts = torch_script(ctx)
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+            continue
+        t = n.targets[0]
+        if not (isinstance(t, ast.Attribute) and t.attr in ("fc", "classifier", "head", "heads")):
+            continue
+        model = ts.model_of(t.value, ev)
+        if model is None or model.kind != "torchvision":
+            continue
+        right = torchvision_head_attr(model.name)
+        if right is None or right == t.attr or not once(ctx, "torch.head_attr", n.lineno):
+            continue
+        once(ctx, "torch.width", model.line)  # the width of a head nobody calls is moot
+        obj = ast.unparse(t.value)
+        ctx.add(
+            "GL226",
+            "head-mismatch",
+            "error",
+            f"{model.name} has no `{t.attr}`: the new head is never called",
+            [model.line, n.lineno],
+            f"{model.name}'s forward() ends in `{right}`; assigning `{obj}.{t.attr}` adds a "
+            "module that nothing calls. The model still outputs the 1000 ImageNet logits, and "
+            "the loss is computed on them (or training fails on the label range).",
+            f"Replace the classifier the architecture uses: {obj}.{right} = "
+            f"nn.Linear({obj}.{right}"
+            + ("[-1]" if right == "classifier" else "")
+            + ".in_features, num_classes)",
+            [REFS["tv_tutorial"], REFS["tv_models"]],
+        )
+
+
+def _head_width(ctx: Ctx) -> None:
+    """GL226: a new head whose in_features is not the backbone's feature width."""
+    ts = torch_script(ctx)
+    for model in ts.models:
+        if model.kind != "torchvision" or (width := torchvision_features(model.name)) is None:
+            continue
+        assigned = ts._assigned_head(model)
+        if assigned is None:
+            continue
+        node, at = assigned
+        site = ctx.prog.origin_call(node, at)
+        if site is not None and site.name == "Sequential" and site.node.args:
+            site = ctx.prog.origin_call(site.node.args[0], site.ev)
+        if site is None or site.name != "Linear":
+            continue
+        given = ctx.prog.const(site.arg(0, "in_features"), site.ev.idx, site.ev.scope)
+        if not isinstance(given, int) or given == width or not once(ctx, "torch.width", model.line):
+            continue
+        ctx.add(
+            "GL226",
+            "head-mismatch",
+            "error",
+            f"The new head expects {given} features; {model.name} gives {width}",
+            [model.line, site.node.lineno],
+            f"{model.name}'s pooled features have {width} channels, but the new nn.Linear "
+            f"takes {given}: the first forward pass fails with a shape error (mat1 and mat2 "
+            "shapes cannot be multiplied), or, if the head was built for another "
+            "architecture, the weights loaded into it do not fit.",
+            "Read the width from the layer you replace:\n"
+            "model.fc = nn.Linear(model.fc.in_features, num_classes)",
+            [REFS["tv_tutorial"], REFS["tv_models"]],
+        )
+
+
+@check("torch.layer_size")
+def check_layer_size(ctx: Ctx) -> None:
+    """GL226: ``model.fc.out_features = K`` changes a number, not the layer; a new head of
+    the wrong width."""
+    if not uses_torch(ctx):
+        return
+    _head_attribute(ctx)
+    _head_width(ctx)
     for ev in ctx.prog.events:
         n = ev.node
         if not isinstance(n, ast.Assign):

@@ -1,0 +1,222 @@
+"""The doctor on the real-world corpus: recall, clean-script findings, false alarms, cost.
+
+    python benchmarks/doctor_recall.py            # the table below, dev and test parts
+    python benchmarks/doctor_recall.py --misses   # also every missed cause and false alarm
+    python benchmarks/doctor_recall.py --json out.json
+
+Reads ``tests/doctor/realworld/``: ``cases/<id>/`` (a failing case from a public thread, labelled
+with the cause the accepted answer or the maintainer gave) and ``clean/<id>/`` (correct scripts
+from official guides and popular repositories). Each case's files are diagnosed together, as one
+``graftlab doctor FILE...`` would. A labelled cause counts as found when a finding of its
+category is reported at ``warning`` or ``error``. False alarms: ``error`` findings on a bug case
+whose category is none of the case's labels. Tune rules on the dev part only; the test part is
+measured, never read to design a rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tracemalloc
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "doctor" / "realworld"
+FOUND_AT = ("error", "warning")
+
+
+@dataclass
+class CaseResult:
+    """One case: what was labelled, what the doctor said, and its cost."""
+
+    id: str
+    split: str
+    clean: bool
+    labels: list[str]
+    reported: dict[str, str]  # category -> most certain severity reported
+    errors: list[tuple[str, str, str]]  # (code, category, title) of every error
+    warnings: list[tuple[str, str, str]]
+    seconds: float
+    n_files: int
+    size: int
+    failure: str = ""  # the doctor could not read the case at all
+    hits: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+
+def load_cases(root: Path = CORPUS) -> list[tuple[Path, dict]]:
+    """``(folder, case.json)`` of every case and clean script, sorted by id."""
+    out = []
+    for part in ("cases", "clean"):
+        for path in sorted((root / part).glob("*/case.json")):
+            out.append((path.parent, json.loads(path.read_text("utf-8"))))
+    return out
+
+
+def run_case(folder: Path, case: dict) -> CaseResult:
+    from graftlab.doctor.targets import diagnose
+    from graftlab.errors import GraftlabError
+
+    files = [folder / name for name in case["files"]]
+    start = time.perf_counter()
+    failure = ""
+    try:
+        pairs = diagnose(files)
+    except GraftlabError as exc:
+        pairs, failure = [], str(exc)
+    seconds = time.perf_counter() - start
+    rank = {"error": 0, "warning": 1, "info": 2}
+    reported: dict[str, str] = {}
+    for _, f in pairs:
+        if f.category not in reported or rank[f.severity] < rank[reported[f.category]]:
+            reported[f.category] = f.severity
+    labels = list(case.get("categories", []))
+    hits = [c for c in labels if reported.get(c) in FOUND_AT]
+    return CaseResult(
+        id=case["id"],
+        split=case.get("split", "dev"),
+        clean=bool(case.get("clean")),
+        labels=labels,
+        reported=reported,
+        errors=[(f.code, f.category, f.title) for _, f in pairs if f.severity == "error"],
+        warnings=[(f.code, f.category, f.title) for _, f in pairs if f.severity == "warning"],
+        seconds=seconds,
+        n_files=len(files),
+        size=sum(p.stat().st_size for p in files if p.is_file()),
+        failure=failure,
+        hits=hits,
+        misses=[c for c in labels if c not in hits],
+    )
+
+
+def summarise(results: list[CaseResult]) -> dict:
+    """The numbers the benchmark prints and the regression test pins."""
+    out: dict = {"parts": {}, "clean": {}, "false_alarms": []}
+    for split in ("dev", "test"):
+        bugs = [r for r in results if not r.clean and r.split == split]
+        labelled = sum(len(r.labels) for r in bugs)
+        found = sum(len(r.hits) for r in bugs)
+        per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in bugs:
+            for c in r.labels:
+                per_cat[c][0] += 1
+                per_cat[c][1] += c in r.hits
+        out["parts"][split] = {
+            "cases": len(bugs),
+            "causes": labelled,
+            "found": found,
+            "recall": found / labelled if labelled else 0.0,
+            "cases_hit": sum(bool(r.hits) for r in bugs),
+            "categories": {c: tuple(v) for c, v in sorted(per_cat.items())},
+            "misses": [(r.id, c) for r in bugs for c in r.misses],
+        }
+    for r in results:
+        if r.clean:
+            out["clean"][r.id] = {"errors": r.errors, "warnings": r.warnings, "split": r.split}
+        else:
+            out["false_alarms"] += [
+                (r.id, r.split, code, cat, title)
+                for code, cat, title in r.errors
+                if cat not in r.labels
+            ]
+    n_files = sum(r.n_files for r in results)
+    total = sum(r.seconds for r in results)
+    out["cost"] = {
+        "files": n_files,
+        "seconds": total,
+        "ms_per_file": 1000 * total / n_files if n_files else 0.0,
+    }
+    return out
+
+
+def peak_on_largest(results: list[CaseResult], cases: list[tuple[Path, dict]]) -> dict:
+    """Time and peak Python heap (tracemalloc) of the doctor on the largest case, run again."""
+    largest = max(results, key=lambda r: r.size)
+    folder, case = next((f, c) for f, c in cases if c["id"] == largest.id)
+    tracemalloc.start()
+    start = time.perf_counter()
+    run_case(folder, case)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"id": largest.id, "bytes": largest.size, "seconds": seconds, "peak_mb": peak / 1e6}
+
+
+def report(summary: dict, largest: dict, *, misses: bool) -> str:
+    lines = []
+    for split, part in summary["parts"].items():
+        lines.append(
+            f"{split:>4}: recall {part['recall']:.3f} ({part['found']}/{part['causes']} causes), "
+            f"{part['cases_hit']}/{part['cases']} cases with >= 1 hit"
+        )
+    lines.append("")
+    cats = sorted({c for p in summary["parts"].values() for c in p["categories"]})
+    lines.append(f"{'category':<36}{'dev found/labelled':>20}{'test found/labelled':>21}")
+    for c in cats:
+        cells = []
+        for split in ("dev", "test"):
+            n, k = summary["parts"][split]["categories"].get(c, (0, 0))
+            cells.append(f"{k}/{n}" if n else "-")
+        lines.append(f"{c:<36}{cells[0]:>20}{cells[1]:>21}")
+    lines.append("")
+    clean = summary["clean"]
+    noisy = {i: v for i, v in clean.items() if v["errors"] or v["warnings"]}
+    lines.append(
+        f"clean scripts: {len(clean)}; with an error: "
+        f"{sum(bool(v['errors']) for v in clean.values())}; with more than one warning: "
+        f"{sum(len(v['warnings']) > 1 for v in clean.values())}"
+    )
+    for cid, v in sorted(noisy.items()):
+        for sev in ("errors", "warnings"):
+            for code, cat, title in v[sev]:
+                lines.append(f"  {cid}: {sev[:-1]} {code} {cat}: {title}")
+    lines.append("")
+    fa = summary["false_alarms"]
+    lines.append(f"false alarms (errors outside a bug case's labels): {len(fa)}")
+    for cid, split, code, cat, title in fa:
+        lines.append(f"  [{split}] {cid}: {code} {cat}: {title}")
+    lines.append("")
+    cost = summary["cost"]
+    lines.append(
+        f"cost: {cost['files']} files in {cost['seconds']:.1f} s, "
+        f"{cost['ms_per_file']:.0f} ms per file (in-process, after imports)"
+    )
+    lines.append(
+        f"largest input: {largest['id']} ({largest['bytes'] / 1e3:.0f} kB): "
+        f"{largest['seconds']:.2f} s, peak Python heap {largest['peak_mb']:.1f} MB"
+    )
+    if misses:
+        for split in ("dev", "test"):
+            lines.append("")
+            lines.append(
+                f"{split} misses" + (" (measure only, do not tune)" if split == "test" else "")
+            )
+            for cid, c in summary["parts"][split]["misses"]:
+                lines.append(f"  {cid}: {c}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "src"))
+    import graftlab.doctor.script  # noqa: F401  (import cost outside the per-file timing)
+
+    cases = load_cases()
+    results = [run_case(folder, case) for folder, case in cases]
+    summary = summarise(results)
+    largest = peak_on_largest(results, cases)
+    print(report(summary, largest, misses=args.misses))
+    if args.json:
+        args.json.write_text(json.dumps({**summary, "largest": largest}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

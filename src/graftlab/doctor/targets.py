@@ -1,0 +1,221 @@
+"""What ``graftlab doctor`` is given, read safely, and diagnosed together.
+
+A target is a script, a notebook, a log, a paste holding code and log, a graftlab run directory
+or any folder (a repository: every script, notebook and log in it). Input is untrusted: empty,
+binary and unreadable files get a one-line :class:`DataError`, long files are read in part, and
+findings of several targets given together that name one cause are merged
+(:mod:`graftlab.doctor.combine`); the files of a walked folder stay apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from graftlab.doctor.combine import merge_targets
+from graftlab.doctor.findings import Finding
+from graftlab.errors import DataError
+
+#: Read at most this much of one file; the analysers bound themselves further.
+MAX_READ_BYTES = 16_000_000
+#: A folder walk skips files larger than this: data, checkpoints, not what people write.
+MAX_WALK_BYTES = 5_000_000
+#: Folders a walk never enters.
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".env", "node_modules",
+     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints",
+     "site-packages", "dist", "build", ".eggs"}
+)  # fmt: skip
+SCRIPT_SUFFIXES = (".py", ".ipynb")
+LOG_SUFFIXES = (".log", ".txt", ".csv", ".tsv", ".out")
+
+_CODE = re.compile(
+    r"^\s*(?:import \w|from [\w.]+ import |def \w+\(|class \w+|\w+(?:\.\w+)*\.(?:fit|compile|"
+    r"add|train|eval|backward|step)\(|\w+ = \w+(?:\.\w+)*\()",
+    re.M,
+)
+_LOG = re.compile(
+    r"^\s*Epoch \d+\s*/\s*\d+|\s-\s+(?:val_)?loss: [\d.]+(?:e-?\d+)?|loss[=:]\s*[\d.]+",
+    re.M | re.I,
+)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's first :data:`MAX_READ_BYTES`, refusing what cannot be a script or a log."""
+    if not path.exists():
+        raise DataError(f"No such file or directory: {str(path)!r}.")
+    if not path.is_file():
+        raise DataError(f"{str(path)!r} is not a regular file.")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_READ_BYTES)
+    except OSError as exc:
+        raise DataError(f"{str(path)!r} cannot be read ({exc.strerror}).") from None
+    if not data.strip():
+        raise DataError(f"{str(path)!r} is empty: nothing to diagnose.")
+    if is_binary(data):
+        raise DataError(f"{str(path)!r} is a binary file, not a script, notebook or training log.")
+    return data
+
+
+def is_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 8 KB (UTF-16 logs have a BOM)."""
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(b < 32 and b not in b"\t\n\r\f\b\x1b" for b in head)
+    return controls > len(head) // 20
+
+
+def decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def diagnose_file(path: Path, framework: str = "auto") -> list[Finding]:
+    """The findings of one file, whatever it holds (script, notebook, log, or code and log)."""
+    from graftlab.doctor.logs import check_log
+
+    text = decode(read_bytes(path))
+    suffix = path.suffix.lower()
+    if suffix == ".ipynb":
+        return _notebook(path, text, framework)
+    findings: list[Finding] = []
+    code = suffix == ".py" or len(_CODE.findall(text[:200_000])) >= 2
+    if code:
+        findings += _script(path)
+    if suffix not in (".py", ".ipynb") or _LOG.search(text):  # a paste can hold both
+        try:
+            findings += check_log(text, framework=framework)
+        except DataError as exc:
+            if not code:
+                raise DataError(str(exc).replace("the text given", repr(str(path)))) from None
+    return findings
+
+
+def _script(path: Path) -> list[Finding]:
+    from graftlab.doctor.script import check_script
+
+    return list(check_script(path))
+
+
+def _notebook(path: Path, text: str, framework: str) -> list[Finding]:
+    from graftlab.doctor.logs import check_log
+
+    try:
+        nb = json.loads(text)
+    except ValueError as exc:
+        raise DataError(f"{str(path)!r} is not a readable notebook: {exc}.") from None
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    source = "".join("".join(c.get("source") or "") for c in code)
+    chunks = []
+    for cell in code:
+        for out in cell.get("outputs") or []:
+            out_text = out.get("text") or (out.get("data") or {}).get("text/plain") or ""
+            chunks.append("".join(out_text) if isinstance(out_text, list) else str(out_text))
+    printed = "\n".join(chunks)
+    if not source.strip() and not printed.strip():
+        raise DataError(f"{str(path)!r} has no code cells and no output: nothing to diagnose.")
+    findings = _script(path) if source.strip() else []
+    if printed.strip():
+        try:
+            logged = check_log(printed + "\n", framework=framework)
+        except DataError:
+            logged = []
+        for f in logged:
+            f.evidence = "in the notebook's printed output (lines of the output):\n" + f.evidence
+        findings += logged
+    return findings
+
+
+def diagnose(
+    targets: Sequence[str | os.PathLike], framework: str = "auto"
+) -> list[tuple[str, Finding]]:
+    """``(target, finding)`` for files and run directories diagnosed together: one finding per
+    cause across them (a script and the log of its run).
+
+    Raises:
+        DataError: A lone target cannot be read (among several, an unreadable file becomes an
+            ``info`` finding and the others are diagnosed), or a target is a folder that is not
+            a run directory (walk it with :func:`scan` instead).
+    """
+    from graftlab.doctor.logs import check_run
+
+    groups: list[tuple[str, list[Finding]]] = []
+    unread: list[tuple[str, DataError]] = []
+    for target in targets:
+        path = Path(target)
+        if path.is_dir():
+            if not is_run_dir(path):
+                raise DataError(
+                    f"{str(path)!r} is a folder but not a graftlab run directory; "
+                    "pass it alone to analyse every script, notebook and log in it."
+                )
+            groups.append((str(path), check_run(path)))
+        else:
+            try:
+                groups.append((str(path), diagnose_file(path, framework)))
+            except DataError as exc:
+                if len(targets) == 1:
+                    raise
+                unread.append((str(path), exc))
+    if unread and not groups:
+        raise unread[0][1]
+    for name, exc in unread:  # the other targets still say what they can
+        groups.append((name, [_unread(exc)]))
+    return merge_targets(groups)
+
+
+def _unread(exc: DataError) -> Finding:
+    from graftlab.doctor._checks import make
+
+    return make(
+        "GL420",
+        evidence=str(exc),
+        explanation="This target was left out; the findings come from the other targets.",
+        fix="Pass the training output with its per-epoch lines, or leave this file out.",
+    )
+
+
+def scan(root: Path, framework: str = "auto") -> Iterator[tuple[Path, list[Finding] | str]]:
+    """Every file of :func:`walk` with its findings, or the reason it was skipped. Files of a
+    folder are unrelated, so their findings are not merged."""
+    for path in walk(root):
+        try:
+            yield path, diagnose_file(path, framework)
+        except DataError as exc:
+            yield path, str(exc)
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / "findings.json").is_file() or (path / "results.csv").is_file()
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Scripts, notebooks and logs under ``root``, in sorted order; skips VCS folders,
+    virtual environments, caches, hidden folders and files over :data:`MAX_WALK_BYTES`."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIP_DIRS
+            and not d.startswith(".")
+            and not (Path(dirpath, d) / "pyvenv.cfg").exists()
+        )
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if not name.lower().endswith(SCRIPT_SUFFIXES + LOG_SUFFIXES):
+                continue
+            try:
+                if not path.is_file() or path.stat().st_size > MAX_WALK_BYTES:
+                    continue
+            except OSError:
+                continue
+            yield path
