@@ -144,7 +144,7 @@ def test_every_config_field_is_an_option_with_its_comment_and_default(cli, monke
         assert "--" + f.name.replace("_", "-") in text, f.name
     help_of = TrainConfig.field_help()
     assert help_of["layer_decay"].startswith("per timm coarse stage")
-    assert help_of["early_stopping_patience"].startswith("epochs without a better smoothed val metric")
+    assert help_of["early_stopping_patience"].startswith("epochs without a better smoothed")
 
 
 @pytest.mark.parametrize("kind", ["json", "yaml", "run"])

@@ -212,8 +212,12 @@ def probe_path(points: list[dict], chosen: float | None, path: Path) -> Path | N
         if chosen is not None and _positive(chosen):
             ax.axvline(float(chosen), color="k", ls="--", lw=1, label=f"chosen: {chosen:g}")
             ax.legend(fontsize=8)
-        ax.set_xscale("log")
-        ax.invert_xaxis()  # strong regularisation first, as the probe walks the path
+        if np.unique(wd).size == 1:  # one strength (a fixed one): a decade around it
+            ax.set_xlim(wd[0] * 3.0, wd[0] / 3.0)
+            ax.set_xscale("log")
+        else:
+            ax.set_xscale("log")
+            ax.invert_xaxis()  # strong regularisation first, as the probe walks the path
         ax.set_xlabel("L2 strength (weight decay)")
         ax.set_title(f"probe: {title}", fontsize=10)
         ax.grid(alpha=0.3)
