@@ -665,3 +665,18 @@ def test_lightning_results_table_is_an_evaluation():
     log = parse_log(text)
     assert [e[1:] for e in log.evaluations] == [(2.360898971557617, 0.4361904859542847)]
     assert [f.code for f in check_log(text)] == ["GL421"]
+
+
+def test_a_graftlab_run_that_dips_after_the_probe_and_recovers_gets_no_unfreeze_finding():
+    """Issue 14: GL413 told a default LP-FT run that went from 0.932 to 0.987 to use LP-FT."""
+    head = "phase,epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy\n"
+    probe = "probe,1,0.001,0.30,0.92,0.25,0.932\n"
+    dip = "finetune,2,0.002,0.40,0.88,0.45,0.850\n"
+    recovered = head + probe + dip + "finetune,3,0.001,0.10,0.97,0.08,0.987\n"
+    assert not [f for f in check_log(recovered, framework="graftlab") if f.code == "GL413"]
+    never = head + probe + dip + "finetune,3,0.001,0.35,0.90,0.40,0.880\n"
+    (f,) = [f for f in check_log(never, framework="graftlab") if f.code == "GL413"]
+    assert "graftlab train DATA" in f.fix and "--strategy lp" in f.fix
+    # The same numbers from someone else's loop still name the dip: nothing says where its
+    # second phase started from.
+    assert [f for f in check_log(recovered, framework="torch") if f.code == "GL413"]

@@ -242,6 +242,41 @@ def test_feature_drift_in_the_first_epoch_after_unfreezing(noise, reported):
     assert [f.code for f in t.findings] == (["GL617"] if reported else [])
 
 
+def test_feature_drift_after_a_probe_head_is_reported_only_when_predictions_got_worse():
+    """A run that starts from the probe's head (graftlab's LP-FT) and changes its features
+    while predicting the same images as well is adapting, not wrecked (issue 14: GL617 told a
+    run that rose from 0.932 to 0.987 to use LP-FT, which it did)."""
+    probe_start = SimpleNamespace(init_head="probe")
+
+    def run(labels_from_new_features: bool) -> list:
+        model = TimmLike()
+        noise = 10 * torch.randn(
+            model.body.weight.shape, generator=torch.Generator().manual_seed(1)
+        )
+        u8 = np.random.default_rng(0).integers(0, 255, (16, 8, 8, 3), np.uint8)
+        x = FakePreprocess().eval_batch(torch.from_numpy(u8))
+        with torch.no_grad():
+            before = model(x).argmax(1).numpy()
+            model.body.weight.add_(noise)
+            after = model(x).argmax(1).numpy()
+            model.body.weight.sub_(noise)
+        t = fake_trainer(model, strategy=probe_start)
+        t.val = (u8, after if labels_from_new_features else before)
+        mon = M.FeatureDriftMonitor()
+        mon.on_epoch_start(t, 0)
+        with torch.no_grad():
+            model.body.weight.add_(noise)
+        mon.on_epoch_end(t, 0, {"epoch": 1, "lr": 1e-3, "val_accuracy": 0.9})
+        assert mon.cka_ < 0.6
+        return t.findings
+
+    assert run(labels_from_new_features=True) == []  # every image right after the epoch
+    (finding,) = run(labels_from_new_features=False)  # right before, wrong after
+    assert finding.code == "GL617"
+    assert "started from the probe's head" in finding.explanation
+    assert "graftlab train DATA" in finding.fix and "LP-FT: fit the head" not in finding.fix
+
+
 # -- inside the real trainer ---------------------------------------------------------------
 
 

@@ -671,6 +671,16 @@ def fix_overfitting(fw: str) -> str:
 
 
 def fix_unfreeze(fw: str) -> str:
+    if fw == "graftlab":
+        # graftlab already fits the head first and gives each stage a lower rate: what is
+        # left to turn is how large those rates are.
+        return (
+            "# This run already started from the linear probe's head with per-stage learning\n"
+            "# rates; make the backbone's steps smaller (the probe stays selectable anyway):\n"
+            "graftlab train DATA lr=5e-4 layer_decay=0.5\n"
+            "# or keep the frozen-feature model:\n"
+            "graftlab train DATA --strategy lp"
+        )
     if fw == "keras":
         return (
             "# LP-FT: train the head to convergence with the backbone frozen, then unfreeze\n"

@@ -858,6 +858,10 @@ def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 continue
             drop_text = f"rises from {_fmt(best)} to {_fmt(first)}"
             worse = min(v for _, v in l2) > best
+        if fw == "graftlab" and not worse:
+            # A graftlab run's second phase starts from the probe at per-stage rates; a dip
+            # it recovers from is the head and features adapting, not a wrecked backbone.
+            continue
         lr1, lr2 = before[-1].values.get("lr"), after[0].values.get("lr")
         low_lr = lr1 is not None and lr2 is not None and lr1 > 0 and lr2 <= lr1 / 10
         code = "GL414" if low_lr else "GL413"

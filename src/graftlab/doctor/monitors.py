@@ -499,6 +499,19 @@ def _features(model: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
     return f.float().flatten(1).cpu()
 
 
+def _hits(model: nn.Module, feats: torch.Tensor, y: Any) -> float | None:
+    """Share of images whose head prediction on pooled ``feats`` is their single label;
+    None for multi-label targets or a head that is not one linear map of the features."""
+    head = model.get_classifier() if hasattr(model, "get_classifier") else None
+    labels = np.asarray(y) if y is not None else None
+    if not isinstance(head, nn.Linear) or labels is None or labels.ndim != 1:
+        return None
+    with torch.no_grad():
+        logits = head(feats.to(head.weight.device, head.weight.dtype))
+    pred = (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
+    return float((pred.cpu().numpy() == labels).mean())
+
+
 def _backbone_trainable(model: nn.Module) -> bool:
     head = model.get_classifier() if hasattr(model, "get_classifier") else None
     head_ids = {id(p) for p in head.parameters()} if isinstance(head, nn.Module) else set()
@@ -520,6 +533,8 @@ class FeatureDriftMonitor(Monitor):
         self.images = images
         self._reference: torch.Tensor | None = None
         self._x: torch.Tensor | None = None
+        self._y: Any = None
+        self._hits: float | None = None
         self._epoch: int | None = None
         self._done = False
         self.cka_: float | None = None
@@ -534,11 +549,13 @@ class FeatureDriftMonitor(Monitor):
         if probe is None or len(probe[0]) < 4:
             self._done = True
             return
-        self._x = probe[0].to(_device(model))
+        self._x, self._y = probe[0].to(_device(model)), probe[1]
         self._reference = _features(model, self._x)
         self._epoch = epoch
         if self._reference is None:
             self._done = True
+            return
+        self._hits = _hits(model, self._reference, self._y)
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         if self._done or self._reference is None or epoch != self._epoch:
@@ -547,6 +564,12 @@ class FeatureDriftMonitor(Monitor):
         now = _features(trainer.model, self._x)
         self.cka_ = linear_cka(self._reference, now)
         if not self.cka_ < self.threshold:
+            return
+        from_probe = getattr(getattr(trainer, "strategy", None), "init_head", None) == "probe"
+        hits = _hits(trainer.model, now, self._y)
+        if from_probe and None not in (hits, self._hits) and hits >= self._hits:
+            # Started from a fitted head and predicts the same images at least as well: the
+            # features moved to fit the task, which is what fine-tuning is for.
             return
         lr = logs.get("lr")
         self.report(
@@ -567,8 +590,15 @@ class FeatureDriftMonitor(Monitor):
                     "learning rate too high for pretrained layers or by large gradients from a "
                     "randomly initialised head. Such runs end below a linear probe, especially "
                     "on data unlike the training split."
+                    + (
+                        f" This run started from the probe's head, and it now predicts "
+                        f"{hits:.0%} of the fixed images right against {self._hits:.0%} before "
+                        "the epoch: the per-stage learning rates were still too large."
+                        if from_probe and None not in (hits, self._hits)
+                        else ""
+                    )
                 ),
-                fix=fix_unfreeze("torch"),
+                fix=fix_unfreeze("graftlab" if from_probe else "torch"),
                 references=[REFS["lp-ft"], REFS["cka"]],
             ),
         )
