@@ -29,3 +29,19 @@ def test_cache_clear_keeps_legacy_demo_images_unless_asked_by_name(tmp_path):
     assert set(freed) == set(CACHE_KINDS) - {"datasets"} and (tmp_path / "datasets").exists()
     assert clear_cache(tmp_path, ["datasets"]) == {"datasets": 10}
     assert not (tmp_path / "datasets").exists()
+
+
+def test_graftlab_demo_trains_on_folders_under_the_data_dir_not_the_cache(
+    monkeypatch, tmp_path, cli
+):
+    import graftlab.train
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (20, 28, 28), dtype=np.uint8)
+    monkeypatch.setattr(builtin, "mnist_5k_arrays", lambda: (images, np.arange(20) % 10))
+    trained = []
+    monkeypatch.setattr(graftlab.train, "run_training", lambda data, *a, **k: trained.append(data))
+    code, _, err = cli("demo", "--cache-dir", str(tmp_path / "cache"), "--project", str(tmp_path))
+    assert code == 0, err
+    (folder,) = trained
+    assert folder.is_relative_to(data_dir()) and not folder.is_relative_to(tmp_path / "cache")

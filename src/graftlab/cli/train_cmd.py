@@ -265,14 +265,14 @@ def demo(
     name: Annotated[str, typer.Option(help="Run name.")] = "demo",
     cache_dir: CacheDir = None,
 ) -> None:
-    from graftlab._paths import cache_dir as resolve_cache
+    from graftlab._paths import data_dir
     from graftlab.data.builtin import BUILTIN, fashion_mnist_folders, mnist_demo_folders
     from graftlab.train import run_training
 
     _setup_logging()
     _check_choice("--dataset", dataset, BUILTIN)
     config = TrainConfig(strategy=strategy, epochs=epochs, image_size=image_size).validate()
-    root = resolve_cache(cache_dir) / "datasets"
+    root = data_dir() / "datasets"  # not the cache: `cache clear` must not break the run
     console = Console()
     console.print(f"Preparing {dataset} as PNG class folders under {root} (once) ...")
     if dataset == "mnist":
