@@ -35,14 +35,24 @@ def test_plan_resolves_auto_and_says_why():
     assert (cfg.epochs, cfg.augment, cfg.early_stopping_patience) == (13, "light", 4)
     text = [str(d) for d in decisions]
     assert text[0].startswith("epochs: auto -> 13 (238 training images at batch 32: 91 ")
-    assert text[1] == "augment: auto -> light (each image is seen 13 times, at least 8)"
+    assert text[1].startswith("lr: auto -> 0.00047 (0.002 * sqrt(238 / 4249)")
+    assert text[2] == "augment: auto -> light (each image is seen 13 times, at least 8)"
+    assert cfg.lr == 0.00047
     big, _ = budget.plan(TrainConfig(), 4249)
-    assert (big.epochs, big.augment, big.early_stopping_patience) == (3, "none", 3)
+    assert (big.epochs, big.augment, big.early_stopping_patience, big.lr) == (3, "none", 3, 2e-3)
+    assert budget.plan(TrainConfig(), 50_000)[0].lr == 2e-3
+
+
+def test_auto_lr_times_auto_epochs_is_the_same_for_every_small_set():
+    """Each image receives about the summed learning rate of the reference point."""
+    for n in (140, 294, 850, 2000):
+        total = budget.auto_lr(n) * budget.REFERENCE_EPOCHS * (budget.REFERENCE_IMAGES / n) ** 0.5
+        assert total == pytest.approx(budget.REFERENCE_LR * budget.REFERENCE_EPOCHS, rel=0.03)
 
 
 def test_plan_keeps_what_the_user_set():
-    cfg, decisions = budget.plan(TrainConfig(epochs=5, augment="strong"), 100)
-    assert (cfg.epochs, cfg.augment) == (5, "strong")
+    cfg, decisions = budget.plan(TrainConfig(epochs=5, augment="strong", lr=1e-3), 100)
+    assert (cfg.epochs, cfg.augment, cfg.lr) == (5, "strong", 1e-3)
     assert [d.option for d in decisions] == ["early_stopping_patience"] or decisions == []
     assert budget.plan(TrainConfig(epochs=10), 100)[0].augment == "light"
 

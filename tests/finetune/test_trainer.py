@@ -229,7 +229,7 @@ def test_resume_without_the_data_order_state_would_differ(tmp_path):
 
 def test_resume_with_another_config_is_refused(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        trainer(callbacks=[Checkpoint(tmp_path), Interrupt(1)]).fit()
+        trainer(callbacks=[Checkpoint(tmp_path), Interrupt(1)], cfg=config(lr=2e-3)).fit()
     with pytest.raises(ConfigError, match=r"lr: 0.002 -> 0.01"):
         trainer(cfg=config(lr=1e-2)).resume(tmp_path / "last.pt")
 

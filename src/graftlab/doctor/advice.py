@@ -41,6 +41,8 @@ def likely_cause(
     first = history[0].get(m, float("nan"))
     last = history[-1]
     if not np.isfinite(last.get("train_loss", np.nan)):
+        if not isinstance(config.lr, int | float):  # "auto", never resolved
+            return "the loss diverged (the learning rate is too high for this model)."
         return (
             f"the loss diverged (lr {config.lr:g} too high for this model); "
             f"retry with --lr {config.lr / 10:g}."
@@ -73,10 +75,16 @@ def likely_cause(
     )
     if first < probe_metric - 0.01:
         alternative = "" if config.strategy == "top-k" else f" or {fewer}"
+        lower = (
+            f"retry with --lr {config.lr / 3:.1g}"
+            if isinstance(config.lr, int | float)
+            else "retry with a lower --lr"
+        )
+        rate = f" {config.lr:g}" if isinstance(config.lr, int | float) else ""
         return (
             f"the first epoch already lost {100 * (probe_metric - first):.1f} points: the "
-            f"learning rate {config.lr:g} is likely too high for the pretrained layers; "
-            f"retry with --lr {config.lr / 3:.1g}{alternative}."
+            f"learning rate{rate} is likely too high for the pretrained layers; "
+            f"{lower}{alternative}."
         )
     gap = last.get("train_accuracy", np.nan) - last.get("val_accuracy", np.nan)
     if np.isfinite(gap) and gap > 0.1:

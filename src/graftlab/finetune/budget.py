@@ -6,15 +6,18 @@ here grows with the square root of the training images, ``steps ~ 6 * sqrt(n)``,
 measured point (3 epochs on 4,249 Fashion-MNIST images: 0.900 test accuracy, more epochs did
 not pay), so a small set gets many passes over each image and a large one less than three:
 
-==========  ======  ============  =====
-train imgs  epochs  steps (b=32)  aug
-==========  ======  ============  =====
-140         17      68            light
-238         13      91            light
-850         7       182           none
-4,249       3       396           none
-20,000      1       625           none
-==========  ======  ============  =====
+==========  ======  ============  =====  =======
+train imgs  epochs  steps (b=32)  aug    peak lr
+==========  ======  ============  =====  =======
+140         17      68            light  3.6e-4
+238         13      91            light  4.7e-4
+850         7       182           none   8.9e-4
+4,249       3       396           none   2e-3
+20,000      1       625           none   2e-3
+==========  ======  ============  =====  =======
+
+The peak learning rate shrinks with the epochs' growth (``lr * epochs`` stays that of the
+reference point), so the many passes of a small set are many small steps, not many large ones.
 
 Each resolved value comes with its reason (:class:`Decision`), written to the summary and
 printed, so a user sees ``epochs: auto -> 13 (238 training images ...)``.
@@ -43,6 +46,12 @@ AUGMENT_FROM_EPOCHS = 8
 #: the probe's head away (Fashion-MNIST 7 x 42, val accuracy 0.34 after epoch 1 from the
 #: probe's 0.84; train loss 3.1 against ln 7 = 1.9).
 WARMUP_FRACTION = 1 / 6
+#: The head's peak learning rate at the reference point (config.py's lr note). Below it the
+#: rate shrinks as sqrt(n / REFERENCE_IMAGES), the inverse of the epochs' growth: at 2e-3 on
+#: 294 images (Fashion-MNIST 7 x 42, dev draws 101 and 102) the second epoch, at peak lr,
+#: dropped validation accuracy from the probe's 0.82-0.93 to 0.52-0.64 and the fine-tuned
+#: model ended 5-8 points below the probe on test; at 5e-4 it ended 3 points above it.
+REFERENCE_LR = 2e-3
 #: Epochs averaged when validation is small (config.monitor_smoothing).
 SMOOTH_EPOCHS = 3
 #: Early stopping waits a quarter of the run, at least this many epochs.
@@ -71,13 +80,21 @@ def auto_epochs(n_train: int) -> int:
     return int(min(MAX_EPOCHS, max(1, round(raw))))
 
 
+def auto_lr(n_train: int) -> float:
+    """Peak head lr for ``n_train`` images: 2e-3, times ``sqrt(n / 4249)`` below 4,249 images
+    (two significant digits, so the printed value is the one used)."""
+    lr = REFERENCE_LR * min(1.0, math.sqrt(max(n_train, 1) / REFERENCE_IMAGES))
+    return float(f"{lr:.2g}")
+
+
 def plan(config: Any, n_train: int, *, small_val: bool = False) -> tuple[Any, list[Decision]]:
     """Resolve the budget's ``"auto"`` options of ``config`` for ``n_train`` training images.
 
-    Returns a copy of the config with ``epochs``, ``augment``, ``early_stopping_patience``,
-    ``warmup_steps`` and ``monitor_smoothing`` resolved, and the decisions taken (options
-    given explicitly are kept and not listed). ``small_val``: the validation split is too
-    small to pick an epoch by itself (:func:`graftlab.finetune.selection.small_validation`).
+    Returns a copy of the config with ``lr``, ``epochs``, ``augment``,
+    ``early_stopping_patience``, ``warmup_steps`` and ``monitor_smoothing`` resolved, and the
+    decisions taken (options given explicitly are kept and not listed). ``small_val``: the
+    validation split is too small to pick an epoch by itself
+    (:func:`graftlab.finetune.selection.small_validation`).
     """
     decisions: list[Decision] = []
     if config.monitor_smoothing == "auto" and small_val:
@@ -103,6 +120,21 @@ def plan(config: Any, n_train: int, *, small_val: bool = False) -> tuple[Any, li
                 f"{n_train} training images at batch {config.batch_size}: "
                 f"{epochs * steps_per_epoch} optimizer steps; 3 epochs at {REFERENCE_IMAGES} "
                 f"images, more passes for fewer images (3 * sqrt({REFERENCE_IMAGES} / n))",
+            )
+        )
+    if config.lr == "auto":
+        lr = auto_lr(n_train)
+        config = dataclasses.replace(config, lr=lr)
+        scale = f"{REFERENCE_LR:g} * sqrt({n_train} / {REFERENCE_IMAGES})"
+        decisions.append(
+            Decision(
+                "lr",
+                "auto",
+                lr,
+                f"{scale}: the epochs grow as sqrt({REFERENCE_IMAGES} / n), so each image "
+                "receives the same summed learning rate as at the reference point"
+                if lr < REFERENCE_LR
+                else f"{REFERENCE_LR:g}, measured best at {REFERENCE_IMAGES} images and kept above",
             )
         )
     augment = config.augment
