@@ -89,6 +89,21 @@ def test_early_stopping_counts_epochs_since_the_best():
     assert trainer.stop_training
 
 
+def test_early_stopping_waits_for_the_second_half_of_the_schedule():
+    cb, trainer = EarlyStopping(patience=2, min_epochs=6), fake_trainer(best_epoch=1)
+    for epoch in range(3, 6):  # 2-4 epochs without improvement, but within the first half
+        cb.on_epoch_end(trainer, epoch - 1, logs(epoch))
+        assert not trainer.stop_training
+    cb.on_epoch_end(trainer, 5, logs(6))
+    assert trainer.stop_training
+    (stop,) = [
+        c
+        for c in default_callbacks(None, TrainConfig(epochs=11, early_stopping_patience=3))
+        if isinstance(c, EarlyStopping)
+    ]
+    assert (stop.patience, stop.min_epochs) == (3, 6)
+
+
 def test_checkpoint_writes_last_always_and_best_on_the_best_epoch(tmp_path):
     trainer = fake_trainer(best_epoch=1)
     cb = Checkpoint(tmp_path / "weights")

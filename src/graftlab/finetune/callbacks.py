@@ -212,12 +212,14 @@ class EarlyStopping(Callback):
     the same epoch as an uninterrupted one.
     """
 
-    def __init__(self, patience: int = 3) -> None:
+    def __init__(self, patience: int = 3, min_epochs: int = 0) -> None:
+        """``min_epochs``: never stop before this many epochs (see :func:`default_callbacks`)."""
         self.patience = patience
+        self.min_epochs = min_epochs
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         waited = logs["epoch"] - (trainer.best_epoch_ or 0)
-        if waited >= self.patience:
+        if waited >= self.patience and logs["epoch"] >= self.min_epochs:
             trainer.stop_training = True
             logger.info(
                 "early stopping: val_%s has not improved for %d epochs (best %.4f at epoch %d)",
@@ -312,7 +314,12 @@ def default_callbacks(
     if patience == "auto":  # resolved by budget.plan in a run; a bare config: the minimum
         patience = MIN_PATIENCE
     if patience:
-        callbacks.append(EarlyStopping(patience))
+        # Not in the schedule's first half: warm-up and the peak lr are the large steps, and
+        # validation dips there are those steps, not the end of learning (Fashion-MNIST 7 x 50,
+        # dev draws 101 and 102: both runs stopped at epoch 4 of 11, at peak lr, and never
+        # reached the low-lr half where a small set's fine-tuning settles).
+        epochs = config.epochs if isinstance(config.epochs, int) else 0
+        callbacks.append(EarlyStopping(patience, min_epochs=math.ceil(epochs / 2)))
     if run_dir is not None:
         callbacks += [
             Checkpoint(Path(run_dir) / "weights"),
