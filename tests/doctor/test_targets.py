@@ -144,7 +144,7 @@ def test_a_log_without_epochs_becomes_a_note_and_the_script_findings_stand(tmp_p
     codes = _codes(pairs)
     assert codes["GL420"] == ("output.log", "info")
     assert any(f.category == "double-softmax" for _, f in pairs)
-    with pytest.raises(DataError, match="output.log"):
+    with pytest.raises(DataError, match=r"output\.log"):
         diagnose([files[2]])  # alone, it is an input error
 
 
