@@ -173,3 +173,65 @@ def test_a_lone_script_keeps_its_error_severity(tmp_path):
     )
     (f,) = [f for _, f in diagnose([one]) if f.code == "GL101"]
     assert f.severity == "error"
+
+
+def _export(path: Path, values: list[float], start: int = 0) -> Path:
+    rows = "".join(f"1.7e9,{start + i},{v}\n" for i, v in enumerate(values))
+    path.write_text("Wall time,Step,Value\n" + rows)
+    return path
+
+
+def test_tensorboard_exports_of_one_run_are_joined_by_step_into_one_table(tmp_path):
+    train = _export(tmp_path / "run-train-tag-epoch_accuracy.csv", [0.45, 0.58, 0.69, 0.77])
+    val = _export(tmp_path / "run-validation-tag-epoch_accuracy.csv", [0.0, 0.0, 0.0, 0.0])
+    pairs = diagnose([train, val])
+    (target, f), *_ = [(t, f) for t, f in pairs if f.category == "no-shuffle"]
+    assert target == f"{train} + {val}"
+    assert "acc 0.7700" in f.evidence and "val_acc 0.0000" in f.evidence
+    # Each export alone is one curve: the rule needs both, so alone it says nothing of it.
+    for one in (train, val):
+        assert not [f for _, f in diagnose([one]) if f.category == "no-shuffle"]
+
+
+def test_joined_exports_keep_their_phases_and_a_healthy_run_stays_quiet(tmp_path):
+    from graftlab.doctor._logmerge import merge_exports
+    from graftlab.doctor._logparse import parse_log
+
+    loss = _export(tmp_path / "run-train-tag-epoch_loss.csv", [1.2, 0.9, 0.7, 0.6, 0.5])
+    val = _export(tmp_path / "run-validation-tag-epoch_accuracy.csv", [0.5, 0.6, 0.7, 0.72, 0.74])
+    merged = merge_exports([(p, parse_log(p)) for p in (loss, val)])
+    assert [(r.epoch, sorted(r.values)) for r in merged.rows][:2] == [
+        (0, ["train_loss", "val_accuracy"]),
+        (1, ["train_loss", "val_accuracy"]),
+    ]
+    assert merged.framework == "keras" and merged.lines[0].startswith("TensorBoard exports")
+    assert not [f for _, f in diagnose([loss, val]) if f.severity != "info"]
+
+
+def test_a_script_cause_and_a_log_finding_naming_it_as_likely_cause_are_one_finding():
+    from graftlab.doctor.combine import merge_targets
+    from graftlab.doctor.findings import Finding
+
+    lr = Finding("GL224", "learning-rate", "warning", "one lr", "train.py:9: SGD(lr=0.1)", "w", "x")
+    boom = Finding(
+        "GL408", "divergence", "error", "loss explodes", "line 12 | loss 2645", "w", "x",
+        causes=["learning-rate"],
+    )  # fmt: skip
+    other = Finding("GL412", "overfitting", "warning", "overfit", "line 30", "w", "x")
+    pairs = merge_targets([("train.py", [lr]), ("train.log", [boom, other])])
+    assert [(t, f.code, f.severity) for t, f in pairs] == [
+        ("train.log", "GL408", "error"),
+        ("train.log", "GL412", "warning"),
+    ]
+    merged = pairs[0][1]
+    assert merged.causes == ["learning-rate"]
+    assert "Also GL224 in train.py" in merged.evidence and "SGD(lr=0.1)" in merged.evidence
+
+
+def test_a_likely_cause_must_be_a_known_category_other_than_the_finding_s_own():
+    from graftlab.doctor.findings import Finding
+
+    with pytest.raises(ValueError, match="likely cause"):
+        Finding("GL408", "divergence", "error", "t", "e", "w", "x", causes=["divergence"])
+    with pytest.raises(ValueError, match="likely cause"):
+        Finding("GL408", "divergence", "error", "t", "e", "w", "x", causes=["lr"])

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from graftlab.doctor._logmerge import is_tensorboard_export, merge_exports
 from graftlab.doctor.combine import merge_targets
 from graftlab.doctor.findings import Finding
 from graftlab.errors import DataError
@@ -89,7 +90,7 @@ def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) 
     findings = _script(path) if code else []
     if _has_log(path, text):  # a paste can hold both
         try:
-            findings += _log(text, framework)
+            findings += _log(path, framework)
         except DataError as exc:
             if not code:
                 raise _named(exc, path) from None
@@ -105,10 +106,20 @@ def _has_log(path: Path, text: str) -> bool:
     return path.suffix.lower() not in SCRIPT_SUFFIXES or bool(_LOG.search(text))
 
 
-def _log(text: str, framework: str) -> list[Finding]:
+def _log(path: Path, framework: str) -> list[Finding]:
     from graftlab.doctor.logs import check_log
 
-    return check_log(text, framework=framework)
+    return check_log(path, framework=framework)  # the path: an export's metric is in its name
+
+
+def _exports(paths: list[Path], framework: str) -> tuple[str, list[Finding]]:
+    """Several TensorBoard scalar exports of one run, checked as one table."""
+    from graftlab.doctor._logparse import parse_log
+    from graftlab.doctor.logs import check_log
+
+    merged = merge_exports([(p, parse_log(p)) for p in paths])
+    name = " + ".join(str(p) for p in paths)
+    return name, check_log(merged, framework=framework)
 
 
 def _named(exc: DataError, path: Path) -> DataError:
@@ -199,11 +210,14 @@ def diagnose(
             unread.append((str(path), exc))
     scripts = [p for p in texts if p not in notebooks and _is_code(p, texts[p])]
     groups += _program(scripts)
+    exports = [p for p in texts if p not in scripts and is_tensorboard_export(texts[p])]
+    if len(exports) >= 2:
+        groups.append(_exports(exports, framework))
     for path, text in texts.items():
-        if path in notebooks or not _has_log(path, text):
+        if path in notebooks or not _has_log(path, text) or (len(exports) >= 2 and path in exports):
             continue
         try:
-            groups.append((str(path), _log(text, framework)))
+            groups.append((str(path), _log(path, framework)))
         except DataError as exc:
             if path not in scripts:
                 unread.append((str(path), _named(exc, path)))
