@@ -49,7 +49,7 @@ def train(model, train_set, test_set, save, n_epochs=300, valid_size=5000,
     if seed is not None:
         torch.manual_seed(seed)
 
-    # hold out the last valid_size training images for validation
+    # hold out valid_size training images for validation
     indices = torch.randperm(len(train_set))
     train_indices = indices[:len(indices) - valid_size]
     train_sampler = torch.utils.data.sampler.SubsetRandomSampler(train_indices)
