@@ -48,8 +48,12 @@ def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
         app = _app_in(model, apps)
         if app is None:
             continue
-        if call.name.startswith("predict") and not (model and model.layers[-1].kind == "app"):
-            continue  # predictions of the whole model are checked against training instead
+        # predictions of a trained model are checked against training instead; a feature
+        # extractor (backbone + pooling) that is never trained must follow the backbone's own
+        # convention
+        whole = call.name.startswith("predict") and not (model and model.layers[-1].kind == "app")
+        if whole and (model is None or any(ks.model_for(f) is model for f in ks.fits())):
+            continue
         x = call.arg(0, "x") or call.kw("generator")
         flow = ks.flow_of(x, call.ev)
         if flow is not None and flow.datagen is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from graftlab.doctor.script import label_rules, norm_rules  # noqa: F401  (register checks)
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
@@ -70,7 +71,11 @@ def check_preprocessing(ctx: Ctx) -> None:
                 "channel is shifted by about +2 standard deviations: the first layers see "
                 "inputs unlike anything in pre-training, features degrade and accuracy drops.",
             )
-        elif isinstance(norm, tuple) and bb.kind == "torchvision":
+        elif (
+            isinstance(norm, tuple)
+            and bb.kind == "torchvision"
+            and not any(f.code == "GL212" for f in ctx.findings)  # said more precisely there
+        ):
             mean, std = norm
             off = max(
                 abs(a - b)

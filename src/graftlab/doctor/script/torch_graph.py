@@ -55,6 +55,8 @@ LOSSES = {
     "BCEWithLogitsLoss": "bcel",
     "binary_cross_entropy_with_logits": "bcel",
 }
+# ``transforms.Compose`` / ``T.Compose`` in fragments whose imports are not shown
+_COMPOSE_PREFIXES = ("torchvision", "Compose", "transforms.", "T.", "tvt.", "trn.")
 _DATASETS = {
     "ImageFolder",
     "DatasetFolder",
@@ -458,7 +460,7 @@ class TorchScript:
     def pipelines(self) -> list[Pipeline]:
         out = []
         for c in self.prog.calls:
-            if c.name == "Compose" and c.qual.startswith(("torchvision", "Compose")):
+            if c.name == "Compose" and c.qual.startswith(_COMPOSE_PREFIXES):
                 steps = []
                 lst = (
                     self.prog.origin(c.arg(0, "transforms"), c.ev.idx, c.ev.scope).node
