@@ -825,3 +825,36 @@ def test_a_loss_that_explodes_between_step_prints_after_unfreezing_is_divergence
 )
 def test_a_spike_the_run_recovers_from_or_a_falling_loss_is_not_divergence(losses):
     assert not [f for f in check_log(step_prints(losses)) if f.category == "divergence"]
+
+
+def test_nan_after_finite_losses_names_the_learning_rate_but_nan_from_the_start_does_not():
+    later = keras([{"loss": 6.49, "val_loss": 6.40}, {"loss": math.nan, "val_loss": math.nan}])
+    [f] = [f for f in check_log(later) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", ["learning-rate"]) and "finite before" in f.evidence
+    in_steps = (
+        "Epoch [1/25]\tStep [0/5442]\t Loss: 6.8279\t LR: 0.6000\n"
+        "Epoch [1/25]\tStep [500/5442]\t Loss: nan\t LR: 0.6000\n"
+    )
+    [f] = [f for f in check_log(in_steps) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", ["learning-rate"])
+    at_once = keras([{"loss": math.nan, "val_loss": math.nan}] * 2)
+    [f] = [f for f in check_log(at_once) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", [])  # data or the loss itself: nothing to infer
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("run | lr | best acc | notes\nA | 0.1 | 0.95 | loss becomes nan after 6k iter\n", True),
+        ("exp2: the loss goes to NaN around step 4000\n", True),
+        ("resnet_amp | 0.01 | 0.946 | 约 5k iter 后 loss 变成 nan\n", True),
+        ("exp2: loss 0.41, nan_count 0, inf_count 0\n", False),
+    ],
+)
+def test_a_note_saying_the_loss_went_nan_is_divergence_without_epoch_lines(text, said):
+    if said:
+        [f] = check_log(text)
+        assert (f.code, f.category) == ("GL407", "divergence")
+    else:
+        with pytest.raises(DataError):
+            check_log(text)

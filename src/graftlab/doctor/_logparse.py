@@ -293,7 +293,12 @@ _HEAD_ERROR = re.compile(
     r"Shapes \(None, \d+\) and \(None, \d+\) are incompatible",
     re.I,
 )
-_INVALID_LOSS = re.compile(r"Invalid loss, terminating training|loss is nan|nan loss", re.I)
+#: The framework, or the person, saying the loss went non-finite ("loss becomes nan after 5k
+#: iter", "loss 出现 nan", "NaN loss"): within a few characters, on one line.
+_INVALID_LOSS = re.compile(
+    r"Invalid loss, terminating training|\bloss\b[^\n\d]{0,24}?\b(?:nan|inf)\b|\bnan loss",
+    re.I,
+)
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -168,11 +168,12 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         )
         if after_unfreezing := _after_unfreezing(log, row):
             return [_nan_after_unfreezing(log, row, after_unfreezing, bad[0], evidence, fw)]
+        first = _finite_before(log, row.line)
         return [
             make(
                 "GL407",
                 title=f"{bad[0]} becomes {_fmt(row.values[bad[0]])} at epoch {row.epoch}",
-                evidence=evidence,
+                evidence=evidence + (f"\n{first}" if first else ""),
                 explanation=(
                     "Once a loss is NaN or infinite, every weight it touches becomes NaN and "
                     "nothing after it means anything. Usual causes: a learning rate too high "
@@ -183,6 +184,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"], REFS["karpathy"]],
+                causes=["learning-rate"] if first else [],
             )
         ]
     step = next(
@@ -191,11 +193,13 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         None,
     )  # fmt: skip
     if step is not None:
+        first = _finite_before(log, step.line)
         return [
             make(
                 "GL407",
                 title=f"The loss becomes NaN or infinite at step {step.step}, inside an epoch",
-                evidence=f"  line {step.line:>4} | {step.text[:140]}",
+                evidence=f"  line {step.line:>4} | {step.text[:140]}"
+                + (f"\n{first}" if first else ""),
                 explanation=(
                     "The running loss of the epoch is no longer finite: one batch produced NaN "
                     "or inf, and every weight it touched is now NaN. Usual causes: a learning "
@@ -204,6 +208,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"], REFS["karpathy"]],
+                causes=["learning-rate"] if first else [],
             )
         ]
     if log.nonfinite_lines:
@@ -212,12 +217,37 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             make(
                 "GL407",
                 evidence=f"  line {line:>4}  {text}",
-                explanation="The framework stopped because the loss was NaN or infinite.",
+                explanation=(
+                    "The log says the loss became NaN or infinite: from then on every weight "
+                    "it touches is NaN. Usual causes: a learning rate too high for the layers "
+                    "being trained, an optimiser stepped twice per batch or on gradients still "
+                    "scaled by a GradScaler (mixed precision), fp16 overflow, log(0) on "
+                    "probabilities, or NaN/inf in the inputs."
+                ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"]],
             )
         ]
     return []
+
+
+def _finite_before(log: ParsedLog, line: int) -> str:
+    """Evidence that the loss was finite before ``line`` (an update broke it, not the data or
+    the loss at initialisation: the likely cause is then the learning rate), or ""."""
+    records = [(s.line, s.text, s.values) for s in log.steps if s.line < line]
+    records += [(r.line, _cite(r, "train_loss", "lr"), r.values) for r in log.rows if r.line < line]
+    finite = [
+        (ln, text)
+        for ln, text, values in sorted(records, key=lambda rec: rec[0])
+        if math.isfinite(values.get("train_loss", math.nan))
+    ]
+    if not finite:
+        return ""
+    ln, text = finite[0]
+    return (
+        f"  line {ln:>4} | {text[:140]}\ninferred: the loss was finite before, so an update "
+        "broke it; the likely cause is a learning rate too high for this model"
+    )
 
 
 def _after_unfreezing(log: ParsedLog, row: EpochRow) -> list[EpochRow]:
