@@ -729,8 +729,10 @@ def test_k_is_inferred_from_an_accuracy_at_exactly_one_over_k_or_from_the_first_
 
     by_acc = parse_log(torch_prints([(1.2, 0.30, 0.1429), (1.1, 0.33, 0.1429)]))
     assert infer_k(by_acc)[0] == 7 and "1/7" in infer_k(by_acc)[1]
-    by_loss = parse_log(torch_prints([(1.6094, 0.30, 0.31), (1.5, 0.33, 0.35)]))
+    by_loss = parse_log(torch_prints([(1.6094, 0.20, 0.21), (1.5, 0.33, 0.35)]))
     assert infer_k(by_loss)[0] == 5 and "ln 5" in infer_k(by_loss)[1]
+    learned = parse_log(torch_prints([(1.6094, 0.45, 0.41), (1.5, 0.53, 0.50)]))
+    assert infer_k(learned)[0] is None  # an epoch that already learned is below ln K
     printed = parse_log("Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.4}] * 2))
     assert infer_k(printed)[0] == 3
     assert infer_k(parse_log(torch_prints([(0.9, 0.61, 0.58), (0.7, 0.70, 0.66)])))[0] is None
@@ -858,3 +860,67 @@ def test_a_note_saying_the_loss_went_nan_is_divergence_without_epoch_lines(text,
     else:
         with pytest.raises(DataError):
             check_log(text)
+
+
+@pytest.mark.parametrize("share", [0.5000, 0.3125, 0.7040])
+def test_accuracy_frozen_at_a_share_while_the_loss_falls_far_below_it_is_a_one_unit_softmax(
+    share,
+):
+    rows = [{"loss": 0.62 * 0.8**i, "accuracy": share, "val_loss": 0.60 * 0.82**i,
+             "val_accuracy": share + 0.01} for i in range(6)]  # fmt: skip
+    found = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL405", "single-unit-softmax", "warning")
+    ]
+    assert "entropy" in found[0].evidence and "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # collapse to the majority class: accuracy settles at the share, loss near its entropy
+        [{"loss": 0.61 - 0.05 * i, "accuracy": a, "val_accuracy": 0.9}
+         for i, a in enumerate([0.64, 0.82, 0.9, 0.9, 0.9, 0.9])],
+        # frozen from the start, loss barely below the entropy of the share (0.6931)
+        [{"loss": 0.70 - 0.01 * i, "accuracy": 0.5, "val_accuracy": 0.5} for i in range(6)],
+    ],
+)  # fmt: skip
+def test_a_majority_collapse_is_not_read_as_a_one_unit_softmax(rows):
+    assert not [f for f in check_log(keras(rows)) if f.category == "single-unit-softmax"]
+
+
+def _torch_epochs(rows, extra=""):
+    return extra + "".join(
+        f"Epoch {i}: train loss {tl:.4f} acc {ta:.4f} | val loss {vl:.4f} acc {va:.4f}\n"
+        for i, (tl, ta, vl, va) in enumerate(rows, 1)
+    )
+
+
+CHANCE_VAL = [(1.60, 0.55, 2.40, 0.106), (0.90, 0.86, 2.70, 0.101), (0.50, 0.93, 2.10, 0.112)]
+
+
+def test_validation_at_chance_in_a_plain_torch_loop_names_eval_mode_as_likely_cause():
+    [f] = [f for f in check_log(_torch_epochs(CHANCE_VAL)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == ("GL419", "batchnorm", ["eval-mode-missing"])
+    # Lightning and Keras switch to inference mode themselves: no such likely cause
+    lightning = _torch_epochs(CHANCE_VAL, "GPU available: False, used: False\n")
+    [f] = [f for f in check_log(lightning) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL419", [])
+    rows = [{"loss": tl, "accuracy": ta, "val_loss": vl, "val_accuracy": va}
+            for tl, ta, vl, va in CHANCE_VAL]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL419", [])
+
+
+def test_below_chance_validation_with_k_read_from_the_first_loss_is_a_class_order_mismatch():
+    rows = [(1.6094, 0.35, 1.70, 0.15), (1.10, 0.60, 1.95, 0.12), (0.80, 0.72, 2.20, 0.09),
+            (0.60, 0.80, 2.50, 0.07), (0.45, 0.86, 2.80, 0.06)]  # fmt: skip
+    first = "epoch 1 step 1 loss 1.6101\n"
+    found = [f for f in check_log(_torch_epochs(rows, first)) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found] == [("GL425", "label-order-mismatch")]
+    assert "ln 5 at step 1" in found[0].evidence
+    # without the first step, an epoch average that already learned does not give K
+    assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL425"]
+    # the same numbers with a validation that learns are healthy
+    learns = [(tl, ta, 1.7 - 0.2 * i, ta - 0.05) for i, (tl, ta, _, _) in enumerate(rows)]
+    assert not [f for f in check_log(_torch_epochs(learns)) if f.severity != "info"]

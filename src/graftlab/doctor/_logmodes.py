@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logchance import infer_k
 from graftlab.doctor._logparse import EpochRow, ParsedLog
 from graftlab.doctor._logutil import MIN_RUN, TOL, _cites, _finite, _fmt, _phase_label
 from graftlab.doctor.findings import Finding
@@ -126,14 +128,15 @@ def _inference_at_chance(
         val, train = _finite(rows, "val_accuracy"), _finite(rows, "train_accuracy")
         if len(val) < 2 or len(train) < 2:
             continue
-        k = log.num_classes if log.num_classes and log.num_classes >= 2 else None
+        k, k_source = infer_k(log)
         if k is None:
             mean = sum(v for _, v in val) / len(val)
             k = round(1 / mean) if mean > 0 else 0
+            k_source = f"inferred: K = {k} from the validation accuracy itself"
             if not 2 <= k <= 20:
                 continue
         chance = 1 / k
-        if (found := _permuted_labels(log, rows, val, train, k)) is not None:
+        if (found := _permuted_labels(log, rows, val, train, k, k_source)) is not None:
             broken.add(phase)
             return [found]
         if any(abs(v - chance) > max(0.02, 0.2 * chance) for _, v in val):
@@ -142,9 +145,7 @@ def _inference_at_chance(
         if top < chance + max(0.3, 0.5 * (1 - chance)):
             continue
         broken.add(phase)
-        k_text = f"K = {k}: {log.num_classes_evidence}" if log.num_classes == k else (
-            f"inferred: K = {k} from the validation accuracy itself"
-        )  # fmt: skip
+        k_text = k_source if k_source.startswith("inferred: ") else f"K = {k}: {k_source}"
         return [
             make(
                 "GL419",
@@ -172,9 +173,22 @@ def _inference_at_chance(
                 ),
                 fix=fixes.fix_batchnorm(log.framework or "keras"),
                 references=[REFS["keras-ft"], REFS["bn"]],
+                causes=_mode_causes(log),
             )
         ]
     return []
+
+
+_LIGHTNING = re.compile(r"\bv_num\b|lightning|LOCAL_RANK|GPU available:", re.I)
+
+
+def _mode_causes(log: ParsedLog) -> list[str]:
+    """In a hand-written PyTorch loop, the model left in training mode at evaluation (no
+    model.eval(): BatchNorm normalises each validation batch by itself, Dropout stays on) is
+    the likeliest reason inference scores below training; Keras and Lightning switch modes
+    themselves."""
+    plain_torch = log.framework == "torch" and not any(_LIGHTNING.search(ln) for ln in log.lines)
+    return ["eval-mode-missing"] if plain_torch else []
 
 
 def _permuted_labels(
@@ -183,12 +197,13 @@ def _permuted_labels(
     val: list[tuple[EpochRow, float]],
     train: list[tuple[EpochRow, float]],
     k: int,
+    k_source: str,
 ) -> Finding | None:
     """GL425: validation accuracy falls BELOW chance while training accuracy climbs and the
     validation loss rises from the first epoch: the model learns a mapping that validation
     labels contradict (a class order that differs between the splits)."""
-    if log.num_classes != k or len(val) < 4:
-        return None
+    if not k_source or k_source.startswith("inferred: ") or len(val) < 4:
+        return None  # K from the validation accuracy itself cannot say it is below chance
     chance = 1 / k
     vloss = [v for _, v in _finite(rows, "val_loss")]
     rising = len(vloss) >= 4 and all(b > a for a, b in itertools.pairwise(vloss))
@@ -201,7 +216,7 @@ def _permuted_labels(
         title=f"Validation accuracy falls below chance ({_fmt(min(late))} < 1/{k}) while "
         f"training accuracy climbs to {_fmt(train[-1][1])}",
         evidence=_cites(rows, "train_accuracy", "val_accuracy", "val_loss")
-        + f"\nK = {k}: {log.num_classes_evidence}"
+        + f"\nK = {k}: {k_source}"
         + "\ninferred: below-chance accuracy is read as labels mapped differently in the splits",
         explanation=(
             "A model that learns nothing scores chance on validation; one that scores below "
@@ -262,6 +277,7 @@ def _evaluate_below_training(log: ParsedLog, broken: set[int]) -> list[Finding]:
             fix=fixes.fix_batchnorm(log.framework or "keras")
             + "\n# or, with few training steps, a lower BatchNormalization momentum (e.g. 0.9)",
             references=[REFS["keras-ft"], REFS["bn"]],
+            causes=_mode_causes(log),
         )
     ]
 
