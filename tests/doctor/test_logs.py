@@ -924,3 +924,34 @@ def test_below_chance_validation_with_k_read_from_the_first_loss_is_a_class_orde
     # the same numbers with a validation that learns are healthy
     learns = [(tl, ta, 1.7 - 0.2 * i, ta - 0.05) for i, (tl, ta, _, _) in enumerate(rows)]
     assert not [f for f in check_log(_torch_epochs(learns)) if f.severity != "info"]
+
+
+@pytest.mark.parametrize("style", ["keras", "torch"])
+def test_a_loss_jump_with_a_validation_collapse_mid_run_is_an_unannounced_second_phase(style):
+    rows = [(1.40, 0.52, 1.10, 0.61), (0.95, 0.70, 0.90, 0.68), (0.80, 0.75, 0.85, 0.70)]
+    rows += [(2.60, 0.31, 3.10, 0.22), (1.90, 0.42, 2.20, 0.35), (1.50, 0.50, 1.80, 0.44)]
+    if style == "keras":
+        text = keras([{"loss": a, "accuracy": b, "val_loss": c, "val_accuracy": d}
+                      for a, b, c, d in rows])  # fmt: skip
+    else:
+        text = _torch_epochs(rows)
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL413", "learning-rate", "warning")
+    ]
+    assert "epoch 4" in found[0].title and "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # noisy but learning: small bumps of the loss, validation holds
+        [(1.40, 0.52, 1.10, 0.61), (0.95, 0.70, 0.90, 0.68), (1.05, 0.69, 0.95, 0.67),
+         (0.85, 0.74, 0.86, 0.70), (0.80, 0.76, 0.84, 0.71)],
+        # overfitting: training loss keeps falling, validation worsens
+        [(1.40, 0.52, 1.10, 0.61), (0.80, 0.75, 0.95, 0.66), (0.40, 0.88, 1.10, 0.63),
+         (0.20, 0.95, 1.40, 0.60), (0.10, 0.98, 1.70, 0.58)],
+    ],
+)  # fmt: skip
+def test_noise_or_overfitting_is_not_an_unannounced_phase(rows):
+    assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL413"]

@@ -33,6 +33,7 @@ from graftlab.doctor._logmodes import (
     _one_class_on_validation_only,
 )
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
+from graftlab.doctor._logphase import unannounced_phase
 from graftlab.doctor._logsteps import step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -99,6 +100,7 @@ def check_log(
     findings += _inference_at_chance(log, explained, broken)
     findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
+    findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
     findings += _overfitting(log, fw, broken)
     findings += _unfreeze_drop(log, fw, broken)
