@@ -235,3 +235,14 @@ def test_a_likely_cause_must_be_a_known_category_other_than_the_finding_s_own():
         Finding("GL408", "divergence", "error", "t", "e", "w", "x", causes=["divergence"])
     with pytest.raises(ValueError, match="likely cause"):
         Finding("GL408", "divergence", "error", "t", "e", "w", "x", causes=["lr"])
+
+
+def test_scripts_without_findings_and_a_log_without_epochs_is_a_note_not_an_input_error(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("import numpy as np\n\nprint(np.arange(3))\n")
+    helper = tmp_path / "utils.py"
+    helper.write_text("def load():\n    return 1\n")
+    notes = tmp_path / "output.txt"
+    notes.write_text("Found 3 classes: ['1', '10', '2']\npredicted class 10\n")
+    pairs = diagnose([script, helper, notes])
+    assert [(Path(t).name, f.code) for t, f in pairs] == [("output.txt", "GL420")]

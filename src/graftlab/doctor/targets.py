@@ -259,7 +259,7 @@ def _program(scripts: list[Path]) -> list[tuple[str, list[Finding]]]:
                 "both) was inferred.",
             )
         by_file[files[0] if files else str(scripts[0])].append(f)
-    return [(name, fs) for name, fs in by_file.items() if fs]
+    return list(by_file.items())  # files without findings too: they were read
 
 
 def _evidence_files(evidence: str, names: dict[str, Path]) -> list[str]:
