@@ -246,3 +246,18 @@ def test_scripts_without_findings_and_a_log_without_epochs_is_a_note_not_an_inpu
     notes.write_text("Found 3 classes: ['1', '10', '2']\npredicted class 10\n")
     pairs = diagnose([script, helper, notes])
     assert [(Path(t).name, f.code) for t, f in pairs] == [("output.txt", "GL420")]
+
+
+def test_a_traceback_in_a_log_is_not_read_as_a_paste_of_code(tmp_path):
+    log = tmp_path / "train.log"
+    log.write_text(
+        "Epoch 1/3\n10/10 - 1s - loss: 0.9 - accuracy: 0.6\n"
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 40, in <module>\n    trainer.fit(model, dm)\n'
+        '  File "trainer.py", line 544, in fit\n    results = self._run_stage()\n'
+        "KeyError: 'val_acc'\n"
+    )
+    assert not tg._is_code(log, log.read_text())
+    paste = tmp_path / "paste.txt"
+    paste.write_text("import torch\nmodel = torch.nn.Linear(2, 2)\nmodel.train()\n")
+    assert tg._is_code(paste, paste.read_text())
