@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from graftlab.doctor.script import label_rules, norm_rules  # noqa: F401  (register checks)
+from graftlab.doctor.script import bn_rules, label_rules, norm_rules  # noqa: F401 (registers)
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
