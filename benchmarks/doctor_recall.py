@@ -46,6 +46,7 @@ class CaseResult:
     failure: str = ""  # the doctor could not read the case at all
     hits: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    via_cause: list[str] = field(default_factory=list)  # hits named only as a likely cause
 
 
 def load_cases(root: Path = CORPUS) -> list[tuple[Path, dict]]:
@@ -71,11 +72,13 @@ def run_case(folder: Path, case: dict) -> CaseResult:
     seconds = time.perf_counter() - start
     rank = {"error": 0, "warning": 1, "info": 2}
     reported: dict[str, str] = {}
+    named: dict[str, str] = {}  # categories named only as a finding's likely cause
     for _, f in pairs:
-        if f.category not in reported or rank[f.severity] < rank[reported[f.category]]:
-            reported[f.category] = f.severity
+        for seen, c in [(reported, f.category), *((named, c) for c in f.causes)]:
+            if c not in seen or rank[f.severity] < rank[seen[c]]:
+                seen[c] = f.severity
     labels = list(case.get("categories", []))
-    hits = [c for c in labels if reported.get(c) in FOUND_AT]
+    hits = [c for c in labels if reported.get(c) in FOUND_AT or named.get(c) in FOUND_AT]
     return CaseResult(
         id=case["id"],
         split=case.get("split", "dev"),
@@ -90,6 +93,7 @@ def run_case(folder: Path, case: dict) -> CaseResult:
         failure=failure,
         hits=hits,
         misses=[c for c in labels if c not in hits],
+        via_cause=[c for c in hits if reported.get(c) not in FOUND_AT],
     )
 
 

@@ -452,7 +452,10 @@ def test_nan_right_after_unfreezing_is_the_learning_rate_of_the_second_phase():
     phase1 = keras([{"loss": 0.9 - 0.1 * i, "val_loss": 0.8 - 0.1 * i} for i in range(3)])
     phase2 = keras([{"loss": math.nan, "val_loss": math.nan}] * 2)
     [f] = [f for f in check_log(phase1 + phase2) if f.severity != "info"]
-    assert (f.code, f.category, f.severity) == ("GL417", "learning-rate", "warning")
+    # The NaN is seen (divergence, an error); the learning rate is its inferred likely cause.
+    assert (f.code, f.category, f.severity, f.causes) == (
+        "GL417", "divergence", "error", ["learning-rate"]
+    )  # fmt: skip
     assert "right after" in f.title and "inferred" in f.evidence
     # NaN late in a single phase stays plain divergence
     late = keras([{"loss": 0.5, "val_loss": 0.5}] * 4 + [{"loss": math.nan, "val_loss": math.nan}])
@@ -568,6 +571,7 @@ def test_a_first_epoch_loss_in_the_millions_is_divergence_not_chance():
     found = check_log(keras(rows, header="Found 2100 images belonging to 7 classes.\n"))
     assert [(f.code, f.category, f.severity) for f in found] == [("GL408", "divergence", "error")]
     assert "diverged at once" in found[0].title
+    assert found[0].causes == ["learning-rate"]  # the likely cause, named beside the symptom
 
 
 def test_high_accuracy_with_the_loss_stuck_at_the_double_softmax_floor():
@@ -665,3 +669,159 @@ def test_lightning_results_table_is_an_evaluation():
     log = parse_log(text)
     assert [e[1:] for e in log.evaluations] == [(2.360898971557617, 0.4361904859542847)]
     assert [f.code for f in check_log(text)] == ["GL421"]
+
+
+# -- read without a model summary: K, the output layer and the split from the numbers ----------
+
+
+def torch_prints(rows):
+    """``Epoch [i/N] Loss: ... Acc: ..% Test Acc: ..%`` lines (a hand-written PyTorch loop)."""
+    n = len(rows)
+    return "".join(
+        f"Epoch [{i}/{n}] Loss: {loss:.4f} Acc: {100 * acc:.2f}% Test Acc: {100 * va:.2f}%\n"
+        for i, (loss, acc, va) in enumerate(rows, 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 7 classes, noisy loss around ln 7 = 1.9459, the validation at exactly 1/7 twice
+        torch_prints([(1.9880, 0.0952, 0.1429), (1.9958, 0.1310, 0.1429), (1.9731, 0.1595, 0.20),
+                      (1.9736, 0.1738, 0.1429), (1.9571, 0.1905, 0.25)]),
+        # 10 classes in Keras output, nothing printed about K
+        keras([{"loss": 2.3100 - 0.005 * i, "accuracy": 0.098 + 0.004 * i,
+                "val_loss": 2.3050, "val_accuracy": 0.1000 + 0.002 * (i % 2)} for i in range(5)]),
+        # 4 classes, Lightning-style table
+        "epoch,train_loss,train_acc,val_acc\n"
+        + "".join(f"{i},{1.3863 + d:.4f},{a:.4f},{v:.4f}\n" for i, (d, a, v) in
+                  enumerate([(0.01, 0.26, 0.25), (-0.02, 0.27, 0.24), (0.005, 0.25, 0.27),
+                             (-0.015, 0.28, 0.25)])),
+    ],
+    ids=["torch-prints-k7", "keras-k10", "csv-k4"],
+)  # fmt: skip
+def test_loss_at_ln_k_and_chance_accuracy_all_along_names_the_input_as_likely_cause(text):
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL428", "trivial-accuracy", "warning")
+    ]
+    assert found[0].causes == ["preprocessing-mismatch"]
+    assert "inferred" in found[0].evidence and "K = " in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # learns from ln 7 down: a healthy start
+        [(1.9500, 0.15, 0.16), (1.7000, 0.35, 0.33), (1.3000, 0.52, 0.50), (1.0500, 0.63, 0.60)],
+        # slow but real: the loss leaves ln 7 by the third epoch
+        [(1.9600, 0.14, 0.15), (1.9200, 0.20, 0.19), (1.8000, 0.27, 0.26), (1.6500, 0.33, 0.31)],
+        # high accuracy, loss that just happens to be near ln 7 once
+        [(1.9500, 0.80, 0.78), (0.6000, 0.85, 0.83), (0.4000, 0.90, 0.87), (0.3000, 0.92, 0.88)],
+    ],
+)
+def test_a_run_that_learns_is_not_at_chance(rows):
+    assert not [f for f in check_log(torch_prints(rows)) if f.category == "trivial-accuracy"]
+
+
+def test_k_is_inferred_from_an_accuracy_at_exactly_one_over_k_or_from_the_first_loss():
+    from graftlab.doctor._logchance import infer_k
+
+    by_acc = parse_log(torch_prints([(1.2, 0.30, 0.1429), (1.1, 0.33, 0.1429)]))
+    assert infer_k(by_acc)[0] == 7 and "1/7" in infer_k(by_acc)[1]
+    by_loss = parse_log(torch_prints([(1.6094, 0.30, 0.31), (1.5, 0.33, 0.35)]))
+    assert infer_k(by_loss)[0] == 5 and "ln 5" in infer_k(by_loss)[1]
+    printed = parse_log("Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.4}] * 2))
+    assert infer_k(printed)[0] == 3
+    assert infer_k(parse_log(torch_prints([(0.9, 0.61, 0.58), (0.7, 0.70, 0.66)])))[0] is None
+
+
+@pytest.mark.parametrize(
+    ("loss", "acc"),
+    [(7.6666, 0.5000), (4.5999, 0.7000), (5.9781, 0.6250), (50.0000, 0.5000), (0.0, 0.6400)],
+    ids=["tf-keras-half", "tf-keras-70", "keras3-62", "torch-bce-clamp", "categorical-zero"],
+)
+def test_constant_loss_at_the_clipped_log_times_the_other_share_is_a_one_unit_softmax(loss, acc):
+    rows = [{"loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc}] * 4
+    found = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL405", "single-unit-softmax", "warning")
+    ]
+    assert "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"loss": 0.6931 - 0.05 * i, "accuracy": 0.5 + 0.05 * i} for i in range(4)],  # learns
+        [{"loss": 0.5312, "accuracy": 0.7711}] * 4,  # constant, but not (1 - acc) x a clip
+    ],
+)
+def test_a_moving_or_unexplained_constant_run_is_not_a_one_unit_softmax(rows):
+    assert not [f for f in check_log(keras(rows)) if f.category == "single-unit-softmax"]
+
+
+@pytest.mark.parametrize(
+    ("header", "val"),
+    [
+        ("Train on 4000 samples, validate on 1000 samples\n", 0.0),
+        ("", 0.0),
+        ("Train on 1600 samples, validate on 400 samples\n", 1.0),
+    ],
+)
+def test_validation_at_exactly_zero_while_training_learns_is_a_split_of_unshuffled_data(
+    header, val
+):
+    rows = [{"loss": 1.2 - 0.2 * i, "accuracy": 0.45 + 0.1 * i, "val_loss": 3.0 + i,
+             "val_accuracy": val} for i in range(4)]  # fmt: skip
+    found = [f for f in check_log(keras(rows, header=header)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [("GL430", "no-shuffle", "warning")]
+    if header:
+        assert "validate on" in found[0].evidence
+
+
+def test_validation_that_learns_or_a_run_that_does_not_is_not_an_unseen_class_split():
+    learns = [{"loss": 1.2 - 0.2 * i, "accuracy": 0.45 + 0.1 * i,
+               "val_accuracy": 0.40 + 0.1 * i} for i in range(4)]  # fmt: skip
+    assert not [f for f in check_log(keras(learns)) if f.category == "no-shuffle"]
+    stuck = [{"loss": 1.2, "accuracy": 0.45, "val_accuracy": 0.0}] * 4  # nothing learns at all
+    assert not [f for f in check_log(keras(stuck)) if f.category == "no-shuffle"]
+
+
+def step_prints(losses, unfreeze_after=None, per_epoch=4):
+    """``epoch e step s loss v`` prints, a validation line per epoch, optionally an unfreeze
+    announcement after epoch ``unfreeze_after``."""
+    out, val = [], 0.40
+    for i, loss in enumerate(losses):
+        epoch = i // per_epoch + 1
+        out.append(f"epoch {epoch} step {5 * (i + 1)} loss {loss:.4f}")
+        if (i + 1) % per_epoch == 0:
+            val = 0.1429 if loss > 100 else val + 0.02
+            out.append(f"epoch {epoch} val_acc {val:.4f}")
+            if epoch == unfreeze_after:
+                out.append("=> unfreezing all layers")
+    return "\n".join(out) + "\n"
+
+
+def test_a_loss_that_explodes_between_step_prints_after_unfreezing_is_divergence():
+    losses = [1.86, 1.72, 1.34, 1.72, 1.55, 1.30, 1.15, 1.36,
+              2645.7, 18082.2, 60053.6, 36421.3, 79048.0, 109982.7, 79982.2, 46071.3]  # fmt: skip
+    found = [f for f in check_log(step_prints(losses, unfreeze_after=2)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [("GL417", "divergence", "error")]
+    assert found[0].causes == ["learning-rate"] and "right after phase 2" in found[0].title
+    assert "2646" in found[0].title and "val_acc 0.1429" in found[0].evidence
+    # the same jump without a second phase is plain divergence, with the same likely cause
+    [plain] = [f for f in check_log(step_prints(losses)) if f.severity != "info"]
+    assert (plain.code, plain.causes) == ("GL408", ["learning-rate"])
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        [1.86, 1.72, 1.34, 1.20, 1.10, 950.0, 1.05, 0.98, 0.95, 0.90, 0.88, 0.85],  # one spike
+        [2.30, 2.10, 1.90, 1.70, 1.50, 1.30, 1.10, 0.90],  # healthy
+        [850.0, 420.0, 120.0, 30.0, 8.0, 2.0, 1.5, 1.2],  # started high, came down
+    ],
+)
+def test_a_spike_the_run_recovers_from_or_a_falling_loss_is_not_divergence(losses):
+    assert not [f for f in check_log(step_prints(losses)) if f.category == "divergence"]

@@ -18,6 +18,11 @@ from pathlib import Path
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logchance import (
+    single_unit_constant,
+    uniform_output,
+    validation_of_unseen_classes,
+)
 from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
@@ -28,6 +33,7 @@ from graftlab.doctor._logmodes import (
     _one_class_on_validation_only,
 )
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
+from graftlab.doctor._logsteps import step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -50,12 +56,14 @@ FRAMEWORKS = ("auto", "keras", "torch", "graftlab")
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> list[Finding]:
+def check_log(
+    path_or_text: str | os.PathLike | ParsedLog, *, framework: str = "auto"
+) -> list[Finding]:
     """Diagnose a training log.
 
     Args:
         path_or_text: A log file (Keras output, CSVLogger, results.csv, table, PyTorch prints)
-            or its text.
+            or its text, or a log already parsed (several TensorBoard exports joined).
         framework: ``auto`` (guess from the log's style), ``keras``, ``torch`` or ``graftlab``;
             picks the language of the fixes.
 
@@ -71,13 +79,18 @@ def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> li
             f"'framework' must be one of {', '.join(FRAMEWORKS)}. Got {framework!r}."
             + did_you_mean(framework, FRAMEWORKS)
         )
-    log = parse_log(path_or_text)
+    log = path_or_text if isinstance(path_or_text, ParsedLog) else parse_log(path_or_text)
     fw = (log.framework or "torch") if framework == "auto" else framework
     findings: list[Finding] = []
     broken: set[int] = set()  # phases whose numbers mean nothing (NaN, stuck at a trivial value)
     findings += _nonfinite(log, fw, broken)
     findings += _explosion(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
+        findings += step_explosion(log, fw, broken)
+    findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
+    findings += single_unit_constant(log, broken)
+    findings += uniform_output(log, broken)  # before GL402/GL404: it names the likely cause
     trivial, explained = _trivial(log, fw, broken)
     findings += trivial
     findings += binary_loss_from_first_lines(log, fw)  # after GL401: a plateau says it better
@@ -239,6 +252,7 @@ def _nan_after_unfreezing(
         ),
         fix=fixes.fix_unfreeze(fw) + "\n" + fixes.fix_divergence(fw).split("\n", 1)[1],
         references=[REFS["lp-ft"], REFS["keras-ft"], REFS["clipping"]],
+        causes=["learning-rate"],
     )
 
 
@@ -267,6 +281,7 @@ def _exploded_at_once(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding 
         ),
         fix=fixes.fix_divergence(fw),
         references=[REFS["clipping"], REFS["karpathy"]],
+        causes=["learning-rate"],
     )
 
 
@@ -342,6 +357,7 @@ def _explosion(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                     explanation=explanation,
                     fix=fix,
                     references=[REFS["clipping"] if code == "GL408" else REFS["keras-ft"]],
+                    causes=["learning-rate"] if code == "GL408" else [],
                 )
             )
     return out
