@@ -114,7 +114,9 @@ def _all_frozen(ctx: Ctx, sets) -> None:
                 state = (ev, v)
             elif v is True and _related(ctx, ev, t, model):
                 state = None  # some layers were unfrozen after the freeze
-        if state is None or state[1] is not False or not once(ctx, "keras.all_frozen", comp):
+        if state is None or state[1] is not False or _added_after(ctx, state[0], comp, model):
+            continue
+        if not once(ctx, "keras.all_frozen", comp):
             continue
         ev = state[0]
         ctx.add(
@@ -131,6 +133,20 @@ def _all_frozen(ctx: Ctx, sets) -> None:
             "trainable before compile().",
             [REFS["keras_tl"]],
         )
+
+
+def _added_after(ctx: Ctx, freeze: Event, comp: CallSite, model: Model) -> bool:
+    """Layers added with ``model.add(...)`` after a loop froze the layers there were then
+    (``for layer in model.layers: layer.trainable = False``): the new ones stay trainable."""
+    if not isinstance(freeze.node, ast.Assign) or not freeze.loops:
+        return False
+    for add in ctx.prog.method_calls("add"):
+        if not freeze.idx < add.ev.idx < comp.ev.idx:
+            continue
+        r = ctx.prog.origin_call(add.node.func.value, add.ev)
+        if r is not None and r.node is model.site.node:
+            return True
+    return False
 
 
 def _whole_model(ctx: Ctx, ev: Event, target: ast.expr, model: Model) -> bool:
