@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from graftlab.doctor.script import bn_rules, label_rules, norm_rules  # noqa: F401 (registers)
+from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
+    bn_rules,
+    head_rules,
+    label_rules,
+    norm_rules,
+)
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
