@@ -827,3 +827,67 @@ pd.DataFrame({"label": torch.cat(preds).numpy()}).to_csv("submission.csv")
         "names = [int(ds.classes[i]) for i in torch.cat(preds)]",
     )
     assert "label-order-mismatch" not in _cats(mapped)
+
+
+HELD_OUT_BY_SAMPLER = """\
+import torch
+from torchvision import datasets, transforms
+tf = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.ToTensor()])
+train_set = datasets.CIFAR10("data", train=True, transform=tf)
+idx = torch.randperm(len(train_set))
+train_loader = torch.utils.data.DataLoader(
+    train_set, batch_size=64, sampler=torch.utils.data.SubsetRandomSampler(idx[5000:]))
+valid_loader = torch.utils.data.DataLoader(
+    train_set, batch_size=64, sampler=torch.utils.data.SubsetRandomSampler(idx[:5000]))
+"""
+
+
+def test_validation_held_out_by_a_sampler_is_not_leakage_but_is_augmented():
+    cats = _cats(HELD_OUT_BY_SAMPLER)
+    assert "data-leakage" not in cats
+    (f,) = cats["augmented-evaluation"]
+    assert f.severity == "warning"
+    plain = HELD_OUT_BY_SAMPLER.replace("transforms.RandomCrop(32, padding=4), ", "")
+    assert _cats(plain) == {}
+
+
+FREEZE_THEN_ADD = """\
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential()
+model.add(Dense(64, input_shape=(10,)))
+model.add(Dense(1000, activation="softmax"))
+model.load_weights("pretrained.h5")
+model.pop()
+for layer in model.layers:
+    layer.trainable = False
+model.add(Dense(2, activation="softmax"))
+model.compile("adam", "categorical_crossentropy")
+model.fit(x, y)
+"""
+
+
+def test_layers_added_after_a_freeze_loop_stay_trainable():
+    assert "trainable-not-applied" not in _cats(FREEZE_THEN_ADD, ("error",))
+    frozen_after = FREEZE_THEN_ADD.replace(
+        "for layer in model.layers:\n    layer.trainable = False\n"
+        'model.add(Dense(2, activation="softmax"))\n',
+        'model.add(Dense(2, activation="softmax"))\n'
+        "for layer in model.layers:\n    layer.trainable = False\n",
+    )
+    (f,) = _cats(frozen_after, ("error",))["trainable-not-applied"]
+    assert f.code == "GL126"
+
+
+def test_checkpoint_saving_every_epoch_reads_no_monitor():
+    src = """\
+import tensorflow as tf
+model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="softmax")])
+model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+ckpt = tf.keras.callbacks.ModelCheckpoint("w.{epoch:02d}.h5", monitor="val_loss")
+model.fit(x, y, callbacks=[ckpt])
+"""
+    assert "monitor-metric-missing" not in _cats(src)
+    best = src.replace('monitor="val_loss"', 'monitor="val_loss", save_best_only=True')
+    (f,) = _cats(best)["monitor-metric-missing"]
+    assert f.severity == "error"

@@ -507,6 +507,8 @@ class Program:
         if isinstance(node, ast.Name | ast.Attribute):
             key = node.id if isinstance(node, ast.Name) else dotted(node)
             b = self.lookup(key, idx, scope) if key else None
+            if b is None and isinstance(node, ast.Attribute):
+                return self._option_default(node, _depth)
             if b is None or isinstance(b.value, ImportRef):
                 return UNKNOWN
             return self.const(b.value, b.vidx, b.vscope, _depth + 1)
@@ -544,6 +546,41 @@ class Program:
         if isinstance(node, ast.Call):
             return self._const_call(node, idx, scope, _depth)
         return UNKNOWN
+
+    def _option_default(self, node: ast.Attribute, depth: int):
+        """``args.batch_size`` read from ``parser.add_argument('--batch_size', default=1)``
+        (or ``--batch-size``): the value the script runs with when no option is given."""
+        if not isinstance(node.value, ast.Name) or node.value.id not in (
+            "args",
+            "opt",
+            "opts",
+            "cfg",
+            "config",
+            "FLAGS",
+            "hparams",
+            "options",
+        ):
+            return UNKNOWN
+        if not hasattr(self, "memo"):
+            return UNKNOWN  # still building the trace
+        if "options" not in self.memo:
+            found: dict[str, tuple[ast.expr, int, int]] = {}
+            for c in self._by_method.get("add_argument", ()):
+                names = [a.value for a in c.node.args if isinstance(a, ast.Constant)]
+                dest = next((k.value for k in c.node.keywords if k.arg == "dest"), None)
+                default = next((k.value for k in c.node.keywords if k.arg == "default"), None)
+                if default is None:
+                    continue
+                keys = [str(n).lstrip("-").replace("-", "_") for n in names if str(n)[:2] == "--"]
+                if isinstance(dest, ast.Constant):
+                    keys = [str(dest.value)]
+                for k in keys:
+                    found.setdefault(k, (default, c.ev.idx, c.ev.scope))
+            self.memo["options"] = found
+        hit = self.memo["options"].get(node.attr)
+        if hit is None:
+            return UNKNOWN
+        return self.const(hit[0], hit[1], hit[2], depth + 1)
 
     def _const_call(self, node: ast.Call, idx: int, scope: int, depth: int):
         if id(node) in self.returns:

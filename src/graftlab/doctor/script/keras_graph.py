@@ -328,9 +328,19 @@ class KerasScript:
     def flow_of(self, node: ast.expr | None, ev: Event) -> Flow | None:
         """The flow behind a data argument, through ``ds.map(...).prefetch(...)`` chains."""
         for _ in range(20):
+            r = self.prog.origin(node, ev.idx, ev.scope) if node is not None else None
+            if r is not None and isinstance(r.node, ast.Subscript):  # batch = next(gen); batch[0]
+                node, ev = r.node.value, self.prog.events[min(r.idx, len(self.prog.events) - 1)]
+                continue
             site = self.prog.origin_call(node, ev)
             if site is None:
                 return None
+            if site.name in ("next", "__next__") and (site.node.args or site.node.func):
+                fn = site.node.func
+                node = site.node.args[0] if site.node.args else getattr(fn, "value", None)
+                ev = site.ev
+                if node is not None:
+                    continue
             f = next((f for f in self.flows if f.site.node is site.node), None)
             if f is not None:
                 return f

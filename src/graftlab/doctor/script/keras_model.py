@@ -448,6 +448,10 @@ def check_monitor(ctx: Ctx) -> None:
     prog = ctx.prog
     for cb in prog.find_calls("ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau"):
         pos = 1 if cb.name == "ModelCheckpoint" else 0
+        if cb.name == "ModelCheckpoint" and cb.kw("save_best_only") is None:
+            continue  # saves every epoch: the monitored value is never read
+        if prog.const(cb.kw("save_best_only"), cb.ev.idx, cb.ev.scope) is False:
+            continue
         node = cb.arg(pos, "monitor")
         monitor = "val_loss" if node is None else prog.const(node, cb.ev.idx, cb.ev.scope)
         if not isinstance(monitor, str):

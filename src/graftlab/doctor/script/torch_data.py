@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from graftlab.doctor.script import label_rules, norm_rules  # noqa: F401  (register checks)
+from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
+    bn_rules,
+    head_rules,
+    label_rules,
+    norm_rules,
+)
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
@@ -422,6 +427,19 @@ def check_loaders(ctx: Ctx) -> None:
                 same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
     parents = {id(d.parent) for d in ts.datasets if d.parent is not None}
     for call, ds, role in ts.loaders():
+        sampled = call.kw("sampler") is not None or call.kw("batch_sampler") is not None
+        if role in ("val", "test") and ds is not None and ds.role == "train" and sampled:
+            # indices held out of the training set by a sampler: no overlap, but the subset
+            # carries the training dataset's transform
+            said = any(f.code == "GL214" for f in ctx.findings)
+            if ds.pipeline is not None and ds.pipeline.random and not said:
+                _aug(
+                    ctx,
+                    [ds.pipeline.line, call.node.lineno],
+                    f"The {say(role)} loader samples the training dataset, with its augmenting "
+                    f"transform ({', '.join(ds.pipeline.random)})",
+                )
+            continue
         if (
             role in ("val", "test")
             and ds is not None

@@ -96,6 +96,7 @@ class Head:
     activation: str | None  # softmax / log_softmax / sigmoid / linear / None (unknown)
     units: object  # int or UNKNOWN
     line: int
+    eval_only: bool = False  # applied under ``if not self.training``: evaluation outputs only
 
 
 @dataclass
@@ -361,8 +362,11 @@ class TorchScript:
             return Head(act, UNKNOWN, act_line) if act else None
         return None
 
-    def _class_head(self, cls: ast.ClassDef) -> Head | None:
+    def _class_head(self, cls: ast.ClassDef, index: int = 0, _depth: int = 0) -> Head | None:
+        """The head of a module class: what its ``forward`` returns (element ``index`` of a
+        returned tuple: ``return class_output, domain_output``)."""
         modules: dict[str, ast.Call] = {}
+        added: dict[str, str] = {}  # self.x.add_module(name, nn.Softmax()): the last one added
         forward = None
         for fn in cls.body:
             if not isinstance(fn, ast.FunctionDef):
@@ -370,6 +374,17 @@ class TorchScript:
             if fn.name == "forward":
                 forward = fn
             for n in ast.walk(fn):
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
+                    and n.func.attr == "add_module"
+                    and len(n.args) == 2
+                    and isinstance(n.func.value, ast.Attribute)
+                    and isinstance(n.args[1], ast.Call)
+                ):
+                    added[n.func.value.attr] = last(
+                        canon(self.prog.qualname(n.args[1].func, len(self.prog.events), 0))
+                    )
                 if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
                     for t in n.targets:
                         if (
@@ -384,6 +399,11 @@ class TorchScript:
         if not rets:
             return None
         value = rets[-1].value
+        eval_only = False
+        if isinstance(value, ast.Tuple):
+            if index >= len(value.elts):
+                return None
+            value = value.elts[index]
         for _ in range(5):
             if isinstance(value, ast.Name):
                 assigns = [
@@ -394,6 +414,7 @@ class TorchScript:
                 ]
                 if not assigns:
                     return None
+                eval_only = _under_not_training(forward, assigns[-1])
                 value = assigns[-1].value
                 continue
             break
@@ -412,7 +433,8 @@ class TorchScript:
             if isinstance(f, ast.Attribute) and f.attr in ("softmax", "log_softmax", "sigmoid"):
                 name = f.attr
             if name in ACTIVATIONS:
-                return Head(ACTIVATIONS[name], self._last_linear(modules), value.lineno)
+                act = ACTIVATIONS[name]
+                return Head(act, self._last_linear(modules), value.lineno, eval_only)
             if (
                 isinstance(f, ast.Attribute)
                 and isinstance(f.value, ast.Name)
@@ -422,12 +444,19 @@ class TorchScript:
                 ctor = modules[f.attr]
                 cname = last(canon(self.prog.qualname(ctor.func, end, 0)))
                 if cname in ("Softmax", "LogSoftmax", "Sigmoid"):
-                    return Head(ACTIVATIONS[cname], self._last_linear(modules), value.lineno)
+                    act = ACTIVATIONS[cname]
+                    return Head(act, self._last_linear(modules), value.lineno, eval_only)
                 if cname == "Linear":
                     units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
                     return Head("linear", units, value.lineno)
                 if cname == "Sequential":
+                    if added.get(f.attr) in ("Softmax", "LogSoftmax", "Sigmoid"):
+                        act = ACTIVATIONS[added[f.attr]]
+                        return Head(act, self._last_linear(modules), value.lineno)
                     return self._inline_sequence(ctor, end)
+                inner = self.prog.classes.get(cname)
+                if inner is not None and inner is not cls and _depth < 3 and _is_module(inner):
+                    return self._class_head(inner, 0, _depth + 1)  # self.head = Head(...)
         return None
 
     def _inline_sequence(self, ctor: ast.Call, end: int) -> Head | None:
@@ -567,6 +596,19 @@ def _role(name: str | None, root: object) -> str | None:
     if name and (r := role_of(name)):
         return r
     return role_of(root) if isinstance(root, str) else None
+
+
+def _under_not_training(fn: ast.FunctionDef, stmt: ast.stmt) -> bool:
+    """Whether ``stmt`` sits under ``if not self.training:`` (or the else of
+    ``if self.training:``) in ``fn``: it runs in eval mode only."""
+    for n in ast.walk(fn):
+        if not isinstance(n, ast.If) or "self.training" not in ast.unparse(n.test):
+            continue
+        negated = isinstance(n.test, ast.UnaryOp) or "not " in ast.unparse(n.test)
+        branch = n.body if negated else n.orelse
+        if any(stmt is m for b in branch for m in ast.walk(b)):
+            return True
+    return False
 
 
 def _is_module(cls: ast.ClassDef) -> bool:

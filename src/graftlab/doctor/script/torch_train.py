@@ -23,6 +23,8 @@ declare(
 )
 
 _NO_GRAD = {"no_grad", "inference_mode"}
+#: Words in a function's name that say it evaluates or predicts.
+_EVAL_WORDS = ("predict", "infer", "eval", "accuracy", "metric", "score", "classify", "detect")
 _ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam", "Adagrad", "Lion"}
 _OPTIMIZERS = _ADAPTIVE | {"SGD"}
 
@@ -80,7 +82,8 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
     if _grad_free(ctx, ev):
         return "under torch.no_grad()"
     for fn in reversed(ev.funcs):
-        if role_of(fn) in ("val", "test") or any(w in fn.lower() for w in ("predict", "infer")):
+        name = fn.rsplit(".", 1)[-1].lower()
+        if role_of(fn) in ("val", "test") or any(w in name for w in _EVAL_WORDS):
             return f"in {fn}()"
     ts = torch_script(ctx)
     for idx in ev.loops:
@@ -96,10 +99,27 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
 
 
 def _inference(ctx: Ctx, ev: Event, model: TorchModel) -> str | None:
-    """A pretrained model run on data in a script that never trains (a prediction demo)."""
-    if model.pretrained and not ctx.prog.method_calls("backward") and not ev.loops:
+    """A model with trained weights run on data in a script that never trains (a prediction
+    demo, an inference script)."""
+    if _never_trains(ctx) and (model.pretrained or _weights_loaded(ctx, model)):
         return "at inference: the script never trains"
     return None
+
+
+def _never_trains(ctx: Ctx) -> bool:
+    prog = ctx.prog
+    return not prog.method_calls("backward") and not any(
+        c.name in ("fit", "Trainer", "train_one_epoch", "train_epoch") for c in prog.calls
+    )
+
+
+def _weights_loaded(ctx: Ctx, model: TorchModel) -> bool:
+    """``model.load_state_dict(...)`` on this model somewhere in the script."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.method_calls("load_state_dict"):
+        if ts.model_of(c.node.func.value, c.ev) is model:
+            return True
+    return False
 
 
 def _loader_role(ctx: Ctx, ts, it: ast.expr | None, ev: Event) -> str | None:
@@ -186,6 +206,37 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "with torch.no_grad():  # or torch.inference_mode()\n    outputs = model(x)",
                 [REFS["torch_nograd"]],
             )
+    _never_switched(ctx)
+
+
+def _never_switched(ctx: Ctx) -> None:
+    """GL230 (inferred): a pretrained model in code that never trains, feeds it data through a
+    DataLoader and never calls ``.eval()``: whatever evaluates it runs in training mode."""
+    ts = torch_script(ctx)
+    if any(f.code == "GL230" for f in ctx.findings) or not _never_trains(ctx):
+        return
+    if _mode_changes(ctx) or any(c.name in ("eval", "train") for c in ctx.prog.calls):
+        return
+    models = [m for m in ts.models if m.pretrained and m.kind != "hub"]
+    loaders = [c for c, _, _ in ts.loaders()]
+    if not models or not loaders or not _has_bn_or_dropout(ctx, models[0]):
+        return
+    m = models[0]
+    ctx.add(
+        "GL230",
+        "eval-mode-missing",
+        "warning",
+        f"The pretrained {m.name} is never switched to eval mode",
+        [m.line, loaders[0].node.lineno],
+        "The code loads pretrained weights and a DataLoader but never trains and never calls "
+        "model.eval(): nn.Module starts in training mode, so when it is evaluated BatchNorm "
+        "normalises with each batch's statistics (with batch_size=1, a single image's) and "
+        "Dropout stays active; accuracy is far below the published one (inferred: the "
+        "evaluation itself is not in the code shown).",
+        "model.eval()  # right after loading the weights\nwith torch.no_grad():\n"
+        "    outputs = model(inputs)",
+        [REFS["torch_eval"]],
+    )
 
 
 def _in_module_method(ctx: Ctx, ev: Event) -> bool:
