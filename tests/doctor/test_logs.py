@@ -955,3 +955,35 @@ def test_a_loss_jump_with_a_validation_collapse_mid_run_is_an_unannounced_second
 )  # fmt: skip
 def test_noise_or_overfitting_is_not_an_unannounced_phase(rows):
     assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL413"]
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "[u'goldfish', u'tench', u'goldfish', u'tench']",
+        "Predicted: 'great_white_shark' (0.91)",
+        'image_001.jpg -> "tench"',
+    ],
+)
+def test_predictions_named_with_imagenet_classes_on_a_k_class_model(printed):
+    text = "Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.3}] * 2) + printed
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL431", "label-order-mismatch", "warning")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the data's own classes are fish, printed as class_indices
+        "Found 300 images belonging to 3 classes.\n{'carp': 0, 'goldfish': 1, 'tench': 2}\n"
+        + keras([{"loss": 0.3}] * 2) + "predicted 'tench'\n",
+        # a poultry model: 'hen' is ImageNet's class 8, not an index below K = 2
+        "Found 300 images belonging to 2 classes.\n" + keras([{"loss": 0.3}] * 2)
+        + "predicted 'hen'\n",
+        # names of the data's classes
+        "Found 300 images belonging to 2 classes.\n" + keras([{"loss": 0.3}] * 2)
+        + "predicted 'cat'\n",
+    ],
+)  # fmt: skip
+def test_the_data_s_own_class_names_are_not_imagenet_names(text):
+    assert not [f for f in check_log(text) if f.code == "GL431"]

@@ -32,6 +32,7 @@ from graftlab.doctor._logmodes import (
     _majority_share,
     _one_class_on_validation_only,
 )
+from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
 from graftlab.doctor._logphase import unannounced_phase
 from graftlab.doctor._logsteps import step_explosion
@@ -106,6 +107,7 @@ def check_log(
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
+    findings += imagenet_names(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
