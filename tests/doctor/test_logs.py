@@ -987,3 +987,29 @@ def test_predictions_named_with_imagenet_classes_on_a_k_class_model(printed):
 )  # fmt: skip
 def test_the_data_s_own_class_names_are_not_imagenet_names(text):
     assert not [f for f in check_log(text) if f.code == "GL431"]
+
+
+def test_one_class_on_validation_in_a_plain_torch_loop_also_names_eval_mode():
+    rows = [(1.70, 0.40, 2.10, 0.1429), (1.10, 0.62, 2.30, 0.1429), (0.70, 0.78, 2.60, 0.1429),
+            (0.45, 0.86, 2.90, 0.1429)]  # fmt: skip
+    [f] = [f for f in check_log(_torch_epochs(rows)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == (
+        "GL427", "train-eval-preprocessing-mismatch", ["eval-mode-missing"]
+    )  # fmt: skip
+    assert "model.eval()" in f.explanation
+
+
+def test_below_chance_validation_without_a_validation_loss_still_reads_the_class_order():
+    text = "Found 700 images belonging to 5 classes.\n" + "".join(
+        f"Epoch {i}: train loss {tl:.4f} acc {ta:.4f} | val acc {va:.4f}\n"
+        for i, (tl, ta, va) in enumerate(
+            [(1.50, 0.35, 0.16), (1.10, 0.60, 0.12), (0.80, 0.72, 0.09), (0.55, 0.84, 0.06)], 1
+        )
+    )
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found] == [("GL425", "label-order-mismatch")]
+    # a validation that hovers at chance without falling is not read as a class-order mismatch
+    flat = text.replace("val acc 0.0600", "val acc 0.1900").replace(
+        "val acc 0.0900", "val acc 0.21"
+    )
+    assert not [f for f in check_log(flat) if f.code == "GL425"]

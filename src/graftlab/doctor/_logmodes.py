@@ -54,6 +54,14 @@ def _one_class_on_validation_only(log: ParsedLog, broken: set[int]) -> list[Find
                     "by 1/255 where training was not, or the reverse; another preprocess_input; "
                     "another size), so they all look alike to the network. Less often: "
                     "BatchNorm moving statistics that do not fit the data."
+                    + (
+                        " In a hand-written PyTorch loop, check model.eval() first: a model "
+                        "evaluated in training mode normalises each (small) validation batch "
+                        "by its own statistics, which at batch size 1 erases what tells the "
+                        "images apart."
+                        if _mode_causes(log)
+                        else ""
+                    )
                 ),
                 fix=(
                     "# One preprocessing for every split:\n"
@@ -62,6 +70,7 @@ def _one_class_on_validation_only(log: ParsedLog, broken: set[int]) -> list[Find
                     "val_gen = datagen.flow_from_directory(val_dir, shuffle=False, ...)"
                 ),
                 references=[REFS["keras-ft"]],
+                causes=_mode_causes(log),
             )
         ]
     return []
@@ -206,7 +215,10 @@ def _permuted_labels(
         return None  # K from the validation accuracy itself cannot say it is below chance
     chance = 1 / k
     vloss = [v for _, v in _finite(rows, "val_loss")]
-    rising = len(vloss) >= 4 and all(b > a for a, b in itertools.pairwise(vloss))
+    if vloss:
+        rising = len(vloss) >= 4 and all(b > a for a, b in itertools.pairwise(vloss))
+    else:  # no validation loss printed: the accuracy itself must fall as training learns
+        rising = val[-1][1] < val[0][1] and all(v < chance for _, v in val[1:])
     late = [v for _, v in val[len(val) // 2 :]]
     climbs = train[-1][1] - train[0][1] >= 0.2 and train[-1][1] >= chance + 0.3
     if not (rising and climbs and max(late) < chance and max(v for _, v in val) < chance + 0.1):
