@@ -261,3 +261,18 @@ def test_a_traceback_in_a_log_is_not_read_as_a_paste_of_code(tmp_path):
     paste = tmp_path / "paste.txt"
     paste.write_text("import torch\nmodel = torch.nn.Linear(2, 2)\nmodel.train()\n")
     assert tg._is_code(paste, paste.read_text())
+
+
+def test_an_error_whose_own_evidence_says_inferred_is_reported_as_a_warning():
+    from graftlab.doctor.combine import merge_findings
+    from graftlab.doctor.findings import Finding
+
+    guessed = Finding("GL999", "head-mismatch", "error", "t", "a.py:3: x\ninferred: y", "w", "x")
+    seen = Finding(
+        "GL407", "divergence", "error", "nan", "line 3 | loss nan\nlikely cause (inferred): lr",
+        "w", "x", causes=["learning-rate"],
+    )  # fmt: skip
+    assert [(f.code, f.severity) for f in merge_findings([guessed, seen])] == [
+        ("GL407", "error"),
+        ("GL999", "warning"),
+    ]

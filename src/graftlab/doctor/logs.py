@@ -249,8 +249,8 @@ def _finite_before(log: ParsedLog, line: int) -> str:
         return ""
     ln, text = finite[0]
     return (
-        f"  line {ln:>4} | {text[:140]}\ninferred: the loss was finite before, so an update "
-        "broke it; the likely cause is a learning rate too high for this model"
+        f"  line {ln:>4} | {text[:140]}\nlikely cause (inferred): the loss was finite before, so "
+        "an update broke it: a learning rate too high for this model"
     )
 
 
@@ -276,7 +276,8 @@ def _nan_after_unfreezing(
         "GL417",
         title=f"{col} becomes {_fmt(row.values[col])} right after the second phase starts "
         f"(phase {row.phase}, epoch {row.epoch})",
-        evidence=evidence + "\ninferred: the second phase is taken to be the fine-tuning one",
+        evidence=evidence + "\nlikely cause (inferred): the second phase is taken to be the "
+        "fine-tuning one, with a learning rate too high for the pretrained layers",
         explanation=(
             f"Phase {last.phase} trained with finite losses; the loss broke in the first epochs "
             f"of phase {row.phase}. When the pretrained layers are unfrozen, a learning rate "
