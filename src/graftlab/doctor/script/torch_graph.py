@@ -491,13 +491,10 @@ class TorchScript:
         for c in self.prog.calls:
             if c.name == "Compose" and c.qual.startswith(_COMPOSE_PREFIXES):
                 steps = []
-                lst = (
-                    self.prog.origin(c.arg(0, "transforms"), c.ev.idx, c.ev.scope).node
-                    if c.arg(0, "transforms") is not None
-                    else None
-                )
-                for e in getattr(lst, "elts", []):
-                    s = self.prog.origin_call(e, c.ev)
+                arg = c.arg(0, "transforms")
+                ref = self.prog.origin(arg, c.ev.idx, c.ev.scope) if arg is not None else None
+                for e, at in self._list_items(ref.node if ref else None, ref):
+                    s = self.prog.origin_call(e, at)
                     if s is not None:
                         steps.append(s)
                 out.append(Pipeline(c, "compose", steps))
@@ -508,6 +505,21 @@ class TorchScript:
         for p in out:
             p.role = self._pipeline_role(p)
         return out
+
+    def _list_items(self, node, at, depth: int = 0) -> list:
+        """Elements of a transform list, also when it is built in steps
+        (``ops = [Resize(n)]; ops += [RandomCrop(n)]; ops += [ToTensor()]``)."""
+        if node is None or depth > 8:
+            return []
+        if isinstance(node, ast.List | ast.Tuple):
+            return [(e, at) for e in node.elts]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            out = []
+            for side in (node.left, node.right):
+                r = self.prog.origin(side, at.idx, at.scope)
+                out += self._list_items(r.node, r, depth + 1)
+            return out
+        return []
 
     def _pipeline_role(self, p: Pipeline) -> str | None:
         if p.kind == "library" and p.site.name == "create_transform":
