@@ -6,6 +6,7 @@ import ast
 import re
 
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.aug_rules import random_calls
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite
 from graftlab.doctor.script.frameworks import uses_keras
@@ -655,8 +656,9 @@ def _mapped_augmentation(ctx: Ctx) -> None:
         body = fn.body if isinstance(fn, ast.Lambda) else None
         if body is None and isinstance(fn, ast.Name) and fn.id in ctx.prog.functions:
             body = ctx.prog.functions[fn.id]
-        if body is None or not any(_augmenting_call(ctx, n, c.ev) for n in ast.walk(body)):
-            continue
+        layers = any(_augmenting_call(ctx, n, c.ev) for n in ast.walk(body)) if body else False
+        if body is None or not (layers or random_calls(ctx, body, c.ev)):
+            continue  # tf.image.random_* in the mapped function augments as well
         if not once(ctx, "keras.aug", c.node.lineno):
             continue
         ctx.add(
@@ -665,7 +667,7 @@ def _mapped_augmentation(ctx: Ctx) -> None:
             "warning",
             f"The {say(role)} dataset is mapped through the augmentation",
             [c.node.lineno],
-            f"{name} is mapped through random augmentation layers, so every evaluation "
+            f"{name} is mapped through random augmentation, so every evaluation "
             f"scores different, distorted images: the {say(role)} numbers are noisy and "
             "lower than the model's real accuracy, and checkpoint selection follows the "
             "noise.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
+    aug_rules,
     bn_rules,
     head_rules,
     label_rules,

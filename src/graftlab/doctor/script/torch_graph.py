@@ -56,7 +56,16 @@ LOSSES = {
     "binary_cross_entropy_with_logits": "bcel",
 }
 # ``transforms.Compose`` / ``T.Compose`` in fragments whose imports are not shown
-_COMPOSE_PREFIXES = ("torchvision", "Compose", "transforms.", "T.", "tvt.", "trn.")
+_COMPOSE_PREFIXES = (
+    "torchvision",
+    "Compose",
+    "transforms.",
+    "T.",
+    "tvt.",
+    "trn.",
+    "albumentations",
+    "A.",
+)
 _DATASETS = {
     "ImageFolder",
     "DatasetFolder",
@@ -551,7 +560,8 @@ class TorchScript:
     def datasets(self) -> list[Dataset]:
         out: list[Dataset] = []
         for c in self.prog.calls:
-            if c.name in _DATASETS or (c.name in self.prog.classes and c.kw("transform")):
+            own = c.name in self.prog.classes or c.name.endswith("Dataset")
+            if c.name in _DATASETS or (own and c.kw("transform")):
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
                 pipe = self.pipeline_of(
                     c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev
