@@ -191,6 +191,8 @@ class TorchScript:
                 out.append(TorchModel(c, "hub", name if isinstance(name, str) else "?", True))
             elif c.qual in ("torch.load", "torch.jit.load") and self._called(c):
                 out.append(TorchModel(c, "loaded", "the loaded model", True))
+            elif c.name == "load_from_checkpoint":  # LightningModule.load_from_checkpoint(path)
+                out.append(TorchModel(c, "loaded", "the model loaded from the checkpoint", True))
             elif self._named_pretrained(c):
                 # resnet18(pretrained=True) from the poster's own module, pretrainedmodels...
                 out.append(TorchModel(c, "pretrained", c.name or "the model", True))
