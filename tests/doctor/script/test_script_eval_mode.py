@@ -80,3 +80,28 @@ def test_a_pretrained_fragment_that_never_switches_mode():
     (f,) = _eval(FRAGMENT)
     assert f.severity == "warning" and "never switched" in f.title
     assert _eval(FRAGMENT + "model.eval()\n") == []
+
+
+def test_forward_calls_acc_helpers_imported_networks_and_lightning_checkpoints():
+    fwd = ACCURACY_FN.replace("correct += (model(x)", "correct += (model.forward(x)")
+    assert _eval(fwd)
+    acc = ACCURACY_FN.replace("compute_accuracy", "get_acc")
+    assert _eval(acc)
+    imported = """\
+import torch
+from mynets import ShuffleNet
+net = ShuffleNet(num_classes=1000)
+net.load_state_dict(torch.load("shufflenet.pth")["state_dict"])
+print(net(img).argmax())
+"""
+    (f,) = _eval(imported)
+    assert f.severity == "warning"
+    assert _eval(imported.replace("print(net", "net.eval()\nprint(net")) == []
+    ckpt = """\
+import torch
+model = LitNet.load_from_checkpoint("last.ckpt")
+for x, y in test_loader:
+    preds = model(x).argmax(1)
+"""
+    assert _eval(ckpt)
+    assert _eval(ckpt.replace('.ckpt")\n', '.ckpt")\nmodel.eval()\n')) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
+    aug_rules,
     bn_rules,
     head_rules,
     label_rules,
@@ -49,7 +50,10 @@ def _train_pipelines(ctx: Ctx) -> list[Pipeline]:
     train = [p for p in pipes if p.role == "train" or (p.role is None and id(p) in fed)]
     if train:
         return train
-    return pipes if len(pipes) == 1 and pipes[0].role is None else []
+    if len(pipes) == 1 and pipes[0].role is None:
+        return pipes
+    # no name says which one trains: the one that augments does (inferred)
+    return [p for p in pipes if p.role is None and p.random]
 
 
 @check("torch.preprocessing")
@@ -136,12 +140,13 @@ def check_train_eval(ctx: Ctx) -> None:
             ne = normalisation(ctx, e)
             if "?" in (nt, ne) or nt == ne or not once(ctx, "torch.train_eval", t.line, ne):
                 continue  # the val and test transforms sharing one difference: one finding
-            _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne)
+            _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne, t.role)
         for call, pipe_steps, line in _inference_transforms(ctx):
             ne = pipe_steps
             if nt in ("?", "library") or ne == "?" or nt == ne:
                 continue
-            _train_eval(ctx, [t.line, line, call.node.lineno], "inference transform", nt, ne)
+            lines = [t.line, line, call.node.lineno]
+            _train_eval(ctx, lines, "inference transform", nt, ne, t.role)
 
 
 def _untransformed_eval_sets(ctx: Ctx) -> None:
@@ -241,17 +246,23 @@ def _describe(norm) -> str:
     return "the library's normalisation"
 
 
-def _train_eval(ctx: Ctx, lines, what: str, nt, ne) -> None:
+def _train_eval(ctx: Ctx, lines, what: str, nt, ne, train_role: str | None = "train") -> None:
+    inferred = train_role is None
     ctx.add(
         "GL211",
         "train-eval-preprocessing-mismatch",
-        "error",
+        "warning" if inferred else "error",
         f"The {what} normalises differently from the training transform",
         lines,
         f"Training images get {_describe(nt)}; the {what} gives {_describe(ne)}. The network "
         "was fitted to one input distribution and is evaluated on another, so its "
         "activations shift and the evaluation accuracy (or the prediction) is wrong although "
-        "training looked fine.",
+        "training looked fine."
+        + (
+            " (Inferred: the transform with random augmentation is taken to be the training one.)"
+            if inferred
+            else ""
+        ),
         "Share one normalisation:\nnormalize = transforms.Normalize(mean, std)\n"
         "train_tf = transforms.Compose([transforms.RandomResizedCrop(224), "
         "transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize])\n"

@@ -56,7 +56,16 @@ LOSSES = {
     "binary_cross_entropy_with_logits": "bcel",
 }
 # ``transforms.Compose`` / ``T.Compose`` in fragments whose imports are not shown
-_COMPOSE_PREFIXES = ("torchvision", "Compose", "transforms.", "T.", "tvt.", "trn.")
+_COMPOSE_PREFIXES = (
+    "torchvision",
+    "Compose",
+    "transforms.",
+    "T.",
+    "tvt.",
+    "trn.",
+    "albumentations",
+    "A.",
+)
 _DATASETS = {
     "ImageFolder",
     "DatasetFolder",
@@ -182,6 +191,8 @@ class TorchScript:
                 out.append(TorchModel(c, "hub", name if isinstance(name, str) else "?", True))
             elif c.qual in ("torch.load", "torch.jit.load") and self._called(c):
                 out.append(TorchModel(c, "loaded", "the loaded model", True))
+            elif c.name == "load_from_checkpoint":  # LightningModule.load_from_checkpoint(path)
+                out.append(TorchModel(c, "loaded", "the model loaded from the checkpoint", True))
             elif self._named_pretrained(c):
                 # resnet18(pretrained=True) from the poster's own module, pretrainedmodels...
                 out.append(TorchModel(c, "pretrained", c.name or "the model", True))
@@ -491,13 +502,10 @@ class TorchScript:
         for c in self.prog.calls:
             if c.name == "Compose" and c.qual.startswith(_COMPOSE_PREFIXES):
                 steps = []
-                lst = (
-                    self.prog.origin(c.arg(0, "transforms"), c.ev.idx, c.ev.scope).node
-                    if c.arg(0, "transforms") is not None
-                    else None
-                )
-                for e in getattr(lst, "elts", []):
-                    s = self.prog.origin_call(e, c.ev)
+                arg = c.arg(0, "transforms")
+                ref = self.prog.origin(arg, c.ev.idx, c.ev.scope) if arg is not None else None
+                for e, at in self._list_items(ref.node if ref else None, ref):
+                    s = self.prog.origin_call(e, at)
                     if s is not None:
                         steps.append(s)
                 out.append(Pipeline(c, "compose", steps))
@@ -508,6 +516,21 @@ class TorchScript:
         for p in out:
             p.role = self._pipeline_role(p)
         return out
+
+    def _list_items(self, node, at, depth: int = 0) -> list:
+        """Elements of a transform list, also when it is built in steps
+        (``ops = [Resize(n)]; ops += [RandomCrop(n)]; ops += [ToTensor()]``)."""
+        if node is None or depth > 8:
+            return []
+        if isinstance(node, ast.List | ast.Tuple):
+            return [(e, at) for e in node.elts]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            out = []
+            for side in (node.left, node.right):
+                r = self.prog.origin(side, at.idx, at.scope)
+                out += self._list_items(r.node, r, depth + 1)
+            return out
+        return []
 
     def _pipeline_role(self, p: Pipeline) -> str | None:
         if p.kind == "library" and p.site.name == "create_transform":
@@ -539,7 +562,8 @@ class TorchScript:
     def datasets(self) -> list[Dataset]:
         out: list[Dataset] = []
         for c in self.prog.calls:
-            if c.name in _DATASETS or (c.name in self.prog.classes and c.kw("transform")):
+            own = c.name in self.prog.classes or c.name.endswith("Dataset")
+            if c.name in _DATASETS or (own and c.kw("transform")):
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
                 pipe = self.pipeline_of(
                     c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
@@ -25,6 +26,7 @@ declare(
 _NO_GRAD = {"no_grad", "inference_mode"}
 #: Words in a function's name that say it evaluates or predicts.
 _EVAL_WORDS = ("predict", "infer", "eval", "accuracy", "metric", "score", "classify", "detect")
+_ACC = re.compile(r"(^|_)acc(_|$)|top1|top5")
 _ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam", "Adagrad", "Lion"}
 _OPTIMIZERS = _ADAPTIVE | {"SGD"}
 
@@ -83,7 +85,11 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
         return "under torch.no_grad()"
     for fn in reversed(ev.funcs):
         name = fn.rsplit(".", 1)[-1].lower()
-        if role_of(fn) in ("val", "test") or any(w in name for w in _EVAL_WORDS):
+        if (
+            role_of(fn) in ("val", "test")
+            or any(w in name for w in _EVAL_WORDS)
+            or _ACC.search(name)
+        ):
             return f"in {fn}()"
     ts = torch_script(ctx)
     for idx in ev.loops:
@@ -117,8 +123,11 @@ def _weights_loaded(ctx: Ctx, model: TorchModel) -> bool:
     """``model.load_state_dict(...)`` on this model somewhere in the script."""
     ts = torch_script(ctx)
     for c in ctx.prog.method_calls("load_state_dict"):
-        if ts.model_of(c.node.func.value, c.ev) is model:
+        recv = c.node.func.value
+        if ts.model_of(recv, c.ev) is model:
             return True
+        if model.kind == "inferred" and ast.unparse(recv) == model.name:
+            return True  # a network built by a constructor the paste does not include
     return False
 
 
@@ -162,7 +171,11 @@ def check_eval_mode(ctx: Ctx) -> None:
             continue
         if _in_module_method(ctx, c.ev):
             continue  # forward / training_step: the caller (or Lightning) sets the mode
-        model = ts.model_of(c.node.func, c.ev) or ts.guess_model(c)
+        f = c.node.func
+        if isinstance(f, ast.Attribute) and f.attr == "forward":  # net.forward(x)
+            model = ts.model_of(f.value, c.ev)
+        else:
+            model = ts.model_of(f, c.ev) or ts.guess_model(c)
         if model is None or (model.site.node is c.node and model.kind != "inferred"):
             continue
         if ".detection." in model.site.qual and len(c.node.args) >= 2:
