@@ -1013,3 +1013,43 @@ def test_below_chance_validation_without_a_validation_loss_still_reads_the_class
         "val acc 0.0900", "val acc 0.21"
     )
     assert not [f for f in check_log(flat) if f.code == "GL425"]
+
+
+def tqdm_epoch(points, total=6000):
+    """A tqdm training bar redrawn at ``(step, running accuracy, running loss)`` points."""
+    return "".join(
+        f"Train epoch 0: {100 * s // total:3d}%|#   | {s}/{total} [01:02<33:24, 3.2it/s, "
+        f"Accuracy={a}, Loss={v}]\n"
+        for s, a, v in points
+    )
+
+
+def test_a_pretrained_model_that_unlearns_within_the_first_epoch_names_shuffling_and_lr():
+    text = tqdm_epoch([(200, 0.86, 0.51), (400, 0.52, 2.84), (600, 0.35, 4.97),
+                       (800, 0.26, 6.11), (6000, 0.035, 8.93)])  # fmt: skip
+    text += "SUMMARY OF EPOCH 0\n├── Training\n│   ├── Accuracy = 0.0350\n│   └── Loss = 8.93\n"
+    text += "└── Validation\n    ├── Accuracy = 0.001\n    └── Loss = 14.2\n"
+    log = parse_log(text)
+    assert log.rows[0].values == {"train_accuracy": 0.035, "train_loss": 8.93,
+                                  "val_accuracy": 0.001, "val_loss": 14.2}  # fmt: skip
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL432", "divergence", "warning")
+    assert f.causes == ["no-shuffle", "learning-rate"] and "likely cause (inferred)" in f.evidence
+
+
+def test_an_unlearning_epoch_with_a_loss_jump_names_the_learning_rate_only():
+    text = tqdm_epoch([(200, 0.80, 0.60), (400, 0.50, 9.0), (600, 0.35, 12.0),
+                       (800, 0.27, 13.0), (6000, 0.10, 15.0)])  # fmt: skip
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL432", ["learning-rate"])
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(200, 0.60, 1.20), (400, 0.68, 1.00), (600, 0.72, 0.90), (6000, 0.85, 0.45)],  # learns
+        [(200, 0.10, 2.30), (400, 0.09, 2.35), (600, 0.10, 2.31), (6000, 0.11, 2.29)],  # chance
+    ],
+)
+def test_an_epoch_that_learns_or_starts_at_chance_is_not_an_unlearning_one(points):
+    assert not [f for f in check_log(tqdm_epoch(points)) if f.code == "GL432"]

@@ -35,7 +35,7 @@ from graftlab.doctor._logmodes import (
 from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
 from graftlab.doctor._logphase import unannounced_phase
-from graftlab.doctor._logsteps import step_explosion
+from graftlab.doctor._logsteps import accuracy_collapse, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -89,6 +89,8 @@ def check_log(
     findings += _explosion(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += step_explosion(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
+        findings += accuracy_collapse(log, fw, broken)
     findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
     findings += single_unit_constant(log, broken)
