@@ -276,3 +276,24 @@ def test_an_error_whose_own_evidence_says_inferred_is_reported_as_a_warning():
         ("GL407", "error"),
         ("GL999", "warning"),
     ]
+
+
+def test_a_walked_folder_reads_the_scripts_of_one_directory_as_one_program(tmp_path):
+    from graftlab.doctor.targets import PROGRAM_MAX_FILES, scan
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    _write(pkg, model_py=TORCH_MODEL.format(out="F.softmax(self.backbone(x), dim=1)"),
+           train_py=TORCH_TRAIN)  # fmt: skip
+    (pkg / "run.log").write_text("predictions written\n")
+    results = {p.name: r for p, r in scan(tmp_path)}
+    assert any(f.category == "double-softmax" for f in results["model.py"])
+    assert isinstance(results["run.log"], str)  # a log without epochs is skipped, as before
+    # many unrelated example scripts in one folder are checked one by one
+    many = tmp_path / "examples"
+    many.mkdir()
+    (many / "a_model.py").write_text(TORCH_MODEL.format(out="F.softmax(self.backbone(x), 1)"))
+    for i in range(PROGRAM_MAX_FILES):
+        (many / f"b{i}_train.py").write_text(TORCH_TRAIN)
+    found = [f for p, r in scan(many) if not isinstance(r, str) for f in r]
+    assert not [f for f in found if f.category == "double-softmax"]

@@ -9,6 +9,8 @@ findings of several targets given together that name one cause are merged
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import re
@@ -290,14 +292,55 @@ def _unread(exc: DataError) -> Finding:
     )
 
 
+#: The ``.py`` files of one directory are read as one program (a package: model.py defines,
+#: train.py trains) when there are at most this many and they are this short together; a folder
+#: of many unrelated example scripts is checked file by file.
+PROGRAM_MAX_FILES = 8
+PROGRAM_MAX_BYTES = 200_000
+
+
 def scan(root: Path, framework: str = "auto") -> Iterator[tuple[Path, list[Finding] | str]]:
-    """Every file of :func:`walk` with its findings, or the reason it was skipped. Files of a
-    folder are unrelated, so their findings are not merged."""
-    for path in walk(root):
+    """Every file of :func:`walk` with its findings, or the reason it was skipped. The scripts
+    of one directory are one program (see :data:`PROGRAM_MAX_FILES`), each finding listed under
+    the file its evidence starts in; other files are checked on their own, and findings of
+    different files are not merged."""
+    for _, group in itertools.groupby(walk(root), key=lambda p: p.parent):
+        paths = list(group)
+        program = _program_of(paths)
+        done: dict[Path, list[Finding]] = {}
+        if program:
+            done = {Path(name): fs for name, fs in _program(program)}
+        for path in paths:
+            try:
+                if path in done:
+                    found = done[path]
+                    text = decode(read_bytes(path))
+                    if _has_log(path, text):
+                        with contextlib.suppress(DataError):
+                            found = found + _log(path, framework)
+                    yield path, found
+                else:
+                    yield path, diagnose_file(path, framework)
+            except DataError as exc:
+                yield path, str(exc)
+
+
+def _program_of(paths: list[Path]) -> list[Path]:
+    """The readable ``.py`` files of one directory when they are few and short enough to be
+    one program, else nothing."""
+    scripts = [p for p in paths if p.suffix.lower() == ".py"]
+    if not 2 <= len(scripts) <= PROGRAM_MAX_FILES:
+        return []
+    readable = []
+    for p in scripts:
         try:
-            yield path, diagnose_file(path, framework)
-        except DataError as exc:
-            yield path, str(exc)
+            read_bytes(p)
+        except DataError:
+            continue
+        readable.append(p)
+    if len(readable) < 2 or sum(p.stat().st_size for p in readable) > PROGRAM_MAX_BYTES:
+        return []
+    return readable
 
 
 def is_run_dir(path: Path) -> bool:
