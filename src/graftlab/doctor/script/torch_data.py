@@ -10,6 +10,7 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     head_rules,
     label_rules,
     norm_rules,
+    trainable_rules,
 )
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
