@@ -9,6 +9,7 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     bn_rules,
     head_rules,
     label_rules,
+    leak_rules,
     norm_rules,
     trainable_rules,
 )
