@@ -120,8 +120,8 @@ def check_augment_before_split(ctx: Ctx) -> None:
                 [hit.lineno, c.node.lineno],
                 f"The data given to {c.name} already holds augmented copies of each image "
                 f"({ast.unparse(getattr(hit, 'func', hit))}), so copies of one picture land in "
-                "training and in the test or validation part: the held-out score measures recognising a "
-                "near-duplicate and is optimistic.",
+                "training and in the test or validation part: the held-out score measures "
+                "recognising a near-duplicate and is optimistic.",
                 "Split the original images first, then augment the training part only (or "
                 "augment on the fly with a training-only generator).",
                 [REFS["keras_idg"]],
