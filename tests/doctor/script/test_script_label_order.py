@@ -119,3 +119,25 @@ def test_numbered_folders_read_back_as_numbers():
     assert _labels(mapped) == []
     named = NUMERIC.replace("true = int(os.path.basename(os.path.dirname(path)))", "true = y")
     assert _labels(named) == []
+
+
+PER_SPLIT = """\
+import pandas as pd
+import torch
+
+class BoxDataset(torch.utils.data.Dataset):
+    def __init__(self, csv_file):
+        self.df = pd.read_csv(csv_file)
+        self.label_dict = {name: i for i, name in enumerate(self.df.label.unique())}
+
+train_ds = BoxDataset("train.csv")
+val_ds = BoxDataset("val.csv")
+"""
+
+
+def test_each_split_numbering_its_own_classes():
+    (f,) = _labels(PER_SPLIT)
+    assert "its own data" in f.title
+    assert _labels(PER_SPLIT.replace('val_ds = BoxDataset("val.csv")\n', "")) == []
+    fixed = PER_SPLIT.replace("enumerate(self.df.label.unique())", "enumerate(CLASSES)")
+    assert _labels(fixed) == []

@@ -191,6 +191,7 @@ def check_unstable_order(ctx: Ctx) -> None:
             [REFS["keras_idfd"], REFS["tv_tutorial"]],
         )
     maps = _mappings(ctx)
+    _per_instance(ctx)
     roles = {role for _, _, role, _ in maps if role}
     if len(maps) >= 2 and len(roles) >= 2 and once(ctx, "label.maps"):
         first, second = maps[0], next(m for m in maps[1:] if m[2] != maps[0][2])
@@ -213,6 +214,34 @@ def check_unstable_order(ctx: Ctx) -> None:
             "Python salts string hashing per process, so the class → index mapping differs "
             "from one run to the next: a model saved in one run and evaluated or used for "
             "prediction in another reads its outputs with the wrong class names.",
+        )
+
+
+def _per_instance(ctx: Ctx) -> None:
+    """One mapping expression run for several datasets (a Dataset class instantiated for
+    training and for validation, each numbering the classes of its own file)."""
+    runs: dict[int, list[Event]] = {}
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if isinstance(n, ast.DictComp):
+                it = n.generators[0].iter
+                enum = isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate"
+                if enum and it.args and unstable_source(ctx, it.args[0], ev):
+                    runs.setdefault(id(n), []).append(ev)
+    for evs in runs.values():
+        if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
+            continue
+        ev = evs[0]
+        kind = unstable_source(ctx, ev.node.value, ev) if isinstance(ev.node, ast.Assign) else None
+        _maps(
+            ctx,
+            [ev.node.lineno],
+            kind[0] if kind else "unique",
+            "Each dataset numbers its classes from its own data",
+            "The class → index mapping is built inside the code that loads one split and is "
+            "run once per split, each time from that split's labels in the order they appear: "
+            "training and validation can give the same class different indices, so "
+            "validation counts correct predictions as wrong.",
         )
 
 
