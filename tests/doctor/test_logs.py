@@ -729,8 +729,10 @@ def test_k_is_inferred_from_an_accuracy_at_exactly_one_over_k_or_from_the_first_
 
     by_acc = parse_log(torch_prints([(1.2, 0.30, 0.1429), (1.1, 0.33, 0.1429)]))
     assert infer_k(by_acc)[0] == 7 and "1/7" in infer_k(by_acc)[1]
-    by_loss = parse_log(torch_prints([(1.6094, 0.30, 0.31), (1.5, 0.33, 0.35)]))
+    by_loss = parse_log(torch_prints([(1.6094, 0.20, 0.21), (1.5, 0.33, 0.35)]))
     assert infer_k(by_loss)[0] == 5 and "ln 5" in infer_k(by_loss)[1]
+    learned = parse_log(torch_prints([(1.6094, 0.45, 0.41), (1.5, 0.53, 0.50)]))
+    assert infer_k(learned)[0] is None  # an epoch that already learned is below ln K
     printed = parse_log("Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.4}] * 2))
     assert infer_k(printed)[0] == 3
     assert infer_k(parse_log(torch_prints([(0.9, 0.61, 0.58), (0.7, 0.70, 0.66)])))[0] is None
@@ -825,3 +827,229 @@ def test_a_loss_that_explodes_between_step_prints_after_unfreezing_is_divergence
 )
 def test_a_spike_the_run_recovers_from_or_a_falling_loss_is_not_divergence(losses):
     assert not [f for f in check_log(step_prints(losses)) if f.category == "divergence"]
+
+
+def test_nan_after_finite_losses_names_the_learning_rate_but_nan_from_the_start_does_not():
+    later = keras([{"loss": 6.49, "val_loss": 6.40}, {"loss": math.nan, "val_loss": math.nan}])
+    [f] = [f for f in check_log(later) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", ["learning-rate"]) and "finite before" in f.evidence
+    in_steps = (
+        "Epoch [1/25]\tStep [0/5442]\t Loss: 6.8279\t LR: 0.6000\n"
+        "Epoch [1/25]\tStep [500/5442]\t Loss: nan\t LR: 0.6000\n"
+    )
+    [f] = [f for f in check_log(in_steps) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", ["learning-rate"])
+    at_once = keras([{"loss": math.nan, "val_loss": math.nan}] * 2)
+    [f] = [f for f in check_log(at_once) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", [])  # data or the loss itself: nothing to infer
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("run | lr | best acc | notes\nA | 0.1 | 0.95 | loss becomes nan after 6k iter\n", True),
+        ("exp2: the loss goes to NaN around step 4000\n", True),
+        ("resnet_amp | 0.01 | 0.946 | 约 5k iter 后 loss 变成 nan\n", True),
+        ("exp2: loss 0.41, nan_count 0, inf_count 0\n", False),
+    ],
+)
+def test_a_note_saying_the_loss_went_nan_is_divergence_without_epoch_lines(text, said):
+    if said:
+        [f] = check_log(text)
+        assert (f.code, f.category) == ("GL407", "divergence")
+    else:
+        with pytest.raises(DataError):
+            check_log(text)
+
+
+@pytest.mark.parametrize("share", [0.5000, 0.3125, 0.7040])
+def test_accuracy_frozen_at_a_share_while_the_loss_falls_far_below_it_is_a_one_unit_softmax(
+    share,
+):
+    rows = [{"loss": 0.62 * 0.8**i, "accuracy": share, "val_loss": 0.60 * 0.82**i,
+             "val_accuracy": share + 0.01} for i in range(6)]  # fmt: skip
+    found = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL405", "single-unit-softmax", "warning")
+    ]
+    assert "entropy" in found[0].evidence and "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # collapse to the majority class: accuracy settles at the share, loss near its entropy
+        [{"loss": 0.61 - 0.05 * i, "accuracy": a, "val_accuracy": 0.9}
+         for i, a in enumerate([0.64, 0.82, 0.9, 0.9, 0.9, 0.9])],
+        # frozen from the start, loss barely below the entropy of the share (0.6931)
+        [{"loss": 0.70 - 0.01 * i, "accuracy": 0.5, "val_accuracy": 0.5} for i in range(6)],
+    ],
+)  # fmt: skip
+def test_a_majority_collapse_is_not_read_as_a_one_unit_softmax(rows):
+    assert not [f for f in check_log(keras(rows)) if f.category == "single-unit-softmax"]
+
+
+def _torch_epochs(rows, extra=""):
+    return extra + "".join(
+        f"Epoch {i}: train loss {tl:.4f} acc {ta:.4f} | val loss {vl:.4f} acc {va:.4f}\n"
+        for i, (tl, ta, vl, va) in enumerate(rows, 1)
+    )
+
+
+CHANCE_VAL = [(1.60, 0.55, 2.40, 0.106), (0.90, 0.86, 2.70, 0.101), (0.50, 0.93, 2.10, 0.112)]
+
+
+def test_validation_at_chance_in_a_plain_torch_loop_names_eval_mode_as_likely_cause():
+    [f] = [f for f in check_log(_torch_epochs(CHANCE_VAL)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == ("GL419", "batchnorm", ["eval-mode-missing"])
+    # Lightning and Keras switch to inference mode themselves: no such likely cause
+    lightning = _torch_epochs(CHANCE_VAL, "GPU available: False, used: False\n")
+    [f] = [f for f in check_log(lightning) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL419", [])
+    rows = [{"loss": tl, "accuracy": ta, "val_loss": vl, "val_accuracy": va}
+            for tl, ta, vl, va in CHANCE_VAL]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL419", [])
+
+
+def test_below_chance_validation_with_k_read_from_the_first_loss_is_a_class_order_mismatch():
+    rows = [(1.6094, 0.35, 1.70, 0.15), (1.10, 0.60, 1.95, 0.12), (0.80, 0.72, 2.20, 0.09),
+            (0.60, 0.80, 2.50, 0.07), (0.45, 0.86, 2.80, 0.06)]  # fmt: skip
+    first = "epoch 1 step 1 loss 1.6101\n"
+    found = [f for f in check_log(_torch_epochs(rows, first)) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found] == [("GL425", "label-order-mismatch")]
+    assert "ln 5 at step 1" in found[0].evidence
+    # without the first step, an epoch average that already learned does not give K
+    assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL425"]
+    # the same numbers with a validation that learns are healthy
+    learns = [(tl, ta, 1.7 - 0.2 * i, ta - 0.05) for i, (tl, ta, _, _) in enumerate(rows)]
+    assert not [f for f in check_log(_torch_epochs(learns)) if f.severity != "info"]
+
+
+@pytest.mark.parametrize("style", ["keras", "torch"])
+def test_a_loss_jump_with_a_validation_collapse_mid_run_is_an_unannounced_second_phase(style):
+    rows = [(1.40, 0.52, 1.10, 0.61), (0.95, 0.70, 0.90, 0.68), (0.80, 0.75, 0.85, 0.70)]
+    rows += [(2.60, 0.31, 3.10, 0.22), (1.90, 0.42, 2.20, 0.35), (1.50, 0.50, 1.80, 0.44)]
+    if style == "keras":
+        text = keras([{"loss": a, "accuracy": b, "val_loss": c, "val_accuracy": d}
+                      for a, b, c, d in rows])  # fmt: skip
+    else:
+        text = _torch_epochs(rows)
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL413", "learning-rate", "warning")
+    ]
+    assert "epoch 4" in found[0].title and "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # noisy but learning: small bumps of the loss, validation holds
+        [(1.40, 0.52, 1.10, 0.61), (0.95, 0.70, 0.90, 0.68), (1.05, 0.69, 0.95, 0.67),
+         (0.85, 0.74, 0.86, 0.70), (0.80, 0.76, 0.84, 0.71)],
+        # overfitting: training loss keeps falling, validation worsens
+        [(1.40, 0.52, 1.10, 0.61), (0.80, 0.75, 0.95, 0.66), (0.40, 0.88, 1.10, 0.63),
+         (0.20, 0.95, 1.40, 0.60), (0.10, 0.98, 1.70, 0.58)],
+    ],
+)  # fmt: skip
+def test_noise_or_overfitting_is_not_an_unannounced_phase(rows):
+    assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL413"]
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "[u'goldfish', u'tench', u'goldfish', u'tench']",
+        "Predicted: 'great_white_shark' (0.91)",
+        'image_001.jpg -> "tench"',
+    ],
+)
+def test_predictions_named_with_imagenet_classes_on_a_k_class_model(printed):
+    text = "Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.3}] * 2) + printed
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL431", "label-order-mismatch", "warning")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the data's own classes are fish, printed as class_indices
+        "Found 300 images belonging to 3 classes.\n{'carp': 0, 'goldfish': 1, 'tench': 2}\n"
+        + keras([{"loss": 0.3}] * 2) + "predicted 'tench'\n",
+        # a poultry model: 'hen' is ImageNet's class 8, not an index below K = 2
+        "Found 300 images belonging to 2 classes.\n" + keras([{"loss": 0.3}] * 2)
+        + "predicted 'hen'\n",
+        # names of the data's classes
+        "Found 300 images belonging to 2 classes.\n" + keras([{"loss": 0.3}] * 2)
+        + "predicted 'cat'\n",
+    ],
+)  # fmt: skip
+def test_the_data_s_own_class_names_are_not_imagenet_names(text):
+    assert not [f for f in check_log(text) if f.code == "GL431"]
+
+
+def test_one_class_on_validation_in_a_plain_torch_loop_also_names_eval_mode():
+    rows = [(1.70, 0.40, 2.10, 0.1429), (1.10, 0.62, 2.30, 0.1429), (0.70, 0.78, 2.60, 0.1429),
+            (0.45, 0.86, 2.90, 0.1429)]  # fmt: skip
+    [f] = [f for f in check_log(_torch_epochs(rows)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == (
+        "GL427", "train-eval-preprocessing-mismatch", ["eval-mode-missing"]
+    )  # fmt: skip
+    assert "model.eval()" in f.explanation
+
+
+def test_below_chance_validation_without_a_validation_loss_still_reads_the_class_order():
+    text = "Found 700 images belonging to 5 classes.\n" + "".join(
+        f"Epoch {i}: train loss {tl:.4f} acc {ta:.4f} | val acc {va:.4f}\n"
+        for i, (tl, ta, va) in enumerate(
+            [(1.50, 0.35, 0.16), (1.10, 0.60, 0.12), (0.80, 0.72, 0.09), (0.55, 0.84, 0.06)], 1
+        )
+    )
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found] == [("GL425", "label-order-mismatch")]
+    # a validation that hovers at chance without falling is not read as a class-order mismatch
+    flat = text.replace("val acc 0.0600", "val acc 0.1900").replace(
+        "val acc 0.0900", "val acc 0.21"
+    )
+    assert not [f for f in check_log(flat) if f.code == "GL425"]
+
+
+def tqdm_epoch(points, total=6000):
+    """A tqdm training bar redrawn at ``(step, running accuracy, running loss)`` points."""
+    return "".join(
+        f"Train epoch 0: {100 * s // total:3d}%|#   | {s}/{total} [01:02<33:24, 3.2it/s, "
+        f"Accuracy={a}, Loss={v}]\n"
+        for s, a, v in points
+    )
+
+
+def test_a_pretrained_model_that_unlearns_within_the_first_epoch_names_shuffling_and_lr():
+    text = tqdm_epoch([(200, 0.86, 0.51), (400, 0.52, 2.84), (600, 0.35, 4.97),
+                       (800, 0.26, 6.11), (6000, 0.035, 8.93)])  # fmt: skip
+    text += "SUMMARY OF EPOCH 0\n├── Training\n│   ├── Accuracy = 0.0350\n│   └── Loss = 8.93\n"
+    text += "└── Validation\n    ├── Accuracy = 0.001\n    └── Loss = 14.2\n"
+    log = parse_log(text)
+    assert log.rows[0].values == {"train_accuracy": 0.035, "train_loss": 8.93,
+                                  "val_accuracy": 0.001, "val_loss": 14.2}  # fmt: skip
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL432", "divergence", "warning")
+    assert f.causes == ["no-shuffle", "learning-rate"] and "likely cause (inferred)" in f.evidence
+
+
+def test_an_unlearning_epoch_with_a_loss_jump_names_the_learning_rate_only():
+    text = tqdm_epoch([(200, 0.80, 0.60), (400, 0.50, 9.0), (600, 0.35, 12.0),
+                       (800, 0.27, 13.0), (6000, 0.10, 15.0)])  # fmt: skip
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL432", ["learning-rate"])
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(200, 0.60, 1.20), (400, 0.68, 1.00), (600, 0.72, 0.90), (6000, 0.85, 0.45)],  # learns
+        [(200, 0.10, 2.30), (400, 0.09, 2.35), (600, 0.10, 2.31), (6000, 0.11, 2.29)],  # chance
+    ],
+)
+def test_an_epoch_that_learns_or_starts_at_chance_is_not_an_unlearning_one(points):
+    assert not [f for f in check_log(tqdm_epoch(points)) if f.code == "GL432"]

@@ -235,3 +235,44 @@ def test_a_likely_cause_must_be_a_known_category_other_than_the_finding_s_own():
         Finding("GL408", "divergence", "error", "t", "e", "w", "x", causes=["divergence"])
     with pytest.raises(ValueError, match="likely cause"):
         Finding("GL408", "divergence", "error", "t", "e", "w", "x", causes=["lr"])
+
+
+def test_scripts_without_findings_and_a_log_without_epochs_is_a_note_not_an_input_error(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("import numpy as np\n\nprint(np.arange(3))\n")
+    helper = tmp_path / "utils.py"
+    helper.write_text("def load():\n    return 1\n")
+    notes = tmp_path / "output.txt"
+    notes.write_text("Found 3 classes: ['1', '10', '2']\npredicted class 10\n")
+    pairs = diagnose([script, helper, notes])
+    assert [(Path(t).name, f.code) for t, f in pairs] == [("output.txt", "GL420")]
+
+
+def test_a_traceback_in_a_log_is_not_read_as_a_paste_of_code(tmp_path):
+    log = tmp_path / "train.log"
+    log.write_text(
+        "Epoch 1/3\n10/10 - 1s - loss: 0.9 - accuracy: 0.6\n"
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 40, in <module>\n    trainer.fit(model, dm)\n'
+        '  File "trainer.py", line 544, in fit\n    results = self._run_stage()\n'
+        "KeyError: 'val_acc'\n"
+    )
+    assert not tg._is_code(log, log.read_text())
+    paste = tmp_path / "paste.txt"
+    paste.write_text("import torch\nmodel = torch.nn.Linear(2, 2)\nmodel.train()\n")
+    assert tg._is_code(paste, paste.read_text())
+
+
+def test_an_error_whose_own_evidence_says_inferred_is_reported_as_a_warning():
+    from graftlab.doctor.combine import merge_findings
+    from graftlab.doctor.findings import Finding
+
+    guessed = Finding("GL999", "head-mismatch", "error", "t", "a.py:3: x\ninferred: y", "w", "x")
+    seen = Finding(
+        "GL407", "divergence", "error", "nan", "line 3 | loss nan\nlikely cause (inferred): lr",
+        "w", "x", causes=["learning-rate"],
+    )  # fmt: skip
+    assert [(f.code, f.severity) for f in merge_findings([guessed, seen])] == [
+        ("GL407", "error"),
+        ("GL999", "warning"),
+    ]

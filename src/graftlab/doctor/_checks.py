@@ -350,6 +350,20 @@ declare(
     "log",
     "Validation accuracy exactly 0 (or 1) while training learns: validation is unseen classes",
 )
+declare(
+    "GL431",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "Predictions are printed with ImageNet class names on a model trained on other classes",
+)
+declare(
+    "GL432",
+    "divergence",
+    "warning",
+    "log",
+    "Training accuracy of a model that starts well collapses within the first epoch",
+)
 # A loss that explodes is seen (divergence, an error); why is inferred: the finding names its
 # likely cause (``Finding.causes``), the learning rate, and says so.
 declare(

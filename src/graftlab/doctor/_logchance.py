@@ -44,12 +44,20 @@ def infer_k(log: ParsedLog, rows: list[EpochRow] | None = None) -> tuple[int | N
                 k,
                 f"inferred from the accuracy {_fmt(hits[0])} = 1/{k}, printed {len(hits)} times",
             )
-    losses = [r.values["train_loss"] for r in rows if "train_loss" in r.values]
-    losses = [v for v in losses if math.isfinite(v)]
-    if losses:
-        k = round(math.exp(losses[0]))
-        if 3 <= k <= 1000 and abs(losses[0] - math.log(k)) <= _ln_tol(k):
-            return k, f"inferred from the first loss {_fmt(losses[0])} = ln {k}"
+    # A fresh softmax scores ln K on its first batches; an epoch average is already lower
+    # unless the epoch taught nothing (accuracy still at chance).
+    first = next((s for s in log.steps if s.step <= 3 and "train_loss" in s.values), None)
+    if first is not None:
+        loss, acc, where = first.values["train_loss"], None, f"step {first.step}"
+    elif rows and "train_loss" in rows[0].values:
+        loss, acc = rows[0].values["train_loss"], rows[0].values.get("train_accuracy")
+        where = f"epoch {rows[0].epoch}"
+    else:
+        return None, ""
+    k = round(math.exp(loss)) if math.isfinite(loss) and loss < 7 else 0
+    at_chance = acc is None or acc <= 1.5 / max(k, 1)
+    if 3 <= k <= 1000 and abs(loss - math.log(k)) <= _ln_tol(k) and at_chance:
+        return k, f"inferred from the loss {_fmt(loss)} = ln {k} at {where}"
     return None, ""
 
 
@@ -131,7 +139,12 @@ def single_unit_constant(log: ParsedLog, broken: set[int]) -> list[Finding]:
         acc = [v for _, v in _finite(rows, "train_accuracy")]
         if len(loss) != len(rows) or len(acc) != len(rows):
             continue
-        if max(loss) - min(loss) >= 5e-5 or max(acc) - min(acc) >= 5e-5 or not 0 < acc[0] < 1:
+        if max(acc) - min(acc) >= 5e-5 or not 0 < acc[0] < 1:
+            continue
+        if max(loss) - min(loss) >= 5e-5:
+            if (found := _accuracy_blind_to_the_loss(log, rows, loss, acc[0])) is not None:
+                broken.add(rows[0].phase)
+                return [found]
             continue
         negatives = 1 - acc[0]
         fits = [c for c in CLIPPED_LOG if abs(loss[0] - c * negatives) <= 0.02 * c * negatives]
@@ -239,3 +252,46 @@ def validation_of_unseen_classes(log: ParsedLog, broken: set[int]) -> list[Findi
             )
         ]
     return []
+
+
+def _binary_entropy(p: float) -> float:
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
+def _accuracy_blind_to_the_loss(
+    log: ParsedLog, rows: list[EpochRow], loss: list[float], acc: float
+) -> Finding | None:
+    """GL405 (tf.keras): binary cross-entropy on a one-unit softmax trains the unit's logit
+    (tf.keras takes the logits the softmax cached), so the loss falls far below what a model
+    stuck at the accuracy ``acc`` can score, while the accuracy, computed from the softmax's
+    constant 1.0, does not move by one image from the first epoch."""
+    if log.num_classes and log.num_classes > 2:
+        return None
+    val = [v for _, v in _finite(rows, "val_accuracy")]
+    if val and max(val) - min(val) >= 5e-5:
+        return None
+    prior = _binary_entropy(acc)
+    if not (loss[-1] <= 0.6 * prior and loss[-1] <= 0.85 * loss[0]):
+        return None
+    return make(
+        "GL405",
+        severity="warning",
+        title=f"Accuracy {_fmt(acc)} does not change by one image in {len(rows)} epochs while "
+        f"the loss falls to {_fmt(loss[-1])}: a softmax over a single output unit"
+        + _phase_label(log, rows[0].phase),
+        evidence=_cites(rows, "train_loss", "train_accuracy", "val_loss", "val_accuracy")
+        + f"\na model that predicts one class for a share {_fmt(acc)} of the images scores a "
+        f"binary cross-entropy of at least about {prior:.4f} (the entropy of that share); the "
+        f"loss reaches {_fmt(loss[-1])}, so the loss sees predictions that the accuracy does not"
+        + "\ninferred: the output layer is read from the numbers (no model summary in the log)",
+        explanation=(
+            "The loss and the accuracy are computed from different outputs. With "
+            "Dense(1, activation='softmax') and loss='binary_crossentropy', tf.keras computes "
+            "the loss from the logit the softmax layer cached, so the unit trains like a "
+            "sigmoid and the loss falls; the accuracy is computed from the softmax output, "
+            "which over one unit is exactly 1.0 for every image, so it stays at the share of "
+            "the positive class from the first epoch. Predictions from this model are all 1."
+        ),
+        fix=fixes.fix_single_unit_softmax(log.framework or "keras"),
+        references=[REFS["karpathy"]],
+    )

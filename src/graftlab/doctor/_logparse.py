@@ -293,7 +293,12 @@ _HEAD_ERROR = re.compile(
     r"Shapes \(None, \d+\) and \(None, \d+\) are incompatible",
     re.I,
 )
-_INVALID_LOSS = re.compile(r"Invalid loss, terminating training|loss is nan|nan loss", re.I)
+#: The framework, or the person, saying the loss went non-finite ("loss becomes nan after 5k
+#: iter", "loss 出现 nan", "NaN loss"): within a few characters, on one line.
+_INVALID_LOSS = re.compile(
+    r"Invalid loss, terminating training|\bloss\b[^\n\d]{0,24}?\b(?:nan|inf)\b|\bnan loss",
+    re.I,
+)
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -503,6 +508,11 @@ _PHASE_WORDS = re.compile(
     r"\bphase\s*2\b|trainable\s*=\s*true",
     re.I,
 )
+#: A heading line of a per-epoch summary (super-gradients' tree, "Validation:" blocks).
+_SECTION = re.compile(
+    r"^[\s│|├└┣┗─━\-=#*>]*(training|train|validation|valid|val|test|evaluation)\s*[:=\-]*\s*$",
+    re.I,
+)
 _BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
 _TOKEN = re.compile(
     r"(?P<num>[-+]?(?:(?:nan|inf(?:inity)?)\b|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?))"
@@ -564,6 +574,7 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     current_total: int | None = None
     keras = torch = False
     in_evaluation, last_step, bar_done = False, None, False
+    section: str | None = None  # a "Training" / "Validation" heading of a summary block
 
     def flush() -> None:
         nonlocal current
@@ -611,11 +622,20 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
                 current.values[col] = float(text)
             current.line = i
             continue
+        if m := _SECTION.match(line):
+            section = "val" if m[1].lower().startswith(("val", "test", "eval")) else "train"
+            continue
         if not re.search(r"loss|acc|top1|error", line, re.I) or _BATCH_LINE.search(line):
             continue
         epoch, total, values = _generic_metrics(line)
         if not values:
             continue
+        if epoch is not None:
+            section = None
+        elif section == "val" and not re.search(r"\btrain", line, re.I):
+            # "Accuracy = 0.81" under a "Validation" heading is the validation accuracy.
+            values = {"val_" + c.split("_", 1)[1] if c.startswith("train_") else c: v
+                      for c, v in values.items()}  # fmt: skip
         torch = True
         if epoch is not None and not (
             current is not None

@@ -10,6 +10,7 @@ cause.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 
@@ -115,3 +116,91 @@ def _finding(
         references=[REFS["lp-ft"] if after_unfreeze else REFS["karpathy"], REFS["clipping"]],
         causes=["learning-rate"],
     )
+
+
+def _first_epoch(log: ParsedLog) -> list[StepRow]:
+    """Step records of the first epoch: up to the first epoch line, one counter going up."""
+    end = log.rows[0].line if log.rows else math.inf
+    out: list[StepRow] = []
+    for s in log.steps:
+        if s.line > end or (out and s.step <= out[-1].step):
+            break
+        if "train_loss" in s.values and "train_accuracy" in s.values:
+            out.append(s)
+    return out
+
+
+def _window(a: StepRow, b: StepRow, col: str) -> float:
+    """The mean of ``col`` over the batches between two running averages."""
+    return (b.values[col] * b.step - a.values[col] * a.step) / (b.step - a.step)
+
+
+def accuracy_collapse(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
+    """GL432: within the first epoch the running training accuracy of a model that starts
+    well (a pretrained one) falls to a third or less while the running loss triples: the
+    updates undo what the model knew."""
+    steps = _first_epoch(log)
+    if len(steps) < 4 or (log.rows and log.rows[0].phase in broken):
+        return []
+    first, last = steps[0], steps[-1]
+    a0, a1 = first.values["train_accuracy"], last.values["train_accuracy"]
+    l0, l1 = first.values["train_loss"], last.values["train_loss"]
+    if not (a0 >= 0.3 and a1 <= a0 / 3 and l1 >= 3 * l0 and last.step > first.step):
+        return []
+    mid = steps[len(steps) // 2]
+    acc_late = _window(mid, last, "train_accuracy")
+    loss_late = _window(mid, last, "train_loss")
+    jumps = any(b.values["train_loss"] >= 10 * a.values["train_loss"]
+                for a, b in itertools.pairwise(steps))  # fmt: skip
+    one_class_runs = acc_late <= 0.02 and not jumps
+    if log.rows:
+        broken.add(log.rows[0].phase)
+    evidence = "\n".join(f"  line {s.line:>4} | {s.text[:120]}" for s in [*steps[:3], last])
+    evidence += (
+        f"\nrunning averages: accuracy {a0:.4f} -> {a1:.4f}, loss {_fmt(l0)} -> {_fmt(l1)}; "
+        f"over steps {mid.step}-{last.step} alone: accuracy {max(acc_late, 0):.4f}, loss "
+        f"{_fmt(loss_late)}"
+    )
+    evidence += (
+        "\nlikely cause (inferred): batches of one class in a row (accuracy near 0 on every "
+        "batch, the loss rising steadily, without a jump), else a learning rate too high"
+        if one_class_runs
+        else "\nlikely cause (inferred): the learning rate, too high for the pretrained weights"
+    )
+    return [
+        make(
+            "GL432",
+            title=f"Within the first epoch training accuracy falls from {a0:.4f} to {a1:.4f} "
+            f"while the loss rises from {_fmt(l0)} to {_fmt(l1)}: the updates undo the "
+            "pretrained model",
+            evidence=evidence,
+            explanation=(
+                "A model that starts at this accuracy already knows the task (pretrained "
+                "weights); training should keep or raise it. Here every few hundred batches "
+                "make it worse, and by the end of the epoch it is wrong on nearly every batch. "
+                + (
+                    "Accuracy near 0 on every batch, with the loss rising steadily rather than "
+                    "exploding, is what a loader without shuffling over data stored class by "
+                    "class gives: each run of batches is one class, the model learns to predict "
+                    "it, and is wrong on the next class's batches, over and over (DataLoader "
+                    "without shuffle=True uses a SequentialSampler; Keras generators with "
+                    "shuffle=False). A learning rate far too high for the pretrained weights is "
+                    "the other cause of this curve."
+                    if one_class_runs
+                    else "The updates are too large for the pretrained weights: the learning "
+                    "rate (or its warm-up) is far too high for fine-tuning."
+                )
+            ),
+            fix=(
+                "train_loader = DataLoader(train_set, batch_size=..., shuffle=True)  "
+                "# or a DistributedSampler(shuffle=True)\n"
+                "# Keras: flow_from_directory(..., shuffle=True); "
+                "tf.data: ds.shuffle(buffer_size=len(files))\n"
+                + fixes.fix_divergence(fw).split("\n", 1)[1]
+                if one_class_runs
+                else fixes.fix_divergence(fw)
+            ),
+            references=[REFS["lp-ft"], REFS["karpathy"]],
+            causes=["no-shuffle", "learning-rate"] if one_class_runs else ["learning-rate"],
+        )
+    ]

@@ -61,10 +61,21 @@ def _clusters(order: Sequence[tuple[str, Finding]]) -> list[list[int]]:
     return [c for c in out.values() if len(c) > 1]
 
 
+def certain(f: Finding) -> Finding:
+    """The severity policy: an ``error`` states complete evidence, so a finding whose own
+    evidence says a link of it was ``inferred:`` is a ``warning`` (a likely cause is marked
+    ``likely cause (inferred)`` instead: the finding itself is seen, its cause is not)."""
+    if f.severity == "error" and any(
+        ln.lstrip().lower().startswith("inferred") for ln in f.evidence.split("\n")
+    ):
+        return replace(f, severity="warning")
+    return f
+
+
 def _merge(
     groups: Sequence[tuple[str, Sequence[Finding]]], *, within: bool
 ) -> list[tuple[str, Finding]]:
-    order: list[tuple[str, Finding]] = [(t, f) for t, fs in groups for f in fs]
+    order: list[tuple[str, Finding]] = [(t, certain(f)) for t, fs in groups for f in fs]
     merged: dict[int, Finding] = {}
     dropped: set[int] = set()
     for indices in _clusters(order):

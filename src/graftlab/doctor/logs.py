@@ -32,8 +32,10 @@ from graftlab.doctor._logmodes import (
     _majority_share,
     _one_class_on_validation_only,
 )
+from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
-from graftlab.doctor._logsteps import step_explosion
+from graftlab.doctor._logphase import unannounced_phase
+from graftlab.doctor._logsteps import accuracy_collapse, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -87,6 +89,8 @@ def check_log(
     findings += _explosion(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += step_explosion(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
+        findings += accuracy_collapse(log, fw, broken)
     findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
     findings += single_unit_constant(log, broken)
@@ -99,11 +103,13 @@ def check_log(
     findings += _inference_at_chance(log, explained, broken)
     findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
+    findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
     findings += _overfitting(log, fw, broken)
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
+    findings += imagenet_names(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
@@ -168,11 +174,12 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         )
         if after_unfreezing := _after_unfreezing(log, row):
             return [_nan_after_unfreezing(log, row, after_unfreezing, bad[0], evidence, fw)]
+        first = _finite_before(log, row.line)
         return [
             make(
                 "GL407",
                 title=f"{bad[0]} becomes {_fmt(row.values[bad[0]])} at epoch {row.epoch}",
-                evidence=evidence,
+                evidence=evidence + (f"\n{first}" if first else ""),
                 explanation=(
                     "Once a loss is NaN or infinite, every weight it touches becomes NaN and "
                     "nothing after it means anything. Usual causes: a learning rate too high "
@@ -183,6 +190,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"], REFS["karpathy"]],
+                causes=["learning-rate"] if first else [],
             )
         ]
     step = next(
@@ -191,11 +199,13 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         None,
     )  # fmt: skip
     if step is not None:
+        first = _finite_before(log, step.line)
         return [
             make(
                 "GL407",
                 title=f"The loss becomes NaN or infinite at step {step.step}, inside an epoch",
-                evidence=f"  line {step.line:>4} | {step.text[:140]}",
+                evidence=f"  line {step.line:>4} | {step.text[:140]}"
+                + (f"\n{first}" if first else ""),
                 explanation=(
                     "The running loss of the epoch is no longer finite: one batch produced NaN "
                     "or inf, and every weight it touched is now NaN. Usual causes: a learning "
@@ -204,6 +214,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"], REFS["karpathy"]],
+                causes=["learning-rate"] if first else [],
             )
         ]
     if log.nonfinite_lines:
@@ -212,12 +223,37 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             make(
                 "GL407",
                 evidence=f"  line {line:>4}  {text}",
-                explanation="The framework stopped because the loss was NaN or infinite.",
+                explanation=(
+                    "The log says the loss became NaN or infinite: from then on every weight "
+                    "it touches is NaN. Usual causes: a learning rate too high for the layers "
+                    "being trained, an optimiser stepped twice per batch or on gradients still "
+                    "scaled by a GradScaler (mixed precision), fp16 overflow, log(0) on "
+                    "probabilities, or NaN/inf in the inputs."
+                ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"]],
             )
         ]
     return []
+
+
+def _finite_before(log: ParsedLog, line: int) -> str:
+    """Evidence that the loss was finite before ``line`` (an update broke it, not the data or
+    the loss at initialisation: the likely cause is then the learning rate), or ""."""
+    records = [(s.line, s.text, s.values) for s in log.steps if s.line < line]
+    records += [(r.line, _cite(r, "train_loss", "lr"), r.values) for r in log.rows if r.line < line]
+    finite = [
+        (ln, text)
+        for ln, text, values in sorted(records, key=lambda rec: rec[0])
+        if math.isfinite(values.get("train_loss", math.nan))
+    ]
+    if not finite:
+        return ""
+    ln, text = finite[0]
+    return (
+        f"  line {ln:>4} | {text[:140]}\nlikely cause (inferred): the loss was finite before, so "
+        "an update broke it: a learning rate too high for this model"
+    )
 
 
 def _after_unfreezing(log: ParsedLog, row: EpochRow) -> list[EpochRow]:
@@ -242,7 +278,8 @@ def _nan_after_unfreezing(
         "GL417",
         title=f"{col} becomes {_fmt(row.values[col])} right after the second phase starts "
         f"(phase {row.phase}, epoch {row.epoch})",
-        evidence=evidence + "\ninferred: the second phase is taken to be the fine-tuning one",
+        evidence=evidence + "\nlikely cause (inferred): the second phase is taken to be the "
+        "fine-tuning one, with a learning rate too high for the pretrained layers",
         explanation=(
             f"Phase {last.phase} trained with finite losses; the loss broke in the first epochs "
             f"of phase {row.phase}. When the pretrained layers are unfrozen, a learning rate "

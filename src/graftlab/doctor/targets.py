@@ -39,6 +39,7 @@ _CODE = re.compile(
     r"add|train|eval|backward|step)\(|\w+ = \w+(?:\.\w+)*\()",
     re.M,
 )
+_FRAME = re.compile(r'^\s*File "[^"\n]*", line \d+.*\n.*$', re.M)
 _LOG = re.compile(
     r"^\s*Epoch \d+\s*/\s*\d+|\s-\s+(?:val_)?loss: [\d.]+(?:e-?\d+)?|loss[=:]\s*[\d.]+",
     re.M | re.I,
@@ -99,7 +100,11 @@ def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) 
 
 def _is_code(path: Path, text: str) -> bool:
     suffix = path.suffix.lower()
-    return suffix == ".py" or (suffix != ".ipynb" and len(_CODE.findall(text[:200_000])) >= 2)
+    if suffix == ".py":
+        return True
+    # A traceback quotes the code of each frame: those lines are log, not a paste of code.
+    head = _FRAME.sub("", text[:200_000])
+    return suffix != ".ipynb" and len(_CODE.findall(head)) >= 2
 
 
 def _has_log(path: Path, text: str) -> bool:
@@ -259,7 +264,7 @@ def _program(scripts: list[Path]) -> list[tuple[str, list[Finding]]]:
                 "both) was inferred.",
             )
         by_file[files[0] if files else str(scripts[0])].append(f)
-    return [(name, fs) for name, fs in by_file.items() if fs]
+    return list(by_file.items())  # files without findings too: they were read
 
 
 def _evidence_files(evidence: str, names: dict[str, Path]) -> list[str]:
