@@ -141,3 +141,18 @@ train_ds = train_ds.map(lambda x, y: (augment(x, training=True), y))
 base = tf.keras.applications.ResNet50(include_top=False)
 """
     assert _bn(aug) == []
+
+
+def test_bn_subclass_with_a_flag_that_ignores_the_mode():
+    src = """\
+import keras
+class BatchNorm(keras.layers.BatchNormalization):
+    def __init__(self, freeze, **kwargs):
+        self.freeze = freeze
+        super().__init__(**kwargs)
+    def call(self, inputs, training=None):
+        return super().call(inputs, training={flag})
+"""
+    assert _bn(src.format(flag="not self.freeze"))
+    assert _bn(src.format(flag="training and not self.freeze")) == []
+    assert _bn(src.format(flag="False")) == []

@@ -119,3 +119,74 @@ def test_numbered_folders_read_back_as_numbers():
     assert _labels(mapped) == []
     named = NUMERIC.replace("true = int(os.path.basename(os.path.dirname(path)))", "true = y")
     assert _labels(named) == []
+
+
+PER_SPLIT = """\
+import pandas as pd
+import torch
+
+class BoxDataset(torch.utils.data.Dataset):
+    def __init__(self, csv_file):
+        self.df = pd.read_csv(csv_file)
+        self.label_dict = {name: i for i, name in enumerate(self.df.label.unique())}
+
+train_ds = BoxDataset("train.csv")
+val_ds = BoxDataset("val.csv")
+"""
+
+
+def test_each_split_numbering_its_own_classes():
+    (f,) = _labels(PER_SPLIT)
+    assert "its own data" in f.title
+    assert _labels(PER_SPLIT.replace('val_ds = BoxDataset("val.csv")\n', "")) == []
+    fixed = PER_SPLIT.replace("enumerate(self.df.label.unique())", "enumerate(CLASSES)")
+    assert _labels(fixed) == []
+
+
+def test_numbered_folder_in_an_image_path():
+    src = """\
+import numpy as np
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("gtsrb/train", target_size=(60, 60))
+model.fit(gen)
+pred = np.argmax(model.predict(load("gtsrb/Test/2/00409.png")))
+print("class", pred)
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL304"
+    assert _labels(src.replace("Test/2/00409.png", "Test/stop/00409.png")) == []
+
+
+IMAGENET_NAMES = """\
+import numpy as np
+from keras.applications.vgg16 import VGG16, decode_predictions
+from keras.layers import Dense
+from keras.models import Sequential
+base = VGG16(weights="imagenet")
+model = Sequential(base.layers[:-1])
+model.add(Dense(2, activation="softmax"))
+model.compile("adam", "categorical_crossentropy")
+model.fit(x, y)
+preds = model.predict(x_test)
+print(decode_predictions(preds))
+"""
+
+
+def test_new_head_predictions_decoded_with_imagenet_names():
+    src = IMAGENET_NAMES.replace("model.add(", "model.pop()\nmodel.add(")
+    (f,) = _labels(src)
+    assert "ImageNet's class names" in f.title
+    assert _labels(src.replace("decode_predictions(preds)", "preds.argmax(1)")) == []
+    torch_src = """\
+import json
+import torch.nn as nn
+from torchvision import models
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 3)
+labels = json.load(open("imagenet_class_index.json"))
+names = [labels[str(k)][1] for k in range(1000)]
+print([names[i] for i in model(x).argmax(1)])
+"""
+    (f,) = _labels(torch_src)
+    assert f.code == "GL306"
+    assert _labels(torch_src.replace("model.fc = nn.Linear(512, 3)\n", "")) == []

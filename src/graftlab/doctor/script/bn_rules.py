@@ -156,6 +156,16 @@ def check_forced_mode(ctx: Ctx) -> None:
             )
 
 
+def _overrides_flag(value: ast.expr) -> bool:
+    """``training=True`` or ``training=not self.freeze``: a flag that ignores the mode Keras
+    passes in (``training=False`` freezes the statistics on purpose; passing the
+    ``training`` argument through is correct)."""
+    if isinstance(value, ast.Constant):
+        return value.value is True
+    names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    return "training" not in names
+
+
 def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
     """(what, line) of calls passing the constant ``training=True`` to something with BatchNorm:
     a BatchNormalization layer, a pretrained backbone (or a name that says so), or
@@ -173,12 +183,14 @@ def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
     for c in ctx.prog.calls:
         node = c.node
         kw = next((k for k in node.keywords if k.arg == "training"), None)
-        if kw is None or not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
+        if kw is None:
             continue
         what = ast.unparse(node.func)[:40]
         f = node.func
-        if what.startswith("super()") and id(node) in inside:
+        if what.startswith("super()") and id(node) in inside and _overrides_flag(kw.value):
             out.append((f"{what} in a BatchNormalization subclass", node.lineno))
+            continue
+        if not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
             continue
         site = ctx.prog.call_site(f) if isinstance(f, ast.Call) else ctx.prog.origin_call(f, c.ev)
         name = site.name if site is not None else what.rsplit(".", 1)[-1]

@@ -16,7 +16,7 @@ import re
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
-from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, last
+from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
 
@@ -92,17 +92,29 @@ def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
 def _indexed_by_prediction(ctx: Ctx, var: str, after: int) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
     for ev in ctx.prog.events[after:]:
-        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+        nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
+        # [names[i] for i in idxs]: the index is an element of idxs
+        comp_iters = {
+            t.id: g.iter
+            for n in nodes
+            if isinstance(n, ast.comprehension)
+            for g in [n]
+            for t in ast.walk(g.target)
+            if isinstance(t, ast.Name)
+        }
+        for n in nodes:
             if not (
                 isinstance(n, ast.Subscript)
-                and isinstance(n.value, ast.Name)
-                and n.value.id == var
+                and dotted(n.value) == var
                 and not isinstance(n.slice, ast.Constant | ast.Slice)
             ):
                 continue
-            if ctx.prog.lookup(var, ev.idx, ev.scope) is None:
+            if "." not in var and ctx.prog.lookup(var, ev.idx, ev.scope) is None:
                 continue
-            for ref in ctx.prog.deps(n.slice, ev, limit=25):
+            index = n.slice
+            if isinstance(index, ast.Name) and index.id in comp_iters:
+                index = comp_iters[index.id]
+            for ref in ctx.prog.deps(index, ev, limit=25):
                 for m in ast.walk(ref.node):
                     if isinstance(m, ast.Call):
                         f = m.func
@@ -191,6 +203,7 @@ def check_unstable_order(ctx: Ctx) -> None:
             [REFS["keras_idfd"], REFS["tv_tutorial"]],
         )
     maps = _mappings(ctx)
+    _per_instance(ctx)
     roles = {role for _, _, role, _ in maps if role}
     if len(maps) >= 2 and len(roles) >= 2 and once(ctx, "label.maps"):
         first, second = maps[0], next(m for m in maps[1:] if m[2] != maps[0][2])
@@ -216,6 +229,34 @@ def check_unstable_order(ctx: Ctx) -> None:
         )
 
 
+def _per_instance(ctx: Ctx) -> None:
+    """One mapping expression run for several datasets (a Dataset class instantiated for
+    training and for validation, each numbering the classes of its own file)."""
+    runs: dict[int, list[Event]] = {}
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if isinstance(n, ast.DictComp):
+                it = n.generators[0].iter
+                enum = isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate"
+                if enum and it.args and unstable_source(ctx, it.args[0], ev):
+                    runs.setdefault(id(n), []).append(ev)
+    for evs in runs.values():
+        if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
+            continue
+        ev = evs[0]
+        kind = unstable_source(ctx, ev.node.value, ev) if isinstance(ev.node, ast.Assign) else None
+        _maps(
+            ctx,
+            [ev.node.lineno],
+            kind[0] if kind else "unique",
+            "Each dataset numbers its classes from its own data",
+            "The class → index mapping is built inside the code that loads one split and is "
+            "run once per split, each time from that split's labels in the order they appear: "
+            "training and validation can give the same class different indices, so "
+            "validation counts correct predictions as wrong.",
+        )
+
+
 def _maps(ctx: Ctx, lines, kind: str, title: str, why: str) -> None:
     ctx.add(
         "GL306",
@@ -232,7 +273,8 @@ def _maps(ctx: Ctx, lines, kind: str, title: str, why: str) -> None:
 
 
 _MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
-_NUMERIC_DIR = re.compile(r"(?:^|/)\d+/?$")
+# a class folder named by a number: ``data/train/10``, ``Test/2/00409.png``
+_NUMERIC_DIR = re.compile(r"(?:^|/)\d{1,4}(?:/?$|/[^/]+\.(?:png|jpe?g|bmp|ppm|gif|tiff?)$)", re.I)
 
 
 def _numeric_folder_evidence(ctx: Ctx) -> int:
@@ -294,5 +336,69 @@ def check_numeric_folders(ctx: Ctx) -> None:
         "idx_to_class = {v: k for k, v in train_set.class_to_idx.items()}  # torchvision\n"
         "label = int(idx_to_class[pred])\n"
         "# Keras: {v: k for k, v in train_gen.class_indices.items()}",
+        [REFS["keras_idfd"], REFS["tv_tutorial"]],
+    )
+
+
+_IMAGENET_NAMES = re.compile(r"imagenet_class|imagenet1000|synset|imagenet_labels", re.I)
+
+
+@check("common.imagenet_names_new_head")
+def check_imagenet_names(ctx: Ctx) -> None:
+    """GL306: predictions of a new head named with ImageNet's 1000 class names."""
+    prog = ctx.prog
+    pops = [c.ev.idx for c in prog.method_calls("pop")]
+    new_heads = []
+    for c in prog.calls:
+        if c.name not in ("Dense", "Linear"):
+            continue
+        node = c.arg(0, "units") if c.name == "Dense" else c.arg(1, "out_features")
+        units = prog.const(node, c.ev.idx, c.ev.scope)
+        if units == 1000:
+            continue
+        after_pop = any(i < c.ev.idx for i in pops)
+        as_head = isinstance(c.ev.node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr in ("fc", "classifier", "head")
+            for t in c.ev.node.targets
+        )
+        if after_pop or as_head:
+            new_heads.append(c)
+    if not new_heads:
+        return
+    decode = next((c for c in prog.calls if c.name == "decode_predictions"), None)
+    line = decode.node.lineno if decode else 0
+    if not line:
+        for ev in prog.events:
+            n = ev.node
+            if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+                continue
+            var = dotted(n.targets[0])
+            if var is None:
+                continue
+            text = " ".join(
+                str(prog.const(m, r.idx, r.scope))
+                for r in prog.deps(n.value, ev, limit=15)
+                for m in ast.walk(r.node)
+                if isinstance(m, ast.Constant | ast.Name | ast.BinOp)
+            )
+            if _IMAGENET_NAMES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
+                line = n.lineno
+                break
+    if not line or not once(ctx, "label.imagenet_names"):
+        return
+    head = new_heads[-1]
+    ctx.add(
+        "GL306",
+        "label-order-mismatch",
+        "warning",
+        "Predictions of the new head are named with ImageNet's class names",
+        [head.node.lineno, line],
+        f"The ImageNet classifier is replaced by a new head ({ast.unparse(head.node)[:60]}), "
+        "whose index 0, 1, ... are your classes in the loader's order, but the predicted "
+        "indices are still turned into names through ImageNet's 1000-class list "
+        "(decode_predictions / imagenet_class_index): index 0 prints 'tench', index 1 "
+        "'goldfish', whatever the model predicted.",
+        "Name predictions with your own classes: idx_to_class = {v: k for k, v in "
+        "train_gen.class_indices.items()} (Keras) or train_set.classes (torchvision).",
         [REFS["keras_idfd"], REFS["tv_tutorial"]],
     )

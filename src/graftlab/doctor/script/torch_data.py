@@ -9,7 +9,9 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     bn_rules,
     head_rules,
     label_rules,
+    leak_rules,
     norm_rules,
+    trainable_rules,
 )
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
