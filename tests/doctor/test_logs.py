@@ -1053,3 +1053,27 @@ def test_an_unlearning_epoch_with_a_loss_jump_names_the_learning_rate_only():
 )
 def test_an_epoch_that_learns_or_starts_at_chance_is_not_an_unlearning_one(points):
     assert not [f for f in check_log(tqdm_epoch(points)) if f.code == "GL432"]
+
+
+def test_overfitting_read_from_accuracies_when_the_log_has_no_validation_loss():
+    train = [0.55, 0.70, 0.80, 0.88, 0.93, 0.96, 0.98, 0.99]
+    val = [0.52, 0.61, 0.66, 0.67, 0.665, 0.66, 0.655, 0.66]
+    rows = [{"loss": 1.2 * 0.7**i, "accuracy": a, "val_accuracy": v}
+            for i, (a, v) in enumerate(zip(train, val, strict=True))]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL412", "overfitting", "warning")
+    assert "epoch 4" in f.title and "no validation loss" in f.evidence
+    # both curves still rising together: no overfitting
+    healthy = [{**r, "val_accuracy": r["accuracy"] - 0.03} for r in rows]
+    assert not [f for f in check_log(keras(healthy)) if f.category == "overfitting"]
+
+
+def test_a_validation_loss_that_stalls_far_above_a_falling_training_loss_is_overfitting():
+    rows = [{"loss": 1.2 * 0.6**i, "val_loss": v} for i, v in
+            enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.category) == ("GL412", "overfitting")
+    # a plateau close to the training loss is convergence, not memorisation
+    close = [{"loss": max(0.75, 1.2 * 0.8**i), "val_loss": v} for i, v in
+             enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
+    assert not [f for f in check_log(keras(close)) if f.category == "overfitting"]
