@@ -740,8 +740,24 @@ def test_k_is_inferred_from_an_accuracy_at_exactly_one_over_k_or_from_the_first_
 
 @pytest.mark.parametrize(
     ("loss", "acc"),
-    [(7.6666, 0.5000), (4.5999, 0.7000), (5.9781, 0.6250), (50.0000, 0.5000), (0.0, 0.6400)],
-    ids=["tf-keras-half", "tf-keras-70", "keras3-62", "torch-bce-clamp", "categorical-zero"],
+    [
+        (7.6666, 0.5000),
+        (4.5999, 0.7000),
+        (5.9781, 0.6250),
+        (50.0000, 0.5000),
+        (0.0, 0.6400),
+        (0.3750, 0.6250),
+        (0.7133, 0.6000),
+    ],
+    ids=[
+        "tf-keras-half",
+        "tf-keras-70",
+        "keras3-62",
+        "torch-bce-clamp",
+        "categorical-zero",
+        "mse",
+        "bce-with-logits",
+    ],
 )
 def test_constant_loss_at_the_clipped_log_times_the_other_share_is_a_one_unit_softmax(loss, acc):
     rows = [{"loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc}] * 4
