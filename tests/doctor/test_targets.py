@@ -297,3 +297,13 @@ def test_a_walked_folder_reads_the_scripts_of_one_directory_as_one_program(tmp_p
         (many / f"b{i}_train.py").write_text(TORCH_TRAIN)
     found = [f for p, r in scan(many) if not isinstance(r, str) for f in r]
     assert not [f for f in found if f.category == "double-softmax"]
+
+
+def test_an_empty_export_among_tensorboard_exports_is_a_note(tmp_path):
+    train = _export(tmp_path / "run-train-tag-epoch_accuracy.csv", [0.45, 0.58, 0.69, 0.77])
+    val = _export(tmp_path / "run-validation-tag-epoch_accuracy.csv", [0.0, 0.0, 0.0, 0.0])
+    empty = tmp_path / "run-train-tag-epoch_loss.csv"
+    empty.write_text("Wall time,Step,Value\n")
+    pairs = diagnose([train, val, empty])
+    assert any(f.category == "no-shuffle" for _, f in pairs)
+    assert [Path(t).name for t, f in pairs if f.code == "GL420"] == [empty.name]

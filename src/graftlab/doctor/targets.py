@@ -94,9 +94,9 @@ def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) 
     if _has_log(path, text):  # a paste can hold both
         try:
             findings += _log(path, framework)
-        except DataError as exc:
+        except DataError:
             if not code:
-                raise _named(exc, path) from None
+                raise
     return findings
 
 
@@ -119,18 +119,24 @@ def _log(path: Path, framework: str) -> list[Finding]:
     return check_log(path, framework=framework)  # the path: an export's metric is in its name
 
 
-def _exports(paths: list[Path], framework: str) -> tuple[str, list[Finding]]:
-    """Several TensorBoard scalar exports of one run, checked as one table."""
+def _exports(
+    paths: list[Path], framework: str, unread: list[tuple[str, DataError]]
+) -> list[tuple[str, list[Finding]]]:
+    """Several TensorBoard scalar exports of one run, checked as one table; an export with no
+    rows goes to ``unread``."""
     from graftlab.doctor._logparse import parse_log
     from graftlab.doctor.logs import check_log
 
-    merged = merge_exports([(p, parse_log(p)) for p in paths])
-    name = " + ".join(str(p) for p in paths)
-    return name, check_log(merged, framework=framework)
-
-
-def _named(exc: DataError, path: Path) -> DataError:
-    return DataError(str(exc).replace("the text given", repr(str(path))))
+    parsed = []
+    for path in paths:
+        try:
+            parsed.append((path, parse_log(path)))
+        except DataError as exc:
+            unread.append((str(path), exc))
+    if not parsed:
+        return []
+    name = " + ".join(str(p) for p, _ in parsed)
+    return [(name, check_log(merge_exports(parsed), framework=framework))]
 
 
 def _script(path: Path) -> list[Finding]:
@@ -219,7 +225,7 @@ def diagnose(
     groups += _program(scripts)
     exports = [p for p in texts if p not in scripts and is_tensorboard_export(texts[p])]
     if len(exports) >= 2:
-        groups.append(_exports(exports, framework))
+        groups += _exports(exports, framework, unread)
     for path, text in texts.items():
         if path in notebooks or not _has_log(path, text) or (len(exports) >= 2 and path in exports):
             continue
@@ -227,7 +233,7 @@ def diagnose(
             groups.append((str(path), _log(path, framework)))
         except DataError as exc:
             if path not in scripts:
-                unread.append((str(path), _named(exc, path)))
+                unread.append((str(path), exc))
         except Exception as exc:  # a reader bug on one log must not hide the rest
             unread.append(
                 (
