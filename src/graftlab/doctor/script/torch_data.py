@@ -7,6 +7,7 @@ import ast
 from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
     aug_rules,
     bn_rules,
+    color_rules,
     head_rules,
     label_rules,
     leak_rules,
