@@ -891,3 +891,23 @@ model.fit(x, y, callbacks=[ckpt])
     best = src.replace('monitor="val_loss"', 'monitor="val_loss", save_best_only=True')
     (f,) = _cats(best)["monitor-metric-missing"]
     assert f.severity == "error"
+
+
+def test_functions_of_another_pasted_file_called_through_their_module(tmp_path):
+    model_py = tmp_path / "model.py"
+    task_py = tmp_path / "task.py"
+    model_py.write_text(
+        "from tensorflow.keras import layers, models\n"
+        "def model_fn(labels_dim):\n"
+        "    model = models.Sequential()\n"
+        "    model.add(layers.Dense(16, activation='relu'))\n"
+        "    model.add(layers.Dense(labels_dim, activation='softmax'))\n"
+        "    model.compile(loss='binary_crossentropy', optimizer='sgd')\n"
+        "    return model\n"
+    )
+    task_py.write_text("import trainer.model as model\nm = model.model_fn(1)\nm.fit(x, y)\n")
+    found = [f for f in check_script([model_py, task_py]) if f.severity == "error"]
+    assert any(f.category == "single-unit-softmax" for f in found)
+    task_py.write_text("import trainer.model as model\nm = model.model_fn(3)\nm.fit(x, y)\n")
+    found = [f for f in check_script([model_py, task_py]) if f.severity == "error"]
+    assert not any(f.category == "single-unit-softmax" for f in found)
