@@ -240,3 +240,21 @@ RESNET_PRE = "keras.applications.resnet50.preprocess_input"
 )
 def test_keras_contracts_kept_are_silent(src):
     assert _pre(src, codes=("GL110",)) == []
+
+
+CAFFE_WEIGHTS = """\
+import torch
+from torchvision import transforms
+model = XNORNet()
+model.load_state_dict(torch.load("alexnet_xnor_caffe.pth"))
+tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(227),
+                         transforms.ToTensor(){extra}])
+"""
+
+
+def test_caffe_converted_weights_fed_unit_range_tensors():
+    (f,) = _pre(CAFFE_WEIGHTS.format(extra=""))
+    assert f.code == "GL305" and "Caffe" in f.title
+    back = ", transforms.Lambda(lambda x: x[[2, 1, 0]] * 255)"
+    assert _pre(CAFFE_WEIGHTS.format(extra=back)) == []
+    assert _pre(CAFFE_WEIGHTS.format(extra="").replace("_caffe", "")) == []
