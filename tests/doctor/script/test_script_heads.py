@@ -94,3 +94,17 @@ def test_imagenet_head_kept_for_a_ten_class_task():
         "opt = torch.optim.SGD(model.parameters()",
     )
     assert _heads(cut) == []
+
+
+def test_hub_model_with_its_fc_replaced_and_used_to_predict():
+    src = """\
+import torch
+import torch.nn as nn
+model = torch.hub.load("pytorch/vision", "resnet18", pretrained=True)
+model.fc = nn.Linear(512, 10)
+model.eval()
+print(model(img).argmax(1))
+"""
+    (f,) = _heads(src)
+    assert f.code == "GL227"
+    assert _heads(src.replace("model.fc = nn.Linear(512, 10)\n", "")) == []

@@ -63,6 +63,8 @@ def _head_assign(n: ast.stmt) -> ast.Attribute | None:
 
 
 def _is_load(ctx: Ctx, ev: Event) -> bool:
+    """Trained weights arrive here: a load call, ``torch.hub.load``, or a constructor asked
+    for pretrained weights (``resnet50(pretrained=True)``, ``weights="DEFAULT"``)."""
     for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With | ast.If) else []:
         if not isinstance(n, ast.Call):
             continue
@@ -70,6 +72,14 @@ def _is_load(ctx: Ctx, ev: Event) -> bool:
         name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
         if name in _LOADS or name.startswith("load_weights"):
             return True
+        if ast.unparse(f).endswith("hub.load"):
+            return True
+        for k in n.keywords:
+            v = k.value
+            if k.arg == "pretrained" and isinstance(v, ast.Constant) and v.value:
+                return True
+            if k.arg == "weights" and not (isinstance(v, ast.Constant) and v.value is None):
+                return True
     return False
 
 
