@@ -189,6 +189,10 @@ class KerasScript:
     def _layer(self, site: CallSite | None, applied: ast.Call | None = None) -> Layer:
         if site is None:
             return Layer("?", None, applied)
+        if site.name in ("TimeDistributed", "Bidirectional") and site.node.args:
+            inner = self.prog.origin_call(site.node.args[0], site.ev)
+            if inner is not None:  # TimeDistributed(Dense(k)): per step, the Dense's head
+                return self._layer(inner, applied)
         app = next((a for a in self.apps if a.site.node is site.node), None)
         if app:
             return Layer("app", site, applied, app)
