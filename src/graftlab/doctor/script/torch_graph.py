@@ -106,6 +106,7 @@ class Head:
     units: object  # int or UNKNOWN
     line: int
     eval_only: bool = False  # applied under ``if not self.training``: evaluation outputs only
+    inferred: bool = False  # the model was matched to its class by a guess, not by the code
 
 
 @dataclass
