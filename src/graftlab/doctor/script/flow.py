@@ -607,6 +607,9 @@ class Program:
             r = self.returns[id(node)]
             return self.const(r.node, r.idx, r.scope, depth + 1)
         name = canon(self.qualname(node.func, idx, scope))
+        if name == "dict" and not node.args and all(k.arg for k in node.keywords):
+            # dict(rotation_range=0.2, ...): unknown values stay UNKNOWN, the keys are known
+            return {k.arg: self.const(k.value, idx, scope, depth + 1) for k in node.keywords}
         args = [self.const(a, idx, scope, depth + 1) for a in node.args]
         if any(a is UNKNOWN for a in args) or node.keywords:
             return UNKNOWN

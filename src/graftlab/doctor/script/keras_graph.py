@@ -477,11 +477,17 @@ class Flow:
         if self.datagen is None:
             return []
         out = []
-        for k in self.datagen.node.keywords:
+        dg = self.datagen
+        for k in dg.node.keywords:
             if k.arg in KERAS_AUG_KWARGS:
-                v = self.ks.prog.const(k.value, self.datagen.ev.idx, self.datagen.ev.scope)
+                v = self.ks.prog.const(k.value, dg.ev.idx, dg.ev.scope)
                 if v not in (0, 0.0, False, None, (1, 1), [1, 1], (1.0, 1.0)):
                     out.append(k.arg)
+            elif k.arg is None:  # ImageDataGenerator(**data_gen_args)
+                d = self.ks.prog.const(k.value, dg.ev.idx, dg.ev.scope)
+                for key, v in d.items() if isinstance(d, dict) else ():
+                    if key in KERAS_AUG_KWARGS and v not in (0, 0.0, False, None, (1, 1)):
+                        out.append(key)
         return out
 
     def usage_role(self) -> str | None:
