@@ -122,3 +122,17 @@ val_ds = LeafDataset(val_df, transform={tf})
     (f,) = _aug(src.format(tf="train_tf"))
     assert "HorizontalFlip" in f.title
     assert _aug(src.format(tf="val_tf")) == []
+
+
+def test_generator_arguments_passed_as_a_dict():
+    src = """\
+from keras.preprocessing.image import ImageDataGenerator
+data_gen_args = dict(rotation_range=0.2, horizontal_flip=True, fill_mode="nearest")
+image_datagen = ImageDataGenerator(**data_gen_args)
+train_gen = image_datagen.flow_from_directory("data/train", class_mode=None, seed=1)
+val_gen = {val}.flow_from_directory("data/val", class_mode=None, seed=1)
+model.fit_generator(train_gen, steps_per_epoch=300, validation_data=val_gen)
+"""
+    (f,) = _aug(src.format(val="image_datagen"))
+    assert "horizontal_flip" in f.title
+    assert _aug(src.format(val="ImageDataGenerator()")) == []

@@ -156,3 +156,25 @@ class BatchNorm(keras.layers.BatchNormalization):
     assert _bn(src.format(flag="not self.freeze"))
     assert _bn(src.format(flag="training and not self.freeze")) == []
     assert _bn(src.format(flag="False")) == []
+
+
+def test_frozen_loaded_backbone_in_train_mode_is_noted():
+    src = """\
+import torch
+model = get_encoder()
+model.load_state_dict(torch.load("ssl.pth"), strict=False)
+for name, p in model.named_parameters():
+    if "fc" not in name:
+        p.requires_grad = False
+opt = torch.optim.SGD(model.fc.parameters(), lr=0.1)
+model.train()
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+"""
+    notes = [f for f in check_script(src) if f.code == "GL222"]
+    assert len(notes) == 1 and notes[0].severity == "info"
+    assert "Inferred" in notes[0].explanation
+    handled = src.replace("model.train()\n", "model.eval()\n")
+    assert [f for f in check_script(handled) if f.code == "GL222"] == []

@@ -120,3 +120,18 @@ with torch.no_grad():
 """
     (f,) = _ds(src)
     assert f.severity == "warning" and "eval mode" in f.title
+
+
+def test_a_module_pasted_with_an_unbuilt_network_name_is_a_warning():
+    src = """\
+class Net(nn.Module):
+    def forward(self, x):
+        x = self.fc(x)
+        return F.softmax(x, dim=1)
+criterion = nn.CrossEntropyLoss()
+output = net(inputs)
+loss = criterion(output, labels)
+"""
+    (f,) = _ds(src)
+    assert f.severity == "warning" and "Inferred" in f.explanation
+    assert _ds(src.replace("return F.softmax(x, dim=1)", "return x")) == []

@@ -891,3 +891,50 @@ model.fit(x, y, callbacks=[ckpt])
     best = src.replace('monitor="val_loss"', 'monitor="val_loss", save_best_only=True')
     (f,) = _cats(best)["monitor-metric-missing"]
     assert f.severity == "error"
+
+
+def test_functions_of_another_pasted_file_called_through_their_module(tmp_path):
+    model_py = tmp_path / "model.py"
+    task_py = tmp_path / "task.py"
+    model_py.write_text(
+        "from tensorflow.keras import layers, models\n"
+        "def model_fn(labels_dim):\n"
+        "    model = models.Sequential()\n"
+        "    model.add(layers.Dense(16, activation='relu'))\n"
+        "    model.add(layers.Dense(labels_dim, activation='softmax'))\n"
+        "    model.compile(loss='binary_crossentropy', optimizer='sgd')\n"
+        "    return model\n"
+    )
+    task_py.write_text("import trainer.model as model\nm = model.model_fn(1)\nm.fit(x, y)\n")
+    found = [f for f in check_script([model_py, task_py]) if f.severity == "error"]
+    assert any(f.category == "single-unit-softmax" for f in found)
+    task_py.write_text("import trainer.model as model\nm = model.model_fn(3)\nm.fit(x, y)\n")
+    found = [f for f in check_script([model_py, task_py]) if f.severity == "error"]
+    assert not any(f.category == "single-unit-softmax" for f in found)
+
+
+def test_time_distributed_heads_are_read_through_the_wrapper():
+    one_unit = """\
+from keras.models import Sequential
+from keras.layers import LSTM, Dense, TimeDistributed, Activation
+model = Sequential()
+model.add(LSTM(128, return_sequences=True, input_shape=(None, 50)))
+model.add(TimeDistributed(Dense(1)))
+model.add(Activation("softmax"))
+model.compile(loss="categorical_crossentropy", optimizer="adam")
+model.fit(X, Y)
+"""
+    cats = _cats(one_unit, ("error",))
+    assert [f.code for f in cats["single-unit-softmax"]] == ["GL102"]
+    assert "activation-loss-mismatch" not in cats  # one cause, one finding
+    bce = """\
+from keras.models import Model
+from keras.layers import Input, LSTM, Dense, TimeDistributed
+inp = Input((None, 40))
+out = TimeDistributed(Dense(60, activation="softmax"))(LSTM(256, return_sequences=True)(inp))
+model = Model(inp, out)
+model.compile(optimizer="rmsprop", loss="{loss}", metrics=["accuracy"])
+model.fit(X, Y)
+"""
+    assert "binary-loss-multiclass" in _cats(bce.format(loss="binary_crossentropy"))
+    assert "binary-loss-multiclass" not in _cats(bce.format(loss="categorical_crossentropy"))

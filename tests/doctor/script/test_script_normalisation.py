@@ -203,7 +203,8 @@ model.fit(train, epochs=5)
 @pytest.mark.parametrize(
     "src, severity",
     [
-        (KERAS_PREDICT.format(scale=" / 255."), "error"),  # [0, 1] pixels into preprocess_input
+        # [0, 1] pixels into preprocess_input; traced through arrays: a warning
+        (KERAS_PREDICT.format(scale=" / 255."), "warning"),
         (KERAS_FIT.format(app="EfficientNetB0", gen="rescale=1./255"), "error"),
         (KERAS_FIT.format(app="MobileNetV3Small", gen="rescale=1./255"), "error"),
         (KERAS_FIT.format(app="ResNet50", gen="rescale=1./255"), "warning"),
@@ -240,3 +241,21 @@ RESNET_PRE = "keras.applications.resnet50.preprocess_input"
 )
 def test_keras_contracts_kept_are_silent(src):
     assert _pre(src, codes=("GL110",)) == []
+
+
+CAFFE_WEIGHTS = """\
+import torch
+from torchvision import transforms
+model = XNORNet()
+model.load_state_dict(torch.load("alexnet_xnor_caffe.pth"))
+tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(227),
+                         transforms.ToTensor(){extra}])
+"""
+
+
+def test_caffe_converted_weights_fed_unit_range_tensors():
+    (f,) = _pre(CAFFE_WEIGHTS.format(extra=""))
+    assert f.code == "GL305" and "Caffe" in f.title
+    back = ", transforms.Lambda(lambda x: x[[2, 1, 0]] * 255)"
+    assert _pre(CAFFE_WEIGHTS.format(extra=back)) == []
+    assert _pre(CAFFE_WEIGHTS.format(extra="").replace("_caffe", "")) == []

@@ -82,3 +82,22 @@ def test_prediction_with_the_saved_model_without_the_training_rescale():
     assert _te(SAVED.format(scale=" / 255.")) == []
     other = SAVED.format(scale="").replace('load_model("models/cls.h5")', 'load_model("x.h5")')
     assert _te(other) == []
+
+
+HANDWRITTEN = """\
+import numpy as np
+import torch
+import custom_transforms
+normalize = custom_transforms.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
+train_transform = custom_transforms.Compose([
+    custom_transforms.RandomHorizontalFlip(), custom_transforms.ArrayToTensor(), normalize])
+img = np.transpose(imread(path).astype(np.float32), (2, 0, 1))
+tensor_img = ((torch.from_numpy(img).unsqueeze(0) / 255 - 0.5) / {std})
+pred = disp_net(tensor_img)
+"""
+
+
+def test_handwritten_inference_normalisation_against_the_training_one():
+    (f,) = _te(HANDWRITTEN.format(std="0.2"))
+    assert f.code == "GL211" and "hand-written" in f.title
+    assert _te(HANDWRITTEN.format(std="0.5")) == []

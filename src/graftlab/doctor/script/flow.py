@@ -183,6 +183,17 @@ class Program:
             for n in ast.walk(tree)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         }
+        # ``utils.build_model(...)`` / ``model.model_fn(...)``: a function of another file of
+        # the same paste, called through the module it was imported as
+        self._modules = _module_aliases(tree)
+        called |= {
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id in self._modules
+        }
         self._called = called & set(self.functions)
         self._called_methods = {
             n.func.attr
@@ -243,6 +254,15 @@ class Program:
                     fn = self._latest.get(f.id)
                     fn = fn if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else None
                     self._inline(fn or self.functions[f.id], call, scope, loops, withs)
+                elif (
+                    isinstance(f, ast.Attribute)
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id in self._modules
+                    and f.attr in self._called
+                    and f.attr not in self._stack
+                    and isinstance(self._latest.get(f.attr), ast.FunctionDef)
+                ):
+                    self._inline(self._latest[f.attr], call, scope, loops, withs)
                 elif (target := self._method_of(call, scope)) is not None:
                     cls, fn = target
                     if f"{cls}.{fn.name}" not in self._stack:
@@ -587,6 +607,9 @@ class Program:
             r = self.returns[id(node)]
             return self.const(r.node, r.idx, r.scope, depth + 1)
         name = canon(self.qualname(node.func, idx, scope))
+        if name == "dict" and not node.args and all(k.arg for k in node.keywords):
+            # dict(rotation_range=0.2, ...): unknown values stay UNKNOWN, the keys are known
+            return {k.arg: self.const(k.value, idx, scope, depth + 1) for k in node.keywords}
         args = [self.const(a, idx, scope, depth + 1) for a in node.args]
         if any(a is UNKNOWN for a in args) or node.keywords:
             return UNKNOWN
@@ -692,6 +715,18 @@ class Program:
         if not isinstance(call.node.func, ast.Attribute):
             return None
         return self.origin(call.node.func.value, call.ev.idx, call.ev.scope)
+
+
+def _module_aliases(tree: ast.Module) -> set[str]:
+    """Names that modules are imported as (``import trainer.model as model`` → ``model``,
+    ``from trainer import model`` → ``model``, ``import utils`` → ``utils``)."""
+    out: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            out.update(a.asname or a.name.split(".")[0] for a in n.names)
+        elif isinstance(n, ast.ImportFrom):
+            out.update(a.asname or a.name for a in n.names if a.name != "*")
+    return out
 
 
 def dotted(node: ast.expr) -> str | None:

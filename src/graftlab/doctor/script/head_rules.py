@@ -63,6 +63,8 @@ def _head_assign(n: ast.stmt) -> ast.Attribute | None:
 
 
 def _is_load(ctx: Ctx, ev: Event) -> bool:
+    """Trained weights arrive here: a load call, ``torch.hub.load``, or a constructor asked
+    for pretrained weights (``resnet50(pretrained=True)``, ``weights="DEFAULT"``)."""
     for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With | ast.If) else []:
         if not isinstance(n, ast.Call):
             continue
@@ -70,6 +72,14 @@ def _is_load(ctx: Ctx, ev: Event) -> bool:
         name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
         if name in _LOADS or name.startswith("load_weights"):
             return True
+        if ast.unparse(f).endswith("hub.load"):
+            return True
+        for k in n.keywords:
+            v = k.value
+            if k.arg == "pretrained" and isinstance(v, ast.Constant) and v.value:
+                return True
+            if k.arg == "weights" and not (isinstance(v, ast.Constant) and v.value is None):
+                return True
     return False
 
 
@@ -180,3 +190,110 @@ def _add(ctx: Ctx, title: str, lines, why: str, fix: str) -> None:
         fix,
         [REFS["torch_load"], REFS["tv_models"]],
     )
+
+
+declare(
+    "GL233",
+    "head-mismatch",
+    "warning",
+    "script",
+    "A pretrained model keeps its 1000-class ImageNet head for another task",
+    (REFS["tv_tutorial"], REFS["tv_models"]),
+)
+
+_NUM_CLASSES = re.compile(r"^(num_?classes|n_?classes|nb_?classes|classes_?num|n_?class)$", re.I)
+_KNOWN_K = {"CIFAR10": 10, "MNIST": 10, "FashionMNIST": 10, "CIFAR100": 100, "SVHN": 10}
+
+
+def _task_classes(ctx: Ctx) -> tuple[str, int] | None:
+    """(what, line) saying how many classes the task has, when the code shows it."""
+    for ev in ctx.prog.events:
+        n = ev.node
+        if isinstance(n, ast.Assign) and len(n.targets) == 1:
+            t = n.targets[0]
+            name = t.id if isinstance(t, ast.Name) else getattr(t, "attr", "")
+            v = ctx.prog.const(n.value, ev.idx, ev.scope)
+            if _NUM_CLASSES.match(name) and isinstance(v, int) and 2 <= v < 1000:
+                return f"{name} = {v}", n.lineno
+    for c in ctx.prog.calls:
+        if c.name in _KNOWN_K:
+            return f"{c.name} has {_KNOWN_K[c.name]} classes", c.node.lineno
+        if c.name == "ImageFolder":
+            return "ImageFolder's class folders", c.node.lineno
+    return None
+
+
+@check("torch.head_never_replaced")
+def check_head_never_replaced(ctx: Ctx) -> None:
+    """GL233: a torchvision/timm model trained on another task with its ImageNet head."""
+    if not uses_torch(ctx) or not _trains(ctx):
+        return
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    ts = torch_script(ctx)
+    task = _task_classes(ctx)
+    if task is None:
+        return
+    for m in ts.backbones:
+        head = ts.head(m)
+        if head is None or head.units != 1000 or _wrapped(ctx, m):
+            continue
+        if not once(ctx, "head.never_replaced"):
+            return
+        ctx.add(
+            "GL233",
+            "head-mismatch",
+            "warning",
+            f"{m.name} keeps its 1000-class ImageNet classifier",
+            [m.line, task[1]],
+            f"The pretrained {m.name} still ends in the ImageNet layer with 1000 outputs, "
+            f"and nothing replaces it, while the task has fewer classes ({task[0]}). The loss "
+            "trains 1000 logits for a handful of labels: the unused ImageNet classes compete "
+            "in the softmax, predictions can land on them, and the classifier starts from "
+            "ImageNet's class weights instead of a layer sized for your classes (inferred "
+            "from the class count shown).",
+            "Replace the head before training:\nmodel.fc = nn.Linear(model.fc.in_features, "
+            "num_classes)  # torchvision ResNet\nor timm.create_model(name, pretrained=True, "
+            "num_classes=num_classes).",
+            [REFS["tv_tutorial"], REFS["tv_models"]],
+        )
+
+
+_PLAIN_USE = {
+    "parameters",
+    "named_parameters",
+    "to",
+    "cuda",
+    "cpu",
+    "train",
+    "eval",
+    "state_dict",
+    "load_state_dict",
+    "zero_grad",
+    "float",
+    "half",
+}
+
+
+def _wrapped(ctx: Ctx, model) -> bool:
+    """The model is a part of another module (``nn.Sequential(backbone, head)``, passed to a
+    class's constructor, cut with ``children()[:-1]``), whose own head follows it; any use
+    beyond calling, moving and optimising it counts."""
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if not isinstance(n, ast.Attribute) or n.attr in _PLAIN_USE:
+                continue
+            if not isinstance(n.value, ast.Name):
+                continue
+            site = ctx.prog.origin_call(n.value, ev)
+            if site is not None and site.node is model.site.node:
+                return True
+    for c in ctx.prog.calls:
+        if c.name in ("to", "cuda", "DataParallel", "DistributedDataParallel", "compile"):
+            continue
+        for a in [*c.node.args, *[k.value for k in c.node.keywords]]:
+            site = ctx.prog.origin_call(a, c.ev) if isinstance(a, ast.Name) else None
+            same = site is not None and site.node is model.site.node
+            if same and (c.name in ctx.prog.classes or c.name[:1].isupper()):
+                return True  # nn.Sequential(model, ...), MyNet(model)
+    return False

@@ -189,6 +189,10 @@ class KerasScript:
     def _layer(self, site: CallSite | None, applied: ast.Call | None = None) -> Layer:
         if site is None:
             return Layer("?", None, applied)
+        if site.name in ("TimeDistributed", "Bidirectional") and site.node.args:
+            inner = self.prog.origin_call(site.node.args[0], site.ev)
+            if inner is not None:  # TimeDistributed(Dense(k)): per step, the Dense's head
+                return self._layer(inner, applied)
         app = next((a for a in self.apps if a.site.node is site.node), None)
         if app:
             return Layer("app", site, applied, app)
@@ -473,11 +477,17 @@ class Flow:
         if self.datagen is None:
             return []
         out = []
-        for k in self.datagen.node.keywords:
+        dg = self.datagen
+        for k in dg.node.keywords:
             if k.arg in KERAS_AUG_KWARGS:
-                v = self.ks.prog.const(k.value, self.datagen.ev.idx, self.datagen.ev.scope)
+                v = self.ks.prog.const(k.value, dg.ev.idx, dg.ev.scope)
                 if v not in (0, 0.0, False, None, (1, 1), [1, 1], (1.0, 1.0)):
                     out.append(k.arg)
+            elif k.arg is None:  # ImageDataGenerator(**data_gen_args)
+                d = self.ks.prog.const(k.value, dg.ev.idx, dg.ev.scope)
+                for key, v in d.items() if isinstance(d, dict) else ():
+                    if key in KERAS_AUG_KWARGS and v not in (0, 0.0, False, None, (1, 1)):
+                        out.append(key)
         return out
 
     def usage_role(self) -> str | None:

@@ -162,7 +162,10 @@ def _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits) -> None:
             "(label_mode='int') with the sparse loss.",
             fit_lines,
         )
-    if kind == "categorical" and (units == 1 or labels & {"binary", "int"}):
+    single_softmax = units == 1 and act == "softmax" and not labels & {"binary", "int"}
+    if single_softmax:
+        pass  # one cause: the one-unit softmax (GL102) says it
+    elif kind == "categorical" and (units == 1 or labels & {"binary", "int"}):
         add(
             "error",
             "categorical_crossentropy with one output unit or integer labels",

@@ -39,7 +39,9 @@ def _app_in(model: Model | None, apps: list[App]) -> App | None:
 
 
 def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
-    """(call, backbone, ops, data line) for each fit/predict that runs a pretrained backbone."""
+    """(call, backbone, ops, data line) for each fit/predict that runs a pretrained backbone;
+    the line is negative when the ops were found by tracing arrays rather than read from one
+    generator."""
     ks, pp = keras_script(ctx), preprocessing(ctx)
     apps = [a for a in ks.apps if a.pretrained]
     out = []
@@ -62,6 +64,9 @@ def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
             ops, line = pp.flow_ops(flow), flow.datagen.node.lineno
         else:
             ops, line = pp.data_ops(x, call.ev) or [], call.node.lineno
+            # steps found by following the arrays' history may belong to other uses of the
+            # same variables: the link is inferred
+            line = -line
         out.append((call, app, ops + pp.model_ops(model), line))
     return out
 
@@ -82,7 +87,8 @@ def check_preprocessing(ctx: Ctx) -> None:
     for (_name, got), feeds in groups.items():
         app = feeds[0][0]
         want = expected_mode(app)
-        if got == "double" or (want == "raw" and got in ("unit", "tf", "torch")):
+        inferred = any(line < 0 for _, _, line in feeds)
+        if (got == "double" or (want == "raw" and got in ("unit", "tf", "torch"))) and not inferred:
             severity = "error"
         else:
             severity = "warning"
@@ -91,7 +97,7 @@ def check_preprocessing(ctx: Ctx) -> None:
         given = f"{MODES[got]}: {steps}" if steps else "raw 0..255 pixels: no preprocessing at all"
         lines = [a.site.node.lineno for a, _, _ in feeds] + [o.line for o in ops]
         if not steps:
-            lines += [line for _, _, line in feeds]
+            lines += [abs(line) for _, _, line in feeds]
         ctx.add(
             "GL110",
             "preprocessing-mismatch",

@@ -138,7 +138,10 @@ class Preprocessing:
             if name == "Rescaling":
                 scale = self.prog.const(_arg(n, 0, "scale"), ref.idx, ref.scope)
                 return Op(_scale_mode(scale), n.lineno, ast.unparse(n))
-            if name == "convert_image_dtype":
+            if name in ("convert_image_dtype", "img_as_float", "img_as_float32"):
+                return Op("unit", n.lineno, ast.unparse(n))
+            if name in ("resize", "rescale") and q.startswith("skimage") and not _keeps_range(n):
+                # skimage.transform.resize returns floats in [0, 1] unless preserve_range=True
                 return Op("unit", n.lineno, ast.unparse(n))
             if name in ("Normalization", "standardize", "per_image_standardization"):
                 return Op("?", n.lineno, ast.unparse(n))
@@ -227,6 +230,11 @@ class Preprocessing:
                     if last(q) in _LOADERS and (last(q) != "open" or "Image" in q):
                         lines.append(n.lineno)
         return min(lines, default=0)
+
+
+def _keeps_range(call: ast.Call) -> bool:
+    kw = next((k.value for k in call.keywords if k.arg == "preserve_range"), None)
+    return isinstance(kw, ast.Constant) and kw.value is True
 
 
 def _arg(call: ast.Call, pos: int, name: str) -> ast.expr | None:

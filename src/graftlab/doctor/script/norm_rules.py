@@ -516,3 +516,49 @@ def _caffe_on_torch(ctx: Ctx, line: int) -> None:
         "x = torch.from_numpy(x.transpose(2, 0, 1)).float().unsqueeze(0)",
         [REFS["tv_models"]],
     )
+
+
+_CAFFE_WEIGHTS = re.compile(r"caffe|bninception", re.I)
+
+
+@check("torch.caffe_weights_unit_range")
+def check_caffe_weights(ctx: Ctx) -> None:
+    """GL305: weights converted from Caffe (0..255 BGR, mean subtracted) fed ToTensor()'s
+    [0, 1] RGB tensors."""
+    if not uses_torch(ctx):
+        return
+    hint = None
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            text = n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else ""
+            if len(text) < 300 and _CAFFE_WEIGHTS.search(text):
+                hint = hint or (text, n.lineno)
+    if hint is None:
+        return
+    for p in torch_script(ctx).pipelines:
+        names = [s.name for s in p.steps]
+        if "ToTensor" not in names:
+            continue
+        back = any(
+            s.name == "Lambda" and s.node.args and "255" in ast.unparse(s.node.args[0])
+            for s in p.steps
+        )
+        if back or not once(ctx, "norm.caffe_weights"):
+            continue
+        ctx.add(
+            "GL305",
+            "preprocessing-mismatch",
+            "warning",
+            "Weights converted from Caffe are fed [0, 1] RGB tensors",
+            [hint[1], p.steps[names.index("ToTensor")].node.lineno],
+            f"The weights come from Caffe ({hint[0]!r}). Caffe models were trained on BGR "
+            "images on the 0..255 scale with only the channel means subtracted (no division "
+            "by 255, no std). ToTensor() gives RGB values in [0, 1], about 255 times smaller, "
+            "so the first layers see almost constant inputs and accuracy collapses (inferred "
+            "from the weights' name).",
+            "Reproduce the Caffe preprocessing: transforms.Lambda(lambda x: x[[2, 1, 0]] * "
+            "255) after ToTensor(), then Normalize(mean=[103.939, 116.779, 123.68], std=[1, 1, "
+            "1]); or use weights trained in PyTorch with the standard ImageNet transform.",
+            [REFS["tv_models"]],
+        )
+        return

@@ -7,6 +7,7 @@ import ast
 from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
     aug_rules,
     bn_rules,
+    color_rules,
     head_rules,
     label_rules,
     leak_rules,
@@ -143,12 +144,45 @@ def check_train_eval(ctx: Ctx) -> None:
             if "?" in (nt, ne) or nt == ne or not once(ctx, "torch.train_eval", t.line, ne):
                 continue  # the val and test transforms sharing one difference: one finding
             _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne, t.role)
+        _handwritten(ctx, t, nt)
         for call, pipe_steps, line in _inference_transforms(ctx):
             ne = pipe_steps
             if nt in ("?", "library") or ne == "?" or nt == ne:
                 continue
             lines = [t.line, line, call.node.lineno]
             _train_eval(ctx, lines, "inference transform", nt, ne, t.role)
+
+
+def _handwritten(ctx: Ctx, train: Pipeline, nt) -> None:
+    """GL211: ``(x / 255 - m) / s`` written by hand outside the training pipeline with other
+    statistics than the training Normalize."""
+    if not isinstance(nt, tuple):
+        return
+    for ev in ctx.prog.events:
+        if ctx.prog.loop_trains(ev.loops[-1]) if ev.loops else False:
+            continue
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if not (
+                isinstance(n, ast.BinOp)
+                and isinstance(n.op, ast.Div)
+                and isinstance(n.left, ast.BinOp)
+                and isinstance(n.left.op, ast.Sub)
+            ):
+                continue
+            m = norm_rules.vector(ctx, n.left.right, ev)
+            sd = norm_rules.vector(ctx, n.right, ev)
+            if not m or not sd or max(m) > 1.5 or len(m) not in (1, 3) or len(sd) not in (1, 3):
+                continue
+            m3, s3 = tuple(m * (3 // len(m))), tuple(sd * (3 // len(sd)))
+            mean, std = nt
+            if len(mean) != 3:
+                continue
+            off = max(abs(a - b) for a, b in zip((*m3, *s3), (*mean, *std), strict=True))
+            if off <= 0.02 or not once(ctx, "torch.handwritten", train.line):
+                continue
+            ne = (tuple(round(v, 3) for v in m3), tuple(round(v, 3) for v in s3))
+            _train_eval(ctx, [train.line, n.lineno], "hand-written normalisation", nt, ne, None)
+            return
 
 
 def _untransformed_eval_sets(ctx: Ctx) -> None:

@@ -106,6 +106,7 @@ class Head:
     units: object  # int or UNKNOWN
     line: int
     eval_only: bool = False  # applied under ``if not self.training``: evaluation outputs only
+    inferred: bool = False  # the model was matched to its class by a guess, not by the code
 
 
 @dataclass
@@ -500,7 +501,9 @@ class TorchScript:
     def pipelines(self) -> list[Pipeline]:
         out = []
         for c in self.prog.calls:
-            if c.name == "Compose" and c.qual.startswith(_COMPOSE_PREFIXES):
+            if c.name == "Compose" and (
+                c.qual.startswith(_COMPOSE_PREFIXES) or self._looks_like_transforms(c)
+            ):
                 steps = []
                 arg = c.arg(0, "transforms")
                 ref = self.prog.origin(arg, c.ev.idx, c.ev.scope) if arg is not None else None
@@ -516,6 +519,18 @@ class TorchScript:
         for p in out:
             p.role = self._pipeline_role(p)
         return out
+
+    def _looks_like_transforms(self, c: CallSite) -> bool:
+        """``custom_transforms.Compose([...])`` of a project's own module: a Compose whose
+        steps are named like image transforms."""
+        arg = c.arg(0, "transforms")
+        ref = self.prog.origin(arg, c.ev.idx, c.ev.scope) if arg is not None else None
+        names = {
+            last(canon(self.prog.qualname(e.func, at.idx, at.scope) or ""))
+            for e, at in self._list_items(ref.node if ref else None, ref)
+            if isinstance(e, ast.Call)
+        }
+        return bool(names & {"Normalize", "ToTensor", "ArrayToTensor", "Resize", "CenterCrop"})
 
     def _list_items(self, node, at, depth: int = 0) -> list:
         """Elements of a transform list, also when it is built in steps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
@@ -107,6 +108,17 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     guessed = ts.guess_model(ctx.prog.call_site(n)) if ctx.prog.call_site(n) else None
     if guessed is not None and (pasted := _pasted_module(ctx)) is not None:
         return ts._class_head(pasted)  # ``def forward`` pasted without its class
+    if guessed is not None:
+        # ``net(x)`` with ``net`` built outside the paste, and the paste defines exactly one
+        # module with a forward(): inferred to be that module
+        modules = [
+            c
+            for c in ctx.prog.classes.values()
+            if any(isinstance(f, ast.FunctionDef) and f.name == "forward" for f in c.body)
+        ]
+        if len(modules) == 1:
+            head = ts._class_head(modules[0])
+            return replace(head, inferred=True) if head is not None else None
     return None
 
 
@@ -157,13 +169,19 @@ def check_head(ctx: Ctx) -> None:
             ctx.add(
                 "GL201",
                 "double-softmax",
-                "error",
+                "warning" if head.inferred else "error",
                 "CrossEntropyLoss receives probabilities: softmax is applied twice",
                 lines,
                 "nn.CrossEntropyLoss (and F.cross_entropy) applies log_softmax itself and "
                 "expects raw logits. Fed softmax outputs in [0, 1], it computes softmax of "
                 "probabilities, which is nearly uniform: the loss stalls near log(K), gradients "
-                "are tiny and accuracy creeps up slowly or not at all.",
+                "are tiny and accuracy creeps up slowly or not at all."
+                + (
+                    " (Inferred: the network called is taken to be the one module the code "
+                    "defines.)"
+                    if head.inferred
+                    else ""
+                ),
                 "Return logits from the model (remove nn.Softmax / F.softmax before the loss) "
                 "and apply softmax only for reporting: probs = logits.softmax(dim=1).",
                 [REFS["torch_ce"]],

@@ -408,24 +408,39 @@ def check_batchnorm(ctx: Ctx) -> None:
         return
     ts = torch_script(ctx)
     frozen = [ev for ev, v in _grad_sets(ctx) if not v]
-    if not frozen or not ts.backbones or any(v for _, v in _grad_sets(ctx)):
+    if not frozen or any(v for _, v in _grad_sets(ctx)):
         return
-    bb = ts.backbones[0]
-    if bb.kind == "torchvision" and bb.name.startswith(("vgg", "alexnet", "vit_", "swin_")):
+    if ts.backbones:
+        bb = ts.backbones[0]
+        if bb.kind == "torchvision" and bb.name.startswith(("vgg", "alexnet", "vit_", "swin_")):
+            return
+        what, inferred = bb.name, ""
+    elif ctx.prog.method_calls("load_state_dict") or any(
+        m.pretrained for m in ts.models if m.kind in ("hub", "pretrained", "loaded")
+    ):
+        what = "the loaded backbone"
+        inferred = (
+            " (Inferred: the backbone's architecture is not in the code shown; most CNN "
+            "backbones have BatchNorm layers.)"
+        )
+    else:
         return
     trains = [idx for idx, _, mode in _mode_changes(ctx) if mode == "train"]
     if not trains or _handles_bn(ctx.src.tree):
         return
+    # info, not warning: the official torchvision "fixed feature extractor" recipe does this
+    # and works; the drift costs accuracy mainly with small batches from a new domain
     ctx.add(
         "GL222",
         "batchnorm",
         "info",
-        "The backbone is frozen with requires_grad=False but trained in model.train() mode",
+        f"The frozen {what} is trained in model.train() mode: its BatchNorm statistics still "
+        "change",
         [frozen[0].node.lineno, ctx.prog.events[trains[0]].node.lineno],
         "requires_grad=False stops weight updates, but in training mode BatchNorm layers still "
         "normalise with batch statistics and overwrite their running mean/variance with those "
         "of your data. The 'frozen' features drift during training and differ between "
-        "training and evaluation; with small batches this costs accuracy.",
+        "training and evaluation; with small batches this costs accuracy." + inferred,
         "After model.train(), put the frozen part back in eval mode:\n"
         "model.train(); backbone.eval()  # or: for m in model.modules(): "
         "if isinstance(m, nn.BatchNorm2d): m.eval()",
