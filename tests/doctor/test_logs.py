@@ -1093,3 +1093,41 @@ def test_a_validation_loss_that_stalls_far_above_a_falling_training_loss_is_over
     close = [{"loss": max(0.75, 1.2 * 0.8**i), "val_loss": v} for i, v in
              enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
     assert not [f for f in check_log(keras(close)) if f.category == "overfitting"]
+
+
+BN_ERROR = (
+    "Traceback (most recent call last):\n"
+    '  File "train.py", line 88, in <module>\n'
+    "    {call}\n"
+    '  File "train.py", line 61, in {func}\n'
+    "    out = model(images)\n"
+    '  File "torch/nn/functional.py", line 2478, in batch_norm\n'
+    "    _verify_batch_size(input.size())\n"
+    "ValueError: Expected more than 1 value per channel when training, got input size "
+    "torch.Size([1, 512])\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "func"),
+    [("acc = validate(model)", "validate"), ("evaluate(model, test_loader)", "evaluate")],
+)
+def test_batchnorm_on_one_sample_while_evaluating_is_a_missing_eval_call(call, func):
+    text = "Epoch 1: train loss 1.2000 acc 0.5500\n" + BN_ERROR.format(call=call, func=func)
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL434", "batchnorm", "error")
+    assert f.causes == ["eval-mode-missing"] and "model.eval()" in f.title
+
+
+def test_batchnorm_on_one_sample_while_training_is_a_last_batch_of_one():
+    text = BN_ERROR.format(call="train_one_epoch(model)", func="train_one_epoch")
+    [f] = check_log(text)  # a traceback alone is a log the doctor reads
+    assert (f.code, f.causes) == ("GL434", []) and "drop_last=True" in f.fix
+
+
+def test_batchnorm_on_one_sample_under_a_validation_progress_bar_is_evaluation():
+    text = "Validation epoch 0:   0%|          | 0/700 [00:00<?, ?it/s]\n" + BN_ERROR.format(
+        call="run(model)", func="step"
+    )
+    [f] = check_log(text)
+    assert f.causes == ["eval-mode-missing"]

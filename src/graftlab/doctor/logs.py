@@ -31,6 +31,7 @@ from graftlab.doctor._logmodes import (
     _loss_floor,
     _majority_share,
     _one_class_on_validation_only,
+    _one_sample_batchnorm,
 )
 from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
@@ -109,6 +110,7 @@ def check_log(
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
+    findings += _one_sample_batchnorm(log, fw)
     findings += imagenet_names(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
