@@ -1131,3 +1131,10 @@ def test_batchnorm_on_one_sample_under_a_validation_progress_bar_is_evaluation()
     )
     [f] = check_log(text)
     assert f.causes == ["eval-mode-missing"]
+
+
+def test_an_explosion_late_in_the_second_phase_is_not_blamed_on_the_unfreeze():
+    losses = [1.9, 1.7, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.95, 0.9, 0.85, 0.8,
+              2500.0, 9000.0, 20000.0, 40000.0]  # fmt: skip
+    [f] = [f for f in check_log(step_prints(losses, unfreeze_after=1)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == ("GL408", "divergence", ["learning-rate"])
