@@ -136,3 +136,52 @@ model.fit_generator(train_gen, steps_per_epoch=300, validation_data=val_gen)
     (f,) = _aug(src.format(val="image_datagen"))
     assert "horizontal_flip" in f.title
     assert _aug(src.format(val="ImageDataGenerator()")) == []
+
+
+FROZEN = """\
+import numpy as np
+
+def jitter(x, seed=None):
+    if seed is not None:
+        np.random.seed(seed)
+    angle = np.random.uniform(-30, 30)
+    return rotate(x, angle)
+
+def batches(files):
+    while True:
+        xs = [jitter(load(f), seed={seed}) for f in files]
+        yield np.array(xs)
+
+model.fit_generator(batches(train_files), steps_per_epoch=100)
+"""
+
+
+def test_augmentation_reseeded_on_every_call_or_zero_width():
+    found = [
+        f
+        for f in check_script(FROZEN.format(seed="12345"), filename="post.py")
+        if f.category == "overfitting"
+    ]
+    assert len(found) == 1 and found[0].code == "GL311"
+    assert [
+        f
+        for f in check_script(FROZEN.format(seed="None"), filename="post.py")
+        if f.category == "overfitting"
+    ] == []
+    zero = FROZEN.format(seed="None").replace("uniform(-30, 30)", "uniform(rng, rng)")
+    assert [f for f in check_script(zero) if f.code == "GL311"]
+
+
+def test_preprocess_input_mode_keyword_is_read():
+    src = """\
+import numpy as np
+from keras.applications.mobilenet import MobileNet
+from keras.applications.imagenet_utils import preprocess_input
+base = MobileNet(weights="imagenet")
+x = preprocess_input(np.array(batch), mode="{mode}")
+print(base.predict(x))
+"""
+    codes = [f.code for f in check_script(src.format(mode="tf")) if f.severity != "info"]
+    assert "GL110" not in codes
+    codes = [f.code for f in check_script(src.format(mode="caffe")) if f.severity != "info"]
+    assert "GL110" in codes

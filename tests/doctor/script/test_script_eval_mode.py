@@ -105,3 +105,17 @@ for x, y in test_loader:
 """
     assert _eval(ckpt)
     assert _eval(ckpt.replace('.ckpt")\n', '.ckpt")\nmodel.eval()\n')) == []
+
+
+def test_network_wrapped_in_data_parallel_then_loaded():
+    src = """\
+import torch
+from network import ShuffleNet
+model = ShuffleNet(groups=3, num_classes=1000)
+model = torch.nn.DataParallel(model).cuda()
+model.load_state_dict(torch.load("shufflenet.pth.tar")["state_dict"])
+print(model(img).argmax())
+"""
+    (f,) = _eval(src)
+    assert f.code == "GL230"
+    assert _eval(src.replace("print(model", "model.eval()\nprint(model")) == []

@@ -190,3 +190,17 @@ print([names[i] for i in model(x).argmax(1)])
     (f,) = _labels(torch_src)
     assert f.code == "GL306"
     assert _labels(torch_src.replace("model.fc = nn.Linear(512, 3)\n", "")) == []
+
+
+def test_shuffled_flow_predictions_matched_to_its_filenames():
+    src = """\
+import numpy as np
+import pandas as pd
+from keras.preprocessing.image import ImageDataGenerator
+test_gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("data/test"{shuffle})
+preds = model.predict_generator(test_gen, steps=len(test_gen))
+pd.DataFrame({{"file": test_gen.filenames, "label": np.argmax(preds, 1)}}).to_csv("sub.csv")
+"""
+    (f,) = _labels(src.format(shuffle=""))
+    assert f.code == "GL118"
+    assert _labels(src.format(shuffle=", shuffle=False")) == []

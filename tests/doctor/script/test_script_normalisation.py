@@ -259,3 +259,14 @@ def test_caffe_converted_weights_fed_unit_range_tensors():
     back = ", transforms.Lambda(lambda x: x[[2, 1, 0]] * 255)"
     assert _pre(CAFFE_WEIGHTS.format(extra=back)) == []
     assert _pre(CAFFE_WEIGHTS.format(extra="").replace("_caffe", "")) == []
+
+
+def test_statistics_passed_as_a_kwargs_dict():
+    src = """\
+from torchvision import transforms
+STATS = {{"mean": [0.485, 0.456, 0.406], "std": {std}}}
+tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(**STATS)])
+"""
+    (f,) = _pre(src.format(std="[0.485, 0.456, 0.406]"))
+    assert f.code == "GL212" and f.severity == "error"
+    assert _pre(src.format(std="[0.229, 0.224, 0.225]")) == []

@@ -191,3 +191,98 @@ def _random_inference(ctx: Ctx) -> None:
             [REFS["tv_tutorial"]],
         )
         return
+
+
+declare(
+    "GL311",
+    "overfitting",
+    "warning",
+    "script",
+    "The augmentation draws the same transform for every image",
+    (REFS["keras_idg"], REFS["tv_tutorial"]),
+)
+
+_SEEDS = {"seed", "manual_seed", "set_seed"}
+
+
+def _seeded_each_call(ctx: Ctx, fn: ast.FunctionDef) -> ast.Call | None:
+    """``np.random.seed(seed)`` inside an augmenting function, before its random draws."""
+    seeds = [
+        n
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in _SEEDS
+        and "random" in ast.unparse(n.func.value) + n.func.attr
+        and n.args
+    ]
+    if not seeds:
+        return None
+    at = next((e for e in ctx.prog.events if fn.name in e.funcs), None)
+    if at is None or not random_calls(ctx, fn, at):
+        return None
+    return seeds[0]
+
+
+def _zero_width(ctx: Ctx, n: ast.Call) -> bool:
+    """``np.random.uniform(r, r)`` / ``randint(a, a)``: a range with no width."""
+    name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+    if name not in ("uniform", "randint", "randrange") or len(n.args) < 2:
+        return False
+    return ast.unparse(n.args[0]) == ast.unparse(n.args[1])
+
+
+@check("common.frozen_augmentation")
+def check_frozen_augmentation(ctx: Ctx) -> None:
+    """GL311: an augmentation function reseeds its random generator with a fixed value on
+    every call (or draws from a zero-width range), so every image gets the same transform."""
+    for fn in ctx.prog.functions.values():
+        if "." in fn.name:
+            continue
+        seed = _seeded_each_call(ctx, fn)
+        calls = [c for c in ctx.prog.calls if c.name == fn.name]
+        fixed = seed is not None and _fixed_seed(ctx, fn, seed, calls)
+        zero = next(
+            (n for n in ast.walk(fn) if isinstance(n, ast.Call) and _zero_width(ctx, n)), None
+        )
+        if not fixed and zero is None:
+            continue
+        if not calls or not once(ctx, "aug.frozen", fn.name):
+            continue
+        what = (
+            f"{fn.name}() reseeds the random generator with a fixed value on every call"
+            if fixed
+            else f"{fn.name}() draws from a range of zero width ({ast.unparse(zero)})"
+        )
+        ctx.add(
+            "GL311",
+            "overfitting",
+            "warning",
+            f"The augmentation is not random: {what}",
+            [(seed if fixed else zero).lineno, calls[0].node.lineno],
+            f"{what}, so every image gets exactly the same 'random' crop, rotation or flip: the "
+            "augmentation adds no variety, and a network fine-tuned on a small data set "
+            "overfits as if there were no augmentation at all.",
+            "Seed once at the start of the program (or pass a numpy Generator in), never inside "
+            "the per-image function; draw angles from a real range, e.g. "
+            "np.random.uniform(-rotation_range, rotation_range).",
+            [REFS["keras_idg"]],
+        )
+
+
+def _fixed_seed(ctx: Ctx, fn: ast.FunctionDef, seed: ast.Call, calls: list) -> bool:
+    """The seed is a constant, or a parameter every call gives a constant (or its constant
+    default)."""
+    arg = seed.args[0]
+    if isinstance(arg, ast.Constant):
+        return arg.value is not None
+    if not isinstance(arg, ast.Name):
+        return False
+    params = [p.arg for p in fn.args.args]
+    if arg.id not in params:
+        return False
+    for c in calls:
+        v = _arg_value(ctx, c, fn, arg.id, False)
+        if not isinstance(v, int) or isinstance(v, bool):
+            return False
+    return bool(calls)

@@ -15,7 +15,7 @@ import ast
 import os.path
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graftlab.doctor.script._fold import UNKNOWN, binop, bounded
 
@@ -116,13 +116,31 @@ class CallSite:
     node: ast.Call
     ev: Event
     qual: str
+    prog: Program | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         return last(self.qual)
 
     def kw(self, name: str) -> ast.expr | None:
-        return next((k.value for k in self.node.keywords if k.arg == name), None)
+        """Keyword argument ``name``, also from a ``**options`` dict the code builds
+        (``Normalize(**IMAGENET_STATS)``, ``DataLoader(ds, **loader_kwargs)``)."""
+        found = next((k.value for k in self.node.keywords if k.arg == name), None)
+        if found is not None or self.prog is None:
+            return found
+        for k in self.node.keywords:
+            if k.arg is not None:
+                continue
+            d = self.prog.origin(k.value, self.ev.idx, self.ev.scope).node
+            if isinstance(d, ast.Dict):
+                for key, value in zip(d.keys, d.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == name:
+                        return value
+            elif isinstance(d, ast.Call) and getattr(d.func, "id", "") == "dict":
+                hit = next((x.value for x in d.keywords if x.arg == name), None)
+                if hit is not None:
+                    return hit
+        return None
 
     def arg(self, pos: int, name: str | None = None) -> ast.expr | None:
         """Positional argument ``pos``, or keyword ``name``."""
@@ -206,7 +224,7 @@ class Program:
                 if (cls, name) not in self._ran:
                     self._inline(fn, None, 0, (), (), cls=cls)
         self.calls: list[CallSite] = [
-            CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)))
+            CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)), self)
             for ev in self.events
             for c in calls_in(ev.node)
         ]
@@ -484,7 +502,7 @@ class Program:
             return None
         ev_at = self.events[min(r.idx, len(self.events) - 1)]
         return self.call_site(r.node) or CallSite(
-            r.node, ev_at, canon(self.qualname(r.node.func, r.idx, r.scope))
+            r.node, ev_at, canon(self.qualname(r.node.func, r.idx, r.scope)), self
         )
 
     def call_site(self, node: ast.Call) -> CallSite | None:

@@ -134,7 +134,12 @@ class Preprocessing:
             name = last(q)
             if name == "preprocess_input":
                 mod = preprocess_module(q)
-                return Op(PREPROCESS_MODULES[mod] if mod else "?", n.lineno, q)
+                mode = PREPROCESS_MODULES[mod] if mod else "?"
+                given = next((k.value for k in n.keywords if k.arg == "mode"), None)
+                if given is not None:  # imagenet_utils.preprocess_input(x, mode='tf')
+                    v = self.prog.const(given, ref.idx, ref.scope)
+                    mode = v if v in ("caffe", "tf", "torch") else "?"
+                return Op(mode, n.lineno, q)
             if name == "Rescaling":
                 scale = self.prog.const(_arg(n, 0, "scale"), ref.idx, ref.scope)
                 return Op(_scale_mode(scale), n.lineno, ast.unparse(n))

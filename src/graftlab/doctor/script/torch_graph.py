@@ -240,7 +240,7 @@ class TorchScript:
         root = name.split(".", 1)[0]
         if "." in name and root != "self":
             return None  # ``timm.create_model(...)``, ``models.resnet18(...)``: a factory
-        r = self.prog.origin(f, call.ev.idx, call.ev.scope)
+        r = self.unwrap(f, call.ev) or self.prog.origin(f, call.ev.idx, call.ev.scope)
         if isinstance(r.node, ast.Call):
             # made by a constructor of a library the code shown does not include
             # (``vgg.vgg16_bn(num_classes=10)`` from the poster's own package)
