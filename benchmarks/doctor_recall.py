@@ -1,16 +1,21 @@
 """The doctor on the real-world corpus: recall, clean-script findings, false alarms, cost.
 
-    python benchmarks/doctor_recall.py            # the table below, dev and test parts
+    python benchmarks/doctor_recall.py            # the tables below, dev and test parts
     python benchmarks/doctor_recall.py --misses   # also every missed cause and false alarm
-    python benchmarks/doctor_recall.py --json out.json
+    python benchmarks/doctor_recall.py --json     # the summary as JSON on stdout
+    python benchmarks/doctor_recall.py --json out.json   # ... or into a file
 
 Reads ``tests/doctor/realworld/``: ``cases/<id>/`` (a failing case from a public thread, labelled
 with the cause the accepted answer or the maintainer gave) and ``clean/<id>/`` (correct scripts
 from official guides and popular repositories). Each case's files are diagnosed together, as one
 ``graftlab doctor FILE...`` would. A labelled cause counts as found when a finding of its
-category is reported at ``warning`` or ``error``. False alarms: ``error`` findings on a bug case
-whose category is none of the case's labels. Tune rules on the dev part only; the test part is
-measured, never read to design a rule.
+category is reported at ``warning`` or ``error``, or names it as its likely cause (``causes``;
+counted apart as "via a likely cause"). Recall is given per split, per origin (``reconstruction``:
+the poster's own code or log; ``reproduction``: a log produced here by reproducing the thread)
+and per category, with the mean over categories and the worst one. False alarms: ``error``
+findings on a bug case whose category is none of the case's labels. Throughput: the corpus
+folder walked as ``graftlab doctor tests/doctor/realworld`` would. Tune rules on the dev part
+only; the test part is measured, never read to design a rule.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class CaseResult:
 
     id: str
     split: str
+    origin: str
     clean: bool
     labels: list[str]
     reported: dict[str, str]  # category -> most certain severity reported
@@ -46,6 +52,7 @@ class CaseResult:
     failure: str = ""  # the doctor could not read the case at all
     hits: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    via_cause: list[str] = field(default_factory=list)  # hits named only as a likely cause
 
 
 def load_cases(root: Path = CORPUS) -> list[tuple[Path, dict]]:
@@ -71,14 +78,17 @@ def run_case(folder: Path, case: dict) -> CaseResult:
     seconds = time.perf_counter() - start
     rank = {"error": 0, "warning": 1, "info": 2}
     reported: dict[str, str] = {}
+    named: dict[str, str] = {}  # categories named only as a finding's likely cause
     for _, f in pairs:
-        if f.category not in reported or rank[f.severity] < rank[reported[f.category]]:
-            reported[f.category] = f.severity
+        for seen, c in [(reported, f.category), *((named, c) for c in getattr(f, "causes", []))]:
+            if c not in seen or rank[f.severity] < rank[seen[c]]:
+                seen[c] = f.severity
     labels = list(case.get("categories", []))
-    hits = [c for c in labels if reported.get(c) in FOUND_AT]
+    hits = [c for c in labels if reported.get(c) in FOUND_AT or named.get(c) in FOUND_AT]
     return CaseResult(
         id=case["id"],
         split=case.get("split", "dev"),
+        origin=case.get("origin", "reconstruction"),
         clean=bool(case.get("clean")),
         labels=labels,
         reported=reported,
@@ -90,30 +100,44 @@ def run_case(folder: Path, case: dict) -> CaseResult:
         failure=failure,
         hits=hits,
         misses=[c for c in labels if c not in hits],
+        via_cause=[c for c in hits if reported.get(c) not in FOUND_AT],
     )
+
+
+def _recall(bugs: list[CaseResult]) -> dict:
+    labelled = sum(len(r.labels) for r in bugs)
+    found = sum(len(r.hits) for r in bugs)
+    return {
+        "cases": len(bugs),
+        "causes": labelled,
+        "found": found,
+        "recall": found / labelled if labelled else 0.0,
+        "cases_hit": sum(bool(r.hits) for r in bugs),
+        "via_cause": sum(len(r.via_cause) for r in bugs),
+    }
 
 
 def summarise(results: list[CaseResult]) -> dict:
     """The numbers the benchmark prints and the regression test pins."""
-    out: dict = {"parts": {}, "clean": {}, "false_alarms": []}
+    out: dict = {"parts": {}, "origins": {}, "clean": {}, "false_alarms": []}
     for split in ("dev", "test"):
         bugs = [r for r in results if not r.clean and r.split == split]
-        labelled = sum(len(r.labels) for r in bugs)
-        found = sum(len(r.hits) for r in bugs)
         per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for r in bugs:
             for c in r.labels:
                 per_cat[c][0] += 1
                 per_cat[c][1] += c in r.hits
+        rates = {c: k / n for c, (n, k) in per_cat.items() if c != "other"}
+        worst = min(rates, key=lambda c: (rates[c], -per_cat[c][0])) if rates else ""
         out["parts"][split] = {
-            "cases": len(bugs),
-            "causes": labelled,
-            "found": found,
-            "recall": found / labelled if labelled else 0.0,
-            "cases_hit": sum(bool(r.hits) for r in bugs),
+            **_recall(bugs),
             "categories": {c: tuple(v) for c, v in sorted(per_cat.items())},
+            "category_mean": sum(rates.values()) / len(rates) if rates else 0.0,
+            "category_worst": [worst, rates.get(worst, 0.0), *per_cat.get(worst, [0, 0])],
             "misses": [(r.id, c) for r in bugs for c in r.misses],
         }
+        for origin in sorted({r.origin for r in bugs}):
+            out["origins"][f"{split}/{origin}"] = _recall([r for r in bugs if r.origin == origin])
     for r in results:
         if r.clean:
             out["clean"][r.id] = {"errors": r.errors, "warnings": r.warnings, "split": r.split}
@@ -123,6 +147,13 @@ def summarise(results: list[CaseResult]) -> dict:
                 for code, cat, title in r.errors
                 if cat not in r.labels
             ]
+    clean = out["clean"].values()
+    out["clean_summary"] = {
+        "scripts": len(clean),
+        "with_error": sum(bool(v["errors"]) for v in clean),
+        "max_warnings": max((len(v["warnings"]) for v in clean), default=0),
+        "over_one_warning": sum(len(v["warnings"]) > 1 for v in clean),
+    }
     n_files = sum(r.n_files for r in results)
     total = sum(r.seconds for r in results)
     out["cost"] = {
@@ -131,6 +162,20 @@ def summarise(results: list[CaseResult]) -> dict:
         "ms_per_file": 1000 * total / n_files if n_files else 0.0,
     }
     return out
+
+
+def folder_throughput(root: Path = CORPUS) -> dict:
+    """Files per second of the folder walk (``graftlab doctor <folder>``) over the corpus."""
+    from graftlab.doctor.targets import scan
+
+    start = time.perf_counter()
+    results = list(scan(root))
+    seconds = time.perf_counter() - start
+    return {
+        "files": len(results),
+        "seconds": seconds,
+        "files_per_s": len(results) / seconds if seconds else 0.0,
+    }
 
 
 def peak_on_largest(results: list[CaseResult], cases: list[tuple[Path, dict]]) -> dict:
@@ -146,12 +191,20 @@ def peak_on_largest(results: list[CaseResult], cases: list[tuple[Path, dict]]) -
     return {"id": largest.id, "bytes": largest.size, "seconds": seconds, "peak_mb": peak / 1e6}
 
 
-def report(summary: dict, largest: dict, *, misses: bool) -> str:
+def report(summary: dict, largest: dict, walk: dict, *, misses: bool) -> str:
     lines = []
     for split, part in summary["parts"].items():
+        worst, rate, n, k = part["category_worst"]
         lines.append(
-            f"{split:>4}: recall {part['recall']:.3f} ({part['found']}/{part['causes']} causes), "
-            f"{part['cases_hit']}/{part['cases']} cases with >= 1 hit"
+            f"{split:>4}: recall {part['recall']:.3f} ({part['found']}/{part['causes']} causes, "
+            f"{part['via_cause']} via a likely cause), {part['cases_hit']}/{part['cases']} cases "
+            f"with >= 1 hit; per category: mean {part['category_mean']:.3f}, worst {worst} "
+            f"{rate:.2f} ({k}/{n})"
+        )
+    for key, part in summary["origins"].items():
+        lines.append(
+            f"  {key:<24} recall {part['recall']:.3f} ({part['found']}/{part['causes']}), "
+            f"{part['cases']} cases"
         )
     lines.append("")
     cats = sorted({c for p in summary["parts"].values() for c in p["categories"]})
@@ -163,12 +216,11 @@ def report(summary: dict, largest: dict, *, misses: bool) -> str:
             cells.append(f"{k}/{n}" if n else "-")
         lines.append(f"{c:<36}{cells[0]:>20}{cells[1]:>21}")
     lines.append("")
-    clean = summary["clean"]
+    clean, cs = summary["clean"], summary["clean_summary"]
     noisy = {i: v for i, v in clean.items() if v["errors"] or v["warnings"]}
     lines.append(
-        f"clean scripts: {len(clean)}; with an error: "
-        f"{sum(bool(v['errors']) for v in clean.values())}; with more than one warning: "
-        f"{sum(len(v['warnings']) > 1 for v in clean.values())}"
+        f"clean scripts: {cs['scripts']}; with an error: {cs['with_error']}; most warnings on "
+        f"one script: {cs['max_warnings']}; with more than one warning: {cs['over_one_warning']}"
     )
     for cid, v in sorted(noisy.items()):
         for sev in ("errors", "warnings"):
@@ -184,6 +236,10 @@ def report(summary: dict, largest: dict, *, misses: bool) -> str:
     lines.append(
         f"cost: {cost['files']} files in {cost['seconds']:.1f} s, "
         f"{cost['ms_per_file']:.0f} ms per file (in-process, after imports)"
+    )
+    lines.append(
+        f"folder walk of the corpus: {walk['files']} files in {walk['seconds']:.2f} s, "
+        f"{walk['files_per_s']:.0f} files/s"
     )
     lines.append(
         f"largest input: {largest['id']} ({largest['bytes'] / 1e3:.0f} kB): "
@@ -203,7 +259,13 @@ def report(summary: dict, largest: dict, *, misses: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every miss")
-    parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="PATH",
+        help="the summary as JSON: on stdout (no PATH, instead of the tables) or into PATH",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     import graftlab.doctor.script  # noqa: F401  (import cost outside the per-file timing)
@@ -212,11 +274,20 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_case(folder, case) for folder, case in cases]
     summary = summarise(results)
     largest = peak_on_largest(results, cases)
-    print(report(summary, largest, misses=args.misses))
+    walk = folder_throughput()
+    data = {**summary, "largest": largest, "folder": walk}
+    if args.json == "-":
+        print(json.dumps(data, indent=2))
+        return 0
+    print(report(summary, largest, walk, misses=args.misses))
     if args.json:
-        args.json.write_text(json.dumps({**summary, "largest": largest}, indent=2))
+        Path(args.json).write_text(json.dumps(data, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # piped into head: the reader has what it wanted
+        sys.stderr.close()
+        raise SystemExit(0) from None

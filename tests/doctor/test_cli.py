@@ -14,6 +14,7 @@ from graftlab.doctor.findings import CATEGORIES, Finding
 
 CASES = Path(__file__).parent / "cases" / "logs"
 KEYS = ["code", "category", "severity", "title", "evidence", "explanation", "fix", "references"]
+KEYS += ["causes"]
 
 
 def graftlab(*argv):
@@ -328,3 +329,20 @@ def test_an_unreadable_file_among_several_targets_does_not_hide_the_others(tmp_p
     assert "GL101" in found and found["GL420"]["target"] == str(notes)
     assert "no per-epoch training metrics" in found["GL420"]["evidence"]
     assert graftlab("doctor", notes) == 2  # alone, it is an input error
+
+
+def test_a_finding_prints_its_likely_cause_and_json_lists_it(tmp_path, capsys):
+    log = tmp_path / "train.log"
+    log.write_text(
+        "Found 2100 images belonging to 7 classes.\n"
+        + "".join(
+            f"Epoch {i}/4\n66/66 [==============================] - 5s 80ms/step - loss: {v} - "
+            f"accuracy: 0.1462 - val_loss: {v / 3:.4f} - val_accuracy: 0.1429\n"
+            for i, v in enumerate([2131760.75, 17.30, 27.66, 13.33], 1)
+        )
+    )
+    assert graftlab("doctor", log) == 1
+    assert "Likely cause: learning-rate" in capsys.readouterr().out
+    graftlab("doctor", log, "--json")
+    [f] = [f for f in json.loads(capsys.readouterr().out) if f["severity"] != "info"]
+    assert (f["category"], f["causes"]) == ("divergence", ["learning-rate"])

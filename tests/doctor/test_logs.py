@@ -452,7 +452,10 @@ def test_nan_right_after_unfreezing_is_the_learning_rate_of_the_second_phase():
     phase1 = keras([{"loss": 0.9 - 0.1 * i, "val_loss": 0.8 - 0.1 * i} for i in range(3)])
     phase2 = keras([{"loss": math.nan, "val_loss": math.nan}] * 2)
     [f] = [f for f in check_log(phase1 + phase2) if f.severity != "info"]
-    assert (f.code, f.category, f.severity) == ("GL417", "learning-rate", "warning")
+    # The NaN is seen (divergence, an error); the learning rate is its inferred likely cause.
+    assert (f.code, f.category, f.severity, f.causes) == (
+        "GL417", "divergence", "error", ["learning-rate"]
+    )  # fmt: skip
     assert "right after" in f.title and "inferred" in f.evidence
     # NaN late in a single phase stays plain divergence
     late = keras([{"loss": 0.5, "val_loss": 0.5}] * 4 + [{"loss": math.nan, "val_loss": math.nan}])
@@ -568,6 +571,7 @@ def test_a_first_epoch_loss_in_the_millions_is_divergence_not_chance():
     found = check_log(keras(rows, header="Found 2100 images belonging to 7 classes.\n"))
     assert [(f.code, f.category, f.severity) for f in found] == [("GL408", "divergence", "error")]
     assert "diverged at once" in found[0].title
+    assert found[0].causes == ["learning-rate"]  # the likely cause, named beside the symptom
 
 
 def test_high_accuracy_with_the_loss_stuck_at_the_double_softmax_floor():
@@ -680,3 +684,472 @@ def test_a_graftlab_run_that_dips_after_the_probe_and_recovers_gets_no_unfreeze_
     # The same numbers from someone else's loop still name the dip: nothing says where its
     # second phase started from.
     assert [f for f in check_log(recovered, framework="torch") if f.code == "GL413"]
+
+
+# -- read without a model summary: K, the output layer and the split from the numbers ----------
+
+
+def torch_prints(rows):
+    """``Epoch [i/N] Loss: ... Acc: ..% Test Acc: ..%`` lines (a hand-written PyTorch loop)."""
+    n = len(rows)
+    return "".join(
+        f"Epoch [{i}/{n}] Loss: {loss:.4f} Acc: {100 * acc:.2f}% Test Acc: {100 * va:.2f}%\n"
+        for i, (loss, acc, va) in enumerate(rows, 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 7 classes, noisy loss around ln 7 = 1.9459, the validation at exactly 1/7 twice
+        torch_prints([(1.9880, 0.0952, 0.1429), (1.9958, 0.1310, 0.1429), (1.9731, 0.1595, 0.20),
+                      (1.9736, 0.1738, 0.1429), (1.9571, 0.1905, 0.25)]),
+        # 10 classes in Keras output, nothing printed about K
+        keras([{"loss": 2.3100 - 0.005 * i, "accuracy": 0.098 + 0.004 * i,
+                "val_loss": 2.3050, "val_accuracy": 0.1000 + 0.002 * (i % 2)} for i in range(5)]),
+        # 4 classes, Lightning-style table
+        "epoch,train_loss,train_acc,val_acc\n"
+        + "".join(f"{i},{1.3863 + d:.4f},{a:.4f},{v:.4f}\n" for i, (d, a, v) in
+                  enumerate([(0.01, 0.26, 0.25), (-0.02, 0.27, 0.24), (0.005, 0.25, 0.27),
+                             (-0.015, 0.28, 0.25)])),
+    ],
+    ids=["torch-prints-k7", "keras-k10", "csv-k4"],
+)  # fmt: skip
+def test_loss_at_ln_k_and_chance_accuracy_all_along_names_the_input_as_likely_cause(text):
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL428", "trivial-accuracy", "warning")
+    ]
+    assert found[0].causes == ["preprocessing-mismatch"]
+    assert "inferred" in found[0].evidence and "K = " in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # learns from ln 7 down: a healthy start
+        [(1.9500, 0.15, 0.16), (1.7000, 0.35, 0.33), (1.3000, 0.52, 0.50), (1.0500, 0.63, 0.60)],
+        # slow but real: the loss leaves ln 7 by the third epoch
+        [(1.9600, 0.14, 0.15), (1.9200, 0.20, 0.19), (1.8000, 0.27, 0.26), (1.6500, 0.33, 0.31)],
+        # high accuracy, loss that just happens to be near ln 7 once
+        [(1.9500, 0.80, 0.78), (0.6000, 0.85, 0.83), (0.4000, 0.90, 0.87), (0.3000, 0.92, 0.88)],
+    ],
+)
+def test_a_run_that_learns_is_not_at_chance(rows):
+    assert not [f for f in check_log(torch_prints(rows)) if f.category == "trivial-accuracy"]
+
+
+def test_k_is_inferred_from_an_accuracy_at_exactly_one_over_k_or_from_the_first_loss():
+    from graftlab.doctor._logchance import infer_k
+
+    by_acc = parse_log(torch_prints([(1.2, 0.30, 0.1429), (1.1, 0.33, 0.1429)]))
+    assert infer_k(by_acc)[0] == 7 and "1/7" in infer_k(by_acc)[1]
+    by_loss = parse_log(torch_prints([(1.6094, 0.20, 0.21), (1.5, 0.33, 0.35)]))
+    assert infer_k(by_loss)[0] == 5 and "ln 5" in infer_k(by_loss)[1]
+    learned = parse_log(torch_prints([(1.6094, 0.45, 0.41), (1.5, 0.53, 0.50)]))
+    assert infer_k(learned)[0] is None  # an epoch that already learned is below ln K
+    printed = parse_log("Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.4}] * 2))
+    assert infer_k(printed)[0] == 3
+    assert infer_k(parse_log(torch_prints([(0.9, 0.61, 0.58), (0.7, 0.70, 0.66)])))[0] is None
+
+
+@pytest.mark.parametrize(
+    ("loss", "acc"),
+    [
+        (7.6666, 0.5000),
+        (4.5999, 0.7000),
+        (5.9781, 0.6250),
+        (50.0000, 0.5000),
+        (0.0, 0.6400),
+        (0.3750, 0.6250),
+        (0.7133, 0.6000),
+    ],
+    ids=[
+        "tf-keras-half",
+        "tf-keras-70",
+        "keras3-62",
+        "torch-bce-clamp",
+        "categorical-zero",
+        "mse",
+        "bce-with-logits",
+    ],
+)
+def test_constant_loss_at_the_clipped_log_times_the_other_share_is_a_one_unit_softmax(loss, acc):
+    rows = [{"loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc}] * 4
+    found = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL405", "single-unit-softmax", "warning")
+    ]
+    assert "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"loss": 0.6931 - 0.05 * i, "accuracy": 0.5 + 0.05 * i} for i in range(4)],  # learns
+        [{"loss": 0.5312, "accuracy": 0.7711}] * 4,  # constant, but not (1 - acc) x a clip
+    ],
+)
+def test_a_moving_or_unexplained_constant_run_is_not_a_one_unit_softmax(rows):
+    assert not [f for f in check_log(keras(rows)) if f.category == "single-unit-softmax"]
+
+
+@pytest.mark.parametrize(
+    ("header", "val"),
+    [
+        ("Train on 4000 samples, validate on 1000 samples\n", 0.0),
+        ("", 0.0),
+        ("Train on 1600 samples, validate on 400 samples\n", 1.0),
+    ],
+)
+def test_validation_at_exactly_zero_while_training_learns_is_a_split_of_unshuffled_data(
+    header, val
+):
+    rows = [{"loss": 1.2 - 0.2 * i, "accuracy": 0.45 + 0.1 * i, "val_loss": 3.0 + i,
+             "val_accuracy": val} for i in range(4)]  # fmt: skip
+    found = [f for f in check_log(keras(rows, header=header)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [("GL430", "no-shuffle", "warning")]
+    if header:
+        assert "validate on" in found[0].evidence
+
+
+def test_validation_that_learns_or_a_run_that_does_not_is_not_an_unseen_class_split():
+    learns = [{"loss": 1.2 - 0.2 * i, "accuracy": 0.45 + 0.1 * i,
+               "val_accuracy": 0.40 + 0.1 * i} for i in range(4)]  # fmt: skip
+    assert not [f for f in check_log(keras(learns)) if f.category == "no-shuffle"]
+    stuck = [{"loss": 1.2, "accuracy": 0.45, "val_accuracy": 0.0}] * 4  # nothing learns at all
+    assert not [f for f in check_log(keras(stuck)) if f.category == "no-shuffle"]
+
+
+def step_prints(losses, unfreeze_after=None, per_epoch=4):
+    """``epoch e step s loss v`` prints, a validation line per epoch, optionally an unfreeze
+    announcement after epoch ``unfreeze_after``."""
+    out, val = [], 0.40
+    for i, loss in enumerate(losses):
+        epoch = i // per_epoch + 1
+        out.append(f"epoch {epoch} step {5 * (i + 1)} loss {loss:.4f}")
+        if (i + 1) % per_epoch == 0:
+            val = 0.1429 if loss > 100 else val + 0.02
+            out.append(f"epoch {epoch} val_acc {val:.4f}")
+            if epoch == unfreeze_after:
+                out.append("=> unfreezing all layers")
+    return "\n".join(out) + "\n"
+
+
+def test_a_loss_that_explodes_between_step_prints_after_unfreezing_is_divergence():
+    losses = [1.86, 1.72, 1.34, 1.72, 1.55, 1.30, 1.15, 1.36,
+              2645.7, 18082.2, 60053.6, 36421.3, 79048.0, 109982.7, 79982.2, 46071.3]  # fmt: skip
+    found = [f for f in check_log(step_prints(losses, unfreeze_after=2)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [("GL417", "divergence", "error")]
+    assert found[0].causes == ["learning-rate"] and "right after phase 2" in found[0].title
+    assert "2646" in found[0].title and "val_acc 0.1429" in found[0].evidence
+    # the same jump without a second phase is plain divergence, with the same likely cause
+    [plain] = [f for f in check_log(step_prints(losses)) if f.severity != "info"]
+    assert (plain.code, plain.causes) == ("GL408", ["learning-rate"])
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        [1.86, 1.72, 1.34, 1.20, 1.10, 950.0, 1.05, 0.98, 0.95, 0.90, 0.88, 0.85],  # one spike
+        [2.30, 2.10, 1.90, 1.70, 1.50, 1.30, 1.10, 0.90],  # healthy
+        [850.0, 420.0, 120.0, 30.0, 8.0, 2.0, 1.5, 1.2],  # started high, came down
+    ],
+)
+def test_a_spike_the_run_recovers_from_or_a_falling_loss_is_not_divergence(losses):
+    assert not [f for f in check_log(step_prints(losses)) if f.category == "divergence"]
+
+
+def test_nan_after_finite_losses_names_the_learning_rate_but_nan_from_the_start_does_not():
+    later = keras([{"loss": 6.49, "val_loss": 6.40}, {"loss": math.nan, "val_loss": math.nan}])
+    [f] = [f for f in check_log(later) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", ["learning-rate"]) and "finite before" in f.evidence
+    in_steps = (
+        "Epoch [1/25]\tStep [0/5442]\t Loss: 6.8279\t LR: 0.6000\n"
+        "Epoch [1/25]\tStep [500/5442]\t Loss: nan\t LR: 0.6000\n"
+    )
+    [f] = [f for f in check_log(in_steps) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", ["learning-rate"])
+    at_once = keras([{"loss": math.nan, "val_loss": math.nan}] * 2)
+    [f] = [f for f in check_log(at_once) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL407", [])  # data or the loss itself: nothing to infer
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("run | lr | best acc | notes\nA | 0.1 | 0.95 | loss becomes nan after 6k iter\n", True),
+        ("exp2: the loss goes to NaN around step 4000\n", True),
+        ("resnet_amp | 0.01 | 0.946 | 约 5k iter 后 loss 变成 nan\n", True),
+        ("exp2: loss 0.41, nan_count 0, inf_count 0\n", False),
+    ],
+)
+def test_a_note_saying_the_loss_went_nan_is_divergence_without_epoch_lines(text, said):
+    if said:
+        [f] = check_log(text)
+        assert (f.code, f.category) == ("GL407", "divergence")
+    else:
+        with pytest.raises(DataError):
+            check_log(text)
+
+
+@pytest.mark.parametrize("share", [0.5000, 0.3125, 0.7040])
+def test_accuracy_frozen_at_a_share_while_the_loss_falls_far_below_it_is_a_one_unit_softmax(
+    share,
+):
+    rows = [{"loss": 0.62 * 0.8**i, "accuracy": share, "val_loss": 0.60 * 0.82**i,
+             "val_accuracy": share + 0.01} for i in range(6)]  # fmt: skip
+    found = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL405", "single-unit-softmax", "warning")
+    ]
+    assert "entropy" in found[0].evidence and "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # collapse to the majority class: accuracy settles at the share, loss near its entropy
+        [{"loss": 0.61 - 0.05 * i, "accuracy": a, "val_accuracy": 0.9}
+         for i, a in enumerate([0.64, 0.82, 0.9, 0.9, 0.9, 0.9])],
+        # frozen from the start, loss barely below the entropy of the share (0.6931)
+        [{"loss": 0.70 - 0.01 * i, "accuracy": 0.5, "val_accuracy": 0.5} for i in range(6)],
+    ],
+)  # fmt: skip
+def test_a_majority_collapse_is_not_read_as_a_one_unit_softmax(rows):
+    assert not [f for f in check_log(keras(rows)) if f.category == "single-unit-softmax"]
+
+
+def _torch_epochs(rows, extra=""):
+    return extra + "".join(
+        f"Epoch {i}: train loss {tl:.4f} acc {ta:.4f} | val loss {vl:.4f} acc {va:.4f}\n"
+        for i, (tl, ta, vl, va) in enumerate(rows, 1)
+    )
+
+
+CHANCE_VAL = [(1.60, 0.55, 2.40, 0.106), (0.90, 0.86, 2.70, 0.101), (0.50, 0.93, 2.10, 0.112)]
+
+
+def test_validation_at_chance_in_a_plain_torch_loop_names_eval_mode_as_likely_cause():
+    [f] = [f for f in check_log(_torch_epochs(CHANCE_VAL)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == ("GL419", "batchnorm", ["eval-mode-missing"])
+    # Lightning and Keras switch to inference mode themselves: no such likely cause
+    lightning = _torch_epochs(CHANCE_VAL, "GPU available: False, used: False\n")
+    [f] = [f for f in check_log(lightning) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL419", [])
+    rows = [{"loss": tl, "accuracy": ta, "val_loss": vl, "val_accuracy": va}
+            for tl, ta, vl, va in CHANCE_VAL]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL419", [])
+
+
+def test_below_chance_validation_with_k_read_from_the_first_loss_is_a_class_order_mismatch():
+    rows = [(1.6094, 0.35, 1.70, 0.15), (1.10, 0.60, 1.95, 0.12), (0.80, 0.72, 2.20, 0.09),
+            (0.60, 0.80, 2.50, 0.07), (0.45, 0.86, 2.80, 0.06)]  # fmt: skip
+    first = "epoch 1 step 1 loss 1.6101\n"
+    found = [f for f in check_log(_torch_epochs(rows, first)) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found] == [("GL425", "label-order-mismatch")]
+    assert "ln 5 at step 1" in found[0].evidence
+    # without the first step, an epoch average that already learned does not give K
+    assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL425"]
+    # the same numbers with a validation that learns are healthy
+    learns = [(tl, ta, 1.7 - 0.2 * i, ta - 0.05) for i, (tl, ta, _, _) in enumerate(rows)]
+    assert not [f for f in check_log(_torch_epochs(learns)) if f.severity != "info"]
+
+
+@pytest.mark.parametrize("style", ["keras", "torch"])
+def test_a_loss_jump_with_a_validation_collapse_mid_run_is_an_unannounced_second_phase(style):
+    rows = [(1.40, 0.52, 1.10, 0.61), (0.95, 0.70, 0.90, 0.68), (0.80, 0.75, 0.85, 0.70)]
+    rows += [(2.60, 0.31, 3.10, 0.22), (1.90, 0.42, 2.20, 0.35), (1.50, 0.50, 1.80, 0.44)]
+    if style == "keras":
+        text = keras([{"loss": a, "accuracy": b, "val_loss": c, "val_accuracy": d}
+                      for a, b, c, d in rows])  # fmt: skip
+    else:
+        text = _torch_epochs(rows)
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category, f.severity) for f in found] == [
+        ("GL413", "learning-rate", "warning")
+    ]
+    assert "epoch 4" in found[0].title and "inferred" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # noisy but learning: small bumps of the loss, validation holds
+        [(1.40, 0.52, 1.10, 0.61), (0.95, 0.70, 0.90, 0.68), (1.05, 0.69, 0.95, 0.67),
+         (0.85, 0.74, 0.86, 0.70), (0.80, 0.76, 0.84, 0.71)],
+        # overfitting: training loss keeps falling, validation worsens
+        [(1.40, 0.52, 1.10, 0.61), (0.80, 0.75, 0.95, 0.66), (0.40, 0.88, 1.10, 0.63),
+         (0.20, 0.95, 1.40, 0.60), (0.10, 0.98, 1.70, 0.58)],
+    ],
+)  # fmt: skip
+def test_noise_or_overfitting_is_not_an_unannounced_phase(rows):
+    assert not [f for f in check_log(_torch_epochs(rows)) if f.code == "GL413"]
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "[u'goldfish', u'tench', u'goldfish', u'tench']",
+        "Predicted: 'great_white_shark' (0.91)",
+        'image_001.jpg -> "tench"',
+    ],
+)
+def test_predictions_named_with_imagenet_classes_on_a_k_class_model(printed):
+    text = "Found 300 images belonging to 3 classes.\n" + keras([{"loss": 0.3}] * 2) + printed
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL431", "label-order-mismatch", "warning")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the data's own classes are fish, printed as class_indices
+        "Found 300 images belonging to 3 classes.\n{'carp': 0, 'goldfish': 1, 'tench': 2}\n"
+        + keras([{"loss": 0.3}] * 2) + "predicted 'tench'\n",
+        # a poultry model: 'hen' is ImageNet's class 8, not an index below K = 2
+        "Found 300 images belonging to 2 classes.\n" + keras([{"loss": 0.3}] * 2)
+        + "predicted 'hen'\n",
+        # names of the data's classes
+        "Found 300 images belonging to 2 classes.\n" + keras([{"loss": 0.3}] * 2)
+        + "predicted 'cat'\n",
+    ],
+)  # fmt: skip
+def test_the_data_s_own_class_names_are_not_imagenet_names(text):
+    assert not [f for f in check_log(text) if f.code == "GL431"]
+
+
+def test_one_class_on_validation_in_a_plain_torch_loop_also_names_eval_mode():
+    rows = [(1.70, 0.40, 2.10, 0.1429), (1.10, 0.62, 2.30, 0.1429), (0.70, 0.78, 2.60, 0.1429),
+            (0.45, 0.86, 2.90, 0.1429)]  # fmt: skip
+    [f] = [f for f in check_log(_torch_epochs(rows)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == (
+        "GL427", "train-eval-preprocessing-mismatch", ["eval-mode-missing"]
+    )  # fmt: skip
+    assert "model.eval()" in f.explanation
+
+
+def test_below_chance_validation_without_a_validation_loss_still_reads_the_class_order():
+    text = "Found 700 images belonging to 5 classes.\n" + "".join(
+        f"Epoch {i}: train loss {tl:.4f} acc {ta:.4f} | val acc {va:.4f}\n"
+        for i, (tl, ta, va) in enumerate(
+            [(1.50, 0.35, 0.16), (1.10, 0.60, 0.12), (0.80, 0.72, 0.09), (0.55, 0.84, 0.06)], 1
+        )
+    )
+    found = [f for f in check_log(text) if f.severity != "info"]
+    assert [(f.code, f.category) for f in found] == [("GL425", "label-order-mismatch")]
+    # a validation that hovers at chance without falling is not read as a class-order mismatch
+    flat = text.replace("val acc 0.0600", "val acc 0.1900").replace(
+        "val acc 0.0900", "val acc 0.21"
+    )
+    assert not [f for f in check_log(flat) if f.code == "GL425"]
+
+
+def tqdm_epoch(points, total=6000):
+    """A tqdm training bar redrawn at ``(step, running accuracy, running loss)`` points."""
+    return "".join(
+        f"Train epoch 0: {100 * s // total:3d}%|#   | {s}/{total} [01:02<33:24, 3.2it/s, "
+        f"Accuracy={a}, Loss={v}]\n"
+        for s, a, v in points
+    )
+
+
+def test_a_pretrained_model_that_unlearns_within_the_first_epoch_names_shuffling_and_lr():
+    text = tqdm_epoch([(200, 0.86, 0.51), (400, 0.52, 2.84), (600, 0.35, 4.97),
+                       (800, 0.26, 6.11), (6000, 0.035, 8.93)])  # fmt: skip
+    text += "SUMMARY OF EPOCH 0\n├── Training\n│   ├── Accuracy = 0.0350\n│   └── Loss = 8.93\n"
+    text += "└── Validation\n    ├── Accuracy = 0.001\n    └── Loss = 14.2\n"
+    log = parse_log(text)
+    assert log.rows[0].values == {"train_accuracy": 0.035, "train_loss": 8.93,
+                                  "val_accuracy": 0.001, "val_loss": 14.2}  # fmt: skip
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL432", "divergence", "warning")
+    assert f.causes == ["no-shuffle", "learning-rate"] and "likely cause (inferred)" in f.evidence
+
+
+def test_an_unlearning_epoch_with_a_loss_jump_names_the_learning_rate_only():
+    text = tqdm_epoch([(200, 0.80, 0.60), (400, 0.50, 9.0), (600, 0.35, 12.0),
+                       (800, 0.27, 13.0), (6000, 0.10, 15.0)])  # fmt: skip
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.causes) == ("GL432", ["learning-rate"])
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(200, 0.60, 1.20), (400, 0.68, 1.00), (600, 0.72, 0.90), (6000, 0.85, 0.45)],  # learns
+        [(200, 0.10, 2.30), (400, 0.09, 2.35), (600, 0.10, 2.31), (6000, 0.11, 2.29)],  # chance
+    ],
+)
+def test_an_epoch_that_learns_or_starts_at_chance_is_not_an_unlearning_one(points):
+    assert not [f for f in check_log(tqdm_epoch(points)) if f.code == "GL432"]
+
+
+def test_overfitting_read_from_accuracies_when_the_log_has_no_validation_loss():
+    train = [0.55, 0.70, 0.80, 0.88, 0.93, 0.96, 0.98, 0.99]
+    val = [0.52, 0.61, 0.66, 0.67, 0.665, 0.66, 0.655, 0.66]
+    rows = [{"loss": 1.2 * 0.7**i, "accuracy": a, "val_accuracy": v}
+            for i, (a, v) in enumerate(zip(train, val, strict=True))]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL412", "overfitting", "warning")
+    assert "epoch 4" in f.title and "no validation loss" in f.evidence
+    # both curves still rising together: no overfitting
+    healthy = [{**r, "val_accuracy": r["accuracy"] - 0.03} for r in rows]
+    assert not [f for f in check_log(keras(healthy)) if f.category == "overfitting"]
+
+
+def test_a_validation_loss_that_stalls_far_above_a_falling_training_loss_is_overfitting():
+    rows = [{"loss": 1.2 * 0.6**i, "val_loss": v} for i, v in
+            enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.category) == ("GL412", "overfitting")
+    # a plateau close to the training loss is convergence, not memorisation
+    close = [{"loss": max(0.75, 1.2 * 0.8**i), "val_loss": v} for i, v in
+             enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
+    assert not [f for f in check_log(keras(close)) if f.category == "overfitting"]
+
+
+BN_ERROR = (
+    "Traceback (most recent call last):\n"
+    '  File "train.py", line 88, in <module>\n'
+    "    {call}\n"
+    '  File "train.py", line 61, in {func}\n'
+    "    out = model(images)\n"
+    '  File "torch/nn/functional.py", line 2478, in batch_norm\n'
+    "    _verify_batch_size(input.size())\n"
+    "ValueError: Expected more than 1 value per channel when training, got input size "
+    "torch.Size([1, 512])\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "func"),
+    [("acc = validate(model)", "validate"), ("evaluate(model, test_loader)", "evaluate")],
+)
+def test_batchnorm_on_one_sample_while_evaluating_is_a_missing_eval_call(call, func):
+    text = "Epoch 1: train loss 1.2000 acc 0.5500\n" + BN_ERROR.format(call=call, func=func)
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL434", "batchnorm", "error")
+    assert f.causes == ["eval-mode-missing"] and "model.eval()" in f.title
+
+
+def test_batchnorm_on_one_sample_while_training_is_a_last_batch_of_one():
+    text = BN_ERROR.format(call="train_one_epoch(model)", func="train_one_epoch")
+    [f] = check_log(text)  # a traceback alone is a log the doctor reads
+    assert (f.code, f.causes) == ("GL434", []) and "drop_last=True" in f.fix
+
+
+def test_batchnorm_on_one_sample_under_a_validation_progress_bar_is_evaluation():
+    text = "Validation epoch 0:   0%|          | 0/700 [00:00<?, ?it/s]\n" + BN_ERROR.format(
+        call="run(model)", func="step"
+    )
+    [f] = check_log(text)
+    assert f.causes == ["eval-mode-missing"]
+
+
+def test_an_explosion_late_in_the_second_phase_is_not_blamed_on_the_unfreeze():
+    losses = [1.9, 1.7, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.95, 0.9, 0.85, 0.8,
+              2500.0, 9000.0, 20000.0, 40000.0]  # fmt: skip
+    [f] = [f for f in check_log(step_prints(losses, unfreeze_after=1)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == ("GL408", "divergence", ["learning-rate"])

@@ -24,8 +24,16 @@ KINDS = {"script", "fragment", "notebook", "multi-file", "log", "script+log"}
 PREFIXES = ("keras-", "torch-", "log-", "clean-")
 
 #: Measured on this corpus (benchmarks/doctor_recall.py); the test fails below them.
-FLOORS = {"dev": 0.65, "test": 0.18}
-#: Errors on bug cases outside their labels, at most (target: none).
+FLOORS = {"dev": 0.87, "test": 0.46}
+#: The same per origin: the poster's own material, and logs reproduced here from a thread.
+ORIGIN_FLOORS = {
+    "dev/reconstruction": 0.84,
+    "dev/reproduction": 0.99,
+    "test/reconstruction": 0.46,
+    "test/reproduction": 0.49,
+}
+#: Errors on bug cases outside their labels, at most (target: none). The ones left are script
+#: rules (listed by the benchmark; reported to their owner in notes/dcore-to-dscript.md).
 MAX_FALSE_ALARMS = 4
 
 
@@ -91,6 +99,11 @@ def summary() -> dict:
 def test_recall_does_not_fall_below_what_was_measured(summary):
     got = {split: round(part["recall"], 3) for split, part in summary["parts"].items()}
     assert all(got[s] >= FLOORS[s] for s in FLOORS), got
+
+
+def test_recall_per_origin_does_not_fall_below_what_was_measured(summary):
+    got = {key: round(part["recall"], 3) for key, part in summary["origins"].items()}
+    assert all(got[k] >= ORIGIN_FLOORS[k] for k in ORIGIN_FLOORS), got
 
 
 def test_clean_scripts_get_no_error_and_at_most_one_warning(summary):

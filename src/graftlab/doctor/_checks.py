@@ -336,11 +336,49 @@ declare(
     "The framework says the labels or loaded weights do not fit the output layer",
 )
 declare(
-    "GL417",
-    "learning-rate",
+    "GL428",
+    "trivial-accuracy",
     "warning",
     "log",
-    "Loss becomes NaN or jumps right after unfreezing",
+    "Loss near ln K and accuracy near 1/K all along (K read from the numbers): inputs carry "
+    "nothing",
+)
+declare(
+    "GL430",
+    "no-shuffle",
+    "warning",
+    "log",
+    "Validation accuracy exactly 0 (or 1) while training learns: validation is unseen classes",
+)
+declare(
+    "GL431",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "Predictions are printed with ImageNet class names on a model trained on other classes",
+)
+declare(
+    "GL432",
+    "divergence",
+    "warning",
+    "log",
+    "Training accuracy of a model that starts well collapses within the first epoch",
+)
+declare(
+    "GL434",
+    "batchnorm",
+    "error",
+    "log",
+    "BatchNorm in training mode on a batch of one sample (PyTorch stops)",
+)
+# A loss that explodes is seen (divergence, an error); why is inferred: the finding names its
+# likely cause (``Finding.causes``), the learning rate, and says so.
+declare(
+    "GL417",
+    "divergence",
+    "error",
+    "log",
+    "Loss becomes NaN or explodes right after unfreezing",
 )
 
 # -- one forward/backward pass of a PyTorch model (graftlab.doctor.model_check) --------------
@@ -464,9 +502,10 @@ def make(
     severity: str | None = None,
     title: str | None = None,
     references: Iterable[str] = (),
+    causes: Iterable[str] = (),
 ) -> Finding:
     """Build the finding of check ``code``; category, and by default title and severity, from
-    the table."""
+    the table. ``causes``: the likely root causes when the check's category is a symptom."""
     check = CHECKS.get(code)
     return Finding(
         code=code,
@@ -477,6 +516,7 @@ def make(
         explanation=explanation.strip(),
         fix=fix.strip("\n"),
         references=list(references),
+        causes=list(causes),
     )
 
 
@@ -509,6 +549,8 @@ REFS = {
     "https://keras.io/getting_started/faq/",
     "imbalance": "scikit-learn, class_weight='balanced' and balanced accuracy: "
     "https://scikit-learn.org/stable/modules/model_evaluation.html#balanced-accuracy-score",
+    "validation-split": "Keras Model.fit: validation_split takes the last samples of x and y "
+    "before shuffling: https://keras.io/api/models/model_training_apis/#fit-method",
 }
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logchance import infer_k
 from graftlab.doctor._logparse import EpochRow, ParsedLog
 from graftlab.doctor._logutil import MIN_RUN, TOL, _cites, _finite, _fmt, _phase_label
 from graftlab.doctor.findings import Finding
@@ -52,6 +54,14 @@ def _one_class_on_validation_only(log: ParsedLog, broken: set[int]) -> list[Find
                     "by 1/255 where training was not, or the reverse; another preprocess_input; "
                     "another size), so they all look alike to the network. Less often: "
                     "BatchNorm moving statistics that do not fit the data."
+                    + (
+                        " In a hand-written PyTorch loop, check model.eval() first: a model "
+                        "evaluated in training mode normalises each (small) validation batch "
+                        "by its own statistics, which at batch size 1 erases what tells the "
+                        "images apart."
+                        if _mode_causes(log)
+                        else ""
+                    )
                 ),
                 fix=(
                     "# One preprocessing for every split:\n"
@@ -60,6 +70,7 @@ def _one_class_on_validation_only(log: ParsedLog, broken: set[int]) -> list[Find
                     "val_gen = datagen.flow_from_directory(val_dir, shuffle=False, ...)"
                 ),
                 references=[REFS["keras-ft"]],
+                causes=_mode_causes(log),
             )
         ]
     return []
@@ -126,14 +137,15 @@ def _inference_at_chance(
         val, train = _finite(rows, "val_accuracy"), _finite(rows, "train_accuracy")
         if len(val) < 2 or len(train) < 2:
             continue
-        k = log.num_classes if log.num_classes and log.num_classes >= 2 else None
+        k, k_source = infer_k(log)
         if k is None:
             mean = sum(v for _, v in val) / len(val)
             k = round(1 / mean) if mean > 0 else 0
+            k_source = f"inferred: K = {k} from the validation accuracy itself"
             if not 2 <= k <= 20:
                 continue
         chance = 1 / k
-        if (found := _permuted_labels(log, rows, val, train, k)) is not None:
+        if (found := _permuted_labels(log, rows, val, train, k, k_source)) is not None:
             broken.add(phase)
             return [found]
         if any(abs(v - chance) > max(0.02, 0.2 * chance) for _, v in val):
@@ -142,9 +154,7 @@ def _inference_at_chance(
         if top < chance + max(0.3, 0.5 * (1 - chance)):
             continue
         broken.add(phase)
-        k_text = f"K = {k}: {log.num_classes_evidence}" if log.num_classes == k else (
-            f"inferred: K = {k} from the validation accuracy itself"
-        )  # fmt: skip
+        k_text = k_source if k_source.startswith("inferred: ") else f"K = {k}: {k_source}"
         return [
             make(
                 "GL419",
@@ -172,9 +182,22 @@ def _inference_at_chance(
                 ),
                 fix=fixes.fix_batchnorm(log.framework or "keras"),
                 references=[REFS["keras-ft"], REFS["bn"]],
+                causes=_mode_causes(log),
             )
         ]
     return []
+
+
+_LIGHTNING = re.compile(r"\bv_num\b|lightning|LOCAL_RANK|GPU available:", re.I)
+
+
+def _mode_causes(log: ParsedLog) -> list[str]:
+    """In a hand-written PyTorch loop, the model left in training mode at evaluation (no
+    model.eval(): BatchNorm normalises each validation batch by itself, Dropout stays on) is
+    the likeliest reason inference scores below training; Keras and Lightning switch modes
+    themselves."""
+    plain_torch = log.framework == "torch" and not any(_LIGHTNING.search(ln) for ln in log.lines)
+    return ["eval-mode-missing"] if plain_torch else []
 
 
 def _permuted_labels(
@@ -183,15 +206,19 @@ def _permuted_labels(
     val: list[tuple[EpochRow, float]],
     train: list[tuple[EpochRow, float]],
     k: int,
+    k_source: str,
 ) -> Finding | None:
     """GL425: validation accuracy falls BELOW chance while training accuracy climbs and the
     validation loss rises from the first epoch: the model learns a mapping that validation
     labels contradict (a class order that differs between the splits)."""
-    if log.num_classes != k or len(val) < 4:
-        return None
+    if not k_source or k_source.startswith("inferred: ") or len(val) < 4:
+        return None  # K from the validation accuracy itself cannot say it is below chance
     chance = 1 / k
     vloss = [v for _, v in _finite(rows, "val_loss")]
-    rising = len(vloss) >= 4 and all(b > a for a, b in itertools.pairwise(vloss))
+    if vloss:
+        rising = len(vloss) >= 4 and all(b > a for a, b in itertools.pairwise(vloss))
+    else:  # no validation loss printed: the accuracy itself must fall as training learns
+        rising = val[-1][1] < val[0][1] and all(v < chance for _, v in val[1:])
     late = [v for _, v in val[len(val) // 2 :]]
     climbs = train[-1][1] - train[0][1] >= 0.2 and train[-1][1] >= chance + 0.3
     if not (rising and climbs and max(late) < chance and max(v for _, v in val) < chance + 0.1):
@@ -201,7 +228,7 @@ def _permuted_labels(
         title=f"Validation accuracy falls below chance ({_fmt(min(late))} < 1/{k}) while "
         f"training accuracy climbs to {_fmt(train[-1][1])}",
         evidence=_cites(rows, "train_accuracy", "val_accuracy", "val_loss")
-        + f"\nK = {k}: {log.num_classes_evidence}"
+        + f"\nK = {k}: {k_source}"
         + "\ninferred: below-chance accuracy is read as labels mapped differently in the splits",
         explanation=(
             "A model that learns nothing scores chance on validation; one that scores below "
@@ -262,6 +289,7 @@ def _evaluate_below_training(log: ParsedLog, broken: set[int]) -> list[Finding]:
             fix=fixes.fix_batchnorm(log.framework or "keras")
             + "\n# or, with few training steps, a lower BatchNormalization momentum (e.g. 0.9)",
             references=[REFS["keras-ft"], REFS["bn"]],
+            causes=_mode_causes(log),
         )
     ]
 
@@ -349,3 +377,58 @@ def _loss_floor(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             )
         ]
     return []
+
+
+#: Words of a traceback frame or progress bar that put an error inside evaluation.
+_EVALUATING = re.compile(
+    r"\b(?:in (?:validat\w*|evaluat\w*|test\w*|predict\w*|infer\w*)\b|"
+    r"^\s*(?:valid(?:ation|ating)?|val|test(?:ing)?|eval(?:uat(?:ion|ing))?|"
+    r"predict(?:ion|ing)?)\b[^:|\n]{0,20}[:|])",
+    re.I,
+)
+
+
+def _one_sample_batchnorm(log: ParsedLog, fw: str) -> list[Finding]:
+    """GL434: PyTorch's BatchNorm refused a batch of one in training mode. In evaluation code
+    that is a model never switched to eval(); in training, a last batch of one sample."""
+    if not log.one_sample_bn:
+        return []
+    line, text = log.one_sample_bn[0]
+    context = log.lines[max(0, line - 40) : line]
+    where = next((ln.strip() for ln in reversed(context) if _EVALUATING.search(ln)), None)
+    evidence = f"  line {line:>4}  {text}"
+    if where:
+        evidence += (
+            f"\n  raised while evaluating: {where[:120]}"
+            "\nlikely cause (inferred): the model is evaluated in training mode"
+        )
+    return [
+        make(
+            "GL434",
+            title="BatchNorm ran in training mode on a batch of one sample"
+            + (" during evaluation: model.eval() is missing" if where else ""),
+            evidence=evidence,
+            explanation=(
+                "In training mode a BatchNorm layer normalises with the statistics of the batch "
+                "itself, which for one sample per channel are undefined, so PyTorch stops. "
+                + (
+                    "It happened while evaluating: the model was never put in eval mode, where "
+                    "BatchNorm uses its running statistics and any batch size works (and where "
+                    "Dropout is off); even at larger batch sizes its predictions would depend "
+                    "on the other images of the batch."
+                    if where
+                    else "In training this is a last batch of one image (dataset size % batch "
+                    "size == 1): drop it, or evaluate in eval mode if this is evaluation code."
+                )
+            ),
+            fix=(
+                "model.eval()\nwith torch.no_grad():\n    for x, y in val_loader:\n"
+                "        logits = model(x)\nmodel.train()  # before the next training epoch"
+                if where
+                else "train_loader = DataLoader(train_set, batch_size=32, shuffle=True, "
+                "drop_last=True)"
+            ),
+            references=[REFS["bn"]],
+            causes=["eval-mode-missing"] if where else [],
+        )
+    ]

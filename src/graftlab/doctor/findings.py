@@ -48,6 +48,9 @@ class Finding:
         explanation: Why this produces the symptom, with the arithmetic where there is one.
         fix: Concrete code for the framework at hand.
         references: Links or citations a reader can follow.
+        causes: Categories of the likely root cause, most likely first, when ``category``
+            names what the run did rather than why (a loss that explodes: ``divergence``,
+            likely cause ``learning-rate``). A likely cause is inferred: the finding says so.
     """
 
     code: str
@@ -58,10 +61,14 @@ class Finding:
     explanation: str
     fix: str
     references: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise ValueError(f"unknown finding category {self.category!r}")
+        for cause in self.causes:
+            if cause not in CATEGORIES or cause in ("other", self.category):
+                raise ValueError(f"{cause!r} cannot be a likely cause of a {self.category} finding")
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown finding severity {self.severity!r}")
 

@@ -18,6 +18,11 @@ from pathlib import Path
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logchance import (
+    single_unit_constant,
+    uniform_output,
+    validation_of_unseen_classes,
+)
 from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
@@ -26,8 +31,12 @@ from graftlab.doctor._logmodes import (
     _loss_floor,
     _majority_share,
     _one_class_on_validation_only,
+    _one_sample_batchnorm,
 )
+from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
+from graftlab.doctor._logphase import unannounced_phase
+from graftlab.doctor._logsteps import accuracy_collapse, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -50,12 +59,14 @@ FRAMEWORKS = ("auto", "keras", "torch", "graftlab")
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> list[Finding]:
+def check_log(
+    path_or_text: str | os.PathLike | ParsedLog, *, framework: str = "auto"
+) -> list[Finding]:
     """Diagnose a training log.
 
     Args:
         path_or_text: A log file (Keras output, CSVLogger, results.csv, table, PyTorch prints)
-            or its text.
+            or its text, or a log already parsed (several TensorBoard exports joined).
         framework: ``auto`` (guess from the log's style), ``keras``, ``torch`` or ``graftlab``;
             picks the language of the fixes.
 
@@ -71,13 +82,20 @@ def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> li
             f"'framework' must be one of {', '.join(FRAMEWORKS)}. Got {framework!r}."
             + did_you_mean(framework, FRAMEWORKS)
         )
-    log = parse_log(path_or_text)
+    log = path_or_text if isinstance(path_or_text, ParsedLog) else parse_log(path_or_text)
     fw = (log.framework or "torch") if framework == "auto" else framework
     findings: list[Finding] = []
     broken: set[int] = set()  # phases whose numbers mean nothing (NaN, stuck at a trivial value)
     findings += _nonfinite(log, fw, broken)
     findings += _explosion(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
+        findings += step_explosion(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
+        findings += accuracy_collapse(log, fw, broken)
+    findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
+    findings += single_unit_constant(log, broken)
+    findings += uniform_output(log, broken)  # before GL402/GL404: it names the likely cause
     trivial, explained = _trivial(log, fw, broken)
     findings += trivial
     findings += binary_loss_from_first_lines(log, fw)  # after GL401: a plateau says it better
@@ -86,11 +104,14 @@ def check_log(path_or_text: str | os.PathLike, *, framework: str = "auto") -> li
     findings += _inference_at_chance(log, explained, broken)
     findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
+    findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
     findings += _overfitting(log, fw, broken)
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
+    findings += _one_sample_batchnorm(log, fw)
+    findings += imagenet_names(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
@@ -155,11 +176,12 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         )
         if after_unfreezing := _after_unfreezing(log, row):
             return [_nan_after_unfreezing(log, row, after_unfreezing, bad[0], evidence, fw)]
+        first = _finite_before(log, row.line)
         return [
             make(
                 "GL407",
                 title=f"{bad[0]} becomes {_fmt(row.values[bad[0]])} at epoch {row.epoch}",
-                evidence=evidence,
+                evidence=evidence + (f"\n{first}" if first else ""),
                 explanation=(
                     "Once a loss is NaN or infinite, every weight it touches becomes NaN and "
                     "nothing after it means anything. Usual causes: a learning rate too high "
@@ -170,6 +192,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"], REFS["karpathy"]],
+                causes=["learning-rate"] if first else [],
             )
         ]
     step = next(
@@ -178,11 +201,13 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         None,
     )  # fmt: skip
     if step is not None:
+        first = _finite_before(log, step.line)
         return [
             make(
                 "GL407",
                 title=f"The loss becomes NaN or infinite at step {step.step}, inside an epoch",
-                evidence=f"  line {step.line:>4} | {step.text[:140]}",
+                evidence=f"  line {step.line:>4} | {step.text[:140]}"
+                + (f"\n{first}" if first else ""),
                 explanation=(
                     "The running loss of the epoch is no longer finite: one batch produced NaN "
                     "or inf, and every weight it touched is now NaN. Usual causes: a learning "
@@ -191,6 +216,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"], REFS["karpathy"]],
+                causes=["learning-rate"] if first else [],
             )
         ]
     if log.nonfinite_lines:
@@ -199,12 +225,37 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             make(
                 "GL407",
                 evidence=f"  line {line:>4}  {text}",
-                explanation="The framework stopped because the loss was NaN or infinite.",
+                explanation=(
+                    "The log says the loss became NaN or infinite: from then on every weight "
+                    "it touches is NaN. Usual causes: a learning rate too high for the layers "
+                    "being trained, an optimiser stepped twice per batch or on gradients still "
+                    "scaled by a GradScaler (mixed precision), fp16 overflow, log(0) on "
+                    "probabilities, or NaN/inf in the inputs."
+                ),
                 fix=fixes.fix_divergence(fw),
                 references=[REFS["clipping"]],
             )
         ]
     return []
+
+
+def _finite_before(log: ParsedLog, line: int) -> str:
+    """Evidence that the loss was finite before ``line`` (an update broke it, not the data or
+    the loss at initialisation: the likely cause is then the learning rate), or ""."""
+    records = [(s.line, s.text, s.values) for s in log.steps if s.line < line]
+    records += [(r.line, _cite(r, "train_loss", "lr"), r.values) for r in log.rows if r.line < line]
+    finite = [
+        (ln, text)
+        for ln, text, values in sorted(records, key=lambda rec: rec[0])
+        if math.isfinite(values.get("train_loss", math.nan))
+    ]
+    if not finite:
+        return ""
+    ln, text = finite[0]
+    return (
+        f"  line {ln:>4} | {text[:140]}\nlikely cause (inferred): the loss was finite before, so "
+        "an update broke it: a learning rate too high for this model"
+    )
 
 
 def _after_unfreezing(log: ParsedLog, row: EpochRow) -> list[EpochRow]:
@@ -229,7 +280,8 @@ def _nan_after_unfreezing(
         "GL417",
         title=f"{col} becomes {_fmt(row.values[col])} right after the second phase starts "
         f"(phase {row.phase}, epoch {row.epoch})",
-        evidence=evidence + "\ninferred: the second phase is taken to be the fine-tuning one",
+        evidence=evidence + "\nlikely cause (inferred): the second phase is taken to be the "
+        "fine-tuning one, with a learning rate too high for the pretrained layers",
         explanation=(
             f"Phase {last.phase} trained with finite losses; the loss broke in the first epochs "
             f"of phase {row.phase}. When the pretrained layers are unfrozen, a learning rate "
@@ -239,6 +291,7 @@ def _nan_after_unfreezing(
         ),
         fix=fixes.fix_unfreeze(fw) + "\n" + fixes.fix_divergence(fw).split("\n", 1)[1],
         references=[REFS["lp-ft"], REFS["keras-ft"], REFS["clipping"]],
+        causes=["learning-rate"],
     )
 
 
@@ -267,6 +320,7 @@ def _exploded_at_once(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding 
         ),
         fix=fixes.fix_divergence(fw),
         references=[REFS["clipping"], REFS["karpathy"]],
+        causes=["learning-rate"],
     )
 
 
@@ -342,6 +396,7 @@ def _explosion(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                     explanation=explanation,
                     fix=fix,
                     references=[REFS["clipping"] if code == "GL408" else REFS["keras-ft"]],
+                    causes=["learning-rate"] if code == "GL408" else [],
                 )
             )
     return out
@@ -786,14 +841,22 @@ def _overfitting(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             continue
         series = _finite(rows, "val_loss")
         if len(series) < 4:
+            if (gap := _accuracy_gap(log, rows, fw)) is not None:
+                out.append(gap)
             continue
         i_best = min(range(len(series)), key=lambda i: series[i][1])
         best_row, best = series[i_best]
         last_row, last = series[-1]
-        if len(series) - 1 - i_best < 2 or last < best * 1.10 or last - best < 0.02:
-            continue
         t_best, t_last = best_row.values.get("train_loss"), last_row.values.get("train_loss")
         if t_best is None or t_last is None or not t_last < 0.9 * t_best:
+            continue
+        if len(series) - 1 - i_best < 2:
+            continue
+        rises = last >= best * 1.10 and last - best >= 0.02
+        # A validation loss that stopped improving 3+ epochs ago, three times the training
+        # loss that kept falling by a third since: the gap is memorisation, not noise.
+        stalls = len(series) - 1 - i_best >= 3 and last >= 3 * t_last and t_last < 0.67 * t_best
+        if not (rises or stalls):
             continue
         acc = ""
         if "val_accuracy" in best_row.values and "val_accuracy" in last_row.values:
@@ -830,6 +893,44 @@ def _overfitting(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             )
         )
     return out
+
+
+def _accuracy_gap(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding | None:
+    """GL412 without a validation loss: training accuracy reaches 0.9 or more while validation
+    accuracy stopped improving 3+ epochs before the end and the gap grew by 10 points to 15 or
+    more."""
+    pairs = [(r, r.values["train_accuracy"], r.values["val_accuracy"]) for r in rows
+             if "train_accuracy" in r.values and "val_accuracy" in r.values]  # fmt: skip
+    if len(pairs) < 5:
+        return None
+    i_best = max(range(len(pairs)), key=lambda i: pairs[i][2])
+    (first, a0, v0), (last, a1, v1) = pairs[0], pairs[-1]
+    gap0, gap1 = a0 - v0, a1 - v1
+    if not (a1 >= 0.9 and gap1 >= 0.15 and gap1 >= gap0 + 0.10 and len(pairs) - 1 - i_best >= 3):
+        return None
+    best_row, best = pairs[i_best][0], pairs[i_best][2]
+    return make(
+        "GL412",
+        title=f"Overfitting from epoch {best_row.epoch}: training accuracy climbs to {_fmt(a1)} "
+        f"while validation accuracy stays at or below {_fmt(best)}"
+        + _phase_label(log, rows[0].phase),
+        evidence=_cites(
+            [r for r, _, _ in pairs[max(0, i_best - 1) :]],
+            "train_accuracy",
+            "val_accuracy",
+            "train_loss",
+        )
+        + f"\nthe gap grows from {gap0:.2f} (epoch {first.epoch}) to {gap1:.2f} (epoch "
+        f"{last.epoch}); no validation loss in the log",
+        explanation=(
+            "The model keeps getting better on the training images and no better on the "
+            "validation images: after epoch "
+            f"{best_row.epoch} it memorises the training set. Stop there (keep that checkpoint), "
+            "add augmentation or regularisation, train fewer layers, or get more data."
+        ),
+        fix=fixes.fix_overfitting(fw),
+        references=[REFS["early-stopping"]],
+    )
 
 
 def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:

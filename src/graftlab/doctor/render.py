@@ -50,6 +50,8 @@ def finding_panel(finding: Finding, target: str = "") -> Panel:
     """One finding as a bordered panel: badge, code, title, evidence, why, fix, references."""
     parts: list = []
     parts.append(Text(finding.title, style="bold"))
+    if finding.causes:
+        parts.append(Text("Likely cause: " + ", ".join(finding.causes), style="bold magenta"))
     if finding.evidence:
         parts += [Text("\nEvidence", style="bold cyan"), Text(finding.evidence, style="dim")]
     if finding.explanation:

@@ -9,12 +9,16 @@ findings of several targets given together that name one cause are merged
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from graftlab.doctor._logmerge import is_tensorboard_export, merge_exports
 from graftlab.doctor.combine import merge_targets
 from graftlab.doctor.findings import Finding
 from graftlab.errors import DataError
@@ -37,6 +41,7 @@ _CODE = re.compile(
     r"add|train|eval|backward|step)\(|\w+ = \w+(?:\.\w+)*\()",
     re.M,
 )
+_FRAME = re.compile(r'^\s*File "[^"\n]*", line \d+.*\n.*$', re.M)
 _LOG = re.compile(
     r"^\s*Epoch \d+\s*/\s*\d+|\s-\s+(?:val_)?loss: [\d.]+(?:e-?\d+)?|loss[=:]\s*[\d.]+",
     re.M | re.I,
@@ -78,25 +83,60 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def diagnose_file(path: Path, framework: str = "auto") -> list[Finding]:
+def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) -> list[Finding]:
     """The findings of one file, whatever it holds (script, notebook, log, or code and log)."""
+    if text is None:
+        text = decode(read_bytes(path))
+    if path.suffix.lower() == ".ipynb":
+        return _notebook(path, text, framework)
+    code = _is_code(path, text)
+    findings = _script(path) if code else []
+    if _has_log(path, text):  # a paste can hold both
+        try:
+            findings += _log(path, framework)
+        except DataError:
+            if not code:
+                raise
+    return findings
+
+
+def _is_code(path: Path, text: str) -> bool:
+    suffix = path.suffix.lower()
+    if suffix == ".py":
+        return True
+    # A traceback quotes the code of each frame: those lines are log, not a paste of code.
+    head = _FRAME.sub("", text[:200_000])
+    return suffix != ".ipynb" and len(_CODE.findall(head)) >= 2
+
+
+def _has_log(path: Path, text: str) -> bool:
+    return path.suffix.lower() not in SCRIPT_SUFFIXES or bool(_LOG.search(text))
+
+
+def _log(path: Path, framework: str) -> list[Finding]:
     from graftlab.doctor.logs import check_log
 
-    text = decode(read_bytes(path))
-    suffix = path.suffix.lower()
-    if suffix == ".ipynb":
-        return _notebook(path, text, framework)
-    findings: list[Finding] = []
-    code = suffix == ".py" or len(_CODE.findall(text[:200_000])) >= 2
-    if code:
-        findings += _script(path)
-    if suffix not in (".py", ".ipynb") or _LOG.search(text):  # a paste can hold both
+    return check_log(path, framework=framework)  # the path: an export's metric is in its name
+
+
+def _exports(
+    paths: list[Path], framework: str, unread: list[tuple[str, DataError]]
+) -> list[tuple[str, list[Finding]]]:
+    """Several TensorBoard scalar exports of one run, checked as one table; an export with no
+    rows goes to ``unread``."""
+    from graftlab.doctor._logparse import parse_log
+    from graftlab.doctor.logs import check_log
+
+    parsed = []
+    for path in paths:
         try:
-            findings += check_log(text, framework=framework)
+            parsed.append((path, parse_log(path)))
         except DataError as exc:
-            if not code:
-                raise DataError(str(exc).replace("the text given", repr(str(path)))) from None
-    return findings
+            unread.append((str(path), exc))
+    if not parsed:
+        return []
+    name = " + ".join(str(p) for p, _ in parsed)
+    return [(name, check_log(merge_exports(parsed), framework=framework))]
 
 
 def _script(path: Path) -> list[Finding]:
@@ -141,6 +181,11 @@ def diagnose(
     """``(target, finding)`` for files and run directories diagnosed together: one finding per
     cause across them (a script and the log of its run).
 
+    The scripts among the targets (``.py`` files, and pastes that are mostly code) are one
+    program: a model defined in one file and trained in another is followed across them. The
+    logs are read after them; a log without per-epoch metrics becomes an ``info`` note and the
+    rest of the diagnosis stands.
+
     Raises:
         DataError: A lone target cannot be read (among several, an unreadable file becomes an
             ``info`` finding and the others are diagnosed), or a target is a folder that is not
@@ -150,6 +195,7 @@ def diagnose(
 
     groups: list[tuple[str, list[Finding]]] = []
     unread: list[tuple[str, DataError]] = []
+    texts: dict[Path, str] = {}
     for target in targets:
         path = Path(target)
         if path.is_dir():
@@ -159,18 +205,86 @@ def diagnose(
                     "pass it alone to analyse every script, notebook and log in it."
                 )
             groups.append((str(path), check_run(path)))
-        else:
-            try:
-                groups.append((str(path), diagnose_file(path, framework)))
-            except DataError as exc:
-                if len(targets) == 1:
-                    raise
+            continue
+        try:
+            texts[path] = decode(read_bytes(path))
+        except DataError as exc:
+            if len(targets) == 1:
+                raise
+            unread.append((str(path), exc))
+    if len(targets) == 1 and texts:
+        path = next(iter(texts))
+        return merge_targets([(str(path), diagnose_file(path, framework, texts[path]))])
+    notebooks = [p for p in texts if p.suffix.lower() == ".ipynb"]
+    for path in notebooks:
+        try:
+            groups.append((str(path), _notebook(path, texts[path], framework)))
+        except DataError as exc:
+            unread.append((str(path), exc))
+    scripts = [p for p in texts if p not in notebooks and _is_code(p, texts[p])]
+    groups += _program(scripts)
+    exports = [p for p in texts if p not in scripts and is_tensorboard_export(texts[p])]
+    if len(exports) >= 2:
+        groups += _exports(exports, framework, unread)
+    for path, text in texts.items():
+        if path in notebooks or not _has_log(path, text) or (len(exports) >= 2 and path in exports):
+            continue
+        try:
+            groups.append((str(path), _log(path, framework)))
+        except DataError as exc:
+            if path not in scripts:
                 unread.append((str(path), exc))
+        except Exception as exc:  # a reader bug on one log must not hide the rest
+            unread.append(
+                (
+                    str(path),
+                    DataError(
+                        f"{str(path)!r} could not be read as a training log "
+                        f"({type(exc).__name__}: {exc})."
+                    ),
+                )
+            )
     if unread and not groups:
         raise unread[0][1]
     for name, exc in unread:  # the other targets still say what they can
         groups.append((name, [_unread(exc)]))
     return merge_targets(groups)
+
+
+def _program(scripts: list[Path]) -> list[tuple[str, list[Finding]]]:
+    """The findings of several scripts read as one program, each under the file its evidence
+    starts in. An error whose evidence spans files rests on a link the doctor inferred (that
+    the files belong together, that a name means the same object in both): it is a warning."""
+    if len(scripts) < 2:
+        return [(str(p), _script(p)) for p in scripts]
+    from graftlab.doctor.script import check_script
+
+    names = {str(p): p for p in scripts}
+    by_file: dict[str, list[Finding]] = {str(p): [] for p in scripts}
+    for f in check_script(scripts):
+        files = _evidence_files(f.evidence, names)
+        if f.severity == "error" and len(files) > 1:
+            f = replace(
+                f,
+                severity="warning",
+                explanation=f"{f.explanation}\n\nA warning, not an error: the evidence spans "
+                f"{' and '.join(files)}, and that they are one program (the same objects in "
+                "both) was inferred.",
+            )
+        by_file[files[0] if files else str(scripts[0])].append(f)
+    return list(by_file.items())  # files without findings too: they were read
+
+
+def _evidence_files(evidence: str, names: dict[str, Path]) -> list[str]:
+    """The files among ``names`` that evidence lines (``file:line: code``) point into, in
+    order of first mention."""
+    seen: list[str] = []
+    for line in evidence.split("\n"):
+        head = line.lstrip().split(": ", 1)[0]
+        name = head.rsplit(":", 1)[0] if ":" in head else ""
+        if name in names and name not in seen:
+            seen.append(name)
+    return seen
 
 
 def _unread(exc: DataError) -> Finding:
@@ -184,14 +298,55 @@ def _unread(exc: DataError) -> Finding:
     )
 
 
+#: The ``.py`` files of one directory are read as one program (a package: model.py defines,
+#: train.py trains) when there are at most this many and they are this short together; a folder
+#: of many unrelated example scripts is checked file by file.
+PROGRAM_MAX_FILES = 8
+PROGRAM_MAX_BYTES = 200_000
+
+
 def scan(root: Path, framework: str = "auto") -> Iterator[tuple[Path, list[Finding] | str]]:
-    """Every file of :func:`walk` with its findings, or the reason it was skipped. Files of a
-    folder are unrelated, so their findings are not merged."""
-    for path in walk(root):
+    """Every file of :func:`walk` with its findings, or the reason it was skipped. The scripts
+    of one directory are one program (see :data:`PROGRAM_MAX_FILES`), each finding listed under
+    the file its evidence starts in; other files are checked on their own, and findings of
+    different files are not merged."""
+    for _, group in itertools.groupby(walk(root), key=lambda p: p.parent):
+        paths = list(group)
+        program = _program_of(paths)
+        done: dict[Path, list[Finding]] = {}
+        if program:
+            done = {Path(name): fs for name, fs in _program(program)}
+        for path in paths:
+            try:
+                if path in done:
+                    found = done[path]
+                    text = decode(read_bytes(path))
+                    if _has_log(path, text):
+                        with contextlib.suppress(DataError):
+                            found = found + _log(path, framework)
+                    yield path, found
+                else:
+                    yield path, diagnose_file(path, framework)
+            except DataError as exc:
+                yield path, str(exc)
+
+
+def _program_of(paths: list[Path]) -> list[Path]:
+    """The readable ``.py`` files of one directory when they are few and short enough to be
+    one program, else nothing."""
+    scripts = [p for p in paths if p.suffix.lower() == ".py"]
+    if not 2 <= len(scripts) <= PROGRAM_MAX_FILES:
+        return []
+    readable = []
+    for p in scripts:
         try:
-            yield path, diagnose_file(path, framework)
-        except DataError as exc:
-            yield path, str(exc)
+            read_bytes(p)
+        except DataError:
+            continue
+        readable.append(p)
+    if len(readable) < 2 or sum(p.stat().st_size for p in readable) > PROGRAM_MAX_BYTES:
+        return []
+    return readable
 
 
 def is_run_dir(path: Path) -> bool:

@@ -827,3 +827,114 @@ pd.DataFrame({"label": torch.cat(preds).numpy()}).to_csv("submission.csv")
         "names = [int(ds.classes[i]) for i in torch.cat(preds)]",
     )
     assert "label-order-mismatch" not in _cats(mapped)
+
+
+HELD_OUT_BY_SAMPLER = """\
+import torch
+from torchvision import datasets, transforms
+tf = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.ToTensor()])
+train_set = datasets.CIFAR10("data", train=True, transform=tf)
+idx = torch.randperm(len(train_set))
+train_loader = torch.utils.data.DataLoader(
+    train_set, batch_size=64, sampler=torch.utils.data.SubsetRandomSampler(idx[5000:]))
+valid_loader = torch.utils.data.DataLoader(
+    train_set, batch_size=64, sampler=torch.utils.data.SubsetRandomSampler(idx[:5000]))
+"""
+
+
+def test_validation_held_out_by_a_sampler_is_not_leakage_but_is_augmented():
+    cats = _cats(HELD_OUT_BY_SAMPLER)
+    assert "data-leakage" not in cats
+    (f,) = cats["augmented-evaluation"]
+    assert f.severity == "warning"
+    plain = HELD_OUT_BY_SAMPLER.replace("transforms.RandomCrop(32, padding=4), ", "")
+    assert _cats(plain) == {}
+
+
+FREEZE_THEN_ADD = """\
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential()
+model.add(Dense(64, input_shape=(10,)))
+model.add(Dense(1000, activation="softmax"))
+model.load_weights("pretrained.h5")
+model.pop()
+for layer in model.layers:
+    layer.trainable = False
+model.add(Dense(2, activation="softmax"))
+model.compile("adam", "categorical_crossentropy")
+model.fit(x, y)
+"""
+
+
+def test_layers_added_after_a_freeze_loop_stay_trainable():
+    assert "trainable-not-applied" not in _cats(FREEZE_THEN_ADD, ("error",))
+    frozen_after = FREEZE_THEN_ADD.replace(
+        "for layer in model.layers:\n    layer.trainable = False\n"
+        'model.add(Dense(2, activation="softmax"))\n',
+        'model.add(Dense(2, activation="softmax"))\n'
+        "for layer in model.layers:\n    layer.trainable = False\n",
+    )
+    (f,) = _cats(frozen_after, ("error",))["trainable-not-applied"]
+    assert f.code == "GL126"
+
+
+def test_checkpoint_saving_every_epoch_reads_no_monitor():
+    src = """\
+import tensorflow as tf
+model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="softmax")])
+model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+ckpt = tf.keras.callbacks.ModelCheckpoint("w.{epoch:02d}.h5", monitor="val_loss")
+model.fit(x, y, callbacks=[ckpt])
+"""
+    assert "monitor-metric-missing" not in _cats(src)
+    best = src.replace('monitor="val_loss"', 'monitor="val_loss", save_best_only=True')
+    (f,) = _cats(best)["monitor-metric-missing"]
+    assert f.severity == "error"
+
+
+def test_functions_of_another_pasted_file_called_through_their_module(tmp_path):
+    model_py = tmp_path / "model.py"
+    task_py = tmp_path / "task.py"
+    model_py.write_text(
+        "from tensorflow.keras import layers, models\n"
+        "def model_fn(labels_dim):\n"
+        "    model = models.Sequential()\n"
+        "    model.add(layers.Dense(16, activation='relu'))\n"
+        "    model.add(layers.Dense(labels_dim, activation='softmax'))\n"
+        "    model.compile(loss='binary_crossentropy', optimizer='sgd')\n"
+        "    return model\n"
+    )
+    task_py.write_text("import trainer.model as model\nm = model.model_fn(1)\nm.fit(x, y)\n")
+    found = [f for f in check_script([model_py, task_py]) if f.severity == "error"]
+    assert any(f.category == "single-unit-softmax" for f in found)
+    task_py.write_text("import trainer.model as model\nm = model.model_fn(3)\nm.fit(x, y)\n")
+    found = [f for f in check_script([model_py, task_py]) if f.severity == "error"]
+    assert not any(f.category == "single-unit-softmax" for f in found)
+
+
+def test_time_distributed_heads_are_read_through_the_wrapper():
+    one_unit = """\
+from keras.models import Sequential
+from keras.layers import LSTM, Dense, TimeDistributed, Activation
+model = Sequential()
+model.add(LSTM(128, return_sequences=True, input_shape=(None, 50)))
+model.add(TimeDistributed(Dense(1)))
+model.add(Activation("softmax"))
+model.compile(loss="categorical_crossentropy", optimizer="adam")
+model.fit(X, Y)
+"""
+    cats = _cats(one_unit, ("error",))
+    assert [f.code for f in cats["single-unit-softmax"]] == ["GL102"]
+    assert "activation-loss-mismatch" not in cats  # one cause, one finding
+    bce = """\
+from keras.models import Model
+from keras.layers import Input, LSTM, Dense, TimeDistributed
+inp = Input((None, 40))
+out = TimeDistributed(Dense(60, activation="softmax"))(LSTM(256, return_sequences=True)(inp))
+model = Model(inp, out)
+model.compile(optimizer="rmsprop", loss="{loss}", metrics=["accuracy"])
+model.fit(X, Y)
+"""
+    assert "binary-loss-multiclass" in _cats(bce.format(loss="binary_crossentropy"))
+    assert "binary-loss-multiclass" not in _cats(bce.format(loss="categorical_crossentropy"))

@@ -15,7 +15,7 @@ import ast
 import os.path
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graftlab.doctor.script._fold import UNKNOWN, binop, bounded
 
@@ -116,13 +116,31 @@ class CallSite:
     node: ast.Call
     ev: Event
     qual: str
+    prog: Program | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         return last(self.qual)
 
     def kw(self, name: str) -> ast.expr | None:
-        return next((k.value for k in self.node.keywords if k.arg == name), None)
+        """Keyword argument ``name``, also from a ``**options`` dict the code builds
+        (``Normalize(**IMAGENET_STATS)``, ``DataLoader(ds, **loader_kwargs)``)."""
+        found = next((k.value for k in self.node.keywords if k.arg == name), None)
+        if found is not None or self.prog is None:
+            return found
+        for k in self.node.keywords:
+            if k.arg is not None:
+                continue
+            d = self.prog.origin(k.value, self.ev.idx, self.ev.scope).node
+            if isinstance(d, ast.Dict):
+                for key, value in zip(d.keys, d.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == name:
+                        return value
+            elif isinstance(d, ast.Call) and getattr(d.func, "id", "") == "dict":
+                hit = next((x.value for x in d.keywords if x.arg == name), None)
+                if hit is not None:
+                    return hit
+        return None
 
     def arg(self, pos: int, name: str | None = None) -> ast.expr | None:
         """Positional argument ``pos``, or keyword ``name``."""
@@ -183,6 +201,17 @@ class Program:
             for n in ast.walk(tree)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         }
+        # ``utils.build_model(...)`` / ``model.model_fn(...)``: a function of another file of
+        # the same paste, called through the module it was imported as
+        self._modules = _module_aliases(tree)
+        called |= {
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id in self._modules
+        }
         self._called = called & set(self.functions)
         self._called_methods = {
             n.func.attr
@@ -195,7 +224,7 @@ class Program:
                 if (cls, name) not in self._ran:
                     self._inline(fn, None, 0, (), (), cls=cls)
         self.calls: list[CallSite] = [
-            CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)))
+            CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)), self)
             for ev in self.events
             for c in calls_in(ev.node)
         ]
@@ -243,6 +272,15 @@ class Program:
                     fn = self._latest.get(f.id)
                     fn = fn if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else None
                     self._inline(fn or self.functions[f.id], call, scope, loops, withs)
+                elif (
+                    isinstance(f, ast.Attribute)
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id in self._modules
+                    and f.attr in self._called
+                    and f.attr not in self._stack
+                    and isinstance(self._latest.get(f.attr), ast.FunctionDef)
+                ):
+                    self._inline(self._latest[f.attr], call, scope, loops, withs)
                 elif (target := self._method_of(call, scope)) is not None:
                     cls, fn = target
                     if f"{cls}.{fn.name}" not in self._stack:
@@ -464,7 +502,7 @@ class Program:
             return None
         ev_at = self.events[min(r.idx, len(self.events) - 1)]
         return self.call_site(r.node) or CallSite(
-            r.node, ev_at, canon(self.qualname(r.node.func, r.idx, r.scope))
+            r.node, ev_at, canon(self.qualname(r.node.func, r.idx, r.scope)), self
         )
 
     def call_site(self, node: ast.Call) -> CallSite | None:
@@ -507,6 +545,8 @@ class Program:
         if isinstance(node, ast.Name | ast.Attribute):
             key = node.id if isinstance(node, ast.Name) else dotted(node)
             b = self.lookup(key, idx, scope) if key else None
+            if b is None and isinstance(node, ast.Attribute):
+                return self._option_default(node, _depth)
             if b is None or isinstance(b.value, ImportRef):
                 return UNKNOWN
             return self.const(b.value, b.vidx, b.vscope, _depth + 1)
@@ -545,11 +585,49 @@ class Program:
             return self._const_call(node, idx, scope, _depth)
         return UNKNOWN
 
+    def _option_default(self, node: ast.Attribute, depth: int):
+        """``args.batch_size`` read from ``parser.add_argument('--batch_size', default=1)``
+        (or ``--batch-size``): the value the script runs with when no option is given."""
+        if not isinstance(node.value, ast.Name) or node.value.id not in (
+            "args",
+            "opt",
+            "opts",
+            "cfg",
+            "config",
+            "FLAGS",
+            "hparams",
+            "options",
+        ):
+            return UNKNOWN
+        if not hasattr(self, "memo"):
+            return UNKNOWN  # still building the trace
+        if "options" not in self.memo:
+            found: dict[str, tuple[ast.expr, int, int]] = {}
+            for c in self._by_method.get("add_argument", ()):
+                names = [a.value for a in c.node.args if isinstance(a, ast.Constant)]
+                dest = next((k.value for k in c.node.keywords if k.arg == "dest"), None)
+                default = next((k.value for k in c.node.keywords if k.arg == "default"), None)
+                if default is None:
+                    continue
+                keys = [str(n).lstrip("-").replace("-", "_") for n in names if str(n)[:2] == "--"]
+                if isinstance(dest, ast.Constant):
+                    keys = [str(dest.value)]
+                for k in keys:
+                    found.setdefault(k, (default, c.ev.idx, c.ev.scope))
+            self.memo["options"] = found
+        hit = self.memo["options"].get(node.attr)
+        if hit is None:
+            return UNKNOWN
+        return self.const(hit[0], hit[1], hit[2], depth + 1)
+
     def _const_call(self, node: ast.Call, idx: int, scope: int, depth: int):
         if id(node) in self.returns:
             r = self.returns[id(node)]
             return self.const(r.node, r.idx, r.scope, depth + 1)
         name = canon(self.qualname(node.func, idx, scope))
+        if name == "dict" and not node.args and all(k.arg for k in node.keywords):
+            # dict(rotation_range=0.2, ...): unknown values stay UNKNOWN, the keys are known
+            return {k.arg: self.const(k.value, idx, scope, depth + 1) for k in node.keywords}
         args = [self.const(a, idx, scope, depth + 1) for a in node.args]
         if any(a is UNKNOWN for a in args) or node.keywords:
             return UNKNOWN
@@ -655,6 +733,18 @@ class Program:
         if not isinstance(call.node.func, ast.Attribute):
             return None
         return self.origin(call.node.func.value, call.ev.idx, call.ev.scope)
+
+
+def _module_aliases(tree: ast.Module) -> set[str]:
+    """Names that modules are imported as (``import trainer.model as model`` → ``model``,
+    ``from trainer import model`` → ``model``, ``import utils`` → ``utils``)."""
+    out: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            out.update(a.asname or a.name.split(".")[0] for a in n.names)
+        elif isinstance(n, ast.ImportFrom):
+            out.update(a.asname or a.name for a in n.names if a.name != "*")
+    return out
 
 
 def dotted(node: ast.expr) -> str | None:

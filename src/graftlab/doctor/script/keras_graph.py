@@ -189,6 +189,10 @@ class KerasScript:
     def _layer(self, site: CallSite | None, applied: ast.Call | None = None) -> Layer:
         if site is None:
             return Layer("?", None, applied)
+        if site.name in ("TimeDistributed", "Bidirectional") and site.node.args:
+            inner = self.prog.origin_call(site.node.args[0], site.ev)
+            if inner is not None:  # TimeDistributed(Dense(k)): per step, the Dense's head
+                return self._layer(inner, applied)
         app = next((a for a in self.apps if a.site.node is site.node), None)
         if app:
             return Layer("app", site, applied, app)
@@ -328,9 +332,19 @@ class KerasScript:
     def flow_of(self, node: ast.expr | None, ev: Event) -> Flow | None:
         """The flow behind a data argument, through ``ds.map(...).prefetch(...)`` chains."""
         for _ in range(20):
+            r = self.prog.origin(node, ev.idx, ev.scope) if node is not None else None
+            if r is not None and isinstance(r.node, ast.Subscript):  # batch = next(gen); batch[0]
+                node, ev = r.node.value, self.prog.events[min(r.idx, len(self.prog.events) - 1)]
+                continue
             site = self.prog.origin_call(node, ev)
             if site is None:
                 return None
+            if site.name in ("next", "__next__") and (site.node.args or site.node.func):
+                fn = site.node.func
+                node = site.node.args[0] if site.node.args else getattr(fn, "value", None)
+                ev = site.ev
+                if node is not None:
+                    continue
             f = next((f for f in self.flows if f.site.node is site.node), None)
             if f is not None:
                 return f
@@ -463,11 +477,17 @@ class Flow:
         if self.datagen is None:
             return []
         out = []
-        for k in self.datagen.node.keywords:
+        dg = self.datagen
+        for k in dg.node.keywords:
             if k.arg in KERAS_AUG_KWARGS:
-                v = self.ks.prog.const(k.value, self.datagen.ev.idx, self.datagen.ev.scope)
+                v = self.ks.prog.const(k.value, dg.ev.idx, dg.ev.scope)
                 if v not in (0, 0.0, False, None, (1, 1), [1, 1], (1.0, 1.0)):
                     out.append(k.arg)
+            elif k.arg is None:  # ImageDataGenerator(**data_gen_args)
+                d = self.ks.prog.const(k.value, dg.ev.idx, dg.ev.scope)
+                for key, v in d.items() if isinstance(d, dict) else ():
+                    if key in KERAS_AUG_KWARGS and v not in (0, 0.0, False, None, (1, 1)):
+                        out.append(key)
         return out
 
     def usage_role(self) -> str | None:

@@ -162,7 +162,10 @@ def _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits) -> None:
             "(label_mode='int') with the sparse loss.",
             fit_lines,
         )
-    if kind == "categorical" and (units == 1 or labels & {"binary", "int"}):
+    single_softmax = units == 1 and act == "softmax" and not labels & {"binary", "int"}
+    if single_softmax:
+        pass  # one cause: the one-unit softmax (GL102) says it
+    elif kind == "categorical" and (units == 1 or labels & {"binary", "int"}):
         add(
             "error",
             "categorical_crossentropy with one output unit or integer labels",
@@ -448,6 +451,10 @@ def check_monitor(ctx: Ctx) -> None:
     prog = ctx.prog
     for cb in prog.find_calls("ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau"):
         pos = 1 if cb.name == "ModelCheckpoint" else 0
+        if cb.name == "ModelCheckpoint" and cb.kw("save_best_only") is None:
+            continue  # saves every epoch: the monitored value is never read
+        if prog.const(cb.kw("save_best_only"), cb.ev.idx, cb.ev.scope) is False:
+            continue
         node = cb.arg(pos, "monitor")
         monitor = "val_loss" if node is None else prog.const(node, cb.ev.idx, cb.ev.scope)
         if not isinstance(monitor, str):

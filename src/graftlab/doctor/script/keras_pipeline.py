@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.aug_rules import random_calls
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite
 from graftlab.doctor.script.frameworks import uses_keras
@@ -37,7 +39,9 @@ def _app_in(model: Model | None, apps: list[App]) -> App | None:
 
 
 def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
-    """(call, backbone, ops, data line) for each fit/predict that runs a pretrained backbone."""
+    """(call, backbone, ops, data line) for each fit/predict that runs a pretrained backbone;
+    the line is negative when the ops were found by tracing arrays rather than read from one
+    generator."""
     ks, pp = keras_script(ctx), preprocessing(ctx)
     apps = [a for a in ks.apps if a.pretrained]
     out = []
@@ -48,14 +52,21 @@ def training_feeds(ctx: Ctx) -> list[tuple[CallSite, App, list[Op], int]]:
         app = _app_in(model, apps)
         if app is None:
             continue
-        if call.name.startswith("predict") and not (model and model.layers[-1].kind == "app"):
-            continue  # predictions of the whole model are checked against training instead
+        # predictions of a trained model are checked against training instead; a feature
+        # extractor (backbone + pooling) that is never trained must follow the backbone's own
+        # convention
+        whole = call.name.startswith("predict") and not (model and model.layers[-1].kind == "app")
+        if whole and (model is None or any(ks.model_for(f) is model for f in ks.fits())):
+            continue
         x = call.arg(0, "x") or call.kw("generator")
         flow = ks.flow_of(x, call.ev)
         if flow is not None and flow.datagen is not None:
             ops, line = pp.flow_ops(flow), flow.datagen.node.lineno
         else:
             ops, line = pp.data_ops(x, call.ev) or [], call.node.lineno
+            # steps found by following the arrays' history may belong to other uses of the
+            # same variables: the link is inferred
+            line = -line
         out.append((call, app, ops + pp.model_ops(model), line))
     return out
 
@@ -76,7 +87,8 @@ def check_preprocessing(ctx: Ctx) -> None:
     for (_name, got), feeds in groups.items():
         app = feeds[0][0]
         want = expected_mode(app)
-        if got == "double" or (want == "raw" and got in ("unit", "tf", "torch")):
+        inferred = any(line < 0 for _, _, line in feeds)
+        if (got == "double" or (want == "raw" and got in ("unit", "tf", "torch"))) and not inferred:
             severity = "error"
         else:
             severity = "warning"
@@ -85,7 +97,7 @@ def check_preprocessing(ctx: Ctx) -> None:
         given = f"{MODES[got]}: {steps}" if steps else "raw 0..255 pixels: no preprocessing at all"
         lines = [a.site.node.lineno for a, _, _ in feeds] + [o.line for o in ops]
         if not steps:
-            lines += [line for _, _, line in feeds]
+            lines += [abs(line) for _, _, line in feeds]
         ctx.add(
             "GL110",
             "preprocessing-mismatch",
@@ -174,6 +186,87 @@ def check_train_eval(ctx: Ctx) -> None:
             )
     _raw_predictions(ctx)
     _raw_validation_arrays(ctx)
+    _skipped_preprocessing(ctx)
+
+
+_PREP_NAME = re.compile(r"preprocess|normali[sz]|standardi[sz]|mean_sub|sub(tract)?_mean|whiten")
+
+
+def _prep_calls(ctx: Ctx, node: ast.expr | None, at) -> dict[str, int]:
+    """Preprocessing-like functions applied to a value on its way (name -> line)."""
+    out: dict[str, int] = {}
+    if node is None:
+        return out
+    for ref in ctx.prog.deps(node, at, limit=40):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                f = n.func
+                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                if _PREP_NAME.search(name.lower()):
+                    out.setdefault(name, n.lineno)
+            elif (
+                isinstance(n, ast.Name)
+                and n.id in ctx.prog.functions
+                and _PREP_NAME.search(n.id.lower())
+            ):  # map(preprocess, ...), Lambda(preprocess)
+                out.setdefault(n.id, n.lineno)
+    return out
+
+
+def _skipped_preprocessing(ctx: Ctx) -> None:
+    """GL112 (inferred): the training arrays go through a preprocessing function (the
+    script's own ``preprocess_input``, ``normalize`` ...) that the arrays given to
+    predict()/evaluate() never go through."""
+    ks = keras_script(ctx)
+    train: dict[str, int] = {}
+    train_vars: set[str] = set()
+    for fit in ks.fits():
+        x = fit.arg(0, "x") or fit.kw("generator")
+        flow = ks.flow_of(x, fit.ev)
+        if flow is not None and flow.site.name == "flow":
+            x = flow.site.arg(0, "x")
+            at = flow.site.ev
+        elif flow is not None:
+            continue  # a directory flow: its generator's settings are compared elsewhere
+        else:
+            at = fit.ev
+        if isinstance(x, ast.Name):
+            train_vars.add(x.id)
+        train.update(_prep_calls(ctx, x, at))
+    if not train:
+        return
+    for call in [
+        c
+        for m in ("predict", "predict_on_batch", "evaluate", "predict_classes")
+        for c in ctx.prog.method_calls(m)
+    ]:
+        x = call.arg(0, "x")
+        if x is None or ks.flow_of(x, call.ev) is not None:
+            continue
+        refs = ctx.prog.deps(x, call.ev, limit=40)
+        names = {n.id for r in refs for n in ast.walk(r.node) if isinstance(n, ast.Name)}
+        if names & train_vars or _prep_calls(ctx, x, call.ev):
+            continue
+        if not once(ctx, "keras.skipped_prep"):
+            return
+        fn, line = next(iter(train.items()))
+        ctx.add(
+            "GL112",
+            "train-eval-preprocessing-mismatch",
+            "warning",
+            f"The arrays passed to {call.name}() skip {fn}(), which every training image "
+            "goes through",
+            [line, call.node.lineno],
+            f"The training data is prepared with {fn}() (line {line}); the arrays given to "
+            f"{call.name}() are built without it, so the model sees inputs on another scale or "
+            "offset than in training and its predictions are wrong or near chance although "
+            f"training looked fine (inferred from the function's name, {fn!r}).",
+            f"Apply the same function before predicting: x = {fn}(x), or move the "
+            "preprocessing into the model (a Lambda/Normalization layer after Input) so that "
+            "training and evaluation cannot differ.",
+            [REFS["keras_tl"]],
+        )
+        return
 
 
 _FEATUREWISE = ("featurewise_center", "featurewise_std_normalization", "zca_whitening")
@@ -262,6 +355,9 @@ def _raw_predictions(ctx: Ctx) -> None:
         fits = [f for f in ks.fits() if ks.same_receiver(f, pred) and f.ev.idx < pred.ev.idx]
         if not fits:
             fits = [f for f in ks.fits() if model and ks.model_for(f) is model]
+        linked = ""
+        if not fits:
+            fits, linked = _saved_then_loaded(ctx, pred)
         if not fits:
             continue
         fit = fits[-1]
@@ -277,13 +373,13 @@ def _raw_predictions(ctx: Ctx) -> None:
         ctx.add(
             "GL112",
             "train-eval-preprocessing-mismatch",
-            "error",
+            "warning" if linked else "error",
             "Images passed to predict() are not preprocessed the way training images were",
             [load_line, pred.node.lineno, *[o.line for o in train_ops][:1]],
             f"Training applied {steps} ({MODES.get(want, want)}), but the images loaded for "
             f"prediction get {MODES.get(got, got)}. The model sees inputs on another scale than "
             "during training, so predictions are wrong or always the same class although "
-            "validation accuracy was good.",
+            f"validation accuracy was good.{linked}",
             "Apply exactly the training preprocessing before predict(), e.g.\n"
             "x = img_to_array(load_img(path, target_size=SIZE))[None]\n"
             + (
@@ -295,6 +391,28 @@ def _raw_predictions(ctx: Ctx) -> None:
             "after Input) so no caller can forget it.",
             [REFS["keras_tl"]],
         )
+
+
+def _saved_then_loaded(ctx: Ctx, pred: CallSite) -> tuple[list[CallSite], str]:
+    """The fit() of the model that ``pred``'s model was loaded from: ``load_model(path)`` of
+    a path some trained model was saved to with ``model.save(path)`` in the same paste."""
+    ks = keras_script(ctx)
+    site = ctx.prog.origin_call(pred.node.func.value, pred.ev)
+    if site is None or site.name != "load_model":
+        return [], ""
+    path = ctx.prog.const(site.arg(0, "filepath"), site.ev.idx, site.ev.scope)
+    if not isinstance(path, str):
+        return [], ""
+    for save in ctx.prog.method_calls("save"):
+        if ctx.prog.const(save.arg(0, "filepath"), save.ev.idx, save.ev.scope) != path:
+            continue
+        fits = [f for f in ks.fits() if ks.same_receiver(f, save) and f.ev.idx < save.ev.idx]
+        if fits:
+            return fits, (
+                f" (Inferred: the predicting model is loaded from {path!r}, which the trained "
+                "model was saved to.)"
+            )
+    return [], ""
 
 
 @check("keras.input_size")
@@ -544,8 +662,9 @@ def _mapped_augmentation(ctx: Ctx) -> None:
         body = fn.body if isinstance(fn, ast.Lambda) else None
         if body is None and isinstance(fn, ast.Name) and fn.id in ctx.prog.functions:
             body = ctx.prog.functions[fn.id]
-        if body is None or not any(_augmenting_call(ctx, n, c.ev) for n in ast.walk(body)):
-            continue
+        layers = any(_augmenting_call(ctx, n, c.ev) for n in ast.walk(body)) if body else False
+        if body is None or not (layers or random_calls(ctx, body, c.ev)):
+            continue  # tf.image.random_* in the mapped function augments as well
         if not once(ctx, "keras.aug", c.node.lineno):
             continue
         ctx.add(
@@ -554,7 +673,7 @@ def _mapped_augmentation(ctx: Ctx) -> None:
             "warning",
             f"The {say(role)} dataset is mapped through the augmentation",
             [c.node.lineno],
-            f"{name} is mapped through random augmentation layers, so every evaluation "
+            f"{name} is mapped through random augmentation, so every evaluation "
             f"scores different, distorted images: the {say(role)} numbers are noisy and "
             "lower than the model's real accuracy, and checkpoint selection follows the "
             "noise.",

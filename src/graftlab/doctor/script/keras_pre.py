@@ -134,11 +134,19 @@ class Preprocessing:
             name = last(q)
             if name == "preprocess_input":
                 mod = preprocess_module(q)
-                return Op(PREPROCESS_MODULES[mod] if mod else "?", n.lineno, q)
+                mode = PREPROCESS_MODULES[mod] if mod else "?"
+                given = next((k.value for k in n.keywords if k.arg == "mode"), None)
+                if given is not None:  # imagenet_utils.preprocess_input(x, mode='tf')
+                    v = self.prog.const(given, ref.idx, ref.scope)
+                    mode = v if v in ("caffe", "tf", "torch") else "?"
+                return Op(mode, n.lineno, q)
             if name == "Rescaling":
                 scale = self.prog.const(_arg(n, 0, "scale"), ref.idx, ref.scope)
                 return Op(_scale_mode(scale), n.lineno, ast.unparse(n))
-            if name == "convert_image_dtype":
+            if name in ("convert_image_dtype", "img_as_float", "img_as_float32"):
+                return Op("unit", n.lineno, ast.unparse(n))
+            if name in ("resize", "rescale") and q.startswith("skimage") and not _keeps_range(n):
+                # skimage.transform.resize returns floats in [0, 1] unless preserve_range=True
                 return Op("unit", n.lineno, ast.unparse(n))
             if name in ("Normalization", "standardize", "per_image_standardization"):
                 return Op("?", n.lineno, ast.unparse(n))
@@ -227,6 +235,11 @@ class Preprocessing:
                     if last(q) in _LOADERS and (last(q) != "open" or "Image" in q):
                         lines.append(n.lineno)
         return min(lines, default=0)
+
+
+def _keeps_range(call: ast.Call) -> bool:
+    kw = next((k.value for k in call.keywords if k.arg == "preserve_range"), None)
+    return isinstance(kw, ast.Constant) and kw.value is True
 
 
 def _arg(call: ast.Call, pos: int, name: str) -> ast.expr | None:

@@ -338,7 +338,13 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
     for ev in ctx.prog.events:
         for part in _parts(ev.node):
             for n in ast.walk(part):
-                if isinstance(n, ast.Attribute) and n.attr in ("classes", "labels"):
+                if isinstance(n, ast.Attribute) and n.attr in (
+                    "classes",
+                    "labels",
+                    "filenames",
+                    "filepaths",
+                    "file_paths",
+                ):
                     if ks.flow_of(n.value, ev) is flow:
                         out.append(n.lineno)
                 elif isinstance(n, ast.ListComp | ast.GeneratorExp) and len(n.generators) == 1:

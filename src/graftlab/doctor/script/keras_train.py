@@ -14,6 +14,14 @@ from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.knowledge import REFS
 
 declare(
+    "GL127",
+    "batchnorm",
+    "warning",
+    "script",
+    "Frozen BatchNorm layers use batch statistics in training under Keras 2",
+    (REFS["keras_bn"], REFS["keras_tl"]),
+)
+declare(
     "GL126",
     "trainable-not-applied",
     "error",
@@ -106,7 +114,9 @@ def _all_frozen(ctx: Ctx, sets) -> None:
                 state = (ev, v)
             elif v is True and _related(ctx, ev, t, model):
                 state = None  # some layers were unfrozen after the freeze
-        if state is None or state[1] is not False or not once(ctx, "keras.all_frozen", comp):
+        if state is None or state[1] is not False or _added_after(ctx, state[0], comp, model):
+            continue
+        if not once(ctx, "keras.all_frozen", comp):
             continue
         ev = state[0]
         ctx.add(
@@ -123,6 +133,20 @@ def _all_frozen(ctx: Ctx, sets) -> None:
             "trainable before compile().",
             [REFS["keras_tl"]],
         )
+
+
+def _added_after(ctx: Ctx, freeze: Event, comp: CallSite, model: Model) -> bool:
+    """Layers added with ``model.add(...)`` after a loop froze the layers there were then
+    (``for layer in model.layers: layer.trainable = False``): the new ones stay trainable."""
+    if not isinstance(freeze.node, ast.Assign) or not freeze.loops:
+        return False
+    for add in ctx.prog.method_calls("add"):
+        if not freeze.idx < add.ev.idx < comp.ev.idx:
+            continue
+        r = ctx.prog.origin_call(add.node.func.value, add.ev)
+        if r is not None and r.node is model.site.node:
+            return True
+    return False
 
 
 def _whole_model(ctx: Ctx, ev: Event, target: ast.expr, model: Model) -> bool:
@@ -304,13 +328,57 @@ def _bn(ctx: Ctx, app: App, lines: list[int], how: str) -> None:
     )
 
 
+def _standalone_keras(ctx: Ctx) -> bool:
+    """Keras imported on its own (``import keras``), not through TensorFlow, and none of Keras
+    3's own idioms: the code was written for Keras 2, whose frozen BatchNorm layers still used
+    batch statistics in training before 2.1.3 / TF 2.0."""
+    if ctx.tf2:
+        return False
+    text = "\n".join(ctx.src.lines)
+    return "keras.ops" not in text and "keras_core" not in text and "keras_cv" not in text
+
+
+def _called_in_inference(ctx: Ctx, app: App) -> bool:
+    return any(
+        layer.app is app
+        and layer.applied is not None
+        and any(k.arg == "training" for k in layer.applied.keywords)
+        for model in keras_script(ctx).models
+        for layer in model.layers
+    )
+
+
 def _old_keras_note(ctx: Ctx, app: App) -> None:
-    if ctx.tf2 or not any(c.name == "fit_generator" for c in ctx.prog.calls):
+    fits = [c for c in ctx.prog.calls if c.name in ("fit", "fit_generator")]
+    if ctx.tf2 or not fits:
         return
-    if not once(ctx, "keras.old_bn"):
-        return  # a fact about the Keras version, said once
+    old = any(c.name == "fit_generator" for c in fits)
     frozen = [ev for ev, t, v in trainable_sets(ctx.prog) if v is False]
-    if not frozen:
+    if not frozen or not once(ctx, "keras.old_bn"):
+        return  # a fact about the Keras version, said once
+    if _standalone_keras(ctx) and not _called_in_inference(ctx, app):
+        ctx.add(
+            "GL127",
+            "batchnorm",
+            "warning",
+            f"Frozen {app.info.name} BatchNorm layers still use batch statistics in training "
+            "under Keras 2",
+            [app.site.node.lineno, frozen[0].node.lineno, fits[0].node.lineno],
+            "The script uses standalone Keras 2 (inferred from its imports). There, "
+            "trainable=False freezes a BatchNormalization layer's weights but not its mode: "
+            "during fit() it normalises with the statistics of each batch of your images, "
+            "while evaluate()/predict() use the stored ImageNet moving averages. The frozen "
+            "base computes different features in training and inference, so the head is fitted "
+            "to features it never sees at test time: training accuracy is high, validation and "
+            "evaluate() on the very same data are much worse.",
+            "Use tf.keras (TF >= 2), where frozen BN runs in inference mode, and call the base "
+            "with training=False:\nx = base_model(inputs, training=False)\nOn old Keras, "
+            "extract the base's features once with predict() and train the head on them, or "
+            "set K.set_learning_phase(0) before building the frozen base.",
+            [REFS["keras_bn"], REFS["keras_tl"]],
+        )
+        return
+    if not old:
         return
     ctx.add(
         "GL123",

@@ -149,6 +149,29 @@ TORCH_RANDOM_TRANSFORMS = frozenset(
         "RandomAutocontrast",
         "RandomEqualize",
         "GaussianBlur",
+        # albumentations
+        "HorizontalFlip",
+        "VerticalFlip",
+        "Flip",
+        "RandomRotate90",
+        "Rotate",
+        "ShiftScaleRotate",
+        "RandomBrightnessContrast",
+        "HueSaturationValue",
+        "RGBShift",
+        "CoarseDropout",
+        "Cutout",
+        "GaussNoise",
+        "MotionBlur",
+        "RandomGamma",
+        "ElasticTransform",
+        "GridDistortion",
+        "OpticalDistortion",
+        "RandomSizedCrop",
+        "Transpose",
+        "RandomScale",
+        "Affine",
+        "OneOf",
     }
 )
 
@@ -270,3 +293,33 @@ _ROLE_WORDS = {"val": "validation", "test": "test", "predict": "prediction", "tr
 def say(role: str | None) -> str:
     """The word for a data role in messages: ``val`` → ``validation``."""
     return _ROLE_WORDS.get(role or "", role or "evaluation")
+
+
+#: Channel means of the datasets whose statistics people paste (on [0, 1] pixels).
+DATASET_MEANS: dict[str, tuple[float, ...]] = {
+    "ImageNet": IMAGENET_MEAN,
+    "CIFAR-10": (0.4914, 0.4822, 0.4465),
+    "CIFAR-100": (0.5071, 0.4865, 0.4409),
+}
+#: Their channel standard deviations (both values in circulation for CIFAR-10).
+DATASET_STDS: dict[str, tuple[float, ...]] = {
+    "ImageNet": IMAGENET_STD,
+    "CIFAR-10": (0.2470, 0.2435, 0.2616),
+    "CIFAR-10 (per-image)": (0.2023, 0.1994, 0.2010),
+    "CIFAR-100": (0.2673, 0.2564, 0.2762),
+}
+#: ImageNet means on the 0..255 scale in BGR order, as Caffe-converted weights expect them.
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+
+#: Models that normalise their input inside themselves (a Normalize before them is a second
+#: one): torchvision's detection models (GeneralizedRCNNTransform, SSD's transform) and the
+#: ``robustness`` library's models (an InputNormalize layer with the dataset's mean/std).
+_NORMALISE_INSIDE = re.compile(
+    r"^(fasterrcnn\w*|maskrcnn\w*|keypointrcnn\w*|retinanet\w*|fcos\w*|ssd300\w*|ssdlite\w*|"
+    r"make_and_restore_model)$"
+)
+
+
+def normalises_inside(name: str) -> bool:
+    """Whether the model a constructor of this name returns normalises its own input."""
+    return bool(_NORMALISE_INSIDE.match(name))

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import ast
 
+from graftlab.doctor.script import (  # noqa: F401 (importing registers their checks)
+    aug_rules,
+    bn_rules,
+    color_rules,
+    head_rules,
+    label_rules,
+    leak_rules,
+    norm_rules,
+    trainable_rules,
+)
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
@@ -43,7 +53,10 @@ def _train_pipelines(ctx: Ctx) -> list[Pipeline]:
     train = [p for p in pipes if p.role == "train" or (p.role is None and id(p) in fed)]
     if train:
         return train
-    return pipes if len(pipes) == 1 and pipes[0].role is None else []
+    if len(pipes) == 1 and pipes[0].role is None:
+        return pipes
+    # no name says which one trains: the one that augments does (inferred)
+    return [p for p in pipes if p.role is None and p.random]
 
 
 @check("torch.preprocessing")
@@ -70,7 +83,11 @@ def check_preprocessing(ctx: Ctx) -> None:
                 "channel is shifted by about +2 standard deviations: the first layers see "
                 "inputs unlike anything in pre-training, features degrade and accuracy drops.",
             )
-        elif isinstance(norm, tuple) and bb.kind == "torchvision":
+        elif (
+            isinstance(norm, tuple)
+            and bb.kind == "torchvision"
+            and not any(f.code == "GL212" for f in ctx.findings)  # said more precisely there
+        ):
             mean, std = norm
             off = max(
                 abs(a - b)
@@ -126,12 +143,46 @@ def check_train_eval(ctx: Ctx) -> None:
             ne = normalisation(ctx, e)
             if "?" in (nt, ne) or nt == ne or not once(ctx, "torch.train_eval", t.line, ne):
                 continue  # the val and test transforms sharing one difference: one finding
-            _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne)
+            _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne, t.role)
+        _handwritten(ctx, t, nt)
         for call, pipe_steps, line in _inference_transforms(ctx):
             ne = pipe_steps
             if nt in ("?", "library") or ne == "?" or nt == ne:
                 continue
-            _train_eval(ctx, [t.line, line, call.node.lineno], "inference transform", nt, ne)
+            lines = [t.line, line, call.node.lineno]
+            _train_eval(ctx, lines, "inference transform", nt, ne, t.role)
+
+
+def _handwritten(ctx: Ctx, train: Pipeline, nt) -> None:
+    """GL211: ``(x / 255 - m) / s`` written by hand outside the training pipeline with other
+    statistics than the training Normalize."""
+    if not isinstance(nt, tuple):
+        return
+    for ev in ctx.prog.events:
+        if ctx.prog.loop_trains(ev.loops[-1]) if ev.loops else False:
+            continue
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if not (
+                isinstance(n, ast.BinOp)
+                and isinstance(n.op, ast.Div)
+                and isinstance(n.left, ast.BinOp)
+                and isinstance(n.left.op, ast.Sub)
+            ):
+                continue
+            m = norm_rules.vector(ctx, n.left.right, ev)
+            sd = norm_rules.vector(ctx, n.right, ev)
+            if not m or not sd or max(m) > 1.5 or len(m) not in (1, 3) or len(sd) not in (1, 3):
+                continue
+            m3, s3 = tuple(m * (3 // len(m))), tuple(sd * (3 // len(sd)))
+            mean, std = nt
+            if len(mean) != 3:
+                continue
+            off = max(abs(a - b) for a, b in zip((*m3, *s3), (*mean, *std), strict=True))
+            if off <= 0.02 or not once(ctx, "torch.handwritten", train.line):
+                continue
+            ne = (tuple(round(v, 3) for v in m3), tuple(round(v, 3) for v in s3))
+            _train_eval(ctx, [train.line, n.lineno], "hand-written normalisation", nt, ne, None)
+            return
 
 
 def _untransformed_eval_sets(ctx: Ctx) -> None:
@@ -231,17 +282,23 @@ def _describe(norm) -> str:
     return "the library's normalisation"
 
 
-def _train_eval(ctx: Ctx, lines, what: str, nt, ne) -> None:
+def _train_eval(ctx: Ctx, lines, what: str, nt, ne, train_role: str | None = "train") -> None:
+    inferred = train_role is None
     ctx.add(
         "GL211",
         "train-eval-preprocessing-mismatch",
-        "error",
+        "warning" if inferred else "error",
         f"The {what} normalises differently from the training transform",
         lines,
         f"Training images get {_describe(nt)}; the {what} gives {_describe(ne)}. The network "
         "was fitted to one input distribution and is evaluated on another, so its "
         "activations shift and the evaluation accuracy (or the prediction) is wrong although "
-        "training looked fine.",
+        "training looked fine."
+        + (
+            " (Inferred: the transform with random augmentation is taken to be the training one.)"
+            if inferred
+            else ""
+        ),
         "Share one normalisation:\nnormalize = transforms.Normalize(mean, std)\n"
         "train_tf = transforms.Compose([transforms.RandomResizedCrop(224), "
         "transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize])\n"
@@ -417,6 +474,19 @@ def check_loaders(ctx: Ctx) -> None:
                 same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
     parents = {id(d.parent) for d in ts.datasets if d.parent is not None}
     for call, ds, role in ts.loaders():
+        sampled = call.kw("sampler") is not None or call.kw("batch_sampler") is not None
+        if role in ("val", "test") and ds is not None and ds.role == "train" and sampled:
+            # indices held out of the training set by a sampler: no overlap, but the subset
+            # carries the training dataset's transform
+            said = any(f.code == "GL214" for f in ctx.findings)
+            if ds.pipeline is not None and ds.pipeline.random and not said:
+                _aug(
+                    ctx,
+                    [ds.pipeline.line, call.node.lineno],
+                    f"The {say(role)} loader samples the training dataset, with its augmenting "
+                    f"transform ({', '.join(ds.pipeline.random)})",
+                )
+            continue
         if (
             role in ("val", "test")
             and ds is not None

@@ -55,6 +55,17 @@ LOSSES = {
     "BCEWithLogitsLoss": "bcel",
     "binary_cross_entropy_with_logits": "bcel",
 }
+# ``transforms.Compose`` / ``T.Compose`` in fragments whose imports are not shown
+_COMPOSE_PREFIXES = (
+    "torchvision",
+    "Compose",
+    "transforms.",
+    "T.",
+    "tvt.",
+    "trn.",
+    "albumentations",
+    "A.",
+)
 _DATASETS = {
     "ImageFolder",
     "DatasetFolder",
@@ -94,6 +105,8 @@ class Head:
     activation: str | None  # softmax / log_softmax / sigmoid / linear / None (unknown)
     units: object  # int or UNKNOWN
     line: int
+    eval_only: bool = False  # applied under ``if not self.training``: evaluation outputs only
+    inferred: bool = False  # the model was matched to its class by a guess, not by the code
 
 
 @dataclass
@@ -179,6 +192,8 @@ class TorchScript:
                 out.append(TorchModel(c, "hub", name if isinstance(name, str) else "?", True))
             elif c.qual in ("torch.load", "torch.jit.load") and self._called(c):
                 out.append(TorchModel(c, "loaded", "the loaded model", True))
+            elif c.name == "load_from_checkpoint":  # LightningModule.load_from_checkpoint(path)
+                out.append(TorchModel(c, "loaded", "the model loaded from the checkpoint", True))
             elif self._named_pretrained(c):
                 # resnet18(pretrained=True) from the poster's own module, pretrainedmodels...
                 out.append(TorchModel(c, "pretrained", c.name or "the model", True))
@@ -225,7 +240,7 @@ class TorchScript:
         root = name.split(".", 1)[0]
         if "." in name and root != "self":
             return None  # ``timm.create_model(...)``, ``models.resnet18(...)``: a factory
-        r = self.prog.origin(f, call.ev.idx, call.ev.scope)
+        r = self.unwrap(f, call.ev) or self.prog.origin(f, call.ev.idx, call.ev.scope)
         if isinstance(r.node, ast.Call):
             # made by a constructor of a library the code shown does not include
             # (``vgg.vgg16_bn(num_classes=10)`` from the poster's own package)
@@ -359,8 +374,11 @@ class TorchScript:
             return Head(act, UNKNOWN, act_line) if act else None
         return None
 
-    def _class_head(self, cls: ast.ClassDef) -> Head | None:
+    def _class_head(self, cls: ast.ClassDef, index: int = 0, _depth: int = 0) -> Head | None:
+        """The head of a module class: what its ``forward`` returns (element ``index`` of a
+        returned tuple: ``return class_output, domain_output``)."""
         modules: dict[str, ast.Call] = {}
+        added: dict[str, str] = {}  # self.x.add_module(name, nn.Softmax()): the last one added
         forward = None
         for fn in cls.body:
             if not isinstance(fn, ast.FunctionDef):
@@ -368,6 +386,17 @@ class TorchScript:
             if fn.name == "forward":
                 forward = fn
             for n in ast.walk(fn):
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
+                    and n.func.attr == "add_module"
+                    and len(n.args) == 2
+                    and isinstance(n.func.value, ast.Attribute)
+                    and isinstance(n.args[1], ast.Call)
+                ):
+                    added[n.func.value.attr] = last(
+                        canon(self.prog.qualname(n.args[1].func, len(self.prog.events), 0))
+                    )
                 if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
                     for t in n.targets:
                         if (
@@ -382,6 +411,11 @@ class TorchScript:
         if not rets:
             return None
         value = rets[-1].value
+        eval_only = False
+        if isinstance(value, ast.Tuple):
+            if index >= len(value.elts):
+                return None
+            value = value.elts[index]
         for _ in range(5):
             if isinstance(value, ast.Name):
                 assigns = [
@@ -392,6 +426,7 @@ class TorchScript:
                 ]
                 if not assigns:
                     return None
+                eval_only = _under_not_training(forward, assigns[-1])
                 value = assigns[-1].value
                 continue
             break
@@ -410,7 +445,8 @@ class TorchScript:
             if isinstance(f, ast.Attribute) and f.attr in ("softmax", "log_softmax", "sigmoid"):
                 name = f.attr
             if name in ACTIVATIONS:
-                return Head(ACTIVATIONS[name], self._last_linear(modules), value.lineno)
+                act = ACTIVATIONS[name]
+                return Head(act, self._last_linear(modules), value.lineno, eval_only)
             if (
                 isinstance(f, ast.Attribute)
                 and isinstance(f.value, ast.Name)
@@ -420,12 +456,19 @@ class TorchScript:
                 ctor = modules[f.attr]
                 cname = last(canon(self.prog.qualname(ctor.func, end, 0)))
                 if cname in ("Softmax", "LogSoftmax", "Sigmoid"):
-                    return Head(ACTIVATIONS[cname], self._last_linear(modules), value.lineno)
+                    act = ACTIVATIONS[cname]
+                    return Head(act, self._last_linear(modules), value.lineno, eval_only)
                 if cname == "Linear":
                     units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
                     return Head("linear", units, value.lineno)
                 if cname == "Sequential":
+                    if added.get(f.attr) in ("Softmax", "LogSoftmax", "Sigmoid"):
+                        act = ACTIVATIONS[added[f.attr]]
+                        return Head(act, self._last_linear(modules), value.lineno)
                     return self._inline_sequence(ctor, end)
+                inner = self.prog.classes.get(cname)
+                if inner is not None and inner is not cls and _depth < 3 and _is_module(inner):
+                    return self._class_head(inner, 0, _depth + 1)  # self.head = Head(...)
         return None
 
     def _inline_sequence(self, ctor: ast.Call, end: int) -> Head | None:
@@ -458,15 +501,14 @@ class TorchScript:
     def pipelines(self) -> list[Pipeline]:
         out = []
         for c in self.prog.calls:
-            if c.name == "Compose" and c.qual.startswith(("torchvision", "Compose")):
+            if c.name == "Compose" and (
+                c.qual.startswith(_COMPOSE_PREFIXES) or self._looks_like_transforms(c)
+            ):
                 steps = []
-                lst = (
-                    self.prog.origin(c.arg(0, "transforms"), c.ev.idx, c.ev.scope).node
-                    if c.arg(0, "transforms") is not None
-                    else None
-                )
-                for e in getattr(lst, "elts", []):
-                    s = self.prog.origin_call(e, c.ev)
+                arg = c.arg(0, "transforms")
+                ref = self.prog.origin(arg, c.ev.idx, c.ev.scope) if arg is not None else None
+                for e, at in self._list_items(ref.node if ref else None, ref):
+                    s = self.prog.origin_call(e, at)
                     if s is not None:
                         steps.append(s)
                 out.append(Pipeline(c, "compose", steps))
@@ -477,6 +519,33 @@ class TorchScript:
         for p in out:
             p.role = self._pipeline_role(p)
         return out
+
+    def _looks_like_transforms(self, c: CallSite) -> bool:
+        """``custom_transforms.Compose([...])`` of a project's own module: a Compose whose
+        steps are named like image transforms."""
+        arg = c.arg(0, "transforms")
+        ref = self.prog.origin(arg, c.ev.idx, c.ev.scope) if arg is not None else None
+        names = {
+            last(canon(self.prog.qualname(e.func, at.idx, at.scope) or ""))
+            for e, at in self._list_items(ref.node if ref else None, ref)
+            if isinstance(e, ast.Call)
+        }
+        return bool(names & {"Normalize", "ToTensor", "ArrayToTensor", "Resize", "CenterCrop"})
+
+    def _list_items(self, node, at, depth: int = 0) -> list:
+        """Elements of a transform list, also when it is built in steps
+        (``ops = [Resize(n)]; ops += [RandomCrop(n)]; ops += [ToTensor()]``)."""
+        if node is None or depth > 8:
+            return []
+        if isinstance(node, ast.List | ast.Tuple):
+            return [(e, at) for e in node.elts]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            out = []
+            for side in (node.left, node.right):
+                r = self.prog.origin(side, at.idx, at.scope)
+                out += self._list_items(r.node, r, depth + 1)
+            return out
+        return []
 
     def _pipeline_role(self, p: Pipeline) -> str | None:
         if p.kind == "library" and p.site.name == "create_transform":
@@ -508,7 +577,8 @@ class TorchScript:
     def datasets(self) -> list[Dataset]:
         out: list[Dataset] = []
         for c in self.prog.calls:
-            if c.name in _DATASETS or (c.name in self.prog.classes and c.kw("transform")):
+            own = c.name in self.prog.classes or c.name.endswith("Dataset")
+            if c.name in _DATASETS or (own and c.kw("transform")):
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
                 pipe = self.pipeline_of(
                     c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev
@@ -565,6 +635,19 @@ def _role(name: str | None, root: object) -> str | None:
     if name and (r := role_of(name)):
         return r
     return role_of(root) if isinstance(root, str) else None
+
+
+def _under_not_training(fn: ast.FunctionDef, stmt: ast.stmt) -> bool:
+    """Whether ``stmt`` sits under ``if not self.training:`` (or the else of
+    ``if self.training:``) in ``fn``: it runs in eval mode only."""
+    for n in ast.walk(fn):
+        if not isinstance(n, ast.If) or "self.training" not in ast.unparse(n.test):
+            continue
+        negated = isinstance(n.test, ast.UnaryOp) or "not " in ast.unparse(n.test)
+        branch = n.body if negated else n.orelse
+        if any(stmt is m for b in branch for m in ast.walk(b)):
+            return True
+    return False
 
 
 def _is_module(cls: ast.ClassDef) -> bool:

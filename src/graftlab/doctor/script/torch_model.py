@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
-from graftlab.doctor.script.flow import UNKNOWN, CallSite, Event, Ref, canon, last
+from graftlab.doctor.script.flow import UNKNOWN, CallSite, ElementOf, Event, Ref, canon, last
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.torch_graph import ACTIVATIONS, LOSSES, Head, torch_script
@@ -32,7 +33,13 @@ def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
         if c.name in LOSSES and c.name[0].islower() and c.qual.startswith("torch"):
             out.append((c, LOSSES[c.name], c.node.lineno))
             continue
-        if not isinstance(c.node.func, ast.Name | ast.Attribute):
+        f = c.node.func
+        if isinstance(f, ast.Call):  # nn.CrossEntropyLoss()(outputs, labels)
+            ctor = ctx.prog.call_site(f)
+            if ctor is not None and ctor.name in LOSSES and ctor.name[0].isupper():
+                out.append((c, LOSSES[ctor.name], f.lineno))
+            continue
+        if not isinstance(f, ast.Name | ast.Attribute):
             continue
         # ``self.loss_func = F.binary_cross_entropy_with_logits`` ... ``self.loss_func(...)``
         r = ctx.prog.origin(c.node.func, c.ev.idx, c.ev.scope)
@@ -54,8 +61,25 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     ts = torch_script(ctx)
     r = ctx.prog.origin(node, at.idx, at.scope)
     n = r.node
-    if isinstance(n, ast.Subscript):  # outputs[0] / logits of a tuple
-        return None
+    index = None
+    if isinstance(n, ElementOf) and n.index is not None:  # out, aux = model(x)
+        index, n = n.index, n.value
+        r = ctx.prog.origin(n, r.idx, r.scope)
+        n = r.node
+    elif isinstance(n, ast.Subscript):  # model(x)[0]: one output of a tuple
+        k = ctx.prog.const(n.slice, r.idx, r.scope)
+        if not isinstance(k, int) or isinstance(k, bool):
+            return None
+        index = k
+        r = ctx.prog.origin(n.value, r.idx, r.scope)
+        n = r.node
+    if index is not None:
+        if not isinstance(n, ast.Call):
+            return None
+        model = ts.model_of(n.func, r)
+        if model is None or model.cls is None:
+            return None
+        return ts._class_head(model.cls, index)
     if not isinstance(n, ast.Call):
         return None
     f = n.func
@@ -84,6 +108,17 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     guessed = ts.guess_model(ctx.prog.call_site(n)) if ctx.prog.call_site(n) else None
     if guessed is not None and (pasted := _pasted_module(ctx)) is not None:
         return ts._class_head(pasted)  # ``def forward`` pasted without its class
+    if guessed is not None:
+        # ``net(x)`` with ``net`` built outside the paste, and the paste defines exactly one
+        # module with a forward(): inferred to be that module
+        modules = [
+            c
+            for c in ctx.prog.classes.values()
+            if any(isinstance(f, ast.FunctionDef) and f.name == "forward" for f in c.body)
+        ]
+        if len(modules) == 1:
+            head = ts._class_head(modules[0])
+            return replace(head, inferred=True) if head is not None else None
     return None
 
 
@@ -113,17 +148,40 @@ def check_head(ctx: Ctx) -> None:
             continue  # the same output and loss, reached from the training and the eval loop
         lines = [head.line, def_line, call.node.lineno]
         act = head.activation
-        if kind == "ce" and act == "softmax":
+        if kind == "ce" and act == "softmax" and head.eval_only:
             ctx.add(
                 "GL201",
                 "double-softmax",
-                "error",
+                "warning",
+                "In eval mode the model returns probabilities, and the validation loss applies "
+                "softmax again",
+                lines,
+                "forward() applies softmax only when not self.training, so training losses see "
+                "logits but every loss computed after model.eval() gets probabilities, and "
+                "CrossEntropyLoss applies log_softmax on top: the validation loss is computed on "
+                "softmax(softmax(x)), stays near log(K) and does not follow the training loss; "
+                "schedulers and early stopping that read it are misled.",
+                "Return logits from forward() in both modes and apply softmax where the "
+                "probabilities are needed (prediction, metrics).",
+                [REFS["torch_ce"]],
+            )
+        elif kind == "ce" and act == "softmax":
+            ctx.add(
+                "GL201",
+                "double-softmax",
+                "warning" if head.inferred else "error",
                 "CrossEntropyLoss receives probabilities: softmax is applied twice",
                 lines,
                 "nn.CrossEntropyLoss (and F.cross_entropy) applies log_softmax itself and "
                 "expects raw logits. Fed softmax outputs in [0, 1], it computes softmax of "
                 "probabilities, which is nearly uniform: the loss stalls near log(K), gradients "
-                "are tiny and accuracy creeps up slowly or not at all.",
+                "are tiny and accuracy creeps up slowly or not at all."
+                + (
+                    " (Inferred: the network called is taken to be the one module the code "
+                    "defines.)"
+                    if head.inferred
+                    else ""
+                ),
                 "Return logits from the model (remove nn.Softmax / F.softmax before the loss) "
                 "and apply softmax only for reporting: probs = logits.softmax(dim=1).",
                 [REFS["torch_ce"]],

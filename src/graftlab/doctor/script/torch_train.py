@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
@@ -23,6 +24,9 @@ declare(
 )
 
 _NO_GRAD = {"no_grad", "inference_mode"}
+#: Words in a function's name that say it evaluates or predicts.
+_EVAL_WORDS = ("predict", "infer", "eval", "accuracy", "metric", "score", "classify", "detect")
+_ACC = re.compile(r"(^|_)acc(_|$)|top1|top5")
 _ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam", "Adagrad", "Lion"}
 _OPTIMIZERS = _ADAPTIVE | {"SGD"}
 
@@ -80,7 +84,12 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
     if _grad_free(ctx, ev):
         return "under torch.no_grad()"
     for fn in reversed(ev.funcs):
-        if role_of(fn) in ("val", "test") or any(w in fn.lower() for w in ("predict", "infer")):
+        name = fn.rsplit(".", 1)[-1].lower()
+        if (
+            role_of(fn) in ("val", "test")
+            or any(w in name for w in _EVAL_WORDS)
+            or _ACC.search(name)
+        ):
             return f"in {fn}()"
     ts = torch_script(ctx)
     for idx in ev.loops:
@@ -96,10 +105,30 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
 
 
 def _inference(ctx: Ctx, ev: Event, model: TorchModel) -> str | None:
-    """A pretrained model run on data in a script that never trains (a prediction demo)."""
-    if model.pretrained and not ctx.prog.method_calls("backward") and not ev.loops:
+    """A model with trained weights run on data in a script that never trains (a prediction
+    demo, an inference script)."""
+    if _never_trains(ctx) and (model.pretrained or _weights_loaded(ctx, model)):
         return "at inference: the script never trains"
     return None
+
+
+def _never_trains(ctx: Ctx) -> bool:
+    prog = ctx.prog
+    return not prog.method_calls("backward") and not any(
+        c.name in ("fit", "Trainer", "train_one_epoch", "train_epoch") for c in prog.calls
+    )
+
+
+def _weights_loaded(ctx: Ctx, model: TorchModel) -> bool:
+    """``model.load_state_dict(...)`` on this model somewhere in the script."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.method_calls("load_state_dict"):
+        recv = c.node.func.value
+        if ts.model_of(recv, c.ev) is model:
+            return True
+        if model.kind == "inferred" and ast.unparse(recv) == model.name:
+            return True  # a network built by a constructor the paste does not include
+    return False
 
 
 def _loader_role(ctx: Ctx, ts, it: ast.expr | None, ev: Event) -> str | None:
@@ -142,7 +171,11 @@ def check_eval_mode(ctx: Ctx) -> None:
             continue
         if _in_module_method(ctx, c.ev):
             continue  # forward / training_step: the caller (or Lightning) sets the mode
-        model = ts.model_of(c.node.func, c.ev) or ts.guess_model(c)
+        f = c.node.func
+        if isinstance(f, ast.Attribute) and f.attr == "forward":  # net.forward(x)
+            model = ts.model_of(f.value, c.ev)
+        else:
+            model = ts.model_of(f, c.ev) or ts.guess_model(c)
         if model is None or (model.site.node is c.node and model.kind != "inferred"):
             continue
         if ".detection." in model.site.qual and len(c.node.args) >= 2:
@@ -186,6 +219,37 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "with torch.no_grad():  # or torch.inference_mode()\n    outputs = model(x)",
                 [REFS["torch_nograd"]],
             )
+    _never_switched(ctx)
+
+
+def _never_switched(ctx: Ctx) -> None:
+    """GL230 (inferred): a pretrained model in code that never trains, feeds it data through a
+    DataLoader and never calls ``.eval()``: whatever evaluates it runs in training mode."""
+    ts = torch_script(ctx)
+    if any(f.code == "GL230" for f in ctx.findings) or not _never_trains(ctx):
+        return
+    if _mode_changes(ctx) or any(c.name in ("eval", "train") for c in ctx.prog.calls):
+        return
+    models = [m for m in ts.models if m.pretrained and m.kind != "hub"]
+    loaders = [c for c, _, _ in ts.loaders()]
+    if not models or not loaders or not _has_bn_or_dropout(ctx, models[0]):
+        return
+    m = models[0]
+    ctx.add(
+        "GL230",
+        "eval-mode-missing",
+        "warning",
+        f"The pretrained {m.name} is never switched to eval mode",
+        [m.line, loaders[0].node.lineno],
+        "The code loads pretrained weights and a DataLoader but never trains and never calls "
+        "model.eval(): nn.Module starts in training mode, so when it is evaluated BatchNorm "
+        "normalises with each batch's statistics (with batch_size=1, a single image's) and "
+        "Dropout stays active; accuracy is far below the published one (inferred: the "
+        "evaluation itself is not in the code shown).",
+        "model.eval()  # right after loading the weights\nwith torch.no_grad():\n"
+        "    outputs = model(inputs)",
+        [REFS["torch_eval"]],
+    )
 
 
 def _in_module_method(ctx: Ctx, ev: Event) -> bool:
@@ -344,24 +408,39 @@ def check_batchnorm(ctx: Ctx) -> None:
         return
     ts = torch_script(ctx)
     frozen = [ev for ev, v in _grad_sets(ctx) if not v]
-    if not frozen or not ts.backbones or any(v for _, v in _grad_sets(ctx)):
+    if not frozen or any(v for _, v in _grad_sets(ctx)):
         return
-    bb = ts.backbones[0]
-    if bb.kind == "torchvision" and bb.name.startswith(("vgg", "alexnet", "vit_", "swin_")):
+    if ts.backbones:
+        bb = ts.backbones[0]
+        if bb.kind == "torchvision" and bb.name.startswith(("vgg", "alexnet", "vit_", "swin_")):
+            return
+        what, inferred = bb.name, ""
+    elif ctx.prog.method_calls("load_state_dict") or any(
+        m.pretrained for m in ts.models if m.kind in ("hub", "pretrained", "loaded")
+    ):
+        what = "the loaded backbone"
+        inferred = (
+            " (Inferred: the backbone's architecture is not in the code shown; most CNN "
+            "backbones have BatchNorm layers.)"
+        )
+    else:
         return
     trains = [idx for idx, _, mode in _mode_changes(ctx) if mode == "train"]
     if not trains or _handles_bn(ctx.src.tree):
         return
+    # info, not warning: the official torchvision "fixed feature extractor" recipe does this
+    # and works; the drift costs accuracy mainly with small batches from a new domain
     ctx.add(
         "GL222",
         "batchnorm",
         "info",
-        "The backbone is frozen with requires_grad=False but trained in model.train() mode",
+        f"The frozen {what} is trained in model.train() mode: its BatchNorm statistics still "
+        "change",
         [frozen[0].node.lineno, ctx.prog.events[trains[0]].node.lineno],
         "requires_grad=False stops weight updates, but in training mode BatchNorm layers still "
         "normalise with batch statistics and overwrite their running mean/variance with those "
         "of your data. The 'frozen' features drift during training and differ between "
-        "training and evaluation; with small batches this costs accuracy.",
+        "training and evaluation; with small batches this costs accuracy." + inferred,
         "After model.train(), put the frozen part back in eval mode:\n"
         "model.train(); backbone.eval()  # or: for m in model.modules(): "
         "if isinstance(m, nn.BatchNorm2d): m.eval()",

@@ -1,0 +1,208 @@
+"""What the within-epoch records say when the epoch lines do not: a loss that explodes between
+two step prints (``epoch 3 step 45 loss 2645.69``) while the epoch lines hold only validation.
+
+A cross-entropy starts near ln K and a working run brings it down; a printed training loss
+that jumps a hundredfold above everything before it, to values no classifier's loss reaches,
+and stays there, is the optimiser throwing the weights out. Where the jump sits right after a
+line announcing a second phase (unfreezing), the learning rate of that phase is the likely
+cause.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+
+from graftlab.doctor import _checks as fixes
+from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logparse import ParsedLog, StepRow
+from graftlab.doctor._logutil import _cites, _finite, _fmt
+from graftlab.doctor.findings import Finding
+
+#: A jump this many times above the lowest loss printed before it.
+JUMP = 100.0
+#: The loss after the jump stays this many times above that low: not a single bad batch.
+STAYS = 10.0
+
+
+def _phase_of(log: ParsedLog, step: StepRow) -> int:
+    """The phase of the first epoch line printed after the step (its epoch's line)."""
+    for row in log.rows:
+        if row.line >= step.line:
+            return row.phase
+    return log.rows[-1].phase if log.rows else 1
+
+
+def step_explosion(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
+    """GL408 (or GL417 right after a second phase starts) from step records: the training
+    loss jumps 100x above its low so far, beyond any cross-entropy start, and stays up."""
+    steps = [
+        (s, s.values["train_loss"])
+        for s in log.steps
+        if math.isfinite(s.values.get("train_loss", math.nan))
+    ]
+    if len(steps) < 4:
+        return []
+    k = log.num_classes if log.num_classes and log.num_classes >= 2 else 10
+    ceiling = max(100.0, 50 * math.log(k))
+    low = steps[0][1]
+    for i, (_, loss) in enumerate(steps[1:], 1):
+        if low > 0 and loss >= JUMP * low and loss >= ceiling:
+            after = [v for _, v in steps[i:]]
+            if statistics.median(after) < STAYS * low:
+                return []  # one bad batch that the run recovered from
+            return [_finding(log, fw, broken, steps, i, low)]
+        low = min(low, loss)
+    return []
+
+
+def _finding(
+    log: ParsedLog,
+    fw: str,
+    broken: set[int],
+    steps: list[tuple[StepRow, float]],
+    i: int,
+    low: float,
+) -> Finding:
+    step, loss = steps[i]
+    phase = _phase_of(log, step)
+    phases = log.phases()
+    before = [s for s, _ in steps[:i] if _phase_of(log, s) < phase]
+    epoch_row = next((r for r in log.rows if r.line >= step.line), None)
+    early = epoch_row is not None and epoch_row in phases[phase - 1][:2]
+    after_unfreeze = phase >= 2 and bool(before) and early and phase not in broken
+    broken.add(phase)
+    peak_step, peak = max(steps[i:], key=lambda sv: sv[1])
+    shown = [*steps[max(0, i - 3) : i + 2]]
+    if peak_step is not shown[-1][0]:
+        shown.append((peak_step, peak))
+    evidence = "\n".join(f"  line {s.line:>4} | {s.text[:120]}" for s, _ in shown)
+    if after_unfreeze:
+        val = [r for r, _ in _finite(phases[phase - 2][-1:] + phases[phase - 1], "val_accuracy")]
+        if val:
+            evidence += "\nvalidation:\n" + _cites(val, "val_accuracy", "val_loss")
+    k = log.num_classes
+    start = f"ln {k} = {math.log(k):.2f}" if k and k >= 2 else "ln K (6.9 for 1000 classes)"
+    evidence += (
+        f"\nthe loss was at most {_fmt(low)} before line {step.line}; a cross-entropy starts "
+        f"near {start}"
+    )
+    where = f"right after phase {phase} starts" if after_unfreeze else f"at line {step.line}"
+    title = (
+        f"The training loss explodes {where}: from {_fmt(low)} to {_fmt(loss)}, up to {_fmt(peak)}"
+    )
+    explanation = (
+        "A classification loss that jumps a hundredfold within a few batches and stays in the "
+        "thousands means the updates threw the weights out of the region where the model "
+        "worked; the accuracies after it say nothing about the data. The likely cause is the "
+        "learning rate (inferred from the size of the jump): too high for the layers being "
+        "trained"
+    )
+    if after_unfreeze:
+        explanation += (
+            ". The jump comes with the second phase: a rate that suited the new head, or a "
+            "new optimiser's rate, is far too high for pretrained weights, which want 10-100x "
+            "less than a head (and a barely trained head sends large gradients into them)."
+        )
+        fix = fixes.fix_unfreeze(fw) + "\n" + fixes.fix_divergence(fw).split("\n", 1)[1]
+    else:
+        explanation += "; also check for unscaled inputs (pixels in 0..255) and fp16 overflow."
+        fix = fixes.fix_divergence(fw)
+    return make(
+        "GL417" if after_unfreeze else "GL408",
+        title=title,
+        evidence=evidence,
+        explanation=explanation,
+        fix=fix,
+        references=[REFS["lp-ft"] if after_unfreeze else REFS["karpathy"], REFS["clipping"]],
+        causes=["learning-rate"],
+    )
+
+
+def _first_epoch(log: ParsedLog) -> list[StepRow]:
+    """Step records of the first epoch: up to the first epoch line, one counter going up."""
+    end = log.rows[0].line if log.rows else math.inf
+    out: list[StepRow] = []
+    for s in log.steps:
+        if s.line > end or (out and s.step <= out[-1].step):
+            break
+        if "train_loss" in s.values and "train_accuracy" in s.values:
+            out.append(s)
+    return out
+
+
+def _window(a: StepRow, b: StepRow, col: str) -> float:
+    """The mean of ``col`` over the batches between two running averages."""
+    return (b.values[col] * b.step - a.values[col] * a.step) / (b.step - a.step)
+
+
+def accuracy_collapse(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
+    """GL432: within the first epoch the running training accuracy of a model that starts
+    well (a pretrained one) falls to a third or less while the running loss triples: the
+    updates undo what the model knew."""
+    steps = _first_epoch(log)
+    if len(steps) < 4 or (log.rows and log.rows[0].phase in broken):
+        return []
+    first, last = steps[0], steps[-1]
+    a0, a1 = first.values["train_accuracy"], last.values["train_accuracy"]
+    l0, l1 = first.values["train_loss"], last.values["train_loss"]
+    if not (a0 >= 0.3 and a1 <= a0 / 3 and l1 >= 3 * l0 and last.step > first.step):
+        return []
+    mid = steps[len(steps) // 2]
+    acc_late = _window(mid, last, "train_accuracy")
+    loss_late = _window(mid, last, "train_loss")
+    jumps = any(b.values["train_loss"] >= 10 * a.values["train_loss"]
+                for a, b in itertools.pairwise(steps))  # fmt: skip
+    one_class_runs = acc_late <= 0.02 and not jumps
+    if log.rows:
+        broken.add(log.rows[0].phase)
+    evidence = "\n".join(f"  line {s.line:>4} | {s.text[:120]}" for s in [*steps[:3], last])
+    evidence += (
+        f"\nrunning averages: accuracy {a0:.4f} -> {a1:.4f}, loss {_fmt(l0)} -> {_fmt(l1)}; "
+        f"over steps {mid.step}-{last.step} alone: accuracy {max(acc_late, 0):.4f}, loss "
+        f"{_fmt(loss_late)}"
+    )
+    evidence += (
+        "\nlikely cause (inferred): batches of one class in a row (accuracy near 0 on every "
+        "batch, the loss rising steadily, without a jump), else a learning rate too high"
+        if one_class_runs
+        else "\nlikely cause (inferred): the learning rate, too high for the pretrained weights"
+    )
+    return [
+        make(
+            "GL432",
+            title=f"Within the first epoch training accuracy falls from {a0:.4f} to {a1:.4f} "
+            f"while the loss rises from {_fmt(l0)} to {_fmt(l1)}: the updates undo the "
+            "pretrained model",
+            evidence=evidence,
+            explanation=(
+                "A model that starts at this accuracy already knows the task (pretrained "
+                "weights); training should keep or raise it. Here every few hundred batches "
+                "make it worse, and by the end of the epoch it is wrong on nearly every batch. "
+                + (
+                    "Accuracy near 0 on every batch, with the loss rising steadily rather than "
+                    "exploding, is what a loader without shuffling over data stored class by "
+                    "class gives: each run of batches is one class, the model learns to predict "
+                    "it, and is wrong on the next class's batches, over and over (DataLoader "
+                    "without shuffle=True uses a SequentialSampler; Keras generators with "
+                    "shuffle=False). A learning rate far too high for the pretrained weights is "
+                    "the other cause of this curve."
+                    if one_class_runs
+                    else "The updates are too large for the pretrained weights: the learning "
+                    "rate (or its warm-up) is far too high for fine-tuning."
+                )
+            ),
+            fix=(
+                "train_loader = DataLoader(train_set, batch_size=..., shuffle=True)  "
+                "# or a DistributedSampler(shuffle=True)\n"
+                "# Keras: flow_from_directory(..., shuffle=True); "
+                "tf.data: ds.shuffle(buffer_size=len(files))\n"
+                + fixes.fix_divergence(fw).split("\n", 1)[1]
+                if one_class_runs
+                else fixes.fix_divergence(fw)
+            ),
+            references=[REFS["lp-ft"], REFS["karpathy"]],
+            causes=["no-shuffle", "learning-rate"] if one_class_runs else ["learning-rate"],
+        )
+    ]

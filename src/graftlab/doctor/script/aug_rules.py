@@ -1,0 +1,288 @@
+"""Random augmentation reaching evaluation through the poster's own generators and scripts.
+
+Library pipelines are read elsewhere (ImageDataGenerator arguments, torchvision transforms).
+People also write their own: a Python generator or a ``keras.utils.Sequence`` that flips and
+shifts images with ``np.random`` and is handed to ``validation_data=`` as well, or an
+inference script that keeps the random training transform. The randomness is found in the
+function's body; a flag that turns it off (``augment=False`` at the validation call) is read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import CallSite, canon
+from graftlab.doctor.script.frameworks import uses_torch
+from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL307",
+    "augmented-evaluation",
+    "warning",
+    "script",
+    "Validation or inference data goes through random augmentation",
+    (REFS["keras_idg"], REFS["tv_tutorial"]),
+)
+
+# Random draws that change an image; index shuffling (shuffle, permutation, choice) is not.
+_RANDOM = re.compile(
+    r"^(numpy\.random\.(rand|randn|randint|uniform|normal|random|random_sample|binomial)|"
+    r"random\.(random|uniform|randint|gauss|choice)|tf\.image\.(random_|stateless_random_)\w+)$"
+)
+_AUG_CALLS = re.compile(r"random_transform|random_(flip|crop|rotat|shift|zoom|brightness)|^Fliplr$")
+
+
+def random_calls(ctx: Ctx, body: ast.AST, at) -> list[ast.Call]:
+    """Calls in ``body`` that draw random numbers to change an image."""
+    out = []
+    for n in ast.walk(body):
+        if not isinstance(n, ast.Call):
+            continue
+        q = canon(ctx.prog.qualname(n.func, at.idx, at.scope) or "")
+        name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+        if _RANDOM.match(q) or _AUG_CALLS.search(name):
+            out.append(n)
+    return out
+
+
+def _guards(fn: ast.AST, node: ast.AST) -> list[str]:
+    """Names tested by the ``if`` statements that enclose ``node`` in ``fn``
+    (``if augment:`` → ``augment``, ``if self.augment:`` → ``augment``)."""
+    out: list[str] = []
+
+    def visit(n: ast.AST, tests: list[ast.expr]) -> bool:
+        if n is node:
+            for t in tests:
+                for m in ast.walk(t):
+                    if isinstance(m, ast.Name):
+                        out.append(m.id)
+                    elif isinstance(m, ast.Attribute):
+                        out.append(m.attr)
+            return True
+        if isinstance(n, ast.If):
+            return (
+                visit(n.test, tests)
+                or any(visit(c, [*tests, n.test]) for c in n.body)
+                or any(visit(c, tests) for c in n.orelse)
+            )
+        return any(visit(c, tests) for c in ast.iter_child_nodes(n))
+
+    visit(fn, [])
+    return out
+
+
+def _arg_value(ctx: Ctx, call: CallSite, fn: ast.FunctionDef, name: str, method: bool):
+    """The constant passed for parameter ``name`` of ``fn`` at ``call`` (its default when not
+    given), or None when it cannot be told."""
+    params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+    if method:
+        params = params[1:]
+    for k in call.node.keywords:
+        if k.arg == name:
+            return ctx.prog.const(k.value, call.ev.idx, call.ev.scope)
+    if name in params:
+        i = params.index(name)
+        args = call.node.args
+        if i < len(args):
+            return ctx.prog.const(args[i], call.ev.idx, call.ev.scope)
+        defaults = dict(
+            zip([p.arg for p in fn.args.args][::-1], fn.args.defaults[::-1], strict=False)
+        )
+        if name in defaults:
+            return ctx.prog.const(defaults[name], call.ev.idx, call.ev.scope)
+    return None
+
+
+def _augments(ctx: Ctx, site: CallSite) -> tuple[ast.Call, str] | None:
+    """(random call, where) when the script's generator function or Sequence class called at
+    ``site`` applies random changes with the arguments given there."""
+    prog = ctx.prog
+    name = site.name
+    if name in prog.functions and "." not in name:
+        fn, method, bodies = prog.functions[name], False, [prog.functions[name]]
+    elif name in prog.methods:
+        ms = prog.methods[name]
+        init = ms.get("__init__")
+        bodies = [m for k, m in ms.items() if k in ("__getitem__", "__next__", "__iter__")]
+        bodies += [m for k, m in ms.items() if k not in ("__init__", "__len__") and m not in bodies]
+        fn, method = init, True
+    else:
+        return None
+    for body in bodies:
+        for r in random_calls(ctx, body, site.ev):
+            flags = _guards(body, r)
+            values = [_arg_value(ctx, site, fn, g, method) for g in flags] if fn else []
+            if any(v is False or v == 0 for v in values):
+                continue  # turned off at this call: augment=False
+            return r, f"{name}()"
+    return None
+
+
+@check("common.custom_augmentation")
+def check_custom_generators(ctx: Ctx) -> None:
+    """GL307: the poster's own augmenting generator used for validation / evaluation; a random
+    transform in a script that only predicts."""
+    for c in ctx.prog.calls:
+        if c.name not in ("fit", "fit_generator", "evaluate", "evaluate_generator"):
+            continue
+        target = (
+            c.kw("validation_data")
+            if c.name.startswith("fit")
+            else (c.arg(0, "x") or c.kw("generator"))
+        )
+        site = ctx.prog.origin_call(target, c.ev) if target is not None else None
+        if site is None:
+            continue
+        found = _augments(ctx, site)
+        if found is None or not once(ctx, "aug.custom", site.node.lineno):
+            continue
+        rnd, where = found
+        ctx.add(
+            "GL307",
+            "augmented-evaluation",
+            "warning",
+            f"The validation data comes from {where}, which augments at random",
+            [rnd.lineno, site.node.lineno],
+            f"{where} applies random changes ({ast.unparse(rnd.func)}) to every batch it "
+            f"yields, and it is also what {c.name}() evaluates on: validation images are "
+            "distorted differently at each epoch, so the validation score is noisy and lower "
+            "than the model's accuracy on real images, and model selection follows the noise.",
+            "Give the generator a flag and turn augmentation off for validation and test:\n"
+            "def generator(x, y, augment=False): ...\n"
+            "model.fit(generator(x_tr, y_tr, augment=True), "
+            "validation_data=generator(x_val, y_val, augment=False))",
+            [REFS["keras_idg"]],
+        )
+    _random_inference(ctx)
+
+
+def _random_inference(ctx: Ctx) -> None:
+    """A torchvision transform with random steps in code that never trains (prediction)."""
+    if not uses_torch(ctx) or ctx.prog.method_calls("backward"):
+        return
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    ts = torch_script(ctx)
+    if any(f.category == "augmented-evaluation" for f in ctx.findings):
+        return
+    if not ts.models:
+        return
+    for p in ts.pipelines:
+        random = [s for s in p.random if s != "RandomApply"]
+        if not random or p.role == "train" or not once(ctx, "aug.inference"):
+            continue
+        ctx.add(
+            "GL307",
+            "augmented-evaluation",
+            "warning",
+            f"Predictions go through a random transform ({', '.join(random)})",
+            [p.line],
+            "This code never trains, so the transform prepares images for prediction; its "
+            f"random steps ({', '.join(random)}) crop, flip or jitter each image differently "
+            "every time: the same image gets different predictions and accuracy is below what "
+            "the model reaches on the deterministic evaluation transform.",
+            "Predict with the evaluation transform: Resize + CenterCrop + ToTensor + "
+            "Normalize (or the weights' own transforms()). For test-time augmentation, "
+            "average the predictions over several fixed views instead.",
+            [REFS["tv_tutorial"]],
+        )
+        return
+
+
+declare(
+    "GL311",
+    "overfitting",
+    "warning",
+    "script",
+    "The augmentation draws the same transform for every image",
+    (REFS["keras_idg"], REFS["tv_tutorial"]),
+)
+
+_SEEDS = {"seed", "manual_seed", "set_seed"}
+
+
+def _seeded_each_call(ctx: Ctx, fn: ast.FunctionDef) -> ast.Call | None:
+    """``np.random.seed(seed)`` inside an augmenting function, before its random draws."""
+    seeds = [
+        n
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in _SEEDS
+        and "random" in ast.unparse(n.func.value) + n.func.attr
+        and n.args
+    ]
+    if not seeds:
+        return None
+    at = next((e for e in ctx.prog.events if fn.name in e.funcs), None)
+    if at is None or not random_calls(ctx, fn, at):
+        return None
+    return seeds[0]
+
+
+def _zero_width(ctx: Ctx, n: ast.Call) -> bool:
+    """``np.random.uniform(r, r)`` / ``randint(a, a)``: a range with no width."""
+    name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+    if name not in ("uniform", "randint", "randrange") or len(n.args) < 2:
+        return False
+    return ast.unparse(n.args[0]) == ast.unparse(n.args[1])
+
+
+@check("common.frozen_augmentation")
+def check_frozen_augmentation(ctx: Ctx) -> None:
+    """GL311: an augmentation function reseeds its random generator with a fixed value on
+    every call (or draws from a zero-width range), so every image gets the same transform."""
+    for fn in ctx.prog.functions.values():
+        if "." in fn.name:
+            continue
+        seed = _seeded_each_call(ctx, fn)
+        calls = [c for c in ctx.prog.calls if c.name == fn.name]
+        fixed = seed is not None and _fixed_seed(ctx, fn, seed, calls)
+        zero = next(
+            (n for n in ast.walk(fn) if isinstance(n, ast.Call) and _zero_width(ctx, n)), None
+        )
+        if not fixed and zero is None:
+            continue
+        if not calls or not once(ctx, "aug.frozen", fn.name):
+            continue
+        what = (
+            f"{fn.name}() reseeds the random generator with a fixed value on every call"
+            if fixed
+            else f"{fn.name}() draws from a range of zero width ({ast.unparse(zero)})"
+        )
+        ctx.add(
+            "GL311",
+            "overfitting",
+            "warning",
+            f"The augmentation is not random: {what}",
+            [(seed if fixed else zero).lineno, calls[0].node.lineno],
+            f"{what}, so every image gets exactly the same 'random' crop, rotation or flip: the "
+            "augmentation adds no variety, and a network fine-tuned on a small data set "
+            "overfits as if there were no augmentation at all.",
+            "Seed once at the start of the program (or pass a numpy Generator in), never inside "
+            "the per-image function; draw angles from a real range, e.g. "
+            "np.random.uniform(-rotation_range, rotation_range).",
+            [REFS["keras_idg"]],
+        )
+
+
+def _fixed_seed(ctx: Ctx, fn: ast.FunctionDef, seed: ast.Call, calls: list) -> bool:
+    """The seed is a constant, or a parameter every call gives a constant (or its constant
+    default)."""
+    arg = seed.args[0]
+    if isinstance(arg, ast.Constant):
+        return arg.value is not None
+    if not isinstance(arg, ast.Name):
+        return False
+    params = [p.arg for p in fn.args.args]
+    if arg.id not in params:
+        return False
+    for c in calls:
+        v = _arg_value(ctx, c, fn, arg.id, False)
+        if not isinstance(v, int) or isinstance(v, bool):
+            return False
+    return bool(calls)

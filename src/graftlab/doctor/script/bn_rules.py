@@ -1,0 +1,204 @@
+"""BatchNorm in the wrong mode: batches of one, a forced training flag, a global learning phase.
+
+BatchNorm behaves differently in training (statistics of the current batch, running averages
+updated) and in inference (the stored running averages). Three ways people post to get that
+wrong whatever the backbone: training with one image per batch (the batch statistics are one
+image's, the running averages follow them), forcing ``training=True`` on a layer or backbone
+(evaluation then depends on the batch it is in), and switching Keras' global learning phase
+(``K.set_learning_phase``) instead of the layer's own flag.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.frameworks import uses_keras, uses_torch
+from graftlab.doctor.script.knowledge import KERAS_APPS, REFS
+
+declare(
+    "GL128",
+    "batchnorm",
+    "warning",
+    "script",
+    "BatchNorm forced into one mode (training=True, a global learning phase)",
+    (REFS["keras_bn"], REFS["keras_tl"]),
+)
+declare(
+    "GL228",
+    "batchnorm",
+    "warning",
+    "script",
+    "BatchNorm layers trained with one image per batch",
+    (REFS["torch_eval"],),
+)
+
+_BN_CALLS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "BatchNormalization"}
+#: Families whose pretrained networks contain BatchNorm layers.
+_BN_FAMILIES = re.compile(
+    r"resnet|resnext|mobilenet|efficientnet|densenet|shufflenet|inception|regnet|mnasnet|"
+    r"xception|nasnet|hrnet|darknet|cspnet|_bn\b|vgg\d+_bn",
+    re.I,
+)
+
+
+def _has_bn(ctx: Ctx) -> str | None:
+    for c in ctx.prog.calls:
+        if c.name in _BN_CALLS:
+            return f"{c.name} (line {c.node.lineno})"
+    for c in ctx.prog.calls:
+        m = _BN_FAMILIES.search(c.name)
+        if m:
+            return f"{c.name} (line {c.node.lineno}; inferred: that family has BatchNorm layers)"
+    return None
+
+
+def _handles_bn(tree: ast.Module) -> bool:
+    """The script puts BatchNorm layers in eval mode or freezes their statistics itself."""
+    for n in ast.walk(tree):
+        check_type = isinstance(n, ast.Call) and getattr(n.func, "id", "") == "isinstance"
+        if check_type and len(n.args) == 2 and "BatchNorm" in ast.unparse(n.args[1]):
+            return True
+        if isinstance(n, ast.Name | ast.Attribute) and "FrozenBatchNorm" in ast.unparse(n):
+            return True
+        if isinstance(n, ast.keyword) and n.arg in ("track_running_stats", "norm_layer"):
+            return True
+    return False
+
+
+@check("torch.batchnorm_batch1")
+def check_batch_of_one(ctx: Ctx) -> None:
+    """GL228: a training DataLoader with batch_size=1 feeding a network with BatchNorm layers."""
+    if not uses_torch(ctx):
+        return
+    from graftlab.doctor.script.torch_data import _loops_over
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    if _handles_bn(ctx.src.tree):
+        return
+    bn = None
+    for call, _ds, role in torch_script(ctx).loaders():
+        size = ctx.prog.const(call.arg(1, "batch_size"), call.ev.idx, call.ev.scope)
+        if size != 1 or role == "val" or role == "test":
+            continue
+        loops = _loops_over(ctx, call)
+        if not any(i >= 0 and ctx.prog.loop_trains(i) for i in loops):
+            continue
+        bn = bn or _has_bn(ctx)
+        if bn is None or not once(ctx, "torch.bn1"):
+            return
+        ctx.add(
+            "GL228",
+            "batchnorm",
+            "warning",
+            "BatchNorm layers are trained with one image per batch",
+            [call.node.lineno],
+            f"The training DataLoader gives batches of one image, and the network has "
+            f"BatchNorm layers ({bn}). In training mode each BatchNorm normalises with the "
+            "mean and variance of that single image and moves its running statistics toward "
+            "them: the statistics are noisy, a pretrained backbone's ImageNet statistics are "
+            "overwritten, and the model behaves differently (usually worse) in eval mode than "
+            "during training.",
+            "Use a larger batch (>= 8), or keep BatchNorm in eval mode while training: after "
+            "model.train(): for m in model.modules():\n    if isinstance(m, nn.BatchNorm2d): "
+            "m.eval()\n(or replace BatchNorm by GroupNorm / FrozenBatchNorm2d).",
+            [REFS["torch_eval"]],
+        )
+        return
+
+
+@check("keras.batchnorm_forced")
+def check_forced_mode(ctx: Ctx) -> None:
+    """GL128: ``training=True`` forced on BatchNorm or a backbone; ``K.set_learning_phase``."""
+    if not uses_keras(ctx):
+        return
+    for c in ctx.prog.calls:
+        if c.name == "set_learning_phase" and once(ctx, "keras.learning_phase"):
+            bn = _has_bn(ctx)
+            if bn is None:
+                continue
+            ctx.add(
+                "GL128",
+                "batchnorm",
+                "warning",
+                "The global learning phase switches BatchNorm between batch and moving statistics",
+                [c.node.lineno],
+                "K.set_learning_phase() decides for every BatchNormalization layer at once "
+                f"whether it uses the current batch's statistics (1) or its moving averages (0); "
+                f"the network has BatchNorm layers ({bn}). After a short fine-tuning the moving "
+                "averages still hold ImageNet's statistics (momentum 0.99), so the same model "
+                "scores well in one phase and badly in the other: what fit() reported is not "
+                "what the saved model does.",
+                "Do not set the learning phase by hand. Freeze the backbone's BatchNorm layers "
+                "and call it with training=False (tf.keras): x = base_model(inputs, "
+                "training=False); or fine-tune long enough (and with large enough batches) for "
+                "the moving statistics to follow the new data.",
+                [REFS["keras_bn"], REFS["keras_tl"]],
+            )
+    for n, line in _forced_training(ctx):
+        if once(ctx, "keras.forced_training"):
+            ctx.add(
+                "GL128",
+                "batchnorm",
+                "warning",
+                "BatchNorm is forced into training mode (training=True)",
+                [line],
+                f"{n} is called with training=True, so its BatchNorm layers use the statistics "
+                "of the current batch also in evaluate() and predict(): predictions depend on "
+                "which other images share the batch, a batch of one gives garbage, and frozen "
+                "layers keep updating their moving averages in fit().",
+                "Let Keras pass the flag (omit training=, or pass the training argument of "
+                "call() through), and call a frozen pretrained backbone with training=False.",
+                [REFS["keras_bn"], REFS["keras_tl"]],
+            )
+
+
+def _overrides_flag(value: ast.expr) -> bool:
+    """``training=True`` or ``training=not self.freeze``: a flag that ignores the mode Keras
+    passes in (``training=False`` freezes the statistics on purpose; passing the
+    ``training`` argument through is correct)."""
+    if isinstance(value, ast.Constant):
+        return value.value is True
+    names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    return "training" not in names
+
+
+def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
+    """(what, line) of calls passing the constant ``training=True`` to something with BatchNorm:
+    a BatchNormalization layer, a pretrained backbone (or a name that says so), or
+    ``super().call`` inside a BatchNormalization subclass."""
+    bn_classes = {
+        id(n)
+        for n in ast.walk(ctx.src.tree)
+        if isinstance(n, ast.ClassDef) and any("BatchNorm" in ast.unparse(b) for b in n.bases)
+    }
+    inside: set[int] = set()
+    for n in ast.walk(ctx.src.tree):
+        if id(n) in bn_classes:
+            inside.update(id(m) for m in ast.walk(n))
+    out = []
+    for c in ctx.prog.calls:
+        node = c.node
+        kw = next((k for k in node.keywords if k.arg == "training"), None)
+        if kw is None:
+            continue
+        what = ast.unparse(node.func)[:40]
+        f = node.func
+        if what.startswith("super()") and id(node) in inside and _overrides_flag(kw.value):
+            out.append((f"{what} in a BatchNormalization subclass", node.lineno))
+            continue
+        if not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
+            continue
+        site = ctx.prog.call_site(f) if isinstance(f, ast.Call) else ctx.prog.origin_call(f, c.ev)
+        name = site.name if site is not None else what.rsplit(".", 1)[-1]
+        if (
+            name in KERAS_APPS
+            or name in ("BatchNormalization", "load_model")
+            or _BN_FAMILIES.search(name)
+            or (site is None and re.fullmatch(r"(base|base_model|backbone|pretrained\w*)", name))
+        ):
+            out.append((what, node.lineno))
+    return out

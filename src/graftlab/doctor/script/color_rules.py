@@ -1,0 +1,188 @@
+"""Colour channel order: OpenCV reads BGR, everything else reads RGB (either framework).
+
+``cv2.imread``, ``cv2.imdecode`` and ``cv2.VideoCapture().read()`` return B, G, R; PIL,
+``load_img``, imageio, matplotlib, TensorFlow's decoders and the folder loaders return R, G, B.
+A model trained on one order and fed the other sees red and blue swapped. Read per input: the
+data given to ``fit()`` and the data given to ``predict()`` / the model call, each traced to
+where its pixels were read and whether a conversion (``cvtColor``, ``[..., ::-1]``) follows.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import Event, Ref, canon, last
+from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL309",
+    "train-eval-preprocessing-mismatch",
+    "warning",
+    "script",
+    "Training and prediction images are read in different channel orders (BGR vs RGB)",
+    (REFS["keras_apps"], REFS["tv_models"]),
+)
+declare(
+    "GL310",
+    "preprocessing-mismatch",
+    "warning",
+    "script",
+    "OpenCV BGR frames fed to a model trained on RGB images",
+    (REFS["keras_apps"], REFS["tv_models"]),
+)
+
+_RGB_READERS = {
+    "load_img",
+    "decode_jpeg",
+    "decode_png",
+    "decode_image",
+    "read_image",
+    "flow_from_directory",
+    "image_dataset_from_directory",
+    "ImageFolder",
+}
+_CONVERT = {"cvtColor", "COLOR_BGR2RGB", "reverse", "merge", "bgr2rgb", "rgb2bgr"}
+
+
+def _order(ctx: Ctx, node: ast.expr | None, at: Event | Ref) -> tuple[str, int] | None:
+    """("bgr" | "rgb", line of the read) for the pixels ``node`` holds, None when unknown or
+    converted on the way."""
+    if node is None:
+        return None
+    prog = ctx.prog
+    found: tuple[str, int] | None = None
+    for ref in prog.deps(node, at, limit=50):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Subscript) and _flips(n):
+                return None
+            if not isinstance(n, ast.Call):
+                continue
+            q = canon(prog.qualname(n.func, ref.idx, ref.scope) or "")
+            name = last(q) if q else getattr(n.func, "attr", "")
+            if name in _CONVERT or (isinstance(n.func, ast.Attribute) and n.func.attr in _CONVERT):
+                return None
+            if q in ("cv2.imread", "cv2.imdecode") or _video_read(ctx, n, ref):
+                found = found or ("bgr", n.lineno)
+            elif (
+                name in _RGB_READERS
+                or (name == "open" and "Image" in q)
+                or (name == "imread" and not q.startswith("cv2"))
+            ):
+                found = found or ("rgb", n.lineno)
+    return found
+
+
+def _flips(n: ast.Subscript) -> bool:
+    sl = n.slice
+    for e in sl.elts if isinstance(sl, ast.Tuple) else [sl]:
+        if isinstance(e, ast.Slice) and e.step is not None and "-1" in ast.unparse(e.step):
+            return True
+        if isinstance(e, ast.List) and [getattr(x, "value", None) for x in e.elts] == [2, 1, 0]:
+            return True
+    return False
+
+
+def _video_read(ctx: Ctx, n: ast.Call, ref: Ref) -> bool:
+    f = n.func
+    if not (isinstance(f, ast.Attribute) and f.attr == "read"):
+        return False
+    site = ctx.prog.origin_call(f.value, ref)
+    return site is not None and site.name == "VideoCapture"
+
+
+def _trains(ctx: Ctx) -> list:
+    return [c for c in ctx.prog.calls if c.name in ("fit", "fit_generator", "train_on_batch")]
+
+
+def _predictions(ctx: Ctx) -> list:
+    return [
+        c
+        for c in ctx.prog.calls
+        if c.name in ("predict", "predict_on_batch", "predict_generator", "detect")
+        and isinstance(c.node.func, ast.Attribute)
+    ]
+
+
+@check("common.channel_order")
+def check_channel_order(ctx: Ctx) -> None:
+    """GL309 training and prediction read in different channel orders; GL310 OpenCV frames
+    fed to loaded weights in code that never trains."""
+    trains = _trains(ctx)
+    train_orders = [
+        (o, c) for c in trains if (o := _order(ctx, c.arg(0, "x") or c.kw("generator"), c.ev))
+    ]
+    for pred in _predictions(ctx):
+        got = _order(ctx, pred.arg(0, "x"), pred.ev)
+        if got is None:
+            continue
+        for (want, line), _fit in train_orders:
+            if want == got[0] or not once(ctx, "color.train_eval"):
+                continue
+            ctx.add(
+                "GL309",
+                "train-eval-preprocessing-mismatch",
+                "warning",
+                f"Training images are read as {want.upper()}, prediction images as "
+                f"{got[0].upper()}",
+                [line, got[1], pred.node.lineno],
+                f"The training pixels come from a reader that returns {want.upper()} (line "
+                f"{line}); the images given to {pred.name}() come from one that returns "
+                f"{got[0].upper()} (line {got[1]}). cv2.imread/VideoCapture give B, G, R; PIL, "
+                "load_img, imageio and TensorFlow's decoders give R, G, B. The model sees "
+                "red and blue swapped at prediction time, so its outputs are off although "
+                "validation looked fine (inferred: both images are fed to the same model).",
+                "Convert one side: img = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB), "
+                "or read both with the same library.",
+                [REFS["keras_apps"]],
+            )
+            return
+    if trains or not _loads_weights(ctx):
+        return
+    for pred in _predictions(ctx) + _model_calls(ctx):
+        got = _order(ctx, pred.arg(0, "x"), pred.ev)
+        if got is None or got[0] != "bgr" or not once(ctx, "color.bgr"):
+            continue
+        ctx.add(
+            "GL310",
+            "preprocessing-mismatch",
+            "warning",
+            "OpenCV BGR images are fed to the model without conversion to RGB",
+            [got[1], pred.node.lineno],
+            "The pixels are read with OpenCV, which returns B, G, R, and reach the model "
+            "without cv2.cvtColor(..., cv2.COLOR_BGR2RGB). Pretrained weights (and models "
+            "trained from PIL, load_img or TensorFlow decoders) expect R, G, B: red and blue "
+            "are swapped, and detections and classifications degrade (inferred: the weights "
+            "are assumed to be trained on RGB images).",
+            "img = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) before resizing and normalising.",
+            [REFS["keras_apps"], REFS["tv_models"]],
+        )
+        return
+
+
+def _loads_weights(ctx: Ctx) -> bool:
+    names = {"load_weights", "load_state_dict", "load_model", "create_model", "load"}
+    if any(c.name in names for c in ctx.prog.calls):
+        return True
+    return any(
+        isinstance(k.value, ast.Constant) and k.value.value not in (None, False)
+        for c in ctx.prog.calls
+        for k in c.node.keywords
+        if k.arg in ("weights", "pretrained")
+    )
+
+
+def _model_calls(ctx: Ctx) -> list:
+    """``model(x)`` calls on a name that reads as a network (PyTorch inference)."""
+    out = []
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if (
+            isinstance(f, ast.Name)
+            and c.node.args
+            and any(w in f.id.lower() for w in ("model", "net", "yolo", "detector", "classifier"))
+        ):
+            out.append(c)
+    return out

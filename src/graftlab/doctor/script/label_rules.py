@@ -1,0 +1,404 @@
+"""Class lists whose order is not the order the labels were numbered in, in either framework.
+
+Folder loaders (``flow_from_directory``, ``image_dataset_from_directory``, ``ImageFolder``,
+``load_files``) number classes by the *sorted* folder names. ``os.listdir``/``glob`` return
+them in file-system order, ``set()`` in an order that changes from one run to the next (string
+hashing is salted per process) and ``.unique()`` in order of first appearance: a class list
+built that way and used to name predictions, or two label mappings built that way for the
+training and the evaluation data, disagree with the indices the model learned.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
+from graftlab.doctor.script.keras_graph import role_of
+from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL306",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "Class names or label indices taken in an unstable order (listdir, glob, set)",
+    (REFS["keras_idfd"], REFS["tv_tutorial"]),
+)
+
+_LISTING = {"listdir", "glob", "iglob", "iterdir", "scandir", "walk"}
+_SORTING_LOADERS = {
+    "flow_from_directory",
+    "image_dataset_from_directory",
+    "ImageFolder",
+    "DatasetFolder",
+    "load_files",
+}
+_PREDICTORS = {"argmax", "max", "topk", "predict", "predict_classes", "argsort", "predict_proba"}
+_ORDER = {
+    "listdir": "os.listdir/glob return entries in file-system order, not sorted",
+    "set": "a set's iteration order over strings changes from one run to the next",
+    "unique": ".unique() keeps the order of first appearance",
+}
+
+
+def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0):
+    """``("listdir" | "set" | "unique", line)`` when ``node``'s order comes from a directory
+    listing, a set or ``.unique()`` with no ``sorted()`` on the way; else None."""
+    if node is None or depth > 6:
+        return None
+    r = ctx.prog.origin(node, at.idx, at.scope)
+    n = r.node
+    if isinstance(n, ast.ListComp | ast.GeneratorExp):
+        return unstable_source(ctx, n.generators[0].iter, r, depth + 1)
+    if isinstance(n, ast.SetComp | ast.Set):
+        return "set", n.lineno
+    if not isinstance(n, ast.Call):
+        return None
+    q = canon(ctx.prog.qualname(n.func, r.idx, r.scope) or "")
+    name = last(q) if q else getattr(n.func, "attr", "")
+    if name in ("sorted", "sort", "natsorted"):
+        return None
+    if name in _LISTING and name != "walk":
+        return "listdir", n.lineno
+    if name == "set" and n.args:
+        return "set", n.lineno
+    if name == "unique" and isinstance(n.func, ast.Attribute) and not n.args:
+        return "unique", n.lineno
+    if name in ("list", "tuple", "enumerate") and n.args:
+        return unstable_source(ctx, n.args[0], r, depth + 1)
+    return None
+
+
+def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
+    """(variable, event, order kind, line) of lists assigned from an unstable order."""
+    out = []
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+            continue
+        t = n.targets[0]
+        if not isinstance(t, ast.Name):
+            continue
+        src = unstable_source(ctx, n.value, ev)
+        if src is not None:
+            out.append((t.id, ev, src[0], src[1]))
+    return out
+
+
+def _indexed_by_prediction(ctx: Ctx, var: str, after: int) -> int:
+    """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
+    for ev in ctx.prog.events[after:]:
+        nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
+        # [names[i] for i in idxs]: the index is an element of idxs
+        comp_iters = {
+            t.id: g.iter
+            for n in nodes
+            if isinstance(n, ast.comprehension)
+            for g in [n]
+            for t in ast.walk(g.target)
+            if isinstance(t, ast.Name)
+        }
+        for n in nodes:
+            if not (
+                isinstance(n, ast.Subscript)
+                and dotted(n.value) == var
+                and not isinstance(n.slice, ast.Constant | ast.Slice)
+            ):
+                continue
+            if "." not in var and ctx.prog.lookup(var, ev.idx, ev.scope) is None:
+                continue
+            index = n.slice
+            if isinstance(index, ast.Name) and index.id in comp_iters:
+                index = comp_iters[index.id]
+            for ref in ctx.prog.deps(index, ev, limit=25):
+                for m in ast.walk(ref.node):
+                    if isinstance(m, ast.Call):
+                        f = m.func
+                        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                        if name in _PREDICTORS:
+                            return n.lineno
+    return 0
+
+
+def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str]]:
+    """(line, order kind, role, text) of label mappings built from an unstable order:
+    ``{c: i for i, c in enumerate(os.listdir(d))}``, ``classes.index(name)``."""
+    out = []
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if isinstance(n, ast.DictComp):
+                it = n.generators[0].iter
+                is_enum = (
+                    isinstance(it, ast.Call)
+                    and getattr(it.func, "id", "") in ("enumerate", "zip")
+                    and it.args
+                )
+                if not is_enum:
+                    continue
+                src = unstable_source(ctx, it.args[0], ev)
+                if src is None:
+                    continue
+                role = _role_near(ctx, ev, it.args[0])
+                out.append((n.lineno, src[0], role, ast.unparse(n)[:80]))
+    return out
+
+
+def _role_near(ctx: Ctx, ev: Event, node: ast.expr) -> str | None:
+    """The data role a listing names: the target variable, or the path it lists."""
+    n = ev.node
+    named = isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    if named and (r := role_of(n.targets[0].id)):
+        return r
+    for ref in ctx.prog.deps(node, ev, limit=15):
+        for m in ast.walk(ref.node):
+            v = ctx.prog.const(m, ref.idx, ref.scope) if isinstance(m, ast.expr) else None
+            if isinstance(v, str):
+                for part in v.replace("\\", "/").split("/"):
+                    if part and (r := role_of(part)):
+                        return r
+            if isinstance(m, ast.Name) and (r := role_of(m.id)):
+                return r
+    return None
+
+
+@check("common.unstable_class_order")
+def check_unstable_order(ctx: Ctx) -> None:
+    """GL306: class names from listdir/glob/set naming predictions numbered by a sorting
+    loader; training and evaluation label mappings each built from an unstable order."""
+    loaders = [
+        c
+        for c in ctx.prog.calls
+        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
+    ]
+    for var, ev, kind, line in _class_lists(ctx):
+        used = _indexed_by_prediction(ctx, var, ev.idx)
+        if not used or (kind == "listdir" and not loaders) or (kind == "unique" and not loaders):
+            continue
+        if not once(ctx, "label.unstable", var):
+            continue
+        by = f"{loaders[0].name} (line {loaders[0].node.lineno})" if loaders else None
+        ctx.add(
+            "GL306",
+            "label-order-mismatch",
+            "warning",
+            f"{var} is not sorted, but the class indices it names are",
+            [line, *([loaders[0].node.lineno] if loaders else []), used],
+            f"{var} is built from a listing whose order is not the label order: "
+            f"{_ORDER[kind]}. "
+            + (
+                f"The model's class indices come from {by}, which numbers the classes by "
+                "sorted folder name. "
+                if by
+                else "The indices the model learned come from another run or another list. "
+            )
+            + f"{var}[prediction] therefore names the wrong class whenever the two orders "
+            "differ; the model can be right and the reported label wrong.",
+            f"{var} = sorted(...) (the same order the loader uses), or better take the names "
+            "from the loader: list(train_gen.class_indices) / train_ds.class_names / "
+            "train_set.classes.",
+            [REFS["keras_idfd"], REFS["tv_tutorial"]],
+        )
+    maps = _mappings(ctx)
+    _per_instance(ctx)
+    roles = {role for _, _, role, _ in maps if role}
+    if len(maps) >= 2 and len(roles) >= 2 and once(ctx, "label.maps"):
+        first, second = maps[0], next(m for m in maps[1:] if m[2] != maps[0][2])
+        _maps(
+            ctx,
+            [first[0], second[0]],
+            first[1],
+            "The training and evaluation label mappings are each built from an unstable order",
+            "Each split numbers its classes by its own listing, so the same class can get "
+            "index 2 in training and index 5 in evaluation; evaluation then counts correct "
+            "predictions as wrong.",
+        )
+    elif maps and any(kind == "set" for _, kind, _, _ in maps) and once(ctx, "label.maps"):
+        line = next(m[0] for m in maps if m[1] == "set")
+        _maps(
+            ctx,
+            [line],
+            "set",
+            "Label indices are numbered in a set's order, which changes between runs",
+            "Python salts string hashing per process, so the class → index mapping differs "
+            "from one run to the next: a model saved in one run and evaluated or used for "
+            "prediction in another reads its outputs with the wrong class names.",
+        )
+
+
+def _per_instance(ctx: Ctx) -> None:
+    """One mapping expression run for several datasets (a Dataset class instantiated for
+    training and for validation, each numbering the classes of its own file)."""
+    runs: dict[int, list[Event]] = {}
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if isinstance(n, ast.DictComp):
+                it = n.generators[0].iter
+                enum = isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate"
+                if enum and it.args and unstable_source(ctx, it.args[0], ev):
+                    runs.setdefault(id(n), []).append(ev)
+    for evs in runs.values():
+        if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
+            continue
+        ev = evs[0]
+        kind = unstable_source(ctx, ev.node.value, ev) if isinstance(ev.node, ast.Assign) else None
+        _maps(
+            ctx,
+            [ev.node.lineno],
+            kind[0] if kind else "unique",
+            "Each dataset numbers its classes from its own data",
+            "The class → index mapping is built inside the code that loads one split and is "
+            "run once per split, each time from that split's labels in the order they appear: "
+            "training and validation can give the same class different indices, so "
+            "validation counts correct predictions as wrong.",
+        )
+
+
+def _maps(ctx: Ctx, lines, kind: str, title: str, why: str) -> None:
+    ctx.add(
+        "GL306",
+        "label-order-mismatch",
+        "warning",
+        title,
+        lines,
+        f"{why} ({_ORDER[kind]}.)",
+        "Build one mapping from the sorted class names and use it for every split and run:\n"
+        "classes = sorted(os.listdir(train_dir))\n"
+        "class_to_idx = {c: i for i, c in enumerate(classes)}",
+        [REFS["keras_idfd"], REFS["tv_tutorial"]],
+    )
+
+
+_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
+# a class folder named by a number: ``data/train/10``, ``Test/2/00409.png``
+_NUMERIC_DIR = re.compile(r"(?:^|/)\d{1,4}(?:/?$|/[^/]+\.(?:png|jpe?g|bmp|ppm|gif|tiff?)$)", re.I)
+
+
+def _numeric_folder_evidence(ctx: Ctx) -> int:
+    """A line showing class folders named by numbers: a path literal ending in a number
+    (``"data/train/10"``), or ``int()`` of a folder name (``int(os.path.basename(d))``,
+    ``int(folder)`` over a listing)."""
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            path = isinstance(n, ast.Constant) and isinstance(n.value, str) and "/" in n.value
+            if path and len(n.value) < 200 and _NUMERIC_DIR.search(n.value.rstrip("*")):
+                return n.lineno
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Name)
+                and n.func.id == "int"
+                and len(n.args) == 1
+            ):
+                for ref in ctx.prog.deps(n.args[0], ev, limit=10):
+                    text = ast.unparse(ref.node)
+                    if any(w in text for w in ("listdir", "basename", "iterdir", "glob")):
+                        return n.lineno
+                    if isinstance(ref.node, ElementOf) and unstable_source(
+                        ctx, ref.node.value, ref
+                    ):
+                        return n.lineno
+    return 0
+
+
+@check("common.numeric_folders_read_back")
+def check_numeric_folders(ctx: Ctx) -> None:
+    """GL304: folders named by numbers read by a sorting loader, predicted indices used as
+    those numbers with no mapping back through the loader."""
+    loaders = [
+        c
+        for c in ctx.prog.calls
+        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
+    ]
+    if not loaders or any(f.code == "GL304" for f in ctx.findings):
+        return
+    tree = ctx.src.tree
+    if any(isinstance(n, ast.Attribute) and n.attr in _MAPPINGS for n in ast.walk(tree)):
+        return  # indices are mapped back to folder names somewhere
+    line = _numeric_folder_evidence(ctx)
+    preds = [c for c in ctx.prog.calls if c.name in _PREDICTORS]
+    if not line or not preds:
+        return
+    ctx.add(
+        "GL304",
+        "label-order-mismatch",
+        "warning",
+        "Class folders are named by numbers, but the loader numbers them in string order",
+        [line, loaders[0].node.lineno, preds[-1].node.lineno],
+        f"{loaders[0].name} sorts class folder names as strings: '1', '10', '11', ..., '2', "
+        "... so with ten or more numbered folders class index k is not folder k, and a "
+        "predicted index read as the folder's number is wrong for most classes (inferred: the "
+        "folders are numbered, from the path or int() of a folder name; the code never maps "
+        "indices back through the loader).",
+        "Map indices back through the loader, not by value:\n"
+        "idx_to_class = {v: k for k, v in train_set.class_to_idx.items()}  # torchvision\n"
+        "label = int(idx_to_class[pred])\n"
+        "# Keras: {v: k for k, v in train_gen.class_indices.items()}",
+        [REFS["keras_idfd"], REFS["tv_tutorial"]],
+    )
+
+
+_IMAGENET_NAMES = re.compile(r"imagenet_class|imagenet1000|synset|imagenet_labels", re.I)
+
+
+@check("common.imagenet_names_new_head")
+def check_imagenet_names(ctx: Ctx) -> None:
+    """GL306: predictions of a new head named with ImageNet's 1000 class names."""
+    prog = ctx.prog
+    pops = [c.ev.idx for c in prog.method_calls("pop")]
+    new_heads = []
+    for c in prog.calls:
+        if c.name not in ("Dense", "Linear"):
+            continue
+        node = c.arg(0, "units") if c.name == "Dense" else c.arg(1, "out_features")
+        units = prog.const(node, c.ev.idx, c.ev.scope)
+        if units == 1000:
+            continue
+        after_pop = any(i < c.ev.idx for i in pops)
+        as_head = isinstance(c.ev.node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr in ("fc", "classifier", "head")
+            for t in c.ev.node.targets
+        )
+        if after_pop or as_head:
+            new_heads.append(c)
+    if not new_heads:
+        return
+    decode = next((c for c in prog.calls if c.name == "decode_predictions"), None)
+    line = decode.node.lineno if decode else 0
+    if not line:
+        for ev in prog.events:
+            n = ev.node
+            if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+                continue
+            var = dotted(n.targets[0])
+            if var is None:
+                continue
+            text = " ".join(
+                str(prog.const(m, r.idx, r.scope))
+                for r in prog.deps(n.value, ev, limit=15)
+                for m in ast.walk(r.node)
+                if isinstance(m, ast.Constant | ast.Name | ast.BinOp)
+            )
+            if _IMAGENET_NAMES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
+                line = n.lineno
+                break
+    if not line or not once(ctx, "label.imagenet_names"):
+        return
+    head = new_heads[-1]
+    ctx.add(
+        "GL306",
+        "label-order-mismatch",
+        "warning",
+        "Predictions of the new head are named with ImageNet's class names",
+        [head.node.lineno, line],
+        f"The ImageNet classifier is replaced by a new head ({ast.unparse(head.node)[:60]}), "
+        "whose index 0, 1, ... are your classes in the loader's order, but the predicted "
+        "indices are still turned into names through ImageNet's 1000-class list "
+        "(decode_predictions / imagenet_class_index): index 0 prints 'tench', index 1 "
+        "'goldfish', whatever the model predicted.",
+        "Name predictions with your own classes: idx_to_class = {v: k for k, v in "
+        "train_gen.class_indices.items()} (Keras) or train_set.classes (torchvision).",
+        [REFS["keras_idfd"], REFS["tv_tutorial"]],
+    )

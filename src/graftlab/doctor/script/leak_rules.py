@@ -1,0 +1,129 @@
+"""Leakage that no single loader call shows, in either framework.
+
+A folder loader reads every class sub-folder of its root, so an evaluation folder *inside* the
+training root (``data/`` for training, ``data/test/`` for testing) is part of the training data
+(as an extra class). And augmented copies made before a random split put copies of one image
+on both sides of it: the test score measures recognising a blurred twin, not a new image.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.keras_graph import role_of
+from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL308",
+    "data-leakage",
+    "warning",
+    "script",
+    "Evaluation images reach the training data (nested folder, copies split apart)",
+    (REFS["keras_idfd"], REFS["tv_tutorial"]),
+)
+
+_FOLDER_LOADERS = {
+    "flow_from_directory": 0,
+    "image_dataset_from_directory": 0,
+    "ImageFolder": 0,
+    "DatasetFolder": 0,
+    "from_folder": 0,
+}
+_SPLITS = {"train_test_split", "random_split"}
+_AUG_WORDS = re.compile(
+    r"nois|blur|rotat|flip|affine|shift|zoom|augment|random_transform|warp|bright|contrast|"
+    r"jitter|shear|distort",
+    re.I,
+)
+
+
+def _folders(ctx: Ctx) -> list[tuple[str, str | None, int, str]]:
+    """(path, role, line, loader) of every folder loader whose path can be folded."""
+    out = []
+    for c in ctx.prog.calls:
+        if c.name not in _FOLDER_LOADERS:
+            continue
+        node = c.arg(0, "directory") or c.kw("root") or c.kw("path")
+        path = ctx.prog.const(node, c.ev.idx, c.ev.scope)
+        if not isinstance(path, str) or not path.strip("./"):
+            continue
+        name = ctx.prog.assigned_name(c.node) or ""
+        role = role_of(name) or role_of(path.rstrip("/").rsplit("/", 1)[-1])
+        subset = ctx.prog.const(c.kw("subset"), c.ev.idx, c.ev.scope)
+        if subset in ("training", "train"):
+            role = "train"
+        out.append((path.replace("\\", "/").rstrip("/"), role, c.node.lineno, c.name))
+    return out
+
+
+@check("common.nested_folders")
+def check_nested_folders(ctx: Ctx) -> None:
+    """GL308: the evaluation folder is a sub-folder of the training folder."""
+    folders = _folders(ctx)
+    named_train = any(r == "train" for _, r, _, _ in folders)
+    for tr_path, tr_role, tr_line, loader in folders:
+        # the training loader: named so, or the one loader no name assigns a role to
+        if not (tr_role == "train" or (tr_role is None and not named_train)):
+            continue
+        for ev_path, ev_role, ev_line, _ in folders:
+            if ev_role not in ("val", "test") or not ev_path.startswith(tr_path + "/"):
+                continue
+            if not once(ctx, "leak.nested", tr_path):
+                continue
+            ctx.add(
+                "GL308",
+                "data-leakage",
+                "warning",
+                f"The {ev_role} folder {ev_path!r} lies inside the training folder {tr_path!r}",
+                [tr_line, ev_line],
+                f"{loader} makes one class of every sub-folder of {tr_path!r}, so "
+                f"{ev_path!r} is read as training data too (as an extra class, or inside the "
+                "classes it holds): the model is trained on the images it is then evaluated "
+                "on, and the number of classes is off by one (inferred from the folder paths; "
+                "check the folder layout).",
+                f"Keep the folders side by side (data/train/<class>/, data/{ev_role}/<class>/) "
+                "and point the training loader at data/train.",
+                [REFS["keras_idfd"], REFS["tv_tutorial"]],
+            )
+
+
+def _augments(ctx: Ctx, n: ast.AST) -> bool:
+    """A call named like augmentation, or a reference to the script's own augmenting function
+    (``augment = [blur_image, noise_image]`` ... ``fn(img)``)."""
+    if isinstance(n, ast.Call):
+        f = n.func
+        return bool(
+            _AUG_WORDS.search(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
+        )
+    return isinstance(n, ast.Name) and n.id in ctx.prog.functions and bool(_AUG_WORDS.search(n.id))
+
+
+@check("common.augment_before_split")
+def check_augment_before_split(ctx: Ctx) -> None:
+    """GL308: augmented copies are added to the data before it is split at random."""
+    for c in ctx.prog.calls:
+        if c.name not in _SPLITS or not c.node.args:
+            continue
+        for ref in ctx.prog.deps(c.node.args[0], c.ev, limit=60):
+            hit = next((n for n in ast.walk(ref.node) if _augments(ctx, n)), None)
+            if hit is None or not once(ctx, "leak.aug_split"):
+                continue
+            ctx.add(
+                "GL308",
+                "data-leakage",
+                "warning",
+                f"Augmented copies are made before {c.name} splits the data",
+                [hit.lineno, c.node.lineno],
+                f"The data given to {c.name} already holds augmented copies of each image "
+                f"({ast.unparse(getattr(hit, 'func', hit))}), so copies of one picture land in "
+                "training and in the test or validation part: the held-out score measures "
+                "recognising a near-duplicate and is optimistic.",
+                "Split the original images first, then augment the training part only (or "
+                "augment on the fly with a training-only generator).",
+                [REFS["keras_idg"]],
+            )
+            return

@@ -1,0 +1,251 @@
+"""Freezing and unfreezing that does not take effect (PyTorch).
+
+Three ways a freeze or an unfreeze is lost whatever the model: a later loop sets
+``requires_grad = True`` on every parameter again before anything is trained, the list of
+layers to freeze is reassigned to an empty one before it is used, and the optimizer is built
+from named sub-modules' parameter groups that leave out another trainable sub-module.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import Event
+from graftlab.doctor.script.frameworks import uses_torch
+from graftlab.doctor.script.knowledge import REFS
+
+declare(
+    "GL229",
+    "trainable-not-applied",
+    "warning",
+    "script",
+    "A freeze is undone, or a trainable layer is left out of the optimizer",
+    (REFS["torch_optim"],),
+)
+
+_FREEZE_NAME = re.compile(r"freeze|frozen", re.I)
+_LAYERS = {
+    "Linear",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose2d",
+    "ConvTranspose1d",
+    "BatchNorm2d",
+    "BatchNorm1d",
+    "LSTM",
+    "GRU",
+    "Embedding",
+    "Sequential",
+    "ModuleList",
+    "MultiheadAttention",
+}
+
+
+def _requires_grad_sets(ctx: Ctx) -> list[tuple[Event, bool]]:
+    out = []
+    for ev in ctx.prog.events:
+        n = ev.node
+        if isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in n.targets
+        ):
+            v = ctx.prog.const(n.value, ev.idx, ev.scope)
+            if isinstance(v, bool):
+                out.append((ev, v))
+    return out
+
+
+def _training_between(ctx: Ctx, a: int, b: int) -> bool:
+    return any(
+        a < c.ev.idx < b
+        for m in ("backward", "step", "fit", "fit_one_cycle")
+        for c in ctx.prog.method_calls(m)
+    )
+
+
+def _unconditional_all(ctx: Ctx, ev: Event) -> bool:
+    """``for p in model.parameters(): p.requires_grad = True`` with no ``if`` around it."""
+    if not ev.loops:
+        return False
+    loop = ctx.prog.events[ev.loops[-1]].node
+    if not isinstance(loop, ast.For):
+        return False
+    it = ast.unparse(loop.iter)
+    if not re.search(r"\.(named_)?parameters\(\)$", it):
+        return False
+    return any(stmt is ev.node for stmt in loop.body)  # directly in the loop, not under an if
+
+
+@check("torch.freeze_lost")
+def check_freeze_lost(ctx: Ctx) -> None:
+    """GL229: a freeze undone before training; a freeze list emptied before use; trainable
+    sub-modules missing from the optimizer's parameter groups."""
+    if not uses_torch(ctx):
+        return
+    sets = _requires_grad_sets(ctx)
+    for i, (ev, value) in enumerate(sets):
+        if value:
+            continue
+        later = next(
+            (
+                e
+                for e, v in sets[i + 1 :]
+                if v and _unconditional_all(ctx, e) and not _training_between(ctx, ev.idx, e.idx)
+            ),
+            None,
+        )
+        if later is None or _refrozen_after(sets, later) or not once(ctx, "freeze.undone"):
+            continue
+        _add(
+            ctx,
+            "The freeze is undone: every parameter is set trainable again before training",
+            [ev.node.lineno, later.node.lineno],
+            "requires_grad = False is set on some parameters, and then a loop over all the "
+            "model's parameters sets requires_grad = True again, before any training step: "
+            "nothing is frozen when training starts, so the pretrained layers are updated "
+            "(and overwritten at the new head's learning rate) although the code meant to "
+            "keep them fixed.",
+            "Set requires_grad = True on all parameters first, then freeze the chosen ones:\n"
+            "for name, p in model.named_parameters():\n"
+            "    p.requires_grad = not any(name.startswith(f) for f in freeze)",
+        )
+        break
+    _emptied_freeze_list(ctx)
+    _missing_groups(ctx)
+
+
+def _refrozen_after(sets, ev: Event) -> bool:
+    return any(e.idx > ev.idx and not v for e, v in sets)
+
+
+def _emptied_freeze_list(ctx: Ctx) -> None:
+    """``freeze = ['backbone']`` ... ``freeze = []`` before the freeze loop reads it."""
+    binds: dict[str, list[tuple[Event, object]]] = {}
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+            continue
+        t = n.targets[0]
+        if isinstance(t, ast.Name) and _FREEZE_NAME.search(t.id):
+            binds.setdefault(t.id, []).append((ev, ctx.prog.const(n.value, ev.idx, ev.scope)))
+    for name, seq in binds.items():
+        for (ev_a, a), (ev_b, b) in itertools.pairwise(seq):
+            if not (isinstance(a, list | tuple) and a) or b not in ([], (), None, 0, False):
+                continue
+            if _read_between(ctx, name, ev_a.idx, ev_b.idx) or not _read_after(ctx, name, ev_b):
+                continue
+            if not once(ctx, "freeze.emptied", name):
+                continue
+            _add(
+                ctx,
+                f"The freeze list {name} is emptied before it is used",
+                [ev_a.node.lineno, ev_b.node.lineno],
+                f"{name} is set to {a!r} and then reassigned to {b!r} before the code that "
+                "freezes the layers reads it, so no layer is frozen: training updates every "
+                "layer, the pretrained ones included.",
+                f"Remove the second assignment of {name} (or merge the two lists).",
+            )
+
+
+def _read_between(ctx: Ctx, name: str, a: int, b: int) -> bool:
+    for ev in ctx.prog.events[a + 1 : b]:
+        for n in ast.walk(ev.node):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load):
+                return True
+    return False
+
+
+def _read_after(ctx: Ctx, name: str, ev: Event) -> bool:
+    return _read_between(ctx, name, ev.idx, len(ctx.prog.events))
+
+
+def _missing_groups(ctx: Ctx) -> None:
+    """Parameter groups built from ``model.<part>.parameters()`` that leave out a layer the
+    model's class creates (and never freezes)."""
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    ts = torch_script(ctx)
+    for opt in ctx.prog.calls:
+        if opt.name not in ("SGD", "Adam", "AdamW", "RMSprop") or not opt.node.args:
+            continue
+        refs = ctx.prog.deps(opt.node.args[0], opt.ev, limit=40)
+        parts: dict[str, set[str]] = {}
+        whole = False
+        for r in refs:
+            for n in ast.walk(r.node):
+                if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+                    continue
+                if n.func.attr not in ("parameters", "named_parameters"):
+                    continue
+                recv = n.func.value
+                if isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name):
+                    parts.setdefault(recv.value.id, set()).add(recv.attr)
+                else:
+                    whole = True
+        if whole or not parts:
+            continue
+        for var, used in parts.items():
+            site = ctx.prog.origin_call(ast.Name(id=var, ctx=ast.Load()), opt.ev)
+            model = ts.model_of(ast.Name(id=var, ctx=ast.Load()), opt.ev) if site else None
+            if model is None or model.cls is None:
+                continue
+            missing = [a for a in _layers_of(ctx, model.cls) if a not in used]
+            missing = [a for a in missing if not _frozen_part(ctx, a)]
+            if not missing or not once(ctx, "freeze.groups", opt.node.lineno):
+                continue
+            _add(
+                ctx,
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} in no optimizer "
+                "parameter group",
+                [opt.node.lineno, model.line],
+                f"The optimizer is given the parameters of {', '.join(sorted(used))} only, but "
+                f"{model.name} also creates {', '.join(missing)}: those weights get gradients "
+                "and are never updated, so they keep their random initial values.",
+                "Add a group for every trainable part, e.g. {'params': model."
+                f"{missing[0]}.parameters(), 'lr': base_lr}}, or build the groups from "
+                "model.named_parameters().",
+            )
+
+
+def _layers_of(ctx: Ctx, cls: ast.ClassDef) -> list[str]:
+    init = next(
+        (f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+    )
+    out = []
+    for n in ast.walk(init) if init else []:
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.value, ast.Call):
+            t = n.targets[0]
+            f = n.value.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if (
+                isinstance(t, ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == "self"
+                and name in _LAYERS
+                and t.attr not in out
+            ):
+                out.append(t.attr)
+    return out
+
+
+def _frozen_part(ctx: Ctx, attr: str) -> bool:
+    text = "\n".join(ctx.src.lines)
+    return bool(re.search(rf"\.{re.escape(attr)}\b.*requires_grad", text))
+
+
+def _add(ctx: Ctx, title: str, lines, why: str, fix: str) -> None:
+    ctx.add(
+        "GL229",
+        "trainable-not-applied",
+        "warning",
+        title,
+        lines,
+        why,
+        fix,
+        [REFS["torch_optim"]],
+    )

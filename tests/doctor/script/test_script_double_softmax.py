@@ -1,0 +1,137 @@
+"""Softmax before CrossEntropyLoss through tuples, nested modules and eval-only branches."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _ds(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "double-softmax" and f.severity in ("error", "warning")
+    ]
+
+
+TUPLE = """\
+import torch.nn as nn
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cls = nn.Sequential(nn.Linear(64, 10), nn.Softmax(dim=1))
+        self.dom = nn.Sequential(nn.Linear(64, 2), nn.LogSoftmax(dim=1))
+    def forward(self, x):
+        return self.cls(x), self.dom(x)
+model = TwoHeads()
+criterion = nn.CrossEntropyLoss()
+for x, y in loader:
+    class_out, domain_out = model(x)
+    loss = criterion({arg}, y)
+    loss.backward()
+"""
+
+
+def test_softmax_output_of_a_tuple_reaches_cross_entropy():
+    (f,) = _ds(TUPLE.format(arg="class_out"))
+    assert f.severity == "error" and "post.py:5:" in f.evidence
+    assert _ds(TUPLE.format(arg="model(x)[0]"))
+    assert _ds(TUPLE.format(arg="domain_out")) == []  # log_softmax + CE: idempotent
+
+
+def test_logits_element_of_a_tuple_is_silent():
+    src = """\
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 10)
+    def forward(self, x):
+        logits = self.fc(x)
+        return logits, F.softmax(logits, dim=1)
+net = Net()
+logits, probs = net(x)
+loss = nn.CrossEntropyLoss()(logits, y)
+loss.backward()
+"""
+    assert _ds(src) == []
+    assert _ds(src.replace("(logits, y)", "(probs, y)"))
+
+
+def test_add_module_and_nested_head_classes():
+    added = """\
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.classifier = nn.Sequential()
+        self.classifier.add_module("fc", nn.Linear(100, 10))
+        self.classifier.add_module("prob", nn.Softmax(dim=1))
+    def forward(self, x):
+        return self.classifier(x)
+model = Net()
+loss = nn.CrossEntropyLoss()(model(x), y)
+loss.backward()
+"""
+    assert _ds(added)
+    assert _ds(added.replace('self.classifier.add_module("prob", nn.Softmax(dim=1))\n', "")) == []
+    nested = """\
+import torch.nn as nn
+import torch.nn.functional as F
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(512, 10)
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=-1)
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = Head()
+    def forward(self, x):
+        return self.head(x)
+m = Model()
+loss = nn.CrossEntropyLoss()(m(x), y)
+loss.backward()
+"""
+    assert _ds(nested)
+    assert _ds(nested.replace("F.softmax(self.fc(x), dim=-1)", "self.fc(x)")) == []
+
+
+def test_softmax_in_eval_mode_only_is_a_warning_about_the_validation_loss():
+    src = """\
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, 3)
+        self.act = nn.Softmax(dim=1)
+    def forward(self, x):
+        x = self.fc(x)
+        if not self.training:
+            x = self.act(x)
+        return x
+net = Net()
+criterion = nn.CrossEntropyLoss()
+net.eval()
+with torch.no_grad():
+    val_loss = criterion(net(x), y)
+"""
+    (f,) = _ds(src)
+    assert f.severity == "warning" and "eval mode" in f.title
+
+
+def test_a_module_pasted_with_an_unbuilt_network_name_is_a_warning():
+    src = """\
+class Net(nn.Module):
+    def forward(self, x):
+        x = self.fc(x)
+        return F.softmax(x, dim=1)
+criterion = nn.CrossEntropyLoss()
+output = net(inputs)
+loss = criterion(output, labels)
+"""
+    (f,) = _ds(src)
+    assert f.severity == "warning" and "Inferred" in f.explanation
+    assert _ds(src.replace("return F.softmax(x, dim=1)", "return x")) == []

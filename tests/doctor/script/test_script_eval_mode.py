@@ -1,0 +1,121 @@
+"""Evaluation and inference in training mode (torch_train GL230), as people post it."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _eval(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "eval-mode-missing" and f.severity in ("error", "warning")
+    ]
+
+
+PREDICT_FILE = """\
+import torch
+import torch.nn as nn
+from PIL import Image
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(self.body(x).mean((2, 3)))
+
+net = Net()
+net.load_state_dict(torch.load("best.pth"))
+for path in paths:
+    x = tf(Image.open(path)).unsqueeze(0)
+    print(path, net(x).argmax(1).item())
+"""
+
+
+def test_a_prediction_file_that_loads_weights_and_never_calls_eval():
+    (f,) = _eval(PREDICT_FILE)
+    assert f.code == "GL230" and "post.py:18:" in f.evidence
+    assert _eval(PREDICT_FILE.replace("net = Net()\n", "net = Net()\nnet.eval()\n")) == []
+
+
+ACCURACY_FN = """\
+import torch
+from torchvision import models
+
+def compute_accuracy(model, loader):
+    correct = 0
+    for x, y in loader:
+        correct += (model(x).argmax(1) == y).sum().item()
+    return correct / len(loader.dataset)
+
+model = models.resnet18(weights="DEFAULT")
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+for epoch in range(5):
+    model.train()
+    for x, y in train_loader:
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    print(compute_accuracy(model, val_loader))
+"""
+
+
+def test_an_accuracy_helper_called_from_the_training_loop_without_eval():
+    (f,) = _eval(ACCURACY_FN)
+    assert f.code == "GL230" and "compute_accuracy" in f.title
+    fixed = ACCURACY_FN.replace("    correct = 0\n", "    model.eval()\n    correct = 0\n")
+    assert _eval(fixed) == []
+
+
+FRAGMENT = """\
+model = cifar_models.resnet50(pretrained=True)
+loader = DataLoader(datasets.ImageFolder(root, transform=tf), batch_size=1)
+"""
+
+
+def test_a_pretrained_fragment_that_never_switches_mode():
+    (f,) = _eval(FRAGMENT)
+    assert f.severity == "warning" and "never switched" in f.title
+    assert _eval(FRAGMENT + "model.eval()\n") == []
+
+
+def test_forward_calls_acc_helpers_imported_networks_and_lightning_checkpoints():
+    fwd = ACCURACY_FN.replace("correct += (model(x)", "correct += (model.forward(x)")
+    assert _eval(fwd)
+    acc = ACCURACY_FN.replace("compute_accuracy", "get_acc")
+    assert _eval(acc)
+    imported = """\
+import torch
+from mynets import ShuffleNet
+net = ShuffleNet(num_classes=1000)
+net.load_state_dict(torch.load("shufflenet.pth")["state_dict"])
+print(net(img).argmax())
+"""
+    (f,) = _eval(imported)
+    assert f.severity == "warning"
+    assert _eval(imported.replace("print(net", "net.eval()\nprint(net")) == []
+    ckpt = """\
+import torch
+model = LitNet.load_from_checkpoint("last.ckpt")
+for x, y in test_loader:
+    preds = model(x).argmax(1)
+"""
+    assert _eval(ckpt)
+    assert _eval(ckpt.replace('.ckpt")\n', '.ckpt")\nmodel.eval()\n')) == []
+
+
+def test_network_wrapped_in_data_parallel_then_loaded():
+    src = """\
+import torch
+from network import ShuffleNet
+model = ShuffleNet(groups=3, num_classes=1000)
+model = torch.nn.DataParallel(model).cuda()
+model.load_state_dict(torch.load("shufflenet.pth.tar")["state_dict"])
+print(model(img).argmax())
+"""
+    (f,) = _eval(src)
+    assert f.code == "GL230"
+    assert _eval(src.replace("print(model", "model.eval()\nprint(model")) == []

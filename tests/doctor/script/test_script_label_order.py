@@ -1,0 +1,206 @@
+"""Class lists in an unstable order against the indices a model learned (label_rules)."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _labels(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "label-order-mismatch" and f.severity in ("error", "warning")
+    ]
+
+
+GLOB_NAMES = """\
+from glob import glob
+import numpy as np
+from keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("dogs/train", target_size=(224, 224))
+dog_names = [p.split("/")[-2] for p in glob("dogs/train/*/")]
+model.fit(gen, epochs=3)
+pred = model.predict(x)
+print(dog_names[np.argmax(pred)])
+"""
+
+
+def test_glob_names_against_a_sorting_loader():
+    (f,) = _labels(GLOB_NAMES)
+    assert f.code == "GL306" and "post.py:5:" in f.evidence and "post.py:8:" in f.evidence
+    fixed = GLOB_NAMES.replace('glob("dogs/train/*/")]', 'sorted(glob("dogs/train/*/"))]')
+    assert _labels(fixed) == []
+
+
+LISTDIR_TORCH = """\
+import os
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+classes = os.listdir("data/train")
+with torch.no_grad():
+    out = model(img)
+    _, idx = torch.max(out, 1)
+print("predicted:", classes[idx])
+"""
+
+
+def test_listdir_names_against_image_folder():
+    (f,) = _labels(LISTDIR_TORCH)
+    assert f.code == "GL306" and "ImageFolder" in f.explanation
+    assert (
+        _labels(
+            LISTDIR_TORCH.replace("os.listdir(", "sorted(os.listdir(").replace(
+                '"data/train")\nwith', '"data/train"))\nwith'
+            )
+        )
+        == []
+    )
+    # names listed but only printed, never indexed by a prediction
+    assert _labels(LISTDIR_TORCH.replace("classes[idx]", "idx")) == []
+
+
+def test_listdir_alone_in_a_script_that_numbers_its_own_labels_is_silent():
+    src = """\
+import os
+classes = os.listdir("data")
+labels = {c: i for i, c in enumerate(classes)}
+pred = model(x).argmax(1)
+print(classes[pred])
+"""
+    assert _labels(src) == []  # one listing numbers and names: the same order in one run
+
+
+def test_split_mappings_from_separate_listings():
+    src = """\
+import os
+train_map = {c: i for i, c in enumerate(os.listdir("data/train"))}
+val_map = {c: i for i, c in enumerate(os.listdir("data/val"))}
+"""
+    (f,) = _labels(src)
+    assert "training and evaluation" in f.title
+    fixed = src.replace('os.listdir("data/train")', 'sorted(os.listdir("data/train"))').replace(
+        'os.listdir("data/val")', 'sorted(os.listdir("data/val"))'
+    )
+    assert _labels(fixed) == []
+
+
+def test_labels_numbered_in_set_order():
+    src = """\
+import pandas as pd
+df = pd.read_csv("train.csv")
+classes = list(set(df["label"]))
+class_to_idx = {c: i for i, c in enumerate(classes)}
+"""
+    (f,) = _labels(src)
+    assert "set" in f.title
+    assert _labels(src.replace("list(set(", "sorted(set(").replace('"]))', '"]))')) == []
+
+
+NUMERIC = """\
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+test_set = datasets.ImageFolder("data/test", transform=tf)
+for img, path in samples:
+    true = int(os.path.basename(os.path.dirname(path)))
+    pred = model(img).argmax(1).item()
+    correct += pred == true
+"""
+
+
+def test_numbered_folders_read_back_as_numbers():
+    (f,) = _labels(NUMERIC)
+    assert f.code == "GL304" and "post.py:6:" in f.evidence
+    mapped = NUMERIC.replace(
+        "pred = model(img).argmax(1).item()",
+        "pred = int(train_set.classes[model(img).argmax(1).item()])",
+    )
+    assert _labels(mapped) == []
+    named = NUMERIC.replace("true = int(os.path.basename(os.path.dirname(path)))", "true = y")
+    assert _labels(named) == []
+
+
+PER_SPLIT = """\
+import pandas as pd
+import torch
+
+class BoxDataset(torch.utils.data.Dataset):
+    def __init__(self, csv_file):
+        self.df = pd.read_csv(csv_file)
+        self.label_dict = {name: i for i, name in enumerate(self.df.label.unique())}
+
+train_ds = BoxDataset("train.csv")
+val_ds = BoxDataset("val.csv")
+"""
+
+
+def test_each_split_numbering_its_own_classes():
+    (f,) = _labels(PER_SPLIT)
+    assert "its own data" in f.title
+    assert _labels(PER_SPLIT.replace('val_ds = BoxDataset("val.csv")\n', "")) == []
+    fixed = PER_SPLIT.replace("enumerate(self.df.label.unique())", "enumerate(CLASSES)")
+    assert _labels(fixed) == []
+
+
+def test_numbered_folder_in_an_image_path():
+    src = """\
+import numpy as np
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("gtsrb/train", target_size=(60, 60))
+model.fit(gen)
+pred = np.argmax(model.predict(load("gtsrb/Test/2/00409.png")))
+print("class", pred)
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL304"
+    assert _labels(src.replace("Test/2/00409.png", "Test/stop/00409.png")) == []
+
+
+IMAGENET_NAMES = """\
+import numpy as np
+from keras.applications.vgg16 import VGG16, decode_predictions
+from keras.layers import Dense
+from keras.models import Sequential
+base = VGG16(weights="imagenet")
+model = Sequential(base.layers[:-1])
+model.add(Dense(2, activation="softmax"))
+model.compile("adam", "categorical_crossentropy")
+model.fit(x, y)
+preds = model.predict(x_test)
+print(decode_predictions(preds))
+"""
+
+
+def test_new_head_predictions_decoded_with_imagenet_names():
+    src = IMAGENET_NAMES.replace("model.add(", "model.pop()\nmodel.add(")
+    (f,) = _labels(src)
+    assert "ImageNet's class names" in f.title
+    assert _labels(src.replace("decode_predictions(preds)", "preds.argmax(1)")) == []
+    torch_src = """\
+import json
+import torch.nn as nn
+from torchvision import models
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 3)
+labels = json.load(open("imagenet_class_index.json"))
+names = [labels[str(k)][1] for k in range(1000)]
+print([names[i] for i in model(x).argmax(1)])
+"""
+    (f,) = _labels(torch_src)
+    assert f.code == "GL306"
+    assert _labels(torch_src.replace("model.fc = nn.Linear(512, 3)\n", "")) == []
+
+
+def test_shuffled_flow_predictions_matched_to_its_filenames():
+    src = """\
+import numpy as np
+import pandas as pd
+from keras.preprocessing.image import ImageDataGenerator
+test_gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("data/test"{shuffle})
+preds = model.predict_generator(test_gen, steps=len(test_gen))
+pd.DataFrame({{"file": test_gen.filenames, "label": np.argmax(preds, 1)}}).to_csv("sub.csv")
+"""
+    (f,) = _labels(src.format(shuffle=""))
+    assert f.code == "GL118"
+    assert _labels(src.format(shuffle=", shuffle=False")) == []

@@ -1,0 +1,57 @@
+"""Leakage through nested folders and augmented copies made before a split (leak_rules)."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _leak(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "data-leakage" and f.severity in ("error", "warning")
+    ]
+
+
+NESTED = """\
+from torchvision import datasets
+train_set = datasets.ImageFolder("{train}", transform=tf)
+test_set = datasets.ImageFolder("data/images/test", transform=tf)
+"""
+
+
+def test_test_folder_inside_the_training_root():
+    (f,) = _leak(NESTED.format(train="data/images"))
+    assert f.code == "GL308" and "post.py:3:" in f.evidence
+    assert _leak(NESTED.format(train="data/images/train")) == []
+
+
+def test_keras_validation_folder_inside_the_training_folder():
+    src = """\
+from keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255)
+train_gen = gen.flow_from_directory("dataset/", target_size=(64, 64))
+val_gen = gen.flow_from_directory("dataset/validation", target_size=(64, 64))
+"""
+    assert _leak(src)
+    assert _leak(src.replace('"dataset/"', '"dataset/train"')) == []
+
+
+AUG_SPLIT = """\
+import numpy as np
+from sklearn.model_selection import train_test_split
+data, labels = [], []
+for img, y in samples:
+    data.append(img)
+    labels.append(y)
+    data.append(blur_image(img))
+    labels.append(y)
+x_train, x_test, y_train, y_test = train_test_split(np.array(data), np.array(labels))
+"""
+
+
+def test_augmented_copies_made_before_the_split():
+    (f,) = _leak(AUG_SPLIT)
+    assert "before train_test_split" in f.title
+    plain = AUG_SPLIT.replace("    data.append(blur_image(img))\n    labels.append(y)\n", "")
+    assert _leak(plain) == []

@@ -1,0 +1,103 @@
+"""Evaluation inputs prepared differently from training inputs, across functions and files."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _te(src) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "train-eval-preprocessing-mismatch" and f.severity in ("error", "warning")
+    ]
+
+
+TORCH = """\
+from PIL import Image
+from torchvision import transforms
+
+class Pairs:
+    def __init__(self, root, train=True):
+        ops = [transforms.Resize(256)]
+        if train:
+            ops += [transforms.RandomCrop(224), transforms.RandomHorizontalFlip()]
+        ops += [transforms.ToTensor()]
+        self.transform = transforms.Compose(ops)
+
+tf = transforms.Compose([transforms.Resize(256), transforms.ToTensor(){extra}])
+img = tf(Image.open("x.jpg")).unsqueeze(0)
+out = net(img)
+"""
+
+
+def test_inference_transform_against_the_augmenting_one_built_in_steps():
+    (f,) = _te(TORCH.format(extra=", transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))"))
+    assert f.code == "GL211" and f.severity == "warning" and "Inferred" in f.explanation
+    assert _te(TORCH.format(extra="")) == []
+
+
+KERAS_FN = """\
+import numpy as np
+from keras.models import Sequential, load_model
+from keras.layers import Dense
+
+def normalize(x):
+    return (x - 127.5) / 50.0
+
+x_train = normalize(np.load("train.npy"))
+model = Sequential([Dense(3, activation="softmax")])
+model.compile("adam", "categorical_crossentropy")
+model.fit(x_train, y_train)
+x_test = np.load("test.npy")
+print(model.predict({arg}))
+"""
+
+
+def test_a_training_preprocessing_function_skipped_at_prediction():
+    (f,) = _te(KERAS_FN.format(arg="x_test"))
+    assert f.code == "GL112" and "normalize()" in f.title
+    assert _te(KERAS_FN.format(arg="normalize(x_test)")) == []
+    assert _te(KERAS_FN.format(arg="x_train[:5]")) == []
+
+
+SAVED = """\
+import numpy as np
+from tensorflow import keras
+from tensorflow.keras.preprocessing.image import ImageDataGenerator, load_img, img_to_array
+gen = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data/train", target_size=(96, 96))
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+model.compile("adam", "categorical_crossentropy")
+model.fit(gen, epochs=2)
+model.save("models/cls.h5")
+clf = keras.models.load_model("models/cls.h5")
+x = np.expand_dims(img_to_array(load_img("a.jpg", target_size=(96, 96))), 0){scale}
+print(clf.predict(x))
+"""
+
+
+def test_prediction_with_the_saved_model_without_the_training_rescale():
+    (f,) = _te(SAVED.format(scale=""))
+    assert f.code == "GL112" and f.severity == "warning" and "saved" in f.explanation
+    assert _te(SAVED.format(scale=" / 255.")) == []
+    other = SAVED.format(scale="").replace('load_model("models/cls.h5")', 'load_model("x.h5")')
+    assert _te(other) == []
+
+
+HANDWRITTEN = """\
+import numpy as np
+import torch
+import custom_transforms
+normalize = custom_transforms.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
+train_transform = custom_transforms.Compose([
+    custom_transforms.RandomHorizontalFlip(), custom_transforms.ArrayToTensor(), normalize])
+img = np.transpose(imread(path).astype(np.float32), (2, 0, 1))
+tensor_img = ((torch.from_numpy(img).unsqueeze(0) / 255 - 0.5) / {std})
+pred = disp_net(tensor_img)
+"""
+
+
+def test_handwritten_inference_normalisation_against_the_training_one():
+    (f,) = _te(HANDWRITTEN.format(std="0.2"))
+    assert f.code == "GL211" and "hand-written" in f.title
+    assert _te(HANDWRITTEN.format(std="0.5")) == []

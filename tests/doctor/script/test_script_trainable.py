@@ -1,0 +1,98 @@
+"""Freezes and unfreezes that do not take effect (trainable_rules)."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _tr(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "trainable-not-applied" and f.severity in ("error", "warning")
+    ]
+
+
+UNDONE = """\
+import torch
+from torchvision import models
+model = models.resnet50(weights="DEFAULT")
+for name, p in model.named_parameters():
+    if not name.startswith("fc"):
+        p.requires_grad = False
+for p in model.parameters():
+    p.requires_grad = True
+opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+"""
+
+
+def test_freeze_undone_before_training():
+    (f,) = _tr(UNDONE)
+    assert f.code == "GL229" and "post.py:8:" in f.evidence
+    # unfreeze everything, then freeze: the right order
+    right = UNDONE.replace(
+        'for name, p in model.named_parameters():\n    if not name.startswith("fc"):\n'
+        "        p.requires_grad = False\nfor p in model.parameters():\n"
+        "    p.requires_grad = True\n",
+        "for p in model.parameters():\n    p.requires_grad = True\n"
+        'for name, p in model.named_parameters():\n    if not name.startswith("fc"):\n'
+        "        p.requires_grad = False\n",
+    )
+    assert _tr(right) == []
+
+
+def test_unfreezing_after_a_first_training_phase_is_fine():
+    two_phase = (
+        UNDONE.replace("for p in model.parameters():\n    p.requires_grad = True\n", "")
+        + "for p in model.parameters():\n    p.requires_grad = True\n"
+        + "opt = torch.optim.SGD(model.parameters(), lr=1e-4)\n"
+    )
+    assert [f for f in _tr(two_phase) if f.code == "GL229"] == []
+
+
+EMPTIED = """\
+import torch
+freeze = ["model.0.", "model.1."]
+freeze = []
+for k, v in model.named_parameters():
+    v.requires_grad = True
+    if any(x in k for x in freeze):
+        v.requires_grad = False
+"""
+
+
+def test_freeze_list_emptied_before_use():
+    (f,) = _tr(EMPTIED)
+    assert "emptied" in f.title
+    assert _tr(EMPTIED.replace("freeze = []\n", "")) == []
+
+
+GROUPS = """\
+import torch
+import torch.nn as nn
+class Tracker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU())
+        self.down = nn.ConvTranspose2d(768, 256, 1, 1)
+        self.head = nn.Linear(256, 2)
+    def forward(self, x):
+        return self.head(self.down(self.backbone(x)).mean((2, 3)))
+model = Tracker()
+groups = [{"params": model.backbone.parameters(), "lr": 1e-4}]
+groups.append({"params": model.head.parameters(), "lr": 1e-3})
+optimizer = torch.optim.SGD(groups, momentum=0.9)
+"""
+
+
+def test_a_layer_left_out_of_the_parameter_groups():
+    (f,) = _tr(GROUPS)
+    assert "down" in f.title
+    fixed = GROUPS.replace(
+        "optimizer =", 'groups.append({"params": model.down.parameters()})\noptimizer ='
+    )
+    assert _tr(fixed) == []
