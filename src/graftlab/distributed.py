@@ -339,8 +339,9 @@ def wrap_ddp(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     return DistributedDataParallel(
         module,
         device_ids=ids,
-        # Frozen BatchNorm statistics are equal everywhere: nothing to send each step.
-        broadcast_buffers=False,
+        # Buffers are equal on every rank at the start; frozen BatchNorm statistics stay so,
+        # trained ones are averaged after each epoch (average_buffers): nothing to send per step.
+        forward_sync_buffers=False,
     )
 
 
