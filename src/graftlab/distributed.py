@@ -28,6 +28,7 @@ import datetime
 import logging
 import os
 import pickle
+import re
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -136,6 +137,10 @@ def session(device: str = "auto") -> Iterator[World]:
     if use_cuda:
         kwargs["device_id"] = torch.device("cuda", env.local_rank)
     dist.init_process_group(backend, **kwargs)
+    global _MONITOR
+    # A Gloo group on the side, to ask who is unresponsive when a collective times out: NCCL
+    # has no monitored barrier, and a timed-out Gloo group has closed its connections.
+    _MONITOR = dist.new_group(backend="gloo")
     here = world()
     _quiet_other_ranks(here)
     if here.is_main:
@@ -154,15 +159,42 @@ def session(device: str = "auto") -> Iterator[World]:
         raise
     except Exception as exc:
         if _is_communication_failure(exc):
+            silent = _unresponsive_ranks() if here.is_main else None
+            who = (
+                f"rank(s) {', '.join(map(str, silent))} did not respond"
+                if silent
+                else "another rank died or hung (its own message, or the launcher's, names it)"
+            )
             raise DistributedError(
-                f"rank {here.rank} of {here.size} lost contact with the other ranks "
-                f"({_first_line(exc)}): another rank died or hung past the {timeout_s():.0f} s "
-                "timeout; its own message names it. Continue with `graftlab train --resume RUN`."
+                f"rank {here.rank} of {here.size} waited past the {timeout_s():.0f} s timeout "
+                f"({TIMEOUT_ENV}) for the other ranks ({_first_line(exc)}): {who}. Continue "
+                "from the last finished epoch with `graftlab train --resume RUN`."
             ) from exc
         raise
     finally:
         with contextlib.suppress(Exception):
             dist.destroy_process_group()
+
+
+_MONITOR: Any = None
+_PROBE_S = 10.0  # how long rank 0 asks the others to answer after a timeout
+
+
+def _unresponsive_ranks() -> list[int] | None:
+    """The ranks that do not reach a monitored barrier within a few seconds (rank 0 only);
+    None when that cannot be told."""
+    try:
+        dist.monitored_barrier(
+            group=_MONITOR,
+            timeout=datetime.timedelta(seconds=min(_PROBE_S, timeout_s())),
+            wait_all_ranks=True,
+        )
+    except Exception as exc:
+        found = re.search(r"[Rr]anks? ([\d, ]+) failed to pass", str(exc))
+        if found:
+            return [int(r) for r in re.findall(r"\d+", found.group(1))]
+        return None
+    return []
 
 
 def _quiet_other_ranks(here: World) -> None:
@@ -413,7 +445,7 @@ def _is_communication_failure(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return isinstance(exc, RuntimeError) and any(
-        s in text for s in ("Gloo", "gloo", "NCCL", "Connection closed", "Timed out", "timeout")
+        s in text for s in ("gloo", "Gloo", "NCCL", "Connection closed", "Connection reset")
     )
 
 

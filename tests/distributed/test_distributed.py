@@ -228,3 +228,28 @@ def test_devices_under_torchrun_must_match_its_world(cli, monkeypatch, tmp_path)
     monkeypatch.delenv("WORLD_SIZE")
     code, _, err = cli("train", tmp_path, "--devices", "0")
     assert code == 2 and "'--devices' must be 'auto' or an integer >= 1" in err
+
+
+HANG = """
+import sys, time
+from graftlab import distributed
+
+with distributed.session("cpu") as here:
+    if here.rank == 1:
+        time.sleep(600)  # alive but stuck: the launcher sees nothing wrong
+    distributed.all_sum([1.0])
+"""
+
+
+def test_a_hung_rank_is_named_after_the_timeout(tmp_path):
+    script = tmp_path / "hang.py"
+    script.write_text(HANG)
+    env_timeout = 3
+    t = time.perf_counter()
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    env = {**_env(tmp_path / "cache"), "GRAFTLAB_DIST_TIMEOUT": str(env_timeout)}
+    done = subprocess.run([*cmd, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert time.perf_counter() - t < 60
+    assert "rank 0 of 2 waited past the 3 s timeout" in done.stderr, done.stderr[-2000:]
+    assert "rank(s) 1 did not respond" in done.stderr

@@ -82,6 +82,9 @@ def train(
         if getattr(exc, "replicated", False):
             # Rank 0's error, raised on every rank: rank 0 prints it, the others stop quietly.
             raise SystemExit(2 if isinstance(exc, GraftlabError) else 1) from None
+        here = _worker_rank()
+        if here is not None and isinstance(exc, GraftlabError) and exc.args:
+            exc.args = (f"rank {here}: {exc.args[0]}", *exc.args[1:])  # which worker says it
         raise
 
 
@@ -152,6 +155,14 @@ def _train(
         strict=strict,
         recorded_execution=recorded,
     )
+
+
+def _worker_rank() -> int | None:
+    """This process's rank when it is one of several (torchrun), else None."""
+    from graftlab import distributed
+
+    here = distributed.env_world()
+    return here.rank if here is not None else None
 
 
 def _devices(value: str | None) -> int | None:
