@@ -30,7 +30,10 @@ import os
 import pickle
 import re
 import signal
+import socket
+import uuid
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -275,6 +278,43 @@ def barrier() -> None:
         dist.barrier()
 
 
+def check_shared(folders: dict[str, Path]) -> None:
+    """Refuse in one line, on every rank, a folder that some ranks do not share with rank 0.
+
+    Rank 0 writes a marker in each folder; every rank looks for it. The run directory and the
+    cache must be one filesystem for all nodes: rank 0 writes the decoded images, features
+    and checkpoints there and the others read them.
+    """
+    here = world()
+    if here.size == 1:
+        return
+    marker = f".graftlab-shared-{broadcast_object(uuid.uuid4().hex)}"
+    if here.is_main:
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / marker).write_text("rank 0\n")
+    barrier()
+    unseen = [name for name, folder in folders.items() if not (folder / marker).is_file()]
+    everyone: list[Any] = [None] * here.size
+    dist.all_gather_object(everyone, (here.rank, socket.gethostname(), unseen))
+    barrier()
+    if here.is_main:
+        for folder in folders.values():
+            (folder / marker).unlink(missing_ok=True)
+    for name, folder in folders.items():
+        blind = [(r, host) for r, host, names in everyone if name in names]
+        if blind:
+            ranks = ", ".join(f"{r} ({host})" for r, host in blind)
+            error = DistributedError(
+                f"The {name} {folder} is not shared: rank(s) {ranks} cannot see what rank 0 "
+                f"({socket.gethostname() if here.is_main else 'its host'}) writes there. Put it "
+                "on a filesystem every node mounts at the same path (NFS, Lustre, ...) and "
+                "point --project / --cache-dir at it."
+            )
+            error.replicated = not here.is_main  # rank 0 says it once
+            raise error
+
+
 def _picklable(exc: Exception) -> Exception:
     try:
         pickle.dumps(exc)
@@ -481,6 +521,7 @@ __all__ = [
     "average_buffers",
     "barrier",
     "broadcast_object",
+    "check_shared",
     "describe_failure",
     "env_world",
     "gather_rows",

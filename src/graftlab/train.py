@@ -43,6 +43,7 @@ from rich.table import Table
 
 from graftlab import distributed
 from graftlab._io import atomic_path, write_json, write_text
+from graftlab._paths import cache_dir as cache_root
 from graftlab._paths import new_run_dir
 from graftlab.artifacts import save_artifact
 from graftlab.backbones import create_backbone
@@ -272,6 +273,7 @@ def _run_training(
     recorded_execution: dict | None,
 ) -> TrainResult:
     """:func:`run_training` on every rank of a distributed run (or the one process)."""
+    distributed.check_shared({"run directory": run, "cache": cache_root(cache_dir)})
     torch.manual_seed(config.seed)
 
     data_step = load_data(data, config, run, strict=strict, progress=progress)

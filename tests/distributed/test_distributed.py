@@ -253,3 +253,24 @@ def test_a_hung_rank_is_named_after_the_timeout(tmp_path):
     assert time.perf_counter() - t < 60
     assert "rank 0 of 2 waited past the 3 s timeout" in done.stderr, done.stderr[-2000:]
     assert "rank(s) 1 did not respond" in done.stderr
+
+
+NOT_SHARED = """
+import os, sys
+from pathlib import Path
+from graftlab import distributed
+
+with distributed.session("cpu"):  # each rank its own folder: a cache on a node's local disk
+    distributed.check_shared({"cache": Path(sys.argv[1]) / ("node" + os.environ["RANK"])})
+"""
+
+
+def test_a_cache_that_other_nodes_cannot_see_is_refused(tmp_path):
+    script = tmp_path / "not_shared.py"
+    script.write_text(NOT_SHARED)
+    done = _torchrun(str(script), str(tmp_path), cache=tmp_path / "cache", timeout=120)
+    assert done.returncode != 0
+    assert f"The cache {tmp_path / 'node0'} is not shared: rank(s) 1 (" in done.stderr, done.stderr[
+        -2000:
+    ]
+    assert not list((tmp_path / "node0").iterdir())  # rank 0 removed its marker

@@ -31,9 +31,9 @@ predictions and report.html.
 
   graftlab train --resume runs/train/exp
 
-  graftlab train ./flowers --devices 4       (4 processes: DDP over 4 GPUs)
+  graftlab train ./flowers --devices 4
 
-  torchrun --nproc-per-node 4 -m graftlab train ./flowers     (the same, by torchrun)
+  torchrun --nproc-per-node 4 -m graftlab train ./flowers
 """
 
 DEMO_HELP = """Train on a real dataset that is already on this machine, end to end, in minutes.

@@ -175,6 +175,9 @@ class Trainer:
                 epoch_logs = {**logs, "val_probs": val_probs}
                 for cb in callbacks:
                     cb.on_epoch_end(self, epoch, epoch_logs)
+                if self.world_.size > 1:
+                    # A monitor reads its rank's own batch losses: one rank's stop stops all.
+                    self.stop_training = distributed.any_rank(self.stop_training)
             self.model.eval()
             for cb in callbacks:
                 cb.on_fit_end(self)  # BestWeights (first) restores the best epoch's weights
