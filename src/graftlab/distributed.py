@@ -455,6 +455,9 @@ def launch(nproc: int, argv: Sequence[str], *, threads: int | None = None) -> No
     try:
         torchrun.run(args)
     except ChildFailedError as exc:
+        if exc.get_first_failure()[1].exitcode == 2:
+            # A mistake in the data or options: the worker printed its one line already.
+            raise SystemExit(2) from None
         raise DistributedError(describe_failure(exc)) from None
 
 

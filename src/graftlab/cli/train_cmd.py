@@ -83,7 +83,7 @@ def train(
             # Rank 0's error, raised on every rank: rank 0 prints it, the others stop quietly.
             raise SystemExit(2 if isinstance(exc, GraftlabError) else 1) from None
         here = _worker_rank()
-        if here is not None and isinstance(exc, GraftlabError) and exc.args:
+        if here and isinstance(exc, GraftlabError) and exc.args:
             exc.args = (f"rank {here}: {exc.args[0]}", *exc.args[1:])  # which worker says it
         raise
 
