@@ -41,7 +41,9 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from graftlab import distributed
 from graftlab._io import atomic_path, write_json, write_text
+from graftlab._paths import cache_dir as cache_root
 from graftlab._paths import new_run_dir
 from graftlab.artifacts import save_artifact
 from graftlab.backbones import create_backbone
@@ -231,8 +233,47 @@ def run_training(
     """
     t_start = time.perf_counter()
     config = (config or TrainConfig()).validate()
+    with distributed.session(config.device):
+        return _run_training(
+            data,
+            config,
+            t_start=t_start,
+            run=distributed.on_main(lambda: _make_run_dir(run_dir, project, name)),
+            callbacks=callbacks,
+            cache_dir=cache_dir,
+            strict=strict,
+            resume=resume,
+            progress=progress and distributed.is_main(),
+            verbose=verbose and distributed.is_main(),
+            report=report,
+            recorded_execution=recorded_execution,
+        )
+
+
+def _make_run_dir(run_dir: Any, project: Any, name: str | None) -> Path:
+    """The run directory (rank 0 picks and creates it; the other ranks are told its path)."""
     run = Path(run_dir) if run_dir is not None else new_run_dir(project, "train", name)
     run.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+def _run_training(
+    data: Any,
+    config: TrainConfig,
+    *,
+    t_start: float,
+    run: Path,
+    callbacks: Sequence[Any],
+    cache_dir: str | os.PathLike | None,
+    strict: bool,
+    resume: bool,
+    progress: bool,
+    verbose: bool,
+    report: bool,
+    recorded_execution: dict | None,
+) -> TrainResult:
+    """:func:`run_training` on every rank of a distributed run (or the one process)."""
+    distributed.check_shared({"run directory": run, "cache": cache_root(cache_dir)})
     torch.manual_seed(config.seed)
 
     data_step = load_data(data, config, run, strict=strict, progress=progress)
@@ -289,20 +330,22 @@ def run_training(
         if ft.bn_seconds:
             timings["bn_measure"] = ft.bn_seconds
     timings["evaluate"] = test.seconds
-    summary = write_run(
-        run,
-        config,
-        data_step,
-        built,
-        feats,
-        probe,
-        ft,
-        selection,
-        test,
-        findings,
-        timings,
-        t_start=t_start,
-        report=report,
+    summary = distributed.on_main(
+        lambda: write_run(
+            run,
+            config,
+            data_step,
+            built,
+            feats,
+            probe,
+            ft,
+            selection,
+            test,
+            findings,
+            timings,
+            t_start=t_start,
+            report=report,
+        )
     )
     result = TrainResult(
         run,
@@ -365,6 +408,20 @@ def load_data(
     """The dataset (loaded and split, or as given) and its task; saved with the run so it can
     be repeated on exactly these images."""
     t = time.perf_counter()
+    ds = distributed.on_main(lambda: _dataset(data, config, run, strict=strict, progress=progress))
+    task = Task.from_dataset(
+        ds, class_weights=config.class_weights, label_smoothing=label_smoothing(config, ds)
+    )
+    sizes = ", ".join(f"{len(ds.paths(sp))} {sp}" for sp in ds.splits)
+    logger.info(
+        "data: %s, %d classes, %s task; run directory %s", sizes, len(ds.classes), task.kind, run
+    )
+    return RunData(ds, task, time.perf_counter() - t)
+
+
+def _dataset(data: Any, config: TrainConfig, run: Path, *, strict: bool, progress: bool) -> Dataset:
+    """Load and check the data and save it with the run (rank 0 of a distributed run: the
+    others receive the Dataset, so files are scanned and hashed once)."""
     if isinstance(data, Dataset):
         ds = data
     else:
@@ -386,14 +443,7 @@ def load_data(
     ds.save_manifest(run / "manifest.csv")
     write_json(run / "dataset.json", ds.summary())
     write_json(run / "config.json", config.to_dict())
-    task = Task.from_dataset(
-        ds, class_weights=config.class_weights, label_smoothing=label_smoothing(config, ds)
-    )
-    sizes = ", ".join(f"{len(ds.paths(sp))} {sp}" for sp in ds.splits)
-    logger.info(
-        "data: %s, %d classes, %s task; run directory %s", sizes, len(ds.classes), task.kind, run
-    )
-    return RunData(ds, task, time.perf_counter() - t)
+    return ds
 
 
 def plan_training(config: TrainConfig, data: RunData) -> TrainConfig:
@@ -422,6 +472,10 @@ def label_smoothing(config: TrainConfig, ds: Any) -> float:
 
 def preflight(ds: Dataset, config: TrainConfig, run: Path) -> list:
     """The doctor's checks before training; the first error stops the run with its fix."""
+    return distributed.on_main(lambda: _preflight(ds, config, run))
+
+
+def _preflight(ds: Dataset, config: TrainConfig, run: Path) -> list:
     findings = list(run_preflight(ds, config))
     write_json(run / "findings.json", [f.to_dict() for f in findings])
     errors = [f for f in findings if f.severity == "error"]
@@ -440,9 +494,11 @@ def build_model(config: TrainConfig, run: Path, recorded: dict | None = None) ->
     (``recorded``: the run's execution.json, whose choices a resumed or repeated run keeps)."""
     t = time.perf_counter()
     strategy = strategy_from_config(config)
-    model = create_backbone(config.backbone, weights=config.weights)
+    with distributed.main_first():  # weights fetched once into a shared cache
+        model = create_backbone(config.backbone, weights=config.weights)
     preprocess = Preprocess.from_model(model, image_size=config.image_size)
-    write_json(run / "preprocess.json", preprocess.to_dict())
+    if distributed.is_main():
+        write_json(run / "preprocess.json", preprocess.to_dict())
     execution = resolve_execution(
         config, preprocess.input_size, recorded=(recorded or {}).get("features")
     )
@@ -512,7 +568,13 @@ def pin_threads(recorded: int | None) -> int:
 
 
 def _record_execution(run: Path, **entries: Any) -> None:
-    """Add phases (``features``, ``train``: Execution) and ``threads`` to execution.json."""
+    """Add phases (``features``, ``train``: Execution) and ``threads`` to execution.json
+    (rank 0; a distributed run also records its world, for the report and a resume)."""
+    if not distributed.is_main():
+        return
+    here = distributed.world()
+    if here.size > 1:
+        entries["world"] = here.to_dict()
     path = run / "execution.json"
     record = json.loads(path.read_text()) if path.is_file() else {}
     for key, value in entries.items():
@@ -544,6 +606,7 @@ def compute_features(
             progress=progress,
             desc=f"features {split}",
             weights=fingerprint,
+            distributed=True,
         )
         keep[split], cached[split], seconds[split] = f.ok, f.cached, f.seconds
         X[split] = f.features[f.ok]  # undecodable images take no part
@@ -562,7 +625,8 @@ def _near_duplicates(feats: SplitFeatures, ds: Dataset, *, strict: bool) -> list
     Similarity is a heuristic, so its findings stop the run only with ``strict``.
     """
     paths = {s: _kept_paths(ds, s, feats.keep) for s in feats.X}
-    findings = list(near_duplicates(feats.X, paths_by_split=paths))
+    # Every rank holds the same features; rank 0 checks them and tells the others.
+    findings = distributed.on_main(lambda: list(near_duplicates(feats.X, paths_by_split=paths)))
     for f in findings:
         if strict and f.severity == "error":
             raise DataError(f"[{f.code}] {f.title}: {f.evidence}. Fix: {f.fix}")
@@ -575,7 +639,10 @@ def fit_probe(built: BuiltModel, task: Task, feats: SplitFeatures, run: Path) ->
     t = time.perf_counter()
     X, y = feats.X, feats.y
     cv = noise.CV_FOLDS if noise.small_validation(y["val"], task.kind) else None
-    probe = LinearProbe(task).fit(X["train"], y["train"], val=(X["val"], y["val"]), cv=cv)
+    # Fitted once, on rank 0; the other ranks receive the fitted probe.
+    probe = distributed.on_main(
+        lambda: LinearProbe(task).fit(X["train"], y["train"], val=(X["val"], y["val"]), cv=cv)
+    )
     seconds = time.perf_counter() - t
     logger.info(
         "linear probe: weight_decay %g chosen on val from %d values in %.1f s",
@@ -586,7 +653,8 @@ def fit_probe(built: BuiltModel, task: Task, feats: SplitFeatures, run: Path) ->
     built.model.reset_classifier(task.num_outputs)
     probe.init_classifier(built.model.get_classifier())
     val = scores(task, head_logits(built.model, X["val"]), y["val"])
-    _write_probe_row(run / "results.csv", task, probe, feats, val, seconds)
+    if distributed.is_main():
+        _write_probe_row(run / "results.csv", task, probe, feats, val, seconds)
     return ProbeStep(probe, val, seconds, cv)
 
 
@@ -621,14 +689,31 @@ def fine_tune(
     if config.bn == "auto":
         # Measured on the pretrained network, before any step changes it.
         tb = time.perf_counter()
-        decided = bn_policy.decide(bn_policy.bn_shift(model, images["train"], built.preprocess))
+        decided = distributed.on_main(
+            lambda: bn_policy.decide(bn_policy.bn_shift(model, images["train"], built.preprocess))
+        )
         bn_seconds = time.perf_counter() - tb
         data.decisions.append(decided)
         logger.info("%s", decided)
         config = dataclasses.replace(config, bn=decided.value)
         built.strategy = strategy = strategy_from_config(config)
     _record_execution(run, train=execution)
-    standard = default_callbacks(run, config, progress=progress)
+    here = distributed.world()
+    if here.size > 1:
+        rule = distributed.lr_rule(config.batch_size, config.lr, here)
+        logger.info(
+            "distributed fine-tuning: %d processes (%s), global batch %d = %d per rank x %d, "
+            "lr %g as configured (%s)",
+            here.size,
+            here.backend,
+            rule["global_batch"],
+            rule["per_rank_batch"],
+            here.size,
+            config.lr,
+            rule["rule"],
+        )
+    # Rank 0 writes weights/ and results.csv; the other ranks train without writing.
+    standard = default_callbacks(run if here.is_main else None, config, progress=progress)
     cbs = standard + list(default_monitors()) + list(callbacks)
     last = run / "weights" / "last.pt"
     trainer = Trainer(
@@ -654,13 +739,16 @@ def fine_tune(
 
 def split_images(ds, split, keep, preprocess, cache_dir, progress) -> np.ndarray:
     """Decoded uint8 squares (N, S, S, 3) of a split's usable images, from the image cache."""
-    u8, _ = ImageCache(cache_dir).get(ds.paths(split), ds.hashes(split), preprocess, progress)
+    with distributed.main_first():  # a missing entry is decoded by rank 0 alone
+        u8, _ = ImageCache(cache_dir).get(ds.paths(split), ds.hashes(split), preprocess, progress)
     return u8 if keep[split].all() else u8[keep[split]]
 
 
 def model_logits(model: torch.nn.Module, u8: np.ndarray, built: BuiltModel) -> np.ndarray:
     """Logits of ``model``: pooled features under the run's execution, the head in fp32."""
-    feats = extract_features(model, u8, built.preprocess, execution=built.execution, progress=False)
+    feats = extract_features(
+        model, u8, built.preprocess, execution=built.execution, progress=False, distributed=True
+    )
     return head_logits(model, feats)
 
 
@@ -829,6 +917,7 @@ def write_run(
         "execution": execution_dict(built.execution, input_size),
         "train_execution": ft.execution.to_dict() if ft is not None else None,
         "threads": torch.get_num_threads(),
+        "distributed": distributed.lr_rule(config.batch_size, config.lr),
         "decisions": [d.to_dict() for d in data.decisions],
         "comparison": selection.comparison.to_dict() if selection.comparison else None,
         "probe_cv": probe.probe.cv_,

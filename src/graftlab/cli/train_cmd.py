@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graftlab.errors import ConfigError, did_you_mean
+from graftlab.errors import ConfigError, GraftlabError, did_you_mean
 from graftlab.finetune.config import TrainConfig
 
 TRAIN_HELP = """Train an image classifier: linear probe first, then fine-tuning (LP-FT).
@@ -30,6 +30,10 @@ predictions and report.html.
   graftlab train labels.csv --backbone resnet50 --epochs 5 --lr 1e-4 --name resnet
 
   graftlab train --resume runs/train/exp
+
+  graftlab train ./flowers --devices 4
+
+  torchrun --nproc-per-node 4 -m graftlab train ./flowers
 """
 
 DEMO_HELP = """Train on a real dataset that is already on this machine, end to end, in minutes.
@@ -67,15 +71,61 @@ def train(
     resume: Path | None = None,
     cache_dir: Path | None = None,
     strict: bool = False,
+    devices: str | None = None,
     **options: Any,
 ) -> None:
     """DATA, ``key=value`` overrides and every TrainConfig field as an option; its signature
     is generated below (:func:`_train_signature`) so the options follow TrainConfig."""
+    try:
+        _train(args, config_file, project, name, resume, cache_dir, strict, devices, options)
+    except Exception as exc:
+        if getattr(exc, "replicated", False):
+            # Rank 0's error, raised on every rank: rank 0 prints it, the others stop quietly.
+            raise SystemExit(2 if isinstance(exc, GraftlabError) else 1) from None
+        here = _worker_rank()
+        if here and isinstance(exc, GraftlabError) and exc.args:
+            exc.args = (f"rank {here}: {exc.args[0]}", *exc.args[1:])  # which worker says it
+        raise
+
+
+def _train(
+    args: list[str] | None,
+    config_file: Path | None,
+    project: Path,
+    name: str | None,
+    resume: Path | None,
+    cache_dir: Path | None,
+    strict: bool,
+    devices: str | None,
+    options: dict[str, Any],
+) -> None:
+    from graftlab import distributed
     from graftlab.train import read_execution_record, resume_training, run_training
 
     _setup_logging()
     data, overrides = _split_args(args or [])
     given = {k: v for k, v in options.items() if v is not None}
+    n = _devices(devices)
+    worker = distributed.env_world()
+    if worker is not None and n is not None and n != worker.size:
+        raise ConfigError(
+            f"--devices {n} under torchrun, which started {worker.size} processes: leave "
+            "--devices out when launching with torchrun."
+        )
+    if worker is None and n is not None and n > 1:
+        # The same workers torchrun would start, one per device, on this machine.
+        argv = ["train", *(args or [])]
+        argv += _flag("--config", config_file) + _flag("--project", project)
+        argv += _flag("--name", name) + _flag("--resume", resume)
+        argv += _flag("--cache-dir", cache_dir) + (["--strict"] if strict else [])
+        for key, value in given.items():
+            option = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                argv.append(option if value else f"--no-{option[2:]}")
+            else:
+                argv += [option, str(value)]
+        distributed.launch(n, argv)
+        return
     if resume is not None:
         if data is not None or config_file is not None or given or overrides:
             raise ConfigError(
@@ -105,6 +155,41 @@ def train(
         strict=strict,
         recorded_execution=recorded,
     )
+
+
+def _worker_rank() -> int | None:
+    """This process's rank when it is one of several (torchrun), else None."""
+    from graftlab import distributed
+
+    here = distributed.env_world()
+    return here.rank if here is not None else None
+
+
+def _devices(value: str | None) -> int | None:
+    """``--devices``: processes on this machine; "auto" = one per GPU (one on a CPU)."""
+    import torch
+
+    if value is None:
+        return None
+    if value == "auto":
+        return max(1, torch.cuda.device_count())
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ConfigError(f"'--devices' must be 'auto' or an integer >= 1. Got {value!r}.")
+    gpus = torch.cuda.device_count()
+    if gpus and n > gpus:
+        raise ConfigError(
+            f"--devices {n} but this machine has {gpus} GPU(s): one process per GPU. For "
+            "several machines run torchrun on each (see the README)."
+        )
+    return n
+
+
+def _flag(option: str, value: Any) -> list[str]:
+    return [] if value is None else [option, str(value)]
 
 
 def _split_args(args: list[str]) -> tuple[str | None, dict[str, str]]:
@@ -179,6 +264,20 @@ def _train_signature() -> inspect.Signature:
             None,
         ),
         ("cache_dir", CacheDir, None),
+        (
+            "devices",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--devices",
+                    help="Train with N processes on this machine, one per GPU (or N CPU "
+                    "processes): DDP started by torch.distributed.run, as torchrun "
+                    "--nproc-per-node N would. 'auto' = every GPU. Leave it out under torchrun.",
+                    metavar="N|auto",
+                ),
+            ],
+            None,
+        ),
         (
             "strict",
             Annotated[

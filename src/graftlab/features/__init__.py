@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from graftlab.distributed import broadcast_object, is_main, main_first
+from graftlab.distributed import world as dist_world
 from graftlab.features.cache import (
     FeatureCache,
     cache_usage,
@@ -73,6 +76,7 @@ def dataset_features(
     progress: bool = True,
     desc: str = "features",
     weights: str | None = None,
+    distributed: bool = False,
 ) -> Features:
     """Pooled features of image files, from the feature cache or computed and cached.
 
@@ -84,6 +88,9 @@ def dataset_features(
         cache_root: Cache root (default ``graftlab._paths.cache_dir()``).
         use_cache: Read and write the cache.
         weights: Fingerprint of the backbone weights; computed from the model when None.
+        distributed: Every rank of a ``torch.distributed`` run calls this together: rank 0
+            reads the cache (or decodes the images) first, the ranks extract a share each,
+            and rank 0 writes the entry one process would write (same key, same rows).
     """
     from graftlab.data.image_cache import ImageCache
 
@@ -97,11 +104,18 @@ def dataset_features(
         precision=execution.describe(),
     )
     cache = FeatureCache(cache_root)
-    if use_cache and (entry := cache.load(key)) is not None:
+    shared = distributed and dist_world().size > 1
+    progress = progress and dist_world().is_main
+    # Rank 0 looks first: a corrupt entry is deleted by the one process that finds it.
+    entry = cache.load(key) if use_cache and (not shared or is_main()) else None
+    if shared and broadcast_object(entry is not None) and entry is None:
+        entry = cache.load(key)
+    if entry is not None:
         features, meta = entry
         ok = np.asarray(meta.get("ok", [True] * len(features)), dtype=bool)
         return Features(features, ok, True, time.perf_counter() - start, key)
-    images, ok = ImageCache(cache_root).get(paths, hashes, preprocess, progress=progress)
+    with main_first() if shared else contextlib.nullcontext():
+        images, ok = ImageCache(cache_root).get(paths, hashes, preprocess, progress=progress)
     features = extract_features(
         model,
         images,
@@ -110,10 +124,11 @@ def dataset_features(
         batch_size=batch_size,
         progress=progress,
         desc=desc,
+        distributed=shared,
     )
     ok = np.asarray(ok, dtype=bool)
     features[~ok] = 0.0
-    if use_cache:
+    if use_cache and (not shared or is_main()):
         cache.save(
             key,
             features,

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from graftlab.distributed import gather_rows, shard
+from graftlab.distributed import world as dist_world
 from graftlab.hardware import DEFAULT_BATCH_SIZE, Execution, auto_batch_size
 
 __all__ = [
@@ -72,13 +74,29 @@ def extract_features(
     batch_size: int | None = None,
     progress: bool = True,
     desc: str = "features",
+    distributed: bool = False,
 ) -> np.ndarray:
     """Pooled features (N, D) float32 of decoded uint8 images (N, S, S, 3), e.g. an ImageCache.
 
     ``batch_size`` None: the execution's (:meth:`Execution.inference_batch`).
+    ``distributed``: every rank of a ``torch.distributed`` run calls this together; each
+    extracts its share of whole batches (:func:`graftlab.distributed.shard`) and every rank
+    returns all N rows, the ones one process computes (the same batches).
     """
     execution = as_execution(execution)
     batch_size = batch_size or execution.inference_batch(preprocess.input_size)
+    if distributed and dist_world().size > 1:
+        mine = shard(len(images), batch_size)
+        part = extract_features(
+            model,
+            images[mine.start : mine.stop],
+            preprocess,
+            execution=execution,
+            batch_size=batch_size,
+            progress=progress and dist_world().is_main,
+            desc=desc,
+        )
+        return gather_rows(part)
     # Outside inference mode: a memory-format change made inside it would turn the
     # parameters into inference tensors that can never train again.
     prepare_model(model, execution)

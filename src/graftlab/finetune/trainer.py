@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from graftlab import distributed
 from graftlab.errors import ArtifactError, ConfigError, DataError
 from graftlab.finetune import budget
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part
@@ -44,6 +45,8 @@ from graftlab.finetune.schedule import WarmupCosine
 from graftlab.hardware import Execution, decide_execution
 
 logger = logging.getLogger("graftlab.finetune")
+_dist = distributed  # `distributed` is also a keyword of _evaluate
+_ONE = distributed.World()
 
 CHECKPOINT_FORMAT = "graftlab-train-state"
 # Options that may differ between a run and its resumption without changing what it computes.
@@ -172,6 +175,9 @@ class Trainer:
                 epoch_logs = {**logs, "val_probs": val_probs}
                 for cb in callbacks:
                     cb.on_epoch_end(self, epoch, epoch_logs)
+                if self.world_.size > 1:
+                    # A monitor reads its rank's own batch losses: one rank's stop stops all.
+                    self.stop_training = distributed.any_rank(self.stop_training)
             self.model.eval()
             for cb in callbacks:
                 cb.on_fit_end(self)  # BestWeights (first) restores the best epoch's weights
@@ -212,6 +218,10 @@ class Trainer:
         self.stop_training = self.stop_now = False
 
         # 4. The strategy freezes and groups; AdamW and warm-up + cosine over all steps.
+        # Distributed: batch_size stays the global batch, each rank takes its share of it.
+        self.world_ = distributed.world()
+        if self.world_.size > 1:
+            distributed.per_rank_batch(config.batch_size, self.world_.size)
         n_train, bs = len(y_train), config.batch_size
         self.steps_per_epoch = max(1, n_train // bs)  # drop_last: no tiny last batch for BN
         warmup = config.warmup_steps
@@ -241,24 +251,35 @@ class Trainer:
         if saved is not None:
             self.epoch_, self.step_ = self._restore(saved, n_train)
 
-        # 6. A part frozen for the whole run runs once: its output is cached at the boundary.
+        # 6. A part frozen for the whole run runs once: its output is cached at the boundary
+        # (by rank 0 of a distributed run; the others read the entry it wrote).
         bar = next((cb for cb in callbacks if isinstance(cb, ProgressBar)), None)
-        self.boundary_, boundary_note = cache_frozen_part(
-            model,
-            strategy,
-            self.preprocess,
-            (x_train, x_val),
-            self.config_,
-            execution=ex,
-            cache_root=self.cache_dir,
-            progress=bar.enabled if bar is not None else False,
-        )
+        if self.world_.size > 1 and device.type == "cuda" and strategy.bn == "train":
+            # BatchNorm statistics that train are averaged over every rank's share of the batch,
+            # as one process computes them over the whole batch (CUDA only: SyncBatchNorm has
+            # no CPU kernel, so Gloo runs keep per-rank statistics).
+            distributed.sync_batchnorm(model)
+        with distributed.main_first():
+            self.boundary_, boundary_note = cache_frozen_part(
+                model,
+                strategy,
+                self.preprocess,
+                (x_train, x_val),
+                self.config_,
+                execution=ex,
+                cache_root=self.cache_dir,
+                progress=(bar.enabled if bar is not None else False) and self.world_.is_main,
+            )
         cached = self.boundary_
         self._forward = cached.upper if cached is not None else model
+        self._train_forward = self._ddp_wrapped()
         if config.compile:
             # After freezing and caching, so the graph is the part that trains; the weights
             # stay those of `model` (checkpoints and the best state keep their names).
             self._forward = torch.compile(self._forward)
+            self._train_forward = (
+                torch.compile(self._train_forward) if self.world_.size > 1 else self._forward
+            )
         self._train_x, self._val_x = (
             (cached.train, cached.val) if cached is not None else (x_train, x_val)
         )
@@ -278,20 +299,36 @@ class Trainer:
         # The strategy may unfreeze; frozen parts and BN go back to eval mode.
         n_groups = len(self.optimizer.param_groups)
         strategy.on_epoch_start(model, self.optimizer, epoch)
+        here = self.world_
         if len(self.optimizer.param_groups) != n_groups:
             logger.info("epoch %d: %s", epoch + 1, strategy.describe(model, self.optimizer))
+            if here.size > 1:  # DDP syncs the parameters that trained when it was built
+                self._train_forward = self._ddp_wrapped()
+                if self.config_.compile:
+                    self._train_forward = torch.compile(self._train_forward)
+        if here.size > 1:
+            # Dropout and drop-path draw from each rank's own stream, set per epoch so that a
+            # resumed run (checkpoints end epochs) draws what an uninterrupted one does.
+            torch.manual_seed(self.config_.seed + 1_000_003 * (epoch + 1) + here.rank)
         strategy.set_train_mode(model)
         for cb in callbacks:
             cb.on_epoch_start(self, epoch)
         t_epoch = time.perf_counter()
 
         bs, n_train, y_train = self.config_.batch_size, self.n_train_, self._y_train
+        # Every rank draws the same order and seeds (one generator, one seed), so the global
+        # batches are those of one process; each rank takes every size-th image of each
+        # (DistributedSampler's rule, applied per batch: the batches do not depend on the
+        # number of processes, and a run resumes with another number).
         order = torch.randperm(n_train, generator=self._generator).numpy()
         seeds = torch.randint(2**62, (self.steps_per_epoch,), generator=self._generator)
-        batches = [order[i * bs : (i + 1) * bs] for i in range(self.steps_per_epoch)]
+        batches = [
+            order[i * bs : (i + 1) * bs][here.rank :: here.size]
+            for i in range(self.steps_per_epoch)
+        ]
         trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
         jobs = [
-            (self._train_x, y_train, idx, int(s), True)
+            (self._train_x, y_train, idx, int(s) + here.rank, True)
             for idx, s in zip(batches, seeds, strict=True)
         ]
         loss_sum, seen, wait, train_probs, train_y = 0.0, 0, 0.0, [], []
@@ -302,11 +339,13 @@ class Trainer:
             wait += waited
             self.schedule.apply()
             with ex.autocast():
-                logits = self._forward(self._inputs(xb))
+                logits = self._train_forward(self._inputs(xb))
                 loss = task.loss(logits, yb.to(ex.device))
             loss_value = loss.item()
             for cb in callbacks:
                 cb.on_before_backward(self, self.step_, {"loss": loss_value, "size": len(yb)})
+            if here.size > 1:  # one rank's NaN stops every rank before the gradient exchange
+                self.stop_now = distributed.any_rank(self.stop_now)
             if self.stop_now:  # e.g. StopOnNaN: this step is not applied
                 break
             self.optimizer.zero_grad(set_to_none=True)
@@ -329,9 +368,17 @@ class Trainer:
             for cb in callbacks:
                 cb.on_batch_end(self, self.step_, {"loss": loss_value, "lr": lr, **batch_logs})
         seconds = time.perf_counter() - t_epoch
+        right = _correct(train_probs, train_y, task.kind)
+        if here.size > 1 and strategy.bn == "train":
+            # Running statistics that trained on each rank's share: their mean, everywhere,
+            # so validation and the checkpoint see one model.
+            _dist.average_buffers(model)
+        if here.size > 1:  # the epoch's figures over every rank's images
+            loss_sum, seen, right, wait = distributed.all_sum([loss_sum, seen, right, wait])
+            wait /= here.size
         return {
             "train_loss": loss_sum / max(seen, 1),
-            "train_accuracy": _accuracy(train_probs, train_y, task.kind),
+            "train_accuracy": right / seen if seen else float("nan"),
             "images_per_second": seen / max(seconds, 1e-9),
             "data_wait": wait / max(seconds, 1e-9),
         }
@@ -339,7 +386,9 @@ class Trainer:
     def validate(self) -> tuple[dict[str, float], np.ndarray]:
         """Validation in eval mode, no gradients: ``val_loss`` and every scalar ``val_*``
         metric of the task, and the probabilities."""
-        val_loss, val_probs = self._evaluate(self._val_x, self._y_val, self._forward)
+        val_loss, val_probs = self._evaluate(
+            self._val_x, self._y_val, self._forward, distributed=True
+        )
         metrics = self.task.metrics(val_probs, self._y_val)
         if self.task.monitor not in metrics:
             raise ConfigError(
@@ -356,14 +405,28 @@ class Trainer:
         return self._evaluate(x, None)[1]
 
     def _evaluate(
-        self, x: Any, y: np.ndarray | None, forward: nn.Module | None = None
+        self,
+        x: Any,
+        y: np.ndarray | None,
+        forward: nn.Module | None = None,
+        *,
+        distributed: bool = False,
     ) -> tuple[float, np.ndarray]:
-        """Loss and probabilities of ``forward`` (the model) on images or cached activations."""
+        """Loss and probabilities of ``forward`` (the model) on images or cached activations.
+
+        ``distributed``: every rank evaluates its share of whole batches and all get every
+        probability (the same batches as one process).
+        """
         forward = forward if forward is not None else self.model
         ex = self._execution_or_fp32()
         self.model.eval()
         bs = 2 * (self.config.batch_size if self.config is not None else 64)
-        jobs = [(x, y, np.arange(i, min(i + bs, len(x))), 0, False) for i in range(0, len(x), bs)]
+        here = self.world_ if distributed else _ONE
+        rows = _dist.shard(len(x), bs, here) if here.size > 1 else range(len(x))
+        jobs = [
+            (x, y, np.arange(i, min(i + bs, rows.stop)), 0, False)
+            for i in range(rows.start, rows.stop, bs)
+        ]
         loss_sum, probs = 0.0, []
         with torch.inference_mode():
             for (xb, yb), _ in self._prefetch(jobs, getattr(self, "_n_workers", 0)):
@@ -373,7 +436,17 @@ class Trainer:
                     loss_sum += self.task.loss(logits, yb.to(ex.device)).item() * len(yb)
                 probs.append(self.task.probs(logits).float().cpu().numpy())
         out = np.concatenate(probs) if probs else np.zeros((0, self.task.num_outputs), np.float32)
+        if here.size > 1:
+            out = _dist.gather_rows(out.astype(np.float32))
+            loss_sum = _dist.all_sum([loss_sum])[0]
         return loss_sum / max(len(x), 1), out.astype(np.float32)
+
+    def _ddp_wrapped(self) -> nn.Module:
+        """The forward that trains: the model (or its part above the boundary) itself in one
+        process; in DistributedDataParallel, which averages gradients over ranks, in several."""
+        if self.world_.size == 1:
+            return self._forward
+        return _dist.wrap_ddp(self._forward, self.execution_.torch_device)
 
     # -- batches --------------------------------------------------------------------------------
     def _prepare(self, x: Any, y: Any, idx: np.ndarray, seed: int, train: bool) -> tuple:
@@ -460,6 +533,9 @@ class Trainer:
             "history": self.history_,
             "stop_training": self.stop_training,
             "config": dataclasses.asdict(self.config_),
+            # Batches do not depend on it (global batch = batch_size), so a run resumes with
+            # another number of processes; recorded for the log and the report.
+            "world_size": self.world_.size,
         }
 
     def _restore(self, saved: dict[str, Any], n_train: int) -> tuple[int, int]:
@@ -495,6 +571,16 @@ class Trainer:
         if self.best_epoch_ is None:
             self.best_state_ = None
         logger.info("resumed after epoch %d (step %d)", saved["epoch"], saved["step"])
+        was = int(saved.get("world_size", 1))
+        if was != self.world_.size:
+            logger.info(
+                "the checkpoint was written by %d process(es), this run has %d: the same global "
+                "batch of %d and the same batch order continue (the last bits of the numbers "
+                "may differ: gradients are summed in another order)",
+                was,
+                self.world_.size,
+                self.config_.batch_size,
+            )
         return int(saved["epoch"]), int(saved["step"])
 
     def _describe(
@@ -522,8 +608,26 @@ class Trainer:
                 f"optimizer: AdamW, warm-up {cfg.warmup_steps} steps then cosine to 0 over "
                 f"{cfg.epochs * self.steps_per_epoch} steps; grad clip {cfg.max_grad_norm}",
                 self.strategy.describe(model, self.optimizer),
+                *self._describe_world(),
             ]
         )
+
+    def _describe_world(self) -> list[str]:
+        here, cfg = self.world_, self.config_
+        if here.size == 1:
+            return []
+        return [
+            f"distributed: {here.size} processes ({here.backend}), DistributedDataParallel; "
+            f"global batch {cfg.batch_size} = {cfg.batch_size // here.size} per rank x "
+            f"{here.size}, lr as configured; BatchNorm statistics "
+            + (
+                "frozen"
+                if self.strategy.bn != "train"
+                else "synchronised (SyncBatchNorm)"
+                if cfg.device.startswith("cuda")
+                else "per rank, averaged after each epoch (no SyncBatchNorm on CPUs)"
+            )
+        ]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -650,14 +754,14 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def _accuracy(probs: list[np.ndarray], y: list[np.ndarray], kind: str) -> float:
-    """Share of training images predicted right (multi-label: every label right)."""
+def _correct(probs: list[np.ndarray], y: list[np.ndarray], kind: str) -> int:
+    """Training images predicted right (multi-label: every label right)."""
     if not probs:
-        return float("nan")
+        return 0
     p, y = np.concatenate(probs), np.concatenate(y)
     if kind == "multilabel":
-        return float(((p >= 0.5) == (y > 0.5)).all(axis=1).mean())
-    return float((p.argmax(axis=1) == y).mean())
+        return int(((p >= 0.5) == (y > 0.5)).all(axis=1).sum())
+    return int((p.argmax(axis=1) == y).sum())
 
 
 def _as_tuple(v: Any) -> Any:
