@@ -80,7 +80,7 @@ def run_case(folder: Path, case: dict) -> CaseResult:
     reported: dict[str, str] = {}
     named: dict[str, str] = {}  # categories named only as a finding's likely cause
     for _, f in pairs:
-        for seen, c in [(reported, f.category), *((named, c) for c in f.causes)]:
+        for seen, c in [(reported, f.category), *((named, c) for c in getattr(f, "causes", []))]:
             if c not in seen or rank[f.severity] < rank[seen[c]]:
                 seen[c] = f.severity
     labels = list(case.get("categories", []))
@@ -286,4 +286,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # piped into head: the reader has what it wanted
+        sys.stderr.close()
+        raise SystemExit(0) from None

@@ -740,8 +740,24 @@ def test_k_is_inferred_from_an_accuracy_at_exactly_one_over_k_or_from_the_first_
 
 @pytest.mark.parametrize(
     ("loss", "acc"),
-    [(7.6666, 0.5000), (4.5999, 0.7000), (5.9781, 0.6250), (50.0000, 0.5000), (0.0, 0.6400)],
-    ids=["tf-keras-half", "tf-keras-70", "keras3-62", "torch-bce-clamp", "categorical-zero"],
+    [
+        (7.6666, 0.5000),
+        (4.5999, 0.7000),
+        (5.9781, 0.6250),
+        (50.0000, 0.5000),
+        (0.0, 0.6400),
+        (0.3750, 0.6250),
+        (0.7133, 0.6000),
+    ],
+    ids=[
+        "tf-keras-half",
+        "tf-keras-70",
+        "keras3-62",
+        "torch-bce-clamp",
+        "categorical-zero",
+        "mse",
+        "bce-with-logits",
+    ],
 )
 def test_constant_loss_at_the_clipped_log_times_the_other_share_is_a_one_unit_softmax(loss, acc):
     rows = [{"loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc}] * 4
@@ -1053,3 +1069,72 @@ def test_an_unlearning_epoch_with_a_loss_jump_names_the_learning_rate_only():
 )
 def test_an_epoch_that_learns_or_starts_at_chance_is_not_an_unlearning_one(points):
     assert not [f for f in check_log(tqdm_epoch(points)) if f.code == "GL432"]
+
+
+def test_overfitting_read_from_accuracies_when_the_log_has_no_validation_loss():
+    train = [0.55, 0.70, 0.80, 0.88, 0.93, 0.96, 0.98, 0.99]
+    val = [0.52, 0.61, 0.66, 0.67, 0.665, 0.66, 0.655, 0.66]
+    rows = [{"loss": 1.2 * 0.7**i, "accuracy": a, "val_accuracy": v}
+            for i, (a, v) in enumerate(zip(train, val, strict=True))]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL412", "overfitting", "warning")
+    assert "epoch 4" in f.title and "no validation loss" in f.evidence
+    # both curves still rising together: no overfitting
+    healthy = [{**r, "val_accuracy": r["accuracy"] - 0.03} for r in rows]
+    assert not [f for f in check_log(keras(healthy)) if f.category == "overfitting"]
+
+
+def test_a_validation_loss_that_stalls_far_above_a_falling_training_loss_is_overfitting():
+    rows = [{"loss": 1.2 * 0.6**i, "val_loss": v} for i, v in
+            enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert (f.code, f.category) == ("GL412", "overfitting")
+    # a plateau close to the training loss is convergence, not memorisation
+    close = [{"loss": max(0.75, 1.2 * 0.8**i), "val_loss": v} for i, v in
+             enumerate([1.10, 0.85, 0.80, 0.81, 0.80, 0.82, 0.81])]  # fmt: skip
+    assert not [f for f in check_log(keras(close)) if f.category == "overfitting"]
+
+
+BN_ERROR = (
+    "Traceback (most recent call last):\n"
+    '  File "train.py", line 88, in <module>\n'
+    "    {call}\n"
+    '  File "train.py", line 61, in {func}\n'
+    "    out = model(images)\n"
+    '  File "torch/nn/functional.py", line 2478, in batch_norm\n'
+    "    _verify_batch_size(input.size())\n"
+    "ValueError: Expected more than 1 value per channel when training, got input size "
+    "torch.Size([1, 512])\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "func"),
+    [("acc = validate(model)", "validate"), ("evaluate(model, test_loader)", "evaluate")],
+)
+def test_batchnorm_on_one_sample_while_evaluating_is_a_missing_eval_call(call, func):
+    text = "Epoch 1: train loss 1.2000 acc 0.5500\n" + BN_ERROR.format(call=call, func=func)
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL434", "batchnorm", "error")
+    assert f.causes == ["eval-mode-missing"] and "model.eval()" in f.title
+
+
+def test_batchnorm_on_one_sample_while_training_is_a_last_batch_of_one():
+    text = BN_ERROR.format(call="train_one_epoch(model)", func="train_one_epoch")
+    [f] = check_log(text)  # a traceback alone is a log the doctor reads
+    assert (f.code, f.causes) == ("GL434", []) and "drop_last=True" in f.fix
+
+
+def test_batchnorm_on_one_sample_under_a_validation_progress_bar_is_evaluation():
+    text = "Validation epoch 0:   0%|          | 0/700 [00:00<?, ?it/s]\n" + BN_ERROR.format(
+        call="run(model)", func="step"
+    )
+    [f] = check_log(text)
+    assert f.causes == ["eval-mode-missing"]
+
+
+def test_an_explosion_late_in_the_second_phase_is_not_blamed_on_the_unfreeze():
+    losses = [1.9, 1.7, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.95, 0.9, 0.85, 0.8,
+              2500.0, 9000.0, 20000.0, 40000.0]  # fmt: skip
+    [f] = [f for f in check_log(step_prints(losses, unfreeze_after=1)) if f.severity != "info"]
+    assert (f.code, f.category, f.causes) == ("GL408", "divergence", ["learning-rate"])

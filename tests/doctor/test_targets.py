@@ -276,3 +276,34 @@ def test_an_error_whose_own_evidence_says_inferred_is_reported_as_a_warning():
         ("GL407", "error"),
         ("GL999", "warning"),
     ]
+
+
+def test_a_walked_folder_reads_the_scripts_of_one_directory_as_one_program(tmp_path):
+    from graftlab.doctor.targets import PROGRAM_MAX_FILES, scan
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    _write(pkg, model_py=TORCH_MODEL.format(out="F.softmax(self.backbone(x), dim=1)"),
+           train_py=TORCH_TRAIN)  # fmt: skip
+    (pkg / "run.log").write_text("predictions written\n")
+    results = {p.name: r for p, r in scan(tmp_path)}
+    assert any(f.category == "double-softmax" for f in results["model.py"])
+    assert isinstance(results["run.log"], str)  # a log without epochs is skipped, as before
+    # many unrelated example scripts in one folder are checked one by one
+    many = tmp_path / "examples"
+    many.mkdir()
+    (many / "a_model.py").write_text(TORCH_MODEL.format(out="F.softmax(self.backbone(x), 1)"))
+    for i in range(PROGRAM_MAX_FILES):
+        (many / f"b{i}_train.py").write_text(TORCH_TRAIN)
+    found = [f for p, r in scan(many) if not isinstance(r, str) for f in r]
+    assert not [f for f in found if f.category == "double-softmax"]
+
+
+def test_an_empty_export_among_tensorboard_exports_is_a_note(tmp_path):
+    train = _export(tmp_path / "run-train-tag-epoch_accuracy.csv", [0.45, 0.58, 0.69, 0.77])
+    val = _export(tmp_path / "run-validation-tag-epoch_accuracy.csv", [0.0, 0.0, 0.0, 0.0])
+    empty = tmp_path / "run-train-tag-epoch_loss.csv"
+    empty.write_text("Wall time,Step,Value\n")
+    pairs = diagnose([train, val, empty])
+    assert any(f.category == "no-shuffle" for _, f in pairs)
+    assert [Path(t).name for t, f in pairs if f.code == "GL420"] == [empty.name]

@@ -18,13 +18,17 @@ TARGET is a training script (.py), a notebook (.ipynb: its code and its printed 
 training log (Keras output, CSVLogger or TensorBoard CSV, PyTorch/tqdm/Lightning prints,
 results.csv), a paste holding code and log, or a graftlab run directory. Several targets are
 diagnosed together: a cause seen in the script and confirmed by the log is one finding with
-both as evidence. A folder that is not a run directory is walked: every script, notebook and
-log in it is checked on its own, with a per-file summary and the throughput.
+both as evidence; the scripts among them are one program (a model defined in model.py and
+trained in train.py). A folder that is not a run directory is walked: the scripts of each
+directory are read as one program (up to 8 files), notebooks and logs on their own, with a
+per-file summary and the throughput.
 
 Examples:
 
     graftlab doctor train.py
     graftlab doctor train.py training_output.txt
+    graftlab doctor model.py train.py utils.py output.txt
+    graftlab doctor run-train-tag-epoch_loss.csv run-validation-tag-epoch_accuracy.csv
     graftlab doctor training_output.txt --json
     graftlab doctor history.csv --framework keras
     graftlab doctor runs/train/exp2

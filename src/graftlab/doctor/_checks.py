@@ -364,6 +364,13 @@ declare(
     "log",
     "Training accuracy of a model that starts well collapses within the first epoch",
 )
+declare(
+    "GL434",
+    "batchnorm",
+    "error",
+    "log",
+    "BatchNorm in training mode on a batch of one sample (PyTorch stops)",
+)
 # A loss that explodes is seen (divergence, an error); why is inferred: the finding names its
 # likely cause (``Finding.causes``), the learning rate, and says so.
 declare(

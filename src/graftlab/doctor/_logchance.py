@@ -146,22 +146,10 @@ def single_unit_constant(log: ParsedLog, broken: set[int]) -> list[Finding]:
                 broken.add(rows[0].phase)
                 return [found]
             continue
-        negatives = 1 - acc[0]
-        fits = [c for c in CLIPPED_LOG if abs(loss[0] - c * negatives) <= 0.02 * c * negatives]
-        if not fits and loss[0] > 5e-4:
+        arithmetic = _output_fixed_at_one(loss[0], acc[0])
+        if arithmetic is None:
             continue
         broken.add(rows[0].phase)
-        if fits:
-            arithmetic = (
-                f"loss {_fmt(loss[0])} = (1 - {_fmt(acc[0])}) x {fits[0]:g}: every output is "
-                f"exactly 1.0, and each image of the other class costs -log of the clipped "
-                f"probability ({fits[0]:g})"
-            )
-        else:
-            arithmetic = (
-                f"loss {_fmt(loss[0])}: a softmax over one unit gives 1.0 to the only class, "
-                "so categorical cross-entropy is 0 whatever the label"
-            )
         return [
             make(
                 "GL405",
@@ -188,6 +176,35 @@ def single_unit_constant(log: ParsedLog, broken: set[int]) -> list[Finding]:
             )
         ]
     return []
+
+
+#: BCEWithLogitsLoss given the probability 1.0 as a logit: ln(1 + e^-1) for a positive image.
+_BCE_LOGIT_ONE = math.log(1 + math.exp(-1))
+
+
+def _output_fixed_at_one(loss: float, acc: float) -> str | None:
+    """The arithmetic when a constant ``loss`` beside a constant ``acc`` is what an output of
+    exactly 1.0 for every image scores under a common loss, else None."""
+    neg = 1 - acc
+    for c in CLIPPED_LOG:
+        if abs(loss - c * neg) <= 0.02 * c * neg:
+            return (
+                f"loss {_fmt(loss)} = (1 - {_fmt(acc)}) x {c:g}: every output is exactly 1.0, "
+                f"and each image of the other class costs -log of the clipped probability ({c:g})"
+            )
+    if loss <= 5e-4:
+        return (
+            f"loss {_fmt(loss)}: a softmax over one unit gives 1.0 to the only class, so "
+            "categorical cross-entropy is 0 whatever the label"
+        )
+    if abs(loss - neg) <= 0.002:
+        return f"loss {_fmt(loss)} = 1 - {_fmt(acc)}: the squared error of an output fixed at 1.0"
+    if abs(loss - (_BCE_LOGIT_ONE + neg)) <= 0.002:
+        return (
+            f"loss {_fmt(loss)} = ln(1 + e^-1) + (1 - {_fmt(acc)}): BCEWithLogitsLoss given the "
+            "probability 1.0 of a one-unit softmax as its logit, for every image"
+        )
+    return None
 
 
 def validation_of_unseen_classes(log: ParsedLog, broken: set[int]) -> list[Finding]:

@@ -377,3 +377,58 @@ def _loss_floor(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             )
         ]
     return []
+
+
+#: Words of a traceback frame or progress bar that put an error inside evaluation.
+_EVALUATING = re.compile(
+    r"\b(?:in (?:validat\w*|evaluat\w*|test\w*|predict\w*|infer\w*)\b|"
+    r"^\s*(?:valid(?:ation|ating)?|val|test(?:ing)?|eval(?:uat(?:ion|ing))?|"
+    r"predict(?:ion|ing)?)\b[^:|\n]{0,20}[:|])",
+    re.I,
+)
+
+
+def _one_sample_batchnorm(log: ParsedLog, fw: str) -> list[Finding]:
+    """GL434: PyTorch's BatchNorm refused a batch of one in training mode. In evaluation code
+    that is a model never switched to eval(); in training, a last batch of one sample."""
+    if not log.one_sample_bn:
+        return []
+    line, text = log.one_sample_bn[0]
+    context = log.lines[max(0, line - 40) : line]
+    where = next((ln.strip() for ln in reversed(context) if _EVALUATING.search(ln)), None)
+    evidence = f"  line {line:>4}  {text}"
+    if where:
+        evidence += (
+            f"\n  raised while evaluating: {where[:120]}"
+            "\nlikely cause (inferred): the model is evaluated in training mode"
+        )
+    return [
+        make(
+            "GL434",
+            title="BatchNorm ran in training mode on a batch of one sample"
+            + (" during evaluation: model.eval() is missing" if where else ""),
+            evidence=evidence,
+            explanation=(
+                "In training mode a BatchNorm layer normalises with the statistics of the batch "
+                "itself, which for one sample per channel are undefined, so PyTorch stops. "
+                + (
+                    "It happened while evaluating: the model was never put in eval mode, where "
+                    "BatchNorm uses its running statistics and any batch size works (and where "
+                    "Dropout is off); even at larger batch sizes its predictions would depend "
+                    "on the other images of the batch."
+                    if where
+                    else "In training this is a last batch of one image (dataset size % batch "
+                    "size == 1): drop it, or evaluate in eval mode if this is evaluation code."
+                )
+            ),
+            fix=(
+                "model.eval()\nwith torch.no_grad():\n    for x, y in val_loader:\n"
+                "        logits = model(x)\nmodel.train()  # before the next training epoch"
+                if where
+                else "train_loader = DataLoader(train_set, batch_size=32, shuffle=True, "
+                "drop_last=True)"
+            ),
+            references=[REFS["bn"]],
+            causes=["eval-mode-missing"] if where else [],
+        )
+    ]

@@ -81,6 +81,8 @@ class ParsedLog:
         callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
         nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
         lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
+        one_sample_bn: ``(line, text)`` of PyTorch's "Expected more than 1 value per channel
+            when training": BatchNorm in training mode given a batch of one.
         head_errors: ``(line, text)`` of framework errors saying the labels do not fit the
             model's outputs (``Target 3 is out of bounds``, ``size mismatch for fc.weight``).
         evaluations: ``(line, loss, accuracy)`` of Keras ``evaluate()`` results printed as a
@@ -106,6 +108,7 @@ class ParsedLog:
     truncated: tuple[int, int] | None = None
     evaluations: list[tuple[int, float, float]] = field(default_factory=list)
     head_errors: list[tuple[int, str]] = field(default_factory=list)
+    one_sample_bn: list[tuple[int, str]] = field(default_factory=list)
 
     def phases(self) -> list[list[EpochRow]]:
         """Rows grouped by phase, in order."""
@@ -295,6 +298,7 @@ _HEAD_ERROR = re.compile(
 )
 #: The framework, or the person, saying the loss went non-finite ("loss becomes nan after 5k
 #: iter", "loss 出现 nan", "NaN loss"): within a few characters, on one line.
+_ONE_SAMPLE_BN = re.compile(r"Expected more than 1 value per channel when training", re.I)
 _INVALID_LOSS = re.compile(
     r"Invalid loss, terminating training|\bloss\b[^\n\d]{0,24}?\b(?:nan|inf)\b|\bnan loss",
     re.I,
@@ -335,6 +339,8 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
             table = {}
         if _HEAD_ERROR.search(line):
             parsed.head_errors.append((i, _short(line)))
+        if _ONE_SAMPLE_BN.search(line):
+            parsed.one_sample_bn.append((i, _short(line)))
         if _CALLBACK_MISSING.search(line):
             parsed.callback_warnings.append((i, line.strip()))
         if _INVALID_LOSS.search(line):
@@ -765,7 +771,13 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     _facts(lines, facts)
     steps = _steps(text)
     if parsed is None:
-        if facts.callback_warnings or facts.nonfinite_lines or facts.head_errors or steps:
+        if (
+            facts.callback_warnings
+            or facts.nonfinite_lines
+            or facts.head_errors
+            or facts.one_sample_bn
+            or steps
+        ):
             parsed = facts
         else:
             where = f"{name!r}" if name else "the text given"
@@ -785,6 +797,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
         "nonfinite_lines",
         "evaluations",
         "head_errors",
+        "one_sample_bn",
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines

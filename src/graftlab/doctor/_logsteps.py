@@ -69,7 +69,9 @@ def _finding(
     phase = _phase_of(log, step)
     phases = log.phases()
     before = [s for s, _ in steps[:i] if _phase_of(log, s) < phase]
-    after_unfreeze = phase >= 2 and bool(before) and phase not in broken
+    epoch_row = next((r for r in log.rows if r.line >= step.line), None)
+    early = epoch_row is not None and epoch_row in phases[phase - 1][:2]
+    after_unfreeze = phase >= 2 and bool(before) and early and phase not in broken
     broken.add(phase)
     peak_step, peak = max(steps[i:], key=lambda sv: sv[1])
     shown = [*steps[max(0, i - 3) : i + 2]]

@@ -31,6 +31,7 @@ from graftlab.doctor._logmodes import (
     _loss_floor,
     _majority_share,
     _one_class_on_validation_only,
+    _one_sample_batchnorm,
 )
 from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
@@ -109,6 +110,7 @@ def check_log(
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
+    findings += _one_sample_batchnorm(log, fw)
     findings += imagenet_names(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
@@ -839,14 +841,22 @@ def _overfitting(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             continue
         series = _finite(rows, "val_loss")
         if len(series) < 4:
+            if (gap := _accuracy_gap(log, rows, fw)) is not None:
+                out.append(gap)
             continue
         i_best = min(range(len(series)), key=lambda i: series[i][1])
         best_row, best = series[i_best]
         last_row, last = series[-1]
-        if len(series) - 1 - i_best < 2 or last < best * 1.10 or last - best < 0.02:
-            continue
         t_best, t_last = best_row.values.get("train_loss"), last_row.values.get("train_loss")
         if t_best is None or t_last is None or not t_last < 0.9 * t_best:
+            continue
+        if len(series) - 1 - i_best < 2:
+            continue
+        rises = last >= best * 1.10 and last - best >= 0.02
+        # A validation loss that stopped improving 3+ epochs ago, three times the training
+        # loss that kept falling by a third since: the gap is memorisation, not noise.
+        stalls = len(series) - 1 - i_best >= 3 and last >= 3 * t_last and t_last < 0.67 * t_best
+        if not (rises or stalls):
             continue
         acc = ""
         if "val_accuracy" in best_row.values and "val_accuracy" in last_row.values:
@@ -883,6 +893,44 @@ def _overfitting(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             )
         )
     return out
+
+
+def _accuracy_gap(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding | None:
+    """GL412 without a validation loss: training accuracy reaches 0.9 or more while validation
+    accuracy stopped improving 3+ epochs before the end and the gap grew by 10 points to 15 or
+    more."""
+    pairs = [(r, r.values["train_accuracy"], r.values["val_accuracy"]) for r in rows
+             if "train_accuracy" in r.values and "val_accuracy" in r.values]  # fmt: skip
+    if len(pairs) < 5:
+        return None
+    i_best = max(range(len(pairs)), key=lambda i: pairs[i][2])
+    (first, a0, v0), (last, a1, v1) = pairs[0], pairs[-1]
+    gap0, gap1 = a0 - v0, a1 - v1
+    if not (a1 >= 0.9 and gap1 >= 0.15 and gap1 >= gap0 + 0.10 and len(pairs) - 1 - i_best >= 3):
+        return None
+    best_row, best = pairs[i_best][0], pairs[i_best][2]
+    return make(
+        "GL412",
+        title=f"Overfitting from epoch {best_row.epoch}: training accuracy climbs to {_fmt(a1)} "
+        f"while validation accuracy stays at or below {_fmt(best)}"
+        + _phase_label(log, rows[0].phase),
+        evidence=_cites(
+            [r for r, _, _ in pairs[max(0, i_best - 1) :]],
+            "train_accuracy",
+            "val_accuracy",
+            "train_loss",
+        )
+        + f"\nthe gap grows from {gap0:.2f} (epoch {first.epoch}) to {gap1:.2f} (epoch "
+        f"{last.epoch}); no validation loss in the log",
+        explanation=(
+            "The model keeps getting better on the training images and no better on the "
+            "validation images: after epoch "
+            f"{best_row.epoch} it memorises the training set. Stop there (keep that checkpoint), "
+            "add augmentation or regularisation, train fewer layers, or get more data."
+        ),
+        fix=fixes.fix_overfitting(fw),
+        references=[REFS["early-stopping"]],
+    )
 
 
 def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:

@@ -9,6 +9,8 @@ findings of several targets given together that name one cause are merged
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import re
@@ -92,9 +94,9 @@ def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) 
     if _has_log(path, text):  # a paste can hold both
         try:
             findings += _log(path, framework)
-        except DataError as exc:
+        except DataError:
             if not code:
-                raise _named(exc, path) from None
+                raise
     return findings
 
 
@@ -117,18 +119,24 @@ def _log(path: Path, framework: str) -> list[Finding]:
     return check_log(path, framework=framework)  # the path: an export's metric is in its name
 
 
-def _exports(paths: list[Path], framework: str) -> tuple[str, list[Finding]]:
-    """Several TensorBoard scalar exports of one run, checked as one table."""
+def _exports(
+    paths: list[Path], framework: str, unread: list[tuple[str, DataError]]
+) -> list[tuple[str, list[Finding]]]:
+    """Several TensorBoard scalar exports of one run, checked as one table; an export with no
+    rows goes to ``unread``."""
     from graftlab.doctor._logparse import parse_log
     from graftlab.doctor.logs import check_log
 
-    merged = merge_exports([(p, parse_log(p)) for p in paths])
-    name = " + ".join(str(p) for p in paths)
-    return name, check_log(merged, framework=framework)
-
-
-def _named(exc: DataError, path: Path) -> DataError:
-    return DataError(str(exc).replace("the text given", repr(str(path))))
+    parsed = []
+    for path in paths:
+        try:
+            parsed.append((path, parse_log(path)))
+        except DataError as exc:
+            unread.append((str(path), exc))
+    if not parsed:
+        return []
+    name = " + ".join(str(p) for p, _ in parsed)
+    return [(name, check_log(merge_exports(parsed), framework=framework))]
 
 
 def _script(path: Path) -> list[Finding]:
@@ -217,7 +225,7 @@ def diagnose(
     groups += _program(scripts)
     exports = [p for p in texts if p not in scripts and is_tensorboard_export(texts[p])]
     if len(exports) >= 2:
-        groups.append(_exports(exports, framework))
+        groups += _exports(exports, framework, unread)
     for path, text in texts.items():
         if path in notebooks or not _has_log(path, text) or (len(exports) >= 2 and path in exports):
             continue
@@ -225,7 +233,7 @@ def diagnose(
             groups.append((str(path), _log(path, framework)))
         except DataError as exc:
             if path not in scripts:
-                unread.append((str(path), _named(exc, path)))
+                unread.append((str(path), exc))
         except Exception as exc:  # a reader bug on one log must not hide the rest
             unread.append(
                 (
@@ -290,14 +298,55 @@ def _unread(exc: DataError) -> Finding:
     )
 
 
+#: The ``.py`` files of one directory are read as one program (a package: model.py defines,
+#: train.py trains) when there are at most this many and they are this short together; a folder
+#: of many unrelated example scripts is checked file by file.
+PROGRAM_MAX_FILES = 8
+PROGRAM_MAX_BYTES = 200_000
+
+
 def scan(root: Path, framework: str = "auto") -> Iterator[tuple[Path, list[Finding] | str]]:
-    """Every file of :func:`walk` with its findings, or the reason it was skipped. Files of a
-    folder are unrelated, so their findings are not merged."""
-    for path in walk(root):
+    """Every file of :func:`walk` with its findings, or the reason it was skipped. The scripts
+    of one directory are one program (see :data:`PROGRAM_MAX_FILES`), each finding listed under
+    the file its evidence starts in; other files are checked on their own, and findings of
+    different files are not merged."""
+    for _, group in itertools.groupby(walk(root), key=lambda p: p.parent):
+        paths = list(group)
+        program = _program_of(paths)
+        done: dict[Path, list[Finding]] = {}
+        if program:
+            done = {Path(name): fs for name, fs in _program(program)}
+        for path in paths:
+            try:
+                if path in done:
+                    found = done[path]
+                    text = decode(read_bytes(path))
+                    if _has_log(path, text):
+                        with contextlib.suppress(DataError):
+                            found = found + _log(path, framework)
+                    yield path, found
+                else:
+                    yield path, diagnose_file(path, framework)
+            except DataError as exc:
+                yield path, str(exc)
+
+
+def _program_of(paths: list[Path]) -> list[Path]:
+    """The readable ``.py`` files of one directory when they are few and short enough to be
+    one program, else nothing."""
+    scripts = [p for p in paths if p.suffix.lower() == ".py"]
+    if not 2 <= len(scripts) <= PROGRAM_MAX_FILES:
+        return []
+    readable = []
+    for p in scripts:
         try:
-            yield path, diagnose_file(path, framework)
-        except DataError as exc:
-            yield path, str(exc)
+            read_bytes(p)
+        except DataError:
+            continue
+        readable.append(p)
+    if len(readable) < 2 or sum(p.stat().st_size for p in readable) > PROGRAM_MAX_BYTES:
+        return []
+    return readable
 
 
 def is_run_dir(path: Path) -> bool:
