@@ -14,7 +14,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.flow import CallSite, canon
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import KERAS_AUG_KWARGS, REFS
@@ -236,6 +236,8 @@ def _zero_width(ctx: Ctx, n: ast.Call) -> bool:
 def check_frozen_augmentation(ctx: Ctx) -> None:
     """GL311: an augmentation function reseeds its random generator with a fixed value on
     every call (or draws from a zero-width range), so every image gets the same transform."""
+    if not re.search(r"seed\(|uniform\(|randint\(|randrange\(", source_text(ctx)):
+        return
     for fn in ctx.prog.functions.values():
         if "." in fn.name:
             continue

@@ -21,6 +21,14 @@ _SORTING_LOADERS = {"flow_from_directory", "image_dataset_from_directory", "Imag
 _LIST_WORDS = ("class", "label", "categor", "names", "species")
 
 
+def source_text(ctx: Ctx) -> str:
+    """The whole analysed text, once per script: cheap word tests let a check skip a
+    script that cannot hold what it looks for."""
+    if "text" not in ctx.cache:
+        ctx.cache["text"] = "\n".join(ctx.src.lines)
+    return ctx.cache["text"]
+
+
 def once(ctx: Ctx, *key: object) -> bool:
     """True the first time ``key`` is seen in this diagnosis: one cause is one finding,
     however many calls, loops or phases show it."""

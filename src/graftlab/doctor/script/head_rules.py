@@ -279,14 +279,18 @@ def _wrapped(ctx: Ctx, model) -> bool:
     """The model is a part of another module (``nn.Sequential(backbone, head)``, passed to a
     class's constructor, cut with ``children()[:-1]``), whose own head follows it; any use
     beyond calling, moving and optimising it counts."""
+    seen: dict[tuple[str, int], bool] = {}  # one origin lookup per name and scope
     for ev in ctx.prog.events:
         for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
             if not isinstance(n, ast.Attribute) or n.attr in _PLAIN_USE:
                 continue
             if not isinstance(n.value, ast.Name):
                 continue
-            site = ctx.prog.origin_call(n.value, ev)
-            if site is not None and site.node is model.site.node:
+            key = (n.value.id, ev.scope)
+            if key not in seen:
+                site = ctx.prog.origin_call(n.value, ev)
+                seen[key] = site is not None and site.node is model.site.node
+            if seen[key]:
                 return True
     for c in ctx.prog.calls:
         if c.name in ("to", "cuda", "DataParallel", "DistributedDataParallel", "compile"):

@@ -15,7 +15,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
@@ -169,6 +169,8 @@ def _role_near(ctx: Ctx, ev: Event, node: ast.expr) -> str | None:
 def check_unstable_order(ctx: Ctx) -> None:
     """GL306: class names from listdir/glob/set naming predictions numbered by a sorting
     loader; training and evaluation label mappings each built from an unstable order."""
+    if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
+        return
     loaders = [
         c
         for c in ctx.prog.calls
@@ -365,15 +367,24 @@ def check_imagenet_names(ctx: Ctx) -> None:
             new_heads.append(c)
     if not new_heads:
         return
+    if not _IMAGENET_NAMES.search(source_text(ctx)) and "decode_predictions" not in source_text(
+        ctx
+    ):
+        return
     decode = next((c for c in prog.calls if c.name == "decode_predictions"), None)
     line = decode.node.lineno if decode else 0
+    indexed = {
+        dotted(n.value)
+        for n in ast.walk(ctx.src.tree)
+        if isinstance(n, ast.Subscript) and not isinstance(n.slice, ast.Constant | ast.Slice)
+    }
     if not line:
         for ev in prog.events:
             n = ev.node
             if not isinstance(n, ast.Assign) or len(n.targets) != 1:
                 continue
             var = dotted(n.targets[0])
-            if var is None:
+            if var is None or var not in indexed:
                 continue
             text = " ".join(
                 str(prog.const(m, r.idx, r.scope))
