@@ -231,6 +231,16 @@ def check_unstable_order(ctx: Ctx) -> None:
         )
 
 
+def _from_own_data(ctx: Ctx, node: ast.expr, at: Event) -> bool:
+    """Class names taken from the data being loaded (its listing, ``set``, ``.unique()``),
+    sorted or not: sorting fixes the order, not a class missing from one split."""
+    r = ctx.prog.origin(node, at.idx, at.scope)
+    n = r.node
+    if isinstance(n, ast.Call) and getattr(n.func, "id", "") in ("sorted", "list") and n.args:
+        return unstable_source(ctx, n.args[0], r) is not None
+    return unstable_source(ctx, node, at) is not None
+
+
 def _per_instance(ctx: Ctx) -> None:
     """One mapping expression run for several datasets (a Dataset class instantiated for
     training and for validation, each numbering the classes of its own file)."""
@@ -240,7 +250,7 @@ def _per_instance(ctx: Ctx) -> None:
             if isinstance(n, ast.DictComp):
                 it = n.generators[0].iter
                 enum = isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate"
-                if enum and it.args and unstable_source(ctx, it.args[0], ev):
+                if enum and it.args and _from_own_data(ctx, it.args[0], ev):
                     runs.setdefault(id(n), []).append(ev)
     for evs in runs.values():
         if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
@@ -253,9 +263,9 @@ def _per_instance(ctx: Ctx) -> None:
             kind[0] if kind else "unique",
             "Each dataset numbers its classes from its own data",
             "The class → index mapping is built inside the code that loads one split and is "
-            "run once per split, each time from that split's labels in the order they appear: "
-            "training and validation can give the same class different indices, so "
-            "validation counts correct predictions as wrong.",
+            "run once per split, each time from that split's own labels: when the order differs "
+            "or a class is missing from one split, training and validation give the same class "
+            "different indices, so validation counts correct predictions as wrong.",
         )
 
 
