@@ -32,6 +32,7 @@ _HEADS = re.compile(r"^(fc|classifier|head|heads|logits|last_linear|_fc|top|out|
 _LOADS = {"load_state_dict", "load_weights", "load_pretrained", "load_checkpoint"}
 _SSL_REPOS = re.compile(r"swav|dino|barlowtwins|vicreg|moco|simclr|simsiam|byol|ibot|msn", re.I)
 _OWN_CHECKPOINT = re.compile(r"resume|checkpoint|ckpt|best|last|epoch|finetuned|trained", re.I)
+_RESUME = re.compile(r"resum|restart|continue_from|last_checkpoint", re.I)
 
 
 def _trains(ctx: Ctx) -> bool:
@@ -87,7 +88,10 @@ def _is_load(ctx: Ctx, ev: Event) -> bool:
 def check_untrained_head(ctx: Ctx) -> None:
     """GL227: a head built after the weights were loaded and never trained; a self-supervised
     hub model used as a classifier; a checkpoint's own head filtered out when loading it."""
-    if not uses_torch(ctx) or _trains(ctx):
+    if not uses_torch(ctx):
+        return
+    if _trains(ctx):
+        _filtered_own_head(ctx, _RESUME)  # resuming: the trained head is thrown away too
         return
     pred = _predicts(ctx)
     loads = [ev.idx for ev in ctx.prog.events if _is_load(ctx, ev)]
@@ -128,12 +132,13 @@ def check_untrained_head(ctx: Ctx) -> None:
                 "classifier on its features, or load the repository's linear-evaluation "
                 "weights for the classifier.",
             )
-    _filtered_own_head(ctx)
+    _filtered_own_head(ctx, _OWN_CHECKPOINT)
 
 
-def _filtered_own_head(ctx: Ctx) -> None:
-    """A state dict with the head's keys dropped, loaded from the model's own checkpoint in
-    code that does not train: the head stays random."""
+def _filtered_own_head(ctx: Ctx, own: re.Pattern) -> None:
+    """A state dict with the head's keys dropped, loaded from the model's own checkpoint
+    (``own`` matches its name or path): the head stays random, or restarts from random when
+    training resumes."""
     for c in ctx.prog.method_calls("load_state_dict"):
         arg = c.arg(0, "state_dict")
         if arg is None:
@@ -153,7 +158,7 @@ def _filtered_own_head(ctx: Ctx) -> None:
             + " "
             + " ".join(ast.unparse(r.node) for r in refs)
         )
-        if not _OWN_CHECKPOINT.search(text) or not once(ctx, "head.filtered"):
+        if not own.search(text) or not once(ctx, "head.filtered"):
             continue
         _add(
             ctx,
