@@ -212,3 +212,16 @@ def test_sorted_per_split_mappings_are_still_per_split():
     )
     (f,) = _labels(src)
     assert "its own data" in f.title
+
+
+def test_listing_sorted_in_place_or_rebound_sorted_is_silent():
+    in_place = LISTDIR_TORCH.replace(
+        'classes = os.listdir("data/train")\n',
+        'classes = os.listdir("data/train")\nclasses.sort()\n',
+    )
+    assert _labels(in_place) == []
+    rebound = LISTDIR_TORCH.replace(
+        'classes = os.listdir("data/train")\n',
+        'classes = os.listdir("data/train")\nclasses = sorted(classes)\n',
+    )
+    assert _labels(rebound) == []

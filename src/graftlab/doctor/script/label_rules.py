@@ -89,7 +89,7 @@ def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
     return out
 
 
-def _indexed_by_prediction(ctx: Ctx, var: str, after: int) -> int:
+def _indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
     for ev in ctx.prog.events[after:]:
         nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
@@ -109,8 +109,13 @@ def _indexed_by_prediction(ctx: Ctx, var: str, after: int) -> int:
                 and not isinstance(n.slice, ast.Constant | ast.Slice)
             ):
                 continue
-            if "." not in var and ctx.prog.lookup(var, ev.idx, ev.scope) is None:
-                continue
+            if "." not in var:
+                b = ctx.prog.lookup(var, ev.idx, ev.scope)
+                if b is None:
+                    continue
+                at = Ref(b.value, b.vidx, b.vscope)
+                if unstable and unstable_source(ctx, b.value, at) is None:
+                    continue  # rebound to a sorted list before this use
             index = n.slice
             if isinstance(index, ast.Name) and index.id in comp_iters:
                 index = comp_iters[index.id]
@@ -176,8 +181,13 @@ def check_unstable_order(ctx: Ctx) -> None:
         for c in ctx.prog.calls
         if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
     ]
+    sorted_in_place = {
+        dotted(c.node.func.value) for c in ctx.prog.method_calls("sort") if not c.node.args
+    }
     for var, ev, kind, line in _class_lists(ctx):
-        used = _indexed_by_prediction(ctx, var, ev.idx)
+        if var in sorted_in_place:
+            continue  # classes.sort() puts them in the loader's order
+        used = _indexed_by_prediction(ctx, var, ev.idx, unstable=True)
         if not used or (kind == "listdir" and not loaders) or (kind == "unique" and not loaders):
             continue
         if not once(ctx, "label.unstable", var):
