@@ -156,6 +156,14 @@ def check_forced_mode(ctx: Ctx) -> None:
             )
 
 
+def _training_step(ev) -> bool:
+    """The call runs in a custom training step, where ``training=True`` is what it should
+    be: under ``with tf.GradientTape()`` or in a function named like a training step."""
+    if any("GradientTape" in ast.unparse(w) for w in ev.withs):
+        return True
+    return any("train" in f.rsplit(".", 1)[-1].lower() for f in ev.funcs)
+
+
 def _overrides_flag(value: ast.expr) -> bool:
     """``training=True`` or ``training=not self.freeze``: a flag that ignores the mode Keras
     passes in (``training=False`` freezes the statistics on purpose; passing the
@@ -187,6 +195,8 @@ def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
             continue
         what = ast.unparse(node.func)[:40]
         f = node.func
+        if _training_step(c.ev):
+            continue  # model(x, training=True) under a GradientTape / in train_step: correct
         if what.startswith("super()") and id(node) in inside and _overrides_flag(kw.value):
             out.append((f"{what} in a BatchNormalization subclass", node.lineno))
             continue
