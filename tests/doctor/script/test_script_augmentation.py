@@ -200,3 +200,16 @@ if data_augmentation:
     found = [f for f in check_script(src.format(flag="False")) if f.category == "overfitting"]
     assert len(found) == 1 and "switched off" in found[0].title
     assert [f for f in check_script(src.format(flag="True")) if f.category == "overfitting"] == []
+
+
+def test_random_batch_indices_are_not_augmentation():
+    src = """\
+import numpy as np
+def batches(x, y, size=32):
+    while True:
+        idx = np.random.randint(0, len(x), size)
+        yield x[idx], y[idx]
+model.fit_generator(batches(x_tr, y_tr), steps_per_epoch=100,
+                    validation_data=batches(x_val, y_val), validation_steps=10)
+"""
+    assert _aug(src) == []

@@ -199,3 +199,11 @@ def train_step(x, y):
     return loss_fn(y, model(x, training=True))
 """
     assert _bn(step) == []
+
+
+def test_detection_models_freeze_their_batchnorm():
+    src = BATCH1.format(bs=1).replace(
+        'models.mobilenet_v2(weights="DEFAULT")',
+        'models.detection.fasterrcnn_resnet50_fpn(weights="DEFAULT")',
+    )
+    assert _bn(src) == []

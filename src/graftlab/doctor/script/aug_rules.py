@@ -29,9 +29,10 @@ declare(
 )
 
 # Random draws that change an image; index shuffling (shuffle, permutation, choice) is not.
+# (randint and choice are left out: generators use them to pick batch indices)
 _RANDOM = re.compile(
-    r"^(numpy\.random\.(rand|randn|randint|uniform|normal|random|random_sample|binomial)|"
-    r"random\.(random|uniform|randint|gauss|choice)|tf\.image\.(random_|stateless_random_)\w+)$"
+    r"^(numpy\.random\.(rand|randn|uniform|normal|random|random_sample|binomial)|"
+    r"random\.(random|uniform|gauss)|tf\.image\.(random_|stateless_random_)\w+)$"
 )
 _AUG_CALLS = re.compile(r"random_transform|random_(flip|crop|rotat|shift|zoom|brightness)|^Fliplr$")
 

@@ -17,7 +17,7 @@ from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.frameworks import uses_keras, uses_torch
-from graftlab.doctor.script.knowledge import KERAS_APPS, REFS
+from graftlab.doctor.script.knowledge import KERAS_APPS, REFS, normalises_inside
 
 declare(
     "GL128",
@@ -77,8 +77,8 @@ def check_batch_of_one(ctx: Ctx) -> None:
     from graftlab.doctor.script.torch_data import _loops_over
     from graftlab.doctor.script.torch_graph import torch_script
 
-    if _handles_bn(ctx.src.tree):
-        return
+    if _handles_bn(ctx.src.tree) or any(normalises_inside(c.name) for c in ctx.prog.calls):
+        return  # torchvision's detection models freeze their BatchNorm (FrozenBatchNorm2d)
     bn = None
     for call, _ds, role in torch_script(ctx).loaders():
         size = ctx.prog.const(call.arg(1, "batch_size"), call.ev.idx, call.ev.scope)
