@@ -96,3 +96,15 @@ def test_a_layer_left_out_of_the_parameter_groups():
         "optimizer =", 'groups.append({"params": model.down.parameters()})\noptimizer ='
     )
     assert _tr(fixed) == []
+
+
+def test_freeze_list_set_in_either_branch_is_not_emptied():
+    src = """\
+if args.freeze:
+    freeze = ["model.0.", "model.1."]
+else:
+    freeze = []
+for k, v in model.named_parameters():
+    v.requires_grad = not any(x in k for x in freeze)
+"""
+    assert _tr("import torch\n" + src) == []
