@@ -95,7 +95,10 @@ def check_freeze_lost(ctx: Ctx) -> None:
             (
                 e
                 for e, v in sets[i + 1 :]
-                if v and _unconditional_all(ctx, e) and not _training_between(ctx, ev.idx, e.idx)
+                if v
+                and _unconditional_all(ctx, e)
+                and not _training_between(ctx, ev.idx, e.idx)
+                and not _exclusive(ctx, ev.node, e.node)
             ),
             None,
         )
