@@ -121,3 +121,19 @@ def test_resuming_training_without_the_checkpoint_head():
     assert len(found) == 1 and "filtered out" in found[0].title
     finetune = src.replace("args.resume", "args.pretrained")
     assert [f for f in _heads(finetune) if f.code == "GL227"] == []
+
+
+def test_load_or_new_head_in_two_branches():
+    src = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+model = models.resnet50()
+if args.checkpoint:
+    model.load_state_dict(torch.load(args.checkpoint))
+else:
+    model.fc = nn.Linear(2048, 200)
+model.eval()
+print(model(x).argmax(1))
+"""
+    assert [f for f in _heads(src) if f.code == "GL227"] == []

@@ -14,7 +14,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import exclusive, once
 from graftlab.doctor.script.flow import Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
@@ -97,8 +97,11 @@ def check_untrained_head(ctx: Ctx) -> None:
     loads = [ev.idx for ev in ctx.prog.events if _is_load(ctx, ev)]
     for ev in ctx.prog.events:
         t = _head_assign(ev.node)
-        if t is None or not any(i < ev.idx for i in loads) or not pred:
+        before = [i for i in loads if i < ev.idx]
+        if t is None or not before or not pred:
             continue
+        if all(exclusive(ctx, ctx.prog.events[i].node, ev.node) for i in before):
+            continue  # if resume: load ... else: new head
         if not once(ctx, "head.untrained"):
             return
         load_line = ctx.prog.events[max(i for i in loads if i < ev.idx)].node.lineno

@@ -14,7 +14,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import exclusive, once
 from graftlab.doctor.script.flow import Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
@@ -98,7 +98,7 @@ def check_freeze_lost(ctx: Ctx) -> None:
                 if v
                 and _unconditional_all(ctx, e)
                 and not _training_between(ctx, ev.idx, e.idx)
-                and not _exclusive(ctx, ev.node, e.node)
+                and not exclusive(ctx, ev.node, e.node)
             ),
             None,
         )
@@ -142,7 +142,7 @@ def _emptied_freeze_list(ctx: Ctx) -> None:
                 continue
             if _read_between(ctx, name, ev_a.idx, ev_b.idx) or not _read_after(ctx, name, ev_b):
                 continue
-            if _exclusive(ctx, ev_a.node, ev_b.node):
+            if exclusive(ctx, ev_a.node, ev_b.node):
                 continue  # if ...: freeze = [...] else: freeze = []
             if not once(ctx, "freeze.emptied", name):
                 continue
@@ -155,26 +155,6 @@ def _emptied_freeze_list(ctx: Ctx) -> None:
                 "layer, the pretrained ones included.",
                 f"Remove the second assignment of {name} (or merge the two lists).",
             )
-
-
-def _exclusive(ctx: Ctx, a: ast.stmt, b: ast.stmt) -> bool:
-    """Whether ``a`` and ``b`` sit in different branches of one ``if`` (or try/except)."""
-    for n in ast.walk(ctx.src.tree):
-        if isinstance(n, ast.If):
-            branches = [n.body, n.orelse]
-        elif isinstance(n, ast.Try):
-            branches = [n.body, *[h.body for h in n.handlers]]
-        else:
-            continue
-        where = [
-            i
-            for i, br in enumerate(branches)
-            for x in (a, b)
-            if any(x is m for s in br for m in ast.walk(s))
-        ]
-        if len(where) == 2 and where[0] != where[1]:
-            return True
-    return False
 
 
 def _read_between(ctx: Ctx, name: str, a: int, b: int) -> bool:
