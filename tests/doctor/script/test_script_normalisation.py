@@ -92,11 +92,17 @@ train_tf = T.Compose([T.ToTensor(), norm, T.RandomHorizontalFlip(), norm])
     )
     assert _pre(undo) == []  # an inverse normalisation for plotting is not a second one
     scaled = """\
-from torchvision import transforms
+from torchvision import datasets, transforms
 tf = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x / 255.)])
+train_set = datasets.ImageFolder("data/train", transform=tf)
 """
     (f,) = _pre(scaled)
     assert f.severity == "error" and "255" in f.title
+    # what the transform is applied to is not shown: a float array would not be scaled
+    (f,) = _pre(
+        scaled.replace('train_set = datasets.ImageFolder("data/train", transform=tf)\n', "")
+    )
+    assert f.severity == "warning"
     assert _pre(scaled.replace("x / 255.", "x * 2 - 1")) == []
 
 
@@ -270,3 +276,15 @@ tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(**STATS)])
     (f,) = _pre(src.format(std="[0.485, 0.456, 0.406]"))
     assert f.code == "GL212" and f.severity == "error"
     assert _pre(src.format(std="[0.229, 0.224, 0.225]")) == []
+
+
+def test_transform_output_divided_by_255():
+    src = """\
+from PIL import Image
+from torchvision import transforms
+tf = transforms.Compose([transforms.Resize(224), transforms.ToTensor()])
+x = tf(Image.open("a.jpg")){op}
+"""
+    (f,) = _pre(src.format(op=" / 255.0"))
+    assert f.code == "GL215" and f.severity == "error" and "post.py:4:" in f.evidence
+    assert _pre(src.format(op=" * 2 - 1")) == []
