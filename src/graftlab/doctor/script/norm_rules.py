@@ -153,15 +153,15 @@ def _named_constants(ctx: Ctx) -> list[tuple[int, tuple, tuple]]:
     return [(min(means[0][0], stds[0][0]), means[0][1], stds[0][1])]
 
 
-def _after_to_tensor(ctx: Ctx, call: ast.Call) -> bool:
-    """Whether a ``ToTensor()`` comes before this Normalize in its Compose."""
+def _after_to_tensor(ctx: Ctx, call: ast.Call) -> Pipeline | None:
+    """The Compose in which a ``ToTensor()`` comes before this Normalize, or None."""
     for p in torch_script(ctx).pipelines:
         names = [s.name for s in p.steps]
         nodes = [s.node for s in p.steps]
         if call in nodes:
             i = nodes.index(call)
-            return "ToTensor" in names[:i]
-    return False
+            return p if "ToTensor" in names[:i] else None
+    return None
 
 
 @check("common.normalisation_constants")
@@ -227,11 +227,13 @@ def _one(ctx: Ctx, line: int, mean: tuple, std: tuple, call: ast.Call | None) ->
             "own data config).",
         )
         return
-    if max(mean) > 1.5 and call is not None and _after_to_tensor(ctx, call):
+    pipe = _after_to_tensor(ctx, call) if call is not None else None
+    if max(mean) > 1.5 and pipe is not None:
+        # certain for PIL images (folder datasets); a float array is not scaled by ToTensor
         _add(
             ctx,
             "GL212",
-            "error",
+            "error" if _feeds_folder_dataset(ctx, pipe) else "warning",
             "Normalize uses 0..255 statistics after ToTensor() scaled pixels to [0, 1]",
             [line],
             f"ToTensor() divides the pixels by 255, then Normalize({what}) subtracts means of "
