@@ -290,3 +290,13 @@ x = tf(Image.open("a.jpg")){op}
     (f,) = _pre(src.format(op=" / 255.0"))
     assert f.code == "GL215" and f.severity == "error" and "post.py:4:" in f.evidence
     assert _pre(src.format(op=" * 2 - 1")) == []
+
+
+def test_a_rescaling_normalize_before_the_real_one_is_not_a_second_normalisation():
+    src = """\
+import torchvision.transforms as T
+tf = T.Compose([T.PILToTensor(), T.ConvertImageDtype(torch.float32),
+                T.Normalize([0, 0, 0], [255, 255, 255]),
+                T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+"""
+    assert [f for f in _pre(src) if f.code == "GL215"] == []

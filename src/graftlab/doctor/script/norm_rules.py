@@ -295,9 +295,10 @@ def _divides_by_255(ctx: Ctx, node: ast.AST, at: Event | Ref) -> bool:
 
 
 def _inverse(ctx: Ctx, step) -> bool:
-    """``Normalize(-mean/std, 1/std)``: undoes a normalisation (for plotting)."""
+    """``Normalize(-mean/std, 1/std)``: undoes a normalisation (for plotting); and
+    ``Normalize(0, 255)``: a plain rescaling before the real normalisation."""
     mean = vector(ctx, step.arg(0, "mean"), step.ev)
-    return bool(mean) and all(v < 0 for v in mean)
+    return bool(mean) and (all(v < 0 for v in mean) or all(v == 0 for v in mean))
 
 
 @check("torch.double_normalisation")
