@@ -185,3 +185,31 @@ print(base.predict(x))
     assert "GL110" not in codes
     codes = [f.code for f in check_script(src.format(mode="caffe")) if f.severity != "info"]
     assert "GL110" in codes
+
+
+def test_augmentation_branch_switched_off():
+    src = """\
+from keras.preprocessing.image import ImageDataGenerator
+data_augmentation = {flag}
+if not data_augmentation:
+    model.fit(x_train, y_train, validation_data=(x_test, y_test))
+if data_augmentation:
+    datagen = ImageDataGenerator(width_shift_range=0.1, horizontal_flip=True)
+    model.fit_generator(datagen.flow(x_train, y_train), validation_data=(x_test, y_test))
+"""
+    found = [f for f in check_script(src.format(flag="False")) if f.category == "overfitting"]
+    assert len(found) == 1 and "switched off" in found[0].title
+    assert [f for f in check_script(src.format(flag="True")) if f.category == "overfitting"] == []
+
+
+def test_random_batch_indices_are_not_augmentation():
+    src = """\
+import numpy as np
+def batches(x, y, size=32):
+    while True:
+        idx = np.random.randint(0, len(x), size)
+        yield x[idx], y[idx]
+model.fit_generator(batches(x_tr, y_tr), steps_per_epoch=100,
+                    validation_data=batches(x_val, y_val), validation_steps=10)
+"""
+    assert _aug(src) == []

@@ -178,3 +178,32 @@ for x, y in loader:
     assert "Inferred" in notes[0].explanation
     handled = src.replace("model.train()\n", "model.eval()\n")
     assert [f for f in check_script(handled) if f.code == "GL222"] == []
+
+
+def test_training_true_in_a_custom_training_step_is_correct():
+    src = """\
+import tensorflow as tf
+model = tf.keras.applications.ResNet50(weights=None, classes=10)
+opt = tf.keras.optimizers.Adam()
+for x, y in train_ds:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                            model.trainable_variables))
+"""
+    assert _bn(src) == []
+    step = """\
+import tensorflow as tf
+model = tf.keras.applications.ResNet50(weights=None, classes=10)
+def train_step(x, y):
+    return loss_fn(y, model(x, training=True))
+"""
+    assert _bn(step) == []
+
+
+def test_detection_models_freeze_their_batchnorm():
+    src = BATCH1.format(bs=1).replace(
+        'models.mobilenet_v2(weights="DEFAULT")',
+        'models.detection.fasterrcnn_resnet50_fpn(weights="DEFAULT")',
+    )
+    assert _bn(src) == []

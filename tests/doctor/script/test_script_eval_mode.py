@@ -119,3 +119,35 @@ print(model(img).argmax())
     (f,) = _eval(src)
     assert f.code == "GL230"
     assert _eval(src.replace("print(model", "model.eval()\nprint(model")) == []
+
+
+TRAINER = """\
+import torch
+class Trainer:
+    def __init__(self, phi, train_loader):
+        self.phi = phi
+        self.opt = torch.optim.SGD(self.phi.parameters(), lr=0.01)
+        self.train_loader = train_loader
+    def get_test_accuracy(self, loader):
+        correct = 0
+        for x, y in loader:
+            correct += (self.phi(x).argmax(1) == y).sum().item()
+        return correct
+    def fit(self, val_loader):
+        for epoch in range(10):
+            self.phi.train()
+            for x, y in self.train_loader:
+                self.opt.zero_grad()
+                torch.nn.functional.cross_entropy(self.phi(x), y).backward()
+                self.opt.step()
+            print(self.get_test_accuracy(val_loader))
+"""
+
+
+def test_a_network_named_by_what_the_code_does_with_it():
+    (f,) = _eval(TRAINER)
+    assert f.code == "GL230" and "get_test_accuracy" in f.title
+    fixed = TRAINER.replace(
+        "        correct = 0\n", "        self.phi.eval()\n        correct = 0\n"
+    )
+    assert _eval(fixed) == []

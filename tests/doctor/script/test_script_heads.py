@@ -108,3 +108,32 @@ print(model(img).argmax(1))
     (f,) = _heads(src)
     assert f.code == "GL227"
     assert _heads(src.replace("model.fc = nn.Linear(512, 10)\n", "")) == []
+
+
+def test_resuming_training_without_the_checkpoint_head():
+    src = RESUME.replace(
+        "model.eval()\npred = model(x).argmax(1)\n",
+        "opt = torch.optim.SGD(model.parameters(), lr=0.01)\nfor x, y in loader:\n"
+        "    opt.zero_grad()\n    torch.nn.functional.cross_entropy(model(x), y).backward()\n"
+        "    opt.step()\n",
+    )
+    found = [f for f in _heads(src) if f.code == "GL227"]
+    assert len(found) == 1 and "filtered out" in found[0].title
+    finetune = src.replace("args.resume", "args.pretrained")
+    assert [f for f in _heads(finetune) if f.code == "GL227"] == []
+
+
+def test_load_or_new_head_in_two_branches():
+    src = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+model = models.resnet50()
+if args.checkpoint:
+    model.load_state_dict(torch.load(args.checkpoint))
+else:
+    model.fc = nn.Linear(2048, 200)
+model.eval()
+print(model(x).argmax(1))
+"""
+    assert [f for f in _heads(src) if f.code == "GL227"] == []

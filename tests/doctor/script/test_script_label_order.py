@@ -204,3 +204,24 @@ pd.DataFrame({{"file": test_gen.filenames, "label": np.argmax(preds, 1)}}).to_cs
     (f,) = _labels(src.format(shuffle=""))
     assert f.code == "GL118"
     assert _labels(src.format(shuffle=", shuffle=False")) == []
+
+
+def test_sorted_per_split_mappings_are_still_per_split():
+    src = PER_SPLIT.replace(
+        "enumerate(self.df.label.unique())", "enumerate(sorted(self.df.label.unique()))"
+    )
+    (f,) = _labels(src)
+    assert "its own data" in f.title
+
+
+def test_listing_sorted_in_place_or_rebound_sorted_is_silent():
+    in_place = LISTDIR_TORCH.replace(
+        'classes = os.listdir("data/train")\n',
+        'classes = os.listdir("data/train")\nclasses.sort()\n',
+    )
+    assert _labels(in_place) == []
+    rebound = LISTDIR_TORCH.replace(
+        'classes = os.listdir("data/train")\n',
+        'classes = os.listdir("data/train")\nclasses = sorted(classes)\n',
+    )
+    assert _labels(rebound) == []

@@ -19,7 +19,7 @@ def _pre(src: str, codes=("GL212", "GL215", "GL305")) -> list:
 
 TV = """\
 import torch
-from torchvision import models, transforms
+from torchvision import datasets, models, transforms
 model = models.resnet50(weights="IMAGENET1K_V2")
 tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),
                          transforms.ToTensor(), transforms.Normalize({mean}, {std})])
@@ -69,7 +69,9 @@ def test_mean_zero_std_one_in_a_config_fragment_names_the_inference():
 def test_0_255_statistics_after_to_tensor_is_an_error():
     src = TV.format(mean="[123.68, 116.78, 103.94]", std="[58.4, 57.1, 57.4]")
     (f,) = _pre(src)
-    assert f.severity == "error" and "0..255" in f.title
+    assert f.severity == "warning" and "0..255" in f.title  # the input type is not shown
+    (f,) = _pre(src + 'train_set = datasets.ImageFolder("data", transform=tf)\n')
+    assert f.severity == "error"
     # without ToTensor (a tensor already on 0..255) the same numbers are fine
     assert _pre(src.replace("transforms.ToTensor(), ", "")) == []
 
@@ -92,11 +94,17 @@ train_tf = T.Compose([T.ToTensor(), norm, T.RandomHorizontalFlip(), norm])
     )
     assert _pre(undo) == []  # an inverse normalisation for plotting is not a second one
     scaled = """\
-from torchvision import transforms
+from torchvision import datasets, transforms
 tf = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x / 255.)])
+train_set = datasets.ImageFolder("data/train", transform=tf)
 """
     (f,) = _pre(scaled)
     assert f.severity == "error" and "255" in f.title
+    # what the transform is applied to is not shown: a float array would not be scaled
+    (f,) = _pre(
+        scaled.replace('train_set = datasets.ImageFolder("data/train", transform=tf)\n', "")
+    )
+    assert f.severity == "warning"
     assert _pre(scaled.replace("x / 255.", "x * 2 - 1")) == []
 
 
@@ -270,3 +278,25 @@ tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(**STATS)])
     (f,) = _pre(src.format(std="[0.485, 0.456, 0.406]"))
     assert f.code == "GL212" and f.severity == "error"
     assert _pre(src.format(std="[0.229, 0.224, 0.225]")) == []
+
+
+def test_transform_output_divided_by_255():
+    src = """\
+from PIL import Image
+from torchvision import transforms
+tf = transforms.Compose([transforms.Resize(224), transforms.ToTensor()])
+x = tf(Image.open("a.jpg")){op}
+"""
+    (f,) = _pre(src.format(op=" / 255.0"))
+    assert f.code == "GL215" and f.severity == "error" and "post.py:4:" in f.evidence
+    assert _pre(src.format(op=" * 2 - 1")) == []
+
+
+def test_a_rescaling_normalize_before_the_real_one_is_not_a_second_normalisation():
+    src = """\
+import torchvision.transforms as T
+tf = T.Compose([T.PILToTensor(), T.ConvertImageDtype(torch.float32),
+                T.Normalize([0, 0, 0], [255, 255, 255]),
+                T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+"""
+    assert [f for f in _pre(src) if f.code == "GL215"] == []

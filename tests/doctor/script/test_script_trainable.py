@@ -96,3 +96,34 @@ def test_a_layer_left_out_of_the_parameter_groups():
         "optimizer =", 'groups.append({"params": model.down.parameters()})\noptimizer ='
     )
     assert _tr(fixed) == []
+
+
+def test_freeze_list_set_in_either_branch_is_not_emptied():
+    src = """\
+if args.freeze:
+    freeze = ["model.0.", "model.1."]
+else:
+    freeze = []
+for k, v in model.named_parameters():
+    v.requires_grad = not any(x in k for x in freeze)
+"""
+    assert _tr("import torch\n" + src) == []
+
+
+def test_freeze_or_unfreeze_in_two_branches_is_a_choice():
+    src = """\
+import torch
+if args.linear_probe:
+    for name, p in model.named_parameters():
+        if not name.startswith("fc"):
+            p.requires_grad = False
+else:
+    for p in model.parameters():
+        p.requires_grad = True
+opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+"""
+    assert _tr(src) == []

@@ -14,10 +14,10 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.flow import CallSite, canon
 from graftlab.doctor.script.frameworks import uses_torch
-from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.knowledge import KERAS_AUG_KWARGS, REFS
 
 declare(
     "GL307",
@@ -29,9 +29,10 @@ declare(
 )
 
 # Random draws that change an image; index shuffling (shuffle, permutation, choice) is not.
+# (randint and choice are left out: generators use them to pick batch indices)
 _RANDOM = re.compile(
-    r"^(numpy\.random\.(rand|randn|randint|uniform|normal|random|random_sample|binomial)|"
-    r"random\.(random|uniform|randint|gauss|choice)|tf\.image\.(random_|stateless_random_)\w+)$"
+    r"^(numpy\.random\.(rand|randn|uniform|normal|random|random_sample|binomial)|"
+    r"random\.(random|uniform|gauss)|tf\.image\.(random_|stateless_random_)\w+)$"
 )
 _AUG_CALLS = re.compile(r"random_transform|random_(flip|crop|rotat|shift|zoom|brightness)|^Fliplr$")
 
@@ -236,6 +237,8 @@ def _zero_width(ctx: Ctx, n: ast.Call) -> bool:
 def check_frozen_augmentation(ctx: Ctx) -> None:
     """GL311: an augmentation function reseeds its random generator with a fixed value on
     every call (or draws from a zero-width range), so every image gets the same transform."""
+    if not re.search(r"seed\(|uniform\(|randint\(|randrange\(", source_text(ctx)):
+        return
     for fn in ctx.prog.functions.values():
         if "." in fn.name:
             continue
@@ -286,3 +289,44 @@ def _fixed_seed(ctx: Ctx, fn: ast.FunctionDef, seed: ast.Call, calls: list) -> b
         if not isinstance(v, int) or isinstance(v, bool):
             return False
     return bool(calls)
+
+
+_AUG_FLAG = re.compile(r"^(data_)?augment(ation)?$|^use_aug\w*$|^do_aug\w*$|^aug$", re.I)
+
+
+@check("common.augmentation_switched_off")
+def check_augmentation_off(ctx: Ctx) -> None:
+    """GL311: the script's own augmentation branch is switched off by a constant flag
+    (``data_augmentation = False`` ... ``if data_augmentation: datagen = ...``)."""
+    prog = ctx.prog
+    if not any(c.name in ("fit", "fit_generator", "backward") for c in prog.calls):
+        return
+    for ev in prog.events:
+        n = ev.node
+        if not isinstance(n, ast.If) or not isinstance(n.test, ast.Name):
+            continue
+        if not _AUG_FLAG.match(n.test.id):
+            continue
+        if prog.const(n.test, ev.idx, ev.scope) is not False:
+            continue
+        body = ast.Module(body=n.body, type_ignores=[])
+        augments = any(
+            isinstance(m, ast.keyword) and m.arg in KERAS_AUG_KWARGS for m in ast.walk(body)
+        ) or bool(random_calls(ctx, body, ev))
+        if not augments or not once(ctx, "aug.off"):
+            continue
+        b = prog.lookup(n.test.id, ev.idx, ev.scope)
+        ctx.add(
+            "GL311",
+            "overfitting",
+            "warning",
+            f"Augmentation is written but switched off ({n.test.id} = False)",
+            [getattr(b.value, "lineno", 0) if b else 0, n.lineno],
+            f"The script has an augmentation branch under `if {n.test.id}:` and sets "
+            f"{n.test.id} to False, so the network sees the same training images every epoch: "
+            "on an image set of this size it memorises them, training accuracy goes to 100% "
+            "while validation accuracy stalls (inferred: nothing else in the code regularises "
+            "as much).",
+            f"{n.test.id} = True (random crops, flips and shifts on the training data only).",
+            [REFS["keras_idg"]],
+        )

@@ -17,7 +17,7 @@ from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.frameworks import uses_keras, uses_torch
-from graftlab.doctor.script.knowledge import KERAS_APPS, REFS
+from graftlab.doctor.script.knowledge import KERAS_APPS, REFS, normalises_inside
 
 declare(
     "GL128",
@@ -77,8 +77,8 @@ def check_batch_of_one(ctx: Ctx) -> None:
     from graftlab.doctor.script.torch_data import _loops_over
     from graftlab.doctor.script.torch_graph import torch_script
 
-    if _handles_bn(ctx.src.tree):
-        return
+    if _handles_bn(ctx.src.tree) or any(normalises_inside(c.name) for c in ctx.prog.calls):
+        return  # torchvision's detection models freeze their BatchNorm (FrozenBatchNorm2d)
     bn = None
     for call, _ds, role in torch_script(ctx).loaders():
         size = ctx.prog.const(call.arg(1, "batch_size"), call.ev.idx, call.ev.scope)
@@ -156,6 +156,14 @@ def check_forced_mode(ctx: Ctx) -> None:
             )
 
 
+def _training_step(ev) -> bool:
+    """The call runs in a custom training step, where ``training=True`` is what it should
+    be: under ``with tf.GradientTape()`` or in a function named like a training step."""
+    if any("GradientTape" in ast.unparse(w) for w in ev.withs):
+        return True
+    return any("train" in f.rsplit(".", 1)[-1].lower() for f in ev.funcs)
+
+
 def _overrides_flag(value: ast.expr) -> bool:
     """``training=True`` or ``training=not self.freeze``: a flag that ignores the mode Keras
     passes in (``training=False`` freezes the statistics on purpose; passing the
@@ -187,6 +195,8 @@ def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
             continue
         what = ast.unparse(node.func)[:40]
         f = node.func
+        if _training_step(c.ev):
+            continue  # model(x, training=True) under a GradientTape / in train_step: correct
         if what.startswith("super()") and id(node) in inside and _overrides_flag(kw.value):
             out.append((f"{what} in a BatchNormalization subclass", node.lineno))
             continue

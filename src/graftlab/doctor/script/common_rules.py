@@ -21,6 +21,34 @@ _SORTING_LOADERS = {"flow_from_directory", "image_dataset_from_directory", "Imag
 _LIST_WORDS = ("class", "label", "categor", "names", "species")
 
 
+def source_text(ctx: Ctx) -> str:
+    """The whole analysed text, once per script: cheap word tests let a check skip a
+    script that cannot hold what it looks for."""
+    if "text" not in ctx.cache:
+        ctx.cache["text"] = "\n".join(ctx.src.lines)
+    return ctx.cache["text"]
+
+
+def exclusive(ctx: Ctx, a: ast.stmt, b: ast.stmt) -> bool:
+    """Whether ``a`` and ``b`` sit in different branches of one ``if`` (or try/except)."""
+    for n in ast.walk(ctx.src.tree):
+        if isinstance(n, ast.If):
+            branches = [n.body, n.orelse]
+        elif isinstance(n, ast.Try):
+            branches = [n.body, *[h.body for h in n.handlers]]
+        else:
+            continue
+        where = [
+            i
+            for i, br in enumerate(branches)
+            for x in (a, b)
+            if any(x is m for s in br for m in ast.walk(s))
+        ]
+        if len(where) == 2 and where[0] != where[1]:
+            return True
+    return False
+
+
 def once(ctx: Ctx, *key: object) -> bool:
     """True the first time ``key`` is seen in this diagnosis: one cause is one finding,
     however many calls, loops or phases show it."""

@@ -14,7 +14,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import exclusive, once
 from graftlab.doctor.script.flow import Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
@@ -32,6 +32,7 @@ _HEADS = re.compile(r"^(fc|classifier|head|heads|logits|last_linear|_fc|top|out|
 _LOADS = {"load_state_dict", "load_weights", "load_pretrained", "load_checkpoint"}
 _SSL_REPOS = re.compile(r"swav|dino|barlowtwins|vicreg|moco|simclr|simsiam|byol|ibot|msn", re.I)
 _OWN_CHECKPOINT = re.compile(r"resume|checkpoint|ckpt|best|last|epoch|finetuned|trained", re.I)
+_RESUME = re.compile(r"resum|restart|continue_from|last_checkpoint", re.I)
 
 
 def _trains(ctx: Ctx) -> bool:
@@ -87,14 +88,20 @@ def _is_load(ctx: Ctx, ev: Event) -> bool:
 def check_untrained_head(ctx: Ctx) -> None:
     """GL227: a head built after the weights were loaded and never trained; a self-supervised
     hub model used as a classifier; a checkpoint's own head filtered out when loading it."""
-    if not uses_torch(ctx) or _trains(ctx):
+    if not uses_torch(ctx):
+        return
+    if _trains(ctx):
+        _filtered_own_head(ctx, _RESUME)  # resuming: the trained head is thrown away too
         return
     pred = _predicts(ctx)
     loads = [ev.idx for ev in ctx.prog.events if _is_load(ctx, ev)]
     for ev in ctx.prog.events:
         t = _head_assign(ev.node)
-        if t is None or not any(i < ev.idx for i in loads) or not pred:
+        before = [i for i in loads if i < ev.idx]
+        if t is None or not before or not pred:
             continue
+        if all(exclusive(ctx, ctx.prog.events[i].node, ev.node) for i in before):
+            continue  # if resume: load ... else: new head
         if not once(ctx, "head.untrained"):
             return
         load_line = ctx.prog.events[max(i for i in loads if i < ev.idx)].node.lineno
@@ -128,12 +135,13 @@ def check_untrained_head(ctx: Ctx) -> None:
                 "classifier on its features, or load the repository's linear-evaluation "
                 "weights for the classifier.",
             )
-    _filtered_own_head(ctx)
+    _filtered_own_head(ctx, _OWN_CHECKPOINT)
 
 
-def _filtered_own_head(ctx: Ctx) -> None:
-    """A state dict with the head's keys dropped, loaded from the model's own checkpoint in
-    code that does not train: the head stays random."""
+def _filtered_own_head(ctx: Ctx, own: re.Pattern) -> None:
+    """A state dict with the head's keys dropped, loaded from the model's own checkpoint
+    (``own`` matches its name or path): the head stays random, or restarts from random when
+    training resumes."""
     for c in ctx.prog.method_calls("load_state_dict"):
         arg = c.arg(0, "state_dict")
         if arg is None:
@@ -153,7 +161,7 @@ def _filtered_own_head(ctx: Ctx) -> None:
             + " "
             + " ".join(ast.unparse(r.node) for r in refs)
         )
-        if not _OWN_CHECKPOINT.search(text) or not once(ctx, "head.filtered"):
+        if not own.search(text) or not once(ctx, "head.filtered"):
             continue
         _add(
             ctx,
@@ -279,14 +287,18 @@ def _wrapped(ctx: Ctx, model) -> bool:
     """The model is a part of another module (``nn.Sequential(backbone, head)``, passed to a
     class's constructor, cut with ``children()[:-1]``), whose own head follows it; any use
     beyond calling, moving and optimising it counts."""
+    seen: dict[tuple[str, int], bool] = {}  # one origin lookup per name and scope
     for ev in ctx.prog.events:
         for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
             if not isinstance(n, ast.Attribute) or n.attr in _PLAIN_USE:
                 continue
             if not isinstance(n.value, ast.Name):
                 continue
-            site = ctx.prog.origin_call(n.value, ev)
-            if site is not None and site.node is model.site.node:
+            key = (n.value.id, ev.scope)
+            if key not in seen:
+                site = ctx.prog.origin_call(n.value, ev)
+                seen[key] = site is not None and site.node is model.site.node
+            if seen[key]:
                 return True
     for c in ctx.prog.calls:
         if c.name in ("to", "cuda", "DataParallel", "DistributedDataParallel", "compile"):

@@ -15,7 +15,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
@@ -89,7 +89,7 @@ def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
     return out
 
 
-def _indexed_by_prediction(ctx: Ctx, var: str, after: int) -> int:
+def _indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
     for ev in ctx.prog.events[after:]:
         nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
@@ -109,8 +109,13 @@ def _indexed_by_prediction(ctx: Ctx, var: str, after: int) -> int:
                 and not isinstance(n.slice, ast.Constant | ast.Slice)
             ):
                 continue
-            if "." not in var and ctx.prog.lookup(var, ev.idx, ev.scope) is None:
-                continue
+            if "." not in var:
+                b = ctx.prog.lookup(var, ev.idx, ev.scope)
+                if b is None:
+                    continue
+                at = Ref(b.value, b.vidx, b.vscope)
+                if unstable and unstable_source(ctx, b.value, at) is None:
+                    continue  # rebound to a sorted list before this use
             index = n.slice
             if isinstance(index, ast.Name) and index.id in comp_iters:
                 index = comp_iters[index.id]
@@ -169,13 +174,20 @@ def _role_near(ctx: Ctx, ev: Event, node: ast.expr) -> str | None:
 def check_unstable_order(ctx: Ctx) -> None:
     """GL306: class names from listdir/glob/set naming predictions numbered by a sorting
     loader; training and evaluation label mappings each built from an unstable order."""
+    if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
+        return
     loaders = [
         c
         for c in ctx.prog.calls
         if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
     ]
+    sorted_in_place = {
+        dotted(c.node.func.value) for c in ctx.prog.method_calls("sort") if not c.node.args
+    }
     for var, ev, kind, line in _class_lists(ctx):
-        used = _indexed_by_prediction(ctx, var, ev.idx)
+        if var in sorted_in_place:
+            continue  # classes.sort() puts them in the loader's order
+        used = _indexed_by_prediction(ctx, var, ev.idx, unstable=True)
         if not used or (kind == "listdir" and not loaders) or (kind == "unique" and not loaders):
             continue
         if not once(ctx, "label.unstable", var):
@@ -229,6 +241,16 @@ def check_unstable_order(ctx: Ctx) -> None:
         )
 
 
+def _from_own_data(ctx: Ctx, node: ast.expr, at: Event) -> bool:
+    """Class names taken from the data being loaded (its listing, ``set``, ``.unique()``),
+    sorted or not: sorting fixes the order, not a class missing from one split."""
+    r = ctx.prog.origin(node, at.idx, at.scope)
+    n = r.node
+    if isinstance(n, ast.Call) and getattr(n.func, "id", "") in ("sorted", "list") and n.args:
+        return unstable_source(ctx, n.args[0], r) is not None
+    return unstable_source(ctx, node, at) is not None
+
+
 def _per_instance(ctx: Ctx) -> None:
     """One mapping expression run for several datasets (a Dataset class instantiated for
     training and for validation, each numbering the classes of its own file)."""
@@ -238,7 +260,7 @@ def _per_instance(ctx: Ctx) -> None:
             if isinstance(n, ast.DictComp):
                 it = n.generators[0].iter
                 enum = isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate"
-                if enum and it.args and unstable_source(ctx, it.args[0], ev):
+                if enum and it.args and _from_own_data(ctx, it.args[0], ev):
                     runs.setdefault(id(n), []).append(ev)
     for evs in runs.values():
         if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
@@ -251,9 +273,9 @@ def _per_instance(ctx: Ctx) -> None:
             kind[0] if kind else "unique",
             "Each dataset numbers its classes from its own data",
             "The class → index mapping is built inside the code that loads one split and is "
-            "run once per split, each time from that split's labels in the order they appear: "
-            "training and validation can give the same class different indices, so "
-            "validation counts correct predictions as wrong.",
+            "run once per split, each time from that split's own labels: when the order differs "
+            "or a class is missing from one split, training and validation give the same class "
+            "different indices, so validation counts correct predictions as wrong.",
         )
 
 
@@ -365,15 +387,24 @@ def check_imagenet_names(ctx: Ctx) -> None:
             new_heads.append(c)
     if not new_heads:
         return
+    if not _IMAGENET_NAMES.search(source_text(ctx)) and "decode_predictions" not in source_text(
+        ctx
+    ):
+        return
     decode = next((c for c in prog.calls if c.name == "decode_predictions"), None)
     line = decode.node.lineno if decode else 0
+    indexed = {
+        dotted(n.value)
+        for n in ast.walk(ctx.src.tree)
+        if isinstance(n, ast.Subscript) and not isinstance(n.slice, ast.Constant | ast.Slice)
+    }
     if not line:
         for ev in prog.events:
             n = ev.node
             if not isinstance(n, ast.Assign) or len(n.targets) != 1:
                 continue
             var = dotted(n.targets[0])
-            if var is None:
+            if var is None or var not in indexed:
                 continue
             text = " ".join(
                 str(prog.const(m, r.idx, r.scope))

@@ -153,15 +153,15 @@ def _named_constants(ctx: Ctx) -> list[tuple[int, tuple, tuple]]:
     return [(min(means[0][0], stds[0][0]), means[0][1], stds[0][1])]
 
 
-def _after_to_tensor(ctx: Ctx, call: ast.Call) -> bool:
-    """Whether a ``ToTensor()`` comes before this Normalize in its Compose."""
+def _after_to_tensor(ctx: Ctx, call: ast.Call) -> Pipeline | None:
+    """The Compose in which a ``ToTensor()`` comes before this Normalize, or None."""
     for p in torch_script(ctx).pipelines:
         names = [s.name for s in p.steps]
         nodes = [s.node for s in p.steps]
         if call in nodes:
             i = nodes.index(call)
-            return "ToTensor" in names[:i]
-    return False
+            return p if "ToTensor" in names[:i] else None
+    return None
 
 
 @check("common.normalisation_constants")
@@ -227,11 +227,13 @@ def _one(ctx: Ctx, line: int, mean: tuple, std: tuple, call: ast.Call | None) ->
             "own data config).",
         )
         return
-    if max(mean) > 1.5 and call is not None and _after_to_tensor(ctx, call):
+    pipe = _after_to_tensor(ctx, call) if call is not None else None
+    if max(mean) > 1.5 and pipe is not None:
+        # certain for PIL images (folder datasets); a float array is not scaled by ToTensor
         _add(
             ctx,
             "GL212",
-            "error",
+            "error" if _feeds_folder_dataset(ctx, pipe) else "warning",
             "Normalize uses 0..255 statistics after ToTensor() scaled pixels to [0, 1]",
             [line],
             f"ToTensor() divides the pixels by 255, then Normalize({what}) subtracts means of "
@@ -293,9 +295,10 @@ def _divides_by_255(ctx: Ctx, node: ast.AST, at: Event | Ref) -> bool:
 
 
 def _inverse(ctx: Ctx, step) -> bool:
-    """``Normalize(-mean/std, 1/std)``: undoes a normalisation (for plotting)."""
+    """``Normalize(-mean/std, 1/std)``: undoes a normalisation (for plotting); and
+    ``Normalize(0, 255)``: a plain rescaling before the real normalisation."""
     mean = vector(ctx, step.arg(0, "mean"), step.ev)
-    return bool(mean) and all(v < 0 for v in mean)
+    return bool(mean) and (all(v < 0 for v in mean) or all(v == 0 for v in mean))
 
 
 @check("torch.double_normalisation")
@@ -305,6 +308,7 @@ def check_double(ctx: Ctx) -> None:
     if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
+    _scaled_after_call(ctx)
     for p in ts.pipelines:
         norms = [s for s in p.steps if s.name == "Normalize" and not _inverse(ctx, s)]
         if len(norms) >= 2:
@@ -369,7 +373,7 @@ def _scaled_after_to_tensor(ctx: Ctx, p: Pipeline) -> None:
         if s.name == "Lambda" and s.node.args and _divides_by_255(ctx, s.node.args[0], s.ev):
             _twice(
                 ctx,
-                "error",
+                "error" if _feeds_folder_dataset(ctx, p) else "warning",
                 "Pixels are divided by 255 after ToTensor() already did",
                 [p.steps[names.index("ToTensor")].node.lineno, s.node.lineno],
                 "ToTensor() turns 0..255 images into [0, 1] tensors; dividing by 255 again "
@@ -379,6 +383,63 @@ def _scaled_after_to_tensor(ctx: Ctx, p: Pipeline) -> None:
                 "Remove the extra division: ToTensor() already scales to [0, 1].",
             )
             return
+
+
+def _scaled_after_call(ctx: Ctx) -> None:
+    """``transform(img) / 255`` where the transform ends in ToTensor() (or ToTensor + a
+    Normalize): the tensor is already in [0, 1]."""
+    ts = torch_script(ctx)
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if not (isinstance(n, ast.BinOp) and isinstance(n.left, ast.Call)):
+                continue
+            if not _divides_by_255(
+                ctx, ast.BinOp(left=ast.Constant(0), op=n.op, right=n.right), ev
+            ):
+                continue
+            pipe = ts.pipeline_of(n.left.func, ev)
+            if (
+                pipe is None
+                or not pipe.step("ToTensor")
+                or not once(ctx, "norm.div_after", pipe.line)
+            ):
+                continue
+            pil = bool(n.left.args) and _reads_pil(ctx, n.left.args[0], ev)
+            _twice(
+                ctx,
+                "error" if pil else "warning",
+                "Pixels are divided by 255 after the transform's ToTensor() already did",
+                [pipe.line, n.lineno],
+                "The transform ends with ToTensor(), which turns 0..255 images into [0, 1] "
+                "tensors; dividing its output by 255 again leaves values below 0.004: the "
+                "network sees nearly black images."
+                + (
+                    ""
+                    if pil
+                    else " (Inferred: ToTensor scales PIL images and uint8 arrays; a float "
+                    "array would pass through unscaled.)"
+                ),
+                "Remove the division: ToTensor() already scales to [0, 1].",
+            )
+            return
+
+
+def _reads_pil(ctx: Ctx, node: ast.expr, at: Event) -> bool:
+    """Whether the image comes from PIL (``Image.open``): ToTensor then certainly divides
+    by 255."""
+    for ref in ctx.prog.deps(node, at, limit=20):
+        for m in ast.walk(ref.node):
+            if isinstance(m, ast.Call) and "Image.open" in ast.unparse(m.func):
+                return True
+    return False
+
+
+def _feeds_folder_dataset(ctx: Ctx, p: Pipeline) -> bool:
+    """The pipeline is given to a dataset that yields PIL images (ImageFolder, CIFAR...)."""
+    return any(
+        d.pipeline is p and d.site.name in ("ImageFolder", "CIFAR10", "CIFAR100", "MNIST")
+        for d in torch_script(ctx).datasets
+    )
 
 
 def _twice(ctx: Ctx, severity: str, title: str, lines, why: str, fix: str) -> None:

@@ -233,7 +233,12 @@ class TorchScript:
         says it is a network. All calls through one name share one guess."""
         f = call.node.func
         name = f.id if isinstance(f, ast.Name) else dotted(f)
-        if not name or not _MODEL_WORDS.search(name.rsplit(".", 1)[-1].lower()):
+        if not name:
+            return None
+        if (
+            not _MODEL_WORDS.search(name.rsplit(".", 1)[-1].lower())
+            and name not in self._used_as_modules
+        ):
             return None
         if name in self.prog.classes or name in self.prog.functions or not call.node.args:
             return None
@@ -256,6 +261,18 @@ class TorchScript:
         if name not in guesses:
             guesses[name] = TorchModel(call, "inferred", name, False)
         return guesses[name]
+
+    @cached_property
+    def _used_as_modules(self) -> set[str]:
+        """Names the code treats as networks whatever they are called (``self.phi.train()``,
+        ``optim.SGD(self.phi.parameters())``)."""
+        out = set()
+        for method in ("train", "eval", "parameters", "named_parameters", "modules", "children"):
+            for c in self.prog.method_calls(method):
+                name = dotted(c.node.func.value)
+                if name and not name.endswith(("optimizer", "opt", "scheduler")):
+                    out.add(name)
+        return out
 
     def _pretrained(self, c: CallSite) -> bool:
         p = self.prog.const(c.kw("pretrained"), c.ev.idx, c.ev.scope)

@@ -14,7 +14,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import exclusive, once
 from graftlab.doctor.script.flow import Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
@@ -95,7 +95,10 @@ def check_freeze_lost(ctx: Ctx) -> None:
             (
                 e
                 for e, v in sets[i + 1 :]
-                if v and _unconditional_all(ctx, e) and not _training_between(ctx, ev.idx, e.idx)
+                if v
+                and _unconditional_all(ctx, e)
+                and not _training_between(ctx, ev.idx, e.idx)
+                and not exclusive(ctx, ev.node, e.node)
             ),
             None,
         )
@@ -139,6 +142,8 @@ def _emptied_freeze_list(ctx: Ctx) -> None:
                 continue
             if _read_between(ctx, name, ev_a.idx, ev_b.idx) or not _read_after(ctx, name, ev_b):
                 continue
+            if exclusive(ctx, ev_a.node, ev_b.node):
+                continue  # if ...: freeze = [...] else: freeze = []
             if not once(ctx, "freeze.emptied", name):
                 continue
             _add(
