@@ -270,3 +270,41 @@ def test_near_duplicates_are_recorded_and_stop_the_run_only_when_strict(
     assert "GL999" in codes
     with pytest.raises(DataError, match="GL999"):
         run_training(data, config, run_dir=tmp_path / "b", strict=True, **QUIET)
+
+
+def test_a_failed_run_leaves_no_run_directory_and_one_with_a_checkpoint_is_marked(data, tmp_path):
+    """Issue 14: every failed `train` used to leave an expN directory behind."""
+    from graftlab.errors import DataError
+
+    one_class = tmp_path / "one"
+    (one_class / "only").mkdir(parents=True)
+    for i in range(4):
+        Image.fromarray(np.full((20, 20, 3), 9 * i, np.uint8)).save(one_class / "only" / f"{i}.png")
+    with pytest.raises(DataError):
+        run_training(one_class, _config(), project=tmp_path / "runs", **QUIET)
+    assert not (tmp_path / "runs" / "train" / "exp").exists()
+
+    class Boom(RuntimeError):
+        pass
+
+    from graftlab.finetune.callbacks import Callback
+
+    class FailAfterFirstEpoch(Callback):
+        order = 200  # after the checkpoint of the epoch is written
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            raise Boom("disk on fire")
+
+    with pytest.raises(Boom):
+        run_training(
+            data,
+            _config(epochs=2),
+            project=tmp_path / "runs",
+            callbacks=[FailAfterFirstEpoch()],
+            **QUIET,
+        )
+    run = tmp_path / "runs" / "train" / "exp"
+    assert (run / "weights" / "last.pt").is_file()
+    assert (run / "FAILED").read_text().startswith("Boom: disk on fire")
+    resume_training(run, **QUIET)
+    assert not (run / "FAILED").exists() and (run / "summary.json").is_file()

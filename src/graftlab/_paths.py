@@ -79,16 +79,29 @@ def run_dir_for(
     try:
         yield run
     except BaseException as exc:
-        if not existed and not any((run / f).exists() for f in keep_if):
-            shutil.rmtree(run, ignore_errors=True)
-        elif run.is_dir():
-            with contextlib.suppress(OSError):
-                text = f"{type(exc).__name__}: {exc}\n"
-                (run / FAILED_MARKER).write_text(text, encoding="utf-8")
+        undo_run_dir(run, exc, existed=existed, keep_if=keep_if)
         raise
     else:
-        with contextlib.suppress(FileNotFoundError):
-            (run / FAILED_MARKER).unlink()  # a resumed run that now finished
+        finish_run_dir(run)
+
+
+def undo_run_dir(
+    run: Path, exc: BaseException, *, existed: bool, keep_if: tuple[str, ...] = ()
+) -> None:
+    """After ``exc`` ended a command: remove ``run`` when it is new and holds none of
+    ``keep_if``, else mark it with a ``FAILED`` file holding the error (:func:`run_dir_for`)."""
+    if not existed and not any((run / f).exists() for f in keep_if):
+        shutil.rmtree(run, ignore_errors=True)
+    elif run.is_dir():
+        with contextlib.suppress(OSError):
+            text = f"{type(exc).__name__}: {exc}\n"
+            (run / FAILED_MARKER).write_text(text, encoding="utf-8")
+
+
+def finish_run_dir(run: Path) -> None:
+    """A run that finished is no longer FAILED (a resumed one that had been)."""
+    with contextlib.suppress(FileNotFoundError):
+        (run / FAILED_MARKER).unlink()
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:

@@ -44,7 +44,7 @@ from rich.table import Table
 from graftlab import distributed
 from graftlab._io import atomic_path, write_json, write_text
 from graftlab._paths import cache_dir as cache_root
-from graftlab._paths import new_run_dir
+from graftlab._paths import finish_run_dir, new_run_dir, undo_run_dir
 from graftlab.artifacts import save_artifact
 from graftlab.backbones import create_backbone
 from graftlab.data import Dataset, load_dataset
@@ -233,21 +233,33 @@ def run_training(
     """
     t_start = time.perf_counter()
     config = (config or TrainConfig()).validate()
+    existed = run_dir is not None and Path(run_dir).exists()
     with distributed.session(config.device):
-        return _run_training(
-            data,
-            config,
-            t_start=t_start,
-            run=distributed.on_main(lambda: _make_run_dir(run_dir, project, name)),
-            callbacks=callbacks,
-            cache_dir=cache_dir,
-            strict=strict,
-            resume=resume,
-            progress=progress and distributed.is_main(),
-            verbose=verbose and distributed.is_main(),
-            report=report,
-            recorded_execution=recorded_execution,
-        )
+        run = distributed.on_main(lambda: _make_run_dir(run_dir, project, name))
+        try:
+            result = _run_training(
+                data,
+                config,
+                t_start=t_start,
+                run=run,
+                callbacks=callbacks,
+                cache_dir=cache_dir,
+                strict=strict,
+                resume=resume,
+                progress=progress and distributed.is_main(),
+                verbose=verbose and distributed.is_main(),
+                report=report,
+                recorded_execution=recorded_execution,
+            )
+        except BaseException as exc:
+            # A run that failed before its first checkpoint leaves no expN behind; one with a
+            # checkpoint is kept for --resume, marked FAILED. A given directory is never removed.
+            if distributed.is_main():
+                undo_run_dir(run, exc, existed=existed, keep_if=("weights/last.pt",))
+            raise
+        if distributed.is_main():
+            finish_run_dir(run)
+        return result
 
 
 def _make_run_dir(run_dir: Any, project: Any, name: str | None) -> Path:
