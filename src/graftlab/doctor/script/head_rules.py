@@ -37,8 +37,11 @@ _RESUME = re.compile(r"resum|restart|continue_from|last_checkpoint", re.I)
 
 def _trains(ctx: Ctx) -> bool:
     prog = ctx.prog
-    return bool(prog.method_calls("backward")) or any(
-        c.name in ("fit", "Trainer", "fit_one_cycle", "fine_tune") for c in prog.calls
+    return (
+        bool(prog.method_calls("backward"))
+        or any(c.name in ("fit", "Trainer", "fit_one_cycle", "fine_tune") for c in prog.calls)
+        # a LightningModule: the Trainer that runs it may be in another file
+        or any(f.endswith(".training_step") for f in prog.functions)
     )
 
 

@@ -328,7 +328,7 @@ class TorchScript:
                 )
             return Head("linear", 1000, model.line)
         if model.kind == "sequential":
-            return self._sequence_head(list(model.site.node.args), model.site.ev)
+            return self._sequence_head(self.prog.items(list(model.site.node.args), model.site.ev))
         if model.cls is not None:
             return self._class_head(model.cls)
         return None
@@ -362,15 +362,16 @@ class TorchScript:
         if site is None:
             return None
         if site.name == "Sequential":
-            return self._sequence_head(list(site.node.args), site.ev)
+            return self._sequence_head(self.prog.items(list(site.node.args), site.ev))
         if site.name == "Linear":
             units = self.prog.const(site.arg(1, "out_features"), site.ev.idx, site.ev.scope)
             return Head("linear", units, site.node.lineno)
         return None
 
-    def _sequence_head(self, elts: list[ast.expr], at: Event | Ref) -> Head | None:
+    def _sequence_head(self, elts: list[Ref]) -> Head | None:
         act, act_line = None, 0
-        for e in reversed(elts):
+        for ref in reversed(elts):
+            e, at = ref.node, ref
             site = self.prog.origin_call(e, at)
             if site is None:
                 return None

@@ -1,0 +1,121 @@
+"""Values reached through class attributes, config dataclasses and ``nn.Sequential(*layers)``."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _cats(src: str, category: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == category and f.severity in ("error", "warning")
+    ]
+
+
+KERAS_CFG = """\
+from tensorflow import keras
+from tensorflow.keras import layers
+{cfg}
+model = keras.Sequential([layers.Flatten(), layers.Dense({units}, activation="softmax")])
+model.compile(optimizer="adam", loss={loss}, metrics=["accuracy"])
+model.fit(x_train, y_train, epochs=5)
+"""
+
+CLASS_CFG = """\
+class Config:
+    NUM_CLASSES = 4
+    LOSS = "{loss}"
+cfg = Config()"""
+
+DATACLASS_CFG = """\
+from dataclasses import dataclass
+@dataclass
+class Params:
+    num_classes: int = 2
+    loss: str = "{loss}"
+params = Params(num_classes={n})"""
+
+
+def test_class_attributes_carry_the_unit_count_and_the_loss():
+    bug = KERAS_CFG.format(
+        cfg=CLASS_CFG.format(loss="binary_crossentropy"), units="cfg.NUM_CLASSES", loss="cfg.LOSS"
+    )
+    assert _cats(bug, "binary-loss-multiclass")
+    direct = KERAS_CFG.format(
+        cfg=CLASS_CFG.format(loss="binary_crossentropy"),
+        units="Config.NUM_CLASSES",
+        loss="Config.LOSS",
+    )
+    assert _cats(direct, "binary-loss-multiclass")
+    ok = KERAS_CFG.format(
+        cfg=CLASS_CFG.format(loss="categorical_crossentropy"),
+        units="cfg.NUM_CLASSES",
+        loss="cfg.LOSS",
+    )
+    assert _cats(ok, "binary-loss-multiclass") == []
+
+
+def test_dataclass_keyword_overrides_the_field_default():
+    def src(n: int, loss: str) -> str:
+        return KERAS_CFG.format(
+            cfg=DATACLASS_CFG.format(loss=loss, n=n), units="params.num_classes", loss="params.loss"
+        )
+
+    assert _cats(src(5, "binary_crossentropy"), "binary-loss-multiclass")
+    assert _cats(src(1, "binary_crossentropy"), "single-unit-softmax")
+    assert _cats(src(5, "categorical_crossentropy"), "binary-loss-multiclass") == []
+    assert _cats(src(5, "categorical_crossentropy"), "single-unit-softmax") == []
+
+
+STAR = """\
+import torch.nn as nn
+{build}
+model = nn.Sequential(*layers)
+criterion = nn.{loss}()
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+"""
+
+
+def test_sequential_of_a_spread_list_reads_its_last_layers():
+    literal = "layers = [nn.Flatten(), nn.Linear(784, 10), nn.Softmax(dim=1)]"
+    appended = "layers = [nn.Flatten(), nn.Linear(784, 10)]\nlayers.append(nn.Softmax(dim=1))"
+    extended = "layers = [nn.Flatten()]\nlayers.extend([nn.Linear(784, 10), nn.Softmax(dim=1)])"
+    added = "body = [nn.Flatten(), nn.Linear(784, 10)]\nlayers = body + [nn.Softmax(dim=1)]"
+    for build in (literal, appended, extended, added):
+        assert _cats(STAR.format(build=build, loss="CrossEntropyLoss"), "double-softmax"), build
+    logits = "layers = [nn.Flatten(), nn.Linear(784, 10)]"
+    assert _cats(STAR.format(build=logits, loss="CrossEntropyLoss"), "double-softmax") == []
+    nll = STAR.format(build=literal.replace("Softmax", "LogSoftmax"), loss="NLLLoss")
+    assert _cats(nll, "double-softmax") == []
+
+
+def test_spread_one_unit_softmax_head():
+    one = "layers = [nn.Linear(512, 1), nn.Softmax(dim=1)]"
+    assert _cats(STAR.format(build=one, loss="BCELoss"), "single-unit-softmax")
+    sig = "layers = [nn.Linear(512, 1), nn.Sigmoid()]"
+    assert _cats(STAR.format(build=sig, loss="BCELoss"), "single-unit-softmax") == []
+
+
+def test_lightning_module_trains_its_new_head():
+    src = """\
+import torch, torch.nn as nn, torchvision
+import pytorch_lightning as pl
+class Lit(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.model = torchvision.models.resnet18(pretrained=True)
+        self.model.fc = nn.Linear(512, 10)
+        self.loss = nn.CrossEntropyLoss()
+    def forward(self, x):
+        return self.model(x)
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return self.loss(self(x), y)
+"""
+    assert _cats(src, "head-mismatch") == []
+    head = src.split("    def training_step")[0]
+    no_training = head + "model = Lit()\nprint(model(x).argmax(1))\n"
+    assert _cats(no_training, "head-mismatch")
