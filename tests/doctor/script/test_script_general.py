@@ -119,3 +119,42 @@ class Lit(pl.LightningModule):
     head = src.split("    def training_step")[0]
     no_training = head + "model = Lit()\nprint(model(x).argmax(1))\n"
     assert _cats(no_training, "head-mismatch")
+
+
+RELOAD = """\
+import torch, torch.nn as nn, torchvision
+model = torchvision.models.resnet18(pretrained=True)
+model.fc = nn.Linear(512, 10)
+for x, y in loader:
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+torch.save(model.state_dict(), "m.pth")
+net = torchvision.models.resnet18()
+{reload}
+net.eval()
+print(net(x).argmax(1))
+"""
+
+
+def test_head_replaced_after_reloading_the_trained_weights():
+    bug = 'net.load_state_dict(torch.load("m.pth"))\nnet.fc = nn.Linear(512, 10)'
+    assert _cats(RELOAD.format(reload=bug), "head-mismatch")
+    ok = 'net.fc = nn.Linear(512, 10)\nnet.load_state_dict(torch.load("m.pth"))'
+    assert _cats(RELOAD.format(reload=ok), "head-mismatch") == []
+
+
+def test_own_checkpoint_filtered_through_a_merged_state_dict():
+    src = """\
+import torch, torchvision
+model = torchvision.models.resnet18(num_classes=5)
+pretrained = torch.load("{path}")
+model_dict = model.state_dict()
+pretrained = {{k: v for k, v in pretrained.items() if "fc" not in k}}
+model_dict.update(pretrained)
+model.load_state_dict(model_dict)
+model.eval()
+print(model(x).argmax(1))
+"""
+    assert _cats(src.format(path="best_model.pth"), "head-mismatch")
+    assert _cats(src.format(path="imagenet_resnet18.pth"), "head-mismatch") == []

@@ -790,7 +790,7 @@ class Program:
 
     def _mutations(self, name: str, before: int) -> list[Ref]:
         out = []
-        for method in ("append", "extend", "insert"):
+        for method in ("append", "extend", "insert", "update"):
             for c in self._by_method.get(method, ()):
                 f = c.node.func
                 if c.ev.idx < before and isinstance(f.value, ast.Name) and f.value.id == name:

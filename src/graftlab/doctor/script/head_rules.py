@@ -31,7 +31,9 @@ declare(
 _HEADS = re.compile(r"^(fc|classifier|head|heads|logits|last_linear|_fc|top|out|output|cls)$")
 _LOADS = {"load_state_dict", "load_weights", "load_pretrained", "load_checkpoint"}
 _SSL_REPOS = re.compile(r"swav|dino|barlowtwins|vicreg|moco|simclr|simsiam|byol|ibot|msn", re.I)
-_OWN_CHECKPOINT = re.compile(r"resume|checkpoint|ckpt|best|last|epoch|finetuned|trained", re.I)
+_OWN_CHECKPOINT = re.compile(
+    r"resume|checkpoint|ckpt|best|last|epoch|finetuned|(?<!pre)trained", re.I
+)
 _RESUME = re.compile(r"resum|restart|continue_from|last_checkpoint", re.I)
 
 
@@ -66,6 +68,18 @@ def _head_assign(n: ast.stmt) -> ast.Attribute | None:
     return t if name in ("Linear", "Sequential", "LazyLinear") else None
 
 
+def _loaded_into(node: ast.stmt) -> str | None:
+    """The network a load statement fills: ``net`` of ``net.load_state_dict(...)`` or of
+    ``net = resnet18(pretrained=True)``; None when the statement does not say."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        return ast.unparse(node.targets[0])
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        f = node.value.func
+        if isinstance(f, ast.Attribute) and (f.attr in _LOADS or f.attr.startswith("load_w")):
+            return ast.unparse(f.value)
+    return None
+
+
 def _is_load(ctx: Ctx, ev: Event) -> bool:
     """Trained weights arrive here: a load call, ``torch.hub.load``, or a constructor asked
     for pretrained weights (``resnet50(pretrained=True)``, ``weights="DEFAULT"``)."""
@@ -93,15 +107,27 @@ def check_untrained_head(ctx: Ctx) -> None:
     hub model used as a classifier; a checkpoint's own head filtered out when loading it."""
     if not uses_torch(ctx):
         return
-    if _trains(ctx):
+    trains = _trains(ctx)
+    if trains:
         _filtered_own_head(ctx, _RESUME)  # resuming: the trained head is thrown away too
-        return
+    # a training step placed after the new head trains it; training only before it (train,
+    # save, then reload and replace the head to predict) leaves it random
+    steps = [
+        c.ev.idx
+        for c in ctx.prog.calls
+        if c.name in ("backward", "fit", "fit_one_cycle", "fine_tune", "train_one_epoch")
+    ]
     pred = _predicts(ctx)
     loads = [ev.idx for ev in ctx.prog.events if _is_load(ctx, ev)]
     for ev in ctx.prog.events:
         t = _head_assign(ev.node)
         before = [i for i in loads if i < ev.idx]
+        if t is not None:  # loads into another network do not count
+            owner = ast.unparse(t.value)
+            before = [i for i in before if _loaded_into(ctx.prog.events[i].node) in (owner, None)]
         if t is None or not before or not pred:
+            continue
+        if trains and (not steps or max(steps) > ev.idx or pred < ev.node.lineno):
             continue
         if all(exclusive(ctx, ctx.prog.events[i].node, ev.node) for i in before):
             continue  # if resume: load ... else: new head
@@ -120,6 +146,8 @@ def check_untrained_head(ctx: Ctx) -> None:
             "Build the layer before loading the weights (so they fill it), or keep the loaded "
             "layer; replace a head only when you then train it.",
         )
+        return
+    if trains:
         return
     for c in ctx.prog.calls:
         if c.qual != "torch.hub.load":
