@@ -158,3 +158,32 @@ print(model(x).argmax(1))
 """
     assert _cats(src.format(path="best_model.pth"), "head-mismatch")
     assert _cats(src.format(path="imagenet_resnet18.pth"), "head-mismatch") == []
+
+
+SCRATCH = """\
+import torch, torchvision
+from torchvision import datasets
+train = datasets.ImageFolder("data/train", transform=tf)
+loader = torch.utils.data.DataLoader(train, batch_size=32, shuffle=True)
+model = torchvision.models.{ctor}
+for x, y in loader:
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+"""
+
+FASTAI = """\
+from fastai.vision.all import *
+dls = ImageDataLoaders.from_folder(path, valid="val", item_tfms=Resize(224))
+learn = Learner(dls, {net}, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
+learn.fit_one_cycle(5, 3e-3)
+"""
+
+
+def test_network_built_with_its_default_1000_outputs():
+    assert _cats(SCRATCH.format(ctor="resnet18()"), "head-mismatch")
+    assert _cats(SCRATCH.format(ctor="resnet18(num_classes=5)"), "head-mismatch") == []
+    assert _cats(FASTAI.format(net="xresnet50()"), "head-mismatch")
+    assert _cats(FASTAI.format(net="xresnet50(n_out=dls.c)"), "head-mismatch") == []
+    vision = FASTAI.replace("Learner(dls, {net},", "vision_learner(dls, resnet34,")
+    assert _cats(vision, "head-mismatch") == []

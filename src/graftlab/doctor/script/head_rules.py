@@ -259,7 +259,44 @@ def _task_classes(ctx: Ctx) -> tuple[str, int] | None:
             return f"{c.name} has {_KNOWN_K[c.name]} classes", c.node.lineno
         if c.name == "ImageFolder":
             return "ImageFolder's class folders", c.node.lineno
+        if c.name in _FASTAI_DATA:
+            return f"{c.name}'s labels (dls.c)", c.node.lineno
     return None
+
+
+_FASTAI_DATA = {
+    "from_folder",
+    "from_name_func",
+    "from_name_re",
+    "from_df",
+    "from_csv",
+    "dataloaders",
+}
+_FASTAI_NETS = re.compile(r"^x(se_)?res(ne)?t\d+\w*$|^xception\w*$")
+
+
+def _fastai_default_head(ctx: Ctx, task: tuple[str, int]) -> None:
+    """fastai's ``xresnet50()`` (and relatives) given to a ``Learner`` without ``n_out``:
+    the network is built with 1000 outputs whatever ``dls.c`` is."""
+    for c in ctx.prog.calls:
+        if not _FASTAI_NETS.match(c.name) or c.kw("n_out") or c.kw("c_out") or len(c.node.args) > 1:
+            continue
+        if not once(ctx, "head.never_replaced"):
+            return
+        ctx.add(
+            "GL233",
+            "head-mismatch",
+            "warning",
+            f"{c.name}() is built with its default 1000 outputs",
+            [c.node.lineno, task[1]],
+            f"fastai's {c.name}() takes the number of outputs from n_out, whose default is "
+            f"1000 (ImageNet), not from the data ({task[0]}). Given to Learner directly, the "
+            "model trains 1000 logits for a few labels: the unused outputs compete in the "
+            "softmax and the metrics are not those of a model sized for the task (inferred "
+            "from the constructor call).",
+            f"model = {c.name}(n_out=dls.c)  # or vision_learner(dls, arch), which sizes the head",
+            [REFS["tv_models"]],
+        )
 
 
 @check("torch.head_never_replaced")
@@ -273,7 +310,9 @@ def check_head_never_replaced(ctx: Ctx) -> None:
     task = _task_classes(ctx)
     if task is None:
         return
-    for m in ts.backbones:
+    _fastai_default_head(ctx, task)
+    # built from scratch too: ``resnet18()`` without num_classes ends in 1000 outputs
+    for m in (m for m in ts.models if m.kind in ("torchvision", "timm")):
         head = ts.head(m)
         if head is None or head.units != 1000 or _wrapped(ctx, m):
             continue
@@ -285,7 +324,8 @@ def check_head_never_replaced(ctx: Ctx) -> None:
             "warning",
             f"{m.name} keeps its 1000-class ImageNet classifier",
             [m.line, task[1]],
-            f"The pretrained {m.name} still ends in the ImageNet layer with 1000 outputs, "
+            f"The {'pretrained ' if m.pretrained else ''}{m.name} still ends in the "
+            "ImageNet-sized layer with 1000 outputs, "
             f"and nothing replaces it, while the task has fewer classes ({task[0]}). The loss "
             "trains 1000 logits for a handful of labels: the unused ImageNet classes compete "
             "in the softmax, predictions can land on them, and the classifier starts from "

@@ -326,7 +326,12 @@ class TorchScript:
                 return Head(
                     "linear", n if model.site.kw("num_classes") is not None else 1000, model.line
                 )
-            return Head("linear", 1000, model.line)
+            n = self.prog.const(
+                model.site.kw("num_classes"), model.site.ev.idx, model.site.ev.scope
+            )
+            return Head(
+                "linear", n if model.site.kw("num_classes") is not None else 1000, model.line
+            )
         if model.kind == "sequential":
             return self._sequence_head(self.prog.items(list(model.site.node.args), model.site.ev))
         if model.cls is not None:
