@@ -8,6 +8,7 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     aug_rules,
     bn_rules,
     color_rules,
+    fit_rules,
     head_rules,
     label_rules,
     leak_rules,
