@@ -187,3 +187,35 @@ def test_network_built_with_its_default_1000_outputs():
     assert _cats(FASTAI.format(net="xresnet50(n_out=dls.c)"), "head-mismatch") == []
     vision = FASTAI.replace("Learner(dls, {net},", "vision_learner(dls, resnet34,")
     assert _cats(vision, "head-mismatch") == []
+
+
+TRAINER = """\
+import torch
+class Trainer:
+    def __init__(self, phi, opt, train_loader, val_loader):
+        self.phi = phi
+        self.opt = opt
+        self.train_loader = train_loader
+        self.val_loader = val_loader
+    def train(self, epochs):
+        for epoch in range(epochs):
+            for x, y in self.train_loader:
+                self.opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(self.phi(x), y)
+                loss.backward()
+                self.opt.step()
+            self.get_metric_eval()
+    def get_metric_eval(self):
+{switch}        correct = 0
+        with torch.no_grad():
+            for x, y in self.val_loader:
+                correct += (self.phi(x).argmax(1) == y).sum().item()
+        print(correct)
+"""
+
+
+def test_network_known_by_what_feeds_the_loss_is_checked_for_eval_mode():
+    found = _cats(TRAINER.format(switch=""), "eval-mode-missing")
+    assert found and found[0].severity == "warning"
+    ok = TRAINER.format(switch="        self.phi.eval()\n")
+    assert _cats(ok, "eval-mode-missing") == []

@@ -34,6 +34,7 @@ _WRAPPERS = {
     "share_memory",
     "bfloat16",
 }
+_LOSS_CALL = re.compile(r"(?i)loss|criterion|cross_entropy|nll")
 _MODEL_WORDS = re.compile(r"model|net|classifier|backbone|resnet|vgg|densenet|efficientnet|vit")
 _HEAD_ATTRS = {"fc", "classifier", "head", "heads", "last_linear", "_fc", "top"}
 ACTIVATIONS = {
@@ -272,6 +273,17 @@ class TorchScript:
                 name = dotted(c.node.func.value)
                 if name and not name.endswith(("optimizer", "opt", "scheduler")):
                     out.add(name)
+        # ``loss = F.cross_entropy(self.phi(x), y)``: what produces a loss's input is a network
+        for c in self.prog.calls:
+            if not _LOSS_CALL.search(c.name):
+                continue
+            for a in c.node.args[:1]:
+                r = self.prog.origin(a, c.ev.idx, c.ev.scope)
+                if isinstance(r.node, ast.Call) and r.node.args:
+                    name = dotted(r.node.func)
+                    known = name in self.prog.classes or name in self.prog.functions
+                    if name and not known and "." not in name.removeprefix("self."):
+                        out.add(name)
         return out
 
     def _pretrained(self, c: CallSite) -> bool:
