@@ -219,3 +219,51 @@ def test_network_known_by_what_feeds_the_loss_is_checked_for_eval_mode():
     assert found and found[0].severity == "warning"
     ok = TRAINER.format(switch="        self.phi.eval()\n")
     assert _cats(ok, "eval-mode-missing") == []
+
+
+GEN = """\
+import numpy as np
+from tensorflow import keras
+def augment(img):
+    if np.random.rand() > 0.5:
+        img = img[:, ::-1]
+    return img
+def identity(img):
+    return img
+def batch_generator(X, y, bs, transform):
+    while True:
+        idx = np.random.randint(0, len(X), bs)
+        yield np.stack([transform(X[i]) for i in idx]), y[idx]
+train_gen = batch_generator(X_train, y_train, 32, augment)
+valid_gen = batch_generator(X_valid, y_valid, 32, {val})
+model.fit(train_gen, steps_per_epoch=100, validation_data=valid_gen, validation_steps=10)
+"""
+
+SEQ = """\
+import numpy as np
+from tensorflow import keras
+def jitter(img):
+    return img * np.random.uniform(0.8, 1.2)
+class Batches(keras.utils.Sequence):
+    def __init__(self, X, y, transform=None):
+        self.X, self.y, self.transform = X, y, transform
+    def __len__(self):
+        return len(self.X) // 32
+    def __getitem__(self, i):
+        xs = self.X[i * 32 : (i + 1) * 32]
+        if self.transform is not None:
+            xs = np.stack([self.transform(x) for x in xs])
+        return xs, self.y[i * 32 : (i + 1) * 32]
+model.fit(Batches(X_train, y_train, jitter), validation_data=Batches(X_val, y_val{val}))
+"""
+
+
+def test_augmentation_passed_into_the_validation_generator():
+    assert _cats(GEN.format(val="augment"), "augmented-evaluation")
+    assert _cats(
+        GEN.format(val="transform=augment").replace("bs, transform", "bs, transform=None"),
+        "augmented-evaluation",
+    )
+    assert _cats(GEN.format(val="identity"), "augmented-evaluation") == []
+    assert _cats(SEQ.format(val=", transform=jitter"), "augmented-evaluation")
+    assert _cats(SEQ.format(val=""), "augmented-evaluation") == []
