@@ -267,3 +267,29 @@ def test_augmentation_passed_into_the_validation_generator():
     assert _cats(GEN.format(val="identity"), "augmented-evaluation") == []
     assert _cats(SEQ.format(val=", transform=jitter"), "augmented-evaluation")
     assert _cats(SEQ.format(val=""), "augmented-evaluation") == []
+
+
+LEARNER = """\
+from fastai.vision.all import *
+import torch.nn.functional as F
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(512, 10)
+    def forward(self, x):
+        return {ret}
+learn = Learner(dls, nn.Sequential(body, Head()), loss_func={loss}, metrics=accuracy)
+learn.fit_one_cycle(5)
+"""
+
+
+def test_fastai_learner_loss_meets_the_model_head():
+    soft = "F.softmax(self.fc(x), dim=1)"
+    for loss in ("CrossEntropyLossFlat()", "nn.CrossEntropyLoss()", "F.cross_entropy"):
+        assert _cats(LEARNER.format(ret=soft, loss=loss), "double-softmax"), loss
+    assert (
+        _cats(LEARNER.format(ret="self.fc(x)", loss="CrossEntropyLossFlat()"), "double-softmax")
+        == []
+    )
+    nll = LEARNER.format(ret="F.log_softmax(self.fc(x), dim=1)", loss="CrossEntropyLossFlat()")
+    assert _cats(nll, "double-softmax") == []

@@ -54,6 +54,46 @@ def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
     return out
 
 
+def _called_losses(ctx: Ctx):
+    for call, kind, def_line in loss_calls(ctx):
+        yield call, kind, def_line, tensor_head(ctx, call.arg(0, "input"), call.ev)
+
+
+_CE_NAMES = {
+    "CrossEntropyLoss",
+    "CrossEntropyLossFlat",
+    "cross_entropy",
+    "LabelSmoothingCrossEntropy",
+}
+
+
+def _learner_losses(ctx: Ctx):
+    """fastai ``Learner(dls, model, loss_func=CrossEntropyLossFlat())``: the library calls the
+    loss on the model's output, so the model's head meets the loss there."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if c.name != "Learner":
+            continue
+        loss = c.kw("loss_func")
+        site = ctx.prog.origin_call(loss, c.ev) if loss is not None else None
+        name = (
+            site.name
+            if site is not None
+            else last(canon(ctx.prog.qualname(loss, c.ev.idx, c.ev.scope) or ""))
+            if loss is not None
+            else ""
+        )
+        if name not in _CE_NAMES:
+            continue
+        net = c.arg(1, "model")
+        model = ts.model_of(net, c.ev) if net is not None else None
+        head = ts.head(model) if model is not None else None
+        if head is None and net is not None:
+            head = ts._module_head(net, c.ev)
+        if head is not None:
+            yield c, "ce", loss.lineno, head
+
+
 def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0) -> Head | None:
     """What produced a tensor: an activation function, or a model's head."""
     if node is None or depth > 8:
@@ -142,8 +182,7 @@ def check_head(ctx: Ctx) -> None:
         head = ts.head(model)
         if head and head.activation == "softmax" and head.units == 1:
             _single(ctx, [head.line], "softmax")
-    for call, kind, def_line in loss_calls(ctx):
-        head = tensor_head(ctx, call.arg(0, "input"), call.ev)
+    for call, kind, def_line, head in [*_learner_losses(ctx), *_called_losses(ctx)]:
         if head is None or not once(ctx, "torch.head", head.line, kind):
             continue  # the same output and loss, reached from the training and the eval loop
         lines = [head.line, def_line, call.node.lineno]
