@@ -293,3 +293,34 @@ def test_fastai_learner_loss_meets_the_model_head():
     )
     nll = LEARNER.format(ret="F.log_softmax(self.fc(x), dim=1)", loss="CrossEntropyLossFlat()")
     assert _cats(nll, "double-softmax") == []
+
+
+INJECTED = """\
+import torch
+import torch.nn as nn
+class Seg(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(16, 4, 1)
+        self.act = nn.Sigmoid()
+    def forward(self, x):
+        x = self.conv(x)
+{mode}        return x
+class Runner:
+    def __init__(self, net, criterion):
+        self.net = net
+        self.criterion = criterion
+    def step(self, x, y):
+        return self.criterion(self.net(x), y)
+    def validate(self, loader):
+        self.net.eval()
+        with torch.no_grad():
+            return [self.step(x, y).item() for x, y in loader]
+"""
+
+
+def test_eval_only_activation_before_an_injected_criterion():
+    eval_only = "        if not self.training:\n            x = self.act(x)\n"
+    (f,) = _cats(INJECTED.format(mode=eval_only), "double-softmax")
+    assert f.severity == "warning" and "inferred" in f.explanation
+    assert _cats(INJECTED.format(mode=""), "double-softmax") == []

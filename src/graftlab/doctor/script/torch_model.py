@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 
 from graftlab.doctor.script._rules import Ctx, check
@@ -55,8 +56,22 @@ def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
 
 
 def _called_losses(ctx: Ctx):
+    known = set()
     for call, kind, def_line in loss_calls(ctx):
+        known.add(id(call.node))
         yield call, kind, def_line, tensor_head(ctx, call.arg(0, "input"), call.ev)
+    # a criterion injected from outside the paste (``self.loss_criterion(output, target)``):
+    # its kind is unknown, only a head that changes with the mode can be judged against it
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if id(c.node) in known or not isinstance(f, ast.Name | ast.Attribute) or not c.node.args:
+            continue
+        name = f.id if isinstance(f, ast.Name) else f.attr
+        if not re.search(r"(?i)loss|criterion", name) or ctx.prog.origin_call(f, c.ev):
+            continue
+        head = tensor_head(ctx, c.node.args[0], c.ev)
+        if head is not None and head.eval_only:
+            yield c, "injected", c.node.lineno, head
 
 
 _CE_NAMES = {
@@ -187,7 +202,26 @@ def check_head(ctx: Ctx) -> None:
             continue  # the same output and loss, reached from the training and the eval loop
         lines = [head.line, def_line, call.node.lineno]
         act = head.activation
-        if kind == "ce" and act == "softmax" and head.eval_only:
+        if kind == "injected" and act in ("softmax", "sigmoid"):
+            ctx.add(
+                "GL201",
+                "double-softmax",
+                "warning",
+                f"In eval mode the model returns {act} outputs, and the same loss is computed on "
+                "them",
+                lines,
+                f"forward() applies {act} only when not self.training, and the validation pass "
+                "computes the training criterion on that output. Losses for classification "
+                "and segmentation (CrossEntropyLoss, BCEWithLogitsLoss, Dice with a "
+                f"normalisation) apply {act} themselves, so in validation it is applied twice: "
+                "the validation loss is not comparable with the training loss, and early "
+                "stopping or schedulers reading it are misled (inferred: the criterion is "
+                "passed in from code not shown).",
+                "Return logits from forward() in both modes and apply the activation only for "
+                "predictions and metrics, or compute the validation loss on the logits.",
+                [REFS["torch_ce"]],
+            )
+        elif kind == "ce" and act == "softmax" and head.eval_only:
             ctx.add(
                 "GL201",
                 "double-softmax",
