@@ -134,3 +134,67 @@ def check_unguarded_long_run(ctx: Ctx) -> None:
         "restore_best_weights=True).",
         [REFS["keras_idg"], REFS["tv_tutorial"]],
     )
+
+
+declare(
+    "GL314",
+    "augmentation-phase",
+    "warning",
+    "script",
+    "Random augmentation mapped before Dataset.cache(): every epoch replays the same draw",
+    (REFS["keras_tl"],),
+)
+
+_DRAW = re.compile(r"(?i)(^|\.)(random|stateless_random)(\.|_)|^Random\w+$|\.Random\w+$")
+
+
+def _draws(ctx: Ctx, fn: ast.AST, at) -> ast.Call | None:
+    """A call in ``fn`` that draws at random (tf.random.*, tf.image.random_*, np.random.*,
+    a Keras Random* layer)."""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            q = ctx.prog.qualname(n.func, at.idx, at.scope) or ast.unparse(n.func)
+            if _DRAW.search(q) and not q.endswith(("seed", "set_seed", "shuffle")):
+                return n
+            made = ctx.prog.origin_call(n.func, at) if isinstance(n.func, ast.Name) else None
+            if made is not None and made.name.startswith("Random"):  # a RandomFlip layer
+                return n
+    return None
+
+
+@check("tf.augment_before_cache")
+def check_augment_before_cache(ctx: Ctx) -> None:
+    """GL314: ``ds.map(random_augment).cache()`` - cache() stores the first epoch's draw."""
+    prog = ctx.prog
+    for c in prog.method_calls("cache"):
+        node, at, depth = c.node.func.value, c.ev, 0
+        while depth < 12:
+            depth += 1
+            r = prog.origin(node, at.idx, at.scope)
+            n = r.node
+            if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+                break
+            if n.func.attr == "map" and n.args:
+                fn = n.args[0]
+                body = prog.functions.get(fn.id) if isinstance(fn, ast.Name) else None
+                body = fn if isinstance(fn, ast.Lambda) else body
+                draw = _draws(ctx, body, r) if body is not None else None
+                if draw is not None and once(ctx, "tf.augment_before_cache", c.node.lineno):
+                    ctx.add(
+                        "GL314",
+                        "augmentation-phase",
+                        "warning",
+                        "Random augmentation is mapped before cache(): every epoch gets the "
+                        "same augmented images",
+                        [draw.lineno, n.lineno, c.node.lineno],
+                        "Dataset.cache() stores the elements of the first pass. The map "
+                        "function before it draws its random flips/crops once per image, so "
+                        "from the second epoch on the cached, already-augmented images are "
+                        "replayed unchanged: the augmentation adds no variety and the model "
+                        "overfits as if there were none.",
+                        "Cache the deterministic part, then augment: "
+                        "ds.map(load).cache().shuffle(n).map(augment).batch(b).prefetch(...)",
+                        [REFS["keras_tl"]],
+                    )
+                    return
+            node, at = n.func.value, r

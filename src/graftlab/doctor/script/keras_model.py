@@ -201,6 +201,19 @@ def _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits) -> None:
             "loss='categorical_crossentropy'.",
             fit_lines,
         )
+    if kind in ("categorical", "sparse") and act == "sigmoid" and units != 1 and not from_logits:
+        add(
+            "warning",
+            f"Sigmoid output units trained with {loss_name or kind + ' cross-entropy'}",
+            "Categorical cross-entropy expects one probability distribution over the classes "
+            "(softmax outputs that sum to 1). Sigmoid units are independent yes/no scores: "
+            "Keras divides them by their sum before the log, so the loss no longer matches "
+            "what the model outputs, pushing the wrong units is barely penalised, and "
+            "predict() returns scores that are not class probabilities.",
+            "One class per sample: Dense(K, activation='softmax') with "
+            "categorical_crossentropy (sparse_categorical_crossentropy for integer labels). "
+            "Several labels per sample: keep sigmoid and use binary_crossentropy.",
+        )
     if loss_name and from_logits and act in ("softmax", "sigmoid"):
         ctx.add(  # the activation applied twice: the model's own, then the loss's
             "GL107",

@@ -1,0 +1,75 @@
+"""tf.data augmentation cached after its first draw; sigmoid units under categorical CE."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _cats(src: str, category: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == category and f.severity in ("error", "warning")
+    ]
+
+
+PIPE = """\
+import tensorflow as tf
+def augment(img, label):
+    img = tf.image.random_flip_left_right(img)
+    return img, label
+def load(img, label):
+    return tf.image.resize(img, (160, 160)) / 255.0, label
+flip = tf.keras.layers.RandomFlip("horizontal")
+{pipe}
+model.fit(train_ds, epochs=10)
+"""
+
+
+def test_random_map_before_cache():
+    for pipe in (
+        "train_ds = raw.map(load).map(augment).cache().batch(32)",
+        "aug = raw.map(lambda x, y: (tf.image.random_crop(x, (150, 150, 3)), y))\n"
+        "train_ds = aug.cache().shuffle(100).batch(32)",
+        "def jitter(x, y):\n    return flip(x), y\ntrain_ds = raw.map(jitter).cache().batch(32)",
+    ):
+        assert _cats(PIPE.format(pipe=pipe), "augmentation-phase"), pipe
+
+
+def test_augmentation_after_cache_is_silent():
+    for pipe in (
+        "train_ds = raw.map(load).cache().map(augment).batch(32)",
+        "train_ds = raw.map(load).cache().shuffle(100).batch(32)",
+    ):
+        assert _cats(PIPE.format(pipe=pipe), "augmentation-phase") == [], pipe
+
+
+HEAD = """\
+import tensorflow as tf
+class Clf:
+    def __init__(self, loss="{loss}", activation="{act}"):
+        self.loss = loss
+        self.activation = activation
+    def build(self, n_classes):
+        inp = tf.keras.layers.Input((32,))
+        out = tf.keras.layers.Dense(n_classes, activation=self.activation)(inp)
+        model = tf.keras.Model(inp, out)
+        model.compile(loss=self.loss, optimizer="adam", metrics=["accuracy"])
+        return model
+"""
+
+
+def test_sigmoid_units_with_categorical_crossentropy():
+    bug = HEAD.format(loss="categorical_crossentropy", act="sigmoid")
+    (f,) = _cats(bug, "activation-loss-mismatch")
+    assert f.severity == "warning"
+    assert (
+        _cats(
+            HEAD.format(loss="categorical_crossentropy", act="softmax"), "activation-loss-mismatch"
+        )
+        == []
+    )
+    assert (
+        _cats(HEAD.format(loss="binary_crossentropy", act="sigmoid"), "activation-loss-mismatch")
+        == []
+    )
