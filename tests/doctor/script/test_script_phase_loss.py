@@ -73,3 +73,30 @@ def test_sigmoid_units_with_categorical_crossentropy():
         _cats(HEAD.format(loss="binary_crossentropy", act="sigmoid"), "activation-loss-mismatch")
         == []
     )
+
+
+OLD = """\
+from keras.models import Sequential
+from keras.layers.core import Dense, Activation
+from keras.layers.recurrent import LSTM
+model = Sequential()
+model.add(LSTM(64, 128))
+model.add({dense})
+model.add(Activation("softmax"))
+model.compile(loss="{loss}", optimizer="rmsprop")
+model.fit(X, y, nb_epoch=5)
+"""
+
+
+def test_keras_0_and_1_dense_signatures():
+    one = OLD.format(dense="Dense(128, 1)", loss="categorical_crossentropy")
+    assert _cats(one, "single-unit-softmax")
+    kw = OLD.format(dense="Dense(output_dim=1)", loss="categorical_crossentropy")
+    assert _cats(kw, "single-unit-softmax")
+    many = OLD.format(dense="Dense(128, 40)", loss="binary_crossentropy")
+    assert _cats(many, "binary-loss-multiclass")
+    ok = OLD.format(dense="Dense(128, 40)", loss="categorical_crossentropy")
+    assert _cats(ok, "single-unit-softmax") == []
+    assert _cats(ok, "binary-loss-multiclass") == []
+    modern = OLD.format(dense="Dense(40, 'relu')", loss="categorical_crossentropy")
+    assert _cats(modern, "single-unit-softmax") == []

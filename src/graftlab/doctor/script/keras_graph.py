@@ -101,9 +101,9 @@ class Model:
                 continue
             if layer.kind == "Dense" and layer.site is not None:
                 s = layer.site
-                units = prog.const(s.arg(0, "units"), s.ev.idx, s.ev.scope)
+                units = dense_units(prog, s)
                 if activation is None:
-                    activation = activation_of(prog, s.arg(1, "activation"), s.ev)
+                    activation = dense_activation(prog, s)
                     act_line = s.node.lineno
                 return units, activation, act_line or s.node.lineno
             if layer.kind == "app" and layer.app is not None and layer.app.include_top:
@@ -605,3 +605,28 @@ def target_root(prog: Program, node: ast.expr, ev: Event) -> ast.expr:
         else:
             return n
     return n
+
+
+def _old_api(prog, site) -> bool:
+    """Keras 0.x ``Dense(input_dim, output_dim)``: the second positional argument is a count,
+    where Keras >= 1 has the activation."""
+    if len(site.node.args) < 2:
+        return False
+    return isinstance(prog.const(site.node.args[1], site.ev.idx, site.ev.scope), int)
+
+
+def dense_units(prog, site):
+    """Output units of a Dense call: ``units`` / first argument, Keras 1's ``output_dim=``,
+    or the second argument of Keras 0.x ``Dense(input_dim, output_dim)``."""
+    if _old_api(prog, site):
+        return prog.const(site.node.args[1], site.ev.idx, site.ev.scope)
+    node = site.arg(0, "units")
+    if node is None:
+        node = site.kw("output_dim")
+    return prog.const(node, site.ev.idx, site.ev.scope)
+
+
+def dense_activation(prog, site):
+    if _old_api(prog, site):
+        return activation_of(prog, site.kw("activation"), site.ev)
+    return activation_of(prog, site.arg(1, "activation"), site.ev)

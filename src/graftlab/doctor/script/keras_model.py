@@ -9,7 +9,12 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN
 from graftlab.doctor.script.frameworks import uses_keras
-from graftlab.doctor.script.keras_graph import KerasScript, activation_of
+from graftlab.doctor.script.keras_graph import (
+    KerasScript,
+    activation_of,
+    dense_activation,
+    dense_units,
+)
 from graftlab.doctor.script.knowledge import REFS
 
 _LOSS_NAME = {
@@ -38,8 +43,8 @@ def check_head(ctx: Ctx) -> None:
     ks = keras_script(ctx)
     prog = ctx.prog
     for dense in prog.find_calls("Dense"):
-        units = prog.const(dense.arg(0, "units"), dense.ev.idx, dense.ev.scope)
-        act = activation_of(prog, dense.arg(1, "activation"), dense.ev)
+        units = dense_units(prog, dense)
+        act = dense_activation(prog, dense)
         if units == 1 and act == "softmax":
             _single_unit(ctx, [dense.node.lineno])
     for comp in ks.compiles():
