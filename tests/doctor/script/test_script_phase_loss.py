@@ -77,7 +77,7 @@ def test_sigmoid_units_with_categorical_crossentropy():
 
 OLD = """\
 from keras.models import Sequential
-from keras.layers.core import Dense, Activation
+from keras.layers.core import Dense, Activation, TimeDistributedDense
 from keras.layers.recurrent import LSTM
 model = Sequential()
 model.add(LSTM(64, 128))
@@ -100,3 +100,11 @@ def test_keras_0_and_1_dense_signatures():
     assert _cats(ok, "binary-loss-multiclass") == []
     modern = OLD.format(dense="Dense(40, 'relu')", loss="categorical_crossentropy")
     assert _cats(modern, "single-unit-softmax") == []
+
+
+def test_time_distributed_dense_of_keras_0():
+    seq = OLD.replace("model.add(LSTM(64, 128))", "model.add(LSTM(64, 128, return_sequences=True))")
+    bug = seq.format(dense="TimeDistributedDense(128, 40)", loss="binary_crossentropy")
+    assert _cats(bug, "binary-loss-multiclass")
+    ok = seq.format(dense="TimeDistributedDense(128, 40)", loss="categorical_crossentropy")
+    assert _cats(ok, "binary-loss-multiclass") == []

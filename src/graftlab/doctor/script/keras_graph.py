@@ -198,6 +198,8 @@ class KerasScript:
             return Layer("app", site, applied, app)
         if site.name in ("Sequential", "Model", "Functional"):
             return Layer("model", site, applied)
+        if site.name in ("TimeDistributedDense", "MaxoutDense"):  # Keras 0.x/1 layers
+            return Layer("Dense", site, applied)
         return Layer(site.name, site, applied)
 
     def _sequential(self, c: CallSite) -> Model:

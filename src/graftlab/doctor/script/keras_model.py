@@ -42,7 +42,7 @@ def check_head(ctx: Ctx) -> None:
         return
     ks = keras_script(ctx)
     prog = ctx.prog
-    for dense in prog.find_calls("Dense"):
+    for dense in prog.find_calls("Dense", "TimeDistributedDense"):
         units = dense_units(prog, dense)
         act = dense_activation(prog, dense)
         if units == 1 and act == "softmax":
