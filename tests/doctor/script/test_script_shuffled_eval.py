@@ -74,3 +74,31 @@ for x, y in loader:
 weights = compute_weights(train_set.targets, losses)
 """
     assert _lo(src) == []
+
+
+NUMERIC = """\
+import torch
+from pathlib import Path
+from torchvision import datasets
+test_ds = datasets.ImageFolder("data/test", tf)
+model.eval()
+for i in range(len(test_ds)):
+    img, label = test_ds[i]
+    pred = model(img[None]).argmax(1).item()
+    path = test_ds.imgs[i][0]
+    true_class = {read}
+    print(pred == true_class)
+"""
+
+
+def test_folder_number_taken_from_the_image_path():
+    for read in ('int(path.split("/")[-2])', "int(Path(path).parent.name)"):
+        found = [
+            f for f in check_script(NUMERIC.format(read=read), filename="p.py") if f.code == "GL304"
+        ]
+        assert found, read
+    mapped = NUMERIC.format(read="int(idx_to_class[pred])").replace(
+        "model.eval()",
+        "idx_to_class = {v: k for k, v in test_ds.class_to_idx.items()}\nmodel.eval()",
+    )
+    assert [f for f in check_script(mapped, filename="p.py") if f.code == "GL304"] == []

@@ -299,6 +299,23 @@ _MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_
 _NUMERIC_DIR = re.compile(r"(?:^|/)\d{1,4}(?:/?$|/[^/]+\.(?:png|jpe?g|bmp|ppm|gif|tiff?)$)", re.I)
 
 
+# expressions that take a file's folder name: listings, basename/dirname, a path split on "/"
+# and its second-to-last part, pathlib's ``.parent.name``, a dataset's (path, index) list
+_FOLDER_NAME_WORDS = (
+    "listdir",
+    "basename",
+    "dirname",
+    "iterdir",
+    "glob",
+    ".parent.name",
+    "split('/')",
+    'split("/")',
+    "split(os.sep)",
+    ".imgs",
+    ".samples",
+)
+
+
 def _numeric_folder_evidence(ctx: Ctx) -> int:
     """A line showing class folders named by numbers: a path literal ending in a number
     (``"data/train/10"``), or ``int()`` of a folder name (``int(os.path.basename(d))``,
@@ -316,7 +333,7 @@ def _numeric_folder_evidence(ctx: Ctx) -> int:
             ):
                 for ref in ctx.prog.deps(n.args[0], ev, limit=10):
                     text = ast.unparse(ref.node)
-                    if any(w in text for w in ("listdir", "basename", "iterdir", "glob")):
+                    if any(w in text for w in _FOLDER_NAME_WORDS):
                         return n.lineno
                     if isinstance(ref.node, ElementOf) and unstable_source(
                         ctx, ref.node.value, ref
