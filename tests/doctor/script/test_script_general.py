@@ -324,3 +324,29 @@ def test_eval_only_activation_before_an_injected_criterion():
     (f,) = _cats(INJECTED.format(mode=eval_only), "double-softmax")
     assert f.severity == "warning" and "inferred" in f.explanation
     assert _cats(INJECTED.format(mode=""), "double-softmax") == []
+
+
+HELPER = """\
+import torch, torch.nn as nn, torch.nn.functional as F, torchvision
+model = torchvision.models.resnet18(pretrained=True)
+model.fc = nn.Linear(512, 3)
+def {name}(model, x):
+    return model(x)
+for epoch in range(5):
+    for x, y in loader:
+        out = {name}(model, x)
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        opt.step()
+    {after}
+"""
+
+
+def test_helper_inside_the_training_step_is_not_evaluation():
+    src = HELPER.format(name="classify", after="pass")
+    assert _cats(src, "eval-mode-missing") == []
+    full_batch = "val_acc = (evaluate(model, X_val).argmax(1) == y_val).float().mean()"
+    src = HELPER.format(name="classify", after=full_batch).replace(
+        "for epoch", "def evaluate(model, x):\n    return model(x)\nfor epoch"
+    )
+    assert _cats(src, "eval-mode-missing")

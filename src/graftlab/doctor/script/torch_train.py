@@ -77,10 +77,25 @@ def _trains_in_loop(ctx: Ctx, ev: Event) -> bool:
     return bool(own) and ctx.prog.loop_trains(own[-1])
 
 
+def _feeds_backward(ctx: Ctx, ev: Event) -> bool:
+    """Whether the value computed at ``ev`` (inside a helper) reaches a ``.backward()`` of
+    the loop around it."""
+    loop = ev.loops[-1]
+    end = ctx.prog.loop_end.get(loop, loop)
+    for c in ctx.prog.method_calls("backward"):
+        if not loop <= c.ev.idx <= end or not isinstance(c.node.func, ast.Attribute):
+            continue
+        if any(r.idx == ev.idx for r in ctx.prog.deps(c.node.func.value, c.ev, limit=40)):
+            return True
+    return False
+
+
 def _eval_context(ctx: Ctx, ev: Event) -> str | None:
     """Why ``ev`` looks like evaluation or inference, or None."""
     if _trains_in_loop(ctx, ev):
         return None
+    if ev.funcs and ev.loops and _feeds_backward(ctx, ev):
+        return None  # ``probs = classify(model, x)`` whose output the training loss uses
     if _grad_free(ctx, ev):
         return "under torch.no_grad()"
     for fn in reversed(ev.funcs):
