@@ -350,3 +350,24 @@ def test_helper_inside_the_training_step_is_not_evaluation():
         "for epoch", "def evaluate(model, x):\n    return model(x)\nfor epoch"
     )
     assert _cats(src, "eval-mode-missing")
+
+
+SPLITS = """\
+import os
+import torchvision.transforms as T
+from torchvision import datasets
+data_transforms = {{
+    "train": T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ToTensor()]),
+    "val": T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor()]),
+}}
+image_datasets = {{
+    x: datasets.ImageFolder(os.path.join(data_dir, x), {tf}) for x in ["train", "val"]
+}}
+"""
+
+
+def test_one_transform_for_every_split_of_a_comprehension():
+    assert _cats(SPLITS.format(tf='data_transforms["train"]'), "augmented-evaluation")
+    assert _cats(SPLITS.format(tf='transform=data_transforms["train"]'), "augmented-evaluation")
+    assert _cats(SPLITS.format(tf="data_transforms[x]"), "augmented-evaluation") == []
+    assert _cats(SPLITS.format(tf='data_transforms["val"]'), "augmented-evaluation") == []
