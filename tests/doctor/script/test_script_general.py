@@ -371,3 +371,23 @@ def test_one_transform_for_every_split_of_a_comprehension():
     assert _cats(SPLITS.format(tf='transform=data_transforms["train"]'), "augmented-evaluation")
     assert _cats(SPLITS.format(tf="data_transforms[x]"), "augmented-evaluation") == []
     assert _cats(SPLITS.format(tf='data_transforms["val"]'), "augmented-evaluation") == []
+
+
+ADDED = """\
+import torch, torch.nn as nn, torchvision
+model = torchvision.models.vgg16(pretrained=True)
+model.classifier[6] = nn.Linear(4096, 5)
+model.classifier.add_module("7", nn.{layer})
+criterion = nn.{loss}()
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+"""
+
+
+def test_activation_added_to_a_torchvision_classifier():
+    assert _cats(ADDED.format(layer="Softmax(dim=1)", loss="CrossEntropyLoss"), "double-softmax")
+    logsm = ADDED.format(layer="LogSoftmax(dim=1)", loss="NLLLoss")
+    assert _cats(logsm, "double-softmax") == []
+    drop = ADDED.format(layer="Dropout(0.2)", loss="CrossEntropyLoss")
+    assert _cats(drop, "double-softmax") == []

@@ -327,6 +327,24 @@ class TorchScript:
 
     # -- heads -------------------------------------------------------------------------------
     def head(self, model: TorchModel) -> Head | None:
+        base = self._head(model)
+        if base is None or model.kind not in ("torchvision", "timm"):
+            return base
+        # ``model.classifier.add_module('7', nn.Softmax(dim=1))`` after construction: the
+        # network now ends in that activation
+        for c in self.prog.method_calls("add_module"):
+            recv = c.node.func.value
+            owner = recv.value if isinstance(recv, ast.Attribute) else recv
+            if isinstance(recv, ast.Attribute) and recv.attr not in _HEAD_ATTRS:
+                continue
+            if len(c.node.args) < 2 or self.model_of(owner, c.ev) is not model:
+                continue
+            added = self.prog.origin_call(c.node.args[1], c.ev)
+            if added is not None and added.name in ACTIVATIONS and c.ev.idx > model.site.ev.idx:
+                base = Head(ACTIVATIONS[added.name], base.units, c.node.lineno)
+        return base
+
+    def _head(self, model: TorchModel) -> Head | None:
         if model.kind in ("torchvision", "timm"):
             assigned = self._assigned_head(model)
             if assigned is not None:
