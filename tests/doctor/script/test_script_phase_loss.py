@@ -108,3 +108,28 @@ def test_time_distributed_dense_of_keras_0():
     assert _cats(bug, "binary-loss-multiclass")
     ok = seq.format(dense="TimeDistributedDense(128, 40)", loss="categorical_crossentropy")
     assert _cats(ok, "binary-loss-multiclass") == []
+
+
+ENCODED = """\
+import numpy as np
+import pandas as pd
+from tensorflow import keras
+from sklearn.preprocessing import LabelBinarizer, MultiLabelBinarizer, OneHotEncoder
+enc = {enc}
+y = {y}
+model = keras.Sequential([keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(n_out, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(X, y, epochs=10)
+"""
+
+
+def test_one_hot_labels_from_encoders_under_binary_loss():
+    for enc, y in (
+        ("LabelBinarizer()", "enc.fit_transform(labels)"),
+        ("OneHotEncoder(sparse_output=False)", "enc.fit_transform(labels.reshape(-1, 1))"),
+        ("None", "pd.get_dummies(df.label).values"),
+    ):
+        assert _cats(ENCODED.format(enc=enc, y=y), "binary-loss-multiclass"), enc
+    multi = ENCODED.format(enc="MultiLabelBinarizer()", y="enc.fit_transform(tag_lists)")
+    assert _cats(multi, "binary-loss-multiclass") == []

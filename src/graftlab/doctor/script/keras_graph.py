@@ -403,9 +403,38 @@ class KerasScript:
         flow = self.flow_of(fit.arg(0, "x") or fit.kw("generator"), fit.ev)
         if flow is not None:
             return flow.label_format
-        y = self.prog.origin_call(fit.arg(1, "y"), fit.ev)
-        if y is not None and y.name in ("to_categorical", "LabelBinarizer", "fit_transform"):
-            return "onehot" if y.name == "to_categorical" else None
+        y = self._label_source(fit.arg(1, "y"), fit.ev)
+        if y is None:
+            return None
+        if y.name in ("to_categorical", "get_dummies"):
+            return "onehot"
+        if y.name in ("fit_transform", "transform") and isinstance(y.node.func, ast.Attribute):
+            # LabelBinarizer / OneHotEncoder: one 1 per row; MultiLabelBinarizer: multi-hot
+            enc = self.prog.origin_call(y.node.func.value, y.ev)
+            if enc is not None and enc.name in ("LabelBinarizer", "OneHotEncoder"):
+                return "onehot"
+        return None
+
+    def _label_source(self, node: ast.expr | None, at) -> CallSite | None:
+        """The call that made the labels, through ``.values``, ``.to_numpy()``,
+        ``.astype(...)`` and ``np.array(...)``."""
+        for _ in range(4):
+            if node is None:
+                return None
+            r = self.prog.origin(node, at.idx, at.scope)
+            if isinstance(r.node, ast.Attribute) and r.node.attr == "values":
+                node, at = r.node.value, r
+                continue
+            site = self.prog.origin_call(node, at)
+            if site is None:
+                return None
+            if site.name in ("to_numpy", "astype") and isinstance(site.node.func, ast.Attribute):
+                node, at = site.node.func.value, site.ev
+                continue
+            if site.name in ("array", "asarray") and site.node.args:
+                node, at = site.node.args[0], site.ev
+                continue
+            return site
         return None
 
     def has_validation(self, fit: CallSite) -> bool:
