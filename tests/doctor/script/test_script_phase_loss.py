@@ -133,3 +133,21 @@ def test_one_hot_labels_from_encoders_under_binary_loss():
         assert _cats(ENCODED.format(enc=enc, y=y), "binary-loss-multiclass"), enc
     multi = ENCODED.format(enc="MultiLabelBinarizer()", y="enc.fit_transform(tag_lists)")
     assert _cats(multi, "binary-loss-multiclass") == []
+
+
+BN_SUB = """\
+import keras
+class FrozenBN(keras.layers.BatchNormalization):
+    def __init__(self, freeze, *args, **kwargs):
+        self.freeze = freeze
+        super(FrozenBN, self).__init__(*args, **kwargs)
+    def call(self, inputs, training=None):
+        return super(FrozenBN, self).call(inputs, training={flag})
+"""
+
+
+def test_python2_style_super_in_a_batchnorm_subclass():
+    (f,) = _cats(BN_SUB.format(flag="(not self.freeze)"), "batchnorm")
+    assert f.severity == "warning"
+    assert _cats(BN_SUB.format(flag="training"), "batchnorm") == []
+    assert _cats(BN_SUB.format(flag="False"), "batchnorm") == []
