@@ -391,3 +391,36 @@ def test_activation_added_to_a_torchvision_classifier():
     assert _cats(logsm, "double-softmax") == []
     drop = ADDED.format(layer="Dropout(0.2)", loss="CrossEntropyLoss")
     assert _cats(drop, "double-softmax") == []
+
+
+PHASES = """\
+import torch, torchvision
+model = torchvision.models.resnet18(pretrained=True)
+model.fc = torch.nn.Linear(512, 3)
+for epoch in range(3):
+    for phase in ["train", "val"]:
+{switch}        for x, y in dataloaders[phase]:
+            with torch.set_grad_enabled(phase == "train"):
+                out = model(x)
+                loss = crit(out, y)
+                if phase == "train":
+                    loss.backward()
+                    opt.step()
+"""
+
+
+def test_phase_loop_without_mode_switch():
+    (f,) = _cats(PHASES.format(switch=""), "eval-mode-missing")
+    assert f.severity == "error" and "'val' phase" in f.title
+    both = (
+        '        if phase == "train":\n            model.train()\n'
+        "        else:\n            model.eval()\n"
+    )
+    flag = '        model.train(phase == "train")\n'
+    for switch in (both, flag):
+        found = [
+            f
+            for f in check_script(PHASES.format(switch=switch), filename="post.py")
+            if f.category == "eval-mode-missing"
+        ]
+        assert found == [], switch
