@@ -71,3 +71,11 @@ top.fit(train_data, train_labels, epochs=50, batch_size=16)
 """
     assert _of(src) == []
     assert _of(src.replace('np.load("bottleneck_features_train.npy")', "x_train / 255.0"))
+
+
+def test_epoch_loops_over_xrange_and_trange():
+    for rng in ("xrange", "trange"):
+        src = TORCH.format(opt="Adam(model.parameters())", epochs=100).replace(
+            "range(100)", f"{rng}(100)"
+        )
+        assert _of(src), rng

@@ -24,6 +24,7 @@ declare(
     (REFS["keras_idg"], REFS["tv_tutorial"]),
 )
 
+_RANGES = ("range", "xrange", "trange")  # Python 2 and tqdm's range too
 #: Epoch counts from which a run without any counter-measure is called long.
 LONG_RUN = 50
 # Any of these names in a call means the code defends against overfitting somewhere.
@@ -76,7 +77,7 @@ def _long_run(ctx: Ctx) -> tuple[int, int] | None:
         loop = ev.node
         if not isinstance(loop, ast.For) or not isinstance(loop.iter, ast.Call):
             continue
-        if not (isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"):
+        if not (isinstance(loop.iter.func, ast.Name) and loop.iter.func.id in _RANGES):
             continue
         if not re.search(r"(?i)epoch|^e(p)?$", ast.unparse(loop.target)):
             continue
