@@ -24,12 +24,12 @@ KINDS = {"script", "fragment", "notebook", "multi-file", "log", "script+log"}
 PREFIXES = ("keras-", "torch-", "log-", "clean-")
 
 #: Measured on this corpus (benchmarks/doctor_recall.py); the test fails below them.
-FLOORS = {"dev": 0.87, "test": 0.46}
+FLOORS = {"dev": 0.90, "test": 0.53}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.84,
+    "dev/reconstruction": 0.88,
     "dev/reproduction": 0.99,
-    "test/reconstruction": 0.46,
+    "test/reconstruction": 0.53,
     "test/reproduction": 0.49,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The ones left are script

@@ -68,7 +68,9 @@ class Ctx:
                 mods.add(node.module)
         top = {m.split(".")[0] for m in mods}
         keras = bool(top & {"keras", "tensorflow", "tf_keras"})
-        torch = bool(top & {"torch", "torchvision", "timm"})
+        torch = bool(
+            top & {"torch", "torchvision", "timm", "fastai", "pytorch_lightning", "lightning"}
+        )
         if not keras and not torch:  # a fragment without imports: guess from what it calls
             names = {c.name for c in prog.calls}
             keras = bool(names & {"Dense", "compile", "ImageDataGenerator", "flow_from_directory"})

@@ -120,6 +120,57 @@ def _augments(ctx: Ctx, site: CallSite) -> tuple[ast.Call, str] | None:
             if any(v is False or v == 0 for v in values):
                 continue  # turned off at this call: augment=False
             return r, f"{name}()"
+        if fn is not None:
+            passed = _passed_augmentation(ctx, site, fn, body, method)
+            if passed is not None:
+                return passed[0], f"{name}() through {passed[1]}()"
+    return None
+
+
+def _passed_augmentation(
+    ctx: Ctx, site: CallSite, fn: ast.FunctionDef, body: ast.AST, method: bool
+) -> tuple[ast.Call, str] | None:
+    """A function handed in as a parameter (``batch_generator(X, y, transform=augment)``,
+    ``self.transform = transform``) and called in ``body``, whose own body draws random
+    changes: the generator augments whatever it is built for."""
+    params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    called = set()
+    for n in ast.walk(body):
+        if isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Name) and f.id in params:
+                called.add(f.id)
+            elif (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and f.value.id == "self"
+                and f.attr in params
+            ):
+                called.add(f.attr)
+    for pname in called:
+        expr = _arg_expr(site, fn, pname, method)
+        if not isinstance(expr, ast.Name) or expr.id not in ctx.prog.functions:
+            continue
+        draws = random_calls(ctx, ctx.prog.functions[expr.id], site.ev)
+        if draws:
+            return draws[0], expr.id
+    return None
+
+
+def _arg_expr(call: CallSite, fn: ast.FunctionDef, name: str, method: bool) -> ast.expr | None:
+    """The expression passed for parameter ``name`` of ``fn`` at ``call`` (or its default)."""
+    for k in call.node.keywords:
+        if k.arg == name:
+            return k.value
+    params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]][1 if method else 0 :]
+    if name in params:
+        i = params.index(name)
+        if i < len(call.node.args):
+            return call.node.args[i]
+        defaults = dict(
+            zip([p.arg for p in fn.args.args][::-1], fn.args.defaults[::-1], strict=False)
+        )
+        return defaults.get(name)
     return None
 
 

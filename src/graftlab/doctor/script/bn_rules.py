@@ -197,7 +197,7 @@ def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
         f = node.func
         if _training_step(c.ev):
             continue  # model(x, training=True) under a GradientTape / in train_step: correct
-        if what.startswith("super()") and id(node) in inside and _overrides_flag(kw.value):
+        if what.startswith("super(") and id(node) in inside and _overrides_flag(kw.value):
             out.append((f"{what} in a BatchNormalization subclass", node.lineno))
             continue
         if not (isinstance(kw.value, ast.Constant) and kw.value.value is True):

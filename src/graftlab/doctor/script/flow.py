@@ -546,7 +546,8 @@ class Program:
             key = node.id if isinstance(node, ast.Name) else dotted(node)
             b = self.lookup(key, idx, scope) if key else None
             if b is None and isinstance(node, ast.Attribute):
-                return self._option_default(node, _depth)
+                v = self._class_attr(node, idx, scope, _depth)
+                return v if v is not UNKNOWN else self._option_default(node, _depth)
             if b is None or isinstance(b.value, ImportRef):
                 return UNKNOWN
             return self.const(b.value, b.vidx, b.vscope, _depth + 1)
@@ -583,6 +584,34 @@ class Program:
             return {k: c(v) for k, v in zip(keys, node.values, strict=True) if k is not UNKNOWN}
         if isinstance(node, ast.Call):
             return self._const_call(node, idx, scope, _depth)
+        return UNKNOWN
+
+    def _class_attr(self, node: ast.Attribute, idx: int, scope: int, depth: int):
+        """``cfg.NUM_CLASSES`` / ``Config.NUM_CLASSES`` read from the script's class body
+        (``class Config: NUM_CLASSES = 4``, a dataclass field default), or from the keyword the
+        instance was built with (``Config(NUM_CLASSES=3)``)."""
+        if not isinstance(node.value, ast.Name):
+            return UNKNOWN
+        owner = node.value.id
+        b = self.lookup(owner, idx, scope)
+        call = b.value if b is not None and isinstance(b.value, ast.Call) else None
+        if call is not None and isinstance(call.func, ast.Name):
+            owner = call.func.id
+            for k in call.keywords:
+                if k.arg == node.attr:
+                    return self.const(k.value, b.vidx, b.vscope, depth + 1)
+        elif b is not None:
+            return UNKNOWN
+        cls = self.classes.get(owner)
+        for stmt in cls.body if cls is not None else []:
+            if isinstance(stmt, ast.Assign):
+                targets, value = stmt.targets, stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                targets, value = [stmt.target], stmt.value
+            else:
+                continue
+            if any(isinstance(t, ast.Name) and t.id == node.attr for t in targets):
+                return self.const(value, 0, 0, depth + 1)
         return UNKNOWN
 
     def _option_default(self, node: ast.Attribute, depth: int):
@@ -719,9 +748,49 @@ class Program:
                             todo.extend(Ref(s, ev.idx, ev.scope) for s in _exprs(fn.body))
         return out
 
+    def items(self, args: list[ast.expr], at: Event | Ref, _depth: int = 0) -> list[Ref]:
+        """The elements of an argument list with ``*layers`` spread out: ``layers`` followed to
+        its list literal, ``a + b`` concatenations and ``+=`` (read as the concatenation they
+        are bound as), then the ``append``/``extend`` calls made on it before ``at``."""
+        out: list[Ref] = []
+        for a in args:
+            if not isinstance(a, ast.Starred):
+                out.append(Ref(a, at.idx, at.scope))
+                continue
+            out.extend(self._spread(a.value, at.idx, at.scope, _depth))
+        return out
+
+    def _spread(self, node: ast.expr, idx: int, scope: int, depth: int) -> list[Ref]:
+        if depth > 8:
+            return [Ref(ast.Starred(value=node), idx, scope)]
+        r = self.origin(node, idx, scope)
+        if isinstance(r.node, ast.List | ast.Tuple):
+            out = self.items(list(r.node.elts), r, depth + 1)
+        elif isinstance(r.node, ast.BinOp) and isinstance(r.node.op, ast.Add):
+            out = self._spread(r.node.left, r.idx, r.scope, depth + 1)
+            out += self._spread(r.node.right, r.idx, r.scope, depth + 1)
+        else:
+            return [Ref(ast.Starred(value=node), idx, scope)]  # not known: kept as one unknown
+        if isinstance(node, ast.Name):
+            for m in self._mutations(node.id, idx):
+                if m.idx > r.idx:
+                    out.extend(
+                        self._spread(m.node, m.idx, m.scope, depth + 1)
+                        if self._is_extend(m)
+                        else [m]
+                    )
+        return out
+
+    def _is_extend(self, ref: Ref) -> bool:
+        ev = self.events[min(ref.idx, len(self.events) - 1)]
+        return any(
+            isinstance(c.func, ast.Attribute) and c.func.attr == "extend" and ref.node in c.args
+            for c in calls_in(ev.node)
+        )
+
     def _mutations(self, name: str, before: int) -> list[Ref]:
         out = []
-        for method in ("append", "extend", "insert"):
+        for method in ("append", "extend", "insert", "update"):
             for c in self._by_method.get(method, ()):
                 f = c.node.func
                 if c.ev.idx < before and isinstance(f.value, ast.Name) and f.value.id == name:

@@ -31,14 +31,19 @@ declare(
 _HEADS = re.compile(r"^(fc|classifier|head|heads|logits|last_linear|_fc|top|out|output|cls)$")
 _LOADS = {"load_state_dict", "load_weights", "load_pretrained", "load_checkpoint"}
 _SSL_REPOS = re.compile(r"swav|dino|barlowtwins|vicreg|moco|simclr|simsiam|byol|ibot|msn", re.I)
-_OWN_CHECKPOINT = re.compile(r"resume|checkpoint|ckpt|best|last|epoch|finetuned|trained", re.I)
+_OWN_CHECKPOINT = re.compile(
+    r"resume|checkpoint|ckpt|best|last|epoch|finetuned|(?<!pre)trained", re.I
+)
 _RESUME = re.compile(r"resum|restart|continue_from|last_checkpoint", re.I)
 
 
 def _trains(ctx: Ctx) -> bool:
     prog = ctx.prog
-    return bool(prog.method_calls("backward")) or any(
-        c.name in ("fit", "Trainer", "fit_one_cycle", "fine_tune") for c in prog.calls
+    return (
+        bool(prog.method_calls("backward"))
+        or any(c.name in ("fit", "Trainer", "fit_one_cycle", "fine_tune") for c in prog.calls)
+        # a LightningModule: the Trainer that runs it may be in another file
+        or any(f.endswith(".training_step") for f in prog.functions)
     )
 
 
@@ -61,6 +66,18 @@ def _head_assign(n: ast.stmt) -> ast.Attribute | None:
         return None
     name = v.func.attr if isinstance(v.func, ast.Attribute) else getattr(v.func, "id", "")
     return t if name in ("Linear", "Sequential", "LazyLinear") else None
+
+
+def _loaded_into(node: ast.stmt) -> str | None:
+    """The network a load statement fills: ``net`` of ``net.load_state_dict(...)`` or of
+    ``net = resnet18(pretrained=True)``; None when the statement does not say."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        return ast.unparse(node.targets[0])
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        f = node.value.func
+        if isinstance(f, ast.Attribute) and (f.attr in _LOADS or f.attr.startswith("load_w")):
+            return ast.unparse(f.value)
+    return None
 
 
 def _is_load(ctx: Ctx, ev: Event) -> bool:
@@ -90,15 +107,27 @@ def check_untrained_head(ctx: Ctx) -> None:
     hub model used as a classifier; a checkpoint's own head filtered out when loading it."""
     if not uses_torch(ctx):
         return
-    if _trains(ctx):
+    trains = _trains(ctx)
+    if trains:
         _filtered_own_head(ctx, _RESUME)  # resuming: the trained head is thrown away too
-        return
+    # a training step placed after the new head trains it; training only before it (train,
+    # save, then reload and replace the head to predict) leaves it random
+    steps = [
+        c.ev.idx
+        for c in ctx.prog.calls
+        if c.name in ("backward", "fit", "fit_one_cycle", "fine_tune", "train_one_epoch")
+    ]
     pred = _predicts(ctx)
     loads = [ev.idx for ev in ctx.prog.events if _is_load(ctx, ev)]
     for ev in ctx.prog.events:
         t = _head_assign(ev.node)
         before = [i for i in loads if i < ev.idx]
+        if t is not None:  # loads into another network do not count
+            owner = ast.unparse(t.value)
+            before = [i for i in before if _loaded_into(ctx.prog.events[i].node) in (owner, None)]
         if t is None or not before or not pred:
+            continue
+        if trains and (not steps or max(steps) > ev.idx or pred < ev.node.lineno):
             continue
         if all(exclusive(ctx, ctx.prog.events[i].node, ev.node) for i in before):
             continue  # if resume: load ... else: new head
@@ -117,6 +146,8 @@ def check_untrained_head(ctx: Ctx) -> None:
             "Build the layer before loading the weights (so they fill it), or keep the loaded "
             "layer; replace a head only when you then train it.",
         )
+        return
+    if trains:
         return
     for c in ctx.prog.calls:
         if c.qual != "torch.hub.load":
@@ -228,7 +259,44 @@ def _task_classes(ctx: Ctx) -> tuple[str, int] | None:
             return f"{c.name} has {_KNOWN_K[c.name]} classes", c.node.lineno
         if c.name == "ImageFolder":
             return "ImageFolder's class folders", c.node.lineno
+        if c.name in _FASTAI_DATA:
+            return f"{c.name}'s labels (dls.c)", c.node.lineno
     return None
+
+
+_FASTAI_DATA = {
+    "from_folder",
+    "from_name_func",
+    "from_name_re",
+    "from_df",
+    "from_csv",
+    "dataloaders",
+}
+_FASTAI_NETS = re.compile(r"^x(se_)?res(ne)?t\d+\w*$|^xception\w*$")
+
+
+def _fastai_default_head(ctx: Ctx, task: tuple[str, int]) -> None:
+    """fastai's ``xresnet50()`` (and relatives) given to a ``Learner`` without ``n_out``:
+    the network is built with 1000 outputs whatever ``dls.c`` is."""
+    for c in ctx.prog.calls:
+        if not _FASTAI_NETS.match(c.name) or c.kw("n_out") or c.kw("c_out") or len(c.node.args) > 1:
+            continue
+        if not once(ctx, "head.never_replaced"):
+            return
+        ctx.add(
+            "GL233",
+            "head-mismatch",
+            "warning",
+            f"{c.name}() is built with its default 1000 outputs",
+            [c.node.lineno, task[1]],
+            f"fastai's {c.name}() takes the number of outputs from n_out, whose default is "
+            f"1000 (ImageNet), not from the data ({task[0]}). Given to Learner directly, the "
+            "model trains 1000 logits for a few labels: the unused outputs compete in the "
+            "softmax and the metrics are not those of a model sized for the task (inferred "
+            "from the constructor call).",
+            f"model = {c.name}(n_out=dls.c)  # or vision_learner(dls, arch), which sizes the head",
+            [REFS["tv_models"]],
+        )
 
 
 @check("torch.head_never_replaced")
@@ -242,7 +310,9 @@ def check_head_never_replaced(ctx: Ctx) -> None:
     task = _task_classes(ctx)
     if task is None:
         return
-    for m in ts.backbones:
+    _fastai_default_head(ctx, task)
+    # built from scratch too: ``resnet18()`` without num_classes ends in 1000 outputs
+    for m in (m for m in ts.models if m.kind in ("torchvision", "timm")):
         head = ts.head(m)
         if head is None or head.units != 1000 or _wrapped(ctx, m):
             continue
@@ -254,7 +324,8 @@ def check_head_never_replaced(ctx: Ctx) -> None:
             "warning",
             f"{m.name} keeps its 1000-class ImageNet classifier",
             [m.line, task[1]],
-            f"The pretrained {m.name} still ends in the ImageNet layer with 1000 outputs, "
+            f"The {'pretrained ' if m.pretrained else ''}{m.name} still ends in the "
+            "ImageNet-sized layer with 1000 outputs, "
             f"and nothing replaces it, while the task has fewer classes ({task[0]}). The loss "
             "trains 1000 logits for a handful of labels: the unused ImageNet classes compete "
             "in the softmax, predictions can land on them, and the classifier starts from "

@@ -101,9 +101,9 @@ class Model:
                 continue
             if layer.kind == "Dense" and layer.site is not None:
                 s = layer.site
-                units = prog.const(s.arg(0, "units"), s.ev.idx, s.ev.scope)
+                units = dense_units(prog, s)
                 if activation is None:
-                    activation = activation_of(prog, s.arg(1, "activation"), s.ev)
+                    activation = dense_activation(prog, s)
                     act_line = s.node.lineno
                 return units, activation, act_line or s.node.lineno
             if layer.kind == "app" and layer.app is not None and layer.app.include_top:
@@ -198,6 +198,8 @@ class KerasScript:
             return Layer("app", site, applied, app)
         if site.name in ("Sequential", "Model", "Functional"):
             return Layer("model", site, applied)
+        if site.name in ("TimeDistributedDense", "MaxoutDense"):  # Keras 0.x/1 layers
+            return Layer("Dense", site, applied)
         return Layer(site.name, site, applied)
 
     def _sequential(self, c: CallSite) -> Model:
@@ -401,9 +403,38 @@ class KerasScript:
         flow = self.flow_of(fit.arg(0, "x") or fit.kw("generator"), fit.ev)
         if flow is not None:
             return flow.label_format
-        y = self.prog.origin_call(fit.arg(1, "y"), fit.ev)
-        if y is not None and y.name in ("to_categorical", "LabelBinarizer", "fit_transform"):
-            return "onehot" if y.name == "to_categorical" else None
+        y = self._label_source(fit.arg(1, "y"), fit.ev)
+        if y is None:
+            return None
+        if y.name in ("to_categorical", "get_dummies"):
+            return "onehot"
+        if y.name in ("fit_transform", "transform") and isinstance(y.node.func, ast.Attribute):
+            # LabelBinarizer / OneHotEncoder: one 1 per row; MultiLabelBinarizer: multi-hot
+            enc = self.prog.origin_call(y.node.func.value, y.ev)
+            if enc is not None and enc.name in ("LabelBinarizer", "OneHotEncoder"):
+                return "onehot"
+        return None
+
+    def _label_source(self, node: ast.expr | None, at) -> CallSite | None:
+        """The call that made the labels, through ``.values``, ``.to_numpy()``,
+        ``.astype(...)`` and ``np.array(...)``."""
+        for _ in range(4):
+            if node is None:
+                return None
+            r = self.prog.origin(node, at.idx, at.scope)
+            if isinstance(r.node, ast.Attribute) and r.node.attr == "values":
+                node, at = r.node.value, r
+                continue
+            site = self.prog.origin_call(node, at)
+            if site is None:
+                return None
+            if site.name in ("to_numpy", "astype") and isinstance(site.node.func, ast.Attribute):
+                node, at = site.node.func.value, site.ev
+                continue
+            if site.name in ("array", "asarray") and site.node.args:
+                node, at = site.node.args[0], site.ev
+                continue
+            return site
         return None
 
     def has_validation(self, fit: CallSite) -> bool:
@@ -605,3 +636,28 @@ def target_root(prog: Program, node: ast.expr, ev: Event) -> ast.expr:
         else:
             return n
     return n
+
+
+def _old_api(prog, site) -> bool:
+    """Keras 0.x ``Dense(input_dim, output_dim)``: the second positional argument is a count,
+    where Keras >= 1 has the activation."""
+    if len(site.node.args) < 2:
+        return False
+    return isinstance(prog.const(site.node.args[1], site.ev.idx, site.ev.scope), int)
+
+
+def dense_units(prog, site):
+    """Output units of a Dense call: ``units`` / first argument, Keras 1's ``output_dim=``,
+    or the second argument of Keras 0.x ``Dense(input_dim, output_dim)``."""
+    if _old_api(prog, site):
+        return prog.const(site.node.args[1], site.ev.idx, site.ev.scope)
+    node = site.arg(0, "units")
+    if node is None:
+        node = site.kw("output_dim")
+    return prog.const(node, site.ev.idx, site.ev.scope)
+
+
+def dense_activation(prog, site):
+    if _old_api(prog, site):
+        return activation_of(prog, site.kw("activation"), site.ev)
+    return activation_of(prog, site.arg(1, "activation"), site.ev)

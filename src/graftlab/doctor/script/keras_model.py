@@ -9,7 +9,12 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN
 from graftlab.doctor.script.frameworks import uses_keras
-from graftlab.doctor.script.keras_graph import KerasScript, activation_of
+from graftlab.doctor.script.keras_graph import (
+    KerasScript,
+    activation_of,
+    dense_activation,
+    dense_units,
+)
 from graftlab.doctor.script.knowledge import REFS
 
 _LOSS_NAME = {
@@ -37,9 +42,9 @@ def check_head(ctx: Ctx) -> None:
         return
     ks = keras_script(ctx)
     prog = ctx.prog
-    for dense in prog.find_calls("Dense"):
-        units = prog.const(dense.arg(0, "units"), dense.ev.idx, dense.ev.scope)
-        act = activation_of(prog, dense.arg(1, "activation"), dense.ev)
+    for dense in prog.find_calls("Dense", "TimeDistributedDense"):
+        units = dense_units(prog, dense)
+        act = dense_activation(prog, dense)
         if units == 1 and act == "softmax":
             _single_unit(ctx, [dense.node.lineno])
     for comp in ks.compiles():
@@ -200,6 +205,19 @@ def _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits) -> None:
             f"Dense({units}, activation='softmax') with class_mode='categorical' and "
             "loss='categorical_crossentropy'.",
             fit_lines,
+        )
+    if kind in ("categorical", "sparse") and act == "sigmoid" and units != 1 and not from_logits:
+        add(
+            "warning",
+            f"Sigmoid output units trained with {loss_name or kind + ' cross-entropy'}",
+            "Categorical cross-entropy expects one probability distribution over the classes "
+            "(softmax outputs that sum to 1). Sigmoid units are independent yes/no scores: "
+            "Keras divides them by their sum before the log, so the loss no longer matches "
+            "what the model outputs, pushing the wrong units is barely penalised, and "
+            "predict() returns scores that are not class probabilities.",
+            "One class per sample: Dense(K, activation='softmax') with "
+            "categorical_crossentropy (sparse_categorical_crossentropy for integer labels). "
+            "Several labels per sample: keep sigmoid and use binary_crossentropy.",
         )
     if loss_name and from_logits and act in ("softmax", "sigmoid"):
         ctx.add(  # the activation applied twice: the model's own, then the loss's

@@ -299,6 +299,23 @@ _MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_
 _NUMERIC_DIR = re.compile(r"(?:^|/)\d{1,4}(?:/?$|/[^/]+\.(?:png|jpe?g|bmp|ppm|gif|tiff?)$)", re.I)
 
 
+# expressions that take a file's folder name: listings, basename/dirname, a path split on "/"
+# and its second-to-last part, pathlib's ``.parent.name``, a dataset's (path, index) list
+_FOLDER_NAME_WORDS = (
+    "listdir",
+    "basename",
+    "dirname",
+    "iterdir",
+    "glob",
+    ".parent.name",
+    "split('/')",
+    'split("/")',
+    "split(os.sep)",
+    ".imgs",
+    ".samples",
+)
+
+
 def _numeric_folder_evidence(ctx: Ctx) -> int:
     """A line showing class folders named by numbers: a path literal ending in a number
     (``"data/train/10"``), or ``int()`` of a folder name (``int(os.path.basename(d))``,
@@ -316,7 +333,7 @@ def _numeric_folder_evidence(ctx: Ctx) -> int:
             ):
                 for ref in ctx.prog.deps(n.args[0], ev, limit=10):
                     text = ast.unparse(ref.node)
-                    if any(w in text for w in ("listdir", "basename", "iterdir", "glob")):
+                    if any(w in text for w in _FOLDER_NAME_WORDS):
                         return n.lineno
                     if isinstance(ref.node, ElementOf) and unstable_source(
                         ctx, ref.node.value, ref
@@ -433,3 +450,106 @@ def check_imagenet_names(ctx: Ctx) -> None:
         "train_gen.class_indices.items()} (Keras) or train_set.classes (torchvision).",
         [REFS["keras_idfd"], REFS["tv_tutorial"]],
     )
+
+
+declare(
+    "GL312",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "Predictions gathered from a shuffling DataLoader are compared with the dataset's labels",
+    (REFS["tv_tutorial"],),
+)
+
+_DATASET_LABELS = {"targets", "labels", "samples", "imgs", "y", "label", "y_test", "test_labels"}
+
+
+@check("torch.shuffled_predictions")
+def check_shuffled_predictions(ctx: Ctx) -> None:
+    """GL312: ``DataLoader(test_set, shuffle=True)``, predictions appended batch by batch in a
+    loop that does not train, then compared with ``test_set.targets`` (file order)."""
+    prog = ctx.prog
+    for c in (c for c in prog.calls if c.name == "DataLoader"):
+        if prog.const(c.kw("shuffle"), c.ev.idx, c.ev.scope) is not True:
+            continue
+        ds = c.arg(0, "dataset")
+        if ds is None:
+            continue
+        ds_origin = _value_key(prog.origin(ds, c.ev.idx, c.ev.scope).node)
+        for ev in prog.events:
+            loop = ev.node
+            if not isinstance(loop, ast.For) or prog.loop_trains(ev.idx):
+                continue
+            if not any(
+                isinstance(n, ast.Name)
+                and prog.origin_call(n, ev) is not None
+                and prog.origin_call(n, ev).node is c.node
+                for n in ast.walk(loop.iter)
+            ):
+                continue
+            end = prog.loop_end.get(ev.idx, ev.idx)
+            gathered = _gathered(prog, ev.idx, end)
+            hit = _labels_compared(prog, ds_origin, gathered, end) if gathered else None
+            if hit is None or not once(ctx, "torch.shuffled_predictions", id(c.node)):
+                continue
+            ctx.add(
+                "GL312",
+                "label-order-mismatch",
+                "warning",
+                "Predictions from a shuffling DataLoader are compared with the dataset's labels",
+                [c.node.lineno, loop.lineno, hit],
+                "The DataLoader draws the samples in a new random order every pass "
+                "(shuffle=True), so the predictions gathered batch by batch are in that order, "
+                "while the dataset's own label list is in file order. Matched index by index, "
+                "they do not line up: accuracy and confusion matrix computed from them are near "
+                "chance although the model is fine (inferred: the labels are read from the "
+                "dataset, not from the batches).",
+                "Use shuffle=False for evaluation, or keep the labels of each batch with its "
+                "predictions:\nfor x, y in loader:\n    preds.append(model(x).argmax(1)); "
+                "labels.append(y)",
+                [REFS["tv_tutorial"]],
+            )
+
+
+def _gathered(prog, start: int, end: int) -> set[str]:
+    """Names that collect results inside a loop: ``preds.append(...)``, ``preds += ...``,
+    ``preds.extend(...)``."""
+    out: set[str] = set()
+    for ev in prog.events[start + 1 : end + 1]:
+        for n in ast.walk(ev.node):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr in ("append", "extend")
+                and isinstance(n.func.value, ast.Name)
+            ):
+                out.add(n.func.value.id)
+            if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                out.add(n.target.id)
+    return out
+
+
+def _value_key(node: ast.AST) -> object:
+    """A value's identity: the expression that made it, or the name of one never bound in the
+    paste (``test_set`` of a fragment)."""
+    return ("name", node.id) if isinstance(node, ast.Name) else id(node)
+
+
+def _labels_compared(prog, ds_origin: object, gathered: set[str], end: int) -> int | None:
+    """Line after the loop where a gathered name and ``dataset.targets`` meet in one statement
+    (directly or through one rebinding such as ``preds = torch.cat(preds)``)."""
+    derived = set(gathered)
+    for ev in prog.events[end + 1 :]:
+        names = {n.id for n in ast.walk(ev.node) if isinstance(n, ast.Name)}
+        reads = [
+            n
+            for n in ast.walk(ev.node)
+            if isinstance(n, ast.Attribute)
+            and n.attr in _DATASET_LABELS
+            and _value_key(prog.origin(n.value, ev.idx, ev.scope).node) == ds_origin
+        ]
+        if reads and names & derived:
+            return ev.node.lineno
+        if isinstance(ev.node, ast.Assign) and names & derived:
+            derived |= {t.id for t in ev.node.targets if isinstance(t, ast.Name)}
+    return None

@@ -8,6 +8,7 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     aug_rules,
     bn_rules,
     color_rules,
+    fit_rules,
     head_rules,
     label_rules,
     leak_rules,
@@ -21,7 +22,13 @@ from graftlab.doctor.script.flow import header as flow_header
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.keras_split import same_dir_finding
-from graftlab.doctor.script.knowledge import IMAGENET_MEAN, IMAGENET_STD, REFS, say
+from graftlab.doctor.script.knowledge import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    REFS,
+    TORCH_RANDOM_TRANSFORMS,
+    say,
+)
 from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
 
 # Built-in datasets that choose their part with ``split=`` (the others take ``train=``).
@@ -410,6 +417,7 @@ def check_augmentation(ctx: Ctx) -> None:
     if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
+    _comprehension_splits(ctx)
     for p in ts.pipelines:
         if p.role in ("val", "test") and p.random:
             _aug(ctx, [p.line], f"The {say(p.role)} transform is random ({', '.join(p.random)})")
@@ -436,6 +444,54 @@ def check_augmentation(ctx: Ctx) -> None:
                 f"The {say(ds.role)} dataset uses an augmenting transform "
                 f"({', '.join(pipe.random)})",
             )
+
+
+def _comprehension_splits(ctx: Ctx) -> None:
+    """``{x: ImageFolder(join(root, x), data_transforms['train']) for x in ['train', 'val']}``:
+    one transform, chosen without the split name, given to every split of the comprehension."""
+    prog = ctx.prog
+    for ev in prog.events:
+        if isinstance(ev.node, ast.For | ast.With | ast.If):
+            continue
+        for n in ast.walk(ev.node):
+            if not isinstance(n, ast.DictComp) or len(n.generators) != 1:
+                continue
+            splits = prog.const(n.generators[0].iter, ev.idx, ev.scope)
+            if not isinstance(splits, list | tuple) or not any(
+                isinstance(k, str) and role_of(k) in ("val", "test") for k in splits
+            ):
+                continue
+            var = {m.id for m in ast.walk(n.generators[0].target) if isinstance(m, ast.Name)}
+            ds = n.value
+            if not isinstance(ds, ast.Call):
+                continue
+            tf = next((k.value for k in ds.keywords if k.arg == "transform"), None)
+            tf = tf if tf is not None else (ds.args[1] if len(ds.args) > 1 else None)
+            if tf is None or any(isinstance(m, ast.Name) and m.id in var for m in ast.walk(tf)):
+                continue  # data_transforms[x]: each split its own
+            random = _random_transforms(ctx, tf, ev)
+            if random and once(ctx, "torch.comprehension_aug", n.lineno):
+                _aug(
+                    ctx,
+                    [n.lineno],
+                    f"Every split of the comprehension gets {ast.unparse(tf)}, which is random "
+                    f"({', '.join(random)})",
+                )
+
+
+def _random_transforms(ctx: Ctx, node: ast.expr, at: Event) -> list[str]:
+    site = ctx.prog.origin_call(node, at)
+    if site is None or site.name != "Compose" or not site.node.args:
+        return []
+    steps = ctx.prog.origin(site.node.args[0], site.ev.idx, site.ev.scope)
+    if not isinstance(steps.node, ast.List | ast.Tuple):
+        return []
+    out = []
+    for e in steps.node.elts:
+        step = ctx.prog.origin_call(e, steps)
+        if step is not None and step.name in TORCH_RANDOM_TRANSFORMS:
+            out.append(step.name)
+    return out
 
 
 def _aug(ctx: Ctx, lines, title: str) -> None:

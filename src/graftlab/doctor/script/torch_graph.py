@@ -34,6 +34,7 @@ _WRAPPERS = {
     "share_memory",
     "bfloat16",
 }
+_LOSS_CALL = re.compile(r"(?i)loss|criterion|cross_entropy|nll")
 _MODEL_WORDS = re.compile(r"model|net|classifier|backbone|resnet|vgg|densenet|efficientnet|vit")
 _HEAD_ATTRS = {"fc", "classifier", "head", "heads", "last_linear", "_fc", "top"}
 ACTIVATIONS = {
@@ -272,6 +273,17 @@ class TorchScript:
                 name = dotted(c.node.func.value)
                 if name and not name.endswith(("optimizer", "opt", "scheduler")):
                     out.add(name)
+        # ``loss = F.cross_entropy(self.phi(x), y)``: what produces a loss's input is a network
+        for c in self.prog.calls:
+            if not _LOSS_CALL.search(c.name):
+                continue
+            for a in c.node.args[:1]:
+                r = self.prog.origin(a, c.ev.idx, c.ev.scope)
+                if isinstance(r.node, ast.Call) and r.node.args:
+                    name = dotted(r.node.func)
+                    known = name in self.prog.classes or name in self.prog.functions
+                    if name and not known and "." not in name.removeprefix("self."):
+                        out.add(name)
         return out
 
     def _pretrained(self, c: CallSite) -> bool:
@@ -315,6 +327,24 @@ class TorchScript:
 
     # -- heads -------------------------------------------------------------------------------
     def head(self, model: TorchModel) -> Head | None:
+        base = self._head(model)
+        if base is None or model.kind not in ("torchvision", "timm"):
+            return base
+        # ``model.classifier.add_module('7', nn.Softmax(dim=1))`` after construction: the
+        # network now ends in that activation
+        for c in self.prog.method_calls("add_module"):
+            recv = c.node.func.value
+            owner = recv.value if isinstance(recv, ast.Attribute) else recv
+            if isinstance(recv, ast.Attribute) and recv.attr not in _HEAD_ATTRS:
+                continue
+            if len(c.node.args) < 2 or self.model_of(owner, c.ev) is not model:
+                continue
+            added = self.prog.origin_call(c.node.args[1], c.ev)
+            if added is not None and added.name in ACTIVATIONS and c.ev.idx > model.site.ev.idx:
+                base = Head(ACTIVATIONS[added.name], base.units, c.node.lineno)
+        return base
+
+    def _head(self, model: TorchModel) -> Head | None:
         if model.kind in ("torchvision", "timm"):
             assigned = self._assigned_head(model)
             if assigned is not None:
@@ -326,9 +356,14 @@ class TorchScript:
                 return Head(
                     "linear", n if model.site.kw("num_classes") is not None else 1000, model.line
                 )
-            return Head("linear", 1000, model.line)
+            n = self.prog.const(
+                model.site.kw("num_classes"), model.site.ev.idx, model.site.ev.scope
+            )
+            return Head(
+                "linear", n if model.site.kw("num_classes") is not None else 1000, model.line
+            )
         if model.kind == "sequential":
-            return self._sequence_head(list(model.site.node.args), model.site.ev)
+            return self._sequence_head(self.prog.items(list(model.site.node.args), model.site.ev))
         if model.cls is not None:
             return self._class_head(model.cls)
         return None
@@ -362,15 +397,16 @@ class TorchScript:
         if site is None:
             return None
         if site.name == "Sequential":
-            return self._sequence_head(list(site.node.args), site.ev)
+            return self._sequence_head(self.prog.items(list(site.node.args), site.ev))
         if site.name == "Linear":
             units = self.prog.const(site.arg(1, "out_features"), site.ev.idx, site.ev.scope)
             return Head("linear", units, site.node.lineno)
         return None
 
-    def _sequence_head(self, elts: list[ast.expr], at: Event | Ref) -> Head | None:
+    def _sequence_head(self, elts: list[Ref]) -> Head | None:
         act, act_line = None, 0
-        for e in reversed(elts):
+        for ref in reversed(elts):
+            e, at = ref.node, ref
             site = self.prog.origin_call(e, at)
             if site is None:
                 return None

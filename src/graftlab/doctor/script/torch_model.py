@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 
 from graftlab.doctor.script._rules import Ctx, check
@@ -52,6 +53,60 @@ def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
         if ctor is not None and ctor.name in LOSSES and ctor.name[0].isupper():
             out.append((c, LOSSES[ctor.name], ctor.node.lineno))
     return out
+
+
+def _called_losses(ctx: Ctx):
+    known = set()
+    for call, kind, def_line in loss_calls(ctx):
+        known.add(id(call.node))
+        yield call, kind, def_line, tensor_head(ctx, call.arg(0, "input"), call.ev)
+    # a criterion injected from outside the paste (``self.loss_criterion(output, target)``):
+    # its kind is unknown, only a head that changes with the mode can be judged against it
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if id(c.node) in known or not isinstance(f, ast.Name | ast.Attribute) or not c.node.args:
+            continue
+        name = f.id if isinstance(f, ast.Name) else f.attr
+        if not re.search(r"(?i)loss|criterion", name) or ctx.prog.origin_call(f, c.ev):
+            continue
+        head = tensor_head(ctx, c.node.args[0], c.ev)
+        if head is not None and head.eval_only:
+            yield c, "injected", c.node.lineno, head
+
+
+_CE_NAMES = {
+    "CrossEntropyLoss",
+    "CrossEntropyLossFlat",
+    "cross_entropy",
+    "LabelSmoothingCrossEntropy",
+}
+
+
+def _learner_losses(ctx: Ctx):
+    """fastai ``Learner(dls, model, loss_func=CrossEntropyLossFlat())``: the library calls the
+    loss on the model's output, so the model's head meets the loss there."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if c.name != "Learner":
+            continue
+        loss = c.kw("loss_func")
+        site = ctx.prog.origin_call(loss, c.ev) if loss is not None else None
+        name = (
+            site.name
+            if site is not None
+            else last(canon(ctx.prog.qualname(loss, c.ev.idx, c.ev.scope) or ""))
+            if loss is not None
+            else ""
+        )
+        if name not in _CE_NAMES:
+            continue
+        net = c.arg(1, "model")
+        model = ts.model_of(net, c.ev) if net is not None else None
+        head = ts.head(model) if model is not None else None
+        if head is None and net is not None:
+            head = ts._module_head(net, c.ev)
+        if head is not None:
+            yield c, "ce", loss.lineno, head
 
 
 def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0) -> Head | None:
@@ -142,13 +197,31 @@ def check_head(ctx: Ctx) -> None:
         head = ts.head(model)
         if head and head.activation == "softmax" and head.units == 1:
             _single(ctx, [head.line], "softmax")
-    for call, kind, def_line in loss_calls(ctx):
-        head = tensor_head(ctx, call.arg(0, "input"), call.ev)
+    for call, kind, def_line, head in [*_learner_losses(ctx), *_called_losses(ctx)]:
         if head is None or not once(ctx, "torch.head", head.line, kind):
             continue  # the same output and loss, reached from the training and the eval loop
         lines = [head.line, def_line, call.node.lineno]
         act = head.activation
-        if kind == "ce" and act == "softmax" and head.eval_only:
+        if kind == "injected" and act in ("softmax", "sigmoid"):
+            ctx.add(
+                "GL201",
+                "double-softmax",
+                "warning",
+                f"In eval mode the model returns {act} outputs, and the same loss is computed on "
+                "them",
+                lines,
+                f"forward() applies {act} only when not self.training, and the validation pass "
+                "computes the training criterion on that output. Losses for classification "
+                "and segmentation (CrossEntropyLoss, BCEWithLogitsLoss, Dice with a "
+                f"normalisation) apply {act} themselves, so in validation it is applied twice: "
+                "the validation loss is not comparable with the training loss, and early "
+                "stopping or schedulers reading it are misled (inferred: the criterion is "
+                "passed in from code not shown).",
+                "Return logits from forward() in both modes and apply the activation only for "
+                "predictions and metrics, or compute the validation loss on the logits.",
+                [REFS["torch_ce"]],
+            )
+        elif kind == "ce" and act == "softmax" and head.eval_only:
             ctx.add(
                 "GL201",
                 "double-softmax",

@@ -60,7 +60,8 @@ def _grad_free(ctx: Ctx, ev: Event) -> bool:
             if name.rsplit(".", 1)[-1] in _NO_GRAD:
                 return True
             if name.endswith("set_grad_enabled") and w.args:
-                return ctx.prog.const(w.args[0], ev.idx, ev.scope) is False
+                # ``set_grad_enabled(phase == 'train')``: off in the evaluation phase
+                return ctx.prog.const(w.args[0], ev.idx, ev.scope) is not True
     for fname in ev.funcs:  # @torch.no_grad() / @torch.inference_mode() on the function
         fn = ctx.prog.functions.get(fname)
         for dec in fn.decorator_list if fn else []:
@@ -77,10 +78,54 @@ def _trains_in_loop(ctx: Ctx, ev: Event) -> bool:
     return bool(own) and ctx.prog.loop_trains(own[-1])
 
 
+def _feeds_backward(ctx: Ctx, ev: Event) -> bool:
+    """Whether the value computed at ``ev`` (inside a helper) reaches a ``.backward()`` of
+    the loop around it."""
+    loop = ev.loops[-1]
+    end = ctx.prog.loop_end.get(loop, loop)
+    for c in ctx.prog.method_calls("backward"):
+        if not loop <= c.ev.idx <= end or not isinstance(c.node.func, ast.Attribute):
+            continue
+        if any(r.idx == ev.idx for r in ctx.prog.deps(c.node.func.value, c.ev, limit=40)):
+            return True
+    return False
+
+
+def _phase(ctx: Ctx, ev: Event) -> str | None:
+    """``for phase in ['train', 'val']: ... for x, y in loaders[phase]:`` - the loop runs the
+    evaluation split too, although it also trains (the torchvision tutorial's shape)."""
+    prog = ctx.prog
+    for idx in ev.loops:
+        loop = prog.events[idx].node
+        subs = [n for n in ast.walk(getattr(loop, "iter", ast.Constant(None)))]
+        keys = {
+            n.slice.id
+            for n in subs
+            if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name)
+        }
+        for outer in ev.loops:
+            o = prog.events[outer].node
+            if outer >= idx or not isinstance(o, ast.For) or not isinstance(o.target, ast.Name):
+                continue
+            if o.target.id not in keys:
+                continue
+            splits = prog.const(o.iter, outer, prog.events[outer].scope)
+            if isinstance(splits, list | tuple):
+                evals = [k for k in splits if isinstance(k, str) and role_of(k) in ("val", "test")]
+                if evals:
+                    return f"in the {evals[0]!r} phase of the loop over {ast.unparse(loop.iter)}"
+    return None
+
+
 def _eval_context(ctx: Ctx, ev: Event) -> str | None:
     """Why ``ev`` looks like evaluation or inference, or None."""
+    phase = _phase(ctx, ev)
+    if phase is not None:
+        return phase
     if _trains_in_loop(ctx, ev):
         return None
+    if ev.funcs and ev.loops and _feeds_backward(ctx, ev):
+        return None  # ``probs = classify(model, x)`` whose output the training loss uses
     if _grad_free(ctx, ev):
         return "under torch.no_grad()"
     for fn in reversed(ev.funcs):

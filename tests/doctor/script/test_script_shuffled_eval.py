@@ -1,0 +1,104 @@
+"""Predictions gathered from a shuffling DataLoader matched to the dataset's label list."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+EVAL = """\
+import torch
+from torch.utils.data import DataLoader
+from sklearn.metrics import accuracy_score
+from tqdm import tqdm
+loader = DataLoader(test_set, batch_size=64, shuffle={shuffle})
+model.eval()
+preds, seen = [], []
+with torch.no_grad():
+    for x, y in {it}:
+        preds.{grow}(model(x).argmax(1).tolist())
+        seen.{grow}(y.tolist())
+{score}
+"""
+
+
+def _lo(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.code == "GL312" and f.severity == "warning"
+    ]
+
+
+def test_shuffled_predictions_against_dataset_targets():
+    for it in ("loader", "tqdm(loader)"):
+        src = EVAL.format(
+            shuffle="True",
+            it=it,
+            grow="extend",
+            score="print(accuracy_score(test_set.targets, preds))",
+        )
+        assert _lo(src), it
+    cat = EVAL.format(
+        shuffle="True",
+        it="loader",
+        grow="append",
+        score="p = torch.tensor(preds)\nacc = (p == torch.tensor(test_set.labels)).float().mean()",
+    )
+    assert _lo(cat)
+
+
+def test_unshuffled_or_batch_labels_are_silent():
+    same_pass = EVAL.format(
+        shuffle="True", it="loader", grow="extend", score="print(accuracy_score(seen, preds))"
+    )
+    assert _lo(same_pass) == []
+    ordered = EVAL.format(
+        shuffle="False",
+        it="loader",
+        grow="extend",
+        score="print(accuracy_score(test_set.targets, preds))",
+    )
+    assert _lo(ordered) == []
+
+
+def test_training_loop_reading_targets_is_silent():
+    src = """\
+import torch
+from torch.utils.data import DataLoader
+loader = DataLoader(train_set, batch_size=64, shuffle=True)
+losses = []
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    opt.step()
+    losses.append(loss.item())
+weights = compute_weights(train_set.targets, losses)
+"""
+    assert _lo(src) == []
+
+
+NUMERIC = """\
+import torch
+from pathlib import Path
+from torchvision import datasets
+test_ds = datasets.ImageFolder("data/test", tf)
+model.eval()
+for i in range(len(test_ds)):
+    img, label = test_ds[i]
+    pred = model(img[None]).argmax(1).item()
+    path = test_ds.imgs[i][0]
+    true_class = {read}
+    print(pred == true_class)
+"""
+
+
+def test_folder_number_taken_from_the_image_path():
+    for read in ('int(path.split("/")[-2])', "int(Path(path).parent.name)"):
+        found = [
+            f for f in check_script(NUMERIC.format(read=read), filename="p.py") if f.code == "GL304"
+        ]
+        assert found, read
+    mapped = NUMERIC.format(read="int(idx_to_class[pred])").replace(
+        "model.eval()",
+        "idx_to_class = {v: k for k, v in test_ds.class_to_idx.items()}\nmodel.eval()",
+    )
+    assert [f for f in check_script(mapped, filename="p.py") if f.code == "GL304"] == []
