@@ -59,15 +59,21 @@ def once(ctx: Ctx, *key: object) -> bool:
     return True
 
 
+def sorting_loaders(ctx: Ctx, names: frozenset[str] | set[str] = _SORTING_LOADERS) -> list:
+    """Calls of folder loaders that number the classes in sorted order (no explicit
+    ``classes=`` / ``class_names=`` list given)."""
+    return [
+        c
+        for c in ctx.prog.calls
+        if c.name in names and c.kw("classes") is None and c.kw("class_names") is None
+    ]
+
+
 @check("common.class_names")
 def check_class_names(ctx: Ctx) -> None:
     """GL301: a hand-written class-name list in another order than the folder loader's."""
     prog = ctx.prog
-    loaders = [
-        c
-        for c in prog.calls
-        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
-    ]
+    loaders = sorting_loaders(ctx)
     if not loaders:
         return
     indexed = {
@@ -126,11 +132,7 @@ def _numeric_component(node: ast.AST) -> bool:
 def check_numeric_folders(ctx: Ctx) -> None:
     """GL304: class folders named by numbers, indices read back as those numbers."""
     prog = ctx.prog
-    loaders = [
-        c
-        for c in prog.calls
-        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
-    ]
+    loaders = sorting_loaders(ctx)
     if not loaders:
         return
     writes = [

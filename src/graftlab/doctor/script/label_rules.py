@@ -15,7 +15,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once, source_text
+from graftlab.doctor.script.common_rules import once, sorting_loaders, source_text
 from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
@@ -176,11 +176,7 @@ def check_unstable_order(ctx: Ctx) -> None:
     loader; training and evaluation label mappings each built from an unstable order."""
     if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
         return
-    loaders = [
-        c
-        for c in ctx.prog.calls
-        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
-    ]
+    loaders = sorting_loaders(ctx, _SORTING_LOADERS)
     sorted_in_place = {
         dotted(c.node.func.value) for c in ctx.prog.method_calls("sort") if not c.node.args
     }
@@ -346,11 +342,7 @@ def _numeric_folder_evidence(ctx: Ctx) -> int:
 def check_numeric_folders(ctx: Ctx) -> None:
     """GL304: folders named by numbers read by a sorting loader, predicted indices used as
     those numbers with no mapping back through the loader."""
-    loaders = [
-        c
-        for c in ctx.prog.calls
-        if c.name in _SORTING_LOADERS and c.kw("classes") is None and c.kw("class_names") is None
-    ]
+    loaders = sorting_loaders(ctx, _SORTING_LOADERS)
     if not loaders or any(f.code == "GL304" for f in ctx.findings):
         return
     tree = ctx.src.tree
