@@ -140,6 +140,21 @@ def test_a_clear_gain_picks_finetune_and_a_clear_loss_the_probe():
     assert c.winner == "probe" and "worse beyond noise" in c.reason
 
 
+def test_better_probabilities_on_a_tie_pick_finetune():
+    # Same argmax on every image (an accuracy tie), but the fine-tuned model is surer where it
+    # is right: its Brier score is better by more than Z_BRIER standard errors.
+    y = np.repeat(np.arange(7), 8)
+    pred = y.copy()
+    pred[:8] = (y[:8] + 1) % 7
+    conf = np.where(pred == y, 0.95, 0.5)
+    ft = np.stack([_probs(pred[i : i + 1], 7, c)[0] for i, c in enumerate(conf)])
+    c = selection.compare(ft, _probs(pred, 7, 0.8), y)
+    assert c.diff == 0 and c.brier_diff > selection.Z_BRIER * c.brier_se
+    assert c.winner == "finetune" and "Brier" in c.reason
+    c = selection.compare(_probs(pred, 7, 0.8), ft, y)
+    assert c.winner == "probe"
+
+
 def test_balanced_accuracy_comparison_weights_the_rare_class():
     y = np.array([0] * 50 + [1] * 5)
     probe_pred = np.zeros(55, dtype=int)  # every rare image missed
