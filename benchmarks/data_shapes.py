@@ -30,6 +30,8 @@ names the code under test and ``--src`` points the subprocess at another checkou
 
     python benchmarks/data_shapes.py --shapes fmnist7x50,binary-shirt --draws 1,2
     python benchmarks/data_shapes.py --table          # print what results.json holds
+    python benchmarks/data_shapes.py --shapes fmnist5k --draws-5k 1 --recipes default \
+        --label old --src /tmp/old/src     # then --table --baseline old: the 5k wall-time ratio
 """
 
 from __future__ import annotations
@@ -176,6 +178,7 @@ def run(
         "selected": s["selected"],
         "test": chosen["test"],
         "val": chosen["val"],
+        # None from code before issue 12, which scored the probe on test only when selected.
         "probe_test": s["probe"]["test"],
         "wall_s": round(wall, 1),
         "load_start": round(load, 2),
@@ -272,6 +275,9 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=SRC, help="graftlab src the runs import")
     parser.add_argument("--rerun", action="store_true", help="run again what results.json has")
     parser.add_argument("--table", action="store_true", help="only print the table(s)")
+    parser.add_argument(
+        "--baseline", help="code label whose fmnist5k wall times the others are divided by"
+    )
     parser.add_argument("extra", nargs="*", help="after --: options for every graftlab train")
     args = parser.parse_args()
     out: Path = args.out
@@ -302,14 +308,38 @@ def main() -> None:
                     results = json.loads(store.read_text()) if store.exists() else {}
                     results.setdefault(args.label, {})[key] = r
                     store.write_text(json.dumps(results, indent=1))
+                    probe = (r["probe_test"] or {}).get(metric(shape), float("nan"))
                     print(
                         f"   {metric(shape)} {r['test'][metric(shape)]:.4f} "
-                        f"(probe {r['probe_test'][metric(shape)]:.4f}), {r['selected']}, "
-                        f"{r['wall_s']:.0f} s",
+                        f"(probe {probe:.4f}), {r['selected']}, {r['wall_s']:.0f} s",
                         flush=True,
                     )
     for label in results:
         print("\n".join(table(results, label)) + "\n")
+    if args.baseline:
+        print("\n".join(timing(results, args.baseline)))
+
+
+def timing(results: dict, baseline: str) -> list[str]:
+    """The default recipe's wall time on the same fmnist5k draws under every code label against
+    ``baseline`` (the issue's "not more than 10% slower than today"), load average beside it."""
+
+    def fivek(rows: dict) -> dict:
+        return {k: v for k, v in rows.items() if k.startswith("fmnist5k/") and "default" in k}
+
+    runs = {label: fivek(rows) for label, rows in results.items()}
+    old = runs.get(baseline, {})
+    lines = []
+    for label, new in runs.items():
+        for key in sorted(old.keys() & new.keys() if label != baseline else ()):
+            a, b = old[key], new[key]
+            ratio = b["wall_s"] / a["wall_s"]
+            lines.append(
+                f"{key}: {label} {b['wall_s']:.0f} s (load {b['load_start']}) / {baseline} "
+                f"{a['wall_s']:.0f} s (load {a['load_start']}) = {ratio:.2f}x "
+                f"(target <= 1.10x: {'PASS' if ratio <= 1.10 else 'FAIL'})"
+            )
+    return lines
 
 
 if __name__ == "__main__":
