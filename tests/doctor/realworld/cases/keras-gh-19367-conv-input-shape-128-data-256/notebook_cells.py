@@ -1,9 +1,9 @@
 # In[3]:
-training_set = tf.keras.utils.image_dataset_from_directory(
-    'dataset/train', labels='inferred', label_mode='categorical',
+train_ds = tf.keras.utils.image_dataset_from_directory(
+    'plant_leaves/train', labels='inferred', label_mode='categorical',
     color_mode='rgb', batch_size=32, image_size=(256, 256), shuffle=True)
-validation_set = tf.keras.utils.image_dataset_from_directory(
-    'dataset/valid', labels='inferred', label_mode='categorical',
+val_ds = tf.keras.utils.image_dataset_from_directory(
+    'plant_leaves/valid', labels='inferred', label_mode='categorical',
     color_mode='rgb', batch_size=32, image_size=(256, 256), shuffle=True)
 
 # In[5]:
@@ -23,4 +23,4 @@ model.add(Dense(units=38, activation='softmax'))
 model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
 
 # In[6]:
-history = model.fit(x=training_set, validation_data=validation_set, epochs=10)
+hist = model.fit(x=train_ds, validation_data=val_ds, epochs=10)

@@ -2,17 +2,17 @@
 #                        Pretrained model                            #
 # ================================================================== #
 
-# Download and load the pretrained ResNet-18.
+# ImageNet-pretrained ResNet-18 from torchvision.
 resnet = torchvision.models.resnet18(pretrained=True)
 
-# If you want to finetune only the top layer of the model, set as below.
+# Freeze everything; only the new top layer will learn.
 for param in resnet.parameters():
     param.requires_grad = False
 
-# Replace the top layer for finetuning.
-resnet.fc = nn.Linear(resnet.fc.in_features, 100)  # 100 is an example.
+# New top layer for our own classes.
+resnet.fc = nn.Linear(resnet.fc.in_features, 100)
 
-# Forward pass.
+# Try a forward pass.
 images = torch.randn(64, 3, 256, 256)
 outputs = resnet(images)
 print(outputs.size())     # (64, 100)
