@@ -11,5 +11,5 @@ model.compile(optimizer='rmsprop',
               loss='binary_crossentropy',
               metrics=['binary_accuracy'])
 
-model.fit(x_train, y_train, epochs=2, batch_size=50, verbose=0)
-print model.predict_proba(x_test, batch_size=50)
+model.fit(feats_train, trend_train, epochs=2, batch_size=50, verbose=0)
+print model.predict_proba(feats_test, batch_size=50)

@@ -1,18 +1,18 @@
-base_model = InceptionV3(weights="imagenet", input_shape = (224,224,3), include_top = False)
-#set_untrainable(base_model)
+backbone = InceptionV3(weights="imagenet", input_shape = (224,224,3), include_top = False)
+#freeze(backbone)
 
-x = base_model.output
-x = GlobalAveragePooling2D()(x)
-x = Dropout(0.5)(x)
+h = backbone.output
+h = GlobalAveragePooling2D()(h)
+h = Dropout(0.5)(h)
 
-x = Dense(2, activation="softmax")(x)
+h = Dense(2, activation="softmax")(h)
 
-model = Model(inputs = base_model.input, outputs = x)
+model = Model(inputs = backbone.input, outputs = h)
 
 # ... trained with ImageDataGenerator(preprocessing_function=preprocess_input), evaluate() ~95%
 
 # single prediction
-img = image.load_img(path, target_size=(224, 224))
+img = image.load_img(img_file, target_size=(224, 224))
 img = preprocess_input(img)
 img = np.expand_dims(img, axis=0)
 print(model.predict(img))

@@ -2,9 +2,9 @@ import numpy
 from keras.models import Sequential
 from keras.layers import Dense
 
-dataset = numpy.loadtxt("records.csv", delimiter=",")
-X = dataset[:, 0:31]
-Y = dataset[:, [31, 32]]
+table = numpy.loadtxt("sensor_rows.csv", delimiter=",")
+X = table[:, 0:31]
+Y = table[:, [31, 32]]
 
 model = Sequential()
 model.add(Dense(40, activation='relu', kernel_initializer='uniform', input_dim=31))
@@ -17,6 +17,6 @@ model.fit(X, Y, epochs=1, batch_size=10, verbose=2)
 score, acc = model.evaluate(X, Y)
 print score, acc
 
-predictions = model.predict(X)
+y_hat = model.predict(X)
 print Y[:10]
-print numpy.round(predictions[:10])
+print numpy.round(y_hat[:10])

@@ -22,7 +22,7 @@ parser.add_argument('--resume', '-r', action='store_true', help='resume from che
 args = parser.parse_args()
 
 use_cuda = torch.cuda.is_available()
-best_acc = 0
+best_accuracy = 0
 
 print('==> Preparing data..')
 transform = transforms.Compose([
@@ -33,17 +33,17 @@ transform = transforms.Compose([
     transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
 ])
 
-trainset = torchvision.datasets.CIFAR10(root='./data', train=True, download=True, transform=transform)
-trainloader = torch.utils.data.DataLoader(trainset, batch_size=128, shuffle=True, num_workers=2)
+train_data = torchvision.datasets.CIFAR10(root='./data', train=True, download=True, transform=transform)
+train_loader = torch.utils.data.DataLoader(train_data, batch_size=128, shuffle=True, num_workers=2)
 
-testset = torchvision.datasets.CIFAR10(root='./data', train=False, download=True, transform=transform)
-testloader = torch.utils.data.DataLoader(testset, batch_size=100, shuffle=False, num_workers=2)
+test_data = torchvision.datasets.CIFAR10(root='./data', train=False, download=True, transform=transform)
+test_loader = torch.utils.data.DataLoader(test_data, batch_size=100, shuffle=False, num_workers=2)
 
 if args.resume:
     print('==> Resuming from checkpoint..')
     checkpoint = torch.load('./checkpoint/ckpt.t7')
     net = checkpoint['net']
-    best_acc = checkpoint['acc']
+    best_accuracy = checkpoint['acc']
 else:
     net = VGG('VGG19')
 
@@ -57,7 +57,7 @@ optimizer = optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, weight_decay=5
 
 def train(epoch):
     net.train()
-    for batch_idx, (inputs, targets) in enumerate(trainloader):
+    for batch_idx, (inputs, targets) in enumerate(train_loader):
         if use_cuda:
             inputs, targets = inputs.cuda(), targets.cuda()
         optimizer.zero_grad()
@@ -68,11 +68,11 @@ def train(epoch):
 
 
 def test(epoch):
-    global best_acc
+    global best_accuracy
     net.eval()
     correct = 0
     total = 0
-    for batch_idx, (inputs, targets) in enumerate(testloader):
+    for batch_idx, (inputs, targets) in enumerate(test_loader):
         if use_cuda:
             inputs, targets = inputs.cuda(), targets.cuda()
         inputs, targets = Variable(inputs, volatile=True), Variable(targets)
@@ -80,15 +80,15 @@ def test(epoch):
         _, predicted = torch.max(outputs.data, 1)
         total += targets.size(0)
         correct += predicted.eq(targets.data).cpu().sum()
-        progress_bar(batch_idx, len(testloader), 'Acc: %.3f%% (%d/%d)' % (100. * correct / total, correct, total))
+        progress_bar(batch_idx, len(test_loader), 'Acc: %.3f%% (%d/%d)' % (100. * correct / total, correct, total))
     acc = 100. * correct / total
-    if acc > best_acc:
+    if acc > best_accuracy:
         print('Saving..')
         state = {'net': net.module if use_cuda else net, 'acc': acc, 'epoch': epoch}
         if not os.path.isdir('checkpoint'):
             os.mkdir('checkpoint')
         torch.save(state, './checkpoint/ckpt.t7')
-        best_acc = acc
+        best_accuracy = acc
 
 
 for epoch in range(200):
