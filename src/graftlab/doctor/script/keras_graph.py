@@ -320,7 +320,14 @@ class KerasScript:
             datagen = None
             if c.name != "image_dataset_from_directory":
                 r = self.prog.receiver(c)
-                if r is None or not isinstance(r.node, ast.Call):
+                if r is None:
+                    continue
+                if not isinstance(r.node, ast.Call):
+                    # a fragment: ``train_datagen.flow_from_directory(...)`` on a generator
+                    # made in code not shown (flow() also exists on other objects)
+                    if c.name == "flow" or not isinstance(r.node, ast.Name | ast.Attribute):
+                        continue
+                    out.append(Flow(self, c, None))
                     continue
                 datagen = self.prog.call_site(r.node)
                 if datagen is None or datagen.name != "ImageDataGenerator":

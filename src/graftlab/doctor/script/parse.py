@@ -332,6 +332,10 @@ def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
             dropped.extend(n for n in range(start + 1, len(lines) + 1) if lines[n - 1].strip())
             break
         tree = _try_parse("\n".join(lines[start:end]))
+        if tree is None and lines[start][:1] in (" ", "\t"):
+            # the first block of a fragment cut from inside a class (``    def forward``),
+            # followed by column-0 code: dedent that block alone
+            tree = _try_parse(textwrap.dedent("\n".join(lines[start:end])))
         j = i
         # A block may end at a column-0 line inside brackets or a string: try with the next.
         while tree is None and j + 1 < len(blocks) and j - i < 4:

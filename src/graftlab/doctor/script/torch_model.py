@@ -162,7 +162,9 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
         return ts._class_head(ctx.prog.classes[cls])  # ``self(x)`` inside the module
     guessed = ts.guess_model(ctx.prog.call_site(n)) if ctx.prog.call_site(n) else None
     if guessed is not None and (pasted := _pasted_module(ctx)) is not None:
-        return ts._class_head(pasted)  # ``def forward`` pasted without its class
+        # ``def forward`` pasted without its class: taken to be the network called
+        head = ts._class_head(pasted)
+        return replace(head, inferred=True) if head is not None else None
     if guessed is not None:
         # ``net(x)`` with ``net`` built outside the paste, and the paste defines exactly one
         # module with a forward(): inferred to be that module
