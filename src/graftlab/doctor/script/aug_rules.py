@@ -66,7 +66,7 @@ def _guards(fn: ast.AST, node: ast.AST) -> list[str]:
             return True
         if isinstance(n, ast.If):
             return (
-                visit(n.test, tests)
+                visit(n.test, [*tests, n.test])  # ``if augment and np.random.rand() > .5``
                 or any(visit(c, [*tests, n.test]) for c in n.body)
                 or any(visit(c, tests) for c in n.orelse)
             )
@@ -209,19 +209,71 @@ def check_custom_generators(ctx: Ctx) -> None:
             "validation_data=generator(x_val, y_val, augment=False))",
             [REFS["keras_idg"]],
         )
+    _random_loading_for_prediction(ctx)
     _random_inference(ctx)
 
 
+def _random_loading_for_prediction(ctx: Ctx) -> None:
+    """GL307: arrays given to predict()/evaluate() built by the script's own loading function,
+    which draws random flips or shifts (a flag that turns them off at that call is read)."""
+    prog = ctx.prog
+    for c in ctx.prog.calls:
+        if c.name not in ("predict", "evaluate") or any(
+            f.category == "augmented-evaluation" for f in ctx.findings
+        ):
+            continue
+        x = c.arg(0, "x")
+        for ref in prog.deps(x, c.ev, limit=30) if x is not None else []:
+            for n in ast.walk(ref.node):
+                f = n.func if isinstance(n, ast.Call) else None
+                if not (isinstance(f, ast.Name) and f.id in prog.functions):
+                    continue
+                site = prog.call_site(n)
+                found = _augments(ctx, site) if site is not None else None
+                if found is None or not once(ctx, "aug.custom", n.lineno):
+                    continue
+                rnd, where = found
+                ctx.add(
+                    "GL307",
+                    "augmented-evaluation",
+                    "warning",
+                    f"The images given to {c.name}() are loaded by {where}, which changes them "
+                    "at random",
+                    [rnd.lineno, n.lineno, c.node.lineno],
+                    f"{where} draws random changes ({ast.unparse(rnd.func)}) for every image it "
+                    f"loads, and its output is what {c.name}() sees: each image is distorted "
+                    "differently from one run to the next, so predictions change between runs "
+                    "and the accuracy is lower than the model's accuracy on real images.",
+                    "Load evaluation and prediction images without random changes: give the "
+                    "loader a flag (def load(path, augment=False)) and pass augment=True only "
+                    "for training.",
+                    [REFS["keras_idg"]],
+                )
+                return
+
+
+def _infers(ctx: Ctx) -> bool:
+    """A model built outside the paste is run for prediction: ``model.eval()`` or
+    ``torch.no_grad()`` appear."""
+    return bool(ctx.prog.method_calls("eval")) or any(
+        c.name in ("no_grad", "inference_mode") for c in ctx.prog.calls
+    )
+
+
 def _random_inference(ctx: Ctx) -> None:
-    """A torchvision transform with random steps in code that never trains (prediction)."""
-    if not uses_torch(ctx) or ctx.prog.method_calls("backward"):
+    """A torchvision transform with random steps in code that never trains (prediction), or
+    one applied by hand to an image under ``torch.no_grad()``."""
+    if not uses_torch(ctx):
+        return
+    if ctx.prog.method_calls("backward"):
+        _random_transform_under_no_grad(ctx)
         return
     from graftlab.doctor.script.torch_graph import torch_script
 
     ts = torch_script(ctx)
     if any(f.category == "augmented-evaluation" for f in ctx.findings):
         return
-    if not ts.models:
+    if not ts.models and not _infers(ctx):
         return
     for p in ts.pipelines:
         random = [s for s in p.random if s != "RandomApply"]
@@ -381,3 +433,40 @@ def check_augmentation_off(ctx: Ctx) -> None:
             f"{n.test.id} = True (random crops, flips and shifts on the training data only).",
             [REFS["keras_idg"]],
         )
+
+
+def _random_transform_under_no_grad(ctx: Ctx) -> None:
+    """A training script that also predicts: a random transform called on an image inside
+    ``with torch.no_grad()`` (the training transform reused for prediction)."""
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    if any(f.category == "augmented-evaluation" for f in ctx.findings):
+        return
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not isinstance(c.node.func, ast.Name) or not any(
+            isinstance(w, ast.Call)
+            and canon(ctx.prog.qualname(w.func, c.ev.idx, c.ev.scope))
+            in ("torch.no_grad", "torch.inference_mode")
+            for w in c.ev.withs
+        ):
+            continue
+        p = ts.pipeline_of(c.node.func, c.ev)
+        random = [s for s in p.random if s != "RandomApply"] if p is not None else []
+        if not random or not once(ctx, "aug.inference"):
+            continue
+        ctx.add(
+            "GL307",
+            "augmented-evaluation",
+            "warning",
+            f"An image is predicted through a random transform ({', '.join(random)})",
+            [p.line, c.node.lineno],
+            f"{ast.unparse(c.node.func)} has random steps ({', '.join(random)}) and prepares an "
+            "image for prediction under torch.no_grad(): each call crops, flips or jitters the "
+            "image differently, so the same image gets different predictions and accuracy is "
+            "below what the model reaches on the deterministic evaluation transform.",
+            "Predict with the evaluation transform (Resize + CenterCrop + ToTensor + Normalize); "
+            "for test-time augmentation average the predictions over fixed views.",
+            [REFS["tv_tutorial"]],
+        )
+        return
