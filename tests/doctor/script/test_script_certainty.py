@@ -54,3 +54,28 @@ def test_a_forward_pasted_without_its_class_is_read_as_an_inferred_link():
     (f,) = [f for f in check_script(FORWARD_FRAGMENT) if f.category == "double-softmax"]
     assert f.severity == "warning"
     assert "Inferred" in f.explanation
+
+
+CIFAR_TRANSFORMS = """\
+import torchvision.transforms as T
+from torchvision.datasets import CIFAR10
+train_tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
+                      T.Normalize({train_stats})])
+test_tf = T.Compose([T.ToTensor(), T.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))])
+train_set = CIFAR10('data', train=True, transform=train_tf, download=True)
+test_set = CIFAR10('data', train=False, transform=test_tf, download=True)
+"""
+
+
+def test_a_mean_that_is_a_std_is_one_cause_not_also_a_train_eval_mismatch():
+    stats = "(0.2470, 0.2435, 0.2616), (0.2023, 0.1994, 0.2010)"
+    findings = check_script(CIFAR_TRANSFORMS.format(train_stats=stats))
+    codes = [f.code for f in findings if f.severity != "info"]
+    assert codes == ["GL212"], findings
+    assert "mean values are channel stds" in findings[0].title
+
+
+def test_two_plausible_but_different_normalisations_are_still_a_train_eval_mismatch():
+    stats = "(0.5, 0.5, 0.5), (0.5, 0.5, 0.5)"
+    findings = check_script(CIFAR_TRANSFORMS.format(train_stats=stats))
+    assert [f.code for f in findings if f.severity == "error"] == ["GL211"], findings
