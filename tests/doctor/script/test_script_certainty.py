@@ -79,3 +79,67 @@ def test_two_plausible_but_different_normalisations_are_still_a_train_eval_misma
     stats = "(0.5, 0.5, 0.5), (0.5, 0.5, 0.5)"
     findings = check_script(CIFAR_TRANSFORMS.format(train_stats=stats))
     assert [f.code for f in findings if f.severity == "error"] == ["GL211"], findings
+
+
+VGG_HEAD = """\
+import numpy as np
+from keras.applications.vgg16 import VGG16, preprocess_input
+from keras.preprocessing import image
+from keras.preprocessing.image import ImageDataGenerator
+from keras.layers import Dense, Flatten, Input, Lambda
+from keras.models import Model
+"""
+
+
+def _scalings(source: str):
+    return [f for f in check_script(VGG_HEAD + source) if f.category == "preprocessing-mismatch"]
+
+
+def test_one_scaling_per_branch_of_a_preprocessing_function_is_not_two_scalings():
+    source = """\
+def prep(x, mode='vgg'):
+    if mode == 'vgg':
+        return preprocess_input(x)
+    return x / 255.
+
+base = VGG16(weights='imagenet', include_top=False, input_shape=(224, 224, 3))
+model = Model(base.input, Dense(3, activation='softmax')(Flatten()(base.output)))
+model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])
+train = ImageDataGenerator(preprocessing_function=prep).flow_from_directory('train', (224, 224))
+model.fit(train, epochs=5)
+"""
+    assert not _scalings(source)
+
+
+def test_a_later_variable_of_the_same_name_is_not_a_step_of_the_loading_function():
+    source = """\
+def load(path):
+    img = image.load_img(path, target_size=(224, 224))
+    x = image.img_to_array(img)
+    return preprocess_input(np.expand_dims(x, axis=0))
+
+base = VGG16(weights='imagenet', include_top=False, input_shape=(224, 224, 3))
+model = Model(base.input, Dense(3, activation='softmax')(Flatten()(base.output)))
+model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])
+model.fit(np.vstack([load(p) for p in train_paths]), y, epochs=5)
+for p in test_paths:
+    x = image.img_to_array(image.load_img(p, target_size=(224, 224))) / 255.
+    print(model.predict(x[None]))
+"""
+    assert not _scalings(source)
+    (mismatch,) = [
+        f for f in check_script(VGG_HEAD + source) if f.code == "GL112"
+    ]  # one cause, one finding
+    assert mismatch.severity == "error"
+
+
+def test_preprocessing_given_to_the_backbone_as_its_input_tensor_is_read():
+    source = """\
+inp = Input((224, 224, 3))
+x = Lambda(preprocess_input)(inp)
+base = VGG16(weights='imagenet', include_top=False, input_tensor=x)
+model = Model(inp, Dense(3, activation='softmax')(Flatten()(base.output)))
+model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])
+model.fit(ImageDataGenerator().flow_from_directory('train', (224, 224)), epochs=5)
+"""
+    assert not _scalings(source)

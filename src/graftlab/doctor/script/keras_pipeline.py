@@ -247,6 +247,9 @@ def _skipped_preprocessing(ctx: Ctx) -> None:
         names = {n.id for r in refs for n in ast.walk(r.node) if isinstance(n, ast.Name)}
         if names & train_vars or _prep_calls(ctx, x, call.ev):
             continue
+        cited = ctx.src.evidence(call.node.lineno)
+        if any(f.code == "GL112" and cited in f.evidence.split("\n") for f in ctx.findings):
+            continue  # this prediction's preprocessing is already one finding
         if not once(ctx, "keras.skipped_prep"):
             return
         fn, line = next(iter(train.items()))
