@@ -143,3 +143,23 @@ model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])
 model.fit(ImageDataGenerator().flow_from_directory('train', (224, 224)), epochs=5)
 """
     assert not _scalings(source)
+
+
+def test_a_head_replaced_before_the_checkpoint_is_loaded_is_filled_by_the_load():
+    source = """\
+import torch
+import torchvision
+model = torchvision.models.resnet18(pretrained=True)
+model.fc = torch.nn.Linear(512, 10)
+model.load_state_dict(torch.load('best.pth'))
+model.eval()
+with torch.no_grad():
+    for images, labels in test_loader:
+        print((model(images).argmax(1) == labels).float().mean())
+"""
+    assert not [f for f in check_script(source) if f.category == "head-mismatch"]
+    after = source.replace(
+        "model.fc = torch.nn.Linear(512, 10)\nmodel.load_state_dict(torch.load('best.pth'))",
+        "model.load_state_dict(torch.load('best.pth'))\nmodel.fc = torch.nn.Linear(512, 10)",
+    )
+    assert [f.code for f in check_script(after) if f.category == "head-mismatch"] == ["GL227"]

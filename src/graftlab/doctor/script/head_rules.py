@@ -101,6 +101,21 @@ def _is_load(ctx: Ctx, ev: Event) -> bool:
     return False
 
 
+def _constructs(node: ast.stmt) -> bool:
+    """The statement builds a network (``resnet50(pretrained=True)``) rather than loading
+    weights into one that exists."""
+    return (
+        isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and not any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr.startswith("load")
+            for n in ast.walk(node.value)
+        )
+    )
+
+
 @check("torch.untrained_head")
 def check_untrained_head(ctx: Ctx) -> None:
     """GL227: a head built after the weights were loaded and never trained; a self-supervised
@@ -126,6 +141,15 @@ def check_untrained_head(ctx: Ctx) -> None:
             owner = ast.unparse(t.value)
             before = [i for i in before if _loaded_into(ctx.prog.events[i].node) in (owner, None)]
         if t is None or not before or not pred:
+            continue
+        owner = ast.unparse(t.value)
+        if any(  # model.fc = nn.Linear(...); model.load_state_dict(...): the load fills it
+            i > ev.idx
+            and ctx.prog.events[i].node.lineno < pred
+            and _loaded_into(ctx.prog.events[i].node) in (owner, None)
+            and not _constructs(ctx.prog.events[i].node)
+            for i in loads
+        ):
             continue
         if trains and (not steps or max(steps) > ev.idx or pred < ev.node.lineno):
             continue
