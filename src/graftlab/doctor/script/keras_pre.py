@@ -214,6 +214,9 @@ class Preprocessing:
             return []
         if self.ks.flow_of(node, at) is not None and self._is_generator(node, at):
             return None
+        if isinstance(node, ast.Name) and self.prog.lookup(node.id, at.idx, at.scope) is None:
+            # arrays made in code not shown: their preprocessing is unknown, not absent
+            return [Op("?", node.lineno, node.id)]
         refs = self.prog.deps(node, at)
         ops = self.expr_ops(refs)
         for ref in refs:  # ds.map(fn): the function's ops
