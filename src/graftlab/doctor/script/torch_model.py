@@ -6,6 +6,7 @@ import ast
 import re
 from dataclasses import replace
 
+from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN, CallSite, ElementOf, Event, Ref, canon, last
@@ -383,3 +384,63 @@ def _include_top(ctx: Ctx) -> None:
                     [REFS["tv_tutorial"], REFS["tv_models"]],
                 )
                 return
+
+
+declare(
+    "GL205",
+    "binary-loss-multiclass",
+    "warning",
+    "script",
+    "Binary cross-entropy on one-hot targets of a single-label multi-class task",
+    (REFS["torch_ce"], REFS["torch_bce"]),
+)
+
+_ONE_HOT = {"one_hot", "to_categorical", "get_dummies"}
+
+
+@check("torch.binary_loss_multiclass")
+def check_binary_loss_multiclass(ctx: Ctx) -> None:
+    """GL205: BCELoss / BCEWithLogitsLoss with targets made by one-hot encoding one integer
+    class per sample (``F.one_hot(y, K)``, ``torch.eye(K)[y]``): a single-label task trained as
+    K independent yes/no questions."""
+    if not uses_torch(ctx):
+        return
+    for call, kind, def_line in loss_calls(ctx):
+        target = call.arg(1, "target")
+        if kind not in ("bce", "bcel") or target is None:
+            continue
+        made = _one_hot_line(ctx, target, call.ev)
+        if not made or not once(ctx, "torch.bce_onehot"):
+            continue
+        ctx.add(
+            "GL205",
+            "binary-loss-multiclass",
+            "warning",
+            "Binary cross-entropy on one-hot targets of single-label classes",
+            [def_line, made, call.node.lineno],
+            "Each sample has exactly one class (the targets are one-hot encodings of integer "
+            "labels), but the loss is binary cross-entropy: it treats every class as an "
+            "independent yes/no question. Nothing makes the outputs compete, so thresholded "
+            "predictions can name no class or several, and an accuracy computed per output "
+            "unit starts at (K-1)/K by predicting 'no' everywhere.",
+            "One class per sample: logits = model(x); loss = nn.CrossEntropyLoss()(logits, y) "
+            "with the integer labels y (no one-hot), and predictions logits.argmax(1).",
+            [REFS["torch_ce"], REFS["torch_bce"]],
+        )
+
+
+def _one_hot_line(ctx: Ctx, node: ast.expr, at: Event) -> int:
+    """Line where ``node``'s value is one-hot encoded from integer labels, or 0."""
+    for ref in ctx.prog.deps(node, at, limit=20):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                name = last(canon(ctx.prog.qualname(n.func, ref.idx, ref.scope) or ""))
+                if name in _ONE_HOT or getattr(n.func, "attr", "") in _ONE_HOT:
+                    return n.lineno
+            if (  # torch.eye(K)[y]
+                isinstance(n, ast.Subscript)
+                and isinstance(n.value, ast.Call)
+                and last(canon(ctx.prog.qualname(n.value.func, ref.idx, ref.scope) or "")) == "eye"
+            ):
+                return n.lineno
+    return 0
