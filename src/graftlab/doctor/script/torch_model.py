@@ -12,7 +12,13 @@ from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN, CallSite, ElementOf, Event, Ref, canon, last
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.torch_graph import ACTIVATIONS, LOSSES, Head, torch_script
+from graftlab.doctor.script.torch_graph import (
+    ACTIVATIONS,
+    HEAD_ATTRS,
+    LOSSES,
+    Head,
+    torch_script,
+)
 
 _TENSOR_WRAPPERS = {
     "squeeze",
@@ -155,9 +161,14 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     if mod is not None and mod.name in ("Softmax", "LogSoftmax", "Sigmoid"):
         below = tensor_head(ctx, n.args[0], r, depth + 1) if n.args else None
         return Head(ACTIVATIONS[mod.name], below.units if below else UNKNOWN, n.lineno)
+    if isinstance(f, ast.Attribute) and f.attr == "forward":
+        f = f.value  # model.forward(x) runs the same head as model(x)
     model = ts.model_of(f, r)
     if model is not None:
         return ts.head(model)
+    assigned = _assigned_head_of_unknown(ctx, f, r)
+    if assigned is not None:
+        return assigned
     cls = ctx.prog.scope_class.get(r.scope)
     if isinstance(f, ast.Name) and f.id == "self" and cls in ctx.prog.classes:
         return ts._class_head(ctx.prog.classes[cls])  # ``self(x)`` inside the module
@@ -178,6 +189,33 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
             head = ts._class_head(modules[0])
             return replace(head, inferred=True) if head is not None else None
     return None
+
+
+def _assigned_head_of_unknown(ctx: Ctx, f: ast.expr, at: Ref) -> Head | None:
+    """``model.classifier = nn.Sequential(..., nn.Softmax(dim=1))`` on a ``model`` built in
+    code not shown: its head is the module assigned last before the call (inferred: the
+    attribute is taken to be the layer forward() ends with)."""
+    if (
+        not isinstance(f, ast.Name)
+        or f.id in ("self", "cls")
+        or ctx.prog.lookup(f.id, at.idx, at.scope) is not None
+    ):
+        return None
+    found = None
+    for ev in ctx.prog.events[: at.idx]:
+        n = ev.node
+        if isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Attribute)
+            and t.attr in HEAD_ATTRS
+            and isinstance(t.value, ast.Name)
+            and t.value.id == f.id
+            for t in n.targets
+        ):
+            found = (n.value, ev)
+    if found is None:
+        return None
+    head = torch_script(ctx)._module_head(*found)
+    return replace(head, inferred=True) if head is not None else None
 
 
 def _pasted_module(ctx: Ctx) -> ast.ClassDef | None:
@@ -253,8 +291,8 @@ def check_head(ctx: Ctx) -> None:
                 "probabilities, which is nearly uniform: the loss stalls near log(K), gradients "
                 "are tiny and accuracy creeps up slowly or not at all."
                 + (
-                    " (Inferred: the network called is taken to be the one module the code "
-                    "defines.)"
+                    " (Inferred: the network called is not built in the code shown; its "
+                    "head is taken to be the module the code defines or assigns to it.)"
                     if head.inferred
                     else ""
                 ),

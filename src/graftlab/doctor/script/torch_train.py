@@ -11,7 +11,12 @@ from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
-from graftlab.doctor.script.knowledge import REFS, torchvision_features, torchvision_head_attr
+from graftlab.doctor.script.knowledge import (
+    REFS,
+    torchvision_classifier_input,
+    torchvision_features,
+    torchvision_head_attr,
+)
 from graftlab.doctor.script.torch_graph import TorchModel, _is_module, torch_script
 
 declare(
@@ -571,6 +576,12 @@ def _head_width(ctx: Ctx) -> None:
         if assigned is None:
             continue
         node, at = assigned
+        whole = torchvision_classifier_input(model.name)
+        if whole is not None and any(
+            isinstance(t, ast.Attribute) and t.attr == "classifier"
+            for t in getattr(at.node, "targets", [])
+        ):
+            width = whole  # model.classifier = Sequential(Linear(25088, ...), ...)
         site = ctx.prog.origin_call(node, at)
         if site is not None and site.name == "Sequential" and site.node.args:
             site = ctx.prog.origin_call(site.node.args[0], site.ev)
