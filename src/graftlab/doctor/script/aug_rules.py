@@ -397,6 +397,32 @@ def _fixed_seed(ctx: Ctx, fn: ast.FunctionDef, seed: ast.Call, calls: list) -> b
 _AUG_FLAG = re.compile(r"^(data_)?augment(ation)?$|^use_aug\w*$|^do_aug\w*$|^aug$", re.I)
 
 
+def _flag_test(test: ast.expr) -> tuple[ast.Name, bool] | None:
+    """(flag, negated) for ``if flag:`` / ``if not flag:`` / ``if flag == False:``."""
+    if isinstance(test, ast.Name):
+        return test, False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _flag_test(test.operand)
+        return (inner[0], not inner[1]) if inner else None
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq | ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and isinstance(test.comparators[0].value, bool)
+    ):
+        return test.left, not test.comparators[0].value
+    return None
+
+
+def _augmenting(ctx: Ctx, stmts: list[ast.stmt], ev) -> bool:
+    block = ast.Module(body=stmts, type_ignores=[])
+    return any(
+        isinstance(m, ast.keyword) and m.arg in KERAS_AUG_KWARGS for m in ast.walk(block)
+    ) or bool(random_calls(ctx, block, ev))
+
+
 @check("common.augmentation_switched_off")
 def check_augmentation_off(ctx: Ctx) -> None:
     """GL311: the script's own augmentation branch is switched off by a constant flag
@@ -406,31 +432,32 @@ def check_augmentation_off(ctx: Ctx) -> None:
         return
     for ev in prog.events:
         n = ev.node
-        if not isinstance(n, ast.If) or not isinstance(n.test, ast.Name):
+        if not isinstance(n, ast.If):
             continue
-        if not _AUG_FLAG.match(n.test.id):
+        flag = _flag_test(n.test)
+        if flag is None or not _AUG_FLAG.match(flag[0].id):
             continue
-        if prog.const(n.test, ev.idx, ev.scope) is not False:
+        name, negated = flag
+        value = prog.const(name, ev.idx, ev.scope)
+        if not isinstance(value, bool):
             continue
-        body = ast.Module(body=n.body, type_ignores=[])
-        augments = any(
-            isinstance(m, ast.keyword) and m.arg in KERAS_AUG_KWARGS for m in ast.walk(body)
-        ) or bool(random_calls(ctx, body, ev))
-        if not augments or not once(ctx, "aug.off"):
+        runs_body = value != negated  # ``if not data_augmentation:`` with it False: the body
+        dead, live = (n.orelse, n.body) if runs_body else (n.body, n.orelse)
+        if not _augmenting(ctx, dead, ev) or _augmenting(ctx, live, ev) or not once(ctx, "aug.off"):
             continue
-        b = prog.lookup(n.test.id, ev.idx, ev.scope)
+        b = prog.lookup(name.id, ev.idx, ev.scope)
         ctx.add(
             "GL311",
             "overfitting",
             "warning",
-            f"Augmentation is written but switched off ({n.test.id} = False)",
+            f"Augmentation is written but switched off ({name.id} = {value})",
             [getattr(b.value, "lineno", 0) if b else 0, n.lineno],
-            f"The script has an augmentation branch under `if {n.test.id}:` and sets "
-            f"{n.test.id} to False, so the network sees the same training images every epoch: "
-            "on an image set of this size it memorises them, training accuracy goes to 100% "
-            "while validation accuracy stalls (inferred: nothing else in the code regularises "
-            "as much).",
-            f"{n.test.id} = True (random crops, flips and shifts on the training data only).",
+            f"The script has an augmentation branch that runs only when {name.id} is "
+            f"{not value} and sets {name.id} to {value}, so the network sees the same training "
+            "images every epoch: on an image set of this size it memorises them, training "
+            "accuracy goes to 100% while validation accuracy stalls (inferred: nothing else in "
+            "the code regularises as much).",
+            f"{name.id} = {not value} (random crops, flips and shifts on the training data only).",
             [REFS["keras_idg"]],
         )
 

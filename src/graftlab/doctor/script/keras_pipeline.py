@@ -297,7 +297,11 @@ def _raw_validation_arrays(ctx: Ctx) -> None:
                 continue
             what = ", ".join(featurewise) + " (mean/std computed by datagen.fit)"
         else:
-            train_mode = combine(pp.datagen_ops(dg))
+            train_ops = pp.datagen_ops(dg)
+            if flow.site.name == "flow" and (xs := flow.site.arg(0, "x")) is not None:
+                # datagen.flow(x_train / 255, ...): the arrays' own steps count too
+                train_ops = train_ops + pp.expr_ops(ctx.prog.deps(xs, flow.site.ev, limit=30))
+            train_mode = combine(train_ops)
             val_mode = combine(pp.expr_ops(refs))
             if "?" in (train_mode, val_mode) or train_mode == val_mode:
                 continue
