@@ -16,6 +16,7 @@ from pathlib import Path
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
     common_rules,
+    keras_hub,
     keras_model,
     keras_pipeline,
     keras_split,
