@@ -23,6 +23,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_train,
     torch_data,
     torch_model,
+    torch_pixels,
     torch_train,
 )
 from graftlab.doctor.script._rules import CHECKS, Ctx, run_checks
