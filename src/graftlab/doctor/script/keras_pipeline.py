@@ -351,7 +351,11 @@ def _describe(mode: str, sig: tuple[str, ...]) -> str:
 
 def _raw_predictions(ctx: Ctx) -> None:
     ks, pp = keras_script(ctx), preprocessing(ctx)
-    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_on_batch"):
+    for pred in (
+        ctx.prog.method_calls("predict")
+        + ctx.prog.method_calls("predict_on_batch")
+        + ctx.prog.method_calls("evaluate")
+    ):
         x = pred.arg(0, "x")
         if x is None or ks.flow_of(x, pred.ev) is not None:
             continue
@@ -374,14 +378,14 @@ def _raw_predictions(ctx: Ctx) -> None:
         inside = pp.model_ops(ks.model_for(fit))
         pred_ops = pp.data_ops(x, pred.ev) or []
         got, want = combine(pred_ops + inside), combine(train_ops + inside)
-        if "?" in (got, want) or got == want:
-            continue
+        if "?" in (got, want) or got == want or not once(ctx, "keras.raw_pred", load_line):
+            continue  # the same loaded images given to evaluate() and predict(): one cause
         steps = ", ".join(o.what for o in train_ops) or "nothing"
         ctx.add(
             "GL112",
             "train-eval-preprocessing-mismatch",
             "warning" if linked else "error",
-            "Images passed to predict() are not preprocessed the way training images were",
+            f"Images passed to {pred.name}() are not preprocessed the way training images were",
             [load_line, pred.node.lineno, *[o.line for o in train_ops][:1]],
             f"Training applied {steps} ({MODES.get(want, want)}), but the images loaded for "
             f"prediction get {MODES.get(got, got)}. The model sees inputs on another scale than "
@@ -482,7 +486,11 @@ def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
         return
     size = sizes.pop()
     line = next((f.line for f in flows if f.role == "train"), 0) or declared[0][1]
-    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_on_batch"):
+    for pred in (
+        ctx.prog.method_calls("predict")
+        + ctx.prog.method_calls("predict_on_batch")
+        + ctx.prog.method_calls("evaluate")
+    ):
         x = pred.arg(0, "x")
         if x is None:
             continue

@@ -78,10 +78,10 @@ def check_raw_pixels(ctx: Ctx) -> None:
         model = ts.model_of(f, c.ev)
         if model not in backbones:
             continue
-        found = _raw_tensor(ctx, c.node.args[0], c.ev)
-        if found is None or not once(ctx, "torch.raw_pixels"):
+        found = hand_made_tensor(ctx, c.node.args[0], c.ev)
+        if found is None or found[2] != "raw" or not once(ctx, "torch.raw_pixels"):
             continue
-        read, made = found
+        read, made, _ = found
         ctx.add(
             "GL219",
             "preprocessing-mismatch",
@@ -102,14 +102,20 @@ def check_raw_pixels(ctx: Ctx) -> None:
         return
 
 
-def _raw_tensor(ctx: Ctx, node: ast.expr, at) -> tuple[int, int] | None:
-    """(line reading the image, line making the tensor) when ``node`` is a tensor made by hand
-    from an image file with only value-keeping steps on the way; None otherwise."""
+def hand_made_tensor(ctx: Ctx, node: ast.expr, at) -> tuple[int, int, str] | None:
+    """(line reading the image, line making the tensor, ``"raw"`` or ``"unit"``) when ``node``
+    is a tensor made by hand from an image file with only value-keeping steps on the way, and
+    at most a division by 255 (``"unit"``); None otherwise."""
     read = made = 0
+    scale = "raw"
     for ref in ctx.prog.deps(node, at, limit=40):
         for n in ast.walk(ref.node):
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult | ast.Sub):
-                return None  # a division, a scaling or a mean subtraction: not raw
+                v = ctx.prog.const(n.right, ref.idx, ref.scope)
+                if isinstance(n.op, ast.Div) and v in (255, 255.0):
+                    scale = "unit"
+                    continue
+                return None  # a scaling or a mean subtraction of another kind
             if not isinstance(n, ast.Call):
                 continue
             q = canon(ctx.prog.qualname(n.func, ref.idx, ref.scope) or "")
@@ -120,4 +126,4 @@ def _raw_tensor(ctx: Ctx, node: ast.expr, at) -> tuple[int, int] | None:
                 read = read or n.lineno
             if name in _TO_TENSOR and (q.startswith("torch") or name == "from_numpy"):
                 made = made or n.lineno
-    return (read, made) if read and made else None
+    return (read, made, scale) if read and made else None
