@@ -163,3 +163,19 @@ with torch.no_grad():
         "model.load_state_dict(torch.load('best.pth'))\nmodel.fc = torch.nn.Linear(512, 10)",
     )
     assert [f.code for f in check_script(after) if f.category == "head-mismatch"] == ["GL227"]
+
+
+def test_filtered_head_keys_and_strict_false_at_one_load_are_one_finding():
+    source = """\
+import torch
+import timm
+model = timm.create_model('resnet50', pretrained=True, num_classes=10)
+ckpt = torch.load('last.pth')
+model.load_state_dict({k: v for k, v in ckpt['model'].items() if not k.startswith('fc.')},
+                      strict=False)
+model.eval()
+with torch.no_grad():
+    out = model(x)
+"""
+    heads = [f for f in check_script(source) if f.category == "head-mismatch"]
+    assert [f.code for f in heads] == ["GL227"], heads

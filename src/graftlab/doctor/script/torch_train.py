@@ -653,16 +653,19 @@ def check_load(ctx: Ctx) -> None:
             continue
         if not isinstance(c.ev.node, ast.Expr):
             continue  # the result (missing / unexpected keys) is kept
+        cited = ctx.src.evidence(c.node.lineno)
+        if any(f.code == "GL227" and cited in f.evidence for f in ctx.findings):
+            continue  # the head keys dropped on purpose at this load: one finding says it
         ctx.add(
             "GL225",
             "head-mismatch",
             "warning",
             "load_state_dict(strict=False) ignores every key that does not match",
             [c.node.lineno],
-            "With strict=False, parameters whose names or shapes differ are silently skipped "
-            "(a renamed head, a different number of classes, a 'module.' prefix from "
-            "DataParallel): the model keeps random weights there and you fine-tune or evaluate "
-            "a different model than the one you saved.",
+            "With strict=False, parameters whose names differ are silently skipped (a renamed "
+            "or re-created head, a 'module.' prefix from DataParallel, keys filtered out "
+            "before loading): the model keeps random weights there and you fine-tune or "
+            "evaluate a different model than the one you saved.",
             "result = model.load_state_dict(state, strict=False)\n"
             "print(result.missing_keys, result.unexpected_keys)  # or drop the head keys "
             "explicitly and load with strict=True",
