@@ -149,12 +149,45 @@ def _passed_augmentation(
                 called.add(f.attr)
     for pname in called:
         expr = _arg_expr(site, fn, pname, method)
+        steps = _random_pipeline(ctx, expr, site.ev) if expr is not None else None
+        if steps is not None:
+            return steps[0], f"{ast.unparse(expr)}"
         if not isinstance(expr, ast.Name) or expr.id not in ctx.prog.functions:
             continue
         draws = random_calls(ctx, ctx.prog.functions[expr.id], site.ev)
         if draws:
             return draws[0], expr.id
     return None
+
+
+# random steps of augmentation libraries (albumentations, imgaug, torchvision, Keras layers)
+_RANDOM_STEP = re.compile(
+    r"^Random|^Rand|Flip(lr|ud)?$|^Transpose$|^ShiftScaleRotate$|^Rotate$|^Affine$|"
+    r"^GaussNoise$|^CoarseDropout$|^Cutout$|^ColorJitter$|^HueSaturationValue$|Blur$|"
+    r"^ElasticTransform$|^GridDistortion$|^OpticalDistortion$|^Perspective$|^TrivialAugment"
+)
+
+
+def _random_pipeline(ctx: Ctx, expr: ast.expr, at) -> list[ast.Call] | None:
+    """The random steps of an augmentation pipeline object (``A.Compose([A.HorizontalFlip(),
+    ...])``, ``iaa.Sequential([...])``, ``T.Compose([T.RandomCrop(...), ...])``), or None."""
+    site = ctx.prog.origin_call(expr, at)
+    if site is None or site.name not in ("Compose", "Sequential", "OneOf", "SomeOf"):
+        return None
+    first = site.node.args[0] if site.node.args else site.kw("transforms")
+    if first is None:
+        return None
+    out = []
+    for ref in ctx.prog.items([first], site.ev):
+        r = ctx.prog.origin(ref.node, ref.idx, ref.scope)
+        items = r.node.elts if isinstance(r.node, ast.List | ast.Tuple) else [r.node]
+        for n in items:
+            if isinstance(n, ast.Call):
+                name = n.func.attr if isinstance(n.func, ast.Attribute) else ""
+                name = name or getattr(n.func, "id", "")
+                if _RANDOM_STEP.search(name):
+                    out.append(n)
+    return out or None
 
 
 def _arg_expr(call: CallSite, fn: ast.FunctionDef, name: str, method: bool) -> ast.expr | None:

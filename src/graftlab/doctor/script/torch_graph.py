@@ -643,11 +643,10 @@ class TorchScript:
         out: list[Dataset] = []
         for c in self.prog.calls:
             own = c.name in self.prog.classes or c.name.endswith("Dataset")
-            if c.name in _DATASETS or (own and c.kw("transform")):
+            given = self._own_transform(c) if own else c.kw("transform")
+            if c.name in _DATASETS or (own and given is not None):
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
-                pipe = self.pipeline_of(
-                    c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev
-                )
+                pipe = self.pipeline_of(c.arg(pos, "transform") if pos > 0 else given, c.ev)
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
                 role = _role(self.prog.assigned_name(c.node), root) or self._flag_role(c)
                 out.append(Dataset(c, pipe, role, root))
@@ -658,6 +657,20 @@ class TorchScript:
                 if parent is not None:
                     out.append(Dataset(c, parent.pipeline, None, parent.root, parent))
         return out
+
+    def _own_transform(self, c: CallSite) -> ast.expr | None:
+        """The transform given to the script's own dataset class: ``transform=`` or the
+        positional argument of its ``__init__`` parameter named like one (``MyDS(df, tf)``
+        with ``def __init__(self, df, transform)``)."""
+        if (given := c.kw("transform")) is not None:
+            return given
+        init = self.prog.methods.get(c.name, {}).get("__init__")
+        if init is None:
+            return None
+        for i, p in enumerate(init.args.args[1:]):
+            if _TRANSFORM_PARAM.match(p.arg):
+                return c.arg(i, p.arg)
+        return None
 
     def dataset_of(self, node: ast.expr | None, at: Event | Ref) -> Dataset | None:
         if node is None:
@@ -694,6 +707,9 @@ class TorchScript:
             if isinstance(v, str) and (r := role_of(v)):
                 return r
         return None
+
+
+_TRANSFORM_PARAM = re.compile(r"(?i)^(transforms?|tfms?|trans|augment\w*|aug)$")
 
 
 def _role(name: str | None, root: object) -> str | None:
