@@ -52,6 +52,13 @@ class Source:
     notes: list[str] = field(default_factory=list)
     #: For several files read as one program: (first line, file name) of each file.
     parts: list[tuple[int, str]] = field(default_factory=list)
+    #: For notebooks, the text the code cells printed (outputs saved with the notebook).
+    outputs: list[str] = field(default_factory=list)
+
+    def printed(self) -> list[str]:
+        """Text the script printed, as far as the paste shows it: a notebook's saved outputs,
+        and lines that were left out because they are not code (a log pasted with it)."""
+        return [*self.outputs, *(self.line(n) for n in self.dropped)]
 
     def line(self, lineno: int) -> str:
         """The source line ``lineno`` as written, stripped."""
@@ -95,7 +102,9 @@ def load_source(path_or_source: str | Path, filename: str | None = None) -> Sour
     )
     if cells is None:
         return _parse_text(text, name)
-    return _parse_cells(cells, name)
+    src = _parse_cells(cells, name)
+    src.outputs = _notebook_outputs(text)
+    return src
 
 
 def load_sources(paths: list[str | Path] | tuple[str | Path, ...]) -> Source:
@@ -185,6 +194,33 @@ def _notebook_cells(text: str) -> list[tuple[int, str]] | None:
             continue
         src = cell.get("source", cell.get("input", ""))
         out.append((i, "".join(src) if isinstance(src, list) else str(src)))
+    return out
+
+
+def _notebook_outputs(text: str) -> list[str]:
+    """The text outputs saved with a notebook's code cells (streams and plain-text results),
+    at most 200 kB of them."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    cells = doc.get("cells") if isinstance(doc, dict) else None
+    if cells is None and isinstance(doc, dict):
+        cells = [c for ws in doc.get("worksheets", []) for c in ws.get("cells", [])]
+    out: list[str] = []
+    size = 0
+    for cell in cells or []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        for o in cell.get("outputs", []) or []:
+            if not isinstance(o, dict):
+                continue
+            part = o.get("text") or (o.get("data") or {}).get("text/plain") or ""
+            part = "".join(part) if isinstance(part, list) else str(part)
+            size += len(part)
+            if size > 200_000:
+                return out
+            out.extend(part.splitlines())
     return out
 
 
