@@ -179,3 +179,25 @@ with torch.no_grad():
 """
     heads = [f for f in check_script(source) if f.category == "head-mismatch"]
     assert [f.code for f in heads] == ["GL227"], heads
+
+
+def test_unfreezing_one_block_between_epochs_is_not_a_freeze_undone_before_training():
+    source = """\
+import torch
+from torchvision import models
+model = models.resnet50(pretrained=True)
+for p in model.parameters():
+    p.requires_grad = False
+model.fc = torch.nn.Linear(2048, 10)
+optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.01)
+for epoch in range(20):
+    if epoch == 10:
+        for p in model.layer4.parameters():
+            p.requires_grad = True
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+"""
+    codes = [f.code for f in check_script(source) if f.category == "trainable-not-applied"]
+    assert codes == ["GL220"]  # the optimizer misses layer4: one cause, one finding
