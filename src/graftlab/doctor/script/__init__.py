@@ -21,6 +21,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_pipeline,
     keras_split,
     keras_train,
+    lightning_rules,
     torch_data,
     torch_model,
     torch_pixels,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
@@ -593,6 +594,29 @@ def _consequence(cb: str, monitor: str) -> str:
 
 
 def _monitor(ctx, cb, fits, severity, title, why, fix) -> None:
+    # several callbacks watching values that are missing for the same reason are one cause:
+    # one finding naming them all ("ModelCheckpoint and ReduceLROnPlateau monitor 'val_acc'")
+    monitor = title.split(" monitors ", 1)[1].split("'")[1]
+    rest = title.split(f"{monitor!r}", 1)[1]
+    key = rest if "no validation data" in rest else f"{monitor}{rest}"
+    lines = [cb.node.lineno, fits[0].node.lineno]
+    merged = ctx.cache.setdefault("keras.monitor", {})
+    if key in merged:
+        i, names, monitors, seen = merged[key]
+        names.append(cb.name)
+        if monitor not in monitors:
+            monitors.append(monitor)
+        seen.update(lines)
+        f = ctx.findings[i]
+        ctx.findings[i] = replace(
+            f,
+            title=f"{' and '.join(names)} monitor {' and '.join(repr(m) for m in monitors)}{rest}",
+            evidence="\n".join(ctx.src.evidence(n) for n in sorted(seen)),
+            severity="error" if "error" in (f.severity, severity) else f.severity,
+            explanation=f"{f.explanation} {cb.name}: {_consequence(cb.name, monitor)}",
+        )
+        return
+    merged[key] = (len(ctx.findings), [cb.name], [monitor], set(lines))
     ctx.add(
         "GL105",
         "monitor-metric-missing",
