@@ -201,3 +201,12 @@ for epoch in range(20):
 """
     codes = [f.code for f in check_script(source) if f.category == "trainable-not-applied"]
     assert codes == ["GL220"]  # the optimizer misses layer4: one cause, one finding
+
+
+def test_a_fragment_without_imports_is_read_by_the_framework_its_calls_belong_to():
+    keras_fragment = """\
+test_gen = datagen.flow_from_dataframe(df, x_col='path', y_col='label', shuffle=True)
+preds = model.predict_generator(test_gen)
+print(confusion_matrix(test_gen.classes, preds.argmax(axis=1)))
+"""
+    assert "label-order-mismatch" in {f.category for f in check_script(keras_fragment)}
