@@ -205,8 +205,9 @@ for epoch in range(20):
 
 def test_a_fragment_without_imports_is_read_by_the_framework_its_calls_belong_to():
     keras_fragment = """\
-test_gen = datagen.flow_from_dataframe(df, x_col='path', y_col='label', shuffle=True)
-preds = model.predict_generator(test_gen)
-print(confusion_matrix(test_gen.classes, preds.argmax(axis=1)))
+train_ds = image_dataset_from_directory('data/train', image_size=(224, 224))
+val_ds = image_dataset_from_directory('data/val', image_size=(224, 224))
+model.fit(train_ds, validation_data=train_ds, epochs=10)
 """
-    assert "label-order-mismatch" in {f.category for f in check_script(keras_fragment)}
+    (leak,) = [f for f in check_script(keras_fragment) if f.category == "data-leakage"]
+    assert leak.severity == "error"  # val_ds exists and is left unused

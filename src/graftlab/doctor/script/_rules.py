@@ -27,36 +27,6 @@ class UndeclaredCheck(ValueError):
     """A rule emitted a code the catalogue does not have: a bug in the rule, never in the script."""
 
 
-# calls that only one framework has: a fragment without imports is read as that framework
-_KERAS_NAMES = {
-    "Dense",
-    "compile",
-    "ImageDataGenerator",
-    "flow_from_directory",
-    "flow_from_dataframe",
-    "fit_generator",
-    "predict_generator",
-    "evaluate_generator",
-    "image_dataset_from_directory",
-    "img_to_array",
-    "load_img",
-    "Conv2D",
-    "GlobalAveragePooling2D",
-    "to_categorical",
-}
-_TORCH_NAMES = {
-    "Linear",
-    "CrossEntropyLoss",
-    "DataLoader",
-    "backward",
-    "zero_grad",
-    "ImageFolder",
-    "ToTensor",
-    "Conv2d",
-    "load_state_dict",
-    "no_grad",
-}
-
 #: Script checks by theme name; each adds findings to the context it is given.
 CHECKS: Registry[Callable[[Ctx], None]] = Registry("script check")
 
@@ -103,8 +73,8 @@ class Ctx:
         )
         if not keras and not torch:  # a fragment without imports: guess from what it calls
             names = {c.name for c in prog.calls}
-            keras = bool(names & _KERAS_NAMES)
-            torch = bool(names & _TORCH_NAMES)
+            keras = bool(names & {"Dense", "compile", "ImageDataGenerator", "flow_from_directory"})
+            torch = bool(names & {"Linear", "CrossEntropyLoss", "DataLoader", "backward"})
         return cls(src, prog, keras, torch, "tensorflow" in top)
 
     def add(
