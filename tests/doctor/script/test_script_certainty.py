@@ -211,3 +211,17 @@ model.fit(train_ds, validation_data=train_ds, epochs=10)
 """
     (leak,) = [f for f in check_script(keras_fragment) if f.category == "data-leakage"]
     assert leak.severity == "error"  # val_ds exists and is left unused
+
+
+def test_selected_elements_keep_the_activation_they_had():
+    source = """\
+import torch
+import torch.nn.functional as F
+for x, y, valid in loader:
+    probs = torch.softmax(model(x), dim=1)
+    loss = F.cross_entropy(probs[valid], y[valid])
+    loss.backward()
+"""
+    assert "double-softmax" in {f.category for f in check_script(source)}
+    logits = source.replace("torch.softmax(model(x), dim=1)", "model(x)")
+    assert "double-softmax" not in {f.category for f in check_script(logits)}

@@ -131,7 +131,8 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     elif isinstance(n, ast.Subscript):  # model(x)[0]: one output of a tuple
         k = ctx.prog.const(n.slice, r.idx, r.scope)
         if not isinstance(k, int) or isinstance(k, bool):
-            return None
+            # probs[mask], logits[:, 5:]: selected elements keep the activation they had
+            return tensor_head(ctx, n.value, r, depth + 1)
         index = k
         r = ctx.prog.origin(n.value, r.idx, r.scope)
         n = r.node
