@@ -162,7 +162,10 @@ def test_unparsable_lines_are_left_out_and_the_rest_analysed():
     (note,) = [f for f in findings if f.code == "GL300"]
     assert note.severity == "info" and note.category == "other"
     assert 'old.py:1: print "loading data"' in note.evidence
-    assert "2 line(s) could not be parsed" in note.explanation
+    assert "old.py:6: model.fit(x, y" in note.evidence
+    # the Python 2 print is read as print(...); only the unfinished line is left out
+    assert "1 Python 2 line(s)" in note.explanation
+    assert "1 line(s) could not be parsed" in note.explanation
 
 
 def test_nothing_parsable_is_said_plainly():

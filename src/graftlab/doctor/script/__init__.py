@@ -10,18 +10,22 @@ Codes: ``GL1xx`` Keras, ``GL2xx`` PyTorch / torchvision / timm, ``GL3xx`` either
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from pathlib import Path
 
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
     common_rules,
+    keras_hub,
     keras_model,
     keras_pipeline,
     keras_split,
     keras_train,
+    lightning_rules,
     torch_data,
     torch_model,
+    torch_pixels,
     torch_train,
 )
 from graftlab.doctor.script._rules import CHECKS, Ctx, run_checks
@@ -55,10 +59,8 @@ def check_script(path_or_source: str | Path, *, filename: str | None = None) -> 
                 "GL300",
                 "other",
                 "info",
-                "Part of the script could not be parsed; the rest was analysed"
-                if src.tree.body
-                else "Nothing in the file could be analysed",
-                "\n".join(src.evidence(n) for n in src.dropped[:5]),
+                _parse_title(src),
+                "\n".join(src.evidence(n) for n in sorted({*src.dropped, *src.converted})[:5]),
                 " ".join(src.notes),
                 "Make the file valid Python 3 (for example convert Python 2 print statements, "
                 "remove merge-conflict markers or unfinished lines) to have every line checked.",
@@ -66,6 +68,24 @@ def check_script(path_or_source: str | Path, *, filename: str | None = None) -> 
             )
         )
     return sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], _first_line(f)))
+
+
+def _parse_title(src) -> str:
+    # imports, prints and pass give the checks nothing to read
+    analysable = any(
+        not isinstance(st, ast.Import | ast.ImportFrom | ast.Pass)
+        and not (
+            isinstance(st, ast.Expr)
+            and isinstance(st.value, ast.Call)
+            and getattr(st.value.func, "id", "") == "print"
+        )
+        for st in src.tree.body
+    )
+    if not analysable:
+        return "Nothing in the file could be analysed"
+    if src.dropped:
+        return "Part of the script could not be parsed; the rest was analysed"
+    return "Python 2 lines were read as Python 3; the rest was analysed as written"
 
 
 def _one_per_cause(findings: list[Finding]) -> list[Finding]:

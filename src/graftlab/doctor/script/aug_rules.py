@@ -66,7 +66,7 @@ def _guards(fn: ast.AST, node: ast.AST) -> list[str]:
             return True
         if isinstance(n, ast.If):
             return (
-                visit(n.test, tests)
+                visit(n.test, [*tests, n.test])  # ``if augment and np.random.rand() > .5``
                 or any(visit(c, [*tests, n.test]) for c in n.body)
                 or any(visit(c, tests) for c in n.orelse)
             )
@@ -149,12 +149,45 @@ def _passed_augmentation(
                 called.add(f.attr)
     for pname in called:
         expr = _arg_expr(site, fn, pname, method)
+        steps = _random_pipeline(ctx, expr, site.ev) if expr is not None else None
+        if steps is not None:
+            return steps[0], f"{ast.unparse(expr)}"
         if not isinstance(expr, ast.Name) or expr.id not in ctx.prog.functions:
             continue
         draws = random_calls(ctx, ctx.prog.functions[expr.id], site.ev)
         if draws:
             return draws[0], expr.id
     return None
+
+
+# random steps of augmentation libraries (albumentations, imgaug, torchvision, Keras layers)
+_RANDOM_STEP = re.compile(
+    r"^Random|^Rand|Flip(lr|ud)?$|^Transpose$|^ShiftScaleRotate$|^Rotate$|^Affine$|"
+    r"^GaussNoise$|^CoarseDropout$|^Cutout$|^ColorJitter$|^HueSaturationValue$|Blur$|"
+    r"^ElasticTransform$|^GridDistortion$|^OpticalDistortion$|^Perspective$|^TrivialAugment"
+)
+
+
+def _random_pipeline(ctx: Ctx, expr: ast.expr, at) -> list[ast.Call] | None:
+    """The random steps of an augmentation pipeline object (``A.Compose([A.HorizontalFlip(),
+    ...])``, ``iaa.Sequential([...])``, ``T.Compose([T.RandomCrop(...), ...])``), or None."""
+    site = ctx.prog.origin_call(expr, at)
+    if site is None or site.name not in ("Compose", "Sequential", "OneOf", "SomeOf"):
+        return None
+    first = site.node.args[0] if site.node.args else site.kw("transforms")
+    if first is None:
+        return None
+    out = []
+    for ref in ctx.prog.items([first], site.ev):
+        r = ctx.prog.origin(ref.node, ref.idx, ref.scope)
+        items = r.node.elts if isinstance(r.node, ast.List | ast.Tuple) else [r.node]
+        for n in items:
+            if isinstance(n, ast.Call):
+                name = n.func.attr if isinstance(n.func, ast.Attribute) else ""
+                name = name or getattr(n.func, "id", "")
+                if _RANDOM_STEP.search(name):
+                    out.append(n)
+    return out or None
 
 
 def _arg_expr(call: CallSite, fn: ast.FunctionDef, name: str, method: bool) -> ast.expr | None:
@@ -209,19 +242,71 @@ def check_custom_generators(ctx: Ctx) -> None:
             "validation_data=generator(x_val, y_val, augment=False))",
             [REFS["keras_idg"]],
         )
+    _random_loading_for_prediction(ctx)
     _random_inference(ctx)
 
 
+def _random_loading_for_prediction(ctx: Ctx) -> None:
+    """GL307: arrays given to predict()/evaluate() built by the script's own loading function,
+    which draws random flips or shifts (a flag that turns them off at that call is read)."""
+    prog = ctx.prog
+    for c in ctx.prog.calls:
+        if c.name not in ("predict", "evaluate") or any(
+            f.category == "augmented-evaluation" for f in ctx.findings
+        ):
+            continue
+        x = c.arg(0, "x")
+        for ref in prog.deps(x, c.ev, limit=30) if x is not None else []:
+            for n in ast.walk(ref.node):
+                f = n.func if isinstance(n, ast.Call) else None
+                if not (isinstance(f, ast.Name) and f.id in prog.functions):
+                    continue
+                site = prog.call_site(n)
+                found = _augments(ctx, site) if site is not None else None
+                if found is None or not once(ctx, "aug.custom", n.lineno):
+                    continue
+                rnd, where = found
+                ctx.add(
+                    "GL307",
+                    "augmented-evaluation",
+                    "warning",
+                    f"The images given to {c.name}() are loaded by {where}, which changes them "
+                    "at random",
+                    [rnd.lineno, n.lineno, c.node.lineno],
+                    f"{where} draws random changes ({ast.unparse(rnd.func)}) for every image it "
+                    f"loads, and its output is what {c.name}() sees: each image is distorted "
+                    "differently from one run to the next, so predictions change between runs "
+                    "and the accuracy is lower than the model's accuracy on real images.",
+                    "Load evaluation and prediction images without random changes: give the "
+                    "loader a flag (def load(path, augment=False)) and pass augment=True only "
+                    "for training.",
+                    [REFS["keras_idg"]],
+                )
+                return
+
+
+def _infers(ctx: Ctx) -> bool:
+    """A model built outside the paste is run for prediction: ``model.eval()`` or
+    ``torch.no_grad()`` appear."""
+    return bool(ctx.prog.method_calls("eval")) or any(
+        c.name in ("no_grad", "inference_mode") for c in ctx.prog.calls
+    )
+
+
 def _random_inference(ctx: Ctx) -> None:
-    """A torchvision transform with random steps in code that never trains (prediction)."""
-    if not uses_torch(ctx) or ctx.prog.method_calls("backward"):
+    """A torchvision transform with random steps in code that never trains (prediction), or
+    one applied by hand to an image under ``torch.no_grad()``."""
+    if not uses_torch(ctx):
+        return
+    if ctx.prog.method_calls("backward"):
+        _random_transform_under_no_grad(ctx)
         return
     from graftlab.doctor.script.torch_graph import torch_script
 
     ts = torch_script(ctx)
     if any(f.category == "augmented-evaluation" for f in ctx.findings):
         return
-    if not ts.models:
+    if not ts.models and not _infers(ctx):
         return
     for p in ts.pipelines:
         random = [s for s in p.random if s != "RandomApply"]
@@ -345,6 +430,32 @@ def _fixed_seed(ctx: Ctx, fn: ast.FunctionDef, seed: ast.Call, calls: list) -> b
 _AUG_FLAG = re.compile(r"^(data_)?augment(ation)?$|^use_aug\w*$|^do_aug\w*$|^aug$", re.I)
 
 
+def _flag_test(test: ast.expr) -> tuple[ast.Name, bool] | None:
+    """(flag, negated) for ``if flag:`` / ``if not flag:`` / ``if flag == False:``."""
+    if isinstance(test, ast.Name):
+        return test, False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _flag_test(test.operand)
+        return (inner[0], not inner[1]) if inner else None
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq | ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and isinstance(test.comparators[0].value, bool)
+    ):
+        return test.left, not test.comparators[0].value
+    return None
+
+
+def _augmenting(ctx: Ctx, stmts: list[ast.stmt], ev) -> bool:
+    block = ast.Module(body=stmts, type_ignores=[])
+    return any(
+        isinstance(m, ast.keyword) and m.arg in KERAS_AUG_KWARGS for m in ast.walk(block)
+    ) or bool(random_calls(ctx, block, ev))
+
+
 @check("common.augmentation_switched_off")
 def check_augmentation_off(ctx: Ctx) -> None:
     """GL311: the script's own augmentation branch is switched off by a constant flag
@@ -354,30 +465,68 @@ def check_augmentation_off(ctx: Ctx) -> None:
         return
     for ev in prog.events:
         n = ev.node
-        if not isinstance(n, ast.If) or not isinstance(n.test, ast.Name):
+        if not isinstance(n, ast.If):
             continue
-        if not _AUG_FLAG.match(n.test.id):
+        flag = _flag_test(n.test)
+        if flag is None or not _AUG_FLAG.match(flag[0].id):
             continue
-        if prog.const(n.test, ev.idx, ev.scope) is not False:
+        name, negated = flag
+        value = prog.const(name, ev.idx, ev.scope)
+        if not isinstance(value, bool):
             continue
-        body = ast.Module(body=n.body, type_ignores=[])
-        augments = any(
-            isinstance(m, ast.keyword) and m.arg in KERAS_AUG_KWARGS for m in ast.walk(body)
-        ) or bool(random_calls(ctx, body, ev))
-        if not augments or not once(ctx, "aug.off"):
+        runs_body = value != negated  # ``if not data_augmentation:`` with it False: the body
+        dead, live = (n.orelse, n.body) if runs_body else (n.body, n.orelse)
+        if not _augmenting(ctx, dead, ev) or _augmenting(ctx, live, ev) or not once(ctx, "aug.off"):
             continue
-        b = prog.lookup(n.test.id, ev.idx, ev.scope)
+        b = prog.lookup(name.id, ev.idx, ev.scope)
         ctx.add(
             "GL311",
             "overfitting",
             "warning",
-            f"Augmentation is written but switched off ({n.test.id} = False)",
+            f"Augmentation is written but switched off ({name.id} = {value})",
             [getattr(b.value, "lineno", 0) if b else 0, n.lineno],
-            f"The script has an augmentation branch under `if {n.test.id}:` and sets "
-            f"{n.test.id} to False, so the network sees the same training images every epoch: "
-            "on an image set of this size it memorises them, training accuracy goes to 100% "
-            "while validation accuracy stalls (inferred: nothing else in the code regularises "
-            "as much).",
-            f"{n.test.id} = True (random crops, flips and shifts on the training data only).",
+            f"The script has an augmentation branch that runs only when {name.id} is "
+            f"{not value} and sets {name.id} to {value}, so the network sees the same training "
+            "images every epoch: on an image set of this size it memorises them, training "
+            "accuracy goes to 100% while validation accuracy stalls (inferred: nothing else in "
+            "the code regularises as much).",
+            f"{name.id} = {not value} (random crops, flips and shifts on the training data only).",
             [REFS["keras_idg"]],
         )
+
+
+def _random_transform_under_no_grad(ctx: Ctx) -> None:
+    """A training script that also predicts: a random transform called on an image inside
+    ``with torch.no_grad()`` (the training transform reused for prediction)."""
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    if any(f.category == "augmented-evaluation" for f in ctx.findings):
+        return
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not isinstance(c.node.func, ast.Name) or not any(
+            isinstance(w, ast.Call)
+            and canon(ctx.prog.qualname(w.func, c.ev.idx, c.ev.scope))
+            in ("torch.no_grad", "torch.inference_mode")
+            for w in c.ev.withs
+        ):
+            continue
+        p = ts.pipeline_of(c.node.func, c.ev)
+        random = [s for s in p.random if s != "RandomApply"] if p is not None else []
+        if not random or not once(ctx, "aug.inference"):
+            continue
+        ctx.add(
+            "GL307",
+            "augmented-evaluation",
+            "warning",
+            f"An image is predicted through a random transform ({', '.join(random)})",
+            [p.line, c.node.lineno],
+            f"{ast.unparse(c.node.func)} has random steps ({', '.join(random)}) and prepares an "
+            "image for prediction under torch.no_grad(): each call crops, flips or jitters the "
+            "image differently, so the same image gets different predictions and accuracy is "
+            "below what the model reaches on the deterministic evaluation transform.",
+            "Predict with the evaluation transform (Resize + CenterCrop + ToTensor + Normalize); "
+            "for test-time augmentation average the predictions over fixed views.",
+            [REFS["tv_tutorial"]],
+        )
+        return

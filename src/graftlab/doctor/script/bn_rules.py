@@ -110,10 +110,62 @@ def check_batch_of_one(ctx: Ctx) -> None:
         return
 
 
+declare(
+    "GL129",
+    "eval-mode-missing",
+    "error",
+    "script",
+    "A Keras model predicts in training mode (learning phase 1 or training=True)",
+    (REFS["keras_bn"], REFS["keras_tl"]),
+)
+_KERAS_TRAINS = {"fit", "fit_generator", "train_on_batch", "apply_gradients", "GradientTape"}
+
+
+def _predicts_in_training_mode(ctx: Ctx) -> bool:
+    """GL129: a script that never trains sets the learning phase to 1, or calls the model
+    with training=True, and predicts: Dropout drops units and BatchNorm uses each batch's
+    statistics at inference, the Keras form of a missing model.eval()."""
+    if any(c.name in _KERAS_TRAINS for c in ctx.prog.calls):
+        return False
+    preds = [c for c in ctx.prog.calls if c.name in ("predict", "evaluate", "predict_on_batch")]
+    lines = []
+    for c in ctx.prog.calls:
+        if c.name == "set_learning_phase" and preds:
+            v = ctx.prog.const(c.arg(0, "value"), c.ev.idx, c.ev.scope)
+            if v in (1, True):
+                lines.append(c.node.lineno)
+        kw = next((k for k in c.node.keywords if k.arg == "training"), None)
+        forced = kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is True
+        if forced and (preds or c.ev.loops) and not _training_step(c.ev):
+            lines.append(c.node.lineno)
+    if not lines:
+        return False
+    # a model loaded from a file is only used here: the script is an inference script
+    loaded = any(c.name in ("load_model", "load_weights") for c in ctx.prog.calls)
+    ctx.add(
+        "GL129",
+        "eval-mode-missing",
+        "error" if loaded else "warning",
+        "The model predicts in training mode",
+        [*lines[:2], *[p.node.lineno for p in preds[:1]]],
+        "This code only runs the model for predictions, but forces the training phase "
+        "(K.set_learning_phase(1) or training=True): Dropout keeps dropping units at random "
+        "and BatchNormalization normalises with each batch's own statistics instead of its "
+        "moving averages, so the predictions change from run to run and with the batch, and "
+        "are worse than the accuracy measured in training."
+        + ("" if loaded else " (Inferred: no training is shown, so this is read as inference.)"),
+        "Predict in inference mode: remove K.set_learning_phase(1) and training=True "
+        "(model.predict(x) and model(x, training=False) use the inference behaviour).",
+        [REFS["keras_bn"], REFS["keras_tl"]],
+    )
+    return True
+
+
 @check("keras.batchnorm_forced")
 def check_forced_mode(ctx: Ctx) -> None:
-    """GL128: ``training=True`` forced on BatchNorm or a backbone; ``K.set_learning_phase``."""
-    if not uses_keras(ctx):
+    """GL128: ``training=True`` forced on BatchNorm or a backbone; ``K.set_learning_phase``;
+    GL129 when the script only predicts."""
+    if not uses_keras(ctx) or _predicts_in_training_mode(ctx):
         return
     for c in ctx.prog.calls:
         if c.name == "set_learning_phase" and once(ctx, "keras.learning_phase"):

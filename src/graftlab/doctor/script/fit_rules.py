@@ -46,6 +46,10 @@ def _augmented(ctx: Ctx) -> bool:
             return True
         if c.qual.startswith(("albumentations", "imgaug", "torchvision.transforms.v2")):
             return True
+        if c.name in ("flow_from_directory", "flow_from_dataframe", "flow"):
+            r = ctx.prog.receiver(c)
+            if r is None or not isinstance(r.node, ast.Call):
+                return True  # a generator made in code not shown: its augmentation is unknown
     # the poster's own augmentation code
     words = {n.id for n in ast.walk(ctx.src.tree) if isinstance(n, ast.Name)}
     words |= set(ctx.prog.functions)

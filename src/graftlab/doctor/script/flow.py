@@ -742,10 +742,29 @@ class Program:
                         todo.append(self.returns[id(n)])
                     f = n.func
                     if isinstance(f, ast.Name) and f.id in self.functions:
-                        fn = self.functions[f.id]
-                        ev = next((e for e in self.events if fn.name in e.funcs), None)
-                        if ev is not None:
-                            todo.extend(Ref(s, ev.idx, ev.scope) for s in _exprs(fn.body))
+                        todo.extend(self.body_refs(self.functions[f.id]))
+        return out
+
+    def body_refs(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Ref]:
+        """The expressions of a function's statements (values, returns, calls), each where it
+        runs in the first call of ``fn``, so its names resolve to the function's own
+        assignments before it, not to a later variable of the same name."""
+        first = next((e for e in self.events if fn.name in e.funcs), None)
+        if first is None:
+            return []
+        mine = {id(s) for s in ast.walk(ast.Module(body=fn.body, type_ignores=[]))}
+        out: list[Ref] = []
+        for e in self.events[first.idx :]:
+            if fn.name not in e.funcs:
+                break
+            node = e.node
+            if (
+                e.scope == first.scope
+                and id(node) in mine
+                and isinstance(node, ast.Assign | ast.AugAssign | ast.Return | ast.Expr)
+                and node.value is not None
+            ):
+                out.append(Ref(node.value, e.idx, e.scope))
         return out
 
     def items(self, args: list[ast.expr], at: Event | Ref, _depth: int = 0) -> list[Ref]:
@@ -825,15 +844,6 @@ def dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Name):
         return ".".join([node.id, *reversed(parts)])
     return None
-
-
-def _exprs(body: list[ast.stmt]) -> list[ast.expr]:
-    """Top-level expressions of a function body's statements (values, returns, calls)."""
-    out = []
-    for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(stmt, ast.Assign | ast.AugAssign | ast.Return | ast.Expr) and stmt.value:
-            out.append(stmt.value)
-    return out
 
 
 def _local_names(node: ast.AST) -> set[str]:

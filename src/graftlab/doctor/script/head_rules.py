@@ -17,7 +17,7 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import exclusive, once
 from graftlab.doctor.script.flow import Event
 from graftlab.doctor.script.frameworks import uses_torch
-from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.knowledge import REFS, torchvision_head_attr
 
 declare(
     "GL227",
@@ -101,6 +101,21 @@ def _is_load(ctx: Ctx, ev: Event) -> bool:
     return False
 
 
+def _constructs(node: ast.stmt) -> bool:
+    """The statement builds a network (``resnet50(pretrained=True)``) rather than loading
+    weights into one that exists."""
+    return (
+        isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and not any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr.startswith("load")
+            for n in ast.walk(node.value)
+        )
+    )
+
+
 @check("torch.untrained_head")
 def check_untrained_head(ctx: Ctx) -> None:
     """GL227: a head built after the weights were loaded and never trained; a self-supervised
@@ -126,6 +141,15 @@ def check_untrained_head(ctx: Ctx) -> None:
             owner = ast.unparse(t.value)
             before = [i for i in before if _loaded_into(ctx.prog.events[i].node) in (owner, None)]
         if t is None or not before or not pred:
+            continue
+        owner = ast.unparse(t.value)
+        if any(  # model.fc = nn.Linear(...); model.load_state_dict(...): the load fills it
+            i > ev.idx
+            and ctx.prog.events[i].node.lineno < pred
+            and _loaded_into(ctx.prog.events[i].node) in (owner, None)
+            and not _constructs(ctx.prog.events[i].node)
+            for i in loads
+        ):
             continue
         if trains and (not steps or max(steps) > ev.idx or pred < ev.node.lineno):
             continue
@@ -194,6 +218,10 @@ def _filtered_own_head(ctx: Ctx, own: re.Pattern) -> None:
         )
         if not own.search(text) or not once(ctx, "head.filtered"):
             continue
+        cited = ctx.src.evidence(c.node.lineno)
+        ctx.findings[:] = [  # strict=False at this load is the same cause, said here
+            f for f in ctx.findings if not (f.code == "GL225" and cited in f.evidence)
+        ]
         _add(
             ctx,
             "The checkpoint is loaded with its classifier keys filtered out",
@@ -380,3 +408,81 @@ def _wrapped(ctx: Ctx, model) -> bool:
             if same and (c.name in ctx.prog.classes or c.name[:1].isupper()):
                 return True  # nn.Sequential(model, ...), MyNet(model)
     return False
+
+
+declare(
+    "GL221",
+    "head-mismatch",
+    "error",
+    "script",
+    "A checkpoint with a new head is loaded into a network that still has the 1000-class head",
+    (REFS["torch_load"], REFS["tv_models"]),
+)
+
+
+@check("torch.checkpoint_head")
+def check_checkpoint_head(ctx: Ctx) -> None:
+    """GL221: ``torch.save(model.state_dict(), path)`` of a network whose head was replaced,
+    then ``net.load_state_dict(torch.load(path))`` into the same torchvision/timm family built
+    without that head (the prediction script of the same paste)."""
+    if not uses_torch(ctx):
+        return
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    ts = torch_script(ctx)
+    saved: dict[str, tuple] = {}
+    for c in ctx.prog.calls:
+        if c.qual != "torch.save" or len(c.node.args) < 2:
+            continue
+        path = ctx.prog.const(c.node.args[1], c.ev.idx, c.ev.scope)
+        sd = c.node.args[0]
+        if not isinstance(path, str) or not (
+            isinstance(sd, ast.Call) and getattr(sd.func, "attr", "") == "state_dict"
+        ):
+            continue
+        model = ts.model_of(sd.func.value, c.ev)
+        if model is not None and model.kind in ("torchvision", "timm") and _new_head(ts, model):
+            saved[path] = (model, c)
+    for c in ctx.prog.method_calls("load_state_dict"):
+        arg = c.arg(0, "state_dict")
+        load = ctx.prog.origin_call(arg, c.ev) if arg is not None else None
+        if load is None or load.qual != "torch.load":
+            continue
+        path = ctx.prog.const(load.arg(0, "f"), load.ev.idx, load.ev.scope)
+        target = ts.model_of(c.node.func.value, c.ev)
+        if path not in saved or target is None or target.name != saved[path][0].name:
+            continue
+        if _new_head(ts, target) or not once(ctx, "head.checkpoint", c.node.lineno):
+            continue
+        model, save = saved[path]
+        attr = torchvision_head_attr(target.name) or "fc"
+        ctx.add(
+            "GL221",
+            "head-mismatch",
+            "error",
+            f"The checkpoint {path!r} has the new head, but {target.name} is rebuilt with the "
+            "1000-class ImageNet head before loading it",
+            [model.line, save.node.lineno, target.line, c.node.lineno],
+            f"The network saved to {path!r} had its classifier replaced for this task, but the "
+            f"network it is loaded into is a plain {target.name}() whose classifier still has "
+            "1000 outputs: load_state_dict stops with a size mismatch for the head's weight "
+            "and bias (or, with strict=False and filtered keys, keeps a random head).",
+            "Rebuild the network exactly as it was saved before loading:\n"
+            f"net = models.{target.name}()\n"
+            f"net.{attr} = nn.Linear(...)  # the same head as in training\n"
+            f"net.load_state_dict(torch.load({path!r}))",
+            [REFS["torch_load"], REFS["tv_models"]],
+        )
+
+
+def _new_head(ts, model) -> bool:
+    """The network's classifier is made for the task: a head assigned after it is built, a
+    ``num_classes=`` argument, or ``reset_classifier``."""
+    if model.site.kw("num_classes") is not None:
+        return True
+    if any(
+        ts.model_of(c.node.func.value, c.ev) is model
+        for c in ts.prog.method_calls("reset_classifier")
+    ):
+        return True
+    return ts._assigned_head(model) is not None

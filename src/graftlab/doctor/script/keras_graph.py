@@ -225,9 +225,15 @@ class KerasScript:
             r = self.prog.origin(node, at.idx, at.scope)
             at, n = r, r.node
             if isinstance(n, ast.Attribute) and n.attr == "output":
-                layers.append(self._layer(self.prog.origin_call(n.value, at)))
+                base = self.prog.origin_call(n.value, at)
+                layers.append(self._layer(base))
                 complete = True
-                break
+                given = base.kw("input_tensor") if base is not None else None
+                if given is None:
+                    break
+                # VGG16(input_tensor=Lambda(preprocess_input)(inputs)): the steps before it
+                node, at, complete = given, base.ev, False
+                continue
             if not isinstance(n, ast.Call):
                 break
             site = self.prog.call_site(n)
@@ -320,7 +326,14 @@ class KerasScript:
             datagen = None
             if c.name != "image_dataset_from_directory":
                 r = self.prog.receiver(c)
-                if r is None or not isinstance(r.node, ast.Call):
+                if r is None:
+                    continue
+                if not isinstance(r.node, ast.Call):
+                    # a fragment: ``train_datagen.flow_from_directory(...)`` on a generator
+                    # made in code not shown (flow() also exists on other objects)
+                    if c.name == "flow" or not isinstance(r.node, ast.Name | ast.Attribute):
+                        continue
+                    out.append(Flow(self, c, None))
                     continue
                 datagen = self.prog.call_site(r.node)
                 if datagen is None or datagen.name != "ImageDataGenerator":

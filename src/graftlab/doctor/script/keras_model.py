@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import replace
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
@@ -63,9 +65,47 @@ def check_head(ctx: Ctx) -> None:
         metrics = ks.metrics(comp)
         acc = any(m in ("accuracy", "acc", "binary_accuracy") for m in metrics)
         lines = [out_line, loss_line]
-        if kind == "binary":
+        k = printed_classes(ctx)
+        if kind == "binary" and units == 1 and k is not None and k > 2:
+            flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
+            _one_unit_for_k_classes(ctx, k, lines + [f.line for f in flows if f is not None])
+        elif kind == "binary":
             _binary_multiclass(ctx, units, act, labels, acc, lines)
         _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
+
+
+_FOUND = re.compile(r"Found (\d+) (?:images|files) belonging to (\d+) classes")
+
+
+def printed_classes(ctx: Ctx) -> int | None:
+    """The number of classes the loaders reported in the output pasted with the code
+    (``Found 3000 images belonging to 3 classes.``), or None."""
+    for line in ctx.src.printed():
+        m = _FOUND.search(line)
+        if m and int(m.group(1)) > 0:
+            return int(m.group(2))
+    return None
+
+
+def _one_unit_for_k_classes(ctx: Ctx, k: int, lines: list[int]) -> None:
+    ctx.add(
+        "GL101",
+        "binary-loss-multiclass",
+        "error",
+        f"The data has {k} classes, but the model has one output unit trained with binary "
+        "cross-entropy",
+        lines,
+        f"The loader reported {k} classes ('Found ... images belonging to {k} classes' in the "
+        "output shown with the code), but the model ends in a single unit and is trained with "
+        "binary_crossentropy: one yes/no output cannot tell "
+        f"{k} classes apart. With class_mode='binary' the labels are 0, 1, 2, ... and every "
+        "class above 1 is an invalid target for the sigmoid, so the loss and the accuracy "
+        "are meaningless and the model settles on the majority answer.",
+        f"outputs = layers.Dense({k}, activation='softmax')(x)\n"
+        "model.compile(loss='categorical_crossentropy', optimizer=..., metrics=['accuracy'])\n"
+        "# and class_mode='categorical' in flow_from_directory (or label_mode='categorical')",
+        [REFS["keras_losses"], REFS["keras_metrics"]],
+    )
 
 
 def _single_unit(ctx: Ctx, lines: list[int]) -> None:
@@ -554,6 +594,29 @@ def _consequence(cb: str, monitor: str) -> str:
 
 
 def _monitor(ctx, cb, fits, severity, title, why, fix) -> None:
+    # several callbacks watching values that are missing for the same reason are one cause:
+    # one finding naming them all ("ModelCheckpoint and ReduceLROnPlateau monitor 'val_acc'")
+    monitor = title.split(" monitors ", 1)[1].split("'")[1]
+    rest = title.split(f"{monitor!r}", 1)[1]
+    key = rest if "no validation data" in rest else f"{monitor}{rest}"
+    lines = [cb.node.lineno, fits[0].node.lineno]
+    merged = ctx.cache.setdefault("keras.monitor", {})
+    if key in merged:
+        i, names, monitors, seen = merged[key]
+        names.append(cb.name)
+        if monitor not in monitors:
+            monitors.append(monitor)
+        seen.update(lines)
+        f = ctx.findings[i]
+        ctx.findings[i] = replace(
+            f,
+            title=f"{' and '.join(names)} monitor {' and '.join(repr(m) for m in monitors)}{rest}",
+            evidence="\n".join(ctx.src.evidence(n) for n in sorted(seen)),
+            severity="error" if "error" in (f.severity, severity) else f.severity,
+            explanation=f"{f.explanation} {cb.name}: {_consequence(cb.name, monitor)}",
+        )
+        return
+    merged[key] = (len(ctx.findings), [cb.name], [monitor], set(lines))
     ctx.add(
         "GL105",
         "monitor-metric-missing",

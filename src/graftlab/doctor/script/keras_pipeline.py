@@ -247,6 +247,9 @@ def _skipped_preprocessing(ctx: Ctx) -> None:
         names = {n.id for r in refs for n in ast.walk(r.node) if isinstance(n, ast.Name)}
         if names & train_vars or _prep_calls(ctx, x, call.ev):
             continue
+        cited = ctx.src.evidence(call.node.lineno)
+        if any(f.code == "GL112" and cited in f.evidence.split("\n") for f in ctx.findings):
+            continue  # this prediction's preprocessing is already one finding
         if not once(ctx, "keras.skipped_prep"):
             return
         fn, line = next(iter(train.items()))
@@ -294,7 +297,11 @@ def _raw_validation_arrays(ctx: Ctx) -> None:
                 continue
             what = ", ".join(featurewise) + " (mean/std computed by datagen.fit)"
         else:
-            train_mode = combine(pp.datagen_ops(dg))
+            train_ops = pp.datagen_ops(dg)
+            if flow.site.name == "flow" and (xs := flow.site.arg(0, "x")) is not None:
+                # datagen.flow(x_train / 255, ...): the arrays' own steps count too
+                train_ops = train_ops + pp.expr_ops(ctx.prog.deps(xs, flow.site.ev, limit=30))
+            train_mode = combine(train_ops)
             val_mode = combine(pp.expr_ops(refs))
             if "?" in (train_mode, val_mode) or train_mode == val_mode:
                 continue
@@ -344,7 +351,11 @@ def _describe(mode: str, sig: tuple[str, ...]) -> str:
 
 def _raw_predictions(ctx: Ctx) -> None:
     ks, pp = keras_script(ctx), preprocessing(ctx)
-    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_on_batch"):
+    for pred in (
+        ctx.prog.method_calls("predict")
+        + ctx.prog.method_calls("predict_on_batch")
+        + ctx.prog.method_calls("evaluate")
+    ):
         x = pred.arg(0, "x")
         if x is None or ks.flow_of(x, pred.ev) is not None:
             continue
@@ -367,14 +378,14 @@ def _raw_predictions(ctx: Ctx) -> None:
         inside = pp.model_ops(ks.model_for(fit))
         pred_ops = pp.data_ops(x, pred.ev) or []
         got, want = combine(pred_ops + inside), combine(train_ops + inside)
-        if "?" in (got, want) or got == want:
-            continue
+        if "?" in (got, want) or got == want or not once(ctx, "keras.raw_pred", load_line):
+            continue  # the same loaded images given to evaluate() and predict(): one cause
         steps = ", ".join(o.what for o in train_ops) or "nothing"
         ctx.add(
             "GL112",
             "train-eval-preprocessing-mismatch",
             "warning" if linked else "error",
-            "Images passed to predict() are not preprocessed the way training images were",
+            f"Images passed to {pred.name}() are not preprocessed the way training images were",
             [load_line, pred.node.lineno, *[o.line for o in train_ops][:1]],
             f"Training applied {steps} ({MODES.get(want, want)}), but the images loaded for "
             f"prediction get {MODES.get(got, got)}. The model sees inputs on another scale than "
@@ -475,7 +486,11 @@ def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
         return
     size = sizes.pop()
     line = next((f.line for f in flows if f.role == "train"), 0) or declared[0][1]
-    for pred in ctx.prog.method_calls("predict") + ctx.prog.method_calls("predict_on_batch"):
+    for pred in (
+        ctx.prog.method_calls("predict")
+        + ctx.prog.method_calls("predict_on_batch")
+        + ctx.prog.method_calls("evaluate")
+    ):
         x = pred.arg(0, "x")
         if x is None:
             continue

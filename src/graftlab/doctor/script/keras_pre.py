@@ -85,9 +85,13 @@ class Preprocessing:
             ev = next((e for e in self.prog.events if fn.name in e.funcs), None)
             if ev is None:
                 return [Op("?", node.lineno, node.id)]
+            ops = self.expr_ops(self.prog.body_refs(fn))
+            if _alternatives(fn, ops):
+                # one scaling per branch (``if mode == 'vgg': return preprocess_input(x)``
+                # ``return x / 255.``): which one runs is not known, and they never add up
+                return [Op("?", node.lineno, node.id)]
             exprs = [s.value for s in ast.walk(fn) if isinstance(s, ast.Return) and s.value]
             exprs += [s.value for s in ast.walk(fn) if isinstance(s, ast.Assign | ast.AugAssign)]
-            ops = self.expr_ops([Ref(e, ev.idx, ev.scope) for e in exprs])
             if _depth < 3:  # helpers it calls: read_tfrecord -> decode_image
                 for e in exprs:
                     for n in ast.walk(e):
@@ -192,7 +196,10 @@ class Preprocessing:
             elif layer.kind == "fn" or layer.kind == "preprocess_input":
                 ops.extend(self.expr_ops([Ref(site.node, site.ev.idx, site.ev.scope)]))
             elif layer.kind == "Lambda":
-                ops.extend(self.fn_ops(site.arg(0, "function"), site.ev))
+                fn = site.arg(0, "function")
+                if fn is not None and self.prog.const(fn, site.ev.idx, site.ev.scope) is None:
+                    continue  # ``if prep: x = Lambda(prep)(x)`` with prep=None: not applied
+                ops.extend(self.fn_ops(fn, site.ev))
             elif layer.kind in ("Normalization",):
                 ops.append(Op("?", site.node.lineno, "Normalization"))
             elif layer.kind in ("model", "Sequential"):
@@ -207,6 +214,9 @@ class Preprocessing:
             return []
         if self.ks.flow_of(node, at) is not None and self._is_generator(node, at):
             return None
+        if isinstance(node, ast.Name) and self.prog.lookup(node.id, at.idx, at.scope) is None:
+            # arrays made in code not shown: their preprocessing is unknown, not absent
+            return [Op("?", node.lineno, node.id)]
         refs = self.prog.deps(node, at)
         ops = self.expr_ops(refs)
         for ref in refs:  # ds.map(fn): the function's ops
@@ -235,6 +245,37 @@ class Preprocessing:
                     if last(q) in _LOADERS and (last(q) != "open" or "Image" in q):
                         lines.append(n.lineno)
         return min(lines, default=0)
+
+
+def _alternatives(fn: ast.FunctionDef | ast.AsyncFunctionDef, ops: list[Op]) -> bool:
+    """Whether two scaling steps of ``fn`` lie on paths that exclude each other: different
+    branches of one ``if``, or different ``return`` statements."""
+    paths: dict[int, tuple] = {}
+
+    def visit(stmts: list[ast.stmt], path: tuple) -> None:
+        for k, st in enumerate(stmts):
+            here = (*path, ("ret", id(st))) if isinstance(st, ast.Return) else path
+            for line in range(st.lineno, (st.end_lineno or st.lineno) + 1):
+                paths[line] = here
+            if isinstance(st, ast.If):
+                visit(st.body, (*path, (id(st), "body")))
+                visit(st.orelse, (*path, (id(st), "else")))
+                if st.body and isinstance(st.body[-1], ast.Return):  # early return: the rest
+                    visit(stmts[k + 1 :], (*path, (id(st), "else")))  # is the other branch
+                    return
+            elif isinstance(st, ast.For | ast.While | ast.With | ast.Try):
+                visit(getattr(st, "body", []), path)
+
+    visit(fn.body, ())
+    scaled = [paths.get(o.line) for o in ops if o.mode not in ("raw", "?")]
+    for i, a in enumerate(scaled):
+        for b in scaled[i + 1 :]:
+            if a is None or b is None or a == b:
+                continue
+            for x, y in zip(a, b, strict=False):
+                if x != y and (x[0] == y[0] or (x[0] == "ret" and y[0] == "ret")):
+                    return True
+    return False
 
 
 def _keeps_range(call: ast.Call) -> bool:

@@ -188,16 +188,50 @@ def _validation_is_training(ctx: Ctx, fit: CallSite) -> None:
             )
         return
     if same:
+        held_out = _held_out_source(ctx)
         _leak(
             ctx,
-            [fit.node.lineno],
+            [fit.node.lineno, held_out],
             "fit() validates on the training data",
             "validation_data is the training set, so val_loss / val_accuracy repeat the "
             "training numbers: they look excellent, hide overfitting, and every callback that "
-            "monitors them (checkpoints, early stopping) picks the wrong epoch.",
+            "monitors them (checkpoints, early stopping) picks the wrong epoch."
+            + (
+                " The script has held-out data that is not used for validation."
+                if held_out
+                else " (The code shows no held-out data at all, so this may be deliberate, "
+                "for example to compare the model's training-mode and inference-mode numbers "
+                "on the same images; then the val_ numbers are not a generalisation "
+                "estimate.)"
+            ),
             "model.fit(x_train, y_train, validation_data=(x_val, y_val), ...)  "
             "# a held-out split, e.g. train_test_split(..., stratify=y, random_state=0)",
+            severity="error" if held_out else "warning",
         )
+
+
+def _held_out_source(ctx: Ctx) -> int:
+    """First line that makes validation or test data (a variable, a folder or a flow whose
+    name says so), or 0 when the script has none: then validating on the training data cannot
+    be a slip between two sources."""
+    for ev in ctx.prog.events:
+        node = ev.node
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name) and role_of(n.id) in ("val", "test"):
+                        return node.lineno
+        for n in ast.walk(node) if isinstance(node, ast.Assign | ast.Expr) else ():
+            if (
+                isinstance(n, ast.Constant)
+                and isinstance(n.value, str)
+                and len(n.value) < 200
+                and role_of(n.value) in ("val", "test")
+            ):
+                return node.lineno
+            if isinstance(n, ast.keyword) and n.arg in ("validation_split", "test_size"):
+                return node.lineno
+    return 0
 
 
 def _idfd_seeds(ctx: Ctx, flows: list[Flow]) -> None:

@@ -221,6 +221,22 @@ _TV_FEATURES = [
 ]
 
 
+#: Width of the input of the whole ``classifier`` Sequential where it is more than the last
+#: Linear (replacing ``vgg.classifier`` starts from the flattened 512x7x7 features).
+_TV_WHOLE_CLASSIFIER = [
+    (r"vgg\d+(_bn)?$", 25088),
+    (r"alexnet$", 9216),
+    (r"mobilenet_v3_large$", 960),
+    (r"mobilenet_v3_small$", 576),
+]
+
+
+def torchvision_classifier_input(name: str) -> int | None:
+    """The in_features a replacement of the whole ``classifier`` attribute starts from, where
+    it differs from :func:`torchvision_features`; None otherwise."""
+    return next((w for pattern, w in _TV_WHOLE_CLASSIFIER if re.match(pattern, name)), None)
+
+
 #: The attribute that holds a torchvision family's classifier (what forward() calls).
 _TV_HEAD_ATTR = [
     (r"(resnet|resnext|wide_resnet|inception|googlenet|shufflenet|regnet)", "fc"),

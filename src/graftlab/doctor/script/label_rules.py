@@ -312,15 +312,62 @@ _FOLDER_NAME_WORDS = (
 )
 
 
-def _numeric_folder_evidence(ctx: Ctx) -> int:
+_PATH_CALLS = {"join", "makedirs", "mkdir", "Path", "copy", "copyfile", "move", "imwrite", "save"}
+_TABLE_READERS = {"read_csv", "read_excel", "loadtxt", "genfromtxt", "read_table"}
+
+
+def _numbered_path(ctx: Ctx, n: ast.AST) -> bool:
+    """``os.path.join(root, str(label))`` / ``os.makedirs(f"out/{label}")`` with ``label`` a
+    number: the script files images into folders named by numbers."""
+    if not isinstance(n, ast.Call):
+        return False
+    name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+    if name not in _PATH_CALLS:
+        return False
+    return any(
+        isinstance(a, ast.Call)
+        and getattr(a.func, "id", "") == "str"
+        and len(a.args) == 1
+        and not isinstance(a.args[0], ast.Constant)
+        for a in n.args
+    )
+
+
+def _external_numeric_labels(ctx: Ctx, n: ast.AST, ev: Event) -> bool:
+    """``pred == label`` where one side is a predicted index and the other is read from a
+    table (a CSV column of class ids): the loader's indices are read as those numbers."""
+    if not (isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops)):
+        return False
+    sides = [n.left, *n.comparators]
+
+    def reads(node: ast.expr, names: set[str]) -> bool:
+        for ref in ctx.prog.deps(node, ev, limit=20):
+            for m in ast.walk(ref.node):
+                if isinstance(m, ast.Call):
+                    q = last(canon(ctx.prog.qualname(m.func, ref.idx, ref.scope) or ""))
+                    if q in names or getattr(m.func, "attr", "") in names:
+                        return True
+        return False
+
+    predicted = [s for s in sides if reads(s, _PREDICTORS)]
+    tabled = [s for s in sides if s not in predicted and reads(s, _TABLE_READERS)]
+    return bool(predicted and tabled)
+
+
+def _numeric_folder_evidence(ctx: Ctx) -> tuple[int, str]:
     """A line showing class folders named by numbers: a path literal ending in a number
-    (``"data/train/10"``), or ``int()`` of a folder name (``int(os.path.basename(d))``,
-    ``int(folder)`` over a listing)."""
+    (``"data/train/10"``), ``int()`` of a folder name (``int(os.path.basename(d))``,
+    ``int(folder)`` over a listing), folders made from ``str(label)``, or predicted indices
+    compared with class ids read from a table."""
     for ev in ctx.prog.events:
         for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if _numbered_path(ctx, n):
+                return n.lineno, "folders made from str() of a label"
+            if _external_numeric_labels(ctx, n, ev):
+                return n.lineno, "predicted indices compared with class ids read from a table"
             path = isinstance(n, ast.Constant) and isinstance(n.value, str) and "/" in n.value
             if path and len(n.value) < 200 and _NUMERIC_DIR.search(n.value.rstrip("*")):
-                return n.lineno
+                return n.lineno, "a path ending in a number"
             if (
                 isinstance(n, ast.Call)
                 and isinstance(n.func, ast.Name)
@@ -330,12 +377,12 @@ def _numeric_folder_evidence(ctx: Ctx) -> int:
                 for ref in ctx.prog.deps(n.args[0], ev, limit=10):
                     text = ast.unparse(ref.node)
                     if any(w in text for w in _FOLDER_NAME_WORDS):
-                        return n.lineno
+                        return n.lineno, "int() of a folder name"
                     if isinstance(ref.node, ElementOf) and unstable_source(
                         ctx, ref.node.value, ref
                     ):
-                        return n.lineno
-    return 0
+                        return n.lineno, "int() of a folder name"
+    return 0, ""
 
 
 @check("common.numeric_folders_read_back")
@@ -348,7 +395,7 @@ def check_numeric_folders(ctx: Ctx) -> None:
     tree = ctx.src.tree
     if any(isinstance(n, ast.Attribute) and n.attr in _MAPPINGS for n in ast.walk(tree)):
         return  # indices are mapped back to folder names somewhere
-    line = _numeric_folder_evidence(ctx)
+    line, reason = _numeric_folder_evidence(ctx)
     preds = [c for c in ctx.prog.calls if c.name in _PREDICTORS]
     if not line or not preds:
         return
@@ -361,8 +408,8 @@ def check_numeric_folders(ctx: Ctx) -> None:
         f"{loaders[0].name} sorts class folder names as strings: '1', '10', '11', ..., '2', "
         "... so with ten or more numbered folders class index k is not folder k, and a "
         "predicted index read as the folder's number is wrong for most classes (inferred: the "
-        "folders are numbered, from the path or int() of a folder name; the code never maps "
-        "indices back through the loader).",
+        f"folders are taken to be numbered, from {reason}; the code never maps indices back "
+        "through the loader).",
         "Map indices back through the loader, not by value:\n"
         "idx_to_class = {v: k for k, v in train_set.class_to_idx.items()}  # torchvision\n"
         "label = int(idx_to_class[pred])\n"
@@ -484,6 +531,9 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
             hit = _labels_compared(prog, ds_origin, gathered, end) if gathered else None
             if hit is None or not once(ctx, "torch.shuffled_predictions", id(c.node)):
                 continue
+            cited = ctx.src.evidence(c.node.lineno)
+            if any(f.code == "GL218" and cited in f.evidence for f in ctx.findings):
+                continue  # the stored labels compared with a shuffled loader: said once
             ctx.add(
                 "GL312",
                 "label-order-mismatch",

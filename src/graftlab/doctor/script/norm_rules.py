@@ -178,20 +178,53 @@ def check_constants(ctx: Ctx) -> None:
         _one(ctx, line, mean, std, call)
 
 
+def malformed(mean: tuple, std: tuple) -> bool:
+    """Statistics that are wrong on their own (a std that is a mean, a mean that is a std,
+    one list given for both): GL212 names them; a difference between two transforms where one
+    of them is malformed is that same cause."""
+    if all(abs(v - 0.5) < 1e-6 for v in (*mean, *std)):
+        return False
+    return bool(
+        _known(std, DATASET_MEANS)
+        or _known(mean, DATASET_STDS)
+        or (len(mean) > 1 and _close(mean, std, 1e-6))
+    )
+
+
 def _one(ctx: Ctx, line: int, mean: tuple, std: tuple, call: ast.Call | None) -> None:
     what = f"mean={list(mean)}, std={list(std)}"
     std_is_mean = _known(std, DATASET_MEANS)
     mean_is_std = _known(mean, DATASET_STDS)
     halves = all(abs(v - 0.5) < 1e-6 for v in (*mean, *std))
-    if not halves and (std_is_mean or (len(mean) > 1 and _close(mean, std, 1e-6))):
-        swapped = bool(mean_is_std)
+    if not halves and mean_is_std and not std_is_mean and not _close(mean, std, 1e-6):
         _add(
             ctx,
             "GL212",
             "error",
-            "Normalize divides by the mean: its std values are channel means"
-            if not swapped
-            else "Normalize's mean and std are swapped",
+            "Normalize subtracts a standard deviation: its mean values are channel stds",
+            [line],
+            f"This normalisation uses {what}. The mean values are the {mean_is_std} channel "
+            "standard deviations (about 0.25), not the channel means (about 0.45): every "
+            "input is shifted by about +0.8 standard deviations per channel, so the network "
+            "sees inputs on another scale than the pretrained weights (and the published "
+            "recipe) assume, and accuracy is lower than it should be.",
+            "Use the dataset's mean for mean, e.g. CIFAR-10: Normalize((0.4914, 0.4822, 0.4465), "
+            "(0.2470, 0.2435, 0.2616)); ImageNet: Normalize(mean=[0.485, 0.456, 0.406], "
+            "std=[0.229, 0.224, 0.225]).",
+        )
+        return
+    if not halves and (std_is_mean or (len(mean) > 1 and _close(mean, std, 1e-6))):
+        swapped = bool(mean_is_std and std_is_mean)
+        same = len(mean) > 1 and _close(mean, std, 1e-6)
+        _add(
+            ctx,
+            "GL212",
+            "error",
+            "Normalize's mean and std are swapped"
+            if swapped
+            else "Normalize is given the same list as mean and std"
+            if same
+            else "Normalize divides by the mean: its std values are channel means",
             [line],
             f"This normalisation uses {what}. "
             + (

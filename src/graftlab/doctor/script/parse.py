@@ -52,6 +52,15 @@ class Source:
     notes: list[str] = field(default_factory=list)
     #: For several files read as one program: (first line, file name) of each file.
     parts: list[tuple[int, str]] = field(default_factory=list)
+    #: Python 2 lines read as their Python 3 equivalent (``print x`` → ``print(x)``).
+    converted: list[int] = field(default_factory=list)
+    #: For notebooks, the text the code cells printed (outputs saved with the notebook).
+    outputs: list[str] = field(default_factory=list)
+
+    def printed(self) -> list[str]:
+        """Text the script printed, as far as the paste shows it: a notebook's saved outputs,
+        and lines that were left out because they are not code (a log pasted with it)."""
+        return [*self.outputs, *(self.line(n) for n in self.dropped)]
 
     def line(self, lineno: int) -> str:
         """The source line ``lineno`` as written, stripped."""
@@ -95,7 +104,9 @@ def load_source(path_or_source: str | Path, filename: str | None = None) -> Sour
     )
     if cells is None:
         return _parse_text(text, name)
-    return _parse_cells(cells, name)
+    src = _parse_cells(cells, name)
+    src.outputs = _notebook_outputs(text)
+    return src
 
 
 def load_sources(paths: list[str | Path] | tuple[str | Path, ...]) -> Source:
@@ -109,6 +120,7 @@ def load_sources(paths: list[str | Path] | tuple[str | Path, ...]) -> Source:
     lines: list[str] = []
     body: list[ast.stmt] = []
     dropped: list[int] = []
+    converted: list[int] = []
     parts: list[tuple[int, str]] = []
     budget = MAX_CODE_CHARS
     cut: int | None = None
@@ -128,10 +140,12 @@ def load_sources(paths: list[str | Path] | tuple[str | Path, ...]) -> Source:
         ast.increment_lineno(tree, offset)
         body.extend(tree.body)
         dropped.extend(n + offset for n in bad)
+        converted.extend(n + offset for n in _converted_lines(code, bad))
         if file_cut is not None:
             cut = offset + file_cut
     name = " + ".join(n for _, n in parts)
     src = Source(name, lines, ast.Module(body=body, type_ignores=[]), dropped=dropped, parts=parts)
+    src.converted = converted
     _note_dropped(src)
     _note_cut(src, cut, len(lines))
     _note_empty(src, notebook=False)
@@ -188,6 +202,54 @@ def _notebook_cells(text: str) -> list[tuple[int, str]] | None:
     return out
 
 
+def _notebook_outputs(text: str) -> list[str]:
+    """The text outputs saved with a notebook's code cells (streams and plain-text results),
+    at most 200 kB of them."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    cells = doc.get("cells") if isinstance(doc, dict) else None
+    if cells is None and isinstance(doc, dict):
+        cells = [c for ws in doc.get("worksheets", []) for c in ws.get("cells", [])]
+    out: list[str] = []
+    size = 0
+    for cell in cells or []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        for o in cell.get("outputs", []) or []:
+            if not isinstance(o, dict):
+                continue
+            part = o.get("text") or (o.get("data") or {}).get("text/plain") or ""
+            part = "".join(part) if isinstance(part, list) else str(part)
+            size += len(part)
+            if size > 200_000:
+                return out
+            out.extend(part.splitlines())
+    return out
+
+
+_PY2_PRINT = re.compile(r"^(\s*)print(?:\s+(?![\s(=.,)\[])(.*?)|\s*)(\s*#.*)?$")
+_PY2_EXCEPT = re.compile(r"^(\s*except\s+[\w.]+|\s*except\s*\([^)]*\))\s*,\s*(\w+)\s*:")
+
+
+def _python2(text: str) -> str:
+    """Python 2 statements rewritten as Python 3 on the same lines: ``print x, y`` →
+    ``print(x, y)``, ``except E, e:`` → ``except E as e:``, ``print >>f, x`` → ``print(x)``."""
+    out = []
+    for line in text.split("\n"):
+        m = _PY2_PRINT.match(line)
+        if m:
+            args = (m.group(2) or "").rstrip().rstrip(",")
+            if args.startswith(">>"):  # print >>sys.stderr, x
+                args = args.split(",", 1)[1].strip() if "," in args else ""
+            line = f"{m.group(1)}print({args})"
+        else:
+            line = _PY2_EXCEPT.sub(r"\1 as \2:", line)
+        out.append(line)
+    return "\n".join(out)
+
+
 def _neutralise_ipython(text: str) -> str:
     """Replace IPython-only lines by Python with the same line count and indentation."""
     lines = text.split("\n")
@@ -221,7 +283,7 @@ def _parse_text(text: str, name: str) -> Source:
         return src
     code, cut = _bounded_code(lines)
     tree, dropped = _parse_repairing(code)
-    src = Source(name, lines, tree, dropped=dropped)
+    src = Source(name, lines, tree, dropped=dropped, converted=_converted_lines(code, dropped))
     _note_dropped(src)
     _note_cut(src, cut, len(lines))
     _note_empty(src, notebook=False)
@@ -233,6 +295,7 @@ def _parse_cells(cells: list[tuple[int, str]], name: str) -> Source:
     starts: list[int] = []
     body: list[ast.stmt] = []
     dropped: list[int] = []
+    converted: list[int] = []
     cut: int | None = None
     budget = MAX_CODE_CHARS
     for _, cell in cells:
@@ -248,10 +311,12 @@ def _parse_cells(cells: list[tuple[int, str]], name: str) -> Source:
         ast.increment_lineno(tree, offset)
         body.extend(tree.body)
         dropped.extend(d + offset for d in cell_dropped)
+        converted.extend(d + offset for d in _converted_lines(code, cell_dropped))
         if cell_cut is not None:
             cut = offset + cell_cut
     module = ast.Module(body=body, type_ignores=[])
     src = Source(name, lines, module, starts, [n for n, _ in cells], dropped)
+    src.converted = converted
     _note_dropped(src)
     _note_cut(src, cut, len(lines))
     _note_empty(src, notebook=True)
@@ -316,11 +381,11 @@ def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
     files pasted one after another are read block by block. Line numbers are kept, so evidence
     still points at the user's lines.
     """
-    for candidate in (text, _neutralise_ipython(text)):
+    for candidate in (text, _neutralise_ipython(text), _python2(_neutralise_ipython(text))):
         tree = _try_parse(candidate)
         if tree is not None:
             return tree, []
-    lines = textwrap.dedent(_neutralise_ipython(text)).replace("\x00", "").split("\n")
+    lines = textwrap.dedent(_python2(_neutralise_ipython(text))).replace("\x00", "").split("\n")
     deadline = time.monotonic() + _PARSE_BUDGET_S
     blocks = _blocks(lines)
     body: list[ast.stmt] = []
@@ -332,6 +397,10 @@ def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
             dropped.extend(n for n in range(start + 1, len(lines) + 1) if lines[n - 1].strip())
             break
         tree = _try_parse("\n".join(lines[start:end]))
+        if tree is None and lines[start][:1] in (" ", "\t"):
+            # the first block of a fragment cut from inside a class (``    def forward``),
+            # followed by column-0 code: dedent that block alone
+            tree = _try_parse(textwrap.dedent("\n".join(lines[start:end])))
         j = i
         # A block may end at a column-0 line inside brackets or a string: try with the next.
         while tree is None and j + 1 < len(blocks) and j - i < 4:
@@ -392,7 +461,14 @@ def _repair(lines: list[str], deadline: float) -> tuple[ast.Module, list[int]]:
             bad = lines[lineno - 1]
             indent = bad[: len(bad) - len(bad.lstrip())]
             # Keep a block header's body parseable: replace the header by ``if True:``.
-            lines[lineno - 1] = f"{indent}if True:" if bad.rstrip().endswith(":") else ""
+            # and a body line by ``pass``, so the block around it keeps a body
+            lines[lineno - 1] = (
+                f"{indent}if True:"
+                if bad.rstrip().endswith(":")
+                else f"{indent}pass"
+                if indent and lineno not in dropped
+                else ""
+            )
             dropped.append(lineno)
         except _PARSE_ERRORS:  # nesting too deep for the parser: no line to blame
             break
@@ -401,7 +477,27 @@ def _repair(lines: list[str], deadline: float) -> tuple[ast.Module, list[int]]:
     ]
 
 
+def _converted_lines(code: str, dropped: list[int]) -> list[int]:
+    """Lines (1-based) that were read through :func:`_python2`, when the code as written did
+    not parse."""
+    if _try_parse(code) is not None or _try_parse(_neutralise_ipython(code)) is not None:
+        return []
+    gone = set(dropped)
+    return [
+        n
+        for n, line in enumerate(code.split("\n"), 1)
+        if n not in gone and line.strip() != "print" and _python2(line) != line
+    ]
+
+
 def _note_dropped(src: Source) -> None:
+    if src.converted:
+        shown = ", ".join(str(n) for n in src.converted[:8])
+        more = " ..." if len(src.converted) > 8 else ""
+        src.notes.append(
+            f"{len(src.converted)} Python 2 line(s) (print statements, 'except E, e') were read "
+            f"as their Python 3 equivalent (lines {shown}{more})."
+        )
     if not src.dropped:
         return
     shown = ", ".join(str(n) for n in src.dropped[:8]) + (" ..." if len(src.dropped) > 8 else "")

@@ -30,6 +30,7 @@ from graftlab.doctor.script.knowledge import (
     say,
 )
 from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
+from graftlab.doctor.script.torch_pixels import hand_made_tensor
 
 # Built-in datasets that choose their part with ``split=`` (the others take ``train=``).
 _SPLIT_DATASETS = {"Food101", "OxfordIIITPet", "Flowers102", "STL10", "Caltech101", "ImageNet"}
@@ -152,12 +153,33 @@ def check_train_eval(ctx: Ctx) -> None:
                 continue  # the val and test transforms sharing one difference: one finding
             _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne, t.role)
         _handwritten(ctx, t, nt)
+        _hand_made_inputs(ctx, t, nt)
         for call, pipe_steps, line in _inference_transforms(ctx):
             ne = pipe_steps
             if nt in ("?", "library") or ne == "?" or nt == ne:
                 continue
             lines = [t.line, line, call.node.lineno]
             _train_eval(ctx, lines, "inference transform", nt, ne, t.role)
+
+
+def _hand_made_inputs(ctx: Ctx, train: Pipeline, nt) -> None:
+    """GL211: an image turned into a tensor by hand and divided by 255 for a model trained on
+    images that Normalize() also standardised."""
+    if not isinstance(nt, tuple):
+        return
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if not c.node.args or not isinstance(f, ast.Name | ast.Attribute):
+            continue
+        if ts.model_of(f, c.ev) is None:
+            continue
+        found = hand_made_tensor(ctx, c.node.args[0], c.ev)
+        if found is None or found[2] != "unit" or not once(ctx, "torch.hand_made", train.line):
+            continue
+        lines = [train.line, found[1], c.node.lineno]
+        _train_eval(ctx, lines, "prediction tensor", nt, None, train.role)
+        return
 
 
 def _handwritten(ctx: Ctx, train: Pipeline, nt) -> None:
@@ -290,6 +312,8 @@ def _describe(norm) -> str:
 
 
 def _train_eval(ctx: Ctx, lines, what: str, nt, ne, train_role: str | None = "train") -> None:
+    if any(isinstance(n, tuple) and norm_rules.malformed(*n) for n in (nt, ne)):
+        return  # one side's statistics are wrong in themselves: GL212 names that cause
     inferred = train_role is None
     ctx.add(
         "GL211",
@@ -599,6 +623,10 @@ def check_loaders(ctx: Ctx) -> None:
         elif role in ("val", "test") and ds is not None:
             shuffle = ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope)
             if shuffle is True and _reads_targets(ctx, ds):
+                cited = ctx.src.evidence(call.node.lineno)
+                ctx.findings[:] = [  # GL312 saw the same loop: one cause, this finding
+                    f for f in ctx.findings if not (f.code == "GL312" and cited in f.evidence)
+                ]
                 ctx.add(
                     "GL218",
                     "label-order-mismatch",

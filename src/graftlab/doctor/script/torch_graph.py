@@ -36,7 +36,7 @@ _WRAPPERS = {
 }
 _LOSS_CALL = re.compile(r"(?i)loss|criterion|cross_entropy|nll")
 _MODEL_WORDS = re.compile(r"model|net|classifier|backbone|resnet|vgg|densenet|efficientnet|vit")
-_HEAD_ATTRS = {"fc", "classifier", "head", "heads", "last_linear", "_fc", "top"}
+HEAD_ATTRS = {"fc", "classifier", "head", "heads", "last_linear", "_fc", "top"}
 ACTIVATIONS = {
     "softmax": "softmax",
     "Softmax": "softmax",
@@ -335,7 +335,7 @@ class TorchScript:
         for c in self.prog.method_calls("add_module"):
             recv = c.node.func.value
             owner = recv.value if isinstance(recv, ast.Attribute) else recv
-            if isinstance(recv, ast.Attribute) and recv.attr not in _HEAD_ATTRS:
+            if isinstance(recv, ast.Attribute) and recv.attr not in HEAD_ATTRS:
                 continue
             if len(c.node.args) < 2 or self.model_of(owner, c.ev) is not model:
                 continue
@@ -376,11 +376,11 @@ class TorchScript:
                 continue
             for t in n.targets:
                 attr_node = t.value if isinstance(t, ast.Subscript) else t
-                if not isinstance(attr_node, ast.Attribute) or attr_node.attr not in _HEAD_ATTRS:
+                if not isinstance(attr_node, ast.Attribute) or attr_node.attr not in HEAD_ATTRS:
                     if (
                         isinstance(attr_node, ast.Attribute)
                         and isinstance(attr_node.value, ast.Attribute)
-                        and attr_node.value.attr in _HEAD_ATTRS
+                        and attr_node.value.attr in HEAD_ATTRS
                     ):
                         attr_node = attr_node.value  # model.heads.head = ...
                     else:
@@ -397,7 +397,19 @@ class TorchScript:
         if site is None:
             return None
         if site.name == "Sequential":
-            return self._sequence_head(self.prog.items(list(site.node.args), site.ev))
+            args = list(site.node.args)
+            named = self.prog.origin_call(args[0], site.ev) if len(args) == 1 else None
+            if named is not None and named.name == "OrderedDict" and named.node.args:
+                # Sequential(OrderedDict([('fc1', nn.Linear(...)), ..., ('out', nn.Softmax())]))
+                pairs = self.prog.origin(named.node.args[0], named.ev.idx, named.ev.scope)
+                if isinstance(pairs.node, ast.List | ast.Tuple):
+                    elts = [
+                        Ref(p.elts[1], pairs.idx, pairs.scope)
+                        for p in pairs.node.elts
+                        if isinstance(p, ast.Tuple) and len(p.elts) == 2
+                    ]
+                    return self._sequence_head(elts)
+            return self._sequence_head(self.prog.items(args, site.ev))
         if site.name == "Linear":
             units = self.prog.const(site.arg(1, "out_features"), site.ev.idx, site.ev.scope)
             return Head("linear", units, site.node.lineno)
@@ -631,11 +643,10 @@ class TorchScript:
         out: list[Dataset] = []
         for c in self.prog.calls:
             own = c.name in self.prog.classes or c.name.endswith("Dataset")
-            if c.name in _DATASETS or (own and c.kw("transform")):
+            given = self._own_transform(c) if own else c.kw("transform")
+            if c.name in _DATASETS or (own and given is not None):
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
-                pipe = self.pipeline_of(
-                    c.arg(pos, "transform") if pos > 0 else c.kw("transform"), c.ev
-                )
+                pipe = self.pipeline_of(c.arg(pos, "transform") if pos > 0 else given, c.ev)
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
                 role = _role(self.prog.assigned_name(c.node), root) or self._flag_role(c)
                 out.append(Dataset(c, pipe, role, root))
@@ -646,6 +657,20 @@ class TorchScript:
                 if parent is not None:
                     out.append(Dataset(c, parent.pipeline, None, parent.root, parent))
         return out
+
+    def _own_transform(self, c: CallSite) -> ast.expr | None:
+        """The transform given to the script's own dataset class: ``transform=`` or the
+        positional argument of its ``__init__`` parameter named like one (``MyDS(df, tf)``
+        with ``def __init__(self, df, transform)``)."""
+        if (given := c.kw("transform")) is not None:
+            return given
+        init = self.prog.methods.get(c.name, {}).get("__init__")
+        if init is None:
+            return None
+        for i, p in enumerate(init.args.args[1:]):
+            if _TRANSFORM_PARAM.match(p.arg):
+                return c.arg(i, p.arg)
+        return None
 
     def dataset_of(self, node: ast.expr | None, at: Event | Ref) -> Dataset | None:
         if node is None:
@@ -682,6 +707,9 @@ class TorchScript:
             if isinstance(v, str) and (r := role_of(v)):
                 return r
         return None
+
+
+_TRANSFORM_PARAM = re.compile(r"(?i)^(transforms?|tfms?|trans|augment\w*|aug)$")
 
 
 def _role(name: str | None, root: object) -> str | None:

@@ -6,12 +6,19 @@ import ast
 import re
 from dataclasses import replace
 
+from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import UNKNOWN, CallSite, ElementOf, Event, Ref, canon, last
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.torch_graph import ACTIVATIONS, LOSSES, Head, torch_script
+from graftlab.doctor.script.torch_graph import (
+    ACTIVATIONS,
+    HEAD_ATTRS,
+    LOSSES,
+    Head,
+    torch_script,
+)
 
 _TENSOR_WRAPPERS = {
     "squeeze",
@@ -124,7 +131,8 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     elif isinstance(n, ast.Subscript):  # model(x)[0]: one output of a tuple
         k = ctx.prog.const(n.slice, r.idx, r.scope)
         if not isinstance(k, int) or isinstance(k, bool):
-            return None
+            # probs[mask], logits[:, 5:]: selected elements keep the activation they had
+            return tensor_head(ctx, n.value, r, depth + 1)
         index = k
         r = ctx.prog.origin(n.value, r.idx, r.scope)
         n = r.node
@@ -154,15 +162,22 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
     if mod is not None and mod.name in ("Softmax", "LogSoftmax", "Sigmoid"):
         below = tensor_head(ctx, n.args[0], r, depth + 1) if n.args else None
         return Head(ACTIVATIONS[mod.name], below.units if below else UNKNOWN, n.lineno)
+    if isinstance(f, ast.Attribute) and f.attr == "forward":
+        f = f.value  # model.forward(x) runs the same head as model(x)
     model = ts.model_of(f, r)
     if model is not None:
         return ts.head(model)
+    assigned = _assigned_head_of_unknown(ctx, f, r)
+    if assigned is not None:
+        return assigned
     cls = ctx.prog.scope_class.get(r.scope)
     if isinstance(f, ast.Name) and f.id == "self" and cls in ctx.prog.classes:
         return ts._class_head(ctx.prog.classes[cls])  # ``self(x)`` inside the module
     guessed = ts.guess_model(ctx.prog.call_site(n)) if ctx.prog.call_site(n) else None
     if guessed is not None and (pasted := _pasted_module(ctx)) is not None:
-        return ts._class_head(pasted)  # ``def forward`` pasted without its class
+        # ``def forward`` pasted without its class: taken to be the network called
+        head = ts._class_head(pasted)
+        return replace(head, inferred=True) if head is not None else None
     if guessed is not None:
         # ``net(x)`` with ``net`` built outside the paste, and the paste defines exactly one
         # module with a forward(): inferred to be that module
@@ -175,6 +190,33 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
             head = ts._class_head(modules[0])
             return replace(head, inferred=True) if head is not None else None
     return None
+
+
+def _assigned_head_of_unknown(ctx: Ctx, f: ast.expr, at: Ref) -> Head | None:
+    """``model.classifier = nn.Sequential(..., nn.Softmax(dim=1))`` on a ``model`` built in
+    code not shown: its head is the module assigned last before the call (inferred: the
+    attribute is taken to be the layer forward() ends with)."""
+    if (
+        not isinstance(f, ast.Name)
+        or f.id in ("self", "cls")
+        or ctx.prog.lookup(f.id, at.idx, at.scope) is not None
+    ):
+        return None
+    found = None
+    for ev in ctx.prog.events[: at.idx]:
+        n = ev.node
+        if isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Attribute)
+            and t.attr in HEAD_ATTRS
+            and isinstance(t.value, ast.Name)
+            and t.value.id == f.id
+            for t in n.targets
+        ):
+            found = (n.value, ev)
+    if found is None:
+        return None
+    head = torch_script(ctx)._module_head(*found)
+    return replace(head, inferred=True) if head is not None else None
 
 
 def _pasted_module(ctx: Ctx) -> ast.ClassDef | None:
@@ -250,8 +292,8 @@ def check_head(ctx: Ctx) -> None:
                 "probabilities, which is nearly uniform: the loss stalls near log(K), gradients "
                 "are tiny and accuracy creeps up slowly or not at all."
                 + (
-                    " (Inferred: the network called is taken to be the one module the code "
-                    "defines.)"
+                    " (Inferred: the network called is not built in the code shown; its "
+                    "head is taken to be the module the code defines or assigns to it.)"
                     if head.inferred
                     else ""
                 ),
@@ -381,3 +423,63 @@ def _include_top(ctx: Ctx) -> None:
                     [REFS["tv_tutorial"], REFS["tv_models"]],
                 )
                 return
+
+
+declare(
+    "GL205",
+    "binary-loss-multiclass",
+    "warning",
+    "script",
+    "Binary cross-entropy on one-hot targets of a single-label multi-class task",
+    (REFS["torch_ce"], REFS["torch_bce"]),
+)
+
+_ONE_HOT = {"one_hot", "to_categorical", "get_dummies"}
+
+
+@check("torch.binary_loss_multiclass")
+def check_binary_loss_multiclass(ctx: Ctx) -> None:
+    """GL205: BCELoss / BCEWithLogitsLoss with targets made by one-hot encoding one integer
+    class per sample (``F.one_hot(y, K)``, ``torch.eye(K)[y]``): a single-label task trained as
+    K independent yes/no questions."""
+    if not uses_torch(ctx):
+        return
+    for call, kind, def_line in loss_calls(ctx):
+        target = call.arg(1, "target")
+        if kind not in ("bce", "bcel") or target is None:
+            continue
+        made = _one_hot_line(ctx, target, call.ev)
+        if not made or not once(ctx, "torch.bce_onehot"):
+            continue
+        ctx.add(
+            "GL205",
+            "binary-loss-multiclass",
+            "warning",
+            "Binary cross-entropy on one-hot targets of single-label classes",
+            [def_line, made, call.node.lineno],
+            "Each sample has exactly one class (the targets are one-hot encodings of integer "
+            "labels), but the loss is binary cross-entropy: it treats every class as an "
+            "independent yes/no question. Nothing makes the outputs compete, so thresholded "
+            "predictions can name no class or several, and an accuracy computed per output "
+            "unit starts at (K-1)/K by predicting 'no' everywhere.",
+            "One class per sample: logits = model(x); loss = nn.CrossEntropyLoss()(logits, y) "
+            "with the integer labels y (no one-hot), and predictions logits.argmax(1).",
+            [REFS["torch_ce"], REFS["torch_bce"]],
+        )
+
+
+def _one_hot_line(ctx: Ctx, node: ast.expr, at: Event) -> int:
+    """Line where ``node``'s value is one-hot encoded from integer labels, or 0."""
+    for ref in ctx.prog.deps(node, at, limit=20):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                name = last(canon(ctx.prog.qualname(n.func, ref.idx, ref.scope) or ""))
+                if name in _ONE_HOT or getattr(n.func, "attr", "") in _ONE_HOT:
+                    return n.lineno
+            if (  # torch.eye(K)[y]
+                isinstance(n, ast.Subscript)
+                and isinstance(n.value, ast.Call)
+                and last(canon(ctx.prog.qualname(n.value.func, ref.idx, ref.scope) or "")) == "eye"
+            ):
+                return n.lineno
+    return 0

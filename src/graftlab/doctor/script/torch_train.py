@@ -11,7 +11,12 @@ from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
-from graftlab.doctor.script.knowledge import REFS, torchvision_features, torchvision_head_attr
+from graftlab.doctor.script.knowledge import (
+    REFS,
+    torchvision_classifier_input,
+    torchvision_features,
+    torchvision_head_attr,
+)
 from graftlab.doctor.script.torch_graph import TorchModel, _is_module, torch_script
 
 declare(
@@ -571,6 +576,12 @@ def _head_width(ctx: Ctx) -> None:
         if assigned is None:
             continue
         node, at = assigned
+        whole = torchvision_classifier_input(model.name)
+        if whole is not None and any(
+            isinstance(t, ast.Attribute) and t.attr == "classifier"
+            for t in getattr(at.node, "targets", [])
+        ):
+            width = whole  # model.classifier = Sequential(Linear(25088, ...), ...)
         site = ctx.prog.origin_call(node, at)
         if site is not None and site.name == "Sequential" and site.node.args:
             site = ctx.prog.origin_call(site.node.args[0], site.ev)
@@ -642,16 +653,19 @@ def check_load(ctx: Ctx) -> None:
             continue
         if not isinstance(c.ev.node, ast.Expr):
             continue  # the result (missing / unexpected keys) is kept
+        cited = ctx.src.evidence(c.node.lineno)
+        if any(f.code == "GL227" and cited in f.evidence for f in ctx.findings):
+            continue  # the head keys dropped on purpose at this load: one finding says it
         ctx.add(
             "GL225",
             "head-mismatch",
             "warning",
             "load_state_dict(strict=False) ignores every key that does not match",
             [c.node.lineno],
-            "With strict=False, parameters whose names or shapes differ are silently skipped "
-            "(a renamed head, a different number of classes, a 'module.' prefix from "
-            "DataParallel): the model keeps random weights there and you fine-tune or evaluate "
-            "a different model than the one you saved.",
+            "With strict=False, parameters whose names differ are silently skipped (a renamed "
+            "or re-created head, a 'module.' prefix from DataParallel, keys filtered out "
+            "before loading): the model keeps random weights there and you fine-tune or "
+            "evaluate a different model than the one you saved.",
             "result = model.load_state_dict(state, strict=False)\n"
             "print(result.missing_keys, result.unexpected_keys)  # or drop the head keys "
             "explicitly and load with strict=True",

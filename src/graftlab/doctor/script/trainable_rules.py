@@ -61,10 +61,14 @@ def _requires_grad_sets(ctx: Ctx) -> list[tuple[Event, bool]]:
 
 
 def _training_between(ctx: Ctx, a: int, b: int) -> bool:
+    """A training step, or a call to a training function (``train(model, ...)``,
+    ``train_one_epoch``) whose body the paste may not show, between events a and b."""
     return any(
         a < c.ev.idx < b
         for m in ("backward", "step", "fit", "fit_one_cycle")
         for c in ctx.prog.method_calls(m)
+    ) or any(
+        a < c.ev.idx < b and re.match(r"(?i)^(train|fit)(_|$)", c.name) for c in ctx.prog.calls
     )
 
 
@@ -76,8 +80,10 @@ def _unconditional_all(ctx: Ctx, ev: Event) -> bool:
     if not isinstance(loop, ast.For):
         return False
     it = ast.unparse(loop.iter)
-    if not re.search(r"\.(named_)?parameters\(\)$", it):
-        return False
+    if not re.search(r"^(self\.)?\w+\.(named_)?parameters\(\)$", it):
+        return False  # model.layer4.parameters() unfreezes a part, not every parameter
+    if any(ctx.prog.loop_trains(i) for i in ev.loops[:-1]):
+        return False  # inside the epoch loop: between epochs, not before training
     return any(stmt is ev.node for stmt in loop.body)  # directly in the loop, not under an if
 
 

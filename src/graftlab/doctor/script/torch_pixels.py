@@ -1,0 +1,129 @@
+"""Images turned into tensors by hand (``torch.from_numpy(np.array(img))``) for a pretrained
+PyTorch backbone: without ``ToTensor()`` nothing divides the pixels by 255 or normalises them.
+
+torchvision and timm ImageNet weights take float pixels in [0, 1] normalised with the
+ImageNet mean and std. A tensor built from a PIL image or an OpenCV array with
+``torch.from_numpy`` / ``torch.tensor`` keeps the 0..255 values. The check only speaks when
+every step between the file and the model is one it knows (loading, resizing, reshaping,
+casting); any other function in between may scale the pixels and keeps it silent.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import canon, last
+from graftlab.doctor.script.frameworks import uses_torch
+from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.torch_graph import torch_script
+
+declare(
+    "GL219",
+    "preprocessing-mismatch",
+    "error",
+    "script",
+    "A pretrained PyTorch network gets raw 0..255 pixels",
+    (REFS["tv_models"],),
+)
+
+_READERS = {"open", "imread", "load_img", "read_image", "decode_image"}
+_TO_TENSOR = {"from_numpy", "tensor", "Tensor", "as_tensor", "FloatTensor"}
+# steps that keep the pixel values as they are
+_KEEP = {
+    *_READERS,
+    *_TO_TENSOR,
+    "resize",
+    "convert",
+    "array",
+    "asarray",
+    "float",
+    "double",
+    "half",
+    "permute",
+    "transpose",
+    "unsqueeze",
+    "expand_dims",
+    "to",
+    "cuda",
+    "cpu",
+    "cvtColor",
+    "reshape",
+    "view",
+    "astype",
+    "stack",
+    "cat",
+    "type",
+    "float32",
+    "contiguous",
+    "Resize",  # a transform of PIL images: no scaling
+}
+
+
+@check("torch.raw_pixels")
+def check_raw_pixels(ctx: Ctx) -> None:
+    """GL219: a hand-made tensor of 0..255 pixels fed to a pretrained torchvision/timm model."""
+    if not uses_torch(ctx):
+        return
+    ts = torch_script(ctx)
+    backbones = [m for m in ts.models if m.pretrained and m.kind in ("torchvision", "timm")]
+    if not backbones:
+        return
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if not c.node.args or not isinstance(f, ast.Name | ast.Attribute):
+            continue
+        model = ts.model_of(f, c.ev)
+        if model not in backbones:
+            continue
+        found = hand_made_tensor(ctx, c.node.args[0], c.ev)
+        if found is None or found[2] != "raw" or not once(ctx, "torch.raw_pixels"):
+            continue
+        read, made, _ = found
+        ctx.add(
+            "GL219",
+            "preprocessing-mismatch",
+            "error",
+            f"The pretrained {model.name} gets raw 0..255 pixels",
+            [model.line, read, made, c.node.lineno],
+            "The image is read from disk and turned into a tensor by hand, and no step on the "
+            "way divides it by 255 or normalises it: the network receives values up to 255, "
+            f"while {model.name}'s ImageNet weights expect [0, 1] pixels normalised with the "
+            "ImageNet mean and std. Its activations blow up and the predictions are "
+            "essentially constant, whatever the image.",
+            "Use the weights' transform: x = weights.transforms()(img).unsqueeze(0), or\n"
+            "tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), "
+            "transforms.ToTensor(), transforms.Normalize([0.485, 0.456, 0.406], "
+            "[0.229, 0.224, 0.225])])",
+            [REFS["tv_models"]],
+        )
+        return
+
+
+def hand_made_tensor(ctx: Ctx, node: ast.expr, at) -> tuple[int, int, str] | None:
+    """(line reading the image, line making the tensor, ``"raw"`` or ``"unit"``) when ``node``
+    is a tensor made by hand from an image file with only value-keeping steps on the way, and
+    at most a division by 255 (``"unit"``); None otherwise."""
+    read = made = 0
+    scale = "raw"
+    for ref in ctx.prog.deps(node, at, limit=40):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult | ast.Sub):
+                v = ctx.prog.const(n.right, ref.idx, ref.scope)
+                if isinstance(n.op, ast.Div) and v in (255, 255.0):
+                    scale = "unit"
+                    continue
+                return None  # a scaling or a mean subtraction of another kind
+            if not isinstance(n, ast.Call):
+                continue
+            q = canon(ctx.prog.qualname(n.func, ref.idx, ref.scope) or "")
+            name = last(q) if q else getattr(n.func, "attr", getattr(n.func, "id", ""))
+            if name not in _KEEP:
+                return None  # a step whose effect on the values is not known
+            if name in _READERS and (name != "open" or "Image" in q):
+                read = read or n.lineno
+            if name in _TO_TENSOR and (q.startswith("torch") or name == "from_numpy"):
+                made = made or n.lineno
+    return (read, made, scale) if read and made else None
