@@ -3,8 +3,10 @@
 Understood: Keras progress output pasted from a terminal or a notebook (``\\r``/backspace
 redraws and ANSI colours included, Keras 2 ``[====]`` and Keras 3 ``━━━`` bars), Keras
 ``CSVLogger`` files, graftlab ``results.csv``, plain tables (comma, tab, pipe or whitespace
-separated, with a header; fastai's table too) and PyTorch-style prints (one line per epoch, or
-the tutorial's ``Epoch 3/24`` header followed by ``train Loss: .. Acc: ..`` lines).
+separated, with a header; fastai's table and the Hugging Face Trainer's notebook table too),
+the Trainer's printed dicts (:mod:`graftlab.doctor._logdicts`), and PyTorch-style prints (one
+line per epoch, ``logging`` prefixes and timestamps included, or the tutorial's ``Epoch 3/24``
+header followed by ``train Loss: .. Acc: ..`` lines), tqdm and Lightning bars among them.
 
 Metric names become ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``, ``lr``
 (others keep a ``train_``/``val_`` prefix). A second run of ``Epoch 1/N`` (or a change of N)
@@ -16,109 +18,21 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from graftlab.doctor._logdicts import parse_dicts
+from graftlab.doctor._logrows import (
+    _BASES,
+    _PREFIXES,
+    EpochRow,
+    ParsedLog,
+    StepRow,
+    _column,
+    canonical,
+)
 from graftlab.errors import DataError
 
-
-@dataclass
-class EpochRow:
-    """One epoch as the log reports it.
-
-    Attributes:
-        phase: 1-based phase index (a new ``Epoch 1/N`` run or ``phase`` value starts one).
-        epoch: The epoch number exactly as written (Keras CSV logs count from 0).
-        line: 1-based line of the log that holds the final metrics of the epoch.
-        values: Canonical metric name -> value (accuracies as fractions, not percent).
-        phase_name: The phase's name when the log gives one (``probe``, ``finetune``).
-    """
-
-    phase: int
-    epoch: int
-    line: int
-    values: dict[str, float] = field(default_factory=dict)
-    phase_name: str | None = None
-
-    def get(self, name: str) -> float | None:
-        return self.values.get(name)
-
-
-@dataclass
-class StepRow:
-    """One within-epoch progress record (a Keras bar redraw, a tqdm bar, a ``[1, 2000]`` print).
-
-    Attributes:
-        step: The batch counter as printed (1-based for Keras and tqdm).
-        total: Batches per epoch when printed, else ``None``.
-        line: 1-based physical line of the log.
-        values: Canonical metric name -> value; Keras prints running averages over the epoch.
-        text: The record as printed (one redraw, not the whole physical line).
-    """
-
-    step: int
-    total: int | None
-    line: int
-    values: dict[str, float]
-    text: str
-
-
-@dataclass
-class ParsedLog:
-    """Everything :func:`parse_log` understood.
-
-    Attributes:
-        rows: The per-epoch table, in log order.
-        style: ``keras``, ``keras-csv``, ``graftlab-csv``, ``table`` or ``torch``.
-        framework: ``keras``, ``torch``, ``graftlab`` or ``None`` when the style does not say.
-        num_classes: K from the last Dense/Linear layer's output units or "Found N images
-            belonging to K classes", else ``None``.
-        num_classes_evidence: Where K came from (``line 3: Found ...``).
-        output_units: Units of the last Dense/Linear layer seen, and its line.
-        val_size: Number of validation images when the log says it (second ``Found`` line,
-            ``validate on N samples``, ``Using N files for validation``).
-        accuracy_names: Original names of the accuracy metrics (to spot ``binary_accuracy``).
-        callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
-        nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
-        lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
-        one_sample_bn: ``(line, text)`` of PyTorch's "Expected more than 1 value per channel
-            when training": BatchNorm in training mode given a batch of one.
-        head_errors: ``(line, text)`` of framework errors saying the labels do not fit the
-            model's outputs (``Target 3 is out of bounds``, ``size mismatch for fc.weight``).
-        evaluations: ``(line, loss, accuracy)`` of Keras ``evaluate()`` results printed as a
-            ``[loss, accuracy]`` list.
-        truncated: ``(characters read, characters in the input)`` when a very long log was
-            read only in part (see :data:`MAX_LOG_CHARS`).
-        steps: Within-epoch progress records, in log order, every redraw included: what the
-            first batches scored before any epoch ended.
-    """
-
-    rows: list[EpochRow]
-    style: str
-    framework: str | None = None
-    num_classes: int | None = None
-    num_classes_evidence: str | None = None
-    output_units: tuple[int, int] | None = None
-    val_size: int | None = None
-    accuracy_names: set[str] = field(default_factory=set)
-    callback_warnings: list[tuple[int, str]] = field(default_factory=list)
-    nonfinite_lines: list[tuple[int, str]] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    steps: list[StepRow] = field(default_factory=list)
-    truncated: tuple[int, int] | None = None
-    evaluations: list[tuple[int, float, float]] = field(default_factory=list)
-    head_errors: list[tuple[int, str]] = field(default_factory=list)
-    one_sample_bn: list[tuple[int, str]] = field(default_factory=list)
-
-    def phases(self) -> list[list[EpochRow]]:
-        """Rows grouped by phase, in order."""
-        out: dict[int, list[EpochRow]] = {}
-        for row in self.rows:
-            out.setdefault(row.phase, []).append(row)
-        return list(out.values())
-
-    def columns(self) -> set[str]:
-        return {k for row in self.rows for k in row.values}
+__all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
 
 
 #: A log is read up to this many characters after its progress redraws were thinned out:
@@ -192,66 +106,6 @@ def clean_lines(text: str) -> list[str]:
             line = parts[-1] if parts else ""
         out.append(line.rstrip())
     return out
-
-
-# -- metric names -----------------------------------------------------------------------------
-
-_PREFIXES = {
-    "train": "train",
-    "training": "train",
-    "trn": "train",
-    "tr": "train",
-    "val": "val",
-    "valid": "val",
-    "validation": "val",
-    "eval": "val",
-    "dev": "val",
-    "test": "test",
-}
-_BASES = {
-    "loss": "loss",
-    "acc": "accuracy",
-    "accuracy": "accuracy",
-    "categorical_accuracy": "accuracy",
-    "sparse_categorical_accuracy": "accuracy",
-    "binary_accuracy": "accuracy",
-    "top1": "accuracy",
-    "acc1": "accuracy",
-    "acc@1": "accuracy",
-    "top_1_accuracy": "accuracy",
-    "error_rate": "error_rate",
-    "lr": "lr",
-    "learning_rate": "lr",
-    "balanced_accuracy": "balanced_accuracy",
-    "macro_f1": "macro_f1",
-    "f1": "macro_f1",
-    "f1_score": "macro_f1",
-}
-
-
-def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str]:
-    """Map a metric name to ``(prefix, base)``; prefix is None for ``lr``, ``epoch``, ``phase``."""
-    key = re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_:")
-    if key in ("epoch", "ep", "epochs"):
-        return None, "epoch"
-    if key in ("phase", "stage"):
-        return None, "phase"
-    if key in ("step", "global_step", "wall_time", "time", "walltime"):
-        return None, "step"
-    prefix = default_prefix
-    head, _, rest = key.partition("_")
-    if rest and head in _PREFIXES:
-        prefix, key = _PREFIXES[head], rest
-    if key.endswith("_epoch"):  # Lightning logs train_loss_epoch next to train_loss_step
-        key = key[: -len("_epoch")]
-    base = _BASES.get(key, key)
-    if base == "lr":
-        return None, "lr"
-    return prefix, base
-
-
-def _column(prefix: str | None, base: str) -> str:
-    return base if prefix is None else f"{prefix}_{base}"
 
 
 _NUM = r"[-+]?(?:nan|inf(?:inity)?|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
@@ -416,8 +270,10 @@ def _parse_table(lines: list[str], name: str | None = None) -> ParsedLog | None:
 
 def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) -> ParsedLog | None:
     names = [c.lower() for c in header]
-    # fastai prints ``train_loss valid_loss accuracy``: its metrics are computed on validation.
-    bare_prefix = "val" if {"train_loss", "valid_loss"} <= set(names) else "train"
+    # fastai prints ``train_loss valid_loss accuracy`` and the Trainer's notebook table
+    # ``Training Loss  Validation Loss  Accuracy``: their metrics are computed on validation.
+    both = ({"train_loss", "valid_loss"}, {"training loss", "validation loss"})
+    bare_prefix = "val" if any(pair <= set(names) for pair in both) else "train"
     columns = [_column(*canonical(c, bare_prefix)) for c in header]
     accuracy_names = {c for c, col in zip(names, columns, strict=True) if col.endswith("accuracy")}
     rows: list[EpochRow] = []
@@ -519,6 +375,8 @@ _SECTION = re.compile(
     r"^[\s│|├└┣┗─━\-=#*>]*(training|train|validation|valid|val|test|evaluation)\s*[:=\-]*\s*$",
     re.I,
 )
+#: A line that starts with ``3/20`` and then metrics: the epoch counter of a plain print.
+_COUNTER = re.compile(r"^\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?\s*[:,|\-]?\s+[A-Za-z]")
 _BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
 _TOKEN = re.compile(
     r"(?P<num>[-+]?(?:(?:nan|inf(?:inity)?)\b|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?))"
@@ -617,6 +475,13 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
                 last_step, bar_done = step, bool(bar and bar[2] == bar[1])
                 continue
             last_step, bar_done = step, bool(bar and bar[2] == bar[1])
+            inline = _EPOCH_ANY.search(line) if bar is None else None
+            if inline and (current is None or current.epoch != int(inline[1])):
+                # "2024-03-01 10:00:01 - INFO - Epoch 3/10 - loss: 0.41 - ...": a logger's line
+                # holds the epoch and its metrics, with no header line before it.
+                flush()
+                current = EpochRow(phase=0, epoch=int(inline[1]), line=i)
+                current_total = int(inline[2]) if inline[2] else None
             if current is None:
                 current, current_total = EpochRow(phase=0, epoch=len(rows) + 1, line=i), None
             # Each progress redraw repeats the running averages; the last one is the epoch's.
@@ -636,6 +501,8 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
         epoch, total, values = _generic_metrics(line)
         if not values:
             continue
+        if epoch is None and (m := _COUNTER.match(line)):
+            epoch, total = int(m[1]), int(m[2])  # print(f"{epoch}/{epochs} train loss: ...")
         if epoch is not None:
             section = None
         elif section == "val" and not re.search(r"\btrain", line, re.I):
@@ -766,7 +633,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     total = len(text)
     text, truncated = bound_text(text)
     lines = clean_lines(text)
-    parsed = _parse_table(lines, name) or _parse_text(lines)
+    parsed = _parse_table(lines, name) or parse_dicts(lines) or _parse_text(lines)
     facts = ParsedLog(rows=[], style="text")
     _facts(lines, facts)
     steps = _steps(text)
@@ -801,7 +668,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines
-    parsed.steps = steps
+    parsed.steps = parsed.steps or steps  # a Trainer log's steps are its training dicts
     parsed.truncated = truncated and (truncated[0], total)
     _normalise(parsed)
     return parsed
