@@ -105,3 +105,20 @@ def test_keras3_terminal_capture_is_read_from_its_first_batch():
     log = parse_log(FORMATS / "keras3-terminal__binary-loss-multiclass__bug.log")
     assert log.num_classes == 5 and log.steps[0].step == 1
     assert log.steps[0].values == {"train_accuracy": 0.2812, "train_loss": 0.6118}
+
+
+def test_binary_loss_is_explained_in_the_keras_version_that_wrote_the_log():
+    # Keras 3 picks "accuracy" from the output's shape: categorical, so only the loss is wrong.
+    [k3] = [f for f in check_log(FORMATS / "keras3-terminal__binary-loss-multiclass__bug.log")
+            if f.code == "GL416"]  # fmt: skip
+    assert "accuracy shown is categorical" in k3.explanation
+    assert "binary_accuracy" not in k3.explanation
+    # Keras 2 picks it from the loss: binary accuracy, (K-1)/K before learning anything.
+    [k2] = check_log(FORMATS / "keras2-progbar__binary-loss-multiclass__bug.log")
+    assert (k2.code, k2.severity) == ("GL416", "error")
+    assert "becomes binary_accuracy" in k2.explanation and "4 of 5 units" in k2.explanation
+
+
+def test_lightning_s_per_batch_value_is_a_first_step_record():
+    log = parse_log(FORMATS / "lightning-tqdm__divergence__bug.log")
+    assert (log.steps[0].step, log.steps[0].values) == (1, {"train_loss": pytest.approx(1.3)})

@@ -151,21 +151,51 @@ def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
                 )
             ),
             evidence="\n".join(evidence),
-            explanation=(
-                f"A freshly initialised {k}-class softmax trained with categorical cross-entropy "
-                f"starts at a loss near ln {k} = {math.log(k):.4f} and an accuracy near "
-                f"1/{k} = {1 / k:.4f}. This log starts elsewhere: with "
-                "loss='binary_crossentropy' each of the "
-                f"{k} outputs is scored as an independent yes/no question, and metrics="
-                "['accuracy'] becomes binary_accuracy, averaged over the units. A model that "
-                f"answers 'no' for every unit is right on {k - 1} of {k} units, so it scores "
-                f"{(k - 1) / k:.4f} before learning anything, and later accuracies in the 0.9s "
-                "are per-unit scores, not the share of images classified correctly."
-            ),
+            explanation=_explanation(log, k, sig_acc),
             fix=fixes.fix_binary_loss_multiclass(fw, k),
             references=[REFS["binary-accuracy"], REFS["karpathy"]],
         )
     ]
+
+
+def _explanation(log: ParsedLog, k: int, binary_accuracy_seen: bool) -> str:
+    start = (
+        f"A freshly initialised {k}-class softmax trained with categorical cross-entropy starts "
+        f"at a loss near ln {k} = {math.log(k):.4f} and an accuracy near 1/{k} = {1 / k:.4f}. "
+        "This log starts elsewhere: with loss='binary_crossentropy' each of the "
+        f"{k} outputs is scored as an independent yes/no question"
+    )
+    if keras3(log) and not binary_accuracy_seen:
+        # Keras 3 picks the accuracy from the output's shape (compile_utils.get_metric): the
+        # accuracy is categorical and honest, only the loss is wrong.
+        return (
+            f"{start}, so the loss averages {k} binary cross-entropies and starts near "
+            f"{binary_ce_at_prior(k):.4f} (predicting 1/{k} on every unit), not ln {k}. Keras 3 "
+            "chooses the accuracy from the output's shape, so the accuracy shown is categorical "
+            "and means what it says; the loss does not: it is not the likelihood of one class "
+            "per image, it cannot be compared with a categorical loss, and training the units "
+            "as independent yes/no questions usually learns slower and calibrates worse."
+        )
+    return (
+        f"{start}, and metrics=['accuracy'] becomes binary_accuracy (Keras 2 and tf.keras pick "
+        "it from the loss), averaged over the units. A model that answers 'no' for every unit "
+        f"is right on {k - 1} of {k} units, so it scores {(k - 1) / k:.4f} before learning "
+        "anything, and later accuracies in the 0.9s are per-unit scores, not the share of "
+        "images classified correctly."
+    )
+
+
+def keras3(log: ParsedLog) -> bool:
+    """Keras 3 wrote the log: its bars are drawn with ``━`` and it sorts the metric names, so
+    ``accuracy`` comes before ``loss`` (Keras 2 always prints ``loss`` first)."""
+    if log.framework != "keras":
+        return False
+    for line in log.lines:
+        if "━" in line:
+            return True
+        if " - loss:" in line or "- accuracy:" in line:
+            return line.find("accuracy:") < line.find("loss:") and "accuracy:" in line
+    return False
 
 
 def inferred(k_source: str) -> bool:

@@ -581,7 +581,8 @@ def _step_record(part: str, line: int) -> StepRow | None:
     if m := _TQDM_STEP.search(part):
         values = {}
         for name, text in _TQDM_METRIC.findall(part[m.end() :]):
-            prefix, base = canonical(name.replace("/", "_"))
+            # Lightning logs the batch's own value as train_loss_step: what a first step is.
+            prefix, base = canonical(re.sub(r"_step$", "", name.replace("/", "_")))
             if base in ("loss", "accuracy") and prefix != "val":
                 values[_column(prefix, base)] = float(text)
         return StepRow(int(m[1]), int(m[2]), line, values, part) if values else None
