@@ -323,7 +323,7 @@ def test_check_run_merges_saved_findings_with_the_results_csv(tmp_path):
 
 
 def test_check_run_rejects_a_folder_that_is_not_a_run(tmp_path):
-    with pytest.raises(ArtifactError, match="not a graftlab run directory"):
+    with pytest.raises(ArtifactError, match="not a run directory"):
         check_run(tmp_path)
     (tmp_path / "findings.json").write_text("{not json")
     with pytest.raises(ArtifactError, match="not a list of findings"):

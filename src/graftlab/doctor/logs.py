@@ -36,6 +36,12 @@ from graftlab.doctor._logmodes import (
 from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
 from graftlab.doctor._logphase import unannounced_phase
+from graftlab.doctor._logruns import (
+    lightning_metrics,
+    run_kind,
+    trainer_history,
+    trainer_state_file,
+)
 from graftlab.doctor._logsteps import accuracy_collapse, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -130,17 +136,26 @@ def check_log(
 
 
 def check_run(run_dir: str | os.PathLike) -> list[Finding]:
-    """Findings a graftlab run saved (``findings.json``) plus the analysis of its ``results.csv``.
+    """The findings of a run directory: a graftlab run's saved ``findings.json`` plus the
+    analysis of its ``results.csv``; a Lightning CSVLogger version folder's ``metrics.csv``; a
+    Hugging Face Trainer output folder's ``trainer_state.json`` (its own or its newest
+    checkpoint's). See :mod:`graftlab.doctor._logruns`.
 
     Raises:
-        ArtifactError: ``run_dir`` is not a run directory, or its findings.json is corrupt.
+        ArtifactError: ``run_dir`` is none of these, or its saved files are corrupt.
     """
     run_dir = Path(run_dir)
+    kind = run_kind(run_dir)
+    if kind == "lightning":
+        return check_log(lightning_metrics(run_dir), framework="torch")
+    if kind == "hf-trainer":
+        return check_log(trainer_history(trainer_state_file(run_dir)), framework="torch")
     saved, results = run_dir / "findings.json", run_dir / "results.csv"
-    if not run_dir.is_dir() or not (saved.is_file() or results.is_file()):
+    if kind is None:
         raise ArtifactError(
-            f"{str(run_dir)!r} is not a graftlab run directory: it has neither findings.json "
-            "nor results.csv. Pass a run such as runs/train/exp, or a log file."
+            f"{str(run_dir)!r} is not a run directory: it has neither a graftlab run's "
+            "findings.json or results.csv, nor a Lightning metrics.csv, nor a Trainer's "
+            "trainer_state.json. Pass a run such as runs/train/exp, or a log file."
         )
     findings: list[Finding] = []
     if saved.is_file():
