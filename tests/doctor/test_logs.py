@@ -1153,3 +1153,16 @@ def test_an_explosion_late_in_the_second_phase_is_not_blamed_on_the_unfreeze():
               2500.0, 9000.0, 20000.0, 40000.0]  # fmt: skip
     [f] = [f for f in check_log(step_prints(losses, unfreeze_after=1)) if f.severity != "info"]
     assert (f.code, f.category, f.causes) == ("GL408", "divergence", ["learning-rate"])
+
+
+def test_k_read_from_a_frozen_accuracy_alone_is_a_warning_unless_the_loss_confirms_it():
+    # 0.8000 = 4/5, but also the share of a class that makes up 80% of the images
+    rows = [
+        {"loss": 0.9 - 0.1 * i, "accuracy": 0.6 + 0.05 * i, "val_accuracy": 0.8} for i in range(5)
+    ]
+    [f] = [f for f in check_log(keras(rows)) if f.code == "GL401"]
+    assert f.severity == "warning" and "inferred: K = 5" in f.evidence
+    # the loss at the binary cross-entropy of predicting 1/5 everywhere confirms it
+    rows = [{"loss": 0.5004, "accuracy": 0.8, "val_accuracy": 0.8}] * 5
+    [f] = [f for f in check_log(keras(rows)) if f.code == "GL401"]
+    assert f.severity == "error" and "0.5004, is that value" in f.explanation

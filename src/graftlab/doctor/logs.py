@@ -587,11 +587,22 @@ def _trivial_finding(
             f"cross-entropy of predicting 1/{k} everywhere is {binary_ce:.4f}."
         )
         losses = [r.values["train_loss"] for r in h.rows if "train_loss" in r.values]
+        confirmed = False
         if losses and abs(sorted(losses)[len(losses) // 2] - binary_ce) < 0.03:
             median = sorted(losses)[len(losses) // 2]
             explanation += f" The log's loss, {median:.4f}, is that value."
+            confirmed = True
         if any("binary" in n for n in log.accuracy_names):
             explanation += " The log even names the metric binary_accuracy."
+            confirmed = True
+        if not confirmed and h.k_source.startswith("inferred"):
+            # K read from the value itself, nothing else pointing at binary cross-entropy: a
+            # majority class of (K-1)/K of the images freezes the accuracy at the same value.
+            evidence.append(
+                f"inferred: K = {k} was read from the accuracy itself and the loss does not "
+                f"confirm binary cross-entropy; {_fmt(h.value)} is also the share of a class "
+                f"that makes up {k - 1}/{k} of the images"
+            )
         fix = fixes.fix_binary_loss_multiclass(fw, k)
         refs = [REFS["binary-accuracy"], *refs]
     elif code == "GL402":
