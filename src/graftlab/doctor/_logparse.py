@@ -38,6 +38,9 @@ __all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
 #: A log is read up to this many characters after its progress redraws were thinned out:
 #: about 10,000 epoch lines, far more than any run, and a second or two of parsing.
 MAX_LOG_CHARS = 1_000_000
+#: One epoch or step record is at most this long once redraws are resolved; a longer line is
+#: data (an array, a blob), not metrics, and is not tokenised.
+MAX_RECORD_CHARS = 20_000
 #: Redraws kept of one physical line: the first ones (the first batches) and the last one.
 _KEEP_REDRAWS = 4
 
@@ -136,8 +139,11 @@ _CALLBACK_MISSING = re.compile(
     r"|monitor='\w+'\)`? could not find the monitored key)",
     re.I,
 )
-#: A printed ``class_indices`` dict: ``{'cat': 0, 'dog': 1, ...}``.
-_CLASS_INDICES = re.compile(r"\{\s*(['\"][^'\"]{1,80}['\"]\s*:\s*\d+\s*,?\s*){2,}\}")
+#: A printed ``class_indices`` dict, ``{'cat': 0, 'dog': 1, ...}``: braces around pairs that
+#: :func:`_class_indices` reads one by one (a single pattern with a repeated group backtracks
+#: exponentially on a long line of near-pairs).
+_BRACED = re.compile(r"\{([^{}\n]{1,8000})\}")
+_INDEX_PAIR = re.compile(r"\s*['\"][^'\"]{1,80}['\"]\s*:\s*(\d+)\s*")
 #: A row of Lightning's validate/test results table: ``│ test_acc │ 0.85 │``.
 _LIGHTNING_ROW = re.compile(rf"^\s*[│┃|]\s*([A-Za-z_][\w/]*)\s*[│┃|]\s*({_NUM})\s*[│┃|]\s*$", re.I)
 #: ``print(model.evaluate(...))`` with one metric: ``[0.3412, 0.8800]``.
@@ -164,6 +170,18 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _class_indices(line: str) -> int | None:
+    """K from a printed ``{'name': index, ...}`` whose indices are 0..K-1 (K >= 2)."""
+    for m in _BRACED.finditer(line):
+        pairs = [_INDEX_PAIR.fullmatch(part) for part in m[1].rstrip(", ").split(",")]
+        if len(pairs) < 2 or not all(pairs):
+            continue
+        indices = sorted(int(p[1]) for p in pairs)
+        if indices == list(range(len(indices))):
+            return len(indices)
+    return None
+
+
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
@@ -177,11 +195,9 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
         if m := _NUM_CLASSES.search(line):
             k = int(m[1] or m[2])
             parsed.num_classes, parsed.num_classes_evidence = k, f"line {i}: {_short(line)}"
-        if parsed.num_classes is None and (m := _CLASS_INDICES.search(line)):
-            indices = sorted(int(v) for v in re.findall(r":\s*(\d+)", m[0]))
-            if indices == list(range(len(indices))):
-                parsed.num_classes = len(indices)
-                parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
+        if parsed.num_classes is None and "{" in line and (k := _class_indices(line)):
+            parsed.num_classes = k
+            parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
         if (m := _EVALUATE.match(line)) and 0 <= float(m[2]) <= 1 <= i:
             parsed.evaluations.append((i, float(m[1]), float(m[2])))
         if m := _LIGHTNING_ROW.match(line):
@@ -496,6 +512,8 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
         if m := _SECTION.match(line):
             section = "val" if m[1].lower().startswith(("val", "test", "eval")) else "train"
             continue
+        if len(line) > MAX_RECORD_CHARS:
+            continue
         if not re.search(r"loss|acc|top1|error", line, re.I) or _BATCH_LINE.search(line):
             continue
         epoch, total, values = _generic_metrics(line)
@@ -562,7 +580,7 @@ def _steps(text: str) -> list[StepRow]:
             continue
         for part in _REDRAW.split(raw):
             part = _ANSI.sub("", part).strip()
-            if not part:
+            if not part or len(part) > MAX_RECORD_CHARS:
                 continue
             row = _step_record(part, i)
             if row is not None:
