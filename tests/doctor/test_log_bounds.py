@@ -41,8 +41,10 @@ def test_near_pairs_of_a_class_indices_dict_do_not_backtrack():
         "{'loss': " + "[" * 1500 + "]" * 1500 + ", 'epoch': 1}\n" * 300,  # deep literals
         "x" * 5_000_000,  # 5 MB without a newline
         "loss " + "1" * 1_000_000 + "\n",
+        # "fine-tune.*start" in one pattern rescanned each line from every "fine tune": 56 s
+        "Epoch 1 loss 0.5\n" + ("fine tune " * 1990 + "\n") * 50 + "Epoch 2 loss 0.4\n",
     ],
-    ids=["long-record", "nested-literals", "one-5mb-line", "long-number"],
+    ids=["long-record", "nested-literals", "one-5mb-line", "long-number", "phase-words"],
 )
 def test_adversarial_lines_end_in_about_a_second_with_a_clear_result(text):
     result, seconds, peak = timed(text)
@@ -59,3 +61,20 @@ def test_a_5_mb_trainer_log_is_read_in_part_and_says_so():
     start = time.perf_counter()
     result = [f.code for f in check_log(lines)]
     assert "GL418" in result and time.perf_counter() - start < 10.0  # ~1 s alone
+
+
+def test_a_paste_of_many_blank_lines_is_sniffed_in_linear_time(tmp_path):
+    # under re.M, "^\s*" ran over the newlines from every line start: 30,000 took 40 s
+    from graftlab.doctor.targets import diagnose
+
+    path = tmp_path / "output.txt"
+    path.write_text("\n" * 30_000 + "Epoch 1 loss 0.5 acc 0.5\nEpoch 2 loss 0.4 acc 0.6\n")
+    start = time.perf_counter()
+    diagnose([path])
+    assert time.perf_counter() - start < 5.0
+
+
+def test_a_log_whose_epochs_lie_beyond_what_is_read_says_it_was_cut():
+    text = "\n" * 2_000_000 + "Epoch 1 loss 0.5 acc 0.5\nEpoch 2 loss 0.4 acc 0.6\n"
+    with pytest.raises(DataError, match=r"only its first 1\.0 MB of 2\.0 MB were read"):
+        check_log(text)

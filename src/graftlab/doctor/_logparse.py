@@ -186,6 +186,8 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
     for i, line in enumerate(lines, 1):
+        if not line or len(line) > MAX_RECORD_CHARS:
+            continue
         if m := _FOUND.search(line):
             found.append((int(m[1]), int(m[2]), i, line.strip()))
         if m := (_USING_VAL.search(line) or _VALIDATE_ON.search(line)):
@@ -380,12 +382,22 @@ _CALLBACK_CHATTER = re.compile(
     r"|early stopping|Restoring model weights|^\s*Epoch \d{5}:",
     re.I,
 )
-#: A line between epochs announcing the fine-tuning phase ("Unfreezing backbone").
-_PHASE_WORDS = re.compile(
-    r"\bun-?freez|\bfine[- ]?tun(e|ing)\b.*\b(start|begin|phase|stage)|\bstage\s*2\b|"
-    r"\bphase\s*2\b|trainable\s*=\s*true",
-    re.I,
-)
+#: A line between epochs announcing the fine-tuning phase ("Unfreezing backbone", "Fine-tuning
+#: starts"); "fine-tune" counts only when a word of starting follows it (see _announces_phase).
+_PHASE_WORDS = re.compile(r"\bun-?freez|\bstage\s*2\b|\bphase\s*2\b|trainable\s*=\s*true", re.I)
+_FINE_TUNE = re.compile(r"\bfine[- ]?tun(?:e|ing)\b", re.I)
+_STARTS = re.compile(r"\b(?:start|begin|phase|stage)", re.I)
+
+
+def _announces_phase(line: str) -> bool:
+    # Two searches, not "fine-tune.*start" in one pattern: that one rescans the rest of the line
+    # from every "fine-tune" in it, quadratic on a long line.
+    if _PHASE_WORDS.search(line):
+        return True
+    m = _FINE_TUNE.search(line)
+    return m is not None and _STARTS.search(line, m.end()) is not None
+
+
 #: A heading line of a per-epoch summary (super-gradients' tree, "Validation:" blocks).
 _SECTION = re.compile(
     r"^[\s│|├└┣┗─━\-=#*>]*(training|train|validation|valid|val|test|evaluation)\s*[:=\-]*\s*$",
@@ -393,6 +405,7 @@ _SECTION = re.compile(
 )
 #: A line that starts with ``3/20`` and then metrics: the epoch counter of a plain print.
 _COUNTER = re.compile(r"^\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?\s*[:,|\-]?\s+[A-Za-z]")
+_METRIC_HINT = re.compile(r"loss|acc|top1|error", re.I)
 _BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
 _TOKEN = re.compile(
     r"(?P<num>[-+]?(?:(?:nan|inf(?:inity)?)\b|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?))"
@@ -465,9 +478,11 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
 
     breaks: set[int] = set()
     for i, line in enumerate(lines, 1):
+        if not line or len(line) > MAX_RECORD_CHARS:
+            continue  # data, not a record; and some patterns below are quadratic in its length
         if not line.strip() or _CALLBACK_CHATTER.search(line) or _LIGHTNING_ROW.match(line):
             continue  # a results table after training is an evaluation, not an epoch
-        if _PHASE_WORDS.search(line) and not re.search(r"\d\.\d", line):
+        if _announces_phase(line) and not re.search(r"\d\.\d", line):
             flush()
             breaks.add(len(rows))
             continue
@@ -512,9 +527,7 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
         if m := _SECTION.match(line):
             section = "val" if m[1].lower().startswith(("val", "test", "eval")) else "train"
             continue
-        if len(line) > MAX_RECORD_CHARS:
-            continue
-        if not re.search(r"loss|acc|top1|error", line, re.I) or _BATCH_LINE.search(line):
+        if not _METRIC_HINT.search(line) or _BATCH_LINE.search(line):
             continue
         epoch, total, values = _generic_metrics(line)
         if not values:
@@ -566,6 +579,7 @@ _TORCH_STEP = re.compile(
     r"(?:\s*(?:/|of)\s*(\d+))?",
     re.I,
 )
+_LOSS_OR_ACC = re.compile(r"loss|acc", re.I)
 #: Step records kept at most: the checks read the first batches, and a long log has millions.
 MAX_STEPS = 5000
 
@@ -576,7 +590,7 @@ def _steps(text: str) -> list[StepRow]:
     for i, raw in enumerate(text.split("\n"), 1):
         if len(out) >= MAX_STEPS:
             break
-        if not re.search(r"loss|acc", raw, re.I):
+        if not _LOSS_OR_ACC.search(raw):
             continue
         for part in _REDRAW.split(raw):
             part = _ANSI.sub("", part).strip()
@@ -667,6 +681,9 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             parsed = facts
         else:
             where = f"{name!r}" if name else "the text given"
+            if truncated:
+                read = truncated[0] / 1e6
+                where += f" (only its first {read:.1f} MB of {total / 1e6:.1f} MB were read)"
             raise DataError(
                 f"Found no per-epoch training metrics in {where}. Expected Keras progress output "
                 "('Epoch 3/10' then '... - loss: 0.32 - accuracy: 0.86 - val_loss: ...'), a "
