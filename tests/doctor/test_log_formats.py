@@ -30,6 +30,7 @@ EXPECTED = {
     "hf-trainer-5": ("hf-trainer", 6),
     "keras2-progbar": ("keras", 3),
     "keras2-verbose2": ("keras", 5),
+    "keras2-wrapped-paste": ("keras", 6),
     "keras3-terminal": ("keras", 5),
     "lightning-rich": ("torch", 6),
     "lightning-tqdm": ("torch", 5),
@@ -42,6 +43,7 @@ EXPECTED = {
     "print-pipes-percent": ("torch", 6),
     "print-short-prefixes": ("torch", 6),
     "print-words": ("torch", 5),
+    "pytorch-tutorial-steps": ("steps", 5),
     "tqdm-postfix": ("torch", 6),
 }
 
@@ -58,7 +60,9 @@ def test_each_format_is_read_and_its_planted_cause_named(bug):
     style, epochs = EXPECTED[fmt]
     log = parse_log(bug)
     assert (log.style, len(log.rows)) == (style, epochs)
-    assert {"train_loss", "val_loss"} <= log.columns() or fmt.startswith("keras2-progbar")
+    assert (
+        {"train_loss", "val_loss"} <= log.columns() or style == "steps" or fmt == "keras2-progbar"
+    )
     found = [f for f in check_log(log) if f.severity in ("error", "warning")]
     assert category in {f.category for f in found}, [(f.code, f.category) for f in found]
     fixed = check_log(bug.with_name(bug.name.replace("__bug.", "__fixed.")))
@@ -122,3 +126,19 @@ def test_binary_loss_is_explained_in_the_keras_version_that_wrote_the_log():
 def test_lightning_s_per_batch_value_is_a_first_step_record():
     log = parse_log(FORMATS / "lightning-tqdm__divergence__bug.log")
     assert (log.steps[0].step, log.steps[0].values) == (1, {"train_loss": pytest.approx(1.3)})
+
+
+def test_a_log_of_step_prints_only_gets_one_row_per_epoch_from_its_last_print():
+    log = parse_log(FORMATS / "pytorch-tutorial-steps__trivial-accuracy__bug.log")
+    assert [r.epoch for r in log.rows] == [1, 2, 3, 4, 5] and len(log.steps) == 30
+    assert log.rows[0].line == 6 and log.rows[0].values == {"train_loss": 2.304}
+
+
+def test_a_wrapped_keras_line_keeps_the_value_that_went_to_the_next_line():
+    log = parse_log(FORMATS / "keras2-wrapped-paste__overfitting__bug.log")
+    assert log.rows[0].values == {
+        "train_loss": 0.62,
+        "train_accuracy": 0.66,
+        "val_loss": 0.55,
+        "val_accuracy": 0.72,
+    }

@@ -377,6 +377,9 @@ def _assign_phases(
 _EPOCH_HEADER = re.compile(r"^\W*epoch\W*(\d+)\s*(?:/|of)\s*(\d+)\W*$", re.I)
 _EPOCH_ANY = re.compile(r"\bepoch\b\W{0,3}(\d+)(?:\s*(?:/|of)\s*(\d+))?", re.I)
 _KERAS_METRIC = re.compile(rf"(?:^|\s)-\s+([A-Za-z_][\w]*)\s*:\s*({_NUM})(?=\s|$)", re.I)
+#: A pasted Keras line wrapped after a metric's name, and the value that starts the next line.
+_DANGLING = re.compile(r"(?:^|\s)-\s+([A-Za-z_]\w*)\s*:\s*$")
+_LEADING_NUM = re.compile(rf"^\s*({_NUM})(?=\s|$)", re.I)
 _CALLBACK_CHATTER = re.compile(
     r"improved from|did not improve|saving model|ReduceLROnPlateau|reducing learning rate"
     r"|early stopping|Restoring model weights|^\s*Epoch \d{5}:",
@@ -467,6 +470,7 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     current_total: int | None = None
     keras = torch = False
     in_evaluation, last_step, bar_done = False, None, False
+    dangling: str | None = None  # "... - val_loss:" ended the line before: its value follows
     section: str | None = None  # a "Training" / "Validation" heading of a summary block
 
     def flush() -> None:
@@ -492,7 +496,12 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
             current = EpochRow(phase=0, epoch=int(m[1]), line=i)
             current_total = int(m[2])
             continue
+        if dangling and current is not None and (m := _LEADING_NUM.match(line)):
+            current.values[_column(*canonical(dangling))] = float(m[1])
+        dangling = None
         keras_values = _keras_metrics(line)
+        if keras_values and (m := _DANGLING.search(line)):
+            dangling = m[1]
         if keras_values:
             keras = True
             bar = _KERAS_STEP.match(line)
@@ -515,8 +524,11 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
                 current_total = int(inline[2]) if inline[2] else None
             if current is None:
                 current, current_total = EpochRow(phase=0, epoch=len(rows) + 1, line=i), None
-            # Each progress redraw repeats the running averages; the last one is the epoch's.
-            current.values = {}
+            # Each progress redraw repeats the running averages; the last one is the epoch's. A
+            # line without a bar continues the one before (a pasted line wrapped after
+            # "val_loss:").
+            if bar is not None:
+                current.values = {}
             for name, text in keras_values.items():
                 col = _column(*canonical(name))
                 if col.endswith("accuracy"):
@@ -627,6 +639,26 @@ def _step_record(part: str, line: int) -> StepRow | None:
     return None
 
 
+_STEP_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,|\bepoch\b\W{0,3}(\d+)", re.I)
+
+
+def _by_epoch(steps: list[StepRow]) -> ParsedLog | None:
+    """Epoch rows from a log of step prints only (the CIFAR tutorial's ``[1,  2000] loss:
+    2.303``, ``Epoch [1/5], Step [100/600], Loss: 2.3026``): each epoch's last record, whose
+    running or windowed loss is the closest the log comes to the epoch's."""
+    last: dict[int, StepRow] = {}
+    for step in steps:
+        m = _STEP_EPOCH.search(step.text)
+        if m is None:
+            return None  # records without an epoch: nothing says where epochs end
+        last[int(m[1] or m[2])] = step
+    if len(last) < 2:
+        return None
+    rows = [EpochRow(0, epoch, s.line, dict(s.values)) for epoch, s in last.items()]
+    _assign_phases(rows, [None] * len(rows))
+    return ParsedLog(rows=rows, style="steps", framework="torch")
+
+
 # -- entry point ------------------------------------------------------------------------------
 
 
@@ -666,10 +698,12 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     total = len(text)
     text, truncated = bound_text(text)
     lines = clean_lines(text)
-    parsed = _parse_table(lines, name) or parse_dicts(lines) or _parse_text(lines)
+    steps = _steps(text)
+    parsed = (
+        _parse_table(lines, name) or parse_dicts(lines) or _parse_text(lines) or _by_epoch(steps)
+    )
     facts = ParsedLog(rows=[], style="text")
     _facts(lines, facts)
-    steps = _steps(text)
     if parsed is None:
         if (
             facts.callback_warnings
