@@ -63,6 +63,8 @@ def lightning_run(root: Path) -> Path:
 def trainer_run(root: Path) -> Path:
     """A Trainer output folder whose history is in its checkpoints' trainer_state.json."""
     history = [eval(line) for line in TRAINER.read_text().splitlines()]  # our own file
+    for i, entry in enumerate(history):
+        entry["step"] = 50 * (i // 2 + 1)  # log_history entries carry their global step
     out = root / "out"
     for step, entries in ((100, history[:4]), (300, history)):
         (out / f"checkpoint-{step}").mkdir(parents=True)
@@ -119,3 +121,12 @@ def test_the_cli_takes_a_script_and_a_run_folder_together(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["target"] for r in rows} <= {str(script), str(version)}
     assert [r["category"] for r in rows].count("overfitting") == 1
+
+
+def test_trainer_state_entries_are_steps_at_their_global_step(tmp_path):
+    from graftlab.doctor._logparse import parse_log
+    from graftlab.doctor._logruns import trainer_history, trainer_state_file
+
+    log = parse_log(trainer_history(trainer_state_file(trainer_run(tmp_path))))
+    assert [s.step for s in log.steps][:3] == [50, 100, 150]
+    assert len(log.rows) == 6

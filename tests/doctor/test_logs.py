@@ -649,7 +649,18 @@ def test_cut_and_corrupted_logs_give_findings_or_a_data_error_never_a_crash(bug)
 
 
 @pytest.mark.parametrize(
-    "line", ["num_classes = 6", "Number of classes: 6", "n_classes=6", "nb_classes: 6"]
+    "line",
+    [
+        "num_classes = 6",
+        "Number of classes: 6",
+        "n_classes=6",
+        "nb_classes: 6",
+        "num_labels=6",
+        "y_train shape: (5000, 6)",
+        "labels.shape torch.Size([64, 6])",
+        "classes: ['a', 'b', 'c', 'd', 'e', 'f']",
+        "class_names = ['a', 'b', 'c', 'd', 'e', 'f']",
+    ],
 )
 def test_k_from_a_printed_number_of_classes(line):
     assert parse_log(line + "\n" + keras([{"loss": 0.5}] * 2)).num_classes == 6

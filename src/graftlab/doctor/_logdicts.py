@@ -9,7 +9,9 @@ so the values arrive as quoted strings (``{'loss': '0.6931', 'epoch': '0.5'}``).
 
 An evaluation dict is an epoch row (its ``eval_`` metrics are the validation columns), with the
 last training loss logged before it; without evaluations, the last training dict of each epoch
-is one. Training dicts are also the first-step records the first-lines checks read.
+is one. Training dicts are step records only where their global step is known (the entries of
+``trainer_state.json`` carry it; the printed dicts do not, and their loss averages the
+``logging_steps`` batches before it, so it is no first-batch value).
 """
 
 from __future__ import annotations
@@ -78,7 +80,10 @@ def parse_dicts(lines: list[str]) -> ParsedLog | None:
         if "learning_rate" in d:
             last_train["lr"] = d["learning_rate"]
         if "loss" in d:
-            steps.append(StepRow(len(steps) + 1, None, i, {"train_loss": d["loss"]}, lines[i - 1]))
+            # A logged loss averages the logging_steps batches before it; only trainer_state's
+            # entries say which global step that was (a first step is step 1 to 3).
+            step = int(d["step"]) if "step" in d and math.isfinite(d["step"]) else 0
+            steps.append(StepRow(step, None, i, {"train_loss": d["loss"]}, lines[i - 1]))
     if not rows:  # no evaluation: the last training record of each epoch
         by_epoch: dict[int, EpochRow] = {}
         for step in steps:
@@ -93,4 +98,5 @@ def parse_dicts(lines: list[str]) -> ParsedLog | None:
         if j and row.epoch < rows[j - 1].epoch:
             phase += 1  # trainer.train() called again: a second run
         row.phase = phase
-    return ParsedLog(rows=rows, style="hf-trainer", framework="torch", steps=steps)
+    known = [st for st in steps if st.step > 0]
+    return ParsedLog(rows=rows, style="hf-trainer", framework="torch", steps=known)

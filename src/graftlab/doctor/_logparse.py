@@ -130,8 +130,16 @@ _VALIDATE_ON = re.compile(r"validate on (\d+) samples", re.I)
 _DENSE = re.compile(r"\(Dense\)\s*[│|┃]?\s*\(None,\s*(\d+)\)")
 _LINEAR = re.compile(r"Linear\(in_features=\d+,\s*out_features=(\d+)")
 _NUM_CLASSES = re.compile(
-    r"\b(?:num|n|nb|number[ _]of)[ _]?classes\s*[=:]\s*(\d+)\b|\b(\d+) classes found\b", re.I
+    r"\b(?:num|n|nb|number[ _]of)[ _]?(?:classes|labels)\s*[=:]\s*(\d+)\b|\b(\d+) classes found\b"
+    # one-hot labels printed with their shape: "y_train shape: (5000, 10)", "labels.shape
+    # torch.Size([64, 10])"
+    r"|\b(?:y|labels?|targets?)(?:_\w{1,20})?(?:\.shape|\s+shape)\s*[=:]?\s*(?:torch\.Size\()?"
+    r"[(\[]\s*\d+\s*,\s*(\d+)\s*[)\]]",
+    re.I,
 )
+#: A printed list of class names: "classes: ['cat', 'dog', 'fox']", "class_names = [...]".
+_CLASS_LIST = re.compile(r"\bclass(?:es|_names)\b[^\[\n]{0,20}\[([^\[\]\n]{1,4000})\]", re.I)
+_QUOTED = re.compile(r"\s*(['\"])[^'\"]{1,80}\1\s*")
 _CALLBACK_MISSING = re.compile(
     r"(Can save best model only with \S+ available"
     r"|conditioned on metric `[^`]+` which is not available"
@@ -195,8 +203,13 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
         if m := (_DENSE.search(line) or _LINEAR.search(line)):
             parsed.output_units = (int(m[1]), i)
         if m := _NUM_CLASSES.search(line):
-            k = int(m[1] or m[2])
+            k = int(m[1] or m[2] or m[3])
             parsed.num_classes, parsed.num_classes_evidence = k, f"line {i}: {_short(line)}"
+        if parsed.num_classes is None and (m := _CLASS_LIST.search(line)):
+            names = m[1].rstrip(", ").split(",")
+            if len(names) >= 2 and all(_QUOTED.fullmatch(n) for n in names):
+                parsed.num_classes = len(names)
+                parsed.num_classes_evidence = f"line {i}: {_short(line)} (class names)"
         if parsed.num_classes is None and "{" in line and (k := _class_indices(line)):
             parsed.num_classes = k
             parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
