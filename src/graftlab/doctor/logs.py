@@ -24,6 +24,7 @@ from graftlab.doctor._logchance import (
     validation_of_unseen_classes,
 )
 from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
+from graftlab.doctor._logfit import memorised
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
     _head_errors,
@@ -112,7 +113,8 @@ def check_log(
     findings += _frozen_validation(log, explained, broken)
     findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
-    findings += _overfitting(log, fw, broken)
+    overfit = _overfitting(log, fw, broken)
+    findings += overfit or memorised(log, fw, broken)  # the turn, else the end state
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
