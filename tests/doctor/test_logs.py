@@ -1177,3 +1177,21 @@ def test_k_read_from_a_frozen_accuracy_alone_is_a_warning_unless_the_loss_confir
     rows = [{"loss": 0.5004, "accuracy": 0.8, "val_accuracy": 0.8}] * 5
     [f] = [f for f in check_log(keras(rows)) if f.code == "GL401"]
     assert f.severity == "error" and "0.5004, is that value" in f.explanation
+
+
+def test_a_loss_at_ln_k_from_the_first_batch_on_is_nothing_learnt_before_any_epoch_ends():
+    bar = "{s:3d}/157 [>....] - ETA: 1:00 - loss: {lo:.4f} - accuracy: 0.1000\r"
+    head = "Found 5000 images belonging to 10 classes.\nEpoch 1/20\n"
+    stuck = head + "".join(bar.format(s=s, lo=2.3026) for s in range(1, 40)) + "\n"
+    [f] = check_log(stuck)
+    assert (f.code, f.category, f.severity) == ("GL404", "trivial-accuracy", "warning")
+    assert "first 39 batches" in f.title and "Found 5000 images" in f.evidence
+    # one whole epoch at ln K, K read from the loss itself
+    [g] = check_log(keras([{"loss": 2.3026, "accuracy": 0.1, "val_loss": 2.3026}]))
+    assert g.code == "GL404" and "read from the loss itself" in g.evidence
+    # a loss that leaves ln K, a run of a few batches, a NaN: not this check's
+    learning = head + "".join(bar.format(s=s, lo=2.3026 - 0.01 * s) for s in range(1, 40))
+    few = head + "".join(bar.format(s=s, lo=2.3026) for s in range(1, 10))
+    nan = head + bar.format(s=1, lo=2.3026) + bar.format(s=30, lo=math.nan)
+    for text in (learning + "\n", few + "\n", nan + "\n"):
+        assert "GL404" not in codes(check_log(text))

@@ -23,7 +23,11 @@ from graftlab.doctor._logchance import (
     uniform_output,
     validation_of_unseen_classes,
 )
-from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
+from graftlab.doctor._logearly import (
+    binary_ce_at_prior,
+    binary_loss_from_first_lines,
+    uniform_from_the_start,
+)
 from graftlab.doctor._logfit import memorised
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
@@ -106,6 +110,7 @@ def check_log(
     trivial, explained = _trivial(log, fw, broken)
     findings += trivial
     findings += binary_loss_from_first_lines(log, fw)  # after GL401: a plateau says it better
+    findings += uniform_from_the_start(log, fw, broken)
     broken |= {phase for phase, _ in explained}
     findings += _majority_share(log, explained, broken)
     findings += _inference_at_chance(log, explained, broken)
