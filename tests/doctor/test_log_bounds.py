@@ -78,3 +78,17 @@ def test_a_log_whose_epochs_lie_beyond_what_is_read_says_it_was_cut():
     text = "\n" * 2_000_000 + "Epoch 1 loss 0.5 acc 0.5\nEpoch 2 loss 0.4 acc 0.6\n"
     with pytest.raises(DataError, match=r"only its first 1\.0 MB of 2\.0 MB were read"):
         check_log(text)
+
+
+def test_a_log_file_is_read_only_up_to_its_byte_bound_and_says_so(tmp_path, monkeypatch):
+    import graftlab.doctor._logparse as logparse
+
+    epoch = "Epoch {e}/400\n45/45 [====] - 1s - loss: 0.5000 - val_loss: 0.6000\n"
+    path = tmp_path / "train.log"
+    path.write_text("".join(epoch.format(e=e) for e in range(1, 401)))
+    monkeypatch.setattr(logparse, "MAX_READ_BYTES", 2_000)
+    log = parse_log(path)
+    size = path.stat().st_size
+    assert len(log.rows) < 40 and log.truncated == (pytest.approx(2_000, abs=200), size)
+    [note] = [f for f in check_log(path) if f.code == "GL418"]
+    assert f"of a {size / 1e6:.1f} MB log" in note.title

@@ -66,8 +66,14 @@ def bound_text(text: str) -> tuple[str, tuple[int, int] | None]:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 
-def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None]:
-    """Return ``(text, name)``: the file's text when given a path, else the text itself."""
+#: A log file is read up to this many bytes (redraw-heavy logs thin out to far less, see
+#: :func:`bound_text`); a 1 GB log is not loaded whole.
+MAX_READ_BYTES = 16_000_000
+
+
+def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None, int]:
+    """Return ``(text, name, size)``: the file's text (its first :data:`MAX_READ_BYTES`), its
+    name and its size in bytes when given a path, else the text, None and its length."""
     if isinstance(path_or_text, os.PathLike) or (
         isinstance(path_or_text, str)
         and "\n" not in path_or_text
@@ -77,10 +83,16 @@ def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None]:
         path = Path(path_or_text)
         if not path.is_file():
             raise DataError(f"Cannot read the log {str(path)!r}: no such file.")
-        return _decode(path.read_bytes()), str(path)
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_READ_BYTES)
+            size = max(path.stat().st_size, len(data))
+        except OSError as exc:
+            raise DataError(f"Cannot read the log {str(path)!r} ({exc.strerror}).") from None
+        return _decode(data), str(path), size
     if not isinstance(path_or_text, str):
         raise DataError(f"Expected a log file path or the log's text. Got {type(path_or_text)}.")
-    return path_or_text, None
+    return path_or_text, None, len(path_or_text)
 
 
 def _decode(data: bytes) -> str:
@@ -707,9 +719,12 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     Raises:
         DataError: Nothing in the input looks like per-epoch training metrics.
     """
-    text, name = read_text(path_or_text)
-    total = len(text)
+    text, name, size = read_text(path_or_text)
+    read_all = size <= MAX_READ_BYTES
+    total = len(text) if read_all else size  # characters, or the file's bytes when cut
     text, truncated = bound_text(text)
+    if truncated is None and not read_all:
+        truncated = (len(text), size)
     lines = clean_lines(text)
     steps = _steps(text)
     parsed = (
