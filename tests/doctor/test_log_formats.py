@@ -142,3 +142,18 @@ def test_a_wrapped_keras_line_keeps_the_value_that_went_to_the_next_line():
         "val_loss": 0.55,
         "val_accuracy": 0.72,
     }
+
+
+@pytest.mark.parametrize("sep", ["\t", "  ", " | "], ids=["tabs", "spaces", "markdown"])
+def test_the_notebook_table_is_read_with_tabs_wide_spaces_or_markdown_pipes(sep):
+    tsv = (FORMATS / "hf-notebook-table__overfitting__bug.log").read_text()
+    text = "\n".join(sep.join(line.split("\t")) for line in tsv.splitlines()) + "\n"
+    if sep == " | ":
+        lines = text.splitlines()
+        text = "\n".join(f"| {ln} |" for ln in [*lines[:1], "---|---|---|---", *lines[1:]]) + "\n"
+    log = parse_log(text)
+    assert len(log.rows) == 6 and log.rows[1].values == {
+        "train_loss": 0.35,
+        "val_loss": 0.41,
+        "val_accuracy": 0.85,
+    }

@@ -256,10 +256,18 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
 # -- tables -----------------------------------------------------------------------------------
 
 
+#: Cells separated by two or more spaces: a table whose names have spaces ("Training Loss"),
+#: copied from a rendered notebook table.
+_WIDE = "  "
+
+
 def _split(line: str, sep: str | None) -> list[str]:
     if sep == "|":
         line = line.strip().strip("|")
-    cells = line.split(sep) if sep else line.split()
+    if sep == _WIDE:
+        cells = re.split(r"\s{2,}", line.strip())
+    else:
+        cells = line.split(sep) if sep else line.split()
     return [c.strip() for c in cells]
 
 
@@ -302,12 +310,13 @@ def _parse_table(lines: list[str], name: str | None = None) -> ParsedLog | None:
             return _table_rows(lines, h, ["wall_time", "epoch", _tensorboard_column(name)], ",")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        sep = _header_sep(line)
-        header = _split(line, sep)
-        if _is_header(header):
-            parsed = _table_rows(lines, h, header, sep)
-            if parsed is not None:
-                return parsed
+        found = _header_sep(line)
+        for sep in (None, _WIDE) if found is None else (found,):
+            header = _split(line, sep)
+            if _is_header(header):
+                parsed = _table_rows(lines, h, header, sep)
+                if parsed is not None:
+                    return parsed
     return None
 
 
