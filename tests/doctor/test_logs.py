@@ -1195,3 +1195,22 @@ def test_a_loss_at_ln_k_from_the_first_batch_on_is_nothing_learnt_before_any_epo
     nan = head + bar.format(s=1, lo=2.3026) + bar.format(s=30, lo=math.nan)
     for text in (learning + "\n", few + "\n", nan + "\n"):
         assert "GL404" not in codes(check_log(text))
+
+
+def test_a_loss_that_never_reaches_ln_k_and_keeps_climbing_is_divergence():
+    prints = [31.2, 12.4, 14.0, 55.1, 47.9, 63.2, 90.4, 77.0, 121.5]
+    text = "num_classes=10\n" + "".join(
+        f"Epoch [{i // 3 + 1}/3] Iter [{10 * (i % 3 + 1)}/38] loss: {v:.4f} lr: 1.5\n"
+        for i, v in enumerate(prints)
+    )
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity, f.causes) == (
+        "GL408", "divergence", "error", ["learning-rate"]
+    )  # fmt: skip
+    assert "never falls to ln 10" in f.title and "12.4000 to 121.5000" in f.title
+    # a run that starts high but comes down below ln K, or stays moderate, is not it
+    for values in ([31.2, 12.4, 6.0, 3.1, 2.2, 1.9, 1.7, 1.5, 1.4], [5.0, 4.8, 5.2, 5.1, 4.9]):
+        text = "".join(
+            f"Epoch [1/1] Iter [{10 * i}/38] loss: {v:.4f}\n" for i, v in enumerate(values)
+        )
+        assert "never falls" not in " ".join(f.title for f in check_log(text))

@@ -47,7 +47,7 @@ from graftlab.doctor._logruns import (
     trainer_history,
     trainer_state_file,
 )
-from graftlab.doctor._logsteps import accuracy_collapse, step_explosion
+from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -101,6 +101,8 @@ def check_log(
     findings += _explosion(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += step_explosion(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
+        findings += climbing_loss(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += accuracy_collapse(log, fw, broken)
     findings += validation_of_unseen_classes(log, broken)
