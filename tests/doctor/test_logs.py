@@ -323,7 +323,7 @@ def test_check_run_merges_saved_findings_with_the_results_csv(tmp_path):
 
 
 def test_check_run_rejects_a_folder_that_is_not_a_run(tmp_path):
-    with pytest.raises(ArtifactError, match="not a graftlab run directory"):
+    with pytest.raises(ArtifactError, match="not a run directory"):
         check_run(tmp_path)
     (tmp_path / "findings.json").write_text("{not json")
     with pytest.raises(ArtifactError, match="not a list of findings"):
@@ -649,7 +649,18 @@ def test_cut_and_corrupted_logs_give_findings_or_a_data_error_never_a_crash(bug)
 
 
 @pytest.mark.parametrize(
-    "line", ["num_classes = 6", "Number of classes: 6", "n_classes=6", "nb_classes: 6"]
+    "line",
+    [
+        "num_classes = 6",
+        "Number of classes: 6",
+        "n_classes=6",
+        "nb_classes: 6",
+        "num_labels=6",
+        "y_train shape: (5000, 6)",
+        "labels.shape torch.Size([64, 6])",
+        "classes: ['a', 'b', 'c', 'd', 'e', 'f']",
+        "class_names = ['a', 'b', 'c', 'd', 'e', 'f']",
+    ],
 )
 def test_k_from_a_printed_number_of_classes(line):
     assert parse_log(line + "\n" + keras([{"loss": 0.5}] * 2)).num_classes == 6
@@ -1153,3 +1164,53 @@ def test_an_explosion_late_in_the_second_phase_is_not_blamed_on_the_unfreeze():
               2500.0, 9000.0, 20000.0, 40000.0]  # fmt: skip
     [f] = [f for f in check_log(step_prints(losses, unfreeze_after=1)) if f.severity != "info"]
     assert (f.code, f.category, f.causes) == ("GL408", "divergence", ["learning-rate"])
+
+
+def test_k_read_from_a_frozen_accuracy_alone_is_a_warning_unless_the_loss_confirms_it():
+    # 0.8000 = 4/5, but also the share of a class that makes up 80% of the images
+    rows = [
+        {"loss": 0.9 - 0.1 * i, "accuracy": 0.6 + 0.05 * i, "val_accuracy": 0.8} for i in range(5)
+    ]
+    [f] = [f for f in check_log(keras(rows)) if f.code == "GL401"]
+    assert f.severity == "warning" and "inferred: K = 5" in f.evidence
+    # the loss at the binary cross-entropy of predicting 1/5 everywhere confirms it
+    rows = [{"loss": 0.5004, "accuracy": 0.8, "val_accuracy": 0.8}] * 5
+    [f] = [f for f in check_log(keras(rows)) if f.code == "GL401"]
+    assert f.severity == "error" and "0.5004, is that value" in f.explanation
+
+
+def test_a_loss_at_ln_k_from_the_first_batch_on_is_nothing_learnt_before_any_epoch_ends():
+    bar = "{s:3d}/157 [>....] - ETA: 1:00 - loss: {lo:.4f} - accuracy: 0.1000\r"
+    head = "Found 5000 images belonging to 10 classes.\nEpoch 1/20\n"
+    stuck = head + "".join(bar.format(s=s, lo=2.3026) for s in range(1, 40)) + "\n"
+    [f] = check_log(stuck)
+    assert (f.code, f.category, f.severity) == ("GL404", "trivial-accuracy", "warning")
+    assert "first 39 batches" in f.title and "Found 5000 images" in f.evidence
+    # one whole epoch at ln K, K read from the loss itself
+    [g] = check_log(keras([{"loss": 2.3026, "accuracy": 0.1, "val_loss": 2.3026}]))
+    assert g.code == "GL404" and "read from the loss itself" in g.evidence
+    # a loss that leaves ln K, a run of a few batches, a NaN: not this check's
+    learning = head + "".join(bar.format(s=s, lo=2.3026 - 0.01 * s) for s in range(1, 40))
+    few = head + "".join(bar.format(s=s, lo=2.3026) for s in range(1, 10))
+    nan = head + bar.format(s=1, lo=2.3026) + bar.format(s=30, lo=math.nan)
+    for text in (learning + "\n", few + "\n", nan + "\n"):
+        assert "GL404" not in codes(check_log(text))
+
+
+def test_a_loss_that_never_reaches_ln_k_and_keeps_climbing_is_divergence():
+    prints = [31.2, 12.4, 14.0, 55.1, 47.9, 63.2, 90.4, 77.0, 121.5]
+    text = "num_classes=10\n" + "".join(
+        f"Epoch [{i // 3 + 1}/3] Iter [{10 * (i % 3 + 1)}/38] loss: {v:.4f} lr: 1.5\n"
+        for i, v in enumerate(prints)
+    )
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity, f.causes) == (
+        "GL408", "divergence", "error", ["learning-rate"]
+    )  # fmt: skip
+    assert "never falls to ln 10" in f.title and "12.4000 to 121.5000" in f.title
+    # a run that starts high but comes down below ln K, or stays moderate, is not it
+    for values in ([31.2, 12.4, 6.0, 3.1, 2.2, 1.9, 1.7, 1.5, 1.4], [5.0, 4.8, 5.2, 5.1, 4.9]):
+        text = "".join(
+            f"Epoch [1/1] Iter [{10 * i}/38] loss: {v:.4f}\n" for i, v in enumerate(values)
+        )
+        assert "never falls" not in " ".join(f.title for f in check_log(text))

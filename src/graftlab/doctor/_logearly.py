@@ -151,21 +151,51 @@ def binary_loss_from_first_lines(log: ParsedLog, fw: str) -> list[Finding]:
                 )
             ),
             evidence="\n".join(evidence),
-            explanation=(
-                f"A freshly initialised {k}-class softmax trained with categorical cross-entropy "
-                f"starts at a loss near ln {k} = {math.log(k):.4f} and an accuracy near "
-                f"1/{k} = {1 / k:.4f}. This log starts elsewhere: with "
-                "loss='binary_crossentropy' each of the "
-                f"{k} outputs is scored as an independent yes/no question, and metrics="
-                "['accuracy'] becomes binary_accuracy, averaged over the units. A model that "
-                f"answers 'no' for every unit is right on {k - 1} of {k} units, so it scores "
-                f"{(k - 1) / k:.4f} before learning anything, and later accuracies in the 0.9s "
-                "are per-unit scores, not the share of images classified correctly."
-            ),
+            explanation=_explanation(log, k, sig_acc),
             fix=fixes.fix_binary_loss_multiclass(fw, k),
             references=[REFS["binary-accuracy"], REFS["karpathy"]],
         )
     ]
+
+
+def _explanation(log: ParsedLog, k: int, binary_accuracy_seen: bool) -> str:
+    start = (
+        f"A freshly initialised {k}-class softmax trained with categorical cross-entropy starts "
+        f"at a loss near ln {k} = {math.log(k):.4f} and an accuracy near 1/{k} = {1 / k:.4f}. "
+        "This log starts elsewhere: with loss='binary_crossentropy' each of the "
+        f"{k} outputs is scored as an independent yes/no question"
+    )
+    if keras3(log) and not binary_accuracy_seen:
+        # Keras 3 picks the accuracy from the output's shape (compile_utils.get_metric): the
+        # accuracy is categorical and honest, only the loss is wrong.
+        return (
+            f"{start}, so the loss averages {k} binary cross-entropies and starts near "
+            f"{binary_ce_at_prior(k):.4f} (predicting 1/{k} on every unit), not ln {k}. Keras 3 "
+            "chooses the accuracy from the output's shape, so the accuracy shown is categorical "
+            "and means what it says; the loss does not: it is not the likelihood of one class "
+            "per image, it cannot be compared with a categorical loss, and training the units "
+            "as independent yes/no questions usually learns slower and calibrates worse."
+        )
+    return (
+        f"{start}, and metrics=['accuracy'] becomes binary_accuracy (Keras 2 and tf.keras pick "
+        "it from the loss), averaged over the units. A model that answers 'no' for every unit "
+        f"is right on {k - 1} of {k} units, so it scores {(k - 1) / k:.4f} before learning "
+        "anything, and later accuracies in the 0.9s are per-unit scores, not the share of "
+        "images classified correctly."
+    )
+
+
+def keras3(log: ParsedLog) -> bool:
+    """Keras 3 wrote the log: its bars are drawn with ``━`` and it sorts the metric names, so
+    ``accuracy`` comes before ``loss`` (Keras 2 always prints ``loss`` first)."""
+    if log.framework != "keras":
+        return False
+    for line in log.lines:
+        if "━" in line:
+            return True
+        if " - loss:" in line or "- accuracy:" in line:
+            return line.find("accuracy:") < line.find("loss:") and "accuracy:" in line
+    return False
 
 
 def inferred(k_source: str) -> bool:
@@ -181,3 +211,83 @@ def _stays_above(log: ParsedLog, floor: float) -> bool:
 def _quote(rec: StepRow | EpochRow, log: ParsedLog) -> str:
     text = rec.text if isinstance(rec, StepRow) else log.lines[rec.line - 1].strip()
     return text if len(text) <= 140 else text[:137] + "..."
+
+
+#: A loss within this of ln K has not moved from the uniform prediction (four logged decimals).
+UNIFORM_TOL = 0.002
+#: Batches a loss must stay at ln K from the first one before "nothing is learnt" is said.
+STUCK_STEPS = 20
+
+
+def uniform_from_the_start(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
+    """GL404 before any plateau of epochs: the loss of the first batches stays at ln K for
+    STUCK_STEPS batches or more, or a lone first epoch ends with training and validation loss at
+    ln K. A network that learns anything leaves ln K within the first batches."""
+    phases = log.phases()
+    first_phase = phases[0] if phases else []
+    if first_phase and (first_phase[0].phase in broken or len(first_phase) >= 2):
+        return []  # two or more epochs: the plateau checks read them
+    k, k_source = log.num_classes, log.num_classes_evidence or ""
+    end = first_phase[0].line if first_phase else math.inf
+    steps = [s for s in log.steps if s.line <= end and "train_loss" in s.values]
+    run: list[StepRow] = []
+    if steps and steps[0].step <= FIRST_STEPS:
+        k = k if k and k >= 2 else _k_of(steps[0].values["train_loss"])
+        if k:
+            for step in steps:
+                if not abs(step.values["train_loss"] - math.log(k)) <= UNIFORM_TOL:
+                    break  # moved (or NaN, which the divergence checks report)
+                run.append(step)
+    if len(run) >= 3 and run[-1].step >= STUCK_STEPS:
+        evidence = [
+            f"  line {run[0].line:>4} | {run[0].text[:140]}",
+            f"  line {run[-1].line:>4} | {run[-1].text[:140]}",
+            f"the loss stays within {UNIFORM_TOL} of ln {k} = {math.log(k):.4f} from step "
+            f"{run[0].step} to step {run[-1].step}",
+        ]
+        where = f"for the first {run[-1].step} batches"
+    elif first_phase:
+        row = first_phase[0]
+        k = k if k and k >= 2 else _k_of(row.values.get("train_loss", math.nan))
+        losses = [row.values.get(c) for c in ("train_loss", "val_loss")]
+        if not k or not all(v is not None and abs(v - math.log(k)) <= UNIFORM_TOL for v in losses):
+            return []
+        evidence = [
+            f"  line {row.line:>4} | {log.lines[row.line - 1].strip()[:140]}",
+            f"training and validation loss of the whole first epoch at ln {k} = {math.log(k):.4f}",
+        ]
+        where = "through the whole first epoch"
+    else:
+        return []
+    if k_source and k == log.num_classes:
+        evidence.append(f"K = {k}: {k_source}")
+    else:
+        evidence.append(f"K = {k}: read from the loss itself, ln {k} = {math.log(k):.4f}")
+    return [
+        make(
+            "GL404",
+            title=f"Loss stays at ln({k}) = {math.log(k):.4f} {where}: nothing is learnt",
+            evidence="\n".join(evidence),
+            explanation=(
+                f"Cross-entropy of the uniform prediction 1/{k} is ln({k}) = {math.log(k):.4f}. "
+                "A network that learns anything leaves that value within the first batches; "
+                "this one does not move. Every output is the same for every image: the "
+                "gradients do not reach the weights being trained (all frozen, or the optimizer "
+                "given other parameters), the learning rate is zero or so high that the first "
+                "update killed the units, the inputs are constant, or the labels are not tied "
+                "to the images."
+            ),
+            fix=fixes.fix_chance(fw),
+            references=[REFS["karpathy"]],
+        )
+    ]
+
+
+def _k_of(loss: float) -> int | None:
+    """K when ``loss`` is ln K to the logged precision. K from 3 to 100: ln 2 is also a
+    sigmoid's binary cross-entropy, and above 100 the values ln K lie so close together that
+    any loss is near one of them."""
+    if not math.isfinite(loss) or loss < math.log(3) - UNIFORM_TOL:
+        return None
+    k = round(math.exp(loss))
+    return k if 3 <= k <= 100 and abs(loss - math.log(k)) <= UNIFORM_TOL / 2 else None

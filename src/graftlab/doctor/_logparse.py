@@ -3,8 +3,10 @@
 Understood: Keras progress output pasted from a terminal or a notebook (``\\r``/backspace
 redraws and ANSI colours included, Keras 2 ``[====]`` and Keras 3 ``━━━`` bars), Keras
 ``CSVLogger`` files, graftlab ``results.csv``, plain tables (comma, tab, pipe or whitespace
-separated, with a header; fastai's table too) and PyTorch-style prints (one line per epoch, or
-the tutorial's ``Epoch 3/24`` header followed by ``train Loss: .. Acc: ..`` lines).
+separated, with a header; fastai's table and the Hugging Face Trainer's notebook table too),
+the Trainer's printed dicts (:mod:`graftlab.doctor._logdicts`), and PyTorch-style prints (one
+line per epoch, ``logging`` prefixes and timestamps included, or the tutorial's ``Epoch 3/24``
+header followed by ``train Loss: .. Acc: ..`` lines), tqdm and Lightning bars among them.
 
 Metric names become ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``, ``lr``
 (others keep a ``train_``/``val_`` prefix). A second run of ``Epoch 1/N`` (or a change of N)
@@ -16,114 +18,29 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from graftlab.doctor._logdicts import parse_dicts
+from graftlab.doctor._logrows import (
+    _BASES,
+    _PREFIXES,
+    EpochRow,
+    ParsedLog,
+    StepRow,
+    _column,
+    canonical,
+)
 from graftlab.errors import DataError
 
-
-@dataclass
-class EpochRow:
-    """One epoch as the log reports it.
-
-    Attributes:
-        phase: 1-based phase index (a new ``Epoch 1/N`` run or ``phase`` value starts one).
-        epoch: The epoch number exactly as written (Keras CSV logs count from 0).
-        line: 1-based line of the log that holds the final metrics of the epoch.
-        values: Canonical metric name -> value (accuracies as fractions, not percent).
-        phase_name: The phase's name when the log gives one (``probe``, ``finetune``).
-    """
-
-    phase: int
-    epoch: int
-    line: int
-    values: dict[str, float] = field(default_factory=dict)
-    phase_name: str | None = None
-
-    def get(self, name: str) -> float | None:
-        return self.values.get(name)
-
-
-@dataclass
-class StepRow:
-    """One within-epoch progress record (a Keras bar redraw, a tqdm bar, a ``[1, 2000]`` print).
-
-    Attributes:
-        step: The batch counter as printed (1-based for Keras and tqdm).
-        total: Batches per epoch when printed, else ``None``.
-        line: 1-based physical line of the log.
-        values: Canonical metric name -> value; Keras prints running averages over the epoch.
-        text: The record as printed (one redraw, not the whole physical line).
-    """
-
-    step: int
-    total: int | None
-    line: int
-    values: dict[str, float]
-    text: str
-
-
-@dataclass
-class ParsedLog:
-    """Everything :func:`parse_log` understood.
-
-    Attributes:
-        rows: The per-epoch table, in log order.
-        style: ``keras``, ``keras-csv``, ``graftlab-csv``, ``table`` or ``torch``.
-        framework: ``keras``, ``torch``, ``graftlab`` or ``None`` when the style does not say.
-        num_classes: K from the last Dense/Linear layer's output units or "Found N images
-            belonging to K classes", else ``None``.
-        num_classes_evidence: Where K came from (``line 3: Found ...``).
-        output_units: Units of the last Dense/Linear layer seen, and its line.
-        val_size: Number of validation images when the log says it (second ``Found`` line,
-            ``validate on N samples``, ``Using N files for validation``).
-        accuracy_names: Original names of the accuracy metrics (to spot ``binary_accuracy``).
-        callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
-        nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
-        lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
-        one_sample_bn: ``(line, text)`` of PyTorch's "Expected more than 1 value per channel
-            when training": BatchNorm in training mode given a batch of one.
-        head_errors: ``(line, text)`` of framework errors saying the labels do not fit the
-            model's outputs (``Target 3 is out of bounds``, ``size mismatch for fc.weight``).
-        evaluations: ``(line, loss, accuracy)`` of Keras ``evaluate()`` results printed as a
-            ``[loss, accuracy]`` list.
-        truncated: ``(characters read, characters in the input)`` when a very long log was
-            read only in part (see :data:`MAX_LOG_CHARS`).
-        steps: Within-epoch progress records, in log order, every redraw included: what the
-            first batches scored before any epoch ended.
-    """
-
-    rows: list[EpochRow]
-    style: str
-    framework: str | None = None
-    num_classes: int | None = None
-    num_classes_evidence: str | None = None
-    output_units: tuple[int, int] | None = None
-    val_size: int | None = None
-    accuracy_names: set[str] = field(default_factory=set)
-    callback_warnings: list[tuple[int, str]] = field(default_factory=list)
-    nonfinite_lines: list[tuple[int, str]] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    steps: list[StepRow] = field(default_factory=list)
-    truncated: tuple[int, int] | None = None
-    evaluations: list[tuple[int, float, float]] = field(default_factory=list)
-    head_errors: list[tuple[int, str]] = field(default_factory=list)
-    one_sample_bn: list[tuple[int, str]] = field(default_factory=list)
-
-    def phases(self) -> list[list[EpochRow]]:
-        """Rows grouped by phase, in order."""
-        out: dict[int, list[EpochRow]] = {}
-        for row in self.rows:
-            out.setdefault(row.phase, []).append(row)
-        return list(out.values())
-
-    def columns(self) -> set[str]:
-        return {k for row in self.rows for k in row.values}
+__all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
 
 
 #: A log is read up to this many characters after its progress redraws were thinned out:
 #: about 10,000 epoch lines, far more than any run, and a second or two of parsing.
 MAX_LOG_CHARS = 1_000_000
+#: One epoch or step record is at most this long once redraws are resolved; a longer line is
+#: data (an array, a blob), not metrics, and is not tokenised.
+MAX_RECORD_CHARS = 20_000
 #: Redraws kept of one physical line: the first ones (the first batches) and the last one.
 _KEEP_REDRAWS = 4
 
@@ -149,8 +66,14 @@ def bound_text(text: str) -> tuple[str, tuple[int, int] | None]:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 
-def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None]:
-    """Return ``(text, name)``: the file's text when given a path, else the text itself."""
+#: A log file is read up to this many bytes (redraw-heavy logs thin out to far less, see
+#: :func:`bound_text`); a 1 GB log is not loaded whole.
+MAX_READ_BYTES = 16_000_000
+
+
+def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None, int]:
+    """Return ``(text, name, size)``: the file's text (its first :data:`MAX_READ_BYTES`), its
+    name and its size in bytes when given a path, else the text, None and its length."""
     if isinstance(path_or_text, os.PathLike) or (
         isinstance(path_or_text, str)
         and "\n" not in path_or_text
@@ -160,10 +83,16 @@ def read_text(path_or_text: str | os.PathLike) -> tuple[str, str | None]:
         path = Path(path_or_text)
         if not path.is_file():
             raise DataError(f"Cannot read the log {str(path)!r}: no such file.")
-        return _decode(path.read_bytes()), str(path)
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_READ_BYTES)
+            size = max(path.stat().st_size, len(data))
+        except OSError as exc:
+            raise DataError(f"Cannot read the log {str(path)!r} ({exc.strerror}).") from None
+        return _decode(data), str(path), size
     if not isinstance(path_or_text, str):
         raise DataError(f"Expected a log file path or the log's text. Got {type(path_or_text)}.")
-    return path_or_text, None
+    return path_or_text, None, len(path_or_text)
 
 
 def _decode(data: bytes) -> str:
@@ -194,66 +123,6 @@ def clean_lines(text: str) -> list[str]:
     return out
 
 
-# -- metric names -----------------------------------------------------------------------------
-
-_PREFIXES = {
-    "train": "train",
-    "training": "train",
-    "trn": "train",
-    "tr": "train",
-    "val": "val",
-    "valid": "val",
-    "validation": "val",
-    "eval": "val",
-    "dev": "val",
-    "test": "test",
-}
-_BASES = {
-    "loss": "loss",
-    "acc": "accuracy",
-    "accuracy": "accuracy",
-    "categorical_accuracy": "accuracy",
-    "sparse_categorical_accuracy": "accuracy",
-    "binary_accuracy": "accuracy",
-    "top1": "accuracy",
-    "acc1": "accuracy",
-    "acc@1": "accuracy",
-    "top_1_accuracy": "accuracy",
-    "error_rate": "error_rate",
-    "lr": "lr",
-    "learning_rate": "lr",
-    "balanced_accuracy": "balanced_accuracy",
-    "macro_f1": "macro_f1",
-    "f1": "macro_f1",
-    "f1_score": "macro_f1",
-}
-
-
-def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str]:
-    """Map a metric name to ``(prefix, base)``; prefix is None for ``lr``, ``epoch``, ``phase``."""
-    key = re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_:")
-    if key in ("epoch", "ep", "epochs"):
-        return None, "epoch"
-    if key in ("phase", "stage"):
-        return None, "phase"
-    if key in ("step", "global_step", "wall_time", "time", "walltime"):
-        return None, "step"
-    prefix = default_prefix
-    head, _, rest = key.partition("_")
-    if rest and head in _PREFIXES:
-        prefix, key = _PREFIXES[head], rest
-    if key.endswith("_epoch"):  # Lightning logs train_loss_epoch next to train_loss_step
-        key = key[: -len("_epoch")]
-    base = _BASES.get(key, key)
-    if base == "lr":
-        return None, "lr"
-    return prefix, base
-
-
-def _column(prefix: str | None, base: str) -> str:
-    return base if prefix is None else f"{prefix}_{base}"
-
-
 _NUM = r"[-+]?(?:nan|inf(?:inity)?|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
 
 
@@ -273,8 +142,16 @@ _VALIDATE_ON = re.compile(r"validate on (\d+) samples", re.I)
 _DENSE = re.compile(r"\(Dense\)\s*[│|┃]?\s*\(None,\s*(\d+)\)")
 _LINEAR = re.compile(r"Linear\(in_features=\d+,\s*out_features=(\d+)")
 _NUM_CLASSES = re.compile(
-    r"\b(?:num|n|nb|number[ _]of)[ _]?classes\s*[=:]\s*(\d+)\b|\b(\d+) classes found\b", re.I
+    r"\b(?:num|n|nb|number[ _]of)[ _]?(?:classes|labels)\s*[=:]\s*(\d+)\b|\b(\d+) classes found\b"
+    # one-hot labels printed with their shape: "y_train shape: (5000, 10)", "labels.shape
+    # torch.Size([64, 10])"
+    r"|\b(?:y|labels?|targets?)(?:_\w{1,20})?(?:\.shape|\s+shape)\s*[=:]?\s*(?:torch\.Size\()?"
+    r"[(\[]\s*\d+\s*,\s*(\d+)\s*[)\]]",
+    re.I,
 )
+#: A printed list of class names: "classes: ['cat', 'dog', 'fox']", "class_names = [...]".
+_CLASS_LIST = re.compile(r"\bclass(?:es|_names)\b[^\[\n]{0,20}\[([^\[\]\n]{1,4000})\]", re.I)
+_QUOTED = re.compile(r"\s*(['\"])[^'\"]{1,80}\1\s*")
 _CALLBACK_MISSING = re.compile(
     r"(Can save best model only with \S+ available"
     r"|conditioned on metric `[^`]+` which is not available"
@@ -282,8 +159,11 @@ _CALLBACK_MISSING = re.compile(
     r"|monitor='\w+'\)`? could not find the monitored key)",
     re.I,
 )
-#: A printed ``class_indices`` dict: ``{'cat': 0, 'dog': 1, ...}``.
-_CLASS_INDICES = re.compile(r"\{\s*(['\"][^'\"]{1,80}['\"]\s*:\s*\d+\s*,?\s*){2,}\}")
+#: A printed ``class_indices`` dict, ``{'cat': 0, 'dog': 1, ...}``: braces around pairs that
+#: :func:`_class_indices` reads one by one (a single pattern with a repeated group backtracks
+#: exponentially on a long line of near-pairs).
+_BRACED = re.compile(r"\{([^{}\n]{1,8000})\}")
+_INDEX_PAIR = re.compile(r"\s*['\"][^'\"]{1,80}['\"]\s*:\s*(\d+)\s*")
 #: A row of Lightning's validate/test results table: ``│ test_acc │ 0.85 │``.
 _LIGHTNING_ROW = re.compile(rf"^\s*[│┃|]\s*([A-Za-z_][\w/]*)\s*[│┃|]\s*({_NUM})\s*[│┃|]\s*$", re.I)
 #: ``print(model.evaluate(...))`` with one metric: ``[0.3412, 0.8800]``.
@@ -310,10 +190,24 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _class_indices(line: str) -> int | None:
+    """K from a printed ``{'name': index, ...}`` whose indices are 0..K-1 (K >= 2)."""
+    for m in _BRACED.finditer(line):
+        pairs = [_INDEX_PAIR.fullmatch(part) for part in m[1].rstrip(", ").split(",")]
+        if len(pairs) < 2 or not all(pairs):
+            continue
+        indices = sorted(int(p[1]) for p in pairs)
+        if indices == list(range(len(indices))):
+            return len(indices)
+    return None
+
+
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
     for i, line in enumerate(lines, 1):
+        if not line or len(line) > MAX_RECORD_CHARS:
+            continue
         if m := _FOUND.search(line):
             found.append((int(m[1]), int(m[2]), i, line.strip()))
         if m := (_USING_VAL.search(line) or _VALIDATE_ON.search(line)):
@@ -321,13 +215,16 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
         if m := (_DENSE.search(line) or _LINEAR.search(line)):
             parsed.output_units = (int(m[1]), i)
         if m := _NUM_CLASSES.search(line):
-            k = int(m[1] or m[2])
+            k = int(m[1] or m[2] or m[3])
             parsed.num_classes, parsed.num_classes_evidence = k, f"line {i}: {_short(line)}"
-        if parsed.num_classes is None and (m := _CLASS_INDICES.search(line)):
-            indices = sorted(int(v) for v in re.findall(r":\s*(\d+)", m[0]))
-            if indices == list(range(len(indices))):
-                parsed.num_classes = len(indices)
-                parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
+        if parsed.num_classes is None and (m := _CLASS_LIST.search(line)):
+            names = m[1].rstrip(", ").split(",")
+            if len(names) >= 2 and all(_QUOTED.fullmatch(n) for n in names):
+                parsed.num_classes = len(names)
+                parsed.num_classes_evidence = f"line {i}: {_short(line)} (class names)"
+        if parsed.num_classes is None and "{" in line and (k := _class_indices(line)):
+            parsed.num_classes = k
+            parsed.num_classes_evidence = f"line {i}: {_short(line)} (class indices)"
         if (m := _EVALUATE.match(line)) and 0 <= float(m[2]) <= 1 <= i:
             parsed.evaluations.append((i, float(m[1]), float(m[2])))
         if m := _LIGHTNING_ROW.match(line):
@@ -359,10 +256,18 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
 # -- tables -----------------------------------------------------------------------------------
 
 
+#: Cells separated by two or more spaces: a table whose names have spaces ("Training Loss"),
+#: copied from a rendered notebook table.
+_WIDE = "  "
+
+
 def _split(line: str, sep: str | None) -> list[str]:
     if sep == "|":
         line = line.strip().strip("|")
-    cells = line.split(sep) if sep else line.split()
+    if sep == _WIDE:
+        cells = re.split(r"\s{2,}", line.strip())
+    else:
+        cells = line.split(sep) if sep else line.split()
     return [c.strip() for c in cells]
 
 
@@ -405,19 +310,22 @@ def _parse_table(lines: list[str], name: str | None = None) -> ParsedLog | None:
             return _table_rows(lines, h, ["wall_time", "epoch", _tensorboard_column(name)], ",")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        sep = _header_sep(line)
-        header = _split(line, sep)
-        if _is_header(header):
-            parsed = _table_rows(lines, h, header, sep)
-            if parsed is not None:
-                return parsed
+        found = _header_sep(line)
+        for sep in (None, _WIDE) if found is None else (found,):
+            header = _split(line, sep)
+            if _is_header(header):
+                parsed = _table_rows(lines, h, header, sep)
+                if parsed is not None:
+                    return parsed
     return None
 
 
 def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) -> ParsedLog | None:
     names = [c.lower() for c in header]
-    # fastai prints ``train_loss valid_loss accuracy``: its metrics are computed on validation.
-    bare_prefix = "val" if {"train_loss", "valid_loss"} <= set(names) else "train"
+    # fastai prints ``train_loss valid_loss accuracy`` and the Trainer's notebook table
+    # ``Training Loss  Validation Loss  Accuracy``: their metrics are computed on validation.
+    both = ({"train_loss", "valid_loss"}, {"training loss", "validation loss"})
+    bare_prefix = "val" if any(pair <= set(names) for pair in both) else "train"
     columns = [_column(*canonical(c, bare_prefix)) for c in header]
     accuracy_names = {c for c, col in zip(names, columns, strict=True) if col.endswith("accuracy")}
     rows: list[EpochRow] = []
@@ -503,22 +411,38 @@ def _assign_phases(
 _EPOCH_HEADER = re.compile(r"^\W*epoch\W*(\d+)\s*(?:/|of)\s*(\d+)\W*$", re.I)
 _EPOCH_ANY = re.compile(r"\bepoch\b\W{0,3}(\d+)(?:\s*(?:/|of)\s*(\d+))?", re.I)
 _KERAS_METRIC = re.compile(rf"(?:^|\s)-\s+([A-Za-z_][\w]*)\s*:\s*({_NUM})(?=\s|$)", re.I)
+#: A pasted Keras line wrapped after a metric's name, and the value that starts the next line.
+_DANGLING = re.compile(r"(?:^|\s)-\s+([A-Za-z_]\w*)\s*:\s*$")
+_LEADING_NUM = re.compile(rf"^\s*({_NUM})(?=\s|$)", re.I)
 _CALLBACK_CHATTER = re.compile(
     r"improved from|did not improve|saving model|ReduceLROnPlateau|reducing learning rate"
     r"|early stopping|Restoring model weights|^\s*Epoch \d{5}:",
     re.I,
 )
-#: A line between epochs announcing the fine-tuning phase ("Unfreezing backbone").
-_PHASE_WORDS = re.compile(
-    r"\bun-?freez|\bfine[- ]?tun(e|ing)\b.*\b(start|begin|phase|stage)|\bstage\s*2\b|"
-    r"\bphase\s*2\b|trainable\s*=\s*true",
-    re.I,
-)
+#: A line between epochs announcing the fine-tuning phase ("Unfreezing backbone", "Fine-tuning
+#: starts"); "fine-tune" counts only when a word of starting follows it (see _announces_phase).
+_PHASE_WORDS = re.compile(r"\bun-?freez|\bstage\s*2\b|\bphase\s*2\b|trainable\s*=\s*true", re.I)
+_FINE_TUNE = re.compile(r"\bfine[- ]?tun(?:e|ing)\b", re.I)
+_STARTS = re.compile(r"\b(?:start|begin|phase|stage)", re.I)
+
+
+def _announces_phase(line: str) -> bool:
+    # Two searches, not "fine-tune.*start" in one pattern: that one rescans the rest of the line
+    # from every "fine-tune" in it, quadratic on a long line.
+    if _PHASE_WORDS.search(line):
+        return True
+    m = _FINE_TUNE.search(line)
+    return m is not None and _STARTS.search(line, m.end()) is not None
+
+
 #: A heading line of a per-epoch summary (super-gradients' tree, "Validation:" blocks).
 _SECTION = re.compile(
     r"^[\s│|├└┣┗─━\-=#*>]*(training|train|validation|valid|val|test|evaluation)\s*[:=\-]*\s*$",
     re.I,
 )
+#: A line that starts with ``3/20`` and then metrics: the epoch counter of a plain print.
+_COUNTER = re.compile(r"^\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?\s*[:,|\-]?\s+[A-Za-z]")
+_METRIC_HINT = re.compile(r"loss|acc|top1|error", re.I)
 _BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
 _TOKEN = re.compile(
     r"(?P<num>[-+]?(?:(?:nan|inf(?:inity)?)\b|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?))"
@@ -580,6 +504,7 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     current_total: int | None = None
     keras = torch = False
     in_evaluation, last_step, bar_done = False, None, False
+    dangling: str | None = None  # "... - val_loss:" ended the line before: its value follows
     section: str | None = None  # a "Training" / "Validation" heading of a summary block
 
     def flush() -> None:
@@ -591,9 +516,11 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
 
     breaks: set[int] = set()
     for i, line in enumerate(lines, 1):
+        if not line or len(line) > MAX_RECORD_CHARS:
+            continue  # data, not a record; and some patterns below are quadratic in its length
         if not line.strip() or _CALLBACK_CHATTER.search(line) or _LIGHTNING_ROW.match(line):
             continue  # a results table after training is an evaluation, not an epoch
-        if _PHASE_WORDS.search(line) and not re.search(r"\d\.\d", line):
+        if _announces_phase(line) and not re.search(r"\d\.\d", line):
             flush()
             breaks.add(len(rows))
             continue
@@ -603,7 +530,12 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
             current = EpochRow(phase=0, epoch=int(m[1]), line=i)
             current_total = int(m[2])
             continue
+        if dangling and current is not None and (m := _LEADING_NUM.match(line)):
+            current.values[_column(*canonical(dangling))] = float(m[1])
+        dangling = None
         keras_values = _keras_metrics(line)
+        if keras_values and (m := _DANGLING.search(line)):
+            dangling = m[1]
         if keras_values:
             keras = True
             bar = _KERAS_STEP.match(line)
@@ -617,10 +549,20 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
                 last_step, bar_done = step, bool(bar and bar[2] == bar[1])
                 continue
             last_step, bar_done = step, bool(bar and bar[2] == bar[1])
+            inline = _EPOCH_ANY.search(line) if bar is None else None
+            if inline and (current is None or current.epoch != int(inline[1])):
+                # "2024-03-01 10:00:01 - INFO - Epoch 3/10 - loss: 0.41 - ...": a logger's line
+                # holds the epoch and its metrics, with no header line before it.
+                flush()
+                current = EpochRow(phase=0, epoch=int(inline[1]), line=i)
+                current_total = int(inline[2]) if inline[2] else None
             if current is None:
                 current, current_total = EpochRow(phase=0, epoch=len(rows) + 1, line=i), None
-            # Each progress redraw repeats the running averages; the last one is the epoch's.
-            current.values = {}
+            # Each progress redraw repeats the running averages; the last one is the epoch's. A
+            # line without a bar continues the one before (a pasted line wrapped after
+            # "val_loss:").
+            if bar is not None:
+                current.values = {}
             for name, text in keras_values.items():
                 col = _column(*canonical(name))
                 if col.endswith("accuracy"):
@@ -631,11 +573,13 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
         if m := _SECTION.match(line):
             section = "val" if m[1].lower().startswith(("val", "test", "eval")) else "train"
             continue
-        if not re.search(r"loss|acc|top1|error", line, re.I) or _BATCH_LINE.search(line):
+        if not _METRIC_HINT.search(line) or _BATCH_LINE.search(line):
             continue
         epoch, total, values = _generic_metrics(line)
         if not values:
             continue
+        if epoch is None and (m := _COUNTER.match(line)):
+            epoch, total = int(m[1]), int(m[2])  # print(f"{epoch}/{epochs} train loss: ...")
         if epoch is not None:
             section = None
         elif section == "val" and not re.search(r"\btrain", line, re.I):
@@ -681,6 +625,7 @@ _TORCH_STEP = re.compile(
     r"(?:\s*(?:/|of)\s*(\d+))?",
     re.I,
 )
+_LOSS_OR_ACC = re.compile(r"loss|acc", re.I)
 #: Step records kept at most: the checks read the first batches, and a long log has millions.
 MAX_STEPS = 5000
 
@@ -691,11 +636,11 @@ def _steps(text: str) -> list[StepRow]:
     for i, raw in enumerate(text.split("\n"), 1):
         if len(out) >= MAX_STEPS:
             break
-        if not re.search(r"loss|acc", raw, re.I):
+        if not _LOSS_OR_ACC.search(raw):
             continue
         for part in _REDRAW.split(raw):
             part = _ANSI.sub("", part).strip()
-            if not part:
+            if not part or len(part) > MAX_RECORD_CHARS:
                 continue
             row = _step_record(part, i)
             if row is not None:
@@ -714,7 +659,8 @@ def _step_record(part: str, line: int) -> StepRow | None:
     if m := _TQDM_STEP.search(part):
         values = {}
         for name, text in _TQDM_METRIC.findall(part[m.end() :]):
-            prefix, base = canonical(name.replace("/", "_"))
+            # Lightning logs the batch's own value as train_loss_step: what a first step is.
+            prefix, base = canonical(re.sub(r"_step$", "", name.replace("/", "_")))
             if base in ("loss", "accuracy") and prefix != "val":
                 values[_column(prefix, base)] = float(text)
         return StepRow(int(m[1]), int(m[2]), line, values, part) if values else None
@@ -725,6 +671,26 @@ def _step_record(part: str, line: int) -> StepRow | None:
         total = int(m[3]) if m[3] else None
         return StepRow(step, total, line, values, part) if values else None
     return None
+
+
+_STEP_EPOCH = re.compile(r"^\s*\[\s*(\d+)\s*,|\bepoch\b\W{0,3}(\d+)", re.I)
+
+
+def _by_epoch(steps: list[StepRow]) -> ParsedLog | None:
+    """Epoch rows from a log of step prints only (the CIFAR tutorial's ``[1,  2000] loss:
+    2.303``, ``Epoch [1/5], Step [100/600], Loss: 2.3026``): each epoch's last record, whose
+    running or windowed loss is the closest the log comes to the epoch's."""
+    last: dict[int, StepRow] = {}
+    for step in steps:
+        m = _STEP_EPOCH.search(step.text)
+        if m is None:
+            return None  # records without an epoch: nothing says where epochs end
+        last[int(m[1] or m[2])] = step
+    if len(last) < 2:
+        return None
+    rows = [EpochRow(0, epoch, s.line, dict(s.values)) for epoch, s in last.items()]
+    _assign_phases(rows, [None] * len(rows))
+    return ParsedLog(rows=rows, style="steps", framework="torch")
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -762,14 +728,19 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     Raises:
         DataError: Nothing in the input looks like per-epoch training metrics.
     """
-    text, name = read_text(path_or_text)
-    total = len(text)
+    text, name, size = read_text(path_or_text)
+    read_all = size <= MAX_READ_BYTES
+    total = len(text) if read_all else size  # characters, or the file's bytes when cut
     text, truncated = bound_text(text)
+    if truncated is None and not read_all:
+        truncated = (len(text), size)
     lines = clean_lines(text)
-    parsed = _parse_table(lines, name) or _parse_text(lines)
+    steps = _steps(text)
+    parsed = (
+        _parse_table(lines, name) or parse_dicts(lines) or _parse_text(lines) or _by_epoch(steps)
+    )
     facts = ParsedLog(rows=[], style="text")
     _facts(lines, facts)
-    steps = _steps(text)
     if parsed is None:
         if (
             facts.callback_warnings
@@ -781,6 +752,9 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             parsed = facts
         else:
             where = f"{name!r}" if name else "the text given"
+            if truncated:
+                read = truncated[0] / 1e6
+                where += f" (only its first {read:.1f} MB of {total / 1e6:.1f} MB were read)"
             raise DataError(
                 f"Found no per-epoch training metrics in {where}. Expected Keras progress output "
                 "('Epoch 3/10' then '... - loss: 0.32 - accuracy: 0.86 - val_loss: ...'), a "
@@ -801,7 +775,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines
-    parsed.steps = steps
+    parsed.steps = parsed.steps or steps  # a Trainer log's steps are its training dicts
     parsed.truncated = truncated and (truncated[0], total)
     _normalise(parsed)
     return parsed

@@ -206,3 +206,57 @@ def accuracy_collapse(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding
             causes=["no-shuffle", "learning-rate"] if one_class_runs else ["learning-rate"],
         )
     ]
+
+
+def climbing_loss(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
+    """GL408 for a loss that never comes down to where a cross-entropy starts and climbs: every
+    printed training loss at least twice ln K, and the last third of them, in the median,
+    three times their low and ten times ln K. A network that learns anything falls below
+    ln K; one whose loss only grows from there is being thrown further out by each update."""
+    records = [(s.line, s.text, s.values["train_loss"]) for s in log.steps
+               if math.isfinite(s.values.get("train_loss", math.nan))]  # fmt: skip
+    if len(records) < 5:
+        records = [(r.line, log.lines[r.line - 1].strip(), v) for r, v in
+                   _finite(log.rows, "train_loss")]  # fmt: skip
+    if len(records) < 5 or any(r.phase in broken for r in log.rows):
+        return []
+    k = log.num_classes if log.num_classes and log.num_classes >= 2 else 10
+    start = math.log(k)
+    losses = [v for _, _, v in records]
+    tail = losses[-max(2, len(losses) // 3) :]
+    low = min(losses[: len(losses) - len(tail)])
+    if min(losses) < 2 * start or statistics.median(tail) < max(3 * low, 10 * start):
+        return []
+    broken.update(r.phase for r in log.rows)
+    i_low = losses.index(low)
+    shown = [records[0], records[i_low], *records[-2:]]
+    shown = list(dict.fromkeys(shown))
+    evidence = "\n".join(f"  line {ln:>4} | {text[:120]}" for ln, text, _ in shown)
+    k_text = f"ln {k} = {start:.2f}" + ("" if log.num_classes else " (K = 10 assumed)")
+    evidence += (
+        f"\nevery printed loss is above {_fmt(min(losses))}; a cross-entropy starts near "
+        f"{k_text} and falls from there; the last {len(tail)} prints have a median of "
+        f"{_fmt(statistics.median(tail))}, {statistics.median(tail) / low:.0f}x the low of "
+        f"{_fmt(low)}\nlikely cause (inferred): updates too large for this model, the learning "
+        "rate"
+    )
+    return [
+        make(
+            "GL408",
+            title=f"The training loss never falls to ln {k} and climbs: from {_fmt(low)} to "
+            f"{_fmt(losses[-1])}",
+            evidence=evidence,
+            explanation=(
+                "A classifier with a new head starts at a cross-entropy near ln K and, if it "
+                "learns anything, goes below it. This loss is far above that value from the "
+                "first print and keeps rising: the first updates already threw the weights out "
+                "of the region where the (pretrained) model worked, and each update throws them "
+                "further. The learning rate is too high for the layers being trained (all "
+                "layers of a pretrained network want 10-100x less than a new head); also check "
+                "for inputs that are not scaled (pixels in 0..255) and fp16 overflow."
+            ),
+            fix=fixes.fix_divergence(fw),
+            references=[REFS["karpathy"], REFS["clipping"]],
+            causes=["learning-rate"],
+        )
+    ]

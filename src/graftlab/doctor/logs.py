@@ -23,7 +23,12 @@ from graftlab.doctor._logchance import (
     uniform_output,
     validation_of_unseen_classes,
 )
-from graftlab.doctor._logearly import binary_ce_at_prior, binary_loss_from_first_lines
+from graftlab.doctor._logearly import (
+    binary_ce_at_prior,
+    binary_loss_from_first_lines,
+    uniform_from_the_start,
+)
+from graftlab.doctor._logfit import memorised
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
     _head_errors,
@@ -36,7 +41,13 @@ from graftlab.doctor._logmodes import (
 from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
 from graftlab.doctor._logphase import unannounced_phase
-from graftlab.doctor._logsteps import accuracy_collapse, step_explosion
+from graftlab.doctor._logruns import (
+    lightning_metrics,
+    run_kind,
+    trainer_history,
+    trainer_state_file,
+)
+from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -91,6 +102,8 @@ def check_log(
     if not any(f.category == "divergence" for f in findings):
         findings += step_explosion(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
+        findings += climbing_loss(log, fw, broken)
+    if not any(f.category == "divergence" for f in findings):
         findings += accuracy_collapse(log, fw, broken)
     findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
@@ -99,6 +112,7 @@ def check_log(
     trivial, explained = _trivial(log, fw, broken)
     findings += trivial
     findings += binary_loss_from_first_lines(log, fw)  # after GL401: a plateau says it better
+    findings += uniform_from_the_start(log, fw, broken)
     broken |= {phase for phase, _ in explained}
     findings += _majority_share(log, explained, broken)
     findings += _inference_at_chance(log, explained, broken)
@@ -106,7 +120,8 @@ def check_log(
     findings += _frozen_validation(log, explained, broken)
     findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
-    findings += _overfitting(log, fw, broken)
+    overfit = _overfitting(log, fw, broken)
+    findings += overfit or memorised(log, fw, broken)  # the turn, else the end state
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
@@ -130,17 +145,26 @@ def check_log(
 
 
 def check_run(run_dir: str | os.PathLike) -> list[Finding]:
-    """Findings a graftlab run saved (``findings.json``) plus the analysis of its ``results.csv``.
+    """The findings of a run directory: a graftlab run's saved ``findings.json`` plus the
+    analysis of its ``results.csv``; a Lightning CSVLogger version folder's ``metrics.csv``; a
+    Hugging Face Trainer output folder's ``trainer_state.json`` (its own or its newest
+    checkpoint's). See :mod:`graftlab.doctor._logruns`.
 
     Raises:
-        ArtifactError: ``run_dir`` is not a run directory, or its findings.json is corrupt.
+        ArtifactError: ``run_dir`` is none of these, or its saved files are corrupt.
     """
     run_dir = Path(run_dir)
+    kind = run_kind(run_dir)
+    if kind == "lightning":
+        return check_log(lightning_metrics(run_dir), framework="torch")
+    if kind == "hf-trainer":
+        return check_log(trainer_history(trainer_state_file(run_dir)), framework="torch")
     saved, results = run_dir / "findings.json", run_dir / "results.csv"
-    if not run_dir.is_dir() or not (saved.is_file() or results.is_file()):
+    if kind is None:
         raise ArtifactError(
-            f"{str(run_dir)!r} is not a graftlab run directory: it has neither findings.json "
-            "nor results.csv. Pass a run such as runs/train/exp, or a log file."
+            f"{str(run_dir)!r} is not a run directory: it has neither a graftlab run's "
+            "findings.json or results.csv, nor a Lightning metrics.csv, nor a Trainer's "
+            "trainer_state.json. Pass a run such as runs/train/exp, or a log file."
         )
     findings: list[Finding] = []
     if saved.is_file():
@@ -572,11 +596,22 @@ def _trivial_finding(
             f"cross-entropy of predicting 1/{k} everywhere is {binary_ce:.4f}."
         )
         losses = [r.values["train_loss"] for r in h.rows if "train_loss" in r.values]
+        confirmed = False
         if losses and abs(sorted(losses)[len(losses) // 2] - binary_ce) < 0.03:
             median = sorted(losses)[len(losses) // 2]
             explanation += f" The log's loss, {median:.4f}, is that value."
+            confirmed = True
         if any("binary" in n for n in log.accuracy_names):
             explanation += " The log even names the metric binary_accuracy."
+            confirmed = True
+        if not confirmed and h.k_source.startswith("inferred"):
+            # K read from the value itself, nothing else pointing at binary cross-entropy: a
+            # majority class of (K-1)/K of the images freezes the accuracy at the same value.
+            evidence.append(
+                f"inferred: K = {k} was read from the accuracy itself and the loss does not "
+                f"confirm binary cross-entropy; {_fmt(h.value)} is also the share of a class "
+                f"that makes up {k - 1}/{k} of the images"
+            )
         fix = fixes.fix_binary_loss_multiclass(fw, k)
         refs = [REFS["binary-accuracy"], *refs]
     elif code == "GL402":

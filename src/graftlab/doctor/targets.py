@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from graftlab.doctor._logmerge import is_tensorboard_export, merge_exports
+from graftlab.doctor._logruns import run_kind
 from graftlab.doctor.combine import merge_targets
 from graftlab.doctor.findings import Finding
 from graftlab.errors import DataError
@@ -36,14 +37,16 @@ SKIP_DIRS = frozenset(
 SCRIPT_SUFFIXES = (".py", ".ipynb")
 LOG_SUFFIXES = (".log", ".txt", ".csv", ".tsv", ".out")
 
+# Line starts are matched with [ \t]*, not \s*: under re.M, \s* runs on over the newlines
+# from every line start, quadratic in a run of blank lines (20,000 took 19 s).
 _CODE = re.compile(
-    r"^\s*(?:import \w|from [\w.]+ import |def \w+\(|class \w+|\w+(?:\.\w+)*\.(?:fit|compile|"
+    r"^[ \t]*(?:import \w|from [\w.]+ import |def \w+\(|class \w+|\w+(?:\.\w+)*\.(?:fit|compile|"
     r"add|train|eval|backward|step)\(|\w+ = \w+(?:\.\w+)*\()",
     re.M,
 )
-_FRAME = re.compile(r'^\s*File "[^"\n]*", line \d+.*\n.*$', re.M)
+_FRAME = re.compile(r'^[ \t]*File "[^"\n]*", line \d+.*\n.*$', re.M)
 _LOG = re.compile(
-    r"^\s*Epoch \d+\s*/\s*\d+|\s-\s+(?:val_)?loss: [\d.]+(?:e-?\d+)?|loss[=:]\s*[\d.]+",
+    r"^[ \t]*Epoch \d+\s*/\s*\d+|\s-\s+(?:val_)?loss: [\d.]+(?:e-?\d+)?|loss[=:]\s*[\d.]+",
     re.M | re.I,
 )
 
@@ -201,7 +204,8 @@ def diagnose(
         if path.is_dir():
             if not is_run_dir(path):
                 raise DataError(
-                    f"{str(path)!r} is a folder but not a graftlab run directory; "
+                    f"{str(path)!r} is a folder but not a run directory (graftlab, Lightning "
+                    "CSVLogger or Trainer output); "
                     "pass it alone to analyse every script, notebook and log in it."
                 )
             groups.append((str(path), check_run(path)))
@@ -350,7 +354,8 @@ def _program_of(paths: list[Path]) -> list[Path]:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / "findings.json").is_file() or (path / "results.csv").is_file()
+    """graftlab's run folders, Lightning's CSVLogger versions, a Trainer's output folders."""
+    return run_kind(path) is not None
 
 
 def walk(root: Path) -> Iterator[Path]:

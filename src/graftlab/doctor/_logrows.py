@@ -1,0 +1,167 @@
+"""What every log reader produces: per-epoch rows, first-batch records, and the parsed log,
+with the canonical metric names (``train_loss``, ``val_accuracy``, ``lr``) they all use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EpochRow:
+    """One epoch as the log reports it.
+
+    Attributes:
+        phase: 1-based phase index (a new ``Epoch 1/N`` run or ``phase`` value starts one).
+        epoch: The epoch number exactly as written (Keras CSV logs count from 0).
+        line: 1-based line of the log that holds the final metrics of the epoch.
+        values: Canonical metric name -> value (accuracies as fractions, not percent).
+        phase_name: The phase's name when the log gives one (``probe``, ``finetune``).
+    """
+
+    phase: int
+    epoch: int
+    line: int
+    values: dict[str, float] = field(default_factory=dict)
+    phase_name: str | None = None
+
+    def get(self, name: str) -> float | None:
+        return self.values.get(name)
+
+
+@dataclass
+class StepRow:
+    """One within-epoch progress record (a Keras bar redraw, a tqdm bar, a ``[1, 2000]`` print).
+
+    Attributes:
+        step: The batch counter as printed (1-based for Keras and tqdm).
+        total: Batches per epoch when printed, else ``None``.
+        line: 1-based physical line of the log.
+        values: Canonical metric name -> value; Keras prints running averages over the epoch.
+        text: The record as printed (one redraw, not the whole physical line).
+    """
+
+    step: int
+    total: int | None
+    line: int
+    values: dict[str, float]
+    text: str
+
+
+@dataclass
+class ParsedLog:
+    """Everything :func:`parse_log` understood.
+
+    Attributes:
+        rows: The per-epoch table, in log order.
+        style: ``keras``, ``keras-csv``, ``graftlab-csv``, ``table`` or ``torch``.
+        framework: ``keras``, ``torch``, ``graftlab`` or ``None`` when the style does not say.
+        num_classes: K from the last Dense/Linear layer's output units or "Found N images
+            belonging to K classes", else ``None``.
+        num_classes_evidence: Where K came from (``line 3: Found ...``).
+        output_units: Units of the last Dense/Linear layer seen, and its line.
+        val_size: Number of validation images when the log says it (second ``Found`` line,
+            ``validate on N samples``, ``Using N files for validation``).
+        accuracy_names: Original names of the accuracy metrics (to spot ``binary_accuracy``).
+        callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
+        nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
+        lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
+        one_sample_bn: ``(line, text)`` of PyTorch's "Expected more than 1 value per channel
+            when training": BatchNorm in training mode given a batch of one.
+        head_errors: ``(line, text)`` of framework errors saying the labels do not fit the
+            model's outputs (``Target 3 is out of bounds``, ``size mismatch for fc.weight``).
+        evaluations: ``(line, loss, accuracy)`` of Keras ``evaluate()`` results printed as a
+            ``[loss, accuracy]`` list.
+        truncated: ``(characters read, characters in the input)`` when a very long log was
+            read only in part (see :data:`graftlab.doctor._logparse.MAX_LOG_CHARS`).
+        steps: Within-epoch progress records, in log order, every redraw included: what the
+            first batches scored before any epoch ended.
+    """
+
+    rows: list[EpochRow]
+    style: str
+    framework: str | None = None
+    num_classes: int | None = None
+    num_classes_evidence: str | None = None
+    output_units: tuple[int, int] | None = None
+    val_size: int | None = None
+    accuracy_names: set[str] = field(default_factory=set)
+    callback_warnings: list[tuple[int, str]] = field(default_factory=list)
+    nonfinite_lines: list[tuple[int, str]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    steps: list[StepRow] = field(default_factory=list)
+    truncated: tuple[int, int] | None = None
+    evaluations: list[tuple[int, float, float]] = field(default_factory=list)
+    head_errors: list[tuple[int, str]] = field(default_factory=list)
+    one_sample_bn: list[tuple[int, str]] = field(default_factory=list)
+
+    def phases(self) -> list[list[EpochRow]]:
+        """Rows grouped by phase, in order."""
+        out: dict[int, list[EpochRow]] = {}
+        for row in self.rows:
+            out.setdefault(row.phase, []).append(row)
+        return list(out.values())
+
+    def columns(self) -> set[str]:
+        return {k for row in self.rows for k in row.values}
+
+
+# -- metric names -----------------------------------------------------------------------------
+
+_PREFIXES = {
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+    "tr": "train",
+    "va": "val",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "eval": "val",
+    "dev": "val",
+    "test": "test",
+}
+_BASES = {
+    "loss": "loss",
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "top1": "accuracy",
+    "acc1": "accuracy",
+    "acc@1": "accuracy",
+    "top_1_accuracy": "accuracy",
+    "error_rate": "error_rate",
+    "lr": "lr",
+    "learning_rate": "lr",
+    "balanced_accuracy": "balanced_accuracy",
+    "macro_f1": "macro_f1",
+    "f1": "macro_f1",
+    "f1_score": "macro_f1",
+}
+
+
+def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str]:
+    """Map a metric name to ``(prefix, base)``; prefix is None for ``lr``, ``epoch``, ``phase``."""
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_:")
+    if key in ("epoch", "ep", "epochs"):
+        return None, "epoch"
+    if key in ("phase", "stage"):
+        return None, "phase"
+    if key in ("step", "global_step", "wall_time", "time", "walltime"):
+        return None, "step"
+    prefix = default_prefix
+    head, _, rest = key.partition("_")
+    if rest and head in _PREFIXES:
+        prefix, key = _PREFIXES[head], rest
+    if key.endswith("_epoch"):  # Lightning logs train_loss_epoch next to train_loss_step
+        key = key[: -len("_epoch")]
+    base = _BASES.get(key, key)
+    if base == "lr":
+        return None, "lr"
+    return prefix, base
+
+
+def _column(prefix: str | None, base: str) -> str:
+    return base if prefix is None else f"{prefix}_{base}"

@@ -1,0 +1,159 @@
+"""The log reader on each format people paste, one planted cause per format.
+
+``cases/logs/formats/<format>__<category>__bug.log`` holds a log in that format whose numbers
+show the cause; its ``__fixed`` twin is the same format from a healthy run. The formats follow
+the libraries' own code: Keras 2 ``Progbar`` (``\\b`` redraws, ETA, ``- 12s 260ms/step``) and
+verbose=2 lines, Keras 3 (a real terminal capture of keras 3.15: ANSI colours, ``━`` bars, the
+metrics sorted), tqdm's ``set_postfix``, Lightning's ``TQDMProgressBar`` format and
+``RichProgressBar`` columns, the Hugging Face ``Trainer``'s printed dicts (transformers 4 floats,
+transformers 5 ``.4g`` strings) and its notebook table, fastai's table, ``logging`` prefixes and
+several spellings of ``print``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graftlab.doctor._logparse import parse_log
+from graftlab.doctor.logs import check_log
+
+FORMATS = Path(__file__).parent / "cases" / "logs" / "formats"
+BUGS = sorted(FORMATS.glob("*__bug.*"))
+
+#: Format -> (style the reader reports, epochs in the bug log).
+EXPECTED = {
+    "fastai-table": ("table", 6),
+    "hf-notebook-table": ("table", 6),
+    "hf-trainer-4": ("hf-trainer", 6),
+    "hf-trainer-5": ("hf-trainer", 6),
+    "keras2-progbar": ("keras", 3),
+    "keras2-verbose2": ("keras", 5),
+    "keras2-wrapped-paste": ("keras", 6),
+    "keras3-terminal": ("keras", 5),
+    "lightning-rich": ("torch", 6),
+    "lightning-tqdm": ("torch", 5),
+    "logging-asctime": ("keras", 6),
+    "logging-basicconfig": ("torch", 5),
+    "logging-brackets": ("torch", 6),
+    "print-brackets": ("torch", 5),
+    "print-counter-test": ("torch", 6),
+    "print-key-equals": ("torch", 5),
+    "print-pipes-percent": ("torch", 6),
+    "print-short-prefixes": ("torch", 6),
+    "print-words": ("torch", 5),
+    "pytorch-tutorial-steps": ("steps", 5),
+    "tqdm-postfix": ("torch", 6),
+}
+
+
+def test_every_format_has_a_bug_and_a_fixed_log():
+    assert sorted(p.name.split("__")[0] for p in BUGS) == sorted(EXPECTED)
+    for bug in BUGS:
+        assert bug.with_name(bug.name.replace("__bug.", "__fixed.")).is_file()
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[p.name.split("__")[0] for p in BUGS])
+def test_each_format_is_read_and_its_planted_cause_named(bug):
+    fmt, category = bug.name.split("__")[:2]
+    style, epochs = EXPECTED[fmt]
+    log = parse_log(bug)
+    assert (log.style, len(log.rows)) == (style, epochs)
+    assert (
+        {"train_loss", "val_loss"} <= log.columns() or style == "steps" or fmt == "keras2-progbar"
+    )
+    found = [f for f in check_log(log) if f.severity in ("error", "warning")]
+    assert category in {f.category for f in found}, [(f.code, f.category) for f in found]
+    fixed = check_log(bug.with_name(bug.name.replace("__bug.", "__fixed.")))
+    assert not [f for f in fixed if f.severity in ("error", "warning")], [f.title for f in fixed]
+
+
+def test_trainer_dicts_give_validation_columns_and_the_last_training_loss():
+    for version in ("4", "5"):
+        log = parse_log(FORMATS / f"hf-trainer-{version}__overfitting__bug.log")
+        first = log.rows[0].values
+        assert first["val_loss"] == pytest.approx(0.52) and first["val_accuracy"] == 0.8
+        assert first["train_loss"] == pytest.approx(0.7) and "lr" in first
+        assert not any("runtime" in c or "per_second" in c for c in log.columns())
+        assert [r.epoch for r in log.rows] == [1, 2, 3, 4, 5, 6]
+        assert log.steps == []  # a printed loss averages logging_steps batches: no first step
+
+
+def test_a_trainer_log_without_evaluation_has_one_row_per_epoch():
+    text = "".join(
+        str({"loss": 1.0 - 0.1 * i, "learning_rate": 5e-05, "epoch": 0.5 * (i + 1)}) + "\n"
+        for i in range(6)
+    )
+    log = parse_log(text)
+    assert [(r.epoch, r.values["train_loss"]) for r in log.rows] == [
+        (1, pytest.approx(0.9)),
+        (2, pytest.approx(0.7)),
+        (3, pytest.approx(0.5)),
+    ]
+
+
+def test_a_notebook_table_s_bare_metric_is_a_validation_metric():
+    log = parse_log(FORMATS / "hf-notebook-table__overfitting__bug.log")
+    assert "val_accuracy" in log.columns() and "train_accuracy" not in log.columns()
+    assert "train_loss" not in log.rows[0].values  # "No log" before the first logging step
+
+
+def test_a_logger_line_with_its_epoch_inline_is_one_epoch_each():
+    log = parse_log(FORMATS / "logging-asctime__overfitting__bug.log")
+    assert [r.epoch for r in log.rows] == [1, 2, 3, 4, 5, 6]
+    assert [r.phase for r in log.rows] == [1] * 6
+
+
+def test_keras3_terminal_capture_is_read_from_its_first_batch():
+    log = parse_log(FORMATS / "keras3-terminal__binary-loss-multiclass__bug.log")
+    assert log.num_classes == 5 and log.steps[0].step == 1
+    assert log.steps[0].values == {"train_accuracy": 0.2812, "train_loss": 0.6118}
+
+
+def test_binary_loss_is_explained_in_the_keras_version_that_wrote_the_log():
+    # Keras 3 picks "accuracy" from the output's shape: categorical, so only the loss is wrong.
+    [k3] = [f for f in check_log(FORMATS / "keras3-terminal__binary-loss-multiclass__bug.log")
+            if f.code == "GL416"]  # fmt: skip
+    assert "accuracy shown is categorical" in k3.explanation
+    assert "binary_accuracy" not in k3.explanation
+    # Keras 2 picks it from the loss: binary accuracy, (K-1)/K before learning anything.
+    [k2] = check_log(FORMATS / "keras2-progbar__binary-loss-multiclass__bug.log")
+    assert (k2.code, k2.severity) == ("GL416", "error")
+    assert "becomes binary_accuracy" in k2.explanation and "4 of 5 units" in k2.explanation
+
+
+def test_lightning_s_per_batch_value_is_a_first_step_record():
+    log = parse_log(FORMATS / "lightning-tqdm__divergence__bug.log")
+    assert (log.steps[0].step, log.steps[0].values) == (1, {"train_loss": pytest.approx(1.3)})
+
+
+def test_a_log_of_step_prints_only_gets_one_row_per_epoch_from_its_last_print():
+    log = parse_log(FORMATS / "pytorch-tutorial-steps__trivial-accuracy__bug.log")
+    assert [r.epoch for r in log.rows] == [1, 2, 3, 4, 5] and len(log.steps) == 30
+    assert log.rows[0].line == 6 and log.rows[0].values == {"train_loss": 2.304}
+
+
+def test_a_wrapped_keras_line_keeps_the_value_that_went_to_the_next_line():
+    log = parse_log(FORMATS / "keras2-wrapped-paste__overfitting__bug.log")
+    assert log.rows[0].values == {
+        "train_loss": 0.62,
+        "train_accuracy": 0.66,
+        "val_loss": 0.55,
+        "val_accuracy": 0.72,
+    }
+
+
+@pytest.mark.parametrize("sep", ["\t", "  ", " | "], ids=["tabs", "spaces", "markdown"])
+def test_the_notebook_table_is_read_with_tabs_wide_spaces_or_markdown_pipes(sep):
+    tsv = (FORMATS / "hf-notebook-table__overfitting__bug.log").read_text()
+    text = "\n".join(sep.join(line.split("\t")) for line in tsv.splitlines()) + "\n"
+    if sep == " | ":
+        lines = text.splitlines()
+        text = "\n".join(f"| {ln} |" for ln in [*lines[:1], "---|---|---|---", *lines[1:]]) + "\n"
+    log = parse_log(text)
+    assert len(log.rows) == 6 and log.rows[1].values == {
+        "train_loss": 0.35,
+        "val_loss": 0.41,
+        "val_accuracy": 0.85,
+    }
