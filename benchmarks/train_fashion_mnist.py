@@ -288,7 +288,8 @@ def main() -> None:
             report_whole(bare, rows, results[part]["load"])
             continue
         print(json.dumps(results[part]), flush=True)
-    report({k: v for k, v in results.items() if k != "whole"})
+    if set(results) - {"whole"}:
+        report({k: v for k, v in results.items() if k != "whole"})
     (out / "results.json").write_text(json.dumps(results, indent=2))
 
 
