@@ -76,6 +76,11 @@ def test_run_directory_has_every_file_of_the_contract(data, tmp_path):
     assert set(summary["probe"]) == {"val", "test"} and set(summary["finetune"]) == {"val", "test"}
     assert summary["probe"]["val"]["accuracy"] > 0.5  # beats chance (1/3) on easy colours
     assert {"features_train", "probe", "finetune", "total"} <= set(summary["timings"])
+    # CPU seconds beside wall time, per step: the steadier figure on a shared machine
+    cpu = summary["cpu_seconds"]
+    steps = {"data", "backbone", "features_train", "near_duplicates", "probe", "finetune"}
+    assert steps <= set(cpu) and all(v >= 0 for v in cpu.values())
+    assert cpu["total"] >= sum(cpu[k] for k in steps) - 0.01 and cpu["features_train"] > 0
     phases = [r["phase"] for r in _rows(run)]
     assert phases == ["probe", "finetune"]
     # The image-size override reaches every phase: preprocessing file, artifact, predictions.

@@ -57,7 +57,15 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=112)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help=f"comma list of {tuple(MODES)} (default all; the fastest is the limit)",
+    )
     args = parser.parse_args()
+    modes_asked = [m for m in args.modes.split(",") if m]
+    if not modes_asked or set(modes_asked) - set(MODES):
+        parser.error(f"--modes: choose from {tuple(MODES)}; got {args.modes!r}")
 
     model = common.create_lite0(num_classes=0).eval()
     cfg = common.data_config(model)
@@ -69,7 +77,8 @@ def main() -> None:
     common.log(f"decoded {len(x)} images in {decode_seconds:.1f}s")
 
     modes = {}
-    for name, (memory_format, dtype) in MODES.items():
+    for name in modes_asked:
+        memory_format, dtype = MODES[name]
         seconds, cpu = forward_all(model, x, args.batch_size, memory_format, dtype)
         modes[name] = {
             "seconds": round(seconds, 2),

@@ -24,6 +24,7 @@ a function that returns a small dataclass, in the order :func:`run_training` cal
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -31,7 +32,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,6 @@ from graftlab.finetune.strategies import Strategy, strategy_from_config
 from graftlab.finetune.task import Task, imbalance_ratio
 from graftlab.finetune.trainer import Trainer, load_checkpoint
 from graftlab.hardware import Execution, auto_batch_size, decide_execution
-from graftlab.report import build_report
 
 logger = logging.getLogger("graftlab.train")
 
@@ -197,6 +197,39 @@ class TestStep:
     seconds: float
 
 
+class StepClock:
+    """CPU seconds of the run's steps (``summary.json`` ``cpu_seconds``) beside their wall time.
+
+    CPU counts every thread of this process and its finished child processes (the image
+    decoders): on a shared machine it is the steadier figure, where wall time measures the
+    other jobs as much as the run.
+    """
+
+    def __init__(self) -> None:
+        self.start = cpu_seconds()
+        self.cpu: dict[str, float] = {}
+        self.wall: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        t, c = time.perf_counter(), cpu_seconds()
+        try:
+            yield
+        finally:
+            self.wall[name] = time.perf_counter() - t
+            self.cpu[name] = cpu_seconds() - c
+
+
+def cpu_seconds() -> float:
+    """User + system seconds of this process and of its children that have ended."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: this process alone
+        return time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 # -- the run --------------------------------------------------------------------------------
 def run_training(
     data: Any,
@@ -287,14 +320,21 @@ def _run_training(
     """:func:`run_training` on every rank of a distributed run (or the one process)."""
     distributed.check_shared({"run directory": run, "cache": cache_root(cache_dir)})
     torch.manual_seed(config.seed)
+    clock = StepClock()
 
-    data_step = load_data(data, config, run, strict=strict, progress=progress)
+    with clock.step("data"):
+        data_step = load_data(data, config, run, strict=strict, progress=progress)
     config = plan_training(config, data_step)
-    findings = preflight(data_step.dataset, config, run)
-    built = build_model(config, run, recorded_execution)
-    feats = compute_features(built, data_step.dataset, cache_dir, strict=strict, progress=progress)
+    with clock.step("preflight"):
+        findings = preflight(data_step.dataset, config, run)
+    with clock.step("backbone"):
+        built = build_model(config, run, recorded_execution)
+    feats = compute_features(
+        built, data_step.dataset, cache_dir, strict=strict, progress=progress, clock=clock
+    )
     findings += feats.findings
-    probe = fit_probe(built, data_step.task, feats, run)
+    with clock.step("probe"):
+        probe = fit_probe(built, data_step.task, feats, run)
     if probe.cv:
         data_step.decisions.append(
             Decision(
@@ -309,18 +349,19 @@ def _run_training(
         )
     ft = None
     if built.strategy.trains_backbone:
-        ft = fine_tune(
-            built,
-            data_step,
-            feats,
-            config,
-            run,
-            callbacks=callbacks,
-            resume=resume,
-            progress=progress,
-            cache_dir=cache_dir,
-            recorded=recorded_execution,
-        )
+        with clock.step("finetune"):
+            ft = fine_tune(
+                built,
+                data_step,
+                feats,
+                config,
+                run,
+                callbacks=callbacks,
+                resume=resume,
+                progress=progress,
+                cache_dir=cache_dir,
+                recorded=recorded_execution,
+            )
         findings += list(ft.trainer.findings)
     selection = select_model(
         data_step.task,
@@ -332,10 +373,12 @@ def _run_training(
         if data_step.task.kind != "multilabel"
         else 1.0,
     )
-    test = score_test(built, data_step, feats, probe, ft, selection, cache_dir, progress)
+    with clock.step("evaluate"):
+        test = score_test(built, data_step, feats, probe, ft, selection, cache_dir, progress)
 
     timings = {"data": data_step.seconds, "backbone": built.seconds}
     timings.update({f"features_{s}": t for s, t in feats.seconds.items()})
+    timings["near_duplicates"] = clock.wall["near_duplicates"]
     timings["probe"] = probe.seconds
     if ft is not None:
         timings["finetune"] = ft.seconds
@@ -357,6 +400,7 @@ def _run_training(
             timings,
             t_start=t_start,
             report=report,
+            clock=clock,
         )
     )
     result = TrainResult(
@@ -602,31 +646,35 @@ def compute_features(
     *,
     strict: bool,
     progress: bool,
+    clock: StepClock | None = None,
 ) -> SplitFeatures:
     """Features of every split, from the cache when nothing they depend on changed."""
+    clock = clock or StepClock()
     fingerprint = weights_fingerprint(built.model)
     splits = [s for s in _SPLITS if s in ds.splits]
     X, y, keep, cached, seconds = {}, {}, {}, {}, {}
     for split in splits:
-        f = dataset_features(
-            built.model,
-            built.preprocess,
-            ds.paths(split),
-            ds.hashes(split),
-            execution=built.execution,
-            cache_root=cache_dir,
-            progress=progress,
-            desc=f"features {split}",
-            weights=fingerprint,
-            distributed=True,
-        )
+        with clock.step(f"features_{split}"):
+            f = dataset_features(
+                built.model,
+                built.preprocess,
+                ds.paths(split),
+                ds.hashes(split),
+                execution=built.execution,
+                cache_root=cache_dir,
+                progress=progress,
+                desc=f"features {split}",
+                weights=fingerprint,
+                distributed=True,
+            )
         keep[split], cached[split], seconds[split] = f.ok, f.cached, f.seconds
         X[split] = f.features[f.ok]  # undecodable images take no part
         y[split] = ds.labels(split)[f.ok]
         how = "from the cache" if f.cached else f"{len(f.ok) / max(f.seconds, 1e-9):.0f} img/s"
         logger.info("features %s: %s, %s in %.1f s", split, f.features.shape, how, f.seconds)
     feats = SplitFeatures(X, y, keep, cached, seconds)
-    feats.findings = _near_duplicates(feats, ds, strict=strict)
+    with clock.step("near_duplicates"):
+        feats.findings = _near_duplicates(feats, ds, strict=strict)
     return feats
 
 
@@ -893,6 +941,7 @@ def write_run(
     *,
     t_start: float,
     report: bool = True,
+    clock: StepClock | None = None,
 ) -> dict:
     """predictions/, model/ (the artifact), summary.json, findings.json, report; the summary."""
     ds, task, model = data.dataset, data.task, built.model
@@ -916,6 +965,9 @@ def write_run(
         },
     )
     timings["total"] = time.perf_counter() - t_start
+    cpu = dict(clock.cpu) if clock is not None else {}
+    if clock is not None:
+        cpu["total"] = cpu_seconds() - clock.start
     summary = {
         **test.metrics,
         "selected": selection.selected,
@@ -938,6 +990,9 @@ def write_run(
         "features_cached": feats.cached,
         "skipped_images": {s: int((~k).sum()) for s, k in feats.keep.items()},
         "timings": {k: round(v, 3) for k, v in timings.items()},
+        # CPU seconds of the same steps, all threads and the decoding processes (the steadier
+        # figure on a shared machine); "total" from the start of the run to here
+        "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
         "run_dir": str(run),
     }
     summary.update(_reliability(task, list(ds.classes), test, feats))
@@ -946,6 +1001,8 @@ def write_run(
         run / "findings.json", [f.to_dict() if hasattr(f, "to_dict") else f for f in findings]
     )
     if report:
+        from graftlab.report import build_report  # matplotlib: only when a report is built
+
         build_report(run)
     return summary
 

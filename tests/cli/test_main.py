@@ -78,3 +78,20 @@ def test_unknown_command_is_one_line_with_the_nearest_name(capsys):
         cli_main.run(["evalute"])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "evaluate" in err and "Traceback" not in err
+
+
+def test_train_does_not_import_sklearn_for_a_single_label_run():
+    # scikit-learn (with scipy and pandas) cost about 1 s of every run's start-up for three
+    # numbers that numpy computes the same way; the training path must not bring it back.
+    code = (
+        "import sys, graftlab.train, graftlab.cli.train_cmd\n"
+        "import numpy as np\n"
+        "from graftlab.finetune.task import Task\n"
+        "Task('multiclass', 3).metrics(np.eye(3), np.arange(3))\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'pandas') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert proc.stdout.strip() == "[]"

@@ -104,3 +104,33 @@ def test_wrong_shapes_are_refused_with_the_shapes_in_the_message():
         full_metrics(_probs(5, 4), np.zeros(5, int), ["a", "b", "c"])
     with pytest.raises(ValueError, match=r"labels must be in \[0, 4\)"):
         full_metrics(_probs(5, 4), np.array([0, 1, 2, 3, 4]))
+
+
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+@pytest.mark.parametrize("seed", range(12))
+def test_training_metrics_equal_sklearn_to_the_last_bit(seed):
+    # The training loop and the probe's L2 choice read these numbers: numpy in place of
+    # scikit-learn must not move a single bit, or a tie would be broken differently.
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 12))
+    n = int(rng.integers(5, 400))
+    probs = _probs(n, k, seed=seed)
+    # some seeds leave classes out of y, so that they occur only among the predictions
+    y = rng.integers(0, max(1, k - seed % 3), size=n)
+    pred = probs.argmax(1)
+    m = classification_metrics(probs, y, "binary" if k == 2 else "multiclass")
+    assert m["accuracy"] == skm.accuracy_score(y, pred)
+    assert m["balanced_accuracy"] == skm.balanced_accuracy_score(y, pred)
+    assert m["macro_f1"] == skm.f1_score(y, pred, average="macro", zero_division=0)
+
+
+def test_multilabel_training_metrics_still_match_sklearn():
+    rng = np.random.default_rng(7)
+    probs = rng.random((60, 4))
+    y = (rng.random((60, 4)) < 0.4).astype(int)
+    y[:, 3] = 0  # a label with no positives takes no part in mAP
+    m = classification_metrics(probs, y, "multilabel")
+    present = y.sum(0) > 0
+    pred = (probs >= 0.5).astype(int)
+    assert m["mAP"] == skm.average_precision_score(y[:, present], probs[:, present])
+    assert m["per_label_f1"] == list(skm.f1_score(y, pred, average=None, zero_division=0))
