@@ -679,6 +679,8 @@ def _loops_over(ctx: Ctx, loader: CallSite) -> list[int]:
 
 def _iterates(ctx: Ctx, it: ast.expr, ev: Event, loader: CallSite) -> bool:
     for n in ast.walk(it):
+        if n is loader.node:
+            return True  # ``for x in DataLoader(...)``
         site = ctx.prog.origin_call(n, ev) if isinstance(n, ast.Name) else None
         if site is not None and site.node is loader.node:
             return True
