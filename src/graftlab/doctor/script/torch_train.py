@@ -162,6 +162,17 @@ def _inference(ctx: Ctx, ev: Event, model: TorchModel) -> str | None:
     return None
 
 
+_RANDOM_TENSORS = frozenset({"randn", "rand", "zeros", "ones", "empty", "randint", "full"})
+
+
+def _probe(ctx: Ctx, c: CallSite) -> bool:
+    """``model(torch.randn(64, 3, 224, 224))``: a forward pass on a made-up tensor checks
+    shapes; its outputs are not a prediction, so the mode they were computed in does not
+    matter."""
+    made = ctx.prog.origin_call(c.node.args[0], c.ev)
+    return made is not None and made.qual.startswith("torch.") and made.name in _RANDOM_TENSORS
+
+
 def _never_trains(ctx: Ctx) -> bool:
     prog = ctx.prog
     return not prog.method_calls("backward") and not any(
@@ -230,7 +241,9 @@ def check_eval_mode(ctx: Ctx) -> None:
             continue
         if ".detection." in model.site.qual and len(c.node.args) >= 2:
             continue  # detection models return their losses only in training mode
-        why = _eval_context(ctx, c.ev) or (_inference(ctx, c.ev, model) if c.node.args else None)
+        why = _eval_context(ctx, c.ev) or (
+            _inference(ctx, c.ev, model) if c.node.args and not _probe(ctx, c) else None
+        )
         if why is None:
             continue
         mode = "train"
