@@ -352,6 +352,45 @@ def output_size(ctx: Ctx, p: Pipeline):
     return size if size and size[0] != "short" else None
 
 
+_MADE_UP = frozenset({"randn", "rand", "zeros", "ones", "empty", "full"})
+
+
+def _probe_size(ctx: Ctx, model: TorchModel) -> tuple[tuple[int, int], int] | None:
+    """(H, W) and line of a made-up ``torch.randn(N, 3, H, W)`` batch the network is called on
+    (directly, or through ``.features`` / a method of it), if any."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not c.node.args or isinstance(c.node.func, ast.Call):
+            continue
+        f = c.node.func
+        recv = f.value if isinstance(f, ast.Attribute) else f
+        while isinstance(recv, ast.Attribute):
+            recv = recv.value  # model.features(x), model.forward(x)
+        if ts.model_of(recv, c.ev) is not model and not _part_of(ctx, recv, c.ev, model):
+            continue
+        made = ctx.prog.origin_call(c.node.args[0], c.ev)
+        if made is None or not made.qual.startswith("torch.") or made.name not in _MADE_UP:
+            continue
+        dims = [ctx.prog.const(a, made.ev.idx, made.ev.scope) for a in made.node.args]
+        if len(dims) == 1 and isinstance(dims[0], list | tuple):
+            dims = list(dims[0])
+        if len(dims) == 4 and all(isinstance(d, int) for d in dims) and dims[1] in (1, 3):
+            return (dims[2], dims[3]), c.node.lineno
+    return None
+
+
+def _part_of(ctx: Ctx, node: ast.expr, ev: Event, model: TorchModel) -> bool:
+    """``node`` holds a part the network hands out (``net.get_features()``, ``net.features``)."""
+    ts = torch_script(ctx)
+    r = ctx.prog.origin(node, ev.idx, ev.scope)
+    part = r.node.func if isinstance(r.node, ast.Call) else r.node
+    if not isinstance(part, ast.Attribute) or r.node is node:
+        return False
+    at = ctx.prog.events[min(r.idx, len(ctx.prog.events) - 1)]
+    owner = part.value
+    return owner is model.site.node or ts.model_of(owner, at) is model
+
+
 def _variable_crop(ctx: Ctx, p: Pipeline) -> bool:
     """The pipeline's last crop/resize takes a size that is a variable, not a constant."""
     steps = [s for s in p.steps if s.name in ("RandomResizedCrop", "CenterCrop", "RandomCrop")]
@@ -407,9 +446,29 @@ def check_input_size(ctx: Ctx) -> None:
                     "evaluation.",
                     [REFS["tv_models"], REFS["timm_data"]],
                 )
-    for bb in ts.backbones:
+    for bb in [m for m in ts.models if timm_or_tv_size(m)]:
         native = timm_or_tv_size(bb)
         sizes = {output_size(ctx, t) for t in trains} - {None}
+        probe = _probe_size(ctx, bb)
+        if probe is not None and probe[0] != (native, native):
+            size, line = probe
+            ctx.add(
+                "GL303",
+                "input-size-mismatch",
+                "warning",
+                f"{bb.name} is run on a {size[0]}x{size[1]} tensor; its weights were trained "
+                f"at {native}x{native}",
+                [bb.line, line],
+                f"The input made up to try the network is {size[0]}x{size[1]}, not the "
+                f"{native}x{native} the pretrained {bb.name} is built for: the feature maps "
+                "come out at other sizes than the layers after them expect (a head or "
+                "pooling sized for the native input fails, or sees a different grid), so "
+                "the shapes printed are not those of the real model.",
+                f"Try it on torch.randn(batch, 3, {native}, {native}), and resize the real "
+                f"images to {native}x{native}.",
+                [REFS["tv_models"], REFS["timm_data"]],
+            )
+            continue
         if not native or len(sizes) != 1:
             continue
         size = sizes.pop()
@@ -425,7 +484,13 @@ def check_input_size(ctx: Ctx) -> None:
             [bb.line, trains[0].line],
             f"At {ratio:.2f}x the pretraining resolution "
             + (
-                "features change substantially and accuracy usually drops."
+                "features change substantially and accuracy usually drops"
+                + (
+                    f": at 1/32 output stride a {size[0]}x{size[1]} image leaves a "
+                    f"{max(size[0] // 32, 1)}x{max(size[1] // 32, 1)} feature map."
+                    if min(size) <= 64
+                    else "."
+                )
                 if extreme
                 else "this usually works but may cost some accuracy; a trade-off, not an error."
             ),

@@ -757,6 +757,9 @@ def torch_script(ctx) -> TorchScript:
 
 
 def timm_or_tv_size(model: TorchModel) -> int | None:
-    if model.kind == "torchvision":
-        return torchvision_size(model.name)
+    """Native input side of a pretrained network: torchvision's constructors, a size written
+    in a timm name, and a torchvision family name built through ``torch.hub.load`` or the
+    poster's own module (``inception_v3(pretrained=True)``)."""
+    if model.kind in ("torchvision", "hub", "pretrained"):
+        return torchvision_size(model.name) if model.pretrained else None
     return timm_size(model.name) if model.kind == "timm" else None
