@@ -616,7 +616,10 @@ def check_loaders(ctx: Ctx) -> None:
             if a.role == "train" and b.role in ("val", "test") and a.root == b.root:
                 if _part(ctx, a) != _part(ctx, b):
                     continue  # CIFAR10(root, train=True) / (root, train=False): two splits
-                same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
+                if _part(ctx, b) is None:
+                    same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
+                else:
+                    _same_split(ctx, a, b)
     parents = {id(d.parent) for d in ts.datasets if d.parent is not None}
     for call, ds, role in ts.loaders():
         sampled = call.kw("sampler") is not None or call.kw("batch_sampler") is not None
@@ -706,6 +709,31 @@ def check_loaders(ctx: Ctx) -> None:
                     "batches as the predictions.",
                     [REFS["torch_loader"]],
                 )
+
+
+def _same_split(ctx: Ctx, train, other) -> None:
+    """GL302 for built-in datasets: the held-out one selects the training split, usually by
+    leaving out ``train=False`` (the default is the training split)."""
+    name = other.site.name
+    flag = "split='test'" if name in _SPLIT_DATASETS else "train=False"
+    ctx.add(
+        "GL302",
+        "data-leakage",
+        "error",
+        f"The {say(other.role)} {name} dataset reads the training split",
+        [train.line, other.line],
+        f"Both {name} datasets select the same split of {train.root!r}"
+        + (
+            f" (torchvision's default is the training split when {flag.split('=')[0]}= is "
+            "not given)"
+            if other.site.kw(flag.split("=")[0]) is None
+            else ""
+        )
+        + f", so the {say(other.role)} images are the training images: the score measures "
+        "memorisation and says nothing about new images.",
+        f"{name}(root, {flag}, transform=...) for the {say(other.role)} set.",
+        [REFS["tv_tutorial"]],
+    )
 
 
 def _part(ctx: Ctx, ds) -> object:

@@ -648,7 +648,8 @@ class TorchScript:
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
                 pipe = self.pipeline_of(c.arg(pos, "transform") if pos > 0 else given, c.ev)
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
-                role = _role(self.prog.assigned_name(c.node), root) or self._flag_role(c)
+                key = self._dict_keys.get(id(c.node))  # {"train": CIFAR10(...), "test": ...}
+                role = _role(self.prog.assigned_name(c.node) or key, root) or self._flag_role(c)
                 out.append(Dataset(c, pipe, role, root))
         self.__dict__["datasets"] = out
         for c in self.prog.calls:
