@@ -126,6 +126,72 @@ def check_freeze_lost(ctx: Ctx) -> None:
         break
     _emptied_freeze_list(ctx)
     _missing_groups(ctx)
+    _module_flag(ctx)
+
+
+#: Tensors a model holds directly (``nn.Parameter``s and buffers): their own
+#: ``requires_grad`` is the real flag.
+_PARAM_NAME = re.compile(
+    r"(?i)(^|_)(weight|bias|weights|param|params|parameter|token|tokens|embed|pos_embed|"
+    r"embedding|scale|gamma|beta|alpha|temperature|logit_scale|mask|prompt|prompts|"
+    r"running_mean|running_var|data|grad)s?$"
+)
+_MODEL_NAME = re.compile(r"(?i)(model|net|network|backbone|encoder|decoder|module)$")
+
+
+def _module_flag(ctx: Ctx) -> None:
+    """``model.requires_grad = False`` / ``model.outc.requires_grad = False``: on an
+    ``nn.Module`` this creates a plain attribute and freezes nothing (the method is
+    ``requires_grad_``, the flag lives on each parameter)."""
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    ts = torch_script(ctx)
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+            continue
+        t = n.targets[0]
+        if not (isinstance(t, ast.Attribute) and t.attr == "requires_grad"):
+            continue
+        v = ctx.prog.const(n.value, ev.idx, ev.scope)
+        if not isinstance(v, bool):
+            continue
+        recv = t.value
+        known = ts.model_of(recv, ev)
+        if known is not None:
+            what, sure = f"{ast.unparse(recv)} ({known.name})", True
+        elif (
+            isinstance(recv, ast.Attribute)
+            and not _PARAM_NAME.search(recv.attr)
+            and (
+                ts.model_of(recv.value, ev) is not None
+                or _MODEL_NAME.search(ast.unparse(recv.value).split(".")[-1])
+            )
+        ):
+            what, sure = ast.unparse(recv), False
+        else:
+            continue
+        if not once(ctx, "freeze.module_flag", ast.unparse(recv)):
+            continue
+        ctx.add(
+            "GL229",
+            "trainable-not-applied",
+            "error" if sure else "warning",
+            f"requires_grad = {v} is set on the module {ast.unparse(recv)}, not on its parameters",
+            [n.lineno],
+            f"{what} is an nn.Module: assigning .requires_grad to a module only adds a plain "
+            "attribute; autograd reads the flag of each parameter, which stays "
+            f"{not v}, so the layer is {'still trained' if not v else 'not unfrozen'}"
+            + (
+                "."
+                if sure
+                else f" (inferred: {recv.attr!r} is an attribute of the model, named like a "
+                "sub-module, not like a parameter)."
+            ),
+            f"{ast.unparse(recv)}.requires_grad_({v})  # or: for p in "
+            f"{ast.unparse(recv)}.parameters(): p.requires_grad = {v}",
+            [REFS["torch_optim"]],
+        )
 
 
 def _refrozen_after(sets, ev: Event) -> bool:
