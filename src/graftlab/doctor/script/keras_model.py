@@ -310,6 +310,50 @@ declare(
     "from_logits=True on a model that already ends in softmax or sigmoid",
     (REFS["keras_losses"],),
 )
+_LOSS_CLASSES = {"CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy"}
+
+
+@check("keras.loss_call")
+def check_loss_call(ctx: Ctx) -> None:
+    """GL107 for custom training code: ``loss_fn = SparseCategoricalCrossentropy(
+    from_logits=True)`` called on ``model(x)`` of a model that already ends in softmax."""
+    if not uses_keras(ctx):
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    for c in prog.calls:
+        f = c.node.func
+        loss = prog.call_site(f) if isinstance(f, ast.Call) else prog.origin_call(f, c.ev)
+        if loss is None or loss.name not in _LOSS_CLASSES or len(c.node.args) < 2:
+            continue
+        if prog.const(loss.kw("from_logits"), loss.ev.idx, loss.ev.scope) is not True:
+            continue
+        for ref in prog.deps(c.node.args[1], c.ev, limit=20):
+            at = prog.events[min(ref.idx, len(prog.events) - 1)]
+            for n in ast.walk(ref.node):
+                model = ks.model_of(n.func, at) if isinstance(n, ast.Call) else None
+                units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
+                if act not in ("softmax", "sigmoid") or (units == 1 and act == "softmax"):
+                    continue
+                if not once(ctx, "keras.head", out_line, "logits-call"):
+                    continue
+                ctx.add(
+                    "GL107",
+                    "double-softmax",
+                    "warning",
+                    f"{loss.name}(from_logits=True) is computed on the output of a model "
+                    f"that already ends in {act}",
+                    sorted({out_line, n.lineno, c.node.lineno, loss.node.lineno}),
+                    f"The model's last layer applies {act}, so {ast.unparse(n)} returns "
+                    f"probabilities; the loss, told they are logits, applies {act} again: "
+                    "predictions are squashed towards uniform, gradients shrink and training "
+                    "converges slowly or not at all.",
+                    f"Drop the activation of the last layer (Dense(units) outputs logits) and "
+                    f"keep from_logits=True, or keep {act} and use from_logits=False.",
+                    [REFS["keras_losses"]],
+                )
+
+
 _ACTIVATION_FNS = {"sigmoid": "sigmoid", "expit": "sigmoid", "softmax": "softmax"}
 _PREDICTS = {"predict", "predict_on_batch", "predict_generator"}
 
