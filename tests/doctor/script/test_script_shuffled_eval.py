@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from graftlab.doctor.script import check_script
+
+CASES = Path(__file__).parents[1] / "cases" / "scripts"
 
 EVAL = """\
 import torch
@@ -102,3 +106,11 @@ def test_folder_number_taken_from_the_image_path():
         "idx_to_class = {v: k for k, v in test_ds.class_to_idx.items()}\nmodel.eval()",
     )
     assert [f for f in check_script(mapped, filename="p.py") if f.code == "GL304"] == []
+
+
+def test_a_shuffled_prediction_loop_that_keeps_the_ids_is_not_reported():
+    src = (CASES / "label-order-mismatch__6__bug.py").read_text()
+    kept = src.replace("for images, _ in loader:", "for images, paths in loader:").replace(
+        "        preds.extend(", "        names.extend(paths)\n        preds.extend("
+    )
+    assert not [f for f in check_script(kept) if f.code == "GL218"]

@@ -688,7 +688,9 @@ def check_loaders(ctx: Ctx) -> None:
                 "DataLoader(train_ds, batch_size=..., shuffle=True, num_workers=...)",
                 [REFS["torch_loader"]],
             )
-        elif role in ("val", "test") and ds is not None:
+        if role != "train" and _shuffled_predictions(ctx, call):
+            continue
+        if role in ("val", "test") and ds is not None:
             shuffle = ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope)
             if shuffle is True and _reads_targets(ctx, ds):
                 cited = ctx.src.evidence(call.node.lineno)
@@ -734,6 +736,55 @@ def _same_split(ctx: Ctx, train, other) -> None:
         f"{name}(root, {flag}, transform=...) for the {say(other.role)} set.",
         [REFS["tv_tutorial"]],
     )
+
+
+def _shuffled_predictions(ctx: Ctx, call: CallSite) -> bool:
+    """GL218 (inferred): a shuffled loader iterated only to predict, whose loop keeps the
+    predictions (``preds.extend(...)``) and drops what identifies the samples
+    (``for img, _, _ in loader``): the stored predictions are in random order."""
+    if ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope) is not True:
+        return False
+    loops = _loops_over(ctx, call)
+    if not loops or any(i < 0 or ctx.prog.loop_trains(i) for i in loops):
+        return False
+    for i in loops:
+        loop = ctx.prog.events[i].node
+        target = loop.target
+        parts = target.elts if isinstance(target, ast.Tuple) else [target]
+        used = {n.id for st in loop.body for n in ast.walk(st) if isinstance(n, ast.Name)}
+        if isinstance(target, ast.Tuple):
+            names = [p.id for p in parts if isinstance(p, ast.Name)]
+            if len(names) != len(parts) or any(n != "_" and n in used for n in names[1:]):
+                continue  # labels or ids read alongside the predictions
+        elif not isinstance(target, ast.Name):
+            continue
+        keeps = [
+            n
+            for st in loop.body
+            for n in ast.walk(st)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("append", "extend")
+        ]
+        if not keeps or not once(ctx, "torch.shuffled_predictions", call.node.lineno):
+            continue
+        ctx.add(
+            "GL218",
+            "label-order-mismatch",
+            "warning",
+            "Predictions are collected from a shuffled loader without the samples they belong to",
+            [call.node.lineno, loop.lineno, keeps[0].lineno],
+            "The loader shuffles, so batches come out in a random order, but the loop keeps "
+            "only the predictions: their position in the list no longer says which sample "
+            "they belong to, and whatever pairs them with the dataset's rows, files or labels "
+            "afterwards pairs them with the wrong ones (inferred: the loop drops the labels "
+            "and ids the dataset returns).",
+            "DataLoader(dataset, batch_size=..., shuffle=False) for prediction, or collect the "
+            "labels / ids from the same batches as the predictions.",
+            [REFS["torch_loader"]],
+        )
+        return True
+    return False
 
 
 def _part(ctx: Ctx, ds) -> object:
