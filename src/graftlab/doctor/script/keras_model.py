@@ -51,27 +51,55 @@ def check_head(ctx: Ctx) -> None:
             _single_unit(ctx, [dense.node.lineno])
     for comp in ks.compiles():
         model = ks.model_for(comp)
-        loss = ks.loss(comp)
-        units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
-        if units == 1 and act == "softmax":
-            _single_unit(ctx, [out_line])
-        if loss is None:
-            continue
-        kind, from_logits, loss_line = loss
-        if not once(ctx, "keras.head", out_line or loss_line, kind, from_logits):
-            continue  # the same head and loss compiled again for a second phase
-        fits = ks.fits_for(comp)
-        labels = {ks.label_format(f) for f in fits} - {None}
-        metrics = ks.metrics(comp)
-        acc = any(m in ("accuracy", "acc", "binary_accuracy") for m in metrics)
-        lines = [out_line, loss_line]
-        k = printed_classes(ctx)
-        if kind == "binary" and units == 1 and k is not None and k > 2:
-            flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
-            _one_unit_for_k_classes(ctx, k, lines + [f.line for f in flows if f is not None])
-        elif kind == "binary":
-            _binary_multiclass(ctx, units, act, labels, acc, lines)
-        _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
+        guessed = model is None and _built_elsewhere(ctx, comp)
+        if guessed:
+            model = ks.models[0]
+        before = len(ctx.findings)
+        _head_of(ctx, comp, model)
+        for f in ctx.findings[before:] if guessed else ():
+            f.severity = "warning" if f.severity == "error" else f.severity
+            f.explanation += (
+                f" (Inferred: the compiled model is not built in the code shown; the one model "
+                f"the paste builds, line {model.site.node.lineno}, is taken to be it.)"
+            )
+
+
+def _built_elsewhere(ctx: Ctx, comp) -> bool:
+    """``model.compile(...)`` on a name the paste never binds, while the paste builds exactly
+    one model (a builder function's body pasted next to the training code)."""
+    recv = comp.node.func.value if isinstance(comp.node.func, ast.Attribute) else None
+    if not isinstance(recv, ast.Name):
+        return False
+    if ctx.prog.lookup(recv.id, comp.ev.idx, comp.ev.scope) is not None:
+        return False
+    return len(keras_script(ctx).models) == 1
+
+
+def _head_of(ctx: Ctx, comp, model) -> None:
+    """The checks of one compiled head: its output layer against its loss and labels."""
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    loss = ks.loss(comp)
+    units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
+    if units == 1 and act == "softmax":
+        _single_unit(ctx, [out_line])
+    if loss is None:
+        return
+    kind, from_logits, loss_line = loss
+    if not once(ctx, "keras.head", out_line or loss_line, kind, from_logits):
+        return  # the same head and loss compiled again for a second phase
+    fits = ks.fits_for(comp)
+    labels = {ks.label_format(f) for f in fits} - {None}
+    metrics = ks.metrics(comp)
+    acc = any(m in ("accuracy", "acc", "binary_accuracy") for m in metrics)
+    lines = [out_line, loss_line]
+    k = printed_classes(ctx)
+    if kind == "binary" and units == 1 and k is not None and k > 2:
+        flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
+        _one_unit_for_k_classes(ctx, k, lines + [f.line for f in flows if f is not None])
+    elif kind == "binary":
+        _binary_multiclass(ctx, units, act, labels, acc, lines)
+    _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
 
 
 _FOUND = re.compile(r"Found (\d+) (?:images|files) belonging to (\d+) classes")
