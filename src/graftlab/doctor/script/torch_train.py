@@ -235,6 +235,13 @@ def check_eval_mode(ctx: Ctx) -> None:
         f = c.node.func
         if isinstance(f, ast.Attribute) and f.attr == "forward":  # net.forward(x)
             model = ts.model_of(f.value, c.ev)
+        elif isinstance(f, ast.Attribute) and f.attr == "generate" and c.node.args:
+            # model.generate(pixels) (Hugging Face): forward passes of the model
+            as_call = ast.Call(func=f.value, args=c.node.args, keywords=[])
+            ast.copy_location(as_call, c.node)
+            model = ts.model_of(f.value, c.ev) or ts.guess_model(
+                CallSite(as_call, c.ev, c.qual, c.prog)
+            )
         else:
             model = ts.model_of(f, c.ev) or ts.guess_model(c)
         if model is None or (model.site.node is c.node and model.kind != "inferred"):
@@ -270,7 +277,7 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "# and call model.train() again before the next training epoch",
                 [REFS["torch_eval"]],
             )
-        elif not _grad_free(ctx, c.ev) and not why.startswith("under"):
+        elif not _grad_free(ctx, c.ev) and not why.startswith("under") and not _generates(c):
             ctx.add(
                 "GL231",
                 "eval-mode-missing",
@@ -283,6 +290,11 @@ def check_eval_mode(ctx: Ctx) -> None:
                 [REFS["torch_nograd"]],
             )
     _never_switched(ctx)
+
+
+def _generates(c: CallSite) -> bool:
+    """``model.generate(...)``: Hugging Face runs it without gradients already."""
+    return isinstance(c.node.func, ast.Attribute) and c.node.func.attr == "generate"
 
 
 def _never_switched(ctx: Ctx) -> None:
