@@ -28,6 +28,15 @@ declare(
     (REFS["torch_optim"],),
 )
 
+declare(
+    "GL234",
+    "learning-rate",
+    "warning",
+    "script",
+    "A parameter group selects parameter names by a prefix they do not start with",
+    (REFS["torch_optim"],),
+)
+
 _FREEZE_NAME = re.compile(r"freeze|frozen", re.I)
 _LAYERS = {
     "Linear",
@@ -127,6 +136,109 @@ def check_freeze_lost(ctx: Ctx) -> None:
     _emptied_freeze_list(ctx)
     _missing_groups(ctx)
     _module_flag(ctx)
+    _prefix_groups(ctx)
+
+
+def _prefix_groups(ctx: Ctx) -> None:
+    """GL234: ``[p for n, p in model.named_parameters() if n.startswith("backbone")]`` where
+    the model's classes (shown in the paste) hold the backbone one level down
+    (``self.model = Inner()`` with ``self.backbone = ...`` in ``Inner``): parameter names
+    start with ``model.backbone.``, the prefix matches nothing, the group is empty and its
+    learning rate applies to no parameter."""
+    from graftlab.doctor.script.torch_graph import _is_module
+
+    classes = {n: c for n, c in ctx.prog.classes.items() if _is_module(c)}
+    if not classes:
+        return
+    attrs = {name: _attributes(cls, classes) for name, cls in classes.items()}
+    inner = {child for a in attrs.values() for child in a.values() if child}
+    roots = [name for name in classes if name not in inner]
+    hits: dict[tuple[str, str, str], list[int]] = {}
+    for comp in (n for ev in ctx.prog.events for n in ast.walk(ev.node)):
+        if not isinstance(comp, ast.ListComp | ast.GeneratorExp):
+            continue
+        gen = comp.generators[0]
+        it = gen.iter
+        if not (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Attribute)
+            and it.func.attr == "named_parameters"
+        ):
+            continue
+        for prefix in _prefixes(gen.ifs):
+            for root in roots:
+                top = prefix.split(".")[0]
+                if any(a.startswith(top) for a in attrs[root]):
+                    continue
+                path = _deeper(root, prefix, attrs)
+                if path is not None:
+                    hits.setdefault((root, prefix, path), []).append(comp.lineno)
+    for (root, prefix, path), lines in hits.items():
+        ctx.add(
+            "GL234",
+            "learning-rate",
+            "warning",
+            f"No parameter name starts with {prefix!r}: the names start with {path!r}",
+            [*lines, classes[root].lineno],
+            f"named_parameters() names each parameter by its full attribute path. {root} "
+            f"holds the part named {prefix!r} one level down, so its parameters are named "
+            f"{path}..., and the startswith({prefix!r}) test is never true: that group is "
+            "empty and its learning rate applies to nothing, while the parameters meant for "
+            "it go to the other group with its learning rate (inferred: the model given to "
+            f"the optimizer is taken to be {root}, the outermost module class shown).",
+            f'n.startswith("{path}")  # or select by module: model.{path.rstrip(".")}.parameters()',
+            [REFS["torch_optim"]],
+        )
+
+
+def _prefixes(tests: list[ast.expr]) -> list[str]:
+    out = []
+    for t in tests:
+        for n in ast.walk(t):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "startswith"
+                and n.args
+                and isinstance(n.args[0], ast.Constant)
+                and isinstance(n.args[0].value, str)
+                and n.args[0].value
+            ):
+                out.append(n.args[0].value)
+    return out
+
+
+def _attributes(cls: ast.ClassDef, classes: dict) -> dict[str, str | None]:
+    """``self.<attr> = ...`` of ``__init__``, with the module class it builds if shown."""
+    init = next(
+        (f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+    )
+    out: dict[str, str | None] = {}
+    for n in ast.walk(init) if init else []:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        t = n.targets[0]
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+            f = n.value.func if isinstance(n.value, ast.Call) else None
+            name = getattr(f, "id", None) or getattr(f, "attr", None)
+            out.setdefault(t.attr, name if name in classes else None)
+    return out
+
+
+def _deeper(root: str, prefix: str, attrs: dict, depth: int = 0) -> str | None:
+    """``model.backbone.`` when ``root``'s attribute ``model`` is a class whose own
+    attribute starts with ``prefix``; None if no such path."""
+    if depth > 3:
+        return None
+    for attr, child in attrs.get(root, {}).items():
+        if child is None:
+            continue
+        if any(a.startswith(prefix.split(".")[0]) for a in attrs.get(child, {})):
+            return f"{attr}.{prefix}"
+        deeper = _deeper(child, prefix, attrs, depth + 1)
+        if deeper:
+            return f"{attr}.{deeper}"
+    return None
 
 
 #: Tensors a model holds directly (``nn.Parameter``s and buffers): their own
