@@ -114,3 +114,13 @@ def test_a_shuffled_prediction_loop_that_keeps_the_ids_is_not_reported():
         "        preds.extend(", "        names.extend(paths)\n        preds.extend("
     )
     assert not [f for f in check_script(kept) if f.code == "GL218"]
+
+
+def test_batches_kept_from_a_shuffled_loader_without_a_model_are_not_predictions():
+    stats = (
+        "import torch\nfrom torch.utils.data import DataLoader\n"
+        "loader = DataLoader(ds, batch_size=64, shuffle=True)\nbatches = []\n"
+        "for images, _ in loader:\n    batches.append(images.mean(dim=(0, 2, 3)))\n"
+        "print(torch.stack(batches).mean(0))\n"
+    )
+    assert not [f for f in check_script(stats) if f.code == "GL218"]

@@ -760,11 +760,13 @@ def _shuffled_predictions(ctx: Ctx, call: CallSite) -> bool:
             continue
         keeps = [
             n
-            for st in loop.body
-            for n in ast.walk(st)
+            for ev in ctx.prog.events_in(i + 1, ctx.prog.loop_end.get(i, i))
+            for n in ast.walk(ev.node)
             if isinstance(n, ast.Call)
             and isinstance(n.func, ast.Attribute)
             and n.func.attr in ("append", "extend")
+            and n.args
+            and _predicted(ctx, n.args[0], ev)
         ]
         if not keeps or not once(ctx, "torch.shuffled_predictions", call.node.lineno):
             continue
@@ -784,6 +786,21 @@ def _shuffled_predictions(ctx: Ctx, call: CallSite) -> bool:
             [REFS["torch_loader"]],
         )
         return True
+    return False
+
+
+def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
+    """``node``'s value comes from running a network (a model the script builds or loads,
+    or a call named like one)."""
+    ts = torch_script(ctx)
+    for ref in ctx.prog.deps(node, ev, limit=25):
+        at = ctx.prog.events[min(ref.idx, len(ctx.prog.events) - 1)]
+        for n in ast.walk(ref.node):
+            if not isinstance(n, ast.Call) or isinstance(n.func, ast.Call):
+                continue
+            site = ctx.prog.call_site(n)
+            if ts.model_of(n.func, at) is not None or (site and ts.guess_model(site)):
+                return True
     return False
 
 
