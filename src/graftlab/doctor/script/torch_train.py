@@ -74,7 +74,19 @@ def _grad_free(ctx: Ctx, ev: Event) -> bool:
             name = ctx.prog.qualname(target, ev.idx, 0) or ""
             if name.rsplit(".", 1)[-1] in _NO_GRAD:
                 return True
-    return False
+    return _grad_switched_off(ctx, ev)
+
+
+def _grad_switched_off(ctx: Ctx, ev: Event) -> bool:
+    """``torch.set_grad_enabled(False)`` as a statement earlier in the same function, not
+    switched back on before ``ev``."""
+    state = None
+    for c in ctx.prog.calls:
+        if c.ev.idx >= ev.idx or c.ev.funcs != ev.funcs or not c.node.args:
+            continue
+        if c.name == "set_grad_enabled" and isinstance(c.ev.node, ast.Expr):
+            state = ctx.prog.const(c.node.args[0], c.ev.idx, c.ev.scope)
+    return state is False
 
 
 def _trains_in_loop(ctx: Ctx, ev: Event) -> bool:
@@ -493,7 +505,7 @@ def check_batchnorm(ctx: Ctx) -> None:
     elif ctx.prog.method_calls("load_state_dict") or any(
         m.pretrained for m in ts.models if m.kind in ("hub", "pretrained", "loaded")
     ):
-        what = "the loaded backbone"
+        what = "loaded backbone"
         inferred = (
             " (Inferred: the backbone's architecture is not in the code shown; most CNN "
             "backbones have BatchNorm layers.)"
