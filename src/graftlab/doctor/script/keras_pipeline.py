@@ -7,7 +7,7 @@ import re
 
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.aug_rules import random_calls
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, resized_to
 from graftlab.doctor.script.flow import CallSite
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import App, Flow, Model, role_of
@@ -496,7 +496,7 @@ def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
             continue
         for ref in ctx.prog.deps(x, pred.ev):
             for n in ast.walk(ref.node):
-                got = _resized_to(ctx, n, ref) if isinstance(n, ast.Call) else None
+                got = resized_to(ctx, n, ref) if isinstance(n, ast.Call) else None
                 if got is None or got == tuple(size):
                     continue
                 if not once(ctx, "keras.predict_size", n.lineno):
@@ -512,45 +512,6 @@ def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
                     "prediction is unreliable although validation accuracy was good.",
                     f"load_img(path, target_size={tuple(size)})  # the training target_size",
                 )
-
-
-def _resized_to(ctx: Ctx, n: ast.Call, ref) -> tuple | None:
-    """(height, width) an image is loaded or resized to by this call: ``load_img(path,
-    target_size=(h, w))``, PIL's ``img.resize((w, h))``, ``cv2.resize(img, (w, h))``,
-    ``tf.image.resize(img, (h, w))``."""
-    name = _last_name(n.func)
-    if name == "load_img":
-        node = next((k.value for k in n.keywords if k.arg == "target_size"), None)
-        flip = False
-    elif name == "resize" and isinstance(n.func, ast.Attribute):
-        owner = ast.unparse(n.func.value)
-        if owner in ("cv2", "tf.image", "tensorflow.image"):
-            node = (
-                n.args[1]
-                if len(n.args) > 1
-                else next((k.value for k in n.keywords if k.arg in ("dsize", "size")), None)
-            )
-        else:  # PIL Image.resize(size)
-            node = (
-                n.args[0]
-                if n.args
-                else next((k.value for k in n.keywords if k.arg == "size"), None)
-            )
-        flip = owner != "tf.image" and owner != "tensorflow.image"  # (w, h)
-    else:
-        return None
-    got = ctx.prog.const(node, ref.idx, ref.scope) if node is not None else None
-    if not (isinstance(got, tuple | list) and len(got) == 2):
-        return None
-    if not all(isinstance(v, int) for v in got):
-        return None
-    return (got[1], got[0]) if flip else tuple(got)
-
-
-def _last_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _declared_sizes(ctx: Ctx) -> list[tuple[tuple, int]]:
