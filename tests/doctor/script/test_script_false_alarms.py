@@ -147,3 +147,19 @@ def test_a_loader_iterated_inline_by_a_training_loop_still_must_shuffle():
     ).replace('"data/train", transform=tf)', '"data/train", transform=tf)\nx = embed(train_set)')
     findings = check_script(trained)
     assert [f for f in findings if f.category == "no-shuffle"], findings
+
+
+def test_a_hand_resize_followed_by_the_evaluation_transform_is_not_a_size_mismatch():
+    from pathlib import Path
+
+    bug = Path(__file__).parents[1] / "cases" / "scripts" / "input-size-mismatch__7__bug.py"
+    cropped = bug.read_text().replace(
+        "x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)\n"
+        "x = norm(x).unsqueeze(0)\n",
+        "eval_tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),\n"
+        "                              transforms.ToTensor(), norm])\n"
+        "x = eval_tf(img).unsqueeze(0)\n",
+    )
+    assert "eval_tf(img)" in cropped
+    findings = check_script(cropped)
+    assert not [f for f in findings if f.category == "input-size-mismatch"], findings

@@ -16,7 +16,7 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     trainable_rules,
 )
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, resized_to
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
 from graftlab.doctor.script.flow import header as flow_header
 from graftlab.doctor.script.frameworks import uses_torch
@@ -391,6 +391,45 @@ def _part_of(ctx: Ctx, node: ast.expr, ev: Event, model: TorchModel) -> bool:
     return owner is model.site.node or ts.model_of(owner, at) is model
 
 
+def _prediction_resize(ctx: Ctx, size: tuple, train_line: int) -> None:
+    """GL213: an image resized by hand (PIL ``img.resize``, ``cv2.resize``) to another size
+    than the training crops, then fed to the model with no transform that crops it again."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not c.node.args or isinstance(c.node.func, ast.Call):
+            continue
+        if ts.model_of(c.node.func, c.ev) is None and ts.guess_model(c) is None:
+            continue
+        refs = ctx.prog.deps(c.node.args[0], c.ev, limit=30)
+        calls = [
+            (n, ref)
+            for ref in refs
+            for n in ast.walk(ref.node)
+            if isinstance(n, ast.Call) and not isinstance(n.func, ast.Call)
+        ]
+        at = {id(n): ctx.prog.events[min(r.idx, len(ctx.prog.events) - 1)] for n, r in calls}
+        if any(ts.pipeline_of(n.func, at[id(n)]) is not None for n, _ in calls):
+            continue  # a transform pipeline sizes the image again
+        for n, ref in calls:
+            got = resized_to(ctx, n, ref)
+            if got is None or got == tuple(size) or not once(ctx, "torch.predict_size", n.lineno):
+                continue
+            ctx.add(
+                "GL213",
+                "input-size-mismatch",
+                "error",
+                f"Training crops are {size[0]}x{size[1]} but images are resized to "
+                f"{got[0]}x{got[1]} for prediction",
+                [train_line, n.lineno, c.node.lineno],
+                "The image given to the model is resized by hand to another size than the "
+                "training crops: the network sees objects at another scale (or fails on the "
+                "shape), so predictions are worse than the validation accuracy promised.",
+                f"Resize to {size[1]}x{size[0]} (PIL takes (width, height)), or better pass the "
+                "image through the evaluation transform used for validation.",
+                [REFS["tv_models"], REFS["timm_data"]],
+            )
+
+
 def _variable_crop(ctx: Ctx, p: Pipeline) -> bool:
     """The pipeline's last crop/resize takes a size that is a variable, not a constant."""
     steps = [s for s in p.steps if s.name in ("RandomResizedCrop", "CenterCrop", "RandomCrop")]
@@ -446,6 +485,9 @@ def check_input_size(ctx: Ctx) -> None:
                     "evaluation.",
                     [REFS["tv_models"], REFS["timm_data"]],
                 )
+    sizes = {output_size(ctx, t) for t in trains} - {None}
+    if len(sizes) == 1:
+        _prediction_resize(ctx, sizes.pop(), trains[0].line)
     for bb in [m for m in ts.models if timm_or_tv_size(m)]:
         native = timm_or_tv_size(bb)
         sizes = {output_size(ctx, t) for t in trains} - {None}
