@@ -146,7 +146,11 @@ def check_subject_split(ctx: Ctx) -> None:
     ):
         return
     for c in ctx.prog.calls:
-        if c.name not in _SPLITS or not c.node.args:
+        # random_split / train_test_split, and Keras' validation_split subsets of one folder
+        keras_subset = c.name in ("image_dataset_from_directory", "flow_from_directory") and (
+            c.kw("subset") is not None
+        )
+        if (c.name not in _SPLITS and not keras_subset) or not c.node.args:
             continue
         hit = _medical_source(ctx, c)
         if hit is None or not once(ctx, "leak.subject_split"):
@@ -155,7 +159,9 @@ def check_subject_split(ctx: Ctx) -> None:
             "GL308",
             "data-leakage",
             "warning",
-            f"Medical images are split by image with {c.name}, not by patient",
+            f"Medical images are split by image with {c.name}"
+            + (" (validation_split)" if keras_subset else "")
+            + ", not by patient",
             [hit[1], c.node.lineno],
             f"The data split here comes from {hit[0]}; such datasets usually hold several "
             f"images per patient (follow-up scans, views, crops). {c.name} assigns images at "
