@@ -225,3 +225,20 @@ for x, y, valid in loader:
     assert "double-softmax" in {f.category for f in check_script(source)}
     logits = source.replace("torch.softmax(model(x), dim=1)", "model(x)")
     assert "double-softmax" not in {f.category for f in check_script(logits)}
+
+
+BUILDER_BODY = """\
+# models/net.py (end of build())
+    x = tf.keras.layers.Dense(10, activation="softmax")(x)
+    return tf.keras.Model(inputs, x)
+
+# train.py
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+"""
+
+
+def test_a_model_compiled_under_a_name_the_paste_never_binds_is_an_inferred_link():
+    sigmoid = BUILDER_BODY.replace('"softmax"', '"sigmoid"')
+    (f,) = [f for f in check_script(sigmoid) if f.category == "activation-loss-mismatch"]
+    assert f.severity == "warning" and "Inferred" in f.explanation
+    assert not [f for f in check_script(BUILDER_BODY) if f.severity != "info"]

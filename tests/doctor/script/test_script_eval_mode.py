@@ -151,3 +151,33 @@ def test_a_network_named_by_what_the_code_does_with_it():
         "        correct = 0\n", "        self.phi.eval()\n        correct = 0\n"
     )
     assert _eval(fixed) == []
+
+
+SHAPE_PROBE = """\
+import torch, torchvision
+resnet = torchvision.models.resnet18(weights="DEFAULT")
+resnet.fc = torch.nn.Linear(resnet.fc.in_features, 100)
+images = torch.randn(64, 3, 224, 224)
+outputs = resnet(images)
+print(outputs.size())
+"""
+
+
+def test_a_forward_pass_on_a_random_tensor_is_a_shape_check_not_an_evaluation():
+    assert not [f for f in check_script(SHAPE_PROBE) if f.category == "eval-mode-missing"]
+
+
+def test_the_same_forward_pass_on_real_images_is_an_evaluation():
+    real = SHAPE_PROBE.replace("torch.randn(64, 3, 224, 224)", "load_images('test/')")
+    assert [f for f in check_script(real) if f.code == "GL230"]
+
+
+def test_set_grad_enabled_false_as_a_statement_turns_autograd_off():
+    src = (
+        "import torch\nfrom torchvision import models\n"
+        "model = models.resnet18(weights='DEFAULT')\nmodel.eval()\n"
+        "torch.set_grad_enabled(False)\n"
+        "for x, y in val_loader:\n    out = model(x)\n"
+    )
+    assert not [f for f in check_script(src) if f.code == "GL231"]
+    assert [f for f in check_script(src.replace("(False)", "(True)")) if f.code == "GL231"]

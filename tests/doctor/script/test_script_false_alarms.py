@@ -105,3 +105,61 @@ model.fit(train_flow, validation_data=val_flow, epochs=5)
     assert not [f for f in check_script(src) if f.category == "data-leakage"]
     same = src.replace("validation_data=val_flow", "validation_data=train_flow")
     assert [f.severity for f in check_script(same) if f.category == "data-leakage"] == ["error"]
+
+
+ORDERED_EXTRACTION = """\
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from torchvision import datasets, models
+from sklearn.linear_model import LogisticRegression
+
+model = models.resnet50(weights="DEFAULT").eval()
+model.fc = torch.nn.Identity()
+train_set = datasets.ImageFolder("data/train", transform=tf)
+
+
+@torch.no_grad()
+def embed(dataset):
+    feats, labels = [], []
+    for images, targets in DataLoader(dataset, batch_size=64, shuffle=False):
+        feats.append(model(images).numpy())
+        labels.append(targets.numpy())
+    return np.concatenate(feats), np.concatenate(labels)
+
+
+x_train, y_train = embed(train_set)
+LogisticRegression(max_iter=1000).fit(x_train, y_train)
+"""
+
+
+def test_a_loader_iterated_inline_to_extract_features_may_keep_its_order():
+    findings = check_script(ORDERED_EXTRACTION)
+    assert not [f for f in findings if f.category == "no-shuffle"], findings
+
+
+def test_a_loader_iterated_inline_by_a_training_loop_still_must_shuffle():
+    trained = ORDERED_EXTRACTION.replace(
+        "        feats.append(model(images).numpy())\n",
+        "        loss = crit(model(images), targets)\n"
+        "        loss.backward()\n"
+        "        opt.step()\n",
+    ).replace('"data/train", transform=tf)', '"data/train", transform=tf)\nx = embed(train_set)')
+    findings = check_script(trained)
+    assert [f for f in findings if f.category == "no-shuffle"], findings
+
+
+def test_a_hand_resize_followed_by_the_evaluation_transform_is_not_a_size_mismatch():
+    from pathlib import Path
+
+    bug = Path(__file__).parents[1] / "cases" / "scripts" / "input-size-mismatch__7__bug.py"
+    cropped = bug.read_text().replace(
+        "x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)\n"
+        "x = norm(x).unsqueeze(0)\n",
+        "eval_tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),\n"
+        "                              transforms.ToTensor(), norm])\n"
+        "x = eval_tf(img).unsqueeze(0)\n",
+    )
+    assert "eval_tf(img)" in cropped
+    findings = check_script(cropped)
+    assert not [f for f in findings if f.category == "input-size-mismatch"], findings

@@ -31,3 +31,11 @@ def test_a_loop_that_prints_the_python_2_way_is_still_checked():
     (note,) = [f for f in findings if f.code == "GL300"]
     assert "Python 2" in note.title and "old.py:6: print 'epoch'" in note.evidence
     assert "could not be parsed" not in note.explanation  # nothing was left out
+
+
+def test_a_function_body_pasted_under_a_column_0_comment_is_dedented_and_read():
+    from graftlab.doctor.script.parse import _dedent
+
+    text = "# train.py (inside main())\n  x = 1\n  if x:\n    y = 2\n"
+    assert _dedent(text) == "# train.py (inside main())\nx = 1\nif x:\n  y = 2\n"
+    assert _dedent("a = 1\n  # note\nb = 2\n") == "a = 1\n  # note\nb = 2\n"

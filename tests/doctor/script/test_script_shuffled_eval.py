@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from graftlab.doctor.script import check_script
+
+CASES = Path(__file__).parents[1] / "cases" / "scripts"
 
 EVAL = """\
 import torch
@@ -102,3 +106,21 @@ def test_folder_number_taken_from_the_image_path():
         "idx_to_class = {v: k for k, v in test_ds.class_to_idx.items()}\nmodel.eval()",
     )
     assert [f for f in check_script(mapped, filename="p.py") if f.code == "GL304"] == []
+
+
+def test_a_shuffled_prediction_loop_that_keeps_the_ids_is_not_reported():
+    src = (CASES / "label-order-mismatch__6__bug.py").read_text()
+    kept = src.replace("for images, _ in loader:", "for images, paths in loader:").replace(
+        "        preds.extend(", "        names.extend(paths)\n        preds.extend("
+    )
+    assert not [f for f in check_script(kept) if f.code == "GL218"]
+
+
+def test_batches_kept_from_a_shuffled_loader_without_a_model_are_not_predictions():
+    stats = (
+        "import torch\nfrom torch.utils.data import DataLoader\n"
+        "loader = DataLoader(ds, batch_size=64, shuffle=True)\nbatches = []\n"
+        "for images, _ in loader:\n    batches.append(images.mean(dim=(0, 2, 3)))\n"
+        "print(torch.stack(batches).mean(0))\n"
+    )
+    assert not [f for f in check_script(stats) if f.code == "GL218"]

@@ -127,3 +127,18 @@ for x, y in loader:
     opt.step()
 """
     assert _tr(src) == []
+
+
+def test_requires_grad_on_a_known_module_is_an_error_and_on_tensors_nothing():
+    base = (
+        "import torch\nfrom torchvision import models\nmodel = models.vit_b_16(weights='DEFAULT')\n"
+    )
+    (f,) = [f for f in check_script(base + "model.requires_grad = False\n") if f.code == "GL229"]
+    assert f.severity == "error" and "not on its parameters" in f.title
+    for fine in (
+        "images.requires_grad = True\n",
+        "model.class_token.requires_grad = False\n",
+        "model.heads.head.weight.requires_grad = False\n",
+        "for p in model.parameters():\n    p.requires_grad = False\n",
+    ):
+        assert not [f for f in check_script(base + fine) if f.code == "GL229"], fine

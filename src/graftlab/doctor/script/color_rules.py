@@ -186,3 +186,46 @@ def _model_calls(ctx: Ctx) -> list:
         ):
             out.append(c)
     return out
+
+
+declare(
+    "GL130",
+    "preprocessing-mismatch",
+    "warning",
+    "script",
+    "preprocess_input is given a PIL image, not an array",
+    (REFS["keras_apps"],),
+)
+_PIL_READERS = {"load_img", "open"}
+
+
+@check("common.preprocess_pil")
+def check_preprocess_pil(ctx: Ctx) -> None:
+    """GL130: ``preprocess_input(load_img(path))`` with no ``img_to_array`` / ``np.array``
+    between: the Keras preprocessing functions expect a float array of pixels."""
+    prog = ctx.prog
+    for c in prog.calls:
+        if c.name != "preprocess_input" or not c.node.args:
+            continue
+        src = prog.origin_call(c.node.args[0], c.ev)
+        if src is None or src.name not in _PIL_READERS:
+            continue
+        if src.name == "open" and not src.qual.startswith("PIL"):
+            continue
+        if not once(ctx, "preprocess.pil", c.node.lineno):
+            continue
+        ctx.add(
+            "GL130",
+            "preprocessing-mismatch",
+            "warning",
+            "preprocess_input is given a PIL image, not an array",
+            [src.node.lineno, c.node.lineno],
+            f"{src.name}() returns a PIL image; preprocess_input scales and centres the pixels "
+            "of a float array. Applied to the image object itself it does not compute the "
+            "preprocessing the model was trained with (the result is not the image's pixels "
+            "scaled, e.g. a constant -1 array or an error), so single predictions disagree "
+            "with the generator's evaluation although the model is good.",
+            "x = image.img_to_array(img)  # or np.asarray(img, dtype='float32')\n"
+            "x = preprocess_input(np.expand_dims(x, 0))",
+            [REFS["keras_apps"]],
+        )

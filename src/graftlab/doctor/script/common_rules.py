@@ -168,3 +168,42 @@ def check_numeric_folders(ctx: Ctx) -> None:
         "classes=[str(i) for i in range(n)] to fix the order",
         [REFS["keras_idfd"], REFS["tv_tutorial"]],
     )
+
+
+def resized_to(ctx: Ctx, n: ast.Call, ref) -> tuple | None:
+    """(height, width) an image is loaded or resized to by this call: ``load_img(path,
+    target_size=(h, w))``, PIL's ``img.resize((w, h))``, ``cv2.resize(img, (w, h))``,
+    ``tf.image.resize(img, (h, w))``."""
+    name = last_name(n.func)
+    if name == "load_img":
+        node = next((k.value for k in n.keywords if k.arg == "target_size"), None)
+        flip = False
+    elif name == "resize" and isinstance(n.func, ast.Attribute):
+        owner = ast.unparse(n.func.value)
+        if owner in ("cv2", "tf.image", "tensorflow.image"):
+            node = (
+                n.args[1]
+                if len(n.args) > 1
+                else next((k.value for k in n.keywords if k.arg in ("dsize", "size")), None)
+            )
+        else:  # PIL Image.resize(size)
+            node = (
+                n.args[0]
+                if n.args
+                else next((k.value for k in n.keywords if k.arg == "size"), None)
+            )
+        flip = owner != "tf.image" and owner != "tensorflow.image"  # (w, h)
+    else:
+        return None
+    got = ctx.prog.const(node, ref.idx, ref.scope) if node is not None else None
+    if not (isinstance(got, tuple | list) and len(got) == 2):
+        return None
+    if not all(isinstance(v, int) for v in got):
+        return None
+    return (got[1], got[0]) if flip else tuple(got)
+
+
+def last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""

@@ -224,6 +224,9 @@ class KerasScript:
                 break
             r = self.prog.origin(node, at.idx, at.scope)
             at, n = r, r.node
+            if isinstance(n, ast.List | ast.Tuple) and len(n.elts) == 1:
+                node = n.elts[0]  # Model(inputs=[inp], outputs=[out]): one output
+                continue
             if isinstance(n, ast.Attribute) and n.attr == "output":
                 base = self.prog.origin_call(n.value, at)
                 layers.append(self._layer(base))

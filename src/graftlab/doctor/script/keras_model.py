@@ -51,27 +51,55 @@ def check_head(ctx: Ctx) -> None:
             _single_unit(ctx, [dense.node.lineno])
     for comp in ks.compiles():
         model = ks.model_for(comp)
-        loss = ks.loss(comp)
-        units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
-        if units == 1 and act == "softmax":
-            _single_unit(ctx, [out_line])
-        if loss is None:
-            continue
-        kind, from_logits, loss_line = loss
-        if not once(ctx, "keras.head", out_line or loss_line, kind, from_logits):
-            continue  # the same head and loss compiled again for a second phase
-        fits = ks.fits_for(comp)
-        labels = {ks.label_format(f) for f in fits} - {None}
-        metrics = ks.metrics(comp)
-        acc = any(m in ("accuracy", "acc", "binary_accuracy") for m in metrics)
-        lines = [out_line, loss_line]
-        k = printed_classes(ctx)
-        if kind == "binary" and units == 1 and k is not None and k > 2:
-            flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
-            _one_unit_for_k_classes(ctx, k, lines + [f.line for f in flows if f is not None])
-        elif kind == "binary":
-            _binary_multiclass(ctx, units, act, labels, acc, lines)
-        _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
+        guessed = model is None and _built_elsewhere(ctx, comp)
+        if guessed:
+            model = ks.models[0]
+        before = len(ctx.findings)
+        _head_of(ctx, comp, model)
+        for f in ctx.findings[before:] if guessed else ():
+            f.severity = "warning" if f.severity == "error" else f.severity
+            f.explanation += (
+                f" (Inferred: the compiled model is not built in the code shown; the one model "
+                f"the paste builds, line {model.site.node.lineno}, is taken to be it.)"
+            )
+
+
+def _built_elsewhere(ctx: Ctx, comp) -> bool:
+    """``model.compile(...)`` on a name the paste never binds, while the paste builds exactly
+    one model (a builder function's body pasted next to the training code)."""
+    recv = comp.node.func.value if isinstance(comp.node.func, ast.Attribute) else None
+    if not isinstance(recv, ast.Name):
+        return False
+    if ctx.prog.lookup(recv.id, comp.ev.idx, comp.ev.scope) is not None:
+        return False
+    return len(keras_script(ctx).models) == 1
+
+
+def _head_of(ctx: Ctx, comp, model) -> None:
+    """The checks of one compiled head: its output layer against its loss and labels."""
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    loss = ks.loss(comp)
+    units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
+    if units == 1 and act == "softmax":
+        _single_unit(ctx, [out_line])
+    if loss is None:
+        return
+    kind, from_logits, loss_line = loss
+    if not once(ctx, "keras.head", out_line or loss_line, kind, from_logits):
+        return  # the same head and loss compiled again for a second phase
+    fits = ks.fits_for(comp)
+    labels = {ks.label_format(f) for f in fits} - {None}
+    metrics = ks.metrics(comp)
+    acc = any(m in ("accuracy", "acc", "binary_accuracy") for m in metrics)
+    lines = [out_line, loss_line]
+    k = printed_classes(ctx)
+    if kind == "binary" and units == 1 and k is not None and k > 2:
+        flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
+        _one_unit_for_k_classes(ctx, k, lines + [f.line for f in flows if f is not None])
+    elif kind == "binary":
+        _binary_multiclass(ctx, units, act, labels, acc, lines)
+    _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
 
 
 _FOUND = re.compile(r"Found (\d+) (?:images|files) belonging to (\d+) classes")
@@ -310,6 +338,50 @@ declare(
     "from_logits=True on a model that already ends in softmax or sigmoid",
     (REFS["keras_losses"],),
 )
+_LOSS_CLASSES = {"CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy"}
+
+
+@check("keras.loss_call")
+def check_loss_call(ctx: Ctx) -> None:
+    """GL107 for custom training code: ``loss_fn = SparseCategoricalCrossentropy(
+    from_logits=True)`` called on ``model(x)`` of a model that already ends in softmax."""
+    if not uses_keras(ctx):
+        return
+    ks = keras_script(ctx)
+    prog = ctx.prog
+    for c in prog.calls:
+        f = c.node.func
+        loss = prog.call_site(f) if isinstance(f, ast.Call) else prog.origin_call(f, c.ev)
+        if loss is None or loss.name not in _LOSS_CLASSES or len(c.node.args) < 2:
+            continue
+        if prog.const(loss.kw("from_logits"), loss.ev.idx, loss.ev.scope) is not True:
+            continue
+        for ref in prog.deps(c.node.args[1], c.ev, limit=20):
+            at = prog.events[min(ref.idx, len(prog.events) - 1)]
+            for n in ast.walk(ref.node):
+                model = ks.model_of(n.func, at) if isinstance(n, ast.Call) else None
+                units, act, out_line = model.final(prog) if model else (UNKNOWN, None, 0)
+                if act not in ("softmax", "sigmoid") or (units == 1 and act == "softmax"):
+                    continue
+                if not once(ctx, "keras.head", out_line, "logits-call"):
+                    continue
+                ctx.add(
+                    "GL107",
+                    "double-softmax",
+                    "warning",
+                    f"{loss.name}(from_logits=True) is computed on the output of a model "
+                    f"that already ends in {act}",
+                    sorted({out_line, n.lineno, c.node.lineno, loss.node.lineno}),
+                    f"The model's last layer applies {act}, so {ast.unparse(n)} returns "
+                    f"probabilities; the loss, told they are logits, applies {act} again: "
+                    "predictions are squashed towards uniform, gradients shrink and training "
+                    "converges slowly or not at all.",
+                    f"Drop the activation of the last layer (Dense(units) outputs logits) and "
+                    f"keep from_logits=True, or keep {act} and use from_logits=False.",
+                    [REFS["keras_losses"]],
+                )
+
+
 _ACTIVATION_FNS = {"sigmoid": "sigmoid", "expit": "sigmoid", "softmax": "softmax"}
 _PREDICTS = {"predict", "predict_on_batch", "predict_generator"}
 

@@ -7,7 +7,7 @@ import re
 
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.aug_rules import random_calls
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, resized_to
 from graftlab.doctor.script.flow import CallSite
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import App, Flow, Model, role_of
@@ -496,11 +496,8 @@ def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
             continue
         for ref in ctx.prog.deps(x, pred.ev):
             for n in ast.walk(ref.node):
-                if not (isinstance(n, ast.Call) and _last_name(n.func) == "load_img"):
-                    continue
-                kw = next((k.value for k in n.keywords if k.arg == "target_size"), None)
-                got = ctx.prog.const(kw, ref.idx, ref.scope) if kw is not None else None
-                if not isinstance(got, tuple | list) or tuple(got) == tuple(size):
+                got = resized_to(ctx, n, ref) if isinstance(n, ast.Call) else None
+                if got is None or got == tuple(size):
                     continue
                 if not once(ctx, "keras.predict_size", n.lineno):
                     continue
@@ -515,12 +512,6 @@ def _prediction_size(ctx: Ctx, flows: list[Flow], declared) -> None:
                     "prediction is unreliable although validation accuracy was good.",
                     f"load_img(path, target_size={tuple(size)})  # the training target_size",
                 )
-
-
-def _last_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _declared_sizes(ctx: Ctx) -> list[tuple[tuple, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
@@ -60,6 +61,47 @@ def check_leakage(ctx: Ctx) -> None:
         _validation_is_training(ctx, fit)
     _idfd_seeds(ctx, flows)
     _test_is_validation(ctx, flows)
+    _tfds_same_split(ctx)
+
+
+def _tfds_same_split(ctx: Ctx) -> None:
+    """GL116: ``tfds.load(name, split="train")`` for training and the same split (or a slice
+    of it, ``"train[80%:]"``, while training reads all of it) for validation or test."""
+    loads = []
+    for c in ctx.prog.calls:
+        if c.name != "load" or not c.qual.startswith(("tensorflow_datasets", "tfds")):
+            continue
+        name = ctx.prog.const(c.arg(0, "name"), c.ev.idx, c.ev.scope)
+        split = ctx.prog.const(c.kw("split"), c.ev.idx, c.ev.scope)
+        var = ctx.prog.assigned_name(c.node)
+        role = role_of(var) if var else None
+        if isinstance(name, str) and isinstance(split, str) and role:
+            loads.append((name, split.replace(" ", ""), role, c.node.lineno))
+    for name, tr_split, tr_role, tr_line in loads:
+        if tr_role != "train":
+            continue
+        for other, split, role, line in loads:
+            if other != name or role not in ("val", "test"):
+                continue
+            base = split.split("[", 1)[0]
+            if split != tr_split and tr_split != base:
+                continue  # another split, or two slices (train[:80%] / train[80%:])
+            _leak(
+                ctx,
+                [tr_line, line],
+                f"The {say(role)} data is the training split {split!r} of {name!r}",
+                f"tfds.load({name!r}) gives training the split {tr_split!r} and the "
+                f"{say(role)} set {split!r}, "
+                + (
+                    "the same split"
+                    if split == tr_split
+                    else f"a slice of the {base!r} split that training reads whole"
+                )
+                + f": the {say(role)} images are training images, so the score measures "
+                "memorisation.",
+                f"tfds.load({name!r}, split=['{base}[:80%]', '{base}[80%:]']) (or the "
+                "dataset's own 'test'/'validation' split) for the held-out part.",
+            )
 
 
 def _test_is_validation(ctx: Ctx, flows: list[Flow]) -> None:
@@ -117,6 +159,9 @@ def _split_subsets(ctx: Ctx, a: Flow, b: Flow) -> bool:
     return subsets == {"training", "validation"}
 
 
+_SLICE = re.compile(r"^\w+\[[^\]]*\]$")  # a tfds split slice, "train[:80%]"
+
+
 def _validation_is_training(ctx: Ctx, fit: CallSite) -> None:
     ks = keras_script(ctx)
     val = fit.kw("validation_data")
@@ -165,7 +210,10 @@ def _validation_is_training(ctx: Ctx, fit: CallSite) -> None:
             n.value
             for ref in ctx.prog.deps(val, fit.ev, limit=30)
             for n in ast.walk(ref.node)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 200
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and len(n.value) < 200
+            and not _SLICE.match(n.value)  # "train[80%:]": a held-out slice, read by the caller
         }
         roles = {role_of(n) for n in names} - {None}
         if (

@@ -68,7 +68,7 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
         return "set", n.lineno
     if name == "unique" and isinstance(n.func, ast.Attribute) and not n.args:
         return "unique", n.lineno
-    if name in ("list", "tuple", "enumerate") and n.args:
+    if name in ("list", "tuple", "enumerate", "dict") and n.args:
         return unstable_source(ctx, n.args[0], r, depth + 1)
     return None
 
@@ -81,11 +81,12 @@ def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
         if not isinstance(n, ast.Assign) or len(n.targets) != 1:
             continue
         t = n.targets[0]
-        if not isinstance(t, ast.Name):
+        var = t.id if isinstance(t, ast.Name) else dotted(t)  # also self.class_names
+        if not var:
             continue
         src = unstable_source(ctx, n.value, ev)
         if src is not None:
-            out.append((t.id, ev, src[0], src[1]))
+            out.append((var, ev, src[0], src[1]))
     return out
 
 

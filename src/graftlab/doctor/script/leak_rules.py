@@ -127,3 +127,64 @@ def check_augment_before_split(ctx: Ctx) -> None:
                 [REFS["keras_idg"]],
             )
             return
+
+
+#: Imaging where one subject (patient, lesion, scan) gives several images.
+_MEDICAL = re.compile(
+    r"(?i)x-?ray|chest|covid|chexpert|mimic|padchest|isic|derm|lesion|mammo|retin|fundus|"
+    r"histo|patholog|\bmri\b|_mri|mri_|\bct\b|_ct_|ultrasound|patient|dicom|radiolog|"
+    r"torchxrayvision|medmnist"
+)
+_GROUPED = {"GroupShuffleSplit", "GroupKFold", "StratifiedGroupKFold", "LeaveOneGroupOut"}
+
+
+@check("common.subject_split")
+def check_subject_split(ctx: Ctx) -> None:
+    """GL308: medical images split at random by image, not by patient."""
+    if any(c.name in _GROUPED for c in ctx.prog.calls) or re.search(
+        r"(?i)patient_?id|subject_?id|groups\s*=", "\n".join(ctx.src.lines)
+    ):
+        return
+    for c in ctx.prog.calls:
+        # random_split / train_test_split, and Keras' validation_split subsets of one folder
+        keras_subset = c.name in ("image_dataset_from_directory", "flow_from_directory") and (
+            c.kw("subset") is not None
+        )
+        if (c.name not in _SPLITS and not keras_subset) or not c.node.args:
+            continue
+        hit = _medical_source(ctx, c)
+        if hit is None or not once(ctx, "leak.subject_split"):
+            continue
+        ctx.add(
+            "GL308",
+            "data-leakage",
+            "warning",
+            f"Medical images are split by image with {c.name}"
+            + (" (validation_split)" if keras_subset else "")
+            + ", not by patient",
+            [hit[1], c.node.lineno],
+            f"The data split here comes from {hit[0]}; such datasets usually hold several "
+            f"images per patient (follow-up scans, views, crops). {c.name} assigns images at "
+            "random, so one patient's images land in training and in the held-out part, and "
+            "the held-out score partly measures recognising the patient (inferred from the "
+            "dataset's name; check whether patients repeat).",
+            "Split by patient: sklearn.model_selection.GroupShuffleSplit(test_size=0.2)."
+            "split(X, y, groups=patient_ids), then Subset(dataset, idx) for each part.",
+            [REFS["tv_tutorial"]],
+        )
+        return
+
+
+def _medical_source(ctx: Ctx, split) -> tuple[str, int] | None:
+    """(what, line) of a medical-imaging dataset or path the split data comes from."""
+    for ref in ctx.prog.deps(split.node.args[0], split.ev, limit=40):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                text = ast.unparse(n.func)
+                if _MEDICAL.search(text):
+                    return text, n.lineno
+            elif isinstance(n, ast.Constant | ast.JoinedStr):
+                text = ast.unparse(n)
+                if _MEDICAL.search(text):
+                    return text, n.lineno
+    return None

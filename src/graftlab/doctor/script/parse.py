@@ -385,7 +385,7 @@ def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
         tree = _try_parse(candidate)
         if tree is not None:
             return tree, []
-    lines = textwrap.dedent(_python2(_neutralise_ipython(text))).replace("\x00", "").split("\n")
+    lines = _dedent(_python2(_neutralise_ipython(text))).replace("\x00", "").split("\n")
     deadline = time.monotonic() + _PARSE_BUDGET_S
     blocks = _blocks(lines)
     body: list[ast.stmt] = []
@@ -414,6 +414,17 @@ def _parse_repairing(text: str) -> tuple[ast.Module, list[int]]:
         body.extend(tree.body)
         i = j + 1
     return ast.Module(body=body, type_ignores=[]), sorted(set(dropped))
+
+
+def _dedent(text: str) -> str:
+    """``textwrap.dedent`` that lets comment lines stand at column 0: code copied from inside
+    a function is often pasted under a ``# file.py`` comment of the poster's own."""
+    lines = text.split("\n")
+    code = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    width = min((len(ln) - len(ln.lstrip(" ")) for ln in code), default=0)
+    if width == 0 or any(ln[:width].strip() for ln in code):
+        return textwrap.dedent(text)
+    return "\n".join(ln[width:] if not ln[:width].strip() else ln.lstrip() for ln in lines)
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:

@@ -16,7 +16,7 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
     trainable_rules,
 )
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, resized_to
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
 from graftlab.doctor.script.flow import header as flow_header
 from graftlab.doctor.script.frameworks import uses_torch
@@ -352,6 +352,84 @@ def output_size(ctx: Ctx, p: Pipeline):
     return size if size and size[0] != "short" else None
 
 
+_MADE_UP = frozenset({"randn", "rand", "zeros", "ones", "empty", "full"})
+
+
+def _probe_size(ctx: Ctx, model: TorchModel) -> tuple[tuple[int, int], int] | None:
+    """(H, W) and line of a made-up ``torch.randn(N, 3, H, W)`` batch the network is called on
+    (directly, or through ``.features`` / a method of it), if any."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not c.node.args or isinstance(c.node.func, ast.Call):
+            continue
+        f = c.node.func
+        recv = f.value if isinstance(f, ast.Attribute) else f
+        while isinstance(recv, ast.Attribute):
+            recv = recv.value  # model.features(x), model.forward(x)
+        if ts.model_of(recv, c.ev) is not model and not _part_of(ctx, recv, c.ev, model):
+            continue
+        made = ctx.prog.origin_call(c.node.args[0], c.ev)
+        if made is None or not made.qual.startswith("torch.") or made.name not in _MADE_UP:
+            continue
+        dims = [ctx.prog.const(a, made.ev.idx, made.ev.scope) for a in made.node.args]
+        if len(dims) == 1 and isinstance(dims[0], list | tuple):
+            dims = list(dims[0])
+        if len(dims) == 4 and all(isinstance(d, int) for d in dims) and dims[1] in (1, 3):
+            return (dims[2], dims[3]), c.node.lineno
+    return None
+
+
+def _part_of(ctx: Ctx, node: ast.expr, ev: Event, model: TorchModel) -> bool:
+    """``node`` holds a part the network hands out (``net.get_features()``, ``net.features``)."""
+    ts = torch_script(ctx)
+    r = ctx.prog.origin(node, ev.idx, ev.scope)
+    part = r.node.func if isinstance(r.node, ast.Call) else r.node
+    if not isinstance(part, ast.Attribute) or r.node is node:
+        return False
+    at = ctx.prog.events[min(r.idx, len(ctx.prog.events) - 1)]
+    owner = part.value
+    return owner is model.site.node or ts.model_of(owner, at) is model
+
+
+def _prediction_resize(ctx: Ctx, size: tuple, train_line: int) -> None:
+    """GL213: an image resized by hand (PIL ``img.resize``, ``cv2.resize``) to another size
+    than the training crops, then fed to the model with no transform that crops it again."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not c.node.args or isinstance(c.node.func, ast.Call):
+            continue
+        if ts.model_of(c.node.func, c.ev) is None and ts.guess_model(c) is None:
+            continue
+        refs = ctx.prog.deps(c.node.args[0], c.ev, limit=30)
+        calls = [
+            (n, ref)
+            for ref in refs
+            for n in ast.walk(ref.node)
+            if isinstance(n, ast.Call) and not isinstance(n.func, ast.Call)
+        ]
+        at = {id(n): ctx.prog.events[min(r.idx, len(ctx.prog.events) - 1)] for n, r in calls}
+        if any(ts.pipeline_of(n.func, at[id(n)]) is not None for n, _ in calls):
+            continue  # a transform pipeline sizes the image again
+        for n, ref in calls:
+            got = resized_to(ctx, n, ref)
+            if got is None or got == tuple(size) or not once(ctx, "torch.predict_size", n.lineno):
+                continue
+            ctx.add(
+                "GL213",
+                "input-size-mismatch",
+                "error",
+                f"Training crops are {size[0]}x{size[1]} but images are resized to "
+                f"{got[0]}x{got[1]} for prediction",
+                [train_line, n.lineno, c.node.lineno],
+                "The image given to the model is resized by hand to another size than the "
+                "training crops: the network sees objects at another scale (or fails on the "
+                "shape), so predictions are worse than the validation accuracy promised.",
+                f"Resize to {size[1]}x{size[0]} (PIL takes (width, height)), or better pass the "
+                "image through the evaluation transform used for validation.",
+                [REFS["tv_models"], REFS["timm_data"]],
+            )
+
+
 def _variable_crop(ctx: Ctx, p: Pipeline) -> bool:
     """The pipeline's last crop/resize takes a size that is a variable, not a constant."""
     steps = [s for s in p.steps if s.name in ("RandomResizedCrop", "CenterCrop", "RandomCrop")]
@@ -407,9 +485,32 @@ def check_input_size(ctx: Ctx) -> None:
                     "evaluation.",
                     [REFS["tv_models"], REFS["timm_data"]],
                 )
-    for bb in ts.backbones:
+    sizes = {output_size(ctx, t) for t in trains} - {None}
+    if len(sizes) == 1:
+        _prediction_resize(ctx, sizes.pop(), trains[0].line)
+    for bb in [m for m in ts.models if timm_or_tv_size(m)]:
         native = timm_or_tv_size(bb)
         sizes = {output_size(ctx, t) for t in trains} - {None}
+        probe = _probe_size(ctx, bb)
+        if probe is not None and probe[0] != (native, native):
+            size, line = probe
+            ctx.add(
+                "GL303",
+                "input-size-mismatch",
+                "warning",
+                f"{bb.name} is run on a {size[0]}x{size[1]} tensor; its weights were trained "
+                f"at {native}x{native}",
+                [bb.line, line],
+                f"The input made up to try the network is {size[0]}x{size[1]}, not the "
+                f"{native}x{native} the pretrained {bb.name} is built for: the feature maps "
+                "come out at other sizes than the layers after them expect (a head or "
+                "pooling sized for the native input fails, or sees a different grid), so "
+                "the shapes printed are not those of the real model.",
+                f"Try it on torch.randn(batch, 3, {native}, {native}), and resize the real "
+                f"images to {native}x{native}.",
+                [REFS["tv_models"], REFS["timm_data"]],
+            )
+            continue
         if not native or len(sizes) != 1:
             continue
         size = sizes.pop()
@@ -425,7 +526,13 @@ def check_input_size(ctx: Ctx) -> None:
             [bb.line, trains[0].line],
             f"At {ratio:.2f}x the pretraining resolution "
             + (
-                "features change substantially and accuracy usually drops."
+                "features change substantially and accuracy usually drops"
+                + (
+                    f": at 1/32 output stride a {size[0]}x{size[1]} image leaves a "
+                    f"{max(size[0] // 32, 1)}x{max(size[1] // 32, 1)} feature map."
+                    if min(size) <= 64
+                    else "."
+                )
                 if extreme
                 else "this usually works but may cost some accuracy; a trade-off, not an error."
             ),
@@ -551,7 +658,10 @@ def check_loaders(ctx: Ctx) -> None:
             if a.role == "train" and b.role in ("val", "test") and a.root == b.root:
                 if _part(ctx, a) != _part(ctx, b):
                     continue  # CIFAR10(root, train=True) / (root, train=False): two splits
-                same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
+                if _part(ctx, b) is None:
+                    same_dir_finding(ctx, a.root, [a.line, b.line], b.role, "torch")
+                else:
+                    _same_split(ctx, a, b)
     parents = {id(d.parent) for d in ts.datasets if d.parent is not None}
     for call, ds, role in ts.loaders():
         sampled = call.kw("sampler") is not None or call.kw("batch_sampler") is not None
@@ -620,7 +730,9 @@ def check_loaders(ctx: Ctx) -> None:
                 "DataLoader(train_ds, batch_size=..., shuffle=True, num_workers=...)",
                 [REFS["torch_loader"]],
             )
-        elif role in ("val", "test") and ds is not None:
+        if role != "train" and _shuffled_predictions(ctx, call):
+            continue
+        if role in ("val", "test") and ds is not None:
             shuffle = ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope)
             if shuffle is True and _reads_targets(ctx, ds):
                 cited = ctx.src.evidence(call.node.lineno)
@@ -641,6 +753,97 @@ def check_loaders(ctx: Ctx) -> None:
                     "batches as the predictions.",
                     [REFS["torch_loader"]],
                 )
+
+
+def _same_split(ctx: Ctx, train, other) -> None:
+    """GL302 for built-in datasets: the held-out one selects the training split, usually by
+    leaving out ``train=False`` (the default is the training split)."""
+    name = other.site.name
+    flag = "split='test'" if name in _SPLIT_DATASETS else "train=False"
+    ctx.add(
+        "GL302",
+        "data-leakage",
+        "error",
+        f"The {say(other.role)} {name} dataset reads the training split",
+        [train.line, other.line],
+        f"Both {name} datasets select the same split of {train.root!r}"
+        + (
+            f" (torchvision's default is the training split when {flag.split('=')[0]}= is "
+            "not given)"
+            if other.site.kw(flag.split("=")[0]) is None
+            else ""
+        )
+        + f", so the {say(other.role)} images are the training images: the score measures "
+        "memorisation and says nothing about new images.",
+        f"{name}(root, {flag}, transform=...) for the {say(other.role)} set.",
+        [REFS["tv_tutorial"]],
+    )
+
+
+def _shuffled_predictions(ctx: Ctx, call: CallSite) -> bool:
+    """GL218 (inferred): a shuffled loader iterated only to predict, whose loop keeps the
+    predictions (``preds.extend(...)``) and drops what identifies the samples
+    (``for img, _, _ in loader``): the stored predictions are in random order."""
+    if ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope) is not True:
+        return False
+    loops = _loops_over(ctx, call)
+    if not loops or any(i < 0 or ctx.prog.loop_trains(i) for i in loops):
+        return False
+    for i in loops:
+        loop = ctx.prog.events[i].node
+        target = loop.target
+        parts = target.elts if isinstance(target, ast.Tuple) else [target]
+        used = {n.id for st in loop.body for n in ast.walk(st) if isinstance(n, ast.Name)}
+        if isinstance(target, ast.Tuple):
+            names = [p.id for p in parts if isinstance(p, ast.Name)]
+            if len(names) != len(parts) or any(n != "_" and n in used for n in names[1:]):
+                continue  # labels or ids read alongside the predictions
+        elif not isinstance(target, ast.Name):
+            continue
+        keeps = [
+            n
+            for ev in ctx.prog.events_in(i + 1, ctx.prog.loop_end.get(i, i))
+            for n in ast.walk(ev.node)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("append", "extend")
+            and n.args
+            and _predicted(ctx, n.args[0], ev)
+        ]
+        if not keeps or not once(ctx, "torch.shuffled_predictions", call.node.lineno):
+            continue
+        ctx.add(
+            "GL218",
+            "label-order-mismatch",
+            "warning",
+            "Predictions are collected from a shuffled loader without the samples they belong to",
+            [call.node.lineno, loop.lineno, keeps[0].lineno],
+            "The loader shuffles, so batches come out in a random order, but the loop keeps "
+            "only the predictions: their position in the list no longer says which sample "
+            "they belong to, and whatever pairs them with the dataset's rows, files or labels "
+            "afterwards pairs them with the wrong ones (inferred: the loop drops the labels "
+            "and ids the dataset returns).",
+            "DataLoader(dataset, batch_size=..., shuffle=False) for prediction, or collect the "
+            "labels / ids from the same batches as the predictions.",
+            [REFS["torch_loader"]],
+        )
+        return True
+    return False
+
+
+def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
+    """``node``'s value comes from running a network (a model the script builds or loads,
+    or a call named like one)."""
+    ts = torch_script(ctx)
+    for ref in ctx.prog.deps(node, ev, limit=25):
+        at = ctx.prog.events[min(ref.idx, len(ctx.prog.events) - 1)]
+        for n in ast.walk(ref.node):
+            if not isinstance(n, ast.Call) or isinstance(n.func, ast.Call):
+                continue
+            site = ctx.prog.call_site(n)
+            if ts.model_of(n.func, at) is not None or (site and ts.guess_model(site)):
+                return True
+    return False
 
 
 def _part(ctx: Ctx, ds) -> object:
@@ -679,6 +882,8 @@ def _loops_over(ctx: Ctx, loader: CallSite) -> list[int]:
 
 def _iterates(ctx: Ctx, it: ast.expr, ev: Event, loader: CallSite) -> bool:
     for n in ast.walk(it):
+        if n is loader.node:
+            return True  # ``for x in DataLoader(...)``
         site = ctx.prog.origin_call(n, ev) if isinstance(n, ast.Name) else None
         if site is not None and site.node is loader.node:
             return True

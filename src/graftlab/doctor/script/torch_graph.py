@@ -648,7 +648,8 @@ class TorchScript:
                 pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
                 pipe = self.pipeline_of(c.arg(pos, "transform") if pos > 0 else given, c.ev)
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
-                role = _role(self.prog.assigned_name(c.node), root) or self._flag_role(c)
+                key = self._dict_keys.get(id(c.node))  # {"train": CIFAR10(...), "test": ...}
+                role = _role(self.prog.assigned_name(c.node) or key, root) or self._flag_role(c)
                 out.append(Dataset(c, pipe, role, root))
         self.__dict__["datasets"] = out
         for c in self.prog.calls:
@@ -757,6 +758,9 @@ def torch_script(ctx) -> TorchScript:
 
 
 def timm_or_tv_size(model: TorchModel) -> int | None:
-    if model.kind == "torchvision":
-        return torchvision_size(model.name)
+    """Native input side of a pretrained network: torchvision's constructors, a size written
+    in a timm name, and a torchvision family name built through ``torch.hub.load`` or the
+    poster's own module (``inception_v3(pretrained=True)``)."""
+    if model.kind in ("torchvision", "hub", "pretrained"):
+        return torchvision_size(model.name) if model.pretrained else None
     return timm_size(model.name) if model.kind == "timm" else None

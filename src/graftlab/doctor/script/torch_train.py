@@ -74,7 +74,19 @@ def _grad_free(ctx: Ctx, ev: Event) -> bool:
             name = ctx.prog.qualname(target, ev.idx, 0) or ""
             if name.rsplit(".", 1)[-1] in _NO_GRAD:
                 return True
-    return False
+    return _grad_switched_off(ctx, ev)
+
+
+def _grad_switched_off(ctx: Ctx, ev: Event) -> bool:
+    """``torch.set_grad_enabled(False)`` as a statement earlier in the same function, not
+    switched back on before ``ev``."""
+    state = None
+    for c in ctx.prog.calls:
+        if c.ev.idx >= ev.idx or c.ev.funcs != ev.funcs or not c.node.args:
+            continue
+        if c.name == "set_grad_enabled" and isinstance(c.ev.node, ast.Expr):
+            state = ctx.prog.const(c.node.args[0], c.ev.idx, c.ev.scope)
+    return state is False
 
 
 def _trains_in_loop(ctx: Ctx, ev: Event) -> bool:
@@ -162,6 +174,17 @@ def _inference(ctx: Ctx, ev: Event, model: TorchModel) -> str | None:
     return None
 
 
+_RANDOM_TENSORS = frozenset({"randn", "rand", "zeros", "ones", "empty", "randint", "full"})
+
+
+def _probe(ctx: Ctx, c: CallSite) -> bool:
+    """``model(torch.randn(64, 3, 224, 224))``: a forward pass on a made-up tensor checks
+    shapes; its outputs are not a prediction, so the mode they were computed in does not
+    matter."""
+    made = ctx.prog.origin_call(c.node.args[0], c.ev)
+    return made is not None and made.qual.startswith("torch.") and made.name in _RANDOM_TENSORS
+
+
 def _never_trains(ctx: Ctx) -> bool:
     prog = ctx.prog
     return not prog.method_calls("backward") and not any(
@@ -224,13 +247,22 @@ def check_eval_mode(ctx: Ctx) -> None:
         f = c.node.func
         if isinstance(f, ast.Attribute) and f.attr == "forward":  # net.forward(x)
             model = ts.model_of(f.value, c.ev)
+        elif isinstance(f, ast.Attribute) and f.attr == "generate" and c.node.args:
+            # model.generate(pixels) (Hugging Face): forward passes of the model
+            as_call = ast.Call(func=f.value, args=c.node.args, keywords=[])
+            ast.copy_location(as_call, c.node)
+            model = ts.model_of(f.value, c.ev) or ts.guess_model(
+                CallSite(as_call, c.ev, c.qual, c.prog)
+            )
         else:
             model = ts.model_of(f, c.ev) or ts.guess_model(c)
         if model is None or (model.site.node is c.node and model.kind != "inferred"):
             continue
         if ".detection." in model.site.qual and len(c.node.args) >= 2:
             continue  # detection models return their losses only in training mode
-        why = _eval_context(ctx, c.ev) or (_inference(ctx, c.ev, model) if c.node.args else None)
+        why = _eval_context(ctx, c.ev) or (
+            _inference(ctx, c.ev, model) if c.node.args and not _probe(ctx, c) else None
+        )
         if why is None:
             continue
         mode = "train"
@@ -257,7 +289,7 @@ def check_eval_mode(ctx: Ctx) -> None:
                 "# and call model.train() again before the next training epoch",
                 [REFS["torch_eval"]],
             )
-        elif not _grad_free(ctx, c.ev) and not why.startswith("under"):
+        elif not _grad_free(ctx, c.ev) and not why.startswith("under") and not _generates(c):
             ctx.add(
                 "GL231",
                 "eval-mode-missing",
@@ -270,6 +302,11 @@ def check_eval_mode(ctx: Ctx) -> None:
                 [REFS["torch_nograd"]],
             )
     _never_switched(ctx)
+
+
+def _generates(c: CallSite) -> bool:
+    """``model.generate(...)``: Hugging Face runs it without gradients already."""
+    return isinstance(c.node.func, ast.Attribute) and c.node.func.attr == "generate"
 
 
 def _never_switched(ctx: Ctx) -> None:
@@ -468,7 +505,7 @@ def check_batchnorm(ctx: Ctx) -> None:
     elif ctx.prog.method_calls("load_state_dict") or any(
         m.pretrained for m in ts.models if m.kind in ("hub", "pretrained", "loaded")
     ):
-        what = "the loaded backbone"
+        what = "loaded backbone"
         inferred = (
             " (Inferred: the backbone's architecture is not in the code shown; most CNN "
             "backbones have BatchNorm layers.)"

@@ -28,6 +28,15 @@ declare(
     (REFS["torch_optim"],),
 )
 
+declare(
+    "GL234",
+    "learning-rate",
+    "warning",
+    "script",
+    "A parameter group selects parameter names by a prefix they do not start with",
+    (REFS["torch_optim"],),
+)
+
 _FREEZE_NAME = re.compile(r"freeze|frozen", re.I)
 _LAYERS = {
     "Linear",
@@ -126,6 +135,175 @@ def check_freeze_lost(ctx: Ctx) -> None:
         break
     _emptied_freeze_list(ctx)
     _missing_groups(ctx)
+    _module_flag(ctx)
+    _prefix_groups(ctx)
+
+
+def _prefix_groups(ctx: Ctx) -> None:
+    """GL234: ``[p for n, p in model.named_parameters() if n.startswith("backbone")]`` where
+    the model's classes (shown in the paste) hold the backbone one level down
+    (``self.model = Inner()`` with ``self.backbone = ...`` in ``Inner``): parameter names
+    start with ``model.backbone.``, the prefix matches nothing, the group is empty and its
+    learning rate applies to no parameter."""
+    from graftlab.doctor.script.torch_graph import _is_module
+
+    classes = {n: c for n, c in ctx.prog.classes.items() if _is_module(c)}
+    if not classes:
+        return
+    attrs = {name: _attributes(cls, classes) for name, cls in classes.items()}
+    inner = {child for a in attrs.values() for child in a.values() if child}
+    roots = [name for name in classes if name not in inner]
+    hits: dict[tuple[str, str, str], list[int]] = {}
+    for comp in (n for ev in ctx.prog.events for n in ast.walk(ev.node)):
+        if not isinstance(comp, ast.ListComp | ast.GeneratorExp):
+            continue
+        gen = comp.generators[0]
+        it = gen.iter
+        if not (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Attribute)
+            and it.func.attr == "named_parameters"
+        ):
+            continue
+        for prefix in _prefixes(gen.ifs):
+            for root in roots:
+                top = prefix.split(".")[0]
+                if any(a.startswith(top) for a in attrs[root]):
+                    continue
+                path = _deeper(root, prefix, attrs)
+                if path is not None:
+                    hits.setdefault((root, prefix, path), []).append(comp.lineno)
+    for (root, prefix, path), lines in hits.items():
+        ctx.add(
+            "GL234",
+            "learning-rate",
+            "warning",
+            f"No parameter name starts with {prefix!r}: the names start with {path!r}",
+            [*lines, classes[root].lineno],
+            f"named_parameters() names each parameter by its full attribute path. {root} "
+            f"holds the part named {prefix!r} one level down, so its parameters are named "
+            f"{path}..., and the startswith({prefix!r}) test is never true: that group is "
+            "empty and its learning rate applies to nothing, while the parameters meant for "
+            "it go to the other group with its learning rate (inferred: the model given to "
+            f"the optimizer is taken to be {root}, the outermost module class shown).",
+            f'n.startswith("{path}")  # or select by module: model.{path.rstrip(".")}.parameters()',
+            [REFS["torch_optim"]],
+        )
+
+
+def _prefixes(tests: list[ast.expr]) -> list[str]:
+    out = []
+    for t in tests:
+        for n in ast.walk(t):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "startswith"
+                and n.args
+                and isinstance(n.args[0], ast.Constant)
+                and isinstance(n.args[0].value, str)
+                and n.args[0].value
+            ):
+                out.append(n.args[0].value)
+    return out
+
+
+def _attributes(cls: ast.ClassDef, classes: dict) -> dict[str, str | None]:
+    """``self.<attr> = ...`` of ``__init__``, with the module class it builds if shown."""
+    init = next(
+        (f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+    )
+    out: dict[str, str | None] = {}
+    for n in ast.walk(init) if init else []:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        t = n.targets[0]
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+            f = n.value.func if isinstance(n.value, ast.Call) else None
+            name = getattr(f, "id", None) or getattr(f, "attr", None)
+            out.setdefault(t.attr, name if name in classes else None)
+    return out
+
+
+def _deeper(root: str, prefix: str, attrs: dict, depth: int = 0) -> str | None:
+    """``model.backbone.`` when ``root``'s attribute ``model`` is a class whose own
+    attribute starts with ``prefix``; None if no such path."""
+    if depth > 3:
+        return None
+    for attr, child in attrs.get(root, {}).items():
+        if child is None:
+            continue
+        if any(a.startswith(prefix.split(".")[0]) for a in attrs.get(child, {})):
+            return f"{attr}.{prefix}"
+        deeper = _deeper(child, prefix, attrs, depth + 1)
+        if deeper:
+            return f"{attr}.{deeper}"
+    return None
+
+
+#: Tensors a model holds directly (``nn.Parameter``s and buffers): their own
+#: ``requires_grad`` is the real flag.
+_PARAM_NAME = re.compile(
+    r"(?i)(^|_)(weight|bias|weights|param|params|parameter|token|tokens|embed|pos_embed|"
+    r"embedding|scale|gamma|beta|alpha|temperature|logit_scale|mask|prompt|prompts|"
+    r"running_mean|running_var|data|grad)s?$"
+)
+_MODEL_NAME = re.compile(r"(?i)(model|net|network|backbone|encoder|decoder|module)$")
+
+
+def _module_flag(ctx: Ctx) -> None:
+    """``model.requires_grad = False`` / ``model.outc.requires_grad = False``: on an
+    ``nn.Module`` this creates a plain attribute and freezes nothing (the method is
+    ``requires_grad_``, the flag lives on each parameter)."""
+    from graftlab.doctor.script.torch_graph import torch_script
+
+    ts = torch_script(ctx)
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+            continue
+        t = n.targets[0]
+        if not (isinstance(t, ast.Attribute) and t.attr == "requires_grad"):
+            continue
+        v = ctx.prog.const(n.value, ev.idx, ev.scope)
+        if not isinstance(v, bool):
+            continue
+        recv = t.value
+        known = ts.model_of(recv, ev)
+        if known is not None:
+            what, sure = f"{ast.unparse(recv)} ({known.name})", True
+        elif (
+            isinstance(recv, ast.Attribute)
+            and not _PARAM_NAME.search(recv.attr)
+            and (
+                ts.model_of(recv.value, ev) is not None
+                or _MODEL_NAME.search(ast.unparse(recv.value).split(".")[-1])
+            )
+        ):
+            what, sure = ast.unparse(recv), False
+        else:
+            continue
+        if not once(ctx, "freeze.module_flag", ast.unparse(recv)):
+            continue
+        ctx.add(
+            "GL229",
+            "trainable-not-applied",
+            "error" if sure else "warning",
+            f"requires_grad = {v} is set on the module {ast.unparse(recv)}, not on its parameters",
+            [n.lineno],
+            f"{what} is an nn.Module: assigning .requires_grad to a module only adds a plain "
+            "attribute; autograd reads the flag of each parameter, which stays "
+            f"{not v}, so the layer is {'still trained' if not v else 'not unfrozen'}"
+            + (
+                "."
+                if sure
+                else f" (inferred: {recv.attr!r} is an attribute of the model, named like a "
+                "sub-module, not like a parameter)."
+            ),
+            f"{ast.unparse(recv)}.requires_grad_({v})  # or: for p in "
+            f"{ast.unparse(recv)}.parameters(): p.requires_grad = {v}",
+            [REFS["torch_optim"]],
+        )
 
 
 def _refrozen_after(sets, ev: Event) -> bool:

@@ -1,0 +1,10 @@
+# checking what the pretrained backbone hands to my attention head
+import torch
+import torch.nn as nn
+from torchvision import models
+
+backbone = models.inception_v3(weights="IMAGENET1K_V1", aux_logits=True)
+trunk = nn.Sequential(backbone.Conv2d_1a_3x3, backbone.Conv2d_2a_3x3, backbone.Conv2d_2b_3x3)
+batch = torch.randn(2, 3, 299, 299)
+print(backbone(batch).logits.shape)
+print(trunk(batch).shape)
