@@ -24,17 +24,17 @@ KINDS = {"script", "fragment", "notebook", "multi-file", "log", "script+log"}
 PREFIXES = ("keras-", "torch-", "log-", "clean-")
 
 #: Measured on this corpus (benchmarks/doctor_recall.py); the test fails below them.
-FLOORS = {"dev": 0.90, "test": 0.53}
+FLOORS = {"dev": 0.93, "test": 0.59}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.88,
+    "dev/reconstruction": 0.92,
     "dev/reproduction": 0.99,
-    "test/reconstruction": 0.53,
+    "test/reconstruction": 0.61,
     "test/reproduction": 0.49,
 }
-#: Errors on bug cases outside their labels, at most (target: none). The ones left are script
-#: rules (listed by the benchmark; reported to their owner in notes/dcore-to-dscript.md).
-MAX_FALSE_ALARMS = 4
+#: Errors on bug cases outside their labels, at most (target: none). The two left are script
+#: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug).
+MAX_FALSE_ALARMS = 2
 
 
 def _cases() -> list[tuple[Path, dict]]:
