@@ -15,8 +15,10 @@ MODES: dict[str, str] = {
     "(no scaling)",
     "tf": "pixels scaled to [-1, 1] (x / 127.5 - 1)",
     "torch": "pixels scaled to [0, 1], then normalised with the ImageNet mean and std",
-    "raw": "raw 0..255 RGB pixels; the model rescales and normalises inside itself "
-    "(its preprocess_input is a pass-through)",
+    # Describes pixels, not a model: a model that expects them (EfficientNet, ConvNeXt) rescales
+    # and normalises inside itself; any other model fed them sees unscaled input.
+    "raw": "raw 0..255 RGB pixels (what models that rescale inside themselves, such as "
+    "EfficientNet and ConvNeXt, expect; no other)",
     "unit": "pixels scaled to [0, 1] (x / 255)",
     "double": "two scalings one after the other",
 }
