@@ -181,7 +181,8 @@ class Program:
         self.loop_end: dict[int, int] = {}
         self.returns: dict[int, Ref] = {}
         self._bindings: dict[str, list[Binding]] = defaultdict(list)
-        self._parent: dict[int, int] = {0: 0}
+        self._parent: dict[int, int] = {0: 0}  # scope -> the scope its function was defined in
+        self._def_scope: dict[int, int] = {}  # id of a def -> scope its definition ran in
         self._stack: list[str] = []
         self._scopes = 0
         #: Methods of the script's classes: class name -> method name -> definition.
@@ -238,10 +239,16 @@ class Program:
         self.memo: dict = {}  # analyses derived from the trace, computed once per script
 
     # -- building the trace ---------------------------------------------------------------
-    def _collect_defs(self, body: list[ast.stmt]) -> None:
+    def _collect_defs(self, body: list[ast.stmt], nested: list | None = None) -> None:
+        """The functions and classes the script defines: at module level first, then those
+        defined inside functions (a script wrapped in ``def main():``), so that a module-level
+        definition wins a name both use."""
+        top = nested is None
+        nested = [] if top else nested
         for node in body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, node)
+                nested.append(node.body)
             elif isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
                 methods = self.methods.setdefault(node.name, {})
@@ -251,10 +258,16 @@ class Program:
                         self.functions.setdefault(f"{node.name}.{fn.name}", fn)
             elif isinstance(node, ast.If | ast.Try | ast.With):
                 for part in ("body", "orelse", "finalbody"):
-                    self._collect_defs(getattr(node, part, []))
+                    self._collect_defs(getattr(node, part, []), nested)
+        while top and nested:
+            self._collect_defs(nested.pop(0), nested)
 
     def _walk(self, body: list[ast.stmt], scope: int, loops: tuple, withs: tuple) -> None:
         for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                # a function defined inside another one reads that one's names (a closure)
+                for fn in [node, *(node.body if isinstance(node, ast.ClassDef) else ())]:
+                    self._def_scope[id(fn)] = scope
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 if not self._stack:
                     self._latest[node.name] = node
@@ -350,7 +363,7 @@ class Program:
             return
         self._scopes += 1
         scope = self._scopes
-        self._parent[scope] = 0
+        self._parent[scope] = self._def_scope.get(id(fn), 0)
         at = len(self.events)
         time = at - 0.5
         params = [*fn.args.posonlyargs, *fn.args.args]
@@ -452,11 +465,18 @@ class Program:
         if name.startswith("self.") and (cls := self.scope_class.get(scope)) is not None:
             name = f"{cls}::{name}"
         bindings = self._bindings.get(name, ())
-        for s in (scope, 0) if scope else (0,):
+        for s in self._enclosing(scope):
             for b in reversed(bindings):
                 if b.scope == s and b.time < idx:
                     return b
         return next((b for b in reversed(bindings) if b.scope == 0), None)
+
+    def _enclosing(self, scope: int) -> list[int]:
+        """``scope``, the scopes of the functions it is nested in, then module scope."""
+        chain = [scope]
+        while chain[-1] != 0 and len(chain) < 50:
+            chain.append(self._parent.get(chain[-1], 0))
+        return chain
 
     def bindings(self, name: str) -> list[Binding]:
         return list(self._bindings.get(name, ()))
