@@ -74,8 +74,7 @@ def check_batch_of_one(ctx: Ctx) -> None:
     """GL228: a training DataLoader with batch_size=1 feeding a network with BatchNorm layers."""
     if not uses_torch(ctx):
         return
-    from graftlab.doctor.script.torch_data import _loops_over
-    from graftlab.doctor.script.torch_graph import torch_script
+    from graftlab.doctor.script.torch_graph import loops_over, torch_script
 
     if _handles_bn(ctx.src.tree) or any(normalises_inside(c.name) for c in ctx.prog.calls):
         return  # torchvision's detection models freeze their BatchNorm (FrozenBatchNorm2d)
@@ -84,7 +83,7 @@ def check_batch_of_one(ctx: Ctx) -> None:
         size = ctx.prog.const(call.arg(1, "batch_size"), call.ev.idx, call.ev.scope)
         if size != 1 or role == "val" or role == "test":
             continue
-        loops = _loops_over(ctx, call)
+        loops = loops_over(ctx.prog, call)
         if not any(i >= 0 and ctx.prog.loop_trains(i) for i in loops):
             continue
         bn = bn or _has_bn(ctx)

@@ -18,7 +18,6 @@ from graftlab.doctor.script import (  # noqa: F401 (importing registers their ch
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once, resized_to
 from graftlab.doctor.script.flow import CallSite, Event, Ref, canon, last
-from graftlab.doctor.script.flow import header as flow_header
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.keras_split import same_dir_finding
@@ -29,7 +28,13 @@ from graftlab.doctor.script.knowledge import (
     TORCH_RANDOM_TRANSFORMS,
     say,
 )
-from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
+from graftlab.doctor.script.torch_graph import (
+    Pipeline,
+    TorchModel,
+    loops_over,
+    timm_or_tv_size,
+    torch_script,
+)
 from graftlab.doctor.script.torch_pixels import hand_made_tensor
 
 # Built-in datasets that choose their part with ``split=`` (the others take ``train=``).
@@ -706,7 +711,7 @@ def check_loaders(ctx: Ctx) -> None:
                 continue
             if len(call.node.args) > 2 or (call.kw("shuffle") and shuffle is not False):
                 continue  # positional shuffle, or a value that cannot be told
-            loops = _loops_over(ctx, call)
+            loops = loops_over(ctx.prog, call)
             if loops and not any(i >= 0 and ctx.prog.loop_trains(i) for i in loops):
                 continue  # only iterated to extract features or evaluate: order does not matter
             root = ds.parent or ds if ds else None
@@ -786,7 +791,7 @@ def _shuffled_predictions(ctx: Ctx, call: CallSite) -> bool:
     (``for img, _, _ in loader``): the stored predictions are in random order."""
     if ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope) is not True:
         return False
-    loops = _loops_over(ctx, call)
+    loops = loops_over(ctx.prog, call)
     if not loops or any(i < 0 or ctx.prog.loop_trains(i) for i in loops):
         return False
     for i in loops:
@@ -859,35 +864,6 @@ def _part(ctx: Ctx, ds) -> object:
             v = ctx.prog.const(node, site.ev.idx, site.ev.scope)
             return (kw, v) if isinstance(v, bool | str) else ("unknown", id(node))
     return ("split", "train") if site.name in _SPLIT_DATASETS else ("train", True)
-
-
-def _loops_over(ctx: Ctx, loader: CallSite) -> list[int]:
-    """Events of ``for ... in <loader>`` loops (also through ``tqdm(loader)``, ``enumerate``);
-    -1 for each comprehension over it (which cannot run a training step)."""
-    out = []
-    for ev in ctx.prog.events:
-        iters = [ev.node.iter] if isinstance(ev.node, ast.For) else []
-        comps = [
-            g.iter
-            for part in flow_header(ev.node)
-            for n in ast.walk(part)
-            if isinstance(n, ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp)
-            for g in n.generators
-        ]
-        for it, idx in [(i, ev.idx) for i in iters] + [(c, -1) for c in comps]:
-            if _iterates(ctx, it, ev, loader):
-                out.append(idx)
-    return out
-
-
-def _iterates(ctx: Ctx, it: ast.expr, ev: Event, loader: CallSite) -> bool:
-    for n in ast.walk(it):
-        if n is loader.node:
-            return True  # ``for x in DataLoader(...)``
-        site = ctx.prog.origin_call(n, ev) if isinstance(n, ast.Name) else None
-        if site is not None and site.node is loader.node:
-            return True
-    return False
 
 
 def _reads_targets(ctx: Ctx, ds) -> list[int]:

@@ -16,6 +16,7 @@ from graftlab.doctor.script.flow import (
     Ref,
     canon,
     dotted,
+    header,
     last,
 )
 from graftlab.doctor.script.keras_graph import role_of
@@ -691,8 +692,22 @@ class TorchScript:
             role = role_of(name) if name else None
             if role is None and isinstance(c.node.args[0] if c.node.args else None, ast.Name):
                 role = role_of(c.node.args[0].id)
-            out.append((c, ds, role or (ds.role if ds else None) or self._split_role(c)))
+            role = role or (ds.role if ds else None) or self._split_role(c)
+            out.append((c, ds, role or self._usage_role(c)))
         return out
+
+    def _usage_role(self, loader: CallSite) -> str | None:
+        """The role a loader's use shows when no name, path or flag says it: iterated by a
+        loop that steps the optimizer, it is the training loader; iterated only by loops that
+        do not, it is evaluated, ``val`` when that happens inside a training loop (once per
+        epoch), else ``test``."""
+        loops = [i for i in loops_over(self.prog, loader) if i >= 0]
+        if not loops:
+            return None
+        if any(self.prog.loop_trains(i) for i in loops):
+            return "train"
+        outer = self.prog.events[loops[0]].loops
+        return "val" if any(self.prog.loop_trains(i) for i in outer) else "test"
 
     def _split_role(self, loader: CallSite) -> str | None:
         """The role the dataset's own split argument names: ``train=True``,
@@ -708,6 +723,35 @@ class TorchScript:
             if isinstance(v, str) and (r := role_of(v)):
                 return r
         return None
+
+
+def loops_over(prog: Program, loader: CallSite) -> list[int]:
+    """Events of ``for ... in <loader>`` loops (also through ``tqdm(loader)``, ``enumerate``);
+    -1 for each comprehension over it (which cannot run a training step)."""
+    out = []
+    for ev in prog.events:
+        iters = [ev.node.iter] if isinstance(ev.node, ast.For) else []
+        comps = [
+            g.iter
+            for part in header(ev.node)
+            for n in ast.walk(part)
+            if isinstance(n, ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp)
+            for g in n.generators
+        ]
+        for it, idx in [(i, ev.idx) for i in iters] + [(c, -1) for c in comps]:
+            if _iterates(prog, it, ev, loader):
+                out.append(idx)
+    return out
+
+
+def _iterates(prog: Program, it: ast.expr, ev: Event, loader: CallSite) -> bool:
+    for n in ast.walk(it):
+        if n is loader.node:
+            return True  # ``for x in DataLoader(...)``
+        site = prog.origin_call(n, ev) if isinstance(n, ast.Name) else None
+        if site is not None and site.node is loader.node:
+            return True
+    return False
 
 
 _TRANSFORM_PARAM = re.compile(r"(?i)^(transforms?|tfms?|trans|augment\w*|aug)$")
