@@ -31,6 +31,10 @@ _KERAS_PREFIXES = (
 )
 
 
+#: Names scripts give the parsed command-line options when the parsing is not in the paste.
+_OPTION_NAMES = ("args", "opt", "opts", "cfg", "config", "FLAGS", "hparams", "options")
+
+
 def canon(qual: str | None) -> str:
     """One spelling per API: ``tf.keras.layers.Dense`` → ``keras.layers.Dense``."""
     if not qual:
@@ -567,7 +571,7 @@ class Program:
             b = self.lookup(key, idx, scope) if key else None
             if b is None and isinstance(node, ast.Attribute):
                 v = self._class_attr(node, idx, scope, _depth)
-                return v if v is not UNKNOWN else self._option_default(node, _depth)
+                return v if v is not UNKNOWN else self._option_default(node, idx, scope, _depth)
             if b is None or isinstance(b.value, ImportRef):
                 return UNKNOWN
             return self.const(b.value, b.vidx, b.vscope, _depth + 1)
@@ -634,19 +638,21 @@ class Program:
                 return self.const(value, 0, 0, depth + 1)
         return UNKNOWN
 
-    def _option_default(self, node: ast.Attribute, depth: int):
+    def _option_default(self, node: ast.Attribute, idx: int, scope: int, depth: int):
         """``args.batch_size`` read from ``parser.add_argument('--batch_size', default=1)``
-        (or ``--batch-size``): the value the script runs with when no option is given."""
-        if not isinstance(node.value, ast.Name) or node.value.id not in (
-            "args",
-            "opt",
-            "opts",
-            "cfg",
-            "config",
-            "FLAGS",
-            "hparams",
-            "options",
-        ):
+        (or ``--batch-size``): the value the script runs with when no option is given. The
+        object is the result of ``parse_args()`` (whatever its name), or named like one."""
+        if not isinstance(node.value, ast.Name):
+            return UNKNOWN
+        made = self.origin(node.value, idx, scope).node
+        if isinstance(made, ElementOf):  # args, unknown = parser.parse_known_args()
+            made = made.value
+        parsed = (
+            isinstance(made, ast.Call)
+            and isinstance(made.func, ast.Attribute)
+            and made.func.attr in ("parse_args", "parse_known_args")
+        )
+        if not parsed and node.value.id not in _OPTION_NAMES:
             return UNKNOWN
         if not hasattr(self, "memo"):
             return UNKNOWN  # still building the trace
