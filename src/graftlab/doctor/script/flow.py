@@ -584,7 +584,11 @@ class Program:
             v = c(node.operand)
             if isinstance(v, int | float) and isinstance(node.op, ast.USub):
                 return -v
+            if isinstance(node.op, ast.Not) and v is not UNKNOWN:
+                return not v
             return v if isinstance(node.op, ast.UAdd) else UNKNOWN
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return self._compare(node, idx, scope, _depth)
         if isinstance(node, ast.BinOp):
             return binop(node.op, c(node.left), c(node.right))
         if isinstance(node, ast.JoinedStr):
@@ -609,6 +613,29 @@ class Program:
         if isinstance(node, ast.Call):
             return self._const_call(node, idx, scope, _depth)
         return UNKNOWN
+
+    def _compare(self, node: ast.Compare, idx: int, scope: int, depth: int):
+        """``a == b`` / ``a != b`` of known values; ``x is None`` / ``x is not None`` also when
+        ``x`` was made by a call or a literal (an optimizer passed in: not None), the test of a
+        function shared by training and evaluation (``train = optimizer is not None``)."""
+        op, right = node.ops[0], node.comparators[0]
+        left_v = self.const(node.left, idx, scope, depth + 1)
+        right_v = self.const(right, idx, scope, depth + 1)
+        if isinstance(op, ast.Is | ast.IsNot) and isinstance(right, ast.Constant):
+            if right.value is not None:
+                return UNKNOWN
+            if left_v is UNKNOWN:
+                made = self.origin(node.left, idx, scope).node
+                if not isinstance(made, ast.Call | ast.List | ast.Dict | ast.Lambda | ast.Tuple):
+                    return UNKNOWN
+                left_v = made  # an object, whatever it holds
+            return (left_v is None) == isinstance(op, ast.Is)
+        if left_v is UNKNOWN or right_v is UNKNOWN or not isinstance(op, ast.Eq | ast.NotEq):
+            return UNKNOWN
+        try:
+            return (left_v == right_v) == isinstance(op, ast.Eq)
+        except Exception:  # a folded value whose comparison fails: not known
+            return UNKNOWN
 
     def _class_attr(self, node: ast.Attribute, idx: int, scope: int, depth: int):
         """``cfg.NUM_CLASSES`` / ``Config.NUM_CLASSES`` read from the script's class body
@@ -722,10 +749,25 @@ class Program:
         """Whether the loop starting at event ``loop_idx`` calls ``.backward()`` / ``.step()``."""
         end = self.loop_end.get(loop_idx, loop_idx)
         return any(
-            loop_idx <= c.ev.idx <= end
+            loop_idx <= c.ev.idx <= end and not self.ruled_out(c.ev, loop_idx)
             for method in ("backward", "step")
             for c in self._by_method.get(method, ())
         )
+
+    def ruled_out(self, ev: Event, since: int = 0) -> bool:
+        """Whether ``ev`` sits in a branch of an ``if`` (run from event ``since`` on, in the same
+        call) whose test is known to choose the other branch: ``if train: loss.backward()`` in
+        ``run_epoch(model, loader, optimizer=None)`` called for evaluation."""
+        for e in self.events[since : ev.idx]:
+            if e.scope != ev.scope or not isinstance(e.node, ast.If):
+                continue
+            test = self.const(e.node.test, e.idx, e.scope)
+            if test is UNKNOWN:
+                continue
+            branch = e.node.orelse if test else e.node.body
+            if any(n is ev.node for st in branch for n in ast.walk(st)):
+                return True
+        return False
 
     def events_in(self, start: int, end: int) -> Iterator[Event]:
         yield from self.events[max(start, 0) : end + 1]

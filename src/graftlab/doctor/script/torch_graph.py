@@ -150,6 +150,7 @@ class TorchScript:
 
     def __init__(self, prog: Program) -> None:
         self.prog = prog
+        self._building_datasets = False
 
     def unwrap(self, node: ast.expr | None, at: Event | Ref) -> Ref | None:
         """Origin of a model reference through ``.to(device)``, ``.cuda()``, ``DataParallel``."""
@@ -584,6 +585,9 @@ class TorchScript:
                 out.append(Pipeline(c, "library"))
         for p in out:
             p.role = self._pipeline_role(p)
+        self.__dict__["pipelines"] = out
+        if not self._building_datasets:
+            self.datasets  # noqa: B018  (gives unnamed pipelines the role of their use)
         return out
 
     def _looks_like_transforms(self, c: CallSite) -> bool:
@@ -641,6 +645,37 @@ class TorchScript:
 
     @cached_property
     def datasets(self) -> list[Dataset]:
+        self._building_datasets = True
+        try:
+            out = self._datasets()
+        finally:
+            self._building_datasets = False
+        self._roles_from_use(out)
+        return out
+
+    def _roles_from_use(self, datasets: list[Dataset]) -> None:
+        """A dataset that no name, path or flag gives a role takes the role its loaders' use
+        shows, when that is training or per-epoch validation (a loop over it outside training
+        may be feature extraction); a transform without a role takes the one role of the
+        datasets it serves."""
+        loaders = [c for c in self.prog.calls if c.name.endswith("DataLoader")]
+        for d in datasets:
+            if d.role is not None or d.parent is not None:
+                continue
+            used = {
+                self._usage_role(c)
+                for c in loaders
+                if (o := self.prog.origin_call(c.arg(0, "dataset"), c.ev)) is not None
+                and o.node is d.site.node
+            } - {None}
+            if len(used) == 1 and used <= {"train", "val"}:
+                d.role = used.pop()
+        for p in self.pipelines:
+            roles = {d.role for d in datasets if d.pipeline is p}
+            if p.role is None and len(roles) == 1 and roles <= {"train", "val"}:
+                p.role = roles.pop()
+
+    def _datasets(self) -> list[Dataset]:
         out: list[Dataset] = []
         for c in self.prog.calls:
             own = c.name in self.prog.classes or c.name.endswith("Dataset")
@@ -686,21 +721,37 @@ class TorchScript:
     def loaders(self) -> list[tuple[CallSite, Dataset | None, str | None]]:
         out = []
         # DataLoader and its subclasses of other libraries (BatchMetaDataLoader, ...)
-        for c in (c for c in self.prog.calls if c.name.endswith("DataLoader")):
+        sites = [c for c in self.prog.calls if c.name.endswith("DataLoader")]
+        usage = {id(c.node): self._usage_role(c) for c in sites}
+        for c in sites:
             ds = self.dataset_of(c.arg(0, "dataset"), c.ev)
             name = self.prog.assigned_name(c.node)
             role = role_of(name) if name else None
             if role is None and isinstance(c.node.args[0] if c.node.args else None, ast.Name):
                 role = role_of(c.node.args[0].id)
-            role = role or (ds.role if ds else None) or self._split_role(c)
-            out.append((c, ds, role or self._usage_role(c)))
+            used = usage[id(c.node)]
+            if role is None and used not in (None, "train") and ds is not None:
+                # indices of the training set held out by a sampler, next to a loader that
+                # trains on that set: evaluated on, whatever the dataset is called
+                sampled = c.kw("sampler") is not None or c.kw("batch_sampler") is not None
+                sibling = any(
+                    usage[id(o.node)] == "train"
+                    and self.dataset_of(o.arg(0, "dataset"), o.ev) is ds
+                    for o in sites
+                    if o is not c
+                )
+                role = "val" if sampled and sibling else None
+            # a loop that trains on a loader says it is the training loader; a loop that does
+            # not may be evaluation or feature extraction, so that use comes last
+            role = role or (used if used == "train" else None)
+            role = role or (ds.role if ds else None) or self._split_role(c) or used
+            out.append((c, ds, role))
         return out
 
     def _usage_role(self, loader: CallSite) -> str | None:
-        """The role a loader's use shows when no name, path or flag says it: iterated by a
-        loop that steps the optimizer, it is the training loader; iterated only by loops that
-        do not, it is evaluated, ``val`` when that happens inside a training loop (once per
-        epoch), else ``test``."""
+        """The role a loader's use suggests: iterated by a loop that steps the optimizer, it is
+        the training loader; iterated only by loops that do not, it is evaluated, ``val`` when
+        that happens inside a training loop (once per epoch), else ``test``."""
         loops = [i for i in loops_over(self.prog, loader) if i >= 0]
         if not loops:
             return None
@@ -744,12 +795,21 @@ def loops_over(prog: Program, loader: CallSite) -> list[int]:
     return out
 
 
-def _iterates(prog: Program, it: ast.expr, ev: Event, loader: CallSite) -> bool:
+def _iterates(
+    prog: Program, it: ast.expr, ev: Event | Ref, loader: CallSite, depth: int = 0
+) -> bool:
     for n in ast.walk(it):
         if n is loader.node:
             return True  # ``for x in DataLoader(...)``
-        site = prog.origin_call(n, ev) if isinstance(n, ast.Name) else None
-        if site is not None and site.node is loader.node:
+        if not isinstance(n, ast.Name) or depth > 4:
+            continue
+        r = prog.origin(n, ev.idx, ev.scope)
+        if r.node is loader.node:
+            return True
+        # ``run(model, val_loader if val_loader else test_loader)``: either one
+        if isinstance(r.node, ast.IfExp | ast.BoolOp) and _iterates(
+            prog, r.node, r, loader, depth + 1
+        ):
             return True
     return False
 
