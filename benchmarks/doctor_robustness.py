@@ -155,9 +155,12 @@ def _renaming(modules: dict[str, list[ast.Module]]) -> dict[str, str]:
 
 
 class _Rename(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, str], local_modules: set[str], params: dict):
+    def __init__(
+        self, mapping: dict[str, str], local_modules: set[str], params: dict, aliases: set[str]
+    ):
         self.mapping = mapping
         self.local_modules = local_modules
+        self.module_aliases = aliases  # names that files of the paste are imported as
         self.params = params  # user callable name -> its parameter names
 
     def _new(self, name: str) -> str:
@@ -196,9 +199,16 @@ class _Rename(ast.NodeTransformer):
 
     visit_Nonlocal = visit_Global
 
+    def visit_Attribute(self, node):
+        # `model.model_fn(...)` where `model` is a file of the same paste imported as a module
+        if isinstance(node.value, ast.Name) and node.value.id in self.module_aliases:
+            node.attr = self._new(node.attr)
+        self.generic_visit(node)
+        return node
+
     def visit_ImportFrom(self, node):
         # `from model import Net` where model.py is a file of the same paste: Net is the user's
-        if node.module and node.module.split(".")[0] in self.local_modules:
+        if node.module and _local(node.module, self.local_modules):
             for a in node.names:
                 a.name = self._new(a.name)
                 a.asname = a.asname and self._new(a.asname)
@@ -235,7 +245,17 @@ def rename(files: Files) -> Files | None:
                             params.setdefault(n.name, set()).update(
                                 a.arg for a in _all_args(st.args)
                             )
-    renamer = _Rename(mapping, {Path(n).stem for n in files}, params)
+    stems = {Path(n).stem for n in files}
+    aliases = {
+        a.asname or a.name
+        for trees in modules.values()
+        for tree in trees
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import)
+        for a in n.names
+        if _local(a.name, stems) and (a.asname or "." not in a.name)
+    }
+    renamer = _Rename(mapping, stems, params, aliases)
     out = {}
     for name, trees in modules.items():
         new = [ast.unparse(renamer.visit(t)) for t in trees]
@@ -275,8 +295,14 @@ def _imported_locally(files: Files) -> set[str]:
                 mods = [n.module]
             elif isinstance(n, ast.Import):
                 mods = [a.name for a in n.names]
-            out |= {stems[m.split(".")[0]] for m in mods if m.split(".")[0] in stems}
+            out |= {stems[_local(m, stems)] for m in mods if _local(m, stems)}
     return out
+
+
+def _local(module: str, stems) -> str | None:
+    """The file stem of the paste that ``module`` names (``trainer.model`` -> ``model``)."""
+    parts = module.split(".")
+    return next((p for p in (parts[-1], parts[0]) if p in stems), None)
 
 
 def _py_trees(files: Files) -> dict[str, ast.Module] | None:
