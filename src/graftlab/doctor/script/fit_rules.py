@@ -83,12 +83,26 @@ def _long_run(ctx: Ctx) -> tuple[int, int] | None:
             continue
         if not (isinstance(loop.iter.func, ast.Name) and loop.iter.func.id in _RANGES):
             continue
-        if not re.search(r"(?i)epoch|^e(p)?$", ast.unparse(loop.target)):
-            continue
         n = prog.const(loop.iter.args[-1], ev.idx, ev.scope) if loop.iter.args else None
-        if isinstance(n, int) and n >= LONG_RUN and prog.loop_trains(ev.idx):
+        if not (isinstance(n, int) and n >= LONG_RUN and prog.loop_trains(ev.idx)):
+            continue
+        if re.search(r"(?i)epoch|^e(p)?$", ast.unparse(loop.target)) or _runs_batches(prog, ev):
             return n, loop.lineno
     return None
+
+
+def _runs_batches(prog, ev) -> bool:
+    """Whether the ``range`` loop at ``ev`` holds a loop over data (not another ``range``) that
+    trains: it counts epochs, whatever its variable is called."""
+    end = prog.loop_end.get(ev.idx, ev.idx)
+    for inner in prog.events_in(ev.idx + 1, end):
+        node = inner.node
+        if not isinstance(node, ast.For) or ev.idx not in inner.loops:
+            continue
+        counted = isinstance(node.iter, ast.Call) and getattr(node.iter.func, "id", "") in _RANGES
+        if not counted and prog.loop_trains(inner.idx):
+            return True
+    return False
 
 
 def _cached_features(ctx: Ctx, fit) -> bool:
