@@ -475,6 +475,32 @@ class Program:
                     return b
         return next((b for b in reversed(bindings) if b.scope == 0), None)
 
+    def alternatives(self, name: str, idx: int, scope: int) -> list[Binding]:
+        """The bindings of ``name`` that may hold at event ``idx``: the one :meth:`lookup`
+        finds (the branch walked last) and those made in the other branch of the ``if`` it
+        sits in (``tf = A if flag else B`` written as an if/else statement)."""
+        b = self.lookup(name, idx, scope)
+        if b is None:
+            return []
+        made = self.events[b.vidx].node if b.vidx < len(self.events) else None
+        out = [b]
+        for e in self.events[: b.vidx]:
+            if e.scope != b.scope or not isinstance(e.node, ast.If) or made is None:
+                continue
+            for mine, other in ((e.node.body, e.node.orelse), (e.node.orelse, e.node.body)):
+                if not any(n is made for st in mine for n in ast.walk(st)):
+                    continue
+                inside = {id(n) for st in other for n in ast.walk(st)}
+                out += [
+                    x
+                    for x in self._bindings.get(name, ())
+                    if x.scope == b.scope
+                    and x is not b
+                    and x.vidx < len(self.events)
+                    and id(self.events[x.vidx].node) in inside
+                ]
+        return out
+
     def _enclosing(self, scope: int) -> list[int]:
         """``scope``, the scopes of the functions it is nested in, then module scope."""
         chain = [scope]

@@ -670,10 +670,27 @@ class TorchScript:
             } - {None}
             if len(used) == 1 and used <= {"train", "val"}:
                 d.role = used.pop()
+        served: dict[int, set[str | None]] = {}
+        for d in datasets:
+            for p in self._pipelines_given(d):
+                served.setdefault(id(p), set()).add(d.role)
         for p in self.pipelines:
-            roles = {d.role for d in datasets if d.pipeline is p}
+            roles = served.get(id(p), set())
             if p.role is None and len(roles) == 1 and roles <= {"train", "val"}:
                 p.role = roles.pop()
+
+    def _pipelines_given(self, d: Dataset) -> list[Pipeline]:
+        """The transforms a dataset may be built with: its own, and those an if/else assigns
+        to the name it is given (``tf = Compose(a) if ... else Compose(b)`` as statements)."""
+        out = [d.pipeline] if d.pipeline is not None else []
+        pos = 1 if d.site.name in ("ImageFolder", "DatasetFolder") else -1
+        arg = d.site.arg(pos, "transform") if pos > 0 else d.site.kw("transform")
+        if isinstance(arg, ast.Name):
+            for b in self.prog.alternatives(arg.id, d.site.ev.idx, d.site.ev.scope):
+                p = self.pipeline_of(b.value, Ref(b.value, b.vidx, b.vscope))
+                if p is not None and p not in out:
+                    out.append(p)
+        return out
 
     def _datasets(self) -> list[Dataset]:
         out: list[Dataset] = []
@@ -686,6 +703,7 @@ class TorchScript:
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
                 key = self._dict_keys.get(id(c.node))  # {"train": CIFAR10(...), "test": ...}
                 role = _role(self.prog.assigned_name(c.node) or key, root) or self._flag_role(c)
+                role = role or self._path_role(c.arg(0, "root"), c.ev)
                 out.append(Dataset(c, pipe, role, root))
         self.__dict__["datasets"] = out
         for c in self.prog.calls:
@@ -694,6 +712,19 @@ class TorchScript:
                 if parent is not None:
                     out.append(Dataset(c, parent.pipeline, None, parent.root, parent))
         return out
+
+    def _path_role(self, node: ast.expr | None, at: Event) -> str | None:
+        """The role the literal parts of a path name when the whole path is not known:
+        ``os.path.join(args.data, "val")``, ``f"{root}/train"``, ``root + "/test"``."""
+        if node is None:
+            return None
+        r = self.prog.origin(node, at.idx, at.scope)
+        parts = [
+            n.value
+            for n in ast.walk(r.node)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        ]
+        return role_of(parts[-1]) if parts else None
 
     def _own_transform(self, c: CallSite) -> ast.expr | None:
         """The transform given to the script's own dataset class: ``transform=`` or the
@@ -757,7 +788,7 @@ class TorchScript:
             return None
         if any(self.prog.loop_trains(i) for i in loops):
             return "train"
-        outer = self.prog.events[loops[0]].loops
+        outer = {o for i in loops for o in self.prog.events[i].loops}
         return "val" if any(self.prog.loop_trains(i) for i in outer) else "test"
 
     def _split_role(self, loader: CallSite) -> str | None:
@@ -803,14 +834,17 @@ def _iterates(
             return True  # ``for x in DataLoader(...)``
         if not isinstance(n, ast.Name) or depth > 4:
             continue
-        r = prog.origin(n, ev.idx, ev.scope)
-        if r.node is loader.node:
-            return True
-        # ``run(model, val_loader if val_loader else test_loader)``: either one
-        if isinstance(r.node, ast.IfExp | ast.BoolOp) and _iterates(
-            prog, r.node, r, loader, depth + 1
-        ):
-            return True
+        refs = [prog.origin(n, ev.idx, ev.scope)]
+        alts = prog.alternatives(n.id, ev.idx, ev.scope)[1:]  # set in the other branch of an if
+        refs += [prog.origin(b.value, b.vidx, b.vscope) for b in alts]
+        for r in refs:
+            if r.node is loader.node:
+                return True
+            # ``run(model, val_loader if val_loader else test_loader)``: either one
+            if isinstance(r.node, ast.IfExp | ast.BoolOp | ast.Name) and _iterates(
+                prog, r.node, r, loader, depth + 1
+            ):
+                return True
     return False
 
 
