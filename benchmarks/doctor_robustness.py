@@ -341,6 +341,59 @@ def wrap_main(files: Files) -> Files | None:
     return None if out == files else out
 
 
+def wrap_class(files: Files) -> Files | None:
+    """(b') As (b), but the statements become the method ``run(self)`` of a class, and the file
+    ends with ``Experiment().run()``."""
+    wrapped = wrap_main(files)
+    if wrapped is None:
+        return None
+    out = dict(wrapped)
+    for name, text in wrapped.items():
+        if text == files.get(name) or not name.endswith(".py"):
+            continue
+        tree = ast.parse(text)
+        *head, main, _ = tree.body
+        cls = _unused_name(tree, "Experiment")
+        main.name = "run"
+        main.args = _no_args("self")
+        tree.body = [
+            *head,
+            ast.ClassDef(cls, [], [], [main], []),
+            ast.Expr(
+                ast.Call(
+                    ast.Attribute(ast.Call(ast.Name(cls, ast.Load()), [], []), "run", ast.Load()),
+                    [],
+                    [],
+                )
+            ),
+        ]
+        out[name] = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    return out
+
+
+def concatenate(files: Files) -> Files | None:
+    """Several ``.py`` files of one post pasted into one file, in their order; imports of one
+    file from another (``from model import Net``) go, the names are defined above. A paste that
+    imports one of its files as a module (``import model``) is left out."""
+    trees = _py_trees(files)
+    if trees is None or len(trees) < 2:
+        return None
+    stems = {Path(n).stem for n in trees}
+    parts = []
+    for tree in trees.values():
+        body = []
+        for st in tree.body:
+            if isinstance(st, ast.Import) and any(_local(a.name, stems) for a in st.names):
+                return None
+            if isinstance(st, ast.ImportFrom) and st.module and _local(st.module, stems):
+                continue
+            body.append(st)
+        parts.append(ast.unparse(ast.Module(body, [])))
+    out = {n: t for n, t in files.items() if n not in trees}
+    out[next(iter(trees))] = "\n\n".join(parts) + "\n"
+    return out
+
+
 def _no_args(*names: str) -> ast.arguments:
     return ast.arguments([], [ast.arg(n) for n in names], None, [], [], None, [])
 
@@ -587,6 +640,8 @@ TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "unparse": unparse,
     "rename": rename,
     "main": wrap_main,
+    "class": wrap_class,
+    "concat": concatenate,
     "notebook": to_notebook,
     "build_model": build_model,
     "param": pass_model,

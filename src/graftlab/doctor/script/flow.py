@@ -194,7 +194,8 @@ class Program:
         #: The class whose method an inlined scope runs (``self.x`` is read per class).
         self.scope_class: dict[int, str] = {}
         self._cls: list[str] = []
-        self._ran: set[tuple[str, str]] = set()
+        self._ran: set[int] = set()  # ids of the method definitions that were run
+        self._class_defs: list[ast.ClassDef] = []  # every class definition, repeats included
         # Files pasted one after another define a function or class twice: a call runs the
         # definition walked last before it, as Python would.
         self._latest: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
@@ -224,10 +225,13 @@ class Program:
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
         }
         self._walk(tree.body, 0, (), ())
-        for cls, methods in self.methods.items():  # methods no call reached: run in place
-            for name, fn in methods.items():
-                if (cls, name) not in self._ran:
-                    self._inline(fn, None, 0, (), (), cls=cls)
+        for node in self._class_defs:  # methods no call reached: run in place
+            for fn in node.body:
+                if (
+                    isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and id(fn) not in self._ran
+                ):
+                    self._inline(fn, None, 0, (), (), cls=node.name)
         self.calls: list[CallSite] = [
             CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)), self)
             for ev in self.events
@@ -255,11 +259,13 @@ class Program:
                 nested.append(node.body)
             elif isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
+                self._class_defs.append(node)
                 methods = self.methods.setdefault(node.name, {})
                 for fn in node.body:
                     if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                         methods.setdefault(fn.name, fn)
                         self.functions.setdefault(f"{node.name}.{fn.name}", fn)
+                        nested.append(fn.body)
             elif isinstance(node, ast.If | ast.Try | ast.With):
                 for part in ("body", "orelse", "finalbody"):
                     self._collect_defs(getattr(node, part, []), nested)
@@ -329,7 +335,7 @@ class Program:
         inside Cls, or ``obj.m(...)`` where ``obj`` was made by ``Cls(...)``."""
         f = call.func
         if isinstance(f, ast.Name) and f.id in self.methods and f.id not in self._called:
-            init = self.methods[f.id].get("__init__")
+            init = self._method(f.id, "__init__", call)
             b = self.lookup(f.id, len(self.events), scope)
             if init is not None and (b is None or isinstance(b.value, ImportRef)):
                 return f.id, init
@@ -341,18 +347,30 @@ class Program:
             return None
         if isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
             cls = self._cls[-1] if self._cls else None
-            return (cls, self.methods[cls][f.attr]) if cls in owners else None
+            return (cls, self._method(cls, f.attr)) if cls in owners else None
         named = f.value.id if isinstance(f.value, ast.Name) else None
         if isinstance(f.value, ast.Attribute):
             named = f.value.attr  # module.Builder.build(...) with the module pasted too
         if named in owners:
-            return named, self.methods[named][f.attr]  # Builder.build(...)
+            return named, self._method(named, f.attr)  # Builder.build(...)
         r = self.origin(f.value, len(self.events), scope)
         if isinstance(r.node, ast.Call) and isinstance(r.node.func, ast.Name):
             cls = r.node.func.id
             if cls in owners:
-                return cls, self.methods[cls][f.attr]
+                return cls, self._method(cls, f.attr, r.node)
         return None
+
+    def _method(self, cls: str, name: str, made: ast.Call | None = None):
+        """Method ``name`` of the definition of ``cls`` in force where the object was made
+        (``made``, the ``Cls(...)`` call) or, failing that, walked last: two files of one
+        paste may each define a class of that name."""
+        node = self.class_at.get(id(made)) if made is not None else None
+        node = node or self._latest.get(cls)
+        if isinstance(node, ast.ClassDef):
+            for fn in node.body:
+                if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name == name:
+                    return fn
+        return self.methods.get(cls, {}).get(name)
 
     def _inline(
         self,
@@ -373,7 +391,7 @@ class Program:
         params = [*fn.args.posonlyargs, *fn.args.args]
         if cls is not None:
             self.scope_class[scope] = cls
-            self._ran.add((cls, fn.name))
+            self._ran.add(id(fn))
             is_static = any(
                 isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list
             )

@@ -1,0 +1,102 @@
+"""The same script written inside functions, methods and several files: values are followed."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+HELPER = """\
+import torch
+
+
+class Experiment:
+    def run(self):
+        print(torch.__version__)
+
+
+Experiment().run()
+"""
+
+TRAIN = """\
+import torch
+from torch import nn
+
+
+class Experiment:
+    def run(self):
+        net = nn.Sequential(nn.Linear(10, 3), nn.Softmax(dim=1))
+        crit = nn.CrossEntropyLoss()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for x, y in loader:
+            opt.zero_grad()
+            crit(net(x), y).backward()
+            opt.step()
+
+
+Experiment().run()
+"""
+
+
+def _found(findings, category: str) -> bool:
+    return any(f.category == category and f.severity in ("error", "warning") for f in findings)
+
+
+def test_two_files_that_each_define_a_class_of_one_name_run_their_own_method(tmp_path):
+    a, b = tmp_path / "helper.py", tmp_path / "train.py"
+    a.write_text(HELPER)
+    b.write_text(TRAIN)
+    # train.py's Experiment().run() runs train.py's run(), not helper.py's
+    assert _found(check_script([a, b]), "double-softmax")
+    # and a method that no call of its own definition reaches is still read
+    assert _found(check_script([b, a]), "double-softmax")
+
+
+def test_a_function_defined_in_a_method_before_its_names_are_set_reads_them_when_called():
+    src = """\
+import torch
+from torch import nn
+
+
+class Job:
+    def run(self, loader):
+        def step(x, y):
+            opt.zero_grad()
+            crit(net(x), y).backward()
+            opt.step()
+
+        net = nn.Sequential(nn.Linear(10, 3), nn.Softmax(dim=1))
+        crit = nn.CrossEntropyLoss()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for x, y in loader:
+            step(x, y)
+
+
+Job().run(None)
+"""
+    assert _found(check_script(src), "double-softmax")
+
+
+def test_a_closure_in_main_reads_main_s_names_not_a_module_name_of_the_same_spelling():
+    src = """\
+import torch
+from torch import nn
+
+crit = nn.NLLLoss()
+
+
+def main():
+    net = nn.Sequential(nn.Linear(10, 3), nn.Softmax(dim=1))
+    crit = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        crit(net(x), y).backward()
+        opt.step()
+
+    for x, y in loader:
+        step(x, y)
+
+
+main()
+"""
+    assert _found(check_script(src), "double-softmax")
