@@ -600,6 +600,49 @@ def pass_model(files: Files) -> Files | None:
     return None
 
 
+def model_attribute(files: Files) -> Files | None:
+    """(e') The module-level model kept as an attribute of an object (``run.model``, where
+    ``run = types.SimpleNamespace()``) everywhere it is used. Left out when a function has a
+    parameter or a local variable of the model's name."""
+    trees = _py_trees(files)
+    if trees is None:
+        return None
+    for name, tree in trees.items():
+        found = _model_at_module_level(tree)
+        if found is None:
+            continue
+        model = found[0]
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                local = {a.arg for a in _all_args(fn.args)}
+                body = fn.body if isinstance(fn.body, list) else [fn.body]
+                local |= set().union(*(_names(st, ast.Store) for st in body))
+                if model in local:
+                    return None
+        holder = _unused_name(tree, "run")
+        for n in ast.walk(tree):
+            for field_name, value in ast.iter_fields(n):
+                if isinstance(value, list):
+                    for i, v in enumerate(value):
+                        if isinstance(v, ast.Name) and v.id == model:
+                            value[i] = ast.Attribute(ast.Name(holder, ast.Load()), model, v.ctx)
+                elif isinstance(value, ast.Name) and value.id == model:
+                    setattr(
+                        n, field_name, ast.Attribute(ast.Name(holder, ast.Load()), model, value.ctx)
+                    )
+        k = max(
+            (
+                i + 1
+                for i, st in enumerate(tree.body)
+                if isinstance(st, ast.Import | ast.ImportFrom)
+            ),
+            default=0,
+        )
+        tree.body[k:k] = ast.parse(f"import types\n{holder} = types.SimpleNamespace()").body
+        return {**files, name: ast.unparse(ast.fix_missing_locations(tree)) + "\n"}
+    return None
+
+
 # ---------------------------------------------------------------- (f) Python 2 prints
 
 _PRINT_CALL = re.compile(r"print\((.*)\)$")
@@ -645,6 +688,7 @@ TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "notebook": to_notebook,
     "build_model": build_model,
     "param": pass_model,
+    "attr": model_attribute,
     "py2print": python2_prints,
 }
 

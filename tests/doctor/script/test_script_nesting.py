@@ -100,3 +100,19 @@ def main():
 main()
 """
     assert _found(check_script(src), "double-softmax")
+
+
+def test_a_model_held_as_an_attribute_is_followed_to_its_call():
+    src = """\
+import types
+
+import torch
+import torchvision
+
+state = types.SimpleNamespace()
+state.net = torchvision.models.resnet50(weights="IMAGENET1K_V2")
+state.net.eval()
+out = state.net(torch.randn(8, 3, 512, 512))
+"""
+    found = [f for f in check_script(src) if f.category == "input-size-mismatch"]
+    assert found and "512x512" in found[0].title

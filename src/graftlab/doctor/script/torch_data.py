@@ -371,7 +371,12 @@ def _probe_size(ctx: Ctx, model: TorchModel) -> tuple[tuple[int, int], int] | No
         recv = f.value if isinstance(f, ast.Attribute) else f
         while isinstance(recv, ast.Attribute):
             recv = recv.value  # model.features(x), model.forward(x)
-        if ts.model_of(recv, c.ev) is not model and not _part_of(ctx, recv, c.ev, model):
+        held = isinstance(f, ast.Attribute) and ts.model_of(f, c.ev) is model  # run.net(x)
+        if (
+            not held
+            and ts.model_of(recv, c.ev) is not model
+            and not _part_of(ctx, recv, c.ev, model)
+        ):
             continue
         made = ctx.prog.origin_call(c.node.args[0], c.ev)
         if made is None or not made.qual.startswith("torch.") or made.name not in _MADE_UP:
