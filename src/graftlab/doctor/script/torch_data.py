@@ -34,6 +34,7 @@ from graftlab.doctor.script.torch_graph import (
     loops_over,
     timm_or_tv_size,
     torch_script,
+    transform_params,
 )
 from graftlab.doctor.script.torch_pixels import hand_made_tensor
 
@@ -223,15 +224,22 @@ def _untransformed_eval_sets(ctx: Ctx) -> None:
     """GL211: the training dataset gets a transform, the validation/test dataset built with
     the same class gets none (raw PIL/numpy pixels, 0..255, not normalised)."""
     by_class: dict[str, list] = {}
+    known = {id(d.site.node): d.role for d in torch_script(ctx).datasets}
     for c in ctx.prog.calls:
         # the script's own class, the folder datasets, or a class from the poster's other
         # file whose name says it is a dataset
         own = c.name in ctx.prog.classes or "dataset" in c.name.lower()
         if not own and c.name not in ("ImageFolder", "DatasetFolder"):
             continue
-        role = role_of(ctx.prog.assigned_name(c.node) or "")
+        # the role its name gives, else the one its path, flags or loaders' use give
+        role = role_of(ctx.prog.assigned_name(c.node) or "") or known.get(id(c.node))
+        # a dataset left without a transform is wrong for any use but training
+        role = role or torch_script(ctx).role_from_loaders(c, ("train", "val", "test"))
         pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
         given = c.kw("transform") if pos < 0 else c.arg(pos, "transform")
+        init = ctx.prog.methods.get(c.name, {}).get("__init__") if pos < 0 else None
+        for name in transform_params(init) if init is not None and given is None else ():
+            given = c.kw(name)
         none = given is None or (isinstance(given, ast.Constant) and given.value is None)
         by_class.setdefault(c.name, []).append((c, role, none))
     for name, sites in by_class.items():

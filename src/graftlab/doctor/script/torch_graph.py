@@ -658,18 +658,9 @@ class TorchScript:
         shows, when that is training or per-epoch validation (a loop over it outside training
         may be feature extraction); a transform without a role takes the one role of the
         datasets it serves."""
-        loaders = [c for c in self.prog.calls if c.name.endswith("DataLoader")]
         for d in datasets:
-            if d.role is not None or d.parent is not None:
-                continue
-            used = {
-                self._usage_role(c)
-                for c in loaders
-                if (o := self.prog.origin_call(c.arg(0, "dataset"), c.ev)) is not None
-                and o.node is d.site.node
-            } - {None}
-            if len(used) == 1 and used <= {"train", "val"}:
-                d.role = used.pop()
+            if d.role is None and d.parent is None:
+                d.role = self.role_from_loaders(d.site)
         served: dict[int, set[str | None]] = {}
         for d in datasets:
             for p in self._pipelines_given(d):
@@ -678,6 +669,21 @@ class TorchScript:
             roles = served.get(id(p), set())
             if p.role is None and len(roles) == 1 and roles <= {"train", "val"}:
                 p.role = roles.pop()
+
+    def role_from_loaders(
+        self, site: CallSite, allow: tuple[str, ...] = ("train", "val")
+    ) -> str | None:
+        """The role the use of the loaders over the dataset built at ``site`` shows, among
+        ``allow``: by default training or per-epoch validation (a loop over it outside
+        training may be feature extraction)."""
+        used = {
+            self._usage_role(c)
+            for c in self.prog.calls
+            if c.name.endswith("DataLoader")
+            and (o := self.prog.origin_call(c.arg(0, "dataset"), c.ev)) is not None
+            and o.node is site.node
+        } - {None}
+        return used.pop() if len(used) == 1 and used <= set(allow) else None
 
     def _pipelines_given(self, d: Dataset) -> list[Pipeline]:
         """The transforms a dataset may be built with: its own, and those an if/else assigns
@@ -735,8 +741,9 @@ class TorchScript:
         init = self.prog.methods.get(c.name, {}).get("__init__")
         if init is None:
             return None
+        kept = transform_params(init)
         for i, p in enumerate(init.args.args[1:]):
-            if _TRANSFORM_PARAM.match(p.arg):
+            if p.arg in kept:
                 return c.arg(i, p.arg)
         return None
 
@@ -785,11 +792,31 @@ class TorchScript:
         that happens inside a training loop (once per epoch), else ``test``."""
         loops = [i for i in loops_over(self.prog, loader) if i >= 0]
         if not loops:
-            return None
+            return self._handed_to(loader)
         if any(self.prog.loop_trains(i) for i in loops):
             return "train"
         outer = {o for i in loops for o in self.prog.events[i].loops}
         return "val" if any(self.prog.loop_trains(i) for i in outer) else "test"
+
+    def _handed_to(self, loader: CallSite) -> str | None:
+        """The role named by a function outside the paste that the loader is handed to
+        (``train_one_epoch(model, loader, ...)``, ``evaluate(model, loader)``): its code is not
+        shown, its name is the evidence."""
+        roles = set()
+        for c in self.prog.calls:
+            if c.name in self.prog.functions or c.node is loader.node:
+                continue
+            args = [*c.node.args, *(k.value for k in c.node.keywords)]
+            if any(
+                isinstance(a, ast.Name)
+                and self.prog.origin(a, c.ev.idx, c.ev.scope).node is loader.node
+                for a in args
+            ):
+                roles.add(role_of(c.name))
+        roles.discard(None)
+        if roles == {"val", "test"}:  # validated each epoch and tested at the end
+            return "val"
+        return roles.pop() if len(roles) == 1 else None
 
     def _split_role(self, loader: CallSite) -> str | None:
         """The role the dataset's own split argument names: ``train=True``,
@@ -849,6 +876,23 @@ def _iterates(
 
 
 _TRANSFORM_PARAM = re.compile(r"(?i)^(transforms?|tfms?|trans|augment\w*|aug)$")
+
+
+def transform_params(init: ast.FunctionDef) -> set[str]:
+    """Parameters of a dataset's ``__init__`` that hold its transform: named like one, or
+    stored as ``self.transform`` (whatever the parameter is called)."""
+    out = {p.arg for p in init.args.args[1:] if _TRANSFORM_PARAM.match(p.arg)}
+    for n in ast.walk(init):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name):
+            for t in n.targets:
+                if (
+                    isinstance(t, ast.Attribute)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id == "self"
+                    and _TRANSFORM_PARAM.match(t.attr)
+                ):
+                    out.add(n.value.id)
+    return out
 
 
 def _role(name: str | None, root: object) -> str | None:
