@@ -679,6 +679,15 @@ def python2_prints(files: Files) -> Files | None:
     return None if out == files else out
 
 
+def _both(first: Callable, second: Callable) -> Callable[[Files], Files | None]:
+    def both(files: Files) -> Files | None:
+        once = first(files)
+        return second(once) if once is not None else None
+
+    both.__doc__ = f"{first.__name__} then {second.__name__}"
+    return both
+
+
 TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "unparse": unparse,
     "rename": rename,
@@ -690,6 +699,10 @@ TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "param": pass_model,
     "attr": model_attribute,
     "py2print": python2_prints,
+    # two at once, as a post may differ in both ways
+    "rename+main": _both(rename, wrap_main),
+    "rename+notebook": _both(rename, to_notebook),
+    "build_model+param": _both(build_model, pass_model),
 }
 
 
@@ -781,12 +794,12 @@ def measure(
 
 def report(outcomes: list[Outcome], *, lost: bool) -> str:
     lines = [
-        f"{'transformation':<13}{'cases':>6}{'skipped':>8}{'recall before':>15}"
+        f"{'transformation':<18}{'cases':>6}{'skipped':>8}{'recall before':>15}"
         f"{'after':>7}{'lost':>6}{'gained':>7}{'clean':>7}{'noisy':>6}"
     ]
     for o in outcomes:
         lines.append(
-            f"{o.name:<13}{o.cases:>6}{o.skipped:>8}{o.recall_before:>15.3f}"
+            f"{o.name:<18}{o.cases:>6}{o.skipped:>8}{o.recall_before:>15.3f}"
             f"{o.recall_after:>7.3f}{len(o.lost):>6}{len(o.gained):>7}"
             f"{o.clean_scripts:>7}{len(o.clean_noisy):>6}"
         )
