@@ -193,24 +193,55 @@ _PREP_NAME = re.compile(r"preprocess|normali[sz]|standardi[sz]|mean_sub|sub(trac
 
 
 def _prep_calls(ctx: Ctx, node: ast.expr | None, at) -> dict[str, int]:
-    """Preprocessing-like functions applied to a value on its way (name -> line)."""
+    """Preprocessing-like functions applied to a value on its way (name -> line): named like
+    one, or the script's own function that shifts or scales its argument (``x -= 128.8``)."""
     out: dict[str, int] = {}
     if node is None:
         return out
+
+    def prep(name: str) -> bool:
+        fn = ctx.prog.functions.get(name)
+        return bool(_PREP_NAME.search(name.lower())) or (fn is not None and _rescales(fn))
+
     for ref in ctx.prog.deps(node, at, limit=40):
         for n in ast.walk(ref.node):
             if isinstance(n, ast.Call):
                 f = n.func
                 name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-                if _PREP_NAME.search(name.lower()):
+                if prep(name):
                     out.setdefault(name, n.lineno)
             elif (
-                isinstance(n, ast.Name)
-                and n.id in ctx.prog.functions
-                and _PREP_NAME.search(n.id.lower())
+                isinstance(n, ast.Name) and n.id in ctx.prog.functions and prep(n.id)
             ):  # map(preprocess, ...), Lambda(preprocess)
                 out.setdefault(n.id, n.lineno)
     return out
+
+
+def _rescales(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a one-parameter function shifts or scales its argument by a number and gives
+    it back: ``x -= 128.8; return x``, ``return (x - mean) / std``, ``return x / 255.0``."""
+    params = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
+    if len(params) != 1 or len(fn.body) > 6:
+        return False
+    x = params[0]
+    for n in ast.walk(fn):
+        if (
+            isinstance(n, ast.AugAssign)
+            and isinstance(n.target, ast.Name)
+            and n.target.id == x
+            and isinstance(n.op, ast.Sub | ast.Div | ast.Mult)
+        ):
+            return True
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.BinOp):
+            left = n.value.left
+            left = left.left if isinstance(left, ast.BinOp) else left
+            if (
+                isinstance(left, ast.Name)
+                and left.id == x
+                and isinstance(n.value.op, ast.Sub | ast.Div | ast.Mult)
+            ):
+                return True
+    return False
 
 
 def _skipped_preprocessing(ctx: Ctx) -> None:
