@@ -93,13 +93,30 @@ def check_nested_folders(ctx: Ctx) -> None:
 
 def _augments(ctx: Ctx, n: ast.AST) -> bool:
     """A call named like augmentation, or a reference to the script's own augmenting function
-    (``augment = [blur_image, noise_image]`` ... ``fn(img)``)."""
+    (``augment = [blur_image, noise_image]`` ... ``fn(img)``): named so, or one whose body
+    blurs, warps, flips or adds random noise, whatever it is called."""
     if isinstance(n, ast.Call):
         f = n.func
         return bool(
             _AUG_WORDS.search(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
         )
-    return isinstance(n, ast.Name) and n.id in ctx.prog.functions and bool(_AUG_WORDS.search(n.id))
+    if not (isinstance(n, ast.Name) and n.id in ctx.prog.functions):
+        return False
+    return bool(_AUG_WORDS.search(n.id)) or _augmenting_body(ctx.prog.functions[n.id])
+
+
+#: ``np.random.normal(...)``, ``random.uniform(...)``: noise drawn into the image.
+_DRAWS = re.compile(r"(^|\.)random\.(normal|uniform|randn|rand|randint|choice)$")
+
+
+def _augmenting_body(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            f = n.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if _AUG_WORDS.search(name) or _DRAWS.search(ast.unparse(f)):
+                return True
+    return False
 
 
 @check("common.augment_before_split")
