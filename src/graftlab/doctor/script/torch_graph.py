@@ -769,8 +769,8 @@ class TorchScript:
                 role = role_of(c.node.args[0].id)
             used = usage[id(c.node)]
             if role is None and used not in (None, "train") and ds is not None:
-                # indices of the training set held out by a sampler, next to a loader that
-                # trains on that set: evaluated on, whatever the dataset is called
+                # a loader over the dataset another loader trains on, evaluated once per epoch
+                # or holding indices a sampler kept out: validation, whatever it is called
                 sampled = c.kw("sampler") is not None or c.kw("batch_sampler") is not None
                 sibling = any(
                     usage[id(o.node)] == "train"
@@ -778,7 +778,7 @@ class TorchScript:
                     for o in sites
                     if o is not c
                 )
-                role = "val" if sampled and sibling else None
+                role = "val" if sibling and (sampled or used == "val") else None
             # a loop that trains on a loader says it is the training loader; a loop that does
             # not may be evaluation or feature extraction, so that use comes last
             role = role or (used if used == "train" else None)
