@@ -64,6 +64,23 @@ def check_leakage(ctx: Ctx) -> None:
     _tfds_same_split(ctx)
 
 
+def _fed_to(ctx: Ctx, load: CallSite) -> str | None:
+    """The role of a dataset by where it ends up, whatever its variable is called: the data
+    ``fit`` trains on, its ``validation_data``, or what ``evaluate`` reads."""
+    for c in ctx.prog.calls:
+        if c.name in ("fit", "fit_generator"):
+            parts = [("train", c.arg(0, "x")), ("val", c.kw("validation_data"))]
+        elif c.name == "evaluate":
+            parts = [("test", c.arg(0, "x"))]
+        else:
+            continue
+        for role, node in parts:
+            refs = ctx.prog.deps(node, c.ev, limit=30) if node is not None else []
+            if any(n is load.node for r in refs for n in ast.walk(r.node)):
+                return role
+    return None
+
+
 def _tfds_same_split(ctx: Ctx) -> None:
     """GL116: ``tfds.load(name, split="train")`` for training and the same split (or a slice
     of it, ``"train[80%:]"``, while training reads all of it) for validation or test."""
@@ -74,7 +91,7 @@ def _tfds_same_split(ctx: Ctx) -> None:
         name = ctx.prog.const(c.arg(0, "name"), c.ev.idx, c.ev.scope)
         split = ctx.prog.const(c.kw("split"), c.ev.idx, c.ev.scope)
         var = ctx.prog.assigned_name(c.node)
-        role = role_of(var) if var else None
+        role = (role_of(var) if var else None) or _fed_to(ctx, c)
         if isinstance(name, str) and isinstance(split, str) and role:
             loads.append((name, split.replace(" ", ""), role, c.node.lineno))
     for name, tr_split, tr_role, tr_line in loads:

@@ -667,7 +667,7 @@ class TorchScript:
                 served.setdefault(id(p), set()).add(d.role)
         for p in self.pipelines:
             roles = served.get(id(p), set())
-            if p.role is None and len(roles) == 1 and roles <= {"train", "val"}:
+            if p.role is None and len(roles) == 1 and roles <= {"train", "val", "test"}:
                 p.role = roles.pop()
 
     def role_from_loaders(
@@ -883,15 +883,21 @@ def transform_params(init: ast.FunctionDef) -> set[str]:
     stored as ``self.transform`` (whatever the parameter is called)."""
     out = {p.arg for p in init.args.args[1:] if _TRANSFORM_PARAM.match(p.arg)}
     for n in ast.walk(init):
-        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name):
-            for t in n.targets:
-                if (
-                    isinstance(t, ast.Attribute)
-                    and isinstance(t.value, ast.Name)
-                    and t.value.id == "self"
-                    and _TRANSFORM_PARAM.match(t.attr)
-                ):
-                    out.add(n.value.id)
+        if not isinstance(n, ast.Assign):
+            continue
+        pairs = [(t, n.value) for t in n.targets]
+        for t, v in list(pairs):  # self.df, self.transform = df, transform
+            if isinstance(t, ast.Tuple) and isinstance(v, ast.Tuple) and len(t.elts) == len(v.elts):
+                pairs += list(zip(t.elts, v.elts, strict=True))
+        for t, v in pairs:
+            if (
+                isinstance(v, ast.Name)
+                and isinstance(t, ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == "self"
+                and _TRANSFORM_PARAM.match(t.attr)
+            ):
+                out.add(v.id)
     return out
 
 
