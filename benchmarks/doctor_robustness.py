@@ -643,6 +643,32 @@ def model_attribute(files: Files) -> Files | None:
     return None
 
 
+def drop_imports(files: Files) -> Files | None:
+    """(g) The paste as a fragment: every ``import`` line left out (people paste the part they
+    think matters), the rest of the text unchanged."""
+    trees = _py_trees(files)
+    if trees is None:
+        return None
+    out = dict(files)
+    for name, tree in trees.items():
+        lines = files[name].split("\n")
+        gone = {
+            i
+            for st in ast.walk(tree)
+            if isinstance(st, ast.Import | ast.ImportFrom)
+            for i in range(st.lineno - 1, st.end_lineno)
+        }
+        if gone:
+            # an import inside a block becomes `pass` so that the block stays valid
+            out[name] = "\n".join(
+                ln[: len(ln) - len(ln.lstrip())] + "pass"
+                if i in gone and ln.startswith(" ")
+                else ("" if i in gone else ln)
+                for i, ln in enumerate(lines)
+            )
+    return None if out == files else out
+
+
 # ---------------------------------------------------------------- (f) Python 2 prints
 
 _PRINT_CALL = re.compile(r"print\((.*)\)$")
@@ -699,6 +725,7 @@ TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "param": pass_model,
     "attr": model_attribute,
     "py2print": python2_prints,
+    "noimports": drop_imports,
     # two at once, as a post may differ in both ways
     "rename+main": _both(rename, wrap_main),
     "rename+notebook": _both(rename, to_notebook),

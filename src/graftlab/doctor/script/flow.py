@@ -31,6 +31,19 @@ _KERAS_PREFIXES = (
 )
 
 
+#: What a name means in a paste that leaves its imports out, when nothing in it binds the
+#: name: the aliases the libraries' own documentation uses.
+CONVENTIONAL_ALIASES = {
+    "np": "numpy",
+    "tf": "tensorflow",
+    "nn": "torch.nn",
+    "F": "torch.nn.functional",
+    "optim": "torch.optim",
+    "K": "keras.backend",
+    "pl": "pytorch_lightning",
+    "tfds": "tensorflow_datasets",
+}
+
 #: Names scripts give the parsed command-line options when the parsing is not in the paste.
 _OPTION_NAMES = ("args", "opt", "opts", "cfg", "config", "FLAGS", "hparams", "options")
 
@@ -582,8 +595,8 @@ class Program:
             return None
         if isinstance(node, ast.Name):
             b = self.lookup(node.id, idx, scope)
-            if b is None:
-                return node.id
+            if b is None:  # a fragment without its imports: the alias everyone uses
+                return CONVENTIONAL_ALIASES.get(node.id, node.id)
             if isinstance(b.value, ImportRef):
                 return b.value.qual
             if isinstance(b.value, ast.Name | ast.Attribute):

@@ -78,7 +78,7 @@ class Preprocessing:
             return self.fn_ops(node.args[0], at, _depth)
         q = canon(self.prog.qualname(node, at.idx, at.scope))
         if last(q) == "preprocess_input":
-            mod = preprocess_module(q)
+            mod = self._module(q)
             return [Op(PREPROCESS_MODULES[mod] if mod else "?", node.lineno, q)]
         if isinstance(node, ast.Name) and node.id in self.prog.functions:
             fn = self.prog.functions[node.id]
@@ -104,6 +104,15 @@ class Preprocessing:
                             ops.extend(self.fn_ops(n.func, ev, _depth + 1))
             return ops
         return [Op("?", node.lineno, q or "?")]
+
+    def _module(self, q: str) -> str | None:
+        """The ``keras.applications`` module of a ``preprocess_input``: from its import, or,
+        when the paste leaves the import out, the module of the one backbone it builds."""
+        mod = preprocess_module(q)
+        if mod is None and q == "preprocess_input":
+            mods = {a.info.module for a in self.ks.apps}
+            mod = mods.pop() if len(mods) == 1 else None
+        return mod
 
     def expr_ops(self, refs: list[Ref]) -> list[Op]:
         """Ops written inside the given expressions (not following names)."""
@@ -137,7 +146,7 @@ class Preprocessing:
             q = canon(self.prog.qualname(n.func, ref.idx, ref.scope))
             name = last(q)
             if name == "preprocess_input":
-                mod = preprocess_module(q)
+                mod = self._module(q)
                 mode = PREPROCESS_MODULES[mod] if mod else "?"
                 given = next((k.value for k in n.keywords if k.arg == "mode"), None)
                 if given is not None:  # imagenet_utils.preprocess_input(x, mode='tf')
