@@ -448,6 +448,19 @@ def to_notebook(files: Files) -> Files | None:
     return out
 
 
+def from_notebook(files: Files) -> Files | None:
+    """(c') The reverse of (c): a notebook's code cells pasted one after another as a ``.py``
+    file (cell magics and shell lines kept as they are), its saved outputs left out."""
+    out = {}
+    for name, text in files.items():
+        cells = _cells(text) if name.endswith(".ipynb") else None
+        if cells is None:
+            out[name] = text
+            continue
+        out[str(Path(name).with_suffix(".py"))] = "\n\n".join(c.strip("\n") for c in cells) + "\n"
+    return None if out == files else out
+
+
 # ---------------------------------------------------------------- (d) build_model()
 
 #: A call of one of these on a name marks it as the model (it is trained, compiled, evaluated).
@@ -721,6 +734,7 @@ TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "class": wrap_class,
     "concat": concatenate,
     "notebook": to_notebook,
+    "nb2py": from_notebook,
     "build_model": build_model,
     "param": pass_model,
     "attr": model_attribute,
