@@ -682,6 +682,57 @@ def drop_imports(files: Files) -> Files | None:
     return None if out == files else out
 
 
+def pass_values(files: Files) -> Files | None:
+    """(e'') As (e), but every module-level value the moved code reads (the model, loaders,
+    optimizer, loss, sizes) is handed in as a parameter named ``a0``, ``a1``... in the
+    function, so each one reaches the training code only through a parameter."""
+    trees = _py_trees(files)
+    if trees is None:
+        return None
+    for name, tree in trees.items():
+        found = _model_at_module_level(tree)
+        if found is None:
+            continue
+        model, k = found
+        body = tree.body
+        s = next(j for j in range(k + 1, len(body)) if _uses_model(body[j], model))
+        moved = body[s:]
+        before = set().union(*(_names(st, ast.Load) for st in body[:s]))
+        assigned = set().union(*(_names(st, ast.Store) for st in moved))
+        if assigned & before or any(
+            isinstance(n, ast.Global | ast.Nonlocal)
+            or (isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names))
+            for st in moved
+            for n in ast.walk(st)
+        ):
+            return None
+        data = set().union(
+            *(
+                _names(st, ast.Store)
+                for st in body[:s]
+                if isinstance(st, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.With)
+            )
+        )
+        read = set().union(*(_names(st, ast.Load) for st in moved))
+        # a name the moved code assigns before reading stays local to it
+        handed = sorted((read & data) - assigned)
+        if model not in handed:
+            return None
+        params = {old: _unused_name(tree, f"a{i}") for i, old in enumerate(handed)}
+        for st in moved:
+            for n in ast.walk(st):
+                if isinstance(n, ast.Name) and n.id in params:
+                    n.id = params[n.id]
+        func = _unused_name(tree, "run")
+        defn = ast.FunctionDef(func, _no_args(*params.values()), moved, [], None, None)
+        call = ast.Expr(
+            ast.Call(ast.Name(func, ast.Load()), [ast.Name(h, ast.Load()) for h in handed], [])
+        )
+        tree.body = [*body[:s], defn, call]
+        return {**files, name: ast.unparse(ast.fix_missing_locations(tree)) + "\n"}
+    return None
+
+
 # ---------------------------------------------------------------- (f) Python 2 prints
 
 _PRINT_CALL = re.compile(r"print\((.*)\)$")
@@ -737,6 +788,7 @@ TRANSFORMS: dict[str, Callable[[Files], Files | None]] = {
     "nb2py": from_notebook,
     "build_model": build_model,
     "param": pass_model,
+    "params": pass_values,
     "attr": model_attribute,
     "py2print": python2_prints,
     "noimports": drop_imports,
