@@ -19,12 +19,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Recall on the sampled dev cases each rewrite applies to, after the rewrite (measured: rename
-#: 0.938, main 0.923, class 0.923, notebook 0.964, build_model 0.917, param 0.909, attr 0.917,
+#: 0.938, main 0.923, notebook 0.964, build_model 0.917, param 0.909, attr 0.917,
 #: noimports 0.957, rename+main 0.923).
 FLOORS = {
     "rename": 0.93,
     "main": 0.92,
-    "class": 0.92,
     "notebook": 0.96,
     "build_model": 0.91,
     "param": 0.90,
@@ -119,7 +118,7 @@ RENAME_MISSES = {
 UNIT = ROOT / "tests" / "doctor" / "cases" / "scripts"
 
 
-@pytest.mark.parametrize("name", ["rename", "main", "class", "build_model", "param", "attr"])
+@pytest.mark.parametrize("name", ["rename", "class", "attr"])
 def test_unit_bug_cases_keep_their_cause_when_rewritten(name, tmp_path):
     from graftlab.doctor.script import check_script
 
