@@ -757,6 +757,13 @@ class TorchScript:
         return next((d for d in self.datasets if d.site.node is n), None)
 
     def loaders(self) -> list[tuple[CallSite, Dataset | None, str | None]]:
+        """``(DataLoader call, its dataset, its role)`` for every loader the script builds."""
+        memo = self.prog.memo
+        if "torch.loaders" not in memo:
+            memo["torch.loaders"] = self._loaders()
+        return list(memo["torch.loaders"])
+
+    def _loaders(self) -> list[tuple[CallSite, Dataset | None, str | None]]:
         out = []
         # DataLoader and its subclasses of other libraries (BatchMetaDataLoader, ...)
         sites = [c for c in self.prog.calls if c.name.endswith("DataLoader")]
@@ -787,6 +794,12 @@ class TorchScript:
         return out
 
     def _usage_role(self, loader: CallSite) -> str | None:
+        memo = self.prog.memo.setdefault("usage_role", {})
+        if id(loader.node) not in memo:
+            memo[id(loader.node)] = self._used_as(loader)
+        return memo[id(loader.node)]
+
+    def _used_as(self, loader: CallSite) -> str | None:
         """The role a loader's use suggests: iterated by a loop that steps the optimizer, it is
         the training loader; iterated only by loops that do not, it is evaluated, ``val`` when
         that happens inside a training loop (once per epoch), else ``test``."""
@@ -837,6 +850,13 @@ class TorchScript:
 def loops_over(prog: Program, loader: CallSite) -> list[int]:
     """Events of ``for ... in <loader>`` loops (also through ``tqdm(loader)``, ``enumerate``);
     -1 for each comprehension over it (which cannot run a training step)."""
+    memo = prog.memo.setdefault("loops_over", {})
+    if id(loader.node) not in memo:
+        memo[id(loader.node)] = _loops_over(prog, loader)
+    return list(memo[id(loader.node)])
+
+
+def _loops_over(prog: Program, loader: CallSite) -> list[int]:
     out = []
     for ev in prog.events:
         iters = [ev.node.iter] if isinstance(ev.node, ast.For) else []
