@@ -74,7 +74,8 @@ def check_batch_of_one(ctx: Ctx) -> None:
     """GL228: a training DataLoader with batch_size=1 feeding a network with BatchNorm layers."""
     if not uses_torch(ctx):
         return
-    from graftlab.doctor.script.torch_graph import loops_over, torch_script
+    from graftlab.doctor.script.torch_graph import torch_script
+    from graftlab.doctor.script.torch_roles import loops_over
 
     if _handles_bn(ctx.src.tree) or any(normalises_inside(c.name) for c in ctx.prog.calls):
         return  # torchvision's detection models freeze their BatchNorm (FrozenBatchNorm2d)

@@ -28,15 +28,9 @@ from graftlab.doctor.script.knowledge import (
     TORCH_RANDOM_TRANSFORMS,
     say,
 )
-from graftlab.doctor.script.torch_graph import (
-    Pipeline,
-    TorchModel,
-    loops_over,
-    timm_or_tv_size,
-    torch_script,
-    transform_params,
-)
+from graftlab.doctor.script.torch_graph import Pipeline, TorchModel, timm_or_tv_size, torch_script
 from graftlab.doctor.script.torch_pixels import hand_made_tensor
+from graftlab.doctor.script.torch_roles import loops_over, role_from_loaders, transform_params
 
 # Built-in datasets that choose their part with ``split=`` (the others take ``train=``).
 _SPLIT_DATASETS = {"Food101", "OxfordIIITPet", "Flowers102", "STL10", "Caltech101", "ImageNet"}
@@ -234,7 +228,7 @@ def _untransformed_eval_sets(ctx: Ctx) -> None:
         # the role its name gives, else the one its path, flags or loaders' use give
         role = role_of(ctx.prog.assigned_name(c.node) or "") or known.get(id(c.node))
         # a dataset left without a transform is wrong for any use but training
-        role = role or torch_script(ctx).role_from_loaders(c, ("train", "val", "test"))
+        role = role or role_from_loaders(ctx.prog, c, ("train", "val", "test"))
         pos = 1 if c.name in ("ImageFolder", "DatasetFolder") else -1
         given = c.kw("transform") if pos < 0 else c.arg(pos, "transform")
         init = ctx.prog.methods.get(c.name, {}).get("__init__") if pos < 0 else None

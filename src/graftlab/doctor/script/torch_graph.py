@@ -16,11 +16,16 @@ from graftlab.doctor.script.flow import (
     Ref,
     canon,
     dotted,
-    header,
     last,
 )
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import TORCH_RANDOM_TRANSFORMS, timm_size, torchvision_size
+from graftlab.doctor.script.torch_roles import (
+    path_role,
+    role_from_loaders,
+    transform_params,
+    usage_role,
+)
 
 _WRAPPERS = {
     "to",
@@ -660,7 +665,7 @@ class TorchScript:
         datasets it serves."""
         for d in datasets:
             if d.role is None and d.parent is None:
-                d.role = self.role_from_loaders(d.site)
+                d.role = role_from_loaders(self.prog, d.site)
         served: dict[int, set[str | None]] = {}
         for d in datasets:
             for p in self._pipelines_given(d):
@@ -669,21 +674,6 @@ class TorchScript:
             roles = served.get(id(p), set())
             if p.role is None and len(roles) == 1 and roles <= {"train", "val", "test"}:
                 p.role = roles.pop()
-
-    def role_from_loaders(
-        self, site: CallSite, allow: tuple[str, ...] = ("train", "val")
-    ) -> str | None:
-        """The role the use of the loaders over the dataset built at ``site`` shows, among
-        ``allow``: by default training or per-epoch validation (a loop over it outside
-        training may be feature extraction)."""
-        used = {
-            self._usage_role(c)
-            for c in self.prog.calls
-            if c.name.endswith("DataLoader")
-            and (o := self.prog.origin_call(c.arg(0, "dataset"), c.ev)) is not None
-            and o.node is site.node
-        } - {None}
-        return used.pop() if len(used) == 1 and used <= set(allow) else None
 
     def _pipelines_given(self, d: Dataset) -> list[Pipeline]:
         """The transforms a dataset may be built with: its own, and those an if/else assigns
@@ -709,7 +699,7 @@ class TorchScript:
                 root = self.prog.const(c.arg(0, "root"), c.ev.idx, c.ev.scope)
                 key = self._dict_keys.get(id(c.node))  # {"train": CIFAR10(...), "test": ...}
                 role = _role(self.prog.assigned_name(c.node) or key, root) or self._flag_role(c)
-                role = role or self._path_role(c.arg(0, "root"), c.ev)
+                role = role or path_role(self.prog, c.arg(0, "root"), c.ev)
                 out.append(Dataset(c, pipe, role, root))
         self.__dict__["datasets"] = out
         for c in self.prog.calls:
@@ -718,19 +708,6 @@ class TorchScript:
                 if parent is not None:
                     out.append(Dataset(c, parent.pipeline, None, parent.root, parent))
         return out
-
-    def _path_role(self, node: ast.expr | None, at: Event) -> str | None:
-        """The role the literal parts of a path name when the whole path is not known:
-        ``os.path.join(args.data, "val")``, ``f"{root}/train"``, ``root + "/test"``."""
-        if node is None:
-            return None
-        r = self.prog.origin(node, at.idx, at.scope)
-        parts = [
-            n.value
-            for n in ast.walk(r.node)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str)
-        ]
-        return role_of(parts[-1]) if parts else None
 
     def _own_transform(self, c: CallSite) -> ast.expr | None:
         """The transform given to the script's own dataset class: ``transform=`` or the
@@ -767,7 +744,7 @@ class TorchScript:
         out = []
         # DataLoader and its subclasses of other libraries (BatchMetaDataLoader, ...)
         sites = [c for c in self.prog.calls if c.name.endswith("DataLoader")]
-        usage = {id(c.node): self._usage_role(c) for c in sites}
+        usage = {id(c.node): usage_role(self.prog, c) for c in sites}
         for c in sites:
             ds = self.dataset_of(c.arg(0, "dataset"), c.ev)
             name = self.prog.assigned_name(c.node)
@@ -793,44 +770,6 @@ class TorchScript:
             out.append((c, ds, role))
         return out
 
-    def _usage_role(self, loader: CallSite) -> str | None:
-        memo = self.prog.memo.setdefault("usage_role", {})
-        if id(loader.node) not in memo:
-            memo[id(loader.node)] = self._used_as(loader)
-        return memo[id(loader.node)]
-
-    def _used_as(self, loader: CallSite) -> str | None:
-        """The role a loader's use suggests: iterated by a loop that steps the optimizer, it is
-        the training loader; iterated only by loops that do not, it is evaluated, ``val`` when
-        that happens inside a training loop (once per epoch), else ``test``."""
-        loops = [i for i in loops_over(self.prog, loader) if i >= 0]
-        if not loops:
-            return self._handed_to(loader)
-        if any(self.prog.loop_trains(i) for i in loops):
-            return "train"
-        outer = {o for i in loops for o in self.prog.events[i].loops}
-        return "val" if any(self.prog.loop_trains(i) for i in outer) else "test"
-
-    def _handed_to(self, loader: CallSite) -> str | None:
-        """The role named by a function outside the paste that the loader is handed to
-        (``train_one_epoch(model, loader, ...)``, ``evaluate(model, loader)``): its code is not
-        shown, its name is the evidence."""
-        roles = set()
-        for c in self.prog.calls:
-            if c.name in self.prog.functions or c.node is loader.node:
-                continue
-            args = [*c.node.args, *(k.value for k in c.node.keywords)]
-            if any(
-                isinstance(a, ast.Name)
-                and self.prog.origin(a, c.ev.idx, c.ev.scope).node is loader.node
-                for a in args
-            ):
-                roles.add(role_of(c.name))
-        roles.discard(None)
-        if roles == {"val", "test"}:  # validated each epoch and tested at the end
-            return "val"
-        return roles.pop() if len(roles) == 1 else None
-
     def _split_role(self, loader: CallSite) -> str | None:
         """The role the dataset's own split argument names: ``train=True``,
         ``split='val'``, ``meta_split='train'``."""
@@ -845,80 +784,6 @@ class TorchScript:
             if isinstance(v, str) and (r := role_of(v)):
                 return r
         return None
-
-
-def loops_over(prog: Program, loader: CallSite) -> list[int]:
-    """Events of ``for ... in <loader>`` loops (also through ``tqdm(loader)``, ``enumerate``);
-    -1 for each comprehension over it (which cannot run a training step)."""
-    memo = prog.memo.setdefault("loops_over", {})
-    if id(loader.node) not in memo:
-        memo[id(loader.node)] = _loops_over(prog, loader)
-    return list(memo[id(loader.node)])
-
-
-def _loops_over(prog: Program, loader: CallSite) -> list[int]:
-    out = []
-    for ev in prog.events:
-        iters = [ev.node.iter] if isinstance(ev.node, ast.For) else []
-        comps = [
-            g.iter
-            for part in header(ev.node)
-            for n in ast.walk(part)
-            if isinstance(n, ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp)
-            for g in n.generators
-        ]
-        for it, idx in [(i, ev.idx) for i in iters] + [(c, -1) for c in comps]:
-            if _iterates(prog, it, ev, loader):
-                out.append(idx)
-    return out
-
-
-def _iterates(
-    prog: Program, it: ast.expr, ev: Event | Ref, loader: CallSite, depth: int = 0
-) -> bool:
-    for n in ast.walk(it):
-        if n is loader.node:
-            return True  # ``for x in DataLoader(...)``
-        if not isinstance(n, ast.Name) or depth > 4:
-            continue
-        refs = [prog.origin(n, ev.idx, ev.scope)]
-        alts = prog.alternatives(n.id, ev.idx, ev.scope)[1:]  # set in the other branch of an if
-        refs += [prog.origin(b.value, b.vidx, b.vscope) for b in alts]
-        for r in refs:
-            if r.node is loader.node:
-                return True
-            # ``run(model, val_loader if val_loader else test_loader)``: either one
-            if isinstance(r.node, ast.IfExp | ast.BoolOp | ast.Name) and _iterates(
-                prog, r.node, r, loader, depth + 1
-            ):
-                return True
-    return False
-
-
-_TRANSFORM_PARAM = re.compile(r"(?i)^(transforms?|tfms?|trans|augment\w*|aug)$")
-
-
-def transform_params(init: ast.FunctionDef) -> set[str]:
-    """Parameters of a dataset's ``__init__`` that hold its transform: named like one, or
-    stored as ``self.transform`` (whatever the parameter is called)."""
-    out = {p.arg for p in init.args.args[1:] if _TRANSFORM_PARAM.match(p.arg)}
-    for n in ast.walk(init):
-        if not isinstance(n, ast.Assign):
-            continue
-        pairs = [(t, n.value) for t in n.targets]
-        for t, v in list(pairs):  # self.df, self.transform = df, transform
-            if isinstance(t, ast.Tuple) and isinstance(v, ast.Tuple) and len(t.elts) == len(v.elts):
-                pairs += list(zip(t.elts, v.elts, strict=True))
-        for t, v in pairs:
-            if (
-                isinstance(v, ast.Name)
-                and isinstance(t, ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id == "self"
-                and _TRANSFORM_PARAM.match(t.attr)
-            ):
-                out.add(v.id)
-    return out
 
 
 def _role(name: str | None, root: object) -> str | None:
