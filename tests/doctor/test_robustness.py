@@ -107,14 +107,9 @@ def test_rewrites_keep_the_code_equivalent():
 
 
 #: Bug cases of the unit corpus whose cause is not found once their names are replaced by
-#: v0, v1...: two have only a name as evidence (a ``class_names`` list, a
-#: ``data_augmentation = False`` flag); one needs a custom keras Sequence's role read from
-#: ``fit(validation_data=...)``.
-RENAME_MISSES = {
-    "augmented-evaluation__6__bug.py",
-    "label-order-mismatch__3__bug.py",
-    "overfitting__1__bug.py",
-}
+#: v0, v1...: a name is the only evidence left (a ``class_names`` list, a
+#: ``data_augmentation = False`` flag).
+RENAME_MISSES = {"label-order-mismatch__3__bug.py", "overfitting__1__bug.py"}
 UNIT = ROOT / "tests" / "doctor" / "cases" / "scripts"
 
 

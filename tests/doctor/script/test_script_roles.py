@@ -67,3 +67,35 @@ v2 = datasets.ImageFolder("cars/train", transform=v0)
 v3 = datasets.ImageFolder("cars/test", transform=v1)
 """
     assert _found(src, "input-size-mismatch")
+
+
+def test_a_sequence_calls_the_augmentation_it_stored_under_another_name():
+    src = """\
+import albumentations as A
+import numpy as np
+from keras.utils import Sequence
+
+aug = A.Compose([A.HorizontalFlip(p=0.5), A.ShiftScaleRotate()])
+
+
+class Batches(Sequence):
+    def __init__(self, x, y, fn=None):
+        self.x, self.y, self.transform = x, y, fn
+
+    def __len__(self):
+        return len(self.x) // 32
+
+    def __getitem__(self, i):
+        xb = self.x[i * 32 : (i + 1) * 32]
+        if self.transform is not None:
+            xb = np.stack([self.transform(image=im)["image"] for im in xb])
+        return xb, self.y[i * 32 : (i + 1) * 32]
+
+
+model.fit(Batches(xa, ya, fn=aug), validation_data=Batches(xb, yb, fn=aug), epochs=10)
+"""
+    assert _found(src, "augmented-evaluation")
+    assert not _found(
+        src.replace("validation_data=Batches(xb, yb, fn=aug)", "validation_data=Batches(xb, yb)"),
+        "augmented-evaluation",
+    )

@@ -15,7 +15,7 @@ import re
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once, source_text
-from graftlab.doctor.script.flow import CallSite, canon
+from graftlab.doctor.script.flow import CallSite, canon, self_assignments
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import KERAS_AUG_KWARGS, REFS
 
@@ -134,6 +134,7 @@ def _passed_augmentation(
     ``self.transform = transform``) and called in ``body``, whose own body draws random
     changes: the generator augments whatever it is built for."""
     params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    stored = _stored_params(fn, params) if method else {}
     called = set()
     for n in ast.walk(body):
         if isinstance(n, ast.Call):
@@ -144,9 +145,9 @@ def _passed_augmentation(
                 isinstance(f, ast.Attribute)
                 and isinstance(f.value, ast.Name)
                 and f.value.id == "self"
-                and f.attr in params
+                and (f.attr in params or f.attr in stored)
             ):
-                called.add(f.attr)
+                called.add(stored.get(f.attr, f.attr))
     for pname in called:
         expr = _arg_expr(site, fn, pname, method)
         steps = _random_pipeline(ctx, expr, site.ev) if expr is not None else None
@@ -158,6 +159,16 @@ def _passed_augmentation(
         if draws:
             return draws[0], expr.id
     return None
+
+
+def _stored_params(init: ast.FunctionDef, params: list[str]) -> dict[str, str]:
+    """``self.<attribute>`` -> the ``__init__`` parameter stored in it (``self.transform = fn``),
+    whatever the parameter is called."""
+    return {
+        attr: v.id
+        for attr, v in self_assignments(init)
+        if isinstance(v, ast.Name) and v.id in params
+    }
 
 
 # random steps of augmentation libraries (albumentations, imgaug, torchvision, Keras layers)

@@ -960,6 +960,23 @@ def _module_aliases(tree: ast.Module) -> set[str]:
     return out
 
 
+def self_assignments(fn: ast.AST) -> list[tuple[str, ast.expr]]:
+    """``(attribute, value)`` of every ``self.<attribute> = value`` in ``fn``, tuple assignments
+    included (``self.df, self.transform = df, transform``)."""
+    out = []
+    for n in ast.walk(fn):
+        if not isinstance(n, ast.Assign):
+            continue
+        pairs = [(t, n.value) for t in n.targets]
+        for t, v in list(pairs):
+            if isinstance(t, ast.Tuple) and isinstance(v, ast.Tuple) and len(t.elts) == len(v.elts):
+                pairs += list(zip(t.elts, v.elts, strict=True))
+        for t, v in pairs:
+            if isinstance(t, ast.Attribute) and getattr(t.value, "id", None) == "self":
+                out.append((t.attr, v))
+    return out
+
+
 def dotted(node: ast.expr) -> str | None:
     """``a.b.c`` for a chain of attributes on a name, else None."""
     parts = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from graftlab.doctor.script.flow import CallSite, Event, Program, Ref, header
+from graftlab.doctor.script.flow import CallSite, Event, Program, Ref, header, self_assignments
 from graftlab.doctor.script.keras_graph import role_of
 
 
@@ -70,22 +70,11 @@ def transform_params(init: ast.FunctionDef) -> set[str]:
     """Parameters of a dataset's ``__init__`` that hold its transform: named like one, or
     stored as ``self.transform`` (whatever the parameter is called)."""
     out = {p.arg for p in init.args.args[1:] if _TRANSFORM_PARAM.match(p.arg)}
-    for n in ast.walk(init):
-        if not isinstance(n, ast.Assign):
-            continue
-        pairs = [(t, n.value) for t in n.targets]
-        for t, v in list(pairs):  # self.df, self.transform = df, transform
-            if isinstance(t, ast.Tuple) and isinstance(v, ast.Tuple) and len(t.elts) == len(v.elts):
-                pairs += list(zip(t.elts, v.elts, strict=True))
-        for t, v in pairs:
-            if (
-                isinstance(v, ast.Name)
-                and isinstance(t, ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id == "self"
-                and _TRANSFORM_PARAM.match(t.attr)
-            ):
-                out.add(v.id)
+    out |= {
+        v.id
+        for attr, v in self_assignments(init)
+        if isinstance(v, ast.Name) and _TRANSFORM_PARAM.match(attr)
+    }
     return out
 
 
