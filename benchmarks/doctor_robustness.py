@@ -5,15 +5,18 @@
     python benchmarks/doctor_robustness.py --lost          # also list every cause lost
     python benchmarks/doctor_robustness.py --json out.json
 
-Posts vary in ways that do not change the bug: the names people pick, code wrapped in a
-``main()``, a notebook instead of a file, a model built in a helper that returns it, the model
-handed to a training function, Python 2 prints. Each transformation here rewrites the code of the
-dev cases of the real-world corpus (``tests/doctor/realworld``) in one such way, and the doctor is
-run on the rewritten case exactly as ``benchmarks/doctor_recall.py`` runs it (its functions, not a
-copy): a cause counts as found when its category is reported at ``warning`` or ``error``. Per
-transformation it prints the dev recall on the cases it applies to, before and after, and the
-causes lost; and for the clean dev scripts, every ``error`` and any script with more than one
-``warning`` after the rewrite.
+Posts vary in ways that do not change the bug: the names people pick (``rename``), code wrapped
+in a ``main()`` or a class (``main``, ``class``), a notebook instead of a file or the reverse
+(``notebook``, ``nb2py``), several files pasted as one (``concat``), a model built in a helper
+that returns it (``build_model``), the model or every value handed to a training function or
+kept as an attribute (``param``, ``params``, ``attr``), Python 2 prints (``py2print``), the
+imports left out (``noimports``), and two of these at once. Each transformation rewrites the
+code of the dev cases of the real-world corpus (``tests/doctor/realworld``) in one such way, and
+the doctor is run on the rewritten case exactly as ``benchmarks/doctor_recall.py`` runs it (its
+functions, not a copy): a cause counts as found when its category is reported at ``warning``
+or ``error``. Per transformation it prints the dev recall on the cases it applies to, before and
+after, and the causes lost; and for the clean dev scripts, every ``error`` and any script with
+more than one ``warning`` after the rewrite.
 
 Only cases whose ``case.json`` says ``"split": "dev"`` are opened: the test part is measured by
 doctor_recall.py and never rewritten here. A file that does not parse as Python 3 (or a
