@@ -14,9 +14,11 @@ a function that returns a small dataclass, in the order :func:`run_training` cal
    results.csv.
 6. :func:`fine_tune`: when the strategy trains the backbone, the head from the probe (LP-FT)
    or random (full), then ``Trainer.fit``.
-7. :func:`select_model`: on validation only. Fine-tuning never returns a model worse on
-   validation than the probe it started from; if it ends worse, the summary says so and why
-   (:func:`graftlab.doctor.advice.likely_cause`) and the probe is the model.
+   :func:`interpolate`: the weights halfway between the probe's model and the fine-tuned
+   one (WiSE-FT), a third candidate, scored on val.
+7. :func:`select_model`: on validation only, paired image by image. Fine-tuning never returns
+   a model worse on validation than the probe it started from; if it ends worse, the summary
+   says so and why (:func:`graftlab.doctor.advice.likely_cause`) and the probe is the model.
 8. :func:`score_test`: the test split, once, at the end, for reporting only.
 9. :func:`write_run`: predictions/, model/ (the artifact), summary.json, findings.json, and
    the report.
@@ -206,7 +208,7 @@ class Selection:
 
 @dataclass
 class TestStep:
-    """Step 8: validation and test metrics of both models, the selected model's logits."""
+    """Step 8: validation and test metrics of the candidates, the selected model's logits."""
 
     metrics: dict
     logits: dict[str, np.ndarray]
