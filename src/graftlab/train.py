@@ -990,7 +990,7 @@ def _select_with_interpolation(
         return None
     return Selection(
         "interpolated",
-        f"The weights halfway between the probe's model and the fine-tuned one (alpha "
+        f"The weights halfway between the probe model and the fine-tuned model (alpha "
         f"{mid.alpha:g}) are not worse than the probe beyond noise and the fine-tuned model "
         f"is not better than them beyond noise (vs the probe: {c.reason.split(': ', 1)[1]}), "
         "so the exported model is the interpolated one: it keeps the pretrained features that "
