@@ -35,7 +35,7 @@ def test_config_is_stored_unchanged_and_fit_returns_self(data, fitted):
     clf = ImageClassifier("test_efficientnet", strategy="lp", **TINY)
     assert clf.config == TINY and not hasattr(clf, "model_")
     assert fitted.classes_ == ["dark", "light"] and fitted.task_.kind == "binary"
-    assert fitted.summary_["selected"] in ("probe", "finetune")
+    assert fitted.summary_["selected"] in ("probe", "finetune", "interpolated")
     assert (fitted.run_dir_ / "model" / "graftlab.json").is_file()
 
 
@@ -45,8 +45,12 @@ def test_predict_accepts_paths_pil_and_arrays_alike(data, fitted):
     arr = np.asarray(pil.convert("RGB"))
     probs = fitted.predict_proba([path, pil, arr, arr[:, :, 0]])
     assert probs.shape == (4, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
-    np.testing.assert_array_equal(probs[0], probs[1])
-    np.testing.assert_array_equal(probs[1], probs[2])
+    # The same pixels reach the model from a path, a PIL image and an array; their
+    # probabilities agree to float rounding (oneDNN may round a batch's rows differently).
+    decoded = fitted._decode([path, pil, arr])
+    np.testing.assert_array_equal(decoded[0], decoded[1])
+    np.testing.assert_array_equal(decoded[1], decoded[2])
+    np.testing.assert_allclose(probs[:3], np.repeat(probs[:1], 3, axis=0), atol=1e-6)
     assert fitted.predict(path) == [fitted.classes_[probs[0].argmax()]]
 
 

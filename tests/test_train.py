@@ -9,10 +9,19 @@ import torch
 from PIL import Image
 
 from graftlab.artifacts import load_artifact
+from graftlab.errors import ConfigError
 from graftlab.finetune.config import TrainConfig
 from graftlab.finetune.task import Task
 from graftlab.finetune.trainer import Trainer
-from graftlab.train import FineTuneStep, Scores, resume_training, run_training, select_model
+from graftlab.train import (
+    FineTuneStep,
+    Interpolation,
+    Scores,
+    mix_weights,
+    resume_training,
+    run_training,
+    select_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +81,8 @@ def test_run_directory_has_every_file_of_the_contract(data, tmp_path):
     ):
         assert (run / name).is_file(), name
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["selected"] in ("probe", "finetune") and summary["reason"]
+    assert summary["selected"] in ("probe", "finetune", "interpolated") and summary["reason"]
+    assert summary["interpolated"]["alpha"] == 0.5 and "accuracy" in summary["interpolated"]["val"]
     assert set(summary["probe"]) == {"val", "test"} and set(summary["finetune"]) == {"val", "test"}
     assert summary["probe"]["val"]["accuracy"] > 0.5  # beats chance (1/3) on easy colours
     assert {"features_train", "probe", "finetune", "total"} <= set(summary["timings"])
@@ -128,6 +138,76 @@ def test_finetune_that_ends_worse_exports_the_probe_and_says_why(data, tmp_path,
     assert torch.equal(art.model.get_classifier().bias, bias)
     val = np.load(result.run_dir / "predictions" / "val.npz")
     assert (val["probs"].argmax(1) == val["labels"]).mean() == s["probe"]["val"]["accuracy"]
+
+
+def test_a_finetune_that_changes_nothing_exports_the_halfway_weights(data, tmp_path, monkeypatch):
+    seen = {}
+
+    def small_fit(self):
+        seen["stem"] = self.model.conv_stem.weight.detach().clone()
+        seen["head"] = self.model.get_classifier().weight.detach().clone()
+        with torch.no_grad():
+            self.model.conv_stem.weight.add_(1e-3)  # predictions do not move: a tie everywhere
+        self.history_ = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.5, "val_accuracy": 0.9}]
+        return self
+
+    monkeypatch.setattr(Trainer, "fit", small_fit)
+    result = run_training(data, _config(), run_dir=tmp_path / "run", **QUIET)
+    s = result.summary
+    assert s["selected"] == "interpolated" and "halfway" in s["reason"]
+    assert s["interpolated"]["test"] is not None and s["interpolated"]["alpha"] == 0.5
+    art = load_artifact(result.run_dir)
+    assert torch.allclose(art.model.conv_stem.weight, seen["stem"] + 0.5e-3, atol=1e-6)
+    assert not torch.allclose(art.model.conv_stem.weight, seen["stem"] + 1e-3, atol=1e-4)
+    assert torch.equal(art.model.get_classifier().weight, seen["head"])
+    val = np.load(result.run_dir / "predictions" / "val.npz")
+    acc = (val["probs"].argmax(1) == val["labels"]).mean()
+    assert acc == pytest.approx(s["interpolated"]["val"]["accuracy"])
+
+
+def test_mix_weights_is_linear_and_keeps_integer_counters():
+    start = {"w": torch.zeros(3), "n": torch.tensor(0)}
+    end = {"w": torch.full((3,), 2.0), "n": torch.tensor(7)}
+    mixed = mix_weights(start, end, 0.25)
+    assert torch.equal(mixed["w"], torch.full((3,), 0.5)) and int(mixed["n"]) == 7
+
+
+def test_interpolated_candidate_wins_ties_and_loses_to_a_clearly_better_end():
+    task = Task("multiclass", 3)
+    y = np.arange(60) % 3
+
+    def logits(right: int) -> np.ndarray:
+        pred = np.where(np.arange(60) < right, y, (y + 1) % 3)
+        return 4.0 * np.eye(3, dtype=np.float32)[pred]
+
+    class Strategy:
+        init_head = "probe"
+
+    class FakeTrainer:
+        history_ = ({"val_accuracy": 0.6, "train_accuracy": 0.7, "train_loss": 1.0},)
+
+    probe = Scores(logits(45), 0.5, {"accuracy": 0.75})
+
+    def select(ft_right, mid_right):
+        ft = FineTuneStep(FakeTrainer, Scores(logits(ft_right), 0.4, {}), None, {}, 0.0, y_val=y)
+        mid = Interpolation(0.5, {}, Scores(logits(mid_right), 0.4, {}), 0.0)
+        return select_model(task, Strategy, _config(), probe, ft, mid)
+
+    assert select(47, 46).selected == "interpolated"  # ties: the halfway weights
+    assert select(60, 46).selected == "finetune"  # the end beats both beyond noise
+    assert select(60, 30).selected == "finetune"
+    worse = select(20, 20)  # both worse than the probe: the probe, with the two-way reason
+    assert worse.selected == "probe" and "worse on validation" in worse.reason
+
+
+def test_interpolate_option_is_checked():
+    TrainConfig(interpolate=None).validate()
+    TrainConfig(interpolate=0.3).validate()
+    with pytest.raises(ConfigError, match="'interpolate' must be"):
+        TrainConfig(interpolate=1.5).validate()
+    with pytest.raises(ConfigError, match="starts from a random head"):
+        TrainConfig(strategy="full", interpolate=0.5).validate()
+    TrainConfig(strategy="full").validate()  # "auto" simply has no candidate there
 
 
 def test_selection_is_paired_on_validation_and_a_tie_goes_to_the_probe():

@@ -14,9 +14,11 @@ a function that returns a small dataclass, in the order :func:`run_training` cal
    results.csv.
 6. :func:`fine_tune`: when the strategy trains the backbone, the head from the probe (LP-FT)
    or random (full), then ``Trainer.fit``.
-7. :func:`select_model`: on validation only. Fine-tuning never returns a model worse on
-   validation than the probe it started from; if it ends worse, the summary says so and why
-   (:func:`graftlab.doctor.advice.likely_cause`) and the probe is the model.
+   :func:`interpolate`: the weights halfway between the probe's model and the fine-tuned
+   one (WiSE-FT), a third candidate, scored on val.
+7. :func:`select_model`: on validation only, paired image by image. Fine-tuning never returns
+   a model worse on validation than the probe it started from; if it ends worse, the summary
+   says so and why (:func:`graftlab.doctor.advice.likely_cause`) and the probe is the model.
 8. :func:`score_test`: the test split, once, at the end, for reporting only.
 9. :func:`write_run`: predictions/, model/ (the artifact), summary.json, findings.json, and
    the report.
@@ -75,6 +77,11 @@ from graftlab.hardware import Execution, auto_batch_size, decide_execution
 
 logger = logging.getLogger("graftlab.train")
 
+#: The fine-tuned model's weight in the interpolated candidate (``interpolate="auto"``): the
+#: midpoint, WiSE-FT's default. On the dev draws 101-103 of benchmarks/data_shapes.py it was
+#: above the probe on every run and above the fine-tuned end on most small sets (see
+#: benchmarks/README.md, "Data shapes").
+INTERPOLATE_ALPHA = 0.5
 _DATA_CATEGORIES = {"data-leakage", "label-order-mismatch", "trivial-accuracy", "no-shuffle"}
 _SPLITS = ("train", "val", "test")
 
@@ -180,8 +187,19 @@ class FineTuneStep:
 
 
 @dataclass
+class Interpolation:
+    """Step 6b: the weights ``(1 - alpha) * probe model + alpha * fine-tuned model`` (WiSE-FT)
+    and their validation scores."""
+
+    alpha: float
+    state: dict[str, torch.Tensor]
+    val: Scores
+    seconds: float
+
+
+@dataclass
 class Selection:
-    """Step 7: ``"probe"`` or ``"finetune"``, and why."""
+    """Step 7: ``"probe"``, ``"finetune"`` or ``"interpolated"``, and why."""
 
     selected: str
     reason: str
@@ -190,7 +208,7 @@ class Selection:
 
 @dataclass
 class TestStep:
-    """Step 8: validation and test metrics of both models, the selected model's logits."""
+    """Step 8: validation and test metrics of the candidates, the selected model's logits."""
 
     metrics: dict
     logits: dict[str, np.ndarray]
@@ -363,18 +381,23 @@ def _run_training(
                 recorded=recorded_execution,
             )
         findings += list(ft.trainer.findings)
+    mid = None
+    if ft is not None:
+        with clock.step("interpolate"):
+            mid = interpolate(built, data_step, feats, ft, config, cache_dir)
     selection = select_model(
         data_step.task,
         built.strategy,
         ft.config if ft is not None else config,
         probe.val,
         ft,
+        mid,
         imbalance=imbalance_ratio(feats.y["train"], data_step.task.num_outputs)
         if data_step.task.kind != "multilabel"
         else 1.0,
     )
     with clock.step("evaluate"):
-        test = score_test(built, data_step, feats, probe, ft, selection, cache_dir, progress)
+        test = score_test(built, data_step, feats, probe, ft, mid, selection, cache_dir, progress)
 
     timings = {"data": data_step.seconds, "backbone": built.seconds}
     timings.update({f"features_{s}": t for s, t in feats.seconds.items()})
@@ -384,6 +407,8 @@ def _run_training(
         timings["finetune"] = ft.seconds
         if ft.bn_seconds:
             timings["bn_measure"] = ft.bn_seconds
+    if mid is not None:
+        timings["interpolate"] = mid.seconds
     timings["evaluate"] = test.seconds
     summary = distributed.on_main(
         lambda: write_run(
@@ -394,6 +419,7 @@ def _run_training(
             feats,
             probe,
             ft,
+            mid,
             selection,
             test,
             findings,
@@ -797,6 +823,54 @@ def fine_tune(
     )
 
 
+def interpolation_alpha(config: TrainConfig, strategy: Any) -> float | None:
+    """The fine-tuned model's weight in the interpolated candidate, or None for no candidate."""
+    if config.interpolate is None or strategy.init_head != "probe":
+        return None  # halfway between a random head and the probe's is no model
+    return INTERPOLATE_ALPHA if config.interpolate == "auto" else float(config.interpolate)
+
+
+def interpolate(
+    built: BuiltModel,
+    data: RunData,
+    feats: SplitFeatures,
+    ft: FineTuneStep,
+    config: TrainConfig,
+    cache_dir: str | os.PathLike | None,
+) -> Interpolation | None:
+    """The weights between the probe's model and the fine-tuned one, scored on validation.
+
+    Fine-tuning from the probe's head moves the weights a short way from a model that is
+    already good, and on a few hundred images the end of that way fits the training images'
+    noise. The point halfway is one model of the same size (no ensemble at prediction time)
+    that keeps what the fine-tuning learnt and the pretrained features it would distort (WiSE-FT,
+    Wortsman et al. 2022). Leaves the fine-tuned weights in ``built.model``.
+    """
+    alpha = interpolation_alpha(ft.config or config, built.strategy)
+    if alpha is None or data.task.kind == "multilabel":  # no paired rule for mAP (yet)
+        return None
+    t = time.perf_counter()
+    model = built.model
+    tuned = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    state = mix_weights(ft.pretrained, tuned, alpha)
+    model.load_state_dict(state)
+    u8 = split_images(data.dataset, "val", feats.keep, built.preprocess, cache_dir, False)
+    val = scores(data.task, model_logits(model, u8, built), feats.y["val"])
+    model.load_state_dict(tuned)
+    return Interpolation(alpha, state, val, time.perf_counter() - t)
+
+
+def mix_weights(
+    start: dict[str, torch.Tensor], end: dict[str, torch.Tensor], alpha: float
+) -> dict[str, torch.Tensor]:
+    """``(1 - alpha) * start + alpha * end`` for every floating tensor (weights, BatchNorm
+    statistics); integer buffers (BatchNorm's step counters) are ``end``'s."""
+    return {
+        k: torch.lerp(start[k], v, alpha) if v.is_floating_point() else v.clone()
+        for k, v in end.items()
+    }
+
+
 def split_images(ds, split, keep, preprocess, cache_dir, progress) -> np.ndarray:
     """Decoded uint8 squares (N, S, S, 3) of a split's usable images, from the image cache."""
     with distributed.main_first():  # a missing entry is decoded by rank 0 alone
@@ -829,17 +903,25 @@ def select_model(
     config: TrainConfig,
     probe_val: Scores,
     ft: FineTuneStep | None,
+    mid: Interpolation | None = None,
     *,
     imbalance: float = 1.0,
 ) -> Selection:
     """Pick the model on validation, image by image (:func:`graftlab.finetune.selection.compare`):
-    fine-tuning only where it is better beyond noise, a tie to the probe; explain a fallback."""
+    the fine-tuned model where it beats the interpolated one beyond noise, else the interpolated
+    one unless it is worse than the probe beyond noise; without an interpolated candidate,
+    fine-tuning only where it is better than the probe beyond noise, a tie to the probe.
+    Explain a fallback."""
     m = task.monitor
     if ft is None:
         return Selection(
             "probe",
             f"strategy {config.strategy!r} trains only the head: the linear probe is the model.",
         )
+    if mid is not None and task.kind != "multilabel":
+        chosen = _select_with_interpolation(task, probe_val, ft, mid)
+        if chosen is not None:
+            return chosen
     if task.kind == "multilabel":  # no per-image correctness: the monitored mAP decides
         p, f = probe_val.metrics[m], ft.val.metrics[m]
         if f > p or (f == p and ft.val.loss <= probe_val.loss):
@@ -882,12 +964,48 @@ def select_model(
     )
 
 
+def _select_with_interpolation(
+    task: Task, probe_val: Scores, ft: FineTuneStep, mid: Interpolation
+) -> Selection | None:
+    """Fine-tuned vs interpolated, then interpolated vs probe; None when the interpolated
+    model is worse than the probe beyond noise (the two-way rule then explains the fallback)."""
+    m = task.monitor
+
+    def probs(s: Scores) -> np.ndarray:
+        return task.probs(torch.from_numpy(s.logits)).numpy()
+
+    end = noise.compare(probs(ft.val), probs(mid.val), ft.y_val, m)
+    if end.diff > noise.Z * end.se:
+        c = noise.compare(probs(ft.val), probs(probe_val), ft.y_val, m)
+        if c.winner == "finetune":
+            return Selection(
+                "finetune",
+                f"The fine-tuned model beats the interpolated one (alpha {mid.alpha:g}) beyond "
+                f"noise ({end.reason.split(': ', 1)[1][:-1]}) and the probe ("
+                f"{c.reason.split(': ', 1)[1]}",
+                c,
+            )
+    c = noise.compare(probs(mid.val), probs(probe_val), ft.y_val, m)
+    if c.diff < -noise.Z * c.se:
+        return None
+    return Selection(
+        "interpolated",
+        f"The weights halfway between the probe model and the fine-tuned model (alpha "
+        f"{mid.alpha:g}) are not worse than the probe beyond noise and the fine-tuned model "
+        f"is not better than them beyond noise (vs the probe: {c.reason.split(': ', 1)[1]}), "
+        "so the exported model is the interpolated one: it keeps the pretrained features that "
+        "fine-tuning on few images distorts.",
+        c,
+    )
+
+
 def score_test(
     built: BuiltModel,
     data: RunData,
     feats: SplitFeatures,
     probe: ProbeStep,
     ft: FineTuneStep | None,
+    mid: Interpolation | None,
     selection: Selection,
     cache_dir: str | os.PathLike | None,
     progress: bool,
@@ -898,7 +1016,10 @@ def score_test(
     task, model, selected = data.task, built.model, selection.selected
     has_test = "test" in feats.X
     metrics: dict = {"probe": {"val": probe.val.metrics, "test": None}, "finetune": None}
-    logits = {"val": (ft.val if selected == "finetune" else probe.val).logits}
+    chosen = {"finetune": ft, "interpolated": mid}.get(selected) or probe
+    logits = {"val": chosen.val.logits}
+    if mid is not None:
+        metrics["interpolated"] = {"val": mid.val.metrics, "test": None, "alpha": mid.alpha}
     if ft is not None:
         metrics["finetune"] = {"val": ft.val.metrics, "test": None}
         if has_test:
@@ -907,6 +1028,14 @@ def score_test(
             )
             logits["test"] = model_logits(model, test_u8, built)
             metrics["finetune"]["test"] = scores(task, logits["test"], feats.y["test"]).metrics
+            if selected == "interpolated":  # the exported model's own test figure
+                model.load_state_dict(mid.state)
+                logits["test"] = model_logits(model, test_u8, built)
+                metrics["interpolated"]["test"] = scores(
+                    task, logits["test"], feats.y["test"]
+                ).metrics
+    if selected == "interpolated":
+        model.load_state_dict(mid.state)
     if selected == "probe" and ft is not None:
         model.load_state_dict(ft.pretrained)  # the backbone the probe was fitted on + probe head
     model.eval()
@@ -934,6 +1063,7 @@ def write_run(
     feats: SplitFeatures,
     probe: ProbeStep,
     ft: FineTuneStep | None,
+    mid: Interpolation | None,
     selection: Selection,
     test: TestStep,
     findings: list,
@@ -1084,7 +1214,7 @@ def print_summary(summary: dict) -> None:
     metrics = [k for k, v in probe["val"].items() if isinstance(v, float)]
     table = Table(title=f"{summary['backbone']} · {summary['strategy']} · {summary['task']}")
     table.add_column("metric")
-    columns = [("probe", "val"), ("probe", "test"), ("finetune", "val"), ("finetune", "test")]
+    columns = [(ph, sp) for ph in ("probe", "finetune", "interpolated") for sp in ("val", "test")]
     shown = [(ph, sp) for ph, sp in columns if (summary.get(ph) or {}).get(sp)]
     for ph, sp in shown:
         table.add_column(
@@ -1093,7 +1223,7 @@ def print_summary(summary: dict) -> None:
     for metric in metrics:
         table.add_row(metric, *[f"{summary[ph][sp][metric]:.4f}" for ph, sp in shown])
     console.print(table)
-    colour = "green" if summary["selected"] == "finetune" or not ft else "yellow"
+    colour = "yellow" if ft and summary["selected"] == "probe" else "green"
     console.print(f"[{colour}]selected: {summary['selected']}[/] - {summary['reason']}")
     ci = summary.get("test_interval")
     if ci:

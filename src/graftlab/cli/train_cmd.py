@@ -330,7 +330,8 @@ def _metavar(f: dataclasses.Field) -> str:
     if "int" in kind and "str" not in kind:
         return "INT" + ("|none" if "None" in kind else "")
     if "float" in kind:
-        return "FLOAT" + ("|none" if "None" in kind else "")
+        auto = "|auto" if f.default == "auto" else ""
+        return "FLOAT" + auto + ("|none" if "None" in kind else "")
     return "TEXT"
 
 

@@ -84,6 +84,12 @@ class TrainConfig:
     monitor_smoothing: int | str = "auto"  # epochs the best-epoch metric is averaged over:
     # "auto" = 3 when validation is small (selection.small_validation: under 200 images or
     # 20 in a class, where one image moves accuracy by 2 points), else 1 (the epoch's own)
+    interpolate: float | str | None = "auto"  # a third candidate model, the weights halfway
+    # between the probe's model and the fine-tuned one (WiSE-FT, Wortsman et al. 2022), chosen
+    # when validation does not show it worse than the probe (train.select_model). "auto" = 0.5
+    # for strategies that start from the probe's head, none for a random head (the two heads
+    # have nothing in common); a float in (0, 1) = that weight on the fine-tuned model;
+    # None = only the probe and the fine-tuned model compete
 
     # -- reproducibility and execution ------------------------------------------------------
     seed: int = 0  # fixed: two runs of the same config give the same splits and numbers
@@ -200,6 +206,14 @@ class TrainConfig:
             raise _bad("label_smoothing", self.label_smoothing, "a float in [0, 1)")
         if self.monitor_smoothing != "auto":
             _positive_int(self, "monitor_smoothing")
+        if self.interpolate not in (None, "auto") and (
+            not _is_number(self.interpolate) or not 0 < self.interpolate < 1
+        ):
+            raise _bad(
+                "interpolate",
+                self.interpolate,
+                "'auto', a float in (0, 1) (the fine-tuned model's weight) or none",
+            )
         if self.early_stopping_patience not in (None, "auto"):
             _positive_int(self, "early_stopping_patience")
         if (
@@ -243,7 +257,14 @@ class TrainConfig:
         # this module before any command needs torch.
         from graftlab.finetune.strategies import check_strategy_options
 
-        check_strategy_options(self)  # the strategy exists and takes every option that is set
+        cls = check_strategy_options(self)  # the strategy exists and takes every option set
+        if _is_number(self.interpolate) and getattr(cls, "init_head", "probe") != "probe":
+            raise ConfigError(
+                f"'interpolate' needs a strategy that starts from the probe's head; "
+                f"{self.strategy!r} starts from a random head, so halfway between its weights "
+                f"and the probe's is no model. Got interpolate={self.interpolate!r}: leave it "
+                "out, or use strategy 'lp-ft'."
+            )
         return self
 
 

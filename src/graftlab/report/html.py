@@ -415,6 +415,7 @@ class _Page:
         if not isinstance(summary, dict):
             return self._add("comparison", "Probe vs fine-tune", _note("No summary.json."))
         names = [n for n in ("probe", "finetune") if n in summary]
+        names += ["interpolated"] if isinstance(summary.get("interpolated"), dict) else []
         # One column per (split, metric) that some model reports, val first.
         cols: list[tuple[str, str]] = []
         for split in ("val", "test"):
