@@ -6,10 +6,11 @@ of src/graftlab/train.py at 8c9d703 patched with ``record_alphas.patch``, and pr
 test metric per alpha and, per selection rule, the mean and worst difference to the probe.
 See README.md beside this file.
 
-    python benchmarks/dev/interpolation/analyse.py OUT
+    PYTHONPATH=src python benchmarks/dev/interpolation/analyse.py OUT
 """
 
-import glob
+from __future__ import annotations
+
 import json
 import sys
 from pathlib import Path
@@ -18,54 +19,63 @@ import numpy as np
 
 from graftlab.finetune import selection as noise
 
-def softmax(z):
-    z = z - z.max(1, keepdims=True); e = np.exp(z); return e / e.sum(1, keepdims=True)
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
-def metric(p, y, m):
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def metric(p: np.ndarray, y: np.ndarray, name: str) -> float:
     pred = p.argmax(1)
-    if m == "balanced_accuracy":
+    if name == "balanced_accuracy":
         return float(np.mean([(pred[y == c] == c).mean() for c in np.unique(y)]))
     return float((pred == y).mean())
 
-A = (0.0, 0.25, 0.5, 0.75, 1.0)
-rows = []
-for f in sorted(glob.glob(sys.argv[1] + "/runs/train/*/wise.npz")):
-    run = Path(f).parent
-    s = json.load(open(run / "summary.json"))
-    m = s["monitor"]
-    d = np.load(f)
-    yv, yt = d["y_val"], d["y_test"]
-    pv = {a: softmax(d[f"val_{a}"]) for a in A}
-    pt = {a: softmax(d[f"test_{a}"]) for a in A}
-    tv = {a: metric(pt[a], yt, m) for a in A}
-    vv = {a: metric(pv[a], yv, m) for a in A}
-    sel = s["selected"]
-    cur = tv[1.0] if sel == "finetune" else tv[0.0]
-    rule = {}
-    rule["current"] = cur
-    rule["a0.5"] = tv[0.5]
-    c = noise.compare(pv[1.0], pv[0.0], yv, m)
-    c5 = noise.compare(pv[0.5], pv[0.0], yv, m)
-    rule["tie->0.5"] = tv[1.0] if c.winner == "finetune" else (tv[0.0] if c.diff < -noise.Z * c.se else tv[0.5])
-    rule["cmp0.5"] = tv[0.5] if c5.winner == "finetune" else tv[0.0]
-    rule["ft-or-0.5"] = tv[1.0] if c.winner == "finetune" else tv[0.5]
-    cfm = noise.compare(pv[1.0], pv[0.5], yv, m)
-    rule["b:ft>mid>probe"] = tv[1.0] if cfm.winner == "finetune" else (tv[0.5] if c5.winner == "finetune" else tv[0.0])
-    rule["c:mid-unless-worse"] = tv[0.0] if c5.diff < -noise.Z * c5.se else tv[0.5]
-    rule["d:b-with-c"] = tv[1.0] if cfm.winner == "finetune" else (tv[0.0] if c5.diff < -noise.Z * c5.se else tv[0.5])
-    if cfm.diff > noise.Z * cfm.se and c.winner == "finetune":
-        e = tv[1.0]
-    elif not (c5.diff < -noise.Z * c5.se):
-        e = tv[0.5]
+
+def rules(pv: dict, tv: dict, yv: np.ndarray, m: str) -> dict[str, float]:
+    """Test metric of the model each selection rule exports, from validation only."""
+    ft_probe = noise.compare(pv[1.0], pv[0.0], yv, m)
+    mid_probe = noise.compare(pv[0.5], pv[0.0], yv, m)
+    ft_mid = noise.compare(pv[1.0], pv[0.5], yv, m)
+    mid_worse = mid_probe.diff < -noise.Z * mid_probe.se
+    two_way = tv[1.0] if ft_probe.winner == "finetune" else tv[0.0]
+    if ft_mid.diff > noise.Z * ft_mid.se and ft_probe.winner == "finetune":
+        adopted = tv[1.0]
     else:
-        e = tv[1.0] if c.winner == "finetune" else tv[0.0]
-    rule["E:impl"] = e
-    rule["a0.25"] = tv[0.25]
-    rule["a0.75"] = tv[0.75]
-    rows.append((run.name, m, tv, vv, rule))
-    print(f"{run.name:28s} sel={sel:8s} test " + " ".join(f"{tv[a]:.4f}" for a in A) + "  val " + " ".join(f"{vv[a]:.3f}" for a in A))
-print()
-names = list(rows[0][4]) if rows else []
-for n in names:
-    diffs = [r[4][n] - r[2][0.0] for r in rows]
-    print(f"{n:12s} mean vs probe {np.mean(diffs)*100:+.2f} pt  worst {min(diffs)*100:+.2f}  " + " ".join(f"{x*100:+.1f}" for x in diffs))
+        adopted = two_way if mid_worse else tv[0.5]
+    brier_end = tv[1.0] if ft_mid.winner == "finetune" else (tv[0.0] if mid_worse else tv[0.5])
+    return {
+        "two-way (8c9d703)": two_way,
+        "alpha 0.5": tv[0.5],
+        "alpha 0.25": tv[0.25],
+        "alpha 0.75": tv[0.75],
+        "adopted": adopted,
+        "Brier ties to the end": brier_end,
+    }
+
+
+def main(out: str) -> None:
+    rows = []
+    for f in sorted(Path(out, "runs", "train").glob("*/wise.npz")):
+        summary = json.loads((f.parent / "summary.json").read_text())
+        m = summary["monitor"]
+        d = np.load(f)
+        yv, yt = d["y_val"], d["y_test"]
+        pv = {a: softmax(d[f"val_{a}"]) for a in ALPHAS}
+        tv = {a: metric(softmax(d[f"test_{a}"]), yt, m) for a in ALPHAS}
+        vv = {a: metric(pv[a], yv, m) for a in ALPHAS}
+        rows.append((tv, rules(pv, tv, yv, m)))
+        test = " ".join(f"{tv[a]:.4f}" for a in ALPHAS)
+        val = " ".join(f"{vv[a]:.3f}" for a in ALPHAS)
+        print(f"{f.parent.name:28s} {summary['selected']:9s} test {test}  val {val}")
+    print()
+    for name in rows[0][1] if rows else ():
+        diffs = [100 * (r[name] - tv[0.0]) for tv, r in rows]
+        each = " ".join(f"{x:+.1f}" for x in diffs)
+        print(f"{name:24s} mean {np.mean(diffs):+.2f} pt  worst {min(diffs):+.2f}  {each}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
