@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from graftlab.distributed import gather_rows, shard
 from graftlab.distributed import world as dist_world
+from graftlab.features._malloc import keep_freed_memory
 from graftlab.hardware import DEFAULT_BATCH_SIZE, Execution, auto_batch_size
 
 __all__ = [
@@ -97,6 +98,7 @@ def extract_features(
             desc=desc,
         )
         return gather_rows(part)
+    keep_freed_memory()  # a third of the CPU time went to page faults (see _malloc)
     # Outside inference mode: a memory-format change made inside it would turn the
     # parameters into inference tensors that can never train again.
     prepare_model(model, execution)
