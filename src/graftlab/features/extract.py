@@ -61,7 +61,7 @@ def _batches(
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             u8 = torch.from_numpy(np.array(images[start:stop], dtype=np.uint8))
-            x = execution.inputs(preprocess.eval_batch(u8))
+            x = execution.inputs(preprocess.eval_batch(u8, channels_last=execution.channels_last))
             yield start, stop, x
             bar.update(stop - start)
 
