@@ -154,6 +154,10 @@ def test_eval_batch_accepts_nhwc_and_nchw_and_returns_contiguous_float32():
     b = _pre().eval_batch(u8.permute(0, 3, 1, 2).contiguous())
     assert a.shape == (3, 3, 32, 32) and a.dtype == torch.float32 and a.is_contiguous()
     assert torch.equal(a, b)
+    # channels_last: the same values, laid out NHWC, from either input layout
+    for batch in (u8, u8.permute(0, 3, 1, 2).contiguous()):
+        c = _pre().eval_batch(batch, channels_last=True)
+        assert c.is_contiguous(memory_format=torch.channels_last) and torch.equal(a, c)
     with pytest.raises(ConfigError, match="uint8"):
         _pre().eval_batch(u8.float())
     with pytest.raises(ConfigError, match="smaller than the input size"):

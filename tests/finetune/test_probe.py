@@ -134,3 +134,34 @@ def test_input_mistakes_are_clear():
         LinearProbe().fit(X, y[:10])
     with pytest.raises(ConfigError, match="not fitted"):
         LinearProbe().predict(X)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        Task("multiclass", 3, label_smoothing=0.1),
+        Task("multiclass", 3, class_weights=(0.5, 1.0, 2.0), label_smoothing=0.1),
+        Task("multilabel", 3, class_weights=(1.0, 3.0, 0.5)),
+    ],
+)
+def test_written_out_gradient_is_autograds(task):
+    # The probe's objective takes its gradient in W and b by hand (for speed); it must be the
+    # gradient of the documented objective, for every loss the task can define.
+    from graftlab.finetune.probe import _objective
+
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.normal(size=(50, 7)))
+    y = torch.from_numpy(
+        rng.integers(0, 2, (50, 3)).astype(np.float64)
+        if task.kind == "multilabel"
+        else rng.integers(0, 3, 50)
+    )
+    W = torch.from_numpy(rng.normal(size=(3, 7))).requires_grad_()
+    b = torch.from_numpy(rng.normal(size=3)).requires_grad_()
+    expected = task.loss(X @ W.T + b, y) + 0.5 * 0.3 * (W * W).sum()
+    expected.backward()
+    with torch.no_grad():
+        loss, grad_W, grad_b = _objective(W, b, X, y, task, 0.3)
+    assert float(loss) == pytest.approx(float(expected.detach()), rel=1e-6)
+    np.testing.assert_allclose(grad_W, W.grad, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grad_b, b.grad, rtol=1e-5, atol=1e-7)

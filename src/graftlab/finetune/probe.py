@@ -134,8 +134,8 @@ class LinearProbe:
         if val is not None:
             Xv = torch.from_numpy((_as_features(val[0]) - self.mean_) / self.scale_)
             val_std = (Xv, np.asarray(val[1]))
-        W = torch.zeros(X.shape[1], task.num_outputs, requires_grad=True)
-        b = torch.zeros(task.num_outputs, requires_grad=True)
+        W = torch.zeros(task.num_outputs, X.shape[1])
+        b = torch.zeros(task.num_outputs)
         self.path_ = []
         threads = _one_thread() if Xs.numel() < _THREADED_MIN_ELEMENTS else contextlib.nullcontext()
         with threads:
@@ -144,10 +144,10 @@ class LinearProbe:
             best = (None, grid[-1], W.detach().clone(), b.detach().clone())
         _, self.weight_decay_, W_s, b_s = best
         self.C_ = 1.0 / (self.weight_decay_ * len(X)) if self.weight_decay_ > 0 else np.inf
-        # Fold the standardisation: (x - m) / s @ W + b == x @ (W / s) + (b - (m / s) @ W).
-        W_raw = W_s.numpy().astype(np.float64) / self.scale_[:, None].astype(np.float64)
-        b_raw = b_s.numpy().astype(np.float64) - self.mean_.astype(np.float64) @ W_raw
-        self.coef_ = W_raw.T.astype(np.float32)
+        # Fold the standardisation: W @ ((x - m) / s) + b == (W / s) @ x + (b - (W / s) @ m).
+        W_raw = W_s.numpy().astype(np.float64) / self.scale_[None, :].astype(np.float64)
+        b_raw = b_s.numpy().astype(np.float64) - W_raw @ self.mean_.astype(np.float64)
+        self.coef_ = W_raw.astype(np.float32)
         self.intercept_ = b_raw.astype(np.float32)
         self.fit_seconds_ = time.perf_counter() - start
         return self
@@ -164,7 +164,7 @@ class LinearProbe:
             if val is not None:
                 Xv, yv = val
                 with torch.no_grad():
-                    logits = Xv @ W + b
+                    logits = Xv @ W.T + b
                     point["val_loss"] = float(task.loss(logits, _as_target(yv, task)))
                     point["val_" + task.monitor] = task.monitor_value(
                         task.metrics(task.probs(logits).numpy(), yv)
@@ -261,13 +261,13 @@ def _cross_validate(
             scale[scale < 1e-8] = 1.0
             Xf = torch.from_numpy((X[fit] - mean) / scale)
             Xh = torch.from_numpy((X[held] - mean) / scale)
-            W = torch.zeros(X.shape[1], task.num_outputs, requires_grad=True)
-            b = torch.zeros(task.num_outputs, requires_grad=True)
+            W = torch.zeros(task.num_outputs, X.shape[1])
+            b = torch.zeros(task.num_outputs)
             yt = _as_target(y[fit], task)
             for i, wd in enumerate(grid):
                 _lbfgs(W, b, Xf, yt, task, wd, max_iter, tol)
                 with torch.no_grad():
-                    oof[i, held] = task.probs(Xh @ W + b).numpy()
+                    oof[i, held] = task.probs(Xh @ W.T + b).numpy()
     path = []
     target = _as_target(y, task)
     for i, wd in enumerate(grid):
@@ -336,7 +336,8 @@ def _lbfgs(
     max_iter: int,
     tol: float,
 ) -> int:
-    """Minimise mean loss + weight_decay / 2 * ||W||^2 in place; returns function evaluations."""
+    """Minimise :func:`_objective` over ``W`` (K, D) and ``b`` (K,) in place; returns the
+    number of function evaluations."""
     opt = torch.optim.LBFGS(
         [W, b],
         lr=1.0,
@@ -351,13 +352,29 @@ def _lbfgs(
     def closure() -> torch.Tensor:
         nonlocal evals
         evals += 1
-        opt.zero_grad()
-        loss = task.loss(X @ W + b, y) + 0.5 * weight_decay * (W * W).sum()
-        loss.backward()
+        loss, W.grad, b.grad = _objective(W, b, X, y, task, weight_decay)
         return loss
 
     opt.step(closure)
     return evals
+
+
+def _objective(
+    W: torch.Tensor, b: torch.Tensor, X: torch.Tensor, y: torch.Tensor, task: Task, wd: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean loss + wd / 2 * ||W||^2 of the head ``X @ W.T + b``, and its gradients in W and b.
+
+    Autograd differentiates only the task's loss of the (N, K) logits; the two (N, D)
+    products are written out in the layouts a row-major ``X`` is fast in (``W @ X.T`` and
+    ``G.T @ X``). Autograd through ``X @ W`` multiplies ``X.T @ G`` in its backward, which MKL
+    runs 5x slower for K = 10: a 4,249 x 1,280 evaluation took 32 ms on one core, 10 ms now.
+    """
+    logits = (W @ X.T).T.add(b).requires_grad_()
+    with torch.enable_grad():
+        loss = task.loss(logits, y)
+    (g,) = torch.autograd.grad(loss, logits)
+    grad_W = torch.addmm(W, g.T, X, beta=wd)  # g.T @ X + wd * W
+    return loss.detach() + 0.5 * wd * (W * W).sum(), grad_W, g.sum(0)
 
 
 def _as_features(x: np.ndarray) -> np.ndarray:
