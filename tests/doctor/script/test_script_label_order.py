@@ -225,3 +225,27 @@ def test_listing_sorted_in_place_or_rebound_sorted_is_silent():
         'classes = os.listdir("data/train")\nclasses = sorted(classes)\n',
     )
     assert _labels(rebound) == []
+
+
+SUBMISSION = """\
+import numpy as np
+import pandas as pd
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+test_df = pd.read_csv("test.csv")
+gen = ImageDataGenerator(rescale=1 / 255.)
+test_gen = gen.flow_from_dataframe(test_df, x_col="id", y_col=None, class_mode=None)
+model = load_model("m.h5")
+preds = model.predict(test_gen).argmax(axis=1)
+pd.DataFrame({"id": test_df["id"], "label": preds}).to_csv("sub.csv", index=False)
+"""
+
+
+def test_shuffled_dataframe_predictions_written_beside_the_frames_rows():
+    (f,) = _labels(SUBMISSION)
+    assert f.code == "GL118" and "post.py:9:" in f.evidence and "row order" in f.explanation
+    assert _labels(SUBMISSION.replace("class_mode=None)", "class_mode=None, shuffle=False)")) == []
+    # the stream's own file names are in file order too, not in the order it shuffled to
+    beside_files = SUBMISSION.replace('test_df["id"]', "test_gen.filenames")
+    assert [f.code for f in _labels(beside_files)] == ["GL118"]
+    other = SUBMISSION.replace('"id": test_df["id"]', '"id": other_df["id"]')
+    assert _labels(other) == []

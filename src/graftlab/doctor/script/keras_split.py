@@ -404,22 +404,34 @@ def check_label_order(ctx: Ctx) -> None:
             if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
                 continue
             labels = _label_reads(ctx, f) or _scored_against(ctx, pred)
+            rows = [] if labels else _frame_rows(ctx, f, pred)
             if not labels and f.site.name == "flow" and ctx.prog.assigned_name(pred.node):
                 # flow(x) keeps no file order to read labels back from: the predictions
                 # can only be compared with the arrays, which are in another order
                 labels = [pred.node.lineno]
-            if not labels or not once(ctx, "keras.label_order", f.line):
+            if not (labels or rows) or not once(ctx, "keras.label_order", f.line):
                 continue
             ctx.add(
                 "GL118",
                 "label-order-mismatch",
                 "error",
-                "Predictions on a shuffled stream are compared with labels in file order",
-                [f.line, pred.node.lineno, labels[0]],
+                "Predictions on a shuffled stream are "
+                + (
+                    "written into the rows of the frame it reads"
+                    if rows
+                    else "compared with labels in file order"
+                ),
+                [f.line, pred.node.lineno, (labels or rows)[0]],
                 "The stream shuffles (shuffle=True is the default), so predict() returns "
                 "images in a random order, while the labels are read in another order "
-                "(generator.classes is in file order; iterating a tf.data dataset again "
-                "reshuffles it). Predictions and labels do not line up: the confusion matrix "
+                + (
+                    "(the data frame keeps its own row order, so row i gets the prediction of "
+                    "some other image)"
+                    if rows
+                    else "(generator.classes is in file order; iterating a tf.data dataset again "
+                    "reshuffles it)"
+                )
+                + ". Predictions and labels do not line up: the confusion matrix "
                 "and the accuracy computed from them are near chance although model.evaluate() "
                 "reports a good accuracy.",
                 "Create the evaluation stream with shuffle=False (and call generator.reset() "
@@ -506,6 +518,51 @@ def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
                 out.append(c.node.lineno)
                 break
     return out
+
+
+def _frame_rows(ctx: Ctx, flow: Flow, pred: CallSite) -> list[int]:
+    """Lines where the predictions of a ``flow_from_dataframe`` stream are written into the
+    rows of the frame it reads (``test_df["label"] = preds``, ``pd.DataFrame({"id":
+    test_df.id, "label": preds})``): the frame is in its own row order, the stream's in the
+    order it shuffled to."""
+    if flow.site.name != "flow_from_dataframe" or flow.shuffle is not True:
+        return []
+    frame = flow.site.arg(0, "dataframe")
+    if frame is None:
+        return []
+    prog = ctx.prog
+    key = _value_key(prog.origin(frame, flow.site.ev.idx, flow.site.ev.scope).node)
+
+    def is_frame(node: ast.expr, ev) -> bool:
+        return _value_key(prog.origin(node, ev.idx, ev.scope).node) == key
+
+    def predicted(node: ast.expr, ev) -> bool:
+        return any(n is pred.node for r in prog.deps(node, ev, limit=30) for n in ast.walk(r.node))
+
+    out = []
+    for ev in prog.events[pred.ev.idx :]:
+        n = ev.node
+        written = isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Subscript | ast.Attribute) and is_frame(t.value, ev)
+            for t in n.targets
+        )
+        if written and predicted(n.value, ev):
+            out.append(n.lineno)
+            continue
+        for d in (m for m in ast.walk(n) if isinstance(m, ast.Dict)) if _parts(n) else ():
+            columns = [v for v in d.values if isinstance(v, ast.Subscript | ast.Attribute)]
+            if any(is_frame(v.value, ev) for v in columns) and any(
+                predicted(v, ev) for v in d.values
+            ):
+                out.append(n.lineno)
+                break
+    return out
+
+
+def _value_key(node: ast.AST) -> object:
+    """A value's identity: the expression that made it, or the name of one never bound in the
+    paste (``test_df`` of a fragment)."""
+    return ("name", node.id) if isinstance(node, ast.Name) else id(node)
 
 
 def _label_target(target: ast.expr) -> str | None:
