@@ -249,3 +249,65 @@ def test_shuffled_dataframe_predictions_written_beside_the_frames_rows():
     assert [f.code for f in _labels(beside_files)] == ["GL118"]
     other = SUBMISSION.replace('"id": test_df["id"]', '"id": other_df["id"]')
     assert _labels(other) == []
+
+
+REFIT = """\
+import pandas as pd
+from sklearn.preprocessing import LabelEncoder
+train = pd.read_csv("train.csv")
+test = pd.read_csv("test.csv")
+le = LabelEncoder()
+y_train = le.fit_transform(train["label"])
+y_test = le.fit_transform(test["label"])
+model.fit(x_train, y_train, epochs=5)
+print(model.evaluate(x_test, y_test))
+"""
+
+
+def test_label_encoder_fitted_again_on_the_test_labels():
+    (f,) = _labels(REFIT)
+    assert f.code == "GL315" and f.severity == "warning"
+    assert "post.py:6:" in f.evidence and "post.py:7:" in f.evidence
+    assert "inferred" in f.explanation and "sorted order" in f.explanation
+    assert (
+        _labels(REFIT.replace('le.fit_transform(test["label"])', 'le.transform(test["label"])'))
+        == []
+    )
+    # one fit on every label of the task, then transform per split
+    whole = REFIT.replace(
+        'y_train = le.fit_transform(train["label"])',
+        'le.fit(pd.concat([train, test])["label"])\ny_train = le.transform(train["label"])',
+    ).replace('le.fit_transform(test["label"])', 'le.transform(test["label"])')
+    assert _labels(whole) == []
+
+
+def test_factorize_codes_and_lookup_adapted_per_split():
+    factorize = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+train_df["y"] = pd.factorize(train_df["label"])[0]
+val_df["y"] = val_df["label"].factorize()[0]
+"""
+    (f,) = _labels(factorize)
+    assert f.code == "GL315" and "first appearance" in f.explanation
+    codes = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+y_train = train_df["label"].astype("category").cat.codes
+y_val = val_df["label"].astype("category").cat.codes
+"""
+    assert [f.code for f in _labels(codes)] == ["GL315"]
+    lookup = """\
+import tensorflow as tf
+lookup = tf.keras.layers.StringLookup(num_oov_indices=0)
+lookup.adapt(train_labels)
+y_train = lookup(train_labels)
+val_lookup = tf.keras.layers.StringLookup(num_oov_indices=0)
+val_lookup.adapt(val_labels)
+"""
+    (f,) = _labels(lookup)
+    assert "frequency" in f.explanation
+    one_lookup = lookup.replace("val_lookup.adapt(val_labels)", "y_val = lookup(val_labels)")
+    assert _labels(one_lookup) == []
