@@ -311,3 +311,23 @@ val_lookup.adapt(val_labels)
     assert "frequency" in f.explanation
     one_lookup = lookup.replace("val_lookup.adapt(val_labels)", "y_val = lookup(val_labels)")
     assert _labels(one_lookup) == []
+
+
+def test_shuffled_test_loader_matched_to_its_targets_is_one_finding():
+    src = """\
+import numpy as np
+import torch
+from torchvision import datasets, transforms
+test_set = datasets.ImageFolder("data/test", transform=transforms.ToTensor())
+test_loader = torch.utils.data.DataLoader(test_set, batch_size=32, shuffle=True)
+model.eval()
+preds = []
+with torch.no_grad():
+    for x, y in test_loader:
+        preds.append(model(x).argmax(1))
+preds = torch.cat(preds).numpy()
+acc = (preds == np.array(test_set.targets)).mean()
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL312" and "post.py:12:" in f.evidence
+    assert _labels(src.replace("shuffle=True", "shuffle=False")) == []
