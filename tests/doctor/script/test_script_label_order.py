@@ -331,3 +331,42 @@ acc = (preds == np.array(test_set.targets)).mean()
     (f,) = _labels(src)
     assert f.code == "GL312" and "post.py:12:" in f.evidence
     assert _labels(src.replace("shuffle=True", "shuffle=False")) == []
+
+
+NUMERIC_SORT = """\
+import os
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+classes = sorted(os.listdir("data/train"), key=int)
+out = model(x)
+print("class", classes[out.argmax(1).item()])
+"""
+
+
+def test_names_sorted_by_a_key_against_the_loaders_plain_sort():
+    (f,) = _labels(NUMERIC_SORT)
+    assert f.code == "GL306" and "'1', '10', '2'" in f.explanation
+    assert _labels(NUMERIC_SORT.replace(", key=int)", ")")) == []
+    in_place = NUMERIC_SORT.replace(
+        'sorted(os.listdir("data/train"), key=int)',
+        'os.listdir("data/train")\nclasses.sort(key=int)',
+    )
+    assert [f.code for f in _labels(in_place)] == ["GL306"]
+    # the same keyed list given to the loader fixes its order: nothing to say
+    keras = """\
+import os
+import numpy as np
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+classes = sorted(os.listdir("data/train"), key=int)
+gen = ImageDataGenerator().flow_from_directory("data/train", classes=classes)
+print(classes[np.argmax(model.predict(x))])
+"""
+    assert _labels(keras) == []
+    # the same keyed order numbers every split of a hand-made mapping
+    maps = """\
+import os
+train_map = {c: i for i, c in enumerate(sorted(os.listdir("data/train"), key=int))}
+val_map = {c: i for i, c in enumerate(sorted(os.listdir("data/val"), key=int))}
+"""
+    assert _labels(maps) == []

@@ -42,6 +42,8 @@ _ORDER = {
     "listdir": "os.listdir/glob return entries in file-system order, not sorted",
     "set": "a set's iteration order over strings changes from one run to the next",
     "unique": ".unique() keeps the order of first appearance",
+    "key": "it is sorted with a key (as numbers, naturally, ignoring case), while the folder "
+    "loaders sort the plain names as strings: '1', '10', '2'",
 }
 
 
@@ -61,6 +63,10 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
     q = canon(ctx.prog.qualname(n.func, r.idx, r.scope) or "")
     name = last(q) if q else getattr(n.func, "attr", "")
     if name in ("sorted", "sort", "natsorted"):
+        # a key (int, natural order, lower case) gives another order than the loaders' plain sort
+        keyed = name == "natsorted" or any(k.arg == "key" for k in n.keywords)
+        if keyed and n.args and unstable_source(ctx, n.args[0], r, depth + 1) is not None:
+            return "key", n.lineno
         return None
     if name in _LISTING and name != "walk":
         return "listdir", n.lineno
@@ -146,8 +152,8 @@ def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str]]:
                 if not is_enum:
                     continue
                 src = unstable_source(ctx, it.args[0], ev)
-                if src is None:
-                    continue
+                if src is None or src[0] == "key":
+                    continue  # a keyed sort is the same order for every split
                 role = _role_near(ctx, ev, it.args[0])
                 out.append((n.lineno, src[0], role, ast.unparse(n)[:80]))
     return out
@@ -178,14 +184,15 @@ def check_unstable_order(ctx: Ctx) -> None:
     if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
         return
     loaders = sorting_loaders(ctx, _SORTING_LOADERS)
-    sorted_in_place = {
-        dotted(c.node.func.value) for c in ctx.prog.method_calls("sort") if not c.node.args
-    }
+    sorts = [c for c in ctx.prog.method_calls("sort") if not c.node.args]
+    sorted_in_place = {dotted(c.node.func.value) for c in sorts if not c.node.keywords}
+    keyed_in_place = {dotted(c.node.func.value) for c in sorts if c.kw("key") is not None}
     for var, ev, kind, line in _class_lists(ctx):
         if var in sorted_in_place:
             continue  # classes.sort() puts them in the loader's order
+        kind = "key" if var in keyed_in_place else kind
         used = _indexed_by_prediction(ctx, var, ev.idx, unstable=True)
-        if not used or (kind == "listdir" and not loaders) or (kind == "unique" and not loaders):
+        if not used or (kind in ("listdir", "unique", "key") and not loaders):
             continue
         if not once(ctx, "label.unstable", var):
             continue
@@ -194,7 +201,9 @@ def check_unstable_order(ctx: Ctx) -> None:
             "GL306",
             "label-order-mismatch",
             "warning",
-            f"{var} is not sorted, but the class indices it names are",
+            f"{var} is sorted another way than the class indices it names"
+            if kind == "key"
+            else f"{var} is not sorted, but the class indices it names are",
             [line, *([loaders[0].node.lineno] if loaders else []), used],
             f"{var} is built from a listing whose order is not the label order: "
             f"{_ORDER[kind]}. "
