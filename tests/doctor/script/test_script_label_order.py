@@ -370,3 +370,30 @@ train_map = {c: i for i, c in enumerate(sorted(os.listdir("data/train"), key=int
 val_map = {c: i for i, c in enumerate(sorted(os.listdir("data/val"), key=int))}
 """
     assert _labels(maps) == []
+
+
+ONE_SIDE = """\
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255.)
+train_gen = gen.flow_from_directory("data/train", classes=["normal", "covid", "pneumonia"])
+test_gen = gen.flow_from_directory("data/test", shuffle=False)
+model.fit(train_gen, epochs=5)
+print(model.evaluate(test_gen))
+"""
+
+
+def test_classes_listed_for_one_split_only():
+    (f,) = _labels(ONE_SIDE)
+    assert f.code == "GL118" and f.severity == "warning" and "inferred" in f.explanation
+    assert "['covid', 'normal', 'pneumonia']" in f.explanation
+    # a sorted list is the order the other flow uses anyway
+    assert (
+        _labels(
+            ONE_SIDE.replace('"normal", "covid", "pneumonia"', '"covid", "normal", "pneumonia"')
+        )
+        == []
+    )
+    both = ONE_SIDE.replace(
+        '"data/test", ', '"data/test", classes=["normal", "covid", "pneumonia"], '
+    )
+    assert _labels(both) == []

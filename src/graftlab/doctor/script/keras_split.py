@@ -582,8 +582,9 @@ def _parts(node: ast.stmt) -> list[ast.AST]:
 
 def _class_lists(ctx: Ctx) -> None:
     ks = keras_script(ctx)
-    lists = [(f, f.kwc("classes", None)) for f in ks.flows]
+    lists = [(f, f.kwc("classes", None) or f.kwc("class_names", None)) for f in ks.flows]
     lists = [(f, v) for f, v in lists if isinstance(v, list | tuple)]
+    _one_side_listed(ctx, ks, lists)
     for f, v in lists:
         for g, w in lists:
             if f.role == "train" and g.role in ("val", "test", "predict") and list(v) != list(w):
@@ -599,6 +600,42 @@ def _class_lists(ctx: Ctx) -> None:
                     "Define CLASSES = [...] once and pass classes=CLASSES to every flow.",
                     [REFS["keras_idg"]],
                 )
+
+
+def _one_side_listed(ctx: Ctx, ks, lists: list) -> None:
+    """GL118 (inferred): one flow numbers the classes by a ``classes=`` list that is not
+    sorted, the flow of the other split by its sorted folder names."""
+    listed = {id(f) for f, _ in lists}
+    for f, v in lists:
+        if not all(isinstance(c, str) for c in v) or list(v) == sorted(v):
+            continue
+        for g in ks.flows:
+            if id(g) in listed or g.site.name == "flow" or g.site.kw("classes") is not None:
+                continue
+            if g.site.kw("class_names") is not None or {f.role, g.role} not in _SPLIT_PAIRS:
+                continue
+            if not once(ctx, "keras.one_side_listed", f.line):
+                continue
+            listing, other = (f, g) if f.role == "train" else (g, f)
+            ctx.add(
+                "GL118",
+                "label-order-mismatch",
+                "warning",
+                "One flow lists its classes in a given order, the other numbers them sorted",
+                sorted({f.line, g.line}),
+                f"classes={list(v)} makes index 0 {v[0]!r}, index 1 {v[1]!r}, ... in the "
+                f"{say(f.role)} flow, while the {say(g.role)} flow ({g.site.name}) numbers its "
+                f"folders in sorted order: {sorted(v)}. The same class gets a different index in "
+                "the two splits, so the model is scored against labels numbered another way "
+                f"(inferred: the {say(g.role)} folders are taken to be named as in the list).",
+                "Pass the same list to every flow: CLASSES = [...]; "
+                f"flow_from_directory(..., classes=CLASSES) for {say(listing.role)} and "
+                f"{say(other.role)} alike.",
+                [REFS["keras_idg"], REFS["keras_idfd"]],
+            )
+
+
+_SPLIT_PAIRS = [{"train", "val"}, {"train", "test"}]
 
 
 __all__ = ["ElementOf", "same_dir_finding"]
