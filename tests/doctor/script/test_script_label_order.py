@@ -397,3 +397,21 @@ def test_classes_listed_for_one_split_only():
         '"data/test", ', '"data/test", classes=["normal", "covid", "pneumonia"], '
     )
     assert _labels(both) == []
+
+
+def test_first_appearance_names_against_a_data_frame_loader():
+    src = """\
+import numpy as np
+import pandas as pd
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+train_df = pd.read_csv("train.csv")
+class_names = train_df["label"].unique()
+train_gen = ImageDataGenerator().flow_from_dataframe(train_df, x_col="file", y_col="label")
+model.fit(train_gen, epochs=3)
+print(class_names[np.argmax(model.predict(x))])
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "flow_from_dataframe" in f.explanation
+    # class_mode="raw" passes the column's values through: nothing is numbered by name
+    raw = src.replace('y_col="label")', 'y_col="label", class_mode="raw")')
+    assert _labels(raw) == []

@@ -36,7 +36,25 @@ _SORTING_LOADERS = {
     "ImageFolder",
     "DatasetFolder",
     "load_files",
+    "flow_from_dataframe",
 }
+_UNNUMBERED_MODES = {"raw", "input", "multi_output", None}
+
+
+def _numbering_loaders(ctx: Ctx) -> list:
+    """Folder and data-frame loaders that number the classes by their sorted names
+    (``flow_from_dataframe`` too, unless its ``class_mode`` passes the column through)."""
+    out = []
+    for c in sorting_loaders(ctx, _SORTING_LOADERS):
+        mode = c.kw("class_mode")
+        passed = (
+            mode is not None and ctx.prog.const(mode, c.ev.idx, c.ev.scope) in _UNNUMBERED_MODES
+        )
+        if c.name != "flow_from_dataframe" or not passed:
+            out.append(c)
+    return out
+
+
 _PREDICTORS = {"argmax", "max", "topk", "predict", "predict_classes", "argsort", "predict_proba"}
 _ORDER = {
     "listdir": "os.listdir/glob return entries in file-system order, not sorted",
@@ -183,7 +201,7 @@ def check_unstable_order(ctx: Ctx) -> None:
     loader; training and evaluation label mappings each built from an unstable order."""
     if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
         return
-    loaders = sorting_loaders(ctx, _SORTING_LOADERS)
+    loaders = _numbering_loaders(ctx)
     sorts = [c for c in ctx.prog.method_calls("sort") if not c.node.args]
     sorted_in_place = {dotted(c.node.func.value) for c in sorts if not c.node.keywords}
     keyed_in_place = {dotted(c.node.func.value) for c in sorts if c.kw("key") is not None}
@@ -209,7 +227,7 @@ def check_unstable_order(ctx: Ctx) -> None:
             f"{_ORDER[kind]}. "
             + (
                 f"The model's class indices come from {by}, which numbers the classes by "
-                "sorted folder name. "
+                "their sorted names. "
                 if by
                 else "The indices the model learned come from another run or another list. "
             )
@@ -399,7 +417,7 @@ def _numeric_folder_evidence(ctx: Ctx) -> tuple[int, str]:
 def check_numeric_folders(ctx: Ctx) -> None:
     """GL304: folders named by numbers read by a sorting loader, predicted indices used as
     those numbers with no mapping back through the loader."""
-    loaders = sorting_loaders(ctx, _SORTING_LOADERS)
+    loaders = _numbering_loaders(ctx)
     if not loaders or any(f.code == "GL304" for f in ctx.findings):
         return
     tree = ctx.src.tree
