@@ -415,3 +415,27 @@ print(class_names[np.argmax(model.predict(x))])
     # class_mode="raw" passes the column's values through: nothing is numbered by name
     raw = src.replace('y_col="label")', 'y_col="label", class_mode="raw")')
     assert _labels(raw) == []
+
+
+SHUFFLED_PIPELINE = """\
+import numpy as np
+import tensorflow as tf
+test_ds = tf.data.Dataset.from_tensor_slices((x_test, y_test)).shuffle(1000).batch(32)
+y_pred = np.argmax(model.predict(test_ds), axis=1)
+y_true = np.concatenate([y for x, y in test_ds])
+print((y_pred == y_true).mean())
+"""
+
+
+def test_predictions_of_a_shuffled_tf_data_pipeline_against_labels_read_apart():
+    (f,) = _labels(SHUFFLED_PIPELINE)
+    assert f.code == "GL118" and f.severity == "error"
+    assert "post.py:3:" in f.evidence and "post.py:6:" in f.evidence
+    assert _labels(SHUFFLED_PIPELINE.replace(".shuffle(1000)", "")) == []
+    # one order drawn once: a second pass over the dataset reads the labels in that order
+    once = SHUFFLED_PIPELINE.replace(
+        ".shuffle(1000)", ".shuffle(1000, reshuffle_each_iteration=False)"
+    )
+    assert _labels(once) == []
+    # predictions that are never scored against labels
+    assert _labels(SHUFFLED_PIPELINE.rsplit("y_true", 1)[0]) == []

@@ -9,7 +9,7 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import CallSite, ElementOf
 from graftlab.doctor.script.frameworks import uses_keras
-from graftlab.doctor.script.keras_graph import Flow, role_of
+from graftlab.doctor.script.keras_graph import _DATASET_METHODS, Flow, role_of
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.knowledge import REFS, say
 
@@ -439,7 +439,60 @@ def check_label_order(ctx: Ctx) -> None:
                 "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
                 [REFS["keras_idg"], REFS["keras_idfd"]],
             )
+    _shuffled_pipelines(ctx, preds)
     _class_lists(ctx)
+
+
+def _shuffle_in_chain(ctx: Ctx, node: ast.expr | None, ev) -> ast.Call | None:
+    """The ``.shuffle(n)`` of a tf.data chain (``from_tensor_slices(...).shuffle(n).batch(b)``)
+    that reshuffles on every pass; None when there is none or it keeps one order
+    (``reshuffle_each_iteration=False``). Followed as expressions where they run, so that a
+    helper called for training and for testing is read per call."""
+    prog = ctx.prog
+    if node is None:
+        return None
+    r = prog.origin(node, ev.idx, ev.scope)
+    for _ in range(20):
+        n = r.node
+        fn = n.func if isinstance(n, ast.Call) else None
+        if not isinstance(fn, ast.Attribute) or fn.attr not in _DATASET_METHODS:
+            return None
+        at = prog.events[min(r.idx, len(prog.events) - 1)]
+        if fn.attr == "shuffle" and not (at.scope == r.scope and prog.ruled_out(at)):
+            keep = next((k.value for k in n.keywords if k.arg == "reshuffle_each_iteration"), None)
+            return n if prog.const(keep, r.idx, r.scope) is not False else None
+        r = prog.origin(fn.value, r.idx, r.scope)
+    return None
+
+
+def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
+    """GL118: ``model.predict(ds)`` on a tf.data pipeline that shuffles, its predictions scored
+    against labels: no labels read outside that one pass are in the order it drew."""
+    ks = keras_script(ctx)
+    for pred in preds:
+        data = pred.arg(0, "x")
+        if data is None or ks.flow_of(data, pred.ev) is not None:
+            continue  # the flows are checked above
+        shuffle = _shuffle_in_chain(ctx, data, pred.ev)
+        scored = _scored_against(ctx, pred) if shuffle is not None else []
+        if not scored or not once(ctx, "keras.label_order", shuffle.lineno):
+            continue
+        ctx.add(
+            "GL118",
+            "label-order-mismatch",
+            "error",
+            "Predictions on a shuffled tf.data pipeline are compared with labels read apart",
+            [shuffle.lineno, pred.node.lineno, scored[0]],
+            "The pipeline shuffles, and draws a new order on every pass "
+            "(reshuffle_each_iteration defaults to True), so predict() returns the samples in "
+            "an order no other read of the labels shares: not the arrays it was built from, "
+            "not another loop over the dataset. The confusion matrix and accuracy computed "
+            "from them are near chance although model.evaluate() reports a good accuracy.",
+            "Shuffle only the training pipeline; build the evaluation one without .shuffle(), "
+            "or collect labels and predictions in the same pass:\n"
+            "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
+            [REFS["keras_idfd"]],
+        )
 
 
 def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
