@@ -439,3 +439,66 @@ def test_predictions_of_a_shuffled_tf_data_pipeline_against_labels_read_apart():
     assert _labels(once) == []
     # predictions that are never scored against labels
     assert _labels(SHUFFLED_PIPELINE.rsplit("y_true", 1)[0]) == []
+
+
+LISTED_IDS = """\
+import os
+import pandas as pd
+import torch
+from torchvision import datasets
+test_set = datasets.ImageFolder("data/test", transform=tf)
+loader = torch.utils.data.DataLoader(test_set, batch_size=64, shuffle=False)
+model.eval()
+preds = []
+with torch.no_grad():
+    for x, _ in loader:
+        preds.extend(model(x).argmax(1).tolist())
+files = os.listdir("data/test/images")
+pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
+"""
+
+
+def test_folder_loader_predictions_paired_with_an_unsorted_listing():
+    (f,) = _labels(LISTED_IDS)
+    assert f.code == "GL316" and f.severity == "warning" and "inferred" in f.explanation
+    assert "post.py:12:" in f.evidence and "post.py:13:" in f.evidence
+    assert (
+        _labels(
+            LISTED_IDS.replace(
+                'os.listdir("data/test/images")', 'sorted(os.listdir("data/test/images"))'
+            )
+        )
+        == []
+    )
+
+
+def test_listing_that_is_the_datasets_own_order_is_silent():
+    src = """\
+import os
+import pandas as pd
+import torch
+from PIL import Image
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+files = os.listdir("data/test")
+preds = []
+for f in files:
+    x = tf(Image.open(os.path.join("data/test", f))).unsqueeze(0)
+    preds.append(model(x).argmax(1).item())
+pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
+"""
+    assert _labels(src) == []  # one prediction per listed file, in the listing's order
+    dataset = """\
+import os
+import pandas as pd
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+files = os.listdir("data/test")
+loader = torch.utils.data.DataLoader(TestSet(files, tf), batch_size=64)
+preds = []
+for x in loader:
+    preds.extend(model(x).argmax(1).tolist())
+pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
+"""
+    assert _labels(dataset) == []
