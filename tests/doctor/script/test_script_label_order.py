@@ -502,3 +502,46 @@ for x in loader:
 pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
 """
     assert _labels(dataset) == []
+
+
+def test_numbered_class_folders_scored_against_table_ids_with_a_metric():
+    src = """\
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+train_gen = ImageDataGenerator().flow_from_directory("GTSRB/Train", target_size=(32, 32))
+model.fit(train_gen, epochs=10)
+test = pd.read_csv("GTSRB/Test.csv")
+y_pred = np.argmax(model.predict(x_test), axis=1)
+print(accuracy_score(test["ClassId"].values, y_pred))
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL304" and "post.py:9:" in f.evidence
+    mapped = src.replace(
+        "y_pred = np.argmax(model.predict(x_test), axis=1)",
+        "names = {v: k for k, v in train_gen.class_indices.items()}\n"
+        "y_pred = [int(names[i]) for i in np.argmax(model.predict(x_test), axis=1)]",
+    )
+    assert _labels(mapped) == []
+
+
+def test_random_sampler_predictions_against_stored_targets_through_a_name():
+    src = """\
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, SubsetRandomSampler
+dataset = datasets.ImageFolder("data", transform=tf)
+val_loader = DataLoader(dataset, batch_size=32, sampler=SubsetRandomSampler(val_idx))
+preds = []
+with torch.no_grad():
+    for x, _ in val_loader:
+        preds.append(model(x).argmax(1))
+preds = torch.cat(preds).numpy()
+targets = np.array(dataset.targets)[val_idx]
+print((preds == targets).mean())
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL312" and "random sampler" in f.explanation
+    sequential = src.replace("SubsetRandomSampler(val_idx)", "SequentialSampler(val_idx)")
+    assert _labels(sequential) == []

@@ -341,6 +341,7 @@ _FOLDER_NAME_WORDS = (
 
 
 _PATH_CALLS = {"join", "makedirs", "mkdir", "Path", "copy", "copyfile", "move", "imwrite", "save"}
+_SCORES = {"accuracy_score", "confusion_matrix", "classification_report", "f1_score"}
 _TABLE_READERS = {"read_csv", "read_excel", "loadtxt", "genfromtxt", "read_table"}
 
 
@@ -364,9 +365,12 @@ def _numbered_path(ctx: Ctx, n: ast.AST) -> bool:
 def _external_numeric_labels(ctx: Ctx, n: ast.AST, ev: Event) -> bool:
     """``pred == label`` where one side is a predicted index and the other is read from a
     table (a CSV column of class ids): the loader's indices are read as those numbers."""
-    if not (isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops)):
+    if isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops):
+        sides = [n.left, *n.comparators]
+    elif isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) in _SCORES:
+        sides = [*n.args[:2], *[k.value for k in n.keywords if k.arg in ("y_true", "y_pred")]]
+    else:
         return False
-    sides = [n.left, *n.comparators]
 
     def reads(node: ast.expr, names: set[str]) -> bool:
         for ref in ctx.prog.deps(node, ev, limit=20):
@@ -537,7 +541,9 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
     loop that does not train, then compared with ``test_set.targets`` (file order)."""
     prog = ctx.prog
     for c in (c for c in prog.calls if c.name == "DataLoader"):
-        if prog.const(c.kw("shuffle"), c.ev.idx, c.ev.scope) is not True:
+        if prog.const(c.kw("shuffle"), c.ev.idx, c.ev.scope) is not True and not _random_sampler(
+            prog, c
+        ):
             continue
         ds = c.arg(0, "dataset")
         if ds is None:
@@ -568,8 +574,9 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
                 "warning",
                 "Predictions from a shuffling DataLoader are compared with the dataset's labels",
                 [c.node.lineno, loop.lineno, hit],
-                "The DataLoader draws the samples in a new random order every pass "
-                "(shuffle=True), so the predictions gathered batch by batch are in that order, "
+                "The DataLoader draws the samples in a new random order every pass ("
+                + ("shuffle=True" if not _random_sampler(prog, c) else "a random sampler")
+                + "), so the predictions gathered batch by batch are in that order, "
                 "while the dataset's own label list is in file order. Matched index by index, "
                 "they do not line up: accuracy and confusion matrix computed from them are near "
                 "chance although the model is fine (inferred: the labels are read from the "
@@ -579,6 +586,15 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
                 "labels.append(y)",
                 [REFS["tv_tutorial"]],
             )
+
+
+_RANDOM_SAMPLERS = {"RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}
+
+
+def _random_sampler(prog, loader) -> bool:
+    """``DataLoader(ds, sampler=SubsetRandomSampler(idx))``: a random order, like shuffle=True."""
+    site = prog.origin_call(loader.kw("sampler"), loader.ev) if loader.kw("sampler") else None
+    return site is not None and site.name in _RANDOM_SAMPLERS
 
 
 def _gathered(prog, start: int, end: int) -> set[str]:
@@ -608,7 +624,7 @@ def _value_key(node: ast.AST) -> object:
 def _labels_compared(prog, ds_origin: object, gathered: set[str], end: int) -> int | None:
     """Line after the loop where a gathered name and ``dataset.targets`` meet in one statement
     (directly or through one rebinding such as ``preds = torch.cat(preds)``)."""
-    derived = set(gathered)
+    derived, labelled = set(gathered), set()  # names holding predictions / stored labels
     for ev in prog.events[end + 1 :]:
         names = {n.id for n in ast.walk(ev.node) if isinstance(n, ast.Name)}
         reads = [
@@ -618,8 +634,12 @@ def _labels_compared(prog, ds_origin: object, gathered: set[str], end: int) -> i
             and n.attr in _DATASET_LABELS
             and _value_key(prog.origin(n.value, ev.idx, ev.scope).node) == ds_origin
         ]
-        if reads and names & derived:
+        if (reads or names & labelled) and names & derived:
             return ev.node.lineno
-        if isinstance(ev.node, ast.Assign) and names & derived:
-            derived |= {t.id for t in ev.node.targets if isinstance(t, ast.Name)}
+        if isinstance(ev.node, ast.Assign):
+            bound = {t.id for t in ev.node.targets if isinstance(t, ast.Name)}
+            if names & derived:
+                derived |= bound
+            elif reads or names & labelled:
+                labelled |= bound
     return None
