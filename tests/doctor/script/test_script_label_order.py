@@ -545,3 +545,29 @@ print((preds == targets).mean())
     assert f.code == "GL312" and "random sampler" in f.explanation
     sequential = src.replace("SubsetRandomSampler(val_idx)", "SequentialSampler(val_idx)")
     assert _labels(sequential) == []
+
+
+NAME_TABLE = """\
+import json
+import torch
+from torchvision import datasets
+train_data = datasets.ImageFolder("flowers/train", transform=tf)
+with open("cat_to_name.json") as f:
+    cat_to_name = json.load(f)
+probs, idx = torch.softmax(model(img), dim=1).topk(5)
+print([cat_to_name[str(i)] for i in idx[0].tolist()])
+"""
+
+
+def test_predicted_index_looked_up_in_a_table_keyed_by_folder_name():
+    (f,) = _labels(NAME_TABLE)
+    assert f.code == "GL304" and "post.py:6:" in f.evidence and "post.py:8:" in f.evidence
+    mapped = NAME_TABLE.replace(
+        "print([cat_to_name[str(i)] for i in idx[0].tolist()])",
+        "idx_to_class = {v: k for k, v in train_data.class_to_idx.items()}\n"
+        "print([cat_to_name[idx_to_class[i]] for i in idx[0].tolist()])",
+    )
+    assert _labels(mapped) == []
+    # ImageNet's class index file is keyed by the index the 1000-way head predicts
+    imagenet = NAME_TABLE.replace("cat_to_name.json", "imagenet_class_index.json")
+    assert _labels(imagenet) == []

@@ -1,10 +1,12 @@
-"""Predictions paired with file names listed in another order than the loader read the files.
+"""Predictions paired with names kept in another order or under other keys than the loader's.
 
 Folder loaders (``ImageFolder``, ``flow_from_directory``, ``image_dataset_from_directory``)
 read the files of each class folder in *sorted* order; ``os.listdir``/``glob``/``iterdir``
 return them in file-system order. A submission built as ``DataFrame({"id":
 os.listdir(test_dir), "label": preds})`` pairs row i of the listing with the prediction for
-another file whenever the two orders differ.
+another file whenever the two orders differ. And the loader's class index is a position in
+its sorted folder names, not a folder name: ``cat_to_name[str(index)]`` looks up a table keyed
+by folder names ("1" ... "102") with a position, which names the wrong class for most indices.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import Event, canon, last
 from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.label_rules import unstable_source
+from graftlab.doctor.script.label_rules import IMAGENET_TABLES, unstable_source
 
 declare(
     "GL316",
@@ -128,3 +130,105 @@ def check_listing_pairing(ctx: Ctx) -> None:
                 [REFS["tv_tutorial"], REFS["keras_idfd"]],
             )
             return
+
+
+_TABLE_LOADS = {"load", "loads", "read_json", "safe_load"}
+_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
+# variables that hold the loader's mapping once it is inverted (``classes`` is too common a
+# name for the predicted indices themselves to count)
+_MAPPING_NAMES = {"idx_to_class", "class_to_idx", "idx2class", "index_to_class", "class_indices"}
+
+
+def _keyed_by_index(ctx: Ctx, n: ast.AST, ev: Event) -> bool:
+    """``table[str(i)]`` with ``table`` read from a JSON/YAML file and ``i`` a predicted
+    index never passed through the loader's own mapping."""
+    if not (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Call | ast.JoinedStr)):
+        return False
+    key = n.slice
+    if isinstance(key, ast.Call):
+        if getattr(key.func, "id", "") != "str" or len(key.args) != 1:
+            return False
+        index = key.args[0]
+    else:
+        parts = [v for v in key.values if isinstance(v, ast.FormattedValue)]
+        if len(parts) != 1 or len(key.values) != 1:
+            return False
+        index = parts[0].value
+    table = ctx.prog.origin_call(n.value, ev)
+    if table is None or table.name not in _TABLE_LOADS:
+        return False
+    read = " ".join(
+        str(ctx.prog.const(m, r.idx, r.scope))
+        for r in ctx.prog.deps(table.node, table.ev, limit=10)
+        for m in ast.walk(r.node)
+        if isinstance(m, ast.Constant | ast.Name)
+    )
+    if IMAGENET_TABLES.search(read):
+        return False  # ImageNet's table is keyed by the class index itself
+    # [cat_to_name[str(c)] for c in classes]: the key is an element of classes
+    comps = {
+        t.id: g.iter
+        for g in ast.walk(ev.node)
+        if isinstance(g, ast.comprehension)
+        for t in ast.walk(g.target)
+        if isinstance(t, ast.Name)
+    }
+    if isinstance(index, ast.Name) and index.id in comps:
+        index = comps[index.id]
+    refs = ctx.prog.deps(index, ev, limit=60)
+    mapped = any(
+        (isinstance(m, ast.Attribute) and m.attr in _MAPPINGS)
+        or (isinstance(m, ast.Name) and m.id in _MAPPING_NAMES)
+        for r in refs
+        for m in ast.walk(r.node)
+    )
+    return not mapped and _predicted_index(refs)
+
+
+def _predicted_index(refs) -> bool:
+    for r in refs:
+        for m in ast.walk(r.node):
+            if isinstance(m, ast.Call):
+                f = m.func
+                if (
+                    f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                ) in _PREDICTORS:
+                    return True
+    return False
+
+
+@check("common.name_table_by_index")
+def check_name_table_by_index(ctx: Ctx) -> None:
+    """GL304: a predicted class index used as the key of a name table keyed by folder name."""
+    prog = ctx.prog
+    loaders = [c for c in prog.calls if c.name in _FOLDER_LOADERS]
+    if not loaders:
+        return
+    for ev in prog.events:
+        if isinstance(ev.node, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            continue
+        hit = next((n for n in ast.walk(ev.node) if _keyed_by_index(ctx, n, ev)), None)
+        if hit is None or not once(ctx, "label.name_table_by_index"):
+            continue
+        # one cause: this finding names the lookup, the numbered-folder one only the folders
+        ctx.findings[:] = [f for f in ctx.findings if f.code != "GL304"]
+        table = prog.origin_call(hit.value, ev)
+        loader = loaders[0]
+        ctx.add(
+            "GL304",
+            "label-order-mismatch",
+            "warning",
+            "A predicted class index is looked up as a folder name",
+            sorted({loader.node.lineno, table.node.lineno, hit.lineno}),
+            f"{ast.unparse(hit)[:60]} looks up a table read from a file, keyed by class folder "
+            f"names, with the index the model predicts. {loader.name} numbers the folders by "
+            "their sorted names, so index k is the k-th folder in sorted order, not the folder "
+            "named k: with numbered folders ('1', '10', '100', '101', ..., '2') most indices "
+            "name the wrong class (inferred: the table's keys are taken to be the folder "
+            "names; the index never passes through class_to_idx / class_indices).",
+            "Map the index back to its folder name first, then look the name up:\n"
+            "idx_to_class = {v: k for k, v in train_data.class_to_idx.items()}\n"
+            "name = cat_to_name[idx_to_class[index]]",
+            [REFS["tv_tutorial"], REFS["keras_idfd"]],
+        )
+        return

@@ -450,7 +450,7 @@ def check_numeric_folders(ctx: Ctx) -> None:
     )
 
 
-_IMAGENET_NAMES = re.compile(r"imagenet_class|imagenet1000|synset|imagenet_labels", re.I)
+IMAGENET_TABLES = re.compile(r"imagenet_class|imagenet1000|synset|imagenet_labels", re.I)
 
 
 @check("common.imagenet_names_new_head")
@@ -475,7 +475,7 @@ def check_imagenet_names(ctx: Ctx) -> None:
             new_heads.append(c)
     if not new_heads:
         return
-    if not _IMAGENET_NAMES.search(source_text(ctx)) and "decode_predictions" not in source_text(
+    if not IMAGENET_TABLES.search(source_text(ctx)) and "decode_predictions" not in source_text(
         ctx
     ):
         return
@@ -500,7 +500,7 @@ def check_imagenet_names(ctx: Ctx) -> None:
                 for m in ast.walk(r.node)
                 if isinstance(m, ast.Constant | ast.Name | ast.BinOp)
             )
-            if _IMAGENET_NAMES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
+            if IMAGENET_TABLES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
                 line = n.lineno
                 break
     if not line or not once(ctx, "label.imagenet_names"):
