@@ -571,3 +571,35 @@ def test_predicted_index_looked_up_in_a_table_keyed_by_folder_name():
     # ImageNet's class index file is keyed by the index the 1000-way head predicts
     imagenet = NAME_TABLE.replace("cat_to_name.json", "imagenet_class_index.json")
     assert _labels(imagenet) == []
+
+
+SUBSET_PARENT = """\
+import torch
+from sklearn.metrics import accuracy_score
+from torch.utils.data import DataLoader, random_split
+from torchvision import datasets
+full = datasets.ImageFolder("data", transform=tf)
+train_ds, val_ds = random_split(full, [800, 200])
+val_loader = DataLoader(val_ds, batch_size=32, shuffle=False)
+preds = []
+with torch.no_grad():
+    for x, _ in val_loader:
+        preds.extend(model(x).argmax(1).tolist())
+print(accuracy_score(val_ds.dataset.targets, preds))
+"""
+
+
+def test_subset_predictions_scored_against_the_parents_labels():
+    (f,) = _labels(SUBSET_PARENT)
+    assert f.code == "GL317" and "post.py:12:" in f.evidence and "inferred" in f.explanation
+    own = SUBSET_PARENT.replace(
+        "print(accuracy_score(val_ds.dataset.targets, preds))",
+        "y_true = [val_ds.dataset.targets[i] for i in val_ds.indices]\n"
+        "print(accuracy_score(y_true, preds))",
+    )
+    assert _labels(own) == []
+    # a plain dataset's own targets, in the order a shuffle=False loader reads it
+    whole = SUBSET_PARENT.replace("DataLoader(val_ds,", "DataLoader(full,").replace(
+        "val_ds.dataset.targets", "full.targets"
+    )
+    assert _labels(whole) == []

@@ -16,7 +16,7 @@ import ast
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
-from graftlab.doctor.script.flow import Event, canon, last
+from graftlab.doctor.script.flow import ElementOf, Event, canon, last
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.label_rules import IMAGENET_TABLES, unstable_source
 
@@ -27,6 +27,15 @@ declare(
     "script",
     "Predictions paired with a file listing in another order than the loader read the files",
     (REFS["tv_tutorial"], REFS["keras_idfd"]),
+)
+
+declare(
+    "GL317",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "Predictions on a subset scored against the labels of the whole dataset",
+    (REFS["torch_loader"],),
 )
 
 _FOLDER_LOADERS = {
@@ -232,3 +241,78 @@ def check_name_table_by_index(ctx: Ctx) -> None:
             [REFS["tv_tutorial"], REFS["keras_idfd"]],
         )
         return
+
+
+_LABEL_ATTRS = {"targets", "labels", "samples", "imgs"}
+_SCORES = {
+    "accuracy_score",
+    "confusion_matrix",
+    "classification_report",
+    "f1_score",
+    "precision_score",
+    "recall_score",
+}
+
+
+def _parent_labels(ctx: Ctx, node: ast.expr, ev: Event) -> ast.Attribute | None:
+    """``val_ds.dataset.targets`` with ``val_ds`` a ``Subset`` or a part of ``random_split``:
+    the labels of the whole dataset the subset was cut from, in its order."""
+    for ref in ctx.prog.deps(node, ev, limit=20):
+        if "indices" in ast.unparse(ref.node):
+            continue  # [ds.dataset.targets[i] for i in ds.indices]: the subset's own labels
+        for m in ast.walk(ref.node):
+            if not (
+                isinstance(m, ast.Attribute)
+                and m.attr in _LABEL_ATTRS
+                and isinstance(m.value, ast.Attribute)
+                and m.value.attr == "dataset"
+            ):
+                continue
+            r = ctx.prog.origin(m.value.value, ref.idx, ref.scope)
+            made = r.node.value if isinstance(r.node, ElementOf) else r.node
+            site = ctx.prog.call_site(made) if isinstance(made, ast.Call) else None
+            if site is not None and site.name in ("random_split", "Subset"):
+                return m
+    return None
+
+
+@check("torch.subset_scored_against_parent")
+def check_subset_parent_labels(ctx: Ctx) -> None:
+    """GL317: predictions on a ``Subset``/``random_split`` part scored against
+    ``part.dataset.targets``, the labels of the whole dataset."""
+    prog = ctx.prog
+    for ev in prog.events:
+        if isinstance(ev.node, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            continue
+        for n in ast.walk(ev.node):
+            if isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops):
+                sides = [n.left, *n.comparators]
+            elif (
+                isinstance(n, ast.Call)
+                and getattr(n.func, "attr", getattr(n.func, "id", "")) in _SCORES
+            ):
+                sides = list(n.args[:2])
+            else:
+                continue
+            if len(sides) != 2:
+                continue
+            labels = [x for s in sides if (x := _parent_labels(ctx, s, ev)) is not None]
+            predicted = [s for s in sides if _predicted_index(prog.deps(s, ev, limit=60))]
+            if not labels or not predicted or not once(ctx, "torch.subset_parent_labels"):
+                continue
+            ctx.add(
+                "GL317",
+                "label-order-mismatch",
+                "warning",
+                "Predictions on a subset are scored against the labels of the whole dataset",
+                sorted({labels[0].lineno, n.lineno}),
+                f"{ast.unparse(labels[0])} is the label list of the dataset the subset was cut "
+                "from: every sample, in the parent's order, while the predictions follow the "
+                "subset's indices (random ones for random_split). Matched position by position "
+                "they belong to different images, so the score is near chance although the "
+                "model is fine (inferred: the predictions are taken to be the subset's).",
+                "Take the subset's own labels: [part.dataset.targets[i] for i in part.indices], "
+                "or collect y from the same batches as the predictions.",
+                [REFS["torch_loader"]],
+            )
+            return
