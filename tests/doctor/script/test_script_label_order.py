@@ -603,3 +603,20 @@ def test_subset_predictions_scored_against_the_parents_labels():
         "val_ds.dataset.targets", "full.targets"
     )
     assert _labels(whole) == []
+
+
+def test_listdir_names_for_a_model_loaded_from_a_file():
+    src = """\
+import os
+import numpy as np
+from tensorflow.keras.models import load_model
+model = load_model("fruits.h5")
+class_names = os.listdir("fruits/train")
+print(class_names[np.argmax(model.predict(x))])
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "loaded from a file" in f.explanation
+    assert _labels(src.replace('model = load_model("fruits.h5")\n', "")) == []
+    # the script numbers its own labels with the same listing: one order in one run
+    own = src.replace("print(", "labels = {c: i for i, c in enumerate(class_names)}\nprint(")
+    assert _labels(own) == []

@@ -114,6 +114,25 @@ def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
     return out
 
 
+_LOADS = {"load_model", "load_state_dict", "load_weights", "load_learner"}
+
+
+def _loaded_model(ctx: Ctx) -> bool:
+    """The script predicts with weights trained elsewhere (``load_model``, ``load_state_dict``)."""
+    return any(c.name in _LOADS for c in ctx.prog.calls)
+
+
+def _numbers_with(ctx: Ctx, var: str) -> bool:
+    """``enumerate(var)`` somewhere: the script numbers its own labels with this listing."""
+    return any(
+        isinstance(n, ast.Call)
+        and getattr(n.func, "id", "") == "enumerate"
+        and n.args
+        and dotted(n.args[0]) == var
+        for n in ast.walk(ctx.src.tree)
+    )
+
+
 def _indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
     for ev in ctx.prog.events[after:]:
@@ -210,7 +229,10 @@ def check_unstable_order(ctx: Ctx) -> None:
             continue  # classes.sort() puts them in the loader's order
         kind = "key" if var in keyed_in_place else kind
         used = _indexed_by_prediction(ctx, var, ev.idx, unstable=True)
-        if not used or (kind in ("listdir", "unique", "key") and not loaders):
+        trained_elsewhere = kind == "listdir" and _loaded_model(ctx) and not _numbers_with(ctx, var)
+        if not used or (
+            kind in ("listdir", "unique", "key") and not loaders and not trained_elsewhere
+        ):
             continue
         if not once(ctx, "label.unstable", var):
             continue
@@ -229,7 +251,13 @@ def check_unstable_order(ctx: Ctx) -> None:
                 f"The model's class indices come from {by}, which numbers the classes by "
                 "their sorted names. "
                 if by
-                else "The indices the model learned come from another run or another list. "
+                else "The indices the model learned come from another run or another list"
+                + (
+                    " (inferred: the model is loaded from a file, and Keras' and "
+                    "torchvision's folder loaders number classes by sorted folder name). "
+                    if trained_elsewhere
+                    else ". "
+                )
             )
             + f"{var}[prediction] therefore names the wrong class whenever the two orders "
             "differ; the model can be right and the reported label wrong.",
