@@ -620,3 +620,32 @@ print(class_names[np.argmax(model.predict(x))])
     # the script numbers its own labels with the same listing: one order in one run
     own = src.replace("print(", "labels = {c: i for i, c in enumerate(class_names)}\nprint(")
     assert _labels(own) == []
+
+
+def test_sorted_value_maps_and_dummies_built_per_split():
+    maps = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+train_map = {c: i for i, c in enumerate(sorted(train_df.label.unique()))}
+val_map = {c: i for i, c in enumerate(sorted(val_df.label.unique()))}
+"""
+    (f,) = _labels(maps)
+    assert f.code == "GL315" and "post.py:4:" in f.evidence and "post.py:5:" in f.evidence
+    one = maps.replace(
+        "val_map = {c: i for i, c in enumerate(sorted(val_df.label.unique()))}",
+        "val_map = train_map",
+    )
+    assert _labels(one) == []
+    dummies = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+y_train = pd.get_dummies(train_df.label).values
+y_val = pd.get_dummies(val_df.label).values
+"""
+    assert [f.code for f in _labels(dummies)] == ["GL315"]
+    # unsorted per-split maps are said once, by GL306
+    unsorted = maps.replace("sorted(train_df.label.unique())", "train_df.label.unique()")
+    unsorted = unsorted.replace("sorted(val_df.label.unique())", "val_df.label.unique()")
+    assert [f.code for f in _labels(unsorted)] == ["GL306"]

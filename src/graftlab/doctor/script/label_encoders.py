@@ -19,6 +19,7 @@ from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.flow import Event, canon, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS, say
+from graftlab.doctor.script.label_rules import unstable_source
 
 declare(
     "GL315",
@@ -41,7 +42,9 @@ _ORDER = {
     "frequency": "adapt() numbers the vocabulary by frequency in the data it is given, so two "
     "splits with different class counts get different mappings",
 }
-_PRECHECK = re.compile(r"Encoder|Binarizer|factorize|cat\.codes|Categorical|Lookup|unique\(")
+_PRECHECK = re.compile(
+    r"Encoder|Binarizer|factorize|cat\.codes|Categorical|Lookup|get_dummies|unique\(|set\("
+)
 
 
 def _fitted(ctx: Ctx, n: ast.Call, ev: Event) -> tuple[str, ast.expr] | None:
@@ -65,11 +68,35 @@ def _fitted(ctx: Ctx, n: ast.Call, ev: Event) -> tuple[str, ast.expr] | None:
         q = canon(prog.qualname(f, ev.idx, ev.scope) or "")
         if n.args and (q.startswith("pandas") or last(q) == "factorize"):
             return "appearance", n.args[0]
+    if name == "get_dummies" and n.args:
+        fixed = any(  # pd.Categorical(y, categories=CLASSES): the columns follow CLASSES
+            isinstance(m, ast.Call) and any(k.arg == "categories" for k in m.keywords)
+            for r in prog.deps(n.args[0], ev, limit=10)
+            for m in ast.walk(r.node)
+        )
+        return None if fixed else ("sorted", n.args[0])
     if name == "Categorical" and n.args and not any(k.arg == "categories" for k in n.keywords):
         return "sorted", n.args[0]
     if name == "unique" and n.args and any(k.arg == "return_inverse" for k in n.keywords):
         return "sorted", n.args[0]
     return None
+
+
+def _sorted_values_map(ctx: Ctx, n: ast.AST, ev: Event) -> ast.expr | None:
+    """``data`` of ``{c: i for i, c in enumerate(sorted(set(data)))}`` (or ``.unique()``): a
+    mapping numbered by the sorted classes one split holds. A sorted folder listing is left
+    out: ImageFolder does the same per split, and a folder tree holds every class folder."""
+    if not isinstance(n, ast.DictComp):
+        return None
+    it = n.generators[0].iter
+    if not (isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate" and it.args):
+        return None
+    r = ctx.prog.origin(it.args[0], ev.idx, ev.scope)
+    inner = r.node
+    if not (isinstance(inner, ast.Call) and getattr(inner.func, "id", "") == "sorted"):
+        return None
+    got = unstable_source(ctx, inner.args[0], r) if inner.args else None
+    return inner.args[0] if got is not None and got[0] in ("set", "unique") else None
 
 
 def _cat_codes(n: ast.AST) -> ast.expr | None:
@@ -122,6 +149,8 @@ def _encodings(ctx: Ctx) -> list[tuple[Event, ast.AST, str, str | None]]:
             got = _fitted(ctx, n, ev) if isinstance(n, ast.Call) else None
             if got is None and (data := _cat_codes(n)) is not None:
                 got = "sorted", data
+            if got is None and (data := _sorted_values_map(ctx, n, ev)) is not None:
+                got = "sorted", data
             if got is not None:
                 out.append((ev, n, got[0], _role(ctx, ev, got[1])))
     return out
@@ -140,7 +169,8 @@ def check_encoder_per_split(ctx: Ctx) -> None:
     if pair is None:  # one expression run for several splits (a Dataset class, a helper)
         runs: dict[int, list] = {}
         for e in found:
-            runs.setdefault(id(e[1]), []).append(e)
+            if not isinstance(e[1], ast.DictComp):  # label_rules says those (GL306, per split)
+                runs.setdefault(id(e[1]), []).append(e)
         pair = next(
             ((es[0], es[1]) for es in runs.values() if len({e[0].scope for e in es}) >= 2),
             None,
@@ -148,6 +178,9 @@ def check_encoder_per_split(ctx: Ctx) -> None:
     if pair is None or not once(ctx, "label.encoder_per_split"):
         return
     (a, _, kind, role_a), (b, _, _, role_b) = pair
+    cited = {ctx.src.evidence(a.node.lineno), ctx.src.evidence(b.node.lineno)}
+    if any(f.code == "GL306" and any(c in f.evidence for c in cited) for f in ctx.findings):
+        return  # the same mappings already said as built per split (label_rules, run first)
     splits = (
         f"the {say(role_a)} and the {say(role_b)} labels"
         if role_a and role_b and role_a != role_b
