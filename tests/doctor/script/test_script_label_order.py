@@ -649,3 +649,23 @@ y_val = pd.get_dummies(val_df.label).values
     unsorted = maps.replace("sorted(train_df.label.unique())", "train_df.label.unique()")
     unsorted = unsorted.replace("sorted(val_df.label.unique())", "val_df.label.unique()")
     assert [f.code for f in _labels(unsorted)] == ["GL306"]
+
+
+FRAGMENT = """\
+predictions = model.predict_generator(validation_generator, steps=nb_validation_samples // 32 + 1)
+y_pred = np.argmax(predictions, axis=1)
+print(confusion_matrix(validation_generator.classes, y_pred))
+"""
+
+
+def test_fragment_scoring_an_unseen_generator_against_its_classes_asks():
+    (f,) = _labels(FRAGMENT)
+    assert f.code == "GL118" and f.severity == "warning"
+    assert "inferred" in f.explanation and "post.py:3:" in f.evidence
+    made = (
+        "from keras.preprocessing.image import ImageDataGenerator\n"
+        "validation_generator = ImageDataGenerator().flow_from_directory('val', shuffle=False)\n"
+    )
+    assert _labels(made + FRAGMENT) == []
+    # labels from somewhere else than the generator: nothing says they are in another order
+    assert _labels(FRAGMENT.replace("validation_generator.classes", "y_val")) == []

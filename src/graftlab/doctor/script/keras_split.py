@@ -440,7 +440,49 @@ def check_label_order(ctx: Ctx) -> None:
                 [REFS["keras_idg"], REFS["keras_idfd"]],
             )
     _shuffled_pipelines(ctx, preds)
+    _unseen_generators(ctx, preds)
     _class_lists(ctx)
+
+
+def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
+    """GL118 (inferred): a fragment predicts on a generator it never creates and scores the
+    predictions against that generator's ``.classes``. Keras' directory and data-frame
+    iterators shuffle unless told not to, and the paste does not show that they were."""
+    prog = ctx.prog
+    for pred in preds:
+        data = pred.arg(0, "x") or pred.kw("generator")
+        if not isinstance(data, ast.Name) or prog.lookup(data.id, pred.ev.idx, pred.ev.scope):
+            continue  # made in the paste: the flows above know how it shuffles
+        for line in _scored_against(ctx, pred):
+            ev = next(e for e in prog.events if e.node.lineno <= line <= e.node.end_lineno)
+            reads = any(
+                isinstance(n, ast.Attribute)
+                and n.attr in ("classes", "labels")
+                and isinstance(n.value, ast.Name)
+                and n.value.id == data.id
+                for n in ast.walk(ev.node)
+            )
+            if not reads or not once(ctx, "keras.unseen_generator", data.id):
+                continue
+            ctx.add(
+                "GL118",
+                "label-order-mismatch",
+                "warning",
+                f"Predictions on {data.id} are scored against {data.id}.classes, which is in "
+                "file order",
+                [pred.node.lineno, line],
+                f"{data.id}.classes lists the labels in file order, while predict() returns "
+                f"the images in the order {data.id} yields them. The two line up only when the "
+                "generator was created with shuffle=False; flow_from_directory and "
+                "flow_from_dataframe shuffle by default, and then the confusion matrix and "
+                "accuracy are near chance although evaluate() looks fine (inferred: the paste "
+                f"does not show how {data.id} was created).",
+                "Create the evaluation generator with shuffle=False (and call "
+                f"{data.id}.reset() before predict), or collect labels and predictions in the "
+                "same pass.",
+                [REFS["keras_idg"], REFS["keras_idfd"]],
+            )
+            break
 
 
 def _shuffle_in_chain(ctx: Ctx, node: ast.expr | None, ev) -> ast.Call | None:
