@@ -669,3 +669,15 @@ def test_fragment_scoring_an_unseen_generator_against_its_classes_asks():
     assert _labels(made + FRAGMENT) == []
     # labels from somewhere else than the generator: nothing says they are in another order
     assert _labels(FRAGMENT.replace("validation_generator.classes", "y_val")) == []
+
+
+def test_fragment_pairing_an_unseen_generators_filenames_with_predictions():
+    src = """\
+pred = model.predict_generator(test_generator, steps=len(test_generator))
+idx = np.argmax(pred, axis=1)
+filenames = test_generator.filenames
+pd.DataFrame({"Filename": filenames, "Predictions": idx}).to_csv("results.csv")
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL118" and "test_generator.filenames" in f.title
+    assert "post.py:4:" in f.evidence

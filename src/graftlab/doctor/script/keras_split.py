@@ -453,25 +453,35 @@ def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
         data = pred.arg(0, "x") or pred.kw("generator")
         if not isinstance(data, ast.Name) or prog.lookup(data.id, pred.ev.idx, pred.ev.scope):
             continue  # made in the paste: the flows above know how it shuffles
-        for line in _scored_against(ctx, pred):
+        for line in _scored_against(ctx, pred) + _paired(ctx, pred):
             ev = next(e for e in prog.events if e.node.lineno <= line <= e.node.end_lineno)
-            reads = any(
-                isinstance(n, ast.Attribute)
-                and n.attr in ("classes", "labels")
-                and isinstance(n.value, ast.Name)
-                and n.value.id == data.id
-                for n in ast.walk(ev.node)
+            seen = [ev.node]  # the statement, and the values of the names it uses
+            for m in ast.walk(ev.node):
+                b = prog.lookup(m.id, ev.idx, ev.scope) if isinstance(m, ast.Name) else None
+                if b is not None:
+                    seen.append(b.value)
+            attr = next(
+                (
+                    n.attr
+                    for x in seen
+                    for n in ast.walk(x)
+                    if isinstance(n, ast.Attribute)
+                    and n.attr in ("classes", "labels", "filenames", "filepaths")
+                    and isinstance(n.value, ast.Name)
+                    and n.value.id == data.id
+                ),
+                None,
             )
-            if not reads or not once(ctx, "keras.unseen_generator", data.id):
+            if attr is None or not once(ctx, "keras.unseen_generator", data.id):
                 continue
+            how = "paired with" if attr in ("filenames", "filepaths") else "scored against"
             ctx.add(
                 "GL118",
                 "label-order-mismatch",
                 "warning",
-                f"Predictions on {data.id} are scored against {data.id}.classes, which is in "
-                "file order",
+                f"Predictions on {data.id} are {how} {data.id}.{attr}, which is in file order",
                 [pred.node.lineno, line],
-                f"{data.id}.classes lists the labels in file order, while predict() returns "
+                f"{data.id}.{attr} lists the samples in file order, while predict() returns "
                 f"the images in the order {data.id} yields them. The two line up only when the "
                 "generator was created with shuffle=False; flow_from_directory and "
                 "flow_from_dataframe shuffle by default, and then the confusion matrix and "
@@ -483,6 +493,28 @@ def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
                 [REFS["keras_idg"], REFS["keras_idfd"]],
             )
             break
+
+
+def _paired(ctx: Ctx, pred: CallSite) -> list[int]:
+    """Lines after ``pred`` that pair its predictions row by row with other values in a dict
+    or a ``zip`` (``DataFrame({"file": gen.filenames, "label": preds})``)."""
+    prog = ctx.prog
+    out = []
+    for ev in prog.events[pred.ev.idx :]:
+        for n in ast.walk(ev.node) if _parts(ev.node) else ():
+            cols = (
+                [v for v in n.values if v is not None]
+                if isinstance(n, ast.Dict)
+                else list(n.args)
+                if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "zip"
+                else []
+            )
+            if len(cols) >= 2 and any(
+                m is pred.node for c in cols for r in prog.deps(c, ev, 30) for m in ast.walk(r.node)
+            ):
+                out.append(n.lineno)
+                break
+    return out
 
 
 def _shuffle_in_chain(ctx: Ctx, node: ast.expr | None, ev) -> ast.Call | None:
