@@ -12,6 +12,7 @@ from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import _DATASET_METHODS, Flow, role_of
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.knowledge import REFS, say
+from graftlab.doctor.script.label_rules import value_key
 
 
 def same_dir_finding(ctx: Ctx, path: str, lines: list[int], role: str, code: str) -> None:
@@ -658,10 +659,10 @@ def _frame_rows(ctx: Ctx, flow: Flow, pred: CallSite) -> list[int]:
     if frame is None:
         return []
     prog = ctx.prog
-    key = _value_key(prog.origin(frame, flow.site.ev.idx, flow.site.ev.scope).node)
+    key = value_key(prog.origin(frame, flow.site.ev.idx, flow.site.ev.scope).node)
 
     def is_frame(node: ast.expr, ev) -> bool:
-        return _value_key(prog.origin(node, ev.idx, ev.scope).node) == key
+        return value_key(prog.origin(node, ev.idx, ev.scope).node) == key
 
     def predicted(node: ast.expr, ev) -> bool:
         return any(n is pred.node for r in prog.deps(node, ev, limit=30) for n in ast.walk(r.node))
@@ -684,12 +685,6 @@ def _frame_rows(ctx: Ctx, flow: Flow, pred: CallSite) -> list[int]:
                 out.append(n.lineno)
                 break
     return out
-
-
-def _value_key(node: ast.AST) -> object:
-    """A value's identity: the expression that made it, or the name of one never bound in the
-    paste (``test_df`` of a fragment)."""
-    return ("name", node.id) if isinstance(node, ast.Name) else id(node)
 
 
 def _label_target(target: ast.expr) -> str | None:

@@ -576,7 +576,7 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
         ds = c.arg(0, "dataset")
         if ds is None:
             continue
-        ds_origin = _value_key(prog.origin(ds, c.ev.idx, c.ev.scope).node)
+        ds_origin = value_key(prog.origin(ds, c.ev.idx, c.ev.scope).node)
         for ev in prog.events:
             loop = ev.node
             if not isinstance(loop, ast.For) or prog.loop_trains(ev.idx):
@@ -643,7 +643,7 @@ def _gathered(prog, start: int, end: int) -> set[str]:
     return out
 
 
-def _value_key(node: ast.AST) -> object:
+def value_key(node: ast.AST) -> object:
     """A value's identity: the expression that made it, or the name of one never bound in the
     paste (``test_set`` of a fragment)."""
     return ("name", node.id) if isinstance(node, ast.Name) else id(node)
@@ -660,7 +660,7 @@ def _labels_compared(prog, ds_origin: object, gathered: set[str], end: int) -> i
             for n in ast.walk(ev.node)
             if isinstance(n, ast.Attribute)
             and n.attr in _DATASET_LABELS
-            and _value_key(prog.origin(n.value, ev.idx, ev.scope).node) == ds_origin
+            and value_key(prog.origin(n.value, ev.idx, ev.scope).node) == ds_origin
         ]
         if (reads or names & labelled) and names & derived:
             return ev.node.lineno
