@@ -6,7 +6,7 @@ import ast
 import re
 
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import SCORES, once
 from graftlab.doctor.script.flow import CallSite, ElementOf
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import _DATASET_METHODS, Flow, role_of
@@ -611,18 +611,6 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
     return out
 
 
-_METRICS = {
-    "confusion_matrix",
-    "classification_report",
-    "accuracy_score",
-    "f1_score",
-    "precision_score",
-    "recall_score",
-    "roc_auc_score",
-    "balanced_accuracy_score",
-}
-
-
 def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
     """Lines where the predictions of ``pred`` are scored against labels (a metric call or
     an ``==`` comparison): with a shuffling stream no labels read elsewhere line up."""
@@ -635,10 +623,10 @@ def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
             isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops)
             for n in ast.walk(c.ev.node)
         )
-        if c.name not in _METRICS and not compare:
+        if c.name not in SCORES and not compare:
             continue
         args = [*c.node.args, *[k.value for k in c.node.keywords]]
-        if compare and c.name not in _METRICS:
+        if compare and c.name not in SCORES:
             args = [n for n in ast.walk(c.ev.node) if isinstance(n, ast.Compare)]
         for a in args:
             refs = prog.deps(a, c.ev, limit=30)

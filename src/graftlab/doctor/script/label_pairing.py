@@ -15,7 +15,7 @@ import ast
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, SCORES, once
 from graftlab.doctor.script.flow import ElementOf, Event, canon, last
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.label_rules import IMAGENET_TABLES, unstable_source
@@ -142,7 +142,6 @@ def check_listing_pairing(ctx: Ctx) -> None:
 
 
 _TABLE_LOADS = {"load", "loads", "read_json", "safe_load"}
-_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
 # variables that hold the loader's mapping once it is inverted (``classes`` is too common a
 # name for the predicted indices themselves to count)
 _MAPPING_NAMES = {"idx_to_class", "class_to_idx", "idx2class", "index_to_class", "class_indices"}
@@ -186,7 +185,7 @@ def _keyed_by_index(ctx: Ctx, n: ast.AST, ev: Event) -> bool:
         index = comps[index.id]
     refs = ctx.prog.deps(index, ev, limit=60)
     mapped = any(
-        (isinstance(m, ast.Attribute) and m.attr in _MAPPINGS)
+        (isinstance(m, ast.Attribute) and m.attr in CLASS_MAPPINGS)
         or (isinstance(m, ast.Name) and m.id in _MAPPING_NAMES)
         for r in refs
         for m in ast.walk(r.node)
@@ -244,14 +243,6 @@ def check_name_table_by_index(ctx: Ctx) -> None:
 
 
 _LABEL_ATTRS = {"targets", "labels", "samples", "imgs"}
-_SCORES = {
-    "accuracy_score",
-    "confusion_matrix",
-    "classification_report",
-    "f1_score",
-    "precision_score",
-    "recall_score",
-}
 
 
 def _parent_labels(ctx: Ctx, node: ast.expr, ev: Event) -> ast.Attribute | None:
@@ -289,7 +280,7 @@ def check_subset_parent_labels(ctx: Ctx) -> None:
                 sides = [n.left, *n.comparators]
             elif (
                 isinstance(n, ast.Call)
-                and getattr(n.func, "attr", getattr(n.func, "id", "")) in _SCORES
+                and getattr(n.func, "attr", getattr(n.func, "id", "")) in SCORES
             ):
                 sides = list(n.args[:2])
             else:

@@ -15,7 +15,13 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once, sorting_loaders, source_text
+from graftlab.doctor.script.common_rules import (
+    CLASS_MAPPINGS,
+    SCORES,
+    once,
+    sorting_loaders,
+    source_text,
+)
 from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
@@ -346,7 +352,6 @@ def _maps(ctx: Ctx, lines, kind: str, title: str, why: str) -> None:
     )
 
 
-_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
 # a class folder named by a number: ``data/train/10``, ``Test/2/00409.png``
 _NUMERIC_DIR = re.compile(r"(?:^|/)\d{1,4}(?:/?$|/[^/]+\.(?:png|jpe?g|bmp|ppm|gif|tiff?)$)", re.I)
 
@@ -369,7 +374,6 @@ _FOLDER_NAME_WORDS = (
 
 
 _PATH_CALLS = {"join", "makedirs", "mkdir", "Path", "copy", "copyfile", "move", "imwrite", "save"}
-_SCORES = {"accuracy_score", "confusion_matrix", "classification_report", "f1_score"}
 _TABLE_READERS = {"read_csv", "read_excel", "loadtxt", "genfromtxt", "read_table"}
 
 
@@ -395,7 +399,7 @@ def _external_numeric_labels(ctx: Ctx, n: ast.AST, ev: Event) -> bool:
     table (a CSV column of class ids): the loader's indices are read as those numbers."""
     if isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops):
         sides = [n.left, *n.comparators]
-    elif isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) in _SCORES:
+    elif isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) in SCORES:
         sides = [*n.args[:2], *[k.value for k in n.keywords if k.arg in ("y_true", "y_pred")]]
     else:
         return False
@@ -453,7 +457,7 @@ def check_numeric_folders(ctx: Ctx) -> None:
     if not loaders or any(f.code == "GL304" for f in ctx.findings):
         return
     tree = ctx.src.tree
-    if any(isinstance(n, ast.Attribute) and n.attr in _MAPPINGS for n in ast.walk(tree)):
+    if any(isinstance(n, ast.Attribute) and n.attr in CLASS_MAPPINGS for n in ast.walk(tree)):
         return  # indices are mapped back to folder names somewhere
     line, reason = _numeric_folder_evidence(ctx)
     preds = [c for c in ctx.prog.calls if c.name in _PREDICTORS]
