@@ -225,3 +225,459 @@ def test_listing_sorted_in_place_or_rebound_sorted_is_silent():
         'classes = os.listdir("data/train")\nclasses = sorted(classes)\n',
     )
     assert _labels(rebound) == []
+
+
+SUBMISSION = """\
+import numpy as np
+import pandas as pd
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+test_df = pd.read_csv("test.csv")
+gen = ImageDataGenerator(rescale=1 / 255.)
+test_gen = gen.flow_from_dataframe(test_df, x_col="id", y_col=None, class_mode=None)
+model = load_model("m.h5")
+preds = model.predict(test_gen).argmax(axis=1)
+pd.DataFrame({"id": test_df["id"], "label": preds}).to_csv("sub.csv", index=False)
+"""
+
+
+def test_shuffled_dataframe_predictions_written_beside_the_frames_rows():
+    (f,) = _labels(SUBMISSION)
+    assert f.code == "GL118" and "post.py:9:" in f.evidence and "row order" in f.explanation
+    assert _labels(SUBMISSION.replace("class_mode=None)", "class_mode=None, shuffle=False)")) == []
+    # the stream's own file names are in file order too, not in the order it shuffled to
+    beside_files = SUBMISSION.replace('test_df["id"]', "test_gen.filenames")
+    assert [f.code for f in _labels(beside_files)] == ["GL118"]
+    other = SUBMISSION.replace('"id": test_df["id"]', '"id": other_df["id"]')
+    assert _labels(other) == []
+
+
+REFIT = """\
+import pandas as pd
+from sklearn.preprocessing import LabelEncoder
+train = pd.read_csv("train.csv")
+test = pd.read_csv("test.csv")
+le = LabelEncoder()
+y_train = le.fit_transform(train["label"])
+y_test = le.fit_transform(test["label"])
+model.fit(x_train, y_train, epochs=5)
+print(model.evaluate(x_test, y_test))
+"""
+
+
+def test_label_encoder_fitted_again_on_the_test_labels():
+    (f,) = _labels(REFIT)
+    assert f.code == "GL315" and f.severity == "warning"
+    assert "post.py:6:" in f.evidence and "post.py:7:" in f.evidence
+    assert "inferred" in f.explanation and "sorted order" in f.explanation
+    assert (
+        _labels(REFIT.replace('le.fit_transform(test["label"])', 'le.transform(test["label"])'))
+        == []
+    )
+    # one fit on every label of the task, then transform per split
+    whole = REFIT.replace(
+        'y_train = le.fit_transform(train["label"])',
+        'le.fit(pd.concat([train, test])["label"])\ny_train = le.transform(train["label"])',
+    ).replace('le.fit_transform(test["label"])', 'le.transform(test["label"])')
+    assert _labels(whole) == []
+
+
+def test_factorize_codes_and_lookup_adapted_per_split():
+    factorize = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+train_df["y"] = pd.factorize(train_df["label"])[0]
+val_df["y"] = val_df["label"].factorize()[0]
+"""
+    (f,) = _labels(factorize)
+    assert f.code == "GL315" and "first appearance" in f.explanation
+    codes = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+y_train = train_df["label"].astype("category").cat.codes
+y_val = val_df["label"].astype("category").cat.codes
+"""
+    assert [f.code for f in _labels(codes)] == ["GL315"]
+    lookup = """\
+import tensorflow as tf
+lookup = tf.keras.layers.StringLookup(num_oov_indices=0)
+lookup.adapt(train_labels)
+y_train = lookup(train_labels)
+val_lookup = tf.keras.layers.StringLookup(num_oov_indices=0)
+val_lookup.adapt(val_labels)
+"""
+    (f,) = _labels(lookup)
+    assert "frequency" in f.explanation
+    one_lookup = lookup.replace("val_lookup.adapt(val_labels)", "y_val = lookup(val_labels)")
+    assert _labels(one_lookup) == []
+
+
+def test_shuffled_test_loader_matched_to_its_targets_is_one_finding():
+    src = """\
+import numpy as np
+import torch
+from torchvision import datasets, transforms
+test_set = datasets.ImageFolder("data/test", transform=transforms.ToTensor())
+test_loader = torch.utils.data.DataLoader(test_set, batch_size=32, shuffle=True)
+model.eval()
+preds = []
+with torch.no_grad():
+    for x, y in test_loader:
+        preds.append(model(x).argmax(1))
+preds = torch.cat(preds).numpy()
+acc = (preds == np.array(test_set.targets)).mean()
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL312" and "post.py:12:" in f.evidence
+    assert _labels(src.replace("shuffle=True", "shuffle=False")) == []
+
+
+NUMERIC_SORT = """\
+import os
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+classes = sorted(os.listdir("data/train"), key=int)
+out = model(x)
+print("class", classes[out.argmax(1).item()])
+"""
+
+
+def test_names_sorted_by_a_key_against_the_loaders_plain_sort():
+    (f,) = _labels(NUMERIC_SORT)
+    assert f.code == "GL306" and "'1', '10', '2'" in f.explanation
+    assert _labels(NUMERIC_SORT.replace(", key=int)", ")")) == []
+    in_place = NUMERIC_SORT.replace(
+        'sorted(os.listdir("data/train"), key=int)',
+        'os.listdir("data/train")\nclasses.sort(key=int)',
+    )
+    assert [f.code for f in _labels(in_place)] == ["GL306"]
+    # the same keyed list given to the loader fixes its order: nothing to say
+    keras = """\
+import os
+import numpy as np
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+classes = sorted(os.listdir("data/train"), key=int)
+gen = ImageDataGenerator().flow_from_directory("data/train", classes=classes)
+print(classes[np.argmax(model.predict(x))])
+"""
+    assert _labels(keras) == []
+    # the same keyed order numbers every split of a hand-made mapping
+    maps = """\
+import os
+train_map = {c: i for i, c in enumerate(sorted(os.listdir("data/train"), key=int))}
+val_map = {c: i for i, c in enumerate(sorted(os.listdir("data/val"), key=int))}
+"""
+    assert _labels(maps) == []
+
+
+ONE_SIDE = """\
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255.)
+train_gen = gen.flow_from_directory("data/train", classes=["normal", "covid", "pneumonia"])
+test_gen = gen.flow_from_directory("data/test", shuffle=False)
+model.fit(train_gen, epochs=5)
+print(model.evaluate(test_gen))
+"""
+
+
+def test_classes_listed_for_one_split_only():
+    (f,) = _labels(ONE_SIDE)
+    assert f.code == "GL118" and f.severity == "warning" and "inferred" in f.explanation
+    assert "['covid', 'normal', 'pneumonia']" in f.explanation
+    # a sorted list is the order the other flow uses anyway
+    assert (
+        _labels(
+            ONE_SIDE.replace('"normal", "covid", "pneumonia"', '"covid", "normal", "pneumonia"')
+        )
+        == []
+    )
+    both = ONE_SIDE.replace(
+        '"data/test", ', '"data/test", classes=["normal", "covid", "pneumonia"], '
+    )
+    assert _labels(both) == []
+
+
+def test_first_appearance_names_against_a_data_frame_loader():
+    src = """\
+import numpy as np
+import pandas as pd
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+train_df = pd.read_csv("train.csv")
+class_names = train_df["label"].unique()
+train_gen = ImageDataGenerator().flow_from_dataframe(train_df, x_col="file", y_col="label")
+model.fit(train_gen, epochs=3)
+print(class_names[np.argmax(model.predict(x))])
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "flow_from_dataframe" in f.explanation
+    # class_mode="raw" passes the column's values through: nothing is numbered by name
+    raw = src.replace('y_col="label")', 'y_col="label", class_mode="raw")')
+    assert _labels(raw) == []
+
+
+SHUFFLED_PIPELINE = """\
+import numpy as np
+import tensorflow as tf
+test_ds = tf.data.Dataset.from_tensor_slices((x_test, y_test)).shuffle(1000).batch(32)
+y_pred = np.argmax(model.predict(test_ds), axis=1)
+y_true = np.concatenate([y for x, y in test_ds])
+print((y_pred == y_true).mean())
+"""
+
+
+def test_predictions_of_a_shuffled_tf_data_pipeline_against_labels_read_apart():
+    (f,) = _labels(SHUFFLED_PIPELINE)
+    assert f.code == "GL118" and f.severity == "error"
+    assert "post.py:3:" in f.evidence and "post.py:6:" in f.evidence
+    assert _labels(SHUFFLED_PIPELINE.replace(".shuffle(1000)", "")) == []
+    # one order drawn once: a second pass over the dataset reads the labels in that order
+    once = SHUFFLED_PIPELINE.replace(
+        ".shuffle(1000)", ".shuffle(1000, reshuffle_each_iteration=False)"
+    )
+    assert _labels(once) == []
+    # predictions that are never scored against labels
+    assert _labels(SHUFFLED_PIPELINE.rsplit("y_true", 1)[0]) == []
+
+
+LISTED_IDS = """\
+import os
+import pandas as pd
+import torch
+from torchvision import datasets
+test_set = datasets.ImageFolder("data/test", transform=tf)
+loader = torch.utils.data.DataLoader(test_set, batch_size=64, shuffle=False)
+model.eval()
+preds = []
+with torch.no_grad():
+    for x, _ in loader:
+        preds.extend(model(x).argmax(1).tolist())
+files = os.listdir("data/test/images")
+pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
+"""
+
+
+def test_folder_loader_predictions_paired_with_an_unsorted_listing():
+    (f,) = _labels(LISTED_IDS)
+    assert f.code == "GL316" and f.severity == "warning" and "inferred" in f.explanation
+    assert "post.py:12:" in f.evidence and "post.py:13:" in f.evidence
+    assert (
+        _labels(
+            LISTED_IDS.replace(
+                'os.listdir("data/test/images")', 'sorted(os.listdir("data/test/images"))'
+            )
+        )
+        == []
+    )
+
+
+def test_listing_that_is_the_datasets_own_order_is_silent():
+    src = """\
+import os
+import pandas as pd
+import torch
+from PIL import Image
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+files = os.listdir("data/test")
+preds = []
+for f in files:
+    x = tf(Image.open(os.path.join("data/test", f))).unsqueeze(0)
+    preds.append(model(x).argmax(1).item())
+pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
+"""
+    assert _labels(src) == []  # one prediction per listed file, in the listing's order
+    dataset = """\
+import os
+import pandas as pd
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+files = os.listdir("data/test")
+loader = torch.utils.data.DataLoader(TestSet(files, tf), batch_size=64)
+preds = []
+for x in loader:
+    preds.extend(model(x).argmax(1).tolist())
+pd.DataFrame({"file": files, "label": preds}).to_csv("sub.csv", index=False)
+"""
+    assert _labels(dataset) == []
+
+
+def test_numbered_class_folders_scored_against_table_ids_with_a_metric():
+    src = """\
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+train_gen = ImageDataGenerator().flow_from_directory("GTSRB/Train", target_size=(32, 32))
+model.fit(train_gen, epochs=10)
+test = pd.read_csv("GTSRB/Test.csv")
+y_pred = np.argmax(model.predict(x_test), axis=1)
+print(accuracy_score(test["ClassId"].values, y_pred))
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL304" and "post.py:9:" in f.evidence
+    mapped = src.replace(
+        "y_pred = np.argmax(model.predict(x_test), axis=1)",
+        "names = {v: k for k, v in train_gen.class_indices.items()}\n"
+        "y_pred = [int(names[i]) for i in np.argmax(model.predict(x_test), axis=1)]",
+    )
+    assert _labels(mapped) == []
+
+
+def test_random_sampler_predictions_against_stored_targets_through_a_name():
+    src = """\
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, SubsetRandomSampler
+dataset = datasets.ImageFolder("data", transform=tf)
+val_loader = DataLoader(dataset, batch_size=32, sampler=SubsetRandomSampler(val_idx))
+preds = []
+with torch.no_grad():
+    for x, _ in val_loader:
+        preds.append(model(x).argmax(1))
+preds = torch.cat(preds).numpy()
+targets = np.array(dataset.targets)[val_idx]
+print((preds == targets).mean())
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL312" and "random sampler" in f.explanation
+    sequential = src.replace("SubsetRandomSampler(val_idx)", "SequentialSampler(val_idx)")
+    assert _labels(sequential) == []
+
+
+NAME_TABLE = """\
+import json
+import torch
+from torchvision import datasets
+train_data = datasets.ImageFolder("flowers/train", transform=tf)
+with open("cat_to_name.json") as f:
+    cat_to_name = json.load(f)
+probs, idx = torch.softmax(model(img), dim=1).topk(5)
+print([cat_to_name[str(i)] for i in idx[0].tolist()])
+"""
+
+
+def test_predicted_index_looked_up_in_a_table_keyed_by_folder_name():
+    (f,) = _labels(NAME_TABLE)
+    assert f.code == "GL304" and "post.py:6:" in f.evidence and "post.py:8:" in f.evidence
+    mapped = NAME_TABLE.replace(
+        "print([cat_to_name[str(i)] for i in idx[0].tolist()])",
+        "idx_to_class = {v: k for k, v in train_data.class_to_idx.items()}\n"
+        "print([cat_to_name[idx_to_class[i]] for i in idx[0].tolist()])",
+    )
+    assert _labels(mapped) == []
+    # ImageNet's class index file is keyed by the index the 1000-way head predicts
+    imagenet = NAME_TABLE.replace("cat_to_name.json", "imagenet_class_index.json")
+    assert _labels(imagenet) == []
+
+
+SUBSET_PARENT = """\
+import torch
+from sklearn.metrics import accuracy_score
+from torch.utils.data import DataLoader, random_split
+from torchvision import datasets
+full = datasets.ImageFolder("data", transform=tf)
+train_ds, val_ds = random_split(full, [800, 200])
+val_loader = DataLoader(val_ds, batch_size=32, shuffle=False)
+preds = []
+with torch.no_grad():
+    for x, _ in val_loader:
+        preds.extend(model(x).argmax(1).tolist())
+print(accuracy_score(val_ds.dataset.targets, preds))
+"""
+
+
+def test_subset_predictions_scored_against_the_parents_labels():
+    (f,) = _labels(SUBSET_PARENT)
+    assert f.code == "GL317" and "post.py:12:" in f.evidence and "inferred" in f.explanation
+    own = SUBSET_PARENT.replace(
+        "print(accuracy_score(val_ds.dataset.targets, preds))",
+        "y_true = [val_ds.dataset.targets[i] for i in val_ds.indices]\n"
+        "print(accuracy_score(y_true, preds))",
+    )
+    assert _labels(own) == []
+    # a plain dataset's own targets, in the order a shuffle=False loader reads it
+    whole = SUBSET_PARENT.replace("DataLoader(val_ds,", "DataLoader(full,").replace(
+        "val_ds.dataset.targets", "full.targets"
+    )
+    assert _labels(whole) == []
+
+
+def test_listdir_names_for_a_model_loaded_from_a_file():
+    src = """\
+import os
+import numpy as np
+from tensorflow.keras.models import load_model
+model = load_model("fruits.h5")
+class_names = os.listdir("fruits/train")
+print(class_names[np.argmax(model.predict(x))])
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "loaded from a file" in f.explanation
+    assert _labels(src.replace('model = load_model("fruits.h5")\n', "")) == []
+    # the script numbers its own labels with the same listing: one order in one run
+    own = src.replace("print(", "labels = {c: i for i, c in enumerate(class_names)}\nprint(")
+    assert _labels(own) == []
+
+
+def test_sorted_value_maps_and_dummies_built_per_split():
+    maps = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+train_map = {c: i for i, c in enumerate(sorted(train_df.label.unique()))}
+val_map = {c: i for i, c in enumerate(sorted(val_df.label.unique()))}
+"""
+    (f,) = _labels(maps)
+    assert f.code == "GL315" and "post.py:4:" in f.evidence and "post.py:5:" in f.evidence
+    one = maps.replace(
+        "val_map = {c: i for i, c in enumerate(sorted(val_df.label.unique()))}",
+        "val_map = train_map",
+    )
+    assert _labels(one) == []
+    dummies = """\
+import pandas as pd
+train_df = pd.read_csv("train.csv")
+val_df = pd.read_csv("val.csv")
+y_train = pd.get_dummies(train_df.label).values
+y_val = pd.get_dummies(val_df.label).values
+"""
+    assert [f.code for f in _labels(dummies)] == ["GL315"]
+    # unsorted per-split maps are said once, by GL306
+    unsorted = maps.replace("sorted(train_df.label.unique())", "train_df.label.unique()")
+    unsorted = unsorted.replace("sorted(val_df.label.unique())", "val_df.label.unique()")
+    assert [f.code for f in _labels(unsorted)] == ["GL306"]
+
+
+FRAGMENT = """\
+predictions = model.predict_generator(validation_generator, steps=nb_validation_samples // 32 + 1)
+y_pred = np.argmax(predictions, axis=1)
+print(confusion_matrix(validation_generator.classes, y_pred))
+"""
+
+
+def test_fragment_scoring_an_unseen_generator_against_its_classes_asks():
+    (f,) = _labels(FRAGMENT)
+    assert f.code == "GL118" and f.severity == "warning"
+    assert "inferred" in f.explanation and "post.py:3:" in f.evidence
+    made = (
+        "from keras.preprocessing.image import ImageDataGenerator\n"
+        "validation_generator = ImageDataGenerator().flow_from_directory('val', shuffle=False)\n"
+    )
+    assert _labels(made + FRAGMENT) == []
+    # labels from somewhere else than the generator: nothing says they are in another order
+    assert _labels(FRAGMENT.replace("validation_generator.classes", "y_val")) == []
+
+
+def test_fragment_pairing_an_unseen_generators_filenames_with_predictions():
+    src = """\
+pred = model.predict_generator(test_generator, steps=len(test_generator))
+idx = np.argmax(pred, axis=1)
+filenames = test_generator.filenames
+pd.DataFrame({"Filename": filenames, "Predictions": idx}).to_csv("results.csv")
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL118" and "test_generator.filenames" in f.title
+    assert "post.py:4:" in f.evidence

@@ -22,6 +22,8 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_pipeline,
     keras_split,
     keras_train,
+    label_encoders,
+    label_pairing,
     lightning_rules,
     torch_data,
     torch_model,

@@ -116,7 +116,19 @@ def check_class_names(ctx: Ctx) -> None:
 
 
 _WRITERS = {"makedirs", "mkdir", "copy", "copyfile", "copy2", "move", "save", "imwrite", "symlink"}
-_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
+# attributes that map a loader's class index back to its folder name
+CLASS_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
+# scikit-learn metrics that score predictions against labels, position by position
+SCORES = {
+    "confusion_matrix",
+    "classification_report",
+    "accuracy_score",
+    "f1_score",
+    "precision_score",
+    "recall_score",
+    "roc_auc_score",
+    "balanced_accuracy_score",
+}
 
 
 def _numeric_component(node: ast.AST) -> bool:
@@ -143,7 +155,7 @@ def check_numeric_folders(ctx: Ctx) -> None:
     if not writes:
         return
     tree = ctx.src.tree
-    if any(isinstance(n, ast.Attribute) and n.attr in _MAPPINGS for n in ast.walk(tree)):
+    if any(isinstance(n, ast.Attribute) and n.attr in CLASS_MAPPINGS for n in ast.walk(tree)):
         return  # indices are mapped back to folder names somewhere
     preds = [c for c in prog.calls if c.name in ("argmax", "predict", "predict_classes", "max")]
     if not preds or not once(ctx, "common.numeric_folders"):

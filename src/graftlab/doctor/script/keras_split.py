@@ -6,12 +6,13 @@ import ast
 import re
 
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import SCORES, once
 from graftlab.doctor.script.flow import CallSite, ElementOf
 from graftlab.doctor.script.frameworks import uses_keras
-from graftlab.doctor.script.keras_graph import Flow, role_of
+from graftlab.doctor.script.keras_graph import _DATASET_METHODS, Flow, role_of
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.knowledge import REFS, say
+from graftlab.doctor.script.label_rules import value_key
 
 
 def same_dir_finding(ctx: Ctx, path: str, lines: list[int], role: str, code: str) -> None:
@@ -404,22 +405,34 @@ def check_label_order(ctx: Ctx) -> None:
             if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
                 continue
             labels = _label_reads(ctx, f) or _scored_against(ctx, pred)
+            rows = [] if labels else _frame_rows(ctx, f, pred)
             if not labels and f.site.name == "flow" and ctx.prog.assigned_name(pred.node):
                 # flow(x) keeps no file order to read labels back from: the predictions
                 # can only be compared with the arrays, which are in another order
                 labels = [pred.node.lineno]
-            if not labels or not once(ctx, "keras.label_order", f.line):
+            if not (labels or rows) or not once(ctx, "keras.label_order", f.line):
                 continue
             ctx.add(
                 "GL118",
                 "label-order-mismatch",
                 "error",
-                "Predictions on a shuffled stream are compared with labels in file order",
-                [f.line, pred.node.lineno, labels[0]],
+                "Predictions on a shuffled stream are "
+                + (
+                    "written into the rows of the frame it reads"
+                    if rows
+                    else "compared with labels in file order"
+                ),
+                [f.line, pred.node.lineno, (labels or rows)[0]],
                 "The stream shuffles (shuffle=True is the default), so predict() returns "
                 "images in a random order, while the labels are read in another order "
-                "(generator.classes is in file order; iterating a tf.data dataset again "
-                "reshuffles it). Predictions and labels do not line up: the confusion matrix "
+                + (
+                    "(the data frame keeps its own row order, so row i gets the prediction of "
+                    "some other image)"
+                    if rows
+                    else "(generator.classes is in file order; iterating a tf.data dataset again "
+                    "reshuffles it)"
+                )
+                + ". Predictions and labels do not line up: the confusion matrix "
                 "and the accuracy computed from them are near chance although model.evaluate() "
                 "reports a good accuracy.",
                 "Create the evaluation stream with shuffle=False (and call generator.reset() "
@@ -427,7 +440,134 @@ def check_label_order(ctx: Ctx) -> None:
                 "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
                 [REFS["keras_idg"], REFS["keras_idfd"]],
             )
+    _shuffled_pipelines(ctx, preds)
+    _unseen_generators(ctx, preds)
     _class_lists(ctx)
+
+
+def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
+    """GL118 (inferred): a fragment predicts on a generator it never creates and scores the
+    predictions against that generator's ``.classes``. Keras' directory and data-frame
+    iterators shuffle unless told not to, and the paste does not show that they were."""
+    prog = ctx.prog
+    for pred in preds:
+        data = pred.arg(0, "x") or pred.kw("generator")
+        if not isinstance(data, ast.Name) or prog.lookup(data.id, pred.ev.idx, pred.ev.scope):
+            continue  # made in the paste: the flows above know how it shuffles
+        for line in _scored_against(ctx, pred) + _paired(ctx, pred):
+            ev = next(e for e in prog.events if e.node.lineno <= line <= e.node.end_lineno)
+            seen = [ev.node]  # the statement, and the values of the names it uses
+            for m in ast.walk(ev.node):
+                b = prog.lookup(m.id, ev.idx, ev.scope) if isinstance(m, ast.Name) else None
+                if b is not None:
+                    seen.append(b.value)
+            attr = next(
+                (
+                    n.attr
+                    for x in seen
+                    for n in ast.walk(x)
+                    if isinstance(n, ast.Attribute)
+                    and n.attr in ("classes", "labels", "filenames", "filepaths")
+                    and isinstance(n.value, ast.Name)
+                    and n.value.id == data.id
+                ),
+                None,
+            )
+            if attr is None or not once(ctx, "keras.unseen_generator", data.id):
+                continue
+            how = "paired with" if attr in ("filenames", "filepaths") else "scored against"
+            ctx.add(
+                "GL118",
+                "label-order-mismatch",
+                "warning",
+                f"Predictions on {data.id} are {how} {data.id}.{attr}, which is in file order",
+                [pred.node.lineno, line],
+                f"{data.id}.{attr} lists the samples in file order, while predict() returns "
+                f"the images in the order {data.id} yields them. The two line up only when the "
+                "generator was created with shuffle=False; flow_from_directory and "
+                "flow_from_dataframe shuffle by default, and then the confusion matrix and "
+                "accuracy are near chance although evaluate() looks fine (inferred: the paste "
+                f"does not show how {data.id} was created).",
+                "Create the evaluation generator with shuffle=False (and call "
+                f"{data.id}.reset() before predict), or collect labels and predictions in the "
+                "same pass.",
+                [REFS["keras_idg"], REFS["keras_idfd"]],
+            )
+            break
+
+
+def _paired(ctx: Ctx, pred: CallSite) -> list[int]:
+    """Lines after ``pred`` that pair its predictions row by row with other values in a dict
+    or a ``zip`` (``DataFrame({"file": gen.filenames, "label": preds})``)."""
+    prog = ctx.prog
+    out = []
+    for ev in prog.events[pred.ev.idx :]:
+        for n in ast.walk(ev.node) if _parts(ev.node) else ():
+            cols = (
+                [v for v in n.values if v is not None]
+                if isinstance(n, ast.Dict)
+                else list(n.args)
+                if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "zip"
+                else []
+            )
+            if len(cols) >= 2 and any(
+                m is pred.node for c in cols for r in prog.deps(c, ev, 30) for m in ast.walk(r.node)
+            ):
+                out.append(n.lineno)
+                break
+    return out
+
+
+def _shuffle_in_chain(ctx: Ctx, node: ast.expr | None, ev) -> ast.Call | None:
+    """The ``.shuffle(n)`` of a tf.data chain (``from_tensor_slices(...).shuffle(n).batch(b)``)
+    that reshuffles on every pass; None when there is none or it keeps one order
+    (``reshuffle_each_iteration=False``). Followed as expressions where they run, so that a
+    helper called for training and for testing is read per call."""
+    prog = ctx.prog
+    if node is None:
+        return None
+    r = prog.origin(node, ev.idx, ev.scope)
+    for _ in range(20):
+        n = r.node
+        fn = n.func if isinstance(n, ast.Call) else None
+        if not isinstance(fn, ast.Attribute) or fn.attr not in _DATASET_METHODS:
+            return None
+        at = prog.events[min(r.idx, len(prog.events) - 1)]
+        if fn.attr == "shuffle" and not (at.scope == r.scope and prog.ruled_out(at)):
+            keep = next((k.value for k in n.keywords if k.arg == "reshuffle_each_iteration"), None)
+            return n if prog.const(keep, r.idx, r.scope) is not False else None
+        r = prog.origin(fn.value, r.idx, r.scope)
+    return None
+
+
+def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
+    """GL118: ``model.predict(ds)`` on a tf.data pipeline that shuffles, its predictions scored
+    against labels: no labels read outside that one pass are in the order it drew."""
+    ks = keras_script(ctx)
+    for pred in preds:
+        data = pred.arg(0, "x")
+        if data is None or ks.flow_of(data, pred.ev) is not None:
+            continue  # the flows are checked above
+        shuffle = _shuffle_in_chain(ctx, data, pred.ev)
+        scored = _scored_against(ctx, pred) if shuffle is not None else []
+        if not scored or not once(ctx, "keras.label_order", shuffle.lineno):
+            continue
+        ctx.add(
+            "GL118",
+            "label-order-mismatch",
+            "error",
+            "Predictions on a shuffled tf.data pipeline are compared with labels read apart",
+            [shuffle.lineno, pred.node.lineno, scored[0]],
+            "The pipeline shuffles, and draws a new order on every pass "
+            "(reshuffle_each_iteration defaults to True), so predict() returns the samples in "
+            "an order no other read of the labels shares: not the arrays it was built from, "
+            "not another loop over the dataset. The confusion matrix and accuracy computed "
+            "from them are near chance although model.evaluate() reports a good accuracy.",
+            "Shuffle only the training pipeline; build the evaluation one without .shuffle(), "
+            "or collect labels and predictions in the same pass:\n"
+            "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
+            [REFS["keras_idfd"]],
+        )
 
 
 def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
@@ -471,18 +611,6 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
     return out
 
 
-_METRICS = {
-    "confusion_matrix",
-    "classification_report",
-    "accuracy_score",
-    "f1_score",
-    "precision_score",
-    "recall_score",
-    "roc_auc_score",
-    "balanced_accuracy_score",
-}
-
-
 def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
     """Lines where the predictions of ``pred`` are scored against labels (a metric call or
     an ``==`` comparison): with a shuffling stream no labels read elsewhere line up."""
@@ -495,15 +623,54 @@ def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
             isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops)
             for n in ast.walk(c.ev.node)
         )
-        if c.name not in _METRICS and not compare:
+        if c.name not in SCORES and not compare:
             continue
         args = [*c.node.args, *[k.value for k in c.node.keywords]]
-        if compare and c.name not in _METRICS:
+        if compare and c.name not in SCORES:
             args = [n for n in ast.walk(c.ev.node) if isinstance(n, ast.Compare)]
         for a in args:
             refs = prog.deps(a, c.ev, limit=30)
             if any(n is pred.node for r in refs for n in ast.walk(r.node)):
                 out.append(c.node.lineno)
+                break
+    return out
+
+
+def _frame_rows(ctx: Ctx, flow: Flow, pred: CallSite) -> list[int]:
+    """Lines where the predictions of a ``flow_from_dataframe`` stream are written into the
+    rows of the frame it reads (``test_df["label"] = preds``, ``pd.DataFrame({"id":
+    test_df.id, "label": preds})``): the frame is in its own row order, the stream's in the
+    order it shuffled to."""
+    if flow.site.name != "flow_from_dataframe" or flow.shuffle is not True:
+        return []
+    frame = flow.site.arg(0, "dataframe")
+    if frame is None:
+        return []
+    prog = ctx.prog
+    key = value_key(prog.origin(frame, flow.site.ev.idx, flow.site.ev.scope).node)
+
+    def is_frame(node: ast.expr, ev) -> bool:
+        return value_key(prog.origin(node, ev.idx, ev.scope).node) == key
+
+    def predicted(node: ast.expr, ev) -> bool:
+        return any(n is pred.node for r in prog.deps(node, ev, limit=30) for n in ast.walk(r.node))
+
+    out = []
+    for ev in prog.events[pred.ev.idx :]:
+        n = ev.node
+        written = isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Subscript | ast.Attribute) and is_frame(t.value, ev)
+            for t in n.targets
+        )
+        if written and predicted(n.value, ev):
+            out.append(n.lineno)
+            continue
+        for d in (m for m in ast.walk(n) if isinstance(m, ast.Dict)) if _parts(n) else ():
+            columns = [v for v in d.values if isinstance(v, ast.Subscript | ast.Attribute)]
+            if any(is_frame(v.value, ev) for v in columns) and any(
+                predicted(v, ev) for v in d.values
+            ):
+                out.append(n.lineno)
                 break
     return out
 
@@ -525,8 +692,9 @@ def _parts(node: ast.stmt) -> list[ast.AST]:
 
 def _class_lists(ctx: Ctx) -> None:
     ks = keras_script(ctx)
-    lists = [(f, f.kwc("classes", None)) for f in ks.flows]
+    lists = [(f, f.kwc("classes", None) or f.kwc("class_names", None)) for f in ks.flows]
     lists = [(f, v) for f, v in lists if isinstance(v, list | tuple)]
+    _one_side_listed(ctx, ks, lists)
     for f, v in lists:
         for g, w in lists:
             if f.role == "train" and g.role in ("val", "test", "predict") and list(v) != list(w):
@@ -542,6 +710,42 @@ def _class_lists(ctx: Ctx) -> None:
                     "Define CLASSES = [...] once and pass classes=CLASSES to every flow.",
                     [REFS["keras_idg"]],
                 )
+
+
+def _one_side_listed(ctx: Ctx, ks, lists: list) -> None:
+    """GL118 (inferred): one flow numbers the classes by a ``classes=`` list that is not
+    sorted, the flow of the other split by its sorted folder names."""
+    listed = {id(f) for f, _ in lists}
+    for f, v in lists:
+        if not all(isinstance(c, str) for c in v) or list(v) == sorted(v):
+            continue
+        for g in ks.flows:
+            if id(g) in listed or g.site.name == "flow" or g.site.kw("classes") is not None:
+                continue
+            if g.site.kw("class_names") is not None or {f.role, g.role} not in _SPLIT_PAIRS:
+                continue
+            if not once(ctx, "keras.one_side_listed", f.line):
+                continue
+            listing, other = (f, g) if f.role == "train" else (g, f)
+            ctx.add(
+                "GL118",
+                "label-order-mismatch",
+                "warning",
+                "One flow lists its classes in a given order, the other numbers them sorted",
+                sorted({f.line, g.line}),
+                f"classes={list(v)} makes index 0 {v[0]!r}, index 1 {v[1]!r}, ... in the "
+                f"{say(f.role)} flow, while the {say(g.role)} flow ({g.site.name}) numbers its "
+                f"folders in sorted order: {sorted(v)}. The same class gets a different index in "
+                "the two splits, so the model is scored against labels numbered another way "
+                f"(inferred: the {say(g.role)} folders are taken to be named as in the list).",
+                "Pass the same list to every flow: CLASSES = [...]; "
+                f"flow_from_directory(..., classes=CLASSES) for {say(listing.role)} and "
+                f"{say(other.role)} alike.",
+                [REFS["keras_idg"], REFS["keras_idfd"]],
+            )
+
+
+_SPLIT_PAIRS = [{"train", "val"}, {"train", "test"}]
 
 
 __all__ = ["ElementOf", "same_dir_finding"]

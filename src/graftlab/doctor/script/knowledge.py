@@ -299,6 +299,8 @@ REFS = {
     "#torch.nn.Module.load_state_dict",
     "tv_models": "https://pytorch.org/vision/stable/models.html",
     "tv_tutorial": "https://pytorch.org/tutorials/beginner/transfer_learning_tutorial.html",
+    "sk_label_encoder": "https://scikit-learn.org/stable/modules/generated/"
+    "sklearn.preprocessing.LabelEncoder.html",
     "timm_data": "https://huggingface.co/docs/timm/reference/data",
     "lpft": "https://arxiv.org/abs/2202.10054",
     "yosinski": "https://arxiv.org/abs/1411.1792",

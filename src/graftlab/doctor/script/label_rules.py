@@ -15,7 +15,13 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once, sorting_loaders, source_text
+from graftlab.doctor.script.common_rules import (
+    CLASS_MAPPINGS,
+    SCORES,
+    once,
+    sorting_loaders,
+    source_text,
+)
 from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, dotted, last
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import REFS
@@ -36,12 +42,32 @@ _SORTING_LOADERS = {
     "ImageFolder",
     "DatasetFolder",
     "load_files",
+    "flow_from_dataframe",
 }
+_UNNUMBERED_MODES = {"raw", "input", "multi_output", None}
+
+
+def _numbering_loaders(ctx: Ctx) -> list:
+    """Folder and data-frame loaders that number the classes by their sorted names
+    (``flow_from_dataframe`` too, unless its ``class_mode`` passes the column through)."""
+    out = []
+    for c in sorting_loaders(ctx, _SORTING_LOADERS):
+        mode = c.kw("class_mode")
+        passed = (
+            mode is not None and ctx.prog.const(mode, c.ev.idx, c.ev.scope) in _UNNUMBERED_MODES
+        )
+        if c.name != "flow_from_dataframe" or not passed:
+            out.append(c)
+    return out
+
+
 _PREDICTORS = {"argmax", "max", "topk", "predict", "predict_classes", "argsort", "predict_proba"}
 _ORDER = {
     "listdir": "os.listdir/glob return entries in file-system order, not sorted",
     "set": "a set's iteration order over strings changes from one run to the next",
     "unique": ".unique() keeps the order of first appearance",
+    "key": "it is sorted with a key (as numbers, naturally, ignoring case), while the folder "
+    "loaders sort the plain names as strings: '1', '10', '2'",
 }
 
 
@@ -61,6 +87,10 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
     q = canon(ctx.prog.qualname(n.func, r.idx, r.scope) or "")
     name = last(q) if q else getattr(n.func, "attr", "")
     if name in ("sorted", "sort", "natsorted"):
+        # a key (int, natural order, lower case) gives another order than the loaders' plain sort
+        keyed = name == "natsorted" or any(k.arg == "key" for k in n.keywords)
+        if keyed and n.args and unstable_source(ctx, n.args[0], r, depth + 1) is not None:
+            return "key", n.lineno
         return None
     if name in _LISTING and name != "walk":
         return "listdir", n.lineno
@@ -88,6 +118,25 @@ def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
         if src is not None:
             out.append((var, ev, src[0], src[1]))
     return out
+
+
+_LOADS = {"load_model", "load_state_dict", "load_weights", "load_learner"}
+
+
+def _loaded_model(ctx: Ctx) -> bool:
+    """The script predicts with weights trained elsewhere (``load_model``, ``load_state_dict``)."""
+    return any(c.name in _LOADS for c in ctx.prog.calls)
+
+
+def _numbers_with(ctx: Ctx, var: str) -> bool:
+    """``enumerate(var)`` somewhere: the script numbers its own labels with this listing."""
+    return any(
+        isinstance(n, ast.Call)
+        and getattr(n.func, "id", "") == "enumerate"
+        and n.args
+        and dotted(n.args[0]) == var
+        for n in ast.walk(ctx.src.tree)
+    )
 
 
 def _indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
@@ -146,8 +195,8 @@ def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str]]:
                 if not is_enum:
                     continue
                 src = unstable_source(ctx, it.args[0], ev)
-                if src is None:
-                    continue
+                if src is None or src[0] == "key":
+                    continue  # a keyed sort is the same order for every split
                 role = _role_near(ctx, ev, it.args[0])
                 out.append((n.lineno, src[0], role, ast.unparse(n)[:80]))
     return out
@@ -177,15 +226,19 @@ def check_unstable_order(ctx: Ctx) -> None:
     loader; training and evaluation label mappings each built from an unstable order."""
     if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
         return
-    loaders = sorting_loaders(ctx, _SORTING_LOADERS)
-    sorted_in_place = {
-        dotted(c.node.func.value) for c in ctx.prog.method_calls("sort") if not c.node.args
-    }
+    loaders = _numbering_loaders(ctx)
+    sorts = [c for c in ctx.prog.method_calls("sort") if not c.node.args]
+    sorted_in_place = {dotted(c.node.func.value) for c in sorts if not c.node.keywords}
+    keyed_in_place = {dotted(c.node.func.value) for c in sorts if c.kw("key") is not None}
     for var, ev, kind, line in _class_lists(ctx):
         if var in sorted_in_place:
             continue  # classes.sort() puts them in the loader's order
+        kind = "key" if var in keyed_in_place else kind
         used = _indexed_by_prediction(ctx, var, ev.idx, unstable=True)
-        if not used or (kind == "listdir" and not loaders) or (kind == "unique" and not loaders):
+        trained_elsewhere = kind == "listdir" and _loaded_model(ctx) and not _numbers_with(ctx, var)
+        if not used or (
+            kind in ("listdir", "unique", "key") and not loaders and not trained_elsewhere
+        ):
             continue
         if not once(ctx, "label.unstable", var):
             continue
@@ -194,15 +247,23 @@ def check_unstable_order(ctx: Ctx) -> None:
             "GL306",
             "label-order-mismatch",
             "warning",
-            f"{var} is not sorted, but the class indices it names are",
+            f"{var} is sorted another way than the class indices it names"
+            if kind == "key"
+            else f"{var} is not sorted, but the class indices it names are",
             [line, *([loaders[0].node.lineno] if loaders else []), used],
             f"{var} is built from a listing whose order is not the label order: "
             f"{_ORDER[kind]}. "
             + (
                 f"The model's class indices come from {by}, which numbers the classes by "
-                "sorted folder name. "
+                "their sorted names. "
                 if by
-                else "The indices the model learned come from another run or another list. "
+                else "The indices the model learned come from another run or another list"
+                + (
+                    " (inferred: the model is loaded from a file, and Keras' and "
+                    "torchvision's folder loaders number classes by sorted folder name). "
+                    if trained_elsewhere
+                    else ". "
+                )
             )
             + f"{var}[prediction] therefore names the wrong class whenever the two orders "
             "differ; the model can be right and the reported label wrong.",
@@ -291,7 +352,6 @@ def _maps(ctx: Ctx, lines, kind: str, title: str, why: str) -> None:
     )
 
 
-_MAPPINGS = {"classes", "class_to_idx", "class_indices", "class_names", "idx_to_class"}
 # a class folder named by a number: ``data/train/10``, ``Test/2/00409.png``
 _NUMERIC_DIR = re.compile(r"(?:^|/)\d{1,4}(?:/?$|/[^/]+\.(?:png|jpe?g|bmp|ppm|gif|tiff?)$)", re.I)
 
@@ -337,9 +397,12 @@ def _numbered_path(ctx: Ctx, n: ast.AST) -> bool:
 def _external_numeric_labels(ctx: Ctx, n: ast.AST, ev: Event) -> bool:
     """``pred == label`` where one side is a predicted index and the other is read from a
     table (a CSV column of class ids): the loader's indices are read as those numbers."""
-    if not (isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops)):
+    if isinstance(n, ast.Compare) and any(isinstance(o, ast.Eq) for o in n.ops):
+        sides = [n.left, *n.comparators]
+    elif isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) in SCORES:
+        sides = [*n.args[:2], *[k.value for k in n.keywords if k.arg in ("y_true", "y_pred")]]
+    else:
         return False
-    sides = [n.left, *n.comparators]
 
     def reads(node: ast.expr, names: set[str]) -> bool:
         for ref in ctx.prog.deps(node, ev, limit=20):
@@ -390,11 +453,11 @@ def _numeric_folder_evidence(ctx: Ctx) -> tuple[int, str]:
 def check_numeric_folders(ctx: Ctx) -> None:
     """GL304: folders named by numbers read by a sorting loader, predicted indices used as
     those numbers with no mapping back through the loader."""
-    loaders = sorting_loaders(ctx, _SORTING_LOADERS)
+    loaders = _numbering_loaders(ctx)
     if not loaders or any(f.code == "GL304" for f in ctx.findings):
         return
     tree = ctx.src.tree
-    if any(isinstance(n, ast.Attribute) and n.attr in _MAPPINGS for n in ast.walk(tree)):
+    if any(isinstance(n, ast.Attribute) and n.attr in CLASS_MAPPINGS for n in ast.walk(tree)):
         return  # indices are mapped back to folder names somewhere
     line, reason = _numeric_folder_evidence(ctx)
     preds = [c for c in ctx.prog.calls if c.name in _PREDICTORS]
@@ -419,7 +482,7 @@ def check_numeric_folders(ctx: Ctx) -> None:
     )
 
 
-_IMAGENET_NAMES = re.compile(r"imagenet_class|imagenet1000|synset|imagenet_labels", re.I)
+IMAGENET_TABLES = re.compile(r"imagenet_class|imagenet1000|synset|imagenet_labels", re.I)
 
 
 @check("common.imagenet_names_new_head")
@@ -444,7 +507,7 @@ def check_imagenet_names(ctx: Ctx) -> None:
             new_heads.append(c)
     if not new_heads:
         return
-    if not _IMAGENET_NAMES.search(source_text(ctx)) and "decode_predictions" not in source_text(
+    if not IMAGENET_TABLES.search(source_text(ctx)) and "decode_predictions" not in source_text(
         ctx
     ):
         return
@@ -469,7 +532,7 @@ def check_imagenet_names(ctx: Ctx) -> None:
                 for m in ast.walk(r.node)
                 if isinstance(m, ast.Constant | ast.Name | ast.BinOp)
             )
-            if _IMAGENET_NAMES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
+            if IMAGENET_TABLES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
                 line = n.lineno
                 break
     if not line or not once(ctx, "label.imagenet_names"):
@@ -510,12 +573,14 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
     loop that does not train, then compared with ``test_set.targets`` (file order)."""
     prog = ctx.prog
     for c in (c for c in prog.calls if c.name == "DataLoader"):
-        if prog.const(c.kw("shuffle"), c.ev.idx, c.ev.scope) is not True:
+        if prog.const(c.kw("shuffle"), c.ev.idx, c.ev.scope) is not True and not _random_sampler(
+            prog, c
+        ):
             continue
         ds = c.arg(0, "dataset")
         if ds is None:
             continue
-        ds_origin = _value_key(prog.origin(ds, c.ev.idx, c.ev.scope).node)
+        ds_origin = value_key(prog.origin(ds, c.ev.idx, c.ev.scope).node)
         for ev in prog.events:
             loop = ev.node
             if not isinstance(loop, ast.For) or prog.loop_trains(ev.idx):
@@ -541,8 +606,9 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
                 "warning",
                 "Predictions from a shuffling DataLoader are compared with the dataset's labels",
                 [c.node.lineno, loop.lineno, hit],
-                "The DataLoader draws the samples in a new random order every pass "
-                "(shuffle=True), so the predictions gathered batch by batch are in that order, "
+                "The DataLoader draws the samples in a new random order every pass ("
+                + ("shuffle=True" if not _random_sampler(prog, c) else "a random sampler")
+                + "), so the predictions gathered batch by batch are in that order, "
                 "while the dataset's own label list is in file order. Matched index by index, "
                 "they do not line up: accuracy and confusion matrix computed from them are near "
                 "chance although the model is fine (inferred: the labels are read from the "
@@ -552,6 +618,15 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
                 "labels.append(y)",
                 [REFS["tv_tutorial"]],
             )
+
+
+_RANDOM_SAMPLERS = {"RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}
+
+
+def _random_sampler(prog, loader) -> bool:
+    """``DataLoader(ds, sampler=SubsetRandomSampler(idx))``: a random order, like shuffle=True."""
+    site = prog.origin_call(loader.kw("sampler"), loader.ev) if loader.kw("sampler") else None
+    return site is not None and site.name in _RANDOM_SAMPLERS
 
 
 def _gathered(prog, start: int, end: int) -> set[str]:
@@ -572,7 +647,7 @@ def _gathered(prog, start: int, end: int) -> set[str]:
     return out
 
 
-def _value_key(node: ast.AST) -> object:
+def value_key(node: ast.AST) -> object:
     """A value's identity: the expression that made it, or the name of one never bound in the
     paste (``test_set`` of a fragment)."""
     return ("name", node.id) if isinstance(node, ast.Name) else id(node)
@@ -581,7 +656,7 @@ def _value_key(node: ast.AST) -> object:
 def _labels_compared(prog, ds_origin: object, gathered: set[str], end: int) -> int | None:
     """Line after the loop where a gathered name and ``dataset.targets`` meet in one statement
     (directly or through one rebinding such as ``preds = torch.cat(preds)``)."""
-    derived = set(gathered)
+    derived, labelled = set(gathered), set()  # names holding predictions / stored labels
     for ev in prog.events[end + 1 :]:
         names = {n.id for n in ast.walk(ev.node) if isinstance(n, ast.Name)}
         reads = [
@@ -589,10 +664,14 @@ def _labels_compared(prog, ds_origin: object, gathered: set[str], end: int) -> i
             for n in ast.walk(ev.node)
             if isinstance(n, ast.Attribute)
             and n.attr in _DATASET_LABELS
-            and _value_key(prog.origin(n.value, ev.idx, ev.scope).node) == ds_origin
+            and value_key(prog.origin(n.value, ev.idx, ev.scope).node) == ds_origin
         ]
-        if reads and names & derived:
+        if (reads or names & labelled) and names & derived:
             return ev.node.lineno
-        if isinstance(ev.node, ast.Assign) and names & derived:
-            derived |= {t.id for t in ev.node.targets if isinstance(t, ast.Name)}
+        if isinstance(ev.node, ast.Assign):
+            bound = {t.id for t in ev.node.targets if isinstance(t, ast.Name)}
+            if names & derived:
+                derived |= bound
+            elif reads or names & labelled:
+                labelled |= bound
     return None

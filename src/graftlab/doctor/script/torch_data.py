@@ -824,6 +824,9 @@ def _shuffled_predictions(ctx: Ctx, call: CallSite) -> bool:
         ]
         if not keeps or not once(ctx, "torch.shuffled_predictions", call.node.lineno):
             continue
+        cited = ctx.src.evidence(call.node.lineno)
+        if any(f.code in ("GL312", "GL218") and cited in f.evidence for f in ctx.findings):
+            return True  # the same loader's predictions already matched to its labels: said once
         ctx.add(
             "GL218",
             "label-order-mismatch",
