@@ -84,14 +84,24 @@ def role_from_loaders(
     """The role the use of the loaders over the dataset built at ``site`` shows, among
     ``allow``: by default training or per-epoch validation (a loop over it outside
     training may be feature extraction)."""
-    used = {
-        usage_role(prog, c)
-        for c in prog.calls
-        if c.name.endswith("DataLoader")
-        and (o := prog.origin_call(c.arg(0, "dataset"), c.ev)) is not None
-        and o.node is site.node
-    } - {None}
+    used = set(_loader_roles(prog).get(id(site.node), ())) - {None}
     return used.pop() if len(used) == 1 and used <= set(allow) else None
+
+
+def _loader_roles(prog: Program) -> dict[int, set[str | None]]:
+    """The roles of the DataLoaders over each dataset call (by the call's node id), found
+    once per script: asked per dataset, the walk over every loader was quadratic (a 200,000
+    character paste spent its whole time bound here)."""
+    memo = prog.memo.get("loader_roles")
+    if memo is None:
+        memo = {}
+        for c in prog.calls:
+            if c.name.endswith("DataLoader"):
+                o = prog.origin_call(c.arg(0, "dataset"), c.ev)
+                if o is not None:
+                    memo.setdefault(id(o.node), set()).add(usage_role(prog, c))
+        prog.memo["loader_roles"] = memo
+    return memo
 
 
 def path_role(prog: Program, node: ast.expr | None, at: Event) -> str | None:
