@@ -165,6 +165,28 @@ def test_a_finetune_that_changes_nothing_exports_the_halfway_weights(data, tmp_p
     assert acc == pytest.approx(s["interpolated"]["val"]["accuracy"])
 
 
+def test_auto_interpolation_only_when_validation_is_small():
+    from types import SimpleNamespace
+
+    from graftlab.train import interpolate
+
+    task = Task("multiclass", 3)
+    strategy = SimpleNamespace(init_head="probe")
+
+    def run(n_val):
+        data = SimpleNamespace(task=task, decisions=[])
+        feats = SimpleNamespace(y={"val": np.arange(n_val) % 3})
+        built = SimpleNamespace(strategy=strategy)  # no model: a large split returns first
+        ft = SimpleNamespace(config=_config(interpolate="auto"))
+        return interpolate(built, data, feats, ft, _config(), None), data.decisions
+
+    mid, (decision,) = run(600)
+    assert mid is None and decision.option == "interpolate" and decision.value == "none"
+    assert "600 validation images" in decision.reason
+    with pytest.raises(AttributeError):  # small: it goes on to build the halfway weights
+        run(60)
+
+
 def test_mix_weights_is_linear_and_keeps_integer_counters():
     start = {"w": torch.zeros(3), "n": torch.tensor(0)}
     end = {"w": torch.full((3,), 2.0), "n": torch.tensor(7)}

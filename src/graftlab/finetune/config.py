@@ -87,9 +87,10 @@ class TrainConfig:
     interpolate: float | str | None = "auto"  # a third candidate model, the weights halfway
     # between the probe's model and the fine-tuned one (WiSE-FT, Wortsman et al. 2022), chosen
     # when validation does not show it worse than the probe (train.select_model). "auto" = 0.5
-    # for strategies that start from the probe's head, none for a random head (the two heads
-    # have nothing in common); a float in (0, 1) = that weight on the fine-tuned model;
-    # None = only the probe and the fine-tuned model compete
+    # when validation is small (under 200 images or 20 in a class, where it cannot tell the
+    # models apart) for strategies that start from the probe's head, else none (a random head
+    # has nothing in common with the probe's); a float in (0, 1) = that weight on the
+    # fine-tuned model, always; None = only the probe and the fine-tuned model compete
 
     # -- reproducibility and execution ------------------------------------------------------
     seed: int = 0  # fixed: two runs of the same config give the same splits and numbers
