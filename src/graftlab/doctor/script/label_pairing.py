@@ -101,16 +101,19 @@ def _feeds_a_dataset(ctx: Ctx, var: str, pairing: ast.stmt) -> bool:
     return False
 
 
+def _statements(prog):
+    """The simple statements' events (a compound statement's body has events of its own)."""
+    compound = ast.For | ast.While | ast.With | ast.If | ast.Try
+    return (ev for ev in prog.events if not isinstance(ev.node, compound))
+
+
 @check("common.listing_paired_with_predictions")
 def check_listing_pairing(ctx: Ctx) -> None:
     """GL316: predictions of a folder loader paired with an ``os.listdir``/``glob`` listing."""
     prog = ctx.prog
-    loaders = [c for c in prog.calls if c.name in _FOLDER_LOADERS]
-    if not loaders:
+    if not any(c.name in _FOLDER_LOADERS for c in prog.calls):
         return
-    for ev in prog.events:
-        if isinstance(ev.node, ast.For | ast.While | ast.With | ast.If | ast.Try):
-            continue
+    for ev in _statements(prog):
         for n in ast.walk(ev.node):
             cols = _columns(n)
             loader = next((x for c in cols if (x := _predicted(ctx, c, ev)) is not None), None)
@@ -209,19 +212,16 @@ def _predicted_index(refs) -> bool:
 def check_name_table_by_index(ctx: Ctx) -> None:
     """GL304: a predicted class index used as the key of a name table keyed by folder name."""
     prog = ctx.prog
-    loaders = [c for c in prog.calls if c.name in _FOLDER_LOADERS]
-    if not loaders:
+    if not any(c.name in _FOLDER_LOADERS for c in prog.calls):
         return
-    for ev in prog.events:
-        if isinstance(ev.node, ast.For | ast.While | ast.With | ast.If | ast.Try):
-            continue
+    for ev in _statements(prog):
         hit = next((n for n in ast.walk(ev.node) if _keyed_by_index(ctx, n, ev)), None)
         if hit is None or not once(ctx, "label.name_table_by_index"):
             continue
         # one cause: this finding names the lookup, the numbered-folder one only the folders
         ctx.findings[:] = [f for f in ctx.findings if f.code != "GL304"]
         table = prog.origin_call(hit.value, ev)
-        loader = loaders[0]
+        loader = next(c for c in prog.calls if c.name in _FOLDER_LOADERS)
         ctx.add(
             "GL304",
             "label-order-mismatch",
