@@ -578,6 +578,33 @@ def build_model(files: Files) -> Files | None:
 # ---------------------------------------------------------------- (e) through a parameter
 
 
+_REFUSED = object()
+
+
+def _tail_from_model(tree: ast.Module):
+    """``(model name, index, statements)``: the code from the first statement that uses the
+    module-level model to the end of the file; None without such a model; ``_REFUSED`` when
+    moving that code into a function would change its meaning (earlier code reads a name it
+    assigns, ``global``/``nonlocal``, ``import *``)."""
+    found = _model_at_module_level(tree)
+    if found is None:
+        return None
+    model, k = found
+    body = tree.body
+    s = next(j for j in range(k + 1, len(body)) if _uses_model(body[j], model))
+    moved = body[s:]
+    before = set().union(*(_names(st, ast.Load) for st in body[:s]))
+    assigned = set().union(*(_names(st, ast.Store) for st in moved))
+    if assigned & before or any(
+        isinstance(n, ast.Global | ast.Nonlocal)
+        or (isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names))
+        for st in moved
+        for n in ast.walk(st)
+    ):
+        return _REFUSED
+    return model, s, moved
+
+
 def pass_model(files: Files) -> Files | None:
     """(e) From the first statement that trains, compiles or evaluates the module-level model to
     the end of the file, the code moved into ``def run(net): ...`` with the model as its
@@ -587,22 +614,13 @@ def pass_model(files: Files) -> Files | None:
     if trees is None:
         return None
     for name, tree in trees.items():
-        found = _model_at_module_level(tree)
-        if found is None:
+        tail = _tail_from_model(tree)
+        if tail is None:
             continue
-        model, k = found
-        body = tree.body
-        s = next(j for j in range(k + 1, len(body)) if _uses_model(body[j], model))
-        moved = body[s:]
-        before = set().union(*(_names(st, ast.Load) for st in body[:s]))
-        assigned = set().union(*(_names(st, ast.Store) for st in moved))
-        if assigned & before or any(
-            isinstance(n, ast.Global | ast.Nonlocal)
-            or (isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names))
-            for st in moved
-            for n in ast.walk(st)
-        ):
+        if tail is _REFUSED:
             return None
+        model, s, moved = tail
+        body = tree.body
         param = _unused_name(tree, "net")
         for st in moved:
             for n in ast.walk(st):
@@ -693,22 +711,13 @@ def pass_values(files: Files) -> Files | None:
     if trees is None:
         return None
     for name, tree in trees.items():
-        found = _model_at_module_level(tree)
-        if found is None:
+        tail = _tail_from_model(tree)
+        if tail is None:
             continue
-        model, k = found
-        body = tree.body
-        s = next(j for j in range(k + 1, len(body)) if _uses_model(body[j], model))
-        moved = body[s:]
-        before = set().union(*(_names(st, ast.Load) for st in body[:s]))
-        assigned = set().union(*(_names(st, ast.Store) for st in moved))
-        if assigned & before or any(
-            isinstance(n, ast.Global | ast.Nonlocal)
-            or (isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names))
-            for st in moved
-            for n in ast.walk(st)
-        ):
+        if tail is _REFUSED:
             return None
+        model, s, moved = tail
+        body = tree.body
         data = set().union(
             *(
                 _names(st, ast.Store)
@@ -718,6 +727,7 @@ def pass_values(files: Files) -> Files | None:
         )
         read = set().union(*(_names(st, ast.Load) for st in moved))
         # a name the moved code assigns before reading stays local to it
+        assigned = set().union(*(_names(st, ast.Store) for st in moved))
         handed = sorted((read & data) - assigned)
         if model not in handed:
             return None
