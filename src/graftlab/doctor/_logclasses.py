@@ -1,0 +1,253 @@
+"""Class numbering read from what the log shows of the data folders.
+
+Folder loaders (Keras ``flow_from_directory`` and ``image_dataset_from_directory``,
+torchvision ``ImageFolder``, the Ultralytics classification dataset) number the classes of the
+folder they are given by sorting the names of the sub-folders present there. Two things a log
+can show break the link between an index and a class:
+
+- the splits report different classes (a test folder with one class missing): each split is
+  numbered by its own folders, so every class sorted after the missing one gets another index
+  in evaluation than in training;
+- the class folders are named by numbers and listed in string order (``1, 10, 100, 1000,
+  101``): the loader numbers them in that order, so a model whose output k means class k (a
+  released checkpoint, another tool's numbering) is scored against shuffled targets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graftlab.doctor._checks import declare, make
+from graftlab.doctor._logrows import ParsedLog
+from graftlab.doctor.findings import Finding
+
+declare(
+    "GL435",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "The data splits report different classes: each is numbered by its own folders",
+)
+declare(
+    "GL436",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "Class folders named by numbers sort as strings, and evaluation scores at chance",
+)
+
+_SPLITS = {"train": "train", "training": "train", "val": "val", "valid": "val"}
+_SPLITS |= {"validation": "val", "test": "test", "testing": "test"}
+#: ``Found 400 images belonging to 4 classes.`` (Keras) -- the split is the call's order.
+_KERAS_FOUND = re.compile(r"\bFound (\d+) (?:images|files) belonging to (\d+) class", re.I)
+#: ``test: /data/rot/test... found 50 images in 3 classes`` (Ultralytics classification).
+_NAMED_FOUND = re.compile(
+    r"^\s*(train|training|val|valid|validation|test)\s*:\s*\S.*?\bfound (\d+) images in "
+    r"(\d+) classes",
+    re.I,
+)
+#: ``data/rot/test:`` -- the header ``ls`` prints above each folder it lists.
+_LS_HEADER = re.compile(r"^\s*(\S*?)/?(train|training|val|valid|validation|test):\s*$", re.I)
+_NAME = re.compile(r"[\w.-]{1,80}")
+#: ``* Acc@1 0.080 Acc@5 0.582``: timm / DeiT validation scripts, in percent.
+_TOP1 = re.compile(r"\bAcc@1\s+(\d+(?:\.\d+)?)")
+_MAX_LINES = 200_000
+
+
+@dataclass
+class SplitClasses:
+    """What one line says about the classes of one split."""
+
+    line: int
+    split: str | None  # train / val / test, None when the log does not name it (Keras)
+    k: int
+    names: tuple[str, ...] = ()  # the folder names, when the log lists them
+
+
+def split_classes(lines: list[str]) -> list[SplitClasses]:
+    """Class counts (and folder names) per split, in log order."""
+    out: list[SplitClasses] = []
+    header: tuple[int, str] | None = None
+    names: list[str] = []
+
+    def close() -> None:
+        if header and names:
+            out.append(SplitClasses(header[0], header[1], len(names), tuple(sorted(names))))
+
+    for i, line in enumerate(lines[:_MAX_LINES], 1):
+        if m := _LS_HEADER.match(line):
+            close()
+            header, names = (i, _SPLITS[m[2].lower()]), []
+            continue
+        if header is not None:
+            words = line.split()
+            if words and all(_NAME.fullmatch(w) for w in words) and len(names) < 10_000:
+                names += words
+                continue
+            close()
+            header, names = None, []
+        if m := _NAMED_FOUND.match(line):
+            out.append(SplitClasses(i, _SPLITS[m[1].lower()], int(m[3])))
+        elif m := _KERAS_FOUND.search(line):
+            out.append(SplitClasses(i, None, int(m[2])))
+    close()
+    return out
+
+
+def _cite(lines: list[str], i: int) -> str:
+    return f"  line {i:>4} | {lines[i - 1].strip()[:140]}"
+
+
+def split_class_mismatch(log: ParsedLog) -> list[Finding]:
+    """GL435: a split other than training reports classes training does not (a count that
+    differs, or other folder names): its indices do not mean the training classes."""
+    seen = split_classes(log.lines)
+    if len(seen) < 2:
+        return []
+    train = next((s for s in seen if s.split == "train"), None)
+    if train is None and seen[0].split is None:
+        train = seen[0]  # Keras prints the training generator's "Found" line first
+    if train is None:
+        return []
+    # one class in an evaluation folder is how an unlabelled test set is read (class_mode=None)
+    others = [s for s in seen if s is not train and s.split != "train" and s.k > 1]
+    listed = next((s for s in seen if s.split == "train" and s.names), None)
+    bad = None
+    for s in others:
+        if s.names and listed is not None and set(s.names) != set(listed.names):
+            bad, train = s, listed
+            break
+        if s.k != train.k:
+            bad = s
+            break
+    if bad is None:
+        return []
+    role = bad.split or "evaluation"
+    evidence = [_cite(log.lines, train.line), _cite(log.lines, bad.line)]
+    shift = ""
+    if bad.names and train.names:
+        missing = sorted(set(train.names) - set(bad.names))
+        extra = sorted(set(bad.names) - set(train.names))
+        moved = [
+            n for n in bad.names if n in train.names and bad.names.index(n) != train.names.index(n)
+        ]
+        evidence.append(
+            f"{role} folders {list(bad.names)}, training folders {list(train.names)}"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; not in training {extra}" if extra else "")
+        )
+        if moved:
+            evidence.append(
+                "sorted, "
+                + ", ".join(
+                    f"{n!r} is index {bad.names.index(n)} in {role} but "
+                    f"{train.names.index(n)} in training"
+                    for n in moved[:3]
+                )
+            )
+            shift = f" Here {moved[0]!r} gets index {bad.names.index(moved[0])} instead of " + (
+                f"{train.names.index(moved[0])}."
+            )
+    elif train.split is None:
+        evidence.append("inferred: the first 'Found' line is taken to be the training data")
+    evidence.append(
+        "inferred: each split is taken to be numbered by its own folders (a folder loader)"
+    )
+    return [
+        make(
+            "GL435",
+            title=f"The {role} data has {bad.k} classes and the training data {train.k}: "
+            "class indices do not mean the same classes",
+            evidence="\n".join(evidence),
+            explanation=(
+                "A folder loader numbers the classes of the folder it reads by sorting the "
+                "sub-folder names it finds there. The model learned the numbering of the "
+                f"training folders; the {role} folders hold other classes, so every class "
+                "sorted after a missing (or extra) folder gets another index than in training, "
+                "and its images are scored as the wrong class." + shift + " Accuracy drops, or "
+                "one class looks systematically confused with another."
+            ),
+            fix=(
+                "# Number every split with the training classes, not with its own folders:\n"
+                "val_gen = datagen.flow_from_directory(val_dir, classes=list(train_gen."
+                "class_indices))  # Keras\n"
+                "# torchvision: build targets through train_set.class_to_idx by folder name;\n"
+                "# or give the evaluation folder an (empty) folder for every training class."
+            ),
+            references=["https://keras.io/api/data_loading/image/"],
+        )
+    ]
+
+
+def numbered_listing(lines: list[str]) -> tuple[int, list[str]] | None:
+    """(first line, names) of four or more bare integers, one a line, in string order and of
+    several lengths (``0, 1, 10, 100``): ``ls`` of folders named by numbers."""
+    run: list[tuple[int, str]] = []
+    for i, line in enumerate([*lines[:_MAX_LINES], ""], 1):
+        word = line.strip()
+        if word.isdigit() and len(word) <= 6:
+            run.append((i, word))
+            continue
+        names = [w for _, w in run]
+        # sorted as strings, with names of several lengths: ``1, 10, 100`` leaves ``2`` after
+        # ``199``, so the folders beyond the ninth are out of numeric order
+        if len(names) >= 4 and names == sorted(names) and len({len(n) for n in names}) > 1:
+            return run[0][0], names
+        run = []
+    return None
+
+
+def numbered_folders_at_chance(log: ParsedLog) -> list[Finding]:
+    """GL436: folders named by numbers, listed in string order, and a top-1 accuracy at the
+    chance level of that many classes."""
+    listing = numbered_listing(log.lines)
+    if listing is None:
+        return []
+    first, names = listing
+    k = max(int(n) for n in names)  # folders 1..K (or 0..K-1): at least this many classes
+    if k < 10:
+        return []  # below ten, string and numeric order agree
+    top1 = None
+    for i, line in enumerate(log.lines[:_MAX_LINES], 1):
+        if m := _TOP1.search(line):
+            top1 = (i, float(m[1]) / 100)  # timm / DeiT print percent
+    if top1 is None or top1[0] < first:
+        return []
+    line, acc = top1
+    chance = 1 / k
+    if acc > 3 * chance:
+        return []
+    return [
+        make(
+            "GL436",
+            title=f"Class folders named by numbers are listed as {', '.join(names[:5])}, and "
+            f"top-1 accuracy is {acc:.4f}: chance level for {k} or more classes",
+            evidence="\n".join(
+                [
+                    _cite(log.lines, first) + f" ... (the listing: {', '.join(names[:8])})",
+                    _cite(log.lines, line),
+                    f"1/{k} = {chance:.4f}: at least {k} classes, from the largest folder name",
+                    "inferred: the folders are read by a loader that numbers them in sorted "
+                    "order (ImageFolder) and scored against outputs numbered by the numbers",
+                ]
+            ),
+            explanation=(
+                "The class folders are named by numbers and sort as strings: '1', '10', '100', "
+                "'1000', '101', ... ImageFolder gives index 0 to the first of that order, index "
+                "1 to the second, so the target of an image in folder '10' is 1, not 10. A "
+                "model whose output k means class k (a released checkpoint, a numbering made "
+                "elsewhere) then disagrees with almost every target: accuracy sits at chance "
+                "although the model is fine."
+            ),
+            fix=(
+                "# Name the folders by the class ids the model was trained with (ImageNet: the "
+                "WordNet ids), or map the loader's targets back through its classes:\n"
+                "target_of = [int(c) for c in val_set.classes]  # index -> the folder's number\n"
+                "y_true = torch.tensor([target_of[t] for t in targets])  # - 1 if numbered from 1"
+            ),
+            references=[
+                "https://pytorch.org/vision/stable/generated/torchvision.datasets.ImageFolder.html"
+            ],
+        )
+    ]
