@@ -55,3 +55,18 @@ def test_augmented_copies_made_before_the_split():
     assert "before train_test_split" in f.title
     plain = AUG_SPLIT.replace("    data.append(blur_image(img))\n    labels.append(y)\n", "")
     assert _leak(plain) == []
+
+
+def test_random_validation_share_reads_the_test_folder_named_inside_the_root():
+    src = """\
+from fastai.vision import *
+flowers = "datasets/flowers"
+dbunch = ImageDataBunch.from_folder(
+    flowers, {split}, test="holdout", ds_tfms=get_transforms(), size=224
+)
+learn = cnn_learner(dbunch, models.resnet50, metrics=accuracy)
+"""
+    (f,) = _leak(src.format(split="valid_pct=0.25, seed=1"))
+    assert "'datasets/flowers/holdout'" in f.title and "post.py:3:" in f.evidence
+    # train/ and valid/ folders read by name: the test folder beside them is not read
+    assert _leak(src.format(split='train="train", valid="valid"')) == []

@@ -56,7 +56,24 @@ def _folders(ctx: Ctx) -> list[tuple[str, str | None, int, str]]:
         subset = ctx.prog.const(c.kw("subset"), c.ev.idx, c.ev.scope)
         if subset in ("training", "train"):
             role = "train"
-        out.append((path.replace("\\", "/").rstrip("/"), role, c.node.lineno, c.name))
+        root = path.replace("\\", "/").rstrip("/")
+        out.append((root, role, c.node.lineno, c.name))
+        out += _named_subfolders(ctx, c, root)
+    return out
+
+
+def _named_subfolders(ctx: Ctx, c, root: str) -> list[tuple[str, str | None, int, str]]:
+    """fastai's ``from_folder(path, valid_pct=0.2, test='test')``: with ``valid_pct`` the
+    whole of ``path`` is read and split at random, so the ``test``/``valid`` folder named
+    relative to it lies inside what is read."""
+    pct = c.kw("valid_pct")
+    if c.name != "from_folder" or pct is None or getattr(pct, "value", 0) is None:
+        return []
+    out = []
+    for kw, role in (("test", "test"), ("valid", "val")):
+        sub = ctx.prog.const(c.kw(kw), c.ev.idx, c.ev.scope)
+        if isinstance(sub, str) and sub.strip("./") and not sub.startswith(("/", "..")):
+            out.append((f"{root}/{sub.strip('/')}", role, c.node.lineno, c.name))
     return out
 
 
