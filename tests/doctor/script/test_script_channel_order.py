@@ -111,3 +111,23 @@ print(clf.predict(x[None]))
         'x = datasets.load_one("one.jpg", to_lab=True)',
     )
     assert _found(same, "train-eval-preprocessing-mismatch") == []
+
+
+def test_without_training_shown_the_converting_cell_is_taken_as_the_training_data():
+    src = """\
+from tensorflow import keras
+import numpy as np
+a, b, c, d = datasets.load_split("crops/", to_lab=True)
+clf = keras.models.load_model("crops.keras")
+x = np.asarray(keras.utils.load_img("one.jpg", target_size=(96, 96))) / 255.0
+print(clf.predict(x[None]))
+"""
+    (f,) = _found(src, "train-eval-preprocessing-mismatch")
+    assert "no training is shown" in f.explanation
+    # a fit on RGB arrays is shown: an HSV copy made for something else is not training data
+    shown = src.replace(
+        "clf = keras.models.load_model",
+        "rgb = np.stack([np.asarray(keras.utils.load_img(p)) for p in paths]) / 255.0\n"
+        "clf.fit(rgb, labels)\nclf2 = keras.models.load_model",
+    )
+    assert _found(shown, "train-eval-preprocessing-mismatch") == []

@@ -172,3 +172,18 @@ def test_product_with_an_unbounded_factor_or_an_ambiguous_factory_is_silent():
     # the script builds losses of two kinds: the injected criterion stays unknown
     other = "def make_aux():\n    return nn.BCEWithLogitsLoss()\n"
     assert _ds(INJECTED.format(second=other, keys="ranker_net(keys)")) == []
+
+
+def test_a_criterion_named_anyhow_is_known_by_the_backward_call():
+    src = (
+        INJECTED.format(second="", keys="ranker_net(keys)")
+        .replace(
+            "    return loss_fn(logits, target)\n",
+            "    v7 = fn2(logits, target)\n    v7.backward()\n",
+        )
+        .replace("loss_fn):", "fn2):")
+    )
+    (f,) = _ds(src)
+    assert "make_loss()" in f.explanation
+    # no backward on the result and no loss-like name: the call is not taken to be a loss
+    assert _ds(src.replace("    v7.backward()\n", "")) == []

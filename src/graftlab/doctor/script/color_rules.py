@@ -316,30 +316,41 @@ def _named_for_training(name: str) -> bool:
     return any(w in ("tr", "trn") or "train" in w for w in words)
 
 
-def _training_conversions(ctx: Ctx) -> list[tuple[str, int]]:
-    """Conversions the training images go through: on the way to fit(), or in the statement
-    that produces arrays named for training (``train_x, val_x, ... = load(..., lab=True)``)."""
-    found = [cv for c in _trains(ctx) for cv in _conversions(ctx, c.arg(0, "x"), c.ev)]
+def _training_conversions(ctx: Ctx) -> tuple[list[tuple[str, int]], str]:
+    """Conversions the training images go through, and what links them to training: on the
+    way to fit(); in the statement that produces arrays named for training (``train_x,
+    val_x, ... = load(..., lab=True)``); or, when the code shown never trains, in any
+    statement that prepares data (the training cell is taken to be that one)."""
+    trains = _trains(ctx)
+    found = [cv for c in trains for cv in _conversions(ctx, c.arg(0, "x"), c.ev)]
+    if found:
+        return found, ""
+    named, other = [], []
     for ev in ctx.prog.events:
         n = ev.node
         if not isinstance(n, ast.Assign) or not isinstance(n.value, ast.Call):
             continue
-        names = [
-            t.id
-            for tgt in n.targets
-            for t in ast.walk(tgt)
-            if isinstance(t, ast.Name) and _named_for_training(t.id)
-        ]
-        if names and (space := _space_of(ctx, n.value)):
-            found.append((space, n.value.lineno))
-    return found
+        if not (space := _space_of(ctx, n.value)):
+            continue
+        names = [t.id for tgt in n.targets for t in ast.walk(tgt) if isinstance(t, ast.Name)]
+        (named if any(_named_for_training(x) for x in names) else other).append(
+            (space, n.value.lineno)
+        )
+    if named:
+        return named, f"the converted arrays are named for training (line {named[0][1]})"
+    if other and not trains:
+        return other, (
+            "no training is shown; the data prepared with the conversion on line "
+            f"{other[0][1]} is taken to be what the model was trained on"
+        )
+    return [], ""
 
 
 @check("common.colour_space")
 def check_colour_space(ctx: Ctx) -> None:
     """GL318: the training images are converted to LAB/HSV/YCbCr ..., the images read for
     prediction reach the model in RGB."""
-    train = _training_conversions(ctx)
+    train, link = _training_conversions(ctx)
     if not train:
         return
     space, line = train[0]
@@ -348,6 +359,8 @@ def check_colour_space(ctx: Ctx) -> None:
         read = _reads_images(ctx, x, pred.ev)
         if not read or _conversions(ctx, x, pred.ev) or not once(ctx, "color.space"):
             continue
+        if any(pred.node.lineno == ln for _, ln in train):
+            continue  # the converting call is the prediction's own input
         ctx.add(
             "GL318",
             "train-eval-preprocessing-mismatch",
@@ -360,7 +373,7 @@ def check_colour_space(ctx: Ctx) -> None:
             f"channels then mean other things than in training ({space} puts lightness or hue "
             "where RGB has red), so predictions are wrong, often the same class for every "
             "image, although test accuracy was high (inferred: the predicting model is taken "
-            "to be the one trained on those images).",
+            "to be the one trained on those images" + (f"; {link}" if link else "") + ").",
             f"Convert prediction images exactly as the training images were (to {space}, with "
             "the same scaling and resizing), e.g. with the loader's own conversion function, "
             "or put the conversion inside the model so no caller can skip it.",

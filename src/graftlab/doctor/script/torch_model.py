@@ -85,7 +85,8 @@ def _called_losses(ctx: Ctx):
         if id(c.node) in known or not isinstance(f, ast.Name | ast.Attribute) or not c.node.args:
             continue
         name = f.id if isinstance(f, ast.Name) else f.attr
-        if not re.search(r"(?i)loss|criterion", name) or ctx.prog.origin_call(f, c.ev):
+        named = re.search(r"(?i)loss|criterion", name) or _backpropagated(ctx, c)
+        if not named or ctx.prog.origin_call(f, c.ev):
             continue
         head = tensor_head(ctx, c.node.args[0], c.ev)
         if head is not None and head.eval_only:
@@ -97,6 +98,27 @@ def _called_losses(ctx: Ctx):
                 "the only loss it builds, taken to be that criterion"
             )
             yield c, factory[0], factory[1], replace(head, link=_and(head.link, link))
+
+
+def _backpropagated(ctx: Ctx, c: CallSite) -> bool:
+    """``v = fn(out, y)`` ... ``v.backward()`` in the same run: whatever its name, ``fn``
+    computes the loss."""
+    stmt = c.ev.node
+    if not (
+        isinstance(stmt, ast.Assign)
+        and stmt.value is c.node
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    ):
+        return False
+    var = stmt.targets[0].id
+    return any(
+        isinstance(b.node.func.value, ast.Name)
+        and b.node.func.value.id == var
+        and b.ev.scope == c.ev.scope
+        and b.ev.idx > c.ev.idx
+        for b in ctx.prog.method_calls("backward")
+    )
 
 
 def _factory_loss(ctx: Ctx) -> tuple[str, int, str] | None:
