@@ -1262,3 +1262,17 @@ def test_numbered_folders_need_string_order_and_chance_accuracy():
     # a model that scores well on them is mapped correctly
     good = check_log(strings + tail.replace("Acc@1 0.110", "Acc@1 76.130"))
     assert "GL436" not in codes(good)
+
+
+def test_decoded_predictions_right_by_name_but_zero_accuracy_on_the_targets():
+    bug = (CASES / "label-order-mismatch__3__bug.log").read_text()
+    (f,) = [f for f in check_log(bug) if f.code == "GL437"]
+    assert "line    8" in f.evidence and "3 of 3" in f.title
+    # the names disagree with the truth: an accuracy of 0 is then no sign of the order
+    wrong = bug.replace(
+        "['n02123045', 'n02085620', 'n04254680']", "['n01440764', 'n01443537', 'n04254680']"
+    )
+    assert "GL437" not in codes(check_log(wrong))
+    # a run that scores well elsewhere: the 0 is a progress bar's first batch
+    good = bug.replace("accuracy: 0.0039 - loss: 7.1175", "accuracy: 0.8039 - loss: 0.7175")
+    assert "GL437" not in codes(check_log(good))

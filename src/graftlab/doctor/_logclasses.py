@@ -251,3 +251,90 @@ def numbered_folders_at_chance(log: ParsedLog) -> list[Finding]:
             ],
         )
     ]
+
+
+declare(
+    "GL437",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "Predictions named by the model's own class list match the true labels, yet accuracy is 0",
+)
+#: ``[[('n01440764', 'tench', 0.9472)], ...]``: Keras ``decode_predictions`` output.
+_DECODED = re.compile(r"\[\s*\(\s*'([^']{1,80})'\s*,\s*'[^']{0,80}'\s*,\s*[\d.eE-]+\s*\)")
+_QUOTED_LIST = re.compile(r"^\s*\[\s*'[^']{1,80}'(?:\s*,\s*'[^']{1,80}')+\s*\]\s*$")
+_ZERO_ACC = re.compile(r"\b(?:acc|accuracy)\s*[:=]\s*(0(?:\.0+)?(?:e[+-]?\d+)?)(?![\d.])", re.I)
+
+
+def decoded_match_zero_accuracy(log: ParsedLog) -> list[Finding]:
+    """GL437: the top-1 names of printed predictions (decoded with the model's own class
+    list) equal the printed true labels, while the accuracy computed on integer targets is 0:
+    the targets number the classes in another order than the model's outputs."""
+    lines = log.lines[:_MAX_LINES]
+    if any(
+        v >= 0.5 for r in log.rows for c, v in r.values.items() if c.endswith("accuracy")
+    ) or any(acc >= 0.5 for _, _, acc in log.evaluations):
+        return []  # scored well somewhere: a 0 is the start of a progress bar, not the targets
+    for i, line in enumerate(lines, 1):
+        tops = _DECODED.findall(line)
+        if len(tops) < 2:
+            continue
+        for j in range(i, min(i + 3, len(lines))):
+            truth = lines[j]
+            if not _QUOTED_LIST.match(truth):
+                continue
+            names = re.findall(r"'([^']{1,80})'", truth)
+            if len(names) != len(tops):
+                continue
+            same = sum(a == b for a, b in zip(tops, names, strict=True))
+            if same < max(2, 0.75 * len(tops)):
+                continue
+            zero = _zero_accuracy(log, i)
+            if zero is None:
+                continue
+            zline, ztext = zero
+            return [
+                make(
+                    "GL437",
+                    title=f"{same} of {len(tops)} decoded predictions equal the true labels, "
+                    "but the accuracy on the integer targets is 0",
+                    evidence="\n".join(
+                        [
+                            _cite(lines, zline) + f"  ({ztext})",
+                            _cite(lines, i),
+                            _cite(lines, j + 1),
+                            "inferred: the accuracy is taken to be computed on the same "
+                            "images, with the integer targets the script built",
+                        ]
+                    ),
+                    explanation=(
+                        "Read through the model's own class list, the predictions name the "
+                        "right classes; scored against the integer targets they are all "
+                        "wrong. So the model is fine and the targets number the classes in "
+                        "another order than the model's outputs: they come from a different "
+                        "class list (another label file, another ordering of the same "
+                        "classes). Training on such targets only relearns the permutation."
+                    ),
+                    fix=(
+                        "# Number the targets with the model's own class order:\n"
+                        "from keras.applications.imagenet_utils import decode_predictions\n"
+                        "# or build the index from imagenet_class_index.json (its keys are "
+                        "the output indices):\n"
+                        "wnid_to_idx = {v[0]: int(k) for k, v in json.load(open(path)).items()}"
+                    ),
+                    references=["https://keras.io/api/applications/"],
+                )
+            ]
+    return []
+
+
+def _zero_accuracy(log: ParsedLog, near: int) -> tuple[int, str] | None:
+    """(line, text) of an accuracy of exactly 0 before ``near``: an ``evaluate()`` result
+    ``[loss, 0.0]`` or a metric printed as ``acc: 0.0000``."""
+    for line, _, acc in log.evaluations:
+        if acc == 0 and line < near:
+            return line, "evaluate(): accuracy 0"
+    for i, text in enumerate(log.lines[: near - 1], 1):
+        if m := _ZERO_ACC.search(text):
+            return i, f"accuracy {m[1]}"
+    return None
