@@ -1276,3 +1276,20 @@ def test_decoded_predictions_right_by_name_but_zero_accuracy_on_the_targets():
     # a run that scores well elsewhere: the 0 is a progress bar's first batch
     good = bug.replace("accuracy: 0.0039 - loss: 7.1175", "accuracy: 0.8039 - loss: 0.7175")
     assert "GL437" not in codes(check_log(good))
+
+
+def test_printed_class_mappings_of_two_splits_that_disagree():
+    rows = keras([{"loss": 0.9 - 0.1 * i, "accuracy": 0.6 + 0.05 * i} for i in range(3)])
+    maps = (
+        "train class_to_idx: {'beagle': 0, 'corgi': 1, 'husky': 2, 'pug': 3}\n"
+        "val class_to_idx: {'beagle': 0, 'husky': 1, 'pug': 2, 'samoyed': 3}\n"
+    )
+    (f,) = [f for f in check_log(maps + rows) if f.code == "GL435"]
+    assert "numbers its 4 classes differently" in f.title
+    assert "'husky' is index 1 in val but 2 in training" in f.evidence
+    # a folder spelled differently that keeps its place shifts nothing
+    renamed = maps.replace(
+        "val class_to_idx: {'beagle': 0, 'husky': 1, 'pug': 2, 'samoyed': 3}",
+        "val class_to_idx: {'Beagle': 0, 'corgi': 1, 'husky': 2, 'pug': 3}",
+    )
+    assert "GL435" not in codes(check_log(renamed + rows))

@@ -62,11 +62,29 @@ class SplitClasses:
     line: int
     split: str | None  # train / val / test, None when the log does not name it (Keras)
     k: int
-    names: tuple[str, ...] = ()  # the folder names, when the log lists them
+    names: tuple[str, ...] = ()  # the class names in index order, when the log shows them
+
+
+#: ``{'cat': 0, 'dog': 1}``: a printed ``class_indices`` / ``class_to_idx``.
+_BRACED = re.compile(r"\{([^{}\n]{1,8000})\}")
+_INDEX_PAIR = re.compile(r"\s*['\"]([^'\"]{1,80})['\"]\s*:\s*(\d+)\s*")
+_SPLIT_WORD = re.compile(r"(?<![a-z])(train|training|val|valid|validation|test|testing)", re.I)
+
+
+def _class_dict(line: str) -> tuple[str, ...] | None:
+    """The names of a printed ``{'name': index}`` whose indices are 0..K-1, in index order."""
+    for m in _BRACED.finditer(line):
+        pairs = [_INDEX_PAIR.fullmatch(part) for part in m[1].rstrip(", ").split(",")]
+        if len(pairs) < 2 or not all(pairs):
+            continue
+        by_index = {int(p[2]): p[1] for p in pairs}
+        if sorted(by_index) == list(range(len(pairs))):
+            return tuple(by_index[i] for i in range(len(pairs)))
+    return None
 
 
 def split_classes(lines: list[str]) -> list[SplitClasses]:
-    """Class counts (and folder names) per split, in log order."""
+    """Class counts (and names, in index order) per split, in log order."""
     out: list[SplitClasses] = []
     header: tuple[int, str] | None = None
     names: list[str] = []
@@ -91,6 +109,10 @@ def split_classes(lines: list[str]) -> list[SplitClasses]:
             out.append(SplitClasses(i, _SPLITS[m[1].lower()], int(m[3])))
         elif m := _KERAS_FOUND.search(line):
             out.append(SplitClasses(i, None, int(m[2])))
+        elif "{" in line and len(line) < 20_000 and (found := _class_dict(line)):
+            said = _SPLIT_WORD.search(line[: line.index("{")])
+            split = _SPLITS[said[1].lower()] if said else None
+            out.append(SplitClasses(i, split, len(found), found))
     close()
     return out
 
@@ -99,30 +121,54 @@ def _cite(lines: list[str], i: int) -> str:
     return f"  line {i:>4} | {lines[i - 1].strip()[:140]}"
 
 
+def _training(seen: list[SplitClasses]) -> tuple[list[SplitClasses], list[SplitClasses], str]:
+    """(training entries, evaluation entries, how training was told apart)."""
+    named = [s for s in seen if s.split == "train"]
+    if named:
+        return named, [s for s in seen if s.split in ("val", "test")], ""
+    unnamed = [s for s in seen if s.split is None]
+    if not unnamed:
+        return [], [], ""
+    # Keras prints the training generator's "Found" line first, and people print the
+    # training mapping first
+    first = unnamed[0]
+    same_kind = [s for s in unnamed if bool(s.names) == bool(first.names)]
+    return (
+        [first],
+        [s for s in seen if s.split in ("val", "test")] + same_kind[1:],
+        f"inferred: line {first.line}, printed first, is taken to be the training data",
+    )
+
+
+def _differs(train: SplitClasses, other: SplitClasses) -> bool:
+    if other.k <= 1:
+        return False  # one folder for an unlabelled test set (class_mode=None)
+    if train.names and other.names:
+        # a class that moves to another index; a renamed folder that keeps its place does not
+        shared = set(train.names) & set(other.names)
+        return any(train.names.index(n) != other.names.index(n) for n in shared)
+    return other.k != train.k
+
+
 def split_class_mismatch(log: ParsedLog) -> list[Finding]:
     """GL435: a split other than training reports classes training does not (a count that
-    differs, or other folder names): its indices do not mean the training classes."""
+    differs, other names, or the same names at other indices): its indices do not mean the
+    training classes."""
     seen = split_classes(log.lines)
     if len(seen) < 2:
         return []
-    train = next((s for s in seen if s.split == "train"), None)
-    if train is None and seen[0].split is None:
-        train = seen[0]  # Keras prints the training generator's "Found" line first
-    if train is None:
-        return []
-    # one class in an evaluation folder is how an unlabelled test set is read (class_mode=None)
-    others = [s for s in seen if s is not train and s.split != "train" and s.k > 1]
-    listed = next((s for s in seen if s.split == "train" and s.names), None)
-    bad = None
-    for s in others:
-        if s.names and listed is not None and set(s.names) != set(listed.names):
-            bad, train = s, listed
+    trains, others, how = _training(seen)
+    found = None
+    for other in others:
+        # compare names with names when both are shown, else counts
+        pool = [t for t in trains if bool(t.names) == bool(other.names)] or trains
+        train = pool[0]
+        if _differs(train, other):
+            found = (train, other)
             break
-        if s.k != train.k:
-            bad = s
-            break
-    if bad is None:
+    if found is None:
         return []
+    train, bad = found
     role = bad.split or "evaluation"
     evidence = [_cite(log.lines, train.line), _cite(log.lines, bad.line)]
     shift = ""
@@ -133,13 +179,13 @@ def split_class_mismatch(log: ParsedLog) -> list[Finding]:
             n for n in bad.names if n in train.names and bad.names.index(n) != train.names.index(n)
         ]
         evidence.append(
-            f"{role} folders {list(bad.names)}, training folders {list(train.names)}"
+            f"{role} classes {list(bad.names)}, training classes {list(train.names)}"
             + (f"; missing {missing}" if missing else "")
             + (f"; not in training {extra}" if extra else "")
         )
         if moved:
             evidence.append(
-                "sorted, "
+                "by index, "
                 + ", ".join(
                     f"{n!r} is index {bad.names.index(n)} in {role} but "
                     f"{train.names.index(n)} in training"
@@ -149,8 +195,8 @@ def split_class_mismatch(log: ParsedLog) -> list[Finding]:
             shift = f" Here {moved[0]!r} gets index {bad.names.index(moved[0])} instead of " + (
                 f"{train.names.index(moved[0])}."
             )
-    elif train.split is None:
-        evidence.append("inferred: the first 'Found' line is taken to be the training data")
+    if how:
+        evidence.append(how)
     evidence.append(
         "inferred: each split is taken to be numbered by its own folders (a folder loader)"
     )
@@ -158,15 +204,17 @@ def split_class_mismatch(log: ParsedLog) -> list[Finding]:
         make(
             "GL435",
             title=f"The {role} data has {bad.k} classes and the training data {train.k}: "
-            "class indices do not mean the same classes",
+            "class indices do not mean the same classes"
+            if bad.k != train.k
+            else f"The {role} data numbers its {bad.k} classes differently from the training data",
             evidence="\n".join(evidence),
             explanation=(
                 "A folder loader numbers the classes of the folder it reads by sorting the "
                 "sub-folder names it finds there. The model learned the numbering of the "
-                f"training folders; the {role} folders hold other classes, so every class "
-                "sorted after a missing (or extra) folder gets another index than in training, "
-                "and its images are scored as the wrong class." + shift + " Accuracy drops, or "
-                "one class looks systematically confused with another."
+                f"training folders; the {role} folders hold other classes (or other names), "
+                "so a class can get another index than in training, and its images are "
+                "scored as the wrong class." + shift + " Accuracy drops, or one class looks "
+                "systematically confused with another."
             ),
             fix=(
                 "# Number every split with the training classes, not with its own folders:\n"
