@@ -131,3 +131,34 @@ print(clf.predict(x[None]))
         "clf.fit(rgb, labels)\nclf2 = keras.models.load_model",
     )
     assert _found(shown, "train-eval-preprocessing-mismatch") == []
+
+
+TORCH_LAB = """\
+import cv2
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+class Tiles(Dataset):
+    def __init__(self, files, ys, tf):
+        self.files, self.ys, self.tf = files, ys, tf
+    def __len__(self):
+        return len(self.files)
+    def __getitem__(self, k):
+        arr = cv2.cvtColor(cv2.imread(self.files[k]), cv2.COLOR_BGR2YCrCb)
+{extra}        return self.tf(arr), self.ys[k]
+for xb, yb in DataLoader(Tiles(files, ys, tf), batch_size=16, shuffle=True):
+    err = crit(net(xb), yb)
+    err.backward()
+    opt.step()
+net.eval()
+one = tf(Image.open("tile.png").convert("RGB")).unsqueeze(0)
+print(net(one).argmax(1))
+"""
+
+
+def test_a_dataset_that_converts_what_the_training_loop_reads():
+    (f,) = _found(TORCH_LAB.format(extra=""), "train-eval-preprocessing-mismatch")
+    assert f.code == "GL318" and "YCrCb" in f.title and "Dataset Tiles" in f.explanation
+    # converted back to RGB in the same __getitem__: the model trains on RGB
+    back = "        arr = cv2.cvtColor(arr, cv2.COLOR_YCrCb2RGB)\n"
+    assert _found(TORCH_LAB.format(extra=back), "train-eval-preprocessing-mismatch") == []

@@ -241,6 +241,7 @@ declare(
     (REFS["keras_apps"], REFS["tv_models"]),
 )
 _SPACES = ("lab", "hsv", "hls", "yuv", "ycbcr", "ycrcb", "xyz", "luv", "yiq")
+_SAY = {"ycbcr": "YCbCr", "ycrcb": "YCrCb", "luv": "Luv"}
 #: ``lab=True``, ``to_hsv=True``: a loader's switch that converts the pixels it returns.
 _SPACE_FLAG = re.compile(r"^(?:to_|use_|convert_to_|as_)?(" + "|".join(_SPACES) + r")$", re.I)
 #: ``rgb2lab`` (scikit-image), ``rgb_to_hsv`` (TensorFlow, kornia), ``COLOR_BGR2LAB`` (OpenCV).
@@ -258,18 +259,18 @@ def _space_of(ctx: Ctx, n: ast.AST) -> str | None:
     f = n.func
     name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
     if m := _SPACE_CALL.match(name):
-        return m[1].upper()
+        return _SAY.get(m[1].lower(), m[1].upper())
     if name == "cvtColor" and len(n.args) >= 2:
         code = n.args[1]
         code_name = code.attr if isinstance(code, ast.Attribute) else getattr(code, "id", "")
         if m := _SPACE_CODE.match(code_name):
-            return m[1].upper()
+            return _SAY.get(m[1].lower(), m[1].upper())
     if name == "convert" and n.args and isinstance(n.args[0], ast.Constant):  # PIL
         mode = str(n.args[0].value)
-        return mode.upper() if mode.lower() in _SPACES else None
+        return _SAY.get(mode.lower(), mode.upper()) if mode.lower() in _SPACES else None
     for k in n.keywords:
         if k.arg and (m := _SPACE_FLAG.match(k.arg)) and getattr(k.value, "value", None) is True:
-            return m[1].upper()
+            return _SAY.get(m[1].lower(), m[1].upper())
     return None
 
 
@@ -285,6 +286,11 @@ def _conversions(ctx: Ctx, node: ast.expr | None, at: Event | Ref) -> list[tuple
             elif _converts_back(n):
                 return []
     return out
+
+
+def _converts_back_in(ev: Event) -> bool:
+    """A statement that converts back to RGB (``cvtColor(hsv, COLOR_HSV2RGB)``)."""
+    return any(_converts_back(m) for m in ast.walk(ev.node))
 
 
 def _converts_back(n: ast.AST) -> bool:
@@ -325,9 +331,16 @@ def _training_conversions(ctx: Ctx) -> tuple[list[tuple[str, int]], str]:
     found = [cv for c in trains for cv in _conversions(ctx, c.arg(0, "x"), c.ev)]
     if found:
         return found, ""
-    named, other = [], []
+    trains = trains or ctx.prog.method_calls("backward")  # a PyTorch loop trains too
+    named, other, items = [], [], []
+    back: set[str] = set()  # __getitem__ methods that convert back to RGB: an augmentation
     for ev in ctx.prog.events:
         n = ev.node
+        if ev.funcs and ev.funcs[-1].endswith(".__getitem__"):
+            if _converts_back_in(ev):
+                back.add(ev.funcs[-1])
+            spaces = [(x, m.lineno) for m in ast.walk(n) if (x := _space_of(ctx, m))]
+            items += [(x, line, ev.funcs[-1]) for x, line in spaces]
         if not isinstance(n, ast.Assign) or not isinstance(n.value, ast.Call):
             continue
         if not (space := _space_of(ctx, n.value)):
@@ -338,6 +351,13 @@ def _training_conversions(ctx: Ctx) -> tuple[list[tuple[str, int]], str]:
         )
     if named:
         return named, f"the converted arrays are named for training (line {named[0][1]})"
+    items = [i for i in items if i[2] not in back]
+    if items and trains:
+        cls = items[0][2].rsplit(".", 1)[0]
+        return [(x, line) for x, line, _ in items], (
+            f"the Dataset {cls} converts every image it returns, and is taken to be what the "
+            "training loop reads"
+        )
     if other and not trains:
         return other, (
             "no training is shown; the data prepared with the conversion on line "
