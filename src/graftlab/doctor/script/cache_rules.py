@@ -3,9 +3,10 @@ framework).
 
 Training a head on features the frozen backbone computed once is a fast first phase: fastai
 0.7's ``precompute=True``, Keras's ``features = conv_base.predict(x)`` then
-``head.fit(features, y)``. The backbone is not part of that training at all, so making it
-trainable changes nothing while the fit still reads the cached features: the "fine-tuning"
-phase trains the head again, and augmentation never reaches it either.
+``head.fit(features, y)``, PyTorch features kept from ``with torch.no_grad(): trunk(x)``.
+The backbone is not part of that training at all, so making it trainable changes nothing
+while the fit still reads the cached features: the "fine-tuning" phase trains the head
+again, and augmentation never reaches it either.
 """
 
 from __future__ import annotations
@@ -153,6 +154,78 @@ def _keras_features(ctx: Ctx) -> None:
             return
 
 
+def _torch_unfreezes(ctx: Ctx) -> list[tuple[str, Event]]:
+    """(module, event) of ``for p in trunk.parameters(): p.requires_grad = True`` and
+    ``trunk.requires_grad_(True)``."""
+    out = []
+    for ev in ctx.prog.events:
+        n = ev.node
+        if (
+            isinstance(n, ast.Assign)
+            and getattr(n.value, "value", None) is True
+            and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in n.targets)
+            and ev.loops
+        ):
+            loop = ctx.prog.events[ev.loops[-1]].node
+            it = getattr(loop, "iter", None)
+            if (
+                isinstance(it, ast.Call)
+                and isinstance(it.func, ast.Attribute)
+                and it.func.attr in ("parameters", "named_parameters")
+                and (base := _receiver(it.func.value))
+            ):
+                out.append((base, ev))
+    for c in ctx.prog.method_calls("requires_grad_"):
+        flag = getattr(c.arg(0, "requires_grad"), "value", True)
+        if flag is True and (base := _receiver(c.node.func.value)):
+            out.append((base, c.ev))
+    return sorted(out, key=lambda t: t[1].idx)
+
+
+def _runs(ctx: Ctx, refs, base: str) -> list[int]:
+    """Event indices where ``base(...)`` is called among ``refs``."""
+    out = []
+    for ref in refs:
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                f = (
+                    n.func.value
+                    if isinstance(n.func, ast.Attribute) and n.func.attr == "forward"
+                    else n.func
+                )
+                if _receiver(f) == base:
+                    out.append(ref.idx)
+    return out
+
+
+def _torch_features(ctx: Ctx) -> None:
+    """PyTorch: the backbone's outputs computed once and kept (``cached.append(trunk(xb))``),
+    its parameters made trainable, and the later losses still computed from the kept outputs:
+    the backbone never runs after it was unfrozen."""
+    for base, thaw in _torch_unfreezes(ctx):
+        for b in ctx.prog.method_calls("backward"):
+            if b.ev.idx <= thaw.idx:
+                continue
+            refs = ctx.prog.deps(b.node.func.value, b.ev, limit=60)
+            runs = _runs(ctx, refs, base)
+            if not runs or any(i > thaw.idx for i in runs):
+                continue  # the backbone is not in the loss, or runs again after the unfreeze
+            line = ctx.prog.events[max(runs)].node.lineno
+            _add(
+                ctx,
+                [line, thaw.node.lineno, b.node.lineno],
+                f"{base}'s parameters are made trainable",
+                f"The loss that is back-propagated on line {b.node.lineno} is computed from "
+                f"outputs {base} produced before it was unfrozen (line {line}), kept and "
+                f"reused: {base} does not run in this training, so requires_grad=True on its "
+                "parameters changes nothing, no gradient reaches them, and the second phase "
+                "only trains the head again on the same cached features.",
+                f"Run {base} on the images inside the fine-tuning loop:\n"
+                f"for xb, yb in image_loader:\n    loss = criterion(head({base}(xb)), yb)",
+            )
+            return
+
+
 def _add(ctx: Ctx, lines: list[int], what: str, why: str, fix: str) -> None:
     if not once(ctx, "cache.unfrozen"):
         return
@@ -173,3 +246,4 @@ def check_unfreeze_cached(ctx: Ctx) -> None:
     """GL319: an unfreeze that cannot act, because the fit reads cached backbone outputs."""
     _learner_precompute(ctx)
     _keras_features(ctx)
+    _torch_features(ctx)
