@@ -1214,3 +1214,82 @@ def test_a_loss_that_never_reaches_ln_k_and_keeps_climbing_is_divergence():
             f"Epoch [1/1] Iter [{10 * i}/38] loss: {v:.4f}\n" for i, v in enumerate(values)
         )
         assert "never falls" not in " ".join(f.title for f in check_log(text))
+
+
+# -- class numbering seen in the log (issue 11) ---------------------------------------------
+
+
+def test_an_evaluation_folder_missing_a_class_names_the_shifted_indices():
+    listing = (
+        "$ ls shapes/train shapes/valid\n"
+        "shapes/train:\ncircle  square  star  triangle\n\n"
+        "shapes/valid:\ncircle  star  triangle\n"
+    )
+    log = listing + keras(
+        [{"loss": 1.1 - 0.2 * i, "accuracy": 0.5 + 0.1 * i} for i in range(4)],
+    )
+    (f,) = [f for f in check_log(log) if f.code == "GL435"]
+    assert f.severity == "warning" and "missing ['square']" in f.evidence
+    assert "'star' is index 1 in val but 2 in training" in f.evidence
+    # the same folders in both splits: nothing to say
+    same = listing.replace("circle  star  triangle", "circle  square  star  triangle")
+    assert "GL435" not in codes(check_log(same + log[len(listing) :]))
+
+
+def test_a_one_class_unlabelled_test_folder_is_not_a_class_mismatch():
+    found = (
+        "Found 4000 images belonging to 2 classes.\n"
+        "Found 1000 images belonging to 2 classes.\n"
+        "Found 12500 images belonging to 1 classes.\n"  # test/unknown/*.jpg, class_mode=None
+    )
+    rows = [{"loss": 0.6 - 0.1 * i, "accuracy": 0.7 + 0.05 * i} for i in range(3)]
+    assert "GL435" not in codes(check_log(found + keras(rows)))
+    assert "GL435" in codes(
+        check_log(
+            found.replace("1000 images belonging to 2", "1000 images belonging to 3") + keras(rows)
+        )
+    )
+
+
+def test_numbered_folders_need_string_order_and_chance_accuracy():
+    tail = "$ python eval.py\n * Acc@1 0.110 Acc@5 0.530 loss 9.81\n"
+    strings = "$ ls val | head\n1\n10\n100\n1000\n101\n"
+    (f,) = [f for f in check_log(strings + tail) if f.code == "GL436"]
+    assert "1/1000 = 0.0010" in f.evidence
+    # nine folders or fewer sort the same as strings and as numbers: no claim
+    with pytest.raises(DataError):
+        check_log("$ ls val\n1\n2\n3\n4\n5\n" + tail)
+    # a model that scores well on them is mapped correctly
+    good = check_log(strings + tail.replace("Acc@1 0.110", "Acc@1 76.130"))
+    assert "GL436" not in codes(good)
+
+
+def test_decoded_predictions_right_by_name_but_zero_accuracy_on_the_targets():
+    bug = (CASES / "label-order-mismatch__3__bug.log").read_text()
+    (f,) = [f for f in check_log(bug) if f.code == "GL437"]
+    assert "line    8" in f.evidence and "3 of 3" in f.title
+    # the names disagree with the truth: an accuracy of 0 is then no sign of the order
+    wrong = bug.replace(
+        "['n02123045', 'n02085620', 'n04254680']", "['n01440764', 'n01443537', 'n04254680']"
+    )
+    assert "GL437" not in codes(check_log(wrong))
+    # a run that scores well elsewhere: the 0 is a progress bar's first batch
+    good = bug.replace("accuracy: 0.0039 - loss: 7.1175", "accuracy: 0.8039 - loss: 0.7175")
+    assert "GL437" not in codes(check_log(good))
+
+
+def test_printed_class_mappings_of_two_splits_that_disagree():
+    rows = keras([{"loss": 0.9 - 0.1 * i, "accuracy": 0.6 + 0.05 * i} for i in range(3)])
+    maps = (
+        "train class_to_idx: {'beagle': 0, 'corgi': 1, 'husky': 2, 'pug': 3}\n"
+        "val class_to_idx: {'beagle': 0, 'husky': 1, 'pug': 2, 'samoyed': 3}\n"
+    )
+    (f,) = [f for f in check_log(maps + rows) if f.code == "GL435"]
+    assert "numbers its 4 classes differently" in f.title
+    assert "'husky' is index 1 in val but 2 in training" in f.evidence
+    # a folder spelled differently that keeps its place shifts nothing
+    renamed = maps.replace(
+        "val class_to_idx: {'beagle': 0, 'husky': 1, 'pug': 2, 'samoyed': 3}",
+        "val class_to_idx: {'Beagle': 0, 'corgi': 1, 'husky': 2, 'pug': 3}",
+    )
+    assert "GL435" not in codes(check_log(renamed + rows))

@@ -26,10 +26,12 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: Measured on this corpus (benchmarks/doctor_recall.py); the test fails below them. Re-pinned
 #: when session 7 added 15 cases nobody had written rules for (dev 0.940 -> 0.903, test 0.603
 #: -> 0.582: the rules found 5 of the 11 new dev causes and 1 of the 4 new test causes).
-FLOORS = {"dev": 0.89, "test": 0.57}
+#: Dev raised after rules written for the dev misses, each shown on its own unit pairs (0.903
+#: -> 0.966; test unchanged at 0.582).
+FLOORS = {"dev": 0.96, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.87,
+    "dev/reconstruction": 0.95,
     "dev/reproduction": 0.99,
     "test/reconstruction": 0.58,
     "test/reproduction": 0.49,

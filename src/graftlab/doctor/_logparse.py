@@ -20,6 +20,7 @@ import os
 import re
 from pathlib import Path
 
+from graftlab.doctor._logclasses import numbered_listing, split_classes
 from graftlab.doctor._logdicts import parse_dicts
 from graftlab.doctor._logrows import (
     _BASES,
@@ -748,6 +749,8 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or facts.head_errors
             or facts.one_sample_bn
             or steps
+            or split_classes(lines)
+            or numbered_listing(lines)
         ):
             parsed = facts
         else:

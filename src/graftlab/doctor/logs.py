@@ -23,6 +23,11 @@ from graftlab.doctor._logchance import (
     uniform_output,
     validation_of_unseen_classes,
 )
+from graftlab.doctor._logclasses import (
+    decoded_match_zero_accuracy,
+    numbered_folders_at_chance,
+    split_class_mismatch,
+)
 from graftlab.doctor._logearly import (
     binary_ce_at_prior,
     binary_loss_from_first_lines,
@@ -127,6 +132,9 @@ def check_log(
     findings += _head_errors(log, fw)
     findings += _one_sample_batchnorm(log, fw)
     findings += imagenet_names(log)
+    findings += split_class_mismatch(log)
+    findings += numbered_folders_at_chance(log)
+    findings += decoded_match_zero_accuracy(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated

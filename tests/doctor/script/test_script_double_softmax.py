@@ -135,3 +135,55 @@ loss = criterion(output, labels)
     (f,) = _ds(src)
     assert f.severity == "warning" and "Inferred" in f.explanation
     assert _ds(src.replace("return F.softmax(x, dim=1)", "return x")) == []
+
+
+INJECTED = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Scorer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(32, 16)
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=-1)
+def make_loss():
+    return nn.CrossEntropyLoss()
+{second}
+def fit_step(ranker_net, queries, keys, loss_fn):
+    q = ranker_net(queries)
+    k = {keys}
+    logits = torch.matmul(q, k.transpose(-1, -2))
+    target = torch.arange(logits.shape[-1])
+    return loss_fn(logits, target)
+"""
+
+
+def test_factory_criterion_and_product_of_two_softmax_outputs():
+    (f,) = _ds(INJECTED.format(second="", keys="ranker_net(keys)"))
+    # two inferred links: the criterion from the factory, the bounded product
+    assert f.severity == "warning" and "make_loss()" in f.explanation
+    assert "post.py:16:" in f.evidence and "matmul()" in f.explanation
+
+
+def test_product_with_an_unbounded_factor_or_an_ambiguous_factory_is_silent():
+    # a probability times a raw key projection is not bounded: no claim
+    assert _ds(INJECTED.format(second="", keys="keys @ keys")) == []
+    # the script builds losses of two kinds: the injected criterion stays unknown
+    other = "def make_aux():\n    return nn.BCEWithLogitsLoss()\n"
+    assert _ds(INJECTED.format(second=other, keys="ranker_net(keys)")) == []
+
+
+def test_a_criterion_named_anyhow_is_known_by_the_backward_call():
+    src = (
+        INJECTED.format(second="", keys="ranker_net(keys)")
+        .replace(
+            "    return loss_fn(logits, target)\n",
+            "    v7 = fn2(logits, target)\n    v7.backward()\n",
+        )
+        .replace("loss_fn):", "fn2):")
+    )
+    (f,) = _ds(src)
+    assert "make_loss()" in f.explanation
+    # no backward on the result and no loss-like name: the call is not taken to be a loss
+    assert _ds(src.replace("    v7.backward()\n", "")) == []

@@ -681,3 +681,31 @@ pd.DataFrame({"Filename": filenames, "Predictions": idx}).to_csv("results.csv")
     (f,) = _labels(src)
     assert f.code == "GL118" and "test_generator.filenames" in f.title
     assert "post.py:4:" in f.evidence
+
+
+def test_a_comment_that_numbers_the_loaders_own_subfolders_is_the_evidence():
+    src = """\
+import torch
+from torchvision import datasets, transforms
+net = torch.jit.load("species_net.pt").eval()
+# the test crops are filed by species code: crops/test/1 ... crops/test/120
+test_set = datasets.ImageFolder("crops/test", transforms.ToTensor())
+hits = 0
+for xb, yb in torch.utils.data.DataLoader(test_set, batch_size=50):
+    hits += (net(xb).argmax(1) == yb).sum().item()
+print(hits / len(test_set))
+"""
+    found = [
+        f for f in check_script(src, filename="post.py") if f.category == "label-order-mismatch"
+    ]
+    assert [f.code for f in found] == ["GL304"] and "post.py:4:" in found[0].evidence
+    # fixed: the loader's targets are mapped back to the species codes through its classes
+    fixed = src.replace(
+        "hits += (net(xb).argmax(1) == yb).sum().item()",
+        "code = torch.tensor([int(test_set.classes[t]) - 1 for t in yb])\n"
+        "    hits += (net(xb).argmax(1) == code).sum().item()",
+    )
+    assert not [f for f in check_script(fixed) if f.code == "GL304"]
+    # a comment about another folder says nothing of this loader's class folders
+    other = src.replace("crops/test/1 ... crops/test/120", "backup/2019/1 ... backup/2019/120")
+    assert not [f for f in check_script(other) if f.code == "GL304"]

@@ -55,3 +55,36 @@ def test_augmented_copies_made_before_the_split():
     assert "before train_test_split" in f.title
     plain = AUG_SPLIT.replace("    data.append(blur_image(img))\n    labels.append(y)\n", "")
     assert _leak(plain) == []
+
+
+def test_random_validation_share_reads_the_test_folder_named_inside_the_root():
+    src = """\
+from fastai.vision import *
+flowers = "datasets/flowers"
+dbunch = ImageDataBunch.from_folder(
+    flowers, {split}, test="holdout", ds_tfms=get_transforms(), size=224
+)
+learn = cnn_learner(dbunch, models.resnet50, metrics=accuracy)
+"""
+    (f,) = _leak(src.format(split="valid_pct=0.25, seed=1"))
+    assert "'datasets/flowers/holdout'" in f.title and "post.py:3:" in f.evidence
+    # train/ and valid/ folders read by name: the test folder beside them is not read
+    assert _leak(src.format(split='train="train", valid="valid"')) == []
+
+
+def test_a_pair_dataset_split_at_random_but_not_image_label_tuples():
+    pairs = """\
+import torch
+from torch.utils.data import random_split
+ds = TripletFaces("faces/")
+train_ds, val_ds = random_split(ds, [0.9, 0.1])
+"""
+    (f,) = _leak(pairs)
+    assert "post.py:3:" in f.evidence and "post.py:4:" in f.evidence
+    labelled = """\
+import os
+from torch.utils.data import random_split
+samples = [(os.path.join(root, f), label_of(f)) for f in os.listdir(root)]
+train_s, val_s = random_split(samples, [0.8, 0.2])
+"""
+    assert _leak(labelled) == []

@@ -142,3 +142,57 @@ def test_requires_grad_on_a_known_module_is_an_error_and_on_tensors_nothing():
         "for p in model.parameters():\n    p.requires_grad = False\n",
     ):
         assert not [f for f in check_script(base + fine) if f.code == "GL229"], fine
+
+
+PRECOMPUTED = """\
+from fastai.conv_learner import *
+md = ImageClassifierData.from_paths(PATH, tfms=tfms_from_model(resnet34, 224))
+clf = ConvLearner.pretrained(resnet34, md, precompute=True)
+clf.fit(0.01, 3)
+{between}clf.freeze_to(-2)
+clf.fit([1e-4, 1e-3, 1e-2], 2, cycle_len=1)
+"""
+
+
+def test_unfreezing_a_learner_that_still_reads_precomputed_activations():
+    found = [
+        f
+        for f in check_script(PRECOMPUTED.format(between=""), filename="nb.py")
+        if f.category == "trainable-not-applied"
+    ]
+    assert [f.code for f in found] == ["GL319"] and found[0].severity == "warning"
+    assert "nb.py:3:" in found[0].evidence and "nb.py:5:" in found[0].evidence
+    fixed = check_script(PRECOMPUTED.format(between="clf.precompute = False\n"))
+    assert "GL319" not in {f.code for f in fixed}
+
+
+KEPT_FEATURES = """\
+import torch
+import torch.nn as nn
+import timm
+encoder = timm.create_model("convnext_tiny", pretrained=True, num_classes=0)
+encoder.requires_grad_(False)
+bank = []
+with torch.no_grad():
+    for imgs, _ in img_loader:
+        bank.append(encoder(imgs))
+bank = torch.cat(bank)
+clf = nn.Linear(768, 12)
+encoder.requires_grad_(True)
+opt = torch.optim.SGD([*encoder.parameters(), *clf.parameters()], lr=1e-3)
+for step in range(500):
+    idx = torch.randint(0, len(bank), (64,))
+    {line}
+    opt.zero_grad()
+    out.backward()
+    opt.step()
+"""
+
+
+def test_unfreezing_an_encoder_whose_outputs_were_kept():
+    stale = "out = nn.functional.cross_entropy(clf(bank[idx]), labels[idx])"
+    (f,) = _tr(KEPT_FEATURES.format(line=stale))
+    assert f.code == "GL319" and "post.py:9:" in f.evidence and "post.py:12:" in f.evidence
+    # the encoder runs on the images again after the unfreeze: it is trained
+    fresh = "out = nn.functional.cross_entropy(clf(encoder(images[idx])), labels[idx])"
+    assert _tr(KEPT_FEATURES.format(line=fresh)) == []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
+    cache_rules,
     common_rules,
     keras_hub,
     keras_model,

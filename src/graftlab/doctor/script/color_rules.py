@@ -10,6 +10,7 @@ where its pixels were read and whether a conversion (``cvtColor``, ``[..., ::-1]
 from __future__ import annotations
 
 import ast
+import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
@@ -229,3 +230,173 @@ def check_preprocess_pil(ctx: Ctx) -> None:
             "x = preprocess_input(np.expand_dims(x, 0))",
             [REFS["keras_apps"]],
         )
+
+
+declare(
+    "GL318",
+    "train-eval-preprocessing-mismatch",
+    "warning",
+    "script",
+    "Training images are converted to another colour space; prediction images are not",
+    (REFS["keras_apps"], REFS["tv_models"]),
+)
+_SPACES = ("lab", "hsv", "hls", "yuv", "ycbcr", "ycrcb", "xyz", "luv", "yiq")
+_SAY = {"ycbcr": "YCbCr", "ycrcb": "YCrCb", "luv": "Luv"}
+#: ``lab=True``, ``to_hsv=True``: a loader's switch that converts the pixels it returns.
+_SPACE_FLAG = re.compile(r"^(?:to_|use_|convert_to_|as_)?(" + "|".join(_SPACES) + r")$", re.I)
+#: ``rgb2lab`` (scikit-image), ``rgb_to_hsv`` (TensorFlow, kornia), ``COLOR_BGR2LAB`` (OpenCV).
+_SPACE_CALL = re.compile(r"^(?:rgb|bgr)_?(?:2|to_)(" + "|".join(_SPACES) + r")$", re.I)
+_SPACE_CODE = re.compile(r"^COLOR_[A-Z]+2(" + "|".join(_SPACES) + r")(?:_FULL)?$", re.I)
+_IMAGE_READS = _RGB_READERS | {"imread", "open", "imdecode", "read_file"}
+#: ``hsv2rgb``, ``COLOR_HSV2BGR``: a round trip (a hue or brightness augmentation) ends in RGB.
+_BACK = re.compile(r"^(?:COLOR_)?(?:" + "|".join(_SPACES) + r")_?(?:2|to_)(?:rgb|bgr)", re.I)
+
+
+def _space_of(ctx: Ctx, n: ast.AST) -> str | None:
+    """The colour space a call converts pixels into, or None."""
+    if not isinstance(n, ast.Call):
+        return None
+    f = n.func
+    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+    if m := _SPACE_CALL.match(name):
+        return _SAY.get(m[1].lower(), m[1].upper())
+    if name == "cvtColor" and len(n.args) >= 2:
+        code = n.args[1]
+        code_name = code.attr if isinstance(code, ast.Attribute) else getattr(code, "id", "")
+        if m := _SPACE_CODE.match(code_name):
+            return _SAY.get(m[1].lower(), m[1].upper())
+    if name == "convert" and n.args and isinstance(n.args[0], ast.Constant):  # PIL
+        mode = str(n.args[0].value)
+        return _SAY.get(mode.lower(), mode.upper()) if mode.lower() in _SPACES else None
+    for k in n.keywords:
+        if k.arg and (m := _SPACE_FLAG.match(k.arg)) and getattr(k.value, "value", None) is True:
+            return _SAY.get(m[1].lower(), m[1].upper())
+    return None
+
+
+def _conversions(ctx: Ctx, node: ast.expr | None, at: Event | Ref) -> list[tuple[str, int]]:
+    """(space, line) of every colour-space conversion on ``node``'s way, its functions' too."""
+    if node is None:
+        return []
+    out = []
+    for ref in ctx.prog.deps(node, at, limit=50):
+        for n in ast.walk(ref.node):
+            if space := _space_of(ctx, n):
+                out.append((space, n.lineno))
+            elif _converts_back(n):
+                return []
+    return out
+
+
+def _converts_back_in(ev: Event) -> bool:
+    """A statement that converts back to RGB (``cvtColor(hsv, COLOR_HSV2RGB)``)."""
+    return any(_converts_back(m) for m in ast.walk(ev.node))
+
+
+def _converts_back(n: ast.AST) -> bool:
+    if not isinstance(n, ast.Call):
+        return False
+    names = [n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")]
+    names += [a.attr for a in n.args if isinstance(a, ast.Attribute)]  # cv2.COLOR_HSV2RGB
+    return any(_BACK.match(x) for x in names)
+
+
+def _reads_images(ctx: Ctx, node: ast.expr | None, at: Event | Ref) -> int:
+    """Line where the pixels of ``node`` are read from image files, or 0."""
+    if node is None:
+        return 0
+    for ref in ctx.prog.deps(node, at, limit=50):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                f = n.func
+                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                if name in _IMAGE_READS:
+                    return n.lineno
+    return 0
+
+
+def _named_for_training(name: str) -> bool:
+    """``x_train``, ``train_ds``, ``Xtrain``, ``tr_images``, ``trn_x``: a word of the name
+    says training."""
+    words = re.split(r"[_\d]+", name.lower())
+    return any(w in ("tr", "trn") or "train" in w for w in words)
+
+
+def _training_conversions(ctx: Ctx) -> tuple[list[tuple[str, int]], str]:
+    """Conversions the training images go through, and what links them to training: on the
+    way to fit(); in the statement that produces arrays named for training (``train_x,
+    val_x, ... = load(..., lab=True)``); or, when the code shown never trains, in any
+    statement that prepares data (the training cell is taken to be that one)."""
+    trains = _trains(ctx)
+    found = [cv for c in trains for cv in _conversions(ctx, c.arg(0, "x"), c.ev)]
+    if found:
+        return found, ""
+    trains = trains or ctx.prog.method_calls("backward")  # a PyTorch loop trains too
+    named, other, items = [], [], []
+    back: set[str] = set()  # __getitem__ methods that convert back to RGB: an augmentation
+    for ev in ctx.prog.events:
+        n = ev.node
+        if ev.funcs and ev.funcs[-1].endswith(".__getitem__"):
+            if _converts_back_in(ev):
+                back.add(ev.funcs[-1])
+            spaces = [(x, m.lineno) for m in ast.walk(n) if (x := _space_of(ctx, m))]
+            items += [(x, line, ev.funcs[-1]) for x, line in spaces]
+        if not isinstance(n, ast.Assign) or not isinstance(n.value, ast.Call):
+            continue
+        if not (space := _space_of(ctx, n.value)):
+            continue
+        names = [t.id for tgt in n.targets for t in ast.walk(tgt) if isinstance(t, ast.Name)]
+        (named if any(_named_for_training(x) for x in names) else other).append(
+            (space, n.value.lineno)
+        )
+    if named:
+        return named, f"the converted arrays are named for training (line {named[0][1]})"
+    items = [i for i in items if i[2] not in back]
+    if items and trains:
+        cls = items[0][2].rsplit(".", 1)[0]
+        return [(x, line) for x, line, _ in items], (
+            f"the Dataset {cls} converts every image it returns, and is taken to be what the "
+            "training loop reads"
+        )
+    if other and not trains:
+        return other, (
+            "no training is shown; the data prepared with the conversion on line "
+            f"{other[0][1]} is taken to be what the model was trained on"
+        )
+    return [], ""
+
+
+@check("common.colour_space")
+def check_colour_space(ctx: Ctx) -> None:
+    """GL318: the training images are converted to LAB/HSV/YCbCr ..., the images read for
+    prediction reach the model in RGB."""
+    train, link = _training_conversions(ctx)
+    if not train:
+        return
+    space, line = train[0]
+    for pred in _predictions(ctx) + _model_calls(ctx):
+        x = pred.arg(0, "x")
+        read = _reads_images(ctx, x, pred.ev)
+        if not read or _conversions(ctx, x, pred.ev) or not once(ctx, "color.space"):
+            continue
+        if any(pred.node.lineno == ln for _, ln in train):
+            continue  # the converting call is the prediction's own input
+        ctx.add(
+            "GL318",
+            "train-eval-preprocessing-mismatch",
+            "warning",
+            f"Training images are converted to {space}; the images given to the model at "
+            "prediction are not",
+            [line, read, pred.node.lineno],
+            f"The training pixels are converted to the {space} colour space (line {line}); the "
+            f"image read on line {read} reaches the model without that conversion, as RGB. The "
+            f"channels then mean other things than in training ({space} puts lightness or hue "
+            "where RGB has red), so predictions are wrong, often the same class for every "
+            "image, although test accuracy was high (inferred: the predicting model is taken "
+            "to be the one trained on those images" + (f"; {link}" if link else "") + ").",
+            f"Convert prediction images exactly as the training images were (to {space}, with "
+            "the same scaling and resizing), e.g. with the loader's own conversion function, "
+            "or put the conversion inside the model so no caller can skip it.",
+            [REFS["keras_apps"], REFS["tv_models"]],
+        )
+        return

@@ -449,6 +449,24 @@ def _numeric_folder_evidence(ctx: Ctx) -> tuple[int, str]:
     return 0, ""
 
 
+def _commented_numeric_folders(ctx: Ctx, loaders: list) -> tuple[int, str]:
+    """A comment just above (or on) a loader's line that names the loader's own folder with a
+    number under it (``# one folder per category id: places365/val/0 ... places365/val/364``):
+    the poster describing the class folders the loader reads."""
+    for c in loaders:
+        root = ctx.prog.const(c.arg(0, "directory") or c.arg(0, "root"), c.ev.idx, c.ev.scope)
+        if not isinstance(root, str) or not root.strip("./"):
+            continue
+        below = re.compile(re.escape(root.replace("\\", "/").rstrip("/")) + r"/\d{1,5}\b")
+        first = c.node.lineno
+        for i in range(max(1, first - 3), first + 1):
+            text = ctx.src.line(i)
+            comment = text[text.find("#") :] if "#" in text else ""
+            if below.search(comment.replace("\\", "/")):
+                return i, f"a comment naming its sub-folders by number ({below.search(comment)[0]})"
+    return 0, ""
+
+
 @check("common.numeric_folders_read_back")
 def check_numeric_folders(ctx: Ctx) -> None:
     """GL304: folders named by numbers read by a sorting loader, predicted indices used as
@@ -459,7 +477,9 @@ def check_numeric_folders(ctx: Ctx) -> None:
     tree = ctx.src.tree
     if any(isinstance(n, ast.Attribute) and n.attr in CLASS_MAPPINGS for n in ast.walk(tree)):
         return  # indices are mapped back to folder names somewhere
-    line, reason = _numeric_folder_evidence(ctx)
+    line, reason = _numeric_folder_evidence(ctx) or (0, "")
+    if not line:
+        line, reason = _commented_numeric_folders(ctx, loaders)
     preds = [c for c in ctx.prog.calls if c.name in _PREDICTORS]
     if not line or not preds:
         return

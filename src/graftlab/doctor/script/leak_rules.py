@@ -56,7 +56,24 @@ def _folders(ctx: Ctx) -> list[tuple[str, str | None, int, str]]:
         subset = ctx.prog.const(c.kw("subset"), c.ev.idx, c.ev.scope)
         if subset in ("training", "train"):
             role = "train"
-        out.append((path.replace("\\", "/").rstrip("/"), role, c.node.lineno, c.name))
+        root = path.replace("\\", "/").rstrip("/")
+        out.append((root, role, c.node.lineno, c.name))
+        out += _named_subfolders(ctx, c, root)
+    return out
+
+
+def _named_subfolders(ctx: Ctx, c, root: str) -> list[tuple[str, str | None, int, str]]:
+    """fastai's ``from_folder(path, valid_pct=0.2, test='test')``: with ``valid_pct`` the
+    whole of ``path`` is read and split at random, so the ``test``/``valid`` folder named
+    relative to it lies inside what is read."""
+    pct = c.kw("valid_pct")
+    if c.name != "from_folder" or pct is None or getattr(pct, "value", 0) is None:
+        return []
+    out = []
+    for kw, role in (("test", "test"), ("valid", "val")):
+        sub = ctx.prog.const(c.kw(kw), c.ev.idx, c.ev.scope)
+        if isinstance(sub, str) and sub.strip("./") and not sub.startswith(("/", "..")):
+            out.append((f"{root}/{sub.strip('/')}", role, c.node.lineno, c.name))
     return out
 
 
@@ -205,3 +222,85 @@ def _medical_source(ctx: Ctx, split) -> tuple[str, int] | None:
                 if _MEDICAL.search(text):
                     return text, n.lineno
     return None
+
+
+#: A partner drawn at random: ``random.choice(files)``, ``np.random.randint``, ``draw_other(f)``.
+_PARTNER_DRAW = re.compile(
+    r"(^|\.)(random\.(choice|choices|sample|randint|randrange)|"
+    r"(draw|pick|choose|sample)_?\w*)$",
+    re.I,
+)
+_TUPLE_ITEMS = re.compile(r"tuple|pair|siamese|triplet", re.I)
+_RANDOM_SPLITTERS = {"RandomSplitter", "TrainTestSplitter", "RandomSubsetSplitter"}
+
+
+def _random_partner(node: ast.AST) -> ast.AST | None:
+    """A comprehension that makes each item a tuple of an element and a partner drawn at
+    random (``[(a, random.choice(files)) for a in files]``, ``[[f, *draw_other(f)] ...]``)."""
+    for n in ast.walk(node):
+        if not isinstance(n, ast.ListComp | ast.GeneratorExp):
+            continue
+        elt = n.elt
+        if not isinstance(elt, ast.Tuple | ast.List) or len(elt.elts) < 2:
+            continue
+        for part in elt.elts:
+            for m in ast.walk(part):
+                if isinstance(m, ast.Call) and _PARTNER_DRAW.search(ast.unparse(m.func)):
+                    return n
+    return None
+
+
+def _pair_items(ctx: Ctx, c) -> tuple[int, str] | None:
+    """(line, what) when the items ``c`` splits at random are pairs or tuples of images."""
+    if c.name == "DataBlock":
+        splitter = ctx.prog.origin_call(c.kw("splitter"), c.ev) if c.kw("splitter") else None
+        if splitter is None or splitter.name not in _RANDOM_SPLITTERS:
+            return None
+        items = c.kw("get_items")
+        fn = ctx.prog.functions.get(items.id) if isinstance(items, ast.Name) else None
+        comp = _random_partner(fn) if fn is not None else None
+        if comp is not None:
+            return comp.lineno, "items that pair each image with one drawn at random"
+        blocks = c.kw("blocks")
+        if blocks is not None and any(
+            isinstance(n, ast.Name) and _TUPLE_ITEMS.search(n.id) for n in ast.walk(blocks)
+        ):
+            return blocks.lineno, "items that are tuples of images"
+        return None
+    if c.name not in _SPLITS or not c.node.args:
+        return None
+    data = c.node.args[0]
+    site = ctx.prog.origin_call(data, c.ev)
+    if site is not None and _TUPLE_ITEMS.search(site.name):
+        return site.node.lineno, f"{site.name} items, pairs or tuples of images"
+    for ref in ctx.prog.deps(data, c.ev, limit=30):
+        if (comp := _random_partner(ref.node)) is not None:
+            return comp.lineno, "items that pair each image with one drawn at random"
+    return None
+
+
+@check("common.pairs_before_split")
+def check_pairs_before_split(ctx: Ctx) -> None:
+    """GL308: pairs (or tuples) of images made from the whole pool, then split at random."""
+    for c in ctx.prog.calls:
+        found = _pair_items(ctx, c)
+        if found is None or not once(ctx, "leak.pairs"):
+            continue
+        line, what = found
+        ctx.add(
+            "GL308",
+            "data-leakage",
+            "warning",
+            f"{what[0].upper() + what[1:]} are made from all images, then split at random",
+            [line, c.node.lineno],
+            f"The data is split after it was made into {what}, each built from the whole pool "
+            "of images. One image is then the anchor or the partner of several items, and "
+            "those items fall on both sides of the split: the validation items show images "
+            "the model was trained on, and the validation score is optimistic (inferred: "
+            "the partners are taken to come from the same pool as the anchors).",
+            "Split the images first, then build the pairs inside each part, drawing partners "
+            "only from that part (e.g. a splitter on the anchor files, and a pair builder "
+            "given the training files or the validation files).",
+            [REFS["tv_tutorial"]],
+        )
+        return

@@ -114,6 +114,8 @@ class Head:
     line: int
     eval_only: bool = False  # applied under ``if not self.training``: evaluation outputs only
     inferred: bool = False  # the model was matched to its class by a guess, not by the code
+    link: str = ""  # another link inferred on the way to the loss, said in the evidence
+    link_line: int = 0  # the line that link rests on, cited with the head
 
 
 @dataclass

@@ -31,7 +31,16 @@ _TENSOR_WRAPPERS = {
     "contiguous",
     "to",
     "type",
+    "transpose",
+    "permute",
+    "t",
 }
+# products of two probability vectors stay in [0, 1]: a score matrix as bounded as softmax output
+_PRODUCTS = {"matmul", "bmm", "einsum", "mm"}
+
+
+def _and(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
 
 
 def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
@@ -68,17 +77,72 @@ def _called_losses(ctx: Ctx):
         known.add(id(call.node))
         yield call, kind, def_line, tensor_head(ctx, call.arg(0, "input"), call.ev)
     # a criterion injected from outside the paste (``self.loss_criterion(output, target)``):
-    # its kind is unknown, only a head that changes with the mode can be judged against it
+    # its kind is unknown, only a head that changes with the mode can be judged against it,
+    # unless the script's own factory says which loss it is (``get_criterion()`` below)
+    factory = _factory_loss(ctx)
     for c in ctx.prog.calls:
         f = c.node.func
         if id(c.node) in known or not isinstance(f, ast.Name | ast.Attribute) or not c.node.args:
             continue
         name = f.id if isinstance(f, ast.Name) else f.attr
-        if not re.search(r"(?i)loss|criterion", name) or ctx.prog.origin_call(f, c.ev):
+        named = re.search(r"(?i)loss|criterion", name) or _backpropagated(ctx, c)
+        if not named or ctx.prog.origin_call(f, c.ev):
             continue
         head = tensor_head(ctx, c.node.args[0], c.ev)
         if head is not None and head.eval_only:
             yield c, "injected", c.node.lineno, head
+        elif head is not None and factory is not None:
+            # inferred: the criterion passed in is the one loss the script's functions build
+            link = (
+                f"the criterion called is passed in; the script's own {factory[2]}() returns "
+                "the only loss it builds, taken to be that criterion"
+            )
+            yield c, factory[0], factory[1], replace(head, link=_and(head.link, link))
+
+
+def _backpropagated(ctx: Ctx, c: CallSite) -> bool:
+    """``v = fn(out, y)`` ... ``v.backward()`` in the same run: whatever its name, ``fn``
+    computes the loss."""
+    stmt = c.ev.node
+    if not (
+        isinstance(stmt, ast.Assign)
+        and stmt.value is c.node
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    ):
+        return False
+    var = stmt.targets[0].id
+    return any(
+        isinstance(b.node.func.value, ast.Name)
+        and b.node.func.value.id == var
+        and b.ev.scope == c.ev.scope
+        and b.ev.idx > c.ev.idx
+        for b in ctx.prog.method_calls("backward")
+    )
+
+
+def _factory_loss(ctx: Ctx) -> tuple[str, int, str] | None:
+    """(kind, line, function) of the loss the script's own functions build and return
+    (``def get_criterion(...): return nn.CrossEntropyLoss(...).to(device)``); None when they
+    return none, or losses of more than one kind, so an injected criterion stays unknown."""
+    found = set()
+    for fname, fn in ctx.prog.functions.items():
+        for n in ast.walk(fn):
+            if not isinstance(n, ast.Return) or not isinstance(n.value, ast.Call):
+                continue
+            call = n.value
+            while (  # ``.to(device)`` / ``.cuda()`` return the same criterion
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("to", "cuda")
+                and isinstance(call.func.value, ast.Call)
+            ):
+                call = call.func.value
+            f = call.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if name in LOSSES and name[0].isupper():
+                found.add((LOSSES[name], n.lineno, fname))
+    kinds = {k for k, _, _ in found}
+    return min(found) if len(kinds) == 1 else None
 
 
 _CE_NAMES = {
@@ -147,7 +211,16 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
         return None
     f = n.func
     if isinstance(f, ast.Attribute) and f.attr in _TENSOR_WRAPPERS:
-        return tensor_head(ctx, f.value, r, depth + 1)
+        q = canon(ctx.prog.qualname(f, r.idx, r.scope))
+        # torch.transpose(x, 1, 2) versus x.transpose(1, 2)
+        inner = (n.args[0] if n.args else None) if q.startswith("torch") else f.value
+        return tensor_head(ctx, inner, r, depth + 1)
+    if (
+        isinstance(f, ast.Attribute)
+        and f.attr in _PRODUCTS
+        and canon(ctx.prog.qualname(f, r.idx, r.scope)).startswith("torch")
+    ):
+        return _product_head(ctx, n, r, depth)
     if isinstance(f, ast.Attribute) and f.attr in ("softmax", "log_softmax", "sigmoid"):
         q = canon(ctx.prog.qualname(f, r.idx, r.scope))
         # torch.softmax(x, 1) / F.softmax(x, 1) versus x.softmax(1)
@@ -190,6 +263,21 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
             head = ts._class_head(modules[0])
             return replace(head, inferred=True) if head is not None else None
     return None
+
+
+def _product_head(ctx: Ctx, n: ast.Call, at: Ref, depth: int) -> Head | None:
+    """``torch.matmul(p, q.transpose(1, 2))`` with both factors softmax outputs: every score
+    is a dot product of two probability vectors, in [0, 1] like a probability itself."""
+    tensors = [a for a in n.args if not isinstance(a, ast.Constant)]
+    heads = [tensor_head(ctx, a, at, depth + 1) for a in tensors]
+    if len(heads) != 2 or any(h is None or h.activation != "softmax" for h in heads):
+        return None
+    first = heads[0]
+    link = (
+        f"the loss input is the {n.func.attr}() of two softmax outputs (line {n.lineno}), "
+        "so every score lies in [0, 1] as a probability does"
+    )
+    return replace(first, units=UNKNOWN, link=_and(first.link, link), link_line=n.lineno)
 
 
 def _assigned_head_of_unknown(ctx: Ctx, f: ast.expr, at: Ref) -> Head | None:
@@ -242,7 +330,8 @@ def check_head(ctx: Ctx) -> None:
     for call, kind, def_line, head in [*_learner_losses(ctx), *_called_losses(ctx)]:
         if head is None or not once(ctx, "torch.head", head.line, kind):
             continue  # the same output and loss, reached from the training and the eval loop
-        lines = [head.line, def_line, call.node.lineno]
+        lines = [head.line, *([head.link_line] if head.link_line else []), def_line]
+        lines.append(call.node.lineno)
         act = head.activation
         if kind == "injected" and act in ("softmax", "sigmoid"):
             ctx.add(
@@ -284,7 +373,7 @@ def check_head(ctx: Ctx) -> None:
             ctx.add(
                 "GL201",
                 "double-softmax",
-                "warning" if head.inferred else "error",
+                "warning" if head.inferred or head.link else "error",
                 "CrossEntropyLoss receives probabilities: softmax is applied twice",
                 lines,
                 "nn.CrossEntropyLoss (and F.cross_entropy) applies log_softmax itself and "
@@ -296,7 +385,8 @@ def check_head(ctx: Ctx) -> None:
                     "head is taken to be the module the code defines or assigns to it.)"
                     if head.inferred
                     else ""
-                ),
+                )
+                + (f" (Inferred: {head.link}.)" if head.link else ""),
                 "Return logits from the model (remove nn.Softmax / F.softmax before the loss) "
                 "and apply softmax only for reporting: probs = logits.softmax(dim=1).",
                 [REFS["torch_ce"]],
