@@ -33,8 +33,10 @@ def decode(paths: list[str], size: int, mean, std) -> torch.Tensor:
             for p in paths
         ]
     )
+    # In place: at 50,000 images the float copy is 7.5 GB, and two more would not fit in 24 GB.
     x = torch.from_numpy(u8).permute(0, 3, 1, 2).float().div_(255)
-    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    del u8
+    return x.sub_(torch.tensor(mean).view(1, 3, 1, 1)).div_(torch.tensor(std).view(1, 3, 1, 1))
 
 
 @torch.inference_mode()
