@@ -10,6 +10,8 @@ evaluating a run's test split reproduces ``predictions/test.npz``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,11 +136,13 @@ def predict_files(
     """
     from tqdm.auto import tqdm
 
+    from graftlab.features._malloc import keep_freed_memory
     from graftlab.features.extract import (
         head_logits,
         pooled_features,
         prepare_model,
     )
+    from graftlab.features.fold import folded_for_inference
 
     if batch_size is not None and batch_size < 1:
         raise ConfigError(f"'batch_size' must be a positive integer. Got {batch_size}.")
@@ -148,10 +152,11 @@ def predict_files(
     # Outside inference mode, as graftlab.features does: a memory-format change made inside
     # it would turn the parameters into inference tensors.
     prepare_model(model, execution)
+    net = folded_for_inference(model, prep.input_size)  # BatchNorm folded: same outputs, faster
 
     def probs_of(x: torch.Tensor) -> torch.Tensor:
         with execution.autocast():
-            features = pooled_features(model, x)
+            features = pooled_features(net, x)
         logits = head_logits(model, features.float().cpu().numpy())
         return activate(artifact, torch.from_numpy(logits)).float()
 
@@ -159,22 +164,16 @@ def predict_files(
     ok = np.zeros(len(paths), dtype=bool)
     errors: dict[int, str] = {}
     chunks, tta_chunks = [], []
+    keep_freed_memory()  # as feature extraction: freed activations are not faulted in again
     bar = tqdm(total=len(paths), desc=desc, unit="img", disable=not progress, leave=False)
     try:
-        for start in range(0, len(paths), batch_size):
-            images = []
-            for i in range(start, min(start + batch_size, len(paths))):
-                try:
-                    images.append(prep.load(paths[i]))
-                    ok[i] = True
-                except DataError as exc:
-                    errors[i] = getattr(exc, "reason", None) or str(exc)
-            bar.update(min(batch_size, len(paths) - start))
-            if not images:
+        for files, u8 in _decoded_batches(prep, paths, batch_size, ok, errors):
+            bar.update(files)
+            if u8 is None:
                 continue
-            u8 = torch.from_numpy(np.stack(images))
             with torch.inference_mode():
-                x = execution.inputs(prep.eval_batch(u8))
+                batch = prep.eval_batch(u8, channels_last=execution.channels_last)
+                x = execution.inputs(batch)
                 p = probs_of(x)
                 chunks.append(p.numpy())
                 if tta:
@@ -186,3 +185,33 @@ def predict_files(
     probs = np.concatenate(chunks) if chunks else empty
     tta_probs = (np.concatenate(tta_chunks) if tta_chunks else empty) if tta else None
     return FilePredictions(probs.astype(np.float32), ok, errors, tta_probs)
+
+
+def _decoded_batches(
+    prep: Any, paths: list[str], batch_size: int, ok: np.ndarray, errors: dict[int, str]
+) -> Iterator[tuple[int, torch.Tensor | None]]:
+    """``(files, uint8 batch of those that decoded)`` per ``batch_size`` files (None where
+    none did), each batch decoded in a thread while the model runs on the one before: Pillow
+    releases the GIL while it decodes and resizes, so the two overlap where the forward pass
+    leaves a core free or runs on a GPU (on 2 CPU cores that the forward pass fills, measured
+    the same as decoding in turn: 18.1 / 18.4 s against 18.2 / 17.4 s for 10,000 files).
+    Marks ``ok`` and records ``errors``."""
+
+    def decode(start: int) -> tuple[int, torch.Tensor | None]:
+        images = []
+        stop = min(start + batch_size, len(paths))
+        for i in range(start, stop):
+            try:
+                images.append(prep.load(paths[i]))
+                ok[i] = True
+            except DataError as exc:
+                errors[i] = getattr(exc, "reason", None) or str(exc)
+        return stop - start, torch.from_numpy(np.stack(images)) if images else None
+
+    starts = range(0, len(paths), batch_size)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(decode, starts[0]) if starts else None
+        for j in range(len(starts)):
+            batch = ahead.result()
+            ahead = pool.submit(decode, starts[j + 1]) if j + 1 < len(starts) else None
+            yield batch
