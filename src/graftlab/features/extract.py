@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from graftlab.distributed import gather_rows, shard
 from graftlab.distributed import world as dist_world
 from graftlab.features._malloc import keep_freed_memory
+from graftlab.features.fold import folded_for_inference
 from graftlab.hardware import DEFAULT_BATCH_SIZE, Execution, auto_batch_size
 
 __all__ = [
@@ -102,12 +103,13 @@ def extract_features(
     # Outside inference mode: a memory-format change made inside it would turn the
     # parameters into inference tensors that can never train again.
     prepare_model(model, execution)
+    net = folded_for_inference(model, preprocess.input_size)  # same features, faster (fold.py)
     out = np.zeros((len(images), model.num_features), dtype=np.float32)
     batches = _batches(images, preprocess, execution, batch_size, desc, progress)
     with torch.inference_mode():
         for start, stop, x in batches:
             with execution.autocast():
-                feats = pooled_features(model, x)
+                feats = pooled_features(net, x)
             out[start:stop] = feats.float().cpu().numpy()
     return out
 
