@@ -574,6 +574,14 @@ def test_a_first_epoch_loss_in_the_millions_is_divergence_not_chance():
     assert found[0].causes == ["learning-rate"]  # the likely cause, named beside the symptom
 
 
+def test_a_loss_in_the_hundreds_beside_an_accuracy_far_above_chance_is_not_divergence():
+    # A run that crashed after one epoch: weight penalties make the loss 210 while the model
+    # already classifies 77% of a two-class set; the optimiser did not throw the weights out.
+    two = "Found 7000 images belonging to 2 classes.\n"
+    assert "GL408" not in codes(check_log(keras([{"loss": 210.4, "accuracy": 0.7679}], two)))
+    assert "GL408" in codes(check_log(keras([{"loss": 210.4, "accuracy": 0.5012}], two)))
+
+
 def test_high_accuracy_with_the_loss_stuck_at_the_double_softmax_floor():
     rows = [(1.9392, 0.60), (1.7038, 0.77), (1.6902, 0.78), (1.6803, 0.78), (1.6697, 0.79)]
     text = "".join(

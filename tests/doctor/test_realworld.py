@@ -40,8 +40,9 @@ ORIGIN_FLOORS = {
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
 #: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug;
-#: GL202 on a test case added in session 7, measured only; GL408 on a dev log added then).
-MAX_FALSE_ALARMS = 4
+#: GL202 on a test case added in session 7, measured only). GL408 no longer calls a first-epoch
+#: loss in the hundreds divergence when that epoch's accuracy is far above chance (4 -> 3).
+MAX_FALSE_ALARMS = 3
 
 
 def _cases() -> list[tuple[Path, dict]]:

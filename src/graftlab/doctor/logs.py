@@ -337,6 +337,11 @@ def _exploded_at_once(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding 
     k = log.num_classes if log.num_classes and log.num_classes >= 2 else 10
     if first < max(100.0, 50 * math.log(k)):
         return None
+    acc = row.values.get("train_accuracy")
+    if acc is not None and math.isfinite(acc) and acc >= (1 + 1 / k) / 2:
+        # Halfway from chance to perfect in the same epoch: the weights were not thrown out;
+        # the printed loss holds more than the cross-entropy (weight penalties, a sum).
+        return None
     return make(
         "GL408",
         title=f"train_loss is {_fmt(first)} in the first epoch: the optimiser diverged at once"
