@@ -295,6 +295,22 @@ def test_monitored_metric_missing_suggests_the_logged_name():
     assert 'monitor="val_accuracy", mode="max"' in f.fix
 
 
+def test_a_metric_key_error_inside_a_callback_is_a_missing_monitor_other_key_errors_are_not():
+    rows = keras([{"loss": 0.52, "accuracy": 0.81, "val_loss": 0.55, "val_accuracy": 0.79}])
+    frames = (
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 60, in <module>\n    model.fit(x, y, callbacks=[Plot()])\n'
+        '  File "train.py", line 21, in on_epoch_end\n'
+        "    self.val_accs.append(logs['val_acc'])\n"
+    )
+    [f] = check_log(rows + frames + "KeyError: 'val_acc'\n")
+    assert (f.code, f.category) == ("GL415", "monitor-metric-missing")
+    assert 'monitor="val_accuracy"' in f.fix and "empty" not in f.title
+    loader = frames.replace("on_epoch_end", "__getitem__").replace("logs['val_acc']", "row['x']")
+    assert not check_log(rows + loader + "KeyError: 'val_acc'\n")  # no callback in the frames
+    assert not check_log(rows + frames + "KeyError: 'image'\n")  # not a metric's name
+
+
 def test_framework_picks_the_language_of_the_fix():
     rows = [{"loss": 0.41, "accuracy": 0.8571, "val_accuracy": 0.8571}] * 4
     text = keras(rows, header="Found 70 images belonging to 7 classes.\n")

@@ -160,6 +160,12 @@ _CALLBACK_MISSING = re.compile(
     r"|monitor='\w+'\)`? could not find the monitored key)",
     re.I,
 )
+#: A metric looked up by name inside a callback and not found: ``KeyError: 'val_acc'`` raised in
+#: a frame of a callback (ModelCheckpoint formatting its file name with ``**logs``, a custom
+#: ``on_epoch_end`` reading ``logs['val_acc']``).
+_TRACEBACK = re.compile(r"^\s*Traceback \(most recent call last\)")
+_CALLBACK_FRAME = re.compile(r"callbacks?\b|\bon_(?:train_)?(?:epoch|batch)_end\b", re.I)
+_KEY_ERROR = re.compile(r"^\s*KeyError:\s*['\"]([A-Za-z_][\w/@]{0,60})['\"]\s*$")
 #: A printed ``class_indices`` dict, ``{'cat': 0, 'dog': 1, ...}``: braces around pairs that
 #: :func:`_class_indices` reads one by one (a single pattern with a repeated group backtracks
 #: exponentially on a long line of near-pairs).
@@ -203,12 +209,28 @@ def _class_indices(line: str) -> int | None:
     return None
 
 
+def _metric_key_error(line: str, in_callback: bool) -> bool:
+    """A ``KeyError`` on a metric's name raised inside a callback."""
+    m = _KEY_ERROR.match(line) if in_callback else None
+    if m is None:
+        return False
+    prefix, base = canonical(m[1])
+    return base in _BASES.values() or (prefix != "train" and base != m[1].lower())
+
+
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
+    in_callback = False  # inside a traceback that passed through a callback
     for i, line in enumerate(lines, 1):
         if not line or len(line) > MAX_RECORD_CHARS:
             continue
+        if _TRACEBACK.match(line):
+            in_callback = False
+        elif _CALLBACK_FRAME.search(line) and line.lstrip().startswith(("File ", "callback")):
+            in_callback = True
+        if _metric_key_error(line, in_callback):
+            parsed.callback_warnings.append((i, line.strip()))
         if m := _FOUND.search(line):
             found.append((int(m[1]), int(m[2]), i, line.strip()))
         if m := (_USING_VAL.search(line) or _VALIDATE_ON.search(line)):
