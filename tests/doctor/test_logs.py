@@ -611,6 +611,36 @@ def test_high_accuracy_with_the_loss_stuck_at_the_double_softmax_floor():
     assert not [f for f in check_log(learning) if f.code == "GL423"]
 
 
+def test_an_accuracy_the_loss_rules_out_is_a_metric_bug_not_a_model_at_chance():
+    # running_corrects / n in integer arithmetic: 0 in every epoch while the loss falls to 0.2
+    losses = [0.91, 0.62, 0.45, 0.36, 0.29, 0.24, 0.21]
+    text = "".join(
+        f"epoch {i}: train_loss={v:.4f} train_acc=0.0000 val_loss={v - 0.03:.4f} val_acc=0.0000\n"
+        for i, v in enumerate(losses, 1)
+    )
+    [f] = [f for f in check_log(text) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL438", "other", "warning")
+    assert "1 - 0.2100 / 0.6931 = 0.6970" in f.evidence and "validation too" in f.title
+    right = text.replace("train_acc=0.0000", "train_acc=0.8100").replace(
+        "val_acc=0.0", "val_acc=0.8"
+    )
+    assert "GL438" not in codes(check_log(right))
+
+
+def test_losses_the_bound_does_not_apply_to_are_not_called_a_metric_bug():
+    def log(losses, accs, header=""):
+        rows = [{"loss": v, "accuracy": a} for v, a in zip(losses, accs, strict=True)]
+        return codes(check_log(keras(rows, header=header)))
+
+    # a squared error never reaches a cross-entropy's scale
+    assert "GL438" not in log([0.09, 0.07, 0.05, 0.04], [0.31, 0.45, 0.55, 0.61])
+    # binary cross-entropy over 10 units beside a categorical accuracy: GL416's reading
+    ten = "Found 1500 images belonging to 10 classes.\n"
+    assert "GL438" not in log([0.45, 0.30, 0.28, 0.27], [0.10, 0.21, 0.34, 0.41], ten)
+    # the last batch's loss printed beside the epoch's accuracy: one noisy epoch is not a bug
+    assert "GL438" not in log([0.62, 0.41, 0.05, 0.33, 0.30], [0.66, 0.78, 0.81, 0.83, 0.84])
+
+
 def test_a_target_out_of_bounds_traceback_is_a_head_mismatch():
     text = (
         'Traceback (most recent call last):\n  File "train.py", line 42, in <module>\n'

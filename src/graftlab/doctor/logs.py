@@ -34,6 +34,7 @@ from graftlab.doctor._logearly import (
     uniform_from_the_start,
 )
 from graftlab.doctor._logfit import memorised
+from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
     _head_errors,
@@ -110,6 +111,8 @@ def check_log(
         findings += climbing_loss(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += accuracy_collapse(log, fw, broken)
+    impossible, log = accuracy_below_loss_bound(log, broken)  # later checks: real accuracies
+    findings += impossible
     findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
     findings += single_unit_constant(log, broken)
