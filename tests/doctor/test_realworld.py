@@ -31,12 +31,13 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: log as main material): the rules found 2 of the 12 new dev causes and 5 of the 12 new test
 #: causes (dev 0.904, test 0.557). Dev raised by rules for the dev misses of that round (a
 #: metric KeyError in a callback, dropout built in forward, an accuracy the loss rules out, the
-#: script's learning rate cited by a log's divergence, skorch's shuffled prediction iterator):
-#: dev 0.904 -> 0.936, test unchanged.
-FLOORS = {"dev": 0.92, "test": 0.55}
+#: script's learning rate cited by a log's divergence, skorch's shuffled prediction iterator,
+#: an evaluation at chance top-1/top-5 with a confident loss): dev 0.904 -> 0.943, test
+#: unchanged.
+FLOORS = {"dev": 0.93, "test": 0.55}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.91,
+    "dev/reconstruction": 0.92,
     "dev/reproduction": 0.99,
     "test/reconstruction": 0.56,
     "test/reproduction": 0.49,

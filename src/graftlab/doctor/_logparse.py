@@ -160,6 +160,18 @@ _CALLBACK_MISSING = re.compile(
     r"|monitor='\w+'\)`? could not find the monitored key)",
     re.I,
 )
+#: timm/DeiT/Swin evaluation summaries, in percent (timm's ``accuracy()``): ``* Acc@1 81.234
+#: Acc@5 95.310 loss 0.812``, and the running mean loss of their step lines, ``Loss 0.9 (0.8)``.
+_TOPK = re.compile(
+    rf"Acc@1\s*:?\s*({_NUM})(?:\s*%)?\s+Acc@5\s*:?\s*({_NUM})(?:\s*%)?"
+    rf"(?:\s+loss\s*:?\s*({_NUM}))?",
+    re.I,
+)
+_MEAN_LOSS = re.compile(rf"\bLoss:?\s+{_NUM}\s+\(({_NUM})\)", re.I)
+#: A checkpoint loaded with every key (PyTorch's report, repositories' own messages).
+_ALL_KEYS = re.compile(
+    r"<All keys matched successfully>|missing_keys=\[\],\s*unexpected_keys=\[\]", re.I
+)
 #: A metric looked up by name inside a callback and not found: ``KeyError: 'val_acc'`` raised in
 #: a frame of a callback (ModelCheckpoint formatting its file name with ``**logs``, a custom
 #: ``on_epoch_end`` reading ``logs['val_acc']``).
@@ -222,6 +234,7 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
     in_callback = False  # inside a traceback that passed through a callback
+    mean_loss: float | None = None  # the running mean loss of the last evaluation step line
     for i, line in enumerate(lines, 1):
         if not line or len(line) > MAX_RECORD_CHARS:
             continue
@@ -259,6 +272,14 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
             table = {}
         if _HEAD_ERROR.search(line):
             parsed.head_errors.append((i, _short(line)))
+        if mean := _MEAN_LOSS.search(line):
+            mean_loss = float(mean[1])
+        if "Acc@1" in line and (m := _TOPK.search(line)):
+            # a summary without its loss follows step lines: their running mean is its loss
+            loss = float(m[3]) if m[3] else mean_loss
+            parsed.topk = (i, float(m[1]) / 100, float(m[2]) / 100, loss)
+        if parsed.weights_loaded is None and _ALL_KEYS.search(line):
+            parsed.weights_loaded = (i, _short(line))
         if _ONE_SAMPLE_BN.search(line):
             parsed.one_sample_bn.append((i, _short(line)))
         if _CALLBACK_MISSING.search(line):
@@ -770,6 +791,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or facts.nonfinite_lines
             or facts.head_errors
             or facts.one_sample_bn
+            or facts.topk
             or steps
             or split_classes(lines)
             or numbered_listing(lines)
@@ -797,6 +819,8 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
         "evaluations",
         "head_errors",
         "one_sample_bn",
+        "topk",
+        "weights_loaded",
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines

@@ -33,6 +33,7 @@ from graftlab.doctor._logearly import (
     binary_loss_from_first_lines,
     uniform_from_the_start,
 )
+from graftlab.doctor._logeval import chance_with_confidence
 from graftlab.doctor._logfit import memorised
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
@@ -138,6 +139,7 @@ def check_log(
     findings += split_class_mismatch(log)
     findings += numbered_folders_at_chance(log)
     findings += decoded_match_zero_accuracy(log)
+    findings += chance_with_confidence(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
