@@ -32,12 +32,12 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: causes (dev 0.904, test 0.557). Dev raised by rules for the dev misses of that round (a
 #: metric KeyError in a callback, dropout built in forward, an accuracy the loss rules out, the
 #: script's learning rate cited by a log's divergence, skorch's shuffled prediction iterator,
-#: an evaluation at chance top-1/top-5 with a confident loss): dev 0.904 -> 0.943, test
-#: unchanged.
-FLOORS = {"dev": 0.93, "test": 0.55}
+#: an evaluation at chance top-1/top-5 with a confident loss, a training reader that keeps
+#: OpenCV's BGR against inference converted to RGB): dev 0.904 -> 0.949, test unchanged.
+FLOORS = {"dev": 0.94, "test": 0.55}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.92,
+    "dev/reconstruction": 0.93,
     "dev/reproduction": 0.99,
     "test/reconstruction": 0.56,
     "test/reproduction": 0.49,
