@@ -363,3 +363,16 @@ def test_torch_parameter_groups_are_judged_by_their_own_rates(tmp_path):
     assert (rate.optimizer, rate.lr, rate.text, high(rate)) == (
         "adamw", 1e-4, "per parameter group", False
     )  # fmt: skip
+
+
+def test_rates_are_read_from_fragments_without_their_imports(tmp_path):
+    from graftlab.doctor.script.rates import high, optimizer_rates
+
+    script = tmp_path / "frag.py"
+    script.write_text(
+        "opt = optimizers.SGD(lr=0.2, momentum=0.9)\n"
+        "optimizer = optim.Adam(net.parameters(), 3e-4)\n"
+        "model.compile(optimizer=opt, loss='categorical_crossentropy')\n"
+    )
+    got = [(r.optimizer, r.lr, high(r)) for r in optimizer_rates([script])]
+    assert got == [("sgd", 0.2, True), ("adam", 3e-4, False)]

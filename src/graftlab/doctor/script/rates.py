@@ -70,7 +70,9 @@ def _rate(prog: Program, site: CallSite) -> tuple[str, float | None, str] | None
             return value.lower(), _KERAS_DEFAULT.get(value.lower(), 1e-3), "default"
         return None
     torch = qual.startswith("torch.optim.")
-    if not (torch or qual.startswith("keras.optimizers.")) or name not in ADAPTIVE | {"sgd"}:
+    # ``optimizers.SGD`` in a paste without its imports is Keras's module all the same
+    keras = qual.startswith(("keras.optimizers.", "optimizers."))
+    if not (torch or keras) or name not in ADAPTIVE | {"sgd"}:
         return None
     node = site.kw("lr") or site.kw("learning_rate") or site.arg(1 if torch else 0)
     groups = _group_rates(prog, site) if torch else []
