@@ -346,7 +346,9 @@ def test_a_diverging_log_names_the_high_rate_its_script_sets_as_the_likely_cause
 def test_a_low_rate_in_the_script_is_quoted_but_not_blamed(tmp_path):
     f = _nan_with_script(tmp_path, "1e-4")
     assert (f.code, f.causes) == ("GL407", [])
-    assert "(lr = 0.0001: base_lr)" in f.evidence and "look first at the inputs" in f.evidence
+    assert "(lr = 0.0001: base_lr)" in f.evidence and "inputs not scaled" in f.evidence
+    g = _nan_with_script(tmp_path, "args.lr")  # a command-line option: no number to judge
+    assert (g.code, g.causes) == ("GL407", []) and "(lr = base_lr)" in g.evidence
 
 
 def test_torch_parameter_groups_are_judged_by_their_own_rates(tmp_path):

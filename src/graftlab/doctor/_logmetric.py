@@ -40,10 +40,10 @@ MARGIN = 0.15
 MIN_CE_LOSS = math.log(2) / 2
 
 
-_Pairs = list[tuple["EpochRow", float, float]]
+_Pairs = list[tuple[EpochRow, float, float]]
 
 
-def _pairs(rows: list[EpochRow], split: str) -> list[tuple[EpochRow, float, float]]:
+def _pairs(rows: list[EpochRow], split: str) -> _Pairs:
     out = []
     for r in rows:
         loss, acc = r.values.get(f"{split}_loss"), r.values.get(f"{split}_accuracy")

@@ -46,8 +46,9 @@ def cite_rates(findings: Sequence[Finding], sources: Sequence[Path]) -> list[Fin
         )
     else:
         head = (
-            "the script's learning rate is not high for its optimizer; look first at the "
-            "inputs (not scaled), fp16 without loss scaling, or a log of zero in the loss:"
+            "the learning rate the script sets (not high for its optimizer, or not a number "
+            "in the code shown; other causes: inputs not scaled, fp16 without loss scaling, a "
+            "log of zero in the loss):"
         )
     out = []
     for f in findings:
@@ -62,7 +63,9 @@ def cite_rates(findings: Sequence[Finding], sources: Sequence[Path]) -> list[Fin
 
 
 def _value(rate: Rate) -> str:
-    value = "lr = ?" if rate.lr is None else f"lr = {rate.lr:g}"
+    if rate.lr is None:
+        return f"lr = {rate.text}"  # an expression the code shown does not fold to a number
+    value = f"lr = {rate.lr:g}"
     if rate.text == "default":
         return value + ", the optimizer's default"
     return value if rate.text == f"{rate.lr:g}" else f"{value}: {rate.text}"
