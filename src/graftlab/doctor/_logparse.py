@@ -162,12 +162,15 @@ _CALLBACK_MISSING = re.compile(
 )
 #: timm/DeiT/Swin evaluation summaries, in percent (timm's ``accuracy()``): ``* Acc@1 81.234
 #: Acc@5 95.310 loss 0.812``, and the running mean loss of their step lines, ``Loss 0.9 (0.8)``.
+#: Numbers of bounded length: an unbounded ``\d+\.?\d*`` backtracks quadratically on a long run
+#: of digits (20,000 took 40 s).
+_BOUNDED = r"\d{1,7}(?:\.\d{1,12})?"
 _TOPK = re.compile(
-    rf"Acc@1\s*:?\s*({_NUM})(?:\s*%)?\s+Acc@5\s*:?\s*({_NUM})(?:\s*%)?"
-    rf"(?:\s+loss\s*:?\s*({_NUM}))?",
+    rf"Acc@1\s*:?\s*({_BOUNDED})(?:\s*%)?\s+Acc@5\s*:?\s*({_BOUNDED})(?:\s*%)?"
+    rf"(?:\s+loss\s*:?\s*({_BOUNDED}))?(?!\d)",
     re.I,
 )
-_MEAN_LOSS = re.compile(rf"\bLoss:?\s+{_NUM}\s+\(({_NUM})\)", re.I)
+_MEAN_LOSS = re.compile(rf"\bLoss:?\s+{_BOUNDED}\s+\(({_BOUNDED})\)", re.I)
 #: A checkpoint loaded with every key (PyTorch's report, repositories' own messages).
 _ALL_KEYS = re.compile(
     r"<All keys matched successfully>|missing_keys=\[\],\s*unexpected_keys=\[\]", re.I
