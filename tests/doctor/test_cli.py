@@ -171,6 +171,27 @@ def test_every_code_the_script_rules_emit_is_listed():
     assert {code: listed.get(code) for code in emitted} == dict.fromkeys(emitted, "script")
 
 
+def test_every_code_the_log_checks_emit_is_listed_in_a_fresh_process():
+    """The bug this guards: codes declared in the log check modules (GL435-GL439) were listed
+    only when something had imported graftlab.doctor.logs before."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    import graftlab.doctor.logs as logs
+
+    emitted = set()
+    for module in Path(logs.__file__).parent.glob("_log*.py"):
+        emitted |= set(re.findall(r"\"(GL4\d{2})\"", module.read_text("utf-8")))
+    code = "from graftlab.doctor import list_checks; print(*[r['code'] for r in list_checks()])"
+    env = {**os.environ, "PYTHONPATH": str(Path(logs.__file__).parents[2])}  # this graftlab
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert len(emitted) >= 10 and emitted <= set(out.stdout.split())
+
+
 def test_checks_command_lists_script_rules(capsys):
     assert graftlab("checks", "--json") == 0
     rows = {r["code"]: r for r in json.loads(capsys.readouterr().out)}

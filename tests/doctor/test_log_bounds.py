@@ -43,8 +43,17 @@ def test_near_pairs_of_a_class_indices_dict_do_not_backtrack():
         "loss " + "1" * 1_000_000 + "\n",
         # "fine-tune.*start" in one pattern rescanned each line from every "fine tune": 56 s
         "Epoch 1 loss 0.5\n" + ("fine tune " * 1990 + "\n") * 50 + "Epoch 2 loss 0.4\n",
+        # an evaluation summary's numbers as unbounded digit runs: 40 s on one 20 kB line
+        "* Acc@1 " + "1" * 19_990 + "\nTest: [1/9] Loss " + "2" * 19_990 + "\n",
     ],
-    ids=["long-record", "nested-literals", "one-5mb-line", "long-number", "phase-words"],
+    ids=[
+        "long-record",
+        "nested-literals",
+        "one-5mb-line",
+        "long-number",
+        "phase-words",
+        "topk-digits",
+    ],
 )
 def test_adversarial_lines_end_in_about_a_second_with_a_clear_result(text):
     result, seconds, peak = timed(text)

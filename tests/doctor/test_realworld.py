@@ -29,19 +29,24 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: Dev raised after rules written for the dev misses, each shown on its own unit pairs (0.903
 #: -> 0.966; test unchanged at 0.582). Re-pinned when a second round added 22 cases (16 with a
 #: log as main material): the rules found 2 of the 12 new dev causes and 5 of the 12 new test
-#: causes (dev 0.904, test 0.557).
-FLOORS = {"dev": 0.90, "test": 0.55}
+#: causes (dev 0.904, test 0.557). Dev raised by rules for the dev misses of that round (a
+#: metric KeyError in a callback, dropout built in forward, an accuracy the loss rules out, the
+#: script's learning rate cited by a log's divergence, skorch's shuffled prediction iterator,
+#: an evaluation at chance top-1/top-5 with a confident loss, a training reader that keeps
+#: OpenCV's BGR against inference converted to RGB): dev 0.904 -> 0.949, test unchanged.
+FLOORS = {"dev": 0.94, "test": 0.55}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.88,
+    "dev/reconstruction": 0.93,
     "dev/reproduction": 0.99,
     "test/reconstruction": 0.56,
     "test/reproduction": 0.49,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
 #: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug;
-#: GL202 on a test case added in session 7, measured only; GL408 on a dev log added then).
-MAX_FALSE_ALARMS = 4
+#: GL202 on a test case added in session 7, measured only). GL408 no longer calls a first-epoch
+#: loss in the hundreds divergence when that epoch's accuracy is far above chance (4 -> 3).
+MAX_FALSE_ALARMS = 3
 
 
 def _cases() -> list[tuple[Path, dict]]:

@@ -307,3 +307,74 @@ def test_an_empty_export_among_tensorboard_exports_is_a_note(tmp_path):
     pairs = diagnose([train, val, empty])
     assert any(f.category == "no-shuffle" for _, f in pairs)
     assert [Path(t).name for t, f in pairs if f.code == "GL420"] == [empty.name]
+
+
+NAN_LOG = "".join(
+    f"Epoch {i}/30\n390/390 - 41s - loss: nan - accuracy: 0.1000 - val_loss: nan - "
+    "val_accuracy: 0.1000\n"
+    for i in range(1, 5)
+)
+SCRATCH_CNN = """\
+from tensorflow import keras
+
+def train(model, x, y, epochs=30):
+    base_lr = {lr}
+    opt = keras.optimizers.SGD(learning_rate=base_lr, momentum=0.9)
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=epochs, validation_split=0.1, verbose=2)
+"""
+
+
+def _nan_with_script(tmp_path, lr):
+    (tmp_path / "train.py").write_text(SCRATCH_CNN.format(lr=lr))
+    (tmp_path / "train.log").write_text(NAN_LOG)
+    [f] = [f for _, f in diagnose([tmp_path / "train.py", tmp_path / "train.log"])]
+    return f
+
+
+def test_a_diverging_log_names_the_high_rate_its_script_sets_as_the_likely_cause(tmp_path):
+    f = _nan_with_script(tmp_path, "0.1")
+    assert (f.code, f.category, f.severity, f.causes) == (
+        "GL407", "divergence", "error", ["learning-rate"]
+    )  # fmt: skip
+    assert "train.py:5: opt = keras.optimizers.SGD(learning_rate=base_lr" in f.evidence
+    assert "(lr = 0.1: base_lr)" in f.evidence
+    alone = [f for _, f in diagnose([tmp_path / "train.log"])]
+    assert [(f.code, f.causes) for f in alone] == [("GL407", [])]  # no script, no rate to cite
+
+
+def test_a_low_rate_in_the_script_is_quoted_but_not_blamed(tmp_path):
+    f = _nan_with_script(tmp_path, "1e-4")
+    assert (f.code, f.causes) == ("GL407", [])
+    assert "(lr = 0.0001: base_lr)" in f.evidence and "inputs not scaled" in f.evidence
+    g = _nan_with_script(tmp_path, "args.lr")  # a command-line option: no number to judge
+    assert (g.code, g.causes) == ("GL407", []) and "(lr = base_lr)" in g.evidence
+
+
+def test_torch_parameter_groups_are_judged_by_their_own_rates(tmp_path):
+    from graftlab.doctor.script.rates import high, optimizer_rates
+
+    script = tmp_path / "ft.py"
+    script.write_text(
+        "import torch\n"
+        "groups = [{'params': model.backbone.parameters(), 'lr': 1e-5},\n"
+        "          {'params': model.fc.parameters(), 'lr': 1e-4}]\n"
+        "opt = torch.optim.AdamW(groups, lr=1e-2)\n"
+    )
+    [rate] = optimizer_rates([script])
+    assert (rate.optimizer, rate.lr, rate.text, high(rate)) == (
+        "adamw", 1e-4, "per parameter group", False
+    )  # fmt: skip
+
+
+def test_rates_are_read_from_fragments_without_their_imports(tmp_path):
+    from graftlab.doctor.script.rates import high, optimizer_rates
+
+    script = tmp_path / "frag.py"
+    script.write_text(
+        "opt = optimizers.SGD(lr=0.2, momentum=0.9)\n"
+        "optimizer = optim.Adam(net.parameters(), 3e-4)\n"
+        "model.compile(optimizer=opt, loss='categorical_crossentropy')\n"
+    )
+    got = [(r.optimizer, r.lr, high(r)) for r in optimizer_rates([script])]
+    assert got == [("sgd", 0.2, True), ("adam", 3e-4, False)]

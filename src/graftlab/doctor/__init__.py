@@ -50,8 +50,9 @@ def list_checks() -> list[dict]:
     ``references``, in code order.
 
     ``where`` is ``script``, ``log``, ``model``, ``preflight`` or ``monitor``. The script analyser
-    is imported first because its rule modules may declare codes of their own.
+    and the log checks are imported first because their modules may declare codes of their own.
     """
+    import graftlab.doctor.logs  # log check modules declare their codes on import
     import graftlab.doctor.script  # noqa: F401  (rule modules declare their codes on import)
     from graftlab.doctor._checks import catalogue
 

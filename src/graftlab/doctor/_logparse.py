@@ -160,6 +160,27 @@ _CALLBACK_MISSING = re.compile(
     r"|monitor='\w+'\)`? could not find the monitored key)",
     re.I,
 )
+#: timm/DeiT/Swin evaluation summaries, in percent (timm's ``accuracy()``): ``* Acc@1 81.234
+#: Acc@5 95.310 loss 0.812``, and the running mean loss of their step lines, ``Loss 0.9 (0.8)``.
+#: Numbers of bounded length: an unbounded ``\d+\.?\d*`` backtracks quadratically on a long run
+#: of digits (20,000 took 40 s).
+_BOUNDED = r"\d{1,7}(?:\.\d{1,12})?"
+_TOPK = re.compile(
+    rf"Acc@1\s*:?\s*({_BOUNDED})(?:\s*%)?\s+Acc@5\s*:?\s*({_BOUNDED})(?:\s*%)?"
+    rf"(?:\s+loss\s*:?\s*({_BOUNDED}))?(?!\d)",
+    re.I,
+)
+_MEAN_LOSS = re.compile(rf"\bLoss:?\s+{_BOUNDED}\s+\(({_BOUNDED})\)", re.I)
+#: A checkpoint loaded with every key (PyTorch's report, repositories' own messages).
+_ALL_KEYS = re.compile(
+    r"<All keys matched successfully>|missing_keys=\[\],\s*unexpected_keys=\[\]", re.I
+)
+#: A metric looked up by name inside a callback and not found: ``KeyError: 'val_acc'`` raised in
+#: a frame of a callback (ModelCheckpoint formatting its file name with ``**logs``, a custom
+#: ``on_epoch_end`` reading ``logs['val_acc']``).
+_TRACEBACK = re.compile(r"^\s*Traceback \(most recent call last\)")
+_CALLBACK_FRAME = re.compile(r"callbacks?\b|\bon_(?:train_)?(?:epoch|batch)_end\b", re.I)
+_KEY_ERROR = re.compile(r"^\s*KeyError:\s*['\"]([A-Za-z_][\w/@]{0,60})['\"]\s*$")
 #: A printed ``class_indices`` dict, ``{'cat': 0, 'dog': 1, ...}``: braces around pairs that
 #: :func:`_class_indices` reads one by one (a single pattern with a repeated group backtracks
 #: exponentially on a long line of near-pairs).
@@ -203,12 +224,29 @@ def _class_indices(line: str) -> int | None:
     return None
 
 
+def _metric_key_error(line: str, in_callback: bool) -> bool:
+    """A ``KeyError`` on a metric's name raised inside a callback."""
+    m = _KEY_ERROR.match(line) if in_callback else None
+    if m is None:
+        return False
+    prefix, base = canonical(m[1])
+    return base in _BASES.values() or (prefix != "train" and base != m[1].lower())
+
+
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
+    in_callback = False  # inside a traceback that passed through a callback
+    mean_loss: float | None = None  # the running mean loss of the last evaluation step line
     for i, line in enumerate(lines, 1):
         if not line or len(line) > MAX_RECORD_CHARS:
             continue
+        if _TRACEBACK.match(line):
+            in_callback = False
+        elif _CALLBACK_FRAME.search(line) and line.lstrip().startswith(("File ", "callback")):
+            in_callback = True
+        if _metric_key_error(line, in_callback):
+            parsed.callback_warnings.append((i, line.strip()))
         if m := _FOUND.search(line):
             found.append((int(m[1]), int(m[2]), i, line.strip()))
         if m := (_USING_VAL.search(line) or _VALIDATE_ON.search(line)):
@@ -237,6 +275,14 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
             table = {}
         if _HEAD_ERROR.search(line):
             parsed.head_errors.append((i, _short(line)))
+        if mean := _MEAN_LOSS.search(line):
+            mean_loss = float(mean[1])
+        if "Acc@1" in line and (m := _TOPK.search(line)):
+            # a summary without its loss follows step lines: their running mean is its loss
+            loss = float(m[3]) if m[3] else mean_loss
+            parsed.topk = (i, float(m[1]) / 100, float(m[2]) / 100, loss)
+        if parsed.weights_loaded is None and _ALL_KEYS.search(line):
+            parsed.weights_loaded = (i, _short(line))
         if _ONE_SAMPLE_BN.search(line):
             parsed.one_sample_bn.append((i, _short(line)))
         if _CALLBACK_MISSING.search(line):
@@ -748,6 +794,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or facts.nonfinite_lines
             or facts.head_errors
             or facts.one_sample_bn
+            or facts.topk
             or steps
             or split_classes(lines)
             or numbered_listing(lines)
@@ -775,6 +822,8 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
         "evaluations",
         "head_errors",
         "one_sample_bn",
+        "topk",
+        "weights_loaded",
     ):
         setattr(parsed, attr, getattr(facts, attr))
     parsed.lines = lines

@@ -66,6 +66,10 @@ class ParsedLog:
         callback_warnings: ``(line, text)`` of Keras messages about a monitored metric missing.
         nonfinite_lines: ``(line, text)`` of "invalid loss"/NaN messages outside epoch rows.
         lines: The cleaned lines (redraws resolved, ANSI removed), for quoting.
+        topk: ``(line, top-1, top-5, mean loss or None)`` of the last top-1/top-5 summary
+            of an evaluation (timm/DeiT's ``* Acc@1 81.2 Acc@5 95.3 loss 0.81``), accuracies
+            as fractions.
+        weights_loaded: ``(line, text)`` of a line saying a checkpoint loaded with every key.
         one_sample_bn: ``(line, text)`` of PyTorch's "Expected more than 1 value per channel
             when training": BatchNorm in training mode given a batch of one.
         head_errors: ``(line, text)`` of framework errors saying the labels do not fit the
@@ -94,6 +98,8 @@ class ParsedLog:
     evaluations: list[tuple[int, float, float]] = field(default_factory=list)
     head_errors: list[tuple[int, str]] = field(default_factory=list)
     one_sample_bn: list[tuple[int, str]] = field(default_factory=list)
+    topk: tuple[int, float, float, float | None] | None = None
+    weights_loaded: tuple[int, str] | None = None
 
     def phases(self) -> list[list[EpochRow]]:
         """Rows grouped by phase, in order."""

@@ -33,7 +33,9 @@ from graftlab.doctor._logearly import (
     binary_loss_from_first_lines,
     uniform_from_the_start,
 )
+from graftlab.doctor._logeval import chance_with_confidence
 from graftlab.doctor._logfit import memorised
+from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
     _head_errors,
@@ -110,6 +112,8 @@ def check_log(
         findings += climbing_loss(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += accuracy_collapse(log, fw, broken)
+    impossible, log = accuracy_below_loss_bound(log, broken)  # later checks: real accuracies
+    findings += impossible
     findings += validation_of_unseen_classes(log, broken)
     findings += _one_class_on_validation_only(log, broken)
     findings += single_unit_constant(log, broken)
@@ -135,6 +139,7 @@ def check_log(
     findings += split_class_mismatch(log)
     findings += numbered_folders_at_chance(log)
     findings += decoded_match_zero_accuracy(log)
+    findings += chance_with_confidence(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
@@ -336,6 +341,11 @@ def _exploded_at_once(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding 
     row, first = train[0]
     k = log.num_classes if log.num_classes and log.num_classes >= 2 else 10
     if first < max(100.0, 50 * math.log(k)):
+        return None
+    acc = row.values.get("train_accuracy")
+    if acc is not None and math.isfinite(acc) and acc >= (1 + 1 / k) / 2:
+        # Halfway from chance to perfect in the same epoch: the weights were not thrown out;
+        # the printed loss holds more than the cross-entropy (weight penalties, a sum).
         return None
     return make(
         "GL408",
@@ -1061,7 +1071,25 @@ def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
 
 # -- callbacks monitoring a metric that is not logged -----------------------------------------
 
-_MISSING_NAME = re.compile(r"(?:only with |metric `|quantity `?|monitor=')([\w]+)")
+_MISSING_NAME = re.compile(r"(?:only with |metric `|quantity `?|monitor='|KeyError: ['\"])([\w]+)")
+#: The data loader saying it found no validation images: no ``val_*`` metric is ever computed.
+_NO_VALIDATION = re.compile(
+    r"Found 0 (?:images|files) belonging to \d+ class|Using 0 files for validation", re.I
+)
+
+
+def _empty_validation(log: ParsedLog) -> tuple[int, str] | None:
+    """``(line, text)`` of a second ``Found 0 images`` line or ``Using 0 files for validation``:
+    the validation set is empty."""
+    found = 0
+    for i, line in enumerate(log.lines, 1):
+        if (m := _NO_VALIDATION.search(line)) and (found >= 1 or not m[0].startswith("Found")):
+            return i, line.strip()
+        if "belonging to" in line and line.lstrip().startswith("Found"):
+            found += 1
+    return None
+
+
 _AVAILABLE = re.compile(r"(?:Available metrics are:|in the returned metrics:)\s*\[?([^\]]*)")
 
 
@@ -1083,21 +1111,40 @@ def _monitor_missing(log: ParsedLog, fw: str) -> list[Finding]:
     evidence = "\n".join(f"  line {ln:>4}  {t}" for ln, t in log.callback_warnings[:4])
     if len(log.callback_warnings) > 4:
         evidence += f"\n  ... {len(log.callback_warnings) - 4} more such lines"
+    empty = _empty_validation(log) if name.startswith("val") else None
+    if empty is not None:
+        evidence = f"  line {empty[0]:>4}  {empty[1]}  (the validation set)\n" + evidence
     return [
         make(
             "GL415",
-            title=f"Callbacks monitor {name!r}, which the log does not have",
+            title=f"Callbacks monitor {name!r}, which the log does not have"
+            + (": the validation set is empty" if empty else ""),
             evidence=evidence,
             explanation=(
                 f"ModelCheckpoint/EarlyStopping/ReduceLROnPlateau look up {name!r} in the "
                 "epoch's logs; it is not there, so the best model is never saved, training "
-                "never stops early and the learning rate never drops; only a warning is printed. "
+                "never stops early and the learning rate never drops; only a warning is printed "
+                "(or, where the callback formats a file name or reads the key itself, a "
+                "KeyError stops training at the end of the first epoch). "
                 "Since TensorFlow 2.3 the metric 'accuracy' is logged as 'accuracy'/"
                 "'val_accuracy', not 'acc'/'val_acc'; validation metrics also exist only when "
                 "validation data is passed to fit."
+                + (
+                    f" Here the validation data holds no images (line {empty[0]}), so no "
+                    "validation metric is computed at all, whatever its name."
+                    if empty
+                    else ""
+                )
             ),
             fix=(
-                f'ModelCheckpoint("best.keras", monitor="{suggestion}", mode="{mode}", '
+                (
+                    "# Put images into the validation folder (one sub-folder per class, the "
+                    "same classes as training)\n# or split them off: "
+                    "ImageDataGenerator(validation_split=0.2) + subset='validation'\n"
+                    if empty
+                    else ""
+                )
+                + f'ModelCheckpoint("best.keras", monitor="{suggestion}", mode="{mode}", '
                 "save_best_only=True)\n"
                 f'EarlyStopping(monitor="{suggestion}", mode="{mode}", patience=5, '
                 "restore_best_weights=True)"

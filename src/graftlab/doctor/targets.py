@@ -22,6 +22,7 @@ from graftlab.doctor._logmerge import is_tensorboard_export, merge_exports
 from graftlab.doctor._logruns import run_kind
 from graftlab.doctor.combine import merge_targets
 from graftlab.doctor.findings import Finding
+from graftlab.doctor.link import cite_rates
 from graftlab.errors import DataError
 
 #: Read at most this much of one file; the analysers bound themselves further.
@@ -100,7 +101,7 @@ def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) 
         except DataError:
             if not code:
                 raise
-    return findings
+    return cite_rates(findings, [path] if code else [])
 
 
 def _is_code(path: Path, text: str) -> bool:
@@ -174,7 +175,7 @@ def _notebook(path: Path, text: str, framework: str) -> list[Finding]:
             logged = []
         for f in logged:
             f.evidence = "in the notebook's printed output (lines of the output):\n" + f.evidence
-        findings += logged
+        findings += cite_rates(logged, [path] if source.strip() else [])
     return findings
 
 
@@ -250,6 +251,8 @@ def diagnose(
             )
     if unread and not groups:
         raise unread[0][1]
+    sources = [*scripts, *notebooks]  # a log's divergence cites the rate the scripts set
+    groups = [(name, cite_rates(fs, sources)) for name, fs in groups]
     for name, exc in unread:  # the other targets still say what they can
         groups.append((name, [_unread(exc)]))
     return merge_targets(groups)

@@ -162,3 +162,30 @@ def test_a_dataset_that_converts_what_the_training_loop_reads():
     # converted back to RGB in the same __getitem__: the model trains on RGB
     back = "        arr = cv2.cvtColor(arr, cv2.COLOR_YCrCb2RGB)\n"
     assert _found(TORCH_LAB.format(extra=back), "train-eval-preprocessing-mismatch") == []
+
+
+TORCH_FRAMES = """\
+import cv2
+import torch
+
+def {reader}(path):
+    cap = cv2.VideoCapture(path)
+    ok, frame = cap.read()
+    return frame
+
+def classify(model, tf):
+    cap = cv2.VideoCapture(0)
+    ok, frame = cap.read()
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    return model(tf(rgb).unsqueeze(0)).argmax(1)
+"""
+
+
+def test_a_training_reader_that_keeps_bgr_against_inference_converted_to_rgb():
+    (f,) = _found(
+        TORCH_FRAMES.format(reader="load_train_clip"), "train-eval-preprocessing-mismatch"
+    )
+    assert f.code == "GL309" and "load_train_clip" in f.title
+    assert "post.py:6:" in f.evidence and "post.py:12:" in f.evidence
+    # a reader nothing names for training (a preview, a thumbnail) says nothing about training
+    assert not _found(TORCH_FRAMES.format(reader="preview"), "train-eval-preprocessing-mismatch")

@@ -181,3 +181,38 @@ def test_set_grad_enabled_false_as_a_statement_turns_autograd_off():
     )
     assert not [f for f in check_script(src) if f.code == "GL231"]
     assert [f for f in check_script(src.replace("(False)", "(True)")) if f.code == "GL231"]
+
+
+# -- mode-dependent layers made inside forward() (forward_rules GL235) ----------------------
+
+HEAD = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(512, 10)
+
+    def forward(self, x):
+        return self.fc({x})
+"""
+
+
+def test_a_dropout_module_built_in_forward_is_an_error_a_functional_one_a_warning():
+    (f,) = _eval(HEAD.format(x="nn.Dropout2d(0.5)(x)"))
+    assert (f.code, f.severity) == ("GL235", "error") and "post.py:10:" in f.evidence
+    assert "self.drop = nn.Dropout2d(...)" in f.fix
+    (g,) = _eval(HEAD.format(x="F.dropout(x, 0.5)"))
+    assert (g.code, g.severity) == ("GL235", "warning") and "training=self.training" in g.fix
+
+
+def test_dropout_that_follows_the_mode_or_is_asked_for_at_test_time_is_not_reported():
+    for x in (
+        "F.dropout(x, 0.5, self.training)",
+        "F.dropout(x, p=0.5, training=True)",  # Monte Carlo dropout, asked for explicitly
+        "F.dropout(x, 0.0)",
+        "nn.Dropout(0.5)(x) if self.training else x",
+        "F.alpha_dropout(x, 0.5)",  # its training argument defaults to False
+    ):
+        assert not _eval(HEAD.format(x=x)), x

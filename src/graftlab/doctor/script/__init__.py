@@ -18,6 +18,7 @@ from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
     cache_rules,
     common_rules,
+    forward_rules,
     keras_hub,
     keras_model,
     keras_pipeline,
@@ -26,6 +27,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     label_encoders,
     label_pairing,
     lightning_rules,
+    skorch_rules,
     torch_data,
     torch_model,
     torch_pixels,

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.flow import Event, Ref, canon, last
 from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.torch_graph import torch_script
 
 declare(
     "GL309",
@@ -140,7 +142,10 @@ def check_channel_order(ctx: Ctx) -> None:
                 [REFS["keras_apps"]],
             )
             return
-    if trains or not _loads_weights(ctx):
+    if trains:
+        return
+    _bgr_training_rgb_inference(ctx)
+    if not _loads_weights(ctx):
         return
     for pred in _predictions(ctx) + _model_calls(ctx):
         got = _order(ctx, pred.arg(0, "x"), pred.ev)
@@ -161,6 +166,112 @@ def check_channel_order(ctx: Ctx) -> None:
             [REFS["keras_apps"], REFS["tv_models"]],
         )
         return
+
+
+#: Words of a function's or file's name that say it feeds training.
+_TRAINING_WORDS = re.compile(r"train|dataset|__getitem__", re.I)
+
+
+def _training_reads(ctx: Ctx, inference: int) -> list[tuple[str, int, str]]:
+    """(``"bgr"`` | ``"rgb"``, line of the read, function) of OpenCV reads inside functions
+    that feed training (``__getitem__``, a function or file named for training or a dataset;
+    not the function holding the inference call on line ``inference``): ``"rgb"`` when the
+    function converts the channels, ``"bgr"`` when it keeps OpenCV's order."""
+    out = []
+    for fn in (n for n in ast.walk(ctx.src.tree) if isinstance(n, ast.FunctionDef)):
+        if fn.lineno <= inference <= (fn.end_lineno or fn.lineno):
+            continue
+        where = ctx.src.where(fn.lineno).rsplit(":", 1)[0]
+        if not (_TRAINING_WORDS.search(fn.name) or _TRAINING_WORDS.search(Path(where).name)):
+            continue
+        video = "VideoCapture" in ast.unparse(fn)
+        reads = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _opencv_read(n, video)]
+        if not reads:
+            continue
+        flips = any(isinstance(n, ast.Subscript) and _flips(n) for n in ast.walk(fn))
+        converts = flips or any(
+            isinstance(n, ast.Call) and _converts_to_rgb(n) for n in ast.walk(fn)
+        )
+        out.append(("rgb" if converts else "bgr", reads[0].lineno, fn.name))
+    return out
+
+
+def _opencv_read(n: ast.Call, video: bool = False) -> bool:
+    """``cv2.imread(...)``, ``cv2.imdecode(...)``, or ``<capture>.read()`` where ``video``
+    says the code around opens a ``cv2.VideoCapture``."""
+    f = n.func
+    if not isinstance(f, ast.Attribute):
+        return False
+    if f.attr in ("imread", "imdecode"):
+        return getattr(f.value, "id", "") == "cv2"
+    return video and f.attr == "read" and not n.args
+
+
+def _converts_to_rgb(n: ast.Call) -> bool:
+    f = n.func
+    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+    codes = [a.attr if isinstance(a, ast.Attribute) else getattr(a, "id", "") for a in n.args]
+    return name in ("bgr2rgb",) or (name == "cvtColor" and "COLOR_BGR2RGB" in codes)
+
+
+def _inference_conversion(ctx: Ctx) -> tuple[int, int, int] | None:
+    """(line of the OpenCV read, line of its conversion to RGB, line of the model call) of
+    frames converted before they reach the model, in code that does not train."""
+    calls = _predictions(ctx) + _model_calls(ctx)
+    if ctx.torch:  # networks the PyTorch model tracker knows, whatever their names
+        ts = torch_script(ctx)
+        calls += [
+            c
+            for c in ctx.prog.calls
+            if isinstance(c.node.func, ast.Name) and ts.model_of(c.node.func, c.ev) is not None
+        ]
+    for call in calls:
+        x = call.arg(0, "x")
+        if x is None:
+            continue
+        read = convert = 0
+        for ref in ctx.prog.deps(x, call.ev, limit=50):
+            for n in ast.walk(ref.node):
+                if isinstance(n, ast.Call) and _converts_to_rgb(n):
+                    convert = convert or n.lineno
+                elif isinstance(n, ast.Call) and (_opencv_read(n) or _video_read(ctx, n, ref)):
+                    read = read or n.lineno
+        if read and convert:
+            return read, convert, call.node.lineno
+    return None
+
+
+def _bgr_training_rgb_inference(ctx: Ctx) -> None:
+    """GL309 (PyTorch style): the training data reads OpenCV frames and keeps them BGR, the
+    inference code converts its frames to RGB before the model."""
+    inference = _inference_conversion(ctx)
+    if inference is None:
+        return
+    reads = _training_reads(ctx, inference[2])
+    bgr = [r for r in reads if r[0] == "bgr"]
+    if not bgr or any(r[0] == "rgb" for r in reads):
+        return
+    if not once(ctx, "color.train_eval"):
+        return
+    _, line, fn = bgr[0]
+    _, convert, call = inference
+    ctx.add(
+        "GL309",
+        "train-eval-preprocessing-mismatch",
+        "warning",
+        f"Training frames stay in OpenCV's BGR order ({fn}); the frames given to the model at "
+        "inference are converted to RGB",
+        [line, convert, call],
+        f"{fn}() reads the training images with OpenCV, which returns B, G, R, and never "
+        f"converts them, so the weights were trained on BGR input. The inference code converts "
+        f"its frames to RGB (line {convert}) before the model: red and blue arrive swapped "
+        "relative to training, and the predictions are wrong although validation looked fine "
+        "(inferred: the function feeds training, read from its or its file's name, and both "
+        "paths reach the same model).",
+        "Feed the model the order it was trained on: drop the BGR-to-RGB conversion at "
+        "inference for these weights, or convert in the training loader too and retrain.",
+        [REFS["tv_models"]],
+    )
 
 
 def _loads_weights(ctx: Ctx) -> bool:
