@@ -325,7 +325,14 @@ def _header_sep(line: str) -> str | None:
     return None
 
 
+#: More cells than any metrics table has columns: such a line is prose or noise, and checking
+#: each of its words as a column name cost seconds on lines of thousands of words.
+_MAX_HEADER_CELLS = 256
+
+
 def _is_header(cells: list[str]) -> bool:
+    if len(cells) > _MAX_HEADER_CELLS:
+        return False
     known = 0
     metric = False
     for cell in cells:
