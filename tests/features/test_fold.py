@@ -110,3 +110,11 @@ def test_the_copy_is_reused_until_a_parameter_changes_and_the_random_state_is_un
     assert second is not first
     x = torch.rand(2, 3, INPUT_SIZE, INPUT_SIZE)
     torch.testing.assert_close(_pooled(second, x), _pooled(model, x), rtol=1e-4, atol=1e-5)
+
+
+def test_under_autocast_the_model_is_run_as_it_is():
+    # A folded bias would be cast to bf16 with the weights: not the same model.
+    model = _random_statistics(make_model())
+    assert folded_for_inference(model, INPUT_SIZE, "bf16") is model
+    assert folded_for_inference(model, INPUT_SIZE, "fp16") is model
+    assert folded_for_inference(model, INPUT_SIZE, "fp32") is not model

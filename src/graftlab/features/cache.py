@@ -25,8 +25,8 @@ from graftlab._paths import CACHE_KINDS, cache_dir, cache_usage, clear_cache  # 
 
 log = logging.getLogger(__name__)
 
-#: Part of every key; bump when the meaning of a cached feature changes (2: computed with
-#: BatchNorm folded into the convolutions, features/fold.py).
+#: Part of every key; bump when the meaning of a cached feature changes (2: in float32,
+#: computed with BatchNorm folded into the convolutions, features/fold.py).
 FEATURES_VERSION = 2
 #: The folders of the cache root that ``graftlab cache`` reports and clears; nothing else
 #: there is touched, whatever ``--cache-dir`` points at.

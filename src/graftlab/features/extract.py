@@ -103,7 +103,7 @@ def extract_features(
     # Outside inference mode: a memory-format change made inside it would turn the
     # parameters into inference tensors that can never train again.
     prepare_model(model, execution)
-    net = folded_for_inference(model, preprocess.input_size)  # same features, faster (fold.py)
+    net = folded_for_inference(model, preprocess.input_size, execution.dtype)  # fold.py
     out = np.zeros((len(images), model.num_features), dtype=np.float32)
     batches = _batches(images, preprocess, execution, batch_size, desc, progress)
     with torch.inference_mode():
