@@ -4,8 +4,9 @@ In eval mode a BatchNorm layer is a per-channel ``x * s + t`` with ``s = gamma /
 eps)`` and ``t = beta - mean * s``. When its input is the output of a convolution and nothing
 else reads that output, the scale goes into the convolution's weights and the shift into its
 bias, and the BatchNorm pass over the activations disappears: on EfficientNet-Lite0 at 112 px
-(49 such pairs, CPU) a forward pass takes about 0.8x the time in float32 (and 0.84x under bf16
-autocast, where it is not used: see below). Feature extraction and ``predict`` run the folded copy; training never does (the
+(49 such pairs, CPU) a forward pass takes about 0.8x the time in float32 (0.84x under bf16
+autocast, where it is not used: see below). Feature extraction and ``predict`` run the folded
+copy, which is kept while the model lives (its memory once more); training never runs it (the
 statistics and affine parameters must stay separate to train).
 
 Only in float32. Under autocast the folded bias is cast to bf16/fp16 with the weights, a
