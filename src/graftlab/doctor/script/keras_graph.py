@@ -22,6 +22,7 @@ from graftlab.doctor.script.knowledge import (
     PREPROCESS_MODULES,
     KerasApp,
 )
+from graftlab.doctor.script.rates import keras_default_lr
 
 _PASSTHROUGH = {
     "Dropout",
@@ -306,13 +307,13 @@ class KerasScript:
         ev = compile_site.ev
         v = self.prog.const(node, ev.idx, ev.scope)
         if isinstance(v, str):
-            return v.lower(), 0.01 if v.lower() == "sgd" else 1e-3, node.lineno
+            return v.lower(), keras_default_lr(v), node.lineno
         site = self.prog.origin_call(node, ev)
         if site is None:
             return None
         lr_node = site.kw("learning_rate") or site.kw("lr") or site.arg(0)
         if lr_node is None:
-            lr = 0.01 if site.name == "SGD" else 1e-3
+            lr = keras_default_lr(site.name)
         else:
             lr = self.prog.const(lr_node, site.ev.idx, site.ev.scope)
         return site.name.lower(), lr, site.node.lineno

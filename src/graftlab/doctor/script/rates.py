@@ -22,8 +22,11 @@ ADAPTIVE = {"adam", "adamw", "nadam", "radam", "rmsprop", "adamax", "adagrad", "
 #: Rates at which a divergence points at the rate first: the usual from-scratch rates of
 #: ImageNet training (SGD 0.1, Adam 1e-3) and above.
 HIGH = {"sgd": 0.05, "adaptive": 1e-3}
-#: Keras's defaults when the rate is not given (SGD 0.01, every other optimizer 0.001).
-_KERAS_DEFAULT = {"sgd": 0.01}
+
+
+def keras_default_lr(optimizer: str) -> float:
+    """Keras's rate when none is given: SGD 0.01, every other optimizer 0.001."""
+    return 0.01 if optimizer.lower() == "sgd" else 1e-3
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def _rate(prog: Program, site: CallSite) -> tuple[str, float | None, str] | None
     if name == "compile" and (opt := site.arg(0, "optimizer")) is not None:
         value = prog.const(opt, site.ev.idx, site.ev.scope)
         if isinstance(value, str) and value.lower() in ADAPTIVE | {"sgd"}:
-            return value.lower(), _KERAS_DEFAULT.get(value.lower(), 1e-3), "default"
+            return value.lower(), keras_default_lr(value), "default"
         return None
     torch = qual.startswith("torch.optim.")
     # ``optimizers.SGD`` in a paste without its imports is Keras's module all the same
@@ -79,7 +82,7 @@ def _rate(prog: Program, site: CallSite) -> tuple[str, float | None, str] | None
     if groups:  # parameter groups with rates of their own: the highest one
         return name, None if None in groups else max(groups), "per parameter group"
     if node is None:
-        default = None if torch and name == "sgd" else _KERAS_DEFAULT.get(name, 1e-3)
+        default = None if torch and name == "sgd" else keras_default_lr(name)
         return name, default, "default"
     value = prog.const(node, site.ev.idx, site.ev.scope)
     lr = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
