@@ -31,6 +31,7 @@ from graftlab.doctor._logrows import (
     _column,
     canonical,
 )
+from graftlab.doctor._logsizes import size_messages
 from graftlab.errors import DataError
 
 __all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
@@ -805,6 +806,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or steps
             or split_classes(lines)
             or numbered_listing(lines)
+            or size_messages(lines)
         ):
             parsed = facts
         else:

@@ -54,6 +54,7 @@ from graftlab.doctor._logruns import (
     trainer_history,
     trainer_state_file,
 )
+from graftlab.doctor._logsizes import input_size_messages
 from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -140,6 +141,7 @@ def check_log(
     findings += numbered_folders_at_chance(log)
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log)
+    findings += input_size_messages(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
