@@ -28,6 +28,7 @@ from graftlab.doctor._logclasses import (
     numbered_folders_at_chance,
     split_class_mismatch,
 )
+from graftlab.doctor._logconfusion import evaluation_mismatch
 from graftlab.doctor._logearly import (
     binary_ce_at_prior,
     binary_loss_from_first_lines,
@@ -142,6 +143,7 @@ def check_log(
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log)
     findings += input_size_messages(log)
+    findings += evaluation_mismatch(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated
