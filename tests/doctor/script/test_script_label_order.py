@@ -709,3 +709,24 @@ print(hits / len(test_set))
     # a comment about another folder says nothing of this loader's class folders
     other = src.replace("crops/test/1 ... crops/test/120", "backup/2019/1 ... backup/2019/120")
     assert not [f for f in check_script(other) if f.code == "GL304"]
+
+
+UNIQUE_PER_SPLIT = """\
+import pandas as pd
+from tensorflow.keras.utils import to_categorical
+train_df = pd.read_csv("birds_train.csv")
+test_df = pd.read_csv("birds_test.csv")
+train_names = list(train_df["species"].unique())
+test_names = list(test_df["species"].unique())
+y_train = to_categorical([train_names.index(s) for s in train_df["species"]])
+y_test = to_categorical([test_names.index(s) for s in test_df["species"]])
+model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=10)
+"""
+
+
+def test_class_lists_from_unique_per_split_number_each_split_its_own_way():
+    (f,) = _labels(UNIQUE_PER_SPLIT)
+    assert f.code == "GL315" and "post.py:5:" in f.evidence and "post.py:6:" in f.evidence
+    assert "first appearance" in f.explanation
+    one_list = UNIQUE_PER_SPLIT.replace("test_names.index", "train_names.index")
+    assert _labels(one_list) == []
