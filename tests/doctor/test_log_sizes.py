@@ -50,3 +50,17 @@ def test_flattened_counts_are_a_warning_only_when_they_are_a_size_change():
     assert f.severity == "warning" and "4/3" in f.evidence and "inferred" in f.evidence
     other = square.replace("(None, 8192)", "(None, 5001)")  # 5001/4608 is no square
     assert _sizes(other) == []
+
+
+def test_feature_maps_shrinking_to_nothing_say_the_images_are_too_small():
+    torch_msg = (
+        "RuntimeError: Given input size: (256x1x1). Calculated output size: (256x0x0). "
+        "Output size is too small\n"
+    )
+    tf_msg = (
+        "ValueError: Negative dimension size caused by subtracting 3 from 1 for "
+        "'max_pooling2d_4/MaxPool' with input shapes: [?,1,1,512].\n"
+    )
+    for text in (torch_msg, tf_msg):
+        (f,) = _sizes(text)
+        assert f.severity == "warning" and "too small" in f.title and "inferred" in f.evidence

@@ -9,7 +9,11 @@ shape=(None, 150, 150, 3), found shape=(None, 224, 224, 3)", and timm's vision t
 "Input image size (256*256) doesn't match model (224*224)". A fourth names only the flattened
 feature counts: "expected axis -1 of input shape to have value 8192, but received input with
 shape (None, 18432)" -- a ``Flatten`` before a ``Dense`` turns a larger image into more
-features; that the count comes from the image size is inferred, and said so.
+features; that the count comes from the image size is inferred, and said so. Two more say the
+images are too small for the network, the feature maps shrinking to nothing before a pooling
+or convolution layer: PyTorch's "Output size is too small" and TensorFlow's "Negative dimension
+size caused by subtracting 3 from 1" (32x32 CIFAR images into a backbone built for 224x224);
+that the architecture is a standard one is inferred.
 """
 
 from __future__ import annotations
@@ -51,6 +55,15 @@ _FLATTENED = re.compile(
     r"shape \(\s*None\s*,\s*(\d{1,9})\s*\)",
     re.I,
 )
+#: The feature map shrinking to nothing before a layer: images smaller than the architecture
+#: was built for (PyTorch's pooling and convolution, TensorFlow's graph building).
+_TOO_SMALL = re.compile(
+    r"Given input size: \((\d{1,6})x(\d{1,6})x(\d{1,6})\)\. Calculated output size: "
+    r"\(\d{1,6}x(-?\d{1,6})x(-?\d{1,6})\)\. Output size is too small"
+    r"|Negative dimension size caused by subtracting (\d{1,6}) from (\d{1,6})"
+    r"|Kernel size can't be greater than actual input size",
+    re.I,
+)
 _MAX_LINES = 200_000
 _MAX_LINE_CHARS = 5_000
 
@@ -65,6 +78,7 @@ class SizeMessage:
     built: tuple[int, ...]
     given: tuple[int, ...]
     flattened: bool = False
+    too_small: bool = False
 
 
 def _spatial(shape: str) -> tuple[int, int] | None:
@@ -83,9 +97,14 @@ def size_messages(lines: list[str]) -> list[SizeMessage]:
     """Every message of the kinds above whose two sizes differ, in log order."""
     out: list[SizeMessage] = []
     for i, line in enumerate(lines[:_MAX_LINES], 1):
-        if len(line) > _MAX_LINE_CHARS or ("shape" not in line and "match model" not in line):
+        if len(line) > _MAX_LINE_CHARS:
             continue
         text = line.strip()
+        if m := _TOO_SMALL.search(line):
+            out.append(SizeMessage(i, text, (), (), too_small=True))
+            continue
+        if "shape" not in line and "match model" not in line:
+            continue
         if m := (_CONSTRUCTED.search(line) or _EXPECTED.search(line)):
             built, given = _spatial(m[1]), _spatial(m[2])
             if built and given and built != given:
@@ -121,10 +140,20 @@ def input_size_messages(log: ParsedLog) -> list[Finding]:
     found = size_messages(log.lines)
     if not found:
         return []
-    msg = next((m for m in found if not m.flattened), found[0])
+    msg = next((m for m in found if not (m.flattened or m.too_small)), found[0])
     quote = msg.text if len(msg.text) <= 300 else msg.text[:297] + "..."
     evidence = [f"  line {msg.line:>4} | {quote}"]
-    if msg.flattened:
+    if msg.too_small:
+        evidence.append(
+            "inferred: the network is taken to be a standard architecture built for larger "
+            "images (a custom network with too many pooling layers gives this message too)"
+        )
+        title = (
+            "The images are too small for the network: its feature maps shrink to nothing "
+            "before a layer"
+        )
+        severity = "warning"
+    elif msg.flattened:
         built, given = msg.built[0], msg.given[0]
         side = _side_ratio(built, given)
         if side is None:
