@@ -730,3 +730,28 @@ def test_class_lists_from_unique_per_split_number_each_split_its_own_way():
     assert "first appearance" in f.explanation
     one_list = UNIQUE_PER_SPLIT.replace("test_names.index", "train_names.index")
     assert _labels(one_list) == []
+
+
+NAMES_WRITTEN_OTHERWISE = """\
+import numpy as np
+from keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255)
+train_it = gen.flow_from_directory("boats/train", target_size=(160, 160))
+model.fit(train_it, epochs=4)
+{names}
+print(class_labels[int(np.argmax(model.predict(batch)[0]))])
+"""
+
+
+def test_class_names_written_as_an_index_dict_or_a_split_string_are_compared_too():
+    for bug, fixed in (
+        ('class_labels = {0: "yacht", 1: "canoe", 2: "ferry"}',
+         'class_labels = {0: "canoe", 1: "ferry", 2: "yacht"}'),
+        ('class_labels = "yacht canoe ferry".split()',
+         'class_labels = "canoe ferry yacht".split()'),
+        ('class_labels = "yacht,canoe,ferry".split(",")',
+         'class_labels = "canoe,ferry,yacht".split(",")'),
+    ):  # fmt: skip
+        (f,) = _labels(NAMES_WRITTEN_OTHERWISE.format(names=bug))
+        assert f.code == "GL301" and "['canoe', 'ferry', 'yacht']" in f.explanation, bug
+        assert _labels(NAMES_WRITTEN_OTHERWISE.format(names=fixed)) == [], fixed
