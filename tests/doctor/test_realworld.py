@@ -36,12 +36,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: OpenCV's BGR against inference converted to RGB): dev 0.904 -> 0.949, test unchanged.
 #: Re-pinned when a third round added 9 cases written blind to the rules (8 dev, 1 test): the
 #: rules found 2 of the 8 new dev causes and 0 of the 1 test cause (dev 0.915, test 0.550).
-FLOORS = {"dev": 0.90, "test": 0.54}
+#: Test raised (measured, never read) after session 9 wrote rules for general shapes of the
+#: weakest test categories from scratch (the framework's own size messages in a log, an
+#: evaluation after training that is a permuted confusion matrix or sits at chance, images and
+#: labels shuffled apart, a class list from one split's unique()): dev 0.915, test 0.575.
+FLOORS = {"dev": 0.90, "test": 0.56}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.89,
     "dev/reproduction": 0.99,
-    "test/reconstruction": 0.55,
+    "test/reconstruction": 0.57,
     "test/reproduction": 0.49,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from graftlab.doctor._logclasses import numbered_listing, split_classes
+from graftlab.doctor._logconfusion import evaluation_mismatch
 from graftlab.doctor._logdicts import parse_dicts
 from graftlab.doctor._logrows import (
     _BASES,
@@ -31,6 +32,7 @@ from graftlab.doctor._logrows import (
     _column,
     canonical,
 )
+from graftlab.doctor._logsizes import size_messages
 from graftlab.errors import DataError
 
 __all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
@@ -793,7 +795,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     parsed = (
         _parse_table(lines, name) or parse_dicts(lines) or _parse_text(lines) or _by_epoch(steps)
     )
-    facts = ParsedLog(rows=[], style="text")
+    facts = ParsedLog(rows=[], style="text", lines=lines)
     _facts(lines, facts)
     if parsed is None:
         if (
@@ -805,6 +807,8 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or steps
             or split_classes(lines)
             or numbered_listing(lines)
+            or size_messages(lines)
+            or evaluation_mismatch(facts)  # a permuted confusion matrix, a report far below chance
         ):
             parsed = facts
         else:

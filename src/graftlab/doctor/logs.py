@@ -28,6 +28,7 @@ from graftlab.doctor._logclasses import (
     numbered_folders_at_chance,
     split_class_mismatch,
 )
+from graftlab.doctor._logconfusion import evaluation_mismatch
 from graftlab.doctor._logearly import (
     binary_ce_at_prior,
     binary_loss_from_first_lines,
@@ -54,6 +55,7 @@ from graftlab.doctor._logruns import (
     trainer_history,
     trainer_state_file,
 )
+from graftlab.doctor._logsizes import input_size_messages
 from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -140,6 +142,8 @@ def check_log(
     findings += numbered_folders_at_chance(log)
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log)
+    findings += input_size_messages(log)
+    findings += evaluation_mismatch(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated

@@ -709,3 +709,49 @@ print(hits / len(test_set))
     # a comment about another folder says nothing of this loader's class folders
     other = src.replace("crops/test/1 ... crops/test/120", "backup/2019/1 ... backup/2019/120")
     assert not [f for f in check_script(other) if f.code == "GL304"]
+
+
+UNIQUE_PER_SPLIT = """\
+import pandas as pd
+from tensorflow.keras.utils import to_categorical
+train_df = pd.read_csv("birds_train.csv")
+test_df = pd.read_csv("birds_test.csv")
+train_names = list(train_df["species"].unique())
+test_names = list(test_df["species"].unique())
+y_train = to_categorical([train_names.index(s) for s in train_df["species"]])
+y_test = to_categorical([test_names.index(s) for s in test_df["species"]])
+model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=10)
+"""
+
+
+def test_class_lists_from_unique_per_split_number_each_split_its_own_way():
+    (f,) = _labels(UNIQUE_PER_SPLIT)
+    assert f.code == "GL315" and "post.py:5:" in f.evidence and "post.py:6:" in f.evidence
+    assert "first appearance" in f.explanation
+    one_list = UNIQUE_PER_SPLIT.replace("test_names.index", "train_names.index")
+    assert _labels(one_list) == []
+
+
+NAMES_WRITTEN_OTHERWISE = """\
+import numpy as np
+from keras.preprocessing.image import ImageDataGenerator
+gen = ImageDataGenerator(rescale=1 / 255)
+train_it = gen.flow_from_directory("boats/train", target_size=(160, 160))
+model.fit(train_it, epochs=4)
+{names}
+print(class_labels[int(np.argmax(model.predict(batch)[0]))])
+"""
+
+
+def test_class_names_written_as_an_index_dict_or_a_split_string_are_compared_too():
+    for bug, fixed in (
+        ('class_labels = {0: "yacht", 1: "canoe", 2: "ferry"}',
+         'class_labels = {0: "canoe", 1: "ferry", 2: "yacht"}'),
+        ('class_labels = "yacht canoe ferry".split()',
+         'class_labels = "canoe ferry yacht".split()'),
+        ('class_labels = "yacht,canoe,ferry".split(",")',
+         'class_labels = "canoe,ferry,yacht".split(",")'),
+    ):  # fmt: skip
+        (f,) = _labels(NAMES_WRITTEN_OTHERWISE.format(names=bug))
+        assert f.code == "GL301" and "['canoe', 'ferry', 'yacht']" in f.explanation, bug
+        assert _labels(NAMES_WRITTEN_OTHERWISE.format(names=fixed)) == [], fixed

@@ -124,3 +124,23 @@ def test_batches_kept_from_a_shuffled_loader_without_a_model_are_not_predictions
         "print(torch.stack(batches).mean(0))\n"
     )
     assert not [f for f in check_script(stats) if f.code == "GL218"]
+
+
+COMPREHENDED = """\
+import torch
+from torch.utils.data import DataLoader
+holdout = DataLoader(holdout_set, batch_size=128, shuffle=True)
+with torch.no_grad():
+    guesses = torch.cat([net(images).argmax(dim=1) for images, _ in holdout])
+truth = torch.as_tensor(holdout_set.targets)
+print("holdout accuracy", (guesses == truth).float().mean().item())
+"""
+
+
+def test_predictions_gathered_by_a_comprehension_over_a_shuffling_loader():
+    from graftlab.doctor.script import check_script
+
+    found = [f for f in check_script(COMPREHENDED, filename="post.py") if f.code == "GL312"]
+    assert len(found) == 1 and "post.py:5:" in found[0].evidence
+    fixed = COMPREHENDED.replace("shuffle=True", "shuffle=False")
+    assert not [f for f in check_script(fixed) if f.category == "label-order-mismatch"]

@@ -27,6 +27,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     label_encoders,
     label_pairing,
     lightning_rules,
+    pair_shuffle,
     skorch_rules,
     torch_data,
     torch_model,

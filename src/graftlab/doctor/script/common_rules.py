@@ -92,10 +92,8 @@ def check_class_names(ctx: Ctx) -> None:
             continue
         if not any(w in target.id.lower() for w in _LIST_WORDS):
             continue
-        value = prog.const(node.value, ev.idx, ev.scope)
-        if not (isinstance(value, list | tuple) and len(value) >= 2):
-            continue
-        if not all(isinstance(v, str) for v in value) or list(value) == sorted(value):
+        value = _written_names(prog.const(node.value, ev.idx, ev.scope), node.value)
+        if value is None or value == sorted(value):
             continue
         ctx.add(
             "GL301",
@@ -113,6 +111,27 @@ def check_class_names(ctx: Ctx) -> None:
             "class_names = train_set.classes               # torchvision ImageFolder",
             [REFS["keras_idfd"], REFS["tv_tutorial"]],
         )
+
+
+def _written_names(value: object, node: ast.expr) -> list[str] | None:
+    """Class names as the code writes them, in index order: a list or tuple of strings, a
+    ``{0: "dog", 1: "cat"}`` dict, or ``"tulip rose daisy".split()``; else None."""
+    if isinstance(value, dict) and sorted(value) == list(range(len(value))):
+        value = [value[i] for i in range(len(value))]
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "split"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+        and len(node.args) <= 1
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
+    ):
+        sep = node.args[0].value if node.args else None
+        value = [w.strip() for w in node.func.value.value.split(sep)]
+    if not (isinstance(value, list | tuple) and len(value) >= 2):
+        return None
+    return list(value) if all(isinstance(v, str) and v for v in value) else None
 
 
 _WRITERS = {"makedirs", "mkdir", "copy", "copyfile", "copy2", "move", "save", "imwrite", "symlink"}

@@ -41,6 +41,8 @@ _ORDER = {
     "given, so two splits almost never get the same mapping",
     "frequency": "adapt() numbers the vocabulary by frequency in the data it is given, so two "
     "splits with different class counts get different mappings",
+    "set": "a set has no order: the list built from it can differ between the two splits (and "
+    "between runs, for strings)",
 }
 _PRECHECK = re.compile(
     r"Encoder|Binarizer|factorize|cat\.codes|Categorical|Lookup|get_dummies|unique\(|set\("
@@ -153,7 +155,34 @@ def _encodings(ctx: Ctx) -> list[tuple[Event, ast.AST, str, str | None]]:
                 got = "sorted", data
             if got is not None:
                 out.append((ev, n, got[0], _role(ctx, ev, got[1])))
+        if (got := _looked_up_list(ctx, ev)) is not None:
+            out.append((ev, ev.node.value, got[0], _role(ctx, ev, got[1])))
     return out
+
+
+def _looked_up_list(ctx: Ctx, ev: Event) -> tuple[str, ast.expr] | None:
+    """``(order kind, data)`` of ``classes = list(df.label.unique())`` (or ``list(set(...))``)
+    when the script numbers labels by it: ``classes.index(label)``."""
+    n = ev.node
+    if not (
+        isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    ):
+        return None
+    got = unstable_source(ctx, n.value, ev)
+    if got is None or got[0] not in ("unique", "set"):
+        return None
+    var = n.targets[0].id
+    if not any(
+        isinstance(c.node.func, ast.Attribute)
+        and c.node.func.attr == "index"
+        and isinstance(c.node.func.value, ast.Name)
+        and c.node.func.value.id == var
+        and ctx.prog.lookup(var, c.ev.idx, c.ev.scope) is not None
+        and ctx.prog.lookup(var, c.ev.idx, c.ev.scope).vidx == ev.idx
+        for c in ctx.prog.calls
+    ):
+        return None
+    return ("appearance" if got[0] == "unique" else "set"), n.value
 
 
 @check("common.encoder_per_split")

@@ -603,17 +603,17 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
         ds_origin = value_key(prog.origin(ds, c.ev.idx, c.ev.scope).node)
         for ev in prog.events:
             loop = ev.node
-            if not isinstance(loop, ast.For) or prog.loop_trains(ev.idx):
+            if isinstance(loop, ast.For) and not prog.loop_trains(ev.idx):
+                if not _iterates(prog, ev, loop.iter, c):
+                    continue
+                end = prog.loop_end.get(ev.idx, ev.idx)
+                gathered = _gathered(prog, ev.idx, end)
+            elif isinstance(loop, ast.Assign) and _comprehends(prog, ev, c):
+                # preds = torch.cat([model(x).argmax(1) for x, _ in loader]): one statement
+                end = ev.idx
+                gathered = {t.id for t in loop.targets if isinstance(t, ast.Name)}
+            else:
                 continue
-            if not any(
-                isinstance(n, ast.Name)
-                and prog.origin_call(n, ev) is not None
-                and prog.origin_call(n, ev).node is c.node
-                for n in ast.walk(loop.iter)
-            ):
-                continue
-            end = prog.loop_end.get(ev.idx, ev.idx)
-            gathered = _gathered(prog, ev.idx, end)
             hit = _labels_compared(prog, ds_origin, gathered, end) if gathered else None
             if hit is None or not once(ctx, "torch.shuffled_predictions", id(c.node)):
                 continue
@@ -638,6 +638,28 @@ def check_shuffled_predictions(ctx: Ctx) -> None:
                 "labels.append(y)",
                 [REFS["tv_tutorial"]],
             )
+
+
+def _iterates(prog, ev, node: ast.expr, loader) -> bool:
+    """Whether ``node`` (a loop's iterable) reads the DataLoader built by call ``loader``."""
+    return any(
+        isinstance(n, ast.Name)
+        and (site := prog.origin_call(n, ev)) is not None
+        and site.node is loader.node
+        for n in ast.walk(node)
+    )
+
+
+def _comprehends(prog, ev, loader) -> bool:
+    """Whether an assignment's value holds a comprehension over the DataLoader ``loader``
+    that calls something on each batch (a model, not only the labels)."""
+    for n in ast.walk(ev.node.value):
+        if not isinstance(n, ast.ListComp | ast.GeneratorExp):
+            continue
+        gen = n.generators[0]
+        if _iterates(prog, ev, gen.iter, loader) and isinstance(n.elt, ast.Call | ast.Attribute):
+            return any(isinstance(m, ast.Call) for m in ast.walk(n.elt))
+    return False
 
 
 _RANDOM_SAMPLERS = {"RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}

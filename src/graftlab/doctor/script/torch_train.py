@@ -17,6 +17,7 @@ from graftlab.doctor.script.knowledge import (
     torchvision_features,
     torchvision_head_attr,
 )
+from graftlab.doctor.script.rates import torch_default_lr
 from graftlab.doctor.script.torch_graph import TorchModel, _is_module, torch_script
 
 declare(
@@ -461,8 +462,8 @@ def _learning_rate(ctx, ts, opt, resolved, sets, later) -> None:
         return  # frozen backbone: only the head trains with this rate
     lr_node = opt.arg(1, "lr")
     lr = (
-        1e-3
-        if lr_node is None and opt.name != "SGD"
+        torch_default_lr(opt.name)
+        if lr_node is None
         else ctx.prog.const(lr_node, opt.ev.idx, opt.ev.scope)
     )
     if not isinstance(lr, int | float):

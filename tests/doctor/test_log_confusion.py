@@ -1,0 +1,67 @@
+"""GL441: what is printed after training says predictions and labels are paired in another
+order or numbering (graftlab.doctor._logconfusion)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graftlab.doctor.logs import check_log
+from graftlab.errors import DataError
+
+TRAINED = (
+    "Found 600 images belonging to 3 classes.\n"
+    "Epoch 1/3\n20/20 - 9s - loss: 0.7711 - accuracy: 0.6900 - val_loss: 0.5012 - val_accuracy: "
+    "0.8133\n"
+    "Epoch 2/3\n20/20 - 8s - loss: 0.4410 - accuracy: 0.8400 - val_loss: 0.3918 - val_accuracy: "
+    "0.8600\n"
+    "Epoch 3/3\n20/20 - 8s - loss: 0.3302 - accuracy: 0.8817 - val_loss: 0.3555 - val_accuracy: "
+    "0.8767\n"
+)
+
+
+def _orders(text: str) -> list:
+    return [f for f in check_log(text) if f.code == "GL441"]
+
+
+def test_two_swapped_classes_are_a_permutation_even_above_chance():
+    swapped = "[[95  3  2]\n [ 4  6 90]\n [ 2 93  5]]\n"  # classes 1 and 2 trade names
+    (f,) = _orders(TRAINED + swapped)
+    assert f.severity == "warning" and "2 of 3 classes" in f.title
+    assert "1->2, 2->1" in f.evidence
+
+
+def test_a_learned_matrix_and_one_full_column_are_not_a_permutation():
+    learned = "[[90  6  4]\n [ 5 88  7]\n [ 6  5 89]]\n"
+    assert _orders(TRAINED + learned) == []
+    # every image predicted as one class: preprocessing missing at prediction, not a renaming
+    one_column = "[[ 0 100  0]\n [ 0 100  0]\n [ 0 100  0]]\n"
+    assert [f.title for f in _orders(TRAINED + one_column) if "permutation" in f.title] == []
+
+
+def test_a_test_accuracy_at_chance_after_a_good_validation_is_named():
+    (f,) = _orders(TRAINED + "Test accuracy: 0.3433\n")
+    assert "at chance for 3 classes" in f.title and "0.8767" in f.title
+    assert "K = 3: line 1: Found 600 images" in f.evidence
+    assert _orders(TRAINED + "Test accuracy: 0.8600\n") == []
+
+
+def test_pytorch_example_test_line_in_percent_is_read():
+    text = TRAINED + "Test set: Average loss: 2.4410, Accuracy: 203/600 (34%)\n"
+    (f,) = _orders(text)
+    assert "0.3400" in f.title
+
+
+def test_a_report_far_below_chance_is_enough_without_training_lines():
+    report = (
+        "              precision    recall  f1-score   support\n\n"
+        "        rust       0.05      0.04      0.04        50\n"
+        "      blight       0.03      0.04      0.03        50\n"
+        "     healthy       0.04      0.04      0.04        50\n\n"
+        "    accuracy                           0.04       150\n"
+        "   macro avg       0.04      0.04      0.04       150\n"
+    )
+    (f,) = _orders(report)
+    assert "far below chance for 3 classes" in f.title and "K = 3 from its rows" in f.evidence
+    at_chance = report.replace("0.04       150\n   macro", "0.33       150\n   macro")
+    with pytest.raises(DataError):  # at chance alone says nothing: no training, no finding
+        check_log(at_chance)
