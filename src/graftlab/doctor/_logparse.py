@@ -24,6 +24,7 @@ from pathlib import Path
 from graftlab.doctor._logclasses import numbered_listing, split_classes
 from graftlab.doctor._logconfusion import evaluation_mismatch
 from graftlab.doctor._logdicts import parse_dicts
+from graftlab.doctor._logmatmul import matmul_messages
 from graftlab.doctor._logrows import (
     _BASES,
     _PREFIXES,
@@ -878,6 +879,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or split_classes(lines)
             or numbered_listing(lines)
             or size_messages(lines)
+            or matmul_messages(lines)
             or evaluation_mismatch(facts)  # a permuted confusion matrix, a report far below chance
         ):
             parsed = facts

@@ -36,6 +36,7 @@ from graftlab.doctor._logearly import (
 )
 from graftlab.doctor._logeval import chance_with_confidence
 from graftlab.doctor._logfit import memorised
+from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
@@ -143,6 +144,7 @@ def check_log(
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log)
     findings += input_size_messages(log)
+    findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
