@@ -106,7 +106,10 @@ def candidates(plain_torch: bool, vloss: list[float]) -> tuple[list[str], str]:
             "validation loss rises in every epoch while its accuracy stays at chance: the "
             "model grows more confident about images whose labels say otherwise"
         )
-    return order, "the log alone cannot tell them apart; BatchNorm is the commonest"
+    return order, (
+        "the log alone cannot tell them apart; BatchNorm first because it needs no mistake in "
+        "the data code, only fine-tuning"
+    )
 
 
 def gap_finding(
