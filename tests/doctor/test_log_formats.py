@@ -193,3 +193,15 @@ def test_a_validation_line_under_the_epoch_s_header_is_still_its_row():
     assert [r.values.get("val_accuracy") for r in log.rows] == [0.5, 0.7, 0.6]
     assert log.rows[-1].values["train_accuracy"] == pytest.approx(0.8)
     assert "test_accuracy" not in log.columns()
+
+
+def test_an_accuracy_printed_as_correct_over_seen_is_a_fraction():
+    # the PyTorch examples' print: "Accuracy: 9300/10000 (93%)" after each epoch
+    text = "".join(
+        f"Train Epoch: {e} [59520/60000 (99%)]\tLoss: {0.5 / e:.3f}\n\n"
+        f"Test set: Average loss: {0.1 / e:.4f}, Accuracy: {9000 + 300 * e}/10000 "
+        f"({90 + 3 * e}%)\n\n"
+        for e in (1, 2, 3)
+    )
+    accs = [r.values[c] for r in parse_log(text).rows for c in r.values if c.endswith("accuracy")]
+    assert accs == pytest.approx([0.93, 0.96, 0.99])

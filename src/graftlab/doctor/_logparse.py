@@ -571,15 +571,26 @@ def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple
     prefix = "train"
     out: dict[str, tuple[float, str]] = {}
     expect_total = False
+    valued: str | None = None  # the column the token before set: "Accuracy: 9300/10000"
+    count: str | None = None  # ... and the slash after it: the next number is the count's total
     for m in _TOKEN.finditer(line):
         word, number, percent, slash = m["word"], m["num"], m["pct"], m["slash"]
+        just, valued = valued, None
         if slash:
-            expect_total = epoch is not None and total is None
+            count = just
+            expect_total = count is None and epoch is not None and total is None
             continue
         if word:
             words.extend(w for w in word.lower().split("_") if w)
+            count = None
             continue
         value = float(number)
+        if count is not None:
+            hits, name = out[count]
+            if value > 0 and 0 <= hits <= value:
+                out[count] = (hits / value, name)  # correct / seen, as a fraction
+            count, words = None, []
+            continue
         if expect_total:
             total, expect_total = int(value), False
             words = []
@@ -600,6 +611,7 @@ def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple
                 base = _BASES.get(metric_words[-1], metric_words[-1])
             col = "lr" if base == "lr" else f"{prefix}_{base}"
             out[col] = (value / 100 if percent else value, words[-1])
+            valued = col if col.endswith("accuracy") and not percent else None
         words = []
     return epoch, total, out
 
