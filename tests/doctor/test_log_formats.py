@@ -157,3 +157,51 @@ def test_the_notebook_table_is_read_with_tabs_wide_spaces_or_markdown_pipes(sep)
         "val_loss": 0.41,
         "val_accuracy": 0.85,
     }
+
+
+#: A print-style run of three epochs, then what a script prints once training is over.
+_EPOCHS = (
+    "epoch 1 train loss 1.02 acc 0.55 val loss 0.91 acc 0.61\n"
+    "epoch 2 train loss 0.71 acc 0.72 val loss 0.80 acc 0.66\n"
+    "epoch 3 train loss 0.52 acc 0.81 val loss 0.77 acc 0.69\n"
+)
+_AFTER_TRAINING = (
+    "              precision    recall  f1-score   support\n"
+    "         cat       0.10      0.12      0.11       100\n"
+    "         dog       0.05      0.04      0.04       100\n"
+    "    accuracy                           0.08       200\n"
+    "test accuracy: 0.08\n"
+)
+
+
+def test_what_is_printed_after_the_last_epoch_stays_out_of_its_row():
+    log = parse_log(_EPOCHS + _AFTER_TRAINING)
+    last = log.rows[-1]
+    assert (last.epoch, last.line) == (3, 3)
+    assert last.values["train_accuracy"] == pytest.approx(0.81)
+    assert "test_accuracy" not in log.columns()
+
+
+def test_a_validation_line_under_the_epoch_s_header_is_still_its_row():
+    # the tutorial's shape: a header, then one line per split; the last epoch keeps both
+    text = "".join(
+        f"Epoch {e}/3\n----------\ntrain Loss: 0.{9 - e} Acc: 0.{5 + e}\nval Loss: 0.{8 - e} "
+        f"Acc: 0.{v}\n"
+        for e, v in ((1, 5), (2, 7), (3, 6))
+    )
+    log = parse_log(text + "Training complete\nBest val Acc: 0.7\n" + _AFTER_TRAINING)
+    assert [r.values.get("val_accuracy") for r in log.rows] == [0.5, 0.7, 0.6]
+    assert log.rows[-1].values["train_accuracy"] == pytest.approx(0.8)
+    assert "test_accuracy" not in log.columns()
+
+
+def test_an_accuracy_printed_as_correct_over_seen_is_a_fraction():
+    # the PyTorch examples' print: "Accuracy: 9300/10000 (93%)" after each epoch
+    text = "".join(
+        f"Train Epoch: {e} [59520/60000 (99%)]\tLoss: {0.5 / e:.3f}\n\n"
+        f"Test set: Average loss: {0.1 / e:.4f}, Accuracy: {9000 + 300 * e}/10000 "
+        f"({90 + 3 * e}%)\n\n"
+        for e in (1, 2, 3)
+    )
+    accs = [r.values[c] for r in parse_log(text).rows for c in r.values if c.endswith("accuracy")]
+    assert accs == pytest.approx([0.93, 0.96, 0.99])

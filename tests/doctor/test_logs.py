@@ -1009,15 +1009,30 @@ CHANCE_VAL = [(1.60, 0.55, 2.40, 0.106), (0.90, 0.86, 2.70, 0.101), (0.50, 0.93,
 
 def test_validation_at_chance_in_a_plain_torch_loop_names_eval_mode_as_likely_cause():
     [f] = [f for f in check_log(_torch_epochs(CHANCE_VAL)) if f.severity != "info"]
-    assert (f.code, f.category, f.causes) == ("GL419", "batchnorm", ["eval-mode-missing"])
+    assert (f.code, f.category, f.causes[0]) == ("GL419", "batchnorm", "eval-mode-missing")
     # Lightning and Keras switch to inference mode themselves: no such likely cause
     lightning = _torch_epochs(CHANCE_VAL, "GPU available: False, used: False\n")
     [f] = [f for f in check_log(lightning) if f.severity != "info"]
-    assert (f.code, f.causes) == ("GL419", [])
+    assert f.code == "GL419" and "eval-mode-missing" not in f.causes
     rows = [{"loss": tl, "accuracy": ta, "val_loss": vl, "val_accuracy": va}
             for tl, ta, vl, va in CHANCE_VAL]  # fmt: skip
     [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
-    assert (f.code, f.causes) == ("GL419", [])
+    assert f.code == "GL419" and "eval-mode-missing" not in f.causes
+
+
+def test_validation_at_chance_names_every_candidate_the_log_leaves_in_order():
+    rows = [{"loss": tl, "accuracy": ta, "val_loss": vl, "val_accuracy": va}
+            for tl, ta, vl, va in CHANCE_VAL]  # fmt: skip
+    [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
+    assert f.causes == ["train-eval-preprocessing-mismatch", "label-order-mismatch"]
+    assert f.severity == "warning" and "cannot tell them apart" in f.evidence
+    # a validation loss that rises every epoch at chance accuracy: a model more and more sure
+    # of images whose labels say otherwise -- the pairing ranks first
+    rising = [{**r, "val_loss": 2.3 + 0.4 * i} for i, r in enumerate(rows)]
+    [f] = [f for f in check_log(keras(rising)) if f.severity != "info"]
+    assert (f.code, f.category, f.severity) == ("GL443", "label-order-mismatch", "warning")
+    assert f.causes == ["batchnorm", "train-eval-preprocessing-mismatch"]
+    assert "likely: validation labels not paired" in f.title
 
 
 def test_below_chance_validation_with_k_read_from_the_first_loss_is_a_class_order_mismatch():

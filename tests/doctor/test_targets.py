@@ -378,3 +378,51 @@ def test_rates_are_read_from_fragments_without_their_imports(tmp_path):
     )
     got = [(r.optimizer, r.lr, high(r)) for r in optimizer_rates([script])]
     assert got == [("sgd", 0.2, True), ("adam", 3e-4, False)]
+
+
+_CHANCE_LOG = """\
+Found 1000 images belonging to 10 classes.
+Epoch 1/3
+32/32 - 13s - loss: 1.7310 - accuracy: 0.5667 - val_loss: 2.4090 - val_accuracy: 0.1060
+Epoch 2/3
+32/32 - 7s - loss: 0.8611 - accuracy: 0.8780 - val_loss: 2.7274 - val_accuracy: 0.1060
+Epoch 3/3
+32/32 - 9s - loss: 0.5186 - accuracy: 0.9293 - val_loss: 2.1276 - val_accuracy: 0.1140
+"""
+_KERAS_FIT = """\
+from tensorflow import keras
+from tensorflow.keras.applications import {net}
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+gen = ImageDataGenerator(rescale=1.0 / 255)
+train = gen.flow_from_directory("data/train", target_size=(224, 224))
+val = {val}.flow_from_directory("data/val", target_size=(224, 224))
+base = {net}(weights="imagenet", include_top=False, input_shape=(224, 224, 3))
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Flatten(), keras.layers.Dense(10, "softmax")])
+model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+model.fit(train, validation_data=val, epochs=3)
+"""
+
+
+def _chance(tmp_path, net, val="gen"):
+    script, log = tmp_path / "train.py", tmp_path / "train.log"
+    script.write_text(_KERAS_FIT.format(net=net, val=val))
+    log.write_text(_CHANCE_LOG)
+    return [f for t, f in diagnose([script, log]) if t == str(log) or "GL44" in f.evidence]
+
+
+def test_a_script_without_batchnorm_rules_it_out_of_validation_at_chance(tmp_path):
+    [f] = _chance(tmp_path, "VGG16")
+    assert (f.code, f.category, f.severity) == ("GL442", "train-eval-preprocessing-mismatch",
+                                                "warning")  # fmt: skip
+    assert "batchnorm" not in f.causes and "no BatchNorm ('VGG16'" in f.evidence
+    [f] = _chance(tmp_path, "ResNet50")  # the same log with a BatchNorm backbone
+    assert (f.code, f.category) == ("GL419", "batchnorm")
+    assert "has BatchNorm ('ResNet50')" in f.evidence
+
+
+def test_a_cause_the_script_shows_ranks_first_and_is_one_finding_with_the_log(tmp_path):
+    [f] = _chance(tmp_path, "ResNet50", val="ImageDataGenerator()")
+    assert f.category == "train-eval-preprocessing-mismatch"
+    assert "Also GL442 in" in f.evidence and "the script analyser reports" in f.evidence

@@ -151,9 +151,7 @@ def _best_validation(log: ParsedLog) -> tuple[float, int] | None:
 def evaluation_mismatch(log: ParsedLog) -> list[Finding]:
     """GL441 from a permuted confusion matrix, else from an evaluation at chance after a
     training run that validated far above it (or far below chance on its own)."""
-    # the epoch parser lets an epoch's row run on over the lines printed after it: what is
-    # printed after training starts at the last row's line
-    after = log.rows[-1].line - 1 if log.rows else 0
+    after = log.rows[-1].line if log.rows else 0  # what is printed after training
     scored = []  # a matrix that is no permutation still gives an accuracy: its diagonal
     for line, matrix in confusion_matrices(log.lines):
         if line <= after:

@@ -15,6 +15,7 @@ import re
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
 from graftlab.doctor._logchance import infer_k
+from graftlab.doctor._loggap import candidates, gap_finding
 from graftlab.doctor._logparse import EpochRow, ParsedLog
 from graftlab.doctor._logutil import MIN_RUN, TOL, _cites, _finite, _fmt, _phase_label
 from graftlab.doctor.findings import Finding
@@ -155,36 +156,21 @@ def _inference_at_chance(
             continue
         broken.add(phase)
         k_text = k_source if k_source.startswith("inferred: ") else f"K = {k}: {k_source}"
-        return [
-            make(
-                "GL419",
-                title=f"Training accuracy reaches {_fmt(top)} while validation accuracy stays at "
-                + (
-                    f"chance (1/{k} = {chance:.4f})"
-                    if log.num_classes == k
-                    else f"chance level (about 1/{k})"
-                )
-                + _phase_label(log, phase),
-                evidence=_cites(rows, "train_accuracy", "val_accuracy", "train_loss", "val_loss")
-                + "\n"
-                + k_text
-                + "\ninferred: the gap is taken to come from training vs inference mode",
-                explanation=(
-                    "The model learns the training images in training mode but predicts no "
-                    "better than chance in inference mode. What differs between the two is "
-                    "BatchNormalization: training normalises with each batch's statistics, "
-                    "inference with the moving averages, which with the default momentum 0.99 "
-                    "and a few hundred steps on data unlike the pretraining data are still far "
-                    "from the data's statistics (or were never updated: a frozen backbone "
-                    "called in inference mode during training has moving statistics from "
-                    "ImageNet). Other causes with this signature: validation labels not "
-                    "aligned with the images, or validation images preprocessed differently."
-                ),
-                fix=fixes.fix_batchnorm(log.framework or "keras"),
-                references=[REFS["keras-ft"], REFS["bn"]],
-                causes=_mode_causes(log),
+        symptom = (
+            f"Training accuracy reaches {_fmt(top)} while validation accuracy stays at "
+            + (
+                f"chance (1/{k} = {chance:.4f})"
+                if log.num_classes == k
+                else f"chance level (about 1/{k})"
             )
-        ]
+            + _phase_label(log, phase)
+        )
+        vloss = [v for _, v in _finite(rows, "val_loss")]
+        order, reason = candidates(bool(_mode_causes(log)), vloss)
+        evidence = (
+            _cites(rows, "train_accuracy", "val_accuracy", "train_loss", "val_loss") + "\n" + k_text
+        )
+        return [gap_finding(symptom, evidence, order, reason, log.framework or "keras")]
     return []
 
 

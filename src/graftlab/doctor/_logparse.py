@@ -18,11 +18,13 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from graftlab.doctor._logclasses import numbered_listing, split_classes
 from graftlab.doctor._logconfusion import evaluation_mismatch
 from graftlab.doctor._logdicts import parse_dicts
+from graftlab.doctor._logmatmul import matmul_messages
 from graftlab.doctor._logrows import (
     _BASES,
     _PREFIXES,
@@ -508,6 +510,56 @@ _TOKEN = re.compile(
 _METRIC_WORDS = {"loss", "acc", "accuracy", "top1", "acc1", "acc@1", "lr", "f1", "error_rate"}
 
 
+#: A line that says training is over and an evaluation follows: a classification report's
+#: header, a confusion matrix, evaluate()'s ``[loss, accuracy]``, "Training complete".
+_AFTER_TRAINING = re.compile(
+    rf"\bprecision\b.{{0,40}}\brecall\b|\bconfusion\b|\bclassification report\b|^\s*\[\s*\["
+    rf"|\b(?:training|train)\s+(?:is\s+)?(?:complete|completed|finished|done|over)\b"
+    rf"|\bfinished training\b|^\s*\[\s*{_NUM}\s*,\s*{_NUM}\s*\]\s*$",
+    re.I,
+)
+
+
+@dataclass
+class _Continuation:
+    """A line with no epoch number that was added to the epoch row before it."""
+
+    line: int
+    columns: set[str]
+    before: dict[str, float]  # the row's values before the line was added
+    before_line: int
+    overwrites: bool  # it set a column that an earlier line of the row had set
+    after_marker: bool  # it came after an _AFTER_TRAINING line
+
+
+def _trim_last_row(rows: list[EpochRow], pieces: list[list[_Continuation]]) -> None:
+    """Cut the last epoch's row where it stops looking like the rows before it.
+
+    Lines without an epoch number continue the epoch before them (the tutorial's ``val Loss``
+    line under its ``Epoch 3/24`` header). After the last epoch that would also take in what a
+    script prints once training is over -- a classification report's ``accuracy 0.02 300``,
+    ``test accuracy: 0.5`` -- so the last row drops its first continuation that sets a column
+    its own lines already set, comes after a report or matrix, or adds a column no earlier row
+    has, unless earlier rows did the same; and every line after that one.
+    """
+    if not rows:
+        return
+    earlier = pieces[:-1]
+    overwrote = any(p.overwrites for row in earlier for p in row)
+    after_marker = any(p.after_marker for row in earlier for p in row)
+    columns = {c for row in rows[:-1] for c in row.values}
+    for p in pieces[-1]:
+        if (
+            (p.overwrites and not overwrote)
+            or (p.after_marker and not after_marker)
+            or (columns and p.columns - columns)
+        ):
+            rows[-1].values, rows[-1].line = p.before, p.before_line
+            if not rows[-1].values:
+                rows.pop()
+            return
+
+
 def _keras_metrics(line: str) -> dict[str, str]:
     return {m[1]: m[2] for m in _KERAS_METRIC.finditer(line)}
 
@@ -519,15 +571,26 @@ def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple
     prefix = "train"
     out: dict[str, tuple[float, str]] = {}
     expect_total = False
+    valued: str | None = None  # the column the token before set: "Accuracy: 9300/10000"
+    count: str | None = None  # ... and the slash after it: the next number is the count's total
     for m in _TOKEN.finditer(line):
         word, number, percent, slash = m["word"], m["num"], m["pct"], m["slash"]
+        just, valued = valued, None
         if slash:
-            expect_total = epoch is not None and total is None
+            count = just
+            expect_total = count is None and epoch is not None and total is None
             continue
         if word:
             words.extend(w for w in word.lower().split("_") if w)
+            count = None
             continue
         value = float(number)
+        if count is not None:
+            hits, name = out[count]
+            if value > 0 and 0 <= hits <= value:
+                out[count] = (hits / value, name)  # correct / seen, as a fraction
+            count, words = None, []
+            continue
         if expect_total:
             total, expect_total = int(value), False
             words = []
@@ -548,6 +611,7 @@ def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple
                 base = _BASES.get(metric_words[-1], metric_words[-1])
             col = "lr" if base == "lr" else f"{prefix}_{base}"
             out[col] = (value / 100 if percent else value, words[-1])
+            valued = col if col.endswith("accuracy") and not percent else None
         words = []
     return epoch, total, out
 
@@ -562,18 +626,24 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
     in_evaluation, last_step, bar_done = False, None, False
     dangling: str | None = None  # "... - val_loss:" ended the line before: its value follows
     section: str | None = None  # a "Training" / "Validation" heading of a summary block
+    pieces: list[list[_Continuation]] = []  # per row: its lines without an epoch number
+    current_pieces: list[_Continuation] = []
+    marker = False  # an _AFTER_TRAINING line since the current row began
 
     def flush() -> None:
-        nonlocal current
+        nonlocal current, current_pieces, marker
         if current is not None and current.values:
             rows.append(current)
             totals.append(current_total)
-        current = None
+            pieces.append(current_pieces)
+        current, current_pieces, marker = None, [], False
 
     breaks: set[int] = set()
     for i, line in enumerate(lines, 1):
         if not line or len(line) > MAX_RECORD_CHARS:
             continue  # data, not a record; and some patterns below are quadratic in its length
+        if current is not None and _AFTER_TRAINING.search(line):
+            marker = True
         if not line.strip() or _CALLBACK_CHATTER.search(line) or _LIGHTNING_ROW.match(line):
             continue  # a results table after training is an evaluation, not an epoch
         if _announces_phase(line) and not re.search(r"\d\.\d", line):
@@ -652,12 +722,25 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
             current, current_total = EpochRow(phase=0, epoch=epoch, line=i), total
         if current is None:
             continue
+        if epoch is None:
+            current_pieces.append(
+                _Continuation(
+                    i,
+                    set(values),
+                    dict(current.values),
+                    current.line,
+                    # under a "Training"/"Validation" heading the epoch's summary restates it
+                    overwrites=section is None and bool(set(values) & set(current.values)),
+                    after_marker=marker,
+                )
+            )
         for col, (value, name) in values.items():
             if col.endswith("accuracy"):
                 accuracy_names.add(name)
             current.values[col] = value
         current.line = i
     flush()
+    _trim_last_row(rows, pieces)
     if not rows:
         return None
     _assign_phases(rows, totals, breaks)
@@ -808,6 +891,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or split_classes(lines)
             or numbered_listing(lines)
             or size_messages(lines)
+            or matmul_messages(lines)
             or evaluation_mismatch(facts)  # a permuted confusion matrix, a report far below chance
         ):
             parsed = facts

@@ -35,7 +35,8 @@ from graftlab.doctor._logearly import (
     uniform_from_the_start,
 )
 from graftlab.doctor._logeval import chance_with_confidence
-from graftlab.doctor._logfit import memorised
+from graftlab.doctor._logfit import memorised, overfitting
+from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
     _evaluate_below_training,
@@ -131,7 +132,7 @@ def check_log(
     findings += _frozen_validation(log, explained, broken)
     findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
-    overfit = _overfitting(log, fw, broken)
+    overfit = overfitting(log, fw, broken)
     findings += overfit or memorised(log, fw, broken)  # the turn, else the end state
     findings += _unfreeze_drop(log, fw, broken)
     findings += _monitor_missing(log, fw)
@@ -143,6 +144,7 @@ def check_log(
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log)
     findings += input_size_messages(log)
+    findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
@@ -888,106 +890,6 @@ def _val_better(log: ParsedLog, broken: set[int]) -> list[Finding]:
                 )
             ]
     return []
-
-
-def _overfitting(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
-    out = []
-    for rows in log.phases():
-        phase = rows[0].phase
-        if phase in broken:
-            continue
-        series = _finite(rows, "val_loss")
-        if len(series) < 4:
-            if (gap := _accuracy_gap(log, rows, fw)) is not None:
-                out.append(gap)
-            continue
-        i_best = min(range(len(series)), key=lambda i: series[i][1])
-        best_row, best = series[i_best]
-        last_row, last = series[-1]
-        t_best, t_last = best_row.values.get("train_loss"), last_row.values.get("train_loss")
-        if t_best is None or t_last is None or not t_last < 0.9 * t_best:
-            continue
-        if len(series) - 1 - i_best < 2:
-            continue
-        rises = last >= best * 1.10 and last - best >= 0.02
-        # A validation loss that stopped improving 3+ epochs ago, three times the training
-        # loss that kept falling by a third since: the gap is memorisation, not noise.
-        stalls = len(series) - 1 - i_best >= 3 and last >= 3 * t_last and t_last < 0.67 * t_best
-        if not (rises or stalls):
-            continue
-        acc = ""
-        if "val_accuracy" in best_row.values and "val_accuracy" in last_row.values:
-            acc = (
-                f"; val_accuracy {_fmt(best_row.values['val_accuracy'])} there, "
-                f"{_fmt(last_row.values['val_accuracy'])} at the end"
-            )
-        out.append(
-            make(
-                "GL412",
-                title=(
-                    f"Overfitting from epoch {best_row.epoch}: val_loss bottoms at {_fmt(best)} "
-                    f"and rises to {_fmt(last)} (+{last / best - 1:.0%})" + _phase_label(log, phase)
-                ),
-                evidence=(
-                    f"val_loss is lowest at epoch {best_row.epoch} (line {best_row.line}); after "
-                    f"it, train_loss falls {_fmt(t_best)} -> {_fmt(t_last)} while val_loss rises "
-                    f"{_fmt(best)} -> {_fmt(last)}{acc}.\n"
-                    + _cites(
-                        [r for r, _ in series[max(0, i_best - 1) :]],
-                        "train_loss",
-                        "val_loss",
-                        "val_accuracy",
-                    )
-                ),
-                explanation=(
-                    "After the minimum of the validation loss the model keeps fitting the "
-                    "training images (training loss still falls) but generalises worse: it "
-                    "memorises. The weights at the end are worse than those of epoch "
-                    f"{best_row.epoch}; keep that checkpoint and stop there, or regularise."
-                ),
-                fix=fixes.fix_overfitting(fw),
-                references=[REFS["early-stopping"]],
-            )
-        )
-    return out
-
-
-def _accuracy_gap(log: ParsedLog, rows: list[EpochRow], fw: str) -> Finding | None:
-    """GL412 without a validation loss: training accuracy reaches 0.9 or more while validation
-    accuracy stopped improving 3+ epochs before the end and the gap grew by 10 points to 15 or
-    more."""
-    pairs = [(r, r.values["train_accuracy"], r.values["val_accuracy"]) for r in rows
-             if "train_accuracy" in r.values and "val_accuracy" in r.values]  # fmt: skip
-    if len(pairs) < 5:
-        return None
-    i_best = max(range(len(pairs)), key=lambda i: pairs[i][2])
-    (first, a0, v0), (last, a1, v1) = pairs[0], pairs[-1]
-    gap0, gap1 = a0 - v0, a1 - v1
-    if not (a1 >= 0.9 and gap1 >= 0.15 and gap1 >= gap0 + 0.10 and len(pairs) - 1 - i_best >= 3):
-        return None
-    best_row, best = pairs[i_best][0], pairs[i_best][2]
-    return make(
-        "GL412",
-        title=f"Overfitting from epoch {best_row.epoch}: training accuracy climbs to {_fmt(a1)} "
-        f"while validation accuracy stays at or below {_fmt(best)}"
-        + _phase_label(log, rows[0].phase),
-        evidence=_cites(
-            [r for r, _, _ in pairs[max(0, i_best - 1) :]],
-            "train_accuracy",
-            "val_accuracy",
-            "train_loss",
-        )
-        + f"\nthe gap grows from {gap0:.2f} (epoch {first.epoch}) to {gap1:.2f} (epoch "
-        f"{last.epoch}); no validation loss in the log",
-        explanation=(
-            "The model keeps getting better on the training images and no better on the "
-            "validation images: after epoch "
-            f"{best_row.epoch} it memorises the training set. Stop there (keep that checkpoint), "
-            "add augmentation or regularisation, train fewer layers, or get more data."
-        ),
-        fix=fixes.fix_overfitting(fw),
-        references=[REFS["early-stopping"]],
-    )
 
 
 def _unfreeze_drop(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:

@@ -22,7 +22,7 @@ from graftlab.doctor._logmerge import is_tensorboard_export, merge_exports
 from graftlab.doctor._logruns import run_kind
 from graftlab.doctor.combine import merge_targets
 from graftlab.doctor.findings import Finding
-from graftlab.doctor.link import cite_rates
+from graftlab.doctor.link import cite_rates, rank_gap_causes
 from graftlab.errors import DataError
 
 #: Read at most this much of one file; the analysers bound themselves further.
@@ -95,13 +95,21 @@ def diagnose_file(path: Path, framework: str = "auto", text: str | None = None) 
         return _notebook(path, text, framework)
     code = _is_code(path, text)
     findings = _script(path) if code else []
+    seen = _reported(findings)
     if _has_log(path, text):  # a paste can hold both
         try:
             findings += _log(path, framework)
         except DataError:
             if not code:
                 raise
-    return cite_rates(findings, [path] if code else [])
+    sources = [path] if code else []
+    return cite_rates(rank_gap_causes(findings, sources, seen), sources)
+
+
+def _reported(findings: Sequence[Finding]) -> list[str]:
+    """Categories a script's findings report at warning or error: evidence for a log's
+    ranked causes."""
+    return [f.category for f in findings if f.severity != "info"]
 
 
 def _is_code(path: Path, text: str) -> bool:
@@ -175,7 +183,9 @@ def _notebook(path: Path, text: str, framework: str) -> list[Finding]:
             logged = []
         for f in logged:
             f.evidence = "in the notebook's printed output (lines of the output):\n" + f.evidence
-        findings += cite_rates(logged, [path] if source.strip() else [])
+        sources = [path] if source.strip() else []
+        logged = rank_gap_causes(logged, sources, _reported(findings))
+        findings += cite_rates(logged, sources)
     return findings
 
 
@@ -252,7 +262,11 @@ def diagnose(
     if unread and not groups:
         raise unread[0][1]
     sources = [*scripts, *notebooks]  # a log's divergence cites the rate the scripts set
-    groups = [(name, cite_rates(fs, sources)) for name, fs in groups]
+    names = {str(p) for p in sources}
+    seen = [c for name, fs in groups if name in names for c in _reported(fs)]
+    groups = [
+        (name, cite_rates(rank_gap_causes(fs, sources, seen), sources)) for name, fs in groups
+    ]
     for name, exc in unread:  # the other targets still say what they can
         groups.append((name, [_unread(exc)]))
     return merge_targets(groups)
