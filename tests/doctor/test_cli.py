@@ -334,9 +334,9 @@ def test_a_5_mb_log_and_a_5_mb_script_end_in_seconds(tmp_path, capsys):
     block = (SCRIPTS / "binary-loss-multiclass__1__bug.py").read_text()
     script.write_text((block + "\n") * (5_000_000 // len(block)))
     for path in (log, script):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU, not wall: the bound is on work, not on the load
         graftlab("doctor", path, "--json")
-        assert time.perf_counter() - start < 30  # seconds on a loaded 2-core machine
+        assert time.process_time() - start < 30
         found = json.loads(capsys.readouterr().out)
         assert any(f["code"] in ("GL418", "GL300", "GL398") for f in found)
 

@@ -1,5 +1,11 @@
 """Bounded work on untrusted logs (issue 11 item 7): no input makes the reader run long or
-grow large, and what cannot be read says so in one line."""
+grow large, and what cannot be read says so in one line.
+
+Bounds are on the CPU time of this process (``time.process_time``), not the wall clock: the
+analysis is single-threaded, and on a shared 2-core machine at load 5 the wall time of the
+same work doubled (a 5 MB input went past its bound at 10.4 s) while its CPU time did not.
+The bounds catch blowups (the bugs they pin took 4 s to minutes), not speed, which
+benchmarks/doctor_recall.py measures."""
 
 from __future__ import annotations
 
@@ -15,12 +21,12 @@ from graftlab.errors import DataError
 
 def timed(text):
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         result = [f.code for f in check_log(text)]
     except DataError as exc:
         result = str(exc)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return result, seconds, peak
@@ -67,9 +73,9 @@ def test_a_5_mb_trainer_log_is_read_in_part_and_says_so():
         for s in range(1, 80_000)
     )
     assert len(lines) > 5_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     result = [f.code for f in check_log(lines)]
-    assert "GL418" in result and time.perf_counter() - start < 10.0  # ~1 s alone
+    assert "GL418" in result and time.process_time() - start < 10.0  # ~1 s alone
 
 
 def test_a_paste_of_many_blank_lines_is_sniffed_in_linear_time(tmp_path):

@@ -14,7 +14,9 @@ from graftlab.doctor.findings import Finding
 from graftlab.doctor.script.flow import Program
 from graftlab.doctor.script.parse import Source
 
-#: Seconds all checks of one script may take together; pasted files are untrusted input.
+#: CPU seconds all checks of one script may take together; pasted files are untrusted input.
+#: CPU time, not wall time: the findings of one file must not depend on what else the machine
+#: runs (at load 5 on 2 cores a 5 MB paste ran out of a wall-clock budget and lost its finding).
 CHECK_BUDGET_S = 5.0
 
 
@@ -158,7 +160,8 @@ def _run_one(ctx: Ctx, name: str) -> None:
 
 
 class _Deadline:
-    """Raise :class:`_OutOfTime` in the main thread after ``seconds`` (a no-op elsewhere)."""
+    """Raise :class:`_OutOfTime` in the main thread after ``seconds`` of this process's CPU
+    time (``ITIMER_PROF``; a no-op outside the main thread)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -168,13 +171,13 @@ class _Deadline:
 
     def __enter__(self) -> None:
         if self.armed:
-            self.previous = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.previous = signal.signal(signal.SIGPROF, self._fire)
+            signal.setitimer(signal.ITIMER_PROF, self.seconds)
 
     def __exit__(self, *exc: object) -> None:
         if self.armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, self.previous)
 
     @staticmethod
     def _fire(signum: int, frame: object) -> None:
