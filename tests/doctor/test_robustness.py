@@ -24,15 +24,21 @@ ROOT = Path(__file__).resolve().parents[2]
 #: it): rename 0.886, main 0.857, notebook 0.897, build_model 0.786, param 0.750, attr 0.786,
 #: noimports 0.885, rename+main 0.857. The one cause each rewrite loses is a label-order case
 #: whose evidence is a comment, which the rewrites drop.
+#: Re-pinned when a fourth round added 10 real-world cases written blind to the rules: the new
+#: dev cases shift the every-third sample (51 -> 53 cases) and bring in causes the doctor misses
+#: even unrewritten (recall before any rewrite 0.62-0.81 on the new sample, against 0.93-0.95
+#: before). Measured after the rewrite: rename 0.786, main 0.771, notebook 0.750, build_model
+#: 0.667, param 0.615, attr 0.667, noimports 0.750, rename+main 0.743; the one cause a rewrite
+#: loses (rename, notebook, rename+main) is an RGB/BGR train-inference case, unchanged rules.
 FLOORS = {
-    "rename": 0.88,
-    "main": 0.85,
-    "notebook": 0.89,
-    "build_model": 0.78,
-    "param": 0.75,
-    "attr": 0.78,
-    "noimports": 0.88,
-    "rename+main": 0.85,
+    "rename": 0.78,
+    "main": 0.77,
+    "notebook": 0.75,
+    "build_model": 0.66,
+    "param": 0.61,
+    "attr": 0.66,
+    "noimports": 0.75,
+    "rename+main": 0.74,
 }
 
 
