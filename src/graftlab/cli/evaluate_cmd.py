@@ -119,8 +119,11 @@ def evaluate(
     typer.echo(f"Evaluating {model} on {data or 'the run data'} ...", err=True)
     from graftlab._io import write_json
     from graftlab._paths import run_dir_for
-    from graftlab.evaluation import evaluate as run_evaluate
-    from graftlab.report import plots
+    from graftlab.cli._startup import heavy_imports
+
+    with heavy_imports():
+        from graftlab.evaluation import evaluate as run_evaluate
+        from graftlab.report import plots
 
     result = run_evaluate(model, data, split, tta, batch_size=batch_size, progress=True)
     for item in result["skipped"]:
@@ -212,8 +215,11 @@ def predict(
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise ConfigError(f"--out must end in .csv or .json. Got {out}.")
     typer.echo(f"Predicting {len(paths)} input(s) with {model} ...", err=True)
-    from graftlab.evaluation.predict import NOT_FOUND, format_predictions, write_predictions
-    from graftlab.evaluation.predict import predict as run_predict
+    from graftlab.cli._startup import heavy_imports
+
+    with heavy_imports():
+        from graftlab.evaluation.predict import NOT_FOUND, format_predictions, write_predictions
+        from graftlab.evaluation.predict import predict as run_predict
 
     rows = run_predict(model, paths, top_k=top_k, batch_size=batch_size, progress=True)
     failed = [r for r in rows if r["error"]]

@@ -99,8 +99,11 @@ def _train(
     devices: str | None,
     options: dict[str, Any],
 ) -> None:
-    from graftlab import distributed
-    from graftlab.train import read_execution_record, resume_training, run_training
+    from graftlab.cli._startup import heavy_imports
+
+    with heavy_imports():
+        from graftlab import distributed
+        from graftlab.train import read_execution_record, resume_training, run_training
 
     _setup_logging()
     data, overrides = _split_args(args or [])
@@ -366,8 +369,11 @@ def demo(
     cache_dir: CacheDir = None,
 ) -> None:
     from graftlab._paths import data_dir
+    from graftlab.cli._startup import heavy_imports
     from graftlab.data.builtin import BUILTIN, fashion_mnist_folders, mnist_demo_folders
-    from graftlab.train import run_training
+
+    with heavy_imports():
+        from graftlab.train import run_training
 
     _setup_logging()
     _check_choice("--dataset", dataset, BUILTIN)

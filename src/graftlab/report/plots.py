@@ -341,7 +341,10 @@ def _mistakes_gallery(items: list[dict], path: Path, thumb: int) -> Path:
     for ax, item in zip(axes.ravel(), items, strict=False):
         ax.imshow(_thumbnail(item["path"], thumb))
         pred = f"{_short(item['pred'])} ({item['confidence']:.2f})"
-        ax.set_title(f"true: {_short(item['true'])}\npred: {pred}", fontsize=8)
+        # y=1.0: the place matplotlib would find, given directly. Finding it asks the hidden
+        # axes for their tick labels, which builds them: 0.32 -> 0.19 s CPU for 12 thumbnails,
+        # the same pixels.
+        ax.set_title(f"true: {_short(item['true'])}\npred: {pred}", fontsize=8, y=1.0)
     fig.tight_layout()
     return _save(fig, path)
 
