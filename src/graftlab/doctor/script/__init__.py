@@ -33,6 +33,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     torch_model,
     torch_pixels,
     torch_train,
+    torch_wiring,
 )
 from graftlab.doctor.script._rules import CHECKS, Ctx, run_checks
 from graftlab.doctor.script.parse import load_source
