@@ -28,6 +28,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     label_pairing,
     lightning_rules,
     pair_shuffle,
+    partial_pipeline,
     role_swap_rules,
     skorch_rules,
     torch_data,
