@@ -1375,3 +1375,27 @@ def test_printed_class_mappings_of_two_splits_that_disagree():
         "val class_to_idx: {'Beagle': 0, 'corgi': 1, 'husky': 2, 'pug': 3}",
     )
     assert "GL435" not in codes(check_log(renamed + rows))
+
+
+def test_a_1000_unit_output_meeting_k_class_targets_is_the_kept_imagenet_top():
+    keras1 = (
+        "ValueError: Error when checking target: expected predictions to have shape "
+        "(None, 1000) but got array with shape (16, 7)\n"
+    )
+    [f] = check_log(keras1)
+    assert (f.code, f.category, f.severity) == ("GL445", "include-top", "warning")
+    assert "7-class" in f.title and "inferred" in f.evidence
+    said = (
+        "Whatever I try to fit my 3 fruit classes I end up with the same message, namely "
+        "something like the model wants a 2D array of shape (samples, 1000)). Found array "
+        "with shape: 3 so what is wrong here?\n"
+    )
+    [f] = check_log(said)
+    assert f.code == "GL445" and "3-class" in f.title
+    tf2 = "ValueError: Shapes (None, 1000) and (None, 7) are incompatible\n"
+    assert check_log(tf2)[0].code == "GL445"
+
+
+def test_a_k_class_output_meeting_other_targets_stays_a_head_mismatch():
+    [f] = check_log("ValueError: Shapes (None, 10) and (None, 7) are incompatible\n")
+    assert (f.code, f.category) == ("GL426", "head-mismatch")

@@ -43,12 +43,18 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: Re-pinned when a fourth round added 10 cases written blind to the rules (7 dev, 3 test): the
 #: rules found 0 of the 7 new dev causes and 2 of the 3 new test causes (dev 0.915 -> 0.878,
 #: dev/reconstruction 0.901 -> 0.858; test 0.575 -> 0.578, its floors unchanged).
-FLOORS = {"dev": 0.87, "test": 0.56}
+#: Raised after rules for the general shapes of those 7 dev misses, each with its own unit pairs
+#: (softmax returned through a method or a pretrained definition, another library's
+#: cross-entropy, a Linear sized for pooled features after the kept classifier, training data
+#: built from the object named for evaluation, one element of a transform list applied for
+#: prediction, a 1000-unit output meeting K-class targets in a log): dev 0.878 -> 0.919,
+#: dev/reconstruction 0.858 -> 0.905; test (measured, never read) 0.578 -> 0.590.
+FLOORS = {"dev": 0.91, "test": 0.58}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.85,
+    "dev/reconstruction": 0.90,
     "dev/reproduction": 0.99,
-    "test/reconstruction": 0.57,
+    "test/reconstruction": 0.59,
     "test/reproduction": 0.49,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

@@ -30,15 +30,18 @@ ROOT = Path(__file__).resolve().parents[2]
 #: before). Measured after the rewrite: rename 0.786, main 0.771, notebook 0.750, build_model
 #: 0.667, param 0.615, attr 0.667, noimports 0.750, rename+main 0.743; the one cause a rewrite
 #: loses (rename, notebook, rename+main) is an RGB/BGR train-inference case, unchanged rules.
+#: Raised after the rules for that round's dev misses: rename 0.810, main 0.829, notebook
+#: 0.806, build_model 0.667, param 0.615, attr 0.667, noimports 0.821, rename+main 0.771.
+#: Renaming also loses the generator case whose roles the names carry (datagen_val).
 FLOORS = {
-    "rename": 0.78,
-    "main": 0.77,
-    "notebook": 0.75,
+    "rename": 0.80,
+    "main": 0.82,
+    "notebook": 0.80,
     "build_model": 0.66,
     "param": 0.61,
     "attr": 0.66,
-    "noimports": 0.75,
-    "rename+main": 0.74,
+    "noimports": 0.82,
+    "rename+main": 0.77,
 }
 
 

@@ -336,6 +336,13 @@ declare(
     "The framework says the labels or loaded weights do not fit the output layer",
 )
 declare(
+    "GL445",
+    "include-top",
+    "warning",
+    "log",
+    "The framework says a 1000-unit output met K-class targets: the ImageNet top is kept",
+)
+declare(
     "GL428",
     "trivial-accuracy",
     "warning",

@@ -285,6 +285,9 @@ def _head_errors(log: ParsedLog, fw: str) -> list[Finding]:
     if not log.head_errors:
         return []
     line, text = log.head_errors[0]
+    top = _imagenet_top(text)
+    if top is not None:
+        return [_kept_top(line, text, top)]
     return [
         make(
             "GL426",
@@ -309,6 +312,40 @@ def _head_errors(log: ParsedLog, fw: str) -> list[Finding]:
             references=[REFS["ce"]],
         )
     ]
+
+
+_SHAPE_WIDTH = re.compile(r"\((?:None|samples|\?|\d+), *(\d+)\)|shape:? *\(?(\d+)\b(?!\s*,)")
+
+
+def _imagenet_top(text: str) -> int | None:
+    """K when the message pairs an output of 1000 units (the ImageNet classes) with targets
+    of K != 1000 classes."""
+    widths = [int(a or b) for a, b in _SHAPE_WIDTH.findall(text)]
+    others = [w for w in widths if w != 1000]
+    return others[0] if 1000 in widths and others and 1 < others[0] < 1000 else None
+
+
+def _kept_top(line: int, text: str, k: int) -> Finding:
+    return make(
+        "GL445",
+        title=f"A 1000-unit output met {k}-class targets: the ImageNet classifier is still "
+        "the model's top",
+        evidence=f"  line {line:>4}  {text}\ninferred: 1000 output units are read as the "
+        "ImageNet classifier of a pretrained backbone kept as the model's last layer",
+        explanation=(
+            f"The framework compared targets of {k} classes with an output layer of 1000 "
+            "units: the pretrained model was used with its ImageNet top (include_top=True, or "
+            "the whole torchvision model), whose 1000 classes cannot be trained into "
+            f"{k} new ones by fitting on them."
+        ),
+        fix=(
+            "# Cut the backbone below its top and train a new head:\n"
+            "base = InceptionResNetV2(weights='imagenet', include_top=False, pooling='avg')\n"
+            f"outputs = Dense({k}, activation='softmax')(base.output)\n"
+            "# PyTorch: model.fc = nn.Linear(model.fc.in_features, num_classes)"
+        ),
+        references=[REFS["keras-ft"]],
+    )
 
 
 def _loss_floor(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:

@@ -199,7 +199,9 @@ _HEAD_ERROR = re.compile(
     r"Target -?\d+ is out of bounds|t >= 0 && t < n_classes|"
     r"size mismatch for [\w.]*(?:fc|classifier|head|last_linear)[\w.]*\.(?:weight|bias)|"
     r"received a label value of \d+ which is outside the valid range|"
-    r"Shapes \(None, \d+\) and \(None, \d+\) are incompatible",
+    r"Shapes \(None, \d+\) and \(None, \d+\) are incompatible|"
+    r"expected \w+ to have shape \(None, \d+\) but got array with shape|"
+    r"shape \((?:None|samples|\?), 1000\)\)?\.? *Found array with shape",
     re.I,
 )
 #: The framework, or the person, saying the loss went non-finite ("loss becomes nan after 5k
@@ -277,8 +279,10 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
                 table = {}
         elif line.lstrip().startswith(("└", "┗", "+-")):
             table = {}
-        if _HEAD_ERROR.search(line):
-            parsed.head_errors.append((i, _short(line)))
+        if head := _HEAD_ERROR.search(line):
+            # a message quoted inside a long sentence: keep the part around the message
+            start = head.start() - 80 if head.start() > 100 else 0
+            parsed.head_errors.append((i, _short(line[max(start, 0) :])))
         if mean := _MEAN_LOSS.search(line):
             mean_loss = float(mean[1])
         if "Acc@1" in line and (m := _TOPK.search(line)):

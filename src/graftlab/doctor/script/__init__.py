@@ -28,11 +28,14 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     label_pairing,
     lightning_rules,
     pair_shuffle,
+    partial_pipeline,
+    role_swap_rules,
     skorch_rules,
     torch_data,
     torch_model,
     torch_pixels,
     torch_train,
+    torch_wiring,
 )
 from graftlab.doctor.script._rules import CHECKS, Ctx, run_checks
 from graftlab.doctor.script.parse import load_source

@@ -481,6 +481,19 @@ class TorchScript:
                             modules[t.attr] = n.value
         if forward is None:
             return None
+        return self._method_head(cls, forward, modules, added, index, _depth)
+
+    def _method_head(
+        self,
+        cls: ast.ClassDef,
+        forward: ast.FunctionDef,
+        modules: dict[str, ast.Call],
+        added: dict[str, str],
+        index: int,
+        _depth: int,
+    ) -> Head | None:
+        """What one method of a module class returns: ``forward``, or a method it ends in
+        (``return self.logits(x)``, as pretrained-model packages split forward())."""
         rets = [n for n in ast.walk(forward) if isinstance(n, ast.Return) and n.value]
         if not rets:
             return None
@@ -505,6 +518,12 @@ class TorchScript:
                 continue
             break
         end = len(self.prog.events)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Call):
+            # ``nn.Softmax(1)(x)``: the layer built and applied in one expression
+            name = last(canon(self.prog.qualname(value.func.func, end, 0)))
+            if name in ("Softmax", "LogSoftmax", "Sigmoid"):
+                return Head(ACTIVATIONS[name], self._last_linear(modules), value.lineno, eval_only)
+            return None
         if isinstance(value, ast.Call):
             f = value.func
             name = (
@@ -543,6 +562,23 @@ class TorchScript:
                 inner = self.prog.classes.get(cname)
                 if inner is not None and inner is not cls and _depth < 3 and _is_module(inner):
                     return self._class_head(inner, 0, _depth + 1)  # self.head = Head(...)
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and f.value.id == "self"
+                and f.attr not in modules
+                and _depth < 3
+            ):
+                method = next(
+                    (
+                        m
+                        for m in cls.body
+                        if isinstance(m, ast.FunctionDef) and m.name == f.attr and m is not forward
+                    ),
+                    None,
+                )
+                if method is not None:
+                    return self._method_head(cls, method, modules, added, 0, _depth + 1)
         return None
 
     def _inline_sequence(self, ctor: ast.Call, end: int) -> Head | None:
@@ -808,7 +844,20 @@ def _under_not_training(fn: ast.FunctionDef, stmt: ast.stmt) -> bool:
 
 
 def _is_module(cls: ast.ClassDef) -> bool:
-    return any("Module" in ast.unparse(b) or "LightningModule" in ast.unparse(b) for b in cls.bases)
+    """A torch module: its base says so, or (a framework's own module base, ``TrainableNM``)
+    it defines ``forward`` and builds ``nn.`` layers into ``self``."""
+    if any("Module" in ast.unparse(b) for b in cls.bases):
+        return True
+    methods = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+    if "forward" not in methods or "__init__" not in methods:
+        return False
+    return any(
+        isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Call)
+        and ast.unparse(n.value.func).startswith(("nn.", "torch.nn."))
+        and any(ast.unparse(t).startswith("self.") for t in n.targets)
+        for n in ast.walk(methods["__init__"])
+    )
 
 
 def _calls_backbone(cls: ast.ClassDef) -> bool:

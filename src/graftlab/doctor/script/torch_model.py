@@ -71,6 +71,31 @@ def loss_calls(ctx: Ctx) -> list[tuple[CallSite, str, int]]:
     return out
 
 
+#: A cross-entropy class of another library (``CrossEntropyLossNM``, ``SoftCrossEntropy``):
+#: like torch's, it takes logits and applies the softmax itself. Binary ones are other losses.
+_FOREIGN_CE = re.compile(r"^(?!.*(?:Binary|BCE|Focal))\w*CrossEntropy\w*$")
+
+
+def _foreign_losses(ctx: Ctx, known: set[int]):
+    """``loss_fn = CrossEntropyLossNM(...)`` ... ``loss_fn(logits=out, labels=y)``: a
+    cross-entropy built by a library the paste only imports. Its kind is read from its name,
+    so what it receives is judged at ``warning``."""
+    for c in ctx.prog.calls:
+        if id(c.node) in known or not isinstance(c.node.func, ast.Name | ast.Attribute):
+            continue
+        ctor = ctx.prog.origin_call(c.node.func, c.ev)
+        if ctor is None or ctor.name in LOSSES or not _FOREIGN_CE.match(ctor.name):
+            continue
+        if ctor.qual.startswith("torch"):
+            continue
+        given = c.arg(0, "input") or c.kw("logits") or c.kw("preds") or c.kw("outputs")
+        head = tensor_head(ctx, given, c.ev)
+        if head is None:
+            continue
+        link = f"{ctor.name} is taken, from its name, to be a cross-entropy that takes logits"
+        yield c, "ce", ctor.node.lineno, replace(head, link=_and(head.link, link))
+
+
 def _called_losses(ctx: Ctx):
     known = set()
     for call, kind, def_line in loss_calls(ctx):
@@ -79,6 +104,7 @@ def _called_losses(ctx: Ctx):
     # a criterion injected from outside the paste (``self.loss_criterion(output, target)``):
     # its kind is unknown, only a head that changes with the mode can be judged against it,
     # unless the script's own factory says which loss it is (``get_criterion()`` below)
+    yield from _foreign_losses(ctx, known)
     factory = _factory_loss(ctx)
     for c in ctx.prog.calls:
         f = c.node.func
