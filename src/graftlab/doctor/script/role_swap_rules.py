@@ -97,15 +97,9 @@ def _sources(c: CallSite) -> list[str]:
 def check_role_swap(ctx: Ctx) -> None:
     """GL321 / GL322: a value named for one phase built from the object named for the other."""
     for c in ctx.prog.calls:
-        stmt = c.ev.node
-        if not (
-            isinstance(stmt, ast.Assign)
-            and stmt.value is c.node
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ):
+        made = ctx.prog.assigned_name(c.node)
+        if made is None or "." in made:
             continue
-        made = stmt.targets[0].id
         role = role_of(made)
         if role is None:
             continue

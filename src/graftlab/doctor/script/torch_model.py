@@ -129,15 +129,9 @@ def _called_losses(ctx: Ctx):
 def _backpropagated(ctx: Ctx, c: CallSite) -> bool:
     """``v = fn(out, y)`` ... ``v.backward()`` in the same run: whatever its name, ``fn``
     computes the loss."""
-    stmt = c.ev.node
-    if not (
-        isinstance(stmt, ast.Assign)
-        and stmt.value is c.node
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], ast.Name)
-    ):
+    var = ctx.prog.assigned_name(c.node)
+    if var is None or "." in var:
         return False
-    var = stmt.targets[0].id
     return any(
         isinstance(b.node.func.value, ast.Name)
         and b.node.func.value.id == var
