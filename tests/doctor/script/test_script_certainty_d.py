@@ -47,3 +47,58 @@ def test_an_unnamed_stream_over_an_unnamed_folder_is_a_warning():
     plain = SAME_FOLDER.replace("'images/train'", "'images'")
     (f,) = _leaks(plain)
     assert f.code == "GL302" and f.severity == "warning"
+
+
+RANKER = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Ranker(nn.Module):
+    def __init__(self, dim, n_candidates):
+        super().__init__()
+        self.n = n_candidates
+        self.encode = nn.Linear(dim, dim)
+        self.score = nn.Linear(dim, 1)
+
+    def forward(self, x):
+        h = torch.tanh(self.encode(x))
+        s = self.score(h).view(-1, self.n)
+        return F.softmax(s, dim=1)
+
+
+net = Ranker(64, 4)
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.Adam(net.parameters())
+for x, y in loader:
+    loss = criterion(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_one_score_per_candidate_regrouped_before_softmax_is_not_a_single_unit_softmax():
+    findings = check_script(RANKER)
+    assert not [f for f in findings if f.code == "GL202"], findings
+    # the softmax before CrossEntropyLoss is still a double softmax
+    assert [f for f in findings if f.code == "GL201"]
+
+
+def test_softmax_over_the_one_unit_output_itself_is_an_error():
+    direct = RANKER.replace(
+        "s = self.score(h).view(-1, self.n)\n        return F.softmax(s, dim=1)",
+        "s = self.score(h)\n        return F.softmax(s, dim=1)",
+    )
+    (f,) = [f for f in check_script(direct) if f.code == "GL202"]
+    assert f.severity == "error"
+
+
+def test_a_softmax_whose_input_is_not_traced_to_the_one_unit_layer_is_a_warning():
+    untraced = RANKER.replace(
+        "s = self.score(h).view(-1, self.n)\n        return F.softmax(s, dim=1)",
+        "s = self.pool(self.score(h))\n        return F.softmax(s, dim=1)",
+    )
+    (f,) = [f for f in check_script(untraced) if f.code == "GL202"]
+    assert f.severity == "warning" and "Inferred" in f.explanation
