@@ -102,3 +102,42 @@ def test_a_softmax_whose_input_is_not_traced_to_the_one_unit_layer_is_a_warning(
     )
     (f,) = [f for f in check_script(untraced) if f.code == "GL202"]
     assert f.severity == "warning" and "Inferred" in f.explanation
+
+
+UNDONE_SCALE = """\
+from keras.applications.vgg16 import VGG16, preprocess_input
+from keras.preprocessing.image import ImageDataGenerator
+from keras.layers import Dense, GlobalAveragePooling2D
+from keras.models import Model
+
+
+def to_model_input(batch):
+    batch = batch / 255.0  # kept in [0, 1] for plotting elsewhere
+    return preprocess_input(batch * 255.0)
+
+
+gen = ImageDataGenerator(preprocessing_function=to_model_input)
+stream = gen.flow_from_directory('parts/train', target_size=(224, 224))
+base = VGG16(weights='imagenet', include_top=False, input_shape=(224, 224, 3))
+net = Model(base.input, Dense(6, activation='softmax')(GlobalAveragePooling2D()(base.output)))
+net.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
+net.fit(stream, epochs=2)
+"""
+
+
+def _pixel_errors(source: str):
+    return [
+        f
+        for f in check_script(source)
+        if f.category == "preprocessing-mismatch" and f.severity == "error"
+    ]
+
+
+def test_a_scale_undone_before_preprocess_input_is_not_two_scalings():
+    assert not _pixel_errors(UNDONE_SCALE)
+
+
+def test_preprocess_input_on_images_left_in_unit_range_is_still_two_scalings():
+    kept = UNDONE_SCALE.replace("preprocess_input(batch * 255.0)", "preprocess_input(batch)")
+    (f,) = _pixel_errors(kept)
+    assert f.code == "GL110" and "two scalings" in f.title
