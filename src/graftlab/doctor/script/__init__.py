@@ -29,6 +29,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     lightning_rules,
     pair_shuffle,
     partial_pipeline,
+    pretrained_rules,
     role_swap_rules,
     skorch_rules,
     torch_data,
