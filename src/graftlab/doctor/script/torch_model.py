@@ -290,10 +290,23 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
             for c in ctx.prog.classes.values()
             if any(isinstance(f, ast.FunctionDef) and f.name == "forward" for f in c.body)
         ]
+        if len(modules) > 1:
+            # several modules: the one whose forward() takes as many inputs as the call gives
+            # (``model(context, candidates)``), when only one does
+            modules = [c for c in modules if _takes(c, len(n.args))]
         if len(modules) == 1:
             head = ts._class_head(modules[0])
             return replace(head, inferred=True) if head is not None else None
     return None
+
+
+def _takes(cls: ast.ClassDef, k: int) -> bool:
+    """Whether ``cls.forward`` accepts ``k`` positional inputs besides ``self``."""
+    fwd = next(f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "forward")
+    if fwd.args.vararg is not None:
+        return False  # any number: says nothing
+    params = len(fwd.args.args) - 1
+    return params - len(fwd.args.defaults) <= k <= params
 
 
 def _product_head(ctx: Ctx, n: ast.Call, at: Ref, depth: int) -> Head | None:
