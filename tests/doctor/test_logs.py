@@ -1399,3 +1399,19 @@ def test_a_1000_unit_output_meeting_k_class_targets_is_the_kept_imagenet_top():
 def test_a_k_class_output_meeting_other_targets_stays_a_head_mismatch():
     [f] = check_log("ValueError: Shapes (None, 10) and (None, 7) are incompatible\n")
     assert (f.code, f.category) == ("GL426", "head-mismatch")
+
+
+def test_a_pretrained_model_only_evaluated_at_a_few_percent_is_a_label_mismatch():
+    def run(acc1, acc5, trained=""):
+        return (
+            "=> loading the pretrained weights of 'convnext_tiny'\n"
+            + trained
+            + f"Eval: [390/391]  Loss 6.91 (7.02)\n * Acc@1 {acc1} Acc@5 {acc5}\n"
+        )
+
+    [f] = check_log(run(1.203, 2.481))
+    assert (f.code, f.category, f.severity) == ("GL446", "label-order-mismatch", "warning")
+    assert "pretrained weights" in f.evidence
+    assert not check_log(run(81.4, 95.6))  # a pretrained model that works
+    no_word = run(1.203, 2.481).replace("the pretrained weights of", "checkpoint")
+    assert not [f for f in check_log(no_word) if f.code == "GL446"]

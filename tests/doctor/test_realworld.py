@@ -49,12 +49,19 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: built from the object named for evaluation, one element of a transform list applied for
 #: prediction, a 1000-unit output meeting K-class targets in a log): dev 0.878 -> 0.919,
 #: dev/reconstruction 0.858 -> 0.905; test (measured, never read) 0.578 -> 0.590.
-FLOORS = {"dev": 0.91, "test": 0.58}
+#: Raised after rules for the general shapes of the older dev misses, each with its own unit
+#: pairs (a part 'frozen' by eval() alone, a Hugging Face model built from a checkpoint's
+#: configuration, Normalize on hand-made 0..255 tensors, a torchsummary pass in training mode,
+#: a pretrained classifier evaluated on stretched images, a model argument matched to the one
+#: module whose forward() takes its inputs, a pretrained model evaluated at a few percent in a
+#: log): dev 0.919 -> 0.959, dev/reconstruction 0.905 -> 0.953; test (measured, never read)
+#: 0.590 -> 0.602, test/reconstruction 0.600 -> 0.613.
+FLOORS = {"dev": 0.95, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.90,
+    "dev/reconstruction": 0.95,
     "dev/reproduction": 0.99,
-    "test/reconstruction": 0.59,
+    "test/reconstruction": 0.61,
     "test/reproduction": 0.49,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
@@ -63,7 +70,11 @@ ORIGIN_FLOORS = {
 #: loss in the hundreds divergence when that epoch's accuracy is far above chance (4 -> 3).
 #: The third round brought one (GL302 on a dev case whose poster evaluates on the training
 #: folder on purpose, to show fit and evaluate disagree on the same images): 4.
-MAX_FALSE_ALARMS = 4
+#: GL302 is an error only when the held-out stream's own name says it is held out (a question
+#: on that dev case), and GL202 traces what forward() feeds the softmax (a one-unit scorer
+#: regrouped per candidate is not reported; written from the rule's general misreading, the
+#: test case was not opened): 4 -> 2, GL112 on the dev case and GL110 on a test case left.
+MAX_FALSE_ALARMS = 2
 
 
 def _cases() -> list[tuple[Path, dict]]:

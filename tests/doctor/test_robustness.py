@@ -33,15 +33,18 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Raised after the rules for that round's dev misses: rename 0.810, main 0.829, notebook
 #: 0.806, build_model 0.667, param 0.615, attr 0.667, noimports 0.821, rename+main 0.771.
 #: Renaming also loses the generator case whose roles the names carry (datagen_val).
+#: Raised after the rules for the older dev misses: rename 0.881, main 0.914, notebook 0.889,
+#: build_model 0.800, param 0.769, attr 0.800, noimports 0.893, rename+main 0.857. Without its
+#: imports the Keras evaluation on stretched images (GL241) is not recognised as Keras.
 FLOORS = {
-    "rename": 0.80,
-    "main": 0.82,
-    "notebook": 0.80,
-    "build_model": 0.66,
-    "param": 0.61,
-    "attr": 0.66,
-    "noimports": 0.82,
-    "rename+main": 0.77,
+    "rename": 0.88,
+    "main": 0.91,
+    "notebook": 0.88,
+    "build_model": 0.80,
+    "param": 0.76,
+    "attr": 0.80,
+    "noimports": 0.89,
+    "rename+main": 0.85,
 }
 
 

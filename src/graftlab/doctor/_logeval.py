@@ -14,6 +14,7 @@ release of the data, a ground-truth file in another class order, folder names so
 from __future__ import annotations
 
 import math
+import re
 
 from graftlab.doctor._checks import declare, make
 from graftlab.doctor._logparse import ParsedLog
@@ -91,6 +92,75 @@ def chance_with_confidence(log: ParsedLog) -> list[Finding]:
                 "# what the images show. Use the class list the checkpoint was trained with:\n"
                 "ds = ImageFolder(val_dir, transform=tf)  # folders named as in training\n"
                 "assert ds.classes == train_classes       # same names, same order"
+            ),
+        )
+    ]
+
+
+declare(
+    "GL446",
+    "label-order-mismatch",
+    "warning",
+    "log",
+    "A pretrained model, only evaluated, scores a few percent top-1 and top-5: its outputs and "
+    "the labels do not correspond",
+)
+
+_PRETRAINED = re.compile(r"(?i)\bpre-?trained\b")
+#: Top-1 and top-5 below these are far under any published pretrained model on its own classes.
+_FAR_TOP1, _FAR_TOP5 = 0.05, 0.10
+
+
+def pretrained_far_below(log: ParsedLog) -> list[Finding]:
+    """GL446: a log that announces a pretrained model and holds no training, only a final
+    top-1/top-5 summary with both a few percent. A pretrained model evaluated on the classes it
+    was trained for scores tens of percent; a few percent, with top-5 barely above top-1, says
+    the evaluation labels number the classes otherwise than the model's outputs (validation
+    images not laid out in per-class folders named as in training, another class list), or
+    that the inputs are destroyed. Both are named; the numbers cannot tell them apart."""
+    if log.topk is None or log.rows:
+        return []
+    line, top1, top5, loss = log.topk
+    if not (0 <= top1 <= top5 and top1 < _FAR_TOP1 and top5 < _FAR_TOP5):
+        return []
+    said = next(((i, s.strip()) for i, s in enumerate(log.lines, 1) if _PRETRAINED.search(s)), None)
+    if said is None:
+        return []  # a checkpoint of one's own may be of anything: the log must say pretrained
+    source = said
+    result = log.lines[line - 1].strip() if 0 < line <= len(log.lines) else ""
+    evidence = [
+        f"  line {source[0]:>4} | {source[1][:160]}",
+        f"  line {line:>4} | {result[:160]}",
+        f"top-1 {top1:.2%}, top-5 {top5:.2%}, with no training in the log: the pretrained "
+        "model is measured as it was loaded",
+    ]
+    if loss is not None and math.isfinite(loss):
+        evidence.append(f"mean loss {_fmt(loss)}")
+    evidence.append(
+        "inferred: the model is taken to be evaluated on the classes it was trained for; the "
+        "mismatch is read from the numbers"
+    )
+    return [
+        make(
+            "GL446",
+            title=f"The pretrained model scores top-1 {top1:.2%} and top-5 {top5:.2%}: the "
+            "evaluation labels do not correspond to its outputs",
+            evidence="\n".join(evidence),
+            explanation=(
+                "A pretrained classifier evaluated on the classes it was trained for scores "
+                "tens of percent top-1, and its top-5 is far above its top-1. A few percent "
+                "for both means the labels the loader gives the images are not the classes the "
+                "model predicts: validation images not arranged in one folder per class, named "
+                "as the training folders are (ImageFolder numbers the sorted folder names), a "
+                "label file in another class order, or a head for other classes. Inputs "
+                "destroyed by the wrong preprocessing give the same picture; check the labels "
+                "first, then the transform."
+            ),
+            fix=(
+                "# the evaluation folder must hold one sub-folder per class, named as in train/\n"
+                "val = ImageFolder(val_dir, transform=tf)\n"
+                "assert val.classes == train.classes  # same names, same order\n"
+                "# then look at a few images with their predicted class names"
             ),
         )
     ]

@@ -34,7 +34,7 @@ from graftlab.doctor._logearly import (
     binary_loss_from_first_lines,
     uniform_from_the_start,
 )
-from graftlab.doctor._logeval import chance_with_confidence
+from graftlab.doctor._logeval import chance_with_confidence, pretrained_far_below
 from graftlab.doctor._logfit import memorised, overfitting
 from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
@@ -142,7 +142,7 @@ def check_log(
     findings += split_class_mismatch(log)
     findings += numbered_folders_at_chance(log)
     findings += decoded_match_zero_accuracy(log)
-    findings += chance_with_confidence(log)
+    findings += chance_with_confidence(log) or pretrained_far_below(log)
     findings += input_size_messages(log)
     findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)

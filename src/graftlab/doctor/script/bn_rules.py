@@ -36,6 +36,15 @@ declare(
     (REFS["torch_eval"],),
 )
 
+declare(
+    "GL240",
+    "batchnorm",
+    "warning",
+    "script",
+    "A model summary's forward pass in training mode updates BatchNorm statistics",
+    (REFS["torch_eval"],),
+)
+
 _BN_CALLS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "BatchNormalization"}
 #: Families whose pretrained networks contain BatchNorm layers.
 _BN_FAMILIES = re.compile(
@@ -264,3 +273,62 @@ def _forced_training(ctx: Ctx) -> list[tuple[str, int]]:
         ):
             out.append((what, node.lineno))
     return out
+
+
+_PRETRAINED_TEXT = re.compile(r"pretrained\s*=\s*True|weights\s*=\s*['\"\w]|load_state_dict\(")
+_EVALUATES = re.compile(r"(?i)^(validate|evaluate|eval|test)(_|$)")
+
+
+@check("torch.summary_updates_bn")
+def check_summary_updates_bn(ctx: Ctx) -> None:
+    """GL240: ``torchsummary.summary(model, (3, 224, 224))`` on a pretrained model still in
+    training mode, evaluated afterwards. The summary runs a forward pass on random inputs; in
+    training mode every BatchNorm layer folds that batch's statistics into its running mean and
+    variance (momentum 0.1), which evaluation then uses. torchinfo runs its pass in eval mode
+    unless told ``mode="train"``."""
+    if not uses_torch(ctx):
+        return
+    text = "\n".join(ctx.src.lines)
+    if not _PRETRAINED_TEXT.search(text):
+        return
+    for c in ctx.prog.calls:
+        if c.name != "summary" or not c.node.args or not isinstance(c.node.args[0], ast.Name):
+            continue
+        lib = c.qual.split(".")[0]
+        mode = ctx.prog.const(c.kw("mode"), c.ev.idx, c.ev.scope) if c.kw("mode") else None
+        if not (lib == "torchsummary" or (lib == "torchinfo" and mode == "train")):
+            continue
+        var = c.node.args[0].id
+        modes = [
+            m
+            for name in ("eval", "train")
+            for m in ctx.prog.method_calls(name)
+            if isinstance(m.node.func.value, ast.Name) and m.node.func.value.id == var
+        ]
+        before = [m for m in modes if m.ev.idx < c.ev.idx]
+        if before and max(before, key=lambda m: m.ev.idx).name == "eval":
+            continue  # the summary runs in eval mode
+        later = [
+            x
+            for x in ctx.prog.calls
+            if x.ev.idx > c.ev.idx and (_EVALUATES.match(x.name) or x.name == "eval")
+        ]
+        if not later or not once(ctx, "torch.summary_bn", c.node.lineno):
+            continue
+        ctx.add(
+            "GL240",
+            "batchnorm",
+            "warning",
+            f"summary({var}, ...) runs a forward pass in training mode: BatchNorm statistics "
+            "are overwritten before evaluation",
+            [c.node.lineno, later[0].node.lineno],
+            f"torchsummary's summary() pushes a random batch through {var}, which is still in "
+            "training mode (a new or loaded model is), so each BatchNorm layer mixes the "
+            "statistics of that random batch into its running mean and variance. The "
+            "evaluation that follows normalises with these corrupted statistics: a pretrained "
+            "model loses accuracy (typically a few points) with no error.",
+            f"Call {var}.eval() before summary() (and {var}.train() before training), print "
+            "the summary before loading the weights, or use torchinfo.summary, which runs "
+            "in eval mode.",
+            [REFS["torch_eval"]],
+        )

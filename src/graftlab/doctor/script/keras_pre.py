@@ -128,6 +128,9 @@ class Preprocessing:
                 op = self._op(n, ref)
                 if op is not None:
                     ops.append(op)
+                    if isinstance(n, ast.Call) and op.what.endswith("preprocess_input"):
+                        todo.extend(n.args)  # preprocess_input(x * 255.0): a step before it
+                        continue
                     if isinstance(n, ast.Call):
                         continue  # ``Rescaling(1 / 127.5)`` is one step, not two
                 todo.extend(ast.iter_child_nodes(n))
@@ -141,6 +144,11 @@ class Preprocessing:
             mode = _scale_mode(v)
             if mode != "?":
                 return Op(mode, n.lineno, ast.unparse(n))
+            if isinstance(v, int | float) and v >= 2:
+                # ``x * 255`` or ``x * 2``: a scale undone or a range moved (float images back
+                # to 0..255 for preprocess_input, [0, 1] to [-1, 1]); how it composes with the
+                # other steps is not modelled, so the chain is not judged
+                return Op("?", n.lineno, ast.unparse(n))
             return None
         if isinstance(n, ast.Call):
             q = canon(self.prog.qualname(n.func, ref.idx, ref.scope))

@@ -15,16 +15,41 @@ from graftlab.doctor.script.knowledge import REFS, say
 from graftlab.doctor.script.label_rules import value_key
 
 
-def same_dir_finding(ctx: Ctx, path: str, lines: list[int], role: str, code: str) -> None:
+def same_dir_finding(
+    ctx: Ctx, path: str, lines: list[int], role: str, code: str, *, named: bool = True
+) -> None:
+    """GL302. ``named``: the held-out data's own name says it is held out (``val_flow``,
+    ``test_generator``), so its author believes it is new images: an error. When only its use
+    (``evaluate(flow)``) gives the role, and the folder's own name says it is training data,
+    the author evaluates on the training folder knowingly (a fit-versus-evaluate comparison on
+    the same images): a question, or a warning when it is the validation data that steers
+    early stopping and checkpoints."""
+    knowingly = not named and role_of(path.rstrip("/")) == "train"
+    if named:
+        severity = "error"
+        title = f"Training and {say(role)} data are read from the same folder {path!r}"
+    elif knowingly and role == "test":
+        severity = "info"
+        title = f"Is evaluating on the training folder {path!r} meant as a check on seen images?"
+    else:
+        severity = "warning"
+        title = f"Training and {say(role)} data are read from the same folder {path!r}"
+    inferred = (
+        ""
+        if named
+        else f" (The {say(role)} role is read from where the data is used, not from a name; "
+        "comparing fit and evaluate on the same images is a legitimate check, but then the "
+        "score is not a measure on new images.)"
+    )
     ctx.add(
         "GL302",
         "data-leakage",
-        "error",
-        f"Training and {say(role)} data are read from the same folder {path!r}",
+        severity,
+        title,
         lines,
         f"The {say(role)} images are the training images, so the {say(role)} score measures "
         "memorisation: it tracks training accuracy, looks excellent and says nothing about "
-        "new images. Early stopping and checkpoint selection are blind to overfitting.",
+        "new images. Early stopping and checkpoint selection are blind to overfitting." + inferred,
         f"Point the {say(role)} loader at its own folder (data/{role}), or split once with a "
         "fixed seed and keep the split (graftlab does this for you).",
         [REFS["keras_idfd"] if code == "keras" else REFS["tv_tutorial"]],
@@ -57,7 +82,10 @@ def check_leakage(ctx: Ctx) -> None:
                     "Pass subset='training' to the training flow_from_directory call.",
                 )
                 continue
-            same_dir_finding(ctx, tr.directory, [tr.line, other.line], other.role, "keras")
+            named = other.name_role() in ("val", "test")
+            same_dir_finding(
+                ctx, tr.directory, [tr.line, other.line], other.role, "keras", named=named
+            )
     for fit in ks.fits():
         _validation_is_training(ctx, fit)
     _idfd_seeds(ctx, flows)

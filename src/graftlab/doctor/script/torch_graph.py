@@ -107,6 +107,12 @@ class TorchModel:
         return self.site.node.lineno
 
 
+# tensor methods that regroup the elements (a softmax after them runs over another axis) or
+# keep the shape
+_RESHAPES = {"view", "reshape", "flatten", "transpose", "permute", "t", "unflatten", "expand"}
+_KEEP_SHAPE = {"float", "double", "contiguous", "to", "type"}
+
+
 @dataclass
 class Head:
     activation: str | None  # softmax / log_softmax / sigmoid / linear / None (unknown)
@@ -116,6 +122,8 @@ class Head:
     inferred: bool = False  # the model was matched to its class by a guess, not by the code
     link: str = ""  # another link inferred on the way to the loss, said in the evidence
     link_line: int = 0  # the line that link rests on, cited with the head
+    # the width is the last nn.Linear the module defines, not traced to the activation's input
+    units_inferred: bool = False
 
 
 @dataclass
@@ -522,7 +530,10 @@ class TorchScript:
             # ``nn.Softmax(1)(x)``: the layer built and applied in one expression
             name = last(canon(self.prog.qualname(value.func.func, end, 0)))
             if name in ("Softmax", "LogSoftmax", "Sigmoid"):
-                return Head(ACTIVATIONS[name], self._last_linear(modules), value.lineno, eval_only)
+                units, guessed = self._act_units(forward, value, modules)
+                return Head(
+                    ACTIVATIONS[name], units, value.lineno, eval_only, units_inferred=guessed
+                )
             return None
         if isinstance(value, ast.Call):
             f = value.func
@@ -539,7 +550,8 @@ class TorchScript:
                 name = f.attr
             if name in ACTIVATIONS:
                 act = ACTIVATIONS[name]
-                return Head(act, self._last_linear(modules), value.lineno, eval_only)
+                units, guessed = self._act_units(forward, value, modules)
+                return Head(act, units, value.lineno, eval_only, units_inferred=guessed)
             if (
                 isinstance(f, ast.Attribute)
                 and isinstance(f.value, ast.Name)
@@ -550,7 +562,8 @@ class TorchScript:
                 cname = last(canon(self.prog.qualname(ctor.func, end, 0)))
                 if cname in ("Softmax", "LogSoftmax", "Sigmoid"):
                     act = ACTIVATIONS[cname]
-                    return Head(act, self._last_linear(modules), value.lineno, eval_only)
+                    units, guessed = self._act_units(forward, value, modules)
+                    return Head(act, units, value.lineno, eval_only, units_inferred=guessed)
                 if cname == "Linear":
                     units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
                     return Head("linear", units, value.lineno)
@@ -597,6 +610,56 @@ class TorchScript:
                 return Head(act or "linear", units, line or e.lineno)
             return None
         return None
+
+    def _act_units(
+        self, forward: ast.FunctionDef, act: ast.Call, modules: dict[str, ast.Call]
+    ) -> tuple[object, bool]:
+        """The width of what an activation in ``forward`` is applied to, and whether it was
+        guessed: traced back through ``forward``'s assignments to a ``self.<Linear>`` call;
+        unknown after a reshape (``scores.view(-1, n)`` turns one score per candidate into
+        one row per question, ``softmax(dim=1)`` then runs over the candidates); else the
+        last nn.Linear the module defines, a guess."""
+        end = len(self.prog.events)
+        f = act.func
+        node = act.args[0] if act.args else None
+        if node is None and isinstance(f, ast.Attribute) and f.attr in ACTIVATIONS:
+            node = f.value  # x.softmax(1)
+        line = act.lineno
+        for _ in range(8):
+            if isinstance(node, ast.Name):
+                assigns = [
+                    n
+                    for n in ast.walk(forward)
+                    if isinstance(n, ast.Assign)
+                    and n.lineno < line
+                    and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+                ]
+                if not assigns:
+                    break
+                line = assigns[-1].lineno
+                node = assigns[-1].value
+                continue
+            if not isinstance(node, ast.Call):
+                break
+            g = node.func
+            name = last(canon(self.prog.qualname(g, end, 0))) if not isinstance(g, ast.Call) else ""
+            if (isinstance(g, ast.Attribute) and g.attr in _RESHAPES) or name in ("cat", "stack"):
+                return UNKNOWN, False
+            if (
+                isinstance(g, ast.Attribute)
+                and isinstance(g.value, ast.Name)
+                and g.value.id == "self"
+                and g.attr in modules
+            ):
+                ctor = modules[g.attr]
+                if last(canon(self.prog.qualname(ctor.func, end, 0))) == "Linear":
+                    return self.prog.const(_arg(ctor, 1, "out_features"), end, 0), False
+                break
+            if isinstance(g, ast.Attribute) and g.attr in _KEEP_SHAPE:
+                node = g.value
+                continue
+            break
+        return self._last_linear(modules), True
 
     def _last_linear(self, modules: dict[str, ast.Call]) -> object:
         end = len(self.prog.events)

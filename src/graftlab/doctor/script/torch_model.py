@@ -13,6 +13,7 @@ from graftlab.doctor.script.flow import UNKNOWN, CallSite, ElementOf, Event, Ref
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.torch_graph import (
+    _RESHAPES,
     ACTIVATIONS,
     HEAD_ATTRS,
     LOSSES,
@@ -234,7 +235,11 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
         q = canon(ctx.prog.qualname(f, r.idx, r.scope))
         # torch.transpose(x, 1, 2) versus x.transpose(1, 2)
         inner = (n.args[0] if n.args else None) if q.startswith("torch") else f.value
-        return tensor_head(ctx, inner, r, depth + 1)
+        head = tensor_head(ctx, inner, r, depth + 1)
+        if head is not None and head.activation == "linear" and f.attr in _RESHAPES:
+            # scores.view(-1, n_candidates) before the softmax: it runs over another axis
+            head = replace(head, units=UNKNOWN, units_inferred=False)
+        return head
     if (
         isinstance(f, ast.Attribute)
         and f.attr in _PRODUCTS
@@ -279,10 +284,23 @@ def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0
             for c in ctx.prog.classes.values()
             if any(isinstance(f, ast.FunctionDef) and f.name == "forward" for f in c.body)
         ]
+        if len(modules) > 1:
+            # several modules: the one whose forward() takes as many inputs as the call gives
+            # (``model(context, candidates)``), when only one does
+            modules = [c for c in modules if _takes(c, len(n.args))]
         if len(modules) == 1:
             head = ts._class_head(modules[0])
             return replace(head, inferred=True) if head is not None else None
     return None
+
+
+def _takes(cls: ast.ClassDef, k: int) -> bool:
+    """Whether ``cls.forward`` accepts ``k`` positional inputs besides ``self``."""
+    fwd = next(f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "forward")
+    if fwd.args.vararg is not None:
+        return False  # any number: says nothing
+    params = len(fwd.args.args) - 1
+    return params - len(fwd.args.defaults) <= k <= params
 
 
 def _product_head(ctx: Ctx, n: ast.Call, at: Ref, depth: int) -> Head | None:
@@ -346,7 +364,7 @@ def check_head(ctx: Ctx) -> None:
     for model in ts.models:
         head = ts.head(model)
         if head and head.activation == "softmax" and head.units == 1:
-            _single(ctx, [head.line], "softmax")
+            _single(ctx, [head.line], "softmax", head)
     for call, kind, def_line, head in [*_learner_losses(ctx), *_called_losses(ctx)]:
         if head is None or not once(ctx, "torch.head", head.line, kind):
             continue  # the same output and loss, reached from the training and the eval loop
@@ -412,7 +430,7 @@ def check_head(ctx: Ctx) -> None:
                 [REFS["torch_ce"]],
             )
         elif kind == "ce" and head.units == 1:
-            _single(ctx, lines, "cross-entropy")
+            _single(ctx, lines, "cross-entropy", head)
         elif kind == "nll" and act in ("softmax", "linear"):
             _mismatch(
                 ctx,
@@ -459,11 +477,11 @@ def check_head(ctx: Ctx) -> None:
                 "Return logits from the model and let CrossEntropyLoss apply softmax.",
             )
         if act == "softmax" and head.units == 1:
-            _single(ctx, lines, "softmax")
+            _single(ctx, lines, "softmax", head)
     _include_top(ctx)
 
 
-def _single(ctx: Ctx, lines: list[int], what: str) -> None:
+def _single(ctx: Ctx, lines: list[int], what: str, head: Head) -> None:
     reported = ctx.cache.setdefault("torch_single_unit", set())
     if lines[0] in reported:
         return  # the same head, already reported from the model's definition
@@ -471,12 +489,20 @@ def _single(ctx: Ctx, lines: list[int], what: str) -> None:
     ctx.add(
         "GL202",
         "single-unit-softmax",
-        "error",
+        "warning" if head.units_inferred else "error",
         f"{'Softmax' if what == 'softmax' else 'Cross-entropy'} over a single output unit",
         lines,
         "Softmax over one logit is exp(z)/exp(z) = 1.0 for every image (CrossEntropyLoss "
         "applies that softmax internally): the loss is always 0, no gradient flows and the "
-        "prediction is the same class for every input, so accuracy equals that class's share.",
+        "prediction is the same class for every input, so accuracy equals that class's share."
+        + (
+            " (Inferred: the width is that of the last nn.Linear the module defines; what "
+            "forward() feeds the softmax was not traced to it. A one-unit scorer whose "
+            "outputs are regrouped, one score per candidate or per position, and normalised "
+            "over them is correct.)"
+            if head.units_inferred
+            else ""
+        ),
         "Two classes: nn.Linear(in_features, 1) with nn.BCEWithLogitsLoss() and float 0/1 "
         "targets, or nn.Linear(in_features, 2) with nn.CrossEntropyLoss() and integer targets.",
         [REFS["torch_ce"], REFS["torch_bce"]],

@@ -62,6 +62,67 @@ _KEEP = {
 }
 
 
+declare(
+    "GL239",
+    "preprocessing-mismatch",
+    "error",
+    "script",
+    "Normalize with [0, 1] statistics applied to 0..255 pixels",
+    (REFS["tv_models"],),
+)
+
+_CONVERTS = {"ToTensor", "ConvertImageDtype", "ToDtype", "Lambda", "PILToTensor", "ToImage"}
+
+
+@check("torch.normalize_raw")
+def check_normalize_raw(ctx: Ctx) -> None:
+    """GL239: ``Compose([Normalize(mean, std)])`` (or ``Normalize(...)`` itself) applied to a
+    tensor made by hand from an image file that nothing divided by 255. Normalize subtracts
+    the mean and divides by the std it is given; ImageNet's (0.485, 0.229, ...) are statistics
+    of [0, 1] pixels, so values up to 255 come out as roughly 0..1100."""
+    if not uses_torch(ctx):
+        return
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not c.node.args or not isinstance(c.node.func, ast.Name | ast.Attribute):
+            continue
+        pipe = ts.pipeline_of(c.node.func, c.ev)
+        if pipe is None or pipe.kind != "compose":
+            continue
+        norm = pipe.step("Normalize")
+        if norm is None or any(s.name in _CONVERTS for s in pipe.steps[: pipe.steps.index(norm)]):
+            continue
+        mean = ctx.prog.const(norm.arg(0, "mean"), norm.ev.idx, norm.ev.scope)
+        if not (
+            isinstance(mean, list | tuple)
+            and mean
+            and all(isinstance(v, int | float) and 0 < v < 1 for v in mean)
+        ):
+            continue  # statistics of 0..255 pixels (123.7, ...) are right for them
+        found = hand_made_tensor(ctx, c.node.args[0], c.ev)
+        if found is None or found[2] != "raw" or not once(ctx, "torch.normalize_raw"):
+            continue
+        read, made, _ = found
+        ctx.add(
+            "GL239",
+            "preprocessing-mismatch",
+            "error",
+            "Normalize with statistics of [0, 1] pixels is applied to 0..255 pixels",
+            [read, made, norm.node.lineno, c.node.lineno],
+            f"The image is read from disk and made into a tensor by hand (line {made}); no "
+            "step divides it by 255, so it still holds 0..255 values (uint8 from an image "
+            "reader). Normalize(mean, std) then subtracts means like 0.485 and divides by "
+            "stds like 0.229, statistics of pixels in [0, 1]: the result reaches about 1100 "
+            "instead of about +-2, and a pretrained network's predictions are essentially "
+            "the same class for every image.",
+            "Scale to [0, 1] before Normalize: t = torch.from_numpy(img).permute(2, 0, 1)."
+            "float().div(255), or put transforms.ToTensor() (PIL / uint8 HWC arrays) before "
+            "Normalize in the Compose.",
+            [REFS["tv_models"]],
+        )
+        return
+
+
 @check("torch.raw_pixels")
 def check_raw_pixels(ctx: Ctx) -> None:
     """GL219: a hand-made tensor of 0..255 pixels fed to a pretrained torchvision/timm model."""
@@ -120,10 +181,16 @@ def hand_made_tensor(ctx: Ctx, node: ast.expr, at) -> tuple[int, int, str] | Non
                 continue
             q = canon(ctx.prog.qualname(n.func, ref.idx, ref.scope) or "")
             name = last(q) if q else getattr(n.func, "attr", getattr(n.func, "id", ""))
-            if name not in _KEEP:
+            if name not in _KEEP and not _crops(ctx, n, name):
                 return None  # a step whose effect on the values is not known
             if name in _READERS and (name != "open" or "Image" in q):
                 read = read or n.lineno
             if name in _TO_TENSOR and (q.startswith("torch") or name == "from_numpy"):
                 made = made or n.lineno
     return (read, made, scale) if read and made else None
+
+
+def _crops(ctx: Ctx, n: ast.Call, name: str) -> bool:
+    """A function the paste does not define whose name says it crops (``center_crop_224``):
+    cropping selects pixels, it does not scale them."""
+    return "crop" in name.lower() and name not in ctx.prog.functions

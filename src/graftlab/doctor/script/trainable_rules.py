@@ -137,6 +137,106 @@ def check_freeze_lost(ctx: Ctx) -> None:
     _missing_groups(ctx)
     _module_flag(ctx)
     _prefix_groups(ctx)
+    _frozen_by_eval(ctx)
+
+
+_OPTIMIZERS = {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam"}
+_NOT_TUNING = re.compile(r"(?i)\bnot\b.*(fine_?tun|train_backbone|unfreez)")
+
+
+def _frozen_by_eval(ctx: Ctx) -> None:
+    """``self.backbone.eval()`` in the training step as the way to keep a pretrained part
+    fixed (the ``if`` around it or the comment on it says freeze, or that this is not the
+    fine-tuning stage), while nothing sets ``requires_grad = False`` on it and the optimizer is
+    given its parameters: eval() only changes BatchNorm and Dropout, the weights still learn.
+    Fine-tuning with BatchNorm statistics fixed is a correct recipe, so the intent to freeze
+    must be written, and the finding is a warning."""
+    parents = {c: p for p in ast.walk(ctx.src.tree) for c in ast.iter_child_nodes(p)}
+    text = "\n".join(ctx.src.lines)
+    for n in ast.walk(ctx.src.tree):
+        if not (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "eval"
+            and not n.args
+            and isinstance(n.func.value, ast.Attribute)
+        ):
+            continue
+        part = ast.unparse(n.func.value)  # self.features.backbone
+        if not (_in_training(n, parents) and _meant_frozen(ctx, n, parents)):
+            continue
+        attr = n.func.value.attr
+        if re.search(rf"\b{re.escape(attr)}\b[^\n]*requires_grad", text):
+            continue  # frozen for real somewhere
+        opt = _optimizer_over(ctx, part)
+        if opt is None or not once(ctx, "freeze.eval_only", n.lineno):
+            continue
+        _add(
+            ctx,
+            f"{part} is 'frozen' by .eval() only: its weights are still trained",
+            [n.lineno, opt.lineno],
+            f"{part}.eval() puts its BatchNorm and Dropout layers in inference mode; it does "
+            "not stop gradients. Nothing sets requires_grad = False on it, and the optimizer "
+            f"(line {opt.lineno}) is given its parameters, so the pretrained weights the code "
+            "means to keep fixed are updated at every step. (Inferred from the condition or "
+            "comment around the eval() call, which says this stage freezes it.)",
+            f"{part}.requires_grad_(False) for this stage (keep the eval() for BatchNorm), or "
+            "give the optimizer only the parameters meant to learn: "
+            "[p for p in model.parameters() if p.requires_grad].",
+        )
+
+
+def _in_training(n: ast.AST, parents: dict) -> bool:
+    """Inside a ``training_step`` or a loop that calls ``backward()``."""
+    p = parents.get(n)
+    while p is not None:
+        if isinstance(p, ast.FunctionDef) and p.name in ("training_step", "train_step"):
+            return True
+        if isinstance(p, ast.For | ast.While) and any(
+            isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Attribute)
+            and c.func.attr == "backward"
+            for c in ast.walk(p)
+        ):
+            return True
+        p = parents.get(p)
+    return False
+
+
+def _meant_frozen(ctx: Ctx, n: ast.Call, parents: dict) -> bool:
+    lines = ctx.src.lines
+    near = " ".join(lines[i] for i in (n.lineno - 2, n.lineno - 1) if 0 <= i < len(lines))
+    if "#" in near and _FREEZE_NAME.search(near.split("#", 1)[1] if "#" in near else ""):
+        return True
+    p = parents.get(n)
+    while p is not None and not isinstance(p, ast.FunctionDef):
+        if isinstance(p, ast.If) and n in [d for s in p.body for d in ast.walk(s)]:
+            test = ast.unparse(p.test)
+            if _FREEZE_NAME.search(test) or _NOT_TUNING.search(test):
+                return True
+        p = parents.get(p)
+    return False
+
+
+def _optimizer_over(ctx: Ctx, part: str) -> ast.Call | None:
+    """The optimizer construction whose parameters include ``part``'s (its own, or those of a
+    module that contains it), with no requires_grad filter."""
+    pieces = part.split(".")
+    owners = {".".join(pieces[:k]) for k in range(1, len(pieces) + 1)}
+    for n in ast.walk(ctx.src.tree):
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        if name not in _OPTIMIZERS or not n.args:
+            continue
+        given = ast.unparse(n.args[0])
+        if "requires_grad" in given:
+            continue
+        for m in re.finditer(r"([\w.]+)\.parameters\(\)", given):
+            if m.group(1) in owners:
+                return n
+    return None
 
 
 def _prefix_groups(ctx: Ctx) -> None:
