@@ -56,10 +56,14 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: module whose forward() takes its inputs, a pretrained model evaluated at a few percent in a
 #: log): dev 0.919 -> 0.959, dev/reconstruction 0.905 -> 0.953; test (measured, never read)
 #: 0.590 -> 0.602, test/reconstruction 0.600 -> 0.613.
-FLOORS = {"dev": 0.95, "test": 0.60}
+#: Re-pinned when a fifth round added 11 cases written blind to the rules from Q&A pages and
+#: blogs (9 dev, 2 test): the rules found 4 of the 10 new dev causes and 1 of the 2 new test
+#: causes (dev 0.959 -> 0.929, dev/reconstruction 0.953 -> 0.918; test 0.602 -> 0.600,
+#: test/reconstruction 0.613 -> 0.610, their floors unchanged).
+FLOORS = {"dev": 0.92, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.95,
+    "dev/reconstruction": 0.91,
     "dev/reproduction": 0.99,
     "test/reconstruction": 0.61,
     "test/reproduction": 0.49,

@@ -1,0 +1,10 @@
+image_input = Input(shape=(224, 224, 3))
+model = ResNet50(input_tensor=image_input,include_top=True, weights='imagenet')
+last_layer = model.get_layer('avg_pool').output
+x = Flatten(name='flatten')(last_layer)
+x = Dense(1000, activation='relu', name='fc1000')(x)
+x = Dropout(0.5)(x)
+x = Dense(200, activation='relu', name='fc200')(x)
+x = Dropout(0.5)(x)
+out = Dense(num_classes, activation='softmax', name='output')(x)
+custom_model = Model(image_input, out)
