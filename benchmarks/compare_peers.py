@@ -127,7 +127,8 @@ def runner_commands(s: Settings, data: Path, strategies: list[str], fastai_varia
             "--strategy",
             strategy,
             "--epochs",
-            str(s.epochs),
+            # graftlab's default sizes its run from the data; quick runs one epoch
+            str(s.epochs) if s.quick else "auto",
             *(["--label", name, "--", *extra] if extra else []),
         ]
     cmds["plain-torch"] = [

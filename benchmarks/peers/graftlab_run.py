@@ -119,7 +119,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="root with train/ and test/")
     parser.add_argument("--strategy", default="lp-ft", help="lp | lp-ft | top-k | ...")
     parser.add_argument("--image-size", type=int, default=112)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--epochs", default="auto", help="an integer, or auto: graftlab's default, sized by data"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/work"))
     parser.add_argument(
@@ -187,8 +189,9 @@ def main() -> None:
         )
     selected = summary[summary["selected"]]
     feature_seconds = t.get("features_train", 0.0) + t.get("features_val", 0.0)
-    n_epochs = args.epochs if summary.get("finetune") else 0
     epochs = finetune_epochs(run_dir / "results.csv")
+    # epochs run, not asked for: auto sizes them, early stopping may end sooner
+    n_epochs = len(epochs) if summary.get("finetune") else 0
     finetune = summary.get("finetune") or {}
     common.emit(
         {
