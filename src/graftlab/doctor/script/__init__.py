@@ -37,6 +37,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     torch_data,
     torch_model,
     torch_pixels,
+    torch_samplers,
     torch_train,
     torch_wiring,
 )
