@@ -66,3 +66,19 @@ def test_a_called_criterion_is_judged_once_by_the_loss_rules():
     src = _src() + "loss = criterion(Scorer()(x), y)\nloss.backward()\n"
     (f,) = _double(src)
     assert f.code == "GL201" and "is built for" not in f.title
+
+
+def test_the_other_clashing_pairs_are_activation_loss_mismatches():
+    sigmoid = _src(ending="return self.out(self.body(x)).sigmoid()", loss="BCEWithLogitsLoss")
+    nll = _src(loss="NLLLoss")
+    for src in (sigmoid, nll):
+        (f,) = [
+            f
+            for f in check_script(src, filename="post.py")
+            if f.category == "activation-loss-mismatch"
+        ]
+        assert f.code == "GL203" and f.severity == "warning" and "inferred" in f.explanation
+    assert _double(sigmoid) == [] and _double(nll) == []
+    log_softmax = "return F.log_softmax(self.out(self.body(x)), dim=1)"
+    fine = "import torch.nn.functional as F\n" + _src(ending=log_softmax, loss="NLLLoss")
+    assert not [f for f in check_script(fine) if f.severity != "info"]

@@ -6,6 +6,9 @@ defines.
   loop left out (no loss is computed, nothing is back-propagated). The criterion is taken to
   receive that network's output, which is the one link inferred: then cross-entropy applies
   softmax a second time.
+- **GL203** (activation-loss-mismatch, ``warning``): the same shape with the other pairs that
+  clash: ``nn.BCEWithLogitsLoss()`` for a network ending in a sigmoid, ``nn.NLLLoss()`` for one
+  ending in a softmax (not its log).
 """
 
 from __future__ import annotations
@@ -54,11 +57,12 @@ def _classifiers(ctx: Ctx) -> list[tuple[ast.ClassDef, Head]]:
     return out
 
 
-def _softmax_layer_line(cls: ast.ClassDef) -> int | None:
-    """The line building the ``nn.Softmax`` layer that forward() calls last, if the class
-    builds it as a layer."""
+def _activation_layer_line(cls: ast.ClassDef, activation: str) -> int | None:
+    """The line building the ``nn.Softmax`` / ``nn.Sigmoid`` layer that forward() ends in, if
+    the class builds it as a layer."""
+    layer = activation.capitalize()
     for n in ast.walk(cls):
-        if isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] == "Softmax":
+        if isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] == layer:
             return n.lineno
     return None
 
@@ -79,39 +83,71 @@ def _shows_training(ctx: Ctx) -> bool:
     return False
 
 
+#: (loss kind, last activation) -> (code, category, what the loss does with that output, fix)
+_CLASHES = {
+    ("ce", "softmax"): (
+        "GL201",
+        "double-softmax",
+        "applies log_softmax itself and expects raw logits. On probabilities in [0, 1] it "
+        "computes the softmax of a softmax, which is nearly uniform: the loss stalls near "
+        "log(K), gradients are tiny and accuracy climbs slowly and stops early",
+        "Return the last Linear layer's logits from forward() (remove the softmax) and apply "
+        "softmax only where probabilities are needed: probs = model(x).softmax(dim=1).",
+    ),
+    ("bcel", "sigmoid"): (
+        "GL203",
+        "activation-loss-mismatch",
+        "applies the sigmoid itself. After the model's sigmoid the outputs are squashed twice "
+        "into [0.5, 0.73]: gradients shrink and the loss never reaches low values",
+        "Return logits from forward() (remove the sigmoid) and keep BCEWithLogitsLoss; apply "
+        "torch.sigmoid only for predictions.",
+    ),
+    ("nll", "softmax"): (
+        "GL203",
+        "activation-loss-mismatch",
+        "expects log-probabilities and only negates the value picked for the target. On "
+        "probabilities it is bounded in [-1, 0] and its gradient is not that of cross-entropy: "
+        "training is slow or stalls",
+        "End forward() with log_softmax (F.log_softmax(x, dim=1)) for NLLLoss, or return "
+        "logits and use nn.CrossEntropyLoss.",
+    ),
+}
+
+
 @check("torch.uncalled_criterion")
 def check_uncalled_criterion(ctx: Ctx) -> None:
-    """GL201: a built but uncalled CrossEntropyLoss and the paste's one softmax classifier."""
+    """GL201 / GL203: a built but uncalled criterion and the paste's one classifier, whose last
+    activation the criterion applies again or does not expect."""
     if not uses_torch(ctx) or _shows_training(ctx):
         return
     criteria = _built_criteria(ctx)
-    if not criteria or {LOSSES[c.name] for c in criteria} != {"ce"}:
+    kinds = {LOSSES[c.name] for c in criteria}
+    if len(kinds) != 1:
         return  # no criterion, or several kinds: which one meets the network is unknown
     nets = _classifiers(ctx)
     if len(nets) != 1:
         return  # several networks: which one is trained is not in the paste
     cls, head = nets[0]
-    if head.activation != "softmax" or head.eval_only or head.inferred:
+    kind = kinds.pop()
+    clash = _CLASHES.get((kind, head.activation))
+    if clash is None or head.eval_only or head.inferred:
         return
-    if not once(ctx, "torch.head", head.line, "ce"):
+    code, category, does, fix = clash
+    if not once(ctx, "torch.head", head.line, kind):
         return
     crit = criteria[0]
-    layer = _softmax_layer_line(cls)
+    layer = _activation_layer_line(cls, head.activation)
     lines = sorted({*([layer] if layer else []), head.line, crit.node.lineno})
     ctx.add(
-        "GL201",
-        "double-softmax",
+        code,
+        category,
         "warning",
-        f"CrossEntropyLoss is built for {cls.name}, whose forward() returns softmax probabilities",
+        f"{crit.name} is built for {cls.name}, whose forward() ends in a {head.activation}",
         lines,
-        f"{cls.name}.forward() ends in a softmax (line {head.line}), and the criterion is "
-        f"nn.{crit.name} (line {crit.node.lineno}), which applies log_softmax itself and "
-        "expects raw logits. On probabilities in [0, 1] it computes the softmax of a softmax, "
-        "which is nearly uniform: the loss stalls near log(K), gradients are tiny and accuracy "
-        "climbs slowly and stops early (inferred: the training loop is not shown; the "
-        f"criterion is taken to receive the output of {cls.name}, the only network the code "
-        "defines).",
-        "Return the last Linear layer's logits from forward() (remove the softmax) and apply "
-        "softmax only where probabilities are needed: probs = model(x).softmax(dim=1).",
-        [REFS["torch_ce"]],
+        f"{cls.name}.forward() ends in a {head.activation} (line {head.line}), and the "
+        f"criterion is nn.{crit.name} (line {crit.node.lineno}), which {does} (inferred: the "
+        f"training loop is not shown; the criterion is taken to receive the output of "
+        f"{cls.name}, the only network the code defines).",
+        fix,
+        [REFS["torch_ce"], REFS["torch_bce"], REFS["torch_nll"]],
     )
