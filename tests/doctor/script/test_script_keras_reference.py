@@ -34,7 +34,7 @@ def test_photo_prepared_unlike_the_evaluated_arrays_is_a_warning_naming_the_infe
     (f,) = _mismatch(LOADED.format(prep="batch = batch / 255.0"))
     assert f.code == "GL112" and f.severity == "warning"
     assert "post.py:5:" in f.evidence and "post.py:13:" in f.evidence
-    assert "Inferred" in f.explanation and "x_val (line 8)" in f.explanation
+    assert "Inferred" in f.explanation and "scored on, x_val (line 8)" in f.explanation
 
 
 def test_photo_prepared_like_the_evaluated_arrays_is_silent():
@@ -46,3 +46,11 @@ def test_evaluation_on_another_model_says_nothing_about_this_one():
         "print(clf.evaluate(", "print(keras.models.load_model('old.keras').evaluate("
     )
     assert _mismatch(src) == []
+
+
+def test_arrays_given_to_predict_serve_as_the_reference_too():
+    src = LOADED.format(prep="batch = batch / 255.0").replace(
+        "print(clf.evaluate(x_val, y_val))", "print((clf.predict(x_val).argmax(1) == y_val).mean())"
+    )
+    (f,) = _mismatch(src)
+    assert f.severity == "warning" and "scored on, x_val" in f.explanation
