@@ -16,6 +16,7 @@ from pathlib import Path
 
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
+    aug_strength,
     cache_rules,
     common_rules,
     forward_rules,
