@@ -60,10 +60,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: blogs (9 dev, 2 test): the rules found 4 of the 10 new dev causes and 1 of the 2 new test
 #: causes (dev 0.959 -> 0.929, dev/reconstruction 0.953 -> 0.918; test 0.602 -> 0.600,
 #: test/reconstruction 0.613 -> 0.610, their floors unchanged).
-FLOORS = {"dev": 0.92, "test": 0.60}
+#: Raised after rules for the general shapes of three of those misses and one older one, each
+#: with its own unit tests (a built but uncalled criterion beside the one network whose last
+#: activation it repeats, a training sampler that keeps the stored order, a photo prepared
+#: unlike the arrays a loaded model is scored on; a random crop or hue jitter that leaves
+#: little of the image):
+#: dev 0.929 -> 0.951, dev/reconstruction 0.918 -> 0.943; test (measured, never read) 0.600.
+FLOORS = {"dev": 0.94, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.91,
+    "dev/reconstruction": 0.93,
     "dev/reproduction": 0.99,
     "test/reconstruction": 0.61,
     "test/reproduction": 0.49,

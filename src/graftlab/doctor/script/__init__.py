@@ -16,6 +16,7 @@ from pathlib import Path
 
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
+    aug_strength,
     cache_rules,
     common_rules,
     forward_rules,
@@ -33,9 +34,11 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     pretrained_rules,
     role_swap_rules,
     skorch_rules,
+    torch_criterion,
     torch_data,
     torch_model,
     torch_pixels,
+    torch_samplers,
     torch_train,
     torch_wiring,
 )

@@ -13,6 +13,7 @@ from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.keras_graph import App, Flow, Model, role_of
 from graftlab.doctor.script.keras_model import keras_script
 from graftlab.doctor.script.keras_pre import Op, Preprocessing, combine
+from graftlab.doctor.script.keras_reference import evaluated_alike
 from graftlab.doctor.script.knowledge import KERAS_AUG_LAYERS, MODES, REFS, say
 
 
@@ -400,6 +401,8 @@ def _raw_predictions(ctx: Ctx) -> None:
         linked = ""
         if not fits:
             fits, linked = _saved_then_loaded(ctx, pred)
+        if not fits:
+            fits, linked = evaluated_alike(ctx, pred, pp)
         if not fits:
             continue
         fit = fits[-1]

@@ -1,0 +1,48 @@
+"""The order a training loader's sampler gives: a sampler that keeps the stored order."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+SRC = """\
+import torch
+from torch.utils.data import DataLoader, DistributedSampler, SequentialSampler, TensorDataset
+signals = TensorDataset(torch.randn(512, 12), torch.arange(512) % 3)
+order = {sampler}
+{name} = DataLoader(signals, batch_size=32, sampler=order)
+"""
+
+
+def _no_shuffle(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "no-shuffle" and f.severity != "info"
+    ]
+
+
+def test_sequential_sampler_for_training_is_a_warning_citing_sampler_and_loader():
+    (f,) = _no_shuffle(SRC.format(sampler="SequentialSampler(signals)", name="train_loader"))
+    assert f.code == "GL217" and f.severity == "warning"  # the stored order may not be sorted
+    assert "post.py:4:" in f.evidence and "post.py:5:" in f.evidence
+
+
+def test_distributed_sampler_shuffles_by_default_and_when_asked():
+    for sampler in ("DistributedSampler(signals)", "DistributedSampler(signals, shuffle=True)"):
+        assert _no_shuffle(SRC.format(sampler=sampler, name="train_loader")) == []
+    bug = SRC.format(sampler="DistributedSampler(signals, shuffle=False)", name="train_loader")
+    assert _no_shuffle(bug)
+
+
+def test_an_ordered_sampler_for_evaluation_is_right():
+    assert _no_shuffle(SRC.format(sampler="SequentialSampler(signals)", name="val_loader")) == []
+
+
+def test_a_loader_iterated_only_to_extract_features_is_left_alone():
+    src = SRC.format(sampler="SequentialSampler(signals)", name="train_loader") + (
+        "feats = []\n"
+        "with torch.no_grad():\n"
+        "    for x, _ in train_loader:\n"
+        "        feats.append(encoder(x))\n"
+    )
+    assert _no_shuffle(src) == []
