@@ -755,3 +755,48 @@ def test_class_names_written_as_an_index_dict_or_a_split_string_are_compared_too
         (f,) = _labels(NAMES_WRITTEN_OTHERWISE.format(names=bug))
         assert f.code == "GL301" and "['canoe', 'ferry', 'yacht']" in f.explanation, bug
         assert _labels(NAMES_WRITTEN_OTHERWISE.format(names=fixed)) == [], fixed
+
+
+def test_one_listing_read_for_both_splits_gives_one_order():
+    src = """\
+import pandas as pd
+train = pd.read_csv("train.csv")
+test = pd.read_csv("test.csv")
+train_map = {c: i for i, c in enumerate(train["label"].unique())}
+test_map = {c: i for i, c in enumerate(test["label"].unique())}
+"""
+    (f,) = _labels(src)
+    assert "training and evaluation" in f.title
+    same = src.replace('enumerate(test["label"]', 'enumerate(train["label"]')
+    assert _labels(same) == []  # both mappings number train's labels in one order
+
+
+BATCHES = """\
+import numpy as np
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+from sklearn.metrics import classification_report
+test_gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("data/test", batch_size=32)
+preds = []
+for i in range(len(test_gen)):
+    x, _ = test_gen[i]
+    preds.extend(np.argmax(model.predict(x), axis=1))
+print(classification_report(test_gen.classes, preds))
+"""
+
+
+def test_batches_of_a_shuffling_generator_scored_against_its_classes():
+    (f,) = _labels(BATCHES)
+    assert f.code == "GL118" and f.severity == "error" and "batches" in f.title
+    assert "post.py:4:" in f.evidence and "post.py:9:" in f.evidence
+    assert _labels(BATCHES.replace("batch_size=32)", "batch_size=32, shuffle=False)")) == []
+    drawn = BATCHES.replace("x, _ = test_gen[i]", "x, _ = next(test_gen)")
+    assert [f.code for f in _labels(drawn)] == ["GL118"]
+
+
+def test_labels_kept_with_their_batch_are_paired_right():
+    same = BATCHES.replace("x, _ = test_gen[i]", "x, y = test_gen[i]\n    labels.extend(y)")
+    same = same.replace("preds = []", "preds, labels = [], []").replace(
+        "classification_report(test_gen.classes, preds)",
+        "classification_report(labels, preds), test_gen.classes[:5]",
+    )
+    assert _labels(same) == []

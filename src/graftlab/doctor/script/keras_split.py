@@ -469,8 +469,85 @@ def check_label_order(ctx: Ctx) -> None:
                 [REFS["keras_idg"], REFS["keras_idfd"]],
             )
     _shuffled_pipelines(ctx, preds)
+    _batches_of_shuffled(ctx, preds)
     _unseen_generators(ctx, preds)
     _class_lists(ctx)
+
+
+def _drawn_from(ctx: Ctx, pred: CallSite) -> Flow | None:
+    """The flow whose batches ``pred`` predicts one at a time: ``x, _ = gen[i]``,
+    ``x, _ = next(gen)``, ``for x, _ in gen``."""
+    ks = keras_script(ctx)
+    data = pred.arg(0, "x")
+    for ref in ctx.prog.deps(data, pred.ev, limit=30) if data is not None else ():
+        if not isinstance(ref.node, ElementOf):
+            continue
+        v = ref.node.value
+        if isinstance(v, ast.Subscript):
+            v = v.value
+        elif isinstance(v, ast.Call) and getattr(v.func, "id", "") == "next" and v.args:
+            v = v.args[0]
+        at = ctx.prog.events[min(ref.idx, len(ctx.prog.events) - 1)]
+        if isinstance(v, ast.Name) and (flow := ks.flow_of(v, at)) is not None:
+            return flow
+    return None
+
+
+def _batches_of_shuffled(ctx: Ctx, preds: list[CallSite]) -> None:
+    """GL118: predictions made batch by batch on a shuffling flow (``gen[i]``, ``next(gen)``)
+    and scored against ``gen.classes``: the batches come in the shuffled order, the classes
+    in file order. Labels taken from the same batches are paired right and not reported."""
+    for pred in preds:
+        flow = _drawn_from(ctx, pred)
+        if flow is None or flow.shuffle is False:
+            continue
+        labels = _label_reads(ctx, flow, attributes_only=True)
+        scored = [line for line in _scored_against(ctx, pred) if _reads_labels(ctx, line, flow)]
+        if not (labels and scored) or not once(ctx, "keras.label_order", flow.line):
+            continue
+        ctx.add(
+            "GL118",
+            "label-order-mismatch",
+            "error",
+            "Predictions on the batches of a shuffled stream are compared with labels in file "
+            "order",
+            [flow.line, pred.node.lineno, labels[0]],
+            "The stream shuffles (shuffle=True is the default), so gen[i] and next(gen) return "
+            "batches of images drawn in a random order, while generator.classes lists the "
+            "labels in file order. Predictions and labels do not line up: the accuracy and "
+            "confusion matrix computed from them are near chance although model.evaluate() "
+            "reports a good accuracy.",
+            "Create the evaluation stream with shuffle=False, or keep the labels of each batch "
+            "with its predictions:\n"
+            "for i in range(len(gen)): x, y = gen[i]; y_true.append(y); "
+            "y_pred.append(model.predict(x))",
+            [REFS["keras_idg"], REFS["keras_idfd"]],
+        )
+
+
+def _reads_labels(ctx: Ctx, line: int, flow: Flow) -> bool:
+    """Whether the statement at ``line`` scores with ``flow``'s labels in file order."""
+    ks = keras_script(ctx)
+    for c in ctx.prog.calls:
+        if c.node.lineno != line:
+            continue
+        args = [*c.node.args, *[k.value for k in c.node.keywords]] if c.name in SCORES else []
+        args += [
+            m
+            for n in ast.walk(c.ev.node)
+            if isinstance(n, ast.Compare)
+            for m in [n.left, *n.comparators]
+        ]
+        for ref in (r for a in args for r in ctx.prog.deps(a, c.ev, limit=30)):
+            at = ctx.prog.events[min(ref.idx, len(ctx.prog.events) - 1)]
+            for n in ast.walk(ref.node):
+                if (
+                    isinstance(n, ast.Attribute)
+                    and n.attr in ("classes", "labels")
+                    and ks.flow_of(n.value, at) is flow
+                ):
+                    return True
+    return False
 
 
 def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
@@ -598,8 +675,9 @@ def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
         )
 
 
-def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
-    """Lines that read labels of ``flow`` separately: ``gen.classes`` or ``[y for x, y in ds]``."""
+def _label_reads(ctx: Ctx, flow: Flow, attributes_only: bool = False) -> list[int]:
+    """Lines that read labels of ``flow`` separately: ``gen.classes`` or, unless
+    ``attributes_only``, ``[y for x, y in ds]``."""
     ks = keras_script(ctx)
     out = []
     for ev in ctx.prog.events:
@@ -614,6 +692,8 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
                 ):
                     if ks.flow_of(n.value, ev) is flow:
                         out.append(n.lineno)
+                elif attributes_only:
+                    continue
                 elif isinstance(n, ast.ListComp | ast.GeneratorExp) and len(n.generators) == 1:
                     gen = n.generators[0]
                     label = _label_target(gen.target)
