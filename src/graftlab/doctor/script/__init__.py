@@ -26,6 +26,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_split,
     keras_train,
     label_encoders,
+    label_names,
     label_pairing,
     lightning_rules,
     pair_shuffle,
