@@ -800,3 +800,51 @@ def test_labels_kept_with_their_batch_are_paired_right():
         "classification_report(labels, preds), test_gen.classes[:5]",
     )
     assert _labels(same) == []
+
+
+LIST_FILES = """\
+import glob
+import numpy as np
+import tensorflow as tf
+from sklearn.metrics import accuracy_score
+files = tf.data.Dataset.list_files("data/test/*/*.jpg")
+ds = files.map(load).batch(32)
+preds = np.argmax(model.predict(ds), axis=1)
+y_true = [CLASSES.index(p.split("/")[-2]) for p in sorted(glob.glob("data/test/*/*.jpg"))]
+print(accuracy_score(y_true, preds))
+"""
+
+
+def test_list_files_shuffles_by_default():
+    (f,) = _labels(LIST_FILES)
+    assert f.code == "GL118" and "list_files shuffles" in f.explanation
+    assert "post.py:5:" in f.evidence and "post.py:9:" in f.evidence
+    kept = LIST_FILES.replace('*.jpg")\nds', '*.jpg", shuffle=False)\nds')
+    assert _labels(kept) == []
+
+
+SPLIT_APART = """\
+import numpy as np
+from sklearn.model_selection import train_test_split
+X = np.load("x.npy")
+y = np.load("y.npy")
+X_train, X_test = train_test_split(X, test_size=0.2)
+y_train, y_test = train_test_split(y, test_size=0.2)
+model.fit(X_train, y_train, epochs=10)
+"""
+
+
+def test_inputs_and_labels_split_by_two_calls():
+    (f,) = _labels(SPLIT_APART)
+    assert f.code == "GL320" and f.severity == "error" and "two train_test_split" in f.title
+    assert [f"post.py:{n}:" in f.evidence for n in (5, 6, 7)] == [True] * 3
+    one = SPLIT_APART.replace(
+        "X_train, X_test = train_test_split(X, test_size=0.2)\n"
+        "y_train, y_test = train_test_split(y, test_size=0.2)",
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)",
+    )
+    assert _labels(one) == []
+    seeded = SPLIT_APART.replace("test_size=0.2)", "test_size=0.2, random_state=7)")
+    assert _labels(seeded) == []  # one seed, one permutation for both
+    one_seed = SPLIT_APART.replace("(y, test_size=0.2)", "(y, test_size=0.2, random_state=7)")
+    assert [f.code for f in _labels(one_seed)] == ["GL320"]

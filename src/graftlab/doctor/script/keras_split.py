@@ -635,6 +635,12 @@ def _shuffle_in_chain(ctx: Ctx, node: ast.expr | None, ev) -> ast.Call | None:
     for _ in range(20):
         n = r.node
         fn = n.func if isinstance(n, ast.Call) else None
+        if isinstance(fn, ast.Attribute) and fn.attr == "list_files":
+            # Dataset.list_files shuffles the file names unless shuffle=False
+            keep = next((k.value for k in n.keywords if k.arg == "shuffle"), None)
+            if keep is None and len(n.args) >= 2:
+                keep = n.args[1]
+            return n if prog.const(keep, r.idx, r.scope) is not False else None
         if not isinstance(fn, ast.Attribute) or fn.attr not in _DATASET_METHODS:
             return None
         at = prog.events[min(r.idx, len(prog.events) - 1)]
@@ -663,16 +669,26 @@ def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
             "error",
             "Predictions on a shuffled tf.data pipeline are compared with labels read apart",
             [shuffle.lineno, pred.node.lineno, scored[0]],
-            "The pipeline shuffles, and draws a new order on every pass "
+            (
+                "Dataset.list_files shuffles the file names (shuffle=True is its default), "
+                if _method_name(shuffle) == "list_files"
+                else "The pipeline shuffles, "
+            )
+            + "and draws a new order on every pass "
             "(reshuffle_each_iteration defaults to True), so predict() returns the samples in "
             "an order no other read of the labels shares: not the arrays it was built from, "
             "not another loop over the dataset. The confusion matrix and accuracy computed "
             "from them are near chance although model.evaluate() reports a good accuracy.",
-            "Shuffle only the training pipeline; build the evaluation one without .shuffle(), "
-            "or collect labels and predictions in the same pass:\n"
+            "Shuffle only the training pipeline; build the evaluation one without .shuffle() "
+            "(and list_files(..., shuffle=False)), or collect labels and predictions in the "
+            "same pass:\n"
             "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
             [REFS["keras_idfd"]],
         )
+
+
+def _method_name(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else ""
 
 
 def _label_reads(ctx: Ctx, flow: Flow, attributes_only: bool = False) -> list[int]:
