@@ -109,3 +109,14 @@ def test_pytorch_tutorial_accuracy_sentence_is_read():
     (f,) = _orders(text)
     assert "0.3300" in f.title
     assert _orders(TRAINED + "Accuracy of the network on the 600 test images: 85 %\n") == []
+
+
+def test_an_earlier_evaluation_is_the_reference_of_a_later_one():
+    both = (
+        "Test loss: 0.2103\nTest accuracy: 0.9325\n"
+        "[[ 77  71  80  72]\n [ 74  76  73  77]\n [ 79  70  75  76]\n [ 70  83  72  75]]\n"
+    )
+    (f,) = _orders(both)
+    assert "after an earlier evaluation at 0.9325" in f.title and "line    2" in f.evidence
+    with pytest.raises(DataError):  # the same two numbers the other way round say nothing
+        check_log(both.replace("0.9325", "0.2600"))
