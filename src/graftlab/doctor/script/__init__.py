@@ -23,6 +23,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_hub,
     keras_model,
     keras_pipeline,
+    keras_sequence,
     keras_split,
     keras_train,
     label_encoders,

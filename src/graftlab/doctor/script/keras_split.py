@@ -432,7 +432,7 @@ def check_label_order(ctx: Ctx) -> None:
         for pred in preds:
             if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
                 continue
-            labels = _label_reads(ctx, f) or _scored_against(ctx, pred)
+            labels = _label_reads(ctx, f) or scored_against(ctx, pred)
             rows = [] if labels else _frame_rows(ctx, f, pred)
             if not labels and f.site.name == "flow" and ctx.prog.assigned_name(pred.node):
                 # flow(x) keeps no file order to read labels back from: the predictions
@@ -502,7 +502,7 @@ def _batches_of_shuffled(ctx: Ctx, preds: list[CallSite]) -> None:
         if flow is None or flow.shuffle is False:
             continue
         labels = _label_reads(ctx, flow, attributes_only=True)
-        scored = [line for line in _scored_against(ctx, pred) if _reads_labels(ctx, line, flow)]
+        scored = [line for line in scored_against(ctx, pred) if _reads_labels(ctx, line, flow)]
         if not (labels and scored) or not once(ctx, "keras.label_order", flow.line):
             continue
         ctx.add(
@@ -559,7 +559,7 @@ def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
         data = pred.arg(0, "x") or pred.kw("generator")
         if not isinstance(data, ast.Name) or prog.lookup(data.id, pred.ev.idx, pred.ev.scope):
             continue  # made in the paste: the flows above know how it shuffles
-        for line in _scored_against(ctx, pred) + _paired(ctx, pred):
+        for line in scored_against(ctx, pred) + _paired(ctx, pred):
             ev = next(e for e in prog.events if e.node.lineno <= line <= e.node.end_lineno)
             seen = [ev.node]  # the statement, and the values of the names it uses
             for m in ast.walk(ev.node):
@@ -660,7 +660,7 @@ def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
         if data is None or ks.flow_of(data, pred.ev) is not None:
             continue  # the flows are checked above
         shuffle = _shuffle_in_chain(ctx, data, pred.ev)
-        scored = _scored_against(ctx, pred) if shuffle is not None else []
+        scored = scored_against(ctx, pred) if shuffle is not None else []
         if not scored or not once(ctx, "keras.label_order", shuffle.lineno):
             continue
         ctx.add(
@@ -735,7 +735,7 @@ def _label_reads(ctx: Ctx, flow: Flow, attributes_only: bool = False) -> list[in
     return out
 
 
-def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
+def scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
     """Lines where the predictions of ``pred`` are scored against labels (a metric call or
     an ``==`` comparison): with a shuffling stream no labels read elsewhere line up."""
     prog = ctx.prog

@@ -186,6 +186,8 @@ def _order(ctx: Ctx, node: ast.expr, at: Event | Ref, tables: dict) -> tuple[lis
                 return sorted(written), f"sorted({inner.id})"
             if node.func.id in ("list", "tuple"):
                 return list(written), f"{node.func.id}({inner.id}), the order the keys are written"
+    if not isinstance(node, ast.List | ast.Tuple | ast.Name):
+        return None
     value = ctx.prog.const(node, at.idx, at.scope)
     if isinstance(value, list | tuple) and len(value) >= 2:
         return (list(value), "as written") if all(isinstance(v, str) for v in value) else None
@@ -197,7 +199,12 @@ def _tables(ctx: Ctx) -> dict[str, tuple[list[str], list[str], int]]:
     out = {}
     for ev in ctx.prog.events:
         n = ev.node
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+        if (
+            isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and isinstance(n.value, ast.Dict)  # a literal table: nothing else is evaluated
+        ):
             value = ctx.prog.const(n.value, ev.idx, ev.scope)
             numbered = _numbering(value)
             if numbered is not None:
