@@ -65,3 +65,58 @@ def test_a_report_far_below_chance_is_enough_without_training_lines():
     at_chance = report.replace("0.04       150\n   macro", "0.33       150\n   macro")
     with pytest.raises(DataError):  # at chance alone says nothing: no training, no finding
         check_log(at_chance)
+
+
+BINARY = (
+    "Found 800 images belonging to 2 classes.\n"
+    "Epoch 1/2\n50/50 - 30s - loss: 0.3512 - accuracy: 0.8515 - val_loss: 0.2301 - val_accuracy: "
+    "0.9112\n"
+    "Epoch 2/2\n50/50 - 29s - loss: 0.2210 - accuracy: 0.9110 - val_loss: 0.1804 - val_accuracy: "
+    "0.9300\n"
+)
+
+
+def test_two_classes_at_chance_after_a_good_validation_are_named():
+    # twice chance is 1.0 for two classes: "learned" is halfway from chance to certainty
+    spread = "[[205 195]\n [197 203]]\n"
+    (f,) = _orders(BINARY + spread)
+    assert "at chance for 2 classes" in f.title and "0.9300" in f.title
+    assert _orders(BINARY + "[[380  20]\n [ 25 375]]\n") == []
+    weak = BINARY.replace("0.9112", "0.6012").replace("0.9300", "0.6500")
+    assert _orders(weak + spread) == []  # a model that never learned much: nothing contradicts
+
+
+def test_one_predicted_class_for_every_image_is_not_a_pairing():
+    assert _orders(BINARY + "[[400   0]\n [398   2]]\n") == []
+
+
+def test_an_evaluate_result_is_the_reference_without_training_lines():
+    evaluate = (
+        "Found 1200 images belonging to 4 classes.\n"
+        "38/38 [==============================] - 12s 310ms/step - loss: 0.2103 - accuracy: "
+        "0.9325\n"
+        "[0.21031, 0.93250]\n"
+    )
+    report = "[[ 77  71  80  72]\n [ 74  76  73  77]\n [ 79  70  75  76]\n [ 70  83  72  75]]\n"
+    (f,) = _orders(evaluate + report)
+    assert "after evaluate() at 0.9325" in f.title and "model.evaluate()" in f.evidence
+    weak = evaluate.replace("0.93250", "0.27000").replace("0.9325", "0.2700")
+    assert _orders(weak + report) == []
+
+
+def test_pytorch_tutorial_accuracy_sentence_is_read():
+    text = TRAINED + "Accuracy of the network on the 600 test images: 33 %\n"
+    (f,) = _orders(text)
+    assert "0.3300" in f.title
+    assert _orders(TRAINED + "Accuracy of the network on the 600 test images: 85 %\n") == []
+
+
+def test_an_earlier_evaluation_is_the_reference_of_a_later_one():
+    both = (
+        "Test loss: 0.2103\nTest accuracy: 0.9325\n"
+        "[[ 77  71  80  72]\n [ 74  76  73  77]\n [ 79  70  75  76]\n [ 70  83  72  75]]\n"
+    )
+    (f,) = _orders(both)
+    assert "after an earlier evaluation at 0.9325" in f.title and "line    2" in f.evidence
+    with pytest.raises(DataError):  # the same two numbers the other way round say nothing
+        check_log(both.replace("0.9325", "0.2600"))

@@ -6,8 +6,9 @@ the libraries' own code: Keras 2 ``Progbar`` (``\\b`` redraws, ETA, ``- 12s 260m
 verbose=2 lines, Keras 3 (a real terminal capture of keras 3.15: ANSI colours, ``━`` bars, the
 metrics sorted), tqdm's ``set_postfix``, Lightning's ``TQDMProgressBar`` format and
 ``RichProgressBar`` columns, the Hugging Face ``Trainer``'s printed dicts (transformers 4 floats,
-transformers 5 ``.4g`` strings) and its notebook table, fastai's table, ``logging`` prefixes and
-several spellings of ``print``.
+transformers 5 ``.4g`` strings) and its notebook table, fastai's table,
+``pd.DataFrame(history.history)`` as pandas prints it (its row index before the named columns),
+``logging`` prefixes and several spellings of ``print``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ EXPECTED = {
     "logging-asctime": ("keras", 6),
     "logging-basicconfig": ("torch", 5),
     "logging-brackets": ("torch", 6),
+    "pandas-history": ("table", 6),
     "print-brackets": ("torch", 5),
     "print-counter-test": ("torch", 6),
     "print-key-equals": ("torch", 5),

@@ -43,13 +43,16 @@ _ROW = re.compile(
     r"\s*,?\s*\]"
 )
 #: ``Test accuracy: 0.2475``, ``test acc = 24.75%``, ``Accuracy on the test set: 0.25``,
-#: PyTorch's example ``Test set: Average loss: 2.3, Accuracy: 250/1000 (25%)``.
+#: PyTorch's examples ``Test set: Average loss: 2.3, Accuracy: 250/1000 (25%)`` and
+#: ``Accuracy of the network on the 10000 test images: 10 %``.
 _EVAL_ACC = re.compile(
     rf"\b(?:test|testing|eval|evaluation|holdout|hold-out)(?:[ _-]?set)?[ _-]?acc(?:uracy)?\b"
     rf"\s*(?:\(%\))?\s*[:=]?\s*({_NUM})\s*(%?)"
     rf"|\bacc(?:uracy)? (?:on|of) (?:the )?(?:test|evaluation|holdout)(?: set| data| images)?"
     rf"\s*[:=]?\s*({_NUM})\s*(%?)"
-    rf"|^\s*Test set:.{{0,80}}?Accuracy:\s*\d{{1,9}}/\d{{1,9}}\s*\(({_NUM})(%)\)",
+    rf"|^\s*Test set:.{{0,80}}?Accuracy:\s*\d{{1,9}}/\d{{1,9}}\s*\(({_NUM})(%)\)"
+    rf"|\bacc(?:uracy)? of the (?:network|model|net|classifier) on (?:the )?(?:\d[\d,]* )?"
+    rf"test (?:images|set|data)\s*[:=]\s*({_NUM})\s*(%?)",
     re.I,
 )
 #: The ``accuracy`` row of scikit-learn's classification report: ``accuracy   0.02   300``.
@@ -69,6 +72,8 @@ _LEARNED = 2.0
 _AT_CHANCE = 1.25
 #: At most this share of chance is "far below" it: systematic, never noise.
 _FAR_BELOW = 0.5
+#: At least this share of all images in one column is "one class for every image".
+_ONE_COLUMN = 0.8
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ def evaluations(lines: list[str]) -> list[Evaluation]:
         if m := _REPORT_ACC.match(line):
             out.append(Evaluation(i, line.strip(), float(m[1]), rows if rows >= 2 else None))
         elif m := _EVAL_ACC.search(line):
-            value, pct = next((m[g], m[g + 1]) for g in (1, 3, 5) if m[g] is not None)
+            value, pct = next((m[g], m[g + 1]) for g in (1, 3, 5, 7) if m[g] is not None)
             acc = float(value) / 100 if pct or float(value) > 1 else float(value)
             if 0 <= acc <= 1:
                 out.append(Evaluation(i, line.strip(), acc))
@@ -142,10 +147,33 @@ def _permutation(matrix: list[list[float]]) -> tuple[list[int], float, float] | 
     return cols, on, acc
 
 
-def _best_validation(log: ParsedLog) -> tuple[float, int] | None:
-    """(best validation accuracy, its epoch) of the training lines."""
-    vals = [(r.values["val_accuracy"], r.epoch) for r in log.rows if "val_accuracy" in r.values]
-    return max(vals) if vals else None
+def _best_validation(log: ParsedLog) -> tuple[float, str, str] | None:
+    """(best held-out accuracy, where it was printed, what it was): a validation accuracy of
+    the training lines, or a Keras ``evaluate()`` result (``[loss, accuracy]``) on images of
+    the same kind."""
+    vals = [
+        (v, f"validation accuracy during training reached {v:.4f} (epoch {r.epoch})", "validating")
+        for r in log.rows
+        if (v := r.values.get("val_accuracy")) is not None
+    ]
+    vals += [
+        (acc, f"line {line:>4} | model.evaluate() returned accuracy {acc:.4f}", "evaluate()")
+        for line, _, acc in log.evaluations
+    ]
+    return max(vals, key=lambda v: v[0]) if vals else None
+
+
+def _learned(best: float, chance: float) -> bool:
+    """An accuracy that says the model learned: twice chance, and at least 0.5; with two or
+    three classes, where twice chance is out of reach or near it, halfway from chance to 1."""
+    return best >= max(min(_LEARNED * chance, (1 + chance) / 2), 0.5)
+
+
+def _one_column(matrix: list[list[float]]) -> bool:
+    """Nearly every image predicted as one class: the signature of inputs the model cannot
+    read (a missing rescale), not of a pairing (that spreads each row over the columns)."""
+    total = sum(map(sum, matrix))
+    return max(sum(col) for col in zip(*matrix, strict=True)) >= _ONE_COLUMN * total
 
 
 def evaluation_mismatch(log: ParsedLog) -> list[Finding]:
@@ -159,6 +187,8 @@ def evaluation_mismatch(log: ParsedLog) -> list[Finding]:
         if (perm := _permutation(matrix)) is not None:
             return [_permuted(log, line, matrix, *perm)]
         total = sum(map(sum, matrix))
+        if _one_column(matrix):
+            return []  # one class for every image: the inputs, not the pairing
         if total > 0:
             acc = sum(matrix[i][i] for i in range(len(matrix))) / total
             text = f"confusion matrix: diagonal {acc:.4f} of the images"
@@ -168,12 +198,17 @@ def evaluation_mismatch(log: ParsedLog) -> list[Finding]:
         if ev.line <= after:
             continue
         k = ev.k or log.num_classes
-        if k is None or k < 2:
-            continue
-        chance = 1 / k
-        learned = best is not None and best[0] >= max(_LEARNED * chance, 0.5)
-        if (learned and ev.accuracy <= _AT_CHANCE * chance) or ev.accuracy <= _FAR_BELOW * chance:
-            return [_at_chance(log, ev, k, best if learned else None)]
+        if k is not None and k >= 2:
+            chance = 1 / k
+            learned = best is not None and _learned(best[0], chance)
+            if (learned and ev.accuracy <= _AT_CHANCE * chance) or (
+                ev.accuracy <= _FAR_BELOW * chance
+            ):
+                return [_at_chance(log, ev, k, best if learned else None)]
+        if best is None or ev.accuracy > best[0]:
+            # an evaluation printed earlier (``Test accuracy: 0.93``) is a reference too: the
+            # same model scored twice, at 0.93 by evaluate() and at chance by hand, is the pairing
+            best = (ev.accuracy, _quote(log, ev.line).strip(), "an earlier evaluation")
     return []
 
 
@@ -228,13 +263,11 @@ def _permuted(log: ParsedLog, line: int, matrix, cols: list[int], on: float, acc
     )
 
 
-def _at_chance(log: ParsedLog, ev: Evaluation, k: int, best: tuple[float, int] | None):
+def _at_chance(log: ParsedLog, ev: Evaluation, k: int, best: tuple[float, str, str] | None):
     chance = 1 / k
     evidence = []
     if best is not None:
-        evidence.append(
-            f"validation accuracy during training reached {best[0]:.4f} (epoch {best[1]})"
-        )
+        evidence.append(best[1])
     evidence.append(_quote(log, ev.line))
     where = f"K = {k} from its rows" if ev.k else f"K = {k}: {log.num_classes_evidence}"
     low = "far below" if ev.accuracy <= _FAR_BELOW * chance else "at"
@@ -248,7 +281,7 @@ def _at_chance(log: ParsedLog, ev: Evaluation, k: int, best: tuple[float, int] |
     return make(
         "GL441",
         title=f"Evaluation scores {ev.accuracy:.4f}, {low} chance for {k} classes"
-        + (f", after validating at {best[0]:.4f} in training" if best else "")
+        + (f", after {best[2]} at {best[0]:.4f}" if best else "")
         + ": predictions and labels are paired in another order",
         evidence="\n".join(evidence),
         explanation=(

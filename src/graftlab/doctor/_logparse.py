@@ -397,12 +397,16 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
         if not line.strip() or re.fullmatch(r"[\s|:+\-=]*", line):
             continue
         cells = _split(line, sep)
+        epoch = None
+        if len(cells) == len(columns) + 1 and "epoch" not in columns and cells[0].isdigit():
+            # pandas prints ``pd.DataFrame(history.history)`` with its 0-based row index
+            # before the columns its header names
+            epoch, cells = int(cells[0]) + 1, cells[1:]
         if len(cells) != len(columns):
             if rows:
                 break
             continue
         values: dict[str, float] = {}
-        epoch = None
         phase_name = None
         for col, cell in zip(columns, cells, strict=True):
             if col == "phase":

@@ -755,3 +755,96 @@ def test_class_names_written_as_an_index_dict_or_a_split_string_are_compared_too
         (f,) = _labels(NAMES_WRITTEN_OTHERWISE.format(names=bug))
         assert f.code == "GL301" and "['canoe', 'ferry', 'yacht']" in f.explanation, bug
         assert _labels(NAMES_WRITTEN_OTHERWISE.format(names=fixed)) == [], fixed
+
+
+def test_one_listing_read_for_both_splits_gives_one_order():
+    src = """\
+import pandas as pd
+train = pd.read_csv("train.csv")
+test = pd.read_csv("test.csv")
+train_map = {c: i for i, c in enumerate(train["label"].unique())}
+test_map = {c: i for i, c in enumerate(test["label"].unique())}
+"""
+    (f,) = _labels(src)
+    assert "training and evaluation" in f.title
+    same = src.replace('enumerate(test["label"]', 'enumerate(train["label"]')
+    assert _labels(same) == []  # both mappings number train's labels in one order
+
+
+BATCHES = """\
+import numpy as np
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+from sklearn.metrics import classification_report
+test_gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory("data/test", batch_size=32)
+preds = []
+for i in range(len(test_gen)):
+    x, _ = test_gen[i]
+    preds.extend(np.argmax(model.predict(x), axis=1))
+print(classification_report(test_gen.classes, preds))
+"""
+
+
+def test_batches_of_a_shuffling_generator_scored_against_its_classes():
+    (f,) = _labels(BATCHES)
+    assert f.code == "GL118" and f.severity == "error" and "batches" in f.title
+    assert "post.py:4:" in f.evidence and "post.py:9:" in f.evidence
+    assert _labels(BATCHES.replace("batch_size=32)", "batch_size=32, shuffle=False)")) == []
+    drawn = BATCHES.replace("x, _ = test_gen[i]", "x, _ = next(test_gen)")
+    assert [f.code for f in _labels(drawn)] == ["GL118"]
+
+
+def test_labels_kept_with_their_batch_are_paired_right():
+    same = BATCHES.replace("x, _ = test_gen[i]", "x, y = test_gen[i]\n    labels.extend(y)")
+    same = same.replace("preds = []", "preds, labels = [], []").replace(
+        "classification_report(test_gen.classes, preds)",
+        "classification_report(labels, preds), test_gen.classes[:5]",
+    )
+    assert _labels(same) == []
+
+
+LIST_FILES = """\
+import glob
+import numpy as np
+import tensorflow as tf
+from sklearn.metrics import accuracy_score
+files = tf.data.Dataset.list_files("data/test/*/*.jpg")
+ds = files.map(load).batch(32)
+preds = np.argmax(model.predict(ds), axis=1)
+y_true = [CLASSES.index(p.split("/")[-2]) for p in sorted(glob.glob("data/test/*/*.jpg"))]
+print(accuracy_score(y_true, preds))
+"""
+
+
+def test_list_files_shuffles_by_default():
+    (f,) = _labels(LIST_FILES)
+    assert f.code == "GL118" and "list_files shuffles" in f.explanation
+    assert "post.py:5:" in f.evidence and "post.py:9:" in f.evidence
+    kept = LIST_FILES.replace('*.jpg")\nds', '*.jpg", shuffle=False)\nds')
+    assert _labels(kept) == []
+
+
+SPLIT_APART = """\
+import numpy as np
+from sklearn.model_selection import train_test_split
+X = np.load("x.npy")
+y = np.load("y.npy")
+X_train, X_test = train_test_split(X, test_size=0.2)
+y_train, y_test = train_test_split(y, test_size=0.2)
+model.fit(X_train, y_train, epochs=10)
+"""
+
+
+def test_inputs_and_labels_split_by_two_calls():
+    (f,) = _labels(SPLIT_APART)
+    assert f.code == "GL320" and f.severity == "error" and "two train_test_split" in f.title
+    assert [f"post.py:{n}:" in f.evidence for n in (5, 6, 7)] == [True] * 3
+    one = SPLIT_APART.replace(
+        "X_train, X_test = train_test_split(X, test_size=0.2)\n"
+        "y_train, y_test = train_test_split(y, test_size=0.2)",
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)",
+    )
+    assert _labels(one) == []
+    seeded = SPLIT_APART.replace("test_size=0.2)", "test_size=0.2, random_state=7)")
+    assert _labels(seeded) == []  # one seed, one permutation for both
+    one_seed = SPLIT_APART.replace("(y, test_size=0.2)", "(y, test_size=0.2, random_state=7)")
+    assert [f.code for f in _labels(one_seed)] == ["GL320"]

@@ -79,3 +79,33 @@ def test_epoch_loops_over_xrange_and_trange():
             "range(100)", f"{rng}(100)"
         )
         assert _of(src), rng
+
+
+SMALL = """\
+from keras.applications import VGG16
+from keras.layers import Dense, Flatten
+from keras.models import Model
+from keras.preprocessing.image import ImageDataGenerator
+nb_train_samples = 400
+epochs = 30
+base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
+model = Model(base.input, Dense(2, activation="softmax")(Flatten()(base.output)))
+model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+gen = ImageDataGenerator(rescale=1.0 / 255).flow_from_directory("data/train", batch_size=16)
+model.fit(gen, steps_per_epoch=nb_train_samples // 16, epochs=epochs)
+"""
+
+
+def test_full_fine_tuning_on_a_small_stated_set_is_long_from_twenty_epochs():
+    (f,) = _of(SMALL)
+    assert "30 epochs" in f.title and "400 images" in f.title
+    assert "post.py:5:" in f.evidence and "post.py:11:" in f.evidence
+    frozen = SMALL.replace("model = Model(", "base.trainable = False\nmodel = Model(")
+    assert _of(frozen) == []  # only the head learns: 30 epochs are not long
+    assert _of(SMALL.replace("nb_train_samples = 400", "nb_train_samples = 20000")) == []
+    assert _of(SMALL.replace('weights="imagenet"', "weights=None")) == []
+    steps = SMALL.replace("steps_per_epoch=nb_train_samples // 16", "steps_per_epoch=25")
+    (g,) = _of(steps.replace("nb_train_samples = 400\n", ""))
+    assert "400 images" in g.title  # 25 steps of 16
+    flip = SMALL.replace("rescale=1.0 / 255)", "rescale=1.0 / 255, horizontal_flip=True)")
+    assert _of(flip) == []

@@ -12,7 +12,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.knowledge import KERAS_AUG_KWARGS, REFS
 
 declare(
@@ -69,13 +69,64 @@ def _regularised(ctx: Ctx) -> bool:
     return any(re.search(r"(?i)dropout|AdamW|regulari", w) for w in words)
 
 
-def _long_run(ctx: Ctx) -> tuple[int, int] | None:
-    """(epochs, line) of a Keras ``fit`` or a PyTorch epoch loop that trains."""
+#: A training set at most this large, stated in the code, is small for full fine-tuning.
+SMALL_SET = 2000
+#: Epochs from which full fine-tuning on such a set is called long.
+SMALL_SET_RUN = 20
+_SIZE_NAME = re.compile(
+    r"(?i)^(n|nb|num|number|count)_?(of_)?train(ing)?_?(samples|images|imgs|examples|size|data)$"
+)
+_FREEZES = re.compile(
+    r"\.trainable\s*=\s*False|requires_grad\s*=\s*False|requires_grad_\(False|freeze"
+)
+
+
+def _stated_size(ctx: Ctx) -> tuple[int, int] | None:
+    """(images, line) when the code states a small training set: ``nb_train_samples = 400``,
+    or ``steps_per_epoch`` times ``batch_size`` of a ``fit``."""
+    prog = ctx.prog
+    for ev in prog.events:
+        n = ev.node
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            v = prog.const(n.value, ev.idx, ev.scope)
+            if _SIZE_NAME.match(n.targets[0].id) and isinstance(v, int) and 0 < v <= SMALL_SET:
+                return v, n.lineno
+    for c in prog.calls:
+        if c.name not in ("fit", "fit_generator"):
+            continue
+        steps = prog.const(c.kw("steps_per_epoch"), c.ev.idx, c.ev.scope)
+        batch = prog.const(c.kw("batch_size"), c.ev.idx, c.ev.scope)
+        if not isinstance(batch, int):
+            batch = next(
+                (
+                    prog.const(f.kw("batch_size"), f.ev.idx, f.ev.scope)
+                    for f in prog.calls
+                    if f.name in ("flow_from_directory", "flow", "flow_from_dataframe")
+                ),
+                None,
+            )
+        if isinstance(steps, int) and isinstance(batch, int) and 0 < steps * batch <= SMALL_SET:
+            return steps * batch, c.node.lineno
+    return None
+
+
+def _full_fine_tuning(ctx: Ctx) -> bool:
+    """A pretrained backbone and nothing in the code that freezes any of it."""
+    text = source_text(ctx)
+    pretrained = re.search(
+        r"weights\s*=\s*['\"]imagenet|pretrained\s*=\s*True|weights\s*=\s*\w+_Weights", text
+    )
+    return bool(pretrained) and not _FREEZES.search(text)
+
+
+def _long_run(ctx: Ctx, least: int = LONG_RUN) -> tuple[int, int] | None:
+    """(epochs, line) of a Keras ``fit`` or a PyTorch epoch loop that trains ``least`` epochs
+    or more."""
     prog = ctx.prog
     for c in prog.calls:
         if c.name in ("fit", "fit_generator"):
             n = prog.const(c.kw("epochs") or c.kw("nb_epoch"), c.ev.idx, c.ev.scope)
-            if isinstance(n, int) and n >= LONG_RUN and not _cached_features(ctx, c):
+            if isinstance(n, int) and n >= least and not _cached_features(ctx, c):
                 return n, c.node.lineno
     for ev in prog.events:
         loop = ev.node
@@ -84,7 +135,7 @@ def _long_run(ctx: Ctx) -> tuple[int, int] | None:
         if not (isinstance(loop.iter.func, ast.Name) and loop.iter.func.id in _RANGES):
             continue
         n = prog.const(loop.iter.args[-1], ev.idx, ev.scope) if loop.iter.args else None
-        if not (isinstance(n, int) and n >= LONG_RUN and prog.loop_trains(ev.idx)):
+        if not (isinstance(n, int) and n >= least and prog.loop_trains(ev.idx)):
             continue
         if re.search(r"(?i)epoch|^e(p)?$", ast.unparse(loop.target)) or _runs_batches(prog, ev):
             return n, loop.lineno
@@ -120,8 +171,10 @@ def _cached_features(ctx: Ctx, fit) -> bool:
 
 @check("common.unguarded_long_run")
 def check_unguarded_long_run(ctx: Ctx) -> None:
-    """GL313: ``epochs >= 50`` with no augmentation and no early stopping."""
-    run = _long_run(ctx)
+    """GL313: ``epochs >= 50`` with no augmentation and no early stopping; ``epochs >= 20``
+    when a pretrained backbone is fine-tuned in full on a training set the code states small."""
+    small = _stated_size(ctx) if _full_fine_tuning(ctx) else None
+    run = _long_run(ctx, SMALL_SET_RUN if small else LONG_RUN)
     # no augmentation at all is the strongest sign (a regulariser does not replace it)
     if run is None or _augmented(ctx):
         return
@@ -133,24 +186,43 @@ def check_unguarded_long_run(ctx: Ctx) -> None:
         "GL313",
         "overfitting",
         "warning",
-        f"{epochs} epochs on training data without any augmentation",
-        [line],
+        f"{epochs} epochs on training data without any augmentation"
+        + (f", fine-tuning every layer on {small[0]} images" if small else ""),
+        [*([small[1]] if small else []), line],
         f"The model trains for {epochs} epochs on the same un-augmented images every epoch, "
-        "with no early stopping"
+        + (
+            f"all of a pretrained backbone's layers on about {small[0]} images (line "
+            f"{small[1]}), which its millions of weights can memorise in a few epochs, "
+            if small
+            else ""
+        )
+        + "with no early stopping"
         + (
             ""
             if regularised
             else ", and nothing else works against memorising them (no Dropout, weight decay "
             "or best-checkpoint selection)"
         )
-        + ". On a data set of a few thousand to tens of thousands of images (typical for "
-        "transfer learning and CIFAR-sized tasks) training accuracy reaches ~100% while the "
-        "validation loss rises after a few epochs (inferred from the code: the data size "
-        "is not shown).",
+        + (
+            ". Training accuracy reaches ~100% while the validation loss rises after a few "
+            "epochs (inferred from the code: the size is what the code states, not what was "
+            "read)."
+            if small
+            else ". On a data set of a few thousand to tens of thousands of images (typical "
+            "for transfer learning and CIFAR-sized tasks) training accuracy reaches ~100% "
+            "while the validation loss rises after a few epochs (inferred from the code: the "
+            "data size is not shown)."
+        ),
         "Add random augmentation to the training data only (RandomResizedCrop/RandomFlip "
         "transforms, RandomFlip/RandomRotation layers, ImageDataGenerator(...)), and stop on "
         "the validation loss: EarlyStopping(monitor='val_loss', patience=5, "
-        "restore_best_weights=True).",
+        "restore_best_weights=True)."
+        + (
+            " On so few images, train only the new head first (backbone frozen), then "
+            "unfreeze the top blocks at a low learning rate."
+            if small
+            else ""
+        ),
         [REFS["keras_idg"], REFS["tv_tutorial"]],
     )
 

@@ -85,13 +85,15 @@ class Preprocessing:
             ev = next((e for e in self.prog.events if fn.name in e.funcs), None)
             if ev is None:
                 return [Op("?", node.lineno, node.id)]
-            ops = self.expr_ops(self.prog.body_refs(fn))
+            feeding = _feeding_values(fn)
+            ops = self.expr_ops([r for r in self.prog.body_refs(fn) if id(r.node) in feeding])
             if _alternatives(fn, ops):
                 # one scaling per branch (``if mode == 'vgg': return preprocess_input(x)``
                 # ``return x / 255.``): which one runs is not known, and they never add up
                 return [Op("?", node.lineno, node.id)]
             exprs = [s.value for s in ast.walk(fn) if isinstance(s, ast.Return) and s.value]
             exprs += [s.value for s in ast.walk(fn) if isinstance(s, ast.Assign | ast.AugAssign)]
+            exprs = [e for e in exprs if id(e) in feeding]
             if _depth < 3:  # helpers it calls: read_tfrecord -> decode_image
                 for e in exprs:
                     for n in ast.walk(e):
@@ -125,6 +127,10 @@ class Preprocessing:
                 if id(n) in seen:
                     continue
                 seen.add(id(n))
+                if isinstance(n, ast.IfExp) and (alt := self._alternative_ops(n, ref)):
+                    ops.append(alt)
+                    todo.append(n.test)
+                    continue
                 op = self._op(n, ref)
                 if op is not None:
                     ops.append(op)
@@ -135,6 +141,15 @@ class Preprocessing:
                         continue  # ``Rescaling(1 / 127.5)`` is one step, not two
                 todo.extend(ast.iter_child_nodes(n))
         return sorted(ops, key=lambda o: o.line)
+
+    def _alternative_ops(self, n: ast.IfExp, ref: Ref) -> Op | None:
+        """``preprocess_input(x) if pretrained else x / 255.``: one scaling or the other runs,
+        never both, and which one is not known here."""
+        body = self.expr_ops([Ref(n.body, ref.idx, ref.scope)])
+        orelse = self.expr_ops([Ref(n.orelse, ref.idx, ref.scope)])
+        if body and orelse:
+            return Op("?", n.lineno, ast.unparse(n))
+        return None
 
     def _op(self, n: ast.AST, ref: Ref) -> Op | None:
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mult):
@@ -235,7 +250,13 @@ class Preprocessing:
             # arrays made in code not shown: their preprocessing is unknown, not absent
             return [Op("?", node.lineno, node.id)]
         refs = self.prog.deps(node, at)
-        ops = self.expr_ops(refs)
+        # batches drawn from a generator (``for x, y in gen``, ``next(gen)``) carry its
+        # ImageDataGenerator's steps, which are keywords, not expressions
+        datagens = {id(c.node): c for c in self.prog.calls if c.name == "ImageDataGenerator"}
+        ops = self.expr_ops([r for r in refs if id(r.node) not in datagens])
+        for ref in refs:
+            if id(ref.node) in datagens:
+                ops.extend(self.datagen_ops(datagens[id(ref.node)]))
         for ref in refs:  # ds.map(fn): the function's ops
             for n in ast.walk(ref.node):
                 if (
@@ -293,6 +314,48 @@ def _alternatives(fn: ast.FunctionDef | ast.AsyncFunctionDef, ops: list[Op]) -> 
                 if x != y and (x[0] == y[0] or (x[0] == "ret" and y[0] == "ret")):
                     return True
     return False
+
+
+def _feeding_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
+    """Ids of the values of ``fn``'s statements that reach what it returns: the returns, and
+    the assignments (and calls that may change a value in place) to the names they read, and
+    to the names those read. A scaling of another value (``shown = img / 255.`` for a plot)
+    is not applied to the image the function returns. Every value when ``fn`` returns none."""
+    stmts = [
+        s for s in ast.walk(fn) if isinstance(s, ast.Assign | ast.AugAssign | ast.Return | ast.Expr)
+    ]
+    returns = [s for s in stmts if isinstance(s, ast.Return) and s.value is not None]
+    if not returns:
+        return {id(s.value) for s in stmts if s.value is not None}
+    needed = {n.id for r in returns for n in ast.walk(r.value) if isinstance(n, ast.Name)}
+    keep = {id(r.value) for r in returns}
+    grew = True
+    while grew:
+        grew = False
+        for st in stmts:
+            if id(st.value) in keep or isinstance(st, ast.Return):
+                continue
+            targets = [st.target] if isinstance(st, ast.AugAssign) else getattr(st, "targets", [])
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if isinstance(st, ast.Expr):  # np.clip(x, 0, 1, out=x), x.div_(255); not a plot
+                names = _changed_in_place(st.value)
+            if names & needed:
+                keep.add(id(st.value))
+                needed |= {n.id for n in ast.walk(st.value) if isinstance(n, ast.Name)}
+                grew = True
+    return keep
+
+
+def _changed_in_place(value: ast.expr) -> set[str]:
+    if not isinstance(value, ast.Call):
+        return set()
+    out = next((k.value for k in value.keywords if k.arg == "out"), None)
+    if isinstance(out, ast.Name):
+        return {out.id}
+    fn = value.func
+    if isinstance(fn, ast.Attribute) and fn.attr.endswith("_") and isinstance(fn.value, ast.Name):
+        return {fn.value.id}
+    return set()
 
 
 def _keeps_range(call: ast.Call) -> bool:

@@ -432,7 +432,7 @@ def check_label_order(ctx: Ctx) -> None:
         for pred in preds:
             if ks.flow_of(pred.arg(0, "x") or pred.kw("generator"), pred.ev) is not f:
                 continue
-            labels = _label_reads(ctx, f) or _scored_against(ctx, pred)
+            labels = _label_reads(ctx, f) or scored_against(ctx, pred)
             rows = [] if labels else _frame_rows(ctx, f, pred)
             if not labels and f.site.name == "flow" and ctx.prog.assigned_name(pred.node):
                 # flow(x) keeps no file order to read labels back from: the predictions
@@ -469,8 +469,85 @@ def check_label_order(ctx: Ctx) -> None:
                 [REFS["keras_idg"], REFS["keras_idfd"]],
             )
     _shuffled_pipelines(ctx, preds)
+    _batches_of_shuffled(ctx, preds)
     _unseen_generators(ctx, preds)
     _class_lists(ctx)
+
+
+def _drawn_from(ctx: Ctx, pred: CallSite) -> Flow | None:
+    """The flow whose batches ``pred`` predicts one at a time: ``x, _ = gen[i]``,
+    ``x, _ = next(gen)``, ``for x, _ in gen``."""
+    ks = keras_script(ctx)
+    data = pred.arg(0, "x")
+    for ref in ctx.prog.deps(data, pred.ev, limit=30) if data is not None else ():
+        if not isinstance(ref.node, ElementOf):
+            continue
+        v = ref.node.value
+        if isinstance(v, ast.Subscript):
+            v = v.value
+        elif isinstance(v, ast.Call) and getattr(v.func, "id", "") == "next" and v.args:
+            v = v.args[0]
+        at = ctx.prog.events[min(ref.idx, len(ctx.prog.events) - 1)]
+        if isinstance(v, ast.Name) and (flow := ks.flow_of(v, at)) is not None:
+            return flow
+    return None
+
+
+def _batches_of_shuffled(ctx: Ctx, preds: list[CallSite]) -> None:
+    """GL118: predictions made batch by batch on a shuffling flow (``gen[i]``, ``next(gen)``)
+    and scored against ``gen.classes``: the batches come in the shuffled order, the classes
+    in file order. Labels taken from the same batches are paired right and not reported."""
+    for pred in preds:
+        flow = _drawn_from(ctx, pred)
+        if flow is None or flow.shuffle is False:
+            continue
+        labels = _label_reads(ctx, flow, attributes_only=True)
+        scored = [line for line in scored_against(ctx, pred) if _reads_labels(ctx, line, flow)]
+        if not (labels and scored) or not once(ctx, "keras.label_order", flow.line):
+            continue
+        ctx.add(
+            "GL118",
+            "label-order-mismatch",
+            "error",
+            "Predictions on the batches of a shuffled stream are compared with labels in file "
+            "order",
+            [flow.line, pred.node.lineno, labels[0]],
+            "The stream shuffles (shuffle=True is the default), so gen[i] and next(gen) return "
+            "batches of images drawn in a random order, while generator.classes lists the "
+            "labels in file order. Predictions and labels do not line up: the accuracy and "
+            "confusion matrix computed from them are near chance although model.evaluate() "
+            "reports a good accuracy.",
+            "Create the evaluation stream with shuffle=False, or keep the labels of each batch "
+            "with its predictions:\n"
+            "for i in range(len(gen)): x, y = gen[i]; y_true.append(y); "
+            "y_pred.append(model.predict(x))",
+            [REFS["keras_idg"], REFS["keras_idfd"]],
+        )
+
+
+def _reads_labels(ctx: Ctx, line: int, flow: Flow) -> bool:
+    """Whether the statement at ``line`` scores with ``flow``'s labels in file order."""
+    ks = keras_script(ctx)
+    for c in ctx.prog.calls:
+        if c.node.lineno != line:
+            continue
+        args = [*c.node.args, *[k.value for k in c.node.keywords]] if c.name in SCORES else []
+        args += [
+            m
+            for n in ast.walk(c.ev.node)
+            if isinstance(n, ast.Compare)
+            for m in [n.left, *n.comparators]
+        ]
+        for ref in (r for a in args for r in ctx.prog.deps(a, c.ev, limit=30)):
+            at = ctx.prog.events[min(ref.idx, len(ctx.prog.events) - 1)]
+            for n in ast.walk(ref.node):
+                if (
+                    isinstance(n, ast.Attribute)
+                    and n.attr in ("classes", "labels")
+                    and ks.flow_of(n.value, at) is flow
+                ):
+                    return True
+    return False
 
 
 def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
@@ -482,7 +559,7 @@ def _unseen_generators(ctx: Ctx, preds: list[CallSite]) -> None:
         data = pred.arg(0, "x") or pred.kw("generator")
         if not isinstance(data, ast.Name) or prog.lookup(data.id, pred.ev.idx, pred.ev.scope):
             continue  # made in the paste: the flows above know how it shuffles
-        for line in _scored_against(ctx, pred) + _paired(ctx, pred):
+        for line in scored_against(ctx, pred) + _paired(ctx, pred):
             ev = next(e for e in prog.events if e.node.lineno <= line <= e.node.end_lineno)
             seen = [ev.node]  # the statement, and the values of the names it uses
             for m in ast.walk(ev.node):
@@ -558,6 +635,12 @@ def _shuffle_in_chain(ctx: Ctx, node: ast.expr | None, ev) -> ast.Call | None:
     for _ in range(20):
         n = r.node
         fn = n.func if isinstance(n, ast.Call) else None
+        if isinstance(fn, ast.Attribute) and fn.attr == "list_files":
+            # Dataset.list_files shuffles the file names unless shuffle=False
+            keep = next((k.value for k in n.keywords if k.arg == "shuffle"), None)
+            if keep is None and len(n.args) >= 2:
+                keep = n.args[1]
+            return n if prog.const(keep, r.idx, r.scope) is not False else None
         if not isinstance(fn, ast.Attribute) or fn.attr not in _DATASET_METHODS:
             return None
         at = prog.events[min(r.idx, len(prog.events) - 1)]
@@ -577,7 +660,7 @@ def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
         if data is None or ks.flow_of(data, pred.ev) is not None:
             continue  # the flows are checked above
         shuffle = _shuffle_in_chain(ctx, data, pred.ev)
-        scored = _scored_against(ctx, pred) if shuffle is not None else []
+        scored = scored_against(ctx, pred) if shuffle is not None else []
         if not scored or not once(ctx, "keras.label_order", shuffle.lineno):
             continue
         ctx.add(
@@ -586,20 +669,31 @@ def _shuffled_pipelines(ctx: Ctx, preds: list[CallSite]) -> None:
             "error",
             "Predictions on a shuffled tf.data pipeline are compared with labels read apart",
             [shuffle.lineno, pred.node.lineno, scored[0]],
-            "The pipeline shuffles, and draws a new order on every pass "
+            (
+                "Dataset.list_files shuffles the file names (shuffle=True is its default), "
+                if _method_name(shuffle) == "list_files"
+                else "The pipeline shuffles, "
+            )
+            + "and draws a new order on every pass "
             "(reshuffle_each_iteration defaults to True), so predict() returns the samples in "
             "an order no other read of the labels shares: not the arrays it was built from, "
             "not another loop over the dataset. The confusion matrix and accuracy computed "
             "from them are near chance although model.evaluate() reports a good accuracy.",
-            "Shuffle only the training pipeline; build the evaluation one without .shuffle(), "
-            "or collect labels and predictions in the same pass:\n"
+            "Shuffle only the training pipeline; build the evaluation one without .shuffle() "
+            "(and list_files(..., shuffle=False)), or collect labels and predictions in the "
+            "same pass:\n"
             "for x, y in ds: y_true.append(y); y_pred.append(model.predict_on_batch(x))",
             [REFS["keras_idfd"]],
         )
 
 
-def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
-    """Lines that read labels of ``flow`` separately: ``gen.classes`` or ``[y for x, y in ds]``."""
+def _method_name(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else ""
+
+
+def _label_reads(ctx: Ctx, flow: Flow, attributes_only: bool = False) -> list[int]:
+    """Lines that read labels of ``flow`` separately: ``gen.classes`` or, unless
+    ``attributes_only``, ``[y for x, y in ds]``."""
     ks = keras_script(ctx)
     out = []
     for ev in ctx.prog.events:
@@ -614,6 +708,8 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
                 ):
                     if ks.flow_of(n.value, ev) is flow:
                         out.append(n.lineno)
+                elif attributes_only:
+                    continue
                 elif isinstance(n, ast.ListComp | ast.GeneratorExp) and len(n.generators) == 1:
                     gen = n.generators[0]
                     label = _label_target(gen.target)
@@ -639,7 +735,7 @@ def _label_reads(ctx: Ctx, flow: Flow) -> list[int]:
     return out
 
 
-def _scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
+def scored_against(ctx: Ctx, pred: CallSite) -> list[int]:
     """Lines where the predictions of ``pred`` are scored against labels (a metric call or
     an ``==`` comparison): with a shuffling stream no labels read elsewhere line up."""
     prog = ctx.prog

@@ -47,7 +47,7 @@ _SORTING_LOADERS = {
 _UNNUMBERED_MODES = {"raw", "input", "multi_output", None}
 
 
-def _numbering_loaders(ctx: Ctx) -> list:
+def numbering_loaders(ctx: Ctx) -> list:
     """Folder and data-frame loaders that number the classes by their sorted names
     (``flow_from_dataframe`` too, unless its ``class_mode`` passes the column through)."""
     out = []
@@ -139,7 +139,7 @@ def _numbers_with(ctx: Ctx, var: str) -> bool:
     )
 
 
-def _indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
+def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
     for ev in ctx.prog.events[after:]:
         nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
@@ -180,7 +180,7 @@ def _indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = Fals
 
 
 def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str]]:
-    """(line, order kind, role, text) of label mappings built from an unstable order:
+    """(line, order kind, role, listing) of label mappings built from an unstable order:
     ``{c: i for i, c in enumerate(os.listdir(d))}``, ``classes.index(name)``."""
     out = []
     for ev in ctx.prog.events:
@@ -198,7 +198,7 @@ def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str]]:
                 if src is None or src[0] == "key":
                     continue  # a keyed sort is the same order for every split
                 role = _role_near(ctx, ev, it.args[0])
-                out.append((n.lineno, src[0], role, ast.unparse(n)[:80]))
+                out.append((n.lineno, src[0], role, ast.unparse(it.args[0])))
     return out
 
 
@@ -226,7 +226,7 @@ def check_unstable_order(ctx: Ctx) -> None:
     loader; training and evaluation label mappings each built from an unstable order."""
     if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
         return
-    loaders = _numbering_loaders(ctx)
+    loaders = numbering_loaders(ctx)
     sorts = [c for c in ctx.prog.method_calls("sort") if not c.node.args]
     sorted_in_place = {dotted(c.node.func.value) for c in sorts if not c.node.keywords}
     keyed_in_place = {dotted(c.node.func.value) for c in sorts if c.kw("key") is not None}
@@ -234,7 +234,7 @@ def check_unstable_order(ctx: Ctx) -> None:
         if var in sorted_in_place:
             continue  # classes.sort() puts them in the loader's order
         kind = "key" if var in keyed_in_place else kind
-        used = _indexed_by_prediction(ctx, var, ev.idx, unstable=True)
+        used = indexed_by_prediction(ctx, var, ev.idx, unstable=True)
         trained_elsewhere = kind == "listdir" and _loaded_model(ctx) and not _numbers_with(ctx, var)
         if not used or (
             kind in ("listdir", "unique", "key") and not loaders and not trained_elsewhere
@@ -274,9 +274,11 @@ def check_unstable_order(ctx: Ctx) -> None:
         )
     maps = _mappings(ctx)
     _per_instance(ctx)
-    roles = {role for _, _, role, _ in maps if role}
-    if len(maps) >= 2 and len(roles) >= 2 and once(ctx, "label.maps"):
-        first, second = maps[0], next(m for m in maps[1:] if m[2] != maps[0][2])
+    # one listing read twice in one run (``train.label.unique()`` for both splits) gives one
+    # order: the two mappings agree
+    pairs = [(a, b) for a in maps for b in maps if a[2] and b[2] and a[2] != b[2] and a[3] != b[3]]
+    if pairs and once(ctx, "label.maps"):
+        first, second = pairs[0]
         _maps(
             ctx,
             [first[0], second[0]],
@@ -471,7 +473,7 @@ def _commented_numeric_folders(ctx: Ctx, loaders: list) -> tuple[int, str]:
 def check_numeric_folders(ctx: Ctx) -> None:
     """GL304: folders named by numbers read by a sorting loader, predicted indices used as
     those numbers with no mapping back through the loader."""
-    loaders = _numbering_loaders(ctx)
+    loaders = numbering_loaders(ctx)
     if not loaders or any(f.code == "GL304" for f in ctx.findings):
         return
     tree = ctx.src.tree
@@ -552,7 +554,7 @@ def check_imagenet_names(ctx: Ctx) -> None:
                 for m in ast.walk(r.node)
                 if isinstance(m, ast.Constant | ast.Name | ast.BinOp)
             )
-            if IMAGENET_TABLES.search(text) and _indexed_by_prediction(ctx, var, ev.idx):
+            if IMAGENET_TABLES.search(text) and indexed_by_prediction(ctx, var, ev.idx):
                 line = n.lineno
                 break
     if not line or not once(ctx, "label.imagenet_names"):

@@ -135,7 +135,10 @@ def _carries(chain: list[tuple[str, int | None]], name: str, shuffled_at: int) -
 def check_shuffled_apart(ctx: Ctx) -> None:
     """GL320: one array of an (inputs, labels) pair reordered on its own before the pair is
     trained on, split or zipped."""
-    if "shuffle" not in source_text(ctx) and "permutation" not in source_text(ctx):
+    text = source_text(ctx)
+    if "train_test_split" in text:
+        _split_apart(ctx)
+    if "shuffle" not in text and "permutation" not in text:
         return
     events = ctx.prog.events
     shuffles = [(ev, name) for ev in events if (name := _shuffled(ctx, ev))]
@@ -160,6 +163,80 @@ def check_shuffled_apart(ctx: Ctx) -> None:
                 return
             _report(ctx, ev, name, use, (a, b), chains[hit], theirs, again)
             return
+
+
+def _lone_splits(ctx: Ctx) -> list[tuple[Event, ast.Call, tuple[str, ...]]]:
+    """(event, call, names bound) of ``a_train, a_test = train_test_split(a, ...)``: one
+    array split on its own."""
+    out = []
+    for c in ctx.prog.calls:
+        n = c.ev.node
+        if c.name != "train_test_split" or len(c.node.args) != 1 or not isinstance(n, ast.Assign):
+            continue
+        if len(n.targets) == 1 and isinstance(n.targets[0], ast.Tuple):
+            names = tuple(t.id for t in n.targets[0].elts if isinstance(t, ast.Name))
+            if len(names) == 2:
+                out.append((c.ev, c.node, names))
+    return out
+
+
+def _same_draw(ctx: Ctx, a: tuple[Event, ast.Call, tuple], b: tuple[Event, ast.Call, tuple]):
+    """Whether two lone splits draw the same permutation: the same constant random_state (or
+    both unshuffled) and the same options, or the global seed set again before each."""
+
+    def options(call: ast.Call, ev: Event) -> dict:
+        return {k.arg: ctx.prog.const(k.value, ev.idx, ev.scope) for k in call.keywords}
+
+    oa, ob = options(a[1], a[0]), options(b[1], b[0])
+    if oa == ob and (oa.get("random_state") is not None or oa.get("shuffle") is False):
+        return True
+    first, second = sorted((a[0].idx, b[0].idx))
+    events = ctx.prog.events
+    reseeded = [i for i in range(second) if _reseeds(events[i])]
+    return bool(reseeded) and any(first < i < second for i in reseeded)
+
+
+def _split_apart(ctx: Ctx) -> None:
+    """GL320: ``X_train, X_test = train_test_split(X)`` and ``y_train, y_test =
+    train_test_split(y)``, each with its own random permutation, then used as pairs."""
+    splits = _lone_splits(ctx)
+    for i, one in enumerate(splits):
+        for two in splits[i + 1 :]:
+            if one[0].scope != two[0].scope or _same_draw(ctx, one, two):
+                continue
+            for use, a, b in _pair_call(ctx, two[0].idx):
+                ca, cb = ({n for n, _ in _chain(ctx, x, use.idx, use.scope)} for x in (a, b))
+                x, y = set(one[2]), set(two[2])
+                if not ((ca & x and cb & y) or (ca & y and cb & x)):
+                    continue
+                if not once(ctx, "label.shuffled_apart"):
+                    return
+                _report_split(ctx, one, two, use, (a, b))
+                return
+
+
+def _report_split(ctx: Ctx, one, two, use: Event, pair: tuple[str, str]) -> None:
+    a, b = pair
+    ctx.add(
+        "GL320",
+        "label-order-mismatch",
+        "error",
+        "The inputs and the labels are split by two train_test_split calls, each with its own "
+        "random order",
+        [one[0].node.lineno, two[0].node.lineno, use.node.lineno],
+        "train_test_split shuffles before it splits, and without a shared random_state each "
+        f"call draws its own permutation: {one[2][0]} and {two[2][0]} hold different samples "
+        f"in a different order. The call on the last line treats element i of {a} and of {b} "
+        "as one example, so the labels belong to other images: training accuracy stays near "
+        "the majority share and validation at chance.",
+        "Split the inputs and the labels in one call:\n"
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, "
+        "random_state=0)",
+        [
+            "https://scikit-learn.org/stable/modules/generated/"
+            "sklearn.model_selection.train_test_split.html"
+        ],
+    )
 
 
 def _report(ctx, ev, name, use, pair, mine, theirs, again) -> None:

@@ -11,6 +11,7 @@ casting); any other function in between may scale the pixels and keeps it silent
 from __future__ import annotations
 
 import ast
+import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
@@ -194,3 +195,89 @@ def _crops(ctx: Ctx, n: ast.Call, name: str) -> bool:
     """A function the paste does not define whose name says it crops (``center_crop_224``):
     cropping selects pixels, it does not scale them."""
     return "crop" in name.lower() and name not in ctx.prog.functions
+
+
+declare(
+    "GL242",
+    "train-eval-preprocessing-mismatch",
+    "error",
+    "script",
+    "Predictions on a tensor made by hand, without the ToTensor/Normalize training applies",
+    (REFS["tv_tutorial"],),
+)
+
+
+#: Names a paste calls its network by when it does not show where it was built.
+_MODEL_NAME = re.compile(r"(?i)model|net|classifier|clf|cnn")
+
+
+def _training_pipeline(ctx: Ctx):
+    """The transform of the training data when it scales the pixels (``ToTensor``)."""
+    ts = torch_script(ctx)
+    trained = [d.pipeline for d in ts.datasets if d.role == "train" and d.pipeline is not None]
+    trained += [p for p in ts.pipelines if p.role == "train"]
+    return next((p for p in trained if p.step("ToTensor")), None)
+
+
+@check("torch.hand_made_prediction_input")
+def check_hand_made_prediction_input(ctx: Ctx) -> None:
+    """GL242: the training images go through ``ToTensor()`` (and ``Normalize``); the image
+    predicted is read from disk and turned into a tensor by hand, without them."""
+    if not uses_torch(ctx) or any(f.code == "GL219" for f in ctx.findings):
+        return
+    train = _training_pipeline(ctx)
+    if train is None:
+        return
+    ts = torch_script(ctx)
+    normalised = train.step("Normalize") is not None
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if not c.node.args or not isinstance(f, ast.Name | ast.Attribute):
+            continue
+        model = ts.model_of(f, c.ev)
+        unseen = (
+            model is None
+            and isinstance(f, ast.Name)
+            and _MODEL_NAME.search(f.id) is not None
+            and ctx.prog.lookup(f.id, c.ev.idx, c.ev.scope) is None
+        )
+        if model is None and not unseen:
+            continue
+        found = hand_made_tensor(ctx, c.node.args[0], c.ev)
+        if found is None or (found[2] == "unit" and not normalised):
+            continue
+        if not once(ctx, "torch.hand_made_prediction_input"):
+            return
+        read, made, scale = found
+        missing = "ToTensor()" + (" and Normalize" if normalised else "")
+        if scale == "unit":
+            missing = "Normalize"
+        inferred = model is None or model.kind == "inferred"
+        ctx.add(
+            "GL242",
+            "train-eval-preprocessing-mismatch",
+            "warning" if inferred else "error",
+            f"The image predicted skips the {missing} the training images go through",
+            [train.line, read, made, c.node.lineno],
+            f"The training transform (line {train.line}) turns each image into [0, 1] floats"
+            + (" and normalises them with its mean and std" if normalised else "")
+            + ". The image predicted here is read from disk and made a tensor by hand, "
+            + (
+                "divided by 255 but never normalised"
+                if scale == "unit"
+                else "its pixels left at 0..255"
+            )
+            + f": {ast.unparse(f)} sees inputs on another scale than every image it learned "
+            "from, and its predictions are near constant or wrong although validation "
+            "accuracy was high"
+            + (
+                f" (inferred: {ast.unparse(f)} is taken to be the network trained on those images)."
+                if inferred
+                else "."
+            ),
+            "Predict through the evaluation transform of training (deterministic, the same "
+            "ToTensor and Normalize):\n"
+            "x = eval_tf(Image.open(path).convert('RGB')).unsqueeze(0)",
+            [REFS["tv_tutorial"]],
+        )
+        return

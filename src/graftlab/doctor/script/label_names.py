@@ -1,0 +1,255 @@
+"""Class names given to a prediction in another order than the labels were numbered in, with
+no listing in sight: the two names of a binary threshold, and a literal name → index table
+read back through a list in another order.
+
+- A folder loader numbers the classes by their sorted folder names, so with two classes the
+  sigmoid's "above 0.5" is the name that sorts *last*. ``"cat" if p > 0.5 else "dog"`` calls
+  every dog a cat and every cat a dog: a well-trained model reads as one that is always wrong.
+- ``{"normal": 0, "pneumonia": 1, "covid": 2}`` numbers the labels the model learns; a names
+  list built as ``sorted(label_dict)`` or typed in another order names index 0 "covid".
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from graftlab.doctor._checks import declare
+from graftlab.doctor.script._rules import Ctx, check
+from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import Event, Ref
+from graftlab.doctor.script.knowledge import REFS
+from graftlab.doctor.script.label_rules import indexed_by_prediction, numbering_loaders
+
+declare(
+    "GL323",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "A binary threshold names its two classes the other way round from the loader's indices",
+    (REFS["keras_idfd"], REFS["tv_tutorial"]),
+)
+declare(
+    "GL324",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "Class names read in another order than the name → index table that numbered the labels",
+    (REFS["keras_idfd"],),
+)
+
+#: Calls whose result is a score to threshold: Keras' predict, a sigmoid applied in PyTorch.
+_SCORERS = {"predict", "predict_on_batch", "predict_proba", "sigmoid", "expit"}
+_WORD = re.compile(r"[A-Za-z][\w-]*")
+
+
+def _scored(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
+    """Whether ``node``'s value is computed from a model's score."""
+    for ref in ctx.prog.deps(node, ev, limit=30):
+        for m in ast.walk(ref.node):
+            if isinstance(m, ast.Call):
+                f = m.func
+                if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in _SCORERS:
+                    return True
+    return False
+
+
+def _threshold(test: ast.expr) -> tuple[ast.expr, bool] | None:
+    """(the thresholded value, whether the first branch is the high side) of ``p > 0.5``,
+    ``p >= t``, ``0.5 < p``, ``p < 0.5``; None for any other test."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    high = isinstance(op, ast.Gt | ast.GtE)
+    if not high and not isinstance(op, ast.Lt | ast.LtE):
+        return None
+    for value, bound, first_high in ((left, right, high), (right, left, not high)):
+        if (
+            isinstance(bound, ast.Constant)
+            and isinstance(bound.value, float)
+            and (0 < bound.value < 1)
+        ):
+            return value, first_high
+    return None
+
+
+def _said(part: ast.AST | list[ast.stmt]) -> str | None:
+    """The one string a branch says (``label = "cat"``, ``print("It is a cat")``), or None."""
+    nodes = part if isinstance(part, list) else [part]
+    texts = [
+        n.value
+        for st in nodes
+        for n in ast.walk(st)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.strip()
+    ]
+    return texts[0] if len(texts) == 1 else None
+
+
+def _names(high: str, low: str) -> tuple[str, str] | None:
+    """The class names two messages differ by: ``("dog", "cat")`` from "It is a dog !" and
+    "It is a cat !"; None when they differ by more than a short name each."""
+    a, b = _WORD.findall(high), _WORD.findall(low)
+    while a and b and a[0].lower() == b[0].lower():
+        a, b = a[1:], b[1:]
+    while a and b and a[-1].lower() == b[-1].lower():
+        a, b = a[:-1], b[:-1]
+    if not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
+        return None
+    return " ".join(a), " ".join(b)
+
+
+def _branches(ev: Event):
+    """(test, first branch, other branch, line) of the ``if`` or conditional expression of a
+    statement."""
+    n = ev.node
+    if isinstance(n, ast.If) and n.orelse:
+        yield n.test, n.body, n.orelse, n.lineno
+        return
+    if isinstance(n, ast.If | ast.For | ast.While | ast.With | ast.Try):
+        return
+    for m in ast.walk(n):
+        if isinstance(m, ast.IfExp):
+            yield m.test, m.body, m.orelse, m.lineno
+
+
+@check("common.binary_threshold_names")
+def check_binary_threshold_names(ctx: Ctx) -> None:
+    """GL323: ``"cat" if model.predict(x) > 0.5 else "dog"`` after a loader that numbers the
+    sorted folder names: index 1 (above the threshold) is the name that sorts last."""
+    loaders = numbering_loaders(ctx)
+    if not loaders:
+        return
+    for ev in ctx.prog.events:
+        for test, first, other, line in _branches(ev):
+            found = _threshold(test)
+            if found is None or not _scored(ctx, found[0], ev):
+                continue
+            said = _said(first), _said(other)
+            if None in said:
+                continue
+            high, low = said if found[1] else said[::-1]
+            names = _names(high, low)
+            if names is None or names[0].lower() >= names[1].lower():
+                continue
+            if not once(ctx, "binary_threshold_names"):
+                return
+            _report_threshold(ctx, loaders[0], line, *names)
+
+
+def _report_threshold(ctx: Ctx, loader, line: int, high: str, low: str) -> None:
+    ctx.add(
+        "GL323",
+        "label-order-mismatch",
+        "warning",
+        f"Scores above the threshold are called {high!r}, but the loader gives {high!r} index 0",
+        [loader.node.lineno, line],
+        f"{loader.name} numbers the classes by their sorted folder names, so with two classes "
+        f"index 0 is {min(high, low, key=str.lower)!r} and index 1, the one a sigmoid's score "
+        f"above the threshold stands for, is {max(high, low, key=str.lower)!r}. This code "
+        f"calls a high score {high!r}: every image gets the other class's name, and a model "
+        "that learned well looks as if it were always wrong (inferred: the class folders are "
+        f"taken to be named like {high!r} and {low!r}, or in the same order).",
+        "Read the name from the loader instead of typing it:\n"
+        "names = {v: k for k, v in train_gen.class_indices.items()}  # Keras\n"
+        "label = names[int(score > 0.5)]\n"
+        "# torchvision: train_set.classes[int(score > 0.5)]",
+        [REFS["keras_idfd"], REFS["tv_tutorial"]],
+    )
+
+
+def _numbering(value: object) -> list[str] | None:
+    """Names in index order of a literal table that numbers labels (``{"dog": 0, "cat": 1}``)."""
+    if not (isinstance(value, dict) and len(value) >= 2):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, int) for k, v in value.items()):
+        return None
+    if sorted(value.values()) != list(range(len(value))):
+        return None
+    return sorted(value, key=value.get)
+
+
+def _order(ctx: Ctx, node: ast.expr, at: Event | Ref, tables: dict) -> tuple[list, str] | None:
+    """(names, how) of a names list whose order the code fixes: ``sorted(table)`` /
+    ``list(table)`` / ``list(table.keys())`` of a literal table, or a list of strings."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1:
+        inner = node.args[0]
+        if (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr == "keys"
+            and not inner.args
+        ):
+            inner = inner.func.value
+        if isinstance(inner, ast.Name) and inner.id in tables and not node.keywords:
+            written = tables[inner.id][1]
+            if node.func.id == "sorted":
+                return sorted(written), f"sorted({inner.id})"
+            if node.func.id in ("list", "tuple"):
+                return list(written), f"{node.func.id}({inner.id}), the order the keys are written"
+    if not isinstance(node, ast.List | ast.Tuple | ast.Name):
+        return None
+    value = ctx.prog.const(node, at.idx, at.scope)
+    if isinstance(value, list | tuple) and len(value) >= 2:
+        return (list(value), "as written") if all(isinstance(v, str) for v in value) else None
+    return None
+
+
+def _tables(ctx: Ctx) -> dict[str, tuple[list[str], list[str], int]]:
+    """Literal name → index tables: (names in index order, names as written, line)."""
+    out = {}
+    for ev in ctx.prog.events:
+        n = ev.node
+        if (
+            isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and isinstance(n.value, ast.Dict)  # a literal table: nothing else is evaluated
+        ):
+            value = ctx.prog.const(n.value, ev.idx, ev.scope)
+            numbered = _numbering(value)
+            if numbered is not None:
+                out[n.targets[0].id] = (numbered, list(value), n.lineno)
+    return out
+
+
+@check("common.table_read_in_another_order")
+def check_table_order(ctx: Ctx) -> None:
+    """GL324: a literal name → index table numbers the labels; the list that names the
+    predictions holds the same names in another order."""
+    tables = _tables(ctx)
+    if not tables:
+        return
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        t = n.targets[0]
+        if not isinstance(t, ast.Name) or t.id in tables:
+            continue
+        got = _order(ctx, n.value, ev, tables)
+        if got is None:
+            continue
+        names, how = got
+        for table, (numbered, _, tline) in tables.items():
+            if sorted(names) != sorted(numbered) or names == numbered:
+                continue
+            used = indexed_by_prediction(ctx, t.id, ev.idx)
+            if not used or not once(ctx, "table_order", t.id):
+                continue
+            ctx.add(
+                "GL324",
+                "label-order-mismatch",
+                "warning",
+                f"{t.id} names the predicted indices in another order than {table} numbered "
+                "the labels",
+                [tline, n.lineno, used],
+                f"{table} gives the labels the indices "
+                f"{ {name: i for i, name in enumerate(numbered)} }, "
+                f"so the model's output i means {table}'s name with value i. {t.id} ({how}) "
+                f"lists {names}: {t.id}[prediction] names index 0 {names[0]!r} instead of "
+                f"{numbered[0]!r}, and so on for every index that moved (inferred: {table} is "
+                "taken to number the labels the model was trained on).",
+                f"Invert the table that numbered the labels:\n"
+                f"{t.id} = {{i: name for name, i in {table}.items()}}",
+                [REFS["keras_idfd"]],
+            )

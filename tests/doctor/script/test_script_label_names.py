@@ -1,0 +1,116 @@
+"""Class names given to a prediction in another order than the labels were numbered in
+(label_names: GL323 binary thresholds, GL324 literal name → index tables)."""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+
+def _orders(src: str) -> list:
+    return [
+        f
+        for f in check_script(src, filename="post.py")
+        if f.category == "label-order-mismatch" and f.severity in ("error", "warning")
+    ]
+
+
+THRESHOLD = """\
+import numpy as np
+from keras.preprocessing import image
+from keras.preprocessing.image import ImageDataGenerator
+train_gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory(
+    "data/train", target_size=(150, 150), class_mode="binary"
+)
+model.fit(train_gen, epochs=10)
+x = np.expand_dims(image.img_to_array(image.load_img("1.jpg", target_size=(150, 150))) / 255, 0)
+result = model.predict(x)
+if result[0][0] > 0.5:
+    print("It is a cat !")
+else:
+    print("It is a dog !")
+"""
+
+
+def test_a_high_score_named_by_the_name_that_sorts_first():
+    (f,) = _orders(THRESHOLD)
+    assert f.code == "GL323" and f.severity == "warning"
+    assert "'cat'" in f.title and "post.py:4:" in f.evidence and "post.py:10:" in f.evidence
+    assert "inferred" in f.explanation
+    swapped = THRESHOLD.replace("a cat", "a XX").replace("a dog", "a cat").replace("a XX", "a dog")
+    assert _orders(swapped) == []
+    # the same test written the other way round, and as a conditional expression
+    assert _orders(THRESHOLD.replace("result[0][0] > 0.5", "0.5 >= result[0][0]")) == []
+    ternary = THRESHOLD.split("if result")[0] + 'label = "cat" if result[0][0] > 0.5 else "dog"\n'
+    (f,) = _orders(ternary)
+    assert f.code == "GL323"
+
+
+def test_pytorch_sigmoid_after_image_folder():
+    src = """\
+import torch
+from torchvision import datasets
+train_set = datasets.ImageFolder("data/train", transform=tf)
+with torch.no_grad():
+    p = torch.sigmoid(model(img)).item()
+verdict = "malignant" if p < 0.5 else "benign"
+"""
+    (f,) = _orders(src)
+    assert "'benign'" in f.title
+    assert (
+        _orders(
+            src.replace('"malignant" if p < 0.5', '"benign" if p < 0.5').replace(
+                'else "benign"', 'else "malignant"'
+            )
+        )
+        == []
+    )
+
+
+def test_no_sorting_loader_or_no_prediction_is_silent():
+    no_loader = THRESHOLD.replace(
+        "ImageDataGenerator(rescale=1 / 255).flow_from_directory(", "load("
+    )
+    assert _orders(no_loader) == []
+    named = THRESHOLD.replace('class_mode="binary"', 'class_mode="binary", classes=["dog", "cat"]')
+    assert [f for f in _orders(named) if f.code == "GL323"] == []
+    not_a_score = THRESHOLD.replace("if result[0][0] > 0.5", "if history.history['acc'][-1] > 0.5")
+    assert _orders(not_a_score) == []
+
+
+TABLE = """\
+import os
+import cv2
+import numpy as np
+from keras.utils import to_categorical
+label_dict = {"normal": 0, "pneumonia": 1, "covid": 2}
+X, y = [], []
+for name, idx in label_dict.items():
+    for f in os.listdir(os.path.join("data", name)):
+        X.append(cv2.resize(cv2.imread(os.path.join("data", name, f)), (224, 224)))
+        y.append(idx)
+model.fit(np.array(X) / 255.0, to_categorical(y), epochs=10)
+class_names = sorted(label_dict)
+p = model.predict(img[None])
+print(class_names[np.argmax(p)])
+"""
+
+
+def test_names_sorted_from_a_table_that_numbered_otherwise():
+    (f,) = _orders(TABLE)
+    assert f.code == "GL324" and "sorted(label_dict)" in f.explanation
+    assert "post.py:5:" in f.evidence and "post.py:14:" in f.evidence
+    assert _orders(TABLE.replace("sorted(label_dict)", "list(label_dict)")) == []
+    inverted = TABLE.replace(
+        "class_names = sorted(label_dict)", "class_names = {i: n for n, i in label_dict.items()}"
+    )
+    assert _orders(inverted) == []
+
+
+def test_names_typed_in_another_order_than_the_table():
+    typed = TABLE.replace("sorted(label_dict)", '["covid", "normal", "pneumonia"]')
+    (f,) = _orders(typed)
+    assert f.code == "GL324"
+    same = TABLE.replace("sorted(label_dict)", '["normal", "pneumonia", "covid"]')
+    assert _orders(same) == []
+    # a list of the names that is never read with a prediction
+    assert _orders(typed.replace("class_names[np.argmax(p)]", "class_names")) == []

@@ -1,0 +1,90 @@
+"""GL110 "two scalings": correct programs that once read as two (keras_pre).
+
+Each test has the misread program and the same program with a real second scaling, which must
+still be reported.
+"""
+
+from __future__ import annotations
+
+from graftlab.doctor.script import check_script
+
+HEAD = """\
+import numpy as np
+from keras.applications.vgg16 import VGG16, preprocess_input
+from keras.preprocessing.image import ImageDataGenerator
+from keras.layers import Dense, Flatten
+from keras.models import Model
+base = VGG16(weights="imagenet", include_top=False, input_shape=(224, 224, 3))
+model = Model(base.input, Dense(2, activation="softmax")(Flatten()(base.output)))
+"""
+
+
+def _pixels(src: str) -> list:
+    return [
+        (f.severity, f.title)
+        for f in check_script(HEAD + src, filename="post.py")
+        if f.code == "GL110"
+    ]
+
+
+SIDE_VALUE = """\
+def to_display(img):
+    return img / 255.
+
+def prep(img):
+    out = preprocess_input(img)
+    shown = to_display(img)
+    return out
+
+gen = ImageDataGenerator(preprocessing_function=prep).flow_from_directory("data/train")
+model.fit(gen, epochs=3)
+"""
+
+
+def test_a_scaling_of_another_value_inside_the_function_is_not_applied():
+    assert _pixels(SIDE_VALUE) == []
+    # the scaled copy is what the function returns: two scalings
+    assert _pixels(
+        SIDE_VALUE.replace(
+            "out = preprocess_input(img)", "out = preprocess_input(img)\n    out = to_display(out)"
+        )
+    ) == [("error", "VGG16 expects 'caffe' preprocessing but gets two scalings")]
+
+
+def test_a_plot_of_a_scaled_copy_is_not_applied():
+    plotted = SIDE_VALUE.replace("shown = to_display(img)", "plt.imshow(img / 255.)")
+    assert _pixels(plotted) == []
+
+
+ALTERNATIVES = """\
+PRETRAINED = True
+datagen = ImageDataGenerator(
+    preprocessing_function=lambda x: preprocess_input(x) if PRETRAINED else x / 255.
+)
+gen = datagen.flow_from_directory("data/train")
+model.fit(gen, epochs=3)
+"""
+
+
+def test_one_scaling_or_the_other_of_a_conditional_expression_is_not_two():
+    assert _pixels(ALTERNATIVES) == []
+    both = ALTERNATIVES.replace(
+        "preprocess_input(x) if PRETRAINED else x / 255.", "preprocess_input(x) / 255."
+    )
+    assert [s for s, _ in _pixels(both)] == ["error"]
+
+
+BATCHES = """\
+model.load_weights("best.h5")
+datagen = ImageDataGenerator(preprocessing_function=preprocess_input)
+test_gen = datagen.flow_from_directory("data/test", shuffle=False)
+for x_batch, y_batch in test_gen:
+    p = model.predict(x_batch)
+    break
+"""
+
+
+def test_batches_drawn_from_a_generator_carry_its_preprocessing():
+    assert _pixels(BATCHES) == []  # once read as raw pixels: the keyword was not followed
+    raw = BATCHES.replace("preprocessing_function=preprocess_input", "horizontal_flip=False")
+    assert [s for s, _ in _pixels(raw)] == ["warning"]
