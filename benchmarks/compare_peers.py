@@ -108,7 +108,13 @@ def write_data(s: Settings) -> Path:
     return fashion_mnist_folders(root, n_train=s.n_train, seed=s.seed, n_test=s.n_test)
 
 
-def runner_commands(s: Settings, data: Path, strategies: list[str], fastai_variants: list[str]):
+def runner_commands(
+    s: Settings,
+    data: Path,
+    strategies: list[str],
+    fastai_variants: list[str],
+    timm_lrs: tuple[str, ...] = ("1e-3",),
+):
     """name -> command line, in the order they run."""
     common_args = ["--data", str(data), "--image-size", str(s.image_size)]
     seeded = [*common_args, "--seed", str(s.seed)]
@@ -151,14 +157,19 @@ def runner_commands(s: Settings, data: Path, strategies: list[str], fastai_varia
             "--variant",
             variant,
         ]
-    cmds["timm-train"] = [
-        py,
-        str(PEERS / "timm_train_run.py"),
-        *seeded,
-        *work,
-        "--epochs",
-        str(s.peer_epochs),
-    ]
+    for i, lr in enumerate(timm_lrs):
+        # the first rate is the recipe's own; the others are named by their rate
+        label = "timm-train" if i == 0 else f"timm-train-lr{lr}"
+        cmds[label] = [
+            py,
+            str(PEERS / "timm_train_run.py"),
+            *seeded,
+            *work,
+            "--epochs",
+            str(s.peer_epochs),
+            # the recipe's own rate is the runner's default: its command line stays as kept
+            *(["--lr", lr, "--label", label] if (i, lr) != (0, "1e-3") else []),
+        ]
     return cmds
 
 
@@ -616,7 +627,14 @@ def main() -> None:
     parser.add_argument(
         "--fastai-variants",
         default="default,lrfind",
-        help="fastai recipes, comma list of default,lrfind,tuned,bf16 (see peers/fastai_run.py)",
+        help="fastai recipes, comma list of default,lrfind,tuned,bf16,lrfind-frozen-bn,"
+        "lrfind-mult5 (see peers/fastai_run.py)",
+    )
+    parser.add_argument(
+        "--timm-lrs",
+        default="1e-3",
+        help="AdamW peak rates of timm's train.py, comma list: the first is the recipe's, "
+        "each other one a runner timm-train-lrRATE",
     )
     parser.add_argument("--shape", choices=SHAPES, default="fmnist5k")
     parser.add_argument(
@@ -634,7 +652,11 @@ def main() -> None:
     )
     data = write_data(settings)
     cmds = runner_commands(
-        settings, data, args.strategies.split(","), args.fastai_variants.split(",")
+        settings,
+        data,
+        args.strategies.split(","),
+        args.fastai_variants.split(","),
+        tuple(args.timm_lrs.split(",")),
     )
     skip = [s for s in args.skip.split(",") if s]
     results = {}

@@ -20,6 +20,13 @@ Variants:
            fp32 channels_last one on an AVX512-BF16 CPU without AMX (graftlab's execution
            measurement, printed in each training log), so the expert's choice on this
            machine is channels_last without bf16.
+  lrfind-frozen-bn  lrfind with ``vision_learner(train_bn=False)``: the body's BatchNorm
+           layers keep their ImageNet statistics and weights while the body is frozen (fastai's
+           default, ``train_bn=True``, trains them and re-estimates their statistics in the
+           frozen epoch). Not a recipe fastai teaches: the experiment behind the explanation of
+           why fastai ends below a linear probe on the same backbone (benchmarks/README.md).
+  lrfind-mult5  lrfind with ``lr_mult=5`` instead of 100: the body trains at a fifth of the
+           head's rate instead of a hundredth (the second half of that experiment).
   bf16     ChannelsLast plus bf16 autocast, for CPUs with AMX. fastai's own ``to_bf16``
            enters ``autocast("cuda")`` and so does nothing on a CPU; the five-line callback
            below is what an expert would add.
@@ -112,12 +119,16 @@ CALLBACKS = {
     "default": [],
     "tuned": [ChannelsLast],
     "lrfind": [ChannelsLast],
+    "lrfind-frozen-bn": [ChannelsLast],
+    "lrfind-mult5": [ChannelsLast],
     "bf16": [ChannelsLast, CpuBf16],
 }
 RECIPES = {
     "default": "fp32",
     "tuned": "ChannelsLast, fp32",
     "lrfind": "ChannelsLast, fp32, lr_find valley",
+    "lrfind-frozen-bn": "ChannelsLast, fp32, lr_find valley, train_bn=False",
+    "lrfind-mult5": "ChannelsLast, fp32, lr_find valley, lr_mult=5",
     "bf16": "ChannelsLast + CPU bf16",
 }
 #: how each variant's curve points are scored: the precision and layout it trains in
@@ -125,6 +136,8 @@ SCORING = {
     "default": {},
     "tuned": {"channels_last": True},
     "lrfind": {"channels_last": True},
+    "lrfind-frozen-bn": {"channels_last": True},
+    "lrfind-mult5": {"channels_last": True},
     "bf16": {"channels_last": True, "bf16": True},
 }
 
@@ -175,6 +188,7 @@ def main() -> None:
         metrics=accuracy,
         pretrained=True,
         pretrained_cfg_overlay={"file": str(weights)},
+        **({"train_bn": False} if args.variant == "lrfind-frozen-bn" else {}),
     )
     learn.add_cbs([cb() for cb in CALLBACKS[args.variant]])
 
@@ -189,7 +203,7 @@ def main() -> None:
     setup_seconds = clock.elapsed()
     lr_find = None
     with learn.no_bar():
-        if args.variant == "lrfind":
+        if args.variant.startswith("lrfind"):
             found = learn.lr_find(show_plot=False)
             lrs, losses = learn.recorder.lrs, learn.recorder.losses
             step = max(1, len(lrs) // 50)
@@ -203,6 +217,8 @@ def main() -> None:
             }
             common.log(f"lr_find: valley {found.valley:.2e} in {lr_find['seconds']} s")
         base_lr = {"base_lr": lr_find["valley"]} if lr_find else {}
+        if args.variant == "lrfind-mult5":
+            base_lr["lr_mult"] = 5
         learn.fine_tune(args.epochs, freeze_epochs=args.freeze_epochs, cbs=[curve_cb], **base_lr)
     wall = clock.elapsed()
     clock.pause()

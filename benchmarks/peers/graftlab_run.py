@@ -178,16 +178,19 @@ def main() -> None:
             "test_accuracy": summary["probe"]["test"]["accuracy"],
         }
     ]
+    selected = summary[summary["selected"]]
     if summary.get("finetune"):
+        # the run's end is the model it exports (the fine-tuned one, the probe, or the weights
+        # halfway between them on a small validation split), as test_accuracy below
         curve.append(
             {
                 "phase": "finetune",
                 "seconds": round(wall, 2),
-                "val_accuracy": summary["finetune"]["val"]["accuracy"],
-                "test_accuracy": summary["finetune"]["test"]["accuracy"],
+                "selected": summary["selected"],
+                "val_accuracy": selected["val"]["accuracy"],
+                "test_accuracy": selected["test"]["accuracy"],
             }
         )
-    selected = summary[summary["selected"]]
     feature_seconds = t.get("features_train", 0.0) + t.get("features_val", 0.0)
     epochs = finetune_epochs(run_dir / "results.csv")
     # epochs run, not asked for: auto sizes them, early stopping may end sooner

@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=112)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--lr", type=float, default=1e-3, help="AdamW peak lr")
+    parser.add_argument("--label", default="timm-train", help="the runner's name in the results")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -132,7 +133,7 @@ def main() -> None:
     weights = packaged_weights(work)
     classes = sorted(p.name for p in (root / "train").iterdir())
     out = work / "timm-output"
-    experiment = f"lite0-{args.image_size}-s{args.seed}-e{args.epochs}"
+    experiment = f"lite0-{args.image_size}-s{args.seed}-e{args.epochs}-lr{args.lr:g}"
     if (out / experiment).exists():
         import shutil
 
@@ -216,7 +217,7 @@ def main() -> None:
     n_train = sum(1 for _ in (root / "train").rglob("*.png"))
     common.emit(
         {
-            "runner": "timm-train",
+            "runner": args.label,
             "recipe": (
                 f"timm train.py --pretrained-path (packaged) --opt adamw --lr {args.lr} "
                 f"--weight-decay 0.05 --sched cosine --warmup-epochs 1 --epochs {args.epochs} "
