@@ -114,6 +114,7 @@ def runner_commands(
     strategies: list[str],
     fastai_variants: list[str],
     timm_lrs: tuple[str, ...] = ("1e-3",),
+    timm_scales: tuple[str, ...] = (),
 ):
     """name -> command line, in the order they run."""
     common_args = ["--data", str(data), "--image-size", str(s.image_size)]
@@ -169,6 +170,22 @@ def runner_commands(
             str(s.peer_epochs),
             # the recipe's own rate is the runner's default: its command line stays as kept
             *(["--lr", lr, "--label", label] if (i, lr) != (0, "1e-3") else []),
+        ]
+    for scale in timm_scales:  # the recipe's rate, a gentler crop than timm's ImageNet default
+        label = f"timm-train-scale{scale}"
+        cmds[label] = [
+            py,
+            str(PEERS / "timm_train_run.py"),
+            *seeded,
+            *work,
+            "--epochs",
+            str(s.peer_epochs),
+            "--lr",
+            timm_lrs[0],
+            "--scale-min",
+            scale,
+            "--label",
+            label,
         ]
     return cmds
 
@@ -636,6 +653,12 @@ def main() -> None:
         help="AdamW peak rates of timm's train.py, comma list: the first is the recipe's, "
         "each other one a runner timm-train-lrRATE",
     )
+    parser.add_argument(
+        "--timm-scales",
+        default="",
+        help="RandomResizedCrop smallest areas for further timm runners timm-train-scaleS, "
+        "comma list (timm's default is 0.08)",
+    )
     parser.add_argument("--shape", choices=SHAPES, default="fmnist5k")
     parser.add_argument(
         "--peer-epochs",
@@ -657,6 +680,7 @@ def main() -> None:
         args.strategies.split(","),
         args.fastai_variants.split(","),
         tuple(args.timm_lrs.split(",")),
+        tuple(x for x in args.timm_scales.split(",") if x),
     )
     skip = [s for s in args.skip.split(",") if s]
     results = {}

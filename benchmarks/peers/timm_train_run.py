@@ -108,6 +108,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--lr", type=float, default=1e-3, help="AdamW peak lr")
     parser.add_argument("--label", default="timm-train", help="the runner's name in the results")
+    parser.add_argument(
+        "--scale-min",
+        type=float,
+        default=None,
+        help="RandomResizedCrop's smallest area (train.py --scale MIN 1); default: timm's 0.08",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -134,6 +140,8 @@ def main() -> None:
     classes = sorted(p.name for p in (root / "train").iterdir())
     out = work / "timm-output"
     experiment = f"lite0-{args.image_size}-s{args.seed}-e{args.epochs}-lr{args.lr:g}"
+    if args.scale_min is not None:
+        experiment += f"-scale{args.scale_min:g}"
     if (out / experiment).exists():
         import shutil
 
@@ -164,6 +172,8 @@ def main() -> None:
         "--checkpoint-hist", str(args.epochs),
         "--output", str(out), "--experiment", experiment,
     ]  # fmt: skip
+    if args.scale_min is not None:
+        cmd += ["--scale", str(args.scale_min), "1.0"]
     common.log("running " + " ".join(cmd[1:]))
     proc = subprocess.run(cmd, cwd=args.timm_scripts, stdout=sys.stderr, stderr=sys.stderr)
     if proc.returncode != 0:
@@ -222,7 +232,13 @@ def main() -> None:
                 f"timm train.py --pretrained-path (packaged) --opt adamw --lr {args.lr} "
                 f"--weight-decay 0.05 --sched cosine --warmup-epochs 1 --epochs {args.epochs} "
                 f"--smoothing 0.1 --batch-size {args.batch_size} --img-size {args.image_size} "
-                "--channels-last, fp32, timm's default augmentation; best on validation"
+                "--channels-last, fp32, "
+                + (
+                    f"timm's default augmentation with --scale {args.scale_min:g} 1"
+                    if args.scale_min is not None
+                    else "timm's default augmentation"
+                )
+                + "; best on validation"
             ),
             "n_train": n_train,
             "n_val": sum(1 for _ in (root / "validation").rglob("*.png")),
