@@ -158,35 +158,15 @@ def runner_commands(
             "--variant",
             variant,
         ]
+    timm = [py, str(PEERS / "timm_train_run.py"), *seeded, *work, "--epochs", str(s.peer_epochs)]
     for i, lr in enumerate(timm_lrs):
         # the first rate is the recipe's own; the others are named by their rate
         label = "timm-train" if i == 0 else f"timm-train-lr{lr}"
-        cmds[label] = [
-            py,
-            str(PEERS / "timm_train_run.py"),
-            *seeded,
-            *work,
-            "--epochs",
-            str(s.peer_epochs),
-            # the recipe's own rate is the runner's default: its command line stays as kept
-            *(["--lr", lr, "--label", label] if (i, lr) != (0, "1e-3") else []),
-        ]
+        # the recipe's own rate is the runner's default: its command line stays as kept
+        cmds[label] = timm + (["--lr", lr, "--label", label] if (i, lr) != (0, "1e-3") else [])
     for scale in timm_scales:  # the recipe's rate, a gentler crop than timm's ImageNet default
         label = f"timm-train-scale{scale}"
-        cmds[label] = [
-            py,
-            str(PEERS / "timm_train_run.py"),
-            *seeded,
-            *work,
-            "--epochs",
-            str(s.peer_epochs),
-            "--lr",
-            timm_lrs[0],
-            "--scale-min",
-            scale,
-            "--label",
-            label,
-        ]
+        cmds[label] = [*timm, "--lr", timm_lrs[0], "--scale-min", scale, "--label", label]
     return cmds
 
 
