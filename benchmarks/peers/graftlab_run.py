@@ -52,9 +52,17 @@ def graftlab_executable() -> str:
 
 def check_cli(exe: str, needed: tuple[str, ...]) -> str | None:
     """Why ``graftlab train`` cannot run yet, or None when it has every option we pass."""
+    # rich cuts long option names (--save-every-epoch) with an ellipsis at its default 80
+    # columns off a terminal
+    env = {**os.environ, "COLUMNS": "250"}
     try:
         out = subprocess.run(
-            [exe, "train", "--help"], capture_output=True, text=True, timeout=120, check=False
+            [exe, "train", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run {exe}: {exc}"

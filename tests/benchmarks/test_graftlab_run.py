@@ -59,3 +59,12 @@ def test_epoch_points_are_graftlabs_own_scores_of_each_epochs_weights(runner, tm
     summary = json.loads((run / "summary.json").read_text())
     best = torch.load(run / "weights" / "best.pt", weights_only=True)["epoch"]
     assert scored["accuracy"][best] == pytest.approx(summary["finetune"]["test"]["accuracy"])
+
+
+def test_the_cli_check_finds_long_options_off_a_terminal(runner, monkeypatch):
+    # rich cuts "--save-every-epoch" to "--save-every-epo…" at 80 columns: the runner would
+    # refuse to run, saying graftlab has no such option
+    monkeypatch.delenv("COLUMNS", raising=False)
+    exe = runner.graftlab_executable()
+    assert runner.check_cli(exe, ("--save-every-epoch", "--early-stopping-patience")) is None
+    assert "--no-such-option" in runner.check_cli(exe, ("--no-such-option",))
