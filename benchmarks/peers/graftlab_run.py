@@ -110,13 +110,17 @@ def epoch_files(weights: Path) -> list[tuple[int, Path]]:
     return sorted((int(m.group(1)), weights / m.group(0)) for m in found if m)
 
 
-def on_the_clock(written: list[tuple[int, float, float]], start: float) -> tuple[dict, float]:
+def on_the_clock(
+    written: list[tuple[int, float, float]], start: float, test_only: float = 0.0
+) -> tuple[dict, float]:
     """When each epoch ended on the run's clock, and the seconds spent writing the epoch files.
 
     ``written``: ``(epoch, began, ended)`` per epoch file, Unix times: ``began`` is the file's
     own ``time`` (graftlab's Checkpoint takes it when the epoch, its validation and the
     callbacks before the checkpoint are done, then writes the file), ``ended`` its mtime (the
     writing done, fsync included). ``start``: the Unix time the process was started.
+    ``test_only``: seconds of test-only steps done before the fine-tuning (the test split's
+    features, extracted with the other splits'), out of the clock as in the wall time.
 
     Why file times and not the fine-tuning start plus results.csv's epoch seconds: those
     seconds cover the epochs' training and validation only, not the work before the first
@@ -128,7 +132,7 @@ def on_the_clock(written: list[tuple[int, float, float]], start: float) -> tuple
     """
     seconds, extra = {}, 0.0
     for epoch, began, ended in sorted(written):
-        seconds[epoch] = began - start - extra
+        seconds[epoch] = began - start - test_only - extra
         extra += max(0.0, ended - began)
     return seconds, extra
 
@@ -245,7 +249,9 @@ def main() -> None:
     for n, path in kept:
         began = torch.load(path, map_location="cpu", weights_only=True)["time"]
         written.append((n, began, path.stat().st_mtime))
-    epoch_seconds, epoch_weights_seconds = on_the_clock(written, start_unix)
+    # the test features come before the probe and the fine-tuning; "evaluate" after them
+    test_first = t.get("features_test", 0.0)
+    epoch_seconds, epoch_weights_seconds = on_the_clock(written, start_unix, test_first)
     overhead = process_seconds - t["total"]  # interpreter start and imports
     wall = process_seconds - sum(t.get(k, 0.0) for k in TEST_ONLY_STEPS) - epoch_weights_seconds
     probe_seconds = overhead + sum(

@@ -33,6 +33,9 @@ def test_each_epoch_is_timed_without_the_earlier_epoch_files_writing(runner):
     seconds, extra = runner.on_the_clock(written, start=50.0)
     assert seconds == {1: 50.0, 2: 56.0, 3: 63.0}  # 110 - 50 - 4; 120 - 50 - 4 - 3
     assert extra == 8.0  # all three files: out of the run's wall time
+    # test features extracted before the fine-tuning are off the clock, as in the wall time
+    seconds, _ = runner.on_the_clock(written, start=50.0, test_only=20.0)
+    assert seconds == {1: 30.0, 2: 36.0, 3: 43.0}
 
 
 def test_epoch_points_are_graftlabs_own_scores_of_each_epochs_weights(runner, tmp_path):
