@@ -232,6 +232,8 @@ def reuse_problem(name: str, result: dict, key: dict, command: list[str]) -> str
         return "made with another command line"
     if name.startswith("graftlab") and "finetune_epoch_seconds" not in result:
         return "older format, without per-epoch seconds"
+    if name.startswith("graftlab") and "epoch_weights_seconds" not in result:
+        return "older format, without a curve point per fine-tuning epoch"
     return None
 
 
@@ -249,6 +251,16 @@ def accuracy_at(result: dict, seconds: float) -> float | None:
     """Test accuracy of the last curve point reached within ``seconds`` (None if none)."""
     reached = [p for p in result.get("curve", []) if p["seconds"] <= seconds]
     return reached[-1]["test_accuracy"] if reached else None
+
+
+def curve_point_name(point: dict) -> str:
+    """A graftlab curve point in words: its probe, a fine-tuning epoch, or the exported model."""
+    images = f" ({point['test_images']:,} test images)" if point.get("test_images") else ""
+    if point.get("phase") == "epoch":
+        return f"epoch {point['epoch']}{images}"
+    if point.get("phase") == "finetune":
+        return f"exported model ({point.get('selected', '?')}){images}"
+    return f"{point.get('phase', 'point')}{images}"
 
 
 def verdict(ok: bool | None) -> str:
@@ -408,7 +420,8 @@ def top_k_rows(ok: dict[str, dict]) -> list[tuple]:
         build = tk["boundary_cache_built_seconds"]
 
         def step(r: dict, build: float = 0.0) -> str:
-            total = r["timings"]["finetune"]
+            # less the per-epoch weight files written only for the curve (graftlab_run.py)
+            total = r["timings"]["finetune"] - r.get("epoch_weights_seconds", 0.0)
             rest = total - build - sum(r.get("finetune_epoch_seconds", []))
             return f"{total:.1f}s ({rest:.1f}s of it outside the epochs and the build)"
 
@@ -455,6 +468,7 @@ def peer_rows(ok: dict[str, dict]) -> list[tuple]:
         target = best["test_accuracy"]
         reach = common.time_to_accuracy(default["curve"], target)
         share = reach / best["wall_seconds"] if reach is not None else None
+        point = next((p for p in default["curve"] if p["test_accuracy"] >= target), None)
         rows.append(
             (
                 f"graftlab-lp-ft time to the best peer's ({best_name}) final accuracy / "
@@ -463,7 +477,9 @@ def peer_rows(ok: dict[str, dict]) -> list[tuple]:
                 f"≤ 1/2 ({BEST_PEER_TIME_SHARE_MAX:.3f})",
                 verdict(share is not None and share <= BEST_PEER_TIME_SHARE_MAX),
                 f"{reach if reach is not None else '-'}s / {best['wall_seconds']}s "
-                f"(accuracy {target:.4f})",
+                f"(accuracy {target:.4f}"
+                + (f"; reached by graftlab's {curve_point_name(point)}" if point else "")
+                + ")",
             )
         )
         at = accuracy_at(default, best["wall_seconds"])
@@ -590,7 +606,8 @@ def markdown(results: dict[str, dict], rows, settings: Settings, data: Path) -> 
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines += [
         "",
-        "wall s: to a trained model (graftlab: the process less its test-only steps). img/s: "
+        "wall s: to a trained model (graftlab: the process less its test-only steps and the "
+        "per-epoch weight files it writes for the curve). img/s: "
         "training images per second for fine-tuning runs (graftlab: mean over its epochs, "
         "from results.csv), forward images per second for bare-forward, feature images per "
         "second (decoding included) for graftlab lp runs. epoch s: mean seconds of a "

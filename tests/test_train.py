@@ -80,6 +80,7 @@ def test_run_directory_has_every_file_of_the_contract(data, tmp_path):
         "predictions/test.npz",
     ):
         assert (run / name).is_file(), name
+    assert not list((run / "weights").glob("epoch-*"))  # only with save_every_epoch
     summary = json.loads((run / "summary.json").read_text())
     assert summary["selected"] in ("probe", "finetune", "interpolated") and summary["reason"]
     assert summary["interpolated"]["alpha"] == 0.5 and "accuracy" in summary["interpolated"]["val"]
@@ -270,6 +271,23 @@ def test_lp_strategy_skips_the_trainer(data, tmp_path, monkeypatch):
     result = run_training(data, _config(strategy="lp"), run_dir=tmp_path / "run", **QUIET)
     assert result.summary["selected"] == "probe" and result.summary["finetune"] is None
     assert [r["phase"] for r in _rows(result.run_dir)] == ["probe"]
+
+
+def test_save_every_epoch_keeps_each_epochs_weights_that_load_and_predict(data, tmp_path):
+    import graftlab
+
+    config = _config(epochs=2, save_every_epoch=True)
+    run = run_training(data, config, run_dir=tmp_path / "run", **QUIET).run_dir
+    files = sorted(p.name for p in (run / "weights").iterdir())
+    assert files == ["best.pt", "epoch-1.pt", "epoch-2.pt", "last.pt"]
+    images = [str(p) for p in sorted(data.rglob("*.png"))[::6]]
+    models = {n: graftlab.load(run, weights=f"epoch-{n}") for n in (1, 2)}
+    head = {n: m.model_.get_classifier().weight for n, m in models.items()}
+    assert not torch.equal(head[1], head[2])  # two epochs, two models
+    probs = {n: m.predict_proba(images) for n, m in models.items()}
+    best = torch.load(run / "weights" / "best.pt", weights_only=True)["epoch"]
+    by_best = graftlab.load(run, weights=run / "weights" / "best.pt").predict_proba(images)
+    np.testing.assert_array_equal(probs[best], by_best)
 
 
 def test_resume_continues_an_interrupted_run(data, tmp_path):

@@ -202,17 +202,28 @@ class ImageClassifier:
         return f"ImageClassifier(backbone={self.backbone!r}, strategy={self.strategy!r}{extra})"
 
 
-def load(path: str | os.PathLike, *, device: str | None = None) -> ImageClassifier:
+def load(
+    path: str | os.PathLike,
+    *,
+    device: str | None = None,
+    weights: str | os.PathLike | None = None,
+) -> ImageClassifier:
     """A fitted :class:`ImageClassifier` from a run directory or an artifact directory.
 
     Args:
         path: ``runs/train/<name>`` or ``runs/train/<name>/model``.
         device: Override the stored device (``"cpu"``, ``"cuda"``).
+        weights: Other weights of the same run instead of the exported model's, with the
+            run's preprocessing and execution: a file such as ``weights/best.pt`` or, with
+            ``save_every_epoch``, ``weights/epoch-2.pt``, or its name in the run's
+            ``weights/`` folder (``"epoch-2"``).
     """
-    from graftlab.artifacts import load_artifact
+    from graftlab.artifacts import load_artifact, load_weights
     from graftlab.hardware import Execution
 
     art = load_artifact(path)
+    if weights is not None:
+        load_weights(art.model, _weights_file(art.path, weights))
     stored = art.meta.get("execution") or {}
     dev = device or stored.get("device", "cpu")
     if dev.startswith("cuda") and not torch.cuda.is_available():
@@ -230,6 +241,18 @@ def load(path: str | os.PathLike, *, device: str | None = None) -> ImageClassifi
         clf.summary_ = json.loads((run / "summary.json").read_text())
         clf.strategy = clf.summary_.get("strategy", clf.strategy)
     return clf
+
+
+def _weights_file(artifact_dir: Path | None, weights: str | os.PathLike) -> Path:
+    """``weights`` as given when it exists, else that name in the run's ``weights/`` folder."""
+    given = Path(weights).expanduser()
+    if given.exists() or artifact_dir is None:
+        return given
+    folder = artifact_dir.parent / "weights"
+    for candidate in (folder / given.name, folder / f"{given.name}.pt"):
+        if candidate.is_file():
+            return candidate
+    return given  # load_weights names the missing file
 
 
 def _array_to_pil(image: np.ndarray, i: int) -> Image.Image:

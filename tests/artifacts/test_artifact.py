@@ -6,7 +6,7 @@ import pytest
 import timm
 import torch
 
-from graftlab.artifacts import FORMAT_VERSION, load_artifact, save_artifact
+from graftlab.artifacts import FORMAT_VERSION, load_artifact, load_weights, save_artifact
 from graftlab.data.transforms import Preprocess
 from graftlab.errors import ArtifactError
 from graftlab.finetune.task import Task
@@ -96,3 +96,27 @@ def test_a_directory_without_a_model_is_named(tmp_path):
         load_artifact(tmp_path)
     with pytest.raises(ArtifactError, match="No such"):
         load_artifact(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("kind", ["graftlab-best", "graftlab-epoch", "graftlab-train-state"])
+def test_a_runs_weights_file_loads_into_its_model(model, tmp_path, kind):
+    other = timm.create_model("test_efficientnet", pretrained=False, num_classes=3)
+    torch.save({"format": kind, "model": other.state_dict(), "epoch": 2}, tmp_path / "w.pt")
+    assert load_weights(model, tmp_path / "w.pt") == {"format": kind, "epoch": 2}
+    for key, value in other.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+
+
+def test_weights_files_that_are_not_a_runs_are_refused(model, tmp_path):
+    torch.save({"format": "something", "model": model.state_dict()}, tmp_path / "other.pt")
+    with pytest.raises(ArtifactError, match="not a graftlab weights file"):
+        load_weights(model, tmp_path / "other.pt")
+    wide = timm.create_model("test_efficientnet", pretrained=False, num_classes=5)
+    torch.save({"format": "graftlab-epoch", "model": wide.state_dict()}, tmp_path / "wide.pt")
+    with pytest.raises(ArtifactError, match="does not fit this model"):
+        load_weights(model, tmp_path / "wide.pt")
+    with pytest.raises(ArtifactError, match="Cannot read the weights file"):
+        load_weights(model, tmp_path / "epoch-9.pt")
+    (tmp_path / "text.pt").write_text("not a torch file")
+    with pytest.raises(ArtifactError, match="Cannot read the weights file"):
+        load_weights(model, tmp_path / "text.pt")

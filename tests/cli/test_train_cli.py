@@ -63,6 +63,17 @@ def test_bad_options_give_one_line_and_exit_2(cli, data, tmp_path, args, message
     assert not (tmp_path / "runs").exists()  # nothing is written for a rejected command
 
 
+@pytest.mark.parametrize(("args", "value"), [((), False), (("--save-every-epoch",), True)])
+def test_save_every_epoch_reaches_the_config(cli, data, monkeypatch, args, value):
+    seen = []
+    monkeypatch.setattr(
+        "graftlab.train.run_training", lambda data, config, **kw: seen.append(config)
+    )
+    code, _, err = cli("train", data, *args)
+    assert code == 0, err
+    assert seen[0].save_every_epoch is value
+
+
 @pytest.mark.parametrize(("option", "value"), [("on", True), ("off", False), ("auto", "auto")])
 def test_boundary_cache_and_views_reach_the_config(cli, data, tmp_path, monkeypatch, option, value):
     seen = []

@@ -1,6 +1,7 @@
 """Callbacks on their own, driven by a stand-in trainer (no training: milliseconds)."""
 
 import csv
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -118,6 +119,40 @@ def test_checkpoint_writes_last_always_and_best_on_the_best_epoch(tmp_path):
     last = torch.load(tmp_path / "weights" / "last.pt", weights_only=True)
     assert torch.equal(last["model"]["weight"], trainer.model.weight)
     assert sorted(p.name for p in (tmp_path / "weights").iterdir()) == ["best.pt", "last.pt"]
+
+
+def test_checkpoint_keeps_each_epochs_weights_when_asked(tmp_path):
+    trainer = fake_trainer(best_epoch=1)
+    cb = Checkpoint(tmp_path / "weights", every_epoch=True)
+    weights = []
+    for epoch, accuracy in enumerate([0.6, 0.7]):
+        before = time.time()
+        cb.on_epoch_end(trainer, epoch, logs(epoch + 1, val_accuracy=accuracy))
+        weights.append(trainer.model.weight.detach().clone())
+        with torch.no_grad():
+            trainer.model.weight.add_(1.0)
+        saved = torch.load(tmp_path / "weights" / f"epoch-{epoch + 1}.pt", weights_only=True)
+        assert (saved["format"], saved["epoch"], saved["monitor"]) == (
+            "graftlab-epoch",
+            epoch + 1,
+            "accuracy",
+        )
+        assert saved["metric"] == accuracy  # the epoch's own metric, not the best one
+        # the time the epoch was done: the writing starts then and the file's mtime ends it
+        mtime = (tmp_path / "weights" / f"epoch-{epoch + 1}.pt").stat().st_mtime
+        assert before <= saved["time"] <= mtime + 0.01
+    for epoch, w in enumerate(weights, 1):
+        saved = torch.load(tmp_path / "weights" / f"epoch-{epoch}.pt", weights_only=True)
+        assert torch.equal(saved["model"]["weight"], w)  # each epoch's own weights
+    names = sorted(p.name for p in (tmp_path / "weights").iterdir())
+    assert names == ["best.pt", "epoch-1.pt", "epoch-2.pt", "last.pt"]
+
+
+def test_default_callbacks_keep_every_epoch_only_when_configured(tmp_path):
+    for every in (False, True):
+        cfg = TrainConfig(save_every_epoch=every)
+        (cb,) = [c for c in default_callbacks(tmp_path, cfg) if isinstance(c, Checkpoint)]
+        assert cb.every_epoch is every
 
 
 def test_best_weights_keeps_the_best_epoch_and_restores_it_at_the_end():

@@ -256,6 +256,39 @@ def test_a_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_pa
     )
 
 
+def test_a_resumed_run_has_every_epochs_weights_as_an_uninterrupted_one(tmp_path):
+    cfg = config(epochs=3, deterministic=True, lr=3e-3, save_every_epoch=True)
+    make = lambda d, *more: trainer(  # noqa: E731
+        callbacks=[Checkpoint(d, every_epoch=True), *more], cfg=cfg
+    )
+    make(tmp_path / "a").fit()
+    with pytest.raises(KeyboardInterrupt):
+        make(tmp_path / "b", Interrupt(1)).fit()
+    assert sorted(p.name for p in (tmp_path / "b").glob("epoch-*")) == ["epoch-1.pt"]
+    make(tmp_path / "b").resume(tmp_path / "b" / "last.pt")
+    for n in (1, 2, 3):
+        a = torch.load(tmp_path / "a" / f"epoch-{n}.pt", weights_only=True)
+        b = torch.load(tmp_path / "b" / f"epoch-{n}.pt", weights_only=True)
+        assert a["epoch"] == b["epoch"] == n
+        for key in a["model"]:
+            torch.testing.assert_close(b["model"][key], a["model"][key], rtol=0, atol=1e-6)
+    last = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
+    assert all(torch.equal(last["model"][k], b["model"][k]) for k in b["model"])
+
+
+def test_a_checkpoint_written_before_save_every_epoch_existed_still_resumes(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        trainer(callbacks=[Checkpoint(tmp_path), Interrupt(1)]).fit()
+    state = torch.load(tmp_path / "last.pt", weights_only=True)
+    del state["config"]["save_every_epoch"]  # as an older graftlab wrote it
+    torch.save(state, tmp_path / "last.pt")
+    resumed = trainer(callbacks=[Checkpoint(tmp_path, every_epoch=True)]).resume(
+        tmp_path / "last.pt"
+    )
+    assert resumed.epoch_ == 2 and (tmp_path / "epoch-2.pt").is_file()
+    assert not (tmp_path / "epoch-1.pt").exists()  # epoch 1 ran before the option
+
+
 def test_resume_without_the_data_order_state_would_differ(tmp_path):
     """Guards the test above: dropping the data generator's state changes the result."""
     cfg = config(epochs=2, deterministic=True, lr=3e-3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,40 @@ def load_artifact(path: str | Path, *, device: str | torch.device = "cpu") -> Ar
         k: v for k, v in meta["preprocessing"].items() if k not in ("channel_order", "input_dtype")
     }
     return Artifact(model, task, list(meta["classes"]), Preprocess.from_dict(prep), meta, path)
+
+
+def load_weights(model: torch.nn.Module, path: str | Path) -> dict:
+    """Load a run's weights file into ``model`` (strictly) and return the file's other entries.
+
+    ``path`` is ``weights/best.pt``, ``weights/last.pt`` (its current weights) or, written
+    with ``save_every_epoch``, ``weights/epoch-N.pt``; ``model`` is the run's architecture
+    with its head, as :func:`load_artifact` rebuilds it. Read with ``weights_only=True``:
+    graftlab never unpickles objects.
+    """
+    from graftlab.finetune.callbacks import EPOCH_FORMAT
+    from graftlab.finetune.trainer import CHECKPOINT_FORMAT
+
+    path = Path(path)
+    formats = ("graftlab-best", EPOCH_FORMAT, CHECKPOINT_FORMAT)
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, OSError, RuntimeError, EOFError, ValueError) as exc:
+        first = (str(exc).splitlines() or [""])[0]  # a pickle of objects is refused here too
+        raise ArtifactError(
+            f"Cannot read the weights file {path} ({type(exc).__name__}: {first}). "
+            "Pass a RUN/weights/*.pt file that graftlab train wrote."
+        ) from None
+    if not isinstance(saved, dict) or saved.get("format") not in formats:
+        found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
+        raise ArtifactError(
+            f"{path} is not a graftlab weights file (format {found!r}, expected one of "
+            f"{', '.join(formats)}). Pass RUN/weights/best.pt, last.pt or epoch-N.pt."
+        )
+    try:
+        model.load_state_dict(saved["model"], strict=True)
+    except RuntimeError as exc:
+        raise ArtifactError(
+            f"{path} does not fit this model ({str(exc).splitlines()[0]}); load it into the "
+            "model of the run that wrote it."
+        ) from None
+    return {k: v for k, v in saved.items() if k != "model"}

@@ -19,6 +19,7 @@ import csv
 import io
 import logging
 import math
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from graftlab.finetune.trainer import Trainer
 
 logger = logging.getLogger("graftlab.finetune")
+
+#: ``format`` of the ``weights/epoch-N.pt`` files (``save_every_epoch``).
+EPOCH_FORMAT = "graftlab-epoch"
 
 #: results.csv columns, in order (ARCHITECTURE.md).
 CSV_COLUMNS = (
@@ -251,19 +255,39 @@ class EarlyStopping(Callback):
 
 
 class Checkpoint(Callback):
-    """Write ``last.pt`` (everything needed to resume) and ``best.pt`` (weights) atomically.
+    """Write ``last.pt`` (everything needed to resume) and ``best.pt`` (weights) atomically;
+    with ``every_epoch``, each epoch's weights too.
 
     Args:
         directory: Usually ``RUN/weights``.
+        every_epoch: Also keep ``epoch-N.pt`` for every epoch N (from 1, as results.csv):
+            ``{"format": "graftlab-epoch", "model", "epoch", "monitor", "metric", "time"}``,
+            ``metric`` that epoch's own validation metric and ``time`` the Unix time at which
+            the epoch and the callbacks before this one were done (the file's writing starts
+            then; its modification time is when it ended). Written before ``last.pt``: a run
+            killed in between redoes that epoch on ``--resume`` and writes the file again, so
+            a resumed run has every epoch's file.
     """
 
     order = 100
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, every_epoch: bool = False) -> None:
         self.directory = directory
+        self.every_epoch = every_epoch
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         directory = Path(self.directory)
+        if self.every_epoch:
+            weights = {
+                "format": EPOCH_FORMAT,
+                "model": trainer.model.state_dict(),
+                "epoch": logs["epoch"],
+                "monitor": trainer.task.monitor,
+                "metric": float(logs.get(f"val_{trainer.task.monitor}", float("nan"))),
+                "time": time.time(),
+            }
+            with atomic_path(directory / f"epoch-{logs['epoch']}.pt") as tmp:
+                torch.save(weights, tmp)
         if trainer.best_epoch_ == logs["epoch"]:
             best = {
                 "format": "graftlab-best",
@@ -344,8 +368,9 @@ def default_callbacks(
         epochs = config.epochs if isinstance(config.epochs, int) else 0
         callbacks.append(EarlyStopping(patience, min_epochs=math.ceil(epochs / 2)))
     if run_dir is not None:
+        every = bool(getattr(config, "save_every_epoch", False))
         callbacks += [
-            Checkpoint(Path(run_dir) / "weights"),
+            Checkpoint(Path(run_dir) / "weights", every_epoch=every),
             CSVLogger(Path(run_dir) / "results.csv"),
         ]
     return callbacks

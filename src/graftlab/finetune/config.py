@@ -118,6 +118,13 @@ class TrainConfig:
     views: int = 4  # cached augmented views per image when augment is on (view 0 is the eval
     # transform; never more than epochs): each costs one pass of the frozen part per image
 
+    # -- what the run keeps ---------------------------------------------------------------
+    save_every_epoch: bool = False  # True also writes each fine-tuning epoch's weights to
+    # weights/epoch-N.pt (Keras ModelCheckpoint save_best_only=False, Lightning save_top_k=-1),
+    # to score or average epochs afterwards. Off: last.pt and best.pt already resume and hold
+    # the chosen weights, and each extra file is the whole model (13.8 MB for lite0, 94 MB for
+    # ResNet-50), written atomically with fsync: 0.04 s on an idle disk, up to 12 s on a busy one
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -230,6 +237,8 @@ class TrainConfig:
             raise _bad("seed", self.seed, "an integer")
         if not isinstance(self.compile, bool):
             raise _bad("compile", self.compile, "true or false")
+        if not isinstance(self.save_every_epoch, bool):
+            raise _bad("save_every_epoch", self.save_every_epoch, "true or false")
         if self.channels_last not in ("auto", True, False):
             raise _bad("channels_last", self.channels_last, "'auto', true or false")
         if self.num_workers != "auto" and (

@@ -49,7 +49,8 @@ _dist = distributed  # `distributed` is also a keyword of _evaluate
 _ONE = distributed.World()
 
 CHECKPOINT_FORMAT = "graftlab-train-state"
-# Options that may differ between a run and its resumption without changing what it computes.
+# Options that may differ between a run and its resumption without changing what it computes
+# (save_every_epoch only adds files; checkpoints from before it existed do not record it).
 _RESUME_FREE = {
     "device",
     "num_workers",
@@ -57,6 +58,7 @@ _RESUME_FREE = {
     "precision",
     "channels_last",
     "compile",
+    "save_every_epoch",
 }
 
 

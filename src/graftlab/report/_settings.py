@@ -32,6 +32,7 @@ FINETUNE_ONLY = (
     "views",
     "compile",
     "num_workers",
+    "save_every_epoch",
 )
 #: Fine-tuning settings that belong to strategies (``strategy_from_config`` passes each only
 #: to the strategies whose constructor takes it).
