@@ -582,6 +582,11 @@ class Program:
                 ]
         return out
 
+    def sees(self, scope: int, other: int) -> bool:
+        """Whether code running in ``scope`` reads the names of ``other``: the same scope, or
+        one of the functions it is nested in (module level for every function)."""
+        return other in self._enclosing(scope)
+
     def _enclosing(self, scope: int) -> list[int]:
         """``scope``, the scopes of the functions it is nested in, then module scope."""
         chain = [scope]
