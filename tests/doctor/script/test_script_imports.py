@@ -55,16 +55,14 @@ print(model.predict(img[None]))
     assert found, "predict() on x / 255 after training on MobileNetV2's preprocess_input"
 
 
-def test_a_function_of_another_pasted_file_is_followed_without_its_import():
-    # net.py and fit.py pasted together, imports left out: `net.make(...)` runs net.py's make
-    src = """\
+NET_PY = """\
 def make(n_out):
     m = Sequential()
     m.add(Dense(64, activation='relu', input_dim=20))
     m.add(Dense(n_out, activation='softmax'))
     return m
-
-
+"""
+FIT_PY = """\
 N_OUT = 1
 
 
@@ -73,10 +71,32 @@ def run(x, y):
     clf.compile(loss='binary_crossentropy', optimizer='sgd', metrics=['accuracy'])
     clf.fit(x, y, epochs=3)
 """
-    (f,) = _found(src, "single-unit-softmax")
+
+
+def _pasted(tmp_path, files: dict[str, str], category: str) -> list:
+    paths = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        paths.append(tmp_path / name)
+    return [
+        f
+        for f in check_script(paths)
+        if f.category == category and f.severity in ("error", "warning")
+    ]
+
+
+def test_a_function_of_another_pasted_file_is_followed_without_its_import(tmp_path):
+    # net.py and fit.py pasted together, imports left out: `net.make(...)` runs net.py's make
+    # with N_OUT = 1 output unit
+    files = {"net.py": NET_PY, "fit.py": FIT_PY}
+    (f,) = _pasted(tmp_path, files, "single-unit-softmax")
     assert f.code == "GL102"
     # the same call on an object the code binds is that object's method, not the file's
-    assert not _found(src.replace("def run(x, y):", "def run(x, y, net):"), "single-unit-softmax")
+    bound = {"net.py": NET_PY, "fit.py": FIT_PY.replace("def run(x, y):", "def run(x, y, net):")}
+    assert not _pasted(tmp_path, bound, "single-unit-softmax")
+    # nor is a name that no file of the paste is called
+    other = {"model.py": NET_PY, "fit.py": FIT_PY}
+    assert not _pasted(tmp_path, other, "single-unit-softmax")
 
 
 KERAS_FRAGMENT = """\

@@ -61,7 +61,7 @@ class Ctx:
 
     @classmethod
     def build(cls, src: Source) -> Ctx:
-        prog = Program(src.tree)
+        prog = Program(src.tree, [name for _, name in src.parts])
         mods = set()
         for node in ast.walk(src.tree):
             if isinstance(node, ast.Import):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import os.path
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from graftlab.doctor.script._fold import UNKNOWN, binop, bounded
@@ -239,7 +239,13 @@ def calls_in(node: ast.stmt) -> list[ast.Call]:
 class Program:
     """The trace of a module and queries on it."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, files: Iterable[str] = ()) -> None:
+        """Args:
+        tree: The module to trace.
+        files: Names of the files pasted together in ``tree`` (``model.py``, ``task.py``):
+            ``model.model_fn(...)`` calls the pasted ``model.py``'s function even when the
+            import of ``model`` is left out.
+        """
         self.tree = tree
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.classes: dict[str, ast.ClassDef] = {}
@@ -272,7 +278,8 @@ class Program:
         # ``utils.build_model(...)`` / ``model.model_fn(...)``: a function of another file of
         # the same paste, called through the module it was imported as
         self._modules = _module_aliases(tree)
-        self._modules |= _unimported_modules(tree, self.functions)
+        stems = {os.path.splitext(os.path.basename(f))[0] for f in files}
+        self._modules |= _unimported_modules(tree, self.functions) & stems
         called |= {
             n.func.attr
             for n in ast.walk(tree)
@@ -1022,7 +1029,7 @@ def _unimported_modules(tree: ast.Module, functions: dict) -> set[str]:
     """Names used as a module of the paste although no import says so: ``model.model_fn(...)``
     where ``model_fn`` is a module-level function of the paste and ``model`` is bound neither at
     module level nor in the function making the call (a paste of ``model.py`` and ``task.py``
-    with the imports left out)."""
+    with the imports left out; the caller keeps the names that are files of the paste)."""
     top = {n for n in functions if "." not in n}
     module_level = _bound_outside_functions(tree.body)
     out: set[str] = set()
