@@ -43,15 +43,21 @@ ROOT = Path(__file__).resolve().parents[2]
 #: loses a Normalize(mean=0, std=1) case, noimports four cases (one-unit softmax, MobileNetV2
 #: scaling, VGG16 resize without crop, a Linear(2048) after the kept fc) that are found with
 #: their imports and missed without them. Only main and noimports were below their floors.
+#: Raised when the rules read values by use rather than by name or import (session 11: pasted
+#: files called as modules, Keras/torchvision submodules and Hugging Face classes without
+#: imports, phases of data from fit/loops, networks from .eval()/.load_state_dict()): rename
+#: 0.978, main 0.976, notebook 1.000, build_model 1.000, param 1.000, attr 1.000, noimports
+#: 1.000, rename+main 0.975 on this sample; the one cause still lost is the Normalize(mean=0,
+#: std=1) case whose evidence is a comment and the names MEAN/STD.
 FLOORS = {
-    "rename": 0.88,
-    "main": 0.90,
-    "notebook": 0.88,
-    "build_model": 0.80,
-    "param": 0.76,
-    "attr": 0.80,
-    "noimports": 0.86,
-    "rename+main": 0.85,
+    "rename": 0.95,
+    "main": 0.95,
+    "notebook": 0.97,
+    "build_model": 0.97,
+    "param": 0.97,
+    "attr": 0.97,
+    "noimports": 0.97,
+    "rename+main": 0.95,
 }
 
 
@@ -131,11 +137,15 @@ def test_rewrites_keep_the_code_equivalent():
 #: Bug cases of the unit corpus whose cause is not found once their names are replaced by
 #: v0, v1...: a name is the only evidence left (a ``class_names`` list, a
 #: ``data_augmentation = False`` flag).
+#: Handing every value to a training function as ``a0``, ``a1``... renames them the same way.
 RENAME_MISSES = {"label-order-mismatch__3__bug.py", "overfitting__1__bug.py"}
+#: Without its imports, a bug case whose evidence is the import itself: vgg16's
+#: ``preprocess_input`` imported for an InceptionV3.
+NOIMPORT_MISSES = {"preprocessing-mismatch__3__bug.py"}
 UNIT = ROOT / "tests" / "doctor" / "cases" / "scripts"
 
 
-@pytest.mark.parametrize("name", ["rename", "class", "attr"])
+@pytest.mark.parametrize("name", ["rename", "class", "attr", "params", "noimports"])
 def test_unit_bug_cases_keep_their_cause_when_rewritten(name, tmp_path):
     from graftlab.doctor.script import check_script
 
@@ -151,5 +161,6 @@ def test_unit_bug_cases_keep_their_cause_when_rewritten(name, tmp_path):
         found = check_script(out)
         if not any(f.category == category and f.severity != "info" for f in found):
             lost.append(path.name)
-    allowed = RENAME_MISSES if name == "rename" else set()
+    allowed = {"rename": RENAME_MISSES, "params": RENAME_MISSES, "noimports": NOIMPORT_MISSES}
+    allowed = allowed.get(name, set())
     assert set(lost) <= allowed, f"{name} loses {sorted(set(lost) - allowed)}"

@@ -189,3 +189,17 @@ def test_a_training_reader_that_keeps_bgr_against_inference_converted_to_rgb():
     assert "post.py:6:" in f.evidence and "post.py:12:" in f.evidence
     # a reader nothing names for training (a preview, a thumbnail) says nothing about training
     assert not _found(TORCH_FRAMES.format(reader="preview"), "train-eval-preprocessing-mismatch")
+
+
+def test_a_network_known_by_its_use_whatever_its_name():
+    # `v(x)` is the model's forward pass: load_state_dict/eval are only asked of a network
+    src = (
+        TORCH_FRAMES.format(reader="load_train_clip")
+        .replace("def classify(model, tf):", "def classify(v, tf):\n    v.eval()")
+        .replace("return model(", "return v(")
+    )
+    (f,) = _found(src, "train-eval-preprocessing-mismatch")
+    assert f.code == "GL309"
+    # the same call on a value nothing uses as a network is not an inference
+    plain = src.replace("    v.eval()\n", "")
+    assert not _found(plain, "train-eval-preprocessing-mismatch")

@@ -187,3 +187,51 @@ def test_a_criterion_named_anyhow_is_known_by_the_backward_call():
     assert "make_loss()" in f.explanation
     # no backward on the result and no loss-like name: the call is not taken to be a loss
     assert _ds(src.replace("    v7.backward()\n", "")) == []
+
+
+ZOO = """\
+import torch.nn as nn
+import torch.utils.model_zoo as model_zoo
+{head}
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    class ZooNet(nn.Module):
+        def __init__(self, num_classes=1000):
+            super().__init__()
+            self.block = Block()
+            self.last_linear = nn.Linear(8, num_classes)
+
+        def forward(self, x):
+            x = self.block(x).mean((2, 3))
+            return nn.functional.softmax(self.last_linear(x), dim=1)
+
+    def zoonet(url):
+        net = ZooNet()
+        net.load_state_dict(model_zoo.load_url(url))
+        return net
+{tail}"""
+
+
+def test_a_module_defined_inside_a_plain_class_is_still_the_model():
+    # the whole file moved into `class Experiment: def run(self): ...`: the wrapper builds
+    # ZooNet but is no module, so ZooNet is not one of its parts
+    wrapped = ZOO.format(head="class Experiment:\n  def run(self):", tail="Experiment().run()\n")
+    wrapped = wrapped.replace("\n    ", "\n      ")
+    (f,) = _ds(wrapped)
+    assert f.code == "GL206" and "ZooNet.forward()" in f.title
+    # built into another module, ZooNet is a part of it, not the model
+    part = wrapped.replace(
+        "  def zoonet(url):",
+        "  class Outer(nn.Module):\n"
+        "        def __init__(self):\n"
+        "            super().__init__()\n"
+        "            self.inner = ZooNet()\n\n"
+        "      def zoonet(url):",
+    )
+    assert not [f for f in _ds(part) if "ZooNet" in f.title]

@@ -848,3 +848,23 @@ def test_inputs_and_labels_split_by_two_calls():
     assert _labels(seeded) == []  # one seed, one permutation for both
     one_seed = SPLIT_APART.replace("(y, test_size=0.2)", "(y, test_size=0.2, random_state=7)")
     assert [f.code for f in _labels(one_seed)] == ["GL320"]
+
+
+def test_the_class_list_handed_to_a_prediction_function_is_followed_by_value():
+    # dog_names reaches the printing code as the parameter `names`: its listing order is
+    # what names[argmax] reads
+    src = GLOB_NAMES.replace(
+        "pred = model.predict(x)\nprint(dog_names[np.argmax(pred)])\n",
+        "def show(names, img):\n    print(names[np.argmax(model.predict(img))])\n"
+        "show(dog_names, x)\n",
+    )
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "dog_names" in f.title
+    assert (
+        _labels(
+            src.replace("dog_names = [", "dog_names = sorted([").replace(
+                'glob("dogs/train/*/")]', 'glob("dogs/train/*/")])'
+            )
+        )
+        == []
+    )

@@ -52,3 +52,25 @@ labels = [p.split("/")[-2] for p in paths]
 x_tr, x_te, y_tr, y_te = train_test_split(paths, labels, test_size=0.2)
 """
     assert _apart(src) == []
+
+
+def test_the_pair_handed_to_a_training_function_is_still_one_pair():
+    # the arrays reach the fit through a function's parameters: the shuffle at module level
+    # is what the function's `xs` and `ys` hold
+    src = ONE_SIDED.replace(
+        "clf.fit(feats, target)\n",
+        "def train(xs, ys):\n    clf.fit(xs, ys)\ntrain(feats, target)\n",
+    )
+    (f,) = _apart(src)
+    assert f.severity == "error"
+    # a function that shuffles its own local copy and trains on it in step is silent
+    local = """\
+import numpy as np
+def train(xs, ys):
+    idx = np.random.permutation(len(xs))
+    clf.fit(xs[idx], ys[idx])
+feats = np.load("feats.npy")
+target = np.load("target.npy")
+train(feats, target)
+"""
+    assert _apart(local) == []

@@ -64,3 +64,58 @@ def test_two_identical_objects_are_not_a_swap():
         "rotation_range=0, horizontal_flip=False", "rotation_range=30, horizontal_flip=True"
     )
     assert _found(src, "augmentation-phase") == []
+
+
+UNNAMED = """\
+def run(m, a, b, c, d, G):
+    g1 = G(rotation_range=20, horizontal_flip=True)
+    g2 = G(rotation_range=0, horizontal_flip=False)
+    s1 = {train}.flow(a, b, batch_size=16)
+    s2 = {val}.flow(c, d, batch_size=16)
+    m.fit(s1, validation_data=s2, epochs=10)
+"""
+
+
+def test_roles_read_from_use_when_the_names_say_nothing():
+    # fit trains on s1 and validates on s2: g2 is the evaluation generator, and the training
+    # stream drawn from it skips g1's augmentation
+    (f,) = _found(UNNAMED.format(train="g2", val="g2"), "augmentation-phase")
+    assert f.code == "GL321" and "s1 is built with g2, not with g1" in f.title
+    assert "inferred from how the data is used" in f.explanation
+    assert _found(UNNAMED.format(train="g1", val="g2"), "augmentation-phase") == []
+    assert _found(UNNAMED.format(train="g1", val="g2"), "augmented-evaluation") == []
+
+
+def test_by_use_the_augmenting_object_is_the_training_one():
+    # g1 builds both streams: it is the training generator used for validation, not the
+    # validation one used for training
+    src = UNNAMED.format(train="g1", val="g1")
+    assert _found(src, "augmentation-phase") == []
+    (f,) = _found(src, "augmented-evaluation")
+    assert f.code == "GL322" and "s2 is built with g1" in f.title
+
+
+def test_a_training_loop_gives_the_torch_datasets_their_roles():
+    src = """\
+import torch
+from torch.utils.data import DataLoader
+from mylib import PairedTransform, SegSet
+t1 = PairedTransform(size=256, flip=0.5)
+t2 = PairedTransform(size=256, flip=0)
+d1 = SegSet(args.first, {t})
+d2 = SegSet(args.second, t2)
+l1 = DataLoader(d1, batch_size=8, shuffle=True)
+l2 = DataLoader(d2, batch_size=1)
+for epoch in range(10):
+    for x, y in l1:
+        loss = crit(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        for x, y in l2:
+            score(net(x), y)
+"""
+    (f,) = _found(src.format(t="t2"), "augmentation-phase")
+    assert f.code == "GL321" and "d1 is built with t2, not with t1" in f.title
+    assert _found(src.format(t="t1"), "augmentation-phase") == []

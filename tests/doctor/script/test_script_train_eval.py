@@ -101,3 +101,18 @@ def test_handwritten_inference_normalisation_against_the_training_one():
     (f,) = _te(HANDWRITTEN.format(std="0.2"))
     assert f.code == "GL211" and "hand-written" in f.title
     assert _te(HANDWRITTEN.format(std="0.5")) == []
+
+
+UNNAMED = """\
+from torchvision import transforms as T
+m, s = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+a = T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(m, s)])
+b = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(){norm}])
+"""
+
+
+def test_unnamed_transforms_the_augmenting_one_trains_the_other_evaluates():
+    (f,) = _te(UNNAMED.format(norm=""))
+    assert f.code == "GL211" and f.severity == "warning"
+    assert "evaluation transform" in f.title and "Inferred" in f.explanation
+    assert _te(UNNAMED.format(norm=", T.Normalize(m, s)")) == []

@@ -61,7 +61,7 @@ class Ctx:
 
     @classmethod
     def build(cls, src: Source) -> Ctx:
-        prog = Program(src.tree)
+        prog = Program(src.tree, [name for _, name in src.parts])
         mods = set()
         for node in ast.walk(src.tree):
             if isinstance(node, ast.Import):
@@ -77,7 +77,11 @@ class Ctx:
             names = {c.name for c in prog.calls}
             keras = bool(names & {"Dense", "compile", "ImageDataGenerator", "flow_from_directory"})
             torch = bool(names & {"Linear", "CrossEntropyLoss", "DataLoader", "backward"})
-        return cls(src, prog, keras, torch, "tensorflow" in top)
+        tf2 = "tensorflow" in top
+        if not top & {"keras", "tensorflow", "tf_keras"} and not prog.bindings("tf"):
+            # imports left out: ``tf.keras...`` / ``tf.data`` read through the usual alias
+            tf2 = any(isinstance(n, ast.Name) and n.id == "tf" for n in ast.walk(src.tree))
+        return cls(src, prog, keras, torch, tf2)
 
     def add(
         self,

@@ -279,6 +279,13 @@ _PRETRAINED_TEXT = re.compile(r"pretrained\s*=\s*True|weights\s*=\s*['\"\w]|load
 _EVALUATES = re.compile(r"(?i)^(validate|evaluate|eval|test)(_|$)")
 
 
+def _chw(ctx: Ctx, c) -> bool:
+    """The input size is one image's (channels, height, width), without a batch dimension:
+    torchsummary's ``input_size``; torchinfo's is usually given with the batch."""
+    size = ctx.prog.const(c.arg(1, "input_size"), c.ev.idx, c.ev.scope)
+    return isinstance(size, tuple | list) and len(size) == 3 and size[0] in (1, 3)
+
+
 @check("torch.summary_updates_bn")
 def check_summary_updates_bn(ctx: Ctx) -> None:
     """GL240: ``torchsummary.summary(model, (3, 224, 224))`` on a pretrained model still in
@@ -295,6 +302,8 @@ def check_summary_updates_bn(ctx: Ctx) -> None:
         if c.name != "summary" or not c.node.args or not isinstance(c.node.args[0], ast.Name):
             continue
         lib = c.qual.split(".")[0]
+        if lib == "summary" and c.unimported and _chw(ctx, c):
+            lib = "torchsummary"  # summary(model, (3, 224, 224)): torchsummary's signature
         mode = ctx.prog.const(c.kw("mode"), c.ev.idx, c.ev.scope) if c.kw("mode") else None
         if not (lib == "torchsummary" or (lib == "torchinfo" and mode == "train")):
             continue

@@ -286,15 +286,31 @@ def _loads_weights(ctx: Ctx) -> bool:
     )
 
 
+#: Methods only a network is asked for (``net.eval()``, ``net.load_state_dict(...)``).
+_NETWORK_METHODS = ("eval", "load_state_dict", "state_dict", "parameters", "named_parameters")
+
+
 def _model_calls(ctx: Ctx) -> list:
-    """``model(x)`` calls on a name that reads as a network (PyTorch inference)."""
+    """``model(x)`` calls on a name that reads as a network, or that the code uses as one
+    whatever its name (``v11.load_state_dict(...)``, ``v11.eval()``): PyTorch inference."""
+    used = {
+        m.node.func.value.id
+        for method in _NETWORK_METHODS
+        for m in ctx.prog.method_calls(method)
+        if isinstance(m.node.func.value, ast.Name)
+    }
     out = []
     for c in ctx.prog.calls:
         f = c.node.func
         if (
             isinstance(f, ast.Name)
             and c.node.args
-            and any(w in f.id.lower() for w in ("model", "net", "yolo", "detector", "classifier"))
+            and (
+                f.id in used
+                or any(
+                    w in f.id.lower() for w in ("model", "net", "yolo", "detector", "classifier")
+                )
+            )
         ):
             out.append(c)
     return out

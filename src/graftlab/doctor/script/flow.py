@@ -14,10 +14,11 @@ from __future__ import annotations
 import ast
 import os.path
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from graftlab.doctor.script._fold import UNKNOWN, binop, bounded
+from graftlab.doctor.script.knowledge import KERAS_APPS, PREPROCESS_MODULES
 
 _MAX_EVENTS = 20_000
 _KERAS_PREFIXES = (
@@ -43,6 +44,39 @@ CONVENTIONAL_ALIASES = {
     "pl": "pytorch_lightning",
     "tfds": "tensorflow_datasets",
 }
+
+#: Modules a paste without its imports reaches through their usual ``from ... import`` name:
+#: ``layers.Dense`` is ``keras.layers.Dense``. ``models`` is Keras's for the Keras model
+#: classes and loaders, torchvision's otherwise (``models.resnet50``).
+_CONVENTIONAL_MODULES = {
+    "keras": "keras",
+    "layers": "keras.layers",
+    "optimizers": "keras.optimizers",
+    "callbacks": "keras.callbacks",
+    "applications": "keras.applications",
+    "losses": "keras.losses",
+    "transforms": "torchvision.transforms",
+}
+_KERAS_APP_FUNCTIONS = {"preprocess_input", "decode_predictions"}
+_KERAS_MODELS = {
+    "Sequential",
+    "Model",
+    "Functional",
+    "load_model",
+    "model_from_json",
+    "clone_model",
+}
+
+
+def conventional_module(name: str, attr: str) -> str:
+    """The module that an unbound ``name`` in ``name.attr`` stands for in a paste without its
+    imports (``name`` itself when there is no usual meaning)."""
+    if name == "models":
+        return "keras.models" if attr in _KERAS_MODELS else "torchvision.models"
+    if name in PREPROCESS_MODULES and (attr in KERAS_APPS or attr in _KERAS_APP_FUNCTIONS):
+        return f"keras.applications.{name}"  # vgg16.VGG16, mobilenet_v2.preprocess_input
+    return _CONVENTIONAL_MODULES.get(name) or CONVENTIONAL_ALIASES.get(name, name)
+
 
 #: Names scripts give the parsed command-line options when the parsing is not in the paste.
 _OPTION_NAMES = ("args", "opt", "opts", "cfg", "config", "FLAGS", "hparams", "options")
@@ -139,6 +173,21 @@ class CallSite:
     def name(self) -> str:
         return last(self.qual)
 
+    @property
+    def unimported(self) -> bool:
+        """The callee's root name is bound by nothing the paste shows (``summary(...)`` or
+        ``BertConfig.from_pretrained(...)`` with the imports left out)."""
+        f = self.node.func
+        while isinstance(f, ast.Attribute):
+            f = f.value
+        return (
+            isinstance(f, ast.Name)
+            and self.prog is not None
+            and self.prog.lookup(f.id, self.ev.idx, self.ev.scope) is None
+            and f.id not in self.prog.functions
+            and f.id not in self.prog.classes
+        )
+
     def kw(self, name: str) -> ast.expr | None:
         """Keyword argument ``name``, also from a ``**options`` dict the code builds
         (``Normalize(**IMAGENET_STATS)``, ``DataLoader(ds, **loader_kwargs)``)."""
@@ -190,7 +239,13 @@ def calls_in(node: ast.stmt) -> list[ast.Call]:
 class Program:
     """The trace of a module and queries on it."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, files: Iterable[str] = ()) -> None:
+        """Args:
+        tree: The module to trace.
+        files: Names of the files pasted together in ``tree`` (``model.py``, ``task.py``):
+            ``model.model_fn(...)`` calls the pasted ``model.py``'s function even when the
+            import of ``model`` is left out.
+        """
         self.tree = tree
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.classes: dict[str, ast.ClassDef] = {}
@@ -223,6 +278,8 @@ class Program:
         # ``utils.build_model(...)`` / ``model.model_fn(...)``: a function of another file of
         # the same paste, called through the module it was imported as
         self._modules = _module_aliases(tree)
+        stems = {os.path.splitext(os.path.basename(f))[0] for f in files}
+        self._modules |= _unimported_modules(tree, self.functions) & stems
         called |= {
             n.func.attr
             for n in ast.walk(tree)
@@ -532,6 +589,11 @@ class Program:
                 ]
         return out
 
+    def sees(self, scope: int, other: int) -> bool:
+        """Whether code running in ``scope`` reads the names of ``other``: the same scope, or
+        one of the functions it is nested in (module level for every function)."""
+        return other in self._enclosing(scope)
+
     def _enclosing(self, scope: int) -> list[int]:
         """``scope``, the scopes of the functions it is nested in, then module scope."""
         chain = [scope]
@@ -603,7 +665,10 @@ class Program:
                 return self.qualname(b.value, b.vidx, b.vscope, _depth + 1)
             return node.id
         if isinstance(node, ast.Attribute):
-            base = self.qualname(node.value, idx, scope, _depth + 1)
+            v = node.value
+            if isinstance(v, ast.Name) and self.lookup(v.id, idx, scope) is None:
+                return f"{conventional_module(v.id, node.attr)}.{node.attr}"
+            base = self.qualname(v, idx, scope, _depth + 1)
             return f"{base}.{node.attr}" if base else None
         if isinstance(node, ast.Call):  # ``Dense(4)(x)`` is not a call of ``Dense``
             base = self.qualname(node.func, idx, scope, _depth + 1)
@@ -957,6 +1022,66 @@ def _module_aliases(tree: ast.Module) -> set[str]:
             out.update(a.asname or a.name.split(".")[0] for a in n.names)
         elif isinstance(n, ast.ImportFrom):
             out.update(a.asname or a.name for a in n.names if a.name != "*")
+    return out
+
+
+def _unimported_modules(tree: ast.Module, functions: dict) -> set[str]:
+    """Names used as a module of the paste although no import says so: ``model.model_fn(...)``
+    where ``model_fn`` is a module-level function of the paste and ``model`` is bound neither at
+    module level nor in the function making the call (a paste of ``model.py`` and ``task.py``
+    with the imports left out; the caller keeps the names that are files of the paste)."""
+    top = {n for n in functions if "." not in n}
+    module_level = _bound_outside_functions(tree.body)
+    out: set[str] = set()
+
+    def visit(body: list[ast.stmt], local: set[str]) -> None:
+        for st in body:
+            for n in _walk_same_function(st):
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                    args = {a.arg for a in (*n.args.posonlyargs, *n.args.args, *n.args.kwonlyargs)}
+                    args |= {a.arg for a in (n.args.vararg, n.args.kwarg) if a is not None}
+                    body_ = n.body if isinstance(n.body, list) else [ast.Expr(n.body)]
+                    stores = {
+                        x.id
+                        for b in body_
+                        for x in ast.walk(b)
+                        if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)
+                    }
+                    visit(body_, local | args | stores)
+                elif (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
+                    and isinstance(n.func.value, ast.Name)
+                    and n.func.attr in top
+                    and n.func.value.id not in local
+                ):
+                    out.add(n.func.value.id)
+
+    visit(tree.body, module_level)
+    return out
+
+
+def _walk_same_function(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` that yields nested function definitions and lambdas without entering them."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(n))
+
+
+def _bound_outside_functions(body: list[ast.stmt]) -> set[str]:
+    """Names the module level binds (assignments, loop targets, imports, defs, classes)."""
+    out: set[str] = set()
+    for st in body:
+        for n in _walk_same_function(st):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                out.add(n.id)
+            elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                out.add(n.name)
+            elif isinstance(n, ast.alias):
+                out.add((n.asname or n.name).split(".")[0])
     return out
 
 

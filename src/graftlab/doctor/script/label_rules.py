@@ -140,7 +140,11 @@ def _numbers_with(ctx: Ctx, var: str) -> bool:
 
 
 def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
-    """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0."""
+    """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0. The
+    list is followed by value, not by name: ``names[i]`` inside ``run(a3)`` called with ``var``
+    reads ``var`` as well."""
+    made = ctx.prog.events[after].node if after < len(ctx.prog.events) else None
+    value = made.value if isinstance(made, ast.Assign) and "." not in var else None
     for ev in ctx.prog.events[after:]:
         nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
         # [names[i] for i in idxs]: the index is an element of idxs
@@ -155,12 +159,19 @@ def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False
         for n in nodes:
             if not (
                 isinstance(n, ast.Subscript)
-                and dotted(n.value) == var
                 and not isinstance(n.slice, ast.Constant | ast.Slice)
+                and (
+                    dotted(n.value) == var
+                    or (
+                        value is not None
+                        and isinstance(n.value, ast.Name)
+                        and ctx.prog.origin(n.value, ev.idx, ev.scope).node is value
+                    )
+                )
             ):
                 continue
             if "." not in var:
-                b = ctx.prog.lookup(var, ev.idx, ev.scope)
+                b = ctx.prog.lookup(dotted(n.value), ev.idx, ev.scope)
                 if b is None:
                     continue
                 at = Ref(b.value, b.vidx, b.vscope)

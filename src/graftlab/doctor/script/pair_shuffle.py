@@ -144,8 +144,8 @@ def check_shuffled_apart(ctx: Ctx) -> None:
     shuffles = [(ev, name) for ev in events if (name := _shuffled(ctx, ev))]
     for ev, name in shuffles:
         for use, a, b in _pair_call(ctx, ev.idx):
-            if use.scope != ev.scope:
-                continue
+            if not ctx.prog.sees(use.scope, ev.scope):
+                continue  # another call's local of the same name (a function run twice)
             chains = {x: _chain(ctx, x, use.idx, use.scope) for x in (a, b)}
             hit = next((x for x in (a, b) if _carries(chains[x], name, ev.idx)), None)
             if hit is None:

@@ -52,7 +52,9 @@ def check_config_only(ctx: Ctx) -> None:
         return
     for c in ctx.prog.calls:
         parts = c.qual.split(".")
-        if parts[0] != "transformers" or "Config" in c.qual:
+        # without the imports, a class used the Hugging Face way (a config read from a
+        # checkpoint, below) is taken to be transformers'
+        if (parts[0] != "transformers" and not c.unimported) or "Config" in c.qual:
             continue
         if c.name == "from_config":
             cls = parts[-2] if len(parts) > 1 else ""

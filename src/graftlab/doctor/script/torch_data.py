@@ -145,6 +145,20 @@ def check_train_eval(ctx: Ctx) -> None:
     _untransformed_eval_sets(ctx)
     trains = _train_pipelines(ctx)
     evals = [p for p in ts.pipelines if p.kind == "compose" and p.role in ("val", "test")]
+    if not evals and trains and all(t.role is None for t in trains):
+        # no name or use says which is which: the transform that augments trains, one without
+        # random steps next to it evaluates (both inferred); one applied to an image read from
+        # disk is the inference transform, judged below
+        inference = {line for _, _, line in _inference_transforms(ctx)}
+        evals = [
+            p
+            for p in ts.pipelines
+            if p.kind == "compose"
+            and p.role is None
+            and not p.random
+            and p not in trains
+            and p.line not in inference
+        ]
     for t in trains:
         nt = normalisation(ctx, t)
         for e in evals:

@@ -157,3 +157,66 @@ def _handed_to(prog: Program, loader: CallSite) -> str | None:
     if roles == {"val", "test"}:  # validated each epoch and tested at the end
         return "val"
     return roles.pop() if len(roles) == 1 else None
+
+
+#: Keras-style calls that consume data, and the role the data has there: ``(method, role of
+#: the first argument)``; ``validation_data=`` is validation wherever it is given.
+_CONSUMERS = {
+    "fit": "train",
+    "fit_generator": "train",
+    "train_on_batch": "train",
+    "evaluate": "test",
+    "evaluate_generator": "test",
+    "predict": "test",
+    "predict_generator": "test",
+}
+
+
+def value_role(prog: Program, site: CallSite) -> str | None:
+    """The role the value made at ``site`` has by its use, whatever it is called: a loader
+    (or the dataset under one) iterated by a loop that trains is training data, one evaluated
+    once per epoch validation data (:func:`usage_role`); what ``fit`` is given first is
+    training data, its ``validation_data`` validation data, what ``evaluate``/``predict`` are
+    given test data. None when the uses disagree or there are none."""
+    if site.name.endswith("DataLoader"):
+        return usage_role(prog, site)
+    roles = set(_consumed(prog).get(id(site.node), ())) | (
+        set(_loader_roles(prog).get(id(site.node), ())) - {None}
+    )
+    if roles == {"val", "test"}:
+        return "val"  # validated each epoch, tested at the end
+    return roles.pop() if len(roles) == 1 else None
+
+
+def _consumed(prog: Program) -> dict[int, set[str]]:
+    """The roles in which each call's value is given to ``fit``/``evaluate``/``predict``
+    (by the call's node id), found once per script."""
+    memo = prog.memo.get("consumed")
+    if memo is None:
+        memo = {}
+        for method, role in _CONSUMERS.items():
+            for c in prog.method_calls(method):
+                given = [(c.arg(0, "x") or c.kw("generator"), role)]
+                given.append((c.kw("validation_data"), "val"))
+                for node, r in given:
+                    for part in node.elts if isinstance(node, ast.Tuple | ast.List) else [node]:
+                        for o in _made_by(prog, part, c.ev):
+                            memo.setdefault(id(o.node), set()).add(r)
+        prog.memo["consumed"] = memo
+    return memo
+
+
+def _made_by(prog: Program, node: ast.expr | None, at: Event) -> list[CallSite]:
+    """The calls that may have made ``node``'s value at ``at``: a name set in both branches of
+    an ``if`` may hold either."""
+    if node is None:
+        return []
+    if not isinstance(node, ast.Name):
+        o = prog.origin_call(node, at)
+        return [o] if o is not None else []
+    out = []
+    for b in prog.alternatives(node.id, at.idx, at.scope):
+        o = prog.origin_call(b.value, prog.events[min(b.vidx, len(prog.events) - 1)])
+        if o is not None:
+            out.append(o)
+    return out

@@ -58,10 +58,14 @@ def _computes_loss(ctx: Ctx) -> bool:
 
 
 def _submodules(ctx: Ctx) -> set[str]:
-    """Names of classes another class builds into itself: parts, not the model."""
+    """Names of classes another module class builds into itself: parts, not the model. (A
+    plain class around the whole script, ``class Experiment: def run(self): ...``, builds the
+    model but does not contain it.)"""
     names = set(ctx.prog.classes)
     used = set()
     for cls in ctx.prog.classes.values():
+        if not _is_module(cls):
+            continue
         for n in ast.walk(cls):
             if (
                 isinstance(n, ast.Call)
