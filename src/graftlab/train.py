@@ -543,10 +543,7 @@ def plan_training(config: TrainConfig, data: RunData) -> TrainConfig:
         if decided is not None:
             data.decisions.append(decided)
     small_val = noise.small_validation(ds.labels("val"), task.kind)
-    weighted = task.class_weights is not None
-    config, planned = budget.plan(
-        config, len(ds.paths("train")), small_val=small_val, weighted=weighted
-    )
+    config, planned = budget.plan(config, len(ds.paths("train")), small_val=small_val)
     data.decisions += planned
     for d in data.decisions:
         logger.info("%s", d)

@@ -35,55 +35,19 @@ def test_plan_resolves_auto_and_says_why():
     assert (cfg.epochs, cfg.augment, cfg.early_stopping_patience) == (13, "light", 4)
     text = [str(d) for d in decisions]
     assert text[0].startswith("epochs: auto -> 13 (238 training images at batch 32: 91 ")
-    assert text[1].startswith("lr: auto -> 0.00011 (0.002 * 238 / 4249: fewer images")
+    assert text[1].startswith("lr: auto -> 0.00047 (0.002 * sqrt(238 / 4249)")
     assert text[2] == "augment: auto -> light (each image is seen 13 times, at least 8)"
-    assert cfg.lr == 0.00011
+    assert cfg.lr == 0.00047
     big, _ = budget.plan(TrainConfig(), 4249)
     assert (big.epochs, big.augment, big.early_stopping_patience, big.lr) == (3, "none", 3, 2e-3)
     assert budget.plan(TrainConfig(), 50_000)[0].lr == 2e-3
 
 
-def test_auto_lr_moves_a_small_set_less_far_than_a_large_one():
-    """The peak lr is proportional to the images below the reference point, so the summed
-    learning rate an image receives (lr x epochs) shrinks with the set, and is the reference
-    point's at and above it."""
-    sizes = (140, 294, 850, 2000, budget.REFERENCE_IMAGES)
-    summed = [budget.auto_lr(n) * budget.auto_epochs(n) for n in sizes]
-    assert summed == sorted(summed) and summed[0] < summed[-1] / 4
-    for n in sizes[:-1]:
-        assert budget.auto_lr(n) == pytest.approx(
-            budget.REFERENCE_LR * n / budget.REFERENCE_IMAGES, rel=0.05
-        )
-    assert budget.auto_lr(50_000) == budget.REFERENCE_LR
-
-
-def test_a_class_weighted_run_keeps_the_square_root_rule_and_says_so():
-    """lr x epochs stays the reference point's for every small class-weighted set."""
+def test_auto_lr_times_auto_epochs_is_the_same_for_every_small_set():
+    """Each image receives about the summed learning rate of the reference point."""
     for n in (140, 294, 850, 2000):
-        total = (
-            budget.auto_lr(n, weighted=True)
-            * budget.REFERENCE_EPOCHS
-            * (budget.REFERENCE_IMAGES / n) ** 0.5
-        )
+        total = budget.auto_lr(n) * budget.REFERENCE_EPOCHS * (budget.REFERENCE_IMAGES / n) ** 0.5
         assert total == pytest.approx(budget.REFERENCE_LR * budget.REFERENCE_EPOCHS, rel=0.03)
-        assert budget.auto_lr(n, weighted=True) > budget.auto_lr(n)
-    cfg, decisions = budget.plan(TrainConfig(), 238, weighted=True)
-    assert cfg.lr == 0.00047
-    line = next(str(d) for d in decisions if d.option == "lr")
-    assert line.startswith("lr: auto -> 0.00047 (0.002 * sqrt(238 / 4249): a class-weighted run")
-
-
-def test_small_validation_turns_early_stopping_off_and_says_why():
-    cfg, decisions = budget.plan(TrainConfig(), 238, small_val=True)
-    assert cfg.early_stopping_patience is None and cfg.monitor_smoothing == budget.SMOOTH_EPOCHS
-    line = next(str(d) for d in decisions if d.option == "early_stopping_patience")
-    assert line.startswith("early_stopping_patience: auto -> off (a small validation split")
-    assert (
-        budget.plan(TrainConfig(early_stopping_patience=2), 238, small_val=True)[
-            0
-        ].early_stopping_patience
-        == 2
-    )
 
 
 def test_plan_keeps_what_the_user_set():

@@ -11,14 +11,7 @@ import torch
 from _tiny import PRE, _one_thread, config, data, tiny, trainer  # noqa: F401 (_one_thread: fixture)
 
 from graftlab.errors import ArtifactError, ConfigError, DataError
-from graftlab.finetune.callbacks import (
-    CSV_COLUMNS,
-    BestWeights,
-    Callback,
-    Checkpoint,
-    CSVLogger,
-    EarlyStopping,
-)
+from graftlab.finetune.callbacks import CSV_COLUMNS, Callback, Checkpoint, CSVLogger, EarlyStopping
 
 pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 
@@ -107,42 +100,6 @@ def test_the_best_epoch_weights_are_restored():
     final = t.model.state_dict()
     assert all(torch.equal(final[k], script.weights[1][k]) for k in final)
     assert not all(torch.equal(final[k], script.weights[2][k]) for k in final)
-
-
-def test_a_smoothed_metric_restores_the_mean_of_the_window_it_judged(tmp_path):
-    # windows: [0.5], [0.5, 0.9], [0.5, 0.9, 0.8], [0.9, 0.8, 0.1] -> epoch 3 is the best
-    script = Scripted([0.5, 0.9, 0.8, 0.1])
-    cbs = [script, BestWeights(smooth=3), Checkpoint(tmp_path)]
-    t = trainer(callbacks=cbs, cfg=config(epochs=4, lr=3e-3)).fit()
-    assert t.best_epoch_ == 3 and t.best_metric_ == pytest.approx((0.5 + 0.9 + 0.8) / 3)
-    final = t.model.state_dict()
-    for key, value in final.items():
-        if value.is_floating_point():
-            mean = sum(w[key] for w in script.weights[:3]) / 3
-            torch.testing.assert_close(value, mean, rtol=0, atol=1e-6)
-    weight = next(k for k, v in final.items() if v.is_floating_point() and v.dim() > 1)
-    assert not torch.allclose(final[weight], script.weights[2][weight])  # not epoch 3 alone
-    best = torch.load(tmp_path / "best.pt", weights_only=True)
-    assert best["epoch"] == 3 and torch.equal(best["model"][weight], final[weight])
-
-
-def test_a_resumed_smoothed_run_averages_what_an_uninterrupted_one_does(tmp_path):
-    cfg = config(epochs=4, deterministic=True, lr=3e-3)
-
-    def make(cbs):
-        return trainer(tiny(), "lp-ft", [BestWeights(smooth=3), *cbs], cfg)
-
-    whole = make([Checkpoint(tmp_path / "a")]).fit()
-    with pytest.raises(KeyboardInterrupt):
-        make([Checkpoint(tmp_path / "b"), Interrupt(2)]).fit()
-    saved = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
-    assert saved["epoch"] == 2 and len(saved["recent_models"]) == 2
-    resumed = make([Checkpoint(tmp_path / "b")])
-    resumed.resume(tmp_path / "b" / "last.pt")
-    assert resumed.best_epoch_ == whole.best_epoch_
-    a, b = whole.model.state_dict(), resumed.model.state_dict()
-    for key in a:
-        torch.testing.assert_close(b[key], a[key], rtol=0, atol=1e-6)
 
 
 def test_best_checkpoint_file_holds_the_best_epoch(tmp_path):

@@ -91,11 +91,8 @@ class BestWeights(Callback):
         monitor: Key of the epoch logs without ``val_`` (default: ``task.monitor``); higher
             is better.
         smooth: Judge each epoch by the mean of the metric over it and the ``smooth - 1``
-            epochs before it, and keep the mean of those epochs' weights (what was judged is
-            the window, so the window is what is kept; the average of nearby points of one
-            run is as good as its best and less noisy, as in stochastic weight averaging). On
-            a few dozen validation images the metric moves by whole images from epoch to
-            epoch, and the single best epoch is mostly the luckiest.
+            epochs before it. On a few dozen validation images the metric moves by whole
+            images from epoch to epoch, and the single best epoch is mostly the luckiest.
     """
 
     order = -100
@@ -116,16 +113,9 @@ class BestWeights(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         value = self.score(trainer, logs)
-        if self.smooth > 1:
-            trainer.recent_states_ = [*trainer.recent_states_, copy_state(trainer.model)]
         if math.isfinite(value) and (trainer.best_metric_ is None or value > trainer.best_metric_):
             trainer.best_metric_, trainer.best_epoch_ = value, logs["epoch"]
-            if self.smooth > 1:
-                trainer.best_state_ = mean_state(trainer.recent_states_)
-            else:
-                trainer.best_state_ = copy_state(trainer.model)
-        if self.smooth > 1:  # the next window needs the last smooth - 1 epochs
-            trainer.recent_states_ = trainer.recent_states_[-(self.smooth - 1) :]
+            trainer.best_state_ = copy_state(trainer.model)
 
     def on_fit_end(self, trainer: Trainer) -> None:
         if trainer.best_state_ is not None:
@@ -152,16 +142,6 @@ def with_core_callbacks(callbacks: Sequence[Callback]) -> list[Callback]:
         if not any(isinstance(cb, core) for cb in out):
             out.append(core())
     return sorted(out, key=lambda cb: getattr(cb, "order", 0))
-
-
-def mean_state(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """The mean of several weights of one model: floating tensors (weights, BatchNorm
-    statistics) averaged, integer buffers (BatchNorm's step counters) the last state's."""
-    last = states[-1]
-    return {
-        k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v.clone()
-        for k, v in last.items()
-    }
 
 
 def copy_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -291,10 +271,7 @@ class Checkpoint(Callback):
         if trainer.best_epoch_ == logs["epoch"]:
             best = {
                 "format": "graftlab-best",
-                # the weights BestWeights keeps (with a smoothed metric, its window's mean)
-                "model": trainer.best_state_
-                if trainer.best_state_ is not None
-                else trainer.model.state_dict(),
+                "model": trainer.model.state_dict(),
                 "epoch": trainer.best_epoch_,
                 "monitor": trainer.task.monitor,
                 "metric": trainer.best_metric_,

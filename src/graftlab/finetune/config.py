@@ -79,14 +79,11 @@ class TrainConfig:
     early_stopping_patience: int | str | None = "auto"  # epochs without a better smoothed
     # val metric; the best checkpoint is restored anyway, so stopping only saves time.
     # "auto" = a quarter of the epochs, at least 3 (a 17-epoch run on 20 images per class
-    # has val metrics that move by one image from epoch to epoch); none when validation is
-    # small (it stopped 7 x 50 runs at the schedule's half, before the low-lr epochs where
-    # a small set settles). None disables
+    # has val metrics that move by one image from epoch to epoch). None disables
 
     monitor_smoothing: int | str = "auto"  # epochs the best-epoch metric is averaged over:
     # "auto" = 3 when validation is small (selection.small_validation: under 200 images or
-    # 20 in a class, where one image moves accuracy by 2 points), else 1 (the epoch's own);
-    # the weights kept are then the mean of that window's epochs (callbacks.BestWeights)
+    # 20 in a class, where one image moves accuracy by 2 points), else 1 (the epoch's own)
     interpolate: float | str | None = "auto"  # a third candidate model, the weights halfway
     # between the probe's model and the fine-tuned one (WiSE-FT, Wortsman et al. 2022), chosen
     # when validation does not show it worse than the probe (train.select_model). "auto" = 0.5

@@ -86,10 +86,7 @@ class Trainer:
     Attributes:
         history_: One dict per finished epoch (the results.csv row, plus every val metric).
         best_metric_, best_epoch_, best_state_: Best validation metric, its epoch (from 1)
-            and the weights then (kept by the ``BestWeights`` callback; None before). With a
-            smoothed metric, the mean of the weights of the epochs it averaged over.
-        recent_states_: The last epochs' weights a smoothed ``BestWeights`` averages (saved in
-            the checkpoint, so a resumed run averages what an uninterrupted one does).
+            and the weights then (kept by the ``BestWeights`` callback; None before).
         config_: The resolved config (device, precision, ... no longer "auto").
         boundary_: The frozen part's cached output (:mod:`~graftlab.finetune.boundary`) the
             epochs train from, or None when the frozen part runs every step.
@@ -134,7 +131,6 @@ class Trainer:
         self.best_metric_: float | None = None
         self.best_epoch_: int | None = None
         self.best_state_: dict[str, torch.Tensor] | None = None
-        self.recent_states_: list[dict[str, torch.Tensor]] = []
         self.optimizer: torch.optim.Optimizer | None = None
 
     def resume(self, path: str | os.PathLike) -> Trainer:
@@ -220,7 +216,7 @@ class Trainer:
             torch.backends.cudnn.benchmark = False
         self._generator = torch.Generator().manual_seed(config.seed)
         self.history_, self.best_metric_, self.best_epoch_ = [], None, None
-        self.best_state_, self.recent_states_ = None, []
+        self.best_state_ = None
         self.stop_training = self.stop_now = False
 
         # 4. The strategy freezes and groups; AdamW and warm-up + cosine over all steps.
@@ -516,12 +512,8 @@ class Trainer:
             "step": self.step_,
             "n_train": self.n_train_,
             "model": self.model.state_dict(),
-            # The best weights are the current ones when this epoch is the best and nothing was
-            # averaged: not stored twice.
-            "best_model": None
-            if self.best_epoch_ == self.epoch_ and len(self.recent_states_) <= 1
-            else self.best_state_,
-            "recent_models": self.recent_states_,
+            # The best weights are the current ones when this epoch is the best: not stored twice.
+            "best_model": None if self.best_epoch_ == self.epoch_ else self.best_state_,
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -580,7 +572,6 @@ class Trainer:
         self.best_state_ = dict(best) if best is not None else copy_state(self.model)
         if self.best_epoch_ is None:
             self.best_state_ = None
-        self.recent_states_ = [dict(r) for r in saved.get("recent_models", [])]
         logger.info("resumed after epoch %d (step %d)", saved["epoch"], saved["step"])
         was = int(saved.get("world_size", 1))
         if was != self.world_.size:
