@@ -109,7 +109,9 @@ def test_the_copy_is_reused_until_a_parameter_changes_and_the_random_state_is_un
     second = folded_for_inference(model, INPUT_SIZE)
     assert second is not first
     x = torch.rand(2, 3, INPUT_SIZE, INPUT_SIZE)
-    torch.testing.assert_close(_pooled(second, x), _pooled(model, x), rtol=1e-4, atol=1e-5)
+    # atol 5e-5: on a CPU with AVX2 only, fp32 convolutions of the folded and the unfolded
+    # model round differently by up to 1.6e-5 on one pooled value of 512 (2026-12-07)
+    torch.testing.assert_close(_pooled(second, x), _pooled(model, x), rtol=1e-4, atol=5e-5)
 
 
 def test_under_autocast_the_model_is_run_as_it_is():
