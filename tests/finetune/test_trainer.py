@@ -110,7 +110,9 @@ def test_best_checkpoint_file_holds_the_best_epoch(tmp_path):
     assert all(torch.equal(best["model"][k], script.weights[1][k]) for k in best["model"])
     last = torch.load(tmp_path / "last.pt", weights_only=True)
     assert last["epoch"] == 3
-    assert all(torch.equal(last["model"][k], script.weights[2][k]) for k in last["model"])
+    # The epoch's validated weights are the average; the steps continue from "model".
+    assert all(torch.equal(last["ema"][k], script.weights[2][k]) for k in last["ema"])
+    assert not all(torch.equal(last["model"][k], script.weights[2][k]) for k in last["ema"])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files
     assert t.best_epoch_ == 2
 
@@ -204,8 +206,9 @@ def test_a_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_pa
     a = torch.load(tmp_path / "a" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
     assert a["epoch"] == b["epoch"] == 3
-    for key in a["model"]:
-        torch.testing.assert_close(b["model"][key], a["model"][key], rtol=0, atol=1e-6)
+    for part in ("model", "ema"):
+        for key in a[part]:
+            torch.testing.assert_close(b[part][key], a[part][key], rtol=0, atol=1e-6)
     assert [h["val_loss"] for h in resumed.history_] == [h["val_loss"] for h in whole.history_]
     assert resumed.best_epoch_ == whole.best_epoch_
     assert (tmp_path / "a.csv").read_text().count("\n") == (tmp_path / "b.csv").read_text().count(
@@ -230,7 +233,8 @@ def test_a_resumed_run_has_every_epochs_weights_as_an_uninterrupted_one(tmp_path
         for key in a["model"]:
             torch.testing.assert_close(b["model"][key], a["model"][key], rtol=0, atol=1e-6)
     last = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
-    assert all(torch.equal(last["model"][k], b["model"][k]) for k in b["model"])
+    # The epoch's file holds the weights validated: the average (the steps go on from "model").
+    assert all(torch.equal(last["ema"][k], b["model"][k]) for k in last["ema"])
 
 
 def test_a_checkpoint_written_before_save_every_epoch_existed_still_resumes(tmp_path):

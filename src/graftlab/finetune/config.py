@@ -91,6 +91,11 @@ class TrainConfig:
     # models apart) for strategies that start from the probe's head, else none (a random head
     # has nothing in common with the probe's); a float in (0, 1) = that weight on the
     # fine-tuned model, always; None = only the probe and the fine-tuned model compete
+    ema: float | None = 0.2  # the fine-tuned weights that are validated, kept and exported
+    # are an exponential moving average of every step's (Polyak averaging, as timm's
+    # model EMA) with a time constant of this fraction of the run's steps, starting from the
+    # probe's model: at peak lr the last step's weights are noisy and, on a few hundred
+    # images, fell below the probe they started from. None = the last step's weights
 
     # -- reproducibility and execution ------------------------------------------------------
     seed: int = 0  # fixed: two runs of the same config give the same splits and numbers
@@ -221,6 +226,13 @@ class TrainConfig:
                 "interpolate",
                 self.interpolate,
                 "'auto', a float in (0, 1) (the fine-tuned model's weight) or none",
+            )
+        if self.ema is not None and (not _is_number(self.ema) or not 0 < self.ema <= 1):
+            raise _bad(
+                "ema",
+                self.ema,
+                "a float in (0, 1] (the average's time constant as a fraction of the run's "
+                "steps, 0.2 by default) or none (the last step's weights)",
             )
         if self.early_stopping_patience not in (None, "auto"):
             _positive_int(self, "early_stopping_patience")

@@ -32,6 +32,7 @@ from torch import nn
 from graftlab import distributed
 from graftlab.errors import ArtifactError, ConfigError, DataError
 from graftlab.finetune import budget
+from graftlab.finetune.averaging import WeightAverage, decay_for
 from graftlab.finetune.boundary import ActivationBank, cache_frozen_part
 from graftlab.finetune.callbacks import (
     Callback,
@@ -90,6 +91,9 @@ class Trainer:
         config_: The resolved config (device, precision, ... no longer "auto").
         boundary_: The frozen part's cached output (:mod:`~graftlab.finetune.boundary`) the
             epochs train from, or None when the frozen part runs every step.
+        ema_: The :class:`~graftlab.finetune.averaging.WeightAverage` of the weights
+            (``config.ema``), swapped into the model to validate, keep and save each epoch;
+            None when off.
         findings: Doctor findings appended by monitor callbacks.
         stop_training: Set by a callback to end the run after the current epoch.
         stop_now: Set by an ``on_before_backward`` callback to end the epoch before the
@@ -132,6 +136,7 @@ class Trainer:
         self.best_epoch_: int | None = None
         self.best_state_: dict[str, torch.Tensor] | None = None
         self.optimizer: torch.optim.Optimizer | None = None
+        self.ema_: WeightAverage | None = None
 
     def resume(self, path: str | os.PathLike) -> Trainer:
         """Continue the run whose ``last.pt`` is ``path`` and finish it; returns self."""
@@ -160,6 +165,8 @@ class Trainer:
                     break
                 t_epoch = time.perf_counter()
                 train_logs = self.train_epoch(epoch, callbacks)
+                if self.ema_ is not None:  # validate, keep and save the averaged weights
+                    self.ema_.swap()
                 val_logs, val_probs = self.validate()
                 logs = {
                     "epoch": epoch + 1,
@@ -180,6 +187,8 @@ class Trainer:
                 if self.world_.size > 1:
                     # A monitor reads its rank's own batch losses: one rank's stop stops all.
                     self.stop_training = distributed.any_rank(self.stop_training)
+                if self.ema_ is not None:  # the steps go on from the training weights
+                    self.ema_.swap()
             self.model.eval()
             for cb in callbacks:
                 cb.on_fit_end(self)  # BestWeights (first) restores the best epoch's weights
@@ -234,7 +243,11 @@ class Trainer:
         strategy.freeze_before_training(model)
         groups = strategy.param_groups(model, config.lr, config.weight_decay)
         self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
-        self.schedule = WarmupCosine(self.optimizer, config.epochs * self.steps_per_epoch, warmup)
+        total_steps = config.epochs * self.steps_per_epoch
+        self.schedule = WarmupCosine(self.optimizer, total_steps, warmup)
+        self.ema_ = None
+        if config.ema is not None:
+            self.ema_ = WeightAverage(model, decay_for(config.ema, total_steps)[0])
         self.scaler = torch.amp.GradScaler(
             device.type, enabled=precision == "fp16" and device.type == "cuda"
         )
@@ -361,6 +374,8 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.schedule.step()
+            if self.ema_ is not None:
+                self.ema_.update()
             self.step_ += 1
             loss_sum += loss_value * len(yb)
             seen += len(yb)
@@ -511,7 +526,9 @@ class Trainer:
             "epoch": self.epoch_,
             "step": self.step_,
             "n_train": self.n_train_,
-            "model": self.model.state_dict(),
+            # The weights the steps continue from; the average (validated, kept) beside them.
+            "model": self._training_state(),
+            "ema": None if self.ema_ is None else self.ema_.average(),
             # The best weights are the current ones when this epoch is the best: not stored twice.
             "best_model": None if self.best_epoch_ == self.epoch_ else self.best_state_,
             "optimizer": self.optimizer.state_dict(),
@@ -540,6 +557,14 @@ class Trainer:
             "world_size": self.world_.size,
         }
 
+    def _training_state(self) -> dict[str, torch.Tensor]:
+        """The model's state with the weights the optimizer steps (not the average swapped in
+        to validate)."""
+        state = self.model.state_dict()
+        if self.ema_ is not None and self.ema_.swapped:
+            state = {**state, **self.ema_.training_weights()}
+        return state
+
     def _restore(self, saved: dict[str, Any], n_train: int) -> tuple[int, int]:
         if saved["n_train"] != n_train:
             raise DataError(
@@ -549,7 +574,9 @@ class Trainer:
         try:
             self.model.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
-        except (RuntimeError, ValueError, KeyError) as exc:
+            if self.ema_ is not None:
+                self.ema_.load_average(saved["ema"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise ArtifactError(
                 f"The checkpoint does not fit this model and strategy: {exc}. Resume with the "
                 "backbone, strategy and config the run was started with (its config.json)."
@@ -569,7 +596,15 @@ class Trainer:
         self.best_metric_, self.best_epoch_ = saved["best_metric"], saved["best_epoch"]
         self.stop_training = bool(saved["stop_training"])
         best = saved["best_model"]
-        self.best_state_ = dict(best) if best is not None else copy_state(self.model)
+        if best is not None:
+            self.best_state_ = dict(best)
+        else:  # the best epoch is the last one: its weights are the average when there is one
+            self.best_state_ = copy_state(self.model)
+            if self.ema_ is not None:
+                avg = self.ema_.average()
+                self.best_state_.update(
+                    {n: t.detach().to("cpu", copy=True) for n, t in avg.items()}
+                )
         if self.best_epoch_ is None:
             self.best_state_ = None
         logger.info("resumed after epoch %d (step %d)", saved["epoch"], saved["step"])
@@ -609,6 +644,7 @@ class Trainer:
                 f"boundary cache: {boundary}",
                 f"optimizer: AdamW, warm-up {cfg.warmup_steps} steps then cosine to 0 over "
                 f"{cfg.epochs * self.steps_per_epoch} steps; grad clip {cfg.max_grad_norm}",
+                _describe_average(cfg.ema, cfg.epochs * self.steps_per_epoch),
                 self.strategy.describe(model, self.optimizer),
                 *self._describe_world(),
             ]
@@ -633,6 +669,16 @@ class Trainer:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _describe_average(fraction: float | None, total_steps: int) -> str:
+    if fraction is None:
+        return "weights: the last step's (no average)"
+    decay, tau = decay_for(fraction, total_steps)
+    return (
+        f"weights: exponential moving average over the steps (time constant {tau:.0f} steps, "
+        f"{fraction:g} of the run; decay {decay:.4f}), validated, kept and exported"
+    )
+
+
 def _check_split(name: str, split: Any) -> tuple[Any, np.ndarray]:
     try:
         x, y = split
