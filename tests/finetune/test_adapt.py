@@ -43,6 +43,16 @@ def test_plan_resolves_auto_and_says_why():
     assert budget.plan(TrainConfig(), 50_000)[0].lr == 2e-3
 
 
+def test_no_early_stopping_on_a_small_validation_split():
+    cfg, decisions = budget.plan(TrainConfig(), 238, small_val=True)
+    assert cfg.early_stopping_patience is None
+    said = [str(d) for d in decisions if d.option == "early_stopping_patience"]
+    assert said and said[0].startswith("early_stopping_patience: auto -> none (a small valid")
+    assert budget.plan(TrainConfig(), 238)[0].early_stopping_patience == 4
+    given = budget.plan(TrainConfig(early_stopping_patience=2), 238, small_val=True)[0]
+    assert given.early_stopping_patience == 2
+
+
 def test_auto_lr_times_auto_epochs_is_the_same_for_every_small_set():
     """Each image receives about the summed learning rate of the reference point."""
     for n in (140, 294, 850, 2000):

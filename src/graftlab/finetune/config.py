@@ -78,8 +78,9 @@ class TrainConfig:
     unfreeze: int = 2  # top-k: the last two stages carry the task-specific features
     early_stopping_patience: int | str | None = "auto"  # epochs without a better smoothed
     # val metric; the best checkpoint is restored anyway, so stopping only saves time.
-    # "auto" = a quarter of the epochs, at least 3 (a 17-epoch run on 20 images per class
-    # has val metrics that move by one image from epoch to epoch). None disables
+    # "auto" = a quarter of the epochs, at least 3, and none when validation is small (under
+    # 200 images or 20 in a class: its metric moves by whole images from epoch to epoch, and
+    # stopping there ended runs that were still improving). None disables
 
     monitor_smoothing: int | str = "auto"  # epochs the best-epoch metric is averaged over:
     # "auto" = 3 when validation is small (selection.small_validation: under 200 images or
