@@ -163,3 +163,41 @@ def test_a_hand_resize_followed_by_the_evaluation_transform_is_not_a_size_mismat
     assert "eval_tf(img)" in cropped
     findings = check_script(cropped)
     assert not [f for f in findings if f.category == "input-size-mismatch"], findings
+
+
+FLAGGED_ALTERNATIVE = """\
+import numpy as np
+from tensorflow import keras
+
+x = np.load("images.npy").astype("float32")
+x /= 255
+USE_RAW_PIXELS = {flag}
+if {test}:
+    x = np.load("images.npy").astype("float32")
+y = np.load("labels.npy")
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=5)
+img = keras.utils.img_to_array(keras.utils.load_img("one.png"))[None]
+img /= 255
+print(model.predict(img))
+"""
+
+
+def _gl112(flag: str, test: str) -> list:
+    src = FLAGGED_ALTERNATIVE.format(flag=flag, test=test)
+    return [f for f in check_script(src, filename="post.py") if f.code == "GL112"]
+
+
+def test_a_branch_the_script_never_runs_does_not_replace_the_training_preprocessing():
+    # As posted, the flag is off: training sees x / 255, as prediction does.
+    assert _gl112("False", "USE_RAW_PIXELS") == []
+    assert _gl112("True", "not USE_RAW_PIXELS") == []
+    assert _gl112("True", "False") == []
+
+
+def test_a_branch_that_runs_still_counts():
+    # The flag is on: training sees raw pixels, prediction x / 255, the mismatch GL112 names.
+    (f,) = _gl112("True", "USE_RAW_PIXELS")
+    assert f.category == "train-eval-preprocessing-mismatch"
+    assert _gl112("False", "not USE_RAW_PIXELS")

@@ -270,6 +270,7 @@ class Program:
         #: The class definition in force at each ``Cls(...)`` call (by id of the call).
         self.class_at: dict[int, ast.ClassDef] = {}
         self._collect_defs(tree.body)
+        self._flags = _constant_flags(tree)
         called = {
             n.func.id
             for n in ast.walk(tree)
@@ -386,8 +387,13 @@ class Program:
                 self.loop_end[ev.idx] = len(self.events) - 1
                 self._walk(node.orelse, scope, loops, withs)
             elif isinstance(node, ast.If):
-                self._walk(node.body, scope, loops, withs)
-                self._walk(node.orelse, scope, loops, withs)
+                # A branch the script never runs as posted (`if False:`, a flag set once to
+                # False) binds nothing: its assignments must not replace the live values.
+                truth = _constant_truth(node.test, self._flags)
+                if truth is not False:
+                    self._walk(node.body, scope, loops, withs)
+                if truth is not True:
+                    self._walk(node.orelse, scope, loops, withs)
             elif isinstance(node, ast.With | ast.AsyncWith):
                 ctx = tuple(item.context_expr for item in node.items)
                 self._walk(node.body, scope, loops, withs + ctx)
@@ -1125,3 +1131,39 @@ def _local_names(node: ast.AST) -> set[str]:
         elif isinstance(n, ast.comprehension):
             out.update(t.id for t in ast.walk(n.target) if isinstance(t, ast.Name))
     return out
+
+
+def _constant_flags(tree: ast.Module) -> dict[str, object]:
+    """Names the script binds exactly once, at module level, to a literal ``True``, ``False``,
+    ``None`` or number (``USE_SKLEARN = False``): the flags whose ``if`` has one live branch."""
+    stores: dict[str, int] = defaultdict(int)
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store | ast.Del):
+            stores[n.id] += 1
+        elif isinstance(n, ast.Global | ast.Nonlocal):
+            for name in n.names:
+                stores[name] += 2  # rebound from inside a function: not a constant
+    flags: dict[str, object] = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and (node.value.value is None or isinstance(node.value.value, bool | int | float))
+            and stores[node.targets[0].id] == 1
+        ):
+            flags[node.targets[0].id] = node.value.value
+    return flags
+
+
+def _constant_truth(test: ast.expr, flags: dict[str, object]) -> bool | None:
+    """Whether an ``if`` test is always true or always false as posted; None when it depends."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.Name) and test.id in flags:
+        return bool(flags[test.id])
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _constant_truth(test.operand, flags)
+        return None if inner is None else not inner
+    return None
