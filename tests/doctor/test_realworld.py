@@ -74,13 +74,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: label-order warning read from two unrelated loaders of the same notebook, not from the cause)
 #: and 4 of the 5 new test causes (dev 0.951 -> 0.930, dev/reconstruction 0.943 -> 0.920; test
 #: 0.600 -> 0.611, test/reconstruction 0.610 -> 0.622, their floors unchanged).
-FLOORS = {"dev": 0.92, "test": 0.60}
+#: Re-pinned when a seventh round added 10 cases written blind to the rules from GitHub issues,
+#: pull requests and the repositories they link (8 dev, 2 test): the rules found 3 of the 8 new
+#: dev causes and 1 of the 2 new test causes (dev 0.930 -> 0.912, dev/reconstruction 0.920 ->
+#: 0.899; test 0.611 -> 0.609, test/reconstruction 0.622 -> 0.619).
+FLOORS = {"dev": 0.91, "test": 0.605}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.91,
-    "dev/reproduction": 0.99,
-    "test/reconstruction": 0.61,
-    "test/reproduction": 0.49,
+    "dev/reconstruction": 0.895,
+    "dev/reproduction": 0.995,
+    "test/reconstruction": 0.615,
+    "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
 #: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug;
@@ -95,6 +99,8 @@ ORIGIN_FLOORS = {
 #: The sixth round brought two, both on its dev cases: GL112 on a script that scales its
 #: training arrays and its test image alike by 1/255 (a misreading), and GL117 on a course
 #: notebook that trains on unshuffled generators on purpose, to show why shuffling matters: 4.
+#: The seventh round brought one, on its dev case torch-gh-tacto-25 (GL211, a training transform
+#: that adds Gaussian noise after Normalize read as a second normalisation): 3 -> 4.
 MAX_FALSE_ALARMS = 4
 
 
