@@ -116,3 +116,29 @@ def test_unnamed_transforms_the_augmenting_one_trains_the_other_evaluates():
     assert f.code == "GL211" and f.severity == "warning"
     assert "evaluation transform" in f.title and "Inferred" in f.explanation
     assert _te(UNNAMED.format(norm=", T.Normalize(m, s)")) == []
+
+
+TWO_STREAMS = """\
+import torch
+from torchvision import models, transforms
+
+net = models.resnet18(pretrained=True)
+train_rgb = transforms.Compose([transforms.RandomCrop(224), transforms.ToTensor(),
+                                transforms.Normalize(mean=(0.5,), std=(0.5,))])
+train_depth = transforms.Compose([transforms.RandomCrop(224), transforms.ToTensor(),
+                                  transforms.Normalize(mean=(0.1,), std=(0.2,))])
+test_rgb = transforms.Compose([transforms.CenterCrop(224), transforms.ToTensor(),
+                               transforms.Normalize(mean=({rgb},), std=(0.5,))])
+test_depth = transforms.Compose([transforms.CenterCrop(224), transforms.ToTensor(),
+                                 transforms.Normalize(mean=(0.1,), std=(0.2,))])
+train_set = Pairs("train", transform=train_rgb, transform_depth=train_depth)
+test_set = Pairs("test", transform=test_rgb, transform_depth=test_depth)
+"""
+
+
+def test_two_input_streams_each_evaluated_like_it_trains_are_not_crossed():
+    # the RGB test transform is not compared with the depth training transform
+    assert _te(TWO_STREAMS.format(rgb="0.5")) == []
+    # but an RGB test transform that matches no training transform still is
+    (f,) = _te(TWO_STREAMS.format(rgb="0.4"))
+    assert f.code == "GL211"
