@@ -303,6 +303,12 @@ class Program:
                     and id(fn) not in self._ran
                 ):
                     self._inline(fn, None, 0, (), (), cls=node.name)
+        # a function of a later file of the paste, called from an earlier one: the call ran
+        # before its definition was walked, so nothing ran it; run it in place, as a function
+        # no call reaches
+        for fn in list(self._latest.values()):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and id(fn) not in self._ran:
+                self._inline(fn, None, 0, (), ())
         self.calls: list[CallSite] = [
             CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)), self)
             for ev in self.events
@@ -465,9 +471,9 @@ class Program:
         at = len(self.events)
         time = at - 0.5
         params = [*fn.args.posonlyargs, *fn.args.args]
+        self._ran.add(id(fn))
         if cls is not None:
             self.scope_class[scope] = cls
-            self._ran.add(id(fn))
             is_static = any(
                 isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list
             )
