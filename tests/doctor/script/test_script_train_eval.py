@@ -142,3 +142,29 @@ def test_two_input_streams_each_evaluated_like_it_trains_are_not_crossed():
     # but an RGB test transform that matches no training transform still is
     (f,) = _te(TWO_STREAMS.format(rgb="0.4"))
     assert f.code == "GL211"
+
+
+STATS_AGAIN = """\
+import numpy as np
+from keras.preprocessing.image import img_to_array
+
+X_train = X_train.astype("float32")
+mean_image = np.mean(X_train, axis=0)
+X_train -= mean_image
+X_train /= 128.0
+model.fit(X_train, Y_train, epochs=10)
+
+image = img_to_array(photo).astype("float32")
+mean_image = {stat}
+image -= mean_image
+image /= 128.0
+print(model.predict(np.expand_dims(image, axis=0)))
+"""
+
+
+def test_a_training_mean_recomputed_from_the_image_predicted():
+    (f,) = _te(STATS_AGAIN.format(stat="np.mean(image, axis=0)"))
+    assert f.code == "GL326" and f.severity == "warning"
+    assert "post.py:5:" in f.evidence and "post.py:11:" in f.evidence
+    # the training mean saved and loaded again is the statistic the model was trained with
+    assert _te(STATS_AGAIN.format(stat='np.load("mean_image.npy")')) == []

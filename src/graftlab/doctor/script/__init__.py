@@ -36,6 +36,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     pretrained_rules,
     role_swap_rules,
     skorch_rules,
+    stat_rules,
     torch_criterion,
     torch_data,
     torch_model,
