@@ -20,6 +20,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     cache_rules,
     common_rules,
     forward_rules,
+    keras_decoders,
     keras_eval_resize,
     keras_hub,
     keras_model,
