@@ -911,3 +911,9 @@ class_to_idx = {c: i for i, c in enumerate(sorted(set(labels)))}
 
 def test_one_literal_folder_numbered_once_is_not_a_per_split_mapping():
     assert _labels(ONE_FOLDER) == []
+
+
+def test_the_label_list_is_read_from_its_use_in_the_mapping_not_its_name():
+    renamed = FILES_FOUND.replace("labels", "seen")
+    (f,) = _labels(renamed.format(classes="sorted(set(seen))"))
+    assert f.code == "GL325"

@@ -153,3 +153,11 @@ def test_a_function_of_a_later_file_called_through_its_module_from_an_earlier_on
     # read: the function is still read, as one no call reaches
     assert _found(check_script([a, b]), "double-softmax")
     assert _found(check_script([b, a]), "double-softmax")
+
+
+def test_the_later_file_s_code_wrapped_in_its_own_main_is_read_too(tmp_path):
+    a, b = tmp_path / "cli.py", tmp_path / "scoring.py"
+    a.write_text(CLI)
+    body = "".join(f"    {line}\n" if line else "\n" for line in SCORING.splitlines())
+    b.write_text(f"def main():\n{body}\n\nmain()\n")
+    assert _found(check_script([a, b]), "double-softmax")

@@ -168,3 +168,9 @@ def test_a_training_mean_recomputed_from_the_image_predicted():
     assert "post.py:5:" in f.evidence and "post.py:11:" in f.evidence
     # the training mean saved and loaded again is the statistic the model was trained with
     assert _te(STATS_AGAIN.format(stat='np.load("mean_image.npy")')) == []
+
+
+def test_the_training_data_is_read_from_its_use_in_fit_not_its_name():
+    renamed = STATS_AGAIN.replace("X_train", "feats").replace("Y_train", "onehot")
+    (f,) = _te(renamed.format(stat="np.mean(image, axis=0)"))
+    assert f.code == "GL326" and "computed from the training data" in f.title

@@ -286,7 +286,6 @@ def _collected_per_file(ctx: Ctx) -> dict[str, tuple[int, ast.expr]]:
                 and isinstance(n.func, ast.Attribute)
                 and n.func.attr == "append"
                 and isinstance(n.func.value, ast.Name)
-                and re.search(r"(?i)label|class|target|categor", n.func.value.id)
             ):
                 out.setdefault(n.func.value.id, (n.lineno, folder))
     return out

@@ -87,6 +87,26 @@ def _applied(ctx: Ctx, name: str, data: str, after: int) -> int | None:
     return None
 
 
+_FITS = {"fit", "fit_generator", "train_on_batch", "flow"}
+
+
+def _trains(ctx: Ctx, data: str) -> bool:
+    """Whether ``data`` is training data: named so, or given to ``fit()`` (a generator's
+    ``flow()``, ``train_on_batch()``) as its inputs."""
+    if role_of(data) == "train":
+        return True
+    for c in ctx.prog.calls:
+        f = c.node.func
+        if (
+            isinstance(f, ast.Attribute)
+            and f.attr in _FITS
+            and c.node.args
+            and _root(c.node.args[0]) == data
+        ):
+            return True
+    return False
+
+
 @check("common.stats_recomputed")
 def check_stats_recomputed(ctx: Ctx) -> None:
     """GL326: ``mean = np.mean(X_train, axis=0)`` applied to the training data, then the same
@@ -101,10 +121,10 @@ def check_stats_recomputed(ctx: Ctx) -> None:
         name, stat, data = got
         first = seen.get(name)
         if first is None:
-            if role_of(data) == "train" and _applied(ctx, name, data, ev.idx):
+            if _trains(ctx, data) and _applied(ctx, name, data, ev.idx):
                 seen[name] = (ev, stat, data)
             continue
-        if role_of(data) == "train" or data == first[2]:
+        if data == first[2] or _trains(ctx, data):
             continue
         line = _applied(ctx, name, data, ev.idx)
         if line is None or not once(ctx, "stats_recomputed", name):
