@@ -76,12 +76,20 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: 0.600 -> 0.611, test/reconstruction 0.610 -> 0.622, their floors unchanged).
 #: Re-pinned when a seventh round added 10 cases written blind to the rules from GitHub issues,
 #: pull requests and the repositories they link (8 dev, 2 test): the rules found 3 of the 8 new
-#: dev causes and 1 of the 2 new test causes (dev 0.930 -> 0.912, dev/reconstruction 0.920 ->
+#: dev causes and 1 of the 2 new test causes (dev 0.935 -> 0.912, dev/reconstruction 0.925 ->
 #: 0.899; test 0.611 -> 0.609, test/reconstruction 0.622 -> 0.619).
-FLOORS = {"dev": 0.91, "test": 0.605}
+#: Raised after rules for the general shapes of those dev misses and two older ones, each with
+#: its own unit tests (a wrapper module given a layer that ends in softmax, a training wrapper
+#: given the network and a cross-entropy, a class index numbered by the labels of the files
+#: found in a folder passed in, an evaluation pass right on early batches and outside the top
+#: five on later ones, an encoder method run in training mode, a later file's function called
+#: through its module, a training mean recomputed from the image predicted, two image decoders
+#: that scale once and twice): dev 0.912 -> 0.948, dev/reconstruction 0.899 -> 0.941; test
+#: (measured, never read) 0.609 unchanged.
+FLOORS = {"dev": 0.945, "test": 0.605}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.895,
+    "dev/reconstruction": 0.94,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.615,
     "test/reproduction": 0.495,
@@ -99,9 +107,10 @@ ORIGIN_FLOORS = {
 #: The sixth round brought two, both on its dev cases: GL112 on a script that scales its
 #: training arrays and its test image alike by 1/255 (a misreading), and GL117 on a course
 #: notebook that trains on unshuffled generators on purpose, to show why shuffling matters: 4.
-#: The seventh round brought one, on its dev case torch-gh-tacto-25 (GL211, a training transform
-#: that adds Gaussian noise after Normalize read as a second normalisation): 3 -> 4.
-MAX_FALSE_ALARMS = 4
+#: The seventh round brought one, on its dev case torch-gh-tacto-25 (GL211: the RGB training
+#: transform compared with the depth test transform of a two-stream script): 3 -> 4; gone once
+#: an evaluation transform normalised like one training stream is that stream's partner: 3.
+MAX_FALSE_ALARMS = 3
 
 
 def _cases() -> list[tuple[Path, dict]]:
