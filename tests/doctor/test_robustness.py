@@ -64,13 +64,16 @@ ROOT = Path(__file__).resolve().parents[2]
 #: 0.978, build_model 0.952, param 0.941, attr 0.950, noimports 0.971, rename+main 0.932; the
 #: causes still lost are the Normalize(mean=0, std=1) case (its evidence a comment and the
 #: names MEAN/STD) and a places365 label-order case whose class list is read by its name.
+#: Six of those eight cases (files copied from repositories: kept out of the repository) were
+#: then taken out again, which shifts the sample once more: notebook 0.974, build_model 0.947,
+#: attr 0.944; nothing else moved.
 FLOORS = {
     "rename": 0.935,
     "main": 0.93,
-    "notebook": 0.975,
-    "build_model": 0.95,
+    "notebook": 0.97,
+    "build_model": 0.945,
     "param": 0.94,
-    "attr": 0.95,
+    "attr": 0.94,
     "noimports": 0.97,
     "rename+main": 0.93,
 }
