@@ -86,15 +86,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: through its module, a training mean recomputed from the image predicted, two image decoders
 #: that scale once and twice): dev 0.912 -> 0.948, dev/reconstruction 0.899 -> 0.941; test
 #: (measured, never read) 0.609 unchanged.
-#: Six of the round's ten cases hold files copied from repositories and were taken out again
-#: (repository code is kept out of this repository; the four posts stay): dev 0.947 (179/189),
-#: dev/reconstruction 0.939, test 0.611 (55/90), false alarms 3.
-FLOORS = {"dev": 0.945, "test": 0.605}
+#: Six of the round's ten cases hold files copied from repositories and were kept out
+#: (repository code is kept out of this repository; the four posts stay, as reconstructions),
+#: and so were the 13 older cases that held repository files (9 dev, 4 test): dev 0.945
+#: (171/181), dev/reconstruction 0.936, test 0.600 (51/85), test/reconstruction 0.610,
+#: false alarms 2 (the GL117 one was on a repository-file case).
+FLOORS = {"dev": 0.94, "test": 0.595}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.935,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.615,
+    "test/reconstruction": 0.605,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
@@ -113,7 +115,7 @@ ORIGIN_FLOORS = {
 #: The seventh round brought one, on its dev case torch-gh-tacto-25 (GL211: the RGB training
 #: transform compared with the depth test transform of a two-stream script): 3 -> 4; gone once
 #: an evaluation transform normalised like one training stream is that stream's partner: 3.
-MAX_FALSE_ALARMS = 3
+MAX_FALSE_ALARMS = 2
 
 
 def _cases() -> list[tuple[Path, dict]]:

@@ -64,18 +64,20 @@ ROOT = Path(__file__).resolve().parents[2]
 #: 0.978, build_model 0.952, param 0.941, attr 0.950, noimports 0.971, rename+main 0.932; the
 #: causes still lost are the Normalize(mean=0, std=1) case (its evidence a comment and the
 #: names MEAN/STD) and a places365 label-order case whose class list is read by its name.
-#: Six of those eight cases (files copied from repositories: kept out of the repository) were
-#: then taken out again, which shifts the sample once more: notebook 0.974, build_model 0.947,
-#: attr 0.944; nothing else moved.
+#: Six of those eight cases and the 13 older ones that held files copied from repositories were
+#: then kept out of the repository (9 of them dev), which shifts the sample once more, onto the
+#: same two known losses in fewer cases: rename 0.907, main 0.892, notebook 0.919 (the RGB/BGR
+#: train-inference case), build_model 0.895, param 0.882, attr 0.895, noimports 0.923 (nothing
+#: lost: the rewritten recall equals the untransformed one), rename+main 0.892.
 FLOORS = {
-    "rename": 0.935,
-    "main": 0.93,
-    "notebook": 0.97,
-    "build_model": 0.945,
-    "param": 0.94,
-    "attr": 0.94,
-    "noimports": 0.97,
-    "rename+main": 0.93,
+    "rename": 0.905,
+    "main": 0.89,
+    "notebook": 0.915,
+    "build_model": 0.89,
+    "param": 0.88,
+    "attr": 0.89,
+    "noimports": 0.92,
+    "rename+main": 0.89,
 }
 
 
