@@ -74,13 +74,30 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: label-order warning read from two unrelated loaders of the same notebook, not from the cause)
 #: and 4 of the 5 new test causes (dev 0.951 -> 0.930, dev/reconstruction 0.943 -> 0.920; test
 #: 0.600 -> 0.611, test/reconstruction 0.610 -> 0.622, their floors unchanged).
-FLOORS = {"dev": 0.92, "test": 0.60}
+#: Re-pinned when a seventh round added 10 cases written blind to the rules from GitHub issues,
+#: pull requests and the repositories they link (8 dev, 2 test): the rules found 3 of the 8 new
+#: dev causes and 1 of the 2 new test causes (dev 0.935 -> 0.912, dev/reconstruction 0.925 ->
+#: 0.899; test 0.611 -> 0.609, test/reconstruction 0.622 -> 0.619).
+#: Raised after rules for the general shapes of those dev misses and two older ones, each with
+#: its own unit tests (a wrapper module given a layer that ends in softmax, a training wrapper
+#: given the network and a cross-entropy, a class index numbered by the labels of the files
+#: found in a folder passed in, an evaluation pass right on early batches and outside the top
+#: five on later ones, an encoder method run in training mode, a later file's function called
+#: through its module, a training mean recomputed from the image predicted, two image decoders
+#: that scale once and twice): dev 0.912 -> 0.948, dev/reconstruction 0.899 -> 0.941; test
+#: (measured, never read) 0.609 unchanged.
+#: Six of the round's ten cases hold files copied from repositories and were kept out
+#: (repository code is kept out of this repository; the four posts stay, as reconstructions),
+#: and so were the 13 older cases that held repository files (9 dev, 4 test): dev 0.945
+#: (171/181), dev/reconstruction 0.936, test 0.600 (51/85), test/reconstruction 0.610,
+#: false alarms 2 (the GL117 one was on a repository-file case).
+FLOORS = {"dev": 0.94, "test": 0.595}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.91,
-    "dev/reproduction": 0.99,
-    "test/reconstruction": 0.61,
-    "test/reproduction": 0.49,
+    "dev/reconstruction": 0.935,
+    "dev/reproduction": 0.995,
+    "test/reconstruction": 0.605,
+    "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
 #: rules, listed by the benchmark (one of them, GL112 on a dev case, judged a real second bug;
@@ -95,7 +112,10 @@ ORIGIN_FLOORS = {
 #: The sixth round brought two, both on its dev cases: GL112 on a script that scales its
 #: training arrays and its test image alike by 1/255 (a misreading), and GL117 on a course
 #: notebook that trains on unshuffled generators on purpose, to show why shuffling matters: 4.
-MAX_FALSE_ALARMS = 4
+#: The seventh round brought one, on its dev case torch-gh-tacto-25 (GL211: the RGB training
+#: transform compared with the depth test transform of a two-stream script): 3 -> 4; gone once
+#: an evaluation transform normalised like one training stream is that stream's partner: 3.
+MAX_FALSE_ALARMS = 2
 
 
 def _cases() -> list[tuple[Path, dict]]:

@@ -59,15 +59,25 @@ ROOT = Path(__file__).resolve().parents[2]
 #: allows keeping them): the sample shifts back into the Normalize(mean=0, std=1) case whose
 #: evidence is a comment and the names MEAN/STD, lost by renaming and by def main() alike:
 #: rename 0.915, main 0.905, rename+main 0.902; the other rewrites still meet their floors.
+#: Raised after session 13's seventh blind round and the rules for its dev misses (the 8 new dev
+#: cases shift the every-third sample, 58 -> 60 cases): rename 0.938, main 0.933, notebook
+#: 0.978, build_model 0.952, param 0.941, attr 0.950, noimports 0.971, rename+main 0.932; the
+#: causes still lost are the Normalize(mean=0, std=1) case (its evidence a comment and the
+#: names MEAN/STD) and a places365 label-order case whose class list is read by its name.
+#: Six of those eight cases and the 13 older ones that held files copied from repositories were
+#: then kept out of the repository (9 of them dev), which shifts the sample once more, onto the
+#: same two known losses in fewer cases: rename 0.907, main 0.892, notebook 0.919 (the RGB/BGR
+#: train-inference case), build_model 0.895, param 0.882, attr 0.895, noimports 0.923 (nothing
+#: lost: the rewritten recall equals the untransformed one), rename+main 0.892.
 FLOORS = {
-    "rename": 0.91,
-    "main": 0.90,
-    "notebook": 0.91,
-    "build_model": 0.84,
-    "param": 0.82,
-    "attr": 0.88,
-    "noimports": 0.93,
-    "rename+main": 0.90,
+    "rename": 0.905,
+    "main": 0.89,
+    "notebook": 0.915,
+    "build_model": 0.89,
+    "param": 0.88,
+    "attr": 0.89,
+    "noimports": 0.92,
+    "rename+main": 0.89,
 }
 
 

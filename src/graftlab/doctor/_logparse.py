@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from graftlab.doctor._logbatches import evaluation_passes
 from graftlab.doctor._logclasses import numbered_listing, split_classes
 from graftlab.doctor._logconfusion import evaluation_mismatch
 from graftlab.doctor._logdicts import parse_dicts
@@ -901,6 +902,7 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
             or size_messages(lines)
             or matmul_messages(lines)
             or evaluation_mismatch(facts)  # a permuted confusion matrix, a report far below chance
+            or evaluation_passes(lines)  # step lines of an evaluation, batch by batch
         ):
             parsed = facts
         else:

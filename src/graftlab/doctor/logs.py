@@ -18,6 +18,7 @@ from pathlib import Path
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._logbatches import batches_never_right
 from graftlab.doctor._logchance import (
     single_unit_constant,
     uniform_output,
@@ -146,6 +147,7 @@ def check_log(
     findings += input_size_messages(log)
     findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)
+    findings += batches_never_right(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
         read, total = log.truncated

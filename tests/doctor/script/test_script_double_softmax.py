@@ -235,3 +235,59 @@ def test_a_module_defined_inside_a_plain_class_is_still_the_model():
         "      def zoonet(url):",
     )
     assert not [f for f in _ds(part) if "ZooNet" in f.title]
+
+
+WRAPPED_LAYER = """\
+import torch.nn as nn
+import torch.nn.functional as F
+from regularisers import LayerDropout
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 10)
+        self.act = nn.ReLU()
+        self.out = nn.{last}(dim=1)
+        self.drop1 = LayerDropout(p=0.1)
+        self.drop2 = LayerDropout(p=0.1)
+    def forward(self, x):
+        x = self.drop1(x, nn.Sequential(self.fc1, self.act))
+        return self.drop2(x, nn.Sequential(self.fc2, self.out))
+
+model = Net()
+for x, y in loader:
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+"""
+
+
+def test_a_wrapper_module_given_a_layer_ending_in_softmax_returns_probabilities():
+    (f,) = _ds(WRAPPED_LAYER.format(last="Softmax"))
+    assert f.code == "GL201" and f.severity == "warning"
+    assert "drop2" in f.explanation and "post.py:16:" in f.evidence
+    assert _ds(WRAPPED_LAYER.format(last="Identity")) == []
+
+
+WRAPPER_CRITERION = """\
+from torch import nn
+from somelib import NeuralNetClassifier
+
+class Module(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(20, 10)
+        self.output = nn.Linear(10, 2)
+    def forward(self, X):
+        return {ret}
+
+net = NeuralNetClassifier(Module, criterion=nn.CrossEntropyLoss, max_epochs=10)
+net.fit(X, y)
+"""
+
+
+def test_a_training_wrapper_given_the_module_and_cross_entropy_meets_its_softmax():
+    (f,) = _ds(WRAPPER_CRITERION.format(ret="self.output(self.hidden(X)).softmax(dim=-1)"))
+    assert f.code == "GL201" and f.severity == "warning"
+    assert "NeuralNetClassifier()" in f.explanation
+    assert _ds(WRAPPER_CRITERION.format(ret="self.output(self.hidden(X))")) == []

@@ -216,3 +216,26 @@ def test_dropout_that_follows_the_mode_or_is_asked_for_at_test_time_is_not_repor
         "F.alpha_dropout(x, 0.5)",  # its training argument defaults to False
     ):
         assert not _eval(HEAD.format(x=x)), x
+
+
+ENCODE = """\
+import torch
+import torch.nn.functional as F
+
+
+def run_classification(model, classifier, dataloader, device):
+    {mode}
+    preds, labels = [], []
+    with torch.no_grad():
+        for images, target in dataloader:
+            features = F.normalize(model.encode_image(images.to(device)), dim=-1)
+            preds.append((features @ classifier).argmax(1))
+            labels.append(target)
+    return preds, labels
+"""
+
+
+def test_an_encoder_method_run_on_evaluation_batches_runs_the_network_in_its_mode():
+    (f,) = _eval(ENCODE.format(mode="pass"))
+    assert f.code == "GL230" and "post.py:10:" in f.evidence
+    assert _eval(ENCODE.format(mode="model.eval()")) == []

@@ -868,3 +868,52 @@ def test_the_class_list_handed_to_a_prediction_function_is_followed_by_value():
         )
         == []
     )
+
+
+FILES_FOUND = """\
+import os
+from PIL import Image
+from torch.utils.data import Dataset
+
+class FolderSet(Dataset):
+    def __init__(self, folder, transform=None):
+        self.samples, labels = [], []
+        for root, _, files in os.walk(folder):
+            for name in files:
+                if name.endswith(".jpg"):
+                    self.samples.append(os.path.join(root, name))
+                    labels.append(os.path.basename(root))
+        self.class_to_idx = {{c: i for i, c in enumerate({classes})}}
+        self.targets = [self.class_to_idx[c] for c in labels]
+        self.transform = transform
+
+dataset = FolderSet(args.data_dir)
+"""
+
+
+def test_class_index_numbered_by_the_labels_of_the_files_found_per_folder():
+    (f,) = _labels(FILES_FOUND.format(classes="sorted(set(labels))"))
+    assert f.code == "GL325" and f.severity == "warning"
+    assert "post.py:12:" in f.evidence and "post.py:13:" in f.evidence
+    # numbered by the class folders themselves (empty ones included), as ImageFolder does
+    assert _labels(FILES_FOUND.format(classes="sorted(os.listdir(folder))")) == []
+
+
+ONE_FOLDER = """\
+import os
+labels = []
+for root, _, files in os.walk("data/all_images"):
+    for name in files:
+        labels.append(os.path.basename(root))
+class_to_idx = {c: i for i, c in enumerate(sorted(set(labels)))}
+"""
+
+
+def test_one_literal_folder_numbered_once_is_not_a_per_split_mapping():
+    assert _labels(ONE_FOLDER) == []
+
+
+def test_the_label_list_is_read_from_its_use_in_the_mapping_not_its_name():
+    renamed = FILES_FOUND.replace("labels", "seen")
+    (f,) = _labels(renamed.format(classes="sorted(set(seen))"))
+    assert f.code == "GL325"

@@ -116,3 +116,48 @@ out = state.net(torch.randn(8, 3, 512, 512))
 """
     found = [f for f in check_script(src) if f.category == "input-size-mismatch"]
     assert found and "512x512" in found[0].title
+
+
+CLI = """\
+import torch
+from bench.metrics import scoring
+
+
+def main(loader, crit):
+    scoring.train_epoch(loader, crit)
+
+
+main(loader, torch.nn.CrossEntropyLoss())
+"""
+
+SCORING = """\
+import torch
+from torch import nn
+
+
+def train_epoch(loader, crit):
+    net = nn.Sequential(nn.Linear(10, 3), nn.Softmax(dim=1))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(net(x), y).backward()
+        opt.step()
+"""
+
+
+def test_a_function_of_a_later_file_called_through_its_module_from_an_earlier_one(tmp_path):
+    a, b = tmp_path / "cli.py", tmp_path / "scoring.py"
+    a.write_text(CLI)
+    b.write_text(SCORING)
+    # cli.py runs first and calls scoring.train_epoch before scoring.py's definition is
+    # read: the function is still read, as one no call reaches
+    assert _found(check_script([a, b]), "double-softmax")
+    assert _found(check_script([b, a]), "double-softmax")
+
+
+def test_the_later_file_s_code_wrapped_in_its_own_main_is_read_too(tmp_path):
+    a, b = tmp_path / "cli.py", tmp_path / "scoring.py"
+    a.write_text(CLI)
+    body = "".join(f"    {line}\n" if line else "\n" for line in SCORING.splitlines())
+    b.write_text(f"def main():\n{body}\n\nmain()\n")
+    assert _found(check_script([a, b]), "double-softmax")

@@ -116,3 +116,61 @@ def test_unnamed_transforms_the_augmenting_one_trains_the_other_evaluates():
     assert f.code == "GL211" and f.severity == "warning"
     assert "evaluation transform" in f.title and "Inferred" in f.explanation
     assert _te(UNNAMED.format(norm=", T.Normalize(m, s)")) == []
+
+
+TWO_STREAMS = """\
+import torch
+from torchvision import models, transforms
+
+net = models.resnet18(pretrained=True)
+train_rgb = transforms.Compose([transforms.RandomCrop(224), transforms.ToTensor(),
+                                transforms.Normalize(mean=(0.5,), std=(0.5,))])
+train_depth = transforms.Compose([transforms.RandomCrop(224), transforms.ToTensor(),
+                                  transforms.Normalize(mean=(0.1,), std=(0.2,))])
+test_rgb = transforms.Compose([transforms.CenterCrop(224), transforms.ToTensor(),
+                               transforms.Normalize(mean=({rgb},), std=(0.5,))])
+test_depth = transforms.Compose([transforms.CenterCrop(224), transforms.ToTensor(),
+                                 transforms.Normalize(mean=(0.1,), std=(0.2,))])
+train_set = Pairs("train", transform=train_rgb, transform_depth=train_depth)
+test_set = Pairs("test", transform=test_rgb, transform_depth=test_depth)
+"""
+
+
+def test_two_input_streams_each_evaluated_like_it_trains_are_not_crossed():
+    # the RGB test transform is not compared with the depth training transform
+    assert _te(TWO_STREAMS.format(rgb="0.5")) == []
+    # but an RGB test transform that matches no training transform still is
+    (f,) = _te(TWO_STREAMS.format(rgb="0.4"))
+    assert f.code == "GL211"
+
+
+STATS_AGAIN = """\
+import numpy as np
+from keras.preprocessing.image import img_to_array
+
+X_train = X_train.astype("float32")
+mean_image = np.mean(X_train, axis=0)
+X_train -= mean_image
+X_train /= 128.0
+model.fit(X_train, Y_train, epochs=10)
+
+image = img_to_array(photo).astype("float32")
+mean_image = {stat}
+image -= mean_image
+image /= 128.0
+print(model.predict(np.expand_dims(image, axis=0)))
+"""
+
+
+def test_a_training_mean_recomputed_from_the_image_predicted():
+    (f,) = _te(STATS_AGAIN.format(stat="np.mean(image, axis=0)"))
+    assert f.code == "GL326" and f.severity == "warning"
+    assert "post.py:5:" in f.evidence and "post.py:11:" in f.evidence
+    # the training mean saved and loaded again is the statistic the model was trained with
+    assert _te(STATS_AGAIN.format(stat='np.load("mean_image.npy")')) == []
+
+
+def test_the_training_data_is_read_from_its_use_in_fit_not_its_name():
+    renamed = STATS_AGAIN.replace("X_train", "feats").replace("Y_train", "onehot")
+    (f,) = _te(renamed.format(stat="np.mean(image, axis=0)"))
+    assert f.code == "GL326" and "computed from the training data" in f.title

@@ -88,3 +88,37 @@ def test_batches_drawn_from_a_generator_carry_its_preprocessing():
     assert _pixels(BATCHES) == []  # once read as raw pixels: the keyword was not followed
     raw = BATCHES.replace("preprocessing_function=preprocess_input", "horizontal_flip=False")
     assert [s for s, _ in _pixels(raw)] == ["warning"]
+
+
+DECODERS = """\
+import tensorflow as tf
+
+def read_tfrecord(example):
+    features = {{"image": tf.io.FixedLenFeature([], tf.string)}}
+    example = tf.io.parse_single_example(example, features)
+    image = tf.image.decode_jpeg(example["image"], channels=3)
+    image = tf.cast(image, tf.float32) / 255.0
+    return tf.reshape(image, [192, 192, 3])
+
+def serving_preprocess(bytes_input):
+    decoded = tf.io.decode_jpeg(bytes_input, channels=3)
+    decoded = tf.image.convert_image_dtype(decoded, tf.float32)
+    resized = tf.image.resize(decoded, size=(192, 192))
+    return {serve}
+
+train = tf.data.TFRecordDataset(files).map(read_tfrecord).batch(32)
+model.fit(train, epochs=5)
+"""
+
+
+def test_a_serving_decoder_that_scales_twice_against_the_training_one():
+    found = [
+        f
+        for f in check_script(DECODERS.format(serve="resized / 255.0"), filename="post.py")
+        if f.code == "GL131"
+    ]
+    (f,) = found
+    assert f.severity == "warning" and "serving_preprocess()" in f.title
+    assert "post.py:12:" in f.evidence and "post.py:14:" in f.evidence
+    fixed = check_script(DECODERS.format(serve="resized"), filename="post.py")
+    assert not [f for f in fixed if f.code == "GL131"]

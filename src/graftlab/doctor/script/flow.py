@@ -295,6 +295,9 @@ class Program:
             for n in ast.walk(tree)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
         }
+        # functions some call names, in the order their definitions were walked: the ones no
+        # call ran by the end (see below)
+        self._unrun: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, int, tuple, tuple]] = []
         self._walk(tree.body, 0, (), ())
         for node in self._class_defs:  # methods no call reached: run in place
             for fn in node.body:
@@ -303,6 +306,12 @@ class Program:
                     and id(fn) not in self._ran
                 ):
                     self._inline(fn, None, 0, (), (), cls=node.name)
+        # a function of a later file of the paste, called from an earlier one: the call ran
+        # before its definition (at module level or in that file's main()) was walked, so nothing
+        # ran it; run it in place, as a function no call reaches
+        for fn, scope, loops, withs in self._unrun:
+            if id(fn) not in self._ran:
+                self._inline(fn, None, scope, loops, withs)
         self.calls: list[CallSite] = [
             CallSite(c, ev, canon(self.qualname(c.func, ev.idx, ev.scope)), self)
             for ev in self.events
@@ -354,6 +363,8 @@ class Program:
                     self._latest[node.name] = node
                 if node.name not in self._called and node.name not in self._stack:
                     self._inline(node, None, scope, loops, withs)  # never called: run in place
+                else:
+                    self._unrun.append((node, scope, loops, withs))
                 continue
             if isinstance(node, ast.ClassDef):
                 self._latest[node.name] = node
@@ -465,9 +476,9 @@ class Program:
         at = len(self.events)
         time = at - 0.5
         params = [*fn.args.posonlyargs, *fn.args.args]
+        self._ran.add(id(fn))
         if cls is not None:
             self.scope_class[scope] = cls
-            self._ran.add(id(fn))
             is_static = any(
                 isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list
             )

@@ -299,6 +299,8 @@ REFS = {
     "#torch.nn.Module.load_state_dict",
     "tv_models": "https://pytorch.org/vision/stable/models.html",
     "tv_tutorial": "https://pytorch.org/tutorials/beginner/transfer_learning_tutorial.html",
+    "tv_imagefolder": "https://pytorch.org/vision/stable/generated/"
+    "torchvision.datasets.ImageFolder.html",
     "sk_label_encoder": "https://scikit-learn.org/stable/modules/generated/"
     "sklearn.preprocessing.LabelEncoder.html",
     "timm_data": "https://huggingface.co/docs/timm/reference/data",

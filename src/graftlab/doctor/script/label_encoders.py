@@ -231,3 +231,135 @@ def check_encoder_per_split(ctx: Ctx) -> None:
         "y_val = le.transform(val_df.label)",
         [REFS["sk_label_encoder"], REFS["keras_idfd"]],
     )
+
+
+declare(
+    "GL325",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "The class index is numbered by the classes found among the files of the folder it reads",
+    (REFS["tv_imagefolder"],),
+)
+
+_LISTINGS = {"walk", "listdir", "scandir", "glob", "iglob", "iterdir", "rglob"}
+
+
+def _listing_iter(it: ast.expr) -> ast.expr | None:
+    """The folder argument of ``os.walk(folder)`` / ``os.listdir(folder)`` / ``glob(...)`` /
+    ``Path(folder).iterdir()`` used as a loop's iterable, else None."""
+    call = (
+        it.args[0]
+        if isinstance(it, ast.Call)
+        and getattr(it.func, "id", "")
+        in (
+            "sorted",
+            "list",
+        )
+        and it.args
+        else it
+    )
+    if not isinstance(call, ast.Call):
+        return None
+    f = call.func
+    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+    if name not in _LISTINGS:
+        return None
+    if call.args:
+        return call.args[0]
+    return f.value if isinstance(f, ast.Attribute) else None
+
+
+def _collected_per_file(ctx: Ctx) -> dict[str, tuple[int, ast.expr]]:
+    """``{list name: (line, folder)}`` of lists filled with one label per file found while
+    walking a folder (``for root, _, files in os.walk(folder): ... labels.append(label)``)."""
+    out: dict[str, tuple[int, ast.expr]] = {}
+    for loop in ast.walk(ctx.src.tree):
+        if not isinstance(loop, ast.For):
+            continue
+        folder = _listing_iter(loop.iter)
+        if folder is None:
+            continue
+        for n in ast.walk(loop):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "append"
+                and isinstance(n.func.value, ast.Name)
+            ):
+                out.setdefault(n.func.value.id, (n.lineno, folder))
+    return out
+
+
+def _numbered_by(ctx: Ctx, n: ast.DictComp, ev: Event) -> str | None:
+    """The list a ``{c: i for i, c in enumerate(sorted(set(labels)))}`` mapping is numbered by
+    (through ``list(...)``, ``sorted(..., key=...)`` and ``set``/``np.unique``), else None."""
+    it = n.generators[0].iter
+    if not (isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate" and it.args):
+        return None
+    node, at, name = it.args[0], ev, None
+    for _ in range(8):
+        if isinstance(node, ast.Name):
+            name = node.id  # the list itself, or a name bound to what it is numbered by
+            r = ctx.prog.origin(node, at.idx, at.scope)
+            if r.node is node or not isinstance(r.node, ast.Call):
+                break
+            node, at = r.node, r
+            continue
+        if isinstance(node, ast.Call) and node.args:
+            called = last(canon(ctx.prog.qualname(node.func, at.idx, at.scope) or ""))
+            if (called or getattr(node.func, "id", "")) in (
+                "list",
+                "sorted",
+                "tuple",
+                "set",
+                "unique",
+            ):
+                node = node.args[0]
+                continue
+        break
+    return name
+
+
+@check("common.classes_from_files_found")
+def check_classes_from_files_found(ctx: Ctx) -> None:
+    """GL325: a class → index mapping numbered by the labels of the files found in a folder
+    given to the code (a split's folder), rather than by the task's list of classes."""
+    if "append" not in source_text(ctx) or "enumerate" not in source_text(ctx):
+        return
+    collected = _collected_per_file(ctx)
+    if not collected:
+        return
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node):
+            if not isinstance(n, ast.DictComp):
+                continue
+            name = _numbered_by(ctx, n, ev)
+            if name not in collected:
+                continue
+            line, folder = collected[name]
+            if isinstance(folder, ast.Constant) or not once(ctx, "label.files_found"):
+                continue  # one literal folder: one split, nothing to be numbered apart from
+            cited = ctx.src.evidence(n.lineno)
+            if any(f.code == "GL306" and cited in f.evidence for f in ctx.findings):
+                continue  # said already as run once per split, from the calls shown
+            ctx.add(
+                "GL325",
+                "label-order-mismatch",
+                "warning",
+                "The class index is numbered by the classes found among the files of the "
+                "folder it reads",
+                sorted({line, n.lineno}),
+                f"The labels are collected one per file found under {ast.unparse(folder)}, and "
+                "the class → index mapping is numbered from the sorted set of those labels. Run "
+                "for each split's folder, it gives each split its own mapping: a class with "
+                "no images in the validation or test folder (an empty class folder) is left "
+                "out, and every class sorted after it gets an index one lower than in training, "
+                "so the model is scored against shifted labels and accuracy collapses on those "
+                "classes (inferred: the folder is taken to be one split's, as it is passed in "
+                "rather than fixed).",
+                "Build the mapping once, from the training split or the full list of class "
+                "folder names, and pass it to every split's dataset:\n"
+                "class_to_idx = {c: i for i, c in enumerate(sorted(os.listdir(train_dir)))}",
+                [REFS["tv_imagefolder"]],
+            )

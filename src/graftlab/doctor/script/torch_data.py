@@ -159,11 +159,16 @@ def check_train_eval(ctx: Ctx) -> None:
             and p not in trains
             and p.line not in inference
         ]
-    for t in trains:
-        nt = normalisation(ctx, t)
-        for e in evals:
-            ne = normalisation(ctx, e)
-            if "?" in (nt, ne) or nt == ne or not once(ctx, "torch.train_eval", t.line, ne):
+    # several training transforms are several input streams (RGB and depth images of one
+    # sample, two models): an evaluation transform normalised like one of them, facing a
+    # training transform that has its own evaluation partner, is that other stream's partner
+    train_norms = [normalisation(ctx, t) for t in trains]
+    eval_norms = [normalisation(ctx, e) for e in evals]
+    for t, nt in zip(trains, train_norms, strict=True):
+        for e, ne in zip(evals, eval_norms, strict=True):
+            if "?" in (nt, ne) or nt == ne or (ne in train_norms and nt in eval_norms):
+                continue
+            if not once(ctx, "torch.train_eval", t.line, ne):
                 continue  # the val and test transforms sharing one difference: one finding
             _train_eval(ctx, [t.line, e.line], f"{say(e.role)} transform", nt, ne, t.role)
         _handwritten(ctx, t, nt)

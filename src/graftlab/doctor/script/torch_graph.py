@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from graftlab.doctor.script.flow import (
@@ -575,6 +575,10 @@ class TorchScript:
                 inner = self.prog.classes.get(cname)
                 if inner is not None and inner is not cls and _depth < 3 and _is_module(inner):
                     return self._class_head(inner, 0, _depth + 1)  # self.head = Head(...)
+                if inner is None:
+                    wrapped = self._wrapped_layer_head(value, modules, f.attr, cname)
+                    if wrapped is not None:
+                        return replace(wrapped, eval_only=eval_only)
             if (
                 isinstance(f, ast.Attribute)
                 and isinstance(f.value, ast.Name)
@@ -593,6 +597,56 @@ class TorchScript:
                 if method is not None:
                     return self._method_head(cls, method, modules, added, 0, _depth + 1)
         return None
+
+    def _wrapped_layer_head(
+        self, call: ast.Call, modules: dict[str, ast.Call], attr: str, cname: str
+    ) -> Head | None:
+        """``self.cd4(x, nn.Sequential(self.fc4, self.softmax))``: a module whose class the code
+        does not show, called with a layer besides its input (a dropout or checkpoint wrapper
+        that runs the layer it is given). Its output is taken to be that layer's output, so
+        the head is the layer's, with the inference said in the link."""
+        end = len(self.prog.events)
+        for arg in [*call.args[1:], *(k.value for k in call.keywords)]:
+            elts = [arg]
+            if isinstance(arg, ast.Call) and not isinstance(arg.func, ast.Call):
+                if last(canon(self.prog.qualname(arg.func, end, 0))) != "Sequential":
+                    continue
+                elts = list(arg.args)
+            head = self._layers_head(elts, modules, end)
+            if head is None or head.activation in (None, "linear"):
+                continue  # only a wrapped activation changes what the wrapper is taken to end in
+            link = (
+                f"self.{attr} ({cname}, not defined in the code shown) is given the layer "
+                f"{ast.unparse(arg)} and is taken to return that layer's output"
+            )
+            return replace(head, link=link, link_line=call.lineno)
+        return None
+
+    def _layers_head(self, elts: list[ast.expr], modules: dict[str, ast.Call], end: int):
+        """The head of a chain of layers written inline or as ``self.<layer>`` attributes."""
+        act, line = None, 0
+        for e in reversed(elts):
+            ctor = e
+            if (
+                isinstance(e, ast.Attribute)
+                and isinstance(e.value, ast.Name)
+                and e.value.id == "self"
+                and e.attr in modules
+            ):
+                ctor = modules[e.attr]
+            if not isinstance(ctor, ast.Call) or isinstance(ctor.func, ast.Call):
+                return None
+            name = last(canon(self.prog.qualname(ctor.func, end, 0)))
+            if name in ("Dropout", "Flatten", "Identity"):
+                continue
+            if name in ("Softmax", "LogSoftmax", "Sigmoid") and act is None:
+                act, line = ACTIVATIONS[name], e.lineno
+                continue
+            if name == "Linear":
+                units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
+                return Head(act or "linear", units, line or e.lineno)
+            return Head(act, UNKNOWN, line) if act else None
+        return Head(act, UNKNOWN, line) if act else None
 
     def _inline_sequence(self, ctor: ast.Call, end: int) -> Head | None:
         act, line = None, 0

@@ -199,6 +199,56 @@ def _learner_losses(ctx: Ctx):
             head = ts._module_head(net, c.ev)
         if head is not None:
             yield c, "ce", loss.lineno, head
+    yield from _wrapper_losses(ctx)
+
+
+#: Keywords by which a training wrapper receives its loss (skorch ``criterion=``, Keras-like
+#: wrappers ``loss=``), and the network it computes that loss on.
+_LOSS_KWS = ("criterion", "loss", "loss_fn")
+_NET_KWS = ("module", "model", "net", "network")
+
+
+def _wrapper_losses(ctx: Ctx):
+    """``NeuralNetClassifier(MyModule, criterion=nn.CrossEntropyLoss)``: a wrapper given both
+    the network (a module class or instance) and a cross-entropy class or instance computes
+    that loss on the network's output; which library it is does not matter (inferred, said
+    in the link)."""
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if c.name == "Learner":
+            continue  # fastai, read above
+        loss = next((c.kw(k) for k in _LOSS_KWS if c.kw(k) is not None), None)
+        if loss is None:
+            continue
+        site = ctx.prog.origin_call(loss, c.ev)
+        name = (
+            site.name
+            if site is not None
+            else last(canon(ctx.prog.qualname(loss, c.ev.idx, c.ev.scope) or ""))
+        )
+        if name not in _CE_NAMES:
+            continue
+        nets = [*c.node.args[:1], *(c.kw(k) for k in _NET_KWS if c.kw(k) is not None)]
+        for net in nets:
+            head = _net_head(ctx, ts, net, c.ev)
+            if head is None:
+                continue
+            link = (
+                f"{c.name}() is given the network and the loss {name}, and is taken to "
+                "compute that loss on the network's output"
+            )
+            yield c, "ce", loss.lineno, replace(head, link=_and(head.link, link))
+            break
+
+
+def _net_head(ctx: Ctx, ts, net: ast.expr, at: Event) -> Head | None:
+    """The head of a network passed as an instance, or as a module class defined in the code."""
+    model = ts.model_of(net, at)
+    if model is not None:
+        return ts.head(model)
+    if isinstance(net, ast.Name) and net.id in ctx.prog.classes:
+        return ts._class_head(ctx.prog.classes[net.id])
+    return ts._module_head(net, at)
 
 
 def tensor_head(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int = 0) -> Head | None:

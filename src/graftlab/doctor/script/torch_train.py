@@ -33,6 +33,8 @@ _NO_GRAD = {"no_grad", "inference_mode"}
 #: Words in a function's name that say it evaluates or predicts.
 _EVAL_WORDS = ("predict", "infer", "eval", "accuracy", "metric", "score", "classify", "detect")
 _ACC = re.compile(r"(^|_)acc(_|$)|top1|top5")
+#: Methods of a network that run its layers on the inputs they are given, like forward().
+_RUNS_NETWORK = re.compile(r"^(generate|encode_\w+|embed\w*|extract_\w*feat\w*|get_\w*features)$")
 _ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adamax", "NAdam", "RAdam", "Adagrad", "Lion"}
 _OPTIMIZERS = _ADAPTIVE | {"SGD"}
 
@@ -248,8 +250,9 @@ def check_eval_mode(ctx: Ctx) -> None:
         f = c.node.func
         if isinstance(f, ast.Attribute) and f.attr == "forward":  # net.forward(x)
             model = ts.model_of(f.value, c.ev)
-        elif isinstance(f, ast.Attribute) and f.attr == "generate" and c.node.args:
-            # model.generate(pixels) (Hugging Face): forward passes of the model
+        elif isinstance(f, ast.Attribute) and _RUNS_NETWORK.match(f.attr) and c.node.args:
+            # model.generate(pixels) (Hugging Face), model.encode_image(images) (CLIP),
+            # model.extract_features(x): methods that run the network's layers on the batch
             as_call = ast.Call(func=f.value, args=c.node.args, keywords=[])
             ast.copy_location(as_call, c.node)
             model = ts.model_of(f.value, c.ev) or ts.guess_model(
