@@ -35,9 +35,9 @@ def test_plan_resolves_auto_and_says_why():
     assert (cfg.epochs, cfg.augment, cfg.early_stopping_patience) == (13, "light", 4)
     text = [str(d) for d in decisions]
     assert text[0].startswith("epochs: auto -> 13 (238 training images at batch 32: 91 ")
-    assert text[1].startswith("lr: auto -> 0.00047 (0.002 * sqrt(238 / 4249)")
+    assert text[1].startswith("lr: auto -> 0.00097 (0.002 * (238 / 4249) ** 0.25")
     assert text[2] == "augment: auto -> light (each image is seen 13 times, at least 8)"
-    assert cfg.lr == 0.00047
+    assert cfg.lr == 0.00097
     big, _ = budget.plan(TrainConfig(), 4249)
     assert (big.epochs, big.augment, big.early_stopping_patience, big.lr) == (3, "none", 3, 2e-3)
     assert budget.plan(TrainConfig(), 50_000)[0].lr == 2e-3
@@ -53,11 +53,29 @@ def test_no_early_stopping_on_a_small_validation_split():
     assert given.early_stopping_patience == 2
 
 
-def test_auto_lr_times_auto_epochs_is_the_same_for_every_small_set():
-    """Each image receives about the summed learning rate of the reference point."""
+def test_auto_lr_without_the_average_keeps_the_summed_rate_of_the_reference_point():
+    """Without the weight average each image receives the reference point's summed rate."""
     for n in (140, 294, 850, 2000):
-        total = budget.auto_lr(n) * budget.REFERENCE_EPOCHS * (budget.REFERENCE_IMAGES / n) ** 0.5
+        lr = budget.auto_lr(n, averaged=False)
+        total = lr * budget.REFERENCE_EPOCHS * (budget.REFERENCE_IMAGES / n) ** 0.5
         assert total == pytest.approx(budget.REFERENCE_LR * budget.REFERENCE_EPOCHS, rel=0.03)
+
+
+def test_auto_lr_with_the_average_shrinks_by_the_fourth_root():
+    assert budget.auto_lr(255) == pytest.approx(2 * budget.auto_lr(255, averaged=False), rel=0.03)
+    assert budget.auto_lr(140) == 0.00085 and budget.auto_lr(850) == 0.0013
+    assert budget.auto_lr(4249) == budget.auto_lr(20000) == budget.REFERENCE_LR
+    smaller = [budget.auto_lr(n) for n in (100, 300, 1000, 3000)]
+    assert smaller == sorted(smaller) and smaller[-1] < budget.REFERENCE_LR
+
+
+def test_the_lr_decision_says_which_rule_and_follows_the_average():
+    cfg, decisions = budget.plan(TrainConfig(), 255)
+    said = [str(d) for d in decisions if d.option == "lr"]
+    assert cfg.lr == 0.00099 and said[0].startswith("lr: auto -> 0.00099 (0.002 * (255 / 4249)")
+    cfg, decisions = budget.plan(TrainConfig(ema=None), 255)
+    said = [str(d) for d in decisions if d.option == "lr"]
+    assert cfg.lr == 0.00049 and "sqrt(255 / 4249)" in said[0]
 
 
 def test_plan_keeps_what_the_user_set():

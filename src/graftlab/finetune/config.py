@@ -46,11 +46,12 @@ class TrainConfig:
     batch_size: int = 32  # twice the updates of 64 in a few-epoch run; fits a 224 px
     # EfficientNet/ResNet-50 step in ~4 GB; BN is frozen by default, so small batches are fine
     lr: float | str = "auto"  # peak lr of the head; layer decay takes an EfficientNet stem
-    # to 6% of it. "auto" = 2e-3 at 4,249 training images and 2e-3 * sqrt(n / 4249) below
-    # (finetune/budget.py): the epochs grow as 1/sqrt(n), so each image still receives the
-    # same summed learning rate, and the first epochs at peak lr no longer throw the probe's
-    # head away on a small set. At 4,249 images (LP-FT, 3 epochs, Fashion-MNIST 5k, lite0 at
-    # 112 px, val / test accuracy) 1e-3 gave 0.900 / 0.900 and 2e-3 0.899 / 0.902, while the
+    # to 6% of it. "auto" = 2e-3 at 4,249 training images and 2e-3 * (n / 4249) ** 0.25
+    # below (finetune/budget.py; the square root with --ema none): the epochs grow as
+    # 1/sqrt(n), and the many passes of a small set take smaller steps, so the first epochs
+    # at peak lr no longer throw the probe's head away; the weight average smooths the rest.
+    # At 4,249 images (LP-FT, 3 epochs, Fashion-MNIST 5k, lite0 at 112 px, val / test
+    # accuracy) 1e-3 gave 0.900 / 0.900 and 2e-3 0.899 / 0.902, while the
     # naive `full` baseline drops from 0.898 / 0.896 to 0.890 / 0.890: the probe head and
     # layer decay absorb the larger steps that a random head passes on to every layer.
     layer_decay: float = 0.7  # per timm coarse stage: stem at 0.7^8 = 6% (EfficientNet) to
