@@ -37,6 +37,7 @@ from graftlab.doctor._logearly import (
 )
 from graftlab.doctor._logeval import chance_with_confidence, pretrained_far_below
 from graftlab.doctor._logfit import memorised, overfitting
+from graftlab.doctor._loglr import stalled_until_cut
 from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
@@ -136,6 +137,7 @@ def check_log(
     overfit = overfitting(log, fw, broken)
     findings += overfit or memorised(log, fw, broken)  # the turn, else the end state
     findings += _unfreeze_drop(log, fw, broken)
+    findings += stalled_until_cut(log, fw)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
     findings += _one_sample_batchnorm(log, fw)
