@@ -60,6 +60,7 @@ from graftlab.doctor._logruns import (
 )
 from graftlab.doctor._logsizes import input_size_messages
 from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
+from graftlab.doctor._logtransforms import squashed_evaluation
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -147,6 +148,7 @@ def check_log(
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log) or pretrained_far_below(log)
     findings += input_size_messages(log)
+    findings += squashed_evaluation(log)
     findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)
     findings += batches_never_right(log)
