@@ -91,12 +91,21 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: and so were the 13 older cases that held repository files (9 dev, 4 test): dev 0.945
 #: (171/181), dev/reconstruction 0.936, test 0.600 (51/85), test/reconstruction 0.610,
 #: false alarms 2 (the GL117 one was on a repository-file case).
-FLOORS = {"dev": 0.94, "test": 0.595}
+#: Re-pinned when an eighth round added 8 reconstruction cases written blind to the rules from
+#: Q&A and forum pages, a blog, GitHub issues and pull requests (5 dev, 3 test): the rules found
+#: 2 of the 5 new dev causes and 2 of the 3 new test causes (dev 0.945 -> 0.930, test 0.600 ->
+#: 0.602). Raised after rules for the general shapes of those three dev misses, each with its
+#: own unit tests (a model's own Rescaling before a pretrained backbone of another convention,
+#: a log whose training loss only moves once a schedule cuts the learning rate, a printed
+#: evaluation pipeline that squashes the whole frame while training crops): dev 0.930 -> 0.946
+#: (176/186), dev/reconstruction 0.920 -> 0.938; test (measured, never read) 0.602 (53/88),
+#: test/reconstruction 0.613; false alarms 2.
+FLOORS = {"dev": 0.945, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.935,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.605,
+    "test/reconstruction": 0.61,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

@@ -69,13 +69,18 @@ ROOT = Path(__file__).resolve().parents[2]
 #: same two known losses in fewer cases: rename 0.907, main 0.892, notebook 0.919 (the RGB/BGR
 #: train-inference case), build_model 0.895, param 0.882, attr 0.895, noimports 0.923 (nothing
 #: lost: the rewritten recall equals the untransformed one), rename+main 0.892.
+#: Re-pinned after the eighth blind round and its rules (5 new dev cases shift the every-third
+#: sample, 57 cases): rename 0.909, main 0.892, notebook 0.919, build_model 0.895, param 0.889,
+#: attr 0.889 (16 of 18: the places365 label-order case, lost as before, now weighs 1/18),
+#: noimports 0.923, rename+main 0.892; the new rules lose nothing under any rewrite of the
+#: full dev part (benchmarks/README.md).
 FLOORS = {
     "rename": 0.905,
     "main": 0.89,
     "notebook": 0.915,
     "build_model": 0.89,
-    "param": 0.88,
-    "attr": 0.89,
+    "param": 0.885,
+    "attr": 0.885,
     "noimports": 0.92,
     "rename+main": 0.89,
 }

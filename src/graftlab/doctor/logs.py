@@ -37,6 +37,7 @@ from graftlab.doctor._logearly import (
 )
 from graftlab.doctor._logeval import chance_with_confidence, pretrained_far_below
 from graftlab.doctor._logfit import memorised, overfitting
+from graftlab.doctor._loglr import stalled_until_cut
 from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
 from graftlab.doctor._logmodes import (
@@ -59,6 +60,7 @@ from graftlab.doctor._logruns import (
 )
 from graftlab.doctor._logsizes import input_size_messages
 from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
+from graftlab.doctor._logtransforms import squashed_evaluation
 from graftlab.doctor._logutil import (
     MIN_RUN,
     TOL,
@@ -136,6 +138,7 @@ def check_log(
     overfit = overfitting(log, fw, broken)
     findings += overfit or memorised(log, fw, broken)  # the turn, else the end state
     findings += _unfreeze_drop(log, fw, broken)
+    findings += stalled_until_cut(log, fw)
     findings += _monitor_missing(log, fw)
     findings += _head_errors(log, fw)
     findings += _one_sample_batchnorm(log, fw)
@@ -145,6 +148,7 @@ def check_log(
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log) or pretrained_far_below(log)
     findings += input_size_messages(log)
+    findings += squashed_evaluation(log)
     findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)
     findings += batches_never_right(log)

@@ -85,10 +85,18 @@ def check_preprocessing(ctx: Ctx) -> None:
         want, got = expected_mode(app), combine(ops)
         if got not in ("?", want):
             groups.setdefault((app.info.name, got), []).append((app, ops, data_line))
+    reported = {id(feeds[0][0].site.node) for feeds in groups.values()}
+    for app, ops in _in_model_steps(ctx):
+        want, got = expected_mode(app), combine(ops)
+        if id(app.site.node) not in reported and got not in ("?", "raw", want):
+            reported.add(id(app.site.node))
+            # steps the model applies to every input: what the data held before them is not
+            # shown, so this is a warning (the data would have to undo them to be right)
+            groups.setdefault((app.info.name, got), []).append((app, ops, 0))
     for (_name, got), feeds in groups.items():
         app = feeds[0][0]
         want = expected_mode(app)
-        inferred = any(line < 0 for _, _, line in feeds)
+        inferred = any(line <= 0 for _, _, line in feeds)
         if (got == "double" or (want == "raw" and got in ("unit", "tf", "torch"))) and not inferred:
             severity = "error"
         else:
@@ -98,7 +106,7 @@ def check_preprocessing(ctx: Ctx) -> None:
         given = f"{MODES[got]}: {steps}" if steps else "raw 0..255 pixels: no preprocessing at all"
         lines = [a.site.node.lineno for a, _, _ in feeds] + [o.line for o in ops]
         if not steps:
-            lines += [abs(line) for _, _, line in feeds]
+            lines += [abs(line) for _, _, line in feeds if line]
         ctx.add(
             "GL110",
             "preprocessing-mismatch",
@@ -111,6 +119,26 @@ def check_preprocessing(ctx: Ctx) -> None:
             _fix(app, want),
             [REFS["keras_apps"], REFS["keras_tl"]],
         )
+
+
+def _in_model_steps(ctx: Ctx) -> list[tuple[App, list[Op]]]:
+    """(backbone, steps) for each pretrained backbone a model applies after preprocessing
+    steps of its own (a Rescaling layer, preprocess_input on the input tensor): those steps
+    reach the backbone whatever data the model is given, trained or not."""
+    ks, pp = keras_script(ctx), preprocessing(ctx)
+    out = []
+    for model in ks.models:
+        at = next(
+            (i for i, layer in enumerate(model.layers) if layer.app and layer.app.pretrained),
+            None,
+        )
+        if not at:
+            continue
+        before = Model(model.site, model.layers[:at], model.complete)
+        ops = [o for o in pp.model_ops(before) if o.mode != "raw"]
+        if ops:
+            out.append((model.layers[at].app, ops))
+    return out
 
 
 def _consequence(want: str, got: str) -> str:

@@ -1,0 +1,72 @@
+"""graftlab.doctor._loglr: a first learning rate that teaches nothing until a schedule lowers it."""
+
+from __future__ import annotations
+
+from graftlab.doctor.logs import check_log
+
+
+def prints(rows):
+    """Per-epoch prints of a PyTorch loop that logs its learning rate."""
+    return "".join(
+        f"epoch {i + 1:2d}  lr {lr:g}  loss {lo:.4f}  acc {a:.3f}  val_loss {vl:.4f}  "
+        f"val_acc {va:.3f}\n"
+        for i, (lr, lo, a, vl, va) in enumerate(rows)
+    )
+
+
+def keras(rows):
+    """Keras 2 epoch lines with ReduceLROnPlateau's lr column."""
+    return "".join(
+        f"Epoch {i + 1}/{len(rows)}\n30/30 [==============================] - 9s 300ms/step - "
+        f"loss: {lo:.4f} - accuracy: {a:.4f} - val_loss: {vl:.4f} - val_accuracy: {va:.4f} "
+        f"- lr: {lr:.4f}\n"
+        for i, (lr, lo, a, vl, va) in enumerate(rows)
+    )
+
+
+STALLED = [
+    (0.05, 1.3901, 0.262, 1.3870, 0.250), (0.05, 1.3874, 0.249, 1.3902, 0.251),
+    (0.05, 1.3893, 0.255, 1.3861, 0.248), (0.05, 1.3868, 0.258, 1.3880, 0.252),
+    (0.005, 0.6120, 0.781, 0.7013, 0.742), (0.005, 0.4215, 0.852, 0.6230, 0.771),
+    (0.005, 0.3402, 0.884, 0.6105, 0.780),
+]  # fmt: skip
+
+
+def _lr(text):
+    return [f for f in check_log(text) if f.code == "GL448"]
+
+
+def test_a_loss_that_only_moves_once_the_rate_is_cut_blames_the_first_rate():
+    [f] = _lr(prints(STALLED))
+    assert (f.category, f.severity) == ("learning-rate", "warning")
+    assert "4 epochs at lr=0.05" in f.evidence and "lr=0.005" in f.evidence
+    assert "lr=0.005" in f.fix
+
+
+def test_keras_lines_with_the_schedulers_lr_column():
+    [f] = _lr(keras(STALLED))
+    assert "lr=0.05" in f.evidence
+
+
+def test_an_ordinary_step_schedule_learned_before_the_cut_is_silent():
+    rows = [
+        (0.1, 1.3500, 0.330, 1.2100, 0.420), (0.1, 1.0200, 0.560, 0.9800, 0.600),
+        (0.1, 0.8800, 0.650, 0.9100, 0.640), (0.1, 0.8400, 0.670, 0.8900, 0.650),
+        (0.01, 0.4600, 0.840, 0.6200, 0.780), (0.01, 0.4100, 0.860, 0.6000, 0.790),
+    ]  # fmt: skip
+    assert _lr(prints(rows)) == []
+
+
+def test_a_cut_that_changes_nothing_is_silent():
+    flat = [(0.005, 1.3851, 0.257, 1.3866, 0.251), (0.005, 1.3847, 0.259, 1.3870, 0.249)]
+    rows = [*STALLED[:4], *flat]
+    assert _lr(prints(rows)) == []
+
+
+def test_a_rate_raised_by_a_warmup_is_not_a_cut():
+    rows = [(0.005, *STALLED[i][1:]) for i in range(4)] + [(0.05, *r[1:]) for r in STALLED[4:]]
+    assert _lr(prints(rows)) == []
+
+
+def test_too_few_epochs_at_the_first_rate_say_little():
+    assert _lr(prints(STALLED[2:])) == []
