@@ -571,7 +571,7 @@ class TorchScript:
                     if added.get(f.attr) in ("Softmax", "LogSoftmax", "Sigmoid"):
                         act = ACTIVATIONS[added[f.attr]]
                         return Head(act, self._last_linear(modules), value.lineno)
-                    return self._inline_sequence(ctor, end)
+                    return self._layers_head(list(ctor.args), {}, end, to_linear=True)
                 inner = self.prog.classes.get(cname)
                 if inner is not None and inner is not cls and _depth < 3 and _is_module(inner):
                     return self._class_head(inner, 0, _depth + 1)  # self.head = Head(...)
@@ -622,8 +622,19 @@ class TorchScript:
             return replace(head, link=link, link_line=call.lineno)
         return None
 
-    def _layers_head(self, elts: list[ast.expr], modules: dict[str, ast.Call], end: int):
-        """The head of a chain of layers written inline or as ``self.<layer>`` attributes."""
+    def _layers_head(
+        self,
+        elts: list[ast.expr],
+        modules: dict[str, ast.Call],
+        end: int,
+        *,
+        to_linear: bool = False,
+    ):
+        """The head of a chain of layers written inline or as ``self.<layer>`` attributes.
+
+        ``to_linear``: only a chain that ends in a ``Linear`` (then its activation) has a
+        head; otherwise an activation after any layer is one.
+        """
         act, line = None, 0
         for e in reversed(elts):
             ctor = e
@@ -645,25 +656,8 @@ class TorchScript:
             if name == "Linear":
                 units = self.prog.const(_arg(ctor, 1, "out_features"), end, 0)
                 return Head(act or "linear", units, line or e.lineno)
-            return Head(act, UNKNOWN, line) if act else None
-        return Head(act, UNKNOWN, line) if act else None
-
-    def _inline_sequence(self, ctor: ast.Call, end: int) -> Head | None:
-        act, line = None, 0
-        for e in reversed(ctor.args):
-            if not isinstance(e, ast.Call):
-                return None
-            name = last(canon(self.prog.qualname(e.func, end, 0)))
-            if name in ("Dropout", "Flatten", "Identity"):
-                continue
-            if name in ("Softmax", "LogSoftmax", "Sigmoid") and act is None:
-                act, line = ACTIVATIONS[name], e.lineno
-                continue
-            if name == "Linear":
-                units = self.prog.const(_arg(e, 1, "out_features"), end, 0)
-                return Head(act or "linear", units, line or e.lineno)
-            return None
-        return None
+            break
+        return Head(act, UNKNOWN, line) if act and not to_linear else None
 
     def _act_units(
         self, forward: ast.FunctionDef, act: ast.Call, modules: dict[str, ast.Call]
