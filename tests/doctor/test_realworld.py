@@ -100,6 +100,15 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: evaluation pipeline that squashes the whole frame while training crops): dev 0.930 -> 0.946
 #: (176/186), dev/reconstruction 0.920 -> 0.938; test (measured, never read) 0.602 (53/88),
 #: test/reconstruction 0.613; false alarms 2.
+#: Re-pinned when a ninth round added 8 reconstruction cases written blind to the rules from
+#: GitHub issues (6 dev, 2 test): the rules found 4 of the 6 new dev causes and 1 of the 2 new
+#: test causes (dev 0.946 -> 0.938, 180/192; dev/reconstruction 0.938 -> 0.929; test 0.602 ->
+#: 0.600, 54/90; test/reconstruction 0.613 -> 0.610, its floor unchanged). Raised after rules
+#: for the general shapes of its two dev misses, each with its own unit tests (labels written by
+#: index ranges over images read folder by folder in os.listdir order; an inference Compose
+#: scaled by ToTensor() before the 0..255 statistics of an OpenMMLab-style training config):
+#: dev 0.938 -> 0.948 (182/192), dev/reconstruction 0.929 -> 0.940; test (measured, never read)
+#: 0.600 unchanged; false alarms 2.
 FLOORS = {"dev": 0.945, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {

@@ -917,3 +917,32 @@ def test_the_label_list_is_read_from_its_use_in_the_mapping_not_its_name():
     renamed = FILES_FOUND.replace("labels", "seen")
     (f,) = _labels(renamed.format(classes="sorted(set(seen))"))
     assert f.code == "GL325"
+
+
+RANGE_LABELS = """\
+import os
+import numpy as np
+import cv2
+root = "shapes"
+{listing}
+images = []
+for kind in kinds:
+    for name in os.listdir(os.path.join(root, kind)):
+        images.append(cv2.imread(os.path.join(root, kind, name)))
+x = np.array(images) / 255.0
+y = np.zeros(len(x), dtype="int64")
+y[0:120] = 0
+y[120:260] = 1
+y[260:] = 2
+model.fit(x, y, epochs=5)
+"""
+
+
+def test_labels_by_index_range_over_images_read_in_listdir_order():
+    (f,) = _labels(RANGE_LABELS.format(listing="kinds = os.listdir(root)"))
+    assert f.code == "GL306" and f.severity == "warning"
+    assert "post.py:5:" in f.evidence and "post.py:12:" in f.evidence
+
+
+def test_labels_by_index_range_over_sorted_folders_are_not_reported():
+    assert _labels(RANGE_LABELS.format(listing="kinds = sorted(os.listdir(root))")) == []

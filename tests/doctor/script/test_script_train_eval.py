@@ -174,3 +174,36 @@ def test_the_training_data_is_read_from_its_use_in_fit_not_its_name():
     renamed = STATS_AGAIN.replace("X_train", "feats").replace("Y_train", "onehot")
     (f,) = _te(renamed.format(stat="np.mean(image, axis=0)"))
     assert f.code == "GL326" and "computed from the training data" in f.title
+
+
+MMCV_CONFIG = """\
+import torch
+from PIL import Image
+from torchvision import transforms
+
+norm_cfg = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', size=224),
+    dict(type='Normalize', **norm_cfg),
+    dict(type='ImageToTensor', keys=['img']),
+]
+
+def predict(net, path):
+    net.eval()
+    prep = transforms.Compose([transforms.ToTensor(), transforms.Normalize({stats})])
+    return net(prep(Image.open(path)).unsqueeze(0))
+"""
+
+
+def test_inference_scaled_by_to_tensor_against_a_config_that_normalised_0_255_pixels():
+    src = MMCV_CONFIG.format(stats="[123.675, 116.28, 103.53], [58.395, 57.12, 57.375]")
+    (f,) = _te(src)
+    assert f.code == "GL211" and f.severity == "warning"
+    assert "post.py:9:" in f.evidence and "post.py:15:" in f.evidence
+    # one cause, one finding: GL212 does not say it again as a preprocessing mismatch
+    assert not [g for g in check_script(src, filename="post.py") if g.code == "GL212"]
+
+
+def test_inference_with_the_config_statistics_divided_by_255_is_silent():
+    assert _te(MMCV_CONFIG.format(stats="[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]")) == []

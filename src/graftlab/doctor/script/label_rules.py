@@ -283,6 +283,7 @@ def check_unstable_order(ctx: Ctx) -> None:
             "train_set.classes.",
             [REFS["keras_idfd"], REFS["tv_tutorial"]],
         )
+    _range_labels(ctx)
     maps = _mappings(ctx)
     _per_instance(ctx)
     # one listing read twice in one run (``train.label.unique()`` for both splits) gives one
@@ -310,6 +311,67 @@ def check_unstable_order(ctx: Ctx) -> None:
             "from one run to the next: a model saved in one run and evaluated or used for "
             "prediction in another reads its outputs with the wrong class names.",
         )
+
+
+def _slice_labels(ctx: Ctx) -> dict[str, list[tuple[int, object]]]:
+    """``{array: [(line, class), ...]}`` for labels written by index range, ``y[0:150] = 0``."""
+    out: dict[str, list[tuple[int, object]]] = {}
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.Assign) or len(n.targets) != 1:
+            continue
+        t = n.targets[0]
+        if not (isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Slice)):
+            continue
+        v = ctx.prog.const(n.value, ev.idx, ev.scope)
+        base = dotted(t.value)
+        if base and isinstance(v, int) and not isinstance(v, bool):
+            out.setdefault(base, []).append((n.lineno, v))
+    return out
+
+
+def _range_labels(ctx: Ctx) -> None:
+    """GL306: images appended folder by folder in ``os.listdir`` order, labels written
+    afterwards by fixed index ranges (``y[0:150] = 0; y[150:330] = 1``) that assume an order."""
+    ranges = {k: v for k, v in _slice_labels(ctx).items() if len({c for _, c in v}) >= 2}
+    if not ranges:
+        return
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not isinstance(n, ast.For) or ev.loops:
+            continue  # a listing inside the class loop orders files within one class
+        src = unstable_source(ctx, n.iter, ev)
+        if src is None or src[0] != "listdir":
+            continue
+        collects = any(
+            isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Attribute)
+            and c.func.attr in ("append", "extend")
+            for c in ast.walk(n)
+        )
+        later = [(k, v) for k, v in ranges.items() if v[0][0] > n.lineno]
+        if not collects or not later or not once(ctx, "label.ranges", n.lineno):
+            continue
+        var, marks = later[0]
+        ctx.add(
+            "GL306",
+            "label-order-mismatch",
+            "warning",
+            f"{var} labels images by index ranges, but the images are read in os.listdir order",
+            [src[1], n.lineno, marks[0][0], marks[-1][0]],
+            f"The images are appended class folder by class folder in the order the listing "
+            f"returns them (line {src[1]}): {_ORDER['listdir']}. {var} is then written by fixed "
+            f"index ranges ({len(marks)} of them, lines {marks[0][0]}-{marks[-1][0]}), which "
+            "assume the folders came in one particular order (inferred: nothing ties a range "
+            "to the folder its images came from). Where the listing returns the folders in "
+            "another order, a whole block of images gets another class's label: the model "
+            "learns swapped classes and the class names it reports are wrong for them.",
+            "Take each image's label from the folder it is read from: for label, folder in "
+            "enumerate(sorted(os.listdir(path))): ... labels.append(label); or use "
+            "image_dataset_from_directory / ImageFolder, which number the sorted folders.",
+            [REFS["keras_idfd"], REFS["tv_tutorial"]],
+        )
+        return
 
 
 def _from_own_data(ctx: Ctx, node: ast.expr, at: Event) -> bool:

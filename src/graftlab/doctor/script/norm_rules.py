@@ -131,6 +131,20 @@ def _normalize_calls(ctx: Ctx) -> list[tuple[int, tuple, tuple, ast.Call, Event]
     return out
 
 
+def config_normalisations(ctx: Ctx) -> list[tuple[int, tuple, tuple]]:
+    """(line, mean, std) of OpenMMLab-style config steps ``dict(type='Normalize', mean=...,
+    std=...)`` (also ``**img_norm_cfg``): mmcv normalises the decoded 0..255 image, with no
+    ToTensor scaling before it, so these statistics act on the 0..255 scale."""
+    out = []
+    for c in ctx.prog.calls:
+        if c.name != "dict" or ctx.prog.const(c.kw("type"), c.ev.idx, c.ev.scope) != "Normalize":
+            continue
+        mean, std = vector(ctx, c.kw("mean"), c.ev), vector(ctx, c.kw("std"), c.ev)
+        if mean and std and len(mean) == len(std) == 3:
+            out.append((c.node.lineno, mean, std))
+    return out
+
+
 def _named_constants(ctx: Ctx) -> list[tuple[int, tuple, tuple]]:
     """(line, mean, std) of constants named like a mean and a std (``MEAN = [...]``,
     ``STD = [...]``) that no Normalize call in the code shown uses: a configuration file."""
@@ -261,6 +275,9 @@ def _one(ctx: Ctx, line: int, mean: tuple, std: tuple, call: ast.Call | None) ->
         )
         return
     pipe = _after_to_tensor(ctx, call) if call is not None else None
+    trained_on_255 = any(max(m) > 1.5 for _, m, _ in config_normalisations(ctx))
+    if max(mean) > 1.5 and pipe is not None and trained_on_255 and pipe.role != "train":
+        return  # GL211 compares it with the configuration that trained the model
     if max(mean) > 1.5 and pipe is not None:
         # certain for PIL images (folder datasets); a float array is not scaled by ToTensor
         _add(

@@ -143,6 +143,7 @@ def check_train_eval(ctx: Ctx) -> None:
         return
     ts = torch_script(ctx)
     _untransformed_eval_sets(ctx)
+    _against_config(ctx)
     trains = _train_pipelines(ctx)
     evals = [p for p in ts.pipelines if p.kind == "compose" and p.role in ("val", "test")]
     if not evals and trains and all(t.role is None for t in trains):
@@ -179,6 +180,50 @@ def check_train_eval(ctx: Ctx) -> None:
                 continue
             lines = [t.line, line, call.node.lineno]
             _train_eval(ctx, lines, "inference transform", nt, ne, t.role)
+
+
+def _against_config(ctx: Ctx) -> None:
+    """GL211: a model trained from an OpenMMLab-style config (``dict(type='Normalize', ...)``
+    on the decoded 0..255 image) evaluated or predicted through a torchvision Compose whose
+    ToTensor() first scales the pixels to [0, 1]: the statistics act on another scale."""
+    configs = [c for c in norm_rules.config_normalisations(ctx) if max(c[1]) > 1.5]
+    if not configs:
+        return
+    line, mean, std = configs[0]
+    for p in torch_script(ctx).pipelines:
+        names = [s.name for s in p.steps]
+        norm = p.step("Normalize")
+        if p.kind != "compose" or p.role == "train" or norm is None or "ToTensor" not in names:
+            continue
+        if names.index("ToTensor") > names.index("Normalize"):
+            continue
+        got = normalisation(ctx, p)
+        if not isinstance(got, tuple) or len(got[0]) != 3:
+            continue
+        seen = tuple(round(v * 255, 1) for v in got[0]), tuple(round(v * 255, 1) for v in got[1])
+        off = max(abs(a - b) / b for a, b in zip((*seen[0], *seen[1]), (*mean, *std), strict=True))
+        if off <= 0.02 or not once(ctx, "torch.config_norm", p.line):
+            continue
+        ctx.add(
+            "GL211",
+            "train-eval-preprocessing-mismatch",
+            "warning",
+            "This transform normalises on another pixel scale than the training configuration",
+            [line, norm.node.lineno],
+            f"The training configuration normalises the decoded 0..255 image with mean "
+            f"{list(mean)} and std {list(std)} (an OpenMMLab-style Normalize step, no "
+            f"ToTensor scaling before it). This transform runs ToTensor() first, which divides "
+            f"the pixels by 255, then Normalize(mean={list(got[0])}, std={list(got[1])}): on "
+            f"the 0..255 scale that is mean {list(seen[0])}, std {list(seen[1])}. The network "
+            "receives inputs on another scale than it was trained on (inferred: the "
+            "configuration is the one that trained the weights loaded here), so its "
+            "predictions differ from the toolkit's own inference on the same image.",
+            "After ToTensor() give Normalize the configuration's statistics divided by 255 "
+            f"(mean={[round(v / 255, 3) for v in mean]}, "
+            f"std={[round(v / 255, 3) for v in std]}), or run the toolkit's own test pipeline "
+            "(inference_model / the config's test_pipeline).",
+            [REFS["tv_models"]],
+        )
 
 
 def _hand_made_inputs(ctx: Ctx, train: Pipeline, nt) -> None:
