@@ -180,6 +180,13 @@ def run(
         "val": chosen["val"],
         # None from code before issue 12, which scored the probe on test only when selected.
         "probe_test": s["probe"]["test"],
+        # every candidate's val and test metrics (probe, finetune, interpolated), so a study of
+        # the selection rule needs no second run
+        "candidates": {
+            k: {"val": s[k].get("val"), "test": s[k].get("test")}
+            for k in ("probe", "finetune", "interpolated")
+            if isinstance(s.get(k), dict)
+        },
         "wall_s": round(wall, 1),
         "load_start": round(load, 2),
         "load_end": round(os.getloadavg()[0], 2),
