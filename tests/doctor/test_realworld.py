@@ -109,10 +109,15 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: scaled by ToTensor() before the 0..255 statistics of an OpenMMLab-style training config):
 #: dev 0.938 -> 0.948 (182/192), dev/reconstruction 0.929 -> 0.940; test (measured, never read)
 #: 0.600 unchanged; false alarms 2.
-FLOORS = {"dev": 0.945, "test": 0.60}
+#: Re-pinned when a tenth round added 7 reconstruction cases written blind to the rules, all of
+#: them logs, from GitHub issues, Q&A pages and a forum (4 dev, 3 test): the rules found 1 of the
+#: 4 new dev causes and 2 of the 3 new test causes (dev 0.948 -> 0.934, 183/196;
+#: dev/reconstruction 0.940 -> 0.924; test 0.600 -> 0.602, 56/93; test/reconstruction 0.610 ->
+#: 0.612, its floor unchanged).
+FLOORS = {"dev": 0.93, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.935,
+    "dev/reconstruction": 0.92,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.61,
     "test/reproduction": 0.495,
