@@ -42,6 +42,26 @@ def test_a_run_that_generalises_learns_or_is_broken_otherwise_is_not_memorising(
     assert "Training set memorised" not in " ".join(f.title for f in check_log(tail(rows)))
 
 
+def test_the_last_epoch_line_alone_late_in_a_run_is_read_as_the_end_state():
+    # People often paste only the final epoch; with no trend to read, the loss ratio carries it.
+    [f] = check_log(tail(END[-1:], start=50))
+    assert (f.code, f.category, f.severity) == ("GL412", "overfitting", "warning")
+    assert "at epoch 50, late in the run" in f.title and "84x the training loss" in f.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        tail(END[-1:], start=3, total=5),  # an early epoch of a short run: no end state yet
+        tail([(0.026, 0.993, 0.06, 0.72)], start=50),  # validation loss close to training's
+        tail(END[-1:], start=50).replace(" - val_loss: 2.1800", ""),  # no losses to weigh
+    ],
+    ids=["early-epoch", "loss-ratio-small", "no-val-loss"],
+)
+def test_one_epoch_line_without_the_evidence_of_a_late_end_state_is_silent(text):
+    assert "Training set memorised" not in " ".join(f.title for f in check_log(text))
+
+
 def test_the_turn_when_the_log_shows_it_is_reported_instead_of_the_end_state():
     rows = [(0.6, 0.70, 0.62, 0.68), (0.3, 0.88, 0.55, 0.72), (0.1, 0.97, 0.70, 0.71),
             (0.05, 0.99, 0.9, 0.70), (0.03, 0.99, 1.1, 0.70), (0.02, 1.0, 1.3, 0.70)]  # fmt: skip

@@ -70,3 +70,43 @@ def test_a_rate_raised_by_a_warmup_is_not_a_cut():
 
 def test_too_few_epochs_at_the_first_rate_say_little():
     assert _lr(prints(STALLED[2:])) == []
+
+
+def train_only(rows):
+    """Keras epoch lines of a run without validation: (loss, accuracy)."""
+    return "".join(
+        f"Epoch {i + 1}/{len(rows)}\n900/900 [==============================] - 31s 34ms/step - "
+        f"loss: {lo:.4f} - acc: {a:.4f}\n"
+        for i, (lo, a) in enumerate(rows)
+    )
+
+
+LEARNED = [(0.55, 0.72), (0.31, 0.87), (0.12, 0.96), (0.05, 0.985), (0.03, 0.991)]
+COLLAPSED = [*LEARNED, (0.41, 0.83), (0.6931, 0.5001), (0.6932, 0.4999), (0.6931, 0.5000),
+             (0.6931, 0.5000)]  # fmt: skip
+
+
+def _collapse(text):
+    return [f for f in check_log(text) if f.code == "GL450"]
+
+
+def test_a_run_that_learned_then_sits_at_ln_k_and_chance_blames_the_learning_rate():
+    [f] = _collapse(train_only(COLLAPSED))
+    assert (f.category, f.severity) == ("learning-rate", "warning")
+    assert "training loss 0.0300" in f.evidence and "ln 2 = 0.6931" in f.evidence
+    assert "epochs 8-10" in f.evidence
+
+
+def test_the_same_fall_back_in_a_ten_class_run_reads_k_from_the_loss():
+    rows = [(2.1, 0.31), (1.2, 0.58), (0.7, 0.77), (0.45, 0.85), (0.40, 0.87)]
+    rows += [(2.3026, 0.1002), (2.3027, 0.0998), (2.3025, 0.1000)]
+    [f] = _collapse(train_only(rows))
+    assert "ln 10 = 2.3026" in f.evidence
+
+
+def test_a_healthy_run_one_stuck_from_the_start_or_a_flat_loss_off_ln_k_is_silent():
+    stuck = [(0.6931, 0.5)] * 8  # never learned: GL404's symptom, not this one
+    off = [*LEARNED, (0.45, 0.80), (0.4502, 0.80), (0.4501, 0.80)]  # worse, but not uniform
+    short = [*LEARNED, (0.6931, 0.5), (0.6931, 0.5)]  # two epochs could be a passing bad spell
+    for rows in (LEARNED, stuck, off, short):
+        assert not _collapse(train_only(rows)), rows

@@ -109,10 +109,19 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: scaled by ToTensor() before the 0..255 statistics of an OpenMMLab-style training config):
 #: dev 0.938 -> 0.948 (182/192), dev/reconstruction 0.929 -> 0.940; test (measured, never read)
 #: 0.600 unchanged; false alarms 2.
-FLOORS = {"dev": 0.945, "test": 0.60}
+#: Re-pinned when a tenth round added 7 reconstruction cases written blind to the rules, all of
+#: them logs, from GitHub issues, Q&A pages and a forum (4 dev, 3 test): the rules found 1 of the
+#: 4 new dev causes and 2 of the 3 new test causes (dev 0.948 -> 0.934, 183/196;
+#: dev/reconstruction 0.940 -> 0.924; test 0.600 -> 0.602, 56/93; test/reconstruction 0.610 ->
+#: 0.612, its floor unchanged). Raised after rules for two of its three dev misses, each with its
+#: own unit tests (the end state read from one epoch line pasted late in a run; a training loss
+#: that came down and went back to ln K, flat, with accuracy at 1/K): dev 0.934 -> 0.944
+#: (185/196), dev/reconstruction 0.924 -> 0.936; test (measured, never read) 0.602 unchanged;
+#: false alarms 2.
+FLOORS = {"dev": 0.94, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.935,
+    "dev/reconstruction": 0.93,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.61,
     "test/reproduction": 0.495,

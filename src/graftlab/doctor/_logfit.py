@@ -6,9 +6,9 @@
   accuracy stays flat or falls; or, from the accuracies, the gap between training and
   validation opens up while validation stopped improving.
 - **The end state** (:func:`memorised`): people often paste only the end of a long run
-  (``Epoch 46/50`` to ``50/50``), where nothing turns any more: training accuracy sits at
-  0.99-1.00, validation accuracy sits 20 points or more below it and does not improve, and the
-  validation loss is many times the training loss.
+  (``Epoch 46/50`` to ``50/50``, or the last epoch line alone), where nothing turns any more:
+  training accuracy sits at 0.99-1.00, validation accuracy sits 20 points or more below it and
+  does not improve, and the validation loss is many times the training loss.
 
 Validation at chance is left to the checks that name its causes (label order, preprocessing,
 inference mode): a memorising model still beats chance on validation. The thresholds keep
@@ -32,6 +32,10 @@ TRAIN_MEMORISED = 0.97
 GAP = 0.20
 #: Validation loss at least this many times the training loss, when both are logged.
 LOSS_RATIO = 3.0
+#: A log that shows only one or two epochs late in a run (``Epoch 50/50``) is read as its end
+#: state when the epoch number is at least this and both losses are logged: the trend is not
+#: there, so the loss ratio must carry it.
+LATE_EPOCH = 10
 #: "Several epochs": a validation loss read from the training accuracy alone must have stayed
 #: above its minimum (by :data:`RISE_KEPT`) in at least this many epochs after it.
 RISE_EPOCHS = 3
@@ -50,14 +54,14 @@ def memorised(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             continue
         window = [r for r in rows if "train_accuracy" in r.values and "val_accuracy" in r.values]
         window = window[-WINDOW:]
-        if len(window) < 3:
+        if len(window) < 3 and not _late_tail(window):
             continue
         train = [r.values["train_accuracy"] for r in window]
         val = [r.values["val_accuracy"] for r in window]
         gaps = [t - v for t, v in zip(train, val, strict=True)]
         if min(train) < TRAIN_MEMORISED or min(gaps) < GAP:
             continue
-        if val[-1] > max(val[:-1]) + 0.01:
+        if len(val) > 1 and val[-1] > max(val[:-1]) + 0.01:
             continue  # validation still improves: not the end of the run's learning
         k = log.num_classes if log.num_classes and log.num_classes >= 2 else 2
         if min(val) < 1 / k + 0.10:
@@ -80,7 +84,12 @@ def memorised(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                 "GL412",
                 title=(
                     f"Training set memorised: training accuracy {_fmt(train[-1])}, validation "
-                    f"{_fmt(val[-1])} and not improving over the last {len(window)} epochs"
+                    f"{_fmt(val[-1])}"
+                    + (
+                        f" and not improving over the last {len(window)} epochs"
+                        if len(window) >= 3
+                        else f" at epoch {window[-1].epoch}, late in the run (all the log shows)"
+                    )
                     + _phase_label(log, phase)
                 ),
                 evidence=_cites(window, "train_accuracy", "val_accuracy", "train_loss", "val_loss")
@@ -101,6 +110,13 @@ def memorised(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             )
         ]
     return []
+
+
+def _late_tail(window: list[EpochRow]) -> bool:
+    """One or two epochs pasted from late in a run, with both losses to weigh them."""
+    if not window or window[0].epoch < LATE_EPOCH:
+        return False
+    return all("train_loss" in r.values and "val_loss" in r.values for r in window)
 
 
 def overfitting(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:

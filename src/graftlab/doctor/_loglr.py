@@ -116,3 +116,105 @@ def _finding(rows: list[EpochRow], cut: int, old: float, new: float, fw: str) ->
         ),
         fix=fix,
     )
+
+
+declare(
+    "GL450",
+    "learning-rate",
+    "warning",
+    "log",
+    "Training learned, then fell back to chance and stayed there: the learning rate is too high",
+)
+
+#: The last epochs read as "stayed there"; fewer could be a passing bad epoch.
+MIN_TAIL = 3
+#: "Flat": the tail's training losses within this share of their mean (plus a rounding slack).
+FLAT = 0.01
+#: "At ln K": the tail's loss within this share of ln K for a whole K >= 2.
+AT_LN_K = 0.03
+#: "Learned before": the lowest earlier loss at most this share of the tail's, and the best
+#: earlier accuracy (when logged) this far above chance.
+LEARNED_LOSS, LEARNED_ACC = 0.5, 0.30
+
+
+def collapsed_to_chance(log: ParsedLog, fw: str) -> list[Finding]:
+    """GL450: a phase whose training loss came well below ln K and whose last epochs sit flat
+    at ln K with accuracy at 1/K: the uniform output a run falls back to when updates too
+    large throw the weights out of the basin they had found (the loss does not explode, the
+    output saturates to one constant distribution)."""
+    for rows in log.phases():
+        rows = [r for r in rows if _finite_loss(r)]
+        if len(rows) < MIN_TAIL + 2:
+            continue
+        tail, before = rows[-MIN_TAIL:], rows[:-MIN_TAIL]
+        losses = [r.values["train_loss"] for r in tail]
+        mean = sum(losses) / len(losses)
+        if mean <= 0 or max(losses) - min(losses) > FLAT * mean + 1e-3:
+            continue
+        k = log.num_classes or round(math.exp(mean))
+        if k < 2 or abs(mean - math.log(k)) > AT_LN_K * math.log(k):
+            continue
+        low = min(r.values["train_loss"] for r in before)
+        if low > LEARNED_LOSS * mean:
+            continue
+        accs = [r.values.get("train_accuracy") for r in rows]
+        best = max((a for a in accs[:-MIN_TAIL] if a is not None), default=None)
+        if accs[-1] is not None and (
+            abs(accs[-1] - 1 / k) > 0.03 or best is None or best < 1 / k + LEARNED_ACC
+        ):
+            continue
+        return [_collapse_finding(rows, before, tail, k, low, best, fw)]
+    return []
+
+
+def _finite_loss(row: EpochRow) -> bool:
+    value = row.values.get("train_loss")
+    return value is not None and math.isfinite(value)
+
+
+def _collapse_finding(
+    rows: list[EpochRow],
+    before: list[EpochRow],
+    tail: list[EpochRow],
+    k: int,
+    low: float,
+    best: float | None,
+    fw: str,
+) -> Finding:
+    at_low = next(r for r in before if r.values["train_loss"] == low)
+    last = tail[-1].values
+    acc = f", training accuracy {last['train_accuracy']:.4f}" if "train_accuracy" in last else ""
+    peak = f", training accuracy up to {best:.4f}" if best is not None else ""
+    evidence = (
+        f"line {at_low.line}: epoch {at_low.epoch}, training loss {low:.4f}{peak}\n"
+        f"line {tail[0].line}-{tail[-1].line}: epochs {tail[0].epoch}-{tail[-1].epoch}, "
+        f"training loss {last['train_loss']:.4f}{acc}; ln {k} = {math.log(k):.4f}, chance "
+        f"1/{k} = {1 / k:.4f}"
+    )
+    if fw == "keras":
+        fix = (
+            "# A rate 3-10x lower (1e-3 -> 1e-4; 1e-5 for unfrozen pretrained layers):\n"
+            "model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4), ...)\n"
+            "# and keep the best weights: ModelCheckpoint(save_best_only=True)"
+        )
+    else:
+        fix = (
+            "# A rate 3-10x lower (1e-3 -> 1e-4; 1e-5 for pretrained layers), clipped steps:\n"
+            "optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)\n"
+            "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # before optimizer.step()"
+        )
+    return make(
+        "GL450",
+        evidence=evidence,
+        explanation=(
+            f"The training loss came down to {low:.4f}, so the model and the labels could be "
+            f"learned; then it went back to ln {k} and stayed there, flat, with the accuracy at "
+            f"1/{k}: the network now gives every image the same uniform output. A run falls "
+            "back like this when updates grow too large for the weights they had found (dead "
+            "units, saturated outputs) and then cannot climb out. The usual cause is a "
+            "learning rate too high for the stage of training (SGD at 1e-2 on a fine-tuned "
+            "network, a rate kept after unfreezing); a lower rate, or a schedule that lowers "
+            "it, keeps what was learned."
+        ),
+        fix=fix,
+    )
