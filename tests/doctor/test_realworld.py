@@ -123,12 +123,18 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: timm train.py, fastai v1), from GitHub issues (2 dev, 3 test): the rules found 0 of the 2 new
 #: dev causes and 2 of the 5 new test causes (dev 0.944 -> 0.934, 185/198; dev/reconstruction
 #: 0.936 -> 0.925; test 0.602 -> 0.592, 58/98; test/reconstruction 0.612 -> 0.600).
-FLOORS = {"dev": 0.93, "test": 0.59}
+#: Raised after parsers for those formats (the ImageNet example, timm, mmcv, mmengine) and rules
+#: for the general shapes of two of its dev misses and one older one, each with its own unit
+#: tests (a collapse in the last quarter of the first epoch behind good running averages; a
+#: pretrained model pinned at ln K): dev 0.934 -> 0.944 (187/198), dev/reconstruction 0.925 ->
+#: 0.937; test (measured, never read) 0.592 -> 0.602 (59/98), test/reconstruction 0.611;
+#: false alarms 2.
+FLOORS = {"dev": 0.94, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.92,
+    "dev/reconstruction": 0.93,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.60,
+    "test/reconstruction": 0.61,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
