@@ -207,3 +207,142 @@ def test_an_accuracy_printed_as_correct_over_seen_is_a_fraction():
     )
     accs = [r.values[c] for r in parse_log(text).rows for c in r.values if c.endswith("accuracy")]
     assert accs == pytest.approx([0.93, 0.96, 0.99])
+
+
+# -- the training tools' own loggers (graftlab.doctor._logtools) ------------------------------
+
+#: pytorch/examples' ImageNet script: step lines with running averages in parentheses, a
+#: warning between them, the evaluation's step lines and its " * Acc@1" summary.
+_IMAGENET_EXAMPLE = "".join(
+    f"Epoch: [{e}][{s:>3}/200]\tTime  0.250 ( 0.260)\tData  0.010 ( 0.020)\t"
+    f"Loss {1.9 - 0.3 * e - s / 1000:.4e} ({2.0 - 0.3 * e:.4e})\tAcc@1  {40 + 10 * e:6.2f} "
+    f"( {38 + 10 * e:6.2f})\tAcc@5  {80 + e:6.2f} ( {79 + e:6.2f})\n"
+    + ("UserWarning: the PIL image has an alpha channel; it is dropped\n" if s == 100 else "")
+    + (
+        f"Test: [ 0/50]\tTime  0.100 ( 0.100)\tLoss {1.5 - 0.2 * e:.4e} ({1.6 - 0.2 * e:.4e})\t"
+        f"Acc@1  50.00 ( 51.00)\tAcc@5  90.00 ( 90.00)\n * Acc@1 {52 + 8 * e:.3f} Acc@5 91.000\n"
+        if s == 190
+        else ""
+    )
+    for e in range(3)
+    for s in (0, 100, 190)
+)
+
+
+def test_the_imagenet_example_s_lines_are_steps_and_epochs_with_their_validation():
+    log = parse_log(_IMAGENET_EXAMPLE)
+    assert log.style == "imagenet-example" and [r.epoch for r in log.rows] == [0, 1, 2]
+    assert log.rows[1].values == pytest.approx(
+        {"train_loss": 1.7, "train_accuracy": 0.48, "val_loss": 1.4, "val_accuracy": 0.60}
+    )
+    assert [s.step for s in log.steps] == [0, 100, 190] * 3
+    assert log.steps[0].values == pytest.approx({"train_loss": 2.0, "train_accuracy": 0.38})
+
+
+def test_older_copies_of_the_imagenet_example_print_prec_at_1():
+    log = parse_log(_IMAGENET_EXAMPLE.replace("Acc@", "Prec@"))
+    assert [r.values["val_accuracy"] for r in log.rows] == pytest.approx([0.52, 0.60, 0.68])
+
+
+#: timm's train.py: "Train: epoch [step/N (pct)]" with the learning rate, "Test:" steps (the
+#: last one's averages are the epoch's result) and "Test (EMA):" for the averaged weights.
+_TIMM = "".join(
+    f"Train: {e} [{s:>4}/390 ({100 * s // 390:>3}%)]  Loss: {1.5 - 0.2 * e:.3f} "
+    f"({1.6 - 0.2 * e:.2f})  Time: 0.210s, 1219.05/s  (0.230s, 1113.04/s)  LR: 1.000e-03  "
+    "Data: 0.010 (0.020)\n"
+    for e in range(3)
+    for s in (0, 200, 389)
+)
+
+
+def _with_tests(text: str) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        out.append(line)
+        if "389/390" in line:
+            e = int(line.split()[1])
+            out.append(
+                f"Test: [  0/78]  Time: 0.300 (0.300)  Loss:  1.300 ( 1.300)  Acc@1: 60.0000 "
+                f"(60.0000)  Acc@5: 90.0000 (90.0000)\nTest: [ 78/78]  Time: 0.050 (0.080)  "
+                f"Loss:  {1.2 - 0.1 * e:.3f} ( {1.25 - 0.1 * e:.3f})  Acc@1: 62.5000 "
+                f"({61 + 5 * e:.4f})  Acc@5: 93.7500 (92.0000)\n"
+                "Test (EMA): [ 78/78]  Time: 0.050 (0.080)  Loss:  6.900 ( 6.900)  Acc@1: "
+                "0.1000 ( 0.1000)  Acc@5: 0.5000 ( 0.5000)\n"
+            )
+    return "".join(out)
+
+
+def test_timm_s_train_and_test_lines_are_read_and_the_ema_evaluation_left_out():
+    log = parse_log(_with_tests(_TIMM))
+    assert log.style == "timm" and [r.epoch for r in log.rows] == [0, 1, 2]
+    assert log.rows[2].values == pytest.approx(
+        {"train_loss": 1.2, "lr": 1e-3, "val_loss": 1.05, "val_accuracy": 0.71}
+    )
+    assert [(s.step, s.total) for s in log.steps[:3]] == [(0, 390), (200, 390), (389, 390)]
+
+
+def test_timm_s_lines_read_alone_give_one_row_per_epoch_from_its_last_step():
+    log = parse_log(_TIMM)
+    assert [(r.epoch, r.values["train_loss"]) for r in log.rows] == [
+        (0, pytest.approx(1.6)),
+        (1, pytest.approx(1.4)),
+        (2, pytest.approx(1.2)),
+    ]
+
+
+#: mmcv's text logger (mmcls): a logger prefix, the step's window-averaged loss, and the
+#: evaluation written after the redraws of its progress bar on the same physical line.
+_MMCV = "".join(
+    f"2023-05-02 10:1{e}:00,123 - mmcls - INFO - Epoch [{e}][{s}/40]\tlr: 1.000e-02, eta: "
+    f"0:05:00, time: 0.210, data_time: 0.020, memory: 1800, loss: {0.9 - 0.1 * e - s / 400:.4f}\n"
+    + (
+        f"[>>>>>>>>>>          ] 10/20, 50.0 task/s\r[>>>>>>>>>>>>>>>>>>>>] 20/20, 60.1 task/s, "
+        f"elapsed: 0s, ETA:     0s2023-05-02 10:1{e}:30,456 - mmcls - INFO - Epoch(val) [{e}][20]"
+        f"\taccuracy_top-1: {60 + 5 * e:.4f}, accuracy_top-5: 100.0000\n"
+        if s == 40
+        else ""
+    )
+    for e in (1, 2, 3)
+    for s in (20, 40)
+)
+
+
+def test_mmcv_s_steps_and_its_validation_after_a_progress_bar_are_read():
+    log = parse_log(_MMCV)
+    assert log.style == "openmmlab" and [r.epoch for r in log.rows] == [1, 2, 3]
+    assert log.rows[0].values == pytest.approx(
+        {"lr": 0.01, "train_loss": 0.7, "val_accuracy": 0.65}
+    )
+    assert [s.step for s in log.steps] == [20, 40] * 3
+
+
+def test_mmengine_s_train_and_val_lines_are_read():
+    text = "".join(
+        f"05/02 10:1{e}:00 - mmengine - INFO - Epoch(train)  [{e}][ {s}/40]  lr: 1.0000e-03  "
+        f"eta: 0:05:00  time: 0.2100  data_time: 0.0200  memory: 1800  loss: {0.8 - 0.1 * e:.4f}\n"
+        + (
+            "/usr/lib/python3/site-packages/torch/functional.py:504: UserWarning: an argument\n"
+            f"05/02 10:1{e}:30 - mmengine - INFO - Epoch(val) [{e}][20/20]    accuracy/top1: "
+            f"{70 + e:.4f}  accuracy/top5: 100.0000  data_time: 0.0100  time: 0.0500\n"
+            if s == 40
+            else ""
+        )
+        for e in (1, 2)
+        for s in (20, 40)
+    )
+    log = parse_log(text)
+    assert [r.values for r in log.rows] == [
+        pytest.approx({"lr": 1e-3, "train_loss": 0.7, "val_accuracy": 0.71}),
+        pytest.approx({"lr": 1e-3, "train_loss": 0.6, "val_accuracy": 0.72}),
+    ]
+
+
+def test_an_imagenet_example_run_that_turns_nan_is_named_divergence():
+    text = "".join(
+        f"Epoch: [0][{s:>3}/500]\tTime 0.2 (0.2)\tData 0.0 (0.0)\tLoss "
+        f"{'2.1000e+00 (2.1000e+00)' if s == 0 else 'nan (nan)'}\tAcc@1 "
+        f"{50.0 if s == 0 else 0.0:6.2f} ( 10.00)\tAcc@5 80.00 ( 20.00)\n"
+        for s in range(0, 100, 10)
+    )
+    found = [f for f in check_log(text) if f.severity in ("error", "warning")]
+    assert "divergence" in {f.category for f in found}, [f.code for f in found]

@@ -110,3 +110,64 @@ def test_a_healthy_run_one_stuck_from_the_start_or_a_flat_loss_off_ln_k_is_silen
     short = [*LEARNED, (0.6931, 0.5), (0.6931, 0.5)]  # two epochs could be a passing bad spell
     for rows in (LEARNED, stuck, off, short):
         assert not _collapse(train_only(rows)), rows
+
+
+# -- issue 11: the tools' step lines read by the step and chance rules -------------------------
+
+
+def _imagenet_steps(batch_acc, batch_loss, total=2000):
+    """pytorch/examples step lines whose running averages come from the given batch values."""
+    lines, acc_sum, loss_sum = [], 0.0, 0.0
+    for n, (a, loss) in enumerate(zip(batch_acc, batch_loss, strict=True), 1):
+        acc_sum, loss_sum = acc_sum + a, loss_sum + loss
+        step = (n - 1) * 100
+        lines.append(
+            f"Epoch: [0][{step}/{total}]\tTime 0.3 (0.3)\tData 0.0 (0.0)\tLoss {loss:.4f} "
+            f"({loss_sum / n:.4f})\tAcc@1 {a:.3f} ({acc_sum / n:.3f})\tAcc@5 90.0 (90.0)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_a_pretrained_model_whose_later_batches_collapse_is_found_behind_its_averages():
+    # 12 good batches hold the running accuracy up; the last quarter of batches are near 10%
+    acc = [75.0] * 12 + [60, 45, 35, 25] + [10.0] * 6
+    loss = [0.8] * 12 + [1.5, 2.2, 2.9, 3.5] + [4.5] * 6
+    found = {f.code for f in check_log(_imagenet_steps(acc, loss))}
+    assert "GL432" in found
+
+
+def test_a_pretrained_model_that_keeps_its_accuracy_is_not_a_collapse():
+    acc = [75.0] * 12 + [74, 76, 73, 77] + [75.0] * 6
+    loss = [0.8] * 12 + [0.82, 0.79, 0.81, 0.8] + [0.78] * 6
+    assert not [f for f in check_log(_imagenet_steps(acc, loss)) if f.code == "GL432"]
+
+
+def _flat_epochs(header: str) -> str:
+    lines = [header] if header else []
+    for ep in (0, 1, 2, 3):
+        for s in range(0, 50, 10):
+            lines.append(
+                f"Epoch: [{ep}][{s}/50]\tTime 0.4 (0.4)\tData 0.0 (0.0)\tLoss 2.3118 (2.3118)\t"
+                f"Prec@1 {9.5 + (s % 20) / 10:.3f} (10.000)\tPrec@5 50.0 (50.0)"
+            )
+        lines.append(" * Prec@1 10.000 Prec@5 50.000")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_pretrained_model_pinned_at_ln_k_names_the_learning_rate_as_likely_cause():
+    [f] = [f for f in check_log(_flat_epochs("=> using pre-trained model 'alexnet'"))
+           if f.code in ("GL402", "GL404")]  # fmt: skip
+    assert f.causes == ["learning-rate"] and "pretrained" in f.explanation
+
+
+def test_a_model_at_ln_k_without_pretrained_weights_leaves_the_cause_open():
+    [f] = [f for f in check_log(_flat_epochs("")) if f.code in ("GL402", "GL404")]
+    assert f.causes == []
+
+
+def test_training_step_lines_are_not_read_as_an_evaluation_s_batches():
+    acc = [90.0] * 3 + [0.0] * 5
+    loss = [0.3] * 3 + [6.0] * 5
+    text = _imagenet_steps(acc, loss).replace("Acc@5 90.0 (90.0)", "Acc@5 0.0 (0.0)")
+    assert not [f for f in check_log(text) if f.code == "GL447"]
+    assert [f for f in check_log(text.replace("Epoch: [0]", "Test:")) if f.code == "GL447"]

@@ -118,6 +118,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: that came down and went back to ln K, flat, with accuracy at 1/K): dev 0.934 -> 0.944
 #: (185/196), dev/reconstruction 0.924 -> 0.936; test (measured, never read) 0.602 unchanged;
 #: false alarms 2.
+#: Re-pinned when an eleventh round added 5 reconstruction log cases written blind to the rules,
+#: in the formats of the tools they were trained with (the pytorch/examples ImageNet script,
+#: timm train.py, fastai v1), from GitHub issues (2 dev, 3 test): the rules found 0 of the 2 new
+#: dev causes and 2 of the 5 new test causes (dev 0.944 -> 0.934, 185/198; dev/reconstruction
+#: 0.936 -> 0.925; test 0.602 -> 0.592, 58/98; test/reconstruction 0.612 -> 0.600).
+#: Raised after parsers for those formats (the ImageNet example, timm, mmcv, mmengine) and rules
+#: for the general shapes of two of its dev misses and one older one, each with its own unit
+#: tests (a collapse in the last quarter of the first epoch behind good running averages; a
+#: pretrained model pinned at ln K): dev 0.934 -> 0.944 (187/198), dev/reconstruction 0.925 ->
+#: 0.937; test (measured, never read) 0.592 -> 0.602 (59/98), test/reconstruction 0.611;
+#: false alarms 2.
 FLOORS = {"dev": 0.94, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {

@@ -17,6 +17,7 @@ import re
 
 from graftlab.doctor._checks import declare, make
 from graftlab.doctor._logrows import ParsedLog
+from graftlab.doctor._logtools import training_step
 from graftlab.doctor.findings import Finding
 
 declare(
@@ -43,8 +44,8 @@ def evaluation_passes(lines: list[str]) -> list[list[tuple[int, int, float, floa
     passes: list[list[tuple[int, int, float, float]]] = []
     for i, line in enumerate(lines, 1):
         step, top1, top5 = _STEP.search(line), _TOP1.search(line), _TOP5.search(line)
-        if not (step and top1 and top5):
-            continue
+        if not (step and top1 and top5) or training_step(line):
+            continue  # a training script's step lines are batches of training, not evaluation
         row = (i, int(step[1]), float(top1[1]), float(top5[1]))
         if not passes or row[1] <= passes[-1][-1][1]:
             passes.append([])

@@ -4,9 +4,11 @@ Understood: Keras progress output pasted from a terminal or a notebook (``\\r``/
 redraws and ANSI colours included, Keras 2 ``[====]`` and Keras 3 ``━━━`` bars), Keras
 ``CSVLogger`` files, graftlab ``results.csv``, plain tables (comma, tab, pipe or whitespace
 separated, with a header; fastai's table and the Hugging Face Trainer's notebook table too),
-the Trainer's printed dicts (:mod:`graftlab.doctor._logdicts`), and PyTorch-style prints (one
-line per epoch, ``logging`` prefixes and timestamps included, or the tutorial's ``Epoch 3/24``
-header followed by ``train Loss: .. Acc: ..`` lines), tqdm and Lightning bars among them.
+the Trainer's printed dicts (:mod:`graftlab.doctor._logdicts`), the loggers of the
+pytorch/examples ImageNet script, timm and OpenMMLab (:mod:`graftlab.doctor._logtools`), and
+PyTorch-style prints (one line per epoch, ``logging`` prefixes and timestamps included, or the
+tutorial's ``Epoch 3/24`` header followed by ``train Loss: .. Acc: ..`` lines), tqdm and
+Lightning bars among them.
 
 Metric names become ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``, ``lr``
 (others keep a ``train_``/``val_`` prefix). A second run of ``Epoch 1/N`` (or a change of N)
@@ -36,6 +38,7 @@ from graftlab.doctor._logrows import (
     canonical,
 )
 from graftlab.doctor._logsizes import size_messages
+from graftlab.doctor._logtools import parse_tools
 from graftlab.errors import DataError
 
 __all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
@@ -885,7 +888,11 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     lines = clean_lines(text)
     steps = _steps(text)
     parsed = (
-        _parse_table(lines, name) or parse_dicts(lines) or _parse_text(lines) or _by_epoch(steps)
+        _parse_table(lines, name)
+        or parse_dicts(lines)
+        or parse_tools(lines)
+        or _parse_text(lines)
+        or _by_epoch(steps)
     )
     facts = ParsedLog(rows=[], style="text", lines=lines)
     _facts(lines, facts)

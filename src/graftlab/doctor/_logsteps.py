@@ -147,11 +147,22 @@ def accuracy_collapse(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding
     first, last = steps[0], steps[-1]
     a0, a1 = first.values["train_accuracy"], last.values["train_accuracy"]
     l0, l1 = first.values["train_loss"], last.values["train_loss"]
-    if not (a0 >= 0.3 and a1 <= a0 / 3 and l1 >= 3 * l0 and last.step > first.step):
-        return []
     mid = steps[len(steps) // 2]
+    if not (a0 >= 0.3 and last.step > first.step and mid.step > first.step):
+        return []
     acc_late = _window(mid, last, "train_accuracy")
     loss_late = _window(mid, last, "train_loss")
+    # The running averages, or, when a long good start still holds them up, the batches of the
+    # last quarter alone (from the averages printed at its two ends).
+    tail = steps[-(len(steps) // 4 + 1)]
+    acc_tail = _window(tail, last, "train_accuracy") if tail.step < last.step else a1
+    loss_tail = _window(tail, last, "train_loss") if tail.step < last.step else l1
+    if not (a1 <= a0 / 3 and l1 >= 3 * l0) and not (
+        len(steps) >= 8 and acc_tail <= a0 / 3 and loss_tail >= 3 * l0 and a1 < a0 and l1 > l0
+    ):
+        return []
+    if not a1 <= a0 / 3:
+        acc_late, loss_late, mid = acc_tail, loss_tail, tail
     jumps = any(b.values["train_loss"] >= 10 * a.values["train_loss"]
                 for a, b in itertools.pairwise(steps))  # fmt: skip
     one_class_runs = acc_late <= 0.02 and not jumps

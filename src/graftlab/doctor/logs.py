@@ -78,6 +78,12 @@ from graftlab.doctor.combine import merge_findings
 from graftlab.doctor.findings import Finding
 from graftlab.errors import ArtifactError, ConfigError, DataError, did_you_mean
 
+#: A log line saying the model starts from pretrained weights (the PyTorch examples' "=> using
+#: pre-trained model 'alexnet'", timm's "Loading pretrained weights", "pretrained=True").
+_PRETRAINED = re.compile(
+    r"using pre-?trained model|load(?:ing|ed)? pre-?trained weights|\bpretrained\s*=\s*True", re.I
+)
+
 FRAMEWORKS = ("auto", "keras", "torch", "graftlab")
 
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -615,6 +621,7 @@ def _trivial_finding(
     if h.k_source:
         evidence.append(f"K = {k}: {h.k_source}" if k else h.k_source)
     refs = [REFS["karpathy"]]
+    causes: list[str] = []
     if code == "GL401":
         binary_ce = binary_ce_at_prior(k)
         title = f"Accuracy sits at {_fmt(h.value)} = {k - 1}/{k}: binary accuracy on one-hot labels"
@@ -712,6 +719,24 @@ def _trivial_finding(
             "off from the loss."
         )
         fix = fixes.fix_chance(fw)
+    pretrained = next((i for i, ln in enumerate(log.lines, 1) if _PRETRAINED.search(ln)), None)
+    if pretrained is not None and (code == "GL404" or (code == "GL402" and folded)):
+        # A pretrained network's features differ from image to image; a uniform output
+        # after training means training wiped them out.
+        evidence.append(
+            f"line {pretrained}: {log.lines[pretrained - 1].strip()[:120]}\nlikely cause "
+            "(inferred): the pretrained weights were destroyed by updates too large for "
+            "them, the learning rate"
+        )
+        explanation += (
+            " The log says the model started from pretrained weights, whose features vary "
+            "with the image: an output that no longer does was trained away, most often by "
+            "a learning rate too high for those weights (AlexNet and VGG, without "
+            "BatchNorm, do not survive the 0.1 of ResNet recipes; fine-tuning wants "
+            "10-100x less than training from scratch)."
+        )
+        fix = fixes.fix_divergence(fw)
+        causes = ["learning-rate"]
     return make(
         code,
         title=title,
@@ -719,6 +744,7 @@ def _trivial_finding(
         explanation=explanation,
         fix=fix,
         references=refs,
+        causes=causes,
     )
 
 
