@@ -16,7 +16,7 @@ class Solver:
     def train(self):
         n_iter = len(self.loader.dataset) // self.cfg.batch_size
         for epoch in range(self.cfg.epochs):
-            self.net.train()   # was net.eval() here; changed to train() since this is training
+            self.net.train()
             total = 0.0
             self.opt.zero_grad()
             for i, (img, mask) in enumerate(self.loader):
