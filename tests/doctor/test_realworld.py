@@ -129,12 +129,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: pretrained model pinned at ln K): dev 0.934 -> 0.944 (187/198), dev/reconstruction 0.925 ->
 #: 0.937; test (measured, never read) 0.592 -> 0.602 (59/98), test/reconstruction 0.611;
 #: false alarms 2.
-FLOORS = {"dev": 0.94, "test": 0.60}
+#: Re-pinned when a twelfth round added 6 reconstruction script cases written blind to the
+#: rules, on BatchNorm, head/weight loading and a binary loss on five classes, from GitHub
+#: issues and a Q&A page (4 dev, 2 test): the rules found 1 of the 4 new dev causes and 1 of the
+#: 2 new test causes (dev 0.944 -> 0.931, 188/202; dev/reconstruction 0.937 -> 0.921; test
+#: 0.602 -> 0.600, 60/100; test/reconstruction 0.611 -> 0.609).
+FLOORS = {"dev": 0.93, "test": 0.60}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.93,
+    "dev/reconstruction": 0.92,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.61,
+    "test/reconstruction": 0.60,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

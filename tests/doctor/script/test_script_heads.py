@@ -137,3 +137,29 @@ model.eval()
 print(model(x).argmax(1))
 """
     assert [f for f in _heads(src) if f.code == "GL227"] == []
+
+
+BY_NAME_SKIP = """\
+from tensorflow import keras
+base = keras.applications.EfficientNetV2M(weights=None, include_top=False, pooling="avg")
+base.load_weights("downloads/effv2m_notop.h5", by_name=True, skip_mismatch=True)
+out = keras.layers.Dense(12, activation="softmax")(base.output)
+model = keras.Model(base.input, out)
+model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+model.fit(train_ds, epochs=5)
+"""
+
+
+def test_keras_by_name_skip_mismatch_load_of_an_outside_file_before_fit_is_a_warning():
+    (f,) = _heads(BY_NAME_SKIP)
+    assert f.code == "GL125" and f.severity == "warning" and "post.py:3:" in f.evidence
+    assert "Inferred" in f.explanation
+
+
+def test_keras_by_name_without_skip_or_own_file_or_no_fit_stays_silent():
+    assert _heads(BY_NAME_SKIP.replace(", skip_mismatch=True", "")) == []
+    assert _heads(BY_NAME_SKIP.replace("model.fit(train_ds, epochs=5)\n", "")) == []
+    own = 'base.save_weights("downloads/effv2m_notop.h5")\n' + BY_NAME_SKIP.replace(
+        "from tensorflow import keras\n", ""
+    )
+    assert _heads("from tensorflow import keras\n" + own) == []

@@ -543,7 +543,26 @@ def check_head_weights(ctx: Ctx) -> None:
                     "architecture.",
                     [REFS["keras_blog"], REFS["keras_tl"]],
                 )
-        if by_name:
+        skip = prog.const(load.kw("skip_mismatch"), load.ev.idx, load.ev.scope) is True
+        if by_name and skip and path not in _written_paths(ctx, saves) and _trains_after(ctx, load):
+            # by name with every mismatch skipped: a file whose layer names differ loads nothing
+            ctx.add(
+                "GL125",
+                "head-mismatch",
+                "warning",
+                "load_weights(by_name=True, skip_mismatch=True) can load nothing, silently",
+                [load.node.lineno],
+                f"{path!r} is not written by this script; its layers are matched by name and "
+                "every layer whose name or shape differs is skipped without a message. If the "
+                "file was saved from a model with other layer names (automatic numbering such "
+                "as dense_3, activation_191, or a rebuilt head), the model trained next starts "
+                "from random weights and its loss explodes or stays at chance. Inferred: the "
+                "names stored in the file are not visible here.",
+                "Load without by_name into the same architecture, or list what matched, e.g.\n"
+                "import h5py; print(list(h5py.File(path)['model_weights']))  # vs model.layers",
+                [REFS["keras_tl"]],
+            )
+        elif by_name:
             ctx.add(
                 "GL125",
                 "head-mismatch",
@@ -555,6 +574,13 @@ def check_head_weights(ctx: Ctx) -> None:
                 "Load without by_name into the same architecture, or check the loaded layers.",
                 [REFS["keras_tl"]],
             )
+
+
+def _trains_after(ctx: Ctx, load: CallSite) -> bool:
+    """A fit call follows the load in the script's order of events."""
+    return any(
+        c.ev.idx > load.ev.idx for m in ("fit", "fit_generator") for c in ctx.prog.method_calls(m)
+    )
 
 
 def _written_paths(ctx: Ctx, saves: list[CallSite]) -> dict[str, CallSite]:
