@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import hashlib
 import json
 import re
 import sys
@@ -848,6 +849,18 @@ def dev_script_cases(root: Path = CORPUS, ids: set[str] | None = None) -> list[t
         if ids is None or case["id"] in ids:
             out.append((folder, case))
     return out
+
+
+def pinned_sample(root: Path = CORPUS) -> list[tuple[Path, dict]]:
+    """The fixed sample tests/doctor/test_robustness.py pins: about a third of
+    :func:`dev_script_cases`, chosen by the sha1 of each case's id, so a case added to the corpus
+    joins the sample or not by itself and never moves others in or out (an every-third slice
+    of the sorted cases shifted with each round of new cases)."""
+    return [(f, c) for f, c in dev_script_cases(root) if _in_sample(c["id"])]
+
+
+def _in_sample(case_id: str) -> bool:
+    return int(hashlib.sha1(case_id.encode()).hexdigest(), 16) % 3 == 1
 
 
 def transformed(folder: Path, case: dict, fn: Callable, into: Path) -> tuple[Path, dict] | None:
