@@ -139,12 +139,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: (3 dev, 1 test): the rules found the 3 new dev causes and not the test one (dev 0.936 ->
 #: 0.937, 192/205; dev/reconstruction 0.927 -> 0.928; test 0.600 -> 0.594, 60/101;
 #: test/reconstruction 0.609 -> 0.602).
-FLOORS = {"dev": 0.93, "test": 0.59}
+#: Re-pinned when a fourteenth round added 3 reconstruction label-order cases written blind to
+#: the rules, from GitHub issues (1 dev, 2 test): the rules found none of them (dev 0.937 ->
+#: 0.932, 192/206; dev/reconstruction 0.928 -> 0.923; test 0.594 -> 0.583, 60/103;
+#: test/reconstruction 0.602 -> 0.589).
+FLOORS = {"dev": 0.93, "test": 0.58}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.92,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.60,
+    "test/reconstruction": 0.58,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
