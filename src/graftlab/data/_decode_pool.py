@@ -25,7 +25,7 @@ from graftlab.errors import ImageDecodeError
 PROCESS_MIN_IMAGES = 256
 #: Images per task sent to a process: large enough that messages cost nothing, small enough
 #: for a smooth progress bar and an even share of the work.
-_CHUNK = 64
+CHUNK = 64
 
 Failure = tuple[int, str, str]  # (row, path, reason)
 _child: dict = {}  # set in each forked child by _init
@@ -43,8 +43,8 @@ def decode_rows(
     Yields ``(rows done, failures among them)`` as work completes; an undecodable file leaves
     its row zero and is reported as ``(row, path, reason)``.
     """
-    chunks = [range(i, min(i + _CHUNK, len(paths))) for i in range(0, len(paths), _CHUNK)]
-    if workers > 1 and len(paths) >= PROCESS_MIN_IMAGES and _can_fork():
+    chunks = [range(i, min(i + CHUNK, len(paths))) for i in range(0, len(paths), CHUNK)]
+    if workers > 1 and len(paths) >= PROCESS_MIN_IMAGES and can_fork():
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(workers, initializer=_init, initargs=(array_path, paths, load)) as pool:
             yield from pool.imap_unordered(_child_chunk, chunks)
@@ -67,7 +67,7 @@ def default_workers() -> int:
     return max(1, min(8, cores))
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
     # macOS lists fork but its system libraries are not fork-safe; Windows has no fork.
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
