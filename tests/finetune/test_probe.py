@@ -165,3 +165,21 @@ def test_written_out_gradient_is_autograds(task):
     assert float(loss) == pytest.approx(float(expected.detach()), rel=1e-6)
     np.testing.assert_allclose(grad_W, W.grad, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(grad_b, b.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_walk_at_a_loose_tolerance_then_the_chosen_point_refined():
+    X, y = _blobs(400, d=30, sep=1.0)
+    val = _blobs(150, d=30, sep=1.0, seed=3)
+    grid = (1e-1, 1e-2, 1e-3)
+    probe = LinearProbe(weight_decays=grid, patience=None).fit(X, y, val=val)
+    loose = LinearProbe(weight_decays=grid, tol=1e-3, patience=None).fit(X, y, val=val)
+    assert probe.refined_["iterations"] >= 1
+    assert loose.refined_ is None  # as loose as the walk: nothing to refine
+    assert loose.weight_decay_ == probe.weight_decay_
+    # The refined head is the head a direct fit at the chosen strength gives, to tolerance,
+    # and nearer to it than the walk's own solution was.
+    direct = LinearProbe(weight_decays=(probe.weight_decay_,), tol=1e-6).fit(X, y, val=val)
+    assert direct.refined_ is None  # one strength: fitted to tol at once
+    refined_gap = np.abs(probe.predict_proba(X) - direct.predict_proba(X)).max()
+    walk_gap = np.abs(loose.predict_proba(X) - direct.predict_proba(X)).max()
+    assert refined_gap < 1e-2 and refined_gap < walk_gap / 2

@@ -2,8 +2,9 @@
 
 Full-batch L-BFGS on standardised features, L2 strength chosen on the validation split from a
 short grid walked from strong to weak regularisation, each fit warm-started from the previous
-one (the regularisation path). The standardisation is folded into the final weights, so the
-head applies to raw backbone features and can be copied as-is into the model's classifier
+one (the regularisation path) at a loose tolerance, then the chosen one refined. The
+standardisation is folded into the final weights, so the head applies to raw backbone
+features and can be copied as-is into the model's classifier
 (LP-FT: Kumar et al. 2022, "Fine-Tuning can Distort Pretrained Features").
 """
 
@@ -23,6 +24,11 @@ from graftlab.finetune.task import Task
 #: scikit-learn's convention. Eight points cover the range where probes on ImageNet features
 #: peak for a few hundred to a few hundred thousand images.
 DEFAULT_GRID = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5)
+#: Gradient tolerance of the walk along the grid: enough to rank the strengths, after which
+#: only the chosen one is refined to ``tol``. On Fashion-MNIST 4,249 x 1,280 the walk at 1e-3
+#: needed 92 L-BFGS evaluations for four points against 217 at 1e-4, and chose the same
+#: strength with the same validation accuracy at every point but one (0.8589 against 0.8562).
+PATH_TOL = 1e-3
 
 
 class LinearProbe:
@@ -33,7 +39,8 @@ class LinearProbe:
             weights and label smoothing the loss then uses).
         weight_decays: L2 grid, tried strong to weak; one value means no search.
         max_iter: L-BFGS iterations per grid point (warm starts need far fewer after the first).
-        tol: Gradient tolerance of L-BFGS.
+        tol: Gradient tolerance of L-BFGS for the returned head. The grid is walked at the
+            looser :data:`PATH_TOL` (when ``tol`` is tighter) and the chosen point refined.
         num_classes: Output units; defaults to the task's, else ``max(y) + 1``.
         patience: Stop walking the grid after this many points in a row that are worse on
             validation than the best so far: validation peaks once along the path, and the
@@ -46,7 +53,10 @@ class LinearProbe:
         classes_: Class indices ``0..K-1``.
         weight_decay_: The chosen L2 strength; ``C_`` is the same in scikit-learn's units.
         mean_, scale_: The feature standardisation folded into ``coef_`` and ``intercept_``.
-        path_: One dict per grid point: weight_decay, val metric, val loss, iterations, seconds.
+        path_: One dict per grid point: weight_decay, val metric, val loss, iterations, seconds
+            (at the walk's tolerance).
+        refined_: ``{"iterations", "seconds"}`` of refining the chosen point to ``tol``, or
+            None where the walk already ran at ``tol``.
         fit_seconds_: Wall time of ``fit``.
     """
 
@@ -137,9 +147,15 @@ class LinearProbe:
         W = torch.zeros(task.num_outputs, X.shape[1])
         b = torch.zeros(task.num_outputs)
         self.path_ = []
+        self.refined_ = None
         threads = _one_thread() if Xs.numel() < _THREADED_MIN_ELEMENTS else contextlib.nullcontext()
         with threads:
-            best = self._walk_path(grid, W, b, Xs, yt, task, val_std)
+            if len(grid) == 1:  # nothing to choose: fit to ``tol`` at once
+                best = self._walk_path(grid, W, b, Xs, yt, task, val_std, self.tol)
+            else:
+                best = self._walk_path(grid, W, b, Xs, yt, task, val_std, max(self.tol, PATH_TOL))
+                if best is not None and self.tol < PATH_TOL:
+                    best = self._refine(best, Xs, yt, task)
         if best is None:
             best = (None, grid[-1], W.detach().clone(), b.detach().clone())
         _, self.weight_decay_, W_s, b_s = best
@@ -152,14 +168,15 @@ class LinearProbe:
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def _walk_path(self, grid, W, b, Xs, yt, task, val) -> tuple | None:
-        """Fit each L2 strength in turn, warm-started; the best on ``val`` as (score, wd, W, b)."""
+    def _walk_path(self, grid, W, b, Xs, yt, task, val, tol) -> tuple | None:
+        """Fit each L2 strength in turn to ``tol``, warm-started; the best on ``val`` as
+        (score, wd, W, b)."""
         best, worse = None, 0
         for wd in grid:
             if self.patience is not None and worse >= self.patience:
                 break
             t0 = time.perf_counter()
-            iters = _lbfgs(W, b, Xs, yt, task, wd, self.max_iter, self.tol)
+            iters = _lbfgs(W, b, Xs, yt, task, wd, self.max_iter, tol)
             point = {"weight_decay": wd, "iterations": iters}
             if val is not None:
                 Xv, yv = val
@@ -178,6 +195,14 @@ class LinearProbe:
             point["seconds"] = time.perf_counter() - t0
             self.path_.append(point)
         return best
+
+    def _refine(self, best: tuple, Xs, yt, task) -> tuple:
+        """The chosen point fitted on from the walk's solution to ``tol``."""
+        score, wd, W, b = best
+        t0 = time.perf_counter()
+        iters = _lbfgs(W, b, Xs, yt, task, wd, self.max_iter, self.tol)
+        self.refined_ = {"iterations": iters, "seconds": time.perf_counter() - t0}
+        return score, wd, W, b
 
     # -- prediction -----------------------------------------------------------------------
     def decision_function(self, features: np.ndarray) -> np.ndarray:
