@@ -143,10 +143,15 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: the rules, from GitHub issues (1 dev, 2 test): the rules found none of them (dev 0.937 ->
 #: 0.932, 192/206; dev/reconstruction 0.928 -> 0.923; test 0.594 -> 0.583, 60/103;
 #: test/reconstruction 0.602 -> 0.589).
-FLOORS = {"dev": 0.93, "test": 0.58}
+#: Re-pinned when a fifteenth round added 5 reconstruction dev cases written blind to the rules,
+#: from GitHub issues (label order read through a hand-made list, BatchNorm under a frozen
+#: model, a pretrained model fed another model's preprocessing or another crop): the rules found
+#: 2 of the 5 new dev causes (dev 0.932 -> 0.919, 194/211; dev/reconstruction 0.923 -> 0.909;
+#: test unchanged, 0.583, 60/103).
+FLOORS = {"dev": 0.91, "test": 0.58}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.92,
+    "dev/reconstruction": 0.90,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.58,
     "test/reproduction": 0.495,

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from graftlab.doctor._labelfile import names_file_order
 from graftlab.doctor._logmerge import is_tensorboard_export, merge_exports
 from graftlab.doctor._logruns import run_kind
 from graftlab.doctor.combine import merge_targets
@@ -259,6 +260,9 @@ def diagnose(
                     ),
                 )
             )
+    for path, finding in names_file_order({p: t for p, t in texts.items() if p not in notebooks}):
+        groups.append((str(path), [finding]))  # a names file is read, not an unreadable log
+        unread = [(name, exc) for name, exc in unread if name != str(path)]
     if unread and not groups:
         raise unread[0][1]
     sources = [*scripts, *notebooks]  # a log's divergence cites the rate the scripts set
