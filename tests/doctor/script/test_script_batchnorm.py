@@ -307,3 +307,30 @@ def test_train_after_validation_is_refrozen_before_the_next_training_step():
         "    evaluate(net, val_loader)\n", "    evaluate(net, val_loader)\n    net.train()\n"
     )
     assert _undone(src) == []
+
+
+LINEAR_EVAL = '''\
+"""Linear evaluation: a linear classifier trained on the frozen self-supervised encoder."""
+import torch
+from torchvision import models
+model = models.resnet50()
+model.load_state_dict(torch.load("ssl_encoder.pth"), strict=False)
+for name, p in model.named_parameters():
+    if not name.startswith("fc."):
+        p.requires_grad = False
+opt = torch.optim.SGD(model.fc.parameters(), lr=30.0, momentum=0.9)
+model.{mode}()
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+'''
+
+
+def test_a_linear_evaluation_in_train_mode_lets_the_frozen_statistics_drift():
+    (f,) = [f for f in _bn(LINEAR_EVAL.format(mode="train")) if f.code == "GL222"]
+    assert f.severity == "warning" and "'Linear evaluation', line 1" in f.explanation
+
+
+def test_a_linear_evaluation_in_eval_mode_is_the_protocol():
+    assert _bn(LINEAR_EVAL.format(mode="eval")) == []
