@@ -143,10 +143,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: the rules, from GitHub issues (1 dev, 2 test): the rules found none of them (dev 0.937 ->
 #: 0.932, 192/206; dev/reconstruction 0.928 -> 0.923; test 0.594 -> 0.583, 60/103;
 #: test/reconstruction 0.602 -> 0.589).
-FLOORS = {"dev": 0.93, "test": 0.58}
+#: Raised after rules for the general shapes of five of the 14 dev misses, each with its own unit
+#: tests (BatchNorm set to eval once and switched back by model.train(); K sigmoid units with
+#: binary cross-entropy and 'accuracy' on labels not shown; class names typed by hand for a
+#: Keras 1 flow_from_directory; a linear evaluation in training mode; a training loss that rises
+#: with a warm-up's learning rate): dev 0.932 -> 0.956 (197/206), dev/reconstruction 0.923 ->
+#: 0.951; test (measured, never read) 0.583 unchanged; false alarms 2.
+FLOORS = {"dev": 0.95, "test": 0.58}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.92,
+    "dev/reconstruction": 0.945,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.58,
     "test/reproduction": 0.495,
