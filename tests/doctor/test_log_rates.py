@@ -171,3 +171,34 @@ def test_training_step_lines_are_not_read_as_an_evaluation_s_batches():
     text = _imagenet_steps(acc, loss).replace("Acc@5 90.0 (90.0)", "Acc@5 0.0 (0.0)")
     assert not [f for f in check_log(text) if f.code == "GL447"]
     assert [f for f in check_log(text.replace("Epoch: [0]", "Test:")) if f.code == "GL447"]
+
+
+def timm_epoch(losses, lr_end, val_loss, val_top1):
+    """One epoch of timm train.py prints: step lines over a linear warm-up, then the test."""
+    n = len(losses)
+    total = 50 * n
+    lines = [
+        f"Train: 0 [{50 * i:4d}/{total} ({100 * i // n:3d}%)]  Loss: {lo:.3f} ({lo:.3f})  "
+        f"Time: 0.300s,  850.10/s  (0.310s,  820.00/s)  LR: {1e-6 + lr_end * i / (n - 1):.3e}  "
+        "Data: 0.010 (0.020)\n"
+        for i, lo in enumerate(losses)
+    ]
+    lines.append(
+        f"Test: [  78/78]  Time: 0.120 (0.150)  Loss: {val_loss:.3f} ({val_loss:.3f})  "
+        f"Acc@1: {val_top1:.4f} ({val_top1:.4f})  Acc@5: 5.0000 (5.0000)\n"
+    )
+    return "".join(lines)
+
+
+def test_a_training_loss_that_rises_with_the_warmup_rate_is_a_learning_rate_finding():
+    rising = [4.61, 4.60, 4.62, 4.66, 4.71, 4.77, 4.82, 4.86, 4.90]
+    (f,) = [f for f in check_log(timm_epoch(rising, 3e-3, 9.4, 0.0)) if f.code == "GL452"]
+    assert f.category == "learning-rate" and f.severity == "warning"
+    assert "4.6100 -> 4.9000" in f.title and "confidently wrong" in f.explanation
+
+
+def test_a_training_loss_that_falls_during_the_warmup_is_healthy():
+    falling = [4.61, 4.58, 4.50, 4.38, 4.21, 4.02, 3.85, 3.70, 3.58]
+    assert [f for f in check_log(timm_epoch(falling, 3e-3, 3.4, 22.0)) if f.code == "GL452"] == []
+    flat_rate = timm_epoch([4.61, 4.60, 4.62, 4.66, 4.71, 4.77, 4.82, 4.86, 4.90], 0.0, 5.0, 1.0)
+    assert [f for f in check_log(flat_rate) if f.code == "GL452"] == []

@@ -148,10 +148,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: model, a pretrained model fed another model's preprocessing or another crop): the rules found
 #: 2 of the 5 new dev causes (dev 0.932 -> 0.919, 194/211; dev/reconstruction 0.923 -> 0.909;
 #: test unchanged, 0.583, 60/103).
-FLOORS = {"dev": 0.91, "test": 0.58}
+#: Then raised after rules (doc16, written beside the fifteenth round) for the general shapes of
+#: five of the 14 dev misses, each with its own unit tests (BatchNorm set to eval once and switched
+#: back by model.train(); K sigmoid units with binary cross-entropy and 'accuracy' on labels not
+#: shown; class names typed by hand for a Keras 1 flow_from_directory; a linear evaluation in
+#: training mode; a training loss that rises with a warm-up's learning rate): dev 0.932 -> 0.956
+#: (197/206), dev/reconstruction 0.923 -> 0.951; test (measured, never read) 0.583 unchanged; false
+#: alarms 2. Together (session 15): dev 0.948 (200/211), dev/reconstruction 0.941, test 0.583.
+FLOORS = {"dev": 0.94, "test": 0.58}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.90,
+    "dev/reconstruction": 0.94,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.58,
     "test/reproduction": 0.495,

@@ -312,3 +312,40 @@ for epoch in range(3):
     assert "model.eval()" in f.fix
     fixed = src.replace("    with torch.no_grad():", "    model.eval()\n    with torch.no_grad():")
     assert not [f for f in check_script(fixed) if f.category == "eval-mode-missing"]
+
+
+SIGMOID_K_ACCURACY = """\
+from tensorflow.keras import layers, models
+model = models.Sequential([
+    layers.Conv2D(32, 3, activation="relu", input_shape=(64, 64, 3)),
+    layers.GlobalAveragePooling2D(),
+    layers.Dense(7, activation="sigmoid"),
+])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x_train, y_train, epochs=20, validation_data=(x_val, y_val))
+{after}"""
+
+
+def _bce(src: str) -> list:
+    return [f for f in check_script(src, filename="post.py") if f.code == "GL101"]
+
+
+def test_sigmoid_units_with_accuracy_on_labels_not_shown_are_a_warning():
+    (f,) = _bce(SIGMOID_K_ACCURACY.format(after=""))
+    assert f.severity == "warning" and "6/7 = 85.71%" in f.title
+    assert "Inferred" in f.explanation and "multi-label" in f.explanation
+
+
+def test_argmax_of_the_predictions_is_cited_as_single_label_evidence():
+    after = "pred = np.argmax(model.predict(x_test), axis=1)\n"
+    (f,) = _bce(SIGMOID_K_ACCURACY.format(after=after))
+    assert f.severity == "warning" and "post.py:9: pred = np.argmax" in f.evidence
+
+
+def test_sigmoid_units_read_unit_by_unit_are_a_multilabel_setup():
+    after = "tags_on = model.predict(x_test) > 0.5\n"
+    assert _bce(SIGMOID_K_ACCURACY.format(after=after)) == []
+    encoder = "from sklearn.preprocessing import MultiLabelBinarizer\n"
+    assert _bce(encoder + SIGMOID_K_ACCURACY.format(after="")) == []
+    auc = SIGMOID_K_ACCURACY.replace('metrics=["accuracy"]', 'metrics=["binary_accuracy"]')
+    assert _bce(auc.format(after="")) == []

@@ -179,7 +179,7 @@ for _code, _category, _severity, _title, _refs in (
     ("GL220", "trainable-not-applied", "error",
      "Layers unfrozen after the optimizer was built over the trainable parameters",
      (_TORCH_OPTIM,)),
-    ("GL222", "batchnorm", "info", "Frozen backbone trained in model.train() mode",
+    ("GL222", "batchnorm", "warning", "Frozen backbone trained in model.train() mode",
      (_TORCH_MODULE,)),
     ("GL224", "learning-rate", "warning",
      "One learning rate for the pretrained backbone and the new head", (_TORCH_OPTIM, _LPFT)),

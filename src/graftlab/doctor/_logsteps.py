@@ -15,10 +15,18 @@ import math
 import statistics
 
 from graftlab.doctor import _checks as fixes
-from graftlab.doctor._checks import REFS, make
+from graftlab.doctor._checks import REFS, declare, make
 from graftlab.doctor._logparse import ParsedLog, StepRow
 from graftlab.doctor._logutil import _cites, _finite, _fmt
 from graftlab.doctor.findings import Finding
+
+declare(
+    "GL452",
+    "learning-rate",
+    "warning",
+    "log",
+    "The training loss rises while the learning rate warms up: the peak rate is too high",
+)
 
 #: A jump this many times above the lowest loss printed before it.
 JUMP = 100.0
@@ -120,14 +128,15 @@ def _finding(
     )
 
 
-def _first_epoch(log: ParsedLog) -> list[StepRow]:
-    """Step records of the first epoch: up to the first epoch line, one counter going up."""
+def _first_epoch(log: ParsedLog, cols: tuple[str, ...] = ("train_loss", "train_accuracy")):
+    """Step records of the first epoch that hold ``cols``: up to the first epoch line, one
+    counter going up."""
     end = log.rows[0].line if log.rows else math.inf
     out: list[StepRow] = []
     for s in log.steps:
         if s.line > end or (out and s.step <= out[-1].step):
             break
-        if "train_loss" in s.values and "train_accuracy" in s.values:
+        if all(math.isfinite(s.values.get(c, math.nan)) for c in cols):
             out.append(s)
     return out
 
@@ -269,5 +278,81 @@ def climbing_loss(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
             fix=fixes.fix_divergence(fw),
             references=[REFS["karpathy"], REFS["clipping"]],
             causes=["learning-rate"],
+        )
+    ]
+
+
+#: A warm-up: the rate at the last step print of the first epoch is this many times the first.
+WARMUP = 5.0
+#: "Climbs": the training loss ends this share above its first print ...
+CLIMB = 1.03
+#: ... and never went below this share of it (nothing was learned on the way).
+FELL = 0.97
+
+
+def warmup_climb(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
+    """GL452: over the first epoch's step prints the learning rate rises (a warm-up) and the
+    training loss rises with it, from its first value and never below it. A network that can
+    learn at the rates of the warm-up goes down from where it starts (ln K for a new head) as
+    the rate grows; a loss that goes up instead is being pushed away by each larger step, and
+    the rate the warm-up is heading for is higher still."""
+    steps = _first_epoch(log, ("train_loss", "lr"))
+    if len(steps) < 6 or (log.rows and log.rows[0].phase in broken):
+        return []
+    lrs = [s.values["lr"] for s in steps]
+    losses = [s.values["train_loss"] for s in steps]
+    l0 = losses[0]
+    rising = all(b >= a * 0.999 for a, b in itertools.pairwise(lrs))
+    if not (rising and lrs[0] > 0 and lrs[-1] >= WARMUP * lrs[0] and l0 > 0):
+        return []
+    tail = losses[-max(2, len(losses) // 3) :]
+    if losses[-1] < CLIMB * l0 or min(losses) < FELL * l0 or statistics.median(tail) <= l0:
+        return []
+    later = [v for _, v in _finite(log.rows[1:], "train_loss")]
+    if later and min(later) < 0.9 * l0:
+        return []  # it came down once the warm-up ended: the rate was survivable
+    top = max(range(len(losses)), key=losses.__getitem__)
+    shown = [steps[i] for i in sorted({0, len(steps) // 2, top, len(steps) - 1})]
+    evidence = "\n".join(f"  line {s.line:>4} | {s.text[:120]}" for s in shown)
+    val = log.rows[0].values.get("val_loss") if log.rows else None
+    worse = val is not None and math.isfinite(val) and val > 1.2 * l0
+    if worse:
+        evidence += (
+            f"\n  line {log.rows[0].line:>4} | validation loss {_fmt(val)}, above the "
+            f"{_fmt(l0)} the training loss started at"
+        )
+    evidence += (
+        f"\nthe rate rises {lrs[-1] / lrs[0]:.0f}x ({lrs[0]:.3g} -> {lrs[-1]:.3g}) and the "
+        f"training loss with it ({_fmt(l0)} -> {_fmt(losses[-1])}, never below {_fmt(min(losses))})"
+    )
+    return [
+        make(
+            "GL452",
+            title=f"The training loss rises with the warm-up's learning rate: {_fmt(l0)} -> "
+            f"{_fmt(losses[-1])} while lr goes {lrs[0]:.3g} -> {lrs[-1]:.3g}",
+            evidence=evidence,
+            explanation=(
+                "During a warm-up the learning rate grows step by step toward its peak. A "
+                "network that can learn at these rates goes down from where it starts (a "
+                "cross-entropy near ln K for a new head or a model trained from scratch) as "
+                "the rate grows; this loss never goes below its first value and climbs as the "
+                "rate climbs, so each larger step pushes the weights further out, and the peak "
+                "the warm-up is heading for is higher still."
+                + (
+                    " The validation loss is above the starting loss as well: the model is "
+                    "now confidently wrong, worse than guessing."
+                    if worse
+                    else ""
+                )
+                + " A rate tuned for a larger total batch (a recipe's default scaled for 8 "
+                "GPUs, run on fewer or with a smaller batch) is the usual cause: scale it "
+                "linearly with the batch."
+            ),
+            fix=(
+                "# Scale the recipe's rate to the batch you run (linear scaling rule):\n"
+                "# lr = base_lr * total_batch / base_batch, e.g. 1.6e-3 * 256 / 1024 = 4e-4\n"
+                + fixes.fix_divergence(fw)
+            ),
+            references=[REFS["karpathy"]],
         )
     ]

@@ -59,7 +59,12 @@ from graftlab.doctor._logruns import (
     trainer_state_file,
 )
 from graftlab.doctor._logsizes import input_size_messages
-from graftlab.doctor._logsteps import accuracy_collapse, climbing_loss, step_explosion
+from graftlab.doctor._logsteps import (
+    accuracy_collapse,
+    climbing_loss,
+    step_explosion,
+    warmup_climb,
+)
 from graftlab.doctor._logtransforms import squashed_evaluation
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -124,6 +129,8 @@ def check_log(
         findings += climbing_loss(log, fw, broken)
     if not any(f.category == "divergence" for f in findings):
         findings += accuracy_collapse(log, fw, broken)
+    if not any(f.category in ("divergence", "learning-rate") for f in findings):
+        findings += warmup_climb(log, fw, broken)
     impossible, log = accuracy_below_loss_bound(log, broken)  # later checks: real accuracies
     findings += impossible
     findings += validation_of_unseen_classes(log, broken)

@@ -207,3 +207,130 @@ def test_detection_models_freeze_their_batchnorm():
         'models.detection.fasterrcnn_resnet50_fpn(weights="DEFAULT")',
     )
     assert _bn(src) == []
+
+
+FREEZE_ONCE = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+class Net(nn.Module):
+    def __init__(self, num_classes, freeze_bn=False):
+        super().__init__()
+        self.backbone = models.resnet50(weights="IMAGENET1K_V2")
+        self.backbone.fc = nn.Linear(2048, num_classes)
+        if freeze_bn:
+            self.freeze_bn()
+
+    def forward(self, x):
+        return self.backbone(x)
+
+    def freeze_bn(self):
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+{extra}
+
+net = Net(5, freeze_bn=True)
+opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+for epoch in range(30):
+    net.train()
+{refreeze}    for x, y in train_loader:
+        loss = nn.functional.cross_entropy(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    evaluate(net, val_loader)
+"""
+
+
+def _undone(src: str) -> list:
+    return [f for f in _bn(src) if f.code == "GL243"]
+
+
+def test_batchnorm_frozen_in_the_constructor_is_undone_by_each_epochs_train():
+    (f,) = _undone(FREEZE_ONCE.format(extra="", refreeze=""))
+    assert f.severity == "warning" and "net.train()" in f.title
+    assert "post.py:20: m.eval()" in f.evidence and "post.py:26: net.train()" in f.evidence
+
+
+def test_batchnorm_frozen_again_after_train_is_correct():
+    assert _undone(FREEZE_ONCE.format(extra="", refreeze="    net.freeze_bn()\n")) == []
+
+
+def test_a_model_whose_train_refreezes_batchnorm_is_correct():
+    override = """\
+
+    def train(self, mode=True):
+        super().train(mode)
+        if mode:
+            self.freeze_bn()
+        return self
+"""
+    assert _undone(FREEZE_ONCE.format(extra=override, refreeze="")) == []
+
+
+def test_batchnorm_frozen_with_apply_before_the_loop_is_undone_too():
+    src = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+def set_bn_eval(m):
+    if isinstance(m, nn.modules.batchnorm._BatchNorm):
+        m.eval()
+
+
+model = models.resnet18(weights="DEFAULT")
+model.apply(set_bn_eval)
+opt = torch.optim.Adam(model.parameters(), 1e-4)
+for epoch in range(10):
+    model.train()
+    for x, y in loader:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+"""
+    (f,) = _undone(src)
+    assert "post.py:12:" in f.evidence
+    fixed = src.replace("    model.train()\n", "    model.train()\n    model.apply(set_bn_eval)\n")
+    assert _undone(fixed) == []
+    never = src.replace("model.apply(set_bn_eval)\n", "")
+    assert _undone(never) == []
+
+
+def test_train_after_validation_is_refrozen_before_the_next_training_step():
+    src = FREEZE_ONCE.format(extra="", refreeze="    net.freeze_bn()\n").replace(
+        "    evaluate(net, val_loader)\n", "    evaluate(net, val_loader)\n    net.train()\n"
+    )
+    assert _undone(src) == []
+
+
+LINEAR_EVAL = '''\
+"""Linear evaluation: a linear classifier trained on the frozen self-supervised encoder."""
+import torch
+from torchvision import models
+model = models.resnet50()
+model.load_state_dict(torch.load("ssl_encoder.pth"), strict=False)
+for name, p in model.named_parameters():
+    if not name.startswith("fc."):
+        p.requires_grad = False
+opt = torch.optim.SGD(model.fc.parameters(), lr=30.0, momentum=0.9)
+model.{mode}()
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+'''
+
+
+def test_a_linear_evaluation_in_train_mode_lets_the_frozen_statistics_drift():
+    (f,) = [f for f in _bn(LINEAR_EVAL.format(mode="train")) if f.code == "GL222"]
+    assert f.severity == "warning" and "'Linear evaluation', line 1" in f.explanation
+
+
+def test_a_linear_evaluation_in_eval_mode_is_the_protocol():
+    assert _bn(LINEAR_EVAL.format(mode="eval")) == []

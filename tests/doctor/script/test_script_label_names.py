@@ -1,5 +1,6 @@
 """Class names given to a prediction in another order than the labels were numbered in
-(label_names: GL323 binary thresholds, GL324 literal name → index tables)."""
+(label_names: GL323 binary thresholds, GL324 literal name → index tables, GL327 names typed
+for a Keras 1 flow_from_directory)."""
 
 from __future__ import annotations
 
@@ -114,3 +115,41 @@ def test_names_typed_in_another_order_than_the_table():
     assert _orders(same) == []
     # a list of the names that is never read with a prediction
     assert _orders(typed.replace("class_names[np.argmax(p)]", "class_names")) == []
+
+
+KERAS1_TYPED = """\
+import numpy as np
+from keras.preprocessing.image import ImageDataGenerator, load_img, img_to_array
+species = ["cedar", "maple", "oak", "pine"]
+gen = ImageDataGenerator(rescale=1. / 255).flow_from_directory(
+    "trees/train", target_size=(128, 128), class_mode="categorical")
+model.fit_generator(gen, {fit_args})
+x = np.expand_dims(img_to_array(load_img("leaf.jpg", target_size=(128, 128))) / 255., 0)
+print(species[np.argmax(model.predict(x)[0])])
+"""
+
+
+def _legacy(src: str) -> list:
+    return [f for f in _orders(src) if f.code == "GL327"]
+
+
+def test_names_typed_for_a_keras1_folder_generator_are_a_warning():
+    (f,) = _legacy(KERAS1_TYPED.format(fit_args="samples_per_epoch=2000, nb_epoch=10"))
+    assert f.severity == "warning" and "Inferred" in f.explanation
+    assert "post.py:3:" in f.evidence and "post.py:8:" in f.evidence
+
+
+def test_names_typed_for_a_keras2_folder_generator_follow_the_sorted_folders():
+    assert _legacy(KERAS1_TYPED.format(fit_args="steps_per_epoch=60, epochs=10")) == []
+
+
+def test_names_taken_from_class_indices_are_correct_in_keras1_too():
+    src = (
+        KERAS1_TYPED.format(fit_args="samples_per_epoch=2000, nb_epoch=10")
+        .replace('species = ["cedar", "maple", "oak", "pine"]\n', "")
+        .replace(
+            "print(species[",
+            "species = {v: k for k, v in gen.class_indices.items()}\nprint(species[",
+        )
+    )
+    assert _legacy(src) == []

@@ -92,7 +92,7 @@ def check_class_names(ctx: Ctx) -> None:
             continue
         if not any(w in target.id.lower() for w in _LIST_WORDS):
             continue
-        value = _written_names(prog.const(node.value, ev.idx, ev.scope), node.value)
+        value = written_names(prog.const(node.value, ev.idx, ev.scope), node.value)
         if value is None or value == sorted(value):
             continue
         ctx.add(
@@ -113,7 +113,7 @@ def check_class_names(ctx: Ctx) -> None:
         )
 
 
-def _written_names(value: object, node: ast.expr) -> list[str] | None:
+def written_names(value: object, node: ast.expr) -> list[str] | None:
     """Class names as the code writes them, in index order: a list or tuple of strings, a
     ``{0: "dog", 1: "cat"}`` dict, or ``"tulip rose daisy".split()``; else None."""
     if isinstance(value, dict) and sorted(value) == list(range(len(value))):

@@ -98,7 +98,8 @@ def _head_of(ctx: Ctx, comp, model) -> None:
         flows = [ks.flow_of(f.arg(0, "x") or f.kw("generator"), f.ev) for f in fits]
         _one_unit_for_k_classes(ctx, k, lines + [f.line for f in flows if f is not None])
     elif kind == "binary":
-        _binary_multiclass(ctx, units, act, labels, acc, lines)
+        plain = any(m in ("accuracy", "acc") for m in metrics)  # not an explicit binary_accuracy
+        _binary_multiclass(ctx, units, act, labels, acc, lines, plain)
     _mismatch(ctx, kind, from_logits, units, act, labels, lines, fits)
 
 
@@ -158,14 +159,57 @@ def _single_unit(ctx: Ctx, lines: list[int]) -> None:
     )
 
 
-def _binary_multiclass(ctx, units, act, labels, acc, lines) -> None:
+_MULTI_LABEL = re.compile(
+    r"(?i)multi[-_ ]?(?:label|hot|output)|MultiLabelBinarizer|\btags?\b|"
+    r"class_mode\s*=\s*['\"](?:raw|other)|"
+    r"(?:\b(?:y_?)?(?:pred\w*|prob\w*|scores?|outputs?)|predict\w*\([^()]*\))"
+    r"\s*>=?\s*(?:0?\.\d|thresh\w*)"
+)
+_SINGLE_LABEL = re.compile(
+    r"\b(?:argmax|predict_classes|to_categorical|confusion_matrix|classification_report)\("
+)
+
+
+def label_signs(ctx: Ctx) -> tuple[str | None, int]:
+    """``("multi", line)`` when the code shows several labels per sample (a multi-hot encoder,
+    predictions thresholded unit by unit, the words multi-label / tags); ``("single", line)``
+    when it reads one class per sample (argmax, to_categorical, a confusion matrix); else
+    ``(None, 0)``."""
+    single = 0
+    for i, line in enumerate(ctx.src.lines, 1):
+        if _MULTI_LABEL.search(line):
+            return "multi", i
+        if not single and _SINGLE_LABEL.search(line.split("#", 1)[0]):
+            single = i
+    return ("single", single) if single else (None, 0)
+
+
+def _binary_multiclass(ctx, units, act, labels, acc, lines, plain=False) -> None:
     one_hot = "onehot" in labels  # one label per image, from a class-per-folder loader
+    inferred = ""
     if isinstance(units, int) and units > 2:
         k = units
         if act == "softmax":
             severity = "error"
         elif one_hot:
             severity = "error" if acc else "warning"
+        elif not labels and plain and act == "sigmoid":
+            # labels the paste does not show: single-label unless the code says otherwise
+            kind, line = label_signs(ctx)
+            if kind == "multi":
+                return  # sigmoid units on multi-hot labels: a correct multi-label setup
+            severity = "warning"
+            lines = [*lines, *([line] if line else [])]
+            inferred = (
+                f" (Inferred: the labels are not in the code shown; line {line} reads one "
+                "class per sample from the outputs.)"
+                if line
+                else " (Inferred: the labels are not in the code shown, and nothing in it "
+                "says that a sample can have several classes. If it can (multi-label), "
+                "sigmoid units with binary cross-entropy are right, but 'accuracy' is still "
+                "this per-unit binary accuracy, inflated by the zeros: report "
+                "precision/recall or AUC(multi_label=True) instead.)"
+            )
         else:
             return  # sigmoid units on multi-hot labels: a correct multi-label setup
     elif units is UNKNOWN and one_hot:
@@ -180,8 +224,14 @@ def _binary_multiclass(ctx, units, act, labels, acc, lines) -> None:
         "GL101",
         "binary-loss-multiclass",
         severity,
-        f"Binary cross-entropy on a {k or 'K'}-class single-label head: 'accuracy' starts at "
-        + (f"{k - 1}/{k} = {100 * (k - 1) / k:.2f}% without learning" if k else "(K-1)/K"),
+        (
+            f"Binary cross-entropy on {k} sigmoid units with 'accuracy': with one class per "
+            f"sample it starts at {k - 1}/{k} = {100 * (k - 1) / k:.2f}% without learning"
+            if inferred
+            else f"Binary cross-entropy on a {k or 'K'}-class single-label head: 'accuracy' "
+            "starts at "
+            + (f"{k - 1}/{k} = {100 * (k - 1) / k:.2f}% without learning" if k else "(K-1)/K")
+        ),
         lines,
         "With loss='binary_crossentropy', Keras turns metrics=['accuracy'] into "
         f"binary_accuracy: each of {kk} output units is thresholded at 0.5 and compared with "
@@ -190,6 +240,7 @@ def _binary_multiclass(ctx, units, act, labels, acc, lines) -> None:
         f"{floor} without learning anything; the accuracy sits near that floor and is not "
         "classification accuracy. The loss also treats the classes as independent yes/no "
         f"questions instead of one choice among {k or 'K'}."
+        + inferred
         + (
             ""
             if k

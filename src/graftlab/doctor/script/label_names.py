@@ -7,6 +7,9 @@ read back through a list in another order.
   every dog a cat and every cat a dog: a well-trained model reads as one that is always wrong.
 - ``{"normal": 0, "pneumonia": 1, "covid": 2}`` numbers the labels the model learns; a names
   list built as ``sorted(label_dict)`` or typed in another order names index 0 "covid".
+- Keras 1 releases before June 2016 numbered ``flow_from_directory``'s folders in
+  ``os.listdir`` order, not sorted (keras-team/keras#3052): a class list typed by hand in
+  alphabetical order names the predictions of a Keras 1 script wrongly on those releases.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, once, source_text, written_names
 from graftlab.doctor.script.flow import Event, Ref
+from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.label_rules import indexed_by_prediction, numbering_loaders
 
@@ -36,6 +40,14 @@ declare(
     "script",
     "Class names read in another order than the name → index table that numbered the labels",
     (REFS["keras_idfd"],),
+)
+declare(
+    "GL327",
+    "label-order-mismatch",
+    "warning",
+    "script",
+    "Class names typed by hand for a Keras 1 flow_from_directory (listdir order before 1.0.5)",
+    (REFS["keras_idfd"], "https://github.com/keras-team/keras/pull/3052"),
 )
 
 #: Calls whose result is a score to threshold: Keras' predict, a sigmoid applied in PyTorch.
@@ -253,3 +265,60 @@ def check_table_order(ctx: Ctx) -> None:
                 f"{t.id} = {{i: name for name, i in {table}.items()}}",
                 [REFS["keras_idfd"]],
             )
+
+
+#: Arguments and names that only the Keras 1 API has (renamed or removed in Keras 2).
+_KERAS1 = re.compile(
+    r"\b(?:nb_epoch|samples_per_epoch|nb_val_samples|border_mode|nb_filter)\s*=|"
+    r"\bConvolution2D\(|\bModel\(\s*input\s*="
+)
+
+
+@check("keras.legacy_folder_order")
+def check_legacy_folder_order(ctx: Ctx) -> None:
+    """GL327: a Keras 1 script names flow_from_directory's predicted indices with a class list
+    typed by hand, not with the generator's class_indices."""
+    text = source_text(ctx)
+    marker = _KERAS1.search(text)
+    if marker is None or not uses_keras(ctx):
+        return
+    loaders = [c for c in numbering_loaders(ctx) if c.name == "flow_from_directory"]
+    tree = ctx.src.tree
+    if not loaders or any(
+        isinstance(n, ast.Attribute) and n.attr in CLASS_MAPPINGS for n in ast.walk(tree)
+    ):
+        return  # the names come from the generator
+    keras1_line = text.count("\n", 0, marker.start()) + 1
+    for ev in ctx.prog.events:
+        n = ev.node
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        t = n.targets[0]
+        if not isinstance(t, ast.Name):
+            continue
+        names = written_names(ctx.prog.const(n.value, ev.idx, ev.scope), n.value)
+        used = indexed_by_prediction(ctx, t.id, ev.idx) if names else 0
+        if not used or not once(ctx, "legacy_order", t.id):
+            continue
+        loader = loaders[0].node.lineno
+        ctx.add(
+            "GL327",
+            "label-order-mismatch",
+            "warning",
+            f"{t.id} is typed by hand to name the indices a Keras 1 flow_from_directory assigned",
+            [n.lineno, loader, used, keras1_line],
+            f"flow_from_directory (line {loader}) is given no classes=, so each output index "
+            "is whatever index the generator gave a folder; the predictions are named through "
+            f"{t.id}, typed by hand as {names}. The script uses the Keras 1 API "
+            f"({marker.group(0).strip()} line {keras1_line}), and Keras 1 releases before "
+            "June 2016 (up to 1.0.4) took the folders in os.listdir order, not sorted (fixed "
+            "by keras-team/keras#3052): on those the list names most classes wrongly while "
+            "accuracy looks fine. (Inferred: the installed Keras release is not shown; on "
+            "later releases the indices follow the sorted folder names.)",
+            "Take the names from the generator instead of typing them:\n"
+            "names = {v: k for k, v in train_generator.class_indices.items()}\n"
+            "label = names[int(np.argmax(probs))]\n"
+            "# or fix the order: flow_from_directory(..., classes=[...])",
+            [REFS["keras_idfd"], "https://github.com/keras-team/keras/pull/3052"],
+        )
+        return

@@ -7,7 +7,7 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import once, source_text
 from graftlab.doctor.script.flow import CallSite, Event
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
@@ -492,6 +492,13 @@ def _learning_rate(ctx, ts, opt, resolved, sets, later) -> None:
     )
 
 
+#: How a script names the linear-evaluation protocol (a linear classifier on frozen features).
+_LINEAR_EVAL = re.compile(
+    r"(?i)\blinear[ _-]?(?:eval(?:uation)?|prob(?:e|ing)|classification)\b|"
+    r"\blincls\b"
+)
+
+
 @check("torch.batchnorm")
 def check_batchnorm(ctx: Ctx) -> None:
     """GL222: a frozen backbone in training mode still updates BatchNorm statistics."""
@@ -520,11 +527,21 @@ def check_batchnorm(ctx: Ctx) -> None:
     if not trains or _handles_bn(ctx.src.tree):
         return
     # info, not warning: the official torchvision "fixed feature extractor" recipe does this
-    # and works; the drift costs accuracy mainly with small batches from a new domain
+    # and works; the drift costs accuracy mainly with small batches from a new domain. A
+    # linear evaluation of pretrained features (MoCo's main_lincls, SimCLR, DINO) must leave
+    # the backbone exactly as it was: there the drift is the bug.
+    protocol = _LINEAR_EVAL.search(source_text(ctx))
+    if protocol:
+        line = source_text(ctx).count("\n", 0, protocol.start()) + 1
+        inferred += (
+            f" The script says it is a linear evaluation ('{protocol.group(0)}', line {line}): "
+            "that protocol measures the pretrained features as they are, and the running "
+            "statistics are part of them, so the backbone must run in eval mode."
+        )
     ctx.add(
         "GL222",
         "batchnorm",
-        "info",
+        "warning" if protocol else "info",
         f"The frozen {what} is trained in model.train() mode: its BatchNorm statistics still "
         "change",
         [frozen[0].node.lineno, ctx.prog.events[trains[0]].node.lineno],
