@@ -105,6 +105,24 @@ def test_greyscale_becomes_three_equal_channels(tmp_path):
     assert _px(decode_image(tmp_path / "b.png"), (0, 0)) == (255, 255, 255)
 
 
+@pytest.mark.parametrize(
+    ("name", "image", "mode"),
+    [
+        ("g.png", Image.new("L", (4, 4), 77), "L"),
+        ("b.png", Image.new("1", (4, 4), 1), "L"),
+        ("w.tiff", Image.new("I", (4, 4), 200), "L"),
+        ("c.png", Image.new("RGB", (4, 4), (1, 2, 3)), "RGB"),
+        ("a.png", Image.new("LA", (4, 4), (77, 128)), "RGB"),  # composited on white: RGB
+    ],
+)
+def test_grey_keeps_greyscale_in_one_channel_and_nothing_else(tmp_path, name, image, mode):
+    image.save(tmp_path / name)
+    grey = decode_image(tmp_path / name, grey=True)
+    assert grey.mode == mode
+    rgb = decode_image(tmp_path / name)
+    assert np.array_equal(np.asarray(grey.convert("RGB")), np.asarray(rgb))
+
+
 def test_truncated_jpeg_is_reported_by_path(tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "f.jpg")

@@ -30,9 +30,9 @@ def decode_calls(monkeypatch):
     calls = []
     real = decode_module.decode_image
 
-    def counting(path, draft=None):
+    def counting(path, draft=None, **kwargs):
         calls.append(str(path))
-        return real(path, draft)
+        return real(path, draft, **kwargs)
 
     monkeypatch.setattr(decode_module, "decode_image", counting)
     return calls

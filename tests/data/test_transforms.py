@@ -208,3 +208,16 @@ def test_invalid_settings_are_config_errors():
                 "mean": [0.5] * 3,
             }
         )
+
+
+@pytest.mark.parametrize("crop_mode", ["center", "squash", "border"])
+@pytest.mark.parametrize("interpolation", ["bicubic", "bilinear", "lanczos"])
+def test_greyscale_resized_in_one_channel_gives_the_rgb_pixels(tmp_path, crop_mode, interpolation):
+    # load() resizes a greyscale file before replicating it to RGB; the pixels must be those
+    # of converting it first (the mean is a colour, so "border" pads in RGB either way).
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((37, 53)) * 255).astype(np.uint8)).save(tmp_path / "g.png")
+    pre = Preprocess(112, interpolation, 0.875, crop_mode, (0.485, 0.456, 0.406), (0.2,) * 3)
+    loaded = pre.load(tmp_path / "g.png")
+    assert loaded.shape == (128, 128, 3) and loaded.dtype == np.uint8
+    assert np.array_equal(loaded, pre.prepare(Image.open(tmp_path / "g.png").convert("RGB")))

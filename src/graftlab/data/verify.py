@@ -40,7 +40,7 @@ def inspect_file(path: str) -> tuple[str, ImageInfo]:
         ImageDecodeError: As :func:`graftlab.data.decode.decode_image`.
     """
     data = read_file(path)
-    decoded = decode_bytes(data, path, draft=_smallest)
+    decoded = decode_bytes(data, path, draft=_smallest, grey=True)  # no RGB copy to build
     w, h = decoded.size
     return sha256_bytes(data), ImageInfo(width=w, height=h, mode=decoded.mode)
 
