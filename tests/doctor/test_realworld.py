@@ -148,12 +148,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: model, a pretrained model fed another model's preprocessing or another crop): the rules found
 #: 2 of the 5 new dev causes (dev 0.932 -> 0.919, 194/211; dev/reconstruction 0.923 -> 0.909;
 #: test unchanged, 0.583, 60/103).
-FLOORS = {"dev": 0.91, "test": 0.58}
+#: Re-pinned when a sixteenth round added 4 reconstruction cases written blind to the rules, from
+#: Q&A forums and a blog (2 dev, 2 test): the rules found 1 of the 2 new dev causes and 0 of the 2
+#: new test causes (dev 0.924 -> 0.920, 196/213; dev/reconstruction 0.914 -> 0.910; test 0.583 ->
+#: 0.571, 60/105, its floor 0.58 -> 0.57; test/reconstruction 0.589 -> 0.577, its floor 0.58 ->
+#: 0.57).
+FLOORS = {"dev": 0.91, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.90,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.58,
+    "test/reconstruction": 0.57,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
