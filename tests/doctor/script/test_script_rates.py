@@ -85,3 +85,46 @@ def test_a_divergence_with_adadelta_at_its_default_does_not_blame_the_rate(tmp_p
     f = _divergence(tmp_path, "Adadelta")
     assert f.causes == []
     assert "(lr = 1, the optimizer's default)" in f.evidence
+
+
+UNFROZEN = """\
+from fastai.vision import *
+data = ImageDataBunch.from_folder(path, size=224).normalize(imagenet_stats)
+learner = cnn_learner(data, models.resnet34, metrics=accuracy)
+learner.fit_one_cycle(4)
+learner.unfreeze()
+learner.lr_find()
+body, top = 1e-5, {top}
+learner.fit_one_cycle(3, max_lr={rates})
+"""
+
+
+def _lr(src: str) -> list:
+    from graftlab.doctor.script import check_script
+
+    return [f for f in check_script(src, filename="nb.py") if f.code == "GL251"]
+
+
+def test_an_unfrozen_fastai_learner_fine_tuned_at_a_finder_rate_is_reported():
+    (f,) = _lr(UNFROZEN.format(top="0.05", rates="[body, body * 10, top]"))
+    assert f.severity == "warning" and f.category == "learning-rate"
+    assert "0.05" in f.title and "nb.py:5:" in f.evidence and "nb.py:8:" in f.evidence
+    assert "lr_find" in f.explanation
+    (g,) = _lr(UNFROZEN.format(top="3e-2", rates="slice(body, top)"))
+    assert "0.03" in g.title
+    # fastai 0.7 puts the rates first: ``fit(lrs, n_cycle)``
+    old = "from fastai.conv_learner import *\nlearn.unfreeze()\nlearn.fit([1e-5, 1e-4, 0.1], 2)\n"
+    assert [h.code for h in _lr(old)] == ["GL251"]
+
+
+def test_discriminative_rates_of_the_fastai_recipe_stay_silent():
+    assert not _lr(UNFROZEN.format(top="1e-4", rates="slice(1e-6, top)"))
+    assert not _lr(UNFROZEN.format(top="1e-2", rates="[1e-4, 1e-3, top]"))
+    # fastai 0.7: the rates first, then the cycles; the course's own rates
+    old = "learn.unfreeze()\nlrs = np.array([1e-4, 1e-3, 1e-2])\nlearn.fit(lrs, 3, cycle_len=1)\n"
+    assert not _lr("from fastai.conv_learner import *\n" + old)
+    # a first phase at a high rate, before any unfreeze, is not a fine-tuning phase
+    assert not _lr(
+        "from fastai.vision import *\nlearn = cnn_learner(d, models.resnet18)\n"
+        "learn.fit_one_cycle(4, max_lr=5e-2)\n"
+    )

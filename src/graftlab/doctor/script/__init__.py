@@ -20,6 +20,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     bn_modes,
     cache_rules,
     common_rules,
+    fastai_rates,
     forward_rules,
     keras_decoders,
     keras_eval_resize,
