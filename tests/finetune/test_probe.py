@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from graftlab.errors import ConfigError, DataError
+from graftlab.finetune import probe as probe_module
 from graftlab.finetune.probe import LinearProbe
 from graftlab.finetune.task import Task
 
@@ -183,3 +184,18 @@ def test_walk_at_a_loose_tolerance_then_the_chosen_point_refined():
     refined_gap = np.abs(probe.predict_proba(X) - direct.predict_proba(X)).max()
     walk_gap = np.abs(loose.predict_proba(X) - direct.predict_proba(X)).max()
     assert refined_gap < 1e-2 and refined_gap < walk_gap / 2
+
+
+def test_a_small_step_along_the_walk_is_still_fitted(monkeypatch):
+    # From 1e-2 to 9e-3 the warm start's gradient is already under the walk's loose tolerance:
+    # stopping there would rank the previous point's head under the new strength's name.
+    X, y = _blobs(2000, d=30, sep=1.0)
+    val = _blobs(300, d=30, sep=1.0, seed=3)
+    fitted = LinearProbe(weight_decays=(9e-3,), tol=1e-7).fit(X, y, val=val).path_[0]
+    walked = LinearProbe(weight_decays=(1e-2, 9e-3), patience=None).fit(X, y, val=val).path_
+    assert walked[1]["iterations"] > 1
+    assert abs(walked[1]["val_loss"] - fitted["val_loss"]) < 1e-4
+    monkeypatch.setattr(probe_module, "PATH_REDUCTION", 1e9)  # the tolerance alone
+    unfitted = LinearProbe(weight_decays=(1e-2, 9e-3), patience=None).fit(X, y, val=val).path_
+    assert unfitted[1]["iterations"] == 1
+    assert abs(unfitted[1]["val_loss"] - fitted["val_loss"]) > 1e-3
