@@ -89,6 +89,8 @@ def _init(array_path: Path, paths: list[str], load: Callable[[str], np.ndarray])
 
 def _child_chunk(rows: range) -> tuple[int, list[Failure]]:
     out, paths, load = _child["out"], _child["paths"], _child["load"]
-    failures = [f for i in rows for f in _decode_into(out, i, paths[i], load)]
-    out.flush()  # the parent reads these rows through its own map of the same file
-    return len(rows), failures
+    # No flush: on Linux, the only place processes are forked, every shared map of a file
+    # sees the same page cache, so the parent reads these rows through its own map at once,
+    # and its fsync when the entry is complete writes them to disk. A flush per chunk synced
+    # the whole map each time (50,000 images at 128 px: 2.4 GB, 660 times).
+    return len(rows), [f for i in rows for f in _decode_into(out, i, paths[i], load)]
