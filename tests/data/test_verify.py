@@ -40,3 +40,16 @@ def test_processes_and_threads_give_the_same_answer(tmp_path, monkeypatch):
     in_threads = verify.verify_files(paths, progress=False, workers=2)
     assert in_processes == in_threads
     assert len(in_processes[0]) == len(paths) - 1
+
+
+def test_two_checks_at_once_in_threads_keep_their_own_files(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = _files(tmp_path / "a", per_class=3)
+    b = sorted(str(p) for p in make_image_tree(tmp_path / "b", {"": 4}, seed=1).rglob("*.png"))
+    with ThreadPoolExecutor(2) as pool:
+        got_a, got_b = pool.map(lambda ps: verify.verify_files(ps, progress=False), [a, b])
+    assert set(got_a[0]) | {p for p, _ in got_a[1]} == set(a)
+    assert set(got_b[0]) == set(b) and not got_b[1]
+    for path, (sha, _) in {**got_a[0], **got_b[0]}.items():
+        assert sha == hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -8,6 +8,7 @@ are not kept: the image cache decodes each file once more, at the size the backb
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -71,11 +72,17 @@ def verify_files(
     paths = list(paths)
     chunks = [range(i, min(i + CHUNK, len(paths))) for i in range(0, len(paths), CHUNK)]
     show = progress and len(paths) >= PROGRESS_MIN_FILES
+    # decode_bytes refuses oversized images itself; Pillow's own warning for them would only
+    # repeat that as noise. The filter is set here, in the calling thread, for it and the
+    # threads (warnings.catch_warnings is not safe to enter from several threads at once),
+    # and by each process as it starts.
     with (
+        warnings.catch_warnings(),
         _pool(workers, paths) as imap,
         tqdm(total=len(paths), desc="Checking images", unit="img", disable=not show) as bar,
     ):
-        for rows in imap(_check_rows, chunks):
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        for rows in imap(chunks):
             for i, sha, size_mode, reason in rows:
                 if size_mode is None:
                     bad.append((paths[i], reason))
@@ -87,39 +94,39 @@ def verify_files(
 
 #: (row, sha256, (width, height, mode) or None, reason): plain tuples pickle fast.
 Checked = tuple[int, str, "tuple[int, int, str] | None", str]
-_child_paths: list[str] = []  # the paths every chunk's rows index (set in each worker)
+_child_paths: list[str] = []  # the paths a checking process's rows index (set as it starts)
 
 
 @contextlib.contextmanager
 def _pool(workers: int, paths: list[str]) -> Iterator[Callable]:
-    """An ordered ``imap`` over chunks of rows: forked processes for many files (they inherit
+    """An ordered ``imap(chunks of rows)``: forked processes for many files (they inherit
     ``paths``; only row numbers and results cross), else threads."""
     if workers > 1 and len(paths) >= PROCESS_MIN_IMAGES and can_fork():
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers, initializer=_set_paths, initargs=(paths,)) as pool:
-            yield pool.imap
+        with ctx.Pool(workers, initializer=_start_child, initargs=(paths,)) as pool:
+            yield functools.partial(pool.imap, _child_rows)
     else:
-        _set_paths(paths)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            yield pool.map
+            yield functools.partial(pool.map, functools.partial(_check_rows, paths))
 
 
-def _set_paths(paths: list[str]) -> None:
+def _start_child(paths: list[str]) -> None:
     _child_paths[:] = paths
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
 
-def _check_rows(rows: range) -> list[Checked]:
-    """``(row, sha256, (width, height, mode), "")`` for each good file of one chunk,
+def _child_rows(rows: range) -> list[Checked]:
+    return _check_rows(_child_paths, rows)
+
+
+def _check_rows(paths: list[str], rows: range) -> list[Checked]:
+    """``(row, sha256, (width, height, mode), "")`` for each good file among ``paths[rows]``,
     ``(row, "", None, reason)`` for each bad one."""
     out: list[Checked] = []
-    # decode_bytes refuses oversized images itself; Pillow's own warning for them would only
-    # repeat that as noise.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        for i in rows:
-            try:
-                sha, info = inspect_file(_child_paths[i])
-                out.append((i, sha, (info.width, info.height, info.mode), ""))
-            except ImageDecodeError as exc:
-                out.append((i, "", None, exc.reason))
+    for i in rows:
+        try:
+            sha, info = inspect_file(paths[i])
+            out.append((i, sha, (info.width, info.height, info.mode), ""))
+        except ImageDecodeError as exc:
+            out.append((i, "", None, exc.reason))
     return out
