@@ -65,6 +65,7 @@ from graftlab.doctor._logsteps import (
     step_explosion,
     warmup_climb,
 )
+from graftlab.doctor._logstray import stray_class_entry
 from graftlab.doctor._logtransforms import squashed_evaluation
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -158,6 +159,7 @@ def check_log(
     findings += _one_sample_batchnorm(log, fw)
     findings += imagenet_names(log)
     findings += split_class_mismatch(log)
+    findings += stray_class_entry(log)
     findings += numbered_folders_at_chance(log)
     findings += decoded_match_zero_accuracy(log)
     findings += chance_with_confidence(log) or pretrained_far_below(log)

@@ -31,6 +31,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_split,
     keras_train,
     label_encoders,
+    label_entries,
     label_names,
     label_pairing,
     lightning_rules,
