@@ -19,6 +19,7 @@ from pathlib import Path
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, make
 from graftlab.doctor._logbatches import batches_never_right
+from graftlab.doctor._logbatchstats import split_scales
 from graftlab.doctor._logchance import (
     single_unit_constant,
     uniform_output,
@@ -165,6 +166,7 @@ def check_log(
     findings += chance_with_confidence(log) or pretrained_far_below(log)
     findings += input_size_messages(log)
     findings += squashed_evaluation(log)
+    findings += split_scales(log)
     findings += matmul_mismatch(log)
     findings += evaluation_mismatch(log)
     findings += batches_never_right(log)
