@@ -334,3 +334,38 @@ def test_a_linear_evaluation_in_train_mode_lets_the_frozen_statistics_drift():
 
 def test_a_linear_evaluation_in_eval_mode_is_the_protocol():
     assert _bn(LINEAR_EVAL.format(mode="eval")) == []
+
+
+FORWARD_ONLY = """\
+import torch
+import torch.nn as nn
+from torchvision.models import resnet50
+enc = resnet50(pretrained=True)
+enc.fc = nn.Linear(2048, 64)
+for p in enc.parameters():
+    p.requires_grad = False
+enc.train()
+for step in range(10):
+    with torch.no_grad():
+        a = enc(batch)
+    print(step, a.mean().item())
+"""
+
+
+def test_a_frozen_backbone_only_run_forward_in_train_mode_is_a_warning():
+    (f,) = [f for f in check_script(FORWARD_ONLY) if f.code == "GL222"]
+    assert f.severity == "warning" and "is run in model.train() mode" in f.title
+    assert "update no weight" in f.explanation
+    # the same passes with a training step after them: the usual recipe, a note
+    trained = FORWARD_ONLY.replace(
+        "    print(step, a.mean().item())\n",
+        "    loss = head(a).sum()\n    loss.backward()\n    opt.step()\n",
+    )
+    (f,) = [f for f in check_script(trained) if f.code == "GL222"]
+    assert f.severity == "info"
+    # in eval mode the statistics stay as they were
+    assert [
+        f
+        for f in check_script(FORWARD_ONLY.replace("enc.train()", "enc.eval()"))
+        if f.code == "GL222"
+    ] == []

@@ -538,12 +538,23 @@ def check_batchnorm(ctx: Ctx) -> None:
             "that protocol measures the pretrained features as they are, and the running "
             "statistics are part of them, so the backbone must run in eval mode."
         )
+    # Nothing is trained at all (no backward, no optimizer step, no fit): the passes in
+    # training mode change the model only through its BatchNorm running statistics.
+    untrained = not any(
+        ctx.prog.method_calls(m) for m in ("backward", "step", "fit", "train_on_batch")
+    )
+    if untrained:
+        inferred += (
+            " Nothing in the script calls backward(), an optimizer's step() or fit(): the "
+            "forward passes in training mode update no weight, only the running statistics, "
+            "so the same input gives a different output from one pass to the next."
+        )
     ctx.add(
         "GL222",
         "batchnorm",
-        "warning" if protocol else "info",
-        f"The frozen {what} is trained in model.train() mode: its BatchNorm statistics still "
-        "change",
+        "warning" if protocol or untrained else "info",
+        f"The frozen {what} is {'run' if untrained else 'trained'} in model.train() mode: its "
+        "BatchNorm statistics still change",
         [frozen[0].node.lineno, ctx.prog.events[trains[0]].node.lineno],
         "requires_grad=False stops weight updates, but in training mode BatchNorm layers still "
         "normalise with batch statistics and overwrite their running mean/variance with those "
