@@ -26,6 +26,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_eval_resize,
     keras_hub,
     keras_model,
+    keras_partial_load,
     keras_pipeline,
     keras_sequence,
     keras_split,
