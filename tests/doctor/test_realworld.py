@@ -167,10 +167,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: (198/215), dev/reconstruction 0.906 -> 0.911; test (measured, never read) 0.571 unchanged.
 #: All three merged (session 15): dev 0.944 (203/215), dev/reconstruction 0.937, test 0.571
 #: (60/105), test/reconstruction 0.577, false alarms 2.
-FLOORS = {"dev": 0.94, "test": 0.57}
+#: Raised after rules (doc19) for four dev misses, each with its own unit tests (a printed class
+#: list holding .DS_Store, GL460 with the script's listing GL336; batch statistics printed per
+#: split on two scales, GL461; GL222 at warning for a frozen model run in train() with nothing
+#: trained; a weight loader that skips the classifier before predict(), GL140): dev 0.944 ->
+#: 0.963 (207/215), dev/reconstruction 0.937 -> 0.958; test (measured, never read) 0.571
+#: unchanged; false alarms 2.
+FLOORS = {"dev": 0.96, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.93,
+    "dev/reconstruction": 0.95,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.57,
     "test/reproduction": 0.495,
