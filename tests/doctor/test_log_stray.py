@@ -73,3 +73,12 @@ def test_script_and_printed_output_are_one_finding(tmp_path):
     ]
     (f,) = found
     assert f.severity == "error" and "train.py:4:" in f.evidence and "line    1" in f.evidence
+
+
+def test_lists_separated_by_commas_or_spaces_are_read_and_an_unclosed_one_is_not():
+    (f,) = _stray("['.DS_Store',  'apple' ,'kiwi' , 'pear']\n" + RUN)
+    assert "'.DS_Store'" in f.title
+    # A gap is a comma or whitespace, one way: an unclosed list of thousands of names is
+    # rejected in linear time (two optional separators backtracked 2**n ways on it).
+    unclosed = "['.DS_Store' " + " ".join(f"'c{i}'" for i in range(3000)) + " x\n"
+    assert _stray(unclosed + RUN) == []

@@ -27,9 +27,11 @@ declare(
 )
 
 #: A bracketed run of two or more quoted names, a Python list (``['a', 'b']``) or a NumPy
-#: array as printed (``['a' 'b']``).
+#: array as printed (``['a' 'b']``). The separator is a comma or whitespace, never both
+#: optional: two optional parts would split each gap two ways and backtrack exponentially
+#: on a long list that never closes.
 _QUOTED = r"""(?:'[^'\n]{1,100}'|"[^"\n]{1,100}")"""
-_PRINTED_LIST = re.compile(rf"\[\s*({_QUOTED}(?:\s*,?\s*{_QUOTED}){{1,2000}})\s*,?\s*\]")
+_PRINTED_LIST = re.compile(rf"\[\s*({_QUOTED}(?:(?:\s*,\s*|\s+){_QUOTED}){{1,2000}})\s*,?\s*\]")
 _ITEM = re.compile(_QUOTED)
 #: Files that operating systems and data-set archives leave beside class folders.
 _SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", "._.ds_store", ".directory"}
