@@ -662,6 +662,22 @@ def test_a_target_out_of_bounds_traceback_is_a_head_mismatch():
     assert (f.code, f.category, f.severity) == ("GL426", "head-mismatch", "error")
 
 
+def test_a_new_heads_size_mismatch_under_a_non_strict_load_warning_is_not_an_error():
+    warned = (
+        "mmcls - WARNING - The model and loaded state dict do not match exactly\n\n"
+        "size mismatch for head.fc.weight: copying a param with shape torch.Size([1000, 512]) "
+        "from checkpoint, the shape in current model is torch.Size([5, 512]).\n"
+    )
+    epochs = keras([{"loss": 1.2, "accuracy": 0.5}, {"loss": 0.9, "accuracy": 0.6}])
+    assert "GL426" not in [f.code for f in check_log(warned + epochs)]
+    strict = warned.replace(
+        "mmcls - WARNING - The model and loaded state dict do not match exactly",
+        "RuntimeError: Error(s) in loading state_dict for ResNet:",
+    )
+    [f] = [f for f in check_log(strict) if f.code == "GL426"]
+    assert f.severity == "error" and "head.fc.weight" in f.title
+
+
 def test_train_and_validation_at_the_same_exact_accuracy_is_the_majority_class():
     rows = [{"loss": 0.61, "accuracy": 0.64, "val_accuracy": 0.735}]
     rows += [{"loss": 0.33 - 0.02 * i, "accuracy": 0.9, "val_accuracy": 0.9} for i in range(4)]
