@@ -65,6 +65,7 @@ from graftlab.doctor._logsteps import (
     step_explosion,
     warmup_climb,
 )
+from graftlab.doctor._logswing import validation_swings
 from graftlab.doctor._logtransforms import squashed_evaluation
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -144,6 +145,7 @@ def check_log(
     broken |= {phase for phase, _ in explained}
     findings += _majority_share(log, explained, broken)
     findings += _inference_at_chance(log, explained, broken)
+    findings += validation_swings(log, broken)
     findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
     findings += unannounced_phase(log, fw, broken)
