@@ -37,6 +37,7 @@ from graftlab.doctor._logearly import (
 )
 from graftlab.doctor._logeval import chance_with_confidence, pretrained_far_below
 from graftlab.doctor._logfit import memorised, overfitting
+from graftlab.doctor._loghidden import hidden_class
 from graftlab.doctor._loglr import collapsed_to_chance, stalled_until_cut
 from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
@@ -156,6 +157,7 @@ def check_log(
     findings += stalled_until_cut(log, fw)
     findings += collapsed_to_chance(log, fw)
     findings += _monitor_missing(log, fw)
+    findings += hidden_class(log)
     findings += _head_errors(log, fw)
     findings += _one_sample_batchnorm(log, fw)
     findings += imagenet_names(log)
