@@ -172,10 +172,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: (dev 0.944 -> 0.928, 205/221; dev/reconstruction 0.937 -> 0.919; test unchanged, 0.571),
 #: and GL426 called the head-size warning of a non-strict checkpoint load an error (3 false
 #: alarms).
-FLOORS = {"dev": 0.92, "test": 0.57}
+#: Raised after rules for the general shapes of its four dev misses, each with its own unit
+#: tests (validation at chance also when under 1/K with K printed, and preprocessing among its
+#: candidates; training accuracy steady above 0.9 while validation jumps between chance and
+#: 0.9+; a hidden folder numbered as a class in a printed mapping; an inception_v3 rebuilt
+#: without transform_input for the fine-tuned weights) and GL426 reading a non-strict load's
+#: warning as a warning: dev 0.928 -> 0.946 (209/221), dev/reconstruction 0.919 -> 0.939; test
+#: (measured, never read) 0.571 unchanged; false alarms 3 -> 2.
+FLOORS = {"dev": 0.94, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.91,
+    "dev/reconstruction": 0.93,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.57,
     "test/reproduction": 0.495,
@@ -197,8 +204,9 @@ ORIGIN_FLOORS = {
 #: transform compared with the depth test transform of a two-stream script): 3 -> 4; gone once
 #: an evaluation transform normalised like one training stream is that stream's partner: 3.
 #: The seventeenth round brought one, on its dev case log-gh-mmpretrain-507 (GL426 reading
-#: mmcv's non-strict load warning about the replaced head as labels that do not fit): 3.
-MAX_FALSE_ALARMS = 3
+#: mmcv's non-strict load warning about the replaced head as labels that do not fit): 3; gone
+#: once a size mismatch listed under such a warning is no longer an error: 2.
+MAX_FALSE_ALARMS = 2
 
 
 def _cases() -> list[tuple[Path, dict]]:
