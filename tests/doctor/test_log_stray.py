@@ -82,3 +82,13 @@ def test_lists_separated_by_commas_or_spaces_are_read_and_an_unclosed_one_is_not
     # rejected in linear time (two optional separators backtracked 2**n ways on it).
     unclosed = "['.DS_Store' " + " ".join(f"'c{i}'" for i in range(3000)) + " x\n"
     assert _stray(unclosed + RUN) == []
+
+
+def test_a_file_in_a_plain_list_is_one_finding_not_also_a_hidden_folder_numbered_as_a_class():
+    # Without indices the list was made by listing the folder (GL460); GL453 is for a hidden
+    # folder the loader numbered, as a printed mapping shows.
+    text = "classes: ['.DS_Store', 'apple', 'kiwi', 'pear']\n" + RUN
+    codes = [f.code for f in check_log(text) if f.category == "label-order-mismatch"]
+    assert codes == ["GL460"]
+    mapping = "{'.DS_Store': 0, 'apple': 1, 'kiwi': 2, 'pear': 3}\n" + RUN
+    assert "GL453" in [f.code for f in check_log(mapping)]

@@ -517,6 +517,69 @@ def test_validation_at_chance_while_training_learns_points_at_inference_mode():
     assert not check_log(keras(learning, header="Found 1000 images belonging to 10 classes.\n"))
 
 
+def test_validation_under_chance_with_k_printed_is_the_same_gap_and_names_preprocessing():
+    # One class predicted for every validation image scores that class's share: under 1/K for
+    # a minority class. A pretrained model fed images it was not trained on does that.
+    rows = [
+        {"accuracy": 0.57 + 0.1 * i, "loss": 1.4 - 0.3 * i, "val_accuracy": v, "val_loss": 6.1}
+        for i, v in enumerate([0.0816, 0.0612, 0.0657, 0.0703])
+    ]
+    eleven = "Found 3430 images belonging to 11 classes.\n"
+    [f] = check_log(keras(rows, header=eleven))
+    assert (f.code, f.category) == ("GL419", "batchnorm")
+    assert "stays at or below chance (1/11 = 0.0909)" in f.title
+    assert f.causes[0] == "preprocessing-mismatch" and "label-order-mismatch" in f.causes
+    assert "preprocess_input" in f.explanation
+    # K from the accuracy itself cannot say "below": it reads the same numbers as at chance
+    [g] = [g for g in check_log(keras(rows)) if g.code == "GL419"]
+    assert "or below" not in g.title and "inferred: K = 14" in g.evidence
+    above = [{**r, "val_accuracy": r["val_accuracy"] + 0.15} for r in rows]
+    assert not [g for g in check_log(keras(above, header=eleven)) if g.code == "GL419"]
+
+
+def test_a_script_dividing_by_255_before_keras_efficientnet_takes_the_gap_as_its_symptom(
+    tmp_path,
+):
+    from graftlab.doctor.targets import diagnose
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import tensorflow as tf\n"
+        "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+        "gen = ImageDataGenerator(rescale=1/255.)\n"
+        "train = gen.flow_from_directory('data/train', target_size=(224, 224))\n"
+        "val = gen.flow_from_directory('data/val', target_size=(224, 224))\n"
+        "base = tf.keras.applications.EfficientNetB0(include_top=False, weights='imagenet')\n"
+        "x = tf.keras.layers.GlobalAveragePooling2D()(base.output)\n"
+        "out = tf.keras.layers.Dense(11, activation='softmax')(x)\n"
+        "model = tf.keras.Model(base.input, out)\n"
+        "model.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])\n"
+        "model.fit(train, validation_data=val, epochs=4)\n"
+    )
+    rows = [
+        {"accuracy": 0.57 + 0.1 * i, "loss": 1.4 - 0.3 * i, "val_accuracy": v, "val_loss": 6.1}
+        for i, v in enumerate([0.0816, 0.0612, 0.0657, 0.0703])
+    ]
+    log = tmp_path / "out.txt"
+    log.write_text(keras(rows, header="Found 3430 images belonging to 11 classes.\n"))
+    # The log's gap, ranked by the code, leads with preprocessing and merges into the script's
+    # finding of that cause: one finding, the other candidates kept as its causes.
+    found = [f for _, f in diagnose([script, log]) if f.severity != "info"]
+    [pre] = [f for f in found if f.category == "preprocessing-mismatch"]
+    assert pre.code == "GL110" and pre.causes[0] == "batchnorm"
+    assert not [f for f in found if f.code in ("GL419", "GL455", "GL442", "GL443")]
+
+
+def test_preprocessing_ranked_first_reports_under_its_own_check_with_its_fix():
+    from graftlab.doctor._loggap import gap_finding
+
+    order = ["preprocessing-mismatch", "batchnorm", "label-order-mismatch"]
+    f = gap_finding("Training accuracy reaches 0.9 ...", "  evidence", order, "a reason", "keras")
+    assert (f.code, f.category) == ("GL455", "preprocessing-mismatch")
+    assert "likely: images prepared unlike the pretrained weights expect" in f.title
+    assert "feed 0..255 pixels" in f.fix and f.causes == order[1:]
+
+
 def test_collapse_to_chance_right_after_unfreezing_is_the_unfreezing_not_chance():
     found = "Found 2100 images belonging to 7 classes.\n"
     phase1 = keras([{"loss": 1.6 - 0.2 * i, "val_accuracy": 0.5 + 0.06 * i} for i in range(3)])
@@ -660,6 +723,22 @@ def test_a_target_out_of_bounds_traceback_is_a_head_mismatch():
     )
     [f] = check_log(text)
     assert (f.code, f.category, f.severity) == ("GL426", "head-mismatch", "error")
+
+
+def test_a_new_heads_size_mismatch_under_a_non_strict_load_warning_is_not_an_error():
+    warned = (
+        "mmcls - WARNING - The model and loaded state dict do not match exactly\n\n"
+        "size mismatch for head.fc.weight: copying a param with shape torch.Size([1000, 512]) "
+        "from checkpoint, the shape in current model is torch.Size([5, 512]).\n"
+    )
+    epochs = keras([{"loss": 1.2, "accuracy": 0.5}, {"loss": 0.9, "accuracy": 0.6}])
+    assert "GL426" not in [f.code for f in check_log(warned + epochs)]
+    strict = warned.replace(
+        "mmcls - WARNING - The model and loaded state dict do not match exactly",
+        "RuntimeError: Error(s) in loading state_dict for ResNet:",
+    )
+    [f] = [f for f in check_log(strict) if f.code == "GL426"]
+    assert f.severity == "error" and "head.fc.weight" in f.title
 
 
 def test_train_and_validation_at_the_same_exact_accuracy_is_the_majority_class():
@@ -1024,14 +1103,22 @@ def test_validation_at_chance_names_every_candidate_the_log_leaves_in_order():
     rows = [{"loss": tl, "accuracy": ta, "val_loss": vl, "val_accuracy": va}
             for tl, ta, vl, va in CHANCE_VAL]  # fmt: skip
     [f] = [f for f in check_log(keras(rows)) if f.severity != "info"]
-    assert f.causes == ["train-eval-preprocessing-mismatch", "label-order-mismatch"]
+    assert f.causes == [
+        "preprocessing-mismatch",
+        "train-eval-preprocessing-mismatch",
+        "label-order-mismatch",
+    ]
     assert f.severity == "warning" and "cannot tell them apart" in f.evidence
     # a validation loss that rises every epoch at chance accuracy: a model more and more sure
     # of images whose labels say otherwise -- the pairing ranks first
     rising = [{**r, "val_loss": 2.3 + 0.4 * i} for i, r in enumerate(rows)]
     [f] = [f for f in check_log(keras(rising)) if f.severity != "info"]
     assert (f.code, f.category, f.severity) == ("GL443", "label-order-mismatch", "warning")
-    assert f.causes == ["batchnorm", "train-eval-preprocessing-mismatch"]
+    assert f.causes == [
+        "batchnorm",
+        "preprocessing-mismatch",
+        "train-eval-preprocessing-mismatch",
+    ]
     assert "likely: validation labels not paired" in f.title
 
 

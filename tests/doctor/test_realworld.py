@@ -173,6 +173,20 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: trained; a weight loader that skips the classifier before predict(), GL140): dev 0.944 ->
 #: 0.963 (207/215), dev/reconstruction 0.937 -> 0.958; test (measured, never read) 0.571
 #: unchanged; false alarms 2.
+#: Re-pinned when a seventeenth round added 6 reconstruction dev cases written blind to the
+#: rules, from GitHub issues (three of them logs): the rules found 2 of the 6 new dev causes
+#: (dev 0.944 -> 0.928, 205/221; dev/reconstruction 0.937 -> 0.919; test unchanged, 0.571),
+#: and GL426 called the head-size warning of a non-strict checkpoint load an error (3 false
+#: alarms).
+#: Raised after rules for the general shapes of its four dev misses, each with its own unit
+#: tests (validation at chance also when under 1/K with K printed, and preprocessing among its
+#: candidates; training accuracy steady above 0.9 while validation jumps between chance and
+#: 0.9+; a hidden folder numbered as a class in a printed mapping; an inception_v3 rebuilt
+#: without transform_input for the fine-tuned weights) and GL426 reading a non-strict load's
+#: warning as a warning: dev 0.928 -> 0.946 (209/221), dev/reconstruction 0.919 -> 0.939; test
+#: (measured, never read) 0.571 unchanged; false alarms 3 -> 2.
+#: Both merged (session 16), with GL453 leaving a file in a plain list to GL460: dev 0.964
+#: (213/221), dev/reconstruction 0.959; test 0.571 (60/105); false alarms 2.
 FLOORS = {"dev": 0.96, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
@@ -197,6 +211,9 @@ ORIGIN_FLOORS = {
 #: The seventh round brought one, on its dev case torch-gh-tacto-25 (GL211: the RGB training
 #: transform compared with the depth test transform of a two-stream script): 3 -> 4; gone once
 #: an evaluation transform normalised like one training stream is that stream's partner: 3.
+#: The seventeenth round brought one, on its dev case log-gh-mmpretrain-507 (GL426 reading
+#: mmcv's non-strict load warning about the replaced head as labels that do not fit): 3; gone
+#: once a size mismatch listed under such a warning is no longer an error: 2.
 MAX_FALSE_ALARMS = 2
 
 

@@ -417,9 +417,13 @@ def test_a_script_without_batchnorm_rules_it_out_of_validation_at_chance(tmp_pat
     assert (f.code, f.category, f.severity) == ("GL442", "train-eval-preprocessing-mismatch",
                                                 "warning")  # fmt: skip
     assert "batchnorm" not in f.causes and "no BatchNorm ('VGG16'" in f.evidence
-    [f] = _chance(tmp_path, "ResNet50")  # the same log with a BatchNorm backbone
-    assert (f.code, f.category) == ("GL419", "batchnorm")
-    assert "has BatchNorm ('ResNet50')" in f.evidence
+    # The same log with a BatchNorm backbone fed 1/255 instead of its 'caffe' preprocessing: the
+    # script's preprocessing finding takes the gap as its symptom, BatchNorm next.
+    _chance(tmp_path, "ResNet50")
+    found = diagnose([tmp_path / "train.py", tmp_path / "train.log"])
+    [f] = [f for _, f in found if "ranked (" in f.evidence]
+    assert (f.code, f.category) == ("GL110", "preprocessing-mismatch")
+    assert f.causes[0] == "batchnorm" and "has BatchNorm ('ResNet50')" in f.evidence
 
 
 def test_a_cause_the_script_shows_ranks_first_and_is_one_finding_with_the_log(tmp_path):

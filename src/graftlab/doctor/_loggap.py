@@ -2,12 +2,16 @@
 
 A model that learns its training images but predicts no better than chance on validation
 images works in one mode and not in the other. The log shows that much for certain; it does not
-show why. Three causes give this signature, and each finding names all that the evidence
+show why. Four causes give this signature, and each finding names all that the evidence
 leaves, most likely first, under the check of the first:
 
 - ``batchnorm`` (GL419): inference normalises with moving statistics that do not fit the data
   (Keras's default momentum 0.99 after a few hundred steps; a frozen backbone whose statistics
   are ImageNet's); in a plain PyTorch loop, ``eval-mode-missing`` is its companion;
+- ``preprocessing-mismatch`` (GL455): every split is prepared unlike the pretrained weights
+  expect (divided by 255 before a model that rescales itself, no ``preprocess_input``); in
+  training mode BatchNorm re-normalises each batch and hides it, at inference the stored
+  statistics meet inputs in another range;
 - ``train-eval-preprocessing-mismatch`` (GL442): the validation images are prepared
   differently (a rescale, another ``preprocess_input``, another size);
 - ``label-order-mismatch`` (GL443): the validation labels are not paired with their images (a
@@ -32,9 +36,18 @@ from graftlab.doctor.findings import Finding
 #: The check that reports the finding when that candidate ranks first.
 CODES = {
     "batchnorm": "GL419",
+    "preprocessing-mismatch": "GL455",
     "train-eval-preprocessing-mismatch": "GL442",
     "label-order-mismatch": "GL443",
 }
+declare(
+    "GL455",
+    "preprocessing-mismatch",
+    "warning",
+    "log",
+    "Training accuracy climbs while validation stays at chance: inputs unlike the pretrained "
+    "weights expect",
+)
 declare(
     "GL442",
     "train-eval-preprocessing-mismatch",
@@ -54,6 +67,7 @@ declare(
 _NAMES = {
     "batchnorm": "BatchNorm statistics at inference",
     "eval-mode-missing": "the model left in training mode at evaluation",
+    "preprocessing-mismatch": "images prepared unlike the pretrained weights expect",
     "train-eval-preprocessing-mismatch": "validation images prepared differently",
     "label-order-mismatch": "validation labels not paired with their images",
 }
@@ -68,6 +82,12 @@ _WHY = {
         "without model.eval() BatchNorm normalises each small validation batch by itself and "
         "Dropout stays on"
     ),
+    "preprocessing-mismatch": (
+        "images divided by 255 before a model that rescales them itself (Keras EfficientNet, "
+        "ConvNeXt), or without the preprocess_input its weights were trained with: training "
+        "mode normalises each batch by its own statistics and still learns, inference meets "
+        "the stored statistics with inputs in another range"
+    ),
     "train-eval-preprocessing-mismatch": (
         "validation images rescaled where training images were not (or the reverse), another "
         "preprocess_input, another size: to the network they all look alike"
@@ -79,6 +99,11 @@ _WHY = {
     ),
 }
 _FIXES = {
+    "preprocessing-mismatch": (
+        "# The preprocessing the weights were trained with, for every split:\n"
+        "datagen = ImageDataGenerator(preprocessing_function=preprocess_input)  # no rescale\n"
+        "# Keras EfficientNet/ConvNeXt rescale inside the model: feed 0..255 pixels"
+    ),
     "train-eval-preprocessing-mismatch": (
         "# One preprocessing for every split:\n"
         "datagen = ImageDataGenerator(preprocessing_function=preprocess_input)\n"
@@ -96,7 +121,12 @@ _FIXES = {
 
 def candidates(plain_torch: bool, vloss: list[float]) -> tuple[list[str], str]:
     """``(ranked causes, why ranked so)`` from the log alone."""
-    order = ["batchnorm", "train-eval-preprocessing-mismatch", "label-order-mismatch"]
+    order = [
+        "batchnorm",
+        "preprocessing-mismatch",
+        "train-eval-preprocessing-mismatch",
+        "label-order-mismatch",
+    ]
     if plain_torch:
         order.insert(1, "eval-mode-missing")
     if len(vloss) >= 3 and all(b > a for a, b in itertools.pairwise(vloss)):

@@ -130,7 +130,8 @@ def _inference_at_chance(
     log: ParsedLog, explained: set[tuple[int, str]], broken: set[int]
 ) -> list[Finding]:
     """GL419: training accuracy climbs well above chance while validation accuracy stays at
-    1/K in every epoch of the phase: the model works only in training mode."""
+    1/K (or under it, K printed) in every epoch of the phase: the model works only in training
+    mode."""
     for rows in log.phases():
         phase = rows[0].phase
         if phase in broken or (phase, "val_accuracy") in explained:
@@ -149,7 +150,13 @@ def _inference_at_chance(
         if (found := _permuted_labels(log, rows, val, train, k, k_source)) is not None:
             broken.add(phase)
             return [found]
-        if any(abs(v - chance) > max(0.02, 0.2 * chance) for _, v in val):
+        tol = max(0.02, 0.2 * chance)
+        if any(v > chance + tol for _, v in val):
+            continue
+        # Below chance counts too where K is printed: one class predicted for every image
+        # scores that class's share, under 1/K for a minority class.
+        below = any(v < chance - tol for _, v in val)
+        if below and k_source.startswith("inferred: "):
             continue
         top = max(v for _, v in train)
         if top < chance + max(0.3, 0.5 * (1 - chance)):
@@ -158,6 +165,7 @@ def _inference_at_chance(
         k_text = k_source if k_source.startswith("inferred: ") else f"K = {k}: {k_source}"
         symptom = (
             f"Training accuracy reaches {_fmt(top)} while validation accuracy stays at "
+            + ("or below " if below else "")
             + (
                 f"chance (1/{k} = {chance:.4f})"
                 if log.num_classes == k

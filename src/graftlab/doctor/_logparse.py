@@ -208,6 +208,13 @@ _HEAD_ERROR = re.compile(
     r"shape \((?:None|samples|\?), 1000\)\)?\.? *Found array with shape",
     re.I,
 )
+#: A non-strict checkpoint load (mmcv/mmengine ``load_checkpoint``, ``strict=False``) lists the
+#: keys it skipped under this warning and goes on: a new head's size mismatch is expected there.
+#: Only ``Error(s) in loading state_dict`` (a strict load) makes the mismatch an error.
+_NON_STRICT = re.compile(r"state dict do not match exactly|strict=False", re.I)
+_STRICT = re.compile(r"Error\(s\) in loading state_dict", re.I)
+_SIZE_MISMATCH = re.compile(r"size mismatch for ", re.I)
+_WARNED_WITHIN = 20
 #: The framework, or the person, saying the loss went non-finite ("loss becomes nan after 5k
 #: iter", "loss 出现 nan", "NaN loss"): within a few characters, on one line.
 _ONE_SAMPLE_BN = re.compile(r"Expected more than 1 value per channel when training", re.I)
@@ -247,6 +254,7 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
     in_callback = False  # inside a traceback that passed through a callback
+    non_strict = -_WARNED_WITHIN  # the line of the last non-strict load's warning
     mean_loss: float | None = None  # the running mean loss of the last evaluation step line
     for i, line in enumerate(lines, 1):
         if not line or len(line) > MAX_RECORD_CHARS:
@@ -283,7 +291,13 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
                 table = {}
         elif line.lstrip().startswith(("└", "┗", "+-")):
             table = {}
-        if head := _HEAD_ERROR.search(line):
+        if _NON_STRICT.search(line):
+            non_strict = i
+        elif _STRICT.search(line):
+            non_strict = -_WARNED_WITHIN
+        if (head := _HEAD_ERROR.search(line)) and not (
+            i - non_strict <= _WARNED_WITHIN and _SIZE_MISMATCH.match(head[0])
+        ):
             # a message quoted inside a long sentence: keep the part around the message
             start = head.start() - 80 if head.start() > 100 else 0
             parsed.head_errors.append((i, _short(line[max(start, 0) :])))

@@ -42,7 +42,8 @@ _FILE_SUFFIX = re.compile(
 _MAX_LINES = 200_000
 
 
-def _stray(name: str) -> bool:
+def is_stray_file(name: str) -> bool:
+    """A file that sits beside class folders (``.DS_Store``, ``LICENSE.txt``), not a class."""
     return name.lower() in _SYSTEM_FILES or bool(_FILE_SUFFIX.search(name))
 
 
@@ -62,8 +63,8 @@ def stray_class_entry(log: ParsedLog) -> list[Finding]:
     being the one that names the model's outputs is inferred)."""
     lines = log.lines
     for i, names in _printed_lists(lines):
-        strays = [n for n in names if _stray(n)]
-        classes = [n for n in names if not _stray(n)]
+        strays = [n for n in names if is_stray_file(n)]
+        classes = [n for n in names if not is_stray_file(n)]
         if not strays or len(classes) < 2 or len(set(names)) != len(names):
             continue
         counts = [

@@ -90,7 +90,7 @@ _EVAL = re.compile(r"\.eval\(\)")
 def rank_gap_causes(
     findings: Sequence[Finding], sources: Sequence[Path], seen: Iterable[str] = ()
 ) -> list[Finding]:
-    """``findings`` with each validation-at-chance finding (GL419/GL442/GL443) ranked again by
+    """``findings`` with each validation-at-chance finding (GL419/GL455/GL442/GL443) ranked again by
     the scripts at ``sources``: a model with no BatchNorm rules out BatchNorm (and the training
     mode it would matter in), a script that calls ``.eval()`` rules out evaluation in training
     mode, and a candidate among ``seen`` (categories the script analyser reported) comes first."""
@@ -115,7 +115,12 @@ def _rerank(f: Finding, text: str, seen: list[str]) -> Finding:
     order, reasons = [f.category, *f.causes], []
     bn = _BN.search(text)
     if not bn and (free := _NO_BN.search(text)):
-        order = [c for c in order if c not in ("batchnorm", "eval-mode-missing")]
+        # preprocessing-mismatch shows as this gap only through BatchNorm's two modes
+        order = [
+            c
+            for c in order
+            if c not in ("batchnorm", "eval-mode-missing", "preprocessing-mismatch")
+        ]
         reasons.append(f"the script's model has no BatchNorm ({free[0]!r}, no BatchNorm layer)")
     elif bn:
         reasons.append(f"the script's model has BatchNorm ({bn[0]!r})")

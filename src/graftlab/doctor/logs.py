@@ -38,6 +38,7 @@ from graftlab.doctor._logearly import (
 )
 from graftlab.doctor._logeval import chance_with_confidence, pretrained_far_below
 from graftlab.doctor._logfit import memorised, overfitting
+from graftlab.doctor._loghidden import hidden_class
 from graftlab.doctor._loglr import collapsed_to_chance, stalled_until_cut
 from graftlab.doctor._logmatmul import matmul_mismatch
 from graftlab.doctor._logmetric import accuracy_below_loss_bound
@@ -67,6 +68,7 @@ from graftlab.doctor._logsteps import (
     warmup_climb,
 )
 from graftlab.doctor._logstray import stray_class_entry
+from graftlab.doctor._logswing import validation_swings
 from graftlab.doctor._logtransforms import squashed_evaluation
 from graftlab.doctor._logutil import (
     MIN_RUN,
@@ -146,6 +148,7 @@ def check_log(
     broken |= {phase for phase, _ in explained}
     findings += _majority_share(log, explained, broken)
     findings += _inference_at_chance(log, explained, broken)
+    findings += validation_swings(log, broken)
     findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
     findings += unannounced_phase(log, fw, broken)
@@ -156,6 +159,7 @@ def check_log(
     findings += stalled_until_cut(log, fw)
     findings += collapsed_to_chance(log, fw)
     findings += _monitor_missing(log, fw)
+    findings += hidden_class(log)
     findings += _head_errors(log, fw)
     findings += _one_sample_batchnorm(log, fw)
     findings += imagenet_names(log)
