@@ -114,9 +114,26 @@ def test_the_copy_is_reused_until_a_parameter_changes_and_the_random_state_is_un
     torch.testing.assert_close(_pooled(second, x), _pooled(model, x), rtol=1e-4, atol=5e-5)
 
 
-def test_under_autocast_the_model_is_run_as_it_is():
-    # A folded bias would be cast to bf16 with the weights: not the same model.
+def test_under_bf16_the_folded_copy_is_as_near_the_float32_model_as_the_model_itself():
+    # Under bf16 autocast the folded bias is rounded to bf16 with the weights; the unfolded
+    # model rounds every BatchNorm output instead. Neither is the float32 model: the folded
+    # copy must be no further from it than bf16 already puts the model.
     model = _random_statistics(make_model())
-    assert folded_for_inference(model, INPUT_SIZE, "bf16") is model
+    folded = folded_for_inference(model, INPUT_SIZE, "bf16")
+    assert folded is not model
+    x = torch.rand(8, 3, INPUT_SIZE, INPUT_SIZE, generator=torch.Generator().manual_seed(0))
+    want = _pooled(model, x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        err = {
+            name: float((_pooled(net, x).float() - want).norm() / want.norm())
+            for name, net in (("model", model), ("folded", folded))
+        }
+    assert 0 < err["folded"] < 1.5 * err["model"], err
+
+
+def test_under_fp16_the_model_is_run_as_it_is():
+    # float16's range: a BatchNorm scale of 1/sqrt(var + eps) multiplied into the weights can
+    # leave it, where the unfolded model keeps the statistics in float32.
+    model = _random_statistics(make_model())
     assert folded_for_inference(model, INPUT_SIZE, "fp16") is model
     assert folded_for_inference(model, INPUT_SIZE, "fp32") is not model

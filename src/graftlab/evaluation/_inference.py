@@ -152,7 +152,7 @@ def predict_files(
     # Outside inference mode, as graftlab.features does: a memory-format change made inside
     # it would turn the parameters into inference tensors.
     prepare_model(model, execution)
-    net = folded_for_inference(model, prep.input_size, execution.dtype)  # fp32: BN folded
+    net = folded_for_inference(model, prep.input_size, execution.dtype)  # BN folded (fold.py)
 
     def probs_of(x: torch.Tensor) -> torch.Tensor:
         with execution.autocast():

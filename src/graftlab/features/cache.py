@@ -26,8 +26,8 @@ from graftlab._paths import CACHE_KINDS, cache_dir, cache_usage, clear_cache  # 
 log = logging.getLogger(__name__)
 
 #: Part of every key; bump when the meaning of a cached feature changes (2: in float32,
-#: computed with BatchNorm folded into the convolutions, features/fold.py).
-FEATURES_VERSION = 2
+#: computed with BatchNorm folded into the convolutions, features/fold.py; 3: under bf16 too).
+FEATURES_VERSION = 3
 #: The folders of the cache root that ``graftlab cache`` reports and clears; nothing else
 #: there is touched, whatever ``--cache-dir`` points at.
 KINDS = CACHE_KINDS  # cache_usage / clear_cache live in graftlab._paths (no torch needed)
