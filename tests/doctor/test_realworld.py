@@ -187,10 +187,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: (measured, never read) 0.571 unchanged; false alarms 3 -> 2.
 #: Both merged (session 16), with GL453 leaving a file in a plain list to GL460: dev 0.964
 #: (213/221), dev/reconstruction 0.959; test 0.571 (60/105); false alarms 2.
+#: Re-pinned when an eighteenth round added 3 reconstruction dev cases written blind to the
+#: rules, from Q&A pages and a forum (a script + log and a log among them): the rules found 2 of
+#: the 3 new dev causes (dev 0.964 -> 0.960, 215/224; dev/reconstruction 0.959 -> 0.955; test
+#: unchanged, 0.571). Raised after GL133 (a Keras backbone frozen with its BatchNorm layers in a
+#: paste that compares it with a fastai learner training them), with its own unit tests: dev
+#: 0.960 -> 0.964 (216/224), dev/reconstruction 0.955 -> 0.960, its floor 0.95 -> 0.96; test
+#: (measured, never read) 0.571 unchanged; false alarms 2.
 FLOORS = {"dev": 0.96, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.95,
+    "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.57,
     "test/reproduction": 0.495,

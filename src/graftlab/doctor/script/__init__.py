@@ -17,6 +17,7 @@ from pathlib import Path
 from graftlab.doctor.findings import Finding
 from graftlab.doctor.script import (  # noqa: F401  (importing registers the checks)
     aug_strength,
+    bn_compare,
     bn_modes,
     cache_rules,
     common_rules,

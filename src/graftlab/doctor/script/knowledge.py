@@ -307,6 +307,7 @@ REFS = {
     "lpft": "https://arxiv.org/abs/2202.10054",
     "yosinski": "https://arxiv.org/abs/1411.1792",
     "ulmfit": "https://arxiv.org/abs/1801.06146",
+    "fastai_learner": "https://docs.fast.ai/vision.learner.html",
 }
 
 _ROLE_WORDS = {"val": "validation", "test": "test", "predict": "prediction", "train": "training"}
