@@ -1502,3 +1502,41 @@ def test_a_pretrained_model_only_evaluated_at_a_few_percent_is_a_label_mismatch(
     assert not check_log(run(81.4, 95.6))  # a pretrained model that works
     no_word = run(1.203, 2.481).replace("the pretrained weights of", "checkpoint")
     assert not [f for f in check_log(no_word) if f.code == "GL446"]
+
+
+def test_top1_and_top5_printed_as_named_values_are_an_evaluation_summary():
+    """mmcls 0.x prints ``accuracy_top-1 : 0.02`` and ``accuracy_top-5 : 0.49`` (percent) on two
+    lines; hand-written prints say ``top-1 accuracy: 0.11%``: read as the summary GL446 uses."""
+    mmcls = (
+        "$ python tools/test.py configs/imagenet/mobilenet_v2_b32x8.py "
+        "checkpoint/mobilenet_v2_batch256_20200708-3b2dc3af.pth --metrics accuracy\n"
+        "[>>>>>>>>>>>>] 50000/50000, 611.4 task/s, elapsed: 82s, ETA:     0s\n"
+        "accuracy_top-1 : 0.02\n\naccuracy_top-5 : 0.49\n"
+    )
+    assert parse_log(mmcls).topk == (3, 0.0002, 0.0049, None)
+    printed = "resnet50, pretrained\ntop-1 accuracy: 0.11%\ntop-5 accuracy: 0.52%\n"
+    assert parse_log(printed).topk == (2, 0.0011, 0.0052, None)
+    fraction = "Top-1 acc = 0.7612, top-5 acc = 0.9287\n"
+    assert parse_log(fraction).topk == (1, 0.7612, 0.9287, None)
+    far = "top-1 accuracy: 0.11%\n" + "\n" * 5 + "top-5 accuracy: 0.52%\n"
+    with pytest.raises(DataError):
+        parse_log(far)  # a top-5 far from its top-1 is not the same summary
+
+
+def test_a_released_checkpoint_name_says_pretrained_for_gl446():
+    """A checkpoint named with a content hash, as model zoos publish them, evaluated at a few
+    percent: GL446 without the word 'pretrained'; an epoch counter of digits is not a hash."""
+
+    def run(name, acc1="0.02", acc5="0.49"):
+        return (
+            f"$ python tools/test.py configs/resnet50_b32x8_imagenet.py {name} --metrics accuracy\n"
+            f"accuracy_top-1 : {acc1}\n\naccuracy_top-5 : {acc5}\n"
+        )
+
+    [f] = check_log(run("checkpoints/resnet50_batch256_imagenet_20200708-cfb998bf.pth"))
+    assert (f.code, f.category, f.severity) == ("GL446", "label-order-mismatch", "warning")
+    assert "released checkpoint" in f.evidence and "accuracy_top-1 : 0.02" in f.evidence
+    assert [f.code for f in check_log(run("resnet18-5c106cde.pth"))] == ["GL446"]
+    assert not check_log(run("resnet18-5c106cde.pth", "76.55", "93.06"))  # it works
+    assert not check_log(run("work_dirs/epoch-00000100.pth"))  # one's own checkpoint
+    assert not check_log(run("work_dirs/latest.pth"))

@@ -194,12 +194,22 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: paste that compares it with a fastai learner training them), with its own unit tests: dev
 #: 0.960 -> 0.964 (216/224), dev/reconstruction 0.955 -> 0.960, its floor 0.95 -> 0.96; test
 #: (measured, never read) 0.571 unchanged; false alarms 2.
+#: A nineteenth round (doc21) added 4 reconstructions of PyTorch-side GitHub issues, 3 dev and
+#: 1 test, written blind to the rules: 0 of the 3 dev causes and the 1 test cause found (dev
+#: 0.964 -> 0.951, 213/224; dev/reconstruction 0.959 -> 0.945; test 0.571 -> 0.575, 61/106;
+#: test/reconstruction 0.577 -> 0.582). Its rules for the three dev misses (top-1/top-5 printed
+#: as named values read as a summary, a released checkpoint's hashed name as pretrained for
+#: GL446; GL141, ImageNet statistics for timm weights trained on mean = std = 0.5) took dev to
+#: 0.964 (216/224), dev/reconstruction to 0.960; test (measured, never read) 0.575 unchanged;
+#: false alarms 2.
+#: Rounds 18 and 19 merged (session 16): dev 0.965 (219/227), dev/reconstruction 0.961; test
+#: 0.575 (61/106), test/reconstruction 0.582; false alarms 2.
 FLOORS = {"dev": 0.96, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.57,
+    "test/reconstruction": 0.58,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

@@ -107,6 +107,10 @@ declare(
 )
 
 _PRETRAINED = re.compile(r"(?i)\bpre-?trained\b")
+#: A released checkpoint, named with the hash of its contents as model zoos publish them:
+#: torchvision ``resnet18-5c106cde.pth``, OpenMMLab ``mobilenet_v2_batch256_20200708-3b2dc3af
+#: .pth``. Eight hex digits with a letter among them: an epoch counter is digits only.
+_RELEASED = re.compile(r"(?<=[a-z0-9])-(?=[0-9]{0,7}[a-f])[0-9a-f]{8}\.pth\b", re.I)
 #: Top-1 and top-5 below these are far under any published pretrained model on its own classes.
 _FAR_TOP1, _FAR_TOP5 = 0.05, 0.10
 
@@ -117,19 +121,24 @@ def pretrained_far_below(log: ParsedLog) -> list[Finding]:
     was trained for scores tens of percent; a few percent, with top-5 barely above top-1, says
     the evaluation labels number the classes otherwise than the model's outputs (validation
     images not laid out in per-class folders named as in training, another class list), or
-    that the inputs are destroyed. Both are named; the numbers cannot tell them apart."""
+    that the inputs are destroyed. Both are named; the numbers cannot tell them apart. A
+    checkpoint file named as model zoos publish them (a content hash) says pretrained too."""
     if log.topk is None or log.rows:
         return []
     line, top1, top5, loss = log.topk
     if not (0 <= top1 <= top5 and top1 < _FAR_TOP1 and top5 < _FAR_TOP5):
         return []
     said = next(((i, s.strip()) for i, s in enumerate(log.lines, 1) if _PRETRAINED.search(s)), None)
-    if said is None:
+    released = next(
+        ((i, s.strip()) for i, s in enumerate(log.lines, 1) if _RELEASED.search(s)), None
+    )
+    if said is None and released is None:
         return []  # a checkpoint of one's own may be of anything: the log must say pretrained
-    source = said
+    source = said or released
     result = log.lines[line - 1].strip() if 0 < line <= len(log.lines) else ""
     evidence = [
-        f"  line {source[0]:>4} | {source[1][:160]}",
+        f"  line {source[0]:>4} | {source[1][:160]}"
+        + ("" if said else " (a released checkpoint: its name carries the release's hash)"),
         f"  line {line:>4} | {result[:160]}",
         f"top-1 {top1:.2%}, top-5 {top5:.2%}, with no training in the log: the pretrained "
         "model is measured as it was loaded",

@@ -179,6 +179,17 @@ _TOPK = re.compile(
     re.I,
 )
 _MEAN_LOSS = re.compile(rf"\bLoss:?\s+{_BOUNDED}\s+\(({_BOUNDED})\)", re.I)
+#: Top-1 and top-5 printed as two named values, on one line or on neighbouring lines: mmcls
+#: 0.x ``accuracy_top-1 : 0.02`` (percent), mmengine ``accuracy/top1: 72.05`` (percent), and
+#: hand-written prints, ``top-1 accuracy: 0.11%``, ``Top-5 acc = 0.93``. Group 1 or 2 is the
+#: rank, 3 the value, 4 a percent sign.
+_TOP_NAMED = re.compile(
+    rf"\b(?:accuracy[_/]top-?([15])|top-?([15])[ _-]?acc(?:uracy)?)\s*[:=]\s*({_BOUNDED})(\s*%)?"
+    r"(?![\d.])",
+    re.I,
+)
+#: A top-5 value this many lines after its top-1 still belongs to the same summary.
+_TOP_PAIR_WITHIN = 3
 #: A checkpoint loaded with every key (PyTorch's report, repositories' own messages).
 _ALL_KEYS = re.compile(
     r"<All keys matched successfully>|missing_keys=\[\],\s*unexpected_keys=\[\]", re.I
@@ -250,12 +261,21 @@ def _metric_key_error(line: str, in_callback: bool) -> bool:
     return base in _BASES.values() or (prefix != "train" and base != m[1].lower())
 
 
+def _top_fraction(m: re.Match) -> float:
+    """A named top-k value as a fraction: percent when a ``%`` follows, when the key is
+    OpenMMLab's (``accuracy_top-1``, ``accuracy/top1``: percent by convention) or above 1."""
+    value = float(m[3])
+    percent = bool(m[4]) or m[0].lower().startswith("accuracy") or value > 1
+    return value / 100 if percent else value
+
+
 def _facts(lines: list[str], parsed: ParsedLog) -> None:
     found = []
     table: dict[str, float] = {}  # the rows so far of a Lightning results table
     in_callback = False  # inside a traceback that passed through a callback
     non_strict = -_WARNED_WITHIN  # the line of the last non-strict load's warning
     mean_loss: float | None = None  # the running mean loss of the last evaluation step line
+    top1: tuple[int, float] | None = None  # a named top-1 value waiting for its top-5
     for i, line in enumerate(lines, 1):
         if not line or len(line) > MAX_RECORD_CHARS:
             continue
@@ -307,6 +327,13 @@ def _facts(lines: list[str], parsed: ParsedLog) -> None:
             # a summary without its loss follows step lines: their running mean is its loss
             loss = float(m[3]) if m[3] else mean_loss
             parsed.topk = (i, float(m[1]) / 100, float(m[2]) / 100, loss)
+        elif "top" in line.lower():
+            for m in _TOP_NAMED.finditer(line):
+                rank, value = m[1] or m[2], _top_fraction(m)
+                if rank == "1":
+                    top1 = (i, value)
+                elif top1 is not None and i - top1[0] <= _TOP_PAIR_WITHIN:
+                    parsed.topk, top1 = (top1[0], top1[1], value, None), None
         if parsed.weights_loaded is None and _ALL_KEYS.search(line):
             parsed.weights_loaded = (i, _short(line))
         if _ONE_SAMPLE_BN.search(line):

@@ -51,6 +51,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     torch_train,
     torch_wiring,
     transform_input,
+    weight_stats,
 )
 from graftlab.doctor.script._rules import CHECKS, Ctx, run_checks
 from graftlab.doctor.script.parse import load_source

@@ -346,3 +346,22 @@ _NORMALISE_INSIDE = re.compile(
 def normalises_inside(name: str) -> bool:
     """Whether the model a constructor of this name returns normalises its own input."""
     return bool(_NORMALISE_INSIDE.match(name))
+
+
+#: timm models whose pretrained weights were trained on inputs normalised with mean = std =
+#: (0.5, 0.5, 0.5) (timm's ``IMAGENET_INCEPTION_MEAN/STD``, in their ``pretrained_cfg``):
+#: Google's ViT weights (augreg, the original in21k ports), BEiT, MLP-Mixer, the ports of
+#: TensorFlow's Inception v4 / Inception-ResNet v2 / adversarial Inceptions and the legacy
+#: Xception. A tag other than those weights' (``.dino``, ``.mae``, ``.clip``) has other
+#: statistics and is not matched.
+_HALF_STATS_TIMM = re.compile(
+    r"^(?:vit_(?:tiny|small|base|large|huge|giant)_patch\d{1,2}_(?:224|384)(?:_in21k)?"
+    r"(?:\.(?:augreg\w*|orig_in21k\w*))?|"
+    r"(?:beit_\w+?|mixer_[bl]16_224|inception_v4|inception_resnet_v2|ens_adv_inception_resnet_v2|"
+    r"adv_inception_v3|tf_inception_v3|legacy_xception|xception)(?:\.\w+)?)$"
+)
+
+
+def timm_half_stats(name: str) -> bool:
+    """Whether a timm model name's pretrained weights expect mean = std = 0.5 inputs."""
+    return bool(_HALF_STATS_TIMM.match(name))

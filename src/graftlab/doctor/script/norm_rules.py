@@ -114,7 +114,7 @@ def _known(v: tuple[float, ...], table: dict[str, tuple[float, ...]]) -> str | N
     return next((name for name, ref in table.items() if _close(v, ref, 0.006)), None)
 
 
-def _normalize_calls(ctx: Ctx) -> list[tuple[int, tuple, tuple, ast.Call, Event]]:
+def normalize_calls(ctx: Ctx) -> list[tuple[int, tuple, tuple, ast.Call, Event]]:
     """(line, mean, std, call, event) of each torchvision-style ``Normalize(mean, std)``."""
     out = []
     for c in ctx.prog.calls:
@@ -182,7 +182,7 @@ def _after_to_tensor(ctx: Ctx, call: ast.Call) -> Pipeline | None:
 def check_constants(ctx: Ctx) -> None:
     """GL212: a std that is a mean, mean 0 / std 1, 0..255 statistics after ToTensor(), the
     ImageNet mean in BGR order."""
-    seen = _normalize_calls(ctx)
+    seen = normalize_calls(ctx)
     pairs = [(line, m, s, call) for line, m, s, call, _ in seen]
     if not seen:
         pairs = [(line, m, s, None) for line, m, s in _named_constants(ctx)]
