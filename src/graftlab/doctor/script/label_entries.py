@@ -113,25 +113,33 @@ def _path(ctx: Ctx, node: ast.expr, at: Event | Ref) -> str | None:
     return v.replace("\\", "/").rstrip("/") if isinstance(v, str) else None
 
 
+def _edits(ctx: Ctx) -> tuple[dict[str, list[ast.stmt]], set[str]]:
+    """(statements that bind each name, names sliced or with an entry removed), from one walk
+    of the script: a walk per listing made the check quadratic in the script's length."""
+    if "label.edits" not in ctx.cache:
+        binds: dict[str, list[ast.stmt]] = {}
+        changed: set[str] = set()
+        for n in ast.walk(ctx.src.tree):
+            if isinstance(n, ast.Assign | ast.AugAssign):
+                for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                    if name := dotted(t):
+                        binds.setdefault(name, []).append(n)
+            elif (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr in ("remove", "pop", "discard")
+            ):
+                changed.add(dotted(n.func.value))
+            elif isinstance(n, ast.Delete):
+                changed |= {dotted(t.value) for t in n.targets if isinstance(t, ast.Subscript)}
+        ctx.cache["label.edits"] = binds, changed
+    return ctx.cache["label.edits"]
+
+
 def _edited(ctx: Ctx, var: str, made: ast.stmt) -> bool:
     """``var`` is rebound, sliced or has an entry removed after the listing made it."""
-    for n in ast.walk(ctx.src.tree):
-        if isinstance(n, ast.Assign | ast.AugAssign) and n is not made:
-            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            if any(dotted(t) == var for t in targets):
-                return True
-        if (
-            isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Attribute)
-            and n.func.attr in ("remove", "pop", "discard")
-            and dotted(n.func.value) == var
-        ):
-            return True
-        if isinstance(n, ast.Delete) and any(
-            isinstance(t, ast.Subscript) and dotted(t.value) == var for t in n.targets
-        ):
-            return True
-    return False
+    binds, changed = _edits(ctx)
+    return var in changed or any(n is not made for n in binds.get(var, ()))
 
 
 @check("common.listed_files_as_classes")

@@ -139,34 +139,47 @@ def _numbers_with(ctx: Ctx, var: str) -> bool:
     )
 
 
+def _indexed(ctx: Ctx) -> list[tuple[Event, list[ast.Subscript], dict[str, ast.expr]]]:
+    """Per event: its subscripts with a computed index (``names[i]``, not ``names[0]`` or a
+    slice), and the iterables of its comprehensions by target name (in ``[names[i] for i in
+    idxs]`` the index is an element of ``idxs``). Once a script: walked again for every list
+    asked about, a script of many listings took minutes."""
+    if "label.indexed" not in ctx.cache:
+        out = []
+        for ev in ctx.prog.events:
+            nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
+            comp_iters = {
+                t.id: g.iter
+                for g in nodes
+                if isinstance(g, ast.comprehension)
+                for t in ast.walk(g.target)
+                if isinstance(t, ast.Name)
+            }
+            subscripts = [
+                n
+                for n in nodes
+                if isinstance(n, ast.Subscript)
+                and not isinstance(n.slice, ast.Constant | ast.Slice)
+            ]
+            out.append((ev, subscripts, comp_iters))
+        ctx.cache["label.indexed"] = out
+    return ctx.cache["label.indexed"]
+
+
 def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0. The
     list is followed by value, not by name: ``names[i]`` inside ``run(a3)`` called with ``var``
     reads ``var`` as well."""
     made = ctx.prog.events[after].node if after < len(ctx.prog.events) else None
     value = made.value if isinstance(made, ast.Assign) and "." not in var else None
-    for ev in ctx.prog.events[after:]:
-        nodes = list(ast.walk(ev.node)) if not isinstance(ev.node, ast.For | ast.With) else []
-        # [names[i] for i in idxs]: the index is an element of idxs
-        comp_iters = {
-            t.id: g.iter
-            for n in nodes
-            if isinstance(n, ast.comprehension)
-            for g in [n]
-            for t in ast.walk(g.target)
-            if isinstance(t, ast.Name)
-        }
-        for n in nodes:
+    for ev, subscripts, comp_iters in _indexed(ctx)[after:]:
+        for n in subscripts:
             if not (
-                isinstance(n, ast.Subscript)
-                and not isinstance(n.slice, ast.Constant | ast.Slice)
-                and (
-                    dotted(n.value) == var
-                    or (
-                        value is not None
-                        and isinstance(n.value, ast.Name)
-                        and ctx.prog.origin(n.value, ev.idx, ev.scope).node is value
-                    )
+                dotted(n.value) == var
+                or (
+                    value is not None
+                    and isinstance(n.value, ast.Name)
+                    and ctx.prog.origin(n.value, ev.idx, ev.scope).node is value
                 )
             ):
                 continue
