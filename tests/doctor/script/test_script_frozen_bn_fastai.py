@@ -59,3 +59,19 @@ def test_like_for_like_comparisons_and_a_lone_frozen_backbone_stay_silent():
     # a backbone without BatchNorm layers
     vgg = PASTE.format(bn="", freeze=LOOP).replace("ResNet50", "VGG16")
     assert not _bn(vgg)
+
+
+def test_a_keras_script_without_a_fastai_learner_is_not_walked_for_batchnorm_handling(
+    monkeypatch,
+):
+    # _handles_bn walks the whole tree; most Keras scripts have no fastai learner to compare
+    from graftlab.doctor.script import _rules, bn_compare, parse
+
+    walked = []
+    monkeypatch.setattr(bn_compare, "_handles_bn", lambda tree: walked.append(tree) or False)
+    src = PASTE.format(bn="", freeze=LOOP).replace("learner = cnn_learner", "learner = other")
+    bn_compare.check_frozen_bn_vs_fastai(_rules.Ctx.build(parse.load_source(src)))
+    assert walked == []
+    ctx = _rules.Ctx.build(parse.load_source(PASTE.format(bn="", freeze=LOOP)))
+    bn_compare.check_frozen_bn_vs_fastai(ctx)
+    assert len(walked) == 1 and [f.code for f in ctx.findings] == ["GL133"]
