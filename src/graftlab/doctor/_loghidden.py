@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from graftlab.doctor._checks import REFS, declare, make
+from graftlab.doctor._logclasses import _class_dict
 from graftlab.doctor._logparse import ParsedLog
 from graftlab.doctor._logstray import is_stray_file
 from graftlab.doctor.findings import Finding
@@ -28,8 +29,6 @@ declare(
     "A printed class mapping numbers a hidden or system folder as a class",
 )
 
-_BRACED = re.compile(r"\{([^{}\n]{1,8000})\}")
-_PAIR = re.compile(r"\s*['\"]([^'\"]{1,80})['\"]\s*:\s*(\d+)\s*")
 _LISTED = re.compile(r"\bclass(?:es|_names)?\b[^\[\n]{0,40}\[([^\[\]\n]{1,8000})\]", re.I)
 _ITEM = re.compile(r"\s*['\"]([^'\"]{1,80})['\"]\s*")
 #: Folders no dataset means as a class: hidden ones, and what archives and NAS boxes leave.
@@ -46,11 +45,8 @@ def _hidden(name: str, mapping: bool) -> bool:
 def _names(line: str) -> tuple[list[str], bool]:
     """Class names of a printed ``{'name': index, ...}`` (indices 0..K-1) or ``classes: [...]``,
     and whether they came with their indices."""
-    for m in _BRACED.finditer(line):
-        pairs = [_PAIR.fullmatch(part) for part in m[1].rstrip(", ").split(",")]
-        indices = sorted(int(p[2]) for p in pairs) if all(pairs) else []
-        if len(pairs) >= 3 and indices == list(range(len(pairs))):
-            return [p[1] for p in pairs], True
+    if "{" in line and (mapped := _class_dict(line)):
+        return list(mapped), True
     if m := _LISTED.search(line):
         items = [_ITEM.fullmatch(part) for part in m[1].rstrip(", ").split(",")]
         if len(items) >= 3 and all(items):
