@@ -110,7 +110,9 @@ def _close(a: tuple[float, ...], b: tuple[float, ...], tol: float) -> bool:
     return len(a) == len(b) and all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
 
 
-def _known(v: tuple[float, ...], table: dict[str, tuple[float, ...]]) -> str | None:
+def known_stats(v: tuple[float, ...], table: dict[str, tuple[float, ...]]) -> str | None:
+    """The name of the data set in ``table`` (DATASET_MEANS, DATASET_STDS) whose statistics
+    ``v`` are, to the third decimal."""
     return next((name for name, ref in table.items() if _close(v, ref, 0.006)), None)
 
 
@@ -199,16 +201,16 @@ def malformed(mean: tuple, std: tuple) -> bool:
     if all(abs(v - 0.5) < 1e-6 for v in (*mean, *std)):
         return False
     return bool(
-        _known(std, DATASET_MEANS)
-        or _known(mean, DATASET_STDS)
+        known_stats(std, DATASET_MEANS)
+        or known_stats(mean, DATASET_STDS)
         or (len(mean) > 1 and _close(mean, std, 1e-6))
     )
 
 
 def _one(ctx: Ctx, line: int, mean: tuple, std: tuple, call: ast.Call | None) -> None:
     what = f"mean={list(mean)}, std={list(std)}"
-    std_is_mean = _known(std, DATASET_MEANS)
-    mean_is_std = _known(mean, DATASET_STDS)
+    std_is_mean = known_stats(std, DATASET_MEANS)
+    mean_is_std = known_stats(mean, DATASET_STDS)
     halves = all(abs(v - 0.5) < 1e-6 for v in (*mean, *std))
     if not halves and mean_is_std and not std_is_mean and not _close(mean, std, 1e-6):
         _add(

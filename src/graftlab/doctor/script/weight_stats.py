@@ -20,8 +20,9 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.knowledge import IMAGENET_MEAN, IMAGENET_STD, REFS, timm_half_stats
-from graftlab.doctor.script.norm_rules import normalize_calls
+from graftlab.doctor.script.common_rules import source_text
+from graftlab.doctor.script.knowledge import DATASET_MEANS, DATASET_STDS, REFS, timm_half_stats
+from graftlab.doctor.script.norm_rules import known_stats, normalize_calls
 from graftlab.doctor.script.torch_graph import torch_script
 
 declare(
@@ -39,15 +40,11 @@ _OWN_CONFIG = re.compile(
 )
 
 
-def _close(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return len(a) == len(b) and all(abs(x - y) <= 0.006 for x, y in zip(a, b, strict=True))
-
-
 @check("torch.timm_half_stats")
 def check_half_stats(ctx: Ctx) -> None:
     """GL141: a pretrained timm model of the mean = std = 0.5 families and a Normalize with
     the ImageNet statistics."""
-    if not ctx.torch or _OWN_CONFIG.search("\n".join(ctx.src.lines)):
+    if not ctx.torch or _OWN_CONFIG.search(source_text(ctx)):
         return
     ts = torch_script(ctx)
     half = [m for m in ts.models if m.kind == "timm" and m.pretrained and timm_half_stats(m.name)]
@@ -56,7 +53,7 @@ def check_half_stats(ctx: Ctx) -> None:
     imagenet = [
         line
         for line, mean, std, _, _ in normalize_calls(ctx)
-        if _close(mean, IMAGENET_MEAN) and _close(std, IMAGENET_STD)
+        if known_stats(mean, DATASET_MEANS) == known_stats(std, DATASET_STDS) == "ImageNet"
     ]
     if not imagenet:
         return
