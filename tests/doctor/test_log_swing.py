@@ -59,3 +59,15 @@ def test_a_validation_set_said_to_be_small_is_not_read_as_a_swing():
     text = "Found 40 images belonging to 2 classes.\n" + verbose2(SWING)
     text = text.replace("Epoch 1/5", "Train on 800 samples, validate on 40 samples\nEpoch 1/5")
     assert "GL454" not in [f.code for f in check_log(text)]
+
+
+def test_an_evaluation_at_chance_it_cites_is_not_also_a_label_pairing_finding():
+    # with K printed, GL441 read the same evaluation at chance after validating at 0.99 as
+    # predictions paired in another order: one symptom, two causes
+    found = "Found 6400 images belonging to 2 classes.\nFound 1600 images belonging to 2 classes.\n"
+    text = found + verbose2(SWING, tail="test loss: 0.8112\ntest accuracy: 0.5\n")
+    assert [f.code for f in check_log(text)] == ["GL454"]
+    # without the swing the same evaluation is still the pairing's
+    steady = [(lo, a, vl, 0.99) for lo, a, vl, _ in SWING]
+    text = found + verbose2(steady, tail="test loss: 0.8112\ntest accuracy: 0.5\n")
+    assert "GL441" in [f.code for f in check_log(text)]

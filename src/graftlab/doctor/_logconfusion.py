@@ -176,9 +176,11 @@ def _one_column(matrix: list[list[float]]) -> bool:
     return max(sum(col) for col in zip(*matrix, strict=True)) >= _ONE_COLUMN * total
 
 
-def evaluation_mismatch(log: ParsedLog) -> list[Finding]:
+def evaluation_mismatch(log: ParsedLog, swung: bool = False) -> list[Finding]:
     """GL441 from a permuted confusion matrix, else from an evaluation at chance after a
-    training run that validated far above it (or far below chance on its own)."""
+    training run that validated far above it (or far below chance on its own). ``swung``:
+    validation itself fell to chance in an epoch between epochs near 1 (GL454); an evaluation
+    at chance is then that finding's symptom (inference mode), not a sign of the pairing."""
     after = log.rows[-1].line if log.rows else 0  # what is printed after training
     scored = []  # a matrix that is no permutation still gives an accuracy: its diagonal
     for line, matrix in confusion_matrices(log.lines):
@@ -193,6 +195,8 @@ def evaluation_mismatch(log: ParsedLog) -> list[Finding]:
             acc = sum(matrix[i][i] for i in range(len(matrix))) / total
             text = f"confusion matrix: diagonal {acc:.4f} of the images"
             scored.append(Evaluation(line, text, acc, len(matrix)))
+    if swung:
+        return []
     best = _best_validation(log)
     for ev in sorted([*evaluations(log.lines), *scored], key=lambda e: e.line):
         if ev.line <= after:

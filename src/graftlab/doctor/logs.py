@@ -148,7 +148,8 @@ def check_log(
     broken |= {phase for phase, _ in explained}
     findings += _majority_share(log, explained, broken)
     findings += _inference_at_chance(log, explained, broken)
-    findings += validation_swings(log, broken)
+    swings = validation_swings(log, broken)
+    findings += swings
     findings += _evaluate_below_training(log, broken)
     findings += _frozen_validation(log, explained, broken)
     findings += unannounced_phase(log, fw, broken)
@@ -172,7 +173,7 @@ def check_log(
     findings += squashed_evaluation(log)
     findings += split_scales(log)
     findings += matmul_mismatch(log)
-    findings += evaluation_mismatch(log)
+    findings += evaluation_mismatch(log, swung=bool(swings))  # GL454 cites its evaluation
     findings += batches_never_right(log)
     findings += _loss_floor(log, fw, broken)
     if log.truncated:
