@@ -106,3 +106,22 @@ def test_a_script_of_many_listings_is_checked_in_linear_time():
     codes = [f.code for f in check_script(src, filename="post.py")]
     assert time.process_time() - start < 5.0
     assert "GL398" not in codes and codes.count("GL336") == 1
+
+
+def test_an_unsorted_listing_reported_as_out_of_order_is_one_finding():
+    # GL306 says the same list is unsorted; its fix (the loader's names) mends the files too
+    src = (
+        "import os\nimport numpy as np\nfrom tensorflow import keras\n"
+        "gen = keras.preprocessing.image.ImageDataGenerator().flow_from_directory('data/train')\n"
+        "model = keras.models.load_model('m.h5')\n"
+        "classes = {listing}\n"
+        "print(classes[np.argmax(model.predict(x))])\n"
+    )
+    unsorted = [f.code for f in _all(src.format(listing="os.listdir('data/train')"))]
+    assert "GL306" in unsorted and "GL336" not in unsorted
+    in_order = [f.code for f in _all(src.format(listing="sorted(os.listdir('data/train'))"))]
+    assert "GL306" not in in_order and "GL336" in in_order
+
+
+def _all(src: str) -> list:
+    return check_script(src, filename="post.py")
