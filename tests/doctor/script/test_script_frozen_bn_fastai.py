@@ -6,7 +6,7 @@ PASTE = """\
 data = ImageDataBunch.from_folder(path, valid="test", size=64).normalize(imagenet_stats)
 learner = cnn_learner(data, models.resnet50, metrics=[accuracy]{bn})
 learner.fit(3)
-
+from tensorflow import keras
 base = keras.applications.ResNet50(weights="imagenet", include_top=False)
 {freeze}
 x = keras.layers.GlobalAveragePooling2D()(base.output)
@@ -75,3 +75,17 @@ def test_a_keras_script_without_a_fastai_learner_is_not_walked_for_batchnorm_han
     ctx = _rules.Ctx.build(parse.load_source(PASTE.format(bn="", freeze=LOOP)))
     bn_compare.check_frozen_bn_vs_fastai(ctx)
     assert len(walked) == 1 and [f.code for f in ctx.findings] == ["GL133"]
+
+
+def test_standalone_keras_2_is_left_to_gl127_not_said_twice():
+    # under Keras 2 a frozen BatchNorm still uses batch statistics in fit() (GL127): GL133's
+    # inference-mode comparison is TF 2's and contradicted it on the same backbone
+    from graftlab.doctor.script import check_script
+
+    tf2 = PASTE.format(bn="", freeze=LOOP)
+    src = tf2.replace("from tensorflow import keras", "import keras")
+    codes = [f.code for f in check_script(src, filename="post.py") if f.category == "batchnorm"]
+    assert codes == ["GL127"]
+    src = tf2
+    codes = [f.code for f in check_script(src, filename="post.py") if f.category == "batchnorm"]
+    assert codes == ["GL133"]
