@@ -44,3 +44,11 @@ def test_splits_on_one_scale_or_metric_lines_are_silent():
     assert _scales(epochs + TABLE) == []
     # only one split printed
     assert _scales("train -0.07349 1.0521\n" + TABLE) == []
+
+
+def test_a_named_mean_keeps_its_minus_sign():
+    # "mean=-0.45": the separator before the number swallowed the sign, and a mean below 0
+    # with a deviation of 0.27 (no input scale) read as [0, 1] pixels
+    assert _scales("train mean=-0.45 std=0.27\nvalid mean=0.02 std=1.01\n" + TABLE) == []
+    (f,) = _scales("train mean=-0.05 std=1.02\nvalid mean=0.46 std=0.28\n" + TABLE)
+    assert "mean -0.05, std 1.02" in f.evidence and f.severity == "error"

@@ -28,8 +28,10 @@ declare(
 
 _SPLIT = re.compile(r"^\W*(train(?:ing)?|valid(?:ation)?|val|test(?:ing)?|eval(?:uation)?)\b", re.I)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])", re.I)
-_MEAN = re.compile(r"(?i)\bmean\b\W{0,4}(?:tensor\()?\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)")
-_STD = re.compile(r"(?i)\b(?:std|stdev|sd)\b\W{0,4}(?:tensor\()?\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)")
+#: ``mean=-0.07``, ``std: tensor(1.05)``: the separator is not a minus, which is the number's.
+_VALUE = r"[^\w-]{0,4}(?:tensor\()?\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)"
+_MEAN = re.compile(rf"(?i)\bmean\b{_VALUE}")
+_STD = re.compile(rf"(?i)\b(?:std|stdev|sd)\b{_VALUE}")
 _MAX_LINES = 200_000
 
 #: What each scale is called, the step that makes it, and its (mean, std) bounds.
