@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from graftlab.doctor._checks import REFS, declare, make
+from graftlab.doctor._labelfile import _LISTED
 from graftlab.doctor._logclasses import _class_dict
 from graftlab.doctor._logparse import ParsedLog
 from graftlab.doctor._logstray import is_stray_file
@@ -29,7 +30,6 @@ declare(
     "A printed class mapping numbers a hidden or system folder as a class",
 )
 
-_LISTED = re.compile(r"\bclass(?:es|_names)?\b[^\[\n]{0,40}\[([^\[\]\n]{1,8000})\]", re.I)
 _ITEM = re.compile(r"\s*['\"]([^'\"]{1,80})['\"]\s*")
 #: Folders no dataset means as a class: hidden ones, and what archives and NAS boxes leave.
 _SYSTEM = {"__macosx", "__pycache__", "@eadir"}
@@ -47,8 +47,8 @@ def _names(line: str) -> tuple[list[str], bool]:
     and whether they came with their indices."""
     if "{" in line and (mapped := _class_dict(line)):
         return list(mapped), True
-    if m := _LISTED.search(line):
-        items = [_ITEM.fullmatch(part) for part in m[1].rstrip(", ").split(",")]
+    if m := _LISTED.search(line):  # the class-names file check's pattern: one reading
+        items = [_ITEM.fullmatch(part) for part in m[1][1:-1].rstrip(", ").split(",")]
         if len(items) >= 3 and all(items):
             return [i[1] for i in items], False
     return [], False
