@@ -204,12 +204,18 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: false alarms 2.
 #: Rounds 18 and 19 merged (session 16): dev 0.965 (219/227), dev/reconstruction 0.961; test
 #: 0.575 (61/106), test/reconstruction 0.582; false alarms 2.
-FLOORS = {"dev": 0.96, "test": 0.57}
+#: Re-pinned when a twenty-first round (doc23) added 6 reconstruction log cases written blind to
+#: the rules, from GitHub issues, in formats the corpus had few of (YOLOv3 results.txt, YOLOv5
+#: results.csv, SlowFast json_stats, a test run per batch size, a BERT example's progress lines;
+#: 3 dev, 3 test): the rules found none of the 3 new dev causes and none of the 3 new test causes
+#: (dev 0.965 -> 0.952, 219/230; dev/reconstruction 0.961 -> 0.947; test 0.575 -> 0.560, 61/109;
+#: test/reconstruction 0.582 -> 0.564); false alarms 2, clean scripts as before.
+FLOORS = {"dev": 0.95, "test": 0.56}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.96,
+    "dev/reconstruction": 0.94,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.58,
+    "test/reconstruction": 0.56,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
