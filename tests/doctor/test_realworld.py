@@ -204,12 +204,24 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: false alarms 2.
 #: Rounds 18 and 19 merged (session 16): dev 0.965 (219/227), dev/reconstruction 0.961; test
 #: 0.575 (61/106), test/reconstruction 0.582; false alarms 2.
-FLOORS = {"dev": 0.96, "test": 0.57}
+#: Re-pinned when a twenty-first round (doc23) added 6 reconstruction log cases written blind to
+#: the rules, from GitHub issues, in formats the corpus had few of (YOLOv3 results.txt, YOLOv5
+#: results.csv, SlowFast json_stats, a test run per batch size, a BERT example's progress lines;
+#: 3 dev, 3 test): the rules found none of the 3 new dev causes and none of the 3 new test causes
+#: (dev 0.965 -> 0.952, 219/230; dev/reconstruction 0.961 -> 0.947; test 0.575 -> 0.560, 61/109;
+#: test/reconstruction 0.582 -> 0.564); false alarms 2, clean scripts as before.
+#: Raised after readers for a loss logged in parts (YOLO results.csv/results.txt, names split at
+#: '/') and GL480 (a validation part of the loss that turns up while the same part falls on
+#: training), with their own unit tests: all 3 dev misses found, dev 0.952 -> 0.965 (222/230),
+#: dev/reconstruction 0.947 -> 0.961; test (measured) 0.560 -> 0.569 (62/109), the one more
+#: being log-gh-yolov5-3851, a results.txt case opened as a format example before its split
+#: was noticed (not blind; without it test is 0.565 before and after); false alarms 2.
+FLOORS = {"dev": 0.96, "test": 0.56}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.58,
+    "test/reconstruction": 0.57,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

@@ -138,6 +138,7 @@ _BASES = {
     "acc1": "accuracy",
     "acc@1": "accuracy",
     "top_1_accuracy": "accuracy",
+    "accuracy_top1": "accuracy",
     "error_rate": "error_rate",
     "lr": "lr",
     "learning_rate": "lr",
@@ -148,9 +149,20 @@ _BASES = {
 }
 
 
+#: Namespaces written before a ``/``: a split (``train/loss``, ``val/cls_loss``: Lightning and
+#: TensorBoard tags, YOLOv5/YOLOv8 ``results.csv``), or YOLO's ``metrics/`` (its validation
+#: scores: ``metrics/precision``, ``metrics/accuracy_top1``).
+_NAMESPACES = {**{p: p for p in _PREFIXES}, "metrics": "val"}
+
+
 def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str]:
     """Map a metric name to ``(prefix, base)``; prefix is None for ``lr``, ``epoch``, ``phase``."""
     key = re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_:")
+    head, slash, rest = key.partition("/")
+    if slash and head in _NAMESPACES and rest:
+        key = f"{_NAMESPACES[head]}_{rest}"
+    elif slash and head in ("x", "lr") and rest.startswith(("lr", "pg")):
+        return None, "lr"  # YOLO's learning rate per parameter group: x/lr0, lr/pg0
     if key in ("epoch", "ep", "epochs"):
         return None, "epoch"
     if key in ("phase", "stage"):

@@ -10,7 +10,12 @@ step records and, per epoch, as one row with the validation that follows it.
 - mmcv (mmcls, mmpretrain 0.x): ``Epoch [3][50/100]\\tlr: 1.000e-03, eta: ..., loss: 0.6931``
   and ``Epoch(val) [3][20]\\taccuracy_top-1: 50.0000, accuracy_top-5: ...``;
 - mmengine (mmpretrain 1.x): ``Epoch(train) [3][ 50/100]  lr: 1.0000e-03  eta: ...  loss: 0.69``
-  and ``Epoch(val) [3][20/20]    accuracy/top1: 50.0000  ...``.
+  and ``Epoch(val) [3][20/20]    accuracy/top1: 50.0000  ...``;
+- the ``results.txt`` of ultralytics' YOLOv3 (2019-2020) and YOLOv5 (to v5.0): one line per
+  epoch without a header, ``  12/299  3.72G  0.0836  0.0479  0.0179  0.149  45  640  0.66 ...``:
+  epoch/last, GPU memory, the box (GIoU), objectness and classification training losses and
+  their total, targets, image size, precision, recall, mAP@0.5, F1 or mAP@0.5:0.95, then the
+  three validation losses (the layout both repositories' ``plot_results`` read).
 
 A step's values are the running averages where the tool prints them (the number in
 parentheses), as Keras prints its bars; accuracies are in percent and become fractions. Lines of
@@ -150,6 +155,51 @@ def _openmmlab(lines: list[str]) -> ParsedLog | None:
     return run.parsed("openmmlab")
 
 
+#: A results.txt line starts with ``epoch/last`` and the GPU memory (``3.72G``).
+_YOLO_EPOCH = re.compile(r"^\s*(\d+)/(\d+)\s+\d+(?:\.\d+)?[GM]?\s")
+#: The 13 numbers after them, by position: None for those no rule reads.
+_YOLO_COLUMNS = (
+    "train_box_loss",
+    "train_obj_loss",
+    "train_cls_loss",
+    "train_loss",
+    None,  # targets in the last batch
+    None,  # image size
+    "val_precision",
+    "val_recall",
+    "val_map_0.5",
+    None,  # F1 (YOLOv3) or mAP@0.5:0.95 (YOLOv5)
+    "val_box_loss",
+    "val_obj_loss",
+    "val_cls_loss",
+)
+
+
+def _ultralytics(lines: list[str]) -> ParsedLog | None:
+    """YOLOv3's and YOLOv5's headerless ``results.txt``: three or more epoch lines."""
+    rows = []
+    for i, line in enumerate(lines, 1):
+        if not _YOLO_EPOCH.match(line):
+            continue
+        cells = line.split()
+        if len(cells) != 2 + len(_YOLO_COLUMNS):
+            continue
+        try:
+            numbers = [float(c) for c in cells[2:]]
+        except ValueError:
+            continue
+        values = {col: v for col, v in zip(_YOLO_COLUMNS, numbers, strict=True) if col}
+        rows.append(EpochRow(0, int(cells[0].split("/")[0]), i, values))
+    if len(rows) < 3:
+        return None
+    phase = 1
+    for j, row in enumerate(rows):
+        if j and row.epoch <= rows[j - 1].epoch:
+            phase += 1  # the counter went back: a second run in the same file
+        row.phase = phase
+    return ParsedLog(rows=rows, style="ultralytics", framework="torch")
+
+
 def training_step(line: str) -> bool:
     """Whether the line is a training step of one of these loggers (not an evaluation's)."""
     return any(p.search(line) for p in (_IMAGENET_STEP, _TIMM_STEP, _MM_STEP))
@@ -157,4 +207,4 @@ def training_step(line: str) -> bool:
 
 def parse_tools(lines: list[str]) -> ParsedLog | None:
     """The per-epoch table and step records of a tool's own log, or None when it is none."""
-    return _meters(lines) or _openmmlab(lines)
+    return _meters(lines) or _openmmlab(lines) or _ultralytics(lines)

@@ -53,6 +53,7 @@ from graftlab.doctor._logmodes import (
 )
 from graftlab.doctor._lognames import imagenet_names
 from graftlab.doctor._logparse import EpochRow, ParsedLog, parse_log
+from graftlab.doctor._logparts import part_turn
 from graftlab.doctor._logphase import unannounced_phase
 from graftlab.doctor._logruns import (
     lightning_metrics,
@@ -155,7 +156,8 @@ def check_log(
     findings += unannounced_phase(log, fw, broken)
     findings += _val_better(log, broken)
     overfit = overfitting(log, fw, broken)
-    findings += overfit or memorised(log, fw, broken)  # the turn, else the end state
+    # the turn, else the end state, else a part of a loss logged in parts (one finding)
+    findings += overfit or memorised(log, fw, broken) or part_turn(log, fw, broken)
     findings += _unfreeze_drop(log, fw, broken)
     findings += stalled_until_cut(log, fw)
     findings += collapsed_to_chance(log, fw)
