@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from graftlab.doctor._logparse import _PART_LOSS, parse_log
-from graftlab.doctor._logrows import canonical
+from graftlab.doctor._logparse import parse_log
+from graftlab.doctor._logrows import PART_LOSS, canonical
 from graftlab.doctor._logtools import _ultralytics
 from graftlab.doctor.logs import check_log
 from graftlab.errors import DataError
@@ -166,10 +166,10 @@ def _not_a_log(text: str) -> None:
 def test_long_near_matches_are_read_in_linear_time():
     header = "epoch," + "a" * 200_000 + "_los," + "b" * 1000
     row = "12/299 3.72G " + "0.5 " * 50_000
-    assert _PART_LOSS.fullmatch(canonical("a" * 200_000 + "_los")[1]) is None
-    assert _PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!") is None
+    assert PART_LOSS.fullmatch(canonical("a" * 200_000 + "_los")[1]) is None
+    assert PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!") is None
     assert _ultralytics([row] * 3) is None  # too many columns for results.txt
-    assert _best_of_three(lambda: _PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!")) < 0.01
+    assert _best_of_three(lambda: PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!")) < 0.01
     assert _best_of_three(lambda: _ultralytics([row] * 3)) < 0.05
     for text in (header + "\n1,2,3\n", row + "\n", "loss_" + "9" * 200_000 + "x,epoch\n"):
-        assert _best_of_three(lambda t=text: _not_a_log(t)) < 0.1
+        assert _best_of_three(lambda t=text: _not_a_log(t)) < 0.5  # 0.07 s at load 4.6

@@ -31,6 +31,7 @@ from graftlab.doctor._logmatmul import matmul_messages
 from graftlab.doctor._logrows import (
     _BASES,
     _PREFIXES,
+    PART_LOSS,
     EpochRow,
     ParsedLog,
     StepRow,
@@ -392,16 +393,11 @@ def _is_header(cells: list[str]) -> bool:
         if not cell or re.fullmatch(_NUM + "%?", cell, re.I):
             return False
         base = canonical(cell)[1]
-        part = _PART_LOSS.fullmatch(base) is not None
+        part = PART_LOSS.fullmatch(base) is not None
         if base in ("epoch", "phase", "lr") or base in _BASES.values() or part:
             known += 1
             metric = metric or part or base in ("loss", "accuracy", "error_rate")
     return known >= 2 and metric
-
-
-#: A named part of a loss, as detectors and multi-task models log it: ``box_loss``, ``cls_loss``,
-#: ``loss_cls``.
-_PART_LOSS = re.compile(r"[a-z0-9]+_loss|loss_[a-z0-9]+")
 
 
 def _tensorboard_column(name: str | None) -> str:

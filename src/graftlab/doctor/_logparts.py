@@ -21,7 +21,7 @@ import statistics
 
 from graftlab.doctor import _checks as fixes
 from graftlab.doctor._checks import REFS, declare, make
-from graftlab.doctor._logrows import EpochRow, ParsedLog
+from graftlab.doctor._logrows import PART_LOSS, EpochRow, ParsedLog
 from graftlab.doctor._logutil import _cites, _finite, _fmt, _phase_label
 from graftlab.doctor.findings import Finding
 
@@ -33,8 +33,6 @@ declare(
     "Overfitting in one part of the loss: its validation value turns up while training falls",
 )
 
-#: A part of the loss, as a canonical column without its split: ``cls_loss``, ``loss_bbox``.
-_PART = re.compile(r"[a-z0-9]+_loss|loss_[a-z0-9]+")
 #: Epochs of the part's validation series, at least: a turn needs a run to turn in.
 MIN_EPOCHS = 8
 #: After the minimum: this many epochs, and this share of the series.
@@ -55,7 +53,9 @@ def _parts(rows: list[EpochRow]) -> list[str]:
     return sorted(
         c[len("val_") :]
         for c in cols
-        if c.startswith("val_") and _PART.fullmatch(c[len("val_") :]) and f"train_{c[4:]}" in cols
+        if c.startswith("val_")
+        and PART_LOSS.fullmatch(c[len("val_") :])
+        and f"train_{c[4:]}" in cols
     )
 
 

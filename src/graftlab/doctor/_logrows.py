@@ -149,6 +149,10 @@ _BASES = {
 }
 
 
+#: A named part of a loss, as detectors and multi-task models log it, without its split:
+#: ``box_loss``, ``cls_loss``, ``loss_bbox``.
+PART_LOSS = re.compile(r"[a-z0-9]+_loss|loss_[a-z0-9]+")
+
 #: Namespaces written before a ``/``: a split (``train/loss``, ``val/cls_loss``: Lightning and
 #: TensorBoard tags, YOLOv5/YOLOv8 ``results.csv``), or YOLO's ``metrics/`` (its validation
 #: scores: ``metrics/precision``, ``metrics/accuracy_top1``).
