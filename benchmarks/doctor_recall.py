@@ -14,7 +14,9 @@ category is reported at ``warning`` or ``error``, or names it as its likely caus
 counted apart as "via a likely cause"). Recall is given per split, per origin (``reconstruction``:
 the poster's own code or log; ``reproduction``: a log produced here by reproducing the thread)
 and per category, with the mean over categories and the worst one. False alarms: ``error``
-findings on a bug case whose category is none of the case's labels. Throughput: the corpus
+findings on a bug case whose category is none of the case's labels, except a category the
+case lists in ``also_true``: a second bug of the posted code that the answer did not name,
+checked against the source and explained in its ``why`` (printed apart). Throughput: the corpus
 folder walked as ``graftlab doctor tests/doctor/realworld`` would. Tune rules on the dev part
 only; the test part is measured, never read to design a rule.
 """
@@ -45,6 +47,7 @@ class CaseResult:
     clean: bool
     labels: list[str]
     reported: dict[str, str]  # category -> most certain severity reported
+    also_true: list[str]  # real bugs of the posted code the answer did not name (case.json)
     errors: list[tuple[str, str, str]]  # (code, category, title) of every error
     warnings: list[tuple[str, str, str]]
     seconds: float
@@ -93,6 +96,7 @@ def run_case(folder: Path, case: dict) -> CaseResult:
         clean=bool(case.get("clean")),
         labels=labels,
         reported=reported,
+        also_true=[a["category"] for a in case.get("also_true", [])],
         errors=[(f.code, f.category, f.title) for _, f in pairs if f.severity == "error"],
         warnings=[(f.code, f.category, f.title) for _, f in pairs if f.severity == "warning"],
         seconds=seconds,
@@ -120,7 +124,7 @@ def _recall(bugs: list[CaseResult]) -> dict:
 
 def summarise(results: list[CaseResult]) -> dict:
     """The numbers the benchmark prints and the regression test pins."""
-    out: dict = {"parts": {}, "origins": {}, "clean": {}, "false_alarms": []}
+    out: dict = {"parts": {}, "origins": {}, "clean": {}, "false_alarms": [], "also_true": []}
     for split in ("dev", "test"):
         bugs = [r for r in results if not r.clean and r.split == split]
         per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -143,11 +147,10 @@ def summarise(results: list[CaseResult]) -> dict:
         if r.clean:
             out["clean"][r.id] = {"errors": r.errors, "warnings": r.warnings, "split": r.split}
         else:
-            out["false_alarms"] += [
-                (r.id, r.split, code, cat, title)
-                for code, cat, title in r.errors
-                if cat not in r.labels
-            ]
+            outside = [(r.id, r.split, code, cat, title) for code, cat, title in r.errors]
+            outside = [e for e in outside if e[3] not in r.labels]
+            out["false_alarms"] += [e for e in outside if e[3] not in r.also_true]
+            out["also_true"] += [e for e in outside if e[3] in r.also_true]
     clean = out["clean"].values()
     out["clean_summary"] = {
         "scripts": len(clean),
@@ -231,6 +234,13 @@ def report(summary: dict, largest: dict, walk: dict, *, misses: str | None) -> s
     fa = summary["false_alarms"]
     lines.append(f"false alarms (errors outside a bug case's labels): {len(fa)}")
     for cid, split, code, cat, title in fa:
+        lines.append(f"  [{split}] {cid}: {code} {cat}: {title}")
+    also = summary["also_true"]
+    lines.append(
+        f"errors on a second bug of the posted code that the answer did not name "
+        f"(case.json also_true, checked against the source): {len(also)}"
+    )
+    for cid, split, code, cat, title in also:
         lines.append(f"  [{split}] {cid}: {code} {cat}: {title}")
     lines.append("")
     cost = summary["cost"]

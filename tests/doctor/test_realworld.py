@@ -242,8 +242,10 @@ ORIGIN_FLOORS = {
 #: an evaluation transform normalised like one training stream is that stream's partner: 3.
 #: The seventeenth round brought one, on its dev case log-gh-mmpretrain-507 (GL426 reading
 #: mmcv's non-strict load warning about the replaced head as labels that do not fit): 3; gone
-#: once a size mismatch listed under such a warning is no longer an error: 2.
-MAX_FALSE_ALARMS = 2
+#: once a size mismatch listed under such a warning is no longer an error: 2. Then 1: GL112
+#: on keras-gh-tfbook-pr3 names a real second bug of that notebook (prediction on raw 0..255
+#: pixels after training on x / 255, upstream as posted), now listed in its ``also_true``.
+MAX_FALSE_ALARMS = 1
 
 
 def _cases() -> list[tuple[Path, dict]]:
@@ -287,6 +289,9 @@ def test_case_json_is_well_formed(folder, case):
         assert case.get("clean") is True and case["categories"] == []
         return
     assert case["categories"] and case["answer"].strip() and case["symptom"].strip()
+    for also in case.get("also_true", []):  # a second real bug that the answer did not name
+        assert also["category"] in set(CATEGORIES) - set(case["categories"]), also
+        assert also["why"].strip() and also["file"] in case["files"], also
     for ev in case.get("evidence", []):
         assert ev["file"] in case["files"] and ev["category"] in case["categories"]
         n_lines = len((folder / ev["file"]).read_bytes().split(b"\n"))
