@@ -204,12 +204,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: false alarms 2.
 #: Rounds 18 and 19 merged (session 16): dev 0.965 (219/227), dev/reconstruction 0.961; test
 #: 0.575 (61/106), test/reconstruction 0.582; false alarms 2.
-FLOORS = {"dev": 0.96, "test": 0.57}
+#: Re-pinned when a twentieth round (doc22) added 6 reconstruction label-order cases written
+#: blind to the rules, from GitHub issues and pull requests (4 dev, 2 test): the rules found 1
+#: of the 4 new dev causes and 0 of the 2 new test causes (dev 0.965 -> 0.952, 220/231;
+#: dev/reconstruction 0.961 -> 0.947; test 0.575 -> 0.565, 61/108; test/reconstruction 0.582 ->
+#: 0.570).
+FLOORS = {"dev": 0.95, "test": 0.56}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.96,
+    "dev/reconstruction": 0.94,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.58,
+    "test/reconstruction": 0.57,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script
