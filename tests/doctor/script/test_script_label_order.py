@@ -948,10 +948,78 @@ def test_labels_by_index_range_over_sorted_folders_are_not_reported():
     assert _labels(RANGE_LABELS.format(listing="kinds = sorted(os.listdir(root))")) == []
 
 
+GLOB_INDEX_LOADED = """\
+import glob
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Folders(Dataset):
+    def __init__(self, root):
+        self.files = glob.glob(root + "/*/*.csv")
+        self.folders = glob.glob(root + "/*/")
+        self.index = {self.folders[i].split("/")[-2]: i for i in range(len(self.folders))}
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        path = self.files[i]
+        return load(path), self.index[path.split("/")[-2]]
+
+
+loader = DataLoader(Folders("data/test"), batch_size=64)
+model = Net(num_classes=6)
+model.load_state_dict(torch.load("released.pt"))
+model.eval()
+correct = 0
+for x, y in loader:
+    correct += (model(x).argmax(dim=1) == y).sum().item()
+"""
+
+
+def test_glob_numbered_labels_scored_with_weights_trained_elsewhere():
+    (f,) = _labels(GLOB_INDEX_LOADED)
+    assert f.code == "GL306" and f.severity == "warning"
+    assert "post.py:9:" in f.evidence and "post.py:10:" in f.evidence
+    assert "another run" in f.title and "inferred" in f.explanation
+    # the class folders sorted: the order every run and every machine gives
+    fixed = GLOB_INDEX_LOADED.replace('glob.glob(root + "/*/")', 'sorted(glob.glob(root + "/*/"))')
+    assert _labels(fixed) == []
+    # the same run trains the weights it scores: one listing, one order
+    trained = GLOB_INDEX_LOADED.replace(
+        "model.eval()", "train(model, loader)\nloss.backward()\nmodel.eval()"
+    )
+    assert _labels(trained) == []
+    # the mapping built but never used to label anything
+    unused = GLOB_INDEX_LOADED.replace(', self.index[path.split("/")[-2]]', ", 0")
+    assert _labels(unused) == []
+
+
+def test_dict_zip_range_numbering_is_read_like_enumerate():
+    src = GLOB_INDEX_LOADED.replace(
+        '{self.folders[i].split("/")[-2]: i for i in range(len(self.folders))}',
+        "dict(zip(self.folders, range(len(self.folders))))",
+    ).replace('self.index[path.split("/")[-2]]', 'self.index[path.rsplit("/", 1)[0] + "/"]')
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "post.py:10:" in f.evidence
+
+
+def test_range_numbering_per_split_dataset():
+    # the same unstable mapping built once per split, each from its own folder listing
+    src = GLOB_INDEX_LOADED.replace(
+        'loader = DataLoader(Folders("data/test"), batch_size=64)',
+        'train_loader = DataLoader(Folders("data/train"), batch_size=64, shuffle=True)\n'
+        'loader = DataLoader(Folders("data/test"), batch_size=64)',
+    ).replace('model.load_state_dict(torch.load("released.pt"))\n', "fit(model, train_loader)\n")
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "its own" in f.title
+
+
 def test_a_script_of_many_numbered_listings_is_checked_in_linear_time():
     # each listing walked the whole script for enumerate() and traced every later subscript
     # again: 1,500 listings each numbered by enumerate took this check 75 s, far past the 5 s
-    # budget of all the checks together
+    # budget of all the checks together; numbered by range(len(...)) now, which it reads too
     import time
 
     from graftlab.doctor.script._rules import Ctx
@@ -962,7 +1030,7 @@ def test_a_script_of_many_numbered_listings_is_checked_in_linear_time():
     for i in range(1500):
         lines += [
             f"L{i} = glob.glob(p{i})",
-            f"m{i} = {{c: k for k, c in enumerate(L{i})}}",
+            f"m{i} = {{L{i}[k]: k for k in range(len(L{i}))}}",
             f"print(m{i}[q])",
         ]
     lines += ["model.load_state_dict(torch.load('w.pt'))", "model(x).argmax()"]
@@ -970,3 +1038,4 @@ def test_a_script_of_many_numbered_listings_is_checked_in_linear_time():
     start = time.process_time()
     check_unstable_order(ctx)
     assert time.process_time() - start < 2.0
+    assert [f.code for f in ctx.findings] == ["GL306"]
