@@ -1016,6 +1016,90 @@ def test_range_numbering_per_split_dataset():
     assert f.code == "GL306" and "its own" in f.title
 
 
+FEATURE_LABEL_FILES = """\
+import os
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Features(Dataset):
+    def __init__(self, features_dir, labels_dir):
+        self.features_dir = features_dir
+        self.labels_dir = labels_dir
+        self.features_files = os.listdir(features_dir)
+        self.labels_files = os.listdir(labels_dir)
+
+    def __len__(self):
+        return len(self.features_files)
+
+    def __getitem__(self, idx):
+        x = np.load(os.path.join(self.features_dir, self.features_files[idx]))
+        y = np.load(os.path.join(self.labels_dir, self.labels_files[idx]))
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+
+loader = DataLoader(Features("feats", "labels"), batch_size=256, shuffle=True)
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+"""
+
+
+def test_two_listings_paired_by_position():
+    (f,) = _labels(FEATURE_LABEL_FILES)
+    assert f.code == "GL306" and f.severity == "warning"
+    assert "post.py:11:" in f.evidence and "post.py:12:" in f.evidence
+    assert "each in os.listdir/glob order" in f.title and "inferred" in f.explanation
+    both = FEATURE_LABEL_FILES.replace(
+        "= os.listdir(features_dir)", "= sorted(os.listdir(features_dir))"
+    )
+    both = both.replace("= os.listdir(labels_dir)", "= sorted(os.listdir(labels_dir))")
+    assert _labels(both) == []
+    # one sorted is not enough: the other folder's order is still the file system's
+    (one,) = _labels(
+        FEATURE_LABEL_FILES.replace("= os.listdir(labels_dir)", "= sorted(os.listdir(labels_dir))")
+    )
+    assert "one sorted" in one.title
+    # the label file named after the feature file: paired by name, not by position
+    by_name = FEATURE_LABEL_FILES.replace("self.labels_files[idx]", "self.features_files[idx]")
+    assert _labels(by_name) == []
+
+
+def test_zipped_globs_of_two_folders():
+    src = """\
+from glob import glob
+images = glob("data/images/*.png")
+masks = glob("data/masks/*.png")
+pairs = list(zip(images, masks))
+train(pairs)
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "post.py:2:" in f.evidence and "post.py:3:" in f.evidence
+    assert (
+        _labels(
+            src.replace('glob("data/images/*.png")', 'sorted(glob("data/images/*.png"))').replace(
+                'glob("data/masks/*.png")', 'sorted(glob("data/masks/*.png"))'
+            )
+        )
+        == []
+    )
+
+
+def test_labels_derived_from_the_same_listing_are_one_order():
+    src = """\
+import os
+files = os.listdir("data")
+labels = [f.split("_")[0] for f in files]
+for i in range(len(files)):
+    x, y = read(files[i]), labels[i]
+"""
+    assert _labels(src) == []
+    # one folder listed twice the same way
+    twice = src.replace('[f.split("_")[0] for f in files]', 'os.listdir("data")')
+    assert _labels(twice) == []
+
+
 def test_a_script_of_many_numbered_listings_is_checked_in_linear_time():
     # each listing walked the whole script for enumerate() and traced every later subscript
     # again: 1,500 listings each numbered by enumerate took this check 75 s, far past the 5 s

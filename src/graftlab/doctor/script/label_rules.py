@@ -192,6 +192,17 @@ def _subscripts_by_list(ctx: Ctx) -> tuple[dict, dict]:
     return ctx.cache["label.by_list"]
 
 
+def listing_indexed(ctx: Ctx) -> list[tuple[Event, str, ast.expr, int]]:
+    """``(event, index name, indexed list, line)`` of every ``xs[i]`` read with a plain name as
+    its index (``self.files[idx]``), from the per-event subscripts computed once a script."""
+    out = []
+    for ev, subscripts, _ in _indexed(ctx):
+        for n in subscripts:
+            if isinstance(n.slice, ast.Name) and isinstance(n.ctx, ast.Load):
+                out.append((ev, n.slice.id, n.value, n.lineno))
+    return out
+
+
 def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0. The
     list is followed by value, not by name: ``names[i]`` inside ``run(a3)`` called with ``var``
