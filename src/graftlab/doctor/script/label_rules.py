@@ -425,6 +425,8 @@ def _looked_up(ctx: Ctx, line: int) -> bool:
         and ev.node.lineno == line
         and len(ev.node.targets) == 1
         and dotted(ev.node.targets[0]) in ctx.cache["label.read_names"]
+        # the mapping's own statement, not another file's on the same line number
+        and any(numbered_list(m) is not None for m in ast.walk(ev.node.value))
         for ev in ctx.prog.events
     )
 
