@@ -208,11 +208,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: blind to the rules, from GitHub issues and pull requests (4 dev, 2 test): the rules found 1
 #: of the 4 new dev causes and 0 of the 2 new test causes (dev 0.965 -> 0.952, 220/231;
 #: dev/reconstruction 0.961 -> 0.947; test 0.575 -> 0.565, 61/108; test/reconstruction 0.582 ->
-#: 0.570).
-FLOORS = {"dev": 0.95, "test": 0.56}
+#: 0.570). Raised after rules for the general shapes of its three dev misses, each with its
+#: own unit tests (GL306: two folders listed apart and read item by item with one index; a
+#: class mapping numbered in listing order, in any spelling, scoring weights loaded from a
+#: file; GL324: a class list sorted where training numbers the classes and read as written
+#: where predictions are named): dev 0.952 -> 0.965 (223/231), dev/reconstruction 0.947 ->
+#: 0.961; test (measured, never read) 0.565 unchanged; false alarms 2.
+FLOORS = {"dev": 0.96, "test": 0.56}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.94,
+    "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.57,
     "test/reproduction": 0.495,
