@@ -221,3 +221,13 @@ def test_config_labels_sorted_in_training_and_as_written_for_drawn_boxes():
         "draw_boxes(image, boxes, labels, 0.5)",
     )
     assert _orders(named_sorted) == []
+
+
+def test_a_list_shown_beside_data_read_from_a_file_is_not_a_named_prediction():
+    # np.load reads data, not a model's weights; the builtin max is not a prediction
+    src = CONFIG_TWO_FILES.replace('infer = load_model("trained.h5")', 'infer = np.load("x.npy")')
+    assert _orders(src) == []
+    builtin = CONFIG_TWO_FILES.replace(
+        "boxes = get_boxes(infer, image)", "boxes = max(len(b) for b in image)"
+    )
+    assert _orders(builtin) == []

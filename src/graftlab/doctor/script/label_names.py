@@ -329,8 +329,11 @@ def check_legacy_folder_order(ctx: Ctx) -> None:
 
 #: Calls that only look at a list: a sorted copy passed there numbers nothing.
 _LOOKS = {"print", "len", "set", "str", "repr", "format", "join", "write", "info", "debug"}
-#: Calls that give a model its weights from a file.
-_MODEL_LOADS = {"load_model", "load_learner", "load", "from_pretrained", "load_weights"}
+#: Calls that give a model its weights from a file (``torch.load`` by its module: ``np.load``
+#: and ``json.load`` read data).
+_MODEL_LOADS = {"load_model", "load_learner", "from_pretrained", "torch.load"}
+#: Calls that make or read predictions; ``max`` only as ``torch.max``/``out.max``, not the
+#: builtin.
 _PREDICTING = {"predict", "predict_on_batch", "predict_classes", "argmax", "topk", "max"}
 
 
@@ -387,11 +390,13 @@ def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
             if not isinstance(m, ast.Call):
                 continue
             name = getattr(m.func, "attr", getattr(m.func, "id", ""))
-            if name in _PREDICTING:
+            if name in _PREDICTING and (name != "max" or isinstance(m.func, ast.Attribute)):
                 return True
             for a in m.args:
                 site = ctx.prog.origin_call(a, ref) if isinstance(a, ast.Name) else None
-                if site is not None and site.node is not m and last(site.name) in _MODEL_LOADS:
+                if site is None or site.node is m:
+                    continue
+                if last(site.name) in _MODEL_LOADS or site.name in _MODEL_LOADS:
                     return True
     return False
 
