@@ -204,6 +204,16 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: false alarms 2.
 #: Rounds 18 and 19 merged (session 16): dev 0.965 (219/227), dev/reconstruction 0.961; test
 #: 0.575 (61/106), test/reconstruction 0.582; false alarms 2.
+#: Re-pinned when a twentieth round (doc22) added 6 reconstruction label-order cases written
+#: blind to the rules, from GitHub issues and pull requests (4 dev, 2 test): the rules found 1
+#: of the 4 new dev causes and 0 of the 2 new test causes (dev 0.965 -> 0.952, 220/231;
+#: dev/reconstruction 0.961 -> 0.947; test 0.575 -> 0.565, 61/108; test/reconstruction 0.582 ->
+#: 0.570). Raised after rules for the general shapes of its three dev misses, each with its
+#: own unit tests (GL306: two folders listed apart and read item by item with one index; a
+#: class mapping numbered in listing order, in any spelling, scoring weights loaded from a
+#: file; GL324: a class list sorted where training numbers the classes and read as written
+#: where predictions are named): dev 0.952 -> 0.965 (223/231), dev/reconstruction 0.947 ->
+#: 0.961; test (measured, never read) 0.565 unchanged; false alarms 2.
 #: Re-pinned when a twenty-first round (doc23) added 6 reconstruction log cases written blind to
 #: the rules, from GitHub issues, in formats the corpus had few of (YOLOv3 results.txt, YOLOv5
 #: results.csv, SlowFast json_stats, a test run per batch size, a BERT example's progress lines;
@@ -216,12 +226,17 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: dev/reconstruction 0.947 -> 0.961; test (measured) 0.560 -> 0.569 (62/109), the one more
 #: being log-gh-yolov5-3851, a results.txt case opened as a format example before its split
 #: was noticed (not blind; without it test is 0.565 before and after); false alarms 2.
-FLOORS = {"dev": 0.96, "test": 0.56}
+#: Rounds 20 and 21 merged (session 17): dev 0.966 (226/234), dev/reconstruction 0.962; test
+#: 0.559 (62/111), test/reconstruction 0.563 (their five new test causes, one found and that
+#: one not blind); false alarms 1 (GL112 on keras-gh-tfbook-pr3 is a real second bug of the
+#: notebook, listed in its also_true). Test floors re-pinned to what the two rounds' blind
+#: test cases leave.
+FLOORS = {"dev": 0.96, "test": 0.55}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.57,
+    "test/reconstruction": 0.56,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

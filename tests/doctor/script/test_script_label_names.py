@@ -153,3 +153,81 @@ def test_names_taken_from_class_indices_are_correct_in_keras1_too():
         )
     )
     assert _legacy(src) == []
+
+
+SORTED_FOR_TRAINING = """\
+import numpy as np
+from keras.preprocessing.image import ImageDataGenerator
+CLASSES = ["person", "car", "bicycle"]
+gen = ImageDataGenerator(rescale=1 / 255).flow_from_directory(
+    "data/train", classes=sorted(CLASSES), target_size=(224, 224)
+)
+model.fit(gen, epochs=3)
+pred = model.predict(x)
+print(CLASSES[np.argmax(pred)])
+"""
+
+
+def test_class_list_sorted_for_training_read_as_written_for_names():
+    (f,) = _orders(SORTED_FOR_TRAINING)
+    assert f.code == "GL324" and f.severity == "warning"
+    assert "post.py:5:" in f.evidence and "post.py:9:" in f.evidence
+    # written in sorted order: sorting changes nothing
+    assert (
+        _orders(
+            SORTED_FOR_TRAINING.replace('"person", "car", "bicycle"', '"bicycle", "car", "person"')
+        )
+        == []
+    )
+    # the same sorted list names the predictions
+    one = (
+        SORTED_FOR_TRAINING.replace("classes=sorted(CLASSES)", "classes=NAMES")
+        .replace("CLASSES[np", "NAMES[np")
+        .replace('"bicycle"]\n', '"bicycle"]\nNAMES = sorted(CLASSES)\n')
+    )
+    assert _orders(one) == []
+    # a sorted copy only printed numbers nothing (the loader's own sorting is GL301's)
+    printed = SORTED_FOR_TRAINING.replace("classes=sorted(CLASSES), ", "").replace(
+        "model.fit(", "print(sorted(CLASSES))\nmodel.fit("
+    )
+    assert [f.code for f in _orders(printed)] == ["GL301"]
+
+
+CONFIG_TWO_FILES = """\
+import json
+config = json.load(open("config.json"))
+
+
+def load_instances(folder, labels):
+    instances = parse(folder, labels)
+    return instances, sorted(labels)
+
+
+train_ints, labels = load_instances("annots", config["model"]["labels"])
+model = build(nb_class=len(labels))
+model.fit(Generator(train_ints, labels))
+infer = load_model("trained.h5")
+boxes = get_boxes(infer, image)
+draw_boxes(image, boxes, config["model"]["labels"], 0.5)
+"""
+
+
+def test_config_labels_sorted_in_training_and_as_written_for_drawn_boxes():
+    (f,) = _orders(CONFIG_TWO_FILES)
+    assert f.code == "GL324" and "config['model']['labels']" in f.title
+    assert "post.py:7:" in f.evidence and "post.py:15:" in f.evidence
+    named_sorted = CONFIG_TWO_FILES.replace(
+        'draw_boxes(image, boxes, config["model"]["labels"], 0.5)',
+        "draw_boxes(image, boxes, labels, 0.5)",
+    )
+    assert _orders(named_sorted) == []
+
+
+def test_a_list_shown_beside_data_read_from_a_file_is_not_a_named_prediction():
+    # np.load reads data, not a model's weights; the builtin max is not a prediction
+    src = CONFIG_TWO_FILES.replace('infer = load_model("trained.h5")', 'infer = np.load("x.npy")')
+    assert _orders(src) == []
+    builtin = CONFIG_TWO_FILES.replace(
+        "boxes = get_boxes(infer, image)", "boxes = max(len(b) for b in image)"
+    )
+    assert _orders(builtin) == []

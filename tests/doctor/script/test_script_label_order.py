@@ -946,3 +946,180 @@ def test_labels_by_index_range_over_images_read_in_listdir_order():
 
 def test_labels_by_index_range_over_sorted_folders_are_not_reported():
     assert _labels(RANGE_LABELS.format(listing="kinds = sorted(os.listdir(root))")) == []
+
+
+GLOB_INDEX_LOADED = """\
+import glob
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Folders(Dataset):
+    def __init__(self, root):
+        self.files = glob.glob(root + "/*/*.csv")
+        self.folders = glob.glob(root + "/*/")
+        self.index = {self.folders[i].split("/")[-2]: i for i in range(len(self.folders))}
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        path = self.files[i]
+        return load(path), self.index[path.split("/")[-2]]
+
+
+loader = DataLoader(Folders("data/test"), batch_size=64)
+model = Net(num_classes=6)
+model.load_state_dict(torch.load("released.pt"))
+model.eval()
+correct = 0
+for x, y in loader:
+    correct += (model(x).argmax(dim=1) == y).sum().item()
+"""
+
+
+def test_glob_numbered_labels_scored_with_weights_trained_elsewhere():
+    (f,) = _labels(GLOB_INDEX_LOADED)
+    assert f.code == "GL306" and f.severity == "warning"
+    assert "post.py:9:" in f.evidence and "post.py:10:" in f.evidence
+    assert "another run" in f.title and "inferred" in f.explanation
+    # the class folders sorted: the order every run and every machine gives
+    fixed = GLOB_INDEX_LOADED.replace('glob.glob(root + "/*/")', 'sorted(glob.glob(root + "/*/"))')
+    assert _labels(fixed) == []
+    # the same run trains the weights it scores: one listing, one order
+    trained = GLOB_INDEX_LOADED.replace(
+        "model.eval()", "train(model, loader)\nloss.backward()\nmodel.eval()"
+    )
+    assert _labels(trained) == []
+    # the mapping built but never used to label anything
+    unused = GLOB_INDEX_LOADED.replace(', self.index[path.split("/")[-2]]', ", 0")
+    assert _labels(unused) == []
+
+
+def test_dict_zip_range_numbering_is_read_like_enumerate():
+    src = GLOB_INDEX_LOADED.replace(
+        '{self.folders[i].split("/")[-2]: i for i in range(len(self.folders))}',
+        "dict(zip(self.folders, range(len(self.folders))))",
+    ).replace('self.index[path.split("/")[-2]]', 'self.index[path.rsplit("/", 1)[0] + "/"]')
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "post.py:10:" in f.evidence
+
+
+def test_range_numbering_per_split_dataset():
+    # the same unstable mapping built once per split, each from its own folder listing
+    src = GLOB_INDEX_LOADED.replace(
+        'loader = DataLoader(Folders("data/test"), batch_size=64)',
+        'train_loader = DataLoader(Folders("data/train"), batch_size=64, shuffle=True)\n'
+        'loader = DataLoader(Folders("data/test"), batch_size=64)',
+    ).replace('model.load_state_dict(torch.load("released.pt"))\n', "fit(model, train_loader)\n")
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "its own" in f.title
+
+
+FEATURE_LABEL_FILES = """\
+import os
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Features(Dataset):
+    def __init__(self, features_dir, labels_dir):
+        self.features_dir = features_dir
+        self.labels_dir = labels_dir
+        self.features_files = os.listdir(features_dir)
+        self.labels_files = os.listdir(labels_dir)
+
+    def __len__(self):
+        return len(self.features_files)
+
+    def __getitem__(self, idx):
+        x = np.load(os.path.join(self.features_dir, self.features_files[idx]))
+        y = np.load(os.path.join(self.labels_dir, self.labels_files[idx]))
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+
+loader = DataLoader(Features("feats", "labels"), batch_size=256, shuffle=True)
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+"""
+
+
+def test_two_listings_paired_by_position():
+    (f,) = _labels(FEATURE_LABEL_FILES)
+    assert f.code == "GL306" and f.severity == "warning"
+    assert "post.py:11:" in f.evidence and "post.py:12:" in f.evidence
+    assert "each in os.listdir/glob order" in f.title and "inferred" in f.explanation
+    both = FEATURE_LABEL_FILES.replace(
+        "= os.listdir(features_dir)", "= sorted(os.listdir(features_dir))"
+    )
+    both = both.replace("= os.listdir(labels_dir)", "= sorted(os.listdir(labels_dir))")
+    assert _labels(both) == []
+    # one sorted is not enough: the other folder's order is still the file system's
+    (one,) = _labels(
+        FEATURE_LABEL_FILES.replace("= os.listdir(labels_dir)", "= sorted(os.listdir(labels_dir))")
+    )
+    assert "one sorted" in one.title
+    # the label file named after the feature file: paired by name, not by position
+    by_name = FEATURE_LABEL_FILES.replace("self.labels_files[idx]", "self.features_files[idx]")
+    assert _labels(by_name) == []
+
+
+def test_zipped_globs_of_two_folders():
+    src = """\
+from glob import glob
+images = glob("data/images/*.png")
+masks = glob("data/masks/*.png")
+pairs = list(zip(images, masks))
+train(pairs)
+"""
+    (f,) = _labels(src)
+    assert f.code == "GL306" and "post.py:2:" in f.evidence and "post.py:3:" in f.evidence
+    assert (
+        _labels(
+            src.replace('glob("data/images/*.png")', 'sorted(glob("data/images/*.png"))').replace(
+                'glob("data/masks/*.png")', 'sorted(glob("data/masks/*.png"))'
+            )
+        )
+        == []
+    )
+
+
+def test_labels_derived_from_the_same_listing_are_one_order():
+    src = """\
+import os
+files = os.listdir("data")
+labels = [f.split("_")[0] for f in files]
+for i in range(len(files)):
+    x, y = read(files[i]), labels[i]
+"""
+    assert _labels(src) == []
+    # one folder listed twice the same way
+    twice = src.replace('[f.split("_")[0] for f in files]', 'os.listdir("data")')
+    assert _labels(twice) == []
+
+
+def test_a_script_of_many_numbered_listings_is_checked_in_linear_time():
+    # each listing walked the whole script for enumerate() and traced every later subscript
+    # again: 1,500 listings each numbered by enumerate took this check 75 s, far past the 5 s
+    # budget of all the checks together; numbered by range(len(...)) now, which it reads too
+    import time
+
+    from graftlab.doctor.script._rules import Ctx
+    from graftlab.doctor.script.label_rules import check_unstable_order
+    from graftlab.doctor.script.parse import load_source
+
+    lines = ["import glob"]
+    for i in range(1500):
+        lines += [
+            f"L{i} = glob.glob(p{i})",
+            f"m{i} = {{L{i}[k]: k for k in range(len(L{i}))}}",
+            f"print(m{i}[q])",
+        ]
+    lines += ["model.load_state_dict(torch.load('w.pt'))", "model(x).argmax()"]
+    ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
+    start = time.process_time()
+    check_unstable_order(ctx)
+    assert time.process_time() - start < 2.0
+    assert [f.code for f in ctx.findings] == ["GL306"]

@@ -7,6 +7,9 @@ read back through a list in another order.
   every dog a cat and every cat a dog: a well-trained model reads as one that is always wrong.
 - ``{"normal": 0, "pneumonia": 1, "covid": 2}`` numbers the labels the model learns; a names
   list built as ``sorted(label_dict)`` or typed in another order names index 0 "covid".
+- A class list given sorted where training numbers the classes (``sorted(config["labels"])``
+  handed to the generators) and as written where the predictions are named: the two orders
+  differ unless the list was written sorted.
 - Keras 1 releases before June 2016 numbered ``flow_from_directory``'s folders in
   ``os.listdir`` order, not sorted (keras-team/keras#3052): a class list typed by hand in
   alphabetical order names the predictions of a Keras 1 script wrongly on those releases.
@@ -20,7 +23,7 @@ import re
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, once, source_text, written_names
-from graftlab.doctor.script.flow import Event, Ref
+from graftlab.doctor.script.flow import Event, Ref, last
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.label_rules import indexed_by_prediction, numbering_loaders
@@ -322,3 +325,135 @@ def check_legacy_folder_order(ctx: Ctx) -> None:
             [REFS["keras_idfd"], "https://github.com/keras-team/keras/pull/3052"],
         )
         return
+
+
+#: Calls that only look at a list: a sorted copy passed there numbers nothing.
+_LOOKS = {"print", "len", "set", "str", "repr", "format", "join", "write", "info", "debug"}
+#: Calls that give a model its weights from a file (``torch.load`` by its module: ``np.load``
+#: and ``json.load`` read data).
+_MODEL_LOADS = {"load_model", "load_learner", "from_pretrained", "torch.load"}
+#: Calls that make or read predictions; ``max`` only as ``torch.max``/``out.max``, not the
+#: builtin.
+_PREDICTING = {"predict", "predict_on_batch", "predict_classes", "argmax", "topk", "max"}
+
+
+def _same_list(ctx: Ctx, node: ast.expr, at: Event | Ref) -> str | None:
+    """A key naming the list ``node`` holds: the literal it was made from, or the expression
+    read (``config['model']['labels']``) where nothing in the script makes it."""
+    r = ctx.prog.origin(node, at.idx, at.scope)
+    n = r.node
+    if isinstance(n, ast.List | ast.Tuple):
+        value = ctx.prog.const(n, r.idx, r.scope)
+        if isinstance(value, list | tuple) and list(value) == sorted(value, key=str):
+            return None  # written in sorted order: sorting it changes nothing
+        return f"literal@{id(n)}"
+    if isinstance(n, ast.Name | ast.Attribute | ast.Subscript):
+        return ast.unparse(n)
+    return None
+
+
+def _sorted_numberings(ctx: Ctx) -> dict[str, int]:
+    """``{list key: line}`` of ``sorted(xs)`` (no key) whose value is kept: assigned, returned
+    or handed to a call other than a print, not only looked at."""
+    out: dict[str, int] = {}
+    for ev in ctx.prog.events:
+        n = ev.node
+        if isinstance(n, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            continue
+        looked = {
+            id(a)
+            for c in ast.walk(n)
+            if isinstance(c, ast.Call)
+            and getattr(c.func, "id", getattr(c.func, "attr", "")) in _LOOKS
+            for a in c.args
+        }
+        for c in ast.walk(n):
+            if (
+                isinstance(c, ast.Call)
+                and getattr(c.func, "id", "") == "sorted"
+                and len(c.args) == 1
+                and not c.keywords
+                and id(c) not in looked
+                and isinstance(n, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign)
+            ):
+                key = _same_list(ctx, c.args[0], ev)
+                if key is not None:
+                    out.setdefault(key, c.lineno)
+    return out
+
+
+def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
+    """``node`` is computed from a model's predictions: a predicting call, or a call handed a
+    model whose weights were loaded from a file."""
+    for ref in ctx.prog.deps(node, ev, limit=40):
+        for m in ast.walk(ref.node):
+            if not isinstance(m, ast.Call):
+                continue
+            name = getattr(m.func, "attr", getattr(m.func, "id", ""))
+            if name in _PREDICTING and (name != "max" or isinstance(m.func, ast.Attribute)):
+                return True
+            for a in m.args:
+                site = ctx.prog.origin_call(a, ref) if isinstance(a, ast.Name) else None
+                if site is None or site.node is m:
+                    continue
+                if last(site.name) in _MODEL_LOADS or site.name in _MODEL_LOADS:
+                    return True
+    return False
+
+
+def _naming_uses(ctx: Ctx, keys: dict[str, int]):
+    """``(key, line)`` where a list is read as written to name predictions: indexed by a
+    predicted index, or handed with predictions to a call (``draw_boxes(img, boxes, labels)``)."""
+    for ev in ctx.prog.events:
+        n = ev.node
+        if isinstance(n, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            continue
+        for m in ast.walk(n):
+            if isinstance(m, ast.Subscript) and isinstance(m.ctx, ast.Load):
+                key = _same_list(ctx, m.value, ev)
+                computed = not isinstance(m.slice, ast.Constant | ast.Slice)
+                if key in keys and computed and _predicted(ctx, m.slice, ev):
+                    yield key, m.lineno
+            elif isinstance(m, ast.Call) and len(m.args) >= 2:
+                name = getattr(m.func, "id", getattr(m.func, "attr", ""))
+                if name in _LOOKS or name == "sorted":
+                    continue
+                for i, a in enumerate(m.args):
+                    key = _same_list(ctx, a, ev)
+                    others = m.args[:i] + m.args[i + 1 :]
+                    if key in keys and any(_predicted(ctx, o, ev) for o in others):
+                        yield key, m.lineno
+
+
+@check("common.sorted_for_training_as_written_for_names")
+def check_sorted_then_as_written(ctx: Ctx) -> None:
+    """GL324: a class list sorted where the training numbers the classes and read as written
+    where the predictions are named."""
+    if "sorted(" not in source_text(ctx):
+        return
+    keys = _sorted_numberings(ctx)
+    if not keys:
+        return
+    for key, line in _naming_uses(ctx, keys):
+        origin_line = keys[key]
+        if line == origin_line or not once(ctx, "label.sorted_as_written", key):
+            continue
+        literal = key.startswith("literal@")
+        shown = "the class list" if literal else key
+        ctx.add(
+            "GL324",
+            "label-order-mismatch",
+            "warning",
+            f"{shown} is sorted where the classes are numbered but read as written where the "
+            "predictions are named",
+            [origin_line, line],
+            f"sorted({shown}) (line {origin_line}) gives the order the classes are numbered in "
+            f"for training, so the model's output i means the i-th name in sorted order; line "
+            f"{line} names the predicted classes with {shown} in the order it is written. "
+            "Unless the list is written in sorted order, every index whose name moved is "
+            f"reported as another class (inferred: the sorted copy is taken to be the numbering "
+            "the model was trained with).",
+            f"Use one order in both places: labels = sorted({shown}) once, and name the "
+            "predictions with that list (or save it with the model and read it back).",
+            [REFS["keras_idfd"]],
+        )

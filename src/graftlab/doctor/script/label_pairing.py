@@ -1,4 +1,5 @@
-"""Predictions paired with names kept in another order or under other keys than the loader's.
+"""Predictions paired with names kept in another order or under other keys than the loader's,
+and inputs paired with their labels by position in two directory listings.
 
 Folder loaders (``ImageFolder``, ``flow_from_directory``, ``image_dataset_from_directory``)
 read the files of each class folder in *sorted* order; ``os.listdir``/``glob``/``iterdir``
@@ -7,6 +8,9 @@ os.listdir(test_dir), "label": preds})`` pairs row i of the listing with the pre
 another file whenever the two orders differ. And the loader's class index is a position in
 its sorted folder names, not a folder name: ``cat_to_name[str(index)]`` looks up a table keyed
 by folder names ("1" ... "102") with a position, which names the wrong class for most indices.
+Two folders listed apart (features and labels, images and masks) and read item by item with one
+index pair file i of one listing with file i of the other: unless both are sorted, nothing makes
+the two orders agree.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ import ast
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, SCORES, once
-from graftlab.doctor.script.flow import ElementOf, Event, canon, last
+from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, SCORES, once, source_text
+from graftlab.doctor.script.flow import ElementOf, Event, Ref, canon, last
 from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.label_rules import IMAGENET_TABLES, unstable_source
+from graftlab.doctor.script.label_rules import IMAGENET_TABLES, listing_indexed, unstable_source
 
 declare(
     "GL316",
@@ -307,3 +311,85 @@ def check_subset_parent_labels(ctx: Ctx) -> None:
                 [REFS["torch_loader"]],
             )
             return
+
+
+_SORTS = {"sorted", "natsorted"}
+_WRAPPERS = {"list", "tuple", "array", "asarray"}
+
+
+def _listing_call(ctx: Ctx, node: ast.expr, at: Event | Ref, depth: int = 0):
+    """``(listing call, sorted)`` when ``node``'s items come from one directory listing
+    (``os.listdir``, ``glob``, ``iterdir``, ``scandir``), through comprehensions and copies, with
+    ``sorted`` on the way or not; else None. Lists derived item by item from one listing
+    (``[f.split('_')[0] for f in files]``) trace to the same call: one order."""
+    if depth > 6:
+        return None
+    r = ctx.prog.origin(node, at.idx, at.scope)
+    n = r.node
+    if isinstance(n, ast.ListComp | ast.GeneratorExp):
+        return _listing_call(ctx, n.generators[0].iter, r, depth + 1)
+    if not isinstance(n, ast.Call):
+        return None
+    q = canon(ctx.prog.qualname(n.func, r.idx, r.scope) or "")
+    name = last(q) if q else getattr(n.func, "attr", "")
+    if name in _SORTS or name in _WRAPPERS:
+        inner = _listing_call(ctx, n.args[0], r, depth + 1) if n.args else None
+        return (inner[0], True) if inner and name in _SORTS else inner
+    src = unstable_source(ctx, n, r)
+    return (n, False) if src is not None and src[0] == "listdir" else None
+
+
+@check("common.listings_paired_by_position")
+def check_listings_paired(ctx: Ctx) -> None:
+    """GL306: two directory listings read item by item with one index (``a[idx]``, ``b[idx]``
+    in one ``__getitem__``) or zipped, at least one of them not sorted."""
+    if not any(w in source_text(ctx) for w in ("listdir", "glob", "iterdir", "scandir")):
+        return
+    groups: dict[tuple, dict[int, tuple]] = {}
+    for ev, name, holder, index_line in listing_indexed(ctx):
+        found = _listing_call(ctx, holder, ev)
+        if found is not None:
+            groups.setdefault((ev.scope, name), {})[id(found[0])] = (*found, holder, index_line)
+    for ev in ctx.prog.events:
+        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
+            if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "zip" and len(n.args) >= 2:
+                key = (ev.scope, id(n))
+                for a in n.args:
+                    found = _listing_call(ctx, a, ev)
+                    if found is not None:
+                        groups.setdefault(key, {})[id(found[0])] = (*found, a, n.lineno)
+    for listings in groups.values():
+        if len(listings) < 2 or all(v[1] for v in listings.values()):
+            continue  # one listing, or every one sorted: the same order
+        (call_a, sorted_a, a, line), (call_b, sorted_b, b, _) = list(listings.values())[:2]
+        if ast.dump(call_a) == ast.dump(call_b):
+            continue  # one folder listed twice the same way: the same order
+        cited = {ctx.src.evidence(call_a.lineno), ctx.src.evidence(call_b.lineno)}
+        if any(f.code == "GL306" and any(c in f.evidence for c in cited) for f in ctx.findings):
+            continue  # the listing is already reported as unstable: one cause, one finding
+        if not once(ctx, "label.listings_paired", call_a.lineno, call_b.lineno):
+            continue
+        names = f"{ast.unparse(a)} and {ast.unparse(b)}"
+        how = (
+            "each in os.listdir/glob order"
+            if not (sorted_a or sorted_b)
+            else "one sorted, the other in os.listdir/glob order"
+        )
+        ctx.add(
+            "GL306",
+            "label-order-mismatch",
+            "warning",
+            f"{names} pair files by position, {how}",
+            sorted({call_a.lineno, call_b.lineno, line}),
+            f"{names} list two folders separately (lines {call_a.lineno} and "
+            f"{call_b.lineno}) and item i of one is read with item i of the other (line "
+            f"{line}). os.listdir, glob, iterdir and scandir return entries in file-system "
+            "order, which is neither sorted nor the same for two folders: file i of one "
+            "listing is not the file i of the other, and each input is trained or scored with "
+            "another one's label (inferred: the two folders hold one file per sample under "
+            "matching names, as pairing by position assumes).",
+            "Sort both listings (features = sorted(os.listdir(features_dir)); labels = "
+            "sorted(os.listdir(labels_dir))), or list one folder and derive the other file's "
+            "path from each name: os.path.join(labels_dir, name).",
+            [REFS["tv_tutorial"]],
+        )

@@ -125,18 +125,22 @@ _LOADS = {"load_model", "load_state_dict", "load_weights", "load_learner"}
 
 def _loaded_model(ctx: Ctx) -> bool:
     """The script predicts with weights trained elsewhere (``load_model``, ``load_state_dict``)."""
-    return any(c.name in _LOADS for c in ctx.prog.calls)
+    if "label.loaded" not in ctx.cache:
+        ctx.cache["label.loaded"] = any(c.name in _LOADS for c in ctx.prog.calls)
+    return ctx.cache["label.loaded"]
 
 
 def _numbers_with(ctx: Ctx, var: str) -> bool:
-    """``enumerate(var)`` somewhere: the script numbers its own labels with this listing."""
-    return any(
-        isinstance(n, ast.Call)
-        and getattr(n.func, "id", "") == "enumerate"
-        and n.args
-        and dotted(n.args[0]) == var
-        for n in ast.walk(ctx.src.tree)
-    )
+    """``enumerate(var)`` somewhere: the script numbers its own labels with this listing.
+    The enumerated names are collected in one walk a script: a walk per listing was quadratic
+    (800 listings took 13 s)."""
+    if "label.enumerated" not in ctx.cache:
+        ctx.cache["label.enumerated"] = {
+            dotted(n.args[0])
+            for n in ast.walk(ctx.src.tree)
+            if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "enumerate" and n.args
+        }
+    return var in ctx.cache["label.enumerated"]
 
 
 def _indexed(ctx: Ctx) -> list[tuple[Event, list[ast.Subscript], dict[str, ast.expr]]]:
@@ -166,63 +170,119 @@ def _indexed(ctx: Ctx) -> list[tuple[Event, list[ast.Subscript], dict[str, ast.e
     return ctx.cache["label.indexed"]
 
 
+def _subscripts_by_list(ctx: Ctx) -> tuple[dict, dict]:
+    """The computed-index subscripts of the script in execution order, once a script, by the
+    name of the list they read and by the expression that made that list (a Name's origin):
+    ``({name: [(position, event, subscript, comprehension iterables)]}, {id(origin): [...]})``.
+    Each list asked about looks up its own: a scan of every later subscript per list was
+    quadratic (1,500 listings took 23 s)."""
+    if "label.by_list" not in ctx.cache:
+        by_name: dict[str, list] = {}
+        by_origin: dict[int, list] = {}
+        for pos, (ev, subscripts, comp_iters) in enumerate(_indexed(ctx)):
+            for n in subscripts:
+                item = (pos, ev, n, comp_iters)
+                name = dotted(n.value)
+                if name:
+                    by_name.setdefault(name, []).append(item)
+                if isinstance(n.value, ast.Name):
+                    made = ctx.prog.origin(n.value, ev.idx, ev.scope).node
+                    by_origin.setdefault(id(made), []).append(item)
+        ctx.cache["label.by_list"] = (by_name, by_origin)
+    return ctx.cache["label.by_list"]
+
+
+def listing_indexed(ctx: Ctx) -> list[tuple[Event, str, ast.expr, int]]:
+    """``(event, index name, indexed list, line)`` of every ``xs[i]`` read with a plain name as
+    its index (``self.files[idx]``), from the per-event subscripts computed once a script."""
+    out = []
+    for ev, subscripts, _ in _indexed(ctx):
+        for n in subscripts:
+            if isinstance(n.slice, ast.Name) and isinstance(n.ctx, ast.Load):
+                out.append((ev, n.slice.id, n.value, n.lineno))
+    return out
+
+
 def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False) -> int:
     """First line where ``var[i]`` is read with ``i`` computed from a prediction, or 0. The
     list is followed by value, not by name: ``names[i]`` inside ``run(a3)`` called with ``var``
     reads ``var`` as well."""
     made = ctx.prog.events[after].node if after < len(ctx.prog.events) else None
     value = made.value if isinstance(made, ast.Assign) and "." not in var else None
-    for ev, subscripts, comp_iters in _indexed(ctx)[after:]:
-        for n in subscripts:
-            if not (
-                dotted(n.value) == var
-                or (
-                    value is not None
-                    and isinstance(n.value, ast.Name)
-                    and ctx.prog.origin(n.value, ev.idx, ev.scope).node is value
-                )
-            ):
+    by_name, by_origin = _subscripts_by_list(ctx)
+    found = {(item[0], id(item[2])): item for item in by_name.get(var, ())}
+    if value is not None:
+        found.update(((item[0], id(item[2])), item) for item in by_origin.get(id(value), ()))
+    for pos, ev, n, comp_iters in sorted(found.values(), key=lambda item: item[0]):
+        if pos < after:
+            continue
+        if "." not in var:
+            b = ctx.prog.lookup(dotted(n.value), ev.idx, ev.scope)
+            if b is None:
                 continue
-            if "." not in var:
-                b = ctx.prog.lookup(dotted(n.value), ev.idx, ev.scope)
-                if b is None:
-                    continue
-                at = Ref(b.value, b.vidx, b.vscope)
-                if unstable and unstable_source(ctx, b.value, at) is None:
-                    continue  # rebound to a sorted list before this use
-            index = n.slice
-            if isinstance(index, ast.Name) and index.id in comp_iters:
-                index = comp_iters[index.id]
-            for ref in ctx.prog.deps(index, ev, limit=25):
-                for m in ast.walk(ref.node):
-                    if isinstance(m, ast.Call):
-                        f = m.func
-                        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-                        if name in _PREDICTORS:
-                            return n.lineno
+            at = Ref(b.value, b.vidx, b.vscope)
+            if unstable and unstable_source(ctx, b.value, at) is None:
+                continue  # rebound to a sorted list before this use
+        index = n.slice
+        if isinstance(index, ast.Name) and index.id in comp_iters:
+            index = comp_iters[index.id]
+        for ref in ctx.prog.deps(index, ev, limit=25):
+            for m in ast.walk(ref.node):
+                if isinstance(m, ast.Call):
+                    f = m.func
+                    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                    if name in _PREDICTORS:
+                        return n.lineno
     return 0
 
 
-def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str]]:
-    """(line, order kind, role, listing) of label mappings built from an unstable order:
-    ``{c: i for i, c in enumerate(os.listdir(d))}``, ``classes.index(name)``."""
+def _called(n: ast.AST, name: str) -> bool:
+    return isinstance(n, ast.Call) and getattr(n.func, "id", "") == name and bool(n.args)
+
+
+def numbered_list(n: ast.AST) -> ast.expr | None:
+    """The list a class → index mapping numbers by position, in any of its spellings:
+    ``{c: i for i, c in enumerate(L)}``, ``{L[i]: i for i in range(len(L))}``,
+    ``dict(zip(L, range(len(L))))``; else None."""
+    if isinstance(n, ast.DictComp):
+        gen = n.generators[0]
+        if _called(gen.iter, "enumerate") or _called(gen.iter, "zip"):
+            return gen.iter.args[0]
+        counted = gen.iter.args[0] if _called(gen.iter, "range") else None
+        if not (_called(counted, "len") and isinstance(gen.target, ast.Name)):
+            return None
+        listed = ast.dump(counted.args[0])
+        for m in ast.walk(n.key):
+            if (
+                isinstance(m, ast.Subscript)
+                and isinstance(m.slice, ast.Name)
+                and m.slice.id == gen.target.id
+                and ast.dump(m.value) == listed
+            ):
+                return counted.args[0]
+        return None
+    if _called(n, "dict") and _called(n.args[0], "zip") and len(n.args[0].args) == 2:
+        first, second = n.args[0].args
+        return first if _called(second, "range") else None
+    return None
+
+
+def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str, int]]:
+    """(line, order kind, role, listing, listing's line) of label mappings built from an
+    unstable order:
+    ``{c: i for i, c in enumerate(os.listdir(d))}``, ``{names[i]: i for i in
+    range(len(names))}`` with ``names = glob(...)``."""
     out = []
     for ev in ctx.prog.events:
         for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
-            if isinstance(n, ast.DictComp):
-                it = n.generators[0].iter
-                is_enum = (
-                    isinstance(it, ast.Call)
-                    and getattr(it.func, "id", "") in ("enumerate", "zip")
-                    and it.args
-                )
-                if not is_enum:
-                    continue
-                src = unstable_source(ctx, it.args[0], ev)
-                if src is None or src[0] == "key":
-                    continue  # a keyed sort is the same order for every split
-                role = _role_near(ctx, ev, it.args[0])
-                out.append((n.lineno, src[0], role, ast.unparse(it.args[0])))
+            listed = numbered_list(n)
+            if listed is None:
+                continue
+            src = unstable_source(ctx, listed, ev)
+            if src is None or src[0] == "key":
+                continue  # a keyed sort is the same order for every split
+            role = _role_near(ctx, ev, listed)
+            out.append((n.lineno, src[0], role, ast.unparse(listed), src[1]))
     return out
 
 
@@ -313,7 +373,7 @@ def check_unstable_order(ctx: Ctx) -> None:
             "index 2 in training and index 5 in evaluation; evaluation then counts correct "
             "predictions as wrong.",
         )
-    elif maps and any(kind == "set" for _, kind, _, _ in maps) and once(ctx, "label.maps"):
+    elif maps and any(m[1] == "set" for m in maps) and once(ctx, "label.maps"):
         line = next(m[0] for m in maps if m[1] == "set")
         _maps(
             ctx,
@@ -324,6 +384,63 @@ def check_unstable_order(ctx: Ctx) -> None:
             "from one run to the next: a model saved in one run and evaluated or used for "
             "prediction in another reads its outputs with the wrong class names.",
         )
+    elif _scores_loaded_weights(ctx) and (
+        listed := next((m for m in maps if m[1] == "listdir" and _looked_up(ctx, m[0])), None)
+    ):
+        listed = [listed]
+        if once(ctx, "label.maps"):
+            _maps(
+                ctx,
+                sorted({listed[0][4], listed[0][0]}),
+                "listdir",
+                "Class indices numbered in directory-listing order score weights trained in "
+                "another run",
+                f"The labels are numbered by the position of each class in {listed[0][3]}, "
+                "and the predictions come from weights loaded from a file that this script "
+                "does not train. Those weights learned the class order of the run that "
+                "trained them; a listing's order depends on the file system and the machine, "
+                "so where it differs every label names another class and the evaluation "
+                "scores correct predictions as wrong (inferred: the training run's order "
+                "is not in the script)",
+            )
+
+
+def _looked_up(ctx: Ctx, line: int) -> bool:
+    """The mapping assigned on ``line`` is read to label data (``mapping[name]``,
+    ``mapping.get(name)``), not only built or printed."""
+    if "label.read_names" not in ctx.cache:  # one walk a script, whatever the mappings
+        read = set()
+        for n in ast.walk(ctx.src.tree):
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+                read.add(dotted(n.value))
+            elif (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "get"
+            ):
+                read.add(dotted(n.func.value))
+        ctx.cache["label.read_names"] = read - {None}
+    return any(
+        isinstance(ev.node, ast.Assign)
+        and ev.node.lineno == line
+        and len(ev.node.targets) == 1
+        and dotted(ev.node.targets[0]) in ctx.cache["label.read_names"]
+        # the mapping's own statement, not another file's on the same line number
+        and any(numbered_list(m) is not None for m in ast.walk(ev.node.value))
+        for ev in ctx.prog.events
+    )
+
+
+_TRAINING_CALLS = {"fit", "fit_generator", "train_on_batch", "fit_one_cycle", "fine_tune"}
+
+
+def _scores_loaded_weights(ctx: Ctx) -> bool:
+    """Predictions of a model whose weights are loaded from a file, in a script that does not
+    train it: the class order the weights learned is another run's."""
+    prog = ctx.prog
+    trains = prog.method_calls("backward") or any(c.name in _TRAINING_CALLS for c in prog.calls)
+    predicts = any(c.name in _PREDICTORS for c in prog.calls)
+    return _loaded_model(ctx) and predicts and not trains
 
 
 def _slice_labels(ctx: Ctx) -> dict[str, list[tuple[int, object]]]:
@@ -403,11 +520,9 @@ def _per_instance(ctx: Ctx) -> None:
     runs: dict[int, list[Event]] = {}
     for ev in ctx.prog.events:
         for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
-            if isinstance(n, ast.DictComp):
-                it = n.generators[0].iter
-                enum = isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate"
-                if enum and it.args and _from_own_data(ctx, it.args[0], ev):
-                    runs.setdefault(id(n), []).append(ev)
+            listed = numbered_list(n)
+            if listed is not None and _from_own_data(ctx, listed, ev):
+                runs.setdefault(id(n), []).append(ev)
     for evs in runs.values():
         if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
             continue
