@@ -116,3 +116,45 @@ for x, y in loader:
     loss.backward()
 """
     assert len(_ds(src)) == 1
+
+
+SMP = """\
+import torch
+import torch.nn as nn
+import segmentation_models_pytorch as smp
+model = smp.Unet(encoder_name="resnet34", encoder_weights="imagenet", classes=3,
+                 activation={act})
+criterion = {loss}
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+for images, masks in train_loader:
+    loss = criterion(model(images), masks)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def test_a_softmax_passed_as_a_segmentation_models_activation_is_a_warning():
+    (f,) = _ds(SMP.format(act='"softmax2d"', loss="nn.CrossEntropyLoss()"))
+    assert f.code == "GL491" and f.severity == "warning"
+    assert "post.py:5:" in f.evidence and "post.py:6:" in f.evidence
+    assert _ds(SMP.format(act="None", loss="nn.CrossEntropyLoss()")) == []
+    assert _ds(SMP.format(act='"softmax2d"', loss="nn.MSELoss()")) == []
+
+
+def test_an_output_activation_keyword_reaches_a_pasted_class_only_if_it_reads_it():
+    src = LIBRARY.format(extra=", pred_activation=nn.Softmax(dim=1)")
+    (f,) = _ds(src)  # the default and the value passed are one cause
+    assert f.code in ("GL490", "GL491") and "post.py:26:" in f.evidence
+    ignored = src.replace(
+        "self.tail = self._tail(64, num_classes, pred_activation)",
+        "self.tail = self._tail(64, num_classes, None)",
+    )
+    assert _ds(ignored) == []
+    hidden = """\
+import torch.nn as nn
+from mylib import ConvStack
+body = ConvStack(channels=64, activation=nn.Softmax(dim=1))
+criterion = nn.CrossEntropyLoss()
+"""
+    assert _ds(hidden) == []  # not an output activation by its name

@@ -1,12 +1,13 @@
-"""A softmax given as a default argument of a network's constructor, trained with cross-entropy.
+"""A softmax given as a network's output activation by an argument, trained with cross-entropy.
 
 Libraries and home-made "model zoos" build the classifier from arguments:
 ``BaseNetwork(..., pred_activation=nn.Softmax(dim=1), criter_spec=nn.CrossEntropyLoss())``,
-``build_model(arch, out_activation=nn.Softmax(dim=1))``. The softmax then ends the network
-whenever the caller leaves the argument out, which is how such classes are meant to be used, and
-the cross-entropy loss (a default of the same signature, or built by the script) applies
-log_softmax again: softmax twice. The layer the argument becomes is not traced through the
-class's helpers, so the finding is a warning that names the link it infers.
+``build_model(arch, out_activation=nn.Softmax(dim=1))``, ``smp.Unet(..., activation="softmax2d")``.
+The softmax then ends the network, whether the argument is a default the caller leaves in place
+(GL490) or a value the caller passes (GL491), and the cross-entropy loss (a default of the same
+signature, a keyword of the same call, or built by the script) applies log_softmax again:
+softmax twice. The layer the argument becomes is not traced through the builder's helpers, so
+both are warnings that name the link they infer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from graftlab.doctor.script.common_rules import once
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
 
+_SMP = "https://smp.readthedocs.io/en/latest/models.html"
+
 declare(
     "GL490",
     "double-softmax",
@@ -29,10 +32,22 @@ declare(
     (REFS["torch_ce"],),
 )
 
+declare(
+    "GL491",
+    "double-softmax",
+    "warning",
+    "script",
+    "A softmax passed as a network's output activation, trained with CrossEntropyLoss",
+    (REFS["torch_ce"], _SMP),
+)
+
 _SOFTMAX_FUNCS = {"softmax"}  # F.softmax / torch.softmax passed as a callable
 #: Argument names of an output activation (a hidden-layer ``activation`` is another matter).
 _OUTPUT_WORDS = ("pred", "out", "final", "last", "head", "classif", "top", "prob")
 _CE_NAMES = {"CrossEntropyLoss", "cross_entropy"}
+#: segmentation_models_pytorch builders, whose ``activation`` is the output activation.
+_SMP_MODELS = {"Unet", "UnetPlusPlus", "FPN", "PSPNet", "DeepLabV3", "DeepLabV3Plus", "Linknet",
+               "PAN", "MAnet", "UPerNet", "Segformer"}  # fmt: skip
 
 
 def _dotted(node: ast.expr) -> str:
@@ -102,6 +117,86 @@ def _overrides(call: ast.Call, param: str, index: int) -> bool:
     if any(k.arg in (param, None) for k in call.keywords):
         return True
     return any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > index
+
+
+def _softmax_value(node: ast.expr) -> bool:
+    """A softmax module or function, or its name as a string (``"softmax"``, ``"softmax2d"``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.lower() in ("softmax", "softmax2d")
+    return _is_softmax(node)
+
+
+def _builder(prog, callee: str) -> ast.FunctionDef | None:
+    """The function a call of ``callee`` runs, when the paste defines it: the class's own
+    ``__init__`` or the nearest base's, or the function itself."""
+    seen = set()
+    while callee in prog.classes and callee not in seen:
+        seen.add(callee)
+        cls = prog.classes[callee]
+        init = next(
+            (f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+        )
+        if init is not None:
+            return init
+        bases = [_dotted(b).split(".")[-1] for b in cls.bases]
+        callee = next((b for b in bases if b in prog.classes), "")
+    return prog.functions.get(callee)
+
+
+def _accepts(fn: ast.FunctionDef, param: str) -> bool:
+    names = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    if param in names:
+        return _used(fn, param)
+    return fn.args.kwarg is not None  # ``**kwargs`` passed on: not shown, taken to be used
+
+
+def _passed_softmax(ctx: Ctx, ce_built) -> None:
+    """GL491: ``Net(..., out_activation=nn.Softmax(dim=1))`` or ``smp.Unet(...,
+    activation="softmax2d")`` with cross-entropy as the loss."""
+    prog = ctx.prog
+    for c in prog.calls:
+        for k in c.node.keywords:
+            if k.arg is None or not _softmax_value(k.value):
+                continue
+            smp = k.arg == "activation" and (
+                c.qual.startswith("segmentation_models_pytorch") or c.name in _SMP_MODELS
+            )
+            if not smp and not any(w in k.arg.lower() for w in _OUTPUT_WORDS):
+                continue
+            built_by = None if smp else _builder(prog, c.name)
+            if built_by is not None and not _accepts(built_by, k.arg):
+                continue  # the paste's builder never reads the argument
+            ce = next((kk.value for kk in c.node.keywords if kk.arg and _is_ce(kk.value)), None)
+            if ce is None and built_by is not None:
+                ce = next((d for _, d in _defaults(built_by) if _is_ce(d)), None)
+            if ce is None and ce_built is None:
+                continue
+            if not once(ctx, "torch.softmax_default", k.value.lineno):
+                return
+            loss_line = ce.lineno if ce is not None else ce_built.node.lineno
+            ctx.add(
+                "GL491",
+                "double-softmax",
+                "warning",
+                f"{c.name}() is built with {k.arg}= a softmax, and the loss is cross-entropy: "
+                "softmax is applied twice",
+                [k.value.lineno, loss_line],
+                f"{c.name}(..., {k.arg}=...) ends the network in a softmax"
+                + (
+                    " (segmentation_models_pytorch applies `activation` to the model's output)"
+                    if smp
+                    else ""
+                )
+                + f", and the loss (line {loss_line}) is cross-entropy, which applies log_softmax "
+                "to its input itself. Fed probabilities, it computes softmax of a softmax, nearly "
+                "uniform: the loss stalls near log(K), gradients shrink and training is slow or "
+                "stuck. (Inferred: the argument is taken to become the output layer, as its name "
+                "says; the code that builds it is not traced.)",
+                f"Pass {k.arg}=None so the model returns logits, and apply softmax only for "
+                "predictions and metrics.",
+                [REFS["torch_ce"], *([_SMP] if smp else [])],
+            )
+            return
 
 
 @check("torch.softmax_default")
@@ -192,3 +287,4 @@ def check_softmax_default(ctx: Ctx) -> None:
             [REFS["torch_ce"]],
         )
         return
+    _passed_softmax(ctx, ce_built)
