@@ -158,3 +158,20 @@ body = ConvStack(channels=64, activation=nn.Softmax(dim=1))
 criterion = nn.CrossEntropyLoss()
 """
     assert _ds(hidden) == []  # not an output activation by its name
+
+
+def test_a_softmax_reaching_the_keyword_through_a_name_or_a_config_entry():
+    src = """\
+import torch.nn as nn
+from zoo import build_classifier
+cfg = {"backbone": "resnet18", "head_activation": %s}
+model = build_classifier(cfg["backbone"], num_classes=4, head_activation=cfg["head_activation"])
+criterion = nn.CrossEntropyLoss()
+"""
+    (f,) = _ds(src % '"softmax"')
+    assert f.code == "GL491" and "post.py:3:" in f.evidence and "post.py:4:" in f.evidence
+    assert _ds(src % "None") == []
+    named = src.replace('cfg["head_activation"])', "act)").replace(
+        "cfg = {", "act = nn.Softmax(dim=1)\ncfg = {"
+    )
+    assert [f.code for f in _ds(named % "None")] == ["GL491"]

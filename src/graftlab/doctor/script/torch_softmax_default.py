@@ -156,7 +156,12 @@ def _passed_softmax(ctx: Ctx, ce_built) -> None:
     prog = ctx.prog
     for c in prog.calls:
         for k in c.node.keywords:
-            if k.arg is None or not _softmax_value(k.value):
+            if k.arg is None:
+                continue
+            # a name or a config entry bound to the softmax (``act = nn.Softmax(dim=1)``,
+            # ``cfg["out_act"]`` with ``cfg = {"out_act": "softmax"}``)
+            value = prog.origin(k.value, c.ev.idx, c.ev.scope).node
+            if not _softmax_value(value):
                 continue
             smp = k.arg == "activation" and (
                 c.qual.startswith("segmentation_models_pytorch") or c.name in _SMP_MODELS
@@ -180,7 +185,7 @@ def _passed_softmax(ctx: Ctx, ce_built) -> None:
                 "warning",
                 f"{c.name}() is built with {k.arg}= a softmax, and the loss is cross-entropy: "
                 "softmax is applied twice",
-                [k.value.lineno, loss_line],
+                [getattr(value, "lineno", 0), k.value.lineno, loss_line],
                 f"{c.name}(..., {k.arg}=...) ends the network in a softmax"
                 + (
                     " (segmentation_models_pytorch applies `activation` to the model's output)"
