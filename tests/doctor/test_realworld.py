@@ -208,11 +208,15 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: written blind to the rules, on double softmax, BatchNorm and preprocessing (2 dev, 2 test): the
 #: rules found 1 of the 2 new dev causes and 1 of the 2 new test causes (dev 0.965 -> 0.961,
 #: 220/229; dev/reconstruction 0.961 -> 0.956, its floor 0.96 -> 0.95; test 0.575 -> 0.574,
-#: 62/108; test/reconstruction 0.582 -> 0.580).
+#: 62/108; test/reconstruction 0.582 -> 0.580). Raised after GL490/GL491 (a softmax given as a
+#: network's output activation by a constructor default or a keyword, under cross-entropy), each
+#: with its own unit tests, found the round's dev miss: dev 0.961 -> 0.965 (221/229),
+#: dev/reconstruction 0.956 -> 0.961, its floor 0.95 -> 0.96; test (measured, never read) 0.574
+#: unchanged; false alarms 2.
 FLOORS = {"dev": 0.96, "test": 0.57}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
-    "dev/reconstruction": 0.95,
+    "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
     "test/reconstruction": 0.58,
     "test/reproduction": 0.495,
