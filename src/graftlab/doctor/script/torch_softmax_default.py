@@ -188,7 +188,8 @@ def _passed_softmax(ctx: Ctx, ce_built) -> None:
                 [getattr(value, "lineno", 0), k.value.lineno, loss_line],
                 f"{c.name}(..., {k.arg}=...) ends the network in a softmax"
                 + (
-                    " (segmentation_models_pytorch applies `activation` to the model's output)"
+                    " (segmentation_models_pytorch 0.1 and later apply `activation` in "
+                    "forward(); releases of 2019 applied it in predict() only)"
                     if smp
                     else ""
                 )
