@@ -213,7 +213,12 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: with its own unit tests, found the round's dev miss: dev 0.961 -> 0.965 (221/229),
 #: dev/reconstruction 0.956 -> 0.961, its floor 0.95 -> 0.96; test (measured, never read) 0.574
 #: unchanged; false alarms 2.
-FLOORS = {"dev": 0.96, "test": 0.57}
+#: Two more test reconstructions of the same round, added after GL490/GL491 and measured blind
+#: (a Lightning LogisticRegression with softmax in forward() and F.cross_entropy,
+#: lightning-bolts#654; an ACGAN whose auxiliary head ends in nn.Softmax under F.cross_entropy,
+#: pytorch-lightning-gans#9): 2 of 2 causes found (test 0.574 -> 0.582, 64/110, its floor 0.57 ->
+#: 0.58; test/reconstruction 0.580 -> 0.588); dev unchanged, 0.965.
+FLOORS = {"dev": 0.96, "test": 0.58}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
