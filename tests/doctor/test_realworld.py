@@ -208,12 +208,12 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: written blind to the rules, on double softmax, BatchNorm and preprocessing (2 dev, 2 test): the
 #: rules found 1 of the 2 new dev causes and 1 of the 2 new test causes (dev 0.965 -> 0.961,
 #: 220/229; dev/reconstruction 0.961 -> 0.956, its floor 0.96 -> 0.95; test 0.575 -> 0.574,
-#: 62/108; test/reconstruction 0.582 -> 0.580). Raised after GL490/GL491 (a softmax given as a
+#: 62/108; test/reconstruction 0.582 -> 0.580). Raised after GL142/GL143 (a softmax given as a
 #: network's output activation by a constructor default or a keyword, under cross-entropy), each
 #: with its own unit tests, found the round's dev miss: dev 0.961 -> 0.965 (221/229),
 #: dev/reconstruction 0.956 -> 0.961, its floor 0.95 -> 0.96; test (measured, never read) 0.574
 #: unchanged; false alarms 2.
-#: Two more test reconstructions of the same round, added after GL490/GL491 and measured blind
+#: Two more test reconstructions of the same round, added after GL142/GL143 and measured blind
 #: (a Lightning LogisticRegression with softmax in forward() and F.cross_entropy,
 #: lightning-bolts#654; an ACGAN whose auxiliary head ends in nn.Softmax under F.cross_entropy,
 #: pytorch-lightning-gans#9): 2 of 2 causes found (test 0.574 -> 0.582, 64/110, its floor 0.57 ->
