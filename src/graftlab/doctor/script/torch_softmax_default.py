@@ -18,6 +18,7 @@ from graftlab.doctor._checks import declare
 from graftlab.doctor.script import torch_model, torch_wiring  # noqa: F401  (their GL201 first)
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.flow import dotted
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.knowledge import REFS
 
@@ -51,13 +52,7 @@ _SMP_MODELS = {"Unet", "UnetPlusPlus", "FPN", "PSPNet", "DeepLabV3", "DeepLabV3P
 
 
 def _dotted(node: ast.expr) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
+    return dotted(node) or ""
 
 
 def _is_softmax(node: ast.expr) -> bool:
