@@ -231,7 +231,23 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: one not blind); false alarms 1 (GL112 on keras-gh-tfbook-pr3 is a real second bug of the
 #: notebook, listed in its also_true). Test floors re-pinned to what the two rounds' blind
 #: test cases leave.
-FLOORS = {"dev": 0.96, "test": 0.55}
+#: Re-pinned when a twenty-second round (doc24) added 4 reconstructions of GitHub issue threads
+#: written blind to the rules, on double softmax, BatchNorm and preprocessing (2 dev, 2 test): the
+#: rules found 1 of the 2 new dev causes and 1 of the 2 new test causes (dev 0.965 -> 0.961,
+#: 220/229; dev/reconstruction 0.961 -> 0.956, its floor 0.96 -> 0.95; test 0.575 -> 0.574,
+#: 62/108; test/reconstruction 0.582 -> 0.580). Raised after GL142/GL143 (a softmax given as a
+#: network's output activation by a constructor default or a keyword, under cross-entropy), each
+#: with its own unit tests, found the round's dev miss: dev 0.961 -> 0.965 (221/229),
+#: dev/reconstruction 0.956 -> 0.961, its floor 0.95 -> 0.96; test (measured, never read) 0.574
+#: unchanged; false alarms 2.
+#: Two more test reconstructions of the same round, added after GL142/GL143 and measured blind
+#: (a Lightning LogisticRegression with softmax in forward() and F.cross_entropy,
+#: lightning-bolts#654; an ACGAN whose auxiliary head ends in nn.Softmax under F.cross_entropy,
+#: pytorch-lightning-gans#9): 2 of 2 causes found (test 0.574 -> 0.582, 64/110, its floor 0.57 ->
+#: 0.58; test/reconstruction 0.580 -> 0.588); dev unchanged, 0.965.
+#: Rounds 20, 21 and 22 merged (session 17): dev 0.966 (228/236), dev/reconstruction 0.962;
+#: test 0.565 (65/115), test/reconstruction 0.570.
+FLOORS = {"dev": 0.96, "test": 0.56}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
