@@ -17,6 +17,7 @@ from graftlab.train import (
     FineTuneStep,
     Interpolation,
     Scores,
+    Selection,
     mix_weights,
     resume_training,
     run_training,
@@ -141,7 +142,9 @@ def test_finetune_that_ends_worse_exports_the_probe_and_says_why(data, tmp_path,
     assert (val["probs"].argmax(1) == val["labels"]).mean() == s["probe"]["val"]["accuracy"]
 
 
-def test_a_finetune_that_changes_nothing_exports_the_halfway_weights(data, tmp_path, monkeypatch):
+def test_a_finetune_of_its_last_step_that_changes_nothing_exports_the_halfway_weights(
+    data, tmp_path, monkeypatch
+):
     seen = {}
 
     def small_fit(self):
@@ -153,7 +156,7 @@ def test_a_finetune_that_changes_nothing_exports_the_halfway_weights(data, tmp_p
         return self
 
     monkeypatch.setattr(Trainer, "fit", small_fit)
-    result = run_training(data, _config(), run_dir=tmp_path / "run", **QUIET)
+    result = run_training(data, _config(ema=None), run_dir=tmp_path / "run", **QUIET)
     s = result.summary
     assert s["selected"] == "interpolated" and "halfway" in s["reason"]
     assert s["interpolated"]["test"] is not None and s["interpolated"]["alpha"] == 0.5
@@ -195,7 +198,8 @@ def test_mix_weights_is_linear_and_keeps_integer_counters():
     assert torch.equal(mixed["w"], torch.full((3,), 0.5)) and int(mixed["n"]) == 7
 
 
-def test_interpolated_candidate_wins_ties_and_loses_to_a_clearly_better_end():
+def _select_three(ft_right: int, mid_right: int, **config) -> Selection:
+    """select_model on 60 validation images of 3 classes, the probe right on 45."""
     task = Task("multiclass", 3)
     y = np.arange(60) % 3
 
@@ -210,16 +214,26 @@ def test_interpolated_candidate_wins_ties_and_loses_to_a_clearly_better_end():
         history_ = ({"val_accuracy": 0.6, "train_accuracy": 0.7, "train_loss": 1.0},)
 
     probe = Scores(logits(45), 0.5, {"accuracy": 0.75})
+    ft = FineTuneStep(FakeTrainer, Scores(logits(ft_right), 0.4, {}), None, {}, 0.0, y_val=y)
+    mid = Interpolation(0.5, {}, Scores(logits(mid_right), 0.4, {}), 0.0)
+    return select_model(task, Strategy, _config(**config), probe, ft, mid)
 
-    def select(ft_right, mid_right):
-        ft = FineTuneStep(FakeTrainer, Scores(logits(ft_right), 0.4, {}), None, {}, 0.0, y_val=y)
-        mid = Interpolation(0.5, {}, Scores(logits(mid_right), 0.4, {}), 0.0)
-        return select_model(task, Strategy, _config(), probe, ft, mid)
 
-    assert select(47, 46).selected == "interpolated"  # ties: the halfway weights
-    assert select(60, 46).selected == "finetune"  # the end beats both beyond noise
-    assert select(60, 30).selected == "finetune"
-    worse = select(20, 20)  # both worse than the probe: the probe, with the two-way reason
+def test_last_step_weights_lose_ties_to_the_interpolated_candidate():
+    assert _select_three(47, 46, ema=None).selected == "interpolated"  # ties: halfway weights
+    assert _select_three(60, 46, ema=None).selected == "finetune"  # beats both beyond noise
+    assert _select_three(60, 30, ema=None).selected == "finetune"
+    worse = _select_three(20, 20, ema=None)  # both worse than the probe: the probe
+    assert worse.selected == "probe" and "worse on validation" in worse.reason
+
+
+def test_the_averaged_fine_tuned_model_wins_ties_and_loses_when_worse_beyond_noise():
+    tie = _select_three(47, 46)  # the default: the fine-tuned weights are the steps' average
+    assert tie.selected == "finetune" and "a tie goes to the fine-tuned average" in tie.reason
+    assert _select_three(44, 46).selected == "finetune"  # a few images: noise
+    below_mid = _select_three(30, 46)  # worse than the halfway weights beyond noise
+    assert below_mid.selected == "interpolated" and "worse than them" in below_mid.reason
+    worse = _select_three(20, 20)
     assert worse.selected == "probe" and "worse on validation" in worse.reason
 
 
