@@ -1066,6 +1066,29 @@ def test_two_listings_paired_by_position():
     assert _labels(by_name) == []
 
 
+def test_two_listings_sorted_in_place_are_one_order():
+    sorted_in_place = FEATURE_LABEL_FILES.replace(
+        "        self.labels_files = os.listdir(labels_dir)\n",
+        "        self.labels_files = os.listdir(labels_dir)\n"
+        "        self.features_files.sort()\n"
+        "        self.labels_files.sort()\n",
+    )
+    assert _labels(sorted_in_place) == []
+    # sorted under a local name, then kept on the dataset
+    local = FEATURE_LABEL_FILES.replace(
+        "        self.features_files = os.listdir(features_dir)\n"
+        "        self.labels_files = os.listdir(labels_dir)\n",
+        "        feats, labs = os.listdir(features_dir), os.listdir(labels_dir)\n"
+        "        feats.sort()\n"
+        "        labs.sort()\n"
+        "        self.features_files, self.labels_files = feats, labs\n",
+    )
+    assert _labels(local) == []
+    # only one of the two sorted in place: still two orders
+    (one,) = _labels(sorted_in_place.replace("        self.labels_files.sort()\n", ""))
+    assert "one sorted" in one.title
+
+
 def test_zipped_globs_of_two_folders():
     src = """\
 from glob import glob
