@@ -231,3 +231,31 @@ def test_a_list_shown_beside_data_read_from_a_file_is_not_a_named_prediction():
         "boxes = get_boxes(infer, image)", "boxes = max(len(b) for b in image)"
     )
     assert _orders(builtin) == []
+
+
+NUMBERED_AS_WRITTEN = """\
+import json
+import numpy as np
+labels = ["dog", "cat", "horse"]
+class_to_idx = {c: i for i, c in enumerate(labels)}
+model.fit(X, [class_to_idx[c] for c in ys])
+json.dump(sorted(labels), open("labels_sorted.json", "w"))
+pred = model.predict(x)
+print(labels[np.argmax(pred)])
+"""
+
+
+def test_a_sorted_copy_beside_a_list_numbered_as_written_is_silent():
+    # training numbers the list as written: the sorted copy saved or plotted numbers nothing
+    assert _orders(NUMBERED_AS_WRITTEN) == []
+    by_index = NUMBERED_AS_WRITTEN.replace(
+        "class_to_idx = {c: i for i, c in enumerate(labels)}\n", ""
+    ).replace("[class_to_idx[c] for c in ys]", "[labels.index(c) for c in ys]")
+    assert _orders(by_index) == []
+    loader = SORTED_FOR_TRAINING.replace("classes=sorted(CLASSES)", "classes=CLASSES").replace(
+        "model.fit(", "legend = sorted(CLASSES)\nplot_legend(legend, colors)\nmodel.fit("
+    )
+    assert _orders(loader) == []
+    # the mapping numbers the sorted list: the names as written are another order
+    (f,) = _orders(NUMBERED_AS_WRITTEN.replace("enumerate(labels)", "enumerate(sorted(labels))"))
+    assert f.code == "GL324"

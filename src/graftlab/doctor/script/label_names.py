@@ -26,7 +26,11 @@ from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, once, source_tex
 from graftlab.doctor.script.flow import Event, Ref, last
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.label_rules import indexed_by_prediction, numbering_loaders
+from graftlab.doctor.script.label_rules import (
+    indexed_by_prediction,
+    numbered_list,
+    numbering_loaders,
+)
 
 declare(
     "GL323",
@@ -382,6 +386,30 @@ def _sorted_numberings(ctx: Ctx) -> dict[str, int]:
     return out
 
 
+#: Keywords that hand a loader the class order to number by (``flow_from_directory``'s
+#: ``classes``, ``image_dataset_from_directory``'s ``class_names``).
+_ORDER_KEYWORDS = {"classes", "class_names"}
+
+
+def _numbered_as_written(ctx: Ctx) -> set[str]:
+    """Keys (:func:`_same_list`) of the lists the script numbers in the order they are written:
+    a class -> index mapping over the list (``{c: i for i, c in enumerate(xs)}``),
+    ``xs.index(name)``, or the list handed to a loader as its class order. Where training
+    numbers the list as written, a sorted copy of it numbers nothing the model learned."""
+    out: set[str | None] = set()
+    for ev in ctx.prog.events:
+        if isinstance(ev.node, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            continue
+        for m in ast.walk(ev.node):
+            lists = [numbered_list(m)]
+            if isinstance(m, ast.Call):
+                if isinstance(m.func, ast.Attribute) and m.func.attr == "index":
+                    lists.append(m.func.value)
+                lists += [k.value for k in m.keywords if k.arg in _ORDER_KEYWORDS]
+            out.update(_same_list(ctx, x, ev) for x in lists if x is not None)
+    return out - {None}
+
+
 def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
     """``node`` is computed from a model's predictions: a predicting call, or a call handed a
     model whose weights were loaded from a file."""
@@ -432,6 +460,9 @@ def check_sorted_then_as_written(ctx: Ctx) -> None:
     if "sorted(" not in source_text(ctx):
         return
     keys = _sorted_numberings(ctx)
+    if keys:
+        written = _numbered_as_written(ctx)
+        keys = {k: line for k, line in keys.items() if k not in written}
     if not keys:
         return
     for key, line in _naming_uses(ctx, keys):
