@@ -98,6 +98,28 @@ def test_healthy_or_too_short_runs_logged_in_parts_are_silent(text):
     assert not [f for f in check_log(text) if f.category == "overfitting"]
 
 
+def test_a_part_that_climbs_in_warm_up_and_falls_back_for_the_rest_of_the_run_is_silent():
+    # YOLOv5's validation objectness often climbs over the warm-up epochs, then falls for the
+    # rest of the run while staying above its first value: a hump, not a turn
+    n = 60
+    lines = yolov5_csv(n=n, cls_end=0.015, obj_end=0.075).splitlines()
+    hump = [lines[0]]
+    for e, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        obj = 0.02 + (0.01 * e if e < 3 else 0.03 * math.exp(-(e - 3) / 30))
+        cells[9] = f"{obj:>20.5g}"
+        hump.append(",".join(cells))
+    text = "\n".join(hump) + "\n"
+    assert not [f for f in check_log(text) if f.category == "overfitting"]
+    # the same climb kept to the end is a turn
+    held = [hump[0]] + [
+        ",".join(c if i != 9 else f"{0.02 + 0.03 * min(e, 3) / 3:>20.5g}" for i, c in enumerate(r))
+        for e, r in enumerate(line.split(",") for line in hump[1:])
+    ]
+    [f] = check_log("\n".join(held) + "\n")
+    assert f.code == "GL480" and "obj part of the loss from epoch 0" in f.title
+
+
 def test_a_late_spike_in_the_last_epoch_alone_is_not_a_turn():
     lines = yolov5_csv(cls_end=0.015, obj_end=0.075).splitlines()
     cells = lines[-1].split(",")

@@ -10,8 +10,10 @@ enough (the classification branch of a detector often overfits long before box r
 does), and it is that part the fix changes (its loss gain, or the data for its task).
 
 The rule needs a sustained rise, not one bad epoch: the last epochs together well above the
-minimum, most epochs after it above it, and the run long enough after the minimum that it is
-not a wobble near the end.
+minimum, most epochs after it above it, the run long enough after the minimum that it is
+not a wobble near the end, and the rise still there at the end: a part that climbs early
+(YOLO's validation objectness during warm-up) and falls back for the rest of the run has
+not turned.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ AFTER_SHARE = 0.15
 #: The median of the last epochs (up to :data:`TAIL`) at least this far above the minimum...
 TAIL = 5
 RISE = 1.15
-#: ... and this share of the epochs after the minimum above it by :data:`KEPT`.
+#: ... and this share of the epochs after the minimum above it by :data:`KEPT`...
 KEPT = 1.05
 KEPT_SHARE = 0.8
+#: ... and the last epochs still hold this share of the highest rise after the minimum.
+HELD = 0.5
 #: The same part on training, from the validation minimum to the end: falls by a tenth.
 TRAIN_FALLS = 0.9
 
@@ -74,6 +78,8 @@ def _turn(rows: list[EpochRow], part: str) -> tuple[float, EpochRow, EpochRow, f
     kept = sum(v >= best * KEPT for _, v in after)
     if tail < best * RISE or kept < KEPT_SHARE * len(after):
         return None
+    if tail - best < HELD * (max(v for _, v in after) - best):
+        return None  # it rose and has been falling back since: a hump, not a turn
     last_row = after[-1][0]
     t_best = best_row.values.get(f"train_{part}")
     t_last = last_row.values.get(f"train_{part}")
