@@ -68,6 +68,22 @@ def test_a_detector_whose_validation_classification_loss_turns_up_is_overfitting
     assert "best.pt" in f.fix
 
 
+def test_the_explanation_weighs_the_turn_against_the_validation_score():
+    # mAP still climbs to the end: the weights at the part's minimum are not the better ones
+    [f] = check_log(yolov5_csv())
+    assert "higher at the end (val_map_0.5 0.0577 at epoch 5, 0.4500 at the end)" in f.explanation
+    assert "near that epoch" not in f.explanation
+    # mAP falls after the part's minimum: the weights near it are at least as good
+    lines = yolov5_csv().splitlines()
+    falling = [lines[0]]
+    for e, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        cells[6] = f"{0.4 - 0.005 * max(e - 5, 0):>20.5g}"
+        falling.append(",".join(cells))
+    [f] = check_log("\n".join(falling) + "\n")
+    assert "has not gained since (val_map_0.5 0.4000 at epoch 5" in f.explanation
+
+
 def test_yolov5_results_csv_columns_are_read_by_split():
     log = parse_log(yolov5_csv())
     row = log.rows[0]

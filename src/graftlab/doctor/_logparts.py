@@ -50,6 +50,8 @@ KEPT_SHARE = 0.8
 HELD = 0.5
 #: The same part on training, from the validation minimum to the end: falls by a tenth.
 TRAIN_FALLS = 0.9
+#: A validation score (a fraction) higher by more than this has gained, for the explanation.
+SCORE_GAIN = 0.005
 
 
 def _parts(rows: list[EpochRow]) -> list[str]:
@@ -86,6 +88,33 @@ def _turn(rows: list[EpochRow], part: str) -> tuple[float, EpochRow, EpochRow, f
     if t_best is None or t_last is None or not t_best > 0 or t_last >= TRAIN_FALLS * t_best:
         return None  # training does not keep improving on this part: not a model fitting it
     return tail / best - 1, best_row, last_row, t_last / t_best
+
+
+def _score(rows: list[EpochRow], best_row: EpochRow, last_row: EpochRow) -> str:
+    """What the validation score (accuracy, else YOLO's mAP) says of the weights at the part's
+    minimum against the last ones, for the explanation."""
+    cols = sorted(c for c in last_row.values if c == "val_accuracy" or c.startswith("val_map"))
+    col = "val_accuracy" if "val_accuracy" in cols else next(iter(cols), None)
+    there, end = best_row.values.get(col or ""), last_row.values.get(col or "")
+    if col is None or there is None or end is None:
+        return (
+            " The log has no validation score to weigh this against the other parts; the "
+            "weights near that epoch are likely the better ones."
+        )
+    seen = f"{col} {_fmt(there)} at epoch {best_row.epoch}, {_fmt(end)} at the end"
+    if end <= there + SCORE_GAIN:
+        return (
+            f" The validation score has not gained since ({seen}): the weights near that "
+            "epoch are at least as good."
+        )
+    top_row, top = max(_finite(rows, col), key=lambda rv: rv[1])
+    peak = f", best {_fmt(top)} at epoch {top_row.epoch}" if top > end + SCORE_GAIN else ""
+    return (
+        f" The validation score is higher at the end ({seen}{peak}): the other parts still "
+        "gain more than this one loses, so keep the checkpoint of the best score rather "
+        "than the one at this part's minimum, and rein in this part before it holds the "
+        "score back."
+    )
 
 
 def part_turn(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
@@ -127,7 +156,7 @@ def part_turn(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                     "training images and has got worse on the validation images since epoch "
                     f"{best_row.epoch}, for the rest of the run. That part of the model (for a "
                     "detector, the classification or objectness branch) memorises the training "
-                    "set; the weights near that epoch generalise better than the last ones."
+                    "set." + _score(rows, best_row, last_row)
                 ),
                 fix=fixes.fix_overfitting(fw)
                 + (
