@@ -178,7 +178,7 @@ def test_yolov8_classify_results_csv_reads_top1_as_validation_accuracy():
 
 
 def test_names_without_a_known_namespace_keep_their_meaning():
-    assert canonical("accuracy/top1") == canonical("accuracy/top1")  # OpenMMLab's, unchanged
+    assert canonical("accuracy/top1") == ("train", "accuracy/top1")  # OpenMMLab's, unchanged
     assert canonical("val/loss") == ("val", "loss")
     assert canonical("train/box_loss") == ("train", "box_loss")
     assert canonical("metrics/precision") == ("val", "precision")
