@@ -259,3 +259,27 @@ def test_a_sorted_copy_beside_a_list_numbered_as_written_is_silent():
     # the mapping numbers the sorted list: the names as written are another order
     (f,) = _orders(NUMBERED_AS_WRITTEN.replace("enumerate(labels)", "enumerate(sorted(labels))"))
     assert f.code == "GL324"
+
+
+def test_many_sorted_lists_handed_to_one_call_are_checked_in_linear_time():
+    # every list handed to a call traced every other argument for a prediction: quadratic in
+    # the arguments, 500 lists sorted elsewhere and shown by one call took this check 8 s
+    import time
+
+    from graftlab.doctor.script._rules import Ctx
+    from graftlab.doctor.script.label_names import check_sorted_then_as_written
+    from graftlab.doctor.script.parse import load_source
+
+    n = 500
+    lines = [f'L{i} = ["b{i}", "a{i}"]\nS{i} = sorted(L{i})' for i in range(n)]
+    lines.append("show(" + ", ".join(f"L{i}" for i in range(n)) + ")")
+    ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
+    start = time.process_time()
+    check_sorted_then_as_written(ctx)
+    assert time.process_time() - start < 1.0  # 0.08 s measured
+    assert ctx.findings == []  # nothing predicted: nothing named
+    # the same call handed a prediction names every list with it
+    lines[-1] = lines[-1].replace("show(", "show(model.predict(x), ")
+    ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
+    check_sorted_then_as_written(ctx)
+    assert {f.code for f in ctx.findings} == {"GL324"}

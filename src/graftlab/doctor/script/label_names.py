@@ -362,27 +362,25 @@ def _sorted_numberings(ctx: Ctx) -> dict[str, int]:
     out: dict[str, int] = {}
     for ev in ctx.prog.events:
         n = ev.node
-        if isinstance(n, ast.For | ast.While | ast.With | ast.If | ast.Try):
+        if not isinstance(n, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign):
+            continue
+        calls = [c for c in ast.walk(n) if isinstance(c, ast.Call)]
+        sorts = [
+            c
+            for c in calls
+            if getattr(c.func, "id", "") == "sorted" and len(c.args) == 1 and not c.keywords
+        ]
+        if not sorts:
             continue
         looked = {
             id(a)
-            for c in ast.walk(n)
-            if isinstance(c, ast.Call)
-            and getattr(c.func, "id", getattr(c.func, "attr", "")) in _LOOKS
+            for c in calls
+            if getattr(c.func, "id", getattr(c.func, "attr", "")) in _LOOKS
             for a in c.args
         }
-        for c in ast.walk(n):
-            if (
-                isinstance(c, ast.Call)
-                and getattr(c.func, "id", "") == "sorted"
-                and len(c.args) == 1
-                and not c.keywords
-                and id(c) not in looked
-                and isinstance(n, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign)
-            ):
-                key = _same_list(ctx, c.args[0], ev)
-                if key is not None:
-                    out.setdefault(key, c.lineno)
+        for c in sorts:
+            if id(c) not in looked and (key := _same_list(ctx, c.args[0], ev)) is not None:
+                out.setdefault(key, c.lineno)
     return out
 
 
@@ -446,10 +444,22 @@ def _naming_uses(ctx: Ctx, keys: dict[str, int]):
                 name = getattr(m.func, "id", getattr(m.func, "attr", ""))
                 if name in _LOOKS or name == "sorted":
                     continue
-                for i, a in enumerate(m.args):
-                    key = _same_list(ctx, a, ev)
-                    others = m.args[:i] + m.args[i + 1 :]
-                    if key in keys and any(_predicted(ctx, o, ev) for o in others):
+                args = enumerate(m.args)
+                listed = [(i, k) for i, a in args if (k := _same_list(ctx, a, ev)) in keys]
+                if not listed:
+                    continue
+                # each argument traced once, not once per list beside it: that was quadratic
+                # in the arguments (500 lists handed to one call took 8 s). One predicted
+                # argument that is not a list names them all; one that is needs a second.
+                at = {i for i, _ in listed}
+                predicted: list[int] = []
+                for j, a in enumerate(m.args):
+                    if _predicted(ctx, a, ev):
+                        predicted.append(j)
+                        if j not in at or len(predicted) == 2:
+                            break
+                for i, key in listed:
+                    if any(j != i for j in predicted):
                         yield key, m.lineno
 
 
