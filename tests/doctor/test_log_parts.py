@@ -177,6 +177,24 @@ def test_yolov8_classify_results_csv_reads_top1_as_validation_accuracy():
     assert row["lr"] == 0.0019
 
 
+def test_yolov8_console_output_is_not_read_as_a_table_of_its_validation_summaries():
+    # its training header names part losses, and the "all" line under it has as many cells:
+    # Instances read as box_loss (500), P as cls_loss, made up an epoch
+    header = "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size"
+    lines = []
+    for e in range(1, 4):
+        lines += [
+            header,
+            f"      {e}/30      2.61G      1.234      2.345      1.123        123        640: "
+            "100%|##########| 50/50 [00:10<00:00,  4.85it/s]",
+            "                 Class     Images  Instances      Box(P          R      mAP50  "
+            "mAP50-95): 100%|##########| 4/4 [00:01<00:00,  3.10it/s]",
+            "                   all        100        500      0.657      0.551      0.602"
+            "      0.403",
+        ]
+    _not_a_log("\n".join(lines) + "\n")
+
+
 def test_names_without_a_known_namespace_keep_their_meaning():
     assert canonical("accuracy/top1") == ("train", "accuracy/top1")  # OpenMMLab's, unchanged
     assert canonical("val/loss") == ("val", "loss")

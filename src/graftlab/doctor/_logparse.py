@@ -437,6 +437,7 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
     bare_prefix = "val" if any(pair <= set(names) for pair in both) else "train"
     columns = [_column(*canonical(c, bare_prefix)) for c in header]
     accuracy_names = {c for c, col in zip(names, columns, strict=True) if col.endswith("accuracy")}
+    epoch_at = columns.index("epoch") if "epoch" in columns else None
     rows: list[EpochRow] = []
     phase_names: list[str] = []
     for i in range(h + 1, len(lines)):
@@ -450,6 +451,12 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
             # before the columns its header names
             epoch, cells = int(cells[0]) + 1, cells[1:]
         if len(cells) != len(columns):
+            if rows:
+                break
+            continue
+        if epoch_at is not None and _to_float(cells[epoch_at]) is None:
+            # not an epoch's row, though as wide as the header: YOLOv8's console prints its
+            # validation summary (``all  100  500  0.65 ...``) under its training header
             if rows:
                 break
             continue
