@@ -37,6 +37,7 @@ from graftlab.doctor._logrows import (
     StepRow,
     _column,
     canonical,
+    number_runs,
 )
 from graftlab.doctor._logsizes import size_messages
 from graftlab.doctor._logtools import parse_tools
@@ -499,7 +500,7 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
         for row in rows:
             row.phase = phase_names.index(row.phase_name) + 1 if row.phase_name else 1
     else:
-        _assign_phases(rows, [None] * len(rows))
+        number_runs(rows)
     if "phase" in columns and "val_balanced_accuracy" in columns:
         style, framework = "graftlab-csv", "graftlab"
     elif sep == "," and "epoch" in columns and "loss" in names:
@@ -890,7 +891,7 @@ def _by_epoch(steps: list[StepRow]) -> ParsedLog | None:
     if len(last) < 2:
         return None
     rows = [EpochRow(0, epoch, s.line, dict(s.values)) for epoch, s in last.items()]
-    _assign_phases(rows, [None] * len(rows))
+    number_runs(rows)
     return ParsedLog(rows=rows, style="steps", framework="torch")
 
 
