@@ -283,3 +283,12 @@ def test_many_sorted_lists_handed_to_one_call_are_checked_in_linear_time():
     ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
     check_sorted_then_as_written(ctx)
     assert {f.code for f in ctx.findings} == {"GL324"}
+
+
+def test_a_typed_list_out_of_the_loaders_order_and_sorted_elsewhere_is_one_finding():
+    # the loader numbers the sorted folders and CLASSES names the predictions as typed: GL301
+    # says so; GL324 on the same list (its sorted copy only sizes the model) repeated the cause
+    src = SORTED_FOR_TRAINING.replace("classes=sorted(CLASSES), ", "").replace(
+        "model.fit(", "names = sorted(CLASSES)\nmodel = build(len(names))\nmodel.fit("
+    )
+    assert [f.code for f in _orders(src)] == ["GL301"]

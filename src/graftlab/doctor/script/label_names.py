@@ -356,10 +356,11 @@ def _same_list(ctx: Ctx, node: ast.expr, at: Event | Ref) -> str | None:
     return None
 
 
-def _sorted_numberings(ctx: Ctx) -> dict[str, int]:
-    """``{list key: line}`` of ``sorted(xs)`` (no key) whose value is kept: assigned, returned
-    or handed to a call other than a print, not only looked at."""
-    out: dict[str, int] = {}
+def _sorted_numberings(ctx: Ctx) -> dict[str, tuple[int, int]]:
+    """``{list key: (line of sorted(), line of the list)}`` of ``sorted(xs)`` (no key) whose
+    value is kept: assigned, returned or handed to a call other than a print, not only looked
+    at."""
+    out: dict[str, tuple[int, int]] = {}
     for ev in ctx.prog.events:
         n = ev.node
         if not isinstance(n, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign):
@@ -380,7 +381,8 @@ def _sorted_numberings(ctx: Ctx) -> dict[str, int]:
         }
         for c in sorts:
             if id(c) not in looked and (key := _same_list(ctx, c.args[0], ev)) is not None:
-                out.setdefault(key, c.lineno)
+                made = ctx.prog.origin(c.args[0], ev.idx, ev.scope).node
+                out.setdefault(key, (c.lineno, getattr(made, "lineno", c.lineno)))
     return out
 
 
@@ -427,7 +429,7 @@ def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
     return False
 
 
-def _naming_uses(ctx: Ctx, keys: dict[str, int]):
+def _naming_uses(ctx: Ctx, keys: dict[str, tuple[int, int]]):
     """``(key, line)`` where a list is read as written to name predictions: indexed by a
     predicted index, or handed with predictions to a call (``draw_boxes(img, boxes, labels)``)."""
     for ev in ctx.prog.events:
@@ -463,6 +465,18 @@ def _naming_uses(ctx: Ctx, keys: dict[str, int]):
                         yield key, m.lineno
 
 
+def _cited_by_label_findings(ctx: Ctx) -> set[str]:
+    """The evidence lines of the label-order findings made before GL324 (GL301: a list typed
+    in another order than the loader's): a list or a naming line they cite is one cause, one
+    finding. Read once, not per use: a scan of the findings per use was quadratic."""
+    return {
+        cited
+        for f in ctx.findings
+        if f.category == "label-order-mismatch"
+        for cited in f.evidence.splitlines()
+    }
+
+
 @check("common.sorted_for_training_as_written_for_names")
 def check_sorted_then_as_written(ctx: Ctx) -> None:
     """GL324: a class list sorted where the training numbers the classes and read as written
@@ -472,12 +486,15 @@ def check_sorted_then_as_written(ctx: Ctx) -> None:
     keys = _sorted_numberings(ctx)
     if keys:
         written = _numbered_as_written(ctx)
-        keys = {k: line for k, line in keys.items() if k not in written}
+        keys = {k: lines for k, lines in keys.items() if k not in written}
     if not keys:
         return
+    cited = _cited_by_label_findings(ctx)
     for key, line in _naming_uses(ctx, keys):
-        origin_line = keys[key]
-        if line == origin_line or not once(ctx, "label.sorted_as_written", key):
+        origin_line, list_line = keys[key]
+        if line == origin_line or {ctx.src.evidence(n) for n in (list_line, line)} & cited:
+            continue
+        if not once(ctx, "label.sorted_as_written", key):
             continue
         literal = key.startswith("literal@")
         shown = "the class list" if literal else key
