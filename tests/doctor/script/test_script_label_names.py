@@ -292,3 +292,12 @@ def test_a_typed_list_out_of_the_loaders_order_and_sorted_elsewhere_is_one_findi
         "model.fit(", "names = sorted(CLASSES)\nmodel = build(len(names))\nmodel.fit("
     )
     assert [f.code for f in _orders(src)] == ["GL301"]
+
+
+def test_a_model_loaded_with_torch_load_makes_predictions():
+    # torch.load was listed by its dotted name but compared with the call's last name ("load")
+    src = CONFIG_TWO_FILES.replace(
+        'infer = load_model("trained.h5")', 'import torch\ninfer = torch.load("trained.pt")'
+    )
+    (f,) = _orders(src)
+    assert f.code == "GL324" and "config['model']['labels']" in f.title

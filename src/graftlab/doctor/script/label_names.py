@@ -23,7 +23,7 @@ import re
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, once, source_text, written_names
-from graftlab.doctor.script.flow import Event, Ref, last
+from graftlab.doctor.script.flow import Event, Ref
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.label_rules import (
@@ -424,7 +424,7 @@ def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
                 site = ctx.prog.origin_call(a, ref) if isinstance(a, ast.Name) else None
                 if site is None or site.node is m:
                     continue
-                if last(site.name) in _MODEL_LOADS or site.name in _MODEL_LOADS:
+                if site.name in _MODEL_LOADS or site.qual in _MODEL_LOADS:
                     return True
     return False
 
