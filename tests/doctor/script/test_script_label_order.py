@@ -996,6 +996,19 @@ def test_glob_numbered_labels_scored_with_weights_trained_elsewhere():
     assert _labels(unused) == []
 
 
+def test_glob_numbered_labels_of_weights_warm_started_and_trained_here_are_not_another_run():
+    # loaded to start from, then trained in this script: by a Hugging Face Trainer, by a loop
+    # in another file after model.train(), by a LightningModule's training_step
+    for training in (
+        "trainer = Trainer(model=model, train_dataset=loader.dataset)\ntrainer.train()",
+        "model.train()\nrun_epochs(model, loader)",
+        "class Module(LightningModule):\n    def training_step(self, batch, i):\n"
+        "        return self.loss(batch)",
+    ):
+        src = GLOB_INDEX_LOADED.replace("model.eval()", training + "\nmodel.eval()")
+        assert _labels(src) == [], training
+
+
 def test_dict_zip_range_numbering_is_read_like_enumerate():
     src = GLOB_INDEX_LOADED.replace(
         '{self.folders[i].split("/")[-2]: i for i in range(len(self.folders))}',

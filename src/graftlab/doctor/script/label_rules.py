@@ -434,14 +434,29 @@ def _looked_up(ctx: Ctx, line: int) -> bool:
     return line in ctx.cache["label.looked_up"]
 
 
-_TRAINING_CALLS = {"fit", "fit_generator", "train_on_batch", "fit_one_cycle", "fine_tune"}
+#: Calls that train in the script: Keras and fastai's, and ``train`` for a Hugging Face
+#: ``Trainer.train()`` or a torch ``model.train()`` before a loop in another file.
+_TRAINING_CALLS = {
+    "fit",
+    "fit_generator",
+    "train_on_batch",
+    "fit_one_cycle",
+    "fine_tune",
+    "train",
+    "Trainer",
+}
 
 
 def _scores_loaded_weights(ctx: Ctx) -> bool:
     """Predictions of a model whose weights are loaded from a file, in a script that does not
     train it: the class order the weights learned is another run's."""
     prog = ctx.prog
-    trains = prog.method_calls("backward") or any(c.name in _TRAINING_CALLS for c in prog.calls)
+    trains = (
+        prog.method_calls("backward")
+        or any(c.name in _TRAINING_CALLS for c in prog.calls)
+        # a LightningModule: the Trainer that runs it may be in another file
+        or any(f.endswith(".training_step") for f in prog.functions)
+    )
     predicts = any(c.name in _PREDICTORS for c in prog.calls)
     return _loaded_model(ctx) and predicts and not trains
 
