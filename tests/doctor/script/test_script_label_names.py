@@ -256,6 +256,11 @@ def test_a_sorted_copy_beside_a_list_numbered_as_written_is_silent():
         "model.fit(", "legend = sorted(CLASSES)\nplot_legend(legend, colors)\nmodel.fit("
     )
     assert _orders(loader) == []
+    # a plot's classes= only shows the names: the loader still numbers the sorted copy
+    plotted = SORTED_FOR_TRAINING.replace(
+        "model.fit(", "plot_confusion_matrix(cm, classes=CLASSES)\nmodel.fit("
+    )
+    assert [f.code for f in _orders(plotted)] == ["GL324"]
     # the mapping numbers the sorted list: the names as written are another order
     (f,) = _orders(NUMBERED_AS_WRITTEN.replace("enumerate(labels)", "enumerate(sorted(labels))"))
     assert f.code == "GL324"

@@ -387,8 +387,10 @@ def _sorted_numberings(ctx: Ctx) -> dict[str, tuple[int, int]]:
 
 
 #: Keywords that hand a loader the class order to number by (``flow_from_directory``'s
-#: ``classes``, ``image_dataset_from_directory``'s ``class_names``).
+#: ``classes``, ``image_dataset_from_directory``'s ``class_names``); not a plot's
+#: ``classes=``, which only shows the names.
 _ORDER_KEYWORDS = {"classes", "class_names"}
+_ORDERED_LOADERS = re.compile(r"flow_from_(directory|dataframe)|\w+_dataset_from_directory")
 
 
 def _numbered_as_written(ctx: Ctx) -> set[str]:
@@ -405,7 +407,8 @@ def _numbered_as_written(ctx: Ctx) -> set[str]:
             if isinstance(m, ast.Call):
                 if isinstance(m.func, ast.Attribute) and m.func.attr == "index":
                     lists.append(m.func.value)
-                lists += [k.value for k in m.keywords if k.arg in _ORDER_KEYWORDS]
+                if _ORDERED_LOADERS.fullmatch(getattr(m.func, "attr", getattr(m.func, "id", ""))):
+                    lists += [k.value for k in m.keywords if k.arg in _ORDER_KEYWORDS]
             out.update(_same_list(ctx, x, ev) for x in lists if x is not None)
     return out - {None}
 
