@@ -55,14 +55,11 @@ SCORE_GAIN = 0.005
 
 
 def _parts(rows: list[EpochRow]) -> list[str]:
+    """The parts of the loss logged on both splits (``cls_loss`` for ``train_cls_loss`` and
+    ``val_cls_loss``)."""
     cols = {c for r in rows for c in r.values}
-    return sorted(
-        c[len("val_") :]
-        for c in cols
-        if c.startswith("val_")
-        and PART_LOSS.fullmatch(c[len("val_") :])
-        and f"train_{c[4:]}" in cols
-    )
+    parts = (c.removeprefix("val_") for c in cols if c.startswith("val_"))
+    return sorted(p for p in parts if PART_LOSS.fullmatch(p) and f"train_{p}" in cols)
 
 
 def _turn(rows: list[EpochRow], part: str) -> tuple[float, EpochRow, EpochRow, float] | None:
