@@ -68,6 +68,22 @@ def test_a_detector_whose_validation_classification_loss_turns_up_is_overfitting
     assert "best.pt" in f.fix
 
 
+def test_the_explanation_weighs_the_turn_against_the_validation_score():
+    # mAP still climbs to the end: the weights at the part's minimum are not the better ones
+    [f] = check_log(yolov5_csv())
+    assert "higher at the end (val_map_0.5 0.0577 at epoch 5, 0.4500 at the end)" in f.explanation
+    assert "near that epoch" not in f.explanation
+    # mAP falls after the part's minimum: the weights near it are at least as good
+    lines = yolov5_csv().splitlines()
+    falling = [lines[0]]
+    for e, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        cells[6] = f"{0.4 - 0.005 * max(e - 5, 0):>20.5g}"
+        falling.append(",".join(cells))
+    [f] = check_log("\n".join(falling) + "\n")
+    assert "has not gained since (val_map_0.5 0.4000 at epoch 5" in f.explanation
+
+
 def test_yolov5_results_csv_columns_are_read_by_split():
     log = parse_log(yolov5_csv())
     row = log.rows[0]
@@ -96,6 +112,28 @@ def test_yolov3_results_txt_without_header_is_read_and_its_turn_found():
 )
 def test_healthy_or_too_short_runs_logged_in_parts_are_silent(text):
     assert not [f for f in check_log(text) if f.category == "overfitting"]
+
+
+def test_a_part_that_climbs_in_warm_up_and_falls_back_for_the_rest_of_the_run_is_silent():
+    # YOLOv5's validation objectness often climbs over the warm-up epochs, then falls for the
+    # rest of the run while staying above its first value: a hump, not a turn
+    n = 60
+    lines = yolov5_csv(n=n, cls_end=0.015, obj_end=0.075).splitlines()
+    hump = [lines[0]]
+    for e, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        obj = 0.02 + (0.01 * e if e < 3 else 0.03 * math.exp(-(e - 3) / 30))
+        cells[9] = f"{obj:>20.5g}"
+        hump.append(",".join(cells))
+    text = "\n".join(hump) + "\n"
+    assert not [f for f in check_log(text) if f.category == "overfitting"]
+    # the same climb kept to the end is a turn
+    held = [hump[0]] + [
+        ",".join(c if i != 9 else f"{0.02 + 0.03 * min(e, 3) / 3:>20.5g}" for i, c in enumerate(r))
+        for e, r in enumerate(line.split(",") for line in hump[1:])
+    ]
+    [f] = check_log("\n".join(held) + "\n")
+    assert f.code == "GL480" and "obj part of the loss from epoch 0" in f.title
 
 
 def test_a_late_spike_in_the_last_epoch_alone_is_not_a_turn():
@@ -139,8 +177,26 @@ def test_yolov8_classify_results_csv_reads_top1_as_validation_accuracy():
     assert row["lr"] == 0.0019
 
 
+def test_yolov8_console_output_is_not_read_as_a_table_of_its_validation_summaries():
+    # its training header names part losses, and the "all" line under it has as many cells:
+    # Instances read as box_loss (500), P as cls_loss, made up an epoch
+    header = "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size"
+    lines = []
+    for e in range(1, 4):
+        lines += [
+            header,
+            f"      {e}/30      2.61G      1.234      2.345      1.123        123        640: "
+            "100%|##########| 50/50 [00:10<00:00,  4.85it/s]",
+            "                 Class     Images  Instances      Box(P          R      mAP50  "
+            "mAP50-95): 100%|##########| 4/4 [00:01<00:00,  3.10it/s]",
+            "                   all        100        500      0.657      0.551      0.602"
+            "      0.403",
+        ]
+    _not_a_log("\n".join(lines) + "\n")
+
+
 def test_names_without_a_known_namespace_keep_their_meaning():
-    assert canonical("accuracy/top1") == canonical("accuracy/top1")  # OpenMMLab's, unchanged
+    assert canonical("accuracy/top1") == ("train", "accuracy/top1")  # OpenMMLab's, unchanged
     assert canonical("val/loss") == ("val", "loss")
     assert canonical("train/box_loss") == ("train", "box_loss")
     assert canonical("metrics/precision") == ("val", "precision")

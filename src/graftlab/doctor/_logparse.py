@@ -37,6 +37,7 @@ from graftlab.doctor._logrows import (
     StepRow,
     _column,
     canonical,
+    number_runs,
 )
 from graftlab.doctor._logsizes import size_messages
 from graftlab.doctor._logtools import parse_tools
@@ -437,6 +438,7 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
     bare_prefix = "val" if any(pair <= set(names) for pair in both) else "train"
     columns = [_column(*canonical(c, bare_prefix)) for c in header]
     accuracy_names = {c for c, col in zip(names, columns, strict=True) if col.endswith("accuracy")}
+    epoch_at = columns.index("epoch") if "epoch" in columns else None
     rows: list[EpochRow] = []
     phase_names: list[str] = []
     for i in range(h + 1, len(lines)):
@@ -450,6 +452,12 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
             # before the columns its header names
             epoch, cells = int(cells[0]) + 1, cells[1:]
         if len(cells) != len(columns):
+            if rows:
+                break
+            continue
+        if epoch_at is not None and _to_float(cells[epoch_at]) is None:
+            # not an epoch's row, though as wide as the header: YOLOv8's console prints its
+            # validation summary (``all  100  500  0.65 ...``) under its training header
             if rows:
                 break
             continue
@@ -492,7 +500,7 @@ def _table_rows(lines: list[str], h: int, header: list[str], sep: str | None) ->
         for row in rows:
             row.phase = phase_names.index(row.phase_name) + 1 if row.phase_name else 1
     else:
-        _assign_phases(rows, [None] * len(rows))
+        number_runs(rows)
     if "phase" in columns and "val_balanced_accuracy" in columns:
         style, framework = "graftlab-csv", "graftlab"
     elif sep == "," and "epoch" in columns and "loss" in names:
@@ -883,7 +891,7 @@ def _by_epoch(steps: list[StepRow]) -> ParsedLog | None:
     if len(last) < 2:
         return None
     rows = [EpochRow(0, epoch, s.line, dict(s.values)) for epoch, s in last.items()]
-    _assign_phases(rows, [None] * len(rows))
+    number_runs(rows)
     return ParsedLog(rows=rows, style="steps", framework="torch")
 
 

@@ -10,8 +10,10 @@ enough (the classification branch of a detector often overfits long before box r
 does), and it is that part the fix changes (its loss gain, or the data for its task).
 
 The rule needs a sustained rise, not one bad epoch: the last epochs together well above the
-minimum, most epochs after it above it, and the run long enough after the minimum that it is
-not a wobble near the end.
+minimum, most epochs after it above it, the run long enough after the minimum that it is
+not a wobble near the end, and the rise still there at the end: a part that climbs early
+(YOLO's validation objectness during warm-up) and falls back for the rest of the run has
+not turned.
 """
 
 from __future__ import annotations
@@ -41,22 +43,23 @@ AFTER_SHARE = 0.15
 #: The median of the last epochs (up to :data:`TAIL`) at least this far above the minimum...
 TAIL = 5
 RISE = 1.15
-#: ... and this share of the epochs after the minimum above it by :data:`KEPT`.
+#: ... and this share of the epochs after the minimum above it by :data:`KEPT`...
 KEPT = 1.05
 KEPT_SHARE = 0.8
+#: ... and the last epochs still hold this share of the highest rise after the minimum.
+HELD = 0.5
 #: The same part on training, from the validation minimum to the end: falls by a tenth.
 TRAIN_FALLS = 0.9
+#: A validation score (a fraction) higher by more than this has gained, for the explanation.
+SCORE_GAIN = 0.005
 
 
 def _parts(rows: list[EpochRow]) -> list[str]:
+    """The parts of the loss logged on both splits (``cls_loss`` for ``train_cls_loss`` and
+    ``val_cls_loss``)."""
     cols = {c for r in rows for c in r.values}
-    return sorted(
-        c[len("val_") :]
-        for c in cols
-        if c.startswith("val_")
-        and PART_LOSS.fullmatch(c[len("val_") :])
-        and f"train_{c[4:]}" in cols
-    )
+    parts = (c.removeprefix("val_") for c in cols if c.startswith("val_"))
+    return sorted(p for p in parts if PART_LOSS.fullmatch(p) and f"train_{p}" in cols)
 
 
 def _turn(rows: list[EpochRow], part: str) -> tuple[float, EpochRow, EpochRow, float] | None:
@@ -74,12 +77,41 @@ def _turn(rows: list[EpochRow], part: str) -> tuple[float, EpochRow, EpochRow, f
     kept = sum(v >= best * KEPT for _, v in after)
     if tail < best * RISE or kept < KEPT_SHARE * len(after):
         return None
+    if tail - best < HELD * (max(v for _, v in after) - best):
+        return None  # it rose and has been falling back since: a hump, not a turn
     last_row = after[-1][0]
     t_best = best_row.values.get(f"train_{part}")
     t_last = last_row.values.get(f"train_{part}")
     if t_best is None or t_last is None or not t_best > 0 or t_last >= TRAIN_FALLS * t_best:
         return None  # training does not keep improving on this part: not a model fitting it
     return tail / best - 1, best_row, last_row, t_last / t_best
+
+
+def _score(rows: list[EpochRow], best_row: EpochRow, last_row: EpochRow) -> str:
+    """What the validation score (accuracy, else YOLO's mAP) says of the weights at the part's
+    minimum against the last ones, for the explanation."""
+    cols = sorted(c for c in last_row.values if c == "val_accuracy" or c.startswith("val_map"))
+    col = "val_accuracy" if "val_accuracy" in cols else next(iter(cols), None)
+    there, end = best_row.values.get(col or ""), last_row.values.get(col or "")
+    if col is None or there is None or end is None:
+        return (
+            " The log has no validation score to weigh this against the other parts; the "
+            "weights near that epoch are likely the better ones."
+        )
+    seen = f"{col} {_fmt(there)} at epoch {best_row.epoch}, {_fmt(end)} at the end"
+    if end <= there + SCORE_GAIN:
+        return (
+            f" The validation score has not gained since ({seen}): the weights near that "
+            "epoch are at least as good."
+        )
+    top_row, top = max(_finite(rows, col), key=lambda rv: rv[1])
+    peak = f", best {_fmt(top)} at epoch {top_row.epoch}" if top > end + SCORE_GAIN else ""
+    return (
+        f" The validation score is higher at the end ({seen}{peak}): the other parts still "
+        "gain more than this one loses, so keep the checkpoint of the best score rather "
+        "than the one at this part's minimum, and rein in this part before it holds the "
+        "score back."
+    )
 
 
 def part_turn(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
@@ -121,7 +153,7 @@ def part_turn(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
                     "training images and has got worse on the validation images since epoch "
                     f"{best_row.epoch}, for the rest of the run. That part of the model (for a "
                     "detector, the classification or objectness branch) memorises the training "
-                    "set; the weights near that epoch generalise better than the last ones."
+                    "set." + _score(rows, best_row, last_row)
                 ),
                 fix=fixes.fix_overfitting(fw)
                 + (

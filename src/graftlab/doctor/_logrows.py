@@ -112,6 +112,16 @@ class ParsedLog:
         return {k for row in self.rows for k in row.values}
 
 
+def number_runs(rows: list[EpochRow]) -> None:
+    """Set each row's phase, in log order: a new one starts where the epoch counter goes back
+    (a second run written to the same log)."""
+    phase = 1
+    for j, row in enumerate(rows):
+        if j and row.epoch <= rows[j - 1].epoch:
+            phase += 1
+        row.phase = phase
+
+
 # -- metric names -----------------------------------------------------------------------------
 
 _PREFIXES = {

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from graftlab.doctor._logrows import EpochRow, ParsedLog, StepRow
+from graftlab.doctor._logrows import EpochRow, ParsedLog, StepRow, number_runs
 
 _N = r"[-+]?(?:nan|inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?)"
 #: A value and its running average: ``2.1 (2.3)``, ``1.2 ( 1.4)``.
@@ -86,11 +86,7 @@ class _Run:
         if not self.steps or not self.rows:
             return None
         self.rows.sort(key=lambda r: r.line)
-        phase = 1
-        for j, row in enumerate(self.rows):
-            if j and row.epoch <= self.rows[j - 1].epoch:
-                phase += 1  # the counter went back: a second run
-            row.phase = phase
+        number_runs(self.rows)
         return ParsedLog(rows=self.rows, style=style, framework="torch", steps=self.steps)
 
 
@@ -192,11 +188,7 @@ def _ultralytics(lines: list[str]) -> ParsedLog | None:
         rows.append(EpochRow(0, int(cells[0].split("/")[0]), i, values))
     if len(rows) < 3:
         return None
-    phase = 1
-    for j, row in enumerate(rows):
-        if j and row.epoch <= rows[j - 1].epoch:
-            phase += 1  # the counter went back: a second run in the same file
-        row.phase = phase
+    number_runs(rows)
     return ParsedLog(rows=rows, style="ultralytics", framework="torch")
 
 

@@ -231,3 +231,78 @@ def test_a_list_shown_beside_data_read_from_a_file_is_not_a_named_prediction():
         "boxes = get_boxes(infer, image)", "boxes = max(len(b) for b in image)"
     )
     assert _orders(builtin) == []
+
+
+NUMBERED_AS_WRITTEN = """\
+import json
+import numpy as np
+labels = ["dog", "cat", "horse"]
+class_to_idx = {c: i for i, c in enumerate(labels)}
+model.fit(X, [class_to_idx[c] for c in ys])
+json.dump(sorted(labels), open("labels_sorted.json", "w"))
+pred = model.predict(x)
+print(labels[np.argmax(pred)])
+"""
+
+
+def test_a_sorted_copy_beside_a_list_numbered_as_written_is_silent():
+    # training numbers the list as written: the sorted copy saved or plotted numbers nothing
+    assert _orders(NUMBERED_AS_WRITTEN) == []
+    by_index = NUMBERED_AS_WRITTEN.replace(
+        "class_to_idx = {c: i for i, c in enumerate(labels)}\n", ""
+    ).replace("[class_to_idx[c] for c in ys]", "[labels.index(c) for c in ys]")
+    assert _orders(by_index) == []
+    loader = SORTED_FOR_TRAINING.replace("classes=sorted(CLASSES)", "classes=CLASSES").replace(
+        "model.fit(", "legend = sorted(CLASSES)\nplot_legend(legend, colors)\nmodel.fit("
+    )
+    assert _orders(loader) == []
+    # a plot's classes= only shows the names: the loader still numbers the sorted copy
+    plotted = SORTED_FOR_TRAINING.replace(
+        "model.fit(", "plot_confusion_matrix(cm, classes=CLASSES)\nmodel.fit("
+    )
+    assert [f.code for f in _orders(plotted)] == ["GL324"]
+    # the mapping numbers the sorted list: the names as written are another order
+    (f,) = _orders(NUMBERED_AS_WRITTEN.replace("enumerate(labels)", "enumerate(sorted(labels))"))
+    assert f.code == "GL324"
+
+
+def test_many_sorted_lists_handed_to_one_call_are_checked_in_linear_time():
+    # every list handed to a call traced every other argument for a prediction: quadratic in
+    # the arguments, 500 lists sorted elsewhere and shown by one call took this check 8 s
+    import time
+
+    from graftlab.doctor.script._rules import Ctx
+    from graftlab.doctor.script.label_names import check_sorted_then_as_written
+    from graftlab.doctor.script.parse import load_source
+
+    n = 500
+    lines = [f'L{i} = ["b{i}", "a{i}"]\nS{i} = sorted(L{i})' for i in range(n)]
+    lines.append("show(" + ", ".join(f"L{i}" for i in range(n)) + ")")
+    ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
+    start = time.process_time()
+    check_sorted_then_as_written(ctx)
+    assert time.process_time() - start < 1.0  # 0.08 s measured
+    assert ctx.findings == []  # nothing predicted: nothing named
+    # the same call handed a prediction names every list with it
+    lines[-1] = lines[-1].replace("show(", "show(model.predict(x), ")
+    ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
+    check_sorted_then_as_written(ctx)
+    assert {f.code for f in ctx.findings} == {"GL324"}
+
+
+def test_a_typed_list_out_of_the_loaders_order_and_sorted_elsewhere_is_one_finding():
+    # the loader numbers the sorted folders and CLASSES names the predictions as typed: GL301
+    # says so; GL324 on the same list (its sorted copy only sizes the model) repeated the cause
+    src = SORTED_FOR_TRAINING.replace("classes=sorted(CLASSES), ", "").replace(
+        "model.fit(", "names = sorted(CLASSES)\nmodel = build(len(names))\nmodel.fit("
+    )
+    assert [f.code for f in _orders(src)] == ["GL301"]
+
+
+def test_a_model_loaded_with_torch_load_makes_predictions():
+    # torch.load was listed by its dotted name but compared with the call's last name ("load")
+    src = CONFIG_TWO_FILES.replace(
+        'infer = load_model("trained.h5")', 'import torch\ninfer = torch.load("trained.pt")'
+    )
+    (f,) = _orders(src)
+    assert f.code == "GL324" and "config['model']['labels']" in f.title

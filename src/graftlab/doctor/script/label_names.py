@@ -23,10 +23,14 @@ import re
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, once, source_text, written_names
-from graftlab.doctor.script.flow import Event, Ref, last
+from graftlab.doctor.script.flow import Event, Ref
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.knowledge import REFS
-from graftlab.doctor.script.label_rules import indexed_by_prediction, numbering_loaders
+from graftlab.doctor.script.label_rules import (
+    indexed_by_prediction,
+    numbered_list,
+    numbering_loaders,
+)
 
 declare(
     "GL323",
@@ -352,34 +356,61 @@ def _same_list(ctx: Ctx, node: ast.expr, at: Event | Ref) -> str | None:
     return None
 
 
-def _sorted_numberings(ctx: Ctx) -> dict[str, int]:
-    """``{list key: line}`` of ``sorted(xs)`` (no key) whose value is kept: assigned, returned
-    or handed to a call other than a print, not only looked at."""
-    out: dict[str, int] = {}
+def _sorted_numberings(ctx: Ctx) -> dict[str, tuple[int, int]]:
+    """``{list key: (line of sorted(), line of the list)}`` of ``sorted(xs)`` (no key) whose
+    value is kept: assigned, returned or handed to a call other than a print, not only looked
+    at."""
+    out: dict[str, tuple[int, int]] = {}
     for ev in ctx.prog.events:
         n = ev.node
-        if isinstance(n, ast.For | ast.While | ast.With | ast.If | ast.Try):
+        if not isinstance(n, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign):
+            continue
+        calls = [c for c in ast.walk(n) if isinstance(c, ast.Call)]
+        sorts = [
+            c
+            for c in calls
+            if getattr(c.func, "id", "") == "sorted" and len(c.args) == 1 and not c.keywords
+        ]
+        if not sorts:
             continue
         looked = {
             id(a)
-            for c in ast.walk(n)
-            if isinstance(c, ast.Call)
-            and getattr(c.func, "id", getattr(c.func, "attr", "")) in _LOOKS
+            for c in calls
+            if getattr(c.func, "id", getattr(c.func, "attr", "")) in _LOOKS
             for a in c.args
         }
-        for c in ast.walk(n):
-            if (
-                isinstance(c, ast.Call)
-                and getattr(c.func, "id", "") == "sorted"
-                and len(c.args) == 1
-                and not c.keywords
-                and id(c) not in looked
-                and isinstance(n, ast.Assign | ast.Return | ast.Expr | ast.AnnAssign)
-            ):
-                key = _same_list(ctx, c.args[0], ev)
-                if key is not None:
-                    out.setdefault(key, c.lineno)
+        for c in sorts:
+            if id(c) not in looked and (key := _same_list(ctx, c.args[0], ev)) is not None:
+                made = ctx.prog.origin(c.args[0], ev.idx, ev.scope).node
+                out.setdefault(key, (c.lineno, getattr(made, "lineno", c.lineno)))
     return out
+
+
+#: Keywords that hand a loader the class order to number by (``flow_from_directory``'s
+#: ``classes``, ``image_dataset_from_directory``'s ``class_names``); not a plot's
+#: ``classes=``, which only shows the names.
+_ORDER_KEYWORDS = {"classes", "class_names"}
+_ORDERED_LOADERS = re.compile(r"flow_from_(directory|dataframe)|\w+_dataset_from_directory")
+
+
+def _numbered_as_written(ctx: Ctx) -> set[str]:
+    """Keys (:func:`_same_list`) of the lists the script numbers in the order they are written:
+    a class -> index mapping over the list (``{c: i for i, c in enumerate(xs)}``),
+    ``xs.index(name)``, or the list handed to a loader as its class order. Where training
+    numbers the list as written, a sorted copy of it numbers nothing the model learned."""
+    out: set[str | None] = set()
+    for ev in ctx.prog.events:
+        if isinstance(ev.node, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            continue
+        for m in ast.walk(ev.node):
+            lists = [numbered_list(m)]
+            if isinstance(m, ast.Call):
+                if isinstance(m.func, ast.Attribute) and m.func.attr == "index":
+                    lists.append(m.func.value)
+                if _ORDERED_LOADERS.fullmatch(getattr(m.func, "attr", getattr(m.func, "id", ""))):
+                    lists += [k.value for k in m.keywords if k.arg in _ORDER_KEYWORDS]
+            out.update(_same_list(ctx, x, ev) for x in lists if x is not None)
+    return out - {None}
 
 
 def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
@@ -396,12 +427,12 @@ def _predicted(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
                 site = ctx.prog.origin_call(a, ref) if isinstance(a, ast.Name) else None
                 if site is None or site.node is m:
                     continue
-                if last(site.name) in _MODEL_LOADS or site.name in _MODEL_LOADS:
+                if site.name in _MODEL_LOADS or site.qual in _MODEL_LOADS:
                     return True
     return False
 
 
-def _naming_uses(ctx: Ctx, keys: dict[str, int]):
+def _naming_uses(ctx: Ctx, keys: dict[str, tuple[int, int]]):
     """``(key, line)`` where a list is read as written to name predictions: indexed by a
     predicted index, or handed with predictions to a call (``draw_boxes(img, boxes, labels)``)."""
     for ev in ctx.prog.events:
@@ -418,11 +449,35 @@ def _naming_uses(ctx: Ctx, keys: dict[str, int]):
                 name = getattr(m.func, "id", getattr(m.func, "attr", ""))
                 if name in _LOOKS or name == "sorted":
                     continue
-                for i, a in enumerate(m.args):
-                    key = _same_list(ctx, a, ev)
-                    others = m.args[:i] + m.args[i + 1 :]
-                    if key in keys and any(_predicted(ctx, o, ev) for o in others):
+                args = enumerate(m.args)
+                listed = [(i, k) for i, a in args if (k := _same_list(ctx, a, ev)) in keys]
+                if not listed:
+                    continue
+                # each argument traced once, not once per list beside it: that was quadratic
+                # in the arguments (500 lists handed to one call took 8 s). One predicted
+                # argument that is not a list names them all; one that is needs a second.
+                at = {i for i, _ in listed}
+                predicted: list[int] = []
+                for j, a in enumerate(m.args):
+                    if _predicted(ctx, a, ev):
+                        predicted.append(j)
+                        if j not in at or len(predicted) == 2:
+                            break
+                for i, key in listed:
+                    if any(j != i for j in predicted):
                         yield key, m.lineno
+
+
+def _cited_by_label_findings(ctx: Ctx) -> set[str]:
+    """The evidence lines of the label-order findings made before GL324 (GL301: a list typed
+    in another order than the loader's): a list or a naming line they cite is one cause, one
+    finding. Read once, not per use: a scan of the findings per use was quadratic."""
+    return {
+        cited
+        for f in ctx.findings
+        if f.category == "label-order-mismatch"
+        for cited in f.evidence.splitlines()
+    }
 
 
 @check("common.sorted_for_training_as_written_for_names")
@@ -432,11 +487,17 @@ def check_sorted_then_as_written(ctx: Ctx) -> None:
     if "sorted(" not in source_text(ctx):
         return
     keys = _sorted_numberings(ctx)
+    if keys:
+        written = _numbered_as_written(ctx)
+        keys = {k: lines for k, lines in keys.items() if k not in written}
     if not keys:
         return
+    cited = _cited_by_label_findings(ctx)
     for key, line in _naming_uses(ctx, keys):
-        origin_line = keys[key]
-        if line == origin_line or not once(ctx, "label.sorted_as_written", key):
+        origin_line, list_line = keys[key]
+        if line == origin_line or {ctx.src.evidence(n) for n in (list_line, line)} & cited:
+            continue
+        if not once(ctx, "label.sorted_as_written", key):
             continue
         literal = key.startswith("literal@")
         shown = "the class list" if literal else key

@@ -320,8 +320,9 @@ _WRAPPERS = {"list", "tuple", "array", "asarray"}
 def _listing_call(ctx: Ctx, node: ast.expr, at: Event | Ref, depth: int = 0):
     """``(listing call, sorted)`` when ``node``'s items come from one directory listing
     (``os.listdir``, ``glob``, ``iterdir``, ``scandir``), through comprehensions and copies, with
-    ``sorted`` on the way or not; else None. Lists derived item by item from one listing
-    (``[f.split('_')[0] for f in files]``) trace to the same call: one order."""
+    ``sorted`` on the way or ``.sort()`` on the listing, or not; else None. Lists derived item
+    by item from one listing (``[f.split('_')[0] for f in files]``) trace to the same call: one
+    order."""
     if depth > 6:
         return None
     r = ctx.prog.origin(node, at.idx, at.scope)
@@ -336,7 +337,21 @@ def _listing_call(ctx: Ctx, node: ast.expr, at: Event | Ref, depth: int = 0):
         inner = _listing_call(ctx, n.args[0], r, depth + 1) if n.args else None
         return (inner[0], True) if inner and name in _SORTS else inner
     src = unstable_source(ctx, n, r)
-    return (n, False) if src is not None and src[0] == "listdir" else None
+    if src is None or src[0] != "listdir":
+        return None
+    return n, id(n) in _sorted_in_place(ctx)
+
+
+def _sorted_in_place(ctx: Ctx) -> set[int]:
+    """The values a script sorts in place (``self.images.sort()``), by the expression that
+    made them, so that ``files = os.listdir(d); files.sort(); self.files = files`` counts too."""
+    if "label.sorted_in_place" not in ctx.cache:
+        ctx.cache["label.sorted_in_place"] = {
+            id(ctx.prog.origin(c.node.func.value, c.ev.idx, c.ev.scope).node)
+            for c in ctx.prog.method_calls("sort")
+            if not c.node.args
+        }
+    return ctx.cache["label.sorted_in_place"]
 
 
 @check("common.listings_paired_by_position")
