@@ -85,7 +85,8 @@ logger = logging.getLogger("graftlab.train")
 #: benchmarks/data_shapes.py (binary-coat and binary-shirt draws 101-103, fmnist7x50 draw
 #: 101) the midpoint's test metric was the
 #: probe's +3.9 pt on average and +0.9 in the worst run, against +2.3 and -1.5 for the
-#: two-way choice; 0.25 gave +3.4 (worst +0.7), 0.75 +3.7 (worst +0.6).
+#: two-way choice; 0.25 gave +3.4 (worst +0.7), 0.75 +3.7 (worst +0.6). That was before the
+#: weight average (``ema``); with it the averaged end wins ties (_select_with_interpolation).
 INTERPOLATE_ALPHA = 0.5
 _DATA_CATEGORIES = {"data-leakage", "label-order-mismatch", "trivial-accuracy", "no-shuffle"}
 _SPLITS = ("train", "val", "test")
