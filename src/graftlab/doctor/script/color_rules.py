@@ -15,7 +15,7 @@ from pathlib import Path
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import once
+from graftlab.doctor.script.common_rules import call_in_deps, once
 from graftlab.doctor.script.flow import Event, Ref, canon, last
 from graftlab.doctor.script.knowledge import REFS
 from graftlab.doctor.script.torch_graph import torch_script
@@ -432,14 +432,7 @@ def _reads_images(ctx: Ctx, node: ast.expr | None, at: Event | Ref) -> int:
     """Line where the pixels of ``node`` are read from image files, or 0."""
     if node is None:
         return 0
-    for ref in ctx.prog.deps(node, at, limit=50):
-        for n in ast.walk(ref.node):
-            if isinstance(n, ast.Call):
-                f = n.func
-                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-                if name in _IMAGE_READS:
-                    return n.lineno
-    return 0
+    return call_in_deps(ctx, node, at, _IMAGE_READS, limit=50)
 
 
 def _named_for_training(name: str) -> bool:

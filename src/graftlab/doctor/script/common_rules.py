@@ -49,6 +49,18 @@ def exclusive(ctx: Ctx, a: ast.stmt, b: ast.stmt) -> bool:
     return False
 
 
+def call_in_deps(ctx: Ctx, node: ast.expr, at, names, limit: int) -> int:
+    """Line of the first call named in ``names`` (``f(...)`` or ``x.f(...)``) among the
+    statements ``node`` is computed from (``ctx.prog.deps``, up to ``limit``), or 0."""
+    for ref in ctx.prog.deps(node, at, limit=limit):
+        for n in ast.walk(ref.node):
+            if isinstance(n, ast.Call):
+                f = n.func
+                if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in names:
+                    return n.lineno
+    return 0
+
+
 def once(ctx: Ctx, *key: object) -> bool:
     """True the first time ``key`` is seen in this diagnosis: one cause is one finding,
     however many calls, loops or phases show it."""

@@ -22,7 +22,13 @@ import re
 
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
-from graftlab.doctor.script.common_rules import CLASS_MAPPINGS, once, source_text, written_names
+from graftlab.doctor.script.common_rules import (
+    CLASS_MAPPINGS,
+    call_in_deps,
+    once,
+    source_text,
+    written_names,
+)
 from graftlab.doctor.script.flow import Event, Ref
 from graftlab.doctor.script.frameworks import uses_keras
 from graftlab.doctor.script.knowledge import REFS
@@ -64,13 +70,7 @@ _WORD = re.compile(r"[A-Za-z][\w-]*")
 
 def _scored(ctx: Ctx, node: ast.expr, ev: Event) -> bool:
     """Whether ``node``'s value is computed from a model's score."""
-    for ref in ctx.prog.deps(node, ev, limit=30):
-        for m in ast.walk(ref.node):
-            if isinstance(m, ast.Call):
-                f = m.func
-                if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in _SCORERS:
-                    return True
-    return False
+    return call_in_deps(ctx, node, ev, _SCORERS, limit=30) > 0
 
 
 def _threshold(test: ast.expr) -> tuple[ast.expr, bool] | None:

@@ -18,6 +18,7 @@ from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import (
     CLASS_MAPPINGS,
     SCORES,
+    call_in_deps,
     once,
     sorting_loaders,
     source_text,
@@ -226,13 +227,8 @@ def indexed_by_prediction(ctx: Ctx, var: str, after: int, unstable: bool = False
         index = n.slice
         if isinstance(index, ast.Name) and index.id in comp_iters:
             index = comp_iters[index.id]
-        for ref in ctx.prog.deps(index, ev, limit=25):
-            for m in ast.walk(ref.node):
-                if isinstance(m, ast.Call):
-                    f = m.func
-                    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-                    if name in _PREDICTORS:
-                        return n.lineno
+        if call_in_deps(ctx, index, ev, _PREDICTORS, limit=25):
+            return n.lineno
     return 0
 
 
