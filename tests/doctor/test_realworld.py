@@ -247,12 +247,15 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: 0.58; test/reconstruction 0.580 -> 0.588); dev unchanged, 0.965.
 #: Rounds 20, 21 and 22 merged (session 17): dev 0.966 (228/236), dev/reconstruction 0.962;
 #: test 0.565 (65/115), test/reconstruction 0.570.
-FLOORS = {"dev": 0.96, "test": 0.56}
+#: Round 25 (doc25, label order): 3 test cases measured blind, none found: test 0.551 (65/118),
+#: test/reconstruction 0.555, both floors 0.56 -> 0.55; dev 0.966 (230/238) after GL306's
+#: extension to ``.unique().tolist()``, ``pd.unique`` and ``drop_duplicates``.
+FLOORS = {"dev": 0.96, "test": 0.55}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.56,
+    "test/reconstruction": 0.55,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

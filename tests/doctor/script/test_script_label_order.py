@@ -1182,3 +1182,48 @@ def test_many_listing_mappings_never_read_are_checked_in_linear_time():
     ctx = Ctx.build(load_source("\n".join(lines) + "\n", filename="post.py"))
     check_unstable_order(ctx)
     assert [f.code for f in ctx.findings] == ["GL306"]
+
+
+DATAFRAME_TOLIST = """\
+import numpy as np
+import pandas as pd
+from keras.preprocessing.image import ImageDataGenerator
+frame = pd.read_csv("shots.csv")
+flow = ImageDataGenerator(rescale=1 / 255).flow_from_dataframe(
+    frame, directory="shots", x_col="path", y_col="kind", shuffle=False
+)
+kinds = frame["kind"].unique().tolist()
+scores = net.predict(flow)
+guesses = [kinds[k] for k in np.argmax(scores, axis=1)]
+"""
+
+
+def test_unique_to_list_names_a_sorting_dataframe_loader():
+    (f,) = _labels(DATAFRAME_TOLIST)
+    assert f.code == "GL306" and "post.py:8:" in f.evidence and "post.py:10:" in f.evidence
+    for fixed in (
+        DATAFRAME_TOLIST.replace(
+            'frame["kind"].unique().tolist()', 'sorted(frame["kind"].unique())'
+        ),
+        DATAFRAME_TOLIST.replace(
+            "kinds[k] for k", "{v: n for n, v in flow.class_indices.items()}[k] for k"
+        ),
+    ):
+        assert _labels(fixed) == []
+
+
+def test_pandas_unique_function_and_drop_duplicates_keep_appearance_order():
+    via_pd = DATAFRAME_TOLIST.replace(
+        'frame["kind"].unique().tolist()', 'list(pd.unique(frame["kind"]))'
+    )
+    (f,) = _labels(via_pd)
+    assert f.code == "GL306" and "post.py:8:" in f.evidence
+    dropped = DATAFRAME_TOLIST.replace(
+        'frame["kind"].unique().tolist()', 'frame["kind"].drop_duplicates().to_list()'
+    )
+    assert [f.code for f in _labels(dropped)] == ["GL306"]
+    # numpy's unique returns the values sorted: the loader's order
+    via_np = DATAFRAME_TOLIST.replace(
+        'frame["kind"].unique().tolist()', 'np.unique(frame["kind"]).tolist()'
+    )
+    assert _labels(via_np) == []

@@ -97,11 +97,21 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
         return "listdir", n.lineno
     if name == "set" and n.args:
         return "set", n.lineno
-    if name == "unique" and isinstance(n.func, ast.Attribute) and not n.args:
+    if name in _APPEARANCE and isinstance(n.func, ast.Attribute) and not n.args:
         return "unique", n.lineno
+    if name == "unique" and n.args and q.startswith(("pandas.", "pd.")):
+        return "unique", n.lineno  # pd.unique keeps the order of first appearance; np.unique sorts
     if name in ("list", "tuple", "enumerate", "dict") and n.args:
         return unstable_source(ctx, n.args[0], r, depth + 1)
+    if name in _AS_LIST and isinstance(n.func, ast.Attribute) and not n.args:
+        return unstable_source(ctx, n.func.value, r, depth + 1)
     return None
+
+
+#: A column's values in order of first appearance: ``s.unique()``, ``s.drop_duplicates()``.
+_APPEARANCE = {"unique", "drop_duplicates"}
+#: Conversions that keep the order: ``s.unique().tolist()`` is as unstable as ``s.unique()``.
+_AS_LIST = {"tolist", "to_list", "to_numpy"}
 
 
 def _class_lists(ctx: Ctx) -> list[tuple[str, Event, str, int]]:
@@ -304,7 +314,9 @@ def _role_near(ctx: Ctx, ev: Event, node: ast.expr) -> str | None:
 def check_unstable_order(ctx: Ctx) -> None:
     """GL306: class names from listdir/glob/set naming predictions numbered by a sorting
     loader; training and evaluation label mappings each built from an unstable order."""
-    if not re.search(r"listdir|glob|iterdir|scandir|set\(|\{|unique\(", source_text(ctx)):
+    if not re.search(
+        r"listdir|glob|iterdir|scandir|set\(|\{|unique\(|drop_duplicates\(", source_text(ctx)
+    ):
         return
     loaders = numbering_loaders(ctx)
     sorts = [c for c in ctx.prog.method_calls("sort") if not c.node.args]
