@@ -89,9 +89,9 @@ def test_a_paste_of_many_blank_lines_is_sniffed_in_linear_time(tmp_path):
 
     path = tmp_path / "output.txt"
     path.write_text("\n" * 30_000 + "Epoch 1 loss 0.5 acc 0.5\nEpoch 2 loss 0.4 acc 0.6\n")
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine must not fail it
     diagnose([path])
-    assert time.perf_counter() - start < 5.0
+    assert time.process_time() - start < 5.0
 
 
 def test_a_log_whose_epochs_lie_beyond_what_is_read_says_it_was_cut():

@@ -205,12 +205,13 @@ def test_names_without_a_known_namespace_keep_their_meaning():
 
 
 def _best_of_three(fn) -> float:
-    """The fastest of three runs: the machine is shared, a slow run measures the neighbours."""
+    """The fastest of three runs in this process's CPU time: the machine is shared, and the
+    wall clock of a slow run measures the neighbours."""
     times = []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 
@@ -225,7 +226,10 @@ def test_long_near_matches_are_read_in_linear_time():
     assert PART_LOSS.fullmatch(canonical("a" * 200_000 + "_los")[1]) is None
     assert PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!") is None
     assert _ultralytics([row] * 3) is None  # too many columns for results.txt
-    assert _best_of_three(lambda: PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!")) < 0.01
-    assert _best_of_three(lambda: _ultralytics([row] * 3)) < 0.05
+    # Bounds far above the linear times (about 1 ms, 10 ms and 0.07 s) and far below what a
+    # quadratic reading of 200,000 characters takes (minutes), so that a loaded machine
+    # cannot fail them (0.01 s of wall time failed at load 5 on 2 cores).
+    assert _best_of_three(lambda: PART_LOSS.fullmatch("loss_" + "9" * 200_000 + "x!")) < 1.0
+    assert _best_of_three(lambda: _ultralytics([row] * 3)) < 1.0
     for text in (header + "\n1,2,3\n", row + "\n", "loss_" + "9" * 200_000 + "x,epoch\n"):
-        assert _best_of_three(lambda t=text: _not_a_log(t)) < 0.5  # 0.07 s at load 4.6
+        assert _best_of_three(lambda t=text: _not_a_log(t)) < 2.0
