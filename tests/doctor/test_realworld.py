@@ -235,27 +235,32 @@ PREFIXES = ("keras-", "torch-", "log-", "clean-")
 #: written blind to the rules, on double softmax, BatchNorm and preprocessing (2 dev, 2 test): the
 #: rules found 1 of the 2 new dev causes and 1 of the 2 new test causes (dev 0.965 -> 0.961,
 #: 220/229; dev/reconstruction 0.961 -> 0.956, its floor 0.96 -> 0.95; test 0.575 -> 0.574,
-#: 62/108; test/reconstruction 0.582 -> 0.580). Raised after GL142/GL143 (a softmax given as a
+#: 62/108; test/reconstruction 0.582 -> 0.580). Raised after GL252/GL253 (a softmax given as a
 #: network's output activation by a constructor default or a keyword, under cross-entropy), each
 #: with its own unit tests, found the round's dev miss: dev 0.961 -> 0.965 (221/229),
 #: dev/reconstruction 0.956 -> 0.961, its floor 0.95 -> 0.96; test (measured, never read) 0.574
 #: unchanged; false alarms 2.
-#: Two more test reconstructions of the same round, added after GL142/GL143 and measured blind
+#: Two more test reconstructions of the same round, added after GL252/GL253 and measured blind
 #: (a Lightning LogisticRegression with softmax in forward() and F.cross_entropy,
 #: lightning-bolts#654; an ACGAN whose auxiliary head ends in nn.Softmax under F.cross_entropy,
 #: pytorch-lightning-gans#9): 2 of 2 causes found (test 0.574 -> 0.582, 64/110, its floor 0.57 ->
 #: 0.58; test/reconstruction 0.580 -> 0.588); dev unchanged, 0.965.
 #: Rounds 20, 21 and 22 merged (session 17): dev 0.966 (228/236), dev/reconstruction 0.962;
 #: test 0.565 (65/115), test/reconstruction 0.570.
+#: Round 23 (BatchNorm, learning rate, trivial accuracy; 3 dev and 2 test cases, blind: dev 1 of 3,
+#: test 0 of 2): test 0.565 -> 0.556 (65/117), its floor 0.56 -> 0.555; GL254 and GL255 for the
+#: two dev misses: dev 0.958 -> 0.967 (231/239), dev/reconstruction 0.963.
 #: Round 25 (doc25, label order): 3 test cases measured blind, none found: test 0.551 (65/118),
 #: test/reconstruction 0.555, both floors 0.56 -> 0.55; dev 0.966 (230/238) after GL306's
 #: extension to ``.unique().tolist()``, ``pd.unique`` and ``drop_duplicates``.
-FLOORS = {"dev": 0.96, "test": 0.55}
+#: Both rounds merged (session 18): test 0.542 (65/120), test/reconstruction 0.545 (61/112),
+#: both floors 0.54; dev 0.967 (233/241).
+FLOORS = {"dev": 0.96, "test": 0.54}
 #: The same per origin: the poster's own material, and logs reproduced here from a thread.
 ORIGIN_FLOORS = {
     "dev/reconstruction": 0.96,
     "dev/reproduction": 0.995,
-    "test/reconstruction": 0.55,
+    "test/reconstruction": 0.54,
     "test/reproduction": 0.495,
 }
 #: Errors on bug cases outside their labels, at most (target: none). The three left are script

@@ -1,4 +1,4 @@
-"""GL142: a softmax given as a constructor's or factory's default output activation, trained
+"""GL252: a softmax given as a constructor's or factory's default output activation, trained
 with cross-entropy (graftlab.doctor.script.torch_softmax_default)."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ net.fit(loader)
 
 def test_a_softmax_default_left_in_place_under_a_default_cross_entropy_is_a_warning():
     (f,) = _ds(LIBRARY.format(extra=""))
-    assert f.code == "GL142" and f.severity == "warning"
+    assert f.code == "GL252" and f.severity == "warning"
     assert "post.py:4:" in f.evidence and "post.py:5:" in f.evidence  # both defaults
     assert "post.py:26:" in f.evidence  # the caller that keeps the softmax
     assert "pred_activation" in f.title
@@ -92,7 +92,7 @@ for x, y in loader:
 
 def test_a_factory_default_softmax_with_the_scripts_cross_entropy_is_one_warning():
     found = _ds(FACTORY.format(default="F.softmax", loss="nn.CrossEntropyLoss()"))
-    assert len(found) == 1 and found[0].code == "GL142"
+    assert len(found) == 1 and found[0].code == "GL252"
     assert "post.py:3:" in found[0].evidence and "post.py:9:" in found[0].evidence
     # NLLLoss on probabilities is another mistake (GL203's), not a softmax applied twice
     assert _ds(FACTORY.format(default="F.softmax", loss="nn.NLLLoss()")) == []
@@ -136,7 +136,7 @@ for images, masks in train_loader:
 
 def test_a_softmax_passed_as_a_segmentation_models_activation_is_a_warning():
     (f,) = _ds(SMP.format(act='"softmax2d"', loss="nn.CrossEntropyLoss()"))
-    assert f.code == "GL143" and f.severity == "warning"
+    assert f.code == "GL253" and f.severity == "warning"
     assert "post.py:5:" in f.evidence and "post.py:6:" in f.evidence
     assert _ds(SMP.format(act="None", loss="nn.CrossEntropyLoss()")) == []
     assert _ds(SMP.format(act='"softmax2d"', loss="nn.MSELoss()")) == []
@@ -145,7 +145,7 @@ def test_a_softmax_passed_as_a_segmentation_models_activation_is_a_warning():
 def test_an_output_activation_keyword_reaches_a_pasted_class_only_if_it_reads_it():
     src = LIBRARY.format(extra=", pred_activation=nn.Softmax(dim=1)")
     (f,) = _ds(src)  # the default and the value passed are one cause
-    assert f.code in ("GL142", "GL143") and "post.py:26:" in f.evidence
+    assert f.code in ("GL252", "GL253") and "post.py:26:" in f.evidence
     ignored = src.replace(
         "self.tail = self._tail(64, num_classes, pred_activation)",
         "self.tail = self._tail(64, num_classes, None)",
@@ -169,9 +169,9 @@ model = build_classifier(cfg["backbone"], num_classes=4, head_activation=cfg["he
 criterion = nn.CrossEntropyLoss()
 """
     (f,) = _ds(src % '"softmax"')
-    assert f.code == "GL143" and "post.py:3:" in f.evidence and "post.py:4:" in f.evidence
+    assert f.code == "GL253" and "post.py:3:" in f.evidence and "post.py:4:" in f.evidence
     assert _ds(src % "None") == []
     named = src.replace('cfg["head_activation"])', "act)").replace(
         "cfg = {", "act = nn.Softmax(dim=1)\ncfg = {"
     )
-    assert [f.code for f in _ds(named % "None")] == ["GL143"]
+    assert [f.code for f in _ds(named % "None")] == ["GL253"]

@@ -48,6 +48,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     torch_model,
     torch_pixels,
     torch_samplers,
+    torch_schedules,
     torch_softmax_default,
     torch_train,
     torch_wiring,

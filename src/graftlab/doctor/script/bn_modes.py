@@ -192,3 +192,77 @@ def check_bn_freeze_undone(ctx: Ctx) -> None:
             [REFS["torch_eval"]],
         )
         return
+
+
+declare(
+    "GL254",
+    "batchnorm",
+    "warning",
+    "script",
+    "BatchNorm 'frozen' with momentum = 0 while the layers stay in training mode",
+    (REFS["torch_bn"], REFS["torch_eval"]),
+)
+
+
+def _is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 0
+
+
+def _zero_momentum(tree: ast.Module) -> list[ast.Assign]:
+    """``m.momentum = 0`` on a BatchNorm layer: under an ``if`` that tests for BatchNorm, or on
+    a receiver named as one (``model.bn1.momentum = 0``)."""
+    out: dict[int, ast.Assign] = {}
+    for n in ast.walk(tree):
+        guarded = isinstance(n, ast.If) and bool(_BN.search(ast.unparse(n.test)))
+        if not guarded and not isinstance(n, ast.Assign):
+            continue
+        for a in (m for s in (n.body if guarded else [n]) for m in ast.walk(s)):
+            if not (isinstance(a, ast.Assign) and _is_zero(a.value)):
+                continue
+            for t in a.targets:
+                if isinstance(t, ast.Attribute) and t.attr == "momentum":
+                    recv = (dotted(t.value) or "").rsplit(".", 1)[-1]
+                    if guarded or _BN.search(recv):
+                        out[id(a)] = a
+    return sorted(out.values(), key=lambda a: a.lineno)
+
+
+@check("torch.bn_momentum_zero")
+def check_bn_momentum_zero(ctx: Ctx) -> None:
+    """GL254: BatchNorm 'frozen' by ``momentum = 0`` in a model that trains in train() mode."""
+    if not uses_torch(ctx) or "momentum" not in source_text(ctx):
+        return
+    tree = ctx.src.tree
+    zeros = _zero_momentum(tree)
+    # the layers are put in eval mode somewhere (GL243 judges whether train() undoes it), or
+    # they never keep statistics at all: batch statistics in both modes, nothing to disagree
+    if not zeros or _bn_evals(tree) or "track_running_stats" in source_text(ctx):
+        return
+    if not _steps(ctx) or not once(ctx, "torch.bn_momentum_zero"):
+        return
+    trains = [node for _, node in _trains(ctx)]
+    lines = [a.lineno for a in zeros[:2]] + [n.lineno for n in trains[:1]]
+    where = f"{ast.unparse(trains[0].func.value)}.train()" if trains else "training mode"
+    ctx.add(
+        "GL254",
+        "batchnorm",
+        "warning",
+        "BatchNorm is 'frozen' with momentum = 0, but its layers still run in training mode",
+        lines,
+        f"momentum = 0 (line {zeros[0].lineno}) stops the running mean and variance from "
+        "updating, and requires_grad = False keeps gamma and beta, but it does not freeze what "
+        f"the layer computes: in {where} a BatchNorm layer normalises every input with the "
+        "mean and variance of its own batch, not with the running statistics. The rest of the "
+        "network is trained on batch-normalised features (noisy with small batches), and "
+        "eval() then normalises with the old pretrained running statistics the layers were "
+        "never used with: the same weights score well in train mode and badly in eval mode. "
+        "(Inferred: the layers are submodules of the model being trained.)",
+        "Put the BatchNorm layers in eval mode for training, after every model.train():\n"
+        "model.train()\n"
+        "for m in model.modules():\n"
+        "    if isinstance(m, nn.modules.batchnorm._BatchNorm):\n"
+        "        m.eval()  # normalise with the running statistics, and keep them\n"
+        "        m.weight.requires_grad_(False)\n"
+        "        m.bias.requires_grad_(False)",
+        [REFS["torch_bn"], REFS["torch_eval"]],
+    )

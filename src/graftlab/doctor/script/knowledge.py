@@ -293,6 +293,8 @@ REFS = {
     "torch_eval": "https://pytorch.org/docs/stable/generated/torch.nn.Module.html"
     "#torch.nn.Module.eval",
     "torch_nograd": "https://pytorch.org/docs/stable/generated/torch.no_grad.html",
+    "torch_bn": "https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html",
+    "torch_sched": "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
     "torch_loader": "https://pytorch.org/docs/stable/data.html#torch.utils.data.DataLoader",
     "torch_optim": "https://pytorch.org/docs/stable/optim.html#per-parameter-options",
     "torch_load": "https://pytorch.org/docs/stable/generated/torch.nn.Module.html"

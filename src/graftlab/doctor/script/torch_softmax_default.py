@@ -4,7 +4,7 @@ Libraries and home-made "model zoos" build the classifier from arguments:
 ``BaseNetwork(..., pred_activation=nn.Softmax(dim=1), criter_spec=nn.CrossEntropyLoss())``,
 ``build_model(arch, out_activation=nn.Softmax(dim=1))``, ``smp.Unet(..., activation="softmax2d")``.
 The softmax then ends the network, whether the argument is a default the caller leaves in place
-(GL142) or a value the caller passes (GL143), and the cross-entropy loss (a default of the same
+(GL252) or a value the caller passes (GL253), and the cross-entropy loss (a default of the same
 signature, a keyword of the same call, or built by the script) applies log_softmax again:
 softmax twice. The layer the argument becomes is not traced through the builder's helpers, so
 both are warnings that name the link they infer.
@@ -25,7 +25,7 @@ from graftlab.doctor.script.knowledge import REFS
 _SMP = "https://smp.readthedocs.io/en/latest/models.html"
 
 declare(
-    "GL142",
+    "GL252",
     "double-softmax",
     "warning",
     "script",
@@ -34,7 +34,7 @@ declare(
 )
 
 declare(
-    "GL143",
+    "GL253",
     "double-softmax",
     "warning",
     "script",
@@ -146,7 +146,7 @@ def _accepts(fn: ast.FunctionDef, param: str) -> bool:
 
 
 def _passed_softmax(ctx: Ctx, ce_built) -> None:
-    """GL143: ``Net(..., out_activation=nn.Softmax(dim=1))`` or ``smp.Unet(...,
+    """GL253: ``Net(..., out_activation=nn.Softmax(dim=1))`` or ``smp.Unet(...,
     activation="softmax2d")`` with cross-entropy as the loss."""
     prog = ctx.prog
     for c in prog.calls:
@@ -175,7 +175,7 @@ def _passed_softmax(ctx: Ctx, ce_built) -> None:
                 return
             loss_line = ce.lineno if ce is not None else ce_built.node.lineno
             ctx.add(
-                "GL143",
+                "GL253",
                 "double-softmax",
                 "warning",
                 f"{c.name}() is built with {k.arg}= a softmax, and the loss is cross-entropy: "
@@ -202,7 +202,7 @@ def _passed_softmax(ctx: Ctx, ce_built) -> None:
 
 @check("torch.softmax_default")
 def check_softmax_default(ctx: Ctx) -> None:
-    """GL142: a softmax default of a constructor/factory argument, no caller overriding it,
+    """GL252: a softmax default of a constructor/factory argument, no caller overriding it,
     with cross-entropy as the loss."""
     if not uses_torch(ctx) or any(
         f.category == "double-softmax" and f.severity in ("error", "warning") for f in ctx.findings
@@ -266,7 +266,7 @@ def check_softmax_default(ctx: Ctx) -> None:
             else f"the script's {ce_built.name} (line {ce_built.node.lineno})"
         )
         ctx.add(
-            "GL142",
+            "GL252",
             "double-softmax",
             "warning",
             f"{what}() defaults {param.arg} to a softmax, and the loss is cross-entropy: "
