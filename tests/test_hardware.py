@@ -36,7 +36,8 @@ def test_choose_execution_measures_and_restores_the_model(tiny):
     tiny.train()
     start = time.perf_counter()
     ex = choose_execution(tiny, 64, device="cpu", batch_size=4)
-    assert time.perf_counter() - start < 12  # budget 4 s of timing; slack for a loaded machine
+    # Budget 4 s of timing; the slack is for a loaded machine (15-30 s at load 5 on 2 cores).
+    assert time.perf_counter() - start < 40
     assert tiny.training and tiny.conv_stem.weight.is_contiguous()
     assert "\n" not in ex.reason
     if not hardware.cpu_supports_bf16():  # one candidate, fp32 NCHW: nothing to time

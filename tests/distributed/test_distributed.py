@@ -265,7 +265,7 @@ def test_a_hung_rank_is_named_after_the_timeout(tmp_path):
     env = {**_env(tmp_path / "cache"), "GRAFTLAB_DIST_TIMEOUT": str(env_timeout)}
     done = subprocess.run([*cmd, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
-    assert time.perf_counter() - t < 60
+    assert time.perf_counter() - t < 100  # a hang would run into run()'s 120 s (66 s at load 5)
     said = done.stderr
     assert f"rank 0 of 2 waited past the {env_timeout} s timeout" in said, said[-2000:]
     assert "rank(s) 1 did not respond" in done.stderr
