@@ -1227,3 +1227,30 @@ def test_pandas_unique_function_and_drop_duplicates_keep_appearance_order():
         'frame["kind"].unique().tolist()', 'np.unique(frame["kind"]).tolist()'
     )
     assert _labels(via_np) == []
+
+
+WALKED_NAMES = """\
+import os
+import numpy as np
+import tensorflow as tf
+train_ds = tf.keras.utils.image_dataset_from_directory("birds/train", image_size=(224, 224))
+species = {listing}
+model.fit(train_ds, epochs=5)
+scores = model.predict(batch)
+print("predicted:", species[np.argmax(scores[0])])
+"""
+
+
+def test_class_names_from_os_walk_against_a_sorting_loader():
+    for listing in (
+        'next(os.walk("birds/train"))[1]',
+        '[os.path.basename(d) for d, _, _ in os.walk("birds/train")][1:]',
+        'os.listdir("birds/train")[1:]',
+    ):
+        (f,) = _labels(WALKED_NAMES.format(listing=listing))
+        assert f.code == "GL306" and "post.py:5:" in f.evidence, listing
+    for listing in (
+        'sorted(next(os.walk("birds/train"))[1])',
+        "train_ds.class_names",
+    ):
+        assert _labels(WALKED_NAMES.format(listing=listing)) == [], listing

@@ -80,7 +80,14 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
     r = ctx.prog.origin(node, at.idx, at.scope)
     n = r.node
     if isinstance(n, ast.ListComp | ast.GeneratorExp):
-        return unstable_source(ctx, n.generators[0].iter, r, depth + 1)
+        it = n.generators[0].iter
+        if _walks(ctx, it, r):
+            return "listdir", n.lineno  # [d[0] for d in os.walk(root)][1:]
+        return unstable_source(ctx, it, r, depth + 1)
+    if isinstance(n, ast.Subscript) and _walks(ctx, n.value, r, first=True):
+        return "listdir", n.lineno  # next(os.walk(root))[1]: the top folder's sub-folders
+    if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
+        return unstable_source(ctx, n.value, r, depth + 1)  # os.listdir(root)[1:]
     if isinstance(n, ast.SetComp | ast.Set):
         return "set", n.lineno
     if not isinstance(n, ast.Call):
@@ -106,6 +113,19 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
     if name in _AS_LIST and isinstance(n.func, ast.Attribute) and not n.args:
         return unstable_source(ctx, n.func.value, r, depth + 1)
     return None
+
+
+def _walks(ctx: Ctx, node: ast.expr, at: Event | Ref, first: bool = False) -> bool:
+    """``os.walk(root)`` (or, with ``first``, ``next(os.walk(root))``): the folders it yields
+    are in file-system order, like ``os.listdir``'s."""
+    if first:
+        if not (_called(node, "next") and isinstance(node.args[0], ast.Call)):
+            return False
+        node = node.args[0]
+    if not isinstance(node, ast.Call):
+        return False
+    q = canon(ctx.prog.qualname(node.func, at.idx, at.scope) or "")
+    return last(q) == "walk" and q.startswith(("os.", "walk", "tf.io.gfile", "tensorflow"))
 
 
 #: A column's values in order of first appearance: ``s.unique()``, ``s.drop_duplicates()``.
@@ -315,7 +335,7 @@ def check_unstable_order(ctx: Ctx) -> None:
     """GL306: class names from listdir/glob/set naming predictions numbered by a sorting
     loader; training and evaluation label mappings each built from an unstable order."""
     if not re.search(
-        r"listdir|glob|iterdir|scandir|set\(|\{|unique\(|drop_duplicates\(", source_text(ctx)
+        r"listdir|glob|iterdir|scandir|walk\(|set\(|\{|unique\(|drop_duplicates\(", source_text(ctx)
     ):
         return
     loaders = numbering_loaders(ctx)
