@@ -293,6 +293,28 @@ def numbered_list(n: ast.AST) -> ast.expr | None:
     return None
 
 
+def numberings(ev: Event, index: bool = True) -> list[tuple[ast.AST, ast.expr]]:
+    """``(node, list)`` of every place a statement numbers classes by their position in a list:
+    a mapping (:func:`numbered_list`), a loop header ``for i, c in enumerate(L):`` that labels
+    what it reads inside, or (with ``index``) ``L.index(name)``."""
+    n = ev.node
+    if isinstance(n, ast.For):
+        it = n.iter
+        numbered = _called(it, "enumerate") and isinstance(n.target, ast.Tuple)
+        return [(n, it.args[0])] if numbered else []
+    if isinstance(n, ast.With):
+        return []
+    out = []
+    for m in ast.walk(n):
+        listed = numbered_list(m)
+        if listed is None and index and isinstance(m, ast.Call) and len(m.args) == 1:
+            f = m.func
+            listed = f.value if isinstance(f, ast.Attribute) and f.attr == "index" else None
+        if listed is not None:
+            out.append((m, listed))
+    return out
+
+
 def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str, int]]:
     """(line, order kind, role, listing, listing's line) of label mappings built from an
     unstable order:
@@ -300,10 +322,8 @@ def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str, int]]:
     range(len(names))}`` with ``names = glob(...)``."""
     out = []
     for ev in ctx.prog.events:
-        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
-            listed = numbered_list(n)
-            if listed is None:
-                continue
+        # two lists each read with .index() are GL315's (an encoding refitted per split)
+        for n, listed in numberings(ev, index=False):
             src = unstable_source(ctx, listed, ev)
             if src is None or src[0] == "key":
                 continue  # a keyed sort is the same order for every split
@@ -563,20 +583,23 @@ def _from_own_data(ctx: Ctx, node: ast.expr, at: Event) -> bool:
 def _per_instance(ctx: Ctx) -> None:
     """One mapping expression run for several datasets (a Dataset class instantiated for
     training and for validation, each numbering the classes of its own file)."""
-    runs: dict[int, list[Event]] = {}
+    runs: dict[int, list[tuple[Event, ast.expr]]] = {}
     for ev in ctx.prog.events:
-        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
-            listed = numbered_list(n)
-            if listed is not None and _from_own_data(ctx, listed, ev):
-                runs.setdefault(id(n), []).append(ev)
+        for n, listed in numberings(ev):
+            # a mapping from sorted names still moves when a class is missing from one split;
+            # a loop or .index() over sorted folder names is what ImageFolder itself does
+            loose = isinstance(n, ast.For | ast.Call) and numbered_list(n) is None
+            src = unstable_source(ctx, listed, ev) if loose else None
+            if (src is not None and src[0] != "key") if loose else _from_own_data(ctx, listed, ev):
+                runs.setdefault(id(n), []).append((ev, listed))
     for evs in runs.values():
-        if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
+        if len({e.scope for e, _ in evs}) < 2 or not once(ctx, "label.per_instance"):
             continue
-        ev = evs[0]
-        kind = unstable_source(ctx, ev.node.value, ev) if isinstance(ev.node, ast.Assign) else None
+        ev, listed = evs[0]
+        kind = unstable_source(ctx, listed, ev)
         _maps(
             ctx,
-            [ev.node.lineno],
+            sorted({kind[1], ev.node.lineno}) if kind else [ev.node.lineno],
             kind[0] if kind else "unique",
             "Each dataset numbers its classes from its own data",
             "The class → index mapping is built inside the code that loads one split and is "
