@@ -91,4 +91,5 @@ def test_a_loader_factory_left_at_its_unshuffled_default_for_training():
     # the training call asks for shuffling, validation keeps the default
     fixed = LOADER_FACTORY.replace('("pics/train", 32)', '("pics/train", 32, shuffle=True)')
     assert _no_shuffle(fixed) == []
-    assert _no_shuffle(LOADER_FACTORY.replace('("pics/train", 32)', '("pics/train", 32, True)')) == []
+    positional = LOADER_FACTORY.replace('("pics/train", 32)', '("pics/train", 32, True)')
+    assert _no_shuffle(positional) == []

@@ -23,6 +23,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     common_rules,
     fastai_rates,
     forward_rules,
+    keras_blocks,
     keras_decoders,
     keras_eval_resize,
     keras_hub,

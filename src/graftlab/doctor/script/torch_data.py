@@ -979,4 +979,3 @@ def _shuffled_elsewhere(ctx: Ctx, call) -> bool:
         o is not call and ctx.prog.const(_shuffle_arg(o), o.ev.idx, o.ev.scope) is True
         for o in ctx.cache["torch.loader_runs"].get(id(call.node), ())
     )
-
