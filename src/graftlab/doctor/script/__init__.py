@@ -27,6 +27,7 @@ from graftlab.doctor.script import (  # noqa: F401  (importing registers the che
     keras_decoders,
     keras_eval_resize,
     keras_hub,
+    keras_label_list,
     keras_model,
     keras_partial_load,
     keras_pipeline,
