@@ -1227,3 +1227,86 @@ def test_pandas_unique_function_and_drop_duplicates_keep_appearance_order():
         'frame["kind"].unique().tolist()', 'np.unique(frame["kind"]).tolist()'
     )
     assert _labels(via_np) == []
+
+
+WALKED_NAMES = """\
+import os
+import numpy as np
+import tensorflow as tf
+train_ds = tf.keras.utils.image_dataset_from_directory("birds/train", image_size=(224, 224))
+species = {listing}
+model.fit(train_ds, epochs=5)
+scores = model.predict(batch)
+print("predicted:", species[np.argmax(scores[0])])
+"""
+
+
+def test_class_names_from_os_walk_against_a_sorting_loader():
+    for listing in (
+        'next(os.walk("birds/train"))[1]',
+        '[os.path.basename(d) for d, _, _ in os.walk("birds/train")][1:]',
+        'os.listdir("birds/train")[1:]',
+    ):
+        (f,) = _labels(WALKED_NAMES.format(listing=listing))
+        assert f.code == "GL306" and "post.py:5:" in f.evidence, listing
+    for listing in (
+        'sorted(next(os.walk("birds/train"))[1])',
+        "train_ds.class_names",
+    ):
+        assert _labels(WALKED_NAMES.format(listing=listing)) == [], listing
+
+
+OWN_NUMBERING = """\
+import glob
+import os
+from torch.utils.data import Dataset
+
+class Plants(Dataset):
+    def __init__(self, folder):
+        self.kinds = {listing}
+        self.items = []
+        for path in glob.glob(os.path.join(folder, "*", "*.png")):
+            self.items.append((path, self.kinds.index(path.split(os.sep)[-2])))
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return read(self.items[i][0]), self.items[i][1]
+
+fit_set = Plants("plants/train")
+check_set = Plants("plants/valid")
+"""
+
+LOOP_NUMBERING = """\
+import os
+import numpy as np
+
+def load_split(root):
+    xs, ys = [], []
+    for k, kind in enumerate({listing}):
+        for name in sorted(os.listdir(os.path.join(root, kind))):
+            xs.append(read(os.path.join(root, kind, name)))
+            ys.append(k)
+    return np.stack(xs), np.array(ys)
+
+x_tr, y_tr = load_split("leaves/train")
+x_va, y_va = load_split("leaves/val")
+"""
+
+
+def test_each_split_numbering_its_own_folder_listing():
+    for src in (OWN_NUMBERING, LOOP_NUMBERING):
+        listing = "os.listdir(folder)" if src is OWN_NUMBERING else "os.listdir(root)"
+        (f,) = _labels(src.format(listing=listing))
+        assert f.code == "GL306" and "numbers its classes from its own data" in f.title
+        assert "file-system order" in f.explanation
+        # the sorted listing is what the folder loaders do: the same numbering for each split
+        assert _labels(src.format(listing=f"sorted({listing})")) == []
+
+
+def test_one_numbering_loop_run_once_is_not_a_second_mapping():
+    once_only = LOOP_NUMBERING.format(listing="os.listdir(root)").replace(
+        'x_va, y_va = load_split("leaves/val")\n', ""
+    )
+    assert _labels(once_only) == []

@@ -46,3 +46,50 @@ def test_a_loader_iterated_only_to_extract_features_is_left_alone():
         "        feats.append(encoder(x))\n"
     )
     assert _no_shuffle(src) == []
+
+
+FOLDER_LOADER = """\
+import torch
+from torch.utils.data import DataLoader
+from torchvision.datasets import ImageFolder
+pictures = ImageFolder("pics/train", transform=tf)
+batches = DataLoader(pictures, 16, False)
+for epoch in range(4):
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(net(x), y).backward()
+        opt.step()
+"""
+
+
+def test_shuffle_given_as_the_third_positional_argument():
+    (f,) = _no_shuffle(FOLDER_LOADER)
+    assert f.code == "GL217" and f.severity == "error" and "post.py:5:" in f.evidence
+    assert _no_shuffle(FOLDER_LOADER.replace("16, False)", "16, True)")) == []
+
+
+LOADER_FACTORY = """\
+from torch.utils.data import DataLoader
+from torchvision import datasets
+
+def loader_for(folder, batch, shuffle=False):
+    return DataLoader(datasets.ImageFolder(folder, transform=tf), batch_size=batch, shuffle=shuffle)
+
+train_dl = loader_for("pics/train", 32)
+val_dl = loader_for("pics/val", 32)
+for epoch in range(3):
+    for x, y in train_dl:
+        opt.zero_grad()
+        loss_fn(net(x), y).backward()
+        opt.step()
+"""
+
+
+def test_a_loader_factory_left_at_its_unshuffled_default_for_training():
+    (f,) = _no_shuffle(LOADER_FACTORY)
+    assert f.code == "GL217" and "post.py:5:" in f.evidence
+    # the training call asks for shuffling, validation keeps the default
+    fixed = LOADER_FACTORY.replace('("pics/train", 32)', '("pics/train", 32, shuffle=True)')
+    assert _no_shuffle(fixed) == []
+    positional = LOADER_FACTORY.replace('("pics/train", 32)', '("pics/train", 32, True)')
+    assert _no_shuffle(positional) == []

@@ -80,7 +80,14 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
     r = ctx.prog.origin(node, at.idx, at.scope)
     n = r.node
     if isinstance(n, ast.ListComp | ast.GeneratorExp):
-        return unstable_source(ctx, n.generators[0].iter, r, depth + 1)
+        it = n.generators[0].iter
+        if _walks(ctx, it, r):
+            return "listdir", n.lineno  # [d[0] for d in os.walk(root)][1:]
+        return unstable_source(ctx, it, r, depth + 1)
+    if isinstance(n, ast.Subscript) and _walks(ctx, n.value, r, first=True):
+        return "listdir", n.lineno  # next(os.walk(root))[1]: the top folder's sub-folders
+    if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
+        return unstable_source(ctx, n.value, r, depth + 1)  # os.listdir(root)[1:]
     if isinstance(n, ast.SetComp | ast.Set):
         return "set", n.lineno
     if not isinstance(n, ast.Call):
@@ -106,6 +113,19 @@ def unstable_source(ctx: Ctx, node: ast.expr | None, at: Event | Ref, depth: int
     if name in _AS_LIST and isinstance(n.func, ast.Attribute) and not n.args:
         return unstable_source(ctx, n.func.value, r, depth + 1)
     return None
+
+
+def _walks(ctx: Ctx, node: ast.expr, at: Event | Ref, first: bool = False) -> bool:
+    """``os.walk(root)`` (or, with ``first``, ``next(os.walk(root))``): the folders it yields
+    are in file-system order, like ``os.listdir``'s."""
+    if first:
+        if not (_called(node, "next") and isinstance(node.args[0], ast.Call)):
+            return False
+        node = node.args[0]
+    if not isinstance(node, ast.Call):
+        return False
+    q = canon(ctx.prog.qualname(node.func, at.idx, at.scope) or "")
+    return last(q) == "walk" and q.startswith(("os.", "walk", "tf.io.gfile", "tensorflow"))
 
 
 #: A column's values in order of first appearance: ``s.unique()``, ``s.drop_duplicates()``.
@@ -273,6 +293,28 @@ def numbered_list(n: ast.AST) -> ast.expr | None:
     return None
 
 
+def numberings(ev: Event, index: bool = True) -> list[tuple[ast.AST, ast.expr]]:
+    """``(node, list)`` of every place a statement numbers classes by their position in a list:
+    a mapping (:func:`numbered_list`), a loop header ``for i, c in enumerate(L):`` that labels
+    what it reads inside, or (with ``index``) ``L.index(name)``."""
+    n = ev.node
+    if isinstance(n, ast.For):
+        it = n.iter
+        numbered = _called(it, "enumerate") and isinstance(n.target, ast.Tuple)
+        return [(n, it.args[0])] if numbered else []
+    if isinstance(n, ast.With):
+        return []
+    out = []
+    for m in ast.walk(n):
+        listed = numbered_list(m)
+        if listed is None and index and isinstance(m, ast.Call) and len(m.args) == 1:
+            f = m.func
+            listed = f.value if isinstance(f, ast.Attribute) and f.attr == "index" else None
+        if listed is not None:
+            out.append((m, listed))
+    return out
+
+
 def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str, int]]:
     """(line, order kind, role, listing, listing's line) of label mappings built from an
     unstable order:
@@ -280,10 +322,8 @@ def _mappings(ctx: Ctx) -> list[tuple[int, str, str | None, str, int]]:
     range(len(names))}`` with ``names = glob(...)``."""
     out = []
     for ev in ctx.prog.events:
-        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
-            listed = numbered_list(n)
-            if listed is None:
-                continue
+        # two lists each read with .index() are GL315's (an encoding refitted per split)
+        for n, listed in numberings(ev, index=False):
             src = unstable_source(ctx, listed, ev)
             if src is None or src[0] == "key":
                 continue  # a keyed sort is the same order for every split
@@ -315,7 +355,7 @@ def check_unstable_order(ctx: Ctx) -> None:
     """GL306: class names from listdir/glob/set naming predictions numbered by a sorting
     loader; training and evaluation label mappings each built from an unstable order."""
     if not re.search(
-        r"listdir|glob|iterdir|scandir|set\(|\{|unique\(|drop_duplicates\(", source_text(ctx)
+        r"listdir|glob|iterdir|scandir|walk\(|set\(|\{|unique\(|drop_duplicates\(", source_text(ctx)
     ):
         return
     loaders = numbering_loaders(ctx)
@@ -543,20 +583,23 @@ def _from_own_data(ctx: Ctx, node: ast.expr, at: Event) -> bool:
 def _per_instance(ctx: Ctx) -> None:
     """One mapping expression run for several datasets (a Dataset class instantiated for
     training and for validation, each numbering the classes of its own file)."""
-    runs: dict[int, list[Event]] = {}
+    runs: dict[int, list[tuple[Event, ast.expr]]] = {}
     for ev in ctx.prog.events:
-        for n in ast.walk(ev.node) if not isinstance(ev.node, ast.For | ast.With) else []:
-            listed = numbered_list(n)
-            if listed is not None and _from_own_data(ctx, listed, ev):
-                runs.setdefault(id(n), []).append(ev)
+        for n, listed in numberings(ev):
+            # a mapping from sorted names still moves when a class is missing from one split;
+            # a loop or .index() over sorted folder names is what ImageFolder itself does
+            loose = isinstance(n, ast.For | ast.Call) and numbered_list(n) is None
+            src = unstable_source(ctx, listed, ev) if loose else None
+            if (src is not None and src[0] != "key") if loose else _from_own_data(ctx, listed, ev):
+                runs.setdefault(id(n), []).append((ev, listed))
     for evs in runs.values():
-        if len({e.scope for e in evs}) < 2 or not once(ctx, "label.per_instance"):
+        if len({e.scope for e, _ in evs}) < 2 or not once(ctx, "label.per_instance"):
             continue
-        ev = evs[0]
-        kind = unstable_source(ctx, ev.node.value, ev) if isinstance(ev.node, ast.Assign) else None
+        ev, listed = evs[0]
+        kind = unstable_source(ctx, listed, ev)
         _maps(
             ctx,
-            [ev.node.lineno],
+            sorted({kind[1], ev.node.lineno}) if kind else [ev.node.lineno],
             kind[0] if kind else "unique",
             "Each dataset numbers its classes from its own data",
             "The class → index mapping is built inside the code that loads one split and is "

@@ -777,11 +777,12 @@ def check_loaders(ctx: Ctx) -> None:
                 [REFS["torch_loader"]],
             )
         if role == "train":
-            shuffle = ctx.prog.const(call.kw("shuffle"), call.ev.idx, call.ev.scope)
+            given = _shuffle_arg(call)
+            shuffle = ctx.prog.const(given, call.ev.idx, call.ev.scope)
             if shuffle is True or call.kw("sampler") or call.kw("batch_sampler"):
                 continue
-            if len(call.node.args) > 2 or (call.kw("shuffle") and shuffle is not False):
-                continue  # positional shuffle, or a value that cannot be told
+            if (given is not None and shuffle is not False) or _shuffled_elsewhere(ctx, call):
+                continue  # a value that cannot be told, or one factory for shuffled loaders too
             loops = loops_over(ctx.prog, call)
             if loops and not any(i >= 0 and ctx.prog.loop_trains(i) for i in loops):
                 continue  # only iterated to extract features or evaluate: order does not matter
@@ -952,3 +953,29 @@ def _reads_targets(ctx: Ctx, ds) -> list[int]:
             ):
                 out.append(n.lineno)
     return out
+
+
+def _shuffle_arg(call) -> ast.expr | None:
+    """DataLoader's ``shuffle``, by keyword or third positional (``DataLoader(ds, 32, True)``)."""
+    if call.kw("shuffle") is not None:
+        return call.kw("shuffle")
+    args = call.node.args
+    return args[2] if len(args) > 2 and not isinstance(args[2], ast.Starred) else None
+
+
+def _shuffled_elsewhere(ctx: Ctx, call) -> bool:
+    """The same ``DataLoader(...)`` line run from another call of its function with a shuffle
+    that resolves to True (``make_loader(root, shuffle=True)`` for training, the default False
+    for validation): the flow's roles are per line, so which run trains cannot be told."""
+    if not isinstance(_shuffle_arg(call), ast.Name):
+        return False
+    if "torch.loader_runs" not in ctx.cache:  # the runs of each DataLoader line, once a script
+        runs: dict[int, list] = {}
+        for o in ctx.prog.calls:
+            if o.name.endswith("DataLoader"):
+                runs.setdefault(id(o.node), []).append(o)
+        ctx.cache["torch.loader_runs"] = runs
+    return any(
+        o is not call and ctx.prog.const(_shuffle_arg(o), o.ev.idx, o.ev.scope) is True
+        for o in ctx.cache["torch.loader_runs"].get(id(call.node), ())
+    )
