@@ -26,12 +26,14 @@ from graftlab.doctor._logrows import EpochRow, ParsedLog, StepRow, canonical
 _DICT = re.compile(r"\{[^{}\n]{4,2000}\}")
 #: Keys of the Trainer's own bookkeeping, not metrics.
 _SKIP = re.compile(r"(?:^|_)(?:runtime|per_second|flos|grad_norm|step|model_preparation_time)$")
+#: ``str(logs)`` writes a diverged float as a bare ``nan`` / ``inf``, which is no literal.
+_NONFINITE = re.compile(r"(?<![\w'\"])(-?(?:nan|inf))(?![\w'\"])")
 
 
 def _literal(text: str) -> dict[str, float] | None:
     """The dict's numeric entries (numbers, or numbers formatted as strings), else None."""
     try:
-        value = ast.literal_eval(text)
+        value = ast.literal_eval(_NONFINITE.sub(r"'\1'", text))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     if not isinstance(value, dict):

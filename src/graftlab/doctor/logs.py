@@ -668,6 +668,7 @@ def _trivial_finding(
                 f"confirm binary cross-entropy; {_fmt(h.value)} is also the share of a class "
                 f"that makes up {k - 1}/{k} of the images"
             )
+            causes = ["trivial-accuracy"]  # the other reading: one class predicted
         fix = fixes.fix_binary_loss_multiclass(fw, k)
         refs = [REFS["binary-accuracy"], *refs]
     elif code == "GL402":

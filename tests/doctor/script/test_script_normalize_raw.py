@@ -3,6 +3,8 @@ Written from the general shape, not from a post."""
 
 from __future__ import annotations
 
+import pytest
+
 from graftlab.doctor.script import check_script
 
 BY_HAND = """\
@@ -51,3 +53,51 @@ def test_a_conversion_inside_the_pipeline_before_normalize_is_correct():
         "    transforms.ConvertImageDtype(torch.float),\n    transforms.Normalize(",
     ).replace(".permute(2, 0, 1).float()", ".permute(2, 0, 1)")
     assert not _raw_normalize(converted)
+
+
+# A uint8 tensor made inside the Compose and cast to float without scaling: the same cause.
+CAST_IN_COMPOSE = {
+    "v2-todtype-without-scale": (
+        "v2.Compose([v2.ToImage(), v2.RandomResizedCrop(224), v2.ToDtype(torch.float32),\n"
+        "            v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])",
+        ("v2.ToDtype(torch.float32)", "v2.ToDtype(torch.float32, scale=True)"),
+    ),
+    "piltotensor-then-lambda-float": (
+        "transforms.Compose([transforms.Resize(256), transforms.PILToTensor(),\n"
+        "                    transforms.Lambda(lambda img: img.to(torch.float32)),\n"
+        "                    transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])",
+        (
+            "transforms.Lambda(lambda img: img.to(torch.float32))",
+            "transforms.Lambda(lambda img: img.to(torch.float32) / 255)",
+        ),
+    ),
+    "piltotensor-then-todtype-keyword-false": (
+        "transforms.Compose([transforms.PILToTensor(),\n"
+        "                    transforms.ToDtype(dtype=torch.float32, scale=False),\n"
+        "                    transforms.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])])",
+        ("scale=False", "scale=True"),
+    ),
+}
+
+
+def _in_script(compose: str) -> str:
+    return (
+        "import torch\nfrom torchvision import datasets, models, transforms\n"
+        "from torchvision.transforms import v2\n"
+        f"train_tf = {compose}\n"
+        'train_ds = datasets.ImageFolder("data/train", transform=train_tf)\n'
+        'model = models.resnet50(weights="DEFAULT")\n'
+    )
+
+
+@pytest.mark.parametrize("name", CAST_IN_COMPOSE)
+def test_a_cast_to_float_without_scaling_before_normalize(name):
+    compose, _ = CAST_IN_COMPOSE[name]
+    (f,) = _raw_normalize(_in_script(compose))
+    assert f.severity == "error"
+
+
+@pytest.mark.parametrize("name", CAST_IN_COMPOSE)
+def test_a_cast_that_scales_stays_silent(name):
+    compose, (bug, fix) = CAST_IN_COMPOSE[name]
+    assert not _raw_normalize(_in_script(compose.replace(bug, fix)))

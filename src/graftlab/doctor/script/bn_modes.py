@@ -62,6 +62,45 @@ def _bn_evals(tree: ast.Module) -> set[int]:
     return out
 
 
+def _part_evals(ctx: Ctx) -> list[tuple[Event, str]]:
+    """(event, receiver) of ``backbone.eval()`` / ``model.features.eval()`` outside loops and
+    functions: a part of a network put in eval mode once, which is how people keep a frozen
+    backbone's BatchNorm statistics; a ``train()`` of the whole network undoes it."""
+    out = []
+    for c in ctx.prog.method_calls("eval"):
+        recv = dotted(c.node.func.value) or ""
+        top = recv and not c.ev.loops and not c.ev.funcs
+        if top and _is_mode_call(c.node, "eval") and not ctx.prog.ruled_out(c.ev):
+            out.append((c.ev, recv))
+    return out
+
+
+def _made_from(tree: ast.Module) -> dict[str, set[str]]:
+    """name -> the root names in the values assigned to it (``backbone = nn.Sequential(*list(
+    model.children())[:-1])`` -> {"nn", "list", "model"}), read in one walk."""
+    out: dict[str, set[str]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign):
+            roots = {m.id for m in ast.walk(n.value) if isinstance(m, ast.Name)}
+            for t in n.targets:
+                if isinstance(t, ast.Name):
+                    out.setdefault(t.id, set()).update(roots)
+    return out
+
+
+def _part_of(made: dict[str, set[str]], part: str, whole: str) -> bool:
+    """Whether ``part`` names a submodule of ``whole``: an attribute of it (``model.features``),
+    a name made from it (``backbone = model.backbone``) or a name it is made from
+    (``model = nn.Sequential(backbone, head)``)."""
+    if not part or part == whole:
+        return False
+    if part.startswith(whole + "."):
+        return True
+    if "." in part or "." in whole:
+        return False
+    return whole in made.get(part, ()) or part in made.get(whole, ())
+
+
 def _applies(ctx: Ctx, call: ast.Call, bn_fns: set[str]) -> bool:
     """``model.apply(set_bn_eval)``: a function of the script that puts BatchNorm in eval."""
     if not (isinstance(call.func, ast.Attribute) and call.func.attr == "apply" and call.args):
@@ -142,7 +181,8 @@ def check_bn_freeze_undone(ctx: Ctx) -> None:
     if not uses_torch(ctx) or not re.search(r"\.eval\(|train\(False", source_text(ctx)):
         return
     freezes = _freezes(ctx)
-    if not freezes:
+    parts = _part_evals(ctx)
+    if not freezes and not parts:
         return
     # the model overrides train() (to re-freeze after it) or freezes in forward(): correct
     if any(_overrides_train(ctx, cls) for cls in ctx.prog.classes.values()):
@@ -150,9 +190,15 @@ def check_bn_freeze_undone(ctx: Ctx) -> None:
     if any(f.rsplit(".", 1)[-1] == "forward" for ev in freezes for f in ev.funcs):
         return
     steps = _steps(ctx)
-    idx = [ev.idx for ev in freezes]
+    made = _made_from(ctx.src.tree)
+    evals = [(c.ev.idx, dotted(c.node.func.value) or "") for c in ctx.prog.method_calls("eval")]
     for t, node in _trains(ctx):
-        before = [ev for ev in freezes if ev.idx < t.idx]
+        whole = dotted(node.func.value) or ""
+        mine = [ev for ev, part in parts if _part_of(made, part, whole)]
+        # every eval() of a part is a freeze: one after train() re-freezes it
+        again = [i for i, part in evals if _part_of(made, part, whole)]
+        idx = [ev.idx for ev in freezes] + [ev.idx for ev in mine] + again
+        before = sorted((ev for ev in [*freezes, *mine] if ev.idx < t.idx), key=lambda e: e.idx)
         if not before or not _undone(ctx, t, idx, steps):
             continue
         if not once(ctx, "torch.bn_undone"):

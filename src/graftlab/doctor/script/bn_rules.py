@@ -65,6 +65,51 @@ def _has_bn(ctx: Ctx) -> str | None:
     return None
 
 
+def _one_image_batch(ctx: Ctx, node: ast.expr | None, ev) -> bool:
+    """``x.unsqueeze(0)``, ``x[None]``, ``torch.unsqueeze(x, 0)``, ``x.view(1, ...)``: a batch
+    made of one image (read through the names it is assigned to)."""
+    for _ in range(3):
+        if node is None:
+            return False
+        if isinstance(node, ast.Subscript):
+            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+            return isinstance(first, ast.Constant) and first.value is None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name, args = node.func.attr, node.args
+            if name == "unsqueeze":
+                dim = args[-1] if args else None
+                return isinstance(dim, ast.Constant) and dim.value == 0
+            if name in ("view", "reshape") and args:
+                return isinstance(args[0], ast.Constant) and args[0].value == 1
+            if name in ("to", "cuda", "float", "cpu"):
+                node = node.func.value
+                continue
+            return False
+        if isinstance(node, ast.Name):
+            site = ctx.prog.origin_call(node, ev)
+            node = site.node if site is not None else None
+            continue
+        return False
+    return False
+
+
+def _single_image_steps(ctx: Ctx) -> list[tuple[int, str]]:
+    """(line, what) of a model called on a batch of one image in a loop that trains: the
+    loop runs over the dataset itself, one sample at a time, with no DataLoader."""
+    from graftlab.doctor.script.torch_graph import torch_script
+    from graftlab.doctor.script.torch_train import _feeds_backward
+
+    ts = torch_script(ctx)
+    for c in ctx.prog.calls:
+        if not c.node.args or not c.ev.loops or not ctx.prog.loop_trains(c.ev.loops[-1]):
+            continue
+        if ts.model_of(c.node.func, c.ev) is None:
+            continue
+        if _one_image_batch(ctx, c.node.args[0], c.ev) and _feeds_backward(ctx, c.ev):
+            return [(c.node.lineno, "The training loop feeds the network one image at a time")]
+    return []
+
+
 def _handles_bn(tree: ast.Module) -> bool:
     """The script puts BatchNorm layers in eval mode or freezes their statistics itself."""
     for n in ast.walk(tree):
@@ -89,13 +134,15 @@ def check_batch_of_one(ctx: Ctx) -> None:
     if _handles_bn(ctx.src.tree) or any(normalises_inside(c.name) for c in ctx.prog.calls):
         return  # torchvision's detection models freeze their BatchNorm (FrozenBatchNorm2d)
     bn = None
-    for call, _ds, role in torch_script(ctx).loaders():
-        size = ctx.prog.const(call.arg(1, "batch_size"), call.ev.idx, call.ev.scope)
-        if size != 1 or role == "val" or role == "test":
-            continue
-        loops = loops_over(ctx.prog, call)
-        if not any(i >= 0 and ctx.prog.loop_trains(i) for i in loops):
-            continue
+    batches = [
+        (call.node.lineno, "The training DataLoader gives batches of one image")
+        for call, _ds, role in torch_script(ctx).loaders()
+        if role not in ("val", "test")
+        and ctx.prog.const(call.arg(1, "batch_size"), call.ev.idx, call.ev.scope) == 1
+        and any(i >= 0 and ctx.prog.loop_trains(i) for i in loops_over(ctx.prog, call))
+    ]
+    batches += _single_image_steps(ctx)
+    for line, what in batches:
         bn = bn or _has_bn(ctx)
         if bn is None or not once(ctx, "torch.bn1"):
             return
@@ -104,8 +151,8 @@ def check_batch_of_one(ctx: Ctx) -> None:
             "batchnorm",
             "warning",
             "BatchNorm layers are trained with one image per batch",
-            [call.node.lineno],
-            f"The training DataLoader gives batches of one image, and the network has "
+            [line],
+            f"{what}, and the network has "
             f"BatchNorm layers ({bn}). In training mode each BatchNorm normalises with the "
             "mean and variance of that single image and moves its running statistics toward "
             "them: the statistics are noisy, a pretrained backbone's ImageNet statistics are "

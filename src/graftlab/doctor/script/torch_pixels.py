@@ -73,6 +73,47 @@ declare(
 )
 
 _CONVERTS = {"ToTensor", "ConvertImageDtype", "ToDtype", "Lambda", "PILToTensor", "ToImage"}
+#: Steps that make a uint8 tensor of 0..255 values from a PIL image or an array.
+_UINT8 = {"PILToTensor", "ToImage", "pil_to_tensor"}
+#: Methods a Lambda may call to make a float tensor without scaling it.
+_FLOAT_CASTS = {"float", "double", "half", "to", "type"}
+
+
+def _unscaled_cast(ctx: Ctx, step) -> bool:
+    """``v2.ToDtype(torch.float32)`` without ``scale=True``, or ``Lambda(lambda t:
+    t.float())``: a cast to float that keeps the 0..255 values of a uint8 tensor
+    (``ConvertImageDtype`` and ``ToDtype(..., scale=True)`` divide by 255)."""
+    if step.name == "ToDtype":
+        scale = step.kw("scale")
+        return scale is None or ctx.prog.const(scale, step.ev.idx, step.ev.scope) is False
+    if step.name != "Lambda" or not step.node.args:
+        return False
+    fn = step.node.args[0]
+    if not isinstance(fn, ast.Lambda):
+        return False
+    body = list(ast.walk(fn.body))
+    casts = [
+        n
+        for n in body
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in _FLOAT_CASTS
+    ]
+    return bool(casts) and not any(isinstance(n, ast.BinOp | ast.AugAssign) for n in body)
+
+
+def _cast_without_scaling(ctx: Ctx, steps: list) -> tuple[int, int] | None:
+    """(line of the uint8 step, line of the cast) when the steps before Normalize make a uint8
+    tensor and then only cast it to float; None when a step in between scales it."""
+    made = None
+    for step in steps:
+        if step.name in _UINT8:
+            made = step
+        elif made is not None and _unscaled_cast(ctx, step):
+            return made.node.lineno, step.node.lineno
+        elif made is not None and step.name in _CONVERTS:
+            made = None  # ConvertImageDtype, ToDtype(scale=True), another Lambda: scaled
+    return None
 
 
 @check("torch.normalize_raw")
@@ -84,6 +125,8 @@ def check_normalize_raw(ctx: Ctx) -> None:
     if not uses_torch(ctx):
         return
     ts = torch_script(ctx)
+    if _cast_in_compose(ctx, ts):
+        return
     for c in ctx.prog.calls:
         if not c.node.args or not isinstance(c.node.func, ast.Name | ast.Attribute):
             continue
@@ -122,6 +165,48 @@ def check_normalize_raw(ctx: Ctx) -> None:
             [REFS["tv_models"]],
         )
         return
+
+
+def _imagenet_stats(ctx: Ctx, norm) -> bool:
+    """Normalize's mean is a list of statistics of [0, 1] pixels (0.485, ...), not of 0..255."""
+    mean = ctx.prog.const(norm.arg(0, "mean"), norm.ev.idx, norm.ev.scope)
+    return (
+        isinstance(mean, list | tuple)
+        and bool(mean)
+        and all(isinstance(v, int | float) and 0 < v < 1 for v in mean)
+    )
+
+
+def _cast_in_compose(ctx: Ctx, ts) -> bool:
+    """GL239 inside one Compose: ``PILToTensor()`` / ``ToImage()`` (uint8), a cast to float
+    that does not scale, then ``Normalize`` with [0, 1] statistics."""
+    for pipe in ts.pipelines:
+        norm = pipe.step("Normalize") if pipe.kind == "compose" else None
+        if norm is None or not _imagenet_stats(ctx, norm):
+            continue
+        hit = _cast_without_scaling(ctx, pipe.steps[: pipe.steps.index(norm)])
+        if hit is None or not once(ctx, "torch.normalize_raw"):
+            continue
+        made, cast = hit
+        ctx.add(
+            "GL239",
+            "preprocessing-mismatch",
+            "error",
+            "Normalize with statistics of [0, 1] pixels is applied to 0..255 pixels",
+            [made, cast, norm.node.lineno],
+            f"The step on line {made} makes a uint8 tensor of 0..255 values and the cast on "
+            f"line {cast} turns it into floats without dividing by 255 (v2.ToDtype scales "
+            "only with scale=True; .float() never does). Normalize(mean, std) then subtracts "
+            "means like 0.485 and divides by stds like 0.229, statistics of pixels in [0, 1]: "
+            "the result reaches about 1100 instead of about +-2, and a pretrained network "
+            "predicts essentially one class for every image.",
+            "Scale while casting: v2.ToDtype(torch.float32, scale=True), or "
+            "transforms.ConvertImageDtype(torch.float), or transforms.ToTensor() in place of "
+            "PILToTensor() + cast.",
+            [REFS["tv_models"]],
+        )
+        return True
+    return False
 
 
 @check("torch.raw_pixels")

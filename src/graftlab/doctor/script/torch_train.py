@@ -8,7 +8,7 @@ import re
 from graftlab.doctor._checks import declare
 from graftlab.doctor.script._rules import Ctx, check
 from graftlab.doctor.script.common_rules import once, source_text
-from graftlab.doctor.script.flow import CallSite, Event
+from graftlab.doctor.script.flow import CallSite, Event, header
 from graftlab.doctor.script.frameworks import uses_torch
 from graftlab.doctor.script.keras_graph import role_of
 from graftlab.doctor.script.knowledge import (
@@ -137,12 +137,30 @@ def _phase(ctx: Ctx, ev: Event) -> str | None:
     return None
 
 
-def _eval_context(ctx: Ctx, ev: Event) -> str | None:
-    """Why ``ev`` looks like evaluation or inference, or None."""
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _comprehension_iters(ev: Event, call: ast.Call | None) -> list[ast.expr]:
+    """What the comprehensions around ``call`` iterate, innermost last: ``[model(x) for x, _
+    in val_loader]`` is a loop of its own, and one that cannot run backward()."""
+    if call is None:
+        return []
+    out: list[ast.expr] = []
+    for part in header(ev.node):
+        for n in ast.walk(part):
+            if isinstance(n, _COMPREHENSIONS) and any(m is call for m in ast.walk(n)):
+                out += [g.iter for g in n.generators]
+    return out
+
+
+def _eval_context(ctx: Ctx, ev: Event, call: ast.Call | None = None) -> str | None:
+    """Why ``ev`` (the call ``call`` in it, when given) looks like evaluation or inference,
+    or None."""
     phase = _phase(ctx, ev)
     if phase is not None:
         return phase
-    if _trains_in_loop(ctx, ev):
+    comprehended = _comprehension_iters(ev, call)
+    if not comprehended and _trains_in_loop(ctx, ev):
         return None
     if ev.funcs and ev.loops and _feeds_backward(ctx, ev):
         return None  # ``probs = classify(model, x)`` whose output the training loss uses
@@ -157,13 +175,12 @@ def _eval_context(ctx: Ctx, ev: Event) -> str | None:
         ):
             return f"in {fn}()"
     ts = torch_script(ctx)
-    for idx in ev.loops:
-        loop = ctx.prog.events[idx].node
-        it = getattr(loop, "iter", None)
+    loops = [(getattr(ctx.prog.events[i].node, "iter", None), ctx.prog.events[i]) for i in ev.loops]
+    for it, at in [*loops, *((it, ev) for it in comprehended)]:
         text = ast.unparse(it) if it is not None else ""
         if role_of(text) in ("val", "test"):
             return f"in the loop over {text}"
-        role = _loader_role(ctx, ts, it, ctx.prog.events[idx])
+        role = _loader_role(ctx, ts, it, at)
         if role in ("val", "test"):
             return f"in the loop over the {role} data ({text})"
     return None
@@ -264,7 +281,7 @@ def check_eval_mode(ctx: Ctx) -> None:
             continue
         if ".detection." in model.site.qual and len(c.node.args) >= 2:
             continue  # detection models return their losses only in training mode
-        why = _eval_context(ctx, c.ev) or (
+        why = _eval_context(ctx, c.ev, c.node) or (
             _inference(ctx, c.ev, model) if c.node.args and not _probe(ctx, c) else None
         )
         if why is None:
