@@ -8,7 +8,9 @@ the Trainer's printed dicts (:mod:`graftlab.doctor._logdicts`), the loggers of t
 pytorch/examples ImageNet script, timm and OpenMMLab (:mod:`graftlab.doctor._logtools`), and
 PyTorch-style prints (one line per epoch, ``logging`` prefixes and timestamps included, or the
 tutorial's ``Epoch 3/24`` header followed by ``train Loss: .. Acc: ..`` lines), tqdm and
-Lightning bars among them.
+Lightning bars among them; metric words of other languages (``训练损失``, ``Verlust``) read as
+their English names, a pasted ``trainer_state.json`` as its ``log_history``, and a table without
+a header by its shape (:mod:`graftlab.doctor._logbare`, an inference the findings say).
 
 Metric names become ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``, ``lr``
 (others keep a ``train_``/``val_`` prefix). A second run of ``Epoch 1/N`` (or a change of N)
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from graftlab.doctor._logbare import bare_table
 from graftlab.doctor._logbatches import evaluation_passes
 from graftlab.doctor._logclasses import numbered_listing, split_classes
 from graftlab.doctor._logconfusion import evaluation_mismatch
@@ -31,14 +34,17 @@ from graftlab.doctor._logmatmul import matmul_messages
 from graftlab.doctor._logrows import (
     _BASES,
     _PREFIXES,
+    MAX_RECORD_CHARS,
     PART_LOSS,
     EpochRow,
     ParsedLog,
     StepRow,
     _column,
     canonical,
+    english,
     number_runs,
 )
+from graftlab.doctor._logruns import pasted_trainer_state
 from graftlab.doctor._logsizes import size_messages
 from graftlab.doctor._logtools import parse_tools
 from graftlab.errors import DataError
@@ -49,9 +55,6 @@ __all__ = ["EpochRow", "ParsedLog", "StepRow", "canonical", "parse_log"]
 #: A log is read up to this many characters after its progress redraws were thinned out:
 #: about 10,000 epoch lines, far more than any run, and a second or two of parsing.
 MAX_LOG_CHARS = 1_000_000
-#: One epoch or step record is at most this long once redraws are resolved; a longer line is
-#: data (an array, a blob), not metrics, and is not tokenised.
-MAX_RECORD_CHARS = 20_000
 #: Redraws kept of one physical line: the first ones (the first batches) and the last one.
 _KEEP_REDRAWS = 4
 
@@ -563,14 +566,18 @@ _SECTION = re.compile(
 )
 #: A line that starts with ``3/20`` and then metrics: the epoch counter of a plain print.
 _COUNTER = re.compile(r"^\s*\[?\s*(\d+)\s*/\s*(\d+)\s*\]?\s*[:,|\-]?\s+[A-Za-z]")
-_METRIC_HINT = re.compile(r"loss|acc|top1|error", re.I)
+_METRIC_HINT = re.compile(r"loss|acc|top-?1|prec@1|error", re.I)
 _BATCH_LINE = re.compile(r"\b(batch|step|iter|iteration)\b\W*\d", re.I)
 _TOKEN = re.compile(
     r"(?P<num>[-+]?(?:(?:nan|inf(?:inity)?)\b|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?))"
-    r"(?P<pct>%?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:@\d+)?)|(?P<slash>/)",
+    # "Top-1" is one word, not "top" and the number -1
+    r"(?P<pct>%?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:@\d+|(?<=\btop)[- ]?[15](?![\d.]))?)"
+    r"|(?P<slash>/)",
     re.I,
 )
-_METRIC_WORDS = {"loss", "acc", "accuracy", "top1", "acc1", "acc@1", "lr", "f1", "error_rate"}
+_METRIC_WORDS = {
+    "loss", "acc", "accuracy", "top1", "acc1", "acc@1", "prec@1", "lr", "f1", "error_rate"
+}  # fmt: skip
 
 
 #: A line that says training is over and an evaluation follows: a classification report's
@@ -624,7 +631,10 @@ def _trim_last_row(rows: list[EpochRow], pieces: list[list[_Continuation]]) -> N
 
 
 def _keras_metrics(line: str) -> dict[str, str]:
-    return {m[1]: m[2] for m in _KERAS_METRIC.finditer(line)}
+    # "Validation Results - Epoch: 3  Avg loss: ..." (ignite) has a counter, not a metric, after
+    # its dash
+    out = {m[1]: m[2] for m in _KERAS_METRIC.finditer(line)}
+    return {k: v for k, v in out.items() if canonical(k)[1] not in ("epoch", "step")}
 
 
 def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple[float, str]]]:
@@ -636,15 +646,17 @@ def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple
     expect_total = False
     valued: str | None = None  # the column the token before set: "Accuracy: 9300/10000"
     count: str | None = None  # ... and the slash after it: the next number is the count's total
+    numbered = False  # the token before was the epoch's number: "Epoch 3/10", not "| 75/75"
     for m in _TOKEN.finditer(line):
         word, number, percent, slash = m["word"], m["num"], m["pct"], m["slash"]
         just, valued = valued, None
+        just_numbered, numbered = numbered, False
         if slash:
             count = just
-            expect_total = count is None and epoch is not None and total is None
+            expect_total = count is None and just_numbered and total is None
             continue
         if word:
-            words.extend(w for w in word.lower().split("_") if w)
+            words.extend(w for w in re.sub(r"top[- ]", "top", word.lower()).split("_") if w)
             count = None
             continue
         value = float(number)
@@ -658,12 +670,12 @@ def _generic_metrics(line: str) -> tuple[int | None, int | None, dict[str, tuple
             total, expect_total = int(value), False
             words = []
             continue
-        if words and words[-1] in ("epoch", "ep") and epoch is None:
-            epoch, words = int(value), []
-            continue
-        for w in words:
+        for w in words:  # "Validation Results - Epoch: 3  Avg loss": the split precedes the epoch
             if w in _PREFIXES:
                 prefix = _PREFIXES[w]
+        if words and words[-1] in ("epoch", "ep") and epoch is None:
+            epoch, words, numbered = int(value), [], True
+            continue
         metric_words = [w for w in words if w in _METRIC_WORDS or w in ("learning", "rate")]
         if metric_words:
             if "learning" in words and "rate" in words:
@@ -738,7 +750,12 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
                 last_step, bar_done = step, bool(bar and bar[2] == bar[1])
                 continue
             last_step, bar_done = step, bool(bar and bar[2] == bar[1])
-            inline = _EPOCH_ANY.search(line) if bar is None else None
+            # "Epoche 3/10 - Verlust: 0.41": the epoch's word in another language
+            inline = (
+                (_EPOCH_ANY.search(line) or _EPOCH_ANY.search(english(line)))
+                if bar is None
+                else None
+            )
             if inline and (current is None or current.epoch != int(inline[1])):
                 # "2024-03-01 10:00:01 - INFO - Epoch 3/10 - loss: 0.41 - ...": a logger's line
                 # holds the epoch and its metrics, with no header line before it.
@@ -762,7 +779,11 @@ def _parse_text(lines: list[str]) -> ParsedLog | None:
         if m := _SECTION.match(line):
             section = "val" if m[1].lower().startswith(("val", "test", "eval")) else "train"
             continue
-        if not _METRIC_HINT.search(line) or _BATCH_LINE.search(line):
+        if not _METRIC_HINT.search(line):
+            line = english(line)  # "第3轮 训练损失: 0.41", "Epoche 3 - Verlust: 0.41"
+            if not _METRIC_HINT.search(line):
+                continue
+        if _BATCH_LINE.search(line):
             continue
         epoch, total, values = _generic_metrics(line)
         if not values:
@@ -828,6 +849,7 @@ _TORCH_STEP = re.compile(
     re.I,
 )
 _LOSS_OR_ACC = re.compile(r"loss|acc", re.I)
+_VAL_BAR = re.compile(r"\b(?:val|valid|validation|validating|eval|evaluating|test|testing)\b", re.I)
 #: Step records kept at most: the checks read the first batches, and a long log has millions.
 MAX_STEPS = 5000
 
@@ -860,9 +882,11 @@ def _step_record(part: str, line: int) -> StepRow | None:
         return None
     if m := _TQDM_STEP.search(part):
         values = {}
+        # a bar described as validation ("Epoch 3 [val]: 100%|...") names its metrics bare
+        split = "val" if _VAL_BAR.search(part[: m.start()]) else "train"
         for name, text in _TQDM_METRIC.findall(part[m.end() :]):
             # Lightning logs the batch's own value as train_loss_step: what a first step is.
-            prefix, base = canonical(re.sub(r"_step$", "", name.replace("/", "_")))
+            prefix, base = canonical(re.sub(r"_step$", "", name.replace("/", "_")), split)
             if base in ("loss", "accuracy") and prefix != "val":
                 values[_column(prefix, base)] = float(text)
         return StepRow(int(m[1]), int(m[2]), line, values, part) if values else None
@@ -936,15 +960,16 @@ def parse_log(path_or_text: str | os.PathLike) -> ParsedLog:
     text, truncated = bound_text(text)
     if truncated is None and not read_all:
         truncated = (len(text), size)
+    text = pasted_trainer_state(text) or text  # its entries, one a line, as the Trainer prints
     lines = clean_lines(text)
     steps = _steps(text)
-    parsed = (
-        _parse_table(lines, name)
-        or parse_dicts(lines)
-        or parse_tools(lines)
-        or _parse_text(lines)
-        or _by_epoch(steps)
-    )
+    parsed = _parse_table(lines, name) or parse_dicts(lines) or parse_tools(lines)
+    if parsed is None:
+        parsed = _parse_text(lines)
+        if parsed is None or len(parsed.rows) < 2:
+            # numbers without names: read by their shape, an inference the findings say
+            parsed = bare_table(lines) or parsed
+    parsed = parsed or _by_epoch(steps)
     facts = ParsedLog(rows=[], style="text", lines=lines)
     _facts(lines, facts)
     if parsed is None:

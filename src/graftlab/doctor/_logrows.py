@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+#: One epoch or step record is at most this long once redraws are resolved; a longer line is
+#: data (an array, a blob), not metrics, and is not tokenised.
+MAX_RECORD_CHARS = 20_000
+
 
 @dataclass
 class EpochRow:
@@ -80,6 +84,8 @@ class ParsedLog:
             read only in part (see :data:`graftlab.doctor._logparse.MAX_LOG_CHARS`).
         steps: Within-epoch progress records, in log order, every redraw included: what the
             first batches scored before any epoch ended.
+        inferred: How the columns were inferred when the log does not name them (a table
+            without a header); findings read from such rows are inferences.
     """
 
     rows: list[EpochRow]
@@ -100,6 +106,7 @@ class ParsedLog:
     one_sample_bn: list[tuple[int, str]] = field(default_factory=list)
     topk: tuple[int, float, float, float | None] | None = None
     weights_loaded: tuple[int, str] | None = None
+    inferred: str | None = None
 
     def phases(self) -> list[list[EpochRow]]:
         """Rows grouped by phase, in order."""
@@ -135,7 +142,10 @@ _PREFIXES = {
     "validation": "val",
     "eval": "val",
     "dev": "val",
+    "vl": "val",
+    "vld": "val",
     "test": "test",
+    "tst": "test",
 }
 _BASES = {
     "loss": "loss",
@@ -149,6 +159,12 @@ _BASES = {
     "acc@1": "accuracy",
     "top_1_accuracy": "accuracy",
     "accuracy_top1": "accuracy",
+    "accuracy_top_1": "accuracy",  # mmcls' accuracy_top-1
+    "top_1": "accuracy",
+    "top1_acc": "accuracy",
+    "top1_accuracy": "accuracy",
+    "acc_top1": "accuracy",
+    "prec@1": "accuracy",  # the ImageNet example's older copies
     "error_rate": "error_rate",
     "lr": "lr",
     "learning_rate": "lr",
@@ -169,9 +185,49 @@ PART_LOSS = re.compile(r"[a-z0-9]+_loss|loss_[a-z0-9]+")
 _NAMESPACES = {**{p: p for p in _PREFIXES}, "metrics": "val"}
 
 
+#: Words of other languages in hand-written prints and table headers, and the English word the
+#: metric names above use: Chinese (CSDN, Zhihu), Spanish, Portuguese, French and German.
+_WORDS = {
+    "训练": "train", "驗證": "val", "验证": "val", "测试": "test", "測試": "test",
+    "损失": "loss", "損失": "loss", "准确率": "acc", "準確率": "acc", "正确率": "acc",
+    "准确度": "acc", "精度": "acc", "学习率": "lr", "學習率": "lr", "轮次": "epoch",
+    "轮数": "epoch", "轮": "epoch", "世代": "epoch",
+    "entrenamiento": "train", "treino": "train", "treinamento": "train",
+    "entraînement": "train", "validación": "val", "validação": "val",
+    "validacion": "val", "validacao": "val", "prueba": "test", "teste": "test",
+    "pérdida": "loss", "perdida": "loss", "perda": "loss", "perte": "loss", "verlust": "loss",
+    "precisión": "acc", "exactitud": "acc", "acurácia": "acc", "acuracia": "acc",
+    "exactitude": "acc", "genauigkeit": "acc", "época": "epoch", "epoca": "epoch",
+    "époque": "epoch", "epoche": "epoch",
+}  # fmt: skip
+_FOREIGN = re.compile(
+    r"第\s*(\d+)\s*(?:轮|輪|个?epoch)|"
+    + "|".join(
+        re.escape(w) if w[0] > "\u2e80" else rf"\b{re.escape(w)}\b"  # CJK has no word breaks
+        for w in sorted(_WORDS, key=len, reverse=True)
+    ),
+    re.I,
+)
+
+
+def english(text: str) -> str:
+    """``text`` with the metric words of other languages in English (``训练损失`` -> ``train
+    loss``, ``第3轮`` -> ``epoch 3``, ``Verlust`` -> ``loss``)."""
+
+    def word(m: re.Match) -> str:
+        return f" epoch {m[1]} " if m[1] else f" {_WORDS[m[0].lower()]} "
+
+    return _FOREIGN.sub(word, text)
+
+
+#: A unit written into a column's name: ``Train Acc (%)``, ``val_acc[%]``.
+_UNIT = re.compile(r"\(\s*%\s*\)|\[\s*%\s*\]|%")
+
+
 def canonical(name: str, default_prefix: str = "train") -> tuple[str | None, str]:
     """Map a metric name to ``(prefix, base)``; prefix is None for ``lr``, ``epoch``, ``phase``."""
-    key = re.sub(r"[\s\-]+", "_", name.strip().lower()).strip("_:")
+    key = _UNIT.sub("", english(name).strip().lower())
+    key = re.sub(r"[\s\-]+", "_", key).strip("_:")
     head, slash, rest = key.partition("/")
     if slash and head in _NAMESPACES and rest:
         key = f"{_NAMESPACES[head]}_{rest}"

@@ -72,7 +72,26 @@ def trainer_history(state_file: Path) -> str:
         state = json.loads(state_file.read_text("utf-8", errors="replace"))
     except ValueError as exc:
         raise ArtifactError(f"{str(state_file)!r} is not valid JSON: {exc}.") from None
+    text = log_history_text(state)
+    if text is None:
+        raise ArtifactError(f"{str(state_file)!r} has no log_history: nothing was logged.")
+    return text
+
+
+def log_history_text(state: object) -> str | None:
+    """A trainer state's ``log_history`` as the lines the Trainer prints, or None without one."""
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list) or not history:
-        raise ArtifactError(f"{str(state_file)!r} has no log_history: nothing was logged.")
+        return None
     return "".join(f"{entry!r}\n" for entry in history if isinstance(entry, dict))
+
+
+def pasted_trainer_state(text: str) -> str | None:
+    """The ``log_history`` lines of a ``trainer_state.json`` pasted or passed as a log file."""
+    head = text.lstrip()[:4096]
+    if not head.startswith("{") or '"log_history"' not in text:
+        return None
+    try:
+        return log_history_text(json.loads(text))
+    except (ValueError, RecursionError):
+        return None

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from graftlab.doctor import _checks as fixes
@@ -191,6 +191,16 @@ def check_log(
                 "epochs where it goes wrong).",
             )
         )
+    if log.inferred:
+        # the columns were named by their shape: what is read from them is an inference
+        findings = [
+            replace(
+                f,
+                severity="warning" if f.severity == "error" else f.severity,
+                evidence=f"{f.evidence}; {log.inferred}",
+            )
+            for f in findings
+        ]
     return merge_findings(findings)
 
 
@@ -250,7 +260,7 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
         )
         if after_unfreezing := _after_unfreezing(log, row):
             return [_nan_after_unfreezing(log, row, after_unfreezing, bad[0], evidence, fw)]
-        first = _finite_before(log, row.line)
+        first = _finite_before(log, row.line, row)
         return [
             make(
                 "GL407",
@@ -313,11 +323,17 @@ def _nonfinite(log: ParsedLog, fw: str, broken: set[int]) -> list[Finding]:
     return []
 
 
-def _finite_before(log: ParsedLog, line: int) -> str:
-    """Evidence that the loss was finite before ``line`` (an update broke it, not the data or
-    the loss at initialisation: the likely cause is then the learning rate), or ""."""
+def _finite_before(log: ParsedLog, line: int, row: EpochRow | None = None) -> str:
+    """Evidence that the loss was finite before ``line`` (before ``row``, whose line may hold the
+    whole history: a printed ``history.history``) -- an update broke it, not the data or the
+    loss at initialisation: the likely cause is then the learning rate -- or ""."""
     records = [(s.line, s.text, s.values) for s in log.steps if s.line < line]
-    records += [(r.line, _cite(r, "train_loss", "lr"), r.values) for r in log.rows if r.line < line]
+    earlier = (
+        log.rows[: log.rows.index(row)]
+        if row is not None
+        else [r for r in log.rows if r.line < line]
+    )
+    records += [(r.line, _cite(r, "train_loss", "lr"), r.values) for r in earlier]
     finite = [
         (ln, text)
         for ln, text, values in sorted(records, key=lambda rec: rec[0])
