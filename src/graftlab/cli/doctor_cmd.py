@@ -16,12 +16,13 @@ HELP = """Name the root cause of a failing transfer-learning run, with evidence 
 
 TARGET is a training script (.py), a notebook (.ipynb: its code and its printed output), a
 training log (Keras output, CSVLogger or TensorBoard CSV, PyTorch/tqdm/Lightning prints,
-results.csv), a paste holding code and log, or a graftlab run directory. Several targets are
-diagnosed together: a cause seen in the script and confirmed by the log is one finding with
-both as evidence; the scripts among them are one program (a model defined in model.py and
-trained in train.py). A folder that is not a run directory is walked: the scripts of each
-directory are read as one program (up to 8 files), notebooks and logs on their own, with a
-per-file summary and the throughput.
+Hugging Face Trainer or mmcv/mmengine records, results.csv, a table without a header), a paste
+holding code and log, or a graftlab run directory. Several targets are diagnosed together: a
+cause seen in the script and confirmed by the log is one finding with both as evidence; the
+scripts among them are one program (a model defined in model.py and trained in train.py). A
+folder that is not a run directory is walked: the scripts of each directory are read as one
+program (up to 8 files), notebooks and logs on their own, with a per-file summary and the
+throughput.
 
 Examples:
 
